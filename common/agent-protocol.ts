@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import { ExecAction, HttpGetAction, Probe, TcpSocketAction } from './deployment.ts';
+import { Labels, Name } from './names.ts';
+
+/**
+ * The wire between the control plane and berth-agent (API.md "Agent protocol").
+ * The agent imports these same schemas, so both ends agree by construction.
+ */
+
+export const RegisterRequest = z.strictObject({
+  joinToken: z.string().min(1).max(512),
+  name: Name,
+  labels: Labels.default({}),
+  /** cpu in cores (fractions allowed), memory in bytes. */
+  capacity: z.strictObject({ cpu: z.number().positive().max(4096), memoryBytes: z.int().positive() }),
+  address: z.string().min(1).max(253),
+  agentVersion: z.string().max(64).default('unknown'),
+});
+export type RegisterRequest = z.infer<typeof RegisterRequest>;
+
+export const RegisterResponse = z.object({
+  nodeId: z.string(),
+  nodeToken: z.string(),
+  pollIntervalSeconds: z.number(),
+});
+export type RegisterResponse = z.infer<typeof RegisterResponse>;
+
+/** A container as the agent must run it: secrets resolved, quantities in plain units. */
+export const AssignedContainer = z.object({
+  name: z.string(),
+  image: z.string(),
+  imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']),
+  command: z.array(z.string()).optional(),
+  args: z.array(z.string()).optional(),
+  workingDir: z.string().optional(),
+  env: z.array(z.object({ name: z.string(), value: z.string() })),
+  ports: z.array(
+    z.object({
+      name: z.string().optional(),
+      containerPort: z.int(),
+      hostPort: z.int().optional(),
+      protocol: z.enum(['TCP', 'UDP']),
+    }),
+  ),
+  resources: z.object({
+    cpuRequestMillis: z.int().optional(),
+    memoryRequestBytes: z.int().optional(),
+    cpuLimitMillis: z.int().optional(),
+    memoryLimitBytes: z.int().optional(),
+  }),
+  readinessProbe: Probe.optional(),
+  livenessProbe: Probe.optional(),
+});
+export type AssignedContainer = z.infer<typeof AssignedContainer>;
+export { ExecAction, HttpGetAction, TcpSocketAction };
+
+export const ImagePullAuth = z.object({ server: z.string(), username: z.string(), password: z.string() });
+export type ImagePullAuth = z.infer<typeof ImagePullAuth>;
+
+export const Assignment = z.object({
+  id: z.string(),
+  namespace: z.string(),
+  deployment: z.string(),
+  revision: z.int(),
+  desired: z.enum(['running', 'stopped']),
+  containers: z.array(AssignedContainer),
+  restartPolicy: z.enum(['Always', 'OnFailure', 'Never']),
+  imagePullAuth: z.array(ImagePullAuth).optional(),
+  terminationGracePeriodSeconds: z.int(),
+  /** Seconds to keep serving after leaving the endpoint set, before SIGTERM. */
+  drainDelaySeconds: z.int(),
+});
+export type Assignment = z.infer<typeof Assignment>;
+
+export const LogRequest = z.object({ id: z.string(), replicaId: z.string(), tail: z.int() });
+export type LogRequest = z.infer<typeof LogRequest>;
+
+export const AssignmentsResponse = z.object({
+  replicas: z.array(Assignment),
+  logRequests: z.array(LogRequest),
+  pollIntervalSeconds: z.number(),
+});
+export type AssignmentsResponse = z.infer<typeof AssignmentsResponse>;
+
+export const ReplicaPhase = z.enum([
+  'Pending',
+  'Scheduled',
+  'Pulling',
+  'Starting',
+  'Running',
+  'Terminating',
+  'Succeeded',
+  'Failed',
+  'Lost',
+]);
+export type ReplicaPhase = z.infer<typeof ReplicaPhase>;
+
+/** What an agent may say of a replica: never Pending/Scheduled/Lost, which only the controller knows. */
+export const ObservedPhase = z.enum(['Pulling', 'Starting', 'Running', 'Terminating', 'Succeeded', 'Failed']);
+
+export const HostPort = z.strictObject({ containerPort: z.int().min(1).max(65535), hostPort: z.int().min(1).max(65535) });
+export type HostPort = z.infer<typeof HostPort>;
+
+export const ContainerStatus = z.strictObject({
+  name: z.string().max(63),
+  containerId: z.string().max(128).optional(),
+  state: z.enum(['waiting', 'running', 'terminated']),
+  reason: z.string().max(256).optional(),
+  exitCode: z.int().optional(),
+  restartCount: z.int().min(0),
+  ready: z.boolean().optional(),
+  hostPorts: z.array(HostPort).max(64).default([]),
+});
+export type ContainerStatus = z.infer<typeof ContainerStatus>;
+
+export const ReplicaStatus = z.strictObject({
+  id: z.string().max(128),
+  phase: ObservedPhase,
+  ready: z.boolean(),
+  message: z.string().max(4096).optional(),
+  containers: z.array(ContainerStatus).max(16).default([]),
+});
+export type ReplicaStatus = z.infer<typeof ReplicaStatus>;
+
+export const NodeResources = z.strictObject({ cpu: z.number().min(0).max(4096), memoryBytes: z.int().min(0) });
+
+export const StatusReport = z.strictObject({
+  /** Every replica the agent has containers for; an assigned replica that is absent has none yet. */
+  replicas: z.array(ReplicaStatus).max(10000),
+  capacity: NodeResources.optional(),
+  allocatable: NodeResources.optional(),
+  agentVersion: z.string().max(64).optional(),
+});
+export type StatusReport = z.infer<typeof StatusReport>;
+
+export const LogAnswer = z.strictObject({
+  id: z.string().max(128),
+  lines: z.array(z.string().max(65536)).max(10000).default([]),
+  error: z.string().max(4096).optional(),
+});
+export type LogAnswer = z.infer<typeof LogAnswer>;

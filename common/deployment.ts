@@ -1,0 +1,217 @@
+import { z } from 'zod';
+import { Labels, LabelKey, LabelValue, Name } from './names.ts';
+import { parseCpu, parseMemory } from './quantity.ts';
+
+/**
+ * The Deployment as users write it (berth.dev/v1), with Kubernetes names and defaults.
+ * Every object is strict: an unknown field is an error with its path, never dropped.
+ */
+
+const Port = z.int().min(1).max(65535);
+const PortRef = z.union([Port, Name]);
+
+const CpuQuantity = z
+  .union([z.string(), z.number()])
+  .refine((v) => parseCpu(v) !== undefined, 'must be a CPU quantity such as "250m" or "1.5"');
+const MemoryQuantity = z
+  .union([z.string(), z.number()])
+  .refine((v) => parseMemory(v) !== undefined, 'must be a memory quantity such as "128Mi" or "1G"');
+
+export const ResourceList = z.strictObject({ cpu: CpuQuantity.optional(), memory: MemoryQuantity.optional() });
+
+export const Resources = z.strictObject({
+  requests: ResourceList.optional(),
+  limits: ResourceList.optional(),
+});
+
+export const HttpHeader = z.strictObject({ name: z.string().min(1).max(256), value: z.string().max(4096) });
+
+export const HttpGetAction = z.strictObject({
+  path: z.string().max(2048).default('/'),
+  port: PortRef,
+  host: z.string().max(253).optional(),
+  scheme: z.enum(['HTTP', 'HTTPS']).default('HTTP'),
+  httpHeaders: z.array(HttpHeader).max(32).optional(),
+});
+export const TcpSocketAction = z.strictObject({ port: PortRef, host: z.string().max(253).optional() });
+export const ExecAction = z.strictObject({ command: z.array(z.string().max(4096)).min(1).max(64) });
+
+export const Probe = z
+  .strictObject({
+    httpGet: HttpGetAction.optional(),
+    tcpSocket: TcpSocketAction.optional(),
+    exec: ExecAction.optional(),
+    initialDelaySeconds: z.int().min(0).max(3600).default(0),
+    periodSeconds: z.int().min(1).max(3600).default(10),
+    timeoutSeconds: z.int().min(1).max(3600).default(1),
+    successThreshold: z.int().min(1).max(100).default(1),
+    failureThreshold: z.int().min(1).max(100).default(3),
+  })
+  .check((ctx) => {
+    const handlers = ['httpGet', 'tcpSocket', 'exec'].filter((k) => ctx.value[k as 'exec'] !== undefined);
+    if (handlers.length !== 1) {
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value,
+        message: 'must specify exactly one of httpGet, tcpSocket, exec',
+      });
+    }
+  });
+export type Probe = z.infer<typeof Probe>;
+
+export const SecretKeyRef = z.strictObject({ name: Name, key: z.string().min(1).max(253) });
+
+export const EnvVar = z
+  .strictObject({
+    name: z
+      .string()
+      .min(1)
+      .max(256)
+      .regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/, 'must be a valid environment variable name'),
+    value: z.string().max(65536).optional(),
+    valueFrom: z.strictObject({ secretKeyRef: SecretKeyRef }).optional(),
+  })
+  .refine((e) => !(e.value !== undefined && e.valueFrom !== undefined), 'may not have both value and valueFrom');
+export type EnvVar = z.infer<typeof EnvVar>;
+
+export const ContainerPort = z.strictObject({
+  name: z.string().max(15).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).optional(),
+  containerPort: Port,
+  hostPort: Port.optional(),
+  protocol: z.enum(['TCP', 'UDP']).default('TCP'),
+});
+
+export const Container = z.strictObject({
+  name: Name,
+  image: z
+    .string()
+    .min(1)
+    .max(512)
+    .regex(/^[^\s]+$/, 'must be an image reference without spaces'),
+  imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
+  command: z.array(z.string().max(4096)).max(256).optional(),
+  args: z.array(z.string().max(4096)).max(256).optional(),
+  workingDir: z.string().max(4096).optional(),
+  env: z.array(EnvVar).max(512).default([]),
+  ports: z.array(ContainerPort).max(64).default([]),
+  resources: Resources.default({}),
+  readinessProbe: Probe.optional(),
+  livenessProbe: Probe.optional(),
+});
+export type Container = z.infer<typeof Container>;
+
+export const PodSpec = z
+  .strictObject({
+    containers: z.array(Container).min(1).max(16),
+    restartPolicy: z.enum(['Always', 'OnFailure', 'Never']).default('Always'),
+    nodeSelector: z.record(LabelKey, LabelValue).default({}),
+    terminationGracePeriodSeconds: z.int().min(0).max(3600).default(30),
+    /** Seconds a replica keeps serving after it leaves its services' endpoints, before SIGTERM. */
+    drainDelaySeconds: z.int().min(0).max(300).default(2),
+    imagePullSecrets: z.array(z.strictObject({ name: Name })).max(16).default([]),
+  })
+  .check((ctx) => {
+    const seen = new Set<string>();
+    ctx.value.containers.forEach((c, i) => {
+      if (seen.has(c.name))
+        ctx.issues.push({
+          code: 'custom',
+          input: c.name,
+          path: ['containers', i, 'name'],
+          message: `duplicate container name "${c.name}"`,
+        });
+      seen.add(c.name);
+    });
+  });
+export type PodSpec = z.infer<typeof PodSpec>;
+
+export const PodTemplate = z.strictObject({
+  metadata: z.strictObject({ labels: Labels.default({}) }).default({ labels: {} }),
+  spec: PodSpec,
+});
+export type PodTemplate = z.infer<typeof PodTemplate>;
+
+/** Integer or percentage, as Kubernetes' IntOrString for maxSurge/maxUnavailable. */
+export const IntOrPercent = z.union([
+  z.int().min(0).max(100000),
+  z.string().regex(/^(100|[1-9]?\d)%$/, 'must be an integer or a percentage between 0% and 100%'),
+]);
+export type IntOrPercent = z.infer<typeof IntOrPercent>;
+
+export const Strategy = z
+  .strictObject({
+    type: z.enum(['RollingUpdate', 'Recreate']).default('RollingUpdate'),
+    rollingUpdate: z
+      .strictObject({
+        maxSurge: IntOrPercent.default('25%'),
+        maxUnavailable: IntOrPercent.default('25%'),
+      })
+      .optional(),
+  })
+  .transform((s) =>
+    s.type === 'RollingUpdate'
+      ? { type: s.type, rollingUpdate: s.rollingUpdate ?? { maxSurge: '25%', maxUnavailable: '25%' } }
+      : { type: s.type },
+  );
+export type Strategy = z.infer<typeof Strategy>;
+
+export const DeploymentSpec = z
+  .strictObject({
+    replicas: z.int().min(0).max(10000).default(1),
+    selector: z.strictObject({ matchLabels: Labels }).optional(),
+    template: PodTemplate,
+    strategy: Strategy.default({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } }),
+    minReadySeconds: z.int().min(0).max(3600).default(0),
+    progressDeadlineSeconds: z.int().min(1).max(86400).default(600),
+    revisionHistoryLimit: z.int().min(0).max(100).default(10),
+    paused: z.boolean().default(false),
+    autoRollback: z.boolean().default(false),
+  })
+  .check((ctx) => {
+    const s = ctx.value;
+    if (s.strategy.type === 'Recreate' && 'rollingUpdate' in s.strategy && s.strategy.rollingUpdate) {
+      ctx.issues.push({
+        code: 'custom',
+        input: s.strategy,
+        path: ['strategy', 'rollingUpdate'],
+        message: 'may not be set when type is Recreate',
+      });
+    }
+    const labels = s.template.metadata.labels;
+    for (const [k, v] of Object.entries(s.selector?.matchLabels ?? {})) {
+      if (labels[k] !== v)
+        ctx.issues.push({
+          code: 'custom',
+          input: s.selector,
+          path: ['selector', 'matchLabels', k],
+          message: `selector does not match template labels (template.metadata.labels.${k} must be "${v}")`,
+        });
+    }
+  });
+export type DeploymentSpec = z.infer<typeof DeploymentSpec>;
+
+/** Metadata as written; read-only fields are accepted (so GET → edit → PUT works) and ignored. */
+export const ObjectMetaInput = z.strictObject({
+  name: Name.optional(),
+  namespace: Name.optional(),
+  labels: Labels.optional(),
+  annotations: z.record(z.string().max(253), z.string().max(65536)).optional(),
+  resourceVersion: z.string().regex(/^\d{1,18}$/, 'must be a resourceVersion read from the server').optional(),
+  uid: z.string().max(64).optional(),
+  generation: z.int().optional(),
+  createdAt: z.string().optional(),
+  updatedAt: z.string().optional(),
+});
+export type ObjectMetaInput = z.infer<typeof ObjectMetaInput>;
+
+export const DeploymentInput = z.strictObject({
+  apiVersion: z.literal('berth.dev/v1').optional(),
+  kind: z.literal('Deployment').optional(),
+  metadata: ObjectMetaInput.default({}),
+  spec: DeploymentSpec,
+  status: z.unknown().optional(),
+});
+export type DeploymentInput = z.infer<typeof DeploymentInput>;
+
+/** The pod template as stored in a revision: what identifies a revision is a hash of this. */
+export type Template = PodTemplate;

@@ -98,7 +98,10 @@ export type ReplicaPhase = z.infer<typeof ReplicaPhase>;
 /** What an agent may say of a replica: never Pending/Scheduled/Lost, which only the controller knows. */
 export const ObservedPhase = z.enum(['Pulling', 'Starting', 'Running', 'Terminating', 'Succeeded', 'Failed']);
 
-export const HostPort = z.strictObject({ containerPort: z.int().min(1).max(65535), hostPort: z.int().min(1).max(65535) });
+export const HostPort = z.strictObject({
+  containerPort: z.int().min(1).max(65535),
+  hostPort: z.int().min(1).max(65535),
+});
 export type HostPort = z.infer<typeof HostPort>;
 
 export const ContainerStatus = z.strictObject({
@@ -122,7 +125,10 @@ export const ReplicaStatus = z.strictObject({
 });
 export type ReplicaStatus = z.infer<typeof ReplicaStatus>;
 
-export const NodeResources = z.strictObject({ cpu: z.number().min(0).max(4096), memoryBytes: z.int().min(0) });
+export const NodeResources = z.strictObject({
+  cpu: z.number().min(0).max(4096),
+  memoryBytes: z.int().min(0),
+});
 
 export const StatusReport = z.strictObject({
   /** Every replica the agent has containers for; an assigned replica that is absent has none yet. */

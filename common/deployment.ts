@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Labels, LabelKey, LabelValue, Name } from './names.ts';
+import { LabelKey, Labels, LabelValue, Name } from './names.ts';
 import { parseCpu, parseMemory } from './quantity.ts';
 
 /**
@@ -17,7 +17,10 @@ const MemoryQuantity = z
   .union([z.string(), z.number()])
   .refine((v) => parseMemory(v) !== undefined, 'must be a memory quantity such as "128Mi" or "1G"');
 
-export const ResourceList = z.strictObject({ cpu: CpuQuantity.optional(), memory: MemoryQuantity.optional() });
+export const ResourceList = z.strictObject({
+  cpu: CpuQuantity.optional(),
+  memory: MemoryQuantity.optional(),
+});
 
 export const Resources = z.strictObject({
   requests: ResourceList.optional(),
@@ -71,11 +74,18 @@ export const EnvVar = z
     value: z.string().max(65536).optional(),
     valueFrom: z.strictObject({ secretKeyRef: SecretKeyRef }).optional(),
   })
-  .refine((e) => !(e.value !== undefined && e.valueFrom !== undefined), 'may not have both value and valueFrom');
+  .refine(
+    (e) => !(e.value !== undefined && e.valueFrom !== undefined),
+    'may not have both value and valueFrom',
+  );
 export type EnvVar = z.infer<typeof EnvVar>;
 
 export const ContainerPort = z.strictObject({
-  name: z.string().max(15).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).optional(),
+  name: z
+    .string()
+    .max(15)
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+    .optional(),
   containerPort: Port,
   hostPort: Port.optional(),
   protocol: z.enum(['TCP', 'UDP']).default('TCP'),
@@ -108,7 +118,10 @@ export const PodSpec = z
     terminationGracePeriodSeconds: z.int().min(0).max(3600).default(30),
     /** Seconds a replica keeps serving after it leaves its services' endpoints, before SIGTERM. */
     drainDelaySeconds: z.int().min(0).max(300).default(2),
-    imagePullSecrets: z.array(z.strictObject({ name: Name })).max(16).default([]),
+    imagePullSecrets: z
+      .array(z.strictObject({ name: Name }))
+      .max(16)
+      .default([]),
   })
   .check((ctx) => {
     const seen = new Set<string>();
@@ -160,7 +173,10 @@ export const DeploymentSpec = z
     replicas: z.int().min(0).max(10000).default(1),
     selector: z.strictObject({ matchLabels: Labels }).optional(),
     template: PodTemplate,
-    strategy: Strategy.default({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } }),
+    strategy: Strategy.default({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' },
+    }),
     minReadySeconds: z.int().min(0).max(3600).default(0),
     progressDeadlineSeconds: z.int().min(1).max(86400).default(600),
     revisionHistoryLimit: z.int().min(0).max(100).default(10),
@@ -196,7 +212,10 @@ export const ObjectMetaInput = z.strictObject({
   namespace: Name.optional(),
   labels: Labels.optional(),
   annotations: z.record(z.string().max(253), z.string().max(65536)).optional(),
-  resourceVersion: z.string().regex(/^\d{1,18}$/, 'must be a resourceVersion read from the server').optional(),
+  resourceVersion: z
+    .string()
+    .regex(/^\d{1,18}$/, 'must be a resourceVersion read from the server')
+    .optional(),
   uid: z.string().max(64).optional(),
   generation: z.int().optional(),
   createdAt: z.string().optional(),

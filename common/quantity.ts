@@ -20,7 +20,8 @@ const CPU_RE = /^(\d+(?:\.\d+)?)(m)?$/;
 
 /** "250m" → 250, "1.5" → 1500, 2 → 2000. Returns undefined when not a quantity. */
 export function parseCpu(value: string | number): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : undefined;
+  if (typeof value === 'number')
+    return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : undefined;
   const m = CPU_RE.exec(value);
   if (!m) return undefined;
   const n = Number(m[1]);

@@ -1,0 +1,12 @@
+export type { DeploymentCondition, DeploymentStatus } from './deployments.ts';
+export { deployments } from './deployments.ts';
+export { events } from './events.ts';
+export { joinTokens } from './join-tokens.ts';
+export { logRequests } from './log-requests.ts';
+export { namespaces } from './namespaces.ts';
+export { nodes } from './nodes.ts';
+export { replicas } from './replicas.ts';
+export { revisions } from './revisions.ts';
+export { secrets } from './secrets.ts';
+export { services } from './services.ts';
+export { tokens } from './tokens.ts';

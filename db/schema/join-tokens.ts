@@ -1,0 +1,12 @@
+import { integer, pgTable, text } from 'drizzle-orm/pg-core';
+import { at } from './columns.ts';
+
+/** Single-purpose tokens an agent trades for a node credential at registration. */
+export const joinTokens = pgTable('join_tokens', {
+  id: text('id').primaryKey(),
+  secretHash: text('secret_hash').notNull().unique(),
+  expiresAt: at('expires_at').notNull(),
+  maxUses: integer('max_uses'),
+  uses: integer('uses').notNull().default(0),
+  createdAt: at('created_at').notNull().defaultNow(),
+});

@@ -1,0 +1,17 @@
+import { integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { at } from './columns.ts';
+import { nodes } from './nodes.ts';
+
+/** A pending `logs` read: delivered to the node with its assignments, answered by the agent. */
+export const logRequests = pgTable('log_requests', {
+  id: text('id').primaryKey(),
+  nodeId: uuid('node_id')
+    .notNull()
+    .references(() => nodes.id, { onDelete: 'cascade' }),
+  replicaId: text('replica_id').notNull(),
+  tail: integer('tail').notNull(),
+  createdAt: at('created_at').notNull().defaultNow(),
+  answeredAt: at('answered_at'),
+  lines: jsonb('lines').$type<string[]>(),
+  error: text('error'),
+});

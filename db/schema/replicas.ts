@@ -1,0 +1,38 @@
+import { boolean, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import type { ContainerStatus, HostPort, ReplicaPhase } from '../../common/agent-protocol.ts';
+import { at, big } from './columns.ts';
+import { deployments } from './deployments.ts';
+import { nodes } from './nodes.ts';
+
+/**
+ * A replica (a pod). The controller writes placement and `desired`; agents write what they
+ * observe (phase, ready, containers). Rows live until the agent confirms the containers are gone.
+ */
+export const replicas = pgTable(
+  'replicas',
+  {
+    id: text('id').primaryKey(),
+    deploymentId: uuid('deployment_id')
+      .notNull()
+      .references(() => deployments.id, { onDelete: 'cascade' }),
+    namespace: text('namespace').notNull(),
+    deploymentName: text('deployment_name').notNull(),
+    revision: integer('revision').notNull(),
+    nodeId: uuid('node_id').references(() => nodes.id, { onDelete: 'set null' }),
+    desired: text('desired', { enum: ['running', 'stopped'] }).notNull(),
+    phase: text('phase').$type<ReplicaPhase>().notNull(),
+    ready: boolean('ready').notNull().default(false),
+    readySince: at('ready_since'),
+    message: text('message'),
+    restartCount: integer('restart_count').notNull().default(0),
+    hostPorts: jsonb('host_ports').$type<HostPort[]>().notNull().default([]),
+    containers: jsonb('containers').$type<ContainerStatus[]>().notNull().default([]),
+    requestCpuMillis: integer('request_cpu_millis').notNull().default(0),
+    requestMemoryBytes: big('request_memory_bytes').notNull().default(0),
+    createdAt: at('created_at').notNull().defaultNow(),
+    updatedAt: at('updated_at').notNull().defaultNow(),
+    /** When the controller set desired=stopped: drives endpoint removal and Terminating display. */
+    stoppedAt: at('stopped_at'),
+  },
+  (t) => [index('replicas_deployment').on(t.deploymentId), index('replicas_node').on(t.nodeId)],
+);

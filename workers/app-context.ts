@@ -1,0 +1,39 @@
+import type { Context } from 'hono';
+import type { Database } from '../db/database.ts';
+import type { Principal } from './auth/principal.ts';
+import type { ControlPlaneConfig } from './config.ts';
+import type { Logger } from './logger.ts';
+import type { NodeSignals } from './signals.ts';
+
+/** What the controller offers the API: a reconcile right after a write (never awaited by it). */
+export interface ReconcileTrigger {
+  reconcileSoon(deploymentIds?: string[]): Promise<void>;
+}
+
+/**
+ * Everything a request needs, passed in by the runtime entry. Nothing here is read from a
+ * global: the same app runs on Node, Deno and Workers.
+ */
+export interface AppDeps {
+  db: Database;
+  config: ControlPlaneConfig;
+  runtime: 'node' | 'deno' | 'workers';
+  log: Logger;
+  now: () => Date;
+  signals: NodeSignals;
+  reconciler?: ReconcileTrigger;
+  /** Tell other control-plane copies that these nodes' assignments changed (pg NOTIFY). */
+  publishAssignments?: (nodeIds: string[]) => Promise<void>;
+  /** Address of the calling client, for rate limiting and X-Forwarded-For. */
+  clientAddress?: (c: Context) => string | undefined;
+  /** Whether the database answers (for /readyz). */
+  ping: () => Promise<void>;
+  version: string;
+}
+
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    principal: Principal;
+  };
+}

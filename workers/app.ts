@@ -1,0 +1,101 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
+import type { AppDeps, AppEnv } from './app-context.ts';
+import { FailureLimiter } from './auth/failure-limiter.ts';
+import { shortId } from './crypto.ts';
+import { ApiError, problemResponse } from './http/errors.ts';
+import { deploymentRoutes } from './routes/deployments.ts';
+import { opsRoutes } from './routes/ops.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import { authenticateToken } from './verbs/tokens.ts';
+
+/** Routes that carry no bearer token: registration proves itself with a join token in its body. */
+const PUBLIC_V1 = new Set(['/v1/agent/register']);
+
+/**
+ * The control plane as one Hono app. Every runtime entry builds its dependencies and calls
+ * this; nothing in here knows which runtime it is on.
+ */
+export function createApp(deps: AppDeps) {
+  const app = new OpenAPIHono<AppEnv>();
+  const limiter = new FailureLimiter();
+
+  app.use('*', async (c, next) => {
+    const requestId = c.req.header('x-request-id')?.slice(0, 64) || shortId(12);
+    c.set('requestId', requestId);
+    await next();
+    c.header('x-request-id', requestId);
+  });
+
+  app.use('/v1/*', async (c, next) => {
+    if (PUBLIC_V1.has(c.req.path)) return next();
+    const address = deps.clientAddress?.(c) ?? 'unknown';
+    const now = deps.now();
+    const wait = limiter.retryAfter(address, now.getTime());
+    if (wait > 0) {
+      throw new ApiError('RATE_LIMITED', 'too many failed authentications from this address; slow down', {
+        headers: { 'retry-after': String(wait) },
+      });
+    }
+    const header = c.req.header('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const principal = match
+      ? await authenticateToken(deps.db, deps.config.adminTokenHash, match[1]!, now)
+      : null;
+    if (!principal) {
+      limiter.recordFailure(address, now.getTime());
+      throw new ApiError(
+        'UNAUTHENTICATED',
+        match ? 'the token is unknown, revoked or expired' : 'missing "Authorization: Bearer <token>" header',
+        { headers: { 'www-authenticate': 'Bearer realm="berth"' } },
+      );
+    }
+    c.set('principal', principal);
+    return next();
+  });
+
+  deploymentRoutes(app, deps);
+  tokenRoutes(app, deps);
+  opsRoutes(app, deps);
+
+  app.notFound((c) =>
+    problemResponse(
+      new ApiError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`),
+      c.get('requestId') ?? '',
+    ),
+  );
+  app.onError((err, c) => renderError(err, c, deps));
+  return app;
+}
+
+export type BerthApp = ReturnType<typeof createApp>;
+
+function renderError(err: unknown, c: Context<AppEnv>, deps: AppDeps): Response {
+  const requestId = c.get('requestId') ?? shortId(12);
+  if (err instanceof ApiError) return problemResponse(err, requestId);
+  if (isDatabaseUnavailable(err)) {
+    deps.log.warn('database unavailable', { requestId, method: c.req.method, path: c.req.path });
+    return problemResponse(
+      new ApiError('UNAVAILABLE', 'the database is unavailable; retry shortly', {
+        headers: { 'retry-after': '2' },
+      }),
+      requestId,
+    );
+  }
+  // Hono's own HTTP errors (e.g. a malformed request line) keep their status but lose their text.
+  const status = (err as { status?: unknown }).status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return problemResponse(new ApiError('BAD_REQUEST', 'the request could not be read'), requestId);
+  }
+  deps.log.error('unhandled error', {
+    requestId,
+    method: c.req.method,
+    path: c.req.path,
+    error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+  });
+  return problemResponse(
+    new ApiError('INTERNAL', `internal error; quote request id ${requestId}`),
+    requestId,
+  );
+}

@@ -1,0 +1,37 @@
+/**
+ * Counts failed authentications per client address in a sliding window. Only failures count,
+ * so a client with a good token is never slowed down. Per process/isolate by design: it blunts
+ * guessing, it is not a quota.
+ */
+export class FailureLimiter {
+  private readonly failures = new Map<string, number[]>();
+  constructor(
+    private readonly limit = 20,
+    private readonly windowMs = 60_000,
+  ) {}
+
+  /** Seconds until this address may try again, or 0 when it may try now. */
+  retryAfter(address: string, now: number): number {
+    const list = this.prune(address, now);
+    if (list.length < this.limit) return 0;
+    return Math.max(1, Math.ceil((list[0]! + this.windowMs - now) / 1000));
+  }
+
+  recordFailure(address: string, now: number): void {
+    const list = this.prune(address, now);
+    list.push(now);
+    this.failures.set(address, list);
+    if (this.failures.size > 10_000) this.sweep(now);
+  }
+
+  private prune(address: string, now: number): number[] {
+    const list = (this.failures.get(address) ?? []).filter((t) => now - t < this.windowMs);
+    if (list.length) this.failures.set(address, list);
+    else this.failures.delete(address);
+    return list;
+  }
+
+  private sweep(now: number): void {
+    for (const key of [...this.failures.keys()]) this.prune(key, now);
+  }
+}

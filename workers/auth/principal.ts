@@ -1,0 +1,12 @@
+export type Role = 'admin' | 'deployer' | 'viewer';
+
+/** Who is calling: a person or pipeline with a role, or an agent speaking for one node. */
+export type Principal =
+  | { kind: 'user'; id: string; name: string; role: Role; namespaces: string[] }
+  | { kind: 'node'; nodeId: string; nodeName: string; assignmentVersion: number };
+
+export type Action = 'read' | 'write';
+export type Resource = 'deployments' | 'services' | 'secrets' | 'replicas' | 'events' | 'tokens' | 'nodes';
+
+/** Token prefixes route a token to its table without a second lookup. */
+export const TOKEN_PREFIX = { user: 'berth_u_', node: 'berth_n_', join: 'berth_j_' } as const;

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { zodIssues } from '../common/issue-path.ts';
+
+/**
+ * Control-plane configuration, parsed once from whatever the runtime offers (process.env on
+ * Node, Deno.env, Worker bindings). Nothing else reads the environment.
+ */
+const Env = z.object({
+  BERTH_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  BERTH_SECRET_KEY: z
+    .string()
+    .refine((v) => {
+      try {
+        return atob(v).length === 32;
+      } catch {
+        return false;
+      }
+    }, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
+    .optional(),
+  BERTH_NODE_GRACE_SECONDS: z.coerce.number().int().min(1).max(86400).default(30),
+  BERTH_NODE_LOST_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
+  BERTH_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(2000),
+  BERTH_POLL_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(300).default(10),
+  BERTH_LONG_POLL_MAX_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  BERTH_RECONCILE_BATCH: z.coerce.number().int().min(1).max(100_000).default(200),
+});
+
+export interface ControlPlaneConfig {
+  /** SHA-256 of the bootstrap admin token (never the token itself). */
+  adminTokenHash: string | null;
+  /** 32-byte key for secrets at rest, base64; absent: secrets cannot be written. */
+  secretKey: string | undefined;
+  nodeGraceSeconds: number;
+  nodeLostSeconds: number;
+  reconcileIntervalMs: number;
+  /** What agents are told to wait between polls when the server cannot hold a long-poll. */
+  pollIntervalSeconds: number;
+  /** Longest long-poll this runtime holds; 0 means answer at once (Workers). */
+  longPollMaxSeconds: number;
+  /** Deployments reconciled per tick at most; the rest wait for the next tick. */
+  reconcileBatch: number;
+}
+
+export class ConfigError extends Error {}
+
+export async function parseConfig(
+  env: Record<string, string | undefined>,
+  overrides: Partial<ControlPlaneConfig> = {},
+): Promise<ControlPlaneConfig> {
+  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = Env.safeParse(clean);
+  if (!parsed.success) {
+    const lines = zodIssues(parsed.error).map((i) => `  ${i.path}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const { sha256Hex } = await import('./crypto.ts');
+  return {
+    adminTokenHash: e.BERTH_ADMIN_TOKEN ? await sha256Hex(e.BERTH_ADMIN_TOKEN) : null,
+    secretKey: e.BERTH_SECRET_KEY,
+    nodeGraceSeconds: e.BERTH_NODE_GRACE_SECONDS,
+    nodeLostSeconds: e.BERTH_NODE_LOST_SECONDS,
+    reconcileIntervalMs: e.BERTH_RECONCILE_INTERVAL_MS,
+    pollIntervalSeconds: e.BERTH_POLL_INTERVAL_SECONDS,
+    longPollMaxSeconds: e.BERTH_LONG_POLL_MAX_SECONDS,
+    reconcileBatch: e.BERTH_RECONCILE_BATCH,
+    ...overrides,
+  };
+}

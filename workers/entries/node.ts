@@ -1,0 +1,50 @@
+import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { ConfigError } from '../config.ts';
+import { createNodeControlPlane } from '../node/control-plane.ts';
+
+/**
+ * `npm start`: the control plane on Node with embedded PGlite (or DATABASE_URL), the safety-net
+ * reconcile loop, and a local agent when a Docker Engine answers.
+ */
+const started = performance.now();
+const port = Number(process.env.PORT || 8080);
+
+let plane: Awaited<ReturnType<typeof createNodeControlPlane>>;
+try {
+  plane = await createNodeControlPlane({ env: process.env, backgroundLoops: true });
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(e.message);
+    process.exit(2);
+  }
+  throw e;
+}
+plane.deps.clientAddress = (c) => getConnInfo(c).remote.address;
+
+const server = serve({ fetch: plane.app.fetch, port, hostname: process.env.HOST || '0.0.0.0' }, (info) => {
+  const ms = Math.round(performance.now() - started);
+  const where = plane.adminToken.path
+    ? `admin token in ${plane.adminToken.path}`
+    : 'admin token from BERTH_ADMIN_TOKEN';
+  const db =
+    plane.handle.kind === 'pglite' ? `embedded database in ${plane.dataDir}` : 'database from DATABASE_URL';
+  console.log(`berth listening on http://localhost:${info.port} (${db}; ${where}; ready in ${ms} ms)`);
+  if (plane.adminToken.created) console.log(`admin token (shown once): ${plane.adminToken.value}`);
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${signal}: finishing in-flight requests, then stopping`);
+  const force = setTimeout(() => process.exit(1), 15_000);
+  force.unref();
+  // Long-polls would hold the close open for their full wait: wake them so they answer now.
+  plane.deps.signals.notify(['*']);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await plane.close();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,94 @@
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import { zodIssues } from '../../common/issue-path.ts';
+import { ApiError, invalid } from './errors.ts';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Read the raw body as text, refusing more than 1 MiB without buffering it all. */
+export async function readBodyText(c: Context, limit = MAX_BODY_BYTES): Promise<string> {
+  const declared = Number(c.req.header('content-length') ?? '0');
+  if (declared > limit) throw tooLarge(limit);
+  const body = c.req.raw.body;
+  if (!body) return '';
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(all);
+  } catch {
+    throw new ApiError('BAD_REQUEST', 'the request body is not valid UTF-8');
+  }
+}
+
+const tooLarge = (limit: number) =>
+  new ApiError('PAYLOAD_TOO_LARGE', `the request body is larger than ${Math.round(limit / 1024)} KiB`);
+
+export function mediaType(c: Context): string {
+  return (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** The JSON body of a write: 415 unless JSON, 400 unless well-formed, 413 when too large. */
+export async function readJson(c: Context, accept: string[] = ['application/json']): Promise<unknown> {
+  const type = mediaType(c);
+  if (!accept.includes(type)) {
+    throw new ApiError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `expected Content-Type ${accept.join(' or ')}${type ? `, got ${type}` : ''}`,
+    );
+  }
+  const text = await readBodyText(c);
+  if (text.trim() === '') throw new ApiError('BAD_REQUEST', 'the request body is empty');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ApiError('BAD_REQUEST', `malformed JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Validate with the route's own schema (the one the OpenAPI document shows). */
+export function validate<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  prefix: PropertyKey[] = [],
+): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw invalid(zodIssues(result.error, prefix));
+  return result.data;
+}
+
+export async function readValid<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  accept?: string[],
+): Promise<z.output<S>> {
+  return validate(schema, await readJson(c, accept));
+}
+
+/** A body that may be absent (POST .../rollback with no body means "the previous revision"). */
+export async function readOptionalJson(c: Context): Promise<unknown> {
+  const length = c.req.header('content-length');
+  if (length === '0' || (!c.req.raw.body && !c.req.header('content-type'))) return undefined;
+  if (!c.req.header('content-type')) {
+    const text = await readBodyText(c);
+    if (text.trim() === '') return undefined;
+    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'expected Content-Type application/json');
+  }
+  return readJson(c);
+}

@@ -1,0 +1,12 @@
+import type { Context } from 'hono';
+import { DNS_LABEL } from '../../common/names.ts';
+import { invalid } from '../http/errors.ts';
+
+/** A namespace or object name from the URL: a DNS label, or 422 naming the parameter. */
+export function nameParam(c: Context, param: string): string {
+  const value = c.req.param(param) ?? '';
+  if (value.length > 63 || !DNS_LABEL.test(value)) {
+    throw invalid([{ path: param, message: `must be a DNS-1123 label (got "${value.slice(0, 80)}")` }]);
+  }
+  return value;
+}

@@ -1,0 +1,95 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppDeps, AppEnv } from '../app-context.ts';
+import { requireAdmin } from '../auth/authorize.ts';
+import { readOptionalJson, readValid, validate } from '../http/body.ts';
+import { route } from '../http/route.ts';
+import {
+  createJoinToken,
+  createToken,
+  JoinTokenCreate,
+  listJoinTokens,
+  listTokens,
+  revokeJoinToken,
+  revokeToken,
+  TokenCreate,
+} from '../verbs/tokens.ts';
+
+export function tokenRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
+  const tags = ['Tokens'];
+  route(
+    app,
+    {
+      method: 'post',
+      path: '/v1/tokens',
+      summary: 'Create an API token (the secret is shown once)',
+      tags,
+      body: TokenCreate,
+      status: 201,
+    },
+    async (c) => {
+      requireAdmin(c.get('principal'));
+      const input = await readValid(c, TokenCreate);
+      return c.json(await createToken(deps.db, input, deps.now()), 201);
+    },
+  );
+  route(
+    app,
+    { method: 'get', path: '/v1/tokens', summary: 'List API tokens (no secrets)', tags },
+    async (c) => {
+      requireAdmin(c.get('principal'));
+      return c.json({ items: await listTokens(deps.db) });
+    },
+  );
+  route(
+    app,
+    { method: 'delete', path: '/v1/tokens/{id}', summary: 'Revoke an API token at once', tags },
+    async (c) => {
+      requireAdmin(c.get('principal'));
+      await revokeToken(deps.db, c.req.param('id') ?? '');
+      return c.body(null, 204);
+    },
+  );
+  route(
+    app,
+    {
+      method: 'post',
+      path: '/v1/join-tokens',
+      summary: 'Create a join token for registering agents',
+      tags,
+      body: JoinTokenCreate,
+      status: 201,
+    },
+    async (c) => {
+      requireAdmin(c.get('principal'));
+      const input = validate(JoinTokenCreate, (await readOptionalJson(c)) ?? {});
+      return c.json(await createJoinToken(deps.db, input, deps.now()), 201);
+    },
+  );
+  route(
+    app,
+    { method: 'get', path: '/v1/join-tokens', summary: 'List join tokens (no secrets)', tags },
+    async (c) => {
+      requireAdmin(c.get('principal'));
+      return c.json({ items: await listJoinTokens(deps.db) });
+    },
+  );
+  route(
+    app,
+    { method: 'delete', path: '/v1/join-tokens/{id}', summary: 'Revoke a join token', tags },
+    async (c) => {
+      requireAdmin(c.get('principal'));
+      await revokeJoinToken(deps.db, c.req.param('id') ?? '');
+      return c.body(null, 204);
+    },
+  );
+  route(
+    app,
+    { method: 'get', path: '/v1/whoami', summary: 'The caller: name, role, namespaces', tags },
+    (c) => {
+      const p = c.get('principal');
+      return c.json(
+        p.kind === 'user' ? { name: p.name, role: p.role, namespaces: p.namespaces } : { node: p.nodeName },
+      );
+    },
+  );
+}

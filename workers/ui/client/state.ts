@@ -1,0 +1,84 @@
+import type { BerthEvent, Deployment, Identity, NodeInfo, Problem, Replica, Revision } from './types.ts';
+
+/** The client-side routes, all under the mount point (`/ui` by default). */
+export type Route =
+  | { view: 'deployments'; ns: string }
+  | { view: 'deployment'; ns: string; name: string }
+  | { view: 'nodes' }
+  | { view: 'events'; ns: string }
+  | { view: 'notfound'; path: string };
+
+export interface DeploymentsData {
+  items?: Deployment[];
+  error?: Problem;
+}
+
+export interface DeploymentData {
+  deployment?: Deployment;
+  replicas?: Replica[];
+  revisions?: Revision[];
+  events?: BerthEvent[];
+  /** Per section, so one failing endpoint does not blank the whole page. */
+  errors: { deployment?: Problem; replicas?: Problem; revisions?: Problem; events?: Problem };
+}
+
+export interface NodesData {
+  items?: NodeInfo[];
+  error?: Problem;
+}
+
+export interface EventsData {
+  items?: BerthEvent[];
+  error?: Problem;
+}
+
+export type PageData = DeploymentsData | DeploymentData | NodesData | EventsData;
+
+export interface Page {
+  /** The route this data belongs to; a late answer for another route is dropped. */
+  key: string;
+  loading: boolean;
+  data?: PageData;
+  loadedAt?: number;
+}
+
+export interface Logs {
+  ns: string;
+  replica: string;
+  loading: boolean;
+  lines?: string[];
+  note?: string;
+  error?: Problem;
+  fetchedAt?: number;
+}
+
+export interface Flash {
+  id: number;
+  kind: 'ok' | 'error' | 'info';
+  title: string;
+  detail?: string;
+  errors?: { path?: string; message?: string }[];
+}
+
+export interface State {
+  /** `checking`: a stored token is being verified; `out`: show the sign-in form. */
+  auth: 'checking' | 'out' | 'in';
+  signInError?: Problem;
+  signingIn: boolean;
+  /** null when the server has no `GET /v1/whoami`: writes are offered until one is refused. */
+  identity: Identity | null;
+  /** Scopes where a write got 403 (`ns:<name>` or `nodes`): their write controls are hidden. */
+  forbidden: Set<string>;
+  route: Route;
+  namespace: string;
+  namespaces: string[];
+  page: Page;
+  logs: Logs | null;
+  flashes: Flash[];
+  pending: Set<string>;
+  /** Node name whose Drain button is armed for a confirming second press. */
+  confirmDrain: string | null;
+  /** The last poll failed for a network reason: show that the data may be stale. */
+  offline: boolean;
+  now: number;
+}

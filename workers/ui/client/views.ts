@@ -1,0 +1,935 @@
+import type { Child, Dom } from './dom.ts';
+import type { Format, Rollout } from './format.ts';
+import type {
+  DeploymentData,
+  DeploymentsData,
+  EventsData,
+  Flash,
+  Logs,
+  NodesData,
+  Route,
+  State,
+} from './state.ts';
+import type { BerthEvent, Condition, Deployment, NodeInfo, Problem, Replica, Revision } from './types.ts';
+
+export interface ViewKit {
+  state: State;
+  /** An absolute dashboard URL for a path below the mount point (`/nodes` → `/ui/nodes`). */
+  href(path: string): string;
+  canWrite(ns: string): boolean;
+  canManageNodes(): boolean;
+}
+
+/**
+ * Pure render functions: state in, detached DOM out (the app morphs it into the page).
+ * Interactive elements carry `data-action` / `data-form`; the app handles them by delegation.
+ *
+ * Self-contained: served to the browser as `${createViews}` and called by the app.
+ */
+export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
+  const { h } = dom;
+  const enc = encodeURIComponent;
+
+  // ---- small building blocks -------------------------------------------------------------
+
+  function time(iso: string | null | undefined, mode: 'age' | 'ago' = 'age'): HTMLElement {
+    const text = mode === 'age' ? fmt.age(iso, kit.state.now) : fmt.ago(iso, kit.state.now);
+    if (!iso) return h('span', { class: 'muted' }, text);
+    return h('time', { datetime: iso, title: fmt.stamp(iso) }, text);
+  }
+
+  function badge(tone: string, text: string, extra?: string): HTMLElement {
+    return h('span', { class: `badge badge-${tone}${extra ? ` ${extra}` : ''}` }, text);
+  }
+
+  function rolloutTone(r: Rollout): string {
+    return { complete: 'ok', progressing: 'info', deadline: 'bad', paused: 'warn', 'scaled-down': 'neutral' }[
+      r.key
+    ];
+  }
+
+  function rolloutBadge(r: Rollout): HTMLElement {
+    return badge(rolloutTone(r), r.label, r.key === 'progressing' ? 'badge-live' : undefined);
+  }
+
+  function bar(fraction: number, label: string, tone = 'info'): HTMLElement {
+    const pct = Math.round(Math.max(0, Math.min(1, fraction)) * 100);
+    const fill = h('span', { class: `bar-fill bar-${tone}`, 'data-width': pct });
+    return h(
+      'span',
+      {
+        class: 'bar',
+        role: 'meter',
+        'aria-label': label,
+        'aria-valuemin': 0,
+        'aria-valuemax': 100,
+        'aria-valuenow': pct,
+      },
+      fill,
+    );
+  }
+
+  function chips(labels: Record<string, string> | undefined | null): HTMLElement {
+    const entries = Object.entries(labels ?? {});
+    if (!entries.length) return h('span', { class: 'muted' }, 'none');
+    return h(
+      'ul',
+      { class: 'chips', 'aria-label': 'Labels' },
+      entries.map(([k, v]) => h('li', { class: 'chip' }, h('span', { class: 'chip-k' }, k), '=', v)),
+    );
+  }
+
+  function problemBox(p: Problem, what: string): HTMLElement {
+    return h(
+      'div',
+      { class: 'notice notice-error', role: 'alert' },
+      h('strong', null, `${what}: ${p.title}`),
+      p.detail ? h('p', null, p.detail) : null,
+      problemErrors(p.errors),
+      p.requestId ? h('p', { class: 'muted small' }, `Request id ${p.requestId}`) : null,
+    );
+  }
+
+  function problemErrors(errors: Flash['errors']): HTMLElement | null {
+    if (!errors?.length) return null;
+    return h(
+      'ul',
+      { class: 'problem-errors' },
+      errors.map((e) =>
+        h('li', null, e.path ? h('code', null, e.path) : null, e.path ? ': ' : null, e.message ?? ''),
+      ),
+    );
+  }
+
+  function button(
+    label: string,
+    action: string,
+    data: Record<string, string | number>,
+    opts: { tone?: string; aria?: string; pendingKey?: string; pendingLabel?: string } = {},
+  ): HTMLElement {
+    const busy = opts.pendingKey ? kit.state.pending.has(opts.pendingKey) : false;
+    const attrs: Record<string, string | number | boolean | null> = {
+      type: 'button',
+      class: `btn${opts.tone ? ` btn-${opts.tone}` : ''}`,
+      'data-action': action,
+      'aria-label': opts.aria ?? null,
+      'aria-busy': busy ? 'true' : null,
+      disabled: busy,
+    };
+    for (const [k, v] of Object.entries(data)) attrs[`data-${k}`] = v;
+    return h('button', attrs, busy ? (opts.pendingLabel ?? `${label}…`) : label);
+  }
+
+  function table(labelId: string, head: string[], rows: HTMLElement[], empty: string, cls = ''): HTMLElement {
+    if (!rows.length) return h('p', { class: 'empty' }, empty);
+    return h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: `data ${cls}`.trim(), 'aria-labelledby': labelId },
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            head.map((c) => h('th', { scope: 'col' }, c)),
+          ),
+        ),
+        h('tbody', null, rows),
+      ),
+    );
+  }
+
+  function card(id: string, title: Child, body: Child, actions?: Child, cls = ''): HTMLElement {
+    return h(
+      'section',
+      { class: `card ${cls}`.trim(), 'aria-labelledby': id },
+      h(
+        'div',
+        { class: 'card-head' },
+        h('h2', { id }, title),
+        actions ? h('div', { class: 'card-actions' }, actions) : null,
+      ),
+      h('div', { class: 'card-body' }, body),
+    );
+  }
+
+  function loading(): HTMLElement {
+    return h(
+      'p',
+      { class: 'loading', role: 'status' },
+      h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+      'Loading…',
+    );
+  }
+
+  function pageHead(title: Child, sub: Child, side?: Child, crumbs?: Child): HTMLElement {
+    return h(
+      'div',
+      { class: 'page-head' },
+      h(
+        'div',
+        { class: 'page-title' },
+        crumbs ?? null,
+        h('h1', { tabindex: -1, id: 'page-title' }, title),
+        sub ? h('p', { class: 'sub' }, sub) : null,
+      ),
+      side ? h('div', { class: 'page-side' }, side) : null,
+    );
+  }
+
+  function nsPicker(view: 'deployments' | 'events', ns: string): HTMLElement {
+    const listId = 'ns-options';
+    return h(
+      'form',
+      {
+        class: 'ns-picker',
+        'data-form': 'namespace',
+        'data-view': view,
+        role: 'search',
+        'aria-label': 'Namespace',
+      },
+      h('label', { for: 'ns-input' }, 'Namespace'),
+      h('input', {
+        id: 'ns-input',
+        name: 'namespace',
+        value: ns,
+        list: listId,
+        autocomplete: 'off',
+        spellcheck: 'false',
+        required: true,
+        pattern: '[a-z0-9]([\\-a-z0-9]*[a-z0-9])?',
+        maxlength: 63,
+        title: 'A namespace name: lowercase letters, digits and dashes',
+      }),
+      h(
+        'datalist',
+        { id: listId },
+        kit.state.namespaces.map((n) => h('option', { value: n })),
+      ),
+      h('button', { type: 'submit', class: 'btn' }, 'Show'),
+    );
+  }
+
+  function liveNote(): HTMLElement {
+    const page = kit.state.page;
+    const stale = kit.state.offline;
+    return h(
+      'span',
+      { class: `live${stale ? ' live-stale' : ''}` },
+      h('span', { class: 'live-dot', 'aria-hidden': 'true' }),
+      stale ? 'Connection lost, retrying' : page.loadedAt ? 'Live' : 'Connecting',
+    );
+  }
+
+  function readOnlyNote(ns: string): HTMLElement | null {
+    if (kit.canWrite(ns)) return null;
+    return h(
+      'p',
+      { class: 'notice notice-info' },
+      'Read-only: your token may view this namespace but not change it.',
+    );
+  }
+
+  // ---- deployments list -------------------------------------------------------------------
+
+  function deployments(
+    route: Extract<Route, { view: 'deployments' }>,
+    data: DeploymentsData | undefined,
+  ): HTMLElement {
+    const items = data?.items;
+    const counts = items
+      ? items.reduce(
+          (acc, d) => {
+            const r = fmt.rollout(d);
+            if (r.key === 'progressing') acc.progressing++;
+            if (r.key === 'deadline') acc.failing++;
+            acc.ready += fmt.num(d.status?.readyReplicas) ?? 0;
+            acc.desired += fmt.desired(d);
+            return acc;
+          },
+          { progressing: 0, failing: 0, ready: 0, desired: 0 },
+        )
+      : null;
+    const sub = h(
+      'span',
+      null,
+      liveNote(),
+      counts
+        ? ` · ${items!.length} deployment${items!.length === 1 ? '' : 's'} · ${counts.ready}/${counts.desired} replicas ready`
+        : '',
+      counts?.progressing ? ` · ${counts.progressing} rolling out` : '',
+      counts?.failing ? ` · ${counts.failing} stuck` : '',
+    );
+    let body: Child;
+    if (data?.error) body = problemBox(data.error, 'Could not load deployments');
+    else if (!items) body = loading();
+    else
+      body = table(
+        'page-title',
+        ['Name', 'Image', 'Ready', 'Up-to-date', 'Available', 'Revision', 'Rollout', 'Age'],
+        items.map((d) => deploymentRow(route.ns, d)),
+        `No deployments in namespace “${route.ns}” yet. Apply one with berth apply -f deployment.yaml.`,
+        'deployments',
+      );
+    return h(
+      'div',
+      null,
+      pageHead('Deployments', sub, nsPicker('deployments', route.ns)),
+      h('div', { class: 'card card-flush' }, body),
+    );
+  }
+
+  function deploymentRow(ns: string, d: Deployment): HTMLElement {
+    const name = d.metadata?.name ?? '?';
+    const r = fmt.rollout(d);
+    const want = fmt.desired(d);
+    const ready = fmt.num(d.status?.readyReplicas) ?? 0;
+    return h(
+      'tr',
+      { 'data-key': name, 'data-name': name },
+      h(
+        'th',
+        { scope: 'row' },
+        h('a', { href: kit.href(`/deployments/${enc(ns)}/${enc(name)}`), class: 'name-link' }, name),
+      ),
+      h(
+        'td',
+        { class: 'image-cell' },
+        fmt.images(d).map((img) => h('code', { class: 'image', title: img }, img)),
+      ),
+      h(
+        'td',
+        { class: 'num' },
+        h(
+          'span',
+          { class: `ready ${ready >= want ? 'ready-ok' : 'ready-wait'}`, 'data-field': 'ready' },
+          fmt.readyText(d),
+        ),
+      ),
+      h('td', { class: 'num' }, String(fmt.num(d.status?.updatedReplicas) ?? 0)),
+      h('td', { class: 'num' }, String(fmt.num(d.status?.availableReplicas) ?? 0)),
+      h(
+        'td',
+        { class: 'num', 'data-field': 'revision' },
+        d.status?.revision !== undefined ? `#${d.status.revision}` : '—',
+      ),
+      h(
+        'td',
+        { class: 'rollout-cell', 'data-field': 'rollout', 'data-state': r.key },
+        h(
+          'div',
+          { class: 'rollout-line' },
+          rolloutBadge(r),
+          bar(r.progress, `${name} rollout progress`, rolloutTone(r)),
+        ),
+        h('div', { class: 'muted small' }, r.detail),
+      ),
+      h('td', null, time(d.metadata?.createdAt)),
+    );
+  }
+
+  // ---- one deployment ---------------------------------------------------------------------
+
+  function deployment(
+    route: Extract<Route, { view: 'deployment' }>,
+    data: DeploymentData | undefined,
+  ): HTMLElement {
+    const { ns, name } = route;
+    const crumbs = h(
+      'nav',
+      { class: 'crumbs', 'aria-label': 'Breadcrumb' },
+      h(
+        'ol',
+        null,
+        h('li', null, h('a', { href: kit.href(`/deployments/${enc(ns)}`) }, 'Deployments')),
+        h('li', null, h('a', { href: kit.href(`/deployments/${enc(ns)}`) }, ns)),
+        h('li', { 'aria-current': 'page' }, name),
+      ),
+    );
+    const d = data?.deployment;
+    if (!data || (!d && !data.errors.deployment)) {
+      return h('div', null, pageHead(name, liveNote(), null, crumbs), loading());
+    }
+    if (!d) {
+      return h(
+        'div',
+        null,
+        pageHead(name, null, null, crumbs),
+        problemBox(data.errors.deployment!, 'Could not load this deployment'),
+      );
+    }
+    const r = fmt.rollout(d);
+    const writable = kit.canWrite(ns);
+    const paused = Boolean(d.spec?.paused);
+    const side = writable
+      ? paused
+        ? button(
+            'Resume rollout',
+            'resume',
+            { ns, name },
+            { tone: 'primary', pendingKey: `resume:${ns}/${name}` },
+          )
+        : button('Pause rollout', 'pause', { ns, name }, { pendingKey: `pause:${ns}/${name}` })
+      : null;
+    const sub = h('span', null, liveNote(), ' · ', rolloutBadge(r), ' ', r.detail);
+    return h(
+      'div',
+      null,
+      pageHead(name, sub, side, crumbs),
+      readOnlyNote(ns),
+      data.errors.deployment ? problemBox(data.errors.deployment, 'Refresh failed') : null,
+      h('div', { class: 'grid grid-2' }, overviewCard(d, r), scaleCard(ns, name, d, r, writable)),
+      conditionsCard(d.status?.conditions ?? []),
+      replicasCard(ns, data.replicas, data.errors.replicas),
+      logsCard(kit.state.logs),
+      h(
+        'div',
+        { class: 'grid grid-2' },
+        revisionsCard(ns, name, d, data.revisions, data.errors.revisions, writable),
+        eventsCard(data.events, data.errors.events),
+      ),
+    );
+  }
+
+  function overviewCard(d: Deployment, r: Rollout): HTMLElement {
+    const s = d.status ?? {};
+    const containers = d.spec?.template?.spec?.containers ?? [];
+    const gen = fmt.num(d.metadata?.generation);
+    const seen = fmt.num(s.observedGeneration);
+    const row = (k: string, v: Child) => [h('dt', null, k), h('dd', null, v)];
+    return card(
+      'overview-title',
+      'Overview',
+      h(
+        'dl',
+        { class: 'facts' },
+        row(
+          containers.length > 1 ? 'Images' : 'Image',
+          containers.length
+            ? containers.map((c) =>
+                h(
+                  'div',
+                  null,
+                  h('code', { class: 'image' }, c.image ?? '?'),
+                  containers.length > 1 ? ` (${c.name})` : '',
+                ),
+              )
+            : '—',
+        ),
+        row('Replicas', h('span', { 'data-field': 'ready' }, `${fmt.readyText(d)} ready`)),
+        row(
+          'Up-to-date / available',
+          `${fmt.num(s.updatedReplicas) ?? 0} / ${fmt.num(s.availableReplicas) ?? 0}`,
+        ),
+        row(
+          'Revision',
+          h('span', { 'data-field': 'revision' }, s.revision !== undefined ? `#${s.revision}` : '—'),
+        ),
+        row('Strategy', fmt.strategy(d)),
+        row(
+          'Generation',
+          gen === undefined
+            ? '—'
+            : `${gen}${seen !== undefined && seen < gen ? ` (controller has seen ${seen})` : ''}`,
+        ),
+        row('Rollout', h('span', null, rolloutBadge(r))),
+        row('Ports', portsOf(d)),
+        row('Node selector', chips(d.spec?.template?.spec?.nodeSelector)),
+        row('Labels', chips(d.metadata?.labels)),
+        row('Created', h('span', null, time(d.metadata?.createdAt, 'ago'))),
+      ),
+    );
+  }
+
+  function portsOf(d: Deployment): string {
+    const ports = (d.spec?.template?.spec?.containers ?? []).flatMap((c) =>
+      (c.ports ?? []).map(
+        (p) => `${p.name ? `${p.name} ` : ''}${p.containerPort ?? '?'}/${p.protocol ?? 'TCP'}`,
+      ),
+    );
+    return ports.length ? ports.join(', ') : 'none';
+  }
+
+  function scaleCard(ns: string, name: string, d: Deployment, r: Rollout, writable: boolean): HTMLElement {
+    const want = fmt.desired(d);
+    const busy = kit.state.pending.has(`scale:${ns}/${name}`);
+    const s = d.status ?? {};
+    const stat = (label: string, value: number | undefined) =>
+      h(
+        'div',
+        { class: 'stat' },
+        h('span', { class: 'stat-num' }, String(value ?? 0)),
+        h('span', { class: 'stat-label' }, label),
+      );
+    return card('scale-title', 'Replicas', [
+      h(
+        'div',
+        { class: 'stats' },
+        stat('desired', want),
+        stat('ready', fmt.num(s.readyReplicas)),
+        stat('up-to-date', fmt.num(s.updatedReplicas)),
+        stat('available', fmt.num(s.availableReplicas)),
+      ),
+      h('div', { class: 'rollout-line wide' }, bar(r.progress, 'Rollout progress', rolloutTone(r))),
+      h('p', { class: 'muted small' }, r.detail),
+      writable
+        ? h(
+            'form',
+            { class: 'inline-form', 'data-form': 'scale', 'data-ns': ns, 'data-name': name },
+            h('label', { for: 'scale-input' }, 'Scale to'),
+            h('input', {
+              id: 'scale-input',
+              name: 'replicas',
+              type: 'number',
+              min: 0,
+              max: 1000,
+              step: 1,
+              required: true,
+              value: want,
+              inputmode: 'numeric',
+            }),
+            h(
+              'button',
+              { type: 'submit', class: 'btn btn-primary', disabled: busy, 'aria-busy': busy ? 'true' : null },
+              busy ? 'Scaling…' : 'Scale',
+            ),
+          )
+        : null,
+    ]);
+  }
+
+  function conditionsCard(conditions: Condition[]): HTMLElement {
+    const rows = conditions.map((c) =>
+      h(
+        'tr',
+        { 'data-key': c.type ?? '?' },
+        h('th', { scope: 'row' }, c.type ?? '?'),
+        h(
+          'td',
+          null,
+          badge(c.status === 'True' ? 'ok' : c.status === 'False' ? 'bad' : 'neutral', c.status ?? '?'),
+        ),
+        h('td', null, c.reason ?? '—'),
+        h('td', { class: 'message' }, c.message ?? ''),
+        h('td', null, time(c.lastTransitionTime, 'ago')),
+      ),
+    );
+    return card(
+      'conditions-title',
+      'Conditions',
+      table(
+        'conditions-title',
+        ['Type', 'Status', 'Reason', 'Message', 'Last transition'],
+        rows,
+        'No conditions reported yet.',
+      ),
+    );
+  }
+
+  function phaseTone(rep: Replica): string {
+    switch (rep.phase) {
+      case 'Running':
+        return rep.ready ? 'ok' : 'warn';
+      case 'Failed':
+      case 'Lost':
+        return 'bad';
+      case 'Succeeded':
+      case 'Terminating':
+        return 'neutral';
+      default:
+        return 'info';
+    }
+  }
+
+  function replicasCard(
+    ns: string,
+    replicas: Replica[] | undefined,
+    error: Problem | undefined,
+  ): HTMLElement {
+    let body: Child;
+    if (error) body = problemBox(error, 'Could not load replicas');
+    else if (!replicas) body = loading();
+    else {
+      const sorted = [...replicas].sort(
+        (a, b) => (b.revision ?? 0) - (a.revision ?? 0) || String(a.id).localeCompare(String(b.id)),
+      );
+      const open = kit.state.logs?.replica;
+      body = table(
+        'replicas-title',
+        ['Replica', 'Revision', 'Node', 'Phase', 'Ready', 'Restarts', 'Host ports', 'Message', 'Age', ''],
+        sorted.map((rep) => {
+          const id = rep.id ?? '?';
+          return h(
+            'tr',
+            { 'data-key': id, 'data-replica': id, class: open === id ? 'selected' : null },
+            h('th', { scope: 'row' }, h('code', { class: 'id', title: id }, id)),
+            h('td', { class: 'num' }, rep.revision !== undefined ? `#${rep.revision}` : '—'),
+            h(
+              'td',
+              { 'data-field': 'node' },
+              rep.node ? rep.node : h('span', { class: 'muted' }, 'unplaced'),
+            ),
+            h('td', null, badge(phaseTone(rep), rep.phase ?? 'Unknown')),
+            h(
+              'td',
+              null,
+              rep.ready
+                ? h('span', { class: 'yes' }, h('span', { 'aria-hidden': 'true' }, '● '), 'Yes')
+                : h('span', { class: 'no' }, h('span', { 'aria-hidden': 'true' }, '○ '), 'No'),
+            ),
+            h('td', { class: 'num' }, String(rep.restartCount ?? 0)),
+            h('td', null, fmt.hostPorts(rep.hostPorts)),
+            h('td', { class: 'message' }, rep.message ?? ''),
+            h('td', null, time(rep.createdAt)),
+            h(
+              'td',
+              { class: 'actions' },
+              button(
+                open === id ? 'Showing logs' : 'Logs',
+                'logs',
+                { ns, replica: id },
+                {
+                  aria: `Show logs of replica ${id}`,
+                  tone: 'small',
+                },
+              ),
+            ),
+          );
+        }),
+        'No replicas yet.',
+        'replicas',
+      );
+    }
+    return card('replicas-title', `Replicas${replicas ? ` (${replicas.length})` : ''}`, body);
+  }
+
+  function logsCard(logs: Logs | null): HTMLElement | null {
+    if (!logs) return null;
+    let body: Child;
+    if (logs.error) body = problemBox(logs.error, 'Could not fetch logs');
+    else if (!logs.lines)
+      body = logs.note ? h('p', { class: 'loading', role: 'status' }, logs.note) : loading();
+    else if (!logs.lines.length) body = h('p', { class: 'empty' }, 'No log lines yet.');
+    else
+      body = h(
+        'pre',
+        {
+          class: 'logs',
+          tabindex: 0,
+          'aria-label': `Last ${logs.lines.length} log lines of replica ${logs.replica}`,
+        },
+        logs.lines.join('\n'),
+      );
+    return card(
+      'logs-title',
+      ['Logs ', h('code', { class: 'id' }, logs.replica)],
+      [
+        body,
+        logs.fetchedAt && logs.lines
+          ? h(
+              'p',
+              { class: 'muted small' },
+              `Last 100 lines, fetched ${fmt.ago(new Date(logs.fetchedAt).toISOString(), kit.state.now)}`,
+            )
+          : null,
+      ],
+      [
+        button(
+          'Refresh',
+          'logs',
+          { ns: logs.ns, replica: logs.replica },
+          {
+            aria: 'Refresh logs',
+            pendingKey: `logs:${logs.replica}`,
+            pendingLabel: 'Fetching…',
+          },
+        ),
+        button('Close', 'logs-close', {}, { aria: 'Close logs' }),
+      ],
+      'logs-card',
+    );
+  }
+
+  function revisionsCard(
+    ns: string,
+    name: string,
+    d: Deployment,
+    revisions: Revision[] | undefined,
+    error: Problem | undefined,
+    writable: boolean,
+  ): HTMLElement {
+    let body: Child;
+    if (error) body = problemBox(error, 'Could not load revisions');
+    else if (!revisions) body = loading();
+    else {
+      const current = d.status?.revision;
+      const sorted = [...revisions].sort((a, b) => (b.revision ?? 0) - (a.revision ?? 0));
+      body = table(
+        'revisions-title',
+        ['Revision', 'Image', 'Created', ''],
+        sorted.map((rev) => {
+          const n = rev.revision ?? 0;
+          const isCurrent = rev.current ?? n === current;
+          const imgs = (rev.template?.spec?.containers ?? []).map((c) => c.image ?? '?');
+          return h(
+            'tr',
+            { 'data-key': String(n), 'data-revision': n, class: isCurrent ? 'current' : null },
+            h('th', { scope: 'row' }, `#${n}`),
+            h('td', null, imgs.length ? imgs.map((i) => h('code', { class: 'image', title: i }, i)) : '—'),
+            h('td', null, time(rev.createdAt, 'ago')),
+            h(
+              'td',
+              { class: 'actions' },
+              isCurrent
+                ? badge('ok', 'Current')
+                : writable
+                  ? button(
+                      'Roll back',
+                      'rollback',
+                      { ns, name, revision: n },
+                      {
+                        aria: `Roll back to revision ${n}`,
+                        tone: 'small',
+                        pendingKey: `rollback:${ns}/${name}`,
+                        pendingLabel: 'Rolling back…',
+                      },
+                    )
+                  : null,
+            ),
+          );
+        }),
+        'No revisions recorded yet.',
+        'revisions',
+      );
+    }
+    return card('revisions-title', 'Revision history', body);
+  }
+
+  function eventRows(events: BerthEvent[], linkObjects: boolean, ns: string): HTMLElement[] {
+    // The API lists newest last; people read newest first.
+    return [...events]
+      .reverse()
+      .slice(0, 200)
+      .map((e, i) => {
+        const obj = fmt.eventObject(e);
+        const warn = (e.type ?? '').toLowerCase() === 'warning';
+        const objCell =
+          linkObjects && obj.kind === 'deployment' && obj.name
+            ? h('a', { href: kit.href(`/deployments/${enc(ns)}/${enc(obj.name)}`) }, obj.text)
+            : obj.text;
+        return h(
+          'tr',
+          { 'data-key': `${fmt.eventTime(e) ?? ''}|${e.reason ?? ''}|${i}`, class: warn ? 'warning' : null },
+          h('td', null, badge(warn ? 'bad' : 'neutral', e.type ?? 'Normal')),
+          h('td', null, e.reason ?? '—'),
+          linkObjects ? h('td', null, objCell) : null,
+          h(
+            'td',
+            { class: 'message' },
+            e.message ?? '',
+            e.count && e.count > 1 ? h('span', { class: 'muted' }, ` ×${e.count}`) : null,
+          ),
+          h('td', null, time(fmt.eventTime(e), 'age')),
+        );
+      });
+  }
+
+  function eventsCard(events: BerthEvent[] | undefined, error: Problem | undefined): HTMLElement {
+    let body: Child;
+    if (error) body = problemBox(error, 'Could not load events');
+    else if (!events) body = loading();
+    else
+      body = table(
+        'events-title',
+        ['Type', 'Reason', 'Message', 'Age'],
+        eventRows(events, false, ''),
+        'No events yet.',
+        'events',
+      );
+    return card('events-title', 'Recent events', body, null, 'scroll-card');
+  }
+
+  // ---- nodes ------------------------------------------------------------------------------
+
+  function resourceBar(kind: 'CPU' | 'Memory', n: NodeInfo): HTMLElement {
+    const pick = kind === 'CPU' ? fmt.cpuOf : fmt.memoryOf;
+    const show = kind === 'CPU' ? (v: number | undefined) => fmt.cores(v) : fmt.bytes;
+    const cap = pick(n.allocatable) ?? pick(n.capacity);
+    const used = pick(n.allocated) ?? 0;
+    const frac = cap ? used / cap : 0;
+    const tone = frac > 0.9 ? 'bad' : frac > 0.7 ? 'warn' : 'info';
+    const unit = kind === 'CPU' && cap !== undefined && cap >= 1 ? ' cores' : '';
+    const total = pick(n.capacity);
+    return h(
+      'div',
+      { class: 'resource' },
+      h(
+        'div',
+        { class: 'resource-head' },
+        h('span', { class: 'resource-name' }, kind),
+        h(
+          'span',
+          { class: 'resource-num' },
+          `${show(used)} / ${show(cap)}${unit}`,
+          total !== undefined && cap !== undefined && total !== cap
+            ? h('span', { class: 'muted' }, ` (capacity ${show(total)})`)
+            : null,
+        ),
+      ),
+      bar(frac, `${kind} allocated on ${n.name ?? 'node'}`, tone),
+    );
+  }
+
+  function nodeCard(n: NodeInfo): HTMLElement {
+    const name = n.name ?? '?';
+    const ready = n.status === 'Ready';
+    const admin = kit.canManageNodes();
+    const armed = kit.state.confirmDrain === name;
+    const actions = admin
+      ? [
+          n.unschedulable
+            ? button(
+                'Uncordon',
+                'uncordon',
+                { node: name },
+                { aria: `Uncordon ${name}`, pendingKey: `uncordon:${name}` },
+              )
+            : button(
+                'Cordon',
+                'cordon',
+                { node: name },
+                { aria: `Cordon ${name}`, pendingKey: `cordon:${name}` },
+              ),
+          button(
+            armed ? 'Confirm drain' : 'Drain',
+            'drain',
+            { node: name },
+            {
+              tone: 'danger',
+              aria: armed ? `Confirm draining ${name}` : `Drain ${name}`,
+              pendingKey: `drain:${name}`,
+              pendingLabel: 'Draining…',
+            },
+          ),
+        ]
+      : null;
+    return h(
+      'section',
+      {
+        class: `card node-card${ready ? '' : ' node-down'}`,
+        'aria-labelledby': `node-${name}`,
+        'data-key': name,
+        'data-node': name,
+      },
+      h(
+        'div',
+        { class: 'card-head' },
+        h('h2', { id: `node-${name}` }, name),
+        h(
+          'div',
+          { class: 'badges' },
+          badge(ready ? 'ok' : 'bad', n.status ?? 'Unknown'),
+          n.unschedulable ? badge('warn', 'Cordoned') : null,
+        ),
+      ),
+      h(
+        'div',
+        { class: 'card-body' },
+        h(
+          'dl',
+          { class: 'facts compact' },
+          h('dt', null, 'Heartbeat'),
+          h('dd', null, time(n.lastHeartbeat, 'ago')),
+          h('dt', null, 'Address'),
+          h('dd', null, n.address ? h('code', null, n.address) : '—'),
+          h('dt', null, 'Agent'),
+          h('dd', null, n.agentVersion ?? '—'),
+        ),
+        resourceBar('CPU', n),
+        resourceBar('Memory', n),
+        h('div', { class: 'labels' }, chips(n.labels)),
+        actions ? h('div', { class: 'node-actions' }, actions) : null,
+      ),
+    );
+  }
+
+  function nodes(data: NodesData | undefined): HTMLElement {
+    const items = data?.items;
+    const readyCount = items?.filter((n) => n.status === 'Ready').length ?? 0;
+    const sub = h(
+      'span',
+      null,
+      liveNote(),
+      items ? ` · ${items.length} node${items.length === 1 ? '' : 's'} · ${readyCount} ready` : '',
+    );
+    let body: Child;
+    if (data?.error) body = problemBox(data.error, 'Could not load nodes');
+    else if (!items) body = loading();
+    else if (!items.length)
+      body = h(
+        'p',
+        { class: 'empty card' },
+        'No nodes have joined yet. Start a berth-agent with a join token.',
+      );
+    else
+      body = h(
+        'div',
+        { class: 'node-grid' },
+        [...items].sort((a, b) => String(a.name).localeCompare(String(b.name))).map(nodeCard),
+      );
+    return h('div', null, pageHead('Nodes', sub), body);
+  }
+
+  // ---- events -----------------------------------------------------------------------------
+
+  function events(route: Extract<Route, { view: 'events' }>, data: EventsData | undefined): HTMLElement {
+    const items = data?.items;
+    const sub = h(
+      'span',
+      null,
+      liveNote(),
+      items ? ` · ${items.length} event${items.length === 1 ? '' : 's'}` : '',
+    );
+    let body: Child;
+    if (data?.error) body = problemBox(data.error, 'Could not load events');
+    else if (!items) body = loading();
+    else
+      body = table(
+        'page-title',
+        ['Type', 'Reason', 'Object', 'Message', 'Age'],
+        eventRows(items, true, route.ns),
+        `No events in namespace “${route.ns}”.`,
+        'events',
+      );
+    return h(
+      'div',
+      null,
+      pageHead('Events', sub, nsPicker('events', route.ns)),
+      h('div', { class: 'card card-flush' }, body),
+    );
+  }
+
+  function notFound(path: string): HTMLElement {
+    return h(
+      'div',
+      null,
+      pageHead('Page not found', null),
+      h(
+        'p',
+        null,
+        'There is no dashboard page at ',
+        h('code', null, path),
+        '. ',
+        h('a', { href: kit.href('/') }, 'Go to deployments'),
+        '.',
+      ),
+    );
+  }
+
+  return { deployments, deployment, nodes, events, notFound, problemErrors, badge };
+}
+
+export type Views = ReturnType<typeof createViews>;

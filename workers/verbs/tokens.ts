@@ -1,0 +1,143 @@
+import { desc, eq } from 'drizzle-orm';
+import { z } from 'zod';
+import { Name } from '../../common/names.ts';
+import type { Database } from '../../db/database.ts';
+import { joinTokens, nodes, tokens } from '../../db/schema/index.ts';
+import { type Principal, TOKEN_PREFIX } from '../auth/principal.ts';
+import { randomToken, sha256Hex, timingSafeEqualHex } from '../crypto.ts';
+import { notFound } from '../http/errors.ts';
+
+export const TokenCreate = z.strictObject({
+  name: z.string().min(1).max(128),
+  role: z.enum(['admin', 'deployer', 'viewer']),
+  namespaces: z
+    .array(z.union([Name, z.literal('*')]))
+    .max(256)
+    .default([]),
+  expiresInSeconds: z
+    .int()
+    .min(60)
+    .max(10 * 365 * 86400)
+    .optional(),
+});
+export type TokenCreate = z.infer<typeof TokenCreate>;
+
+export const JoinTokenCreate = z.strictObject({
+  ttlSeconds: z
+    .int()
+    .min(60)
+    .max(365 * 86400)
+    .default(86400),
+  maxUses: z.int().min(1).max(1_000_000).optional(),
+});
+export type JoinTokenCreate = z.infer<typeof JoinTokenCreate>;
+
+function newId(prefix: string): string {
+  return `${prefix}${randomToken(9)}`;
+}
+
+export async function createToken(db: Database, input: TokenCreate, now: Date) {
+  const id = newId('tok_');
+  const secret = `${TOKEN_PREFIX.user}${randomToken(24)}`;
+  const namespaces = input.role === 'admin' ? ['*'] : input.namespaces;
+  const expiresAt = input.expiresInSeconds ? new Date(now.getTime() + input.expiresInSeconds * 1000) : null;
+  await db.insert(tokens).values({
+    id,
+    name: input.name,
+    role: input.role,
+    namespaces,
+    secretHash: await sha256Hex(secret),
+    createdAt: now,
+    expiresAt,
+  });
+  return {
+    id,
+    token: secret,
+    name: input.name,
+    role: input.role,
+    namespaces,
+    expiresAt: expiresAt?.toISOString() ?? null,
+  };
+}
+
+export async function listTokens(db: Database) {
+  const rows = await db.select().from(tokens).orderBy(desc(tokens.createdAt));
+  return rows.map((t) => ({
+    id: t.id,
+    name: t.name,
+    role: t.role,
+    namespaces: t.namespaces,
+    createdAt: t.createdAt.toISOString(),
+    expiresAt: t.expiresAt?.toISOString() ?? null,
+  }));
+}
+
+export async function revokeToken(db: Database, id: string): Promise<void> {
+  const deleted = await db.delete(tokens).where(eq(tokens.id, id)).returning({ id: tokens.id });
+  if (deleted.length === 0) throw notFound(`token "${id}"`);
+}
+
+export async function createJoinToken(db: Database, input: JoinTokenCreate, now: Date) {
+  const id = newId('jt_');
+  const secret = `${TOKEN_PREFIX.join}${randomToken(24)}`;
+  const expiresAt = new Date(now.getTime() + input.ttlSeconds * 1000);
+  await db.insert(joinTokens).values({
+    id,
+    secretHash: await sha256Hex(secret),
+    expiresAt,
+    maxUses: input.maxUses ?? null,
+    createdAt: now,
+  });
+  return { id, token: secret, expiresAt: expiresAt.toISOString(), maxUses: input.maxUses ?? null };
+}
+
+export async function listJoinTokens(db: Database) {
+  const rows = await db.select().from(joinTokens).orderBy(desc(joinTokens.createdAt));
+  return rows.map((t) => ({
+    id: t.id,
+    expiresAt: t.expiresAt.toISOString(),
+    maxUses: t.maxUses,
+    uses: t.uses,
+    createdAt: t.createdAt.toISOString(),
+  }));
+}
+
+export async function revokeJoinToken(db: Database, id: string): Promise<void> {
+  const deleted = await db.delete(joinTokens).where(eq(joinTokens.id, id)).returning({ id: joinTokens.id });
+  if (deleted.length === 0) throw notFound(`join token "${id}"`);
+}
+
+/**
+ * Who holds this bearer token, or null. A node credential's lookup also records its
+ * heartbeat in the same statement: every agent call counts, at the cost of one round trip.
+ */
+export async function authenticateToken(
+  db: Database,
+  adminTokenHash: string | null,
+  token: string,
+  now: Date,
+): Promise<Principal | null> {
+  if (token.length < 8 || token.length > 512) return null;
+  const hash = await sha256Hex(token);
+  if (adminTokenHash && timingSafeEqualHex(hash, adminTokenHash)) {
+    return { kind: 'user', id: 'bootstrap', name: 'bootstrap admin', role: 'admin', namespaces: ['*'] };
+  }
+  if (token.startsWith(TOKEN_PREFIX.node)) {
+    const [node] = await db
+      .update(nodes)
+      .set({ lastHeartbeat: now })
+      .where(eq(nodes.tokenHash, hash))
+      .returning({ id: nodes.id, name: nodes.name, assignmentVersion: nodes.assignmentVersion });
+    return node
+      ? { kind: 'node', nodeId: node.id, nodeName: node.name, assignmentVersion: node.assignmentVersion }
+      : null;
+  }
+  if (token.startsWith(TOKEN_PREFIX.user)) {
+    const [row] = await db.select().from(tokens).where(eq(tokens.secretHash, hash));
+    // The index lookup found the row by hash; compare again in constant time anyway.
+    if (!row || !timingSafeEqualHex(row.secretHash, hash)) return null;
+    if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) return null;
+    return { kind: 'user', id: row.id, name: row.name, role: row.role, namespaces: row.namespaces };
+  }
+  return null;
+}

@@ -1,0 +1,285 @@
+import type { FieldError } from './problem.ts';
+
+/**
+ * Kubernetes manifests (apps/v1 Deployment, v1 Service) → the berth.dev/v1 shape. The Berth schema
+ * uses Kubernetes' own names, so translating is mostly deleting what carries no behaviour:
+ * server-assigned metadata, and fields whose value is Kubernetes' default (so the output of
+ * `kubectl get -o yaml` applies). Everything else stays in place and meets the strict Berth schema,
+ * where a field Berth lacks becomes an issue at its exact path (see unsupportedFieldMessage).
+ */
+
+type PlainObject = Record<string, unknown>;
+const isPlainObject = (v: unknown): v is PlainObject =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export interface Translated {
+  value: unknown;
+  /** Problems found while translating, with paths relative to the document. */
+  errors: FieldError[];
+  /** Rewrites a schema error whose path only exists after translation (spec.hosts of a v1 Service). */
+  remap?: (error: FieldError) => FieldError;
+}
+
+/** Kubernetes fields Berth knows and does not implement: key → what to use instead (may be empty). */
+const UNSUPPORTED = new Map<string, string>([
+  // metadata
+  ['generateName', 'set metadata.name'],
+  ['finalizers', ''],
+  ['ownerReferences', ''],
+  ['deletionTimestamp', ''],
+  ['deletionGracePeriodSeconds', ''],
+  // Deployment spec
+  ['matchExpressions', 'use matchLabels'],
+  // pod spec
+  ['volumes', ''],
+  ['initContainers', ''],
+  ['ephemeralContainers', ''],
+  ['affinity', 'use nodeSelector'],
+  ['tolerations', ''],
+  ['topologySpreadConstraints', ''],
+  ['securityContext', ''],
+  ['serviceAccountName', 'only "default" is accepted'],
+  ['serviceAccount', 'only "default" is accepted'],
+  ['automountServiceAccountToken', 'only false is accepted'],
+  ['enableServiceLinks', 'only false is accepted: Berth does not inject service environment variables'],
+  ['hostNetwork', 'only false is accepted'],
+  ['hostPID', 'only false is accepted'],
+  ['hostIPC', 'only false is accepted'],
+  ['hostUsers', ''],
+  ['shareProcessNamespace', 'only false is accepted'],
+  ['dnsPolicy', 'only the default, ClusterFirst, is accepted'],
+  ['dnsConfig', ''],
+  ['hostAliases', ''],
+  ['hostname', ''],
+  ['subdomain', ''],
+  ['setHostnameAsFQDN', ''],
+  ['nodeName', 'use nodeSelector with the label berth.dev/node'],
+  ['priority', ''],
+  ['priorityClassName', ''],
+  ['preemptionPolicy', ''],
+  ['runtimeClassName', ''],
+  ['schedulerName', 'only the default, default-scheduler, is accepted'],
+  ['overhead', ''],
+  ['readinessGates', ''],
+  ['os', ''],
+  ['activeDeadlineSeconds', ''],
+  ['schedulingGates', ''],
+  ['resourceClaims', ''],
+  // container
+  ['volumeMounts', ''],
+  ['volumeDevices', ''],
+  ['lifecycle', ''],
+  ['startupProbe', 'use readinessProbe with initialDelaySeconds'],
+  ['envFrom', 'list each variable under env'],
+  ['stdin', 'only false is accepted'],
+  ['stdinOnce', 'only false is accepted'],
+  ['tty', 'only false is accepted'],
+  ['terminationMessagePath', 'only the default, /dev/termination-log, is accepted'],
+  ['terminationMessagePolicy', 'only the default, File, is accepted'],
+  ['resizePolicy', ''],
+  ['claims', ''],
+  ['hostIP', ''],
+  ['configMapKeyRef', 'use a secretKeyRef or a value'],
+  ['fieldRef', ''],
+  ['resourceFieldRef', ''],
+  ['fileKeyRef', ''],
+  ['optional', 'only false is accepted'],
+  ['grpc', 'use httpGet, tcpSocket or exec'],
+  // Service
+  ['type', "only ClusterIP and LoadBalancer are accepted: Berth's ingress is the load balancer"],
+  ['clusterIP', 'only an automatic cluster IP is accepted, not None'],
+  ['clusterIPs', 'only an automatic cluster IP is accepted, not None'],
+  ['externalIPs', ''],
+  ['externalName', ''],
+  ['sessionAffinity', 'only the default, None, is accepted'],
+  ['sessionAffinityConfig', ''],
+  ['loadBalancerIP', ''],
+  ['loadBalancerSourceRanges', ''],
+  ['loadBalancerClass', ''],
+  ['externalTrafficPolicy', 'only the default, Cluster, is accepted'],
+  ['internalTrafficPolicy', 'only the default, Cluster, is accepted'],
+  ['healthCheckNodePort', ''],
+  ['publishNotReadyAddresses', 'only false is accepted'],
+  ['ipFamilies', 'only [IPv4] is accepted'],
+  ['ipFamilyPolicy', 'only the default, SingleStack, is accepted'],
+  ['allocateLoadBalancerNodePorts', 'only true is accepted'],
+  ['trafficDistribution', ''],
+  ['nodePort', 'Berth has no node ports; use a Service of type LoadBalancer or ClusterIP'],
+]);
+
+/** The message for an unknown key at `path` (the object holding it), in any document. */
+export function unsupportedFieldMessage(path: readonly PropertyKey[], key: string): string {
+  const parent = path[path.length - 1];
+  if (parent === 'requests' || parent === 'limits')
+    return `${key} is not supported by Berth (only cpu and memory)`;
+  const hint = UNSUPPORTED.get(key);
+  if (hint === undefined) return `unknown field "${key}"`;
+  return `${key} is not supported by Berth${hint ? ` (${hint})` : ''}`;
+}
+
+type Rules = Record<string, (value: unknown) => boolean>;
+const always = () => true;
+const is = (expected: unknown) => (value: unknown) => value === expected;
+const isEmpty = (v: unknown) =>
+  v === null || (Array.isArray(v) && v.length === 0) || (isPlainObject(v) && Object.keys(v).length === 0);
+
+/**
+ * Deletes the keys whose value carries no behaviour: what the rules accept, any null (Kubernetes
+ * reads null as absent), and an empty list or object in a field Berth lacks (volumes: []).
+ */
+function strip(obj: unknown, rules: Rules = {}): PlainObject | undefined {
+  if (!isPlainObject(obj)) return undefined;
+  for (const [key, value] of Object.entries(obj)) {
+    const rule = Object.hasOwn(rules, key) ? rules[key] : undefined;
+    if (value === null || rule?.(value) || (UNSUPPORTED.has(key) && isEmpty(value))) delete obj[key];
+  }
+  return obj;
+}
+
+function eachItem(list: unknown, fn: (item: unknown) => void): void {
+  if (Array.isArray(list)) list.forEach(fn);
+}
+
+/** Assigned by the Kubernetes API server; meaningless to Berth (a Kubernetes resourceVersion would 409). */
+const SERVER_METADATA: Rules = {
+  creationTimestamp: always,
+  resourceVersion: always,
+  uid: always,
+  generation: always,
+  selfLink: always,
+  managedFields: always,
+};
+
+const POD_DEFAULTS: Rules = {
+  dnsPolicy: is('ClusterFirst'),
+  schedulerName: is('default-scheduler'),
+  hostNetwork: is(false),
+  hostPID: is(false),
+  hostIPC: is(false),
+  shareProcessNamespace: is(false),
+  // Kubernetes defaults these to true; false is what Berth does, so only false carries no surprise.
+  enableServiceLinks: is(false),
+  automountServiceAccountToken: is(false),
+  serviceAccountName: is('default'),
+  serviceAccount: is('default'),
+};
+
+const CONTAINER_DEFAULTS: Rules = {
+  terminationMessagePath: is('/dev/termination-log'),
+  terminationMessagePolicy: is('File'),
+  stdin: is(false),
+  stdinOnce: is(false),
+  tty: is(false),
+};
+
+function stripProbe(probe: unknown): void {
+  const p = strip(probe);
+  if (!p) return;
+  strip(p.httpGet);
+  strip(p.tcpSocket);
+  strip(p.exec);
+}
+
+function stripContainer(container: unknown): void {
+  const c = strip(container, CONTAINER_DEFAULTS);
+  if (!c) return;
+  eachItem(c.ports, (p) => strip(p));
+  eachItem(c.env, (e) => {
+    const valueFrom = strip(strip(e)?.valueFrom);
+    strip(valueFrom?.secretKeyRef, { optional: is(false) });
+  });
+  const resources = strip(c.resources);
+  strip(resources?.requests);
+  strip(resources?.limits);
+  stripProbe(c.readinessProbe);
+  stripProbe(c.livenessProbe);
+  strip(c.startupProbe);
+}
+
+function stripRoot(doc: PlainObject): PlainObject {
+  const copy = structuredClone(doc);
+  delete copy.apiVersion;
+  delete copy.kind;
+  strip(copy);
+  strip(copy.metadata, SERVER_METADATA);
+  return copy;
+}
+
+/** apps/v1 Deployment → berth.dev/v1 Deployment input. */
+export function kubernetesDeployment(doc: PlainObject): Translated {
+  const copy = stripRoot(doc);
+  const spec = strip(copy.spec);
+  strip(spec?.selector);
+  const strategy = strip(spec?.strategy);
+  strip(strategy?.rollingUpdate);
+  const template = strip(spec?.template);
+  // Pod annotations are plain metadata to Kubernetes; Berth keeps no pod metadata besides labels.
+  strip(template?.metadata, { creationTimestamp: always, annotations: always });
+  const pod = strip(template?.spec, POD_DEFAULTS);
+  eachItem(pod?.containers, stripContainer);
+  eachItem(pod?.imagePullSecrets, (s) => strip(s));
+  return { value: copy, errors: [] };
+}
+
+export const HOSTS_ANNOTATION = 'berth.dev/hosts';
+const HOSTS_PATH = `metadata.annotations[${JSON.stringify(HOSTS_ANNOTATION)}]`;
+
+/** v1 Service → berth.dev/v1 Service input; the hostnames come from the berth.dev/hosts annotation. */
+export function kubernetesService(doc: PlainObject): Translated {
+  const copy = stripRoot(doc);
+  delete copy.status;
+  const errors: FieldError[] = [];
+  const spec = strip(copy.spec);
+  const type = spec?.type;
+  const isLoadBalancer = type === 'LoadBalancer';
+  if (spec && type !== undefined && type !== 'ClusterIP' && !isLoadBalancer) {
+    errors.push({
+      path: 'spec.type',
+      message: `type ${String(type)} is not supported by Berth (${UNSUPPORTED.get('type')})`,
+    });
+    delete spec.type;
+  }
+  strip(spec, {
+    type: (t) => t === 'ClusterIP' || t === 'LoadBalancer',
+    clusterIP: (ip) => typeof ip === 'string' && ip !== 'None',
+    clusterIPs: (ips) => Array.isArray(ips) && ips.every((ip) => typeof ip === 'string' && ip !== 'None'),
+    ipFamilies: (f) => Array.isArray(f) && f.length === 1 && f[0] === 'IPv4',
+    ipFamilyPolicy: is('SingleStack'),
+    sessionAffinity: is('None'),
+    internalTrafficPolicy: is('Cluster'),
+    externalTrafficPolicy: is('Cluster'),
+    allocateLoadBalancerNodePorts: is(true),
+    publishNotReadyAddresses: is(false),
+  });
+  eachItem(spec?.ports, (port) =>
+    // appProtocol is a hint without behaviour; a LoadBalancer's nodePort is an allocation artifact.
+    strip(port, { appProtocol: always, nodePort: () => isLoadBalancer }),
+  );
+
+  const annotations = isPlainObject(copy.metadata) ? copy.metadata.annotations : undefined;
+  const hostsValue = isPlainObject(annotations) ? annotations[HOSTS_ANNOTATION] : undefined;
+  let hosts: string[] = [];
+  if (hostsValue !== undefined && spec) {
+    if (typeof hostsValue !== 'string') {
+      errors.push({ path: HOSTS_PATH, message: 'must be a comma-separated list of hostnames' });
+    } else if (spec.hosts !== undefined) {
+      errors.push({
+        path: 'spec.hosts',
+        message: `set either spec.hosts or the ${HOSTS_ANNOTATION} annotation`,
+      });
+    } else {
+      hosts = hostsValue
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean);
+      spec.hosts = hosts;
+    }
+  }
+  const remap = (error: FieldError): FieldError => {
+    const m = /^spec\.hosts(?:\[(\d+)\])?$/.exec(error.path);
+    if (!m || !hosts.length) return error;
+    const host = m[1] === undefined ? undefined : hosts[Number(m[1])];
+    return { path: HOSTS_PATH, message: host === undefined ? error.message : `"${host}" ${error.message}` };
+  };
+  return { value: copy, errors, remap };
+}

@@ -180,6 +180,18 @@ if ! docker_answers; then
   fi
   [ ${#flags[@]} -eq 0 ] || log "  dockerd needed: ${flags[*]}"
 fi
+# Any dockerd started with --bridge=none (an isolated test engine, say) deletes the docker0 link
+# under the running engine, which then fails every container start. Put it back as it was.
+bridge_if=$(docker network inspect bridge -f '{{index .Options "com.docker.network.bridge.name"}}' 2>/dev/null || true)
+if [ -n "$bridge_if" ] && ! ip link show "$bridge_if" >/dev/null 2>&1; then
+  subnet=$(docker network inspect bridge -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}')
+  gateway=$(docker network inspect bridge -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}')
+  [ -n "$gateway" ] || gateway=$(awk -F'[./]' '{ printf "%d.%d.%d.%d", $1, $2, $3, $4 + 1 }' <<<"$subnet")
+  log "  recreating the missing $bridge_if bridge ($gateway/${subnet#*/})"
+  ip link add name "$bridge_if" type bridge
+  ip addr add "$gateway/${subnet#*/}" dev "$bridge_if"
+  ip link set "$bridge_if" up
+fi
 docker_info=$(docker info --format '{{.ServerVersion}} storage={{.Driver}} init={{.InitBinary}}')
 docker_pid=$(cat /var/run/docker.pid 2>/dev/null || echo '?')
 step_done

@@ -17,7 +17,7 @@ registry_password=berth-secret
 registry_dir=/var/lib/berth-test-registry
 private_image=$registry/berth-test/private:1
 dockerd_log=/var/log/dockerd.log
-packages=(docker.io tini docker-registry busybox-static chromium apache2-utils postgresql curl iptables)
+packages=(docker.io tini docker-registry busybox-static chromium apache2-utils postgresql curl iptables iproute2)
 
 export DEBIAN_FRONTEND=noninteractive
 started=$(date +%s%N)

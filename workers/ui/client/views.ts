@@ -381,8 +381,17 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
       pageHead(name, sub, side, crumbs),
       readOnlyNote(ns),
       data.errors.deployment ? problemBox(data.errors.deployment, 'Refresh failed') : null,
-      h('div', { class: 'grid grid-2' }, overviewCard(d, r), scaleCard(ns, name, d, r, writable)),
-      conditionsCard(d.status?.conditions ?? []),
+      h(
+        'div',
+        { class: 'grid grid-2' },
+        overviewCard(d, r),
+        h(
+          'div',
+          { class: 'column' },
+          scaleCard(ns, name, d, r, writable),
+          conditionsCard(d.status?.conditions ?? []),
+        ),
+      ),
       replicasCard(ns, data.replicas, data.errors.replicas),
       logsCard(kit.state.logs),
       h(
@@ -502,30 +511,28 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
   }
 
   function conditionsCard(conditions: Condition[]): HTMLElement {
-    const rows = conditions.map((c) =>
+    // A list rather than a table: it sits in the narrow column, and messages are sentences.
+    const items = conditions.map((c) =>
       h(
-        'tr',
-        { 'data-key': c.type ?? '?' },
-        h('th', { scope: 'row' }, c.type ?? '?'),
+        'li',
+        { class: 'condition', 'data-key': c.type ?? '?', 'data-condition': c.type ?? '?' },
         h(
-          'td',
-          null,
+          'div',
+          { class: 'condition-head' },
+          h('strong', null, c.type ?? '?'),
           badge(c.status === 'True' ? 'ok' : c.status === 'False' ? 'bad' : 'neutral', c.status ?? '?'),
+          h('span', { class: 'condition-reason' }, c.reason ?? ''),
+          h('span', { class: 'condition-time muted small' }, time(c.lastTransitionTime, 'ago')),
         ),
-        h('td', null, c.reason ?? '—'),
-        h('td', { class: 'message' }, c.message ?? ''),
-        h('td', null, time(c.lastTransitionTime, 'ago')),
+        c.message ? h('p', { class: 'muted small' }, c.message) : null,
       ),
     );
     return card(
       'conditions-title',
       'Conditions',
-      table(
-        'conditions-title',
-        ['Type', 'Status', 'Reason', 'Message', 'Last transition'],
-        rows,
-        'No conditions reported yet.',
-      ),
+      items.length
+        ? h('ul', { class: 'conditions', 'aria-labelledby': 'conditions-title' }, items)
+        : h('p', { class: 'empty' }, 'No conditions reported yet.'),
     );
   }
 

@@ -1,0 +1,510 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { createUi } from '../../../workers/ui/index.ts';
+
+/**
+ * A small in-memory stand-in for the control plane's JSON API (API.md shapes), with the
+ * dashboard mounted at /ui. Rollouts advance one replica per tick, so a browser sees them move.
+ * Used by the dashboard's browser tests for fast, deterministic checks of every page and of
+ * error handling; the live test runs against the real server.
+ */
+
+export const STUB_TOKENS = {
+  admin: 'stub-admin-token',
+  viewer: 'stub-viewer-token',
+  deployer: 'stub-deployer-token',
+} as const;
+
+interface Rep {
+  id: string;
+  revision: number;
+  node: string;
+  phase: string;
+  ready: boolean;
+  restartCount: number;
+  hostPorts: { containerPort: number; hostPort: number }[];
+  message: string;
+  createdAt: string;
+}
+
+interface Dep {
+  name: string;
+  namespace: string;
+  replicas: number;
+  image: string;
+  revision: number;
+  generation: number;
+  observedGeneration: number;
+  paused: boolean;
+  createdAt: string;
+  revisions: { revision: number; image: string; createdAt: string }[];
+  reps: Rep[];
+  deadlineExceeded: boolean;
+}
+
+interface StubEvent {
+  type: string;
+  reason: string;
+  message: string;
+  object: string;
+  createdAt: string;
+}
+
+export interface StubOptions {
+  /** false: answer 404 on /v1/whoami, like a server that predates it. */
+  whoami?: boolean;
+  tickMs?: number;
+  /**
+   * An app that serves the dashboard under /ui (default: `createUi()` from source). Called
+   * through `fetch`, as a runtime would, so it may come from another copy of Hono (a bundle).
+   */
+  ui?: { fetch: (req: Request) => Response | Promise<Response> };
+}
+
+export interface StubServer {
+  url: string;
+  /** Requests seen, for assertions about what the page sent. */
+  requests: { method: string; path: string; auth: string | undefined; body?: unknown }[];
+  close(): Promise<void>;
+}
+
+const NODES = [
+  { name: 'vm-eu-1', cpu: 4, memoryBytes: 8 * 1024 ** 3, labels: { region: 'eu', disk: 'ssd' } },
+  { name: 'vm-eu-2', cpu: 4, memoryBytes: 8 * 1024 ** 3, labels: { region: 'eu' } },
+  { name: 'vm-us-1', cpu: 2, memoryBytes: 4 * 1024 ** 3, labels: { region: 'us' } },
+];
+
+function problem(
+  c: Context,
+  status: number,
+  code: string,
+  detail: string,
+  errors?: { path: string; message: string }[],
+) {
+  return c.body(
+    JSON.stringify({
+      type: `https://berth.dev/problems/${code.toLowerCase()}`,
+      title: code,
+      status,
+      detail,
+      code,
+      requestId: 'req-stub',
+      ...(errors ? { errors } : {}),
+    }),
+    status as 400,
+    { 'Content-Type': 'application/problem+json' },
+  );
+}
+
+export function createStubApp(opts: StubOptions = {}) {
+  const now = () => new Date().toISOString();
+  const started = Date.now();
+  const deps = new Map<string, Dep>();
+  const events: (StubEvent & { namespace: string })[] = [];
+  const cordoned = new Set<string>();
+  let seq = 0;
+
+  const event = (ns: string, object: string, reason: string, message: string, type = 'Normal') =>
+    events.push({ namespace: ns, type, reason, message, object, createdAt: now() });
+
+  function addDeployment(
+    ns: string,
+    name: string,
+    image: string,
+    replicas: number,
+    extra: Partial<Dep> = {},
+  ) {
+    const d: Dep = {
+      name,
+      namespace: ns,
+      replicas,
+      image,
+      revision: 1,
+      generation: 1,
+      observedGeneration: 1,
+      paused: false,
+      createdAt: new Date(started - 3600_000).toISOString(),
+      revisions: [{ revision: 1, image, createdAt: now() }],
+      reps: [],
+      deadlineExceeded: false,
+      ...extra,
+    };
+    deps.set(`${ns}/${name}`, d);
+    event(ns, `deployment/${name}`, 'ScalingReplicaSet', `Created deployment with ${replicas} replicas`);
+    return d;
+  }
+
+  function nodeFor(d: Dep): string {
+    const usable = NODES.filter((n) => !cordoned.has(n.name));
+    const counts = usable.map((n) => d.reps.filter((r) => r.node === n.name).length);
+    const i = counts.indexOf(Math.min(...counts));
+    return usable[i]?.name ?? NODES[0]!.name;
+  }
+
+  /** One step of the fake controller: converge every deployment by one replica. */
+  function step() {
+    for (const d of deps.values()) {
+      d.observedGeneration = d.generation;
+      const starting = d.reps.find((r) => r.phase !== 'Running' && r.phase !== 'Failed');
+      if (starting) {
+        starting.phase = 'Running';
+        starting.ready = true;
+        starting.message = '';
+        continue;
+      }
+      if (d.deadlineExceeded) continue;
+      const current = d.reps.filter((r) => r.revision === d.revision);
+      const old = d.reps.filter((r) => r.revision !== d.revision);
+      if (current.length < d.replicas && !(d.paused && old.length > 0)) {
+        const id = `${d.name}-${(++seq).toString(36).padStart(5, '0')}`;
+        d.reps.push({
+          id,
+          revision: d.revision,
+          node: nodeFor(d),
+          phase: 'Starting',
+          ready: false,
+          restartCount: 0,
+          hostPorts: [{ containerPort: 8080, hostPort: 30000 + seq }],
+          message: 'Starting container',
+          createdAt: now(),
+        });
+        event(
+          d.namespace,
+          `deployment/${d.name}`,
+          'ReplicaCreated',
+          `Created replica ${id} (revision ${d.revision})`,
+        );
+      } else if (old.length && !d.paused) {
+        const gone = old[0]!;
+        d.reps = d.reps.filter((r) => r !== gone);
+        event(d.namespace, `deployment/${d.name}`, 'ReplicaDeleted', `Stopped replica ${gone.id}`);
+      } else if (current.length > d.replicas) {
+        const gone = current[current.length - 1]!;
+        d.reps = d.reps.filter((r) => r !== gone);
+        event(d.namespace, `deployment/${d.name}`, 'ReplicaDeleted', `Stopped replica ${gone.id}`);
+      }
+    }
+  }
+
+  function view(d: Dep) {
+    const updated = d.reps.filter((r) => r.revision === d.revision);
+    const ready = d.reps.filter((r) => r.ready).length;
+    const available = ready;
+    const done =
+      updated.length === d.replicas && updated.every((r) => r.ready) && d.reps.length === d.replicas;
+    const progressing = d.deadlineExceeded
+      ? {
+          type: 'Progressing',
+          status: 'False',
+          reason: 'ProgressDeadlineExceeded',
+          message: `Deployment "${d.name}" has exceeded its progress deadline`,
+          lastTransitionTime: now(),
+        }
+      : {
+          type: 'Progressing',
+          status: 'True',
+          reason: done ? 'NewRevisionAvailable' : 'ReplicaSetUpdated',
+          message: done ? `Revision ${d.revision} is available` : `Rolling out revision ${d.revision}`,
+          lastTransitionTime: d.createdAt,
+        };
+    return {
+      apiVersion: 'berth.dev/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: d.name,
+        namespace: d.namespace,
+        uid: `uid-${d.name}`,
+        labels: { app: d.name },
+        resourceVersion: String(d.generation * 10 + d.reps.length),
+        generation: d.generation,
+        createdAt: d.createdAt,
+        updatedAt: now(),
+      },
+      spec: {
+        replicas: d.replicas,
+        paused: d.paused,
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
+        template: {
+          metadata: { labels: { app: d.name } },
+          spec: {
+            containers: [{ name: d.name, image: d.image, ports: [{ name: 'http', containerPort: 8080 }] }],
+          },
+        },
+      },
+      status: {
+        observedGeneration: d.observedGeneration,
+        replicas: d.reps.length,
+        updatedReplicas: updated.length,
+        readyReplicas: ready,
+        availableReplicas: available,
+        unavailableReplicas: Math.max(0, d.replicas - available),
+        revision: d.revision,
+        conditions: [
+          {
+            type: 'Available',
+            status: available >= d.replicas ? 'True' : 'False',
+            reason: available >= d.replicas ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
+            message: `${available} of ${d.replicas} replicas available`,
+            lastTransitionTime: d.createdAt,
+          },
+          progressing,
+        ],
+      },
+    };
+  }
+
+  type Role = { name: string; role: string; namespaces: string[] };
+  const app = new Hono<{ Variables: { who: Role } }>();
+  const requests: StubServer['requests'] = [];
+
+  const roles: Record<string, Role> = {
+    [STUB_TOKENS.admin]: { name: 'admin', role: 'admin', namespaces: ['*'] },
+    [STUB_TOKENS.viewer]: { name: 'ci-viewer', role: 'viewer', namespaces: ['default'] },
+    [STUB_TOKENS.deployer]: { name: 'ci-deploy', role: 'deployer', namespaces: ['default'] },
+  };
+
+  app.use('/v1/*', async (c, next) => {
+    const auth = c.req.header('authorization');
+    let body: unknown;
+    if (c.req.method !== 'GET')
+      body = await c.req.raw
+        .clone()
+        .json()
+        .catch(() => undefined);
+    requests.push({ method: c.req.method, path: c.req.path + (new URL(c.req.url).search || ''), auth, body });
+    const who = auth?.startsWith('Bearer ') ? roles[auth.slice(7)] : undefined;
+    if (!who) return problem(c, 401, 'UNAUTHENTICATED', 'Missing or unknown token.');
+    c.set('who', who);
+    const ns = c.req.path.match(/^\/v1\/namespaces\/([^/]+)/)?.[1];
+    if (ns && !who.namespaces.includes('*') && !who.namespaces.includes(ns)) {
+      return problem(c, 403, 'FORBIDDEN', `Token "${who.name}" may not use namespace "${ns}".`);
+    }
+    const write = c.req.method !== 'GET';
+    if (write && who.role === 'viewer')
+      return problem(c, 403, 'FORBIDDEN', 'A viewer token may not change anything.');
+    if (write && c.req.path.startsWith('/v1/nodes') && who.role !== 'admin') {
+      return problem(c, 403, 'FORBIDDEN', 'Only an admin token may manage nodes.');
+    }
+    await next();
+  });
+
+  app.get('/v1/whoami', (c) => {
+    if (opts.whoami === false) return problem(c, 404, 'NOT_FOUND', 'No route GET /v1/whoami.');
+    return c.json(c.get('who'));
+  });
+
+  const dep = (c: Context) => deps.get(`${c.req.param('ns')}/${c.req.param('name')}`);
+  const notFound = (c: Context) =>
+    problem(
+      c,
+      404,
+      'NOT_FOUND',
+      `Deployment "${c.req.param('name')}" not found in namespace "${c.req.param('ns')}".`,
+    );
+
+  app.get('/v1/namespaces/:ns/deployments', (c) =>
+    c.json({ items: [...deps.values()].filter((d) => d.namespace === c.req.param('ns')).map(view) }),
+  );
+  app.get('/v1/namespaces/:ns/deployments/:name', (c) => {
+    const d = dep(c);
+    return d ? c.json(view(d)) : notFound(c);
+  });
+  app.put('/v1/namespaces/:ns/deployments/:name/scale', async (c) => {
+    const d = dep(c);
+    if (!d) return notFound(c);
+    const body = (await c.req.json().catch(() => null)) as { replicas?: unknown } | null;
+    const n = body?.replicas;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 50) {
+      return problem(c, 422, 'VALIDATION_FAILED', 'The request is invalid.', [
+        { path: 'replicas', message: 'must be an integer between 0 and 50' },
+      ]);
+    }
+    d.replicas = n;
+    event(d.namespace, `deployment/${d.name}`, 'Scaled', `Scaled to ${n} replicas`);
+    return c.json(view(d));
+  });
+  app.patch('/v1/namespaces/:ns/deployments/:name', async (c) => {
+    const d = dep(c);
+    if (!d) return notFound(c);
+    const body = (await c.req.json()) as {
+      spec?: { template?: { spec?: { containers?: { image?: string }[] } } };
+    };
+    const image = body.spec?.template?.spec?.containers?.[0]?.image;
+    if (image && image !== d.image) {
+      d.image = image;
+      d.generation++;
+      d.revision = Math.max(...d.revisions.map((r) => r.revision)) + 1;
+      d.revisions.push({ revision: d.revision, image, createdAt: now() });
+    }
+    return c.json(view(d));
+  });
+  app.post('/v1/namespaces/:ns/deployments/:name/rollback', async (c) => {
+    const d = dep(c);
+    if (!d) return notFound(c);
+    const body = (await c.req.json().catch(() => ({}))) as { toRevision?: number };
+    const target = d.revisions.find((r) => r.revision === body.toRevision);
+    if (!target) {
+      return problem(c, 422, 'VALIDATION_FAILED', `Revision ${body.toRevision} does not exist.`, [
+        { path: 'toRevision', message: 'no such revision' },
+      ]);
+    }
+    // As in Kubernetes: rolling back re-applies the old template as a new revision.
+    d.image = target.image;
+    d.generation++;
+    d.revision = Math.max(...d.revisions.map((r) => r.revision)) + 1;
+    d.revisions = d.revisions.filter((r) => r.revision !== target.revision);
+    d.revisions.push({ revision: d.revision, image: target.image, createdAt: now() });
+    event(d.namespace, `deployment/${d.name}`, 'RolledBack', `Rolled back to revision ${target.revision}`);
+    return c.json(view(d));
+  });
+  for (const verb of ['pause', 'resume'] as const) {
+    app.post(`/v1/namespaces/:ns/deployments/:name/${verb}`, (c) => {
+      const d = dep(c);
+      if (!d) return notFound(c);
+      d.paused = verb === 'pause';
+      event(d.namespace, `deployment/${d.name}`, verb === 'pause' ? 'Paused' : 'Resumed', `Rollout ${verb}d`);
+      return c.json(view(d));
+    });
+  }
+  app.get('/v1/namespaces/:ns/deployments/:name/revisions', (c) => {
+    const d = dep(c);
+    if (!d) return notFound(c);
+    return c.json({
+      items: d.revisions.map((r) => ({
+        revision: r.revision,
+        createdAt: r.createdAt,
+        current: r.revision === d.revision,
+        template: { spec: { containers: [{ name: d.name, image: r.image }] } },
+      })),
+    });
+  });
+  app.get('/v1/namespaces/:ns/replicas', (c) => {
+    const name = c.req.query('deployment');
+    const items = [...deps.values()]
+      .filter((d) => d.namespace === c.req.param('ns') && (!name || d.name === name))
+      .flatMap((d) => d.reps);
+    return c.json({ items });
+  });
+  app.get('/v1/namespaces/:ns/replicas/:id/logs', (c) => {
+    const id = c.req.param('id');
+    const rep = [...deps.values()].flatMap((d) => d.reps).find((r) => r.id === id);
+    if (!rep) return problem(c, 404, 'NOT_FOUND', `Replica "${id}" not found.`);
+    const tail = Number(c.req.query('tail') ?? 100);
+    const lines = Array.from(
+      { length: 12 },
+      (_, i) => `2025-01-01T00:00:${String(i).padStart(2, '0')}Z ${id} listening on :8080 (line ${i + 1})`,
+    );
+    return c.json({ lines: lines.slice(-tail) });
+  });
+  app.get('/v1/namespaces/:ns/events', (c) => {
+    const ns = c.req.param('ns');
+    const object = c.req.query('object');
+    return c.json({
+      items: events
+        .filter((e) => e.namespace === ns && (!object || e.object === object))
+        .map(({ namespace: _ns, ...e }) => e),
+    });
+  });
+
+  app.get('/v1/nodes', (c) => {
+    const all = [...deps.values()].flatMap((d) => d.reps);
+    return c.json({
+      items: NODES.map((n, i) => {
+        const mine = all.filter((r) => r.node === n.name).length;
+        return {
+          name: n.name,
+          status: i === 2 ? 'NotReady' : 'Ready',
+          lastHeartbeat: new Date(Date.now() - (i === 2 ? 95_000 : 2_000)).toISOString(),
+          capacity: { cpu: n.cpu, memoryBytes: n.memoryBytes },
+          allocatable: { cpu: n.cpu, memoryBytes: n.memoryBytes },
+          allocated: { cpu: mine * 0.25, memoryBytes: mine * 256 * 1024 ** 2 },
+          labels: { ...n.labels, 'berth.dev/node': n.name },
+          address: `10.0.0.${i + 11}`,
+          agentVersion: '0.1.0',
+          unschedulable: cordoned.has(n.name),
+        };
+      }),
+    });
+  });
+  for (const verb of ['cordon', 'uncordon', 'drain'] as const) {
+    app.post(`/v1/nodes/:name/${verb}`, (c) => {
+      const name = c.req.param('name');
+      if (!NODES.some((n) => n.name === name))
+        return problem(c, 404, 'NOT_FOUND', `Node "${name}" not found.`);
+      if (verb === 'uncordon') cordoned.delete(name);
+      else cordoned.add(name);
+      return c.json({ name, unschedulable: verb !== 'uncordon' });
+    });
+  }
+
+  const ui = opts.ui;
+  if (ui) {
+    app.all('/ui', (c) => ui.fetch(c.req.raw));
+    app.all('/ui/*', (c) => ui.fetch(c.req.raw));
+  } else {
+    app.route('/ui', createUi());
+  }
+
+  // Seed: a healthy deployment mid-rollout, a paused one, a stuck one.
+  addDeployment('default', 'web', 'registry.example.com/web:1.4.2', 3, {
+    revisions: [
+      {
+        revision: 1,
+        image: 'registry.example.com/web:1.4.1',
+        createdAt: new Date(started - 7200_000).toISOString(),
+      },
+    ],
+    image: 'registry.example.com/web:1.4.1',
+  });
+  const web = deps.get('default/web')!;
+  web.revisions.push({ revision: 2, image: 'registry.example.com/web:1.4.2', createdAt: now() });
+  web.image = 'registry.example.com/web:1.4.2';
+  web.revision = 2;
+  web.generation = 2;
+  const api = addDeployment('default', 'api', 'registry.example.com/api:2.0.0', 2);
+  api.paused = true;
+  const worker = addDeployment('default', 'worker', 'registry.example.com/worker:0.9.0', 1);
+  worker.deadlineExceeded = true;
+  worker.reps.push({
+    id: 'worker-crash1',
+    revision: 1,
+    node: 'vm-eu-2',
+    phase: 'Failed',
+    ready: false,
+    restartCount: 7,
+    hostPorts: [],
+    message: 'Back-off restarting failed container (exit code 1)',
+    createdAt: now(),
+  });
+  event(
+    'default',
+    'deployment/worker',
+    'ProgressDeadlineExceeded',
+    'Rollout did not progress in 600s',
+    'Warning',
+  );
+  addDeployment('default', 'queue', 'registry.example.com/queue:3.1.0', 2);
+  addDeployment('staging', 'web', 'registry.example.com/web:1.5.0-rc.1', 1);
+
+  return { app, requests, step, deps };
+}
+
+/** Starts the stub on a free port. `tickMs` paces the fake controller. */
+export async function startStubServer(opts: StubOptions = {}): Promise<StubServer> {
+  const stub = createStubApp(opts);
+  const timer = setInterval(stub.step, opts.tickMs ?? 300);
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: stub.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests: stub.requests,
+    close: async () => {
+      clearInterval(timer);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

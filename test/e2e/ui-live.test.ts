@@ -1,0 +1,197 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SimFleet, startSimAgents } from '../support/sim-agents.ts';
+import { launchBrowser, openPage, screenshot, signIn, type WatchedPage } from './support/ui-browser.ts';
+import { type BerthServer, startBerthServer } from './support/ui-server.ts';
+
+/**
+ * The dashboard in real Chromium against the real server (`npm start`'s entry) with three
+ * simulated agents: what an operator does on a laptop, end to end.
+ */
+
+const IMAGE_V1 = 'registry.example.com/shop/web:1.0.0';
+const IMAGE_V2 = 'registry.example.com/shop/web:1.1.0';
+const NODES = ['ui-node-1', 'ui-node-2', 'ui-node-3'];
+
+let server: BerthServer;
+let fleet: SimFleet;
+let browser: Browser;
+let viewerToken: string;
+const opened: WatchedPage[] = [];
+
+function deployment(replicas: number, image: string) {
+  return {
+    apiVersion: 'berth.dev/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', labels: { app: 'web' } },
+    spec: {
+      replicas,
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: { containers: [{ name: 'web', image, ports: [{ name: 'http', containerPort: 8080 }] }] },
+      },
+    },
+  };
+}
+
+async function apiDeployment(): Promise<{
+  spec: { replicas: number; template: { spec: { containers: { image: string }[] } } };
+  status?: { readyReplicas?: number; revision?: number };
+}> {
+  const res = await server.call('GET', '/v1/namespaces/default/deployments/web');
+  expect(res.status).toBe(200);
+  return res.body as never;
+}
+
+async function signedIn(token: string, path: string): Promise<WatchedPage> {
+  const w = await openPage(browser);
+  opened.push(w);
+  await w.page.goto(`${server.url}${path}`);
+  await signIn(w.page, token);
+  await w.page.locator('header.topbar').waitFor();
+  return w;
+}
+
+const webRow = (page: Page) => page.locator('table.deployments tr[data-name="web"]');
+
+beforeAll(async () => {
+  server = await startBerthServer();
+  fleet = await startSimAgents({
+    server: server.url,
+    adminToken: server.adminToken,
+    count: 3,
+    prefix: 'ui-node',
+    options: { readyAfterMs: 300, waitSeconds: 20 },
+  });
+  const viewer = await server.call('POST', '/v1/tokens', {
+    name: 'ui-viewer',
+    role: 'viewer',
+    namespaces: ['default'],
+  });
+  expect(viewer.status, JSON.stringify(viewer.body)).toBe(201);
+  viewerToken = (viewer.body as { token: string }).token;
+  const created = await server.call('PUT', '/v1/namespaces/default/deployments/web', deployment(3, IMAGE_V1));
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  for (const w of opened) await w.context.close().catch(() => {});
+  await browser?.close();
+  await fleet?.stop();
+  await server?.stop();
+});
+
+describe('dashboard on the real server', () => {
+  it('is served at /ui with deep links', async () => {
+    for (const path of ['/ui', '/ui/', '/ui/deployments/default/web']) {
+      const res = await fetch(`${server.url}${path}`);
+      expect(res.status, path).toBe(200);
+      expect(await res.text()).toContain('id="app"');
+    }
+  });
+
+  it('signs in and shows the deployment reach 3/3', async () => {
+    const { page, problems } = await signedIn(server.adminToken, '/ui/');
+    await page.getByRole('heading', { level: 1, name: 'Deployments' }).waitFor();
+    await webRow(page).locator('[data-field="ready"]', { hasText: '3/3' }).waitFor({ timeout: 30_000 });
+    await webRow(page).locator('[data-field="rollout"][data-state="complete"]').waitFor({ timeout: 30_000 });
+    await expect(webRow(page).locator('code.image').textContent()).resolves.toBe(IMAGE_V1);
+    await expect(page.locator('.who').textContent()).resolves.toContain('admin');
+    await screenshot(page, 'live-deployments');
+    expect(problems, server.output()).toEqual([]);
+  });
+
+  it('opens the deployment and shows its replicas with their nodes', async () => {
+    const { page, problems } = await signedIn(server.adminToken, '/ui/deployments/default');
+    await webRow(page).getByRole('link', { name: 'web' }).click();
+    await page.waitForURL('**/ui/deployments/default/web');
+    const rows = page.locator('table.replicas tbody tr');
+    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(3);
+    await expect
+      .poll(async () => (await page.locator('table.replicas [data-field="node"]').allTextContents()).sort(), {
+        timeout: 30_000,
+      })
+      .toEqual(expect.arrayContaining([expect.stringMatching(/^ui-node-[123]$/)]));
+    for (const n of await page.locator('table.replicas [data-field="node"]').allTextContents()) {
+      expect(NODES).toContain(n);
+    }
+    await page.locator('table.replicas tbody tr', { hasText: 'Running' }).first().waitFor();
+    await page.getByRole('heading', { name: 'Conditions' }).waitFor();
+    await page.getByRole('heading', { name: 'Revision history' }).waitFor();
+    await screenshot(page, 'live-deployment');
+    expect(problems, server.output()).toEqual([]);
+  });
+
+  it('scales from the page', async () => {
+    const { page, problems } = await signedIn(server.adminToken, '/ui/deployments/default/web');
+    const scale = page.getByLabel('Scale to');
+    await scale.fill('4');
+    await scale.press('Enter');
+    await page.locator('.facts [data-field="ready"]', { hasText: '4/4 ready' }).waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.locator('table.replicas tbody tr').count(), { timeout: 30_000 }).toBe(4);
+    expect((await apiDeployment()).spec.replicas).toBe(4);
+    expect(problems, server.output()).toEqual([]);
+  });
+
+  it('rolls back from the page', async () => {
+    const { page, problems } = await signedIn(server.adminToken, '/ui/deployments/default/web');
+    // A second revision arrives from outside (CI); the page follows it live.
+    const patched = await server.call('PATCH', '/v1/namespaces/default/deployments/web', {
+      spec: { template: { spec: { containers: [{ name: 'web', image: IMAGE_V2 }] } } },
+    });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    await page.locator('table.revisions tr.current', { hasText: IMAGE_V2 }).waitFor({ timeout: 30_000 });
+    await page
+      .locator('[data-field="rollout"], .page-title .badge', { hasText: 'Complete' })
+      .first()
+      .waitFor({
+        timeout: 30_000,
+      });
+    await page.locator('.facts [data-field="ready"]', { hasText: '4/4 ready' }).waitFor({ timeout: 30_000 });
+
+    const v1 = page.locator('table.revisions tbody tr', { hasText: IMAGE_V1 });
+    await v1.getByRole('button', { name: /Roll back to revision/ }).click();
+    await page.locator('.flash', { hasText: /Rolling web back to revision/ }).waitFor();
+    await page.locator('table.revisions tr.current', { hasText: IMAGE_V1 }).waitFor({ timeout: 30_000 });
+    await page.locator('.facts', { hasText: IMAGE_V1 }).waitFor({ timeout: 30_000 });
+    await page.locator('.facts [data-field="ready"]', { hasText: '4/4 ready' }).waitFor({ timeout: 30_000 });
+    expect((await apiDeployment()).spec.template.spec.containers[0]?.image).toBe(IMAGE_V1);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(page, 'live-deployment-rolled-back');
+    expect(problems, server.output()).toEqual([]);
+  });
+
+  it('shows nodes and events', async () => {
+    const { page, problems } = await signedIn(server.adminToken, '/ui/nodes');
+    for (const n of NODES) {
+      const card = page.locator(`.node-card[data-node="${n}"]`);
+      await card.getByText('Ready', { exact: true }).waitFor({ timeout: 30_000 });
+      await card.getByRole('button', { name: `Cordon ${n}` }).waitFor();
+      await card.getByRole('meter', { name: `Memory allocated on ${n}` }).waitFor();
+    }
+    await screenshot(page, 'live-nodes');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Events' }).click();
+    await page.waitForURL('**/ui/events/default');
+    await page.locator('table.events tbody tr').first().waitFor({ timeout: 30_000 });
+    await screenshot(page, 'live-events');
+    expect(problems, server.output()).toEqual([]);
+  });
+
+  it('gives a viewer token no write controls', async () => {
+    const { page, problems } = await signedIn(viewerToken, '/ui/deployments/default/web');
+    await page.locator('table.replicas tbody tr').first().waitFor({ timeout: 30_000 });
+    await page.locator('table.revisions tbody tr').nth(1).waitFor({ timeout: 30_000 });
+    await expect(page.locator('.who').textContent()).resolves.toContain('viewer');
+    await expect(
+      page.getByRole('button', { name: /Pause rollout|Resume rollout|Roll back|^Scale$/ }).count(),
+    ).resolves.toBe(0);
+    await expect(page.getByLabel('Scale to').count()).resolves.toBe(0);
+    await screenshot(page, 'live-deployment-viewer');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Nodes' }).click();
+    await page.waitForURL('**/ui/nodes');
+    await page.getByRole('heading', { level: 1, name: 'Nodes' }).waitFor();
+    await expect(page.getByRole('button', { name: /Cordon|Uncordon|Drain/ }).count()).resolves.toBe(0);
+    expect(problems, server.output()).toEqual([]);
+  });
+});

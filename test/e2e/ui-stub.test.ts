@@ -1,0 +1,370 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, openPage, screenshot, signIn, type WatchedPage } from './support/ui-browser.ts';
+import { STUB_TOKENS, type StubServer, startStubServer } from './support/ui-stub-api.ts';
+
+/**
+ * The dashboard in real Chromium against an in-memory API (support/ui-stub-api.ts): every page,
+ * every write control, error rendering, roles and keyboard use. ui-live.test.ts repeats the main
+ * path against the real server with simulated agents.
+ */
+
+let browser: Browser;
+let stub: StubServer;
+const opened: WatchedPage[] = [];
+
+async function open(opts: Parameters<typeof openPage>[1] = {}): Promise<WatchedPage> {
+  const w = await openPage(browser, opts);
+  opened.push(w);
+  return w;
+}
+
+async function signedIn(token: string, path = '/ui/', opts: Parameters<typeof openPage>[1] = {}) {
+  const w = await open(opts);
+  await w.page.goto(`${stub.url}${path}`);
+  await signIn(w.page, token);
+  await w.page.locator('header.topbar').waitFor();
+  return w;
+}
+
+const row = (page: Page, name: string) => page.locator(`table.deployments tr[data-name="${name}"]`);
+
+beforeAll(async () => {
+  stub = await startStubServer({ tickMs: 400 });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  for (const w of opened) await w.context.close().catch(() => {});
+  await browser?.close();
+  await stub?.close();
+});
+
+describe('dashboard against the stub API', () => {
+  it('signs in with a token that never appears in a URL, and shows a rollout reaching 3/3 live', async () => {
+    const { page, problems } = await open({ expectedStatus: [401] });
+    await page.goto(`${stub.url}/ui/`);
+    await screenshot(page, 'stub-signin');
+    await expect(page.title()).resolves.toBe('Sign in · Berth');
+
+    // A wrong token is refused with the server's reason.
+    await signIn(page, 'not-a-token');
+    await page.getByRole('alert').filter({ hasText: 'Token not accepted' }).waitFor();
+    expect(await page.locator('input[name="token"]').getAttribute('aria-invalid')).toBe('true');
+
+    await signIn(page, STUB_TOKENS.admin);
+    await page.getByRole('heading', { level: 1, name: 'Deployments' }).waitFor();
+    // The page updates by itself while the fake controller converges.
+    await row(page, 'web').locator('[data-field="ready"]', { hasText: '3/3' }).waitFor({ timeout: 15_000 });
+    await row(page, 'web').locator('[data-field="rollout"][data-state="complete"]').waitFor();
+    await expect(row(page, 'web').locator('[data-field="revision"]').textContent()).resolves.toBe('#2');
+    await expect(row(page, 'api').locator('[data-field="rollout"]').getAttribute('data-state')).resolves.toBe(
+      'paused',
+    );
+    await expect(row(page, 'worker').locator('[data-field="rollout"]').textContent()).resolves.toContain(
+      'Deadline exceeded',
+    );
+    await screenshot(page, 'stub-deployments-1366');
+
+    // A new image rolls out while we watch: the row goes through progressing to complete with
+    // no reload (the page polls).
+    await row(page, 'queue')
+      .locator('[data-field="rollout"][data-state="complete"]')
+      .waitFor({ timeout: 15_000 });
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { seen: string[] }).seen = seen;
+      const cell = () => document.querySelector('tr[data-name="queue"] [data-field="rollout"]');
+      new MutationObserver(() => {
+        const st = cell()?.getAttribute('data-state');
+        if (st && seen[seen.length - 1] !== st) seen.push(st);
+      }).observe(document.body, { subtree: true, attributes: true, childList: true });
+    });
+    const patched = await fetch(`${stub.url}/v1/namespaces/default/deployments/queue`, {
+      method: 'PATCH',
+      headers: { Authorization: `Bearer ${STUB_TOKENS.admin}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        spec: { template: { spec: { containers: [{ image: 'registry.example.com/queue:3.2.0' }] } } },
+      }),
+    });
+    expect(patched.status).toBe(200);
+    await row(page, 'queue')
+      .locator('[data-field="revision"]', { hasText: '#2' })
+      .waitFor({ timeout: 15_000 });
+    await row(page, 'queue')
+      .locator('[data-field="rollout"][data-state="complete"]')
+      .waitFor({ timeout: 15_000 });
+    await row(page, 'queue').locator('code.image', { hasText: 'queue:3.2.0' }).waitFor();
+    const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+    expect(seen).toContain('progressing');
+    expect(seen[seen.length - 1]).toBe('complete');
+
+    expect(await page.evaluate(() => sessionStorage.getItem('berth.token'))).toBe(STUB_TOKENS.admin);
+    const api = stub.requests.filter((r) => r.auth === `Bearer ${STUB_TOKENS.admin}`);
+    expect(api.length).toBeGreaterThan(3);
+    expect(stub.requests.every((r) => !r.path.includes(STUB_TOKENS.admin))).toBe(true);
+    expect(page.url()).not.toContain(STUB_TOKENS.admin);
+    expect(problems).toEqual([]);
+  });
+
+  it('opens a deployment: replicas with nodes, logs, scale, pause/resume and rollback from the page', async () => {
+    // 422: the invalid scale below is refused on purpose.
+    const { page, problems } = await signedIn(STUB_TOKENS.admin, '/ui/', { expectedStatus: [422] });
+    await row(page, 'web').getByRole('link', { name: 'web' }).click();
+    await page.waitForURL('**/ui/deployments/default/web');
+    await page.getByRole('heading', { level: 1, name: 'web' }).waitFor();
+    // Focus moves to the new page's heading for screen reader and keyboard users.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('page-title');
+
+    const replicas = page.locator('table.replicas tbody tr');
+    await expect.poll(() => replicas.count(), { timeout: 15_000 }).toBe(3);
+    const nodes = await page.locator('table.replicas [data-field="node"]').allTextContents();
+    for (const n of nodes) expect(['vm-eu-1', 'vm-eu-2', 'vm-us-1']).toContain(n);
+    await page.getByRole('heading', { name: 'Conditions' }).waitFor();
+
+    // Logs of a replica.
+    await replicas
+      .first()
+      .getByRole('button', { name: /Show logs of replica/ })
+      .click();
+    await page.locator('pre.logs', { hasText: 'listening on :8080' }).waitFor();
+    expect(stub.requests.some((r) => /\/replicas\/[^/]+\/logs\?tail=100$/.test(r.path))).toBe(true);
+
+    // Scale with the keyboard: type and press Enter.
+    const scale = page.getByLabel('Scale to');
+    await scale.fill('5');
+    await scale.press('Enter');
+    await page.locator('.flash', { hasText: 'Scaling web to 5 replicas' }).waitFor();
+    expect(
+      stub.requests.find((r) => r.method === 'PUT' && r.path.endsWith('/deployments/web/scale'))?.body,
+    ).toEqual({
+      replicas: 5,
+    });
+    await page.locator('.facts [data-field="ready"]', { hasText: '5/5 ready' }).waitFor({ timeout: 15_000 });
+    await expect.poll(() => replicas.count(), { timeout: 15_000 }).toBe(5);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(page, 'stub-deployment-1366');
+
+    // Invalid input: the API's problem+json detail and errors[].path are shown.
+    await scale.fill('99');
+    await scale.press('Enter');
+    const err = page.locator('.flash-error', { hasText: 'Could not scale web' });
+    await err.waitFor();
+    await expect(err.textContent()).resolves.toContain('replicas: must be an integer between 0 and 50');
+    await err.getByRole('button', { name: 'Dismiss notification' }).click();
+    await scale.fill('3');
+    await scale.press('Enter');
+    await page.locator('.facts [data-field="ready"]', { hasText: '3/3 ready' }).waitFor({ timeout: 15_000 });
+
+    // Pause, then resume.
+    await page.getByRole('button', { name: 'Pause rollout' }).click();
+    await page.getByRole('button', { name: 'Resume rollout' }).click();
+    await page.getByRole('button', { name: 'Pause rollout' }).waitFor();
+    const verbs = stub.requests.filter((r) => r.method === 'POST').map((r) => r.path);
+    expect(verbs).toContain('/v1/namespaces/default/deployments/web/pause');
+    expect(verbs).toContain('/v1/namespaces/default/deployments/web/resume');
+
+    // One-click rollback to revision 1: a new revision with the old image rolls out.
+    await page.getByRole('button', { name: 'Roll back to revision 1' }).click();
+    await page.locator('.flash', { hasText: 'Rolling web back to revision 1' }).waitFor();
+    expect(stub.requests.find((r) => r.path.endsWith('/deployments/web/rollback'))?.body).toEqual({
+      toRevision: 1,
+    });
+    await page.locator('.facts [data-field="revision"]', { hasText: '#3' }).waitFor();
+    await page
+      .locator('table.revisions tr.current', { hasText: 'registry.example.com/web:1.4.1' })
+      .waitFor({ timeout: 15_000 });
+    await page.locator('table.replicas tbody tr', { hasText: '#3' }).first().waitFor({ timeout: 15_000 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(page, 'stub-deployment-rolled-back');
+
+    // A deep link survives a reload: the token is in sessionStorage, the route in the path.
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'web' }).waitFor();
+    await page.locator('table.replicas tbody tr').first().waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('shows nodes with capacity bars and lets an admin cordon, uncordon and drain', async () => {
+    const { page, problems } = await signedIn(STUB_TOKENS.admin, '/ui/nodes');
+    await page.getByRole('heading', { level: 1, name: 'Nodes' }).waitFor();
+    const card = page.locator('.node-card[data-node="vm-eu-1"]');
+    await card.getByText('Ready', { exact: true }).waitFor();
+    await expect(card.getByRole('meter', { name: 'CPU allocated on vm-eu-1' }).count()).resolves.toBe(1);
+    await expect(card.textContent()).resolves.toContain('8 GiB');
+    await expect(card.textContent()).resolves.toContain('region=eu');
+    await page.locator('.node-card[data-node="vm-us-1"]').getByText('NotReady').waitFor();
+
+    await card.getByRole('button', { name: 'Cordon vm-eu-1' }).click();
+    await card.getByText('Cordoned').waitFor();
+    await card.getByRole('button', { name: 'Uncordon vm-eu-1' }).click();
+    await card.getByRole('button', { name: 'Cordon vm-eu-1' }).waitFor();
+
+    // Drain asks for a second press before it moves anything.
+    await card.getByRole('button', { name: 'Drain vm-eu-1' }).click();
+    expect(stub.requests.some((r) => r.path === '/v1/nodes/vm-eu-1/drain')).toBe(false);
+    await card.getByRole('button', { name: 'Confirm draining vm-eu-1' }).click();
+    await page.locator('.flash', { hasText: 'Draining vm-eu-1' }).waitFor();
+    expect(stub.requests.some((r) => r.path === '/v1/nodes/vm-eu-1/drain')).toBe(true);
+    await card.getByText('Cordoned').waitFor();
+    await screenshot(page, 'stub-nodes-1366');
+    await card.getByRole('button', { name: 'Uncordon vm-eu-1' }).click();
+    await card.getByRole('button', { name: 'Cordon vm-eu-1' }).waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('lists namespace events and switches namespace with the picker', async () => {
+    const { page, problems } = await signedIn(STUB_TOKENS.admin, '/ui/events/default');
+    await page.getByRole('heading', { level: 1, name: 'Events' }).waitFor();
+    await page.locator('table.events tr', { hasText: 'ProgressDeadlineExceeded' }).waitFor();
+    await page.locator('table.events').getByRole('link', { name: 'deployment/worker' }).first().waitFor();
+    const picker = page.getByRole('combobox', { name: 'Namespace' });
+    await picker.fill('staging');
+    await picker.press('Enter');
+    await page.waitForURL('**/ui/events/staging');
+    await page.locator('table.events tr', { hasText: 'deployment/web' }).first().waitFor();
+    await expect(page.locator('table.events').textContent()).resolves.not.toContain('worker');
+    await screenshot(page, 'stub-events-1366');
+    // The namespace carries over to the deployments page.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Deployments' }).click();
+    await page.waitForURL('**/ui/deployments/staging');
+    await row(page, 'web').locator('code.image', { hasText: '1.5.0-rc.1' }).waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('gives a viewer every page but no write controls', async () => {
+    const { page, problems } = await signedIn(STUB_TOKENS.viewer, '/ui/deployments/default/web');
+    await page.getByRole('heading', { level: 1, name: 'web' }).waitFor();
+    await page.locator('table.replicas tbody tr').first().waitFor({ timeout: 15_000 });
+    await page.locator('table.revisions tbody tr').first().waitFor();
+    await page.getByText('Read-only: your token may view this namespace but not change it.').waitFor();
+    await expect(page.locator('.who').textContent()).resolves.toContain('viewer');
+    for (const name of [/Pause rollout/, /Resume rollout/, /Roll back/, /^Scale$/]) {
+      await expect(page.getByRole('button', { name }).count()).resolves.toBe(0);
+    }
+    await expect(page.getByLabel('Scale to').count()).resolves.toBe(0);
+    // Reading is still allowed: logs open.
+    await page
+      .getByRole('button', { name: /Show logs of replica/ })
+      .first()
+      .click();
+    await page.locator('pre.logs').waitFor();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(page, 'stub-deployment-viewer');
+
+    await page.getByRole('link', { name: 'Nodes' }).click();
+    await page.locator('.node-card').first().waitFor();
+    await expect(page.getByRole('button', { name: /Cordon|Uncordon|Drain/ }).count()).resolves.toBe(0);
+    expect(stub.requests.some((r) => r.auth === `Bearer ${STUB_TOKENS.viewer}` && r.method !== 'GET')).toBe(
+      false,
+    );
+    expect(problems).toEqual([]);
+  });
+
+  it('shows a forbidden namespace as an error, not a blank page', async () => {
+    const { page, problems } = await signedIn(STUB_TOKENS.deployer, '/ui/deployments/staging', {
+      expectedStatus: [403],
+    });
+    const alert = page.getByRole('alert').filter({ hasText: 'Could not load deployments' });
+    await alert.waitFor();
+    await expect(alert.textContent()).resolves.toContain('may not use namespace "staging"');
+    expect(problems).toEqual([]);
+  });
+
+  it('signs out: the token is forgotten and a reload asks again', async () => {
+    const { page, problems } = await signedIn(STUB_TOKENS.admin, '/ui/');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('input[name="token"]').waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('berth.token'))).toBeNull();
+    await page.reload();
+    await page.locator('input[name="token"]').waitFor();
+    await expect(page.locator('header.topbar').count()).resolves.toBe(0);
+    expect(problems).toEqual([]);
+  });
+
+  it('is usable by keyboard: skip link first, visible focus, Enter submits', async () => {
+    const { page, problems } = await open();
+    await page.goto(`${stub.url}/ui/nodes`);
+    const token = page.locator('input[name="token"]');
+    await token.waitFor();
+    // The sign-in field is focused on load; Enter in it submits the form.
+    await page.keyboard.type(STUB_TOKENS.admin);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Nodes' }).waitFor();
+    await page.locator('.node-card').first().waitFor();
+
+    // Fresh load (still signed in: the token is in sessionStorage): the first Tab stop is the skip link.
+    await page.reload();
+    await page.locator('.node-card').first().waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    expect(outline).toBe('solid');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    // From the main region the next Tab reaches the first control in the page, not the top bar.
+    await page.keyboard.press('Tab');
+    const label = await page.evaluate(() => document.activeElement?.getAttribute('aria-label'));
+    expect(label).toBe('Cordon vm-eu-1');
+    // Every button has an accessible name.
+    const unnamed = await page.evaluate(
+      () =>
+        [...document.querySelectorAll('button, a, input')].filter(
+          (el) =>
+            !(
+              el.getAttribute('aria-label') ||
+              el.textContent?.trim() ||
+              (el.id && document.querySelector(`label[for="${el.id}"]`))
+            ),
+        ).length,
+    );
+    expect(unnamed).toBe(0);
+    expect(problems).toEqual([]);
+  });
+
+  it('looks right at 1920x1080 and in dark mode', async () => {
+    const { page, problems } = await signedIn(STUB_TOKENS.admin, '/ui/deployments/default', {
+      width: 1920,
+      height: 1080,
+    });
+    await row(page, 'web').waitFor();
+    await screenshot(page, 'stub-deployments-1920');
+    await page.goto(`${stub.url}/ui/deployments/default/web`);
+    await page.locator('table.replicas tbody tr').first().waitFor({ timeout: 15_000 });
+    await screenshot(page, 'stub-deployment-1920');
+    // Nothing overflows the viewport sideways at either size.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1920);
+
+    const dark = await signedIn(STUB_TOKENS.admin, '/ui/deployments/default/web', { colorScheme: 'dark' });
+    await dark.page.locator('table.replicas tbody tr').first().waitFor({ timeout: 15_000 });
+    expect(await dark.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1366);
+    await screenshot(dark.page, 'stub-deployment-dark');
+    expect([...problems, ...dark.problems]).toEqual([]);
+  });
+});
+
+describe('dashboard against a server without GET /v1/whoami', () => {
+  let old: StubServer;
+  beforeAll(async () => {
+    old = await startStubServer({ whoami: false, tickMs: 250 });
+  });
+  afterAll(async () => {
+    await old?.close();
+  });
+
+  it('offers write buttons until the server refuses one, then hides them', async () => {
+    const { page, problems } = await open({ expectedStatus: [403, 404] });
+    await page.goto(`${old.url}/ui/deployments/default/web`);
+    await signIn(page, STUB_TOKENS.viewer);
+    await page.getByRole('heading', { level: 1, name: 'web' }).waitFor();
+    const pause = page.getByRole('button', { name: 'Pause rollout' });
+    await pause.click();
+    const err = page.locator('.flash-error', { hasText: 'Not allowed to pause web' });
+    await err.waitFor();
+    await expect(err.textContent()).resolves.toContain('A viewer token may not change anything.');
+    await expect(pause.count()).resolves.toBe(0);
+    await expect(page.getByLabel('Scale to').count()).resolves.toBe(0);
+    await page.getByText('Read-only').waitFor();
+    expect(problems).toEqual([]);
+  });
+});

@@ -1,0 +1,175 @@
+import { Hono } from 'hono';
+import { describe, expect, it } from 'vitest';
+import { createFormat } from './client/format.ts';
+import type { Deployment } from './client/types.ts';
+import { createUi } from './index.ts';
+
+function mounted(prefix = '/ui') {
+  const app = new Hono();
+  app.get('/v1/whoami', (c) => c.json({ name: 'x', role: 'admin', namespaces: ['*'] }));
+  app.route(prefix, createUi());
+  return app;
+}
+
+describe('createUi', () => {
+  it('serves the shell for every path under the mount point, so deep links load', async () => {
+    const app = mounted();
+    for (const path of ['/ui', '/ui/', '/ui/deployments/default/web', '/ui/nodes', '/ui/events/staging']) {
+      const res = await app.request(path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      const html = await res.text();
+      expect(html.startsWith('<!doctype html>')).toBe(true);
+      expect(html).toContain('data-ui-base="/ui"');
+      expect(html).toContain('<a class="skip-link" href="#main">Skip to content</a>');
+      expect(html).toMatch(/<script src="\/ui\/assets\/app\.js\?v=[0-9a-f]{16}" defer/);
+      expect(html).toMatch(/<link rel="stylesheet" href="\/ui\/assets\/app\.css\?v=[0-9a-f]{16}"/);
+    }
+    // The API and everything outside the mount are left alone.
+    expect((await app.request('/v1/whoami')).status).toBe(200);
+    expect((await app.request('/uix')).status).toBe(404);
+  });
+
+  it('loads nothing from outside the origin and allows no inline script', async () => {
+    const res = await mounted().request('/ui/');
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    const html = await res.text();
+    // The only URL is the SVG namespace inside the inline favicon, which is never fetched.
+    expect(html.replaceAll('http://www.w3.org/2000/svg', '')).not.toMatch(/https?:\/\//);
+    expect(html).not.toMatch(/<script>(?!<\/script>)/);
+  });
+
+  it('follows the mount point it is given', async () => {
+    const html = await (await mounted('/dash').request('/dash/nodes')).text();
+    expect(html).toContain('data-ui-base="/dash"');
+    expect(html).toContain('src="/dash/assets/app.js?v=');
+  });
+
+  it('serves the client script as JavaScript that parses, with a strong ETag and revalidation', async () => {
+    const app = mounted();
+    const html = await (await app.request('/ui/')).text();
+    const src = /src="([^"]+app\.js\?v=[^"]+)"/.exec(html)?.[1];
+    expect(src).toBeDefined();
+    const res = await app.request(src!);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(res.headers.get('cache-control')).toContain('immutable');
+    const etag = res.headers.get('etag');
+    expect(etag).toMatch(/^"[0-9a-f]{16}"$/);
+    const js = await res.text();
+    // Plain browser script: no module syntax, no Node, no outside fetches.
+    expect(() => new Function(js)).not.toThrow();
+    expect(js).not.toMatch(/\bimport\s*[({'"]|\brequire\(|['"`]node:|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+    expect(js).toContain('sessionStorage');
+    expect(js).toContain('Authorization');
+
+    const again = await app.request('/ui/assets/app.js', { headers: { 'If-None-Match': etag! } });
+    expect(again.status).toBe(304);
+    const unversioned = await app.request('/ui/assets/app.js');
+    expect(unversioned.headers.get('cache-control')).toBe('no-cache');
+    expect(unversioned.headers.get('etag')).toBe(etag);
+  });
+
+  it('serves the stylesheet and 404s unknown assets', async () => {
+    const app = mounted();
+    const css = await app.request('/ui/assets/app.css');
+    expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8');
+    const text = await css.text();
+    expect(text).toContain(':focus-visible');
+    expect(text).not.toMatch(/@import|url\(\s*['"]?https?:/);
+    expect((await app.request('/ui/assets/nope.js')).status).toBe(404);
+  });
+});
+
+describe('client formatting', () => {
+  const fmt = createFormat();
+  const dep = (over: {
+    spec?: Deployment['spec'];
+    status?: Deployment['status'];
+    generation?: number;
+  }): Deployment => ({
+    metadata: { name: 'web', generation: over.generation ?? 2 },
+    spec: {
+      replicas: 3,
+      template: { spec: { containers: [{ name: 'web', image: 'web:2' }] } },
+      ...over.spec,
+    },
+    status: { observedGeneration: 2, ...over.status },
+  });
+
+  it('reads a finished rollout as complete and shows ready/desired', () => {
+    const d = dep({
+      status: {
+        replicas: 3,
+        updatedReplicas: 3,
+        readyReplicas: 3,
+        availableReplicas: 3,
+        conditions: [{ type: 'Progressing', status: 'True', reason: 'NewRevisionAvailable' }],
+      },
+    });
+    expect(fmt.readyText(d)).toBe('3/3');
+    expect(fmt.rollout(d)).toMatchObject({ key: 'complete', label: 'Complete', progress: 1 });
+  });
+
+  it('reads a rollout in flight as progressing with its progress', () => {
+    const d = dep({ status: { replicas: 4, updatedReplicas: 2, readyReplicas: 3, availableReplicas: 3 } });
+    const r = fmt.rollout(d);
+    expect(r.key).toBe('progressing');
+    expect(r.detail).toBe('2 of 3 replicas updated');
+    expect(r.progress).toBeCloseTo(2 / 3);
+    // A spec the controller has not seen yet is not complete, even if the numbers say so.
+    const unseen = dep({
+      generation: 3,
+      status: { replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 },
+    });
+    expect(fmt.rollout(unseen).key).toBe('progressing');
+  });
+
+  it('reads paused and deadline-exceeded rollouts', () => {
+    expect(fmt.rollout(dep({ spec: { paused: true } })).key).toBe('paused');
+    const stuck = dep({
+      status: {
+        updatedReplicas: 1,
+        conditions: [
+          { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'stuck' },
+        ],
+      },
+    });
+    expect(fmt.rollout(stuck)).toMatchObject({
+      key: 'deadline',
+      label: 'Deadline exceeded',
+      detail: 'stuck',
+    });
+  });
+
+  it('is tolerant of resource and port shapes', () => {
+    expect(fmt.cpuOf({ cpu: 2 })).toBe(2);
+    expect(fmt.cpuOf({ cpu: '250m' })).toBe(0.25);
+    expect(fmt.cpuOf({ cpuMillis: 1500 })).toBe(1.5);
+    expect(fmt.memoryOf({ memoryBytes: 1024 })).toBe(1024);
+    expect(fmt.memoryOf({ memory: '128Mi' })).toBe(128 * 1024 * 1024);
+    expect(fmt.memoryOf(undefined)).toBeUndefined();
+    expect(fmt.bytes(8 * 1024 ** 3)).toBe('8 GiB');
+    expect(fmt.cores(0.75)).toBe('750m');
+    expect(fmt.hostPorts([{ containerPort: 8080, hostPort: 31001 }])).toBe('8080→31001');
+    expect(fmt.hostPorts([31001, 31002])).toBe('31001, 31002');
+    expect(fmt.hostPorts(undefined)).toBe('—');
+  });
+
+  it('formats ages and event objects', () => {
+    const now = Date.parse('2025-01-01T12:00:00Z');
+    expect(fmt.age('2025-01-01T11:59:30Z', now)).toBe('30s');
+    expect(fmt.age('2025-01-01T09:00:00Z', now)).toBe('3h');
+    expect(fmt.age('2024-12-20T12:00:00Z', now)).toBe('12d');
+    expect(fmt.ago(null, now)).toBe('never');
+    expect(fmt.eventObject({ object: 'deployment/web' })).toMatchObject({ kind: 'deployment', name: 'web' });
+    expect(fmt.eventObject({ object: { kind: 'Deployment', name: 'api' } })).toMatchObject({
+      kind: 'deployment',
+      text: 'deployment/api',
+    });
+  });
+});

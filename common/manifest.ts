@@ -1,6 +1,7 @@
 import { isCollection, isDocument, LineCounter, parseAllDocuments, visit } from 'yaml';
 import type { z } from 'zod';
 import { DeploymentInput, type DeploymentSpec } from './deployment.ts';
+import { jsonPath } from './issue-path.ts';
 import { kubernetesDeployment, kubernetesService, unsupportedFieldMessage } from './manifest-kubernetes.ts';
 import type { Labels } from './names.ts';
 import type { FieldError } from './problem.ts';
@@ -172,18 +173,8 @@ function firstLine(message: string): string {
 // ---------------------------------------------------------------------------------------------
 // Paths and zod issues
 
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
-
 /** zod path → "spec.template.spec.containers[0].image"; keys that are not identifiers get ["..."]. */
-export function issuePath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else if (typeof segment === 'string' && IDENTIFIER.test(segment)) out += out ? `.${segment}` : segment;
-    else out += `[${JSON.stringify(String(segment))}]`;
-  }
-  return out;
-}
+export const issuePath: (path: readonly PropertyKey[]) => string = jsonPath;
 
 type Issue = z.core.$ZodIssue;
 

@@ -1,0 +1,133 @@
+import { stringify } from 'yaml';
+import type { BerthClient } from './client.ts';
+import { CliError, EXIT, UsageError } from './exit-codes.ts';
+import type { ManifestFile } from './manifest-files.ts';
+import type { ApplyResult } from './resources.ts';
+
+/**
+ * Turning manifest files into one `POST /v1/apply`, with the two edits the CLI (-n) and the
+ * Action (namespace, image inputs) make on the way: a namespace for documents that name none,
+ * and image overrides for containers of every Deployment. Shared by both.
+ */
+
+export interface ImageOverride {
+  container: string;
+  image: string;
+}
+
+export interface ApplyEdits {
+  /** For documents that name no namespace. */
+  namespace?: string;
+  /** When the namespace was asked for explicitly (-n), a document naming another one is an error. */
+  strictNamespace?: boolean;
+  images?: ImageOverride[];
+}
+
+/** "web=registry/web:1.2" (several separated by newlines or commas). */
+export function parseImageOverrides(text: string): ImageOverride[] {
+  return text
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const eq = entry.indexOf('=');
+      const container = entry.slice(0, eq).trim();
+      const image = entry.slice(eq + 1).trim();
+      if (eq <= 0 || !image || /\s/.test(image)) {
+        throw new UsageError(`an image override must look like CONTAINER=IMAGE, got "${entry}"`);
+      }
+      return { container, image };
+    });
+}
+
+type Doc = Record<string, unknown>;
+const isObject = (v: unknown): v is Doc => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Documents of a v1 List are edited like top-level ones. */
+function eachObject(doc: unknown, fn: (obj: Doc) => void): void {
+  if (!isObject(doc)) return;
+  if (doc.kind === 'List' && Array.isArray(doc.items)) for (const item of doc.items) eachObject(item, fn);
+  else fn(doc);
+}
+
+export interface PreparedApply {
+  /** The YAML sent: the file as written when nothing was edited, else the edited documents. */
+  yaml: string;
+  /** Where each document came from, by its index in the request. */
+  sources: string[];
+}
+
+export function prepareApply(files: ManifestFile[], edits: ApplyEdits = {}): PreparedApply {
+  const entries = files.flatMap((f) =>
+    f.docs.map((doc, i) => ({
+      doc,
+      source: f.docs.length > 1 ? `${f.source} (document ${i + 1})` : f.source,
+    })),
+  );
+  const sources = entries.map((e) => e.source);
+  const images = edits.images ?? [];
+  const editing = edits.namespace !== undefined || images.length > 0;
+  if (!editing && files.length === 1 && files[0]!.format === 'yaml') return { yaml: files[0]!.text, sources };
+
+  const docs = entries.map(({ doc, source }) => ({ doc: structuredClone(doc), source }));
+  const matched = new Map<string, number>(images.map((o) => [o.container, 0]));
+  for (const { doc, source } of docs) {
+    eachObject(doc, (obj) => {
+      if (edits.namespace !== undefined)
+        setNamespace(obj, edits.namespace, source, edits.strictNamespace ?? false);
+      if (obj.kind === 'Deployment') {
+        for (const container of containersOf(obj)) {
+          for (const o of images) {
+            if (container.name === o.container) {
+              container.image = o.image;
+              matched.set(o.container, (matched.get(o.container) ?? 0) + 1);
+            }
+          }
+        }
+      }
+    });
+  }
+  for (const [container, count] of matched) {
+    if (count === 0)
+      throw new UsageError(`no Deployment in the manifests has a container named "${container}"`);
+  }
+  return {
+    yaml: docs.map(({ doc }) => stringify(doc, { lineWidth: 0 })).join('---\n'),
+    sources,
+  };
+}
+
+function setNamespace(obj: Doc, namespace: string, source: string, strict: boolean): void {
+  const metadata = isObject(obj.metadata) ? obj.metadata : {};
+  if (typeof metadata.namespace === 'string' && metadata.namespace !== namespace) {
+    if (!strict) return;
+    throw new UsageError(
+      `${source}: ${String(obj.kind).toLowerCase()}/${String(metadata.name)} names namespace "${metadata.namespace}", not "${namespace}"`,
+    );
+  }
+  obj.metadata = { ...metadata, namespace };
+}
+
+function containersOf(deployment: Doc): Doc[] {
+  const spec = deployment.spec;
+  const template = isObject(spec) ? spec.template : undefined;
+  const podSpec = isObject(template) ? template.spec : undefined;
+  const containers = isObject(podSpec) ? podSpec.containers : undefined;
+  return Array.isArray(containers) ? containers.filter(isObject) : [];
+}
+
+export async function applyManifests(
+  client: BerthClient,
+  files: ManifestFile[],
+  edits: ApplyEdits = {},
+): Promise<ApplyResult[]> {
+  const prepared = prepareApply(files, edits);
+  const results = await client.apply({ yaml: prepared.yaml });
+  if (!Array.isArray(results)) throw new CliError('the server sent no apply results', EXIT.UNAVAILABLE);
+  return results;
+}
+
+/** "deployment/web created" */
+export function applyLine(result: ApplyResult): string {
+  return `${result.kind.toLowerCase()}/${result.name} ${result.action}`;
+}

@@ -1,0 +1,287 @@
+import { type FieldError, type Problem, problemSummary, toProblem } from '../common/problem.ts';
+import type {
+  ApplyResult,
+  BerthEvent,
+  Deployment,
+  List,
+  NodeInfo,
+  Replica,
+  Revision,
+  SecretInfo,
+  Service,
+} from './resources.ts';
+
+/**
+ * The HTTP client of the CLI and the GitHub Action (one implementation for both): JSON in and out,
+ * problem+json errors as ApiError, network failures as ConnectionError.
+ */
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: Problem,
+    /** Seconds from a Retry-After header (503 while the database is unreachable, 429). */
+    readonly retryAfter?: number,
+  ) {
+    super(problemSummary(problem));
+    this.name = 'ApiError';
+  }
+  get code(): string | undefined {
+    return this.problem.code;
+  }
+  get fieldErrors(): FieldError[] {
+    return this.problem.errors ?? [];
+  }
+}
+
+export class ConnectionError extends Error {
+  constructor(
+    readonly server: string,
+    readonly reason: string,
+  ) {
+    super(`cannot reach the Berth server at ${server}: ${reason}`);
+    this.name = 'ConnectionError';
+  }
+}
+
+export interface ClientOptions {
+  server: string;
+  token?: string;
+  userAgent?: string;
+  /** Per request; long enough for a slow apply, short enough that CI notices a hung server. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+type Query = Record<string, string | number | undefined>;
+
+export interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  /** Sent as is (a string body) with this content type instead of JSON. */
+  rawBody?: string;
+  contentType?: string;
+}
+
+const RETRIES = 3;
+
+export class BerthClient {
+  readonly server: string;
+  private readonly token?: string;
+  private readonly userAgent: string;
+  private readonly timeoutMs: number;
+  private readonly fetchFn: typeof fetch;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(options: ClientOptions) {
+    this.server = options.server.replace(/\/+$/, '');
+    this.token = options.token;
+    this.userAgent = options.userAgent ?? 'berth-cli';
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.fetchFn = options.fetch ?? fetch;
+    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  url(path: string, query: Query = {}): string {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(query))
+      if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+    return url.toString();
+  }
+
+  /** Reads are retried on 503 and network errors: the control plane may be restarting. */
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const retries = method === 'GET' ? RETRIES : 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once<T>(method, path, options);
+      } catch (err) {
+        const retryable =
+          err instanceof ConnectionError ||
+          (err instanceof ApiError && (err.status === 503 || err.status === 502));
+        if (!retryable || attempt >= retries) throw err;
+        const retryAfter = err instanceof ApiError ? (err.retryAfter ?? 0) : 0;
+        await this.sleep(Math.min(5000, retryAfter > 0 ? retryAfter * 1000 : 300 * 2 ** attempt));
+      }
+    }
+  }
+
+  private async once<T>(method: string, path: string, options: RequestOptions): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.userAgent };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let body: string | undefined;
+    if (options.rawBody !== undefined) {
+      body = options.rawBody;
+      headers['content-type'] = options.contentType ?? 'text/plain';
+    } else if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] = options.contentType ?? 'application/json';
+    }
+    let response: Response;
+    try {
+      response = await this.fetchFn(this.url(path, options.query), {
+        method,
+        headers,
+        body,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      throw new ConnectionError(this.server, describeFetchError(err));
+    }
+    const text = await response.text().catch(() => '');
+    let parsed: unknown = text;
+    if (text && /json/.test(response.headers.get('content-type') ?? '')) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+    }
+    if (!response.ok) {
+      const retryAfter = Number(response.headers.get('retry-after'));
+      throw new ApiError(
+        response.status,
+        toProblem(response.status, response.statusText, parsed),
+        Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+      );
+    }
+    return (text === '' ? undefined : parsed) as T;
+  }
+
+  // Deployments ---------------------------------------------------------------------------------
+
+  private dep(ns: string, name?: string, sub?: string): string {
+    const base = `/v1/namespaces/${enc(ns)}/deployments`;
+    return name === undefined ? base : `${base}/${enc(name)}${sub ? `/${sub}` : ''}`;
+  }
+  listDeployments(ns: string, labelSelector?: string) {
+    return this.request<List<Deployment>>('GET', this.dep(ns), { query: { labelSelector } }).then(items);
+  }
+  getDeployment(ns: string, name: string) {
+    return this.request<Deployment>('GET', this.dep(ns, name));
+  }
+  patchDeployment(ns: string, name: string, patch: unknown) {
+    return this.request<Deployment>('PATCH', this.dep(ns, name), {
+      body: patch,
+      contentType: 'application/merge-patch+json',
+    });
+  }
+  scaleDeployment(ns: string, name: string, replicas: number) {
+    return this.request<Deployment>('PUT', this.dep(ns, name, 'scale'), { body: { replicas } });
+  }
+  rollbackDeployment(ns: string, name: string, toRevision?: number) {
+    return this.request<Deployment>('POST', this.dep(ns, name, 'rollback'), {
+      body: toRevision === undefined ? {} : { toRevision },
+    });
+  }
+  pauseDeployment(ns: string, name: string, paused: boolean) {
+    return this.request<Deployment>('POST', this.dep(ns, name, paused ? 'pause' : 'resume'));
+  }
+  listRevisions(ns: string, name: string) {
+    return this.request<List<Revision>>('GET', this.dep(ns, name, 'revisions')).then(items);
+  }
+
+  // Replicas, logs, events ----------------------------------------------------------------------
+
+  listReplicas(ns: string, deployment?: string) {
+    return this.request<List<Replica>>('GET', `/v1/namespaces/${enc(ns)}/replicas`, {
+      query: { deployment },
+    }).then(items);
+  }
+  replicaLogs(ns: string, id: string, tail?: number) {
+    return this.request<unknown>('GET', `/v1/namespaces/${enc(ns)}/replicas/${enc(id)}/logs`, {
+      query: { tail },
+    });
+  }
+  listEvents(ns: string, object?: string) {
+    return this.request<List<BerthEvent>>('GET', `/v1/namespaces/${enc(ns)}/events`, {
+      query: { object },
+    }).then(items);
+  }
+
+  // Services, secrets, generic objects ----------------------------------------------------------
+
+  listServices(ns: string, labelSelector?: string) {
+    return this.request<List<Service>>('GET', `/v1/namespaces/${enc(ns)}/services`, {
+      query: { labelSelector },
+    }).then(items);
+  }
+  getService(ns: string, name: string) {
+    return this.request<Service>('GET', `/v1/namespaces/${enc(ns)}/services/${enc(name)}`);
+  }
+  listSecrets(ns: string) {
+    return this.request<List<SecretInfo>>('GET', `/v1/namespaces/${enc(ns)}/secrets`).then(items);
+  }
+  getObject<T>(ns: string, resource: NamespacedResource, name: string) {
+    return this.request<T>('GET', `/v1/namespaces/${enc(ns)}/${resource}/${enc(name)}`);
+  }
+  deleteObject(ns: string, resource: NamespacedResource, name: string) {
+    return this.request<unknown>('DELETE', `/v1/namespaces/${enc(ns)}/${resource}/${enc(name)}`);
+  }
+
+  /** POST /v1/apply with YAML (as written) or a JSON array (after client-side edits). */
+  apply(body: { yaml: string } | { json: unknown[] }) {
+    const options: RequestOptions =
+      'yaml' in body ? { rawBody: body.yaml, contentType: 'application/yaml' } : { body: body.json };
+    return this.request<unknown>('POST', '/v1/apply', options).then(applyResults);
+  }
+
+  // Nodes, tokens -------------------------------------------------------------------------------
+
+  listNodes() {
+    return this.request<List<NodeInfo>>('GET', '/v1/nodes').then(items);
+  }
+  getNode(name: string) {
+    return this.request<NodeInfo>('GET', `/v1/nodes/${enc(name)}`);
+  }
+  nodeAction(name: string, action: 'cordon' | 'uncordon' | 'drain') {
+    return this.request<unknown>('POST', `/v1/nodes/${enc(name)}/${action}`);
+  }
+  deleteNode(name: string) {
+    return this.request<unknown>('DELETE', `/v1/nodes/${enc(name)}`);
+  }
+  createToken(body: { name: string; role: string; namespaces: string[]; expiresInSeconds?: number }) {
+    return this.request<{ id: string; token: string }>('POST', '/v1/tokens', { body });
+  }
+  listTokens() {
+    return this.request<List<Record<string, unknown>>>('GET', '/v1/tokens').then(items);
+  }
+  revokeToken(id: string) {
+    return this.request<unknown>('DELETE', `/v1/tokens/${enc(id)}`);
+  }
+  createJoinToken(body: { ttlSeconds?: number; maxUses?: number }) {
+    return this.request<{ id: string; token: string; expiresAt?: string }>('POST', '/v1/join-tokens', {
+      body,
+    });
+  }
+}
+
+export type NamespacedResource = 'deployments' | 'services' | 'secrets' | 'replicas';
+
+const enc = encodeURIComponent;
+
+/** Lists are `{items: [...]}` (Kubernetes style); a bare array is accepted too. */
+function items<T>(list: List<T> | T[] | undefined): T[] {
+  if (Array.isArray(list)) return list;
+  return list?.items ?? [];
+}
+
+function applyResults(body: unknown): ApplyResult[] {
+  if (Array.isArray(body)) return body as ApplyResult[];
+  if (body && typeof body === 'object') {
+    for (const key of ['items', 'results', 'objects']) {
+      const value = (body as Record<string, unknown>)[key];
+      if (Array.isArray(value)) return value as ApplyResult[];
+    }
+  }
+  return [];
+}
+
+function describeFetchError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  if (err.name === 'TimeoutError') return 'the request timed out';
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ''}`;
+  return cause?.message ?? err.message;
+}

@@ -1,0 +1,39 @@
+import { applyLine, applyManifests } from '../apply-manifests.ts';
+import { parseDuration } from '../args.ts';
+import type { Command } from '../command.ts';
+import { EXIT } from '../exit-codes.ts';
+import { readManifests } from '../manifest-files.ts';
+import { outputFormat, printData } from '../output.ts';
+import { followRollout } from './rollout.ts';
+
+export const apply: Command = {
+  name: 'apply',
+  summary: 'Create or update objects from manifests (berth.dev/v1 or Kubernetes YAML)',
+  usage: 'berth apply -f FILE|DIR|- [-f ...] [-n NAMESPACE] [--wait [--timeout 5m]] [-o json|yaml]',
+  flags: ['filename', 'output', 'wait', 'timeout'],
+  async run(ctx) {
+    const format = outputFormat(ctx.flags, ['table', 'json', 'yaml']);
+    ctx.noMoreArgs(0);
+    const files = await readManifests(ctx.flags.filename ?? [], ctx.io);
+    const timeoutMs = parseDuration(ctx.flags.timeout ?? '5m', 'timeout');
+    const client = await ctx.client();
+    // Documents that name no namespace go to -n (or the context's); one naming another namespace
+    // than an explicit -n is refused, as kubectl does.
+    const namespace = await ctx.namespace();
+    const results = await applyManifests(client, files, {
+      namespace: namespace === 'default' && !ctx.flags.namespace ? undefined : namespace,
+      strictNamespace: ctx.flags.namespace !== undefined,
+    });
+    if (format === 'table') for (const r of results) ctx.out(applyLine(r));
+    else printData(ctx, format, { items: results });
+    if (!ctx.flags.wait) return EXIT.OK;
+
+    let code: number = EXIT.OK;
+    for (const r of results.filter((r) => r.kind === 'Deployment')) {
+      const ns = r.namespace ?? (await ctx.namespace());
+      const result = await followRollout(ctx, client, ns, r.name, { timeoutMs });
+      if (result.state !== 'complete') code = EXIT.FAILURE;
+    }
+    return code;
+  },
+};

@@ -1,0 +1,239 @@
+import { formatMemory } from '../../common/quantity.ts';
+import { objectRef, type ResourceKind, resourceKind } from '../args.ts';
+import type { Command, CommandContext } from '../command.ts';
+import { CliError, EXIT, UsageError } from '../exit-codes.ts';
+import {
+  deploymentContainers,
+  deploymentImages,
+  formatAge,
+  formatHostPorts,
+  formatLabels,
+} from '../format.ts';
+import { type OutputFormat, outputFormat, printData } from '../output.ts';
+import type {
+  BerthEvent,
+  Deployment,
+  NodeInfo,
+  Replica,
+  Revision,
+  SecretInfo,
+  Service,
+} from '../resources.ts';
+import { type Cell, renderTable } from '../table.ts';
+
+/** A table view of one kind: columns for -o table, more for -o wide. */
+interface View<T> {
+  kind: string;
+  headers: string[];
+  wide: string[];
+  row: (item: T, now: Date) => Cell[];
+  wideRow: (item: T, now: Date) => Cell[];
+  name: (item: T) => string;
+}
+
+export const deploymentView: View<Deployment> = {
+  kind: 'deployment',
+  headers: ['name', 'ready', 'up-to-date', 'available', 'revision', 'age'],
+  wide: ['containers', 'images', 'selector'],
+  row: (d, now) => [
+    d.metadata?.name,
+    `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 0}`,
+    d.status?.updatedReplicas ?? 0,
+    d.status?.availableReplicas ?? 0,
+    d.status?.revision,
+    formatAge(d.metadata?.createdAt, now),
+  ],
+  wideRow: (d) => [
+    deploymentContainers(d),
+    deploymentImages(d),
+    formatLabels(d.spec?.selector?.matchLabels ?? d.spec?.template?.metadata?.labels),
+  ],
+  name: (d) => d.metadata?.name ?? '',
+};
+
+export const replicaView: View<Replica> = {
+  kind: 'replica',
+  headers: ['name', 'deployment', 'revision', 'node', 'phase', 'ready', 'restarts', 'age'],
+  wide: ['host-ports', 'message'],
+  row: (r, now) => [
+    r.id,
+    r.deployment,
+    r.revision,
+    r.node,
+    r.phase,
+    r.ready ? 'true' : 'false',
+    r.restartCount ?? 0,
+    formatAge(r.createdAt, now),
+  ],
+  wideRow: (r) => [formatHostPorts(r.hostPorts), r.message],
+  name: (r) => r.id ?? '',
+};
+
+const nodeName = (n: NodeInfo) => n.name ?? n.metadata?.name ?? '';
+const nodeStatus = (n: NodeInfo) => {
+  const status = typeof n.status === 'string' ? n.status : n.status?.phase;
+  return `${status ?? 'Unknown'}${n.unschedulable ? ',SchedulingDisabled' : ''}`;
+};
+const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+const cpu = (r: Record<string, unknown> | undefined) => num(r?.cpu);
+const mem = (r: Record<string, unknown> | undefined) => num(r?.memoryBytes);
+const fraction = (used: number | undefined, total: number | undefined, fmt: (n: number) => string) =>
+  total === undefined ? undefined : `${used === undefined ? '?' : fmt(used)}/${fmt(total)}`;
+const cores = (n: number) => String(Math.round(n * 100) / 100);
+
+export const nodeView: View<NodeInfo> = {
+  kind: 'node',
+  headers: ['name', 'status', 'address', 'cpu', 'memory', 'age', 'version'],
+  wide: ['labels', 'last-heartbeat'],
+  row: (n, now) => [
+    nodeName(n),
+    nodeStatus(n),
+    n.address,
+    fraction(cpu(n.allocated), cpu(n.allocatable ?? n.capacity), cores),
+    fraction(mem(n.allocated), mem(n.allocatable ?? n.capacity), formatMemory),
+    formatAge(n.createdAt ?? n.metadata?.createdAt, now),
+    n.agentVersion,
+  ],
+  wideRow: (n, now) => [
+    formatLabels(n.labels ?? n.metadata?.labels),
+    n.lastHeartbeat ? `${formatAge(n.lastHeartbeat, now)} ago` : undefined,
+  ],
+  name: nodeName,
+};
+
+export const serviceView: View<Service> = {
+  kind: 'service',
+  headers: ['name', 'selector', 'ports', 'hosts', 'age'],
+  wide: [],
+  row: (s, now) => [
+    s.metadata?.name,
+    formatLabels(s.spec?.selector),
+    (s.spec?.ports ?? []).map((p) => `${p.port}->${p.targetPort ?? p.port}/${p.protocol ?? 'TCP'}`).join(','),
+    (s.spec?.hosts ?? []).join(','),
+    formatAge(s.metadata?.createdAt, now),
+  ],
+  wideRow: () => [],
+  name: (s) => s.metadata?.name ?? '',
+};
+
+const secretKeys = (s: SecretInfo) => s.keys ?? Object.keys(s.data ?? {});
+
+export const secretView: View<SecretInfo> = {
+  kind: 'secret',
+  headers: ['name', 'type', 'keys', 'age'],
+  wide: [],
+  row: (s, now) => [s.metadata?.name, s.type, secretKeys(s).join(','), formatAge(s.metadata?.createdAt, now)],
+  wideRow: () => [],
+  name: (s) => s.metadata?.name ?? '',
+};
+
+export const eventView: View<BerthEvent> = {
+  kind: 'event',
+  headers: ['age', 'type', 'reason', 'object', 'message'],
+  wide: [],
+  row: (e, now) => [formatAge(e.createdAt, now), e.type, e.reason, e.object, e.message],
+  wideRow: () => [],
+  name: (e) => String(e.id ?? ''),
+};
+
+export const revisionView: View<Revision> = {
+  kind: 'revision',
+  headers: ['revision', 'images', 'age', 'current'],
+  wide: [],
+  row: (r, now) => [
+    r.revision,
+    (r.template?.spec?.containers ?? []).map((c) => `${c.name}=${c.image}`).join(','),
+    formatAge(r.createdAt, now),
+    r.current === undefined ? undefined : r.current ? 'yes' : 'no',
+  ],
+  wideRow: () => [],
+  name: (r) => String(r.revision ?? ''),
+};
+
+export function renderView<T>(view: View<T>, items: T[], format: 'table' | 'wide', now: Date): string {
+  const headers = format === 'wide' ? [...view.headers, ...view.wide] : view.headers;
+  return renderTable(
+    headers,
+    items.map((item) =>
+      format === 'wide' ? [...view.row(item, now), ...view.wideRow(item, now)] : view.row(item, now),
+    ),
+  );
+}
+
+function print<T>(
+  ctx: CommandContext,
+  format: OutputFormat,
+  view: View<T>,
+  data: T[] | T,
+  ns: string,
+): number {
+  const single = !Array.isArray(data);
+  const items = Array.isArray(data) ? data : [data];
+  if (format === 'json' || format === 'yaml') printData(ctx, format, single ? data : { items });
+  else if (format === 'name') for (const item of items) ctx.out(`${view.kind}/${view.name(item)}`);
+  else if (items.length === 0) ctx.err(`No ${view.kind}s found${ns ? ` in namespace ${ns}` : ''}.`);
+  else ctx.io.stdout.write(renderView(view, items, format, ctx.io.now()));
+  return EXIT.OK;
+}
+
+const KINDS: ResourceKind[] = ['deployment', 'replica', 'node', 'service', 'secret', 'event', 'revision'];
+
+export const get: Command = {
+  name: 'get',
+  summary: 'List objects: deployments, replicas, nodes, services, secrets, events, revisions',
+  usage: [
+    'berth get deployments|services|secrets [NAME] [-l SELECTOR] [-o table|wide|json|yaml|name]',
+    'berth get replicas [-d DEPLOYMENT]',
+    'berth get nodes [NAME]',
+    'berth get events [--for deployment/NAME]',
+    'berth get revisions deployment/NAME',
+  ].join('\n       '),
+  flags: ['output', 'selector', 'deployment', 'for'],
+  async run(ctx) {
+    const format = outputFormat(ctx.flags);
+    const word = ctx.arg(0, `what to get (${KINDS.join(', ')})`);
+    // "get deployment/web" is "get deployment web".
+    const [kindWord, inlineName] = word.includes('/') ? word.split('/', 2) : [word, undefined];
+    const kind = resourceKind(kindWord);
+    if (!kind) throw new UsageError(`cannot get "${kindWord}" (${KINDS.join(', ')})`);
+    const name = inlineName ?? ctx.args[1];
+    ctx.noMoreArgs(inlineName === undefined ? 2 : 1);
+    const client = await ctx.client();
+    const ns = kind === 'node' ? '' : await ctx.namespace();
+    switch (kind) {
+      case 'deployment':
+        return name
+          ? print(ctx, format, deploymentView, await client.getDeployment(ns, name), ns)
+          : print(ctx, format, deploymentView, await client.listDeployments(ns, ctx.flags.selector), ns);
+      case 'service':
+        return name
+          ? print(ctx, format, serviceView, await client.getService(ns, name), ns)
+          : print(ctx, format, serviceView, await client.listServices(ns, ctx.flags.selector), ns);
+      case 'secret':
+        return name
+          ? print(ctx, format, secretView, await client.getObject<SecretInfo>(ns, 'secrets', name), ns)
+          : print(ctx, format, secretView, await client.listSecrets(ns), ns);
+      case 'node':
+        return name
+          ? print(ctx, format, nodeView, await client.getNode(name), ns)
+          : print(ctx, format, nodeView, await client.listNodes(), ns);
+      case 'replica': {
+        const replicas = await client.listReplicas(ns, ctx.flags.deployment);
+        if (!name) return print(ctx, format, replicaView, replicas, ns);
+        const found = replicas.find((r) => r.id === name);
+        if (!found) throw new CliError(`replica "${name}" not found in namespace ${ns}`, EXIT.NOT_FOUND);
+        return print(ctx, format, replicaView, found, ns);
+      }
+      case 'event': {
+        const object = ctx.flags.for ?? (name ? `deployment/${name}` : undefined);
+        if (object) objectRef([object], ['deployment', 'service', 'secret', 'node', 'replica']);
+        return print(ctx, format, eventView, await client.listEvents(ns, object), ns);
+      }
+      case 'revision': {
+        if (!name) throw new UsageError('missing the deployment: berth get revisions deployment/NAME');
+        const deployment = objectRef([name], ['deployment'], 'deployment').name;
+        return print(ctx, format, revisionView, await client.listRevisions(ns, deployment), ns);
+      }
+    }
+  },
+};

@@ -1,0 +1,641 @@
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EXIT } from './exit-codes.ts';
+import { run } from './main.ts';
+import type { Deployment } from './resources.ts';
+import { type CapturedIo, captureIo, problem, StubServer } from './testing/stub-server.ts';
+
+const QUICK_START = new URL('../test/fixtures/manifests/quick-start.yaml', import.meta.url).pathname;
+
+function deployment(overrides: Partial<Deployment> = {}, status: Deployment['status'] = {}): Deployment {
+  return {
+    apiVersion: 'berth.dev/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: 'web',
+      namespace: 'default',
+      generation: 2,
+      resourceVersion: '7',
+      createdAt: '2025-01-01T00:00:00Z',
+    },
+    spec: {
+      replicas: 3,
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: {
+          containers: [
+            { name: 'web', image: 'web:1', ports: [{ containerPort: 8080 }] },
+            { name: 'sidecar', image: 'log:1' },
+          ],
+        },
+      },
+    },
+    status: {
+      observedGeneration: 2,
+      replicas: 3,
+      updatedReplicas: 3,
+      readyReplicas: 3,
+      availableReplicas: 3,
+      revision: 2,
+      conditions: [{ type: 'Progressing', status: 'True', reason: 'NewRevisionAvailable' }],
+      ...status,
+    },
+    ...overrides,
+  };
+}
+
+let stub: StubServer;
+let io: CapturedIo;
+
+beforeEach(async () => {
+  stub = await new StubServer().start();
+  io = captureIo();
+  io.env.BERTH_SERVER = stub.url;
+  io.env.BERTH_TOKEN = 'secret-token';
+});
+afterEach(() => stub.stop());
+
+const berth = (...argv: string[]) => run(argv, io);
+
+describe('apply', () => {
+  it('sends the YAML as written and prints one line per object', async () => {
+    stub.on('POST', '/v1/apply', {
+      body: { items: [{ kind: 'Deployment', namespace: 'default', name: 'flask-app', action: 'created' }] },
+    });
+    expect(await berth('apply', '-f', QUICK_START)).toBe(EXIT.OK);
+    expect(io.output()).toBe('deployment/flask-app created\n');
+    const [sent] = stub.sent('POST', '/v1/apply');
+    expect(sent!.headers['content-type']).toBe('application/yaml');
+    expect(sent!.headers.authorization).toBe('Bearer secret-token');
+    expect(sent!.body).toBe(await readFile(QUICK_START, 'utf8'));
+  });
+
+  it('reads standard input with -f - and puts documents into the -n namespace', async () => {
+    stub.on('POST', '/v1/apply', (req) => {
+      expect(req.body).toMatch(/namespace: staging/);
+      return { body: [{ kind: 'Service', name: 'web', action: 'unchanged' }] };
+    });
+    io.readStdin = async () =>
+      'apiVersion: berth.dev/v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {a: b}, ports: [{port: 80}]}\n';
+    expect(await berth('apply', '-f', '-', '-n', 'staging')).toBe(EXIT.OK);
+    expect(io.output()).toBe('service/web unchanged\n');
+  });
+
+  it('refuses a document naming another namespace than -n', async () => {
+    io.readStdin = async () =>
+      'apiVersion: berth.dev/v1\nkind: Secret\nmetadata: {name: s, namespace: prod}\n';
+    expect(await berth('apply', '-f', '-', '-n', 'staging')).toBe(EXIT.USAGE);
+    expect(io.errors()).toMatch(/names namespace "prod", not "staging"/);
+    expect(stub.requests).toHaveLength(0);
+  });
+
+  it('prints the server problem and each errors[].path, exit 6', async () => {
+    stub.on(
+      'POST',
+      '/v1/apply',
+      problem(422, 'VALIDATION_FAILED', 'the manifest is invalid', [
+        { path: 'spec.template.spec.volumes', message: 'volumes is not supported by Berth' },
+        { path: 'spec.replicas', message: 'Too small: expected number to be >=0' },
+      ]),
+    );
+    expect(await berth('apply', '-f', QUICK_START)).toBe(EXIT.INVALID);
+    expect(io.errors()).toBe(
+      [
+        'error: the manifest is invalid (VALIDATION_FAILED)',
+        '  spec.template.spec.volumes: volumes is not supported by Berth',
+        '  spec.replicas: Too small: expected number to be >=0',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('reports a YAML syntax error with file and line before sending anything', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-cli-'));
+    await writeFile(join(dir, 'bad.yaml'), 'a: 1\nb: [\n');
+    io.cwd = dir;
+    expect(await berth('apply', '-f', 'bad.yaml')).toBe(EXIT.INVALID);
+    expect(io.errors()).toMatch(/^error: bad\.yaml:3: invalid YAML/);
+    expect(stub.requests).toHaveLength(0);
+  });
+
+  it('applies every manifest of a directory in name order, as one request', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-cli-'));
+    await writeFile(join(dir, 'b.yaml'), 'apiVersion: berth.dev/v1\nkind: Secret\nmetadata: {name: b}\n');
+    await writeFile(
+      join(dir, 'a.json'),
+      '{"apiVersion":"berth.dev/v1","kind":"Secret","metadata":{"name":"a"}}',
+    );
+    await writeFile(join(dir, 'notes.txt'), 'not a manifest');
+    stub.on('POST', '/v1/apply', { body: { items: [] } });
+    expect(await berth('apply', '-f', dir)).toBe(EXIT.OK);
+    const body = stub.sent('POST', '/v1/apply')[0]!.body;
+    expect(body.indexOf('name: a')).toBeLessThan(body.indexOf('name: b'));
+    expect(body.split('---')).toHaveLength(2);
+  });
+
+  it('waits for the rollout with --wait', async () => {
+    stub.on('POST', '/v1/apply', {
+      body: { items: [{ kind: 'Deployment', name: 'web', action: 'configured' }] },
+    });
+    stub.on('GET', '/v1/namespaces/default/deployments/web', { body: deployment() });
+    stub.on('GET', '/v1/namespaces/default/replicas', { body: { items: [] } });
+    stub.on('GET', '/v1/namespaces/default/events', { body: { items: [] } });
+    expect(await berth('apply', '-f', QUICK_START, '--wait')).toBe(EXIT.OK);
+    expect(io.output()).toBe(
+      'deployment/web configured\ndeployment "web" successfully rolled out (revision 2)\n',
+    );
+  });
+});
+
+describe('get', () => {
+  it('lists deployments as an aligned table', async () => {
+    stub.on('GET', '/v1/namespaces/default/deployments', {
+      body: {
+        items: [
+          deployment(),
+          deployment(
+            { metadata: { name: 'api-gateway', createdAt: '2024-12-30T00:00:00Z' } },
+            { readyReplicas: 1 },
+          ),
+        ],
+      },
+    });
+    expect(await berth('get', 'deployments')).toBe(EXIT.OK);
+    expect(io.output()).toBe(
+      [
+        'NAME          READY   UP-TO-DATE   AVAILABLE   REVISION   AGE',
+        'web           3/3     3            3           2          10m',
+        'api-gateway   1/3     3            3           2          2d',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('passes -l as labelSelector and -n as the namespace', async () => {
+    stub.on('GET', '/v1/namespaces/prod/deployments', { body: { items: [] } });
+    expect(await berth('get', 'deploy', '-l', 'app=web', '-n', 'prod')).toBe(EXIT.OK);
+    expect(stub.requests[0]!.query.get('labelSelector')).toBe('app=web');
+    expect(io.errors()).toBe('No deployments found in namespace prod.\n');
+  });
+
+  it('prints -o json as the server sent it', async () => {
+    stub.on('GET', '/v1/namespaces/default/deployments/web', { body: deployment() });
+    expect(await berth('get', 'deployment/web', '-o', 'json')).toBe(EXIT.OK);
+    expect(JSON.parse(io.output())).toEqual(deployment());
+  });
+
+  it('shows images with -o wide', async () => {
+    stub.on('GET', '/v1/namespaces/default/deployments', { body: { items: [deployment()] } });
+    await berth('get', 'deployments', '-o', 'wide');
+    expect(io.output().split('\n')[1]).toMatch(/web,sidecar\s+web:1,log:1\s+app=web$/);
+  });
+
+  it('lists replicas of one deployment', async () => {
+    stub.on('GET', '/v1/namespaces/default/replicas', {
+      body: {
+        items: [
+          {
+            id: 'web-2-abc',
+            deployment: 'web',
+            revision: 2,
+            node: 'n1',
+            phase: 'Running',
+            ready: true,
+            restartCount: 0,
+            hostPorts: [{ containerPort: 8080, hostPort: 32768 }],
+          },
+        ],
+      },
+    });
+    await berth('get', 'replicas', '-d', 'web', '-o', 'wide');
+    expect(stub.requests[0]!.query.get('deployment')).toBe('web');
+    expect(io.output()).toMatch(
+      /web-2-abc\s+web\s+2\s+n1\s+Running\s+true\s+0\s+<unknown>\s+32768->8080\s+<none>/,
+    );
+  });
+
+  it('lists nodes with their allocation', async () => {
+    stub.on('GET', '/v1/nodes', {
+      body: {
+        items: [
+          {
+            name: 'n1',
+            status: 'Ready',
+            unschedulable: true,
+            address: '10.0.0.1',
+            allocatable: { cpu: 2, memoryBytes: 2147483648 },
+            allocated: { cpu: 0.5, memoryBytes: 268435456 },
+            agentVersion: '0.1.0',
+          },
+        ],
+      },
+    });
+    await berth('get', 'nodes');
+    expect(io.output()).toMatch(/n1\s+Ready,SchedulingDisabled\s+10\.0\.0\.1\s+0\.5\/2\s+256Mi\/2Gi/);
+  });
+
+  it('exits 4 with the server message when the object is absent', async () => {
+    stub.on(
+      'GET',
+      '/v1/namespaces/default/deployments/nope',
+      problem(404, 'NOT_FOUND', 'deployment "nope" not found'),
+    );
+    expect(await berth('get', 'deployment', 'nope')).toBe(EXIT.NOT_FOUND);
+    expect(io.errors()).toBe('error: deployment "nope" not found (NOT_FOUND)\n');
+  });
+
+  it('exits 5 on a rejected token, with a hint', async () => {
+    stub.on('GET', '/v1/namespaces/default/deployments', problem(401, 'UNAUTHENTICATED', 'unknown token'));
+    expect(await berth('get', 'deployments')).toBe(EXIT.DENIED);
+    expect(io.errors()).toMatch(/hint: check --token/);
+  });
+
+  it('exits 3 with the request id on a server error, after retrying reads', async () => {
+    stub.on('GET', '/v1/namespaces/default/deployments', problem(503, 'UNAVAILABLE', 'database unreachable'));
+    expect(await berth('get', 'deployments')).toBe(EXIT.UNAVAILABLE);
+    expect(stub.requests).toHaveLength(3);
+    expect(io.errors()).toMatch(/request id: req-1/);
+  });
+
+  it('exits 3 when nothing listens', async () => {
+    await stub.stop();
+    expect(await berth('get', 'deployments')).toBe(EXIT.UNAVAILABLE);
+    expect(io.errors()).toMatch(
+      /^error: cannot reach the Berth server at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/,
+    );
+  });
+});
+
+describe('scale, set image, rollout', () => {
+  it('scales', async () => {
+    stub.on('PUT', '/v1/namespaces/default/deployments/web/scale', { body: deployment() });
+    expect(await berth('scale', 'deployment', 'web', '--replicas', '5')).toBe(EXIT.OK);
+    expect(stub.requests[0]!.json).toEqual({ replicas: 5 });
+    expect(io.output()).toBe('deployment/web scaled\n');
+  });
+
+  it('rejects a bad --replicas as a usage error', async () => {
+    expect(await berth('scale', 'deployment/web', '--replicas', 'many')).toBe(EXIT.USAGE);
+    expect(io.errors()).toMatch(/--replicas must be a whole number/);
+  });
+
+  it('sets an image with a merge patch carrying the resourceVersion, retrying on 409', async () => {
+    let version = 7;
+    stub.on('GET', '/v1/namespaces/default/deployments/web', () => ({
+      body: deployment({ metadata: { name: 'web', resourceVersion: String(version) } }),
+    }));
+    let patches = 0;
+    stub.on('PATCH', '/v1/namespaces/default/deployments/web', () => {
+      patches++;
+      if (patches === 1) {
+        version = 8; // someone else wrote in between
+        return problem(409, 'CONFLICT', 'resourceVersion 7 is stale');
+      }
+      return { body: deployment() };
+    });
+    expect(await berth('set', 'image', 'deployment/web', 'web=web:2')).toBe(EXIT.OK);
+    const sent = stub.sent('PATCH', '/v1/namespaces/default/deployments/web').map((r) => r.json);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toEqual({
+      metadata: { resourceVersion: '8' },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              { name: 'web', image: 'web:2', ports: [{ containerPort: 8080 }] },
+              { name: 'sidecar', image: 'log:1' },
+            ],
+          },
+        },
+      },
+    });
+    expect(stub.sent('PATCH', '/v1/namespaces/default/deployments/web')[0]!.headers['content-type']).toBe(
+      'application/merge-patch+json',
+    );
+    expect(io.output()).toBe('deployment/web image updated\n');
+  });
+
+  it('names the containers when the one to set does not exist', async () => {
+    stub.on('GET', '/v1/namespaces/default/deployments/web', { body: deployment() });
+    expect(await berth('set', 'image', 'deployment/web', 'db=x:1')).toBe(EXIT.USAGE);
+    expect(io.errors()).toMatch(/has no container "db" \(it has web, sidecar\)/);
+  });
+
+  it('follows a rollout to completion, printing each new state once', async () => {
+    const states = [
+      deployment({}, { observedGeneration: 1 }),
+      deployment(
+        {},
+        {
+          updatedReplicas: 1,
+          readyReplicas: 0,
+          availableReplicas: 0,
+          conditions: [{ type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated' }],
+        },
+      ),
+      deployment(
+        {},
+        {
+          updatedReplicas: 1,
+          readyReplicas: 0,
+          availableReplicas: 0,
+          conditions: [{ type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated' }],
+        },
+      ),
+      deployment(
+        {},
+        {
+          replicas: 4,
+          updatedReplicas: 3,
+          readyReplicas: 3,
+          conditions: [{ type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated' }],
+        },
+      ),
+      deployment(),
+    ];
+    let i = 0;
+    stub.on('GET', '/v1/namespaces/default/deployments/web', () => ({
+      body: states[Math.min(i++, states.length - 1)],
+    }));
+    stub.on('GET', '/v1/namespaces/default/replicas', { body: { items: [] } });
+    stub.on('GET', '/v1/namespaces/default/events', { body: { items: [] } });
+    expect(await berth('rollout', 'status', 'deployment/web')).toBe(EXIT.OK);
+    expect(io.output()).toBe(
+      [
+        'Waiting for deployment "web" spec update to be observed...',
+        'Waiting for deployment "web" rollout to finish: 1 of 3 new replicas have been updated...',
+        'Waiting for deployment "web" rollout to finish: 1 old replicas are pending termination...',
+        'deployment "web" successfully rolled out (revision 2)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('fails a rollout on an image pull failure, naming replica and node', async () => {
+    stub.on('GET', '/v1/namespaces/default/deployments/web', {
+      body: deployment({}, { revision: 3, updatedReplicas: 1, readyReplicas: 2 }),
+    });
+    stub.on('GET', '/v1/namespaces/default/replicas', {
+      body: {
+        items: [
+          {
+            id: 'web-3-x',
+            revision: 3,
+            node: 'n2',
+            phase: 'Failed',
+            message: 'pull access denied for web:nope',
+          },
+        ],
+      },
+    });
+    stub.on('GET', '/v1/namespaces/default/events', { body: { items: [] } });
+    expect(await berth('rollout', 'status', 'deployment', 'web')).toBe(EXIT.FAILURE);
+    expect(io.errors()).toBe(
+      'error: deployment "web" rollout failed: image pull failure of replica web-3-x on node n2: pull access denied for web:nope\n',
+    );
+  });
+
+  it('fails when the deadline passes and when it is rolled back', async () => {
+    const stuck = deployment(
+      {},
+      {
+        updatedReplicas: 1,
+        conditions: [
+          {
+            type: 'Progressing',
+            status: 'False',
+            reason: 'ProgressDeadlineExceeded',
+            message: 'replica set "web-3" has timed out progressing',
+          },
+        ],
+      },
+    );
+    stub.on('GET', '/v1/namespaces/default/deployments/web', { body: stuck });
+    stub.on('GET', '/v1/namespaces/default/replicas', { body: { items: [] } });
+    // The rollback event appears on the second poll of a watch that began before it.
+    let polls = 0;
+    stub.on('GET', '/v1/namespaces/default/events', () => ({
+      body: {
+        items:
+          stuck.spec!.autoRollback && polls++ >= 2
+            ? [{ id: 9, reason: 'RolledBack', message: 'rolled back to revision 1' }]
+            : [],
+      },
+    }));
+    expect(await berth('rollout', 'status', 'deployment/web')).toBe(EXIT.FAILURE);
+    expect(io.errors()).toMatch(
+      /rollout failed: ProgressDeadlineExceeded: replica set "web-3" has timed out progressing/,
+    );
+
+    stuck.spec!.autoRollback = true;
+    const io2 = captureIo({ env: { ...io.env } });
+    expect(await run(['rollout', 'status', 'deployment/web'], io2)).toBe(EXIT.FAILURE);
+    expect(io2.errors()).toMatch(/rollout failed: rolled back: rolled back to revision 1/);
+  });
+
+  it('times out with --timeout', async () => {
+    stub.on('GET', '/v1/namespaces/default/deployments/web', {
+      body: deployment({}, { readyReplicas: 1, availableReplicas: 1 }),
+    });
+    stub.on('GET', '/v1/namespaces/default/replicas', { body: { items: [] } });
+    stub.on('GET', '/v1/namespaces/default/events', { body: { items: [] } });
+    io.env.BERTH_POLL_INTERVAL_MS = '1000';
+    expect(await berth('rollout', 'status', 'deployment/web', '--timeout', '10s')).toBe(EXIT.FAILURE);
+    expect(io.errors()).toMatch(
+      /timed out after 10s: Waiting for deployment "web" rollout to finish: 1 of 3 updated replicas are available/,
+    );
+  });
+
+  it('undoes to a revision, pauses, resumes and lists history', async () => {
+    stub.on('POST', '/v1/namespaces/default/deployments/web/rollback', { body: deployment() });
+    stub.on('POST', '/v1/namespaces/default/deployments/web/pause', { body: deployment() });
+    stub.on('GET', '/v1/namespaces/default/deployments/web/revisions', {
+      body: {
+        items: [
+          {
+            revision: 2,
+            createdAt: '2025-01-01T00:09:00Z',
+            current: true,
+            template: { spec: { containers: [{ name: 'web', image: 'web:2' }] } },
+          },
+          {
+            revision: 1,
+            createdAt: '2025-01-01T00:00:00Z',
+            template: { spec: { containers: [{ name: 'web', image: 'web:1' }] } },
+          },
+        ],
+      },
+    });
+    expect(await berth('rollout', 'undo', 'deployment/web', '--to-revision', '1')).toBe(EXIT.OK);
+    expect(stub.sent('POST', '/v1/namespaces/default/deployments/web/rollback')[0]!.json).toEqual({
+      toRevision: 1,
+    });
+    expect(await berth('rollout', 'pause', 'deployment/web')).toBe(EXIT.OK);
+    expect(await berth('rollout', 'history', 'deployment/web')).toBe(EXIT.OK);
+    expect(io.output()).toBe(
+      [
+        'deployment/web rolled back to revision 1',
+        'deployment/web paused',
+        'deployment/web',
+        'REVISION   IMAGES      AGE   CURRENT',
+        '1          web=web:1   10m   <none>',
+        '2          web=web:2   60s   yes',
+        '',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('describe, delete, logs', () => {
+  it('describes a deployment with conditions, replicas and events', async () => {
+    stub.on('GET', '/v1/namespaces/default/deployments/web', { body: deployment() });
+    stub.on('GET', '/v1/namespaces/default/replicas', {
+      body: {
+        items: [{ id: 'web-2-a', revision: 2, node: 'n1', phase: 'Running', ready: true, restartCount: 1 }],
+      },
+    });
+    stub.on('GET', '/v1/namespaces/default/events', {
+      body: {
+        items: [
+          {
+            type: 'Normal',
+            reason: 'ScalingReplicaSet',
+            message: 'placed 3 replicas',
+            createdAt: '2025-01-01T00:09:30Z',
+          },
+        ],
+      },
+    });
+    expect(await berth('describe', 'deployment', 'web')).toBe(EXIT.OK);
+    const text = io.output();
+    expect(text).toMatch(/^Name:\s+web$/m);
+    expect(text).toMatch(/^Replicas:\s+3 desired \| 3 updated \| 3 ready \| 3 available \| 0 unavailable$/m);
+    expect(text).toMatch(/^\s+Progressing\s+True\s+NewRevisionAvailable/m);
+    expect(text).toMatch(/^\s+web-2-a\s+2\s+n1\s+Running\s+true\s+1/m);
+    expect(text).toMatch(/^\s+30s\s+Normal\s+ScalingReplicaSet\s+placed 3 replicas$/m);
+    expect(text).toMatch(/^ {6}Image:\s+web:1$/m);
+  });
+
+  it('deletes what a manifest names; 404 is exit 4 unless --ignore-not-found', async () => {
+    stub.on('DELETE', '/v1/namespaces/default/deployments/flask-app', problem(404, 'NOT_FOUND', 'not found'));
+    expect(await berth('delete', '-f', QUICK_START)).toBe(EXIT.NOT_FOUND);
+    expect(io.errors()).toBe('error: deployment/flask-app not found\n');
+    expect(await berth('delete', '-f', QUICK_START, '--ignore-not-found')).toBe(EXIT.OK);
+    stub.on('DELETE', '/v1/namespaces/default/services/web', { body: {} });
+    expect(await berth('delete', 'service', 'web')).toBe(EXIT.OK);
+    expect(io.output()).toBe('service/web deleted\n');
+  });
+
+  it('prints logs of every replica of a deployment, prefixed', async () => {
+    stub.on('GET', '/v1/namespaces/default/replicas', {
+      body: {
+        items: [
+          { id: 'r1', node: 'n1', phase: 'Running' },
+          { id: 'r2', node: 'n2', phase: 'Running' },
+          { id: 'r3', phase: 'Pending' },
+        ],
+      },
+    });
+    stub.on('GET', /\/replicas\/r\d\/logs$/, (req) => ({
+      body: { lines: [`hello from ${req.path.split('/')[5]}`] },
+    }));
+    expect(await berth('logs', 'deployment/web', '--tail', '5')).toBe(EXIT.OK);
+    expect(io.output()).toBe('[r1] hello from r1\n[r2] hello from r2\n');
+    expect(stub.requests.filter((r) => r.path.endsWith('/logs')).map((r) => r.query.get('tail'))).toEqual([
+      '5',
+      '5',
+    ]);
+  });
+});
+
+describe('tokens, nodes', () => {
+  it('creates a token and prints only the secret on stdout', async () => {
+    stub.on('POST', '/v1/tokens', { status: 201, body: { id: 'tok_1', token: 'bt_secret' } });
+    expect(
+      await berth(
+        'token',
+        'create',
+        'ci',
+        '--role',
+        'deployer',
+        '--namespaces',
+        'web,api',
+        '--expires',
+        '30d',
+      ),
+    ).toBe(EXIT.OK);
+    expect(stub.requests[0]!.json).toEqual({
+      name: 'ci',
+      role: 'deployer',
+      namespaces: ['web', 'api'],
+      expiresInSeconds: 2592000,
+    });
+    expect(io.output()).toBe('bt_secret\n');
+  });
+
+  it('creates a join token', async () => {
+    stub.on('POST', '/v1/join-tokens', {
+      status: 201,
+      body: { id: 'j1', token: 'jt_x', expiresAt: '2025-01-02T00:00:00Z' },
+    });
+    expect(await berth('join-token', 'create', '--ttl', '1h', '--max-uses', '3')).toBe(EXIT.OK);
+    expect(stub.requests[0]!.json).toEqual({ ttlSeconds: 3600, maxUses: 3 });
+    expect(io.output()).toBe('jt_x\n');
+  });
+
+  it('cordons and drains nodes', async () => {
+    stub.on('POST', /\/v1\/nodes\/n1\/(cordon|drain)/, { body: {} });
+    expect(await berth('node', 'cordon', 'n1')).toBe(EXIT.OK);
+    expect(await berth('node', 'drain', 'node/n1')).toBe(EXIT.OK);
+    expect(io.output()).toBe('node/n1 cordoned\nnode/n1 drained\n');
+  });
+});
+
+describe('contexts', () => {
+  it('logs in, saves the context with mode 0600, and uses it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-home-'));
+    const env = { BERTH_CONFIG: join(dir, 'berth', 'config.json'), BERTH_POLL_INTERVAL_MS: '1' };
+    stub.on('GET', '/v1/namespaces/default/deployments', (req) =>
+      req.headers.authorization === 'Bearer good'
+        ? { body: { items: [] } }
+        : problem(401, 'UNAUTHENTICATED', 'unknown token'),
+    );
+    const io1 = captureIo({ env: { ...env } });
+    expect(await run(['login', '--server', stub.url, '--token', 'bad', '--name', 'stub'], io1)).toBe(
+      EXIT.DENIED,
+    );
+    expect(await run(['login', '--server', stub.url, '--token', 'good', '--name', 'stub'], io1)).toBe(
+      EXIT.OK,
+    );
+    expect((await stat(env.BERTH_CONFIG)).mode & 0o777).toBe(0o600);
+
+    const io2 = captureIo({ env: { ...env } });
+    expect(await run(['get', 'deployments'], io2)).toBe(EXIT.OK);
+    expect(io2.errors()).toBe('No deployments found in namespace default.\n');
+
+    const io3 = captureIo({ env: { ...env } });
+    await run(['context', 'list'], io3);
+    expect(io3.output()).toMatch(
+      new RegExp(`^\\*\\s+stub\\s+${stub.url.replace(/[.]/g, '\\.')}\\s+default$`, 'm'),
+    );
+  });
+});
+
+describe('usage', () => {
+  it('rejects unknown commands, flags a command does not take, and missing arguments with exit 2', async () => {
+    expect(await berth('deploy')).toBe(EXIT.USAGE);
+    expect(await berth('get', 'deployments', '--replicas', '3')).toBe(EXIT.USAGE);
+    expect(io.errors()).toMatch(/get does not take --replicas/);
+    expect(await berth('scale', 'deployment', 'web')).toBe(EXIT.USAGE);
+    expect(await berth('rollout', 'status')).toBe(EXIT.USAGE);
+    expect(await berth('apply')).toBe(EXIT.USAGE);
+    expect(stub.requests).toHaveLength(0);
+  });
+
+  it('prints help for a command with exit 0', async () => {
+    expect(await berth('scale', '--help')).toBe(EXIT.OK);
+    expect(io.output()).toMatch(/Usage: berth scale deployment NAME --replicas N/);
+  });
+});

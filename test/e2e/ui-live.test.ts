@@ -17,6 +17,7 @@ let server: BerthServer;
 let fleet: SimFleet;
 let browser: Browser;
 let viewerToken: string;
+let viewerId: string;
 const opened: WatchedPage[] = [];
 
 function deployment(replicas: number, image: string) {
@@ -43,8 +44,8 @@ async function apiDeployment(): Promise<{
   return res.body as never;
 }
 
-async function signedIn(token: string, path: string): Promise<WatchedPage> {
-  const w = await openPage(browser);
+async function signedIn(token: string, path: string, expectedStatus: number[] = []): Promise<WatchedPage> {
+  const w = await openPage(browser, { expectedStatus });
   opened.push(w);
   await w.page.goto(`${server.url}${path}`);
   await signIn(w.page, token);
@@ -69,7 +70,7 @@ beforeAll(async () => {
     namespaces: ['default'],
   });
   expect(viewer.status, JSON.stringify(viewer.body)).toBe(201);
-  viewerToken = (viewer.body as { token: string }).token;
+  ({ token: viewerToken, id: viewerId } = viewer.body as { token: string; id: string });
   const created = await server.call('PUT', '/v1/namespaces/default/deployments/web', deployment(3, IMAGE_V1));
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   browser = await launchBrowser();
@@ -119,6 +120,12 @@ describe('dashboard on the real server', () => {
     await page.locator('table.replicas tbody tr', { hasText: 'Running' }).first().waitFor();
     await page.getByRole('heading', { name: 'Conditions' }).waitFor();
     await page.getByRole('heading', { name: 'Revision history' }).waitFor();
+    // Logs travel server → agent → server; the simulated agent answers with one line.
+    const first = rows.first();
+    const id = await first.getAttribute('data-replica');
+    await first.getByRole('button', { name: `Show logs of replica ${id}` }).click();
+    await page.locator('pre.logs', { hasText: `log line of ${id}` }).waitFor({ timeout: 20_000 });
+    await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(page, 'live-deployment');
     expect(problems, server.output()).toEqual([]);
   });
@@ -192,6 +199,19 @@ describe('dashboard on the real server', () => {
     await page.waitForURL('**/ui/nodes');
     await page.getByRole('heading', { level: 1, name: 'Nodes' }).waitFor();
     await expect(page.getByRole('button', { name: /Cordon|Uncordon|Drain/ }).count()).resolves.toBe(0);
+    expect(problems, server.output()).toEqual([]);
+  });
+
+  it('signs out a session whose token is revoked', async () => {
+    const { page, problems } = await signedIn(viewerToken, '/ui/deployments/default', [401]);
+    await webRow(page).waitFor({ timeout: 30_000 });
+    expect((await server.call('DELETE', `/v1/tokens/${viewerId}`)).status).toBe(204);
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'Your token is no longer accepted' })
+      .waitFor({ timeout: 10_000 });
+    await page.locator('input[name="token"]').waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('berth.token'))).toBeNull();
     expect(problems, server.output()).toEqual([]);
   });
 });

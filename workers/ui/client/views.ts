@@ -639,7 +639,7 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
           ? h(
               'p',
               { class: 'muted small' },
-              `Last 100 lines, fetched ${fmt.ago(new Date(logs.fetchedAt).toISOString(), kit.state.now)}`,
+              `${logs.lines.length} line${logs.lines.length === 1 ? '' : 's'} (the last 100 at most), newest last; fetched ${fmt.ago(new Date(logs.fetchedAt).toISOString(), kit.state.now)}`,
             )
           : null,
       ],

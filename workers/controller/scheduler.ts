@@ -1,0 +1,467 @@
+/**
+ * The scheduler: places replicas onto nodes. A pure function over plain data, like Kubernetes'
+ * kube-scheduler reduced to what Berth needs: filters (node ready, schedulable, nodeSelector,
+ * resources fit), then a score (spread the replicas of a deployment, then least allocated), then
+ * the node name as a stable tie-breaker. Requests are placed one after another in the order given,
+ * each seeing the placements made before it.
+ */
+
+export interface SchedulerNode {
+  id: string;
+  name: string;
+  /** Includes berth.dev/node=<name>. */
+  labels: Record<string, string>;
+  ready: boolean;
+  unschedulable: boolean;
+  allocatable: { cpuMillis: number; memoryBytes: number };
+  /** Sum of the requests of the alive replicas already placed there. */
+  allocated: { cpuMillis: number; memoryBytes: number };
+}
+
+export interface ReplicaRequest {
+  replicaId: string;
+  /** Deployment key "ns/name": replicas of one group are spread across nodes. */
+  group: string;
+  nodeSelector: Record<string, string>;
+  requests: { cpuMillis: number; memoryBytes: number };
+}
+
+export interface ScheduleInput {
+  nodes: SchedulerNode[];
+  requests: ReplicaRequest[];
+  /** group -> nodeId -> number of alive replicas already there. */
+  groupCounts: Map<string, Map<string, number>>;
+}
+
+export interface ScheduleResult {
+  placements: { replicaId: string; nodeId: string }[];
+  /** reason like "0/3 nodes available: 1 not ready, 2 insufficient memory". */
+  unplaced: { replicaId: string; reason: string }[];
+}
+
+/** Nodes passing the filters that do not depend on resources, for one nodeSelector. */
+interface SelectorFit {
+  eligible: Int32Array;
+  notReady: number;
+  unschedulable: number;
+  mismatch: number;
+}
+
+/**
+ * A binary min-heap of node indexes keyed by (group count, fraction, index), with lazy keys.
+ * Every key only grows during a call (counts and allocations only go up), so a stored key is a
+ * lower bound of the true one: the top is refreshed until its stored key is exact, and then it is
+ * the true minimum.
+ */
+class NodeHeap {
+  size = 0;
+  readonly node: Int32Array;
+  readonly count: Int32Array;
+  readonly frac: Float64Array;
+
+  constructor(capacity: number) {
+    this.node = new Int32Array(capacity);
+    this.count = new Int32Array(capacity);
+    this.frac = new Float64Array(capacity);
+  }
+
+  private less(a: number, b: number): boolean {
+    const ca = this.count[a]!;
+    const cb = this.count[b]!;
+    if (ca !== cb) return ca < cb;
+    const fa = this.frac[a]!;
+    const fb = this.frac[b]!;
+    if (fa !== fb) return fa < fb;
+    return this.node[a]! < this.node[b]!;
+  }
+
+  private swap(a: number, b: number): void {
+    const n = this.node[a]!;
+    const c = this.count[a]!;
+    const f = this.frac[a]!;
+    this.node[a] = this.node[b]!;
+    this.count[a] = this.count[b]!;
+    this.frac[a] = this.frac[b]!;
+    this.node[b] = n;
+    this.count[b] = c;
+    this.frac[b] = f;
+  }
+
+  private down(p: number): void {
+    for (;;) {
+      const l = 2 * p + 1;
+      if (l >= this.size) return;
+      const r = l + 1;
+      const m = r < this.size && this.less(r, l) ? r : l;
+      if (!this.less(m, p)) return;
+      this.swap(m, p);
+      p = m;
+    }
+  }
+
+  private up(p: number): void {
+    while (p > 0) {
+      const parent = (p - 1) >> 1;
+      if (!this.less(p, parent)) return;
+      this.swap(p, parent);
+      p = parent;
+    }
+  }
+
+  /** Adds without ordering; heapify() once all are in. */
+  append(node: number, count: number, frac: number): void {
+    const p = this.size++;
+    this.node[p] = node;
+    this.count[p] = count;
+    this.frac[p] = frac;
+  }
+
+  heapify(): void {
+    for (let p = (this.size >> 1) - 1; p >= 0; p--) this.down(p);
+  }
+
+  push(node: number, count: number, frac: number): void {
+    this.append(node, count, frac);
+    this.up(this.size - 1);
+  }
+
+  pop(): void {
+    const last = --this.size;
+    if (last > 0) {
+      this.node[0] = this.node[last]!;
+      this.count[0] = this.count[last]!;
+      this.frac[0] = this.frac[last]!;
+      this.down(0);
+    }
+  }
+
+  rekeyTop(count: number, frac: number): void {
+    this.count[0] = count;
+    this.frac[0] = frac;
+    this.down(0);
+  }
+}
+
+/** Everything about one kind of request: its nodeSelector and its resource requests. */
+interface Shape {
+  fit: SelectorFit;
+  cpu: number;
+  memory: number;
+  /** Nodes that pass the filters and still have room, by (fraction, name), for groups with few nodes. */
+  shared: NodeHeap;
+  /** Per group spread over many nodes: nodes with room by (group count, fraction, name); null: scan instead. */
+  own: Map<string, NodeHeap | null>;
+  /** Why nothing fits, and the number of placements when that was written. */
+  misfit: { reason: string; atPlacement: number } | null;
+}
+
+/** Where the scheduler switches between its search strategies; they all give the same answer. */
+export interface SchedulerTuning {
+  /** A group on at most this many nodes uses the shared heap (default 16). */
+  smallGroup?: number;
+  /** Stale keys refreshed in one search before a group falls back to scanning (default 24). */
+  maxRefresh?: number;
+}
+
+interface Group {
+  name: string;
+  counts: Map<number, number>;
+  dense: Int32Array | null;
+}
+
+// A group on at most this many nodes searches the shared heap and sets its own nodes aside;
+// beyond it, the group gets a heap of its own (built once, in time linear in the nodes).
+const SMALL_GROUP = 16;
+// Refreshing more stale keys than this for one request means other groups keep changing the
+// nodes this group wants: a plain scan of the nodes is cheaper from then on.
+const MAX_REFRESH = 24;
+
+function selectorKey(selector: Record<string, string>): string {
+  const keys = Object.keys(selector);
+  if (keys.length === 0) return '';
+  keys.sort();
+  return JSON.stringify(keys.map((k) => [k, selector[k]]));
+}
+
+/**
+ * Filtering: a node that fails an earlier filter (not ready, unschedulable, nodeSelector) is
+ * counted for that filter only; one that fails on resources counts once for each resource it is
+ * short of, as Kubernetes' NodeResourcesFit reports. So the counts may add up to more than the
+ * nodes. A request of zero for a resource always fits (Kubernetes checks only what is requested).
+ *
+ * Scoring, lowest first: replicas of the same group on the node (counting this call's own
+ * placements), then the larger of the cpu and memory fractions allocated once the replica is
+ * there (a resource the node has none of does not count), then the node name.
+ *
+ * Cost: per request shape, one pass over the nodes to build a heap; per placement, a few heap
+ * operations. A request that fits nowhere costs a pass over the nodes to explain why, unless the
+ * same shape already failed and nothing was placed since.
+ */
+export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}): ScheduleResult {
+  const smallGroup = tuning.smallGroup ?? SMALL_GROUP;
+  const maxRefresh = tuning.maxRefresh ?? MAX_REFRESH;
+  const nodes = [...input.nodes].sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+  );
+  const n = nodes.length;
+  const index = new Map<string, number>();
+  const freeCpu = new Float64Array(n);
+  const freeMem = new Float64Array(n);
+  const allocCpu = new Float64Array(n);
+  const allocMem = new Float64Array(n);
+  const invCpu = new Float64Array(n);
+  const invMem = new Float64Array(n);
+  nodes.forEach((node, i) => {
+    index.set(node.id, i);
+    allocCpu[i] = node.allocated.cpuMillis;
+    allocMem[i] = node.allocated.memoryBytes;
+    freeCpu[i] = node.allocatable.cpuMillis - node.allocated.cpuMillis;
+    freeMem[i] = node.allocatable.memoryBytes - node.allocated.memoryBytes;
+    invCpu[i] = node.allocatable.cpuMillis > 0 ? 1 / node.allocatable.cpuMillis : 0;
+    invMem[i] = node.allocatable.memoryBytes > 0 ? 1 / node.allocatable.memoryBytes : 0;
+  });
+  const fitsOn = (i: number, cpu: number, memory: number) =>
+    (cpu <= 0 || freeCpu[i]! >= cpu) && (memory <= 0 || freeMem[i]! >= memory);
+  const fracOn = (i: number, cpu: number, memory: number) =>
+    Math.max((allocCpu[i]! + cpu) * invCpu[i]!, (allocMem[i]! + memory) * invMem[i]!);
+
+  const fits = new Map<string, SelectorFit>();
+  const selectorFit = (selector: Record<string, string>, key: string): SelectorFit => {
+    let fit = fits.get(key);
+    if (fit) return fit;
+    const entries = Object.entries(selector);
+    const eligible: number[] = [];
+    let notReady = 0;
+    let unschedulable = 0;
+    let mismatch = 0;
+    nodes.forEach((node, i) => {
+      if (!node.ready) notReady++;
+      else if (node.unschedulable) unschedulable++;
+      else if (entries.some(([k, v]) => node.labels[k] !== v)) mismatch++;
+      else eligible.push(i);
+    });
+    fit = { eligible: Int32Array.from(eligible), notReady, unschedulable, mismatch };
+    fits.set(key, fit);
+    return fit;
+  };
+
+  // Group counts by node index, sparse (most groups are on few nodes), plus a dense copy for a
+  // group that is searched by scanning.
+  const groups = new Map<string, Group>();
+  const groupOf = (name: string): Group => {
+    let group = groups.get(name);
+    if (!group) {
+      group = { name, counts: new Map(), dense: null };
+      for (const [nodeId, count] of input.groupCounts.get(name) ?? []) {
+        const i = index.get(nodeId);
+        if (i !== undefined && count > 0) group.counts.set(i, count);
+      }
+      groups.set(name, group);
+    }
+    return group;
+  };
+  const denseOf = (group: Group): Int32Array => {
+    if (!group.dense) {
+      group.dense = new Int32Array(n);
+      for (const [i, c] of group.counts) group.dense[i] = c;
+    }
+    return group.dense;
+  };
+
+  const heapOf = (shape: Shape, counts: Map<number, number> | null): NodeHeap => {
+    const heap = new NodeHeap(shape.fit.eligible.length);
+    for (const i of shape.fit.eligible) {
+      if (fitsOn(i, shape.cpu, shape.memory))
+        heap.append(i, counts?.get(i) ?? 0, fracOn(i, shape.cpu, shape.memory));
+    }
+    heap.heapify();
+    return heap;
+  };
+
+  const shapes = new Map<string, Shape>();
+  const shapeOf = (req: ReplicaRequest): Shape => {
+    const sel = selectorKey(req.nodeSelector);
+    const key = `${req.requests.cpuMillis}|${req.requests.memoryBytes}|${sel}`;
+    let shape = shapes.get(key);
+    if (!shape) {
+      const fit = selectorFit(req.nodeSelector, sel);
+      shape = {
+        fit,
+        cpu: req.requests.cpuMillis,
+        memory: req.requests.memoryBytes,
+        shared: new NodeHeap(0),
+        own: new Map(),
+        misfit: null,
+      };
+      shape.shared = heapOf(shape, null);
+      shapes.set(key, shape);
+    }
+    return shape;
+  };
+
+  /** Whether any node has room for the shape: the shared heap holds every one that might. */
+  const hasRoom = (shape: Shape): boolean => {
+    const heap = shape.shared;
+    while (heap.size > 0 && !fitsOn(heap.node[0]!, shape.cpu, shape.memory)) heap.pop();
+    return heap.size > 0;
+  };
+
+  /**
+   * The best node from a group's own heap, or -1; null when the heap had to refresh too many keys,
+   * which happens when many groups take turns on the same nodes: then scanning is cheaper.
+   */
+  const fromOwn = (shape: Shape, heap: NodeHeap, counts: Map<number, number>): number | null => {
+    let refreshed = 0;
+    while (heap.size > 0) {
+      const i = heap.node[0]!;
+      if (!fitsOn(i, shape.cpu, shape.memory)) {
+        heap.pop(); // room only shrinks: it will not fit this shape again
+        continue;
+      }
+      const count = counts.get(i) ?? 0;
+      const frac = fracOn(i, shape.cpu, shape.memory);
+      if (count === heap.count[0] && frac === heap.frac[0]) return i;
+      if (++refreshed > maxRefresh) return null;
+      heap.rekeyTop(count, frac);
+    }
+    return -1;
+  };
+
+  /** The best node by looking at every eligible one: the plain loop, in typed arrays. */
+  const byScan = (shape: Shape, dense: Int32Array): number => {
+    const { cpu, memory } = shape;
+    const eligible = shape.fit.eligible;
+    let best = -1;
+    let bestCount = 0;
+    let bestFrac = 0;
+    for (let k = 0; k < eligible.length; k++) {
+      const i = eligible[k]!;
+      if ((cpu > 0 && freeCpu[i]! < cpu) || (memory > 0 && freeMem[i]! < memory)) continue;
+      const count = dense[i]!;
+      if (best >= 0 && count > bestCount) continue;
+      const frac = fracOn(i, cpu, memory);
+      // Eligible nodes are in name order, so keeping the first of equals breaks ties by name.
+      if (best < 0 || count < bestCount || frac < bestFrac) {
+        best = i;
+        bestCount = count;
+        bestFrac = frac;
+      }
+    }
+    return best;
+  };
+
+  /**
+   * The best node from the shared heap: the first with none of the group (spread beats any
+   * fraction); failing that, the best of the group's own nodes, which were all set aside on the way.
+   */
+  const asideNode: number[] = [];
+  const asideFrac: number[] = [];
+  const fromShared = (shape: Shape, counts: Map<number, number>): number => {
+    const heap = shape.shared;
+    let best = -1;
+    while (heap.size > 0) {
+      const i = heap.node[0]!;
+      if (!fitsOn(i, shape.cpu, shape.memory)) {
+        heap.pop();
+        continue;
+      }
+      const frac = fracOn(i, shape.cpu, shape.memory);
+      if (frac !== heap.frac[0]) {
+        heap.rekeyTop(0, frac);
+        continue;
+      }
+      if ((counts.get(i) ?? 0) === 0) {
+        best = i;
+        break;
+      }
+      asideNode.push(i);
+      asideFrac.push(frac);
+      heap.pop();
+    }
+    if (best < 0) {
+      let bestCount = 0;
+      let bestFrac = 0;
+      for (let k = 0; k < asideNode.length; k++) {
+        const i = asideNode[k]!;
+        const count = counts.get(i) ?? 0;
+        const frac = asideFrac[k]!;
+        if (
+          best < 0 ||
+          count < bestCount ||
+          (count === bestCount && (frac < bestFrac || (frac === bestFrac && i < best)))
+        ) {
+          best = i;
+          bestCount = count;
+          bestFrac = frac;
+        }
+      }
+    }
+    for (let k = 0; k < asideNode.length; k++) heap.push(asideNode[k]!, 0, asideFrac[k]!);
+    asideNode.length = 0;
+    asideFrac.length = 0;
+    return best;
+  };
+
+  let placed = 0;
+  const reasonFor = (shape: Shape): string => {
+    if (n === 0) return '0/0 nodes available: no nodes registered';
+    if (shape.misfit?.atPlacement === placed) return shape.misfit.reason;
+    const { fit, cpu, memory } = shape;
+    let shortCpu = 0;
+    let shortMem = 0;
+    for (const i of fit.eligible) {
+      if (cpu > 0 && freeCpu[i]! < cpu) shortCpu++;
+      if (memory > 0 && freeMem[i]! < memory) shortMem++;
+    }
+    const parts: string[] = [];
+    if (fit.notReady) parts.push(`${fit.notReady} not ready`);
+    if (fit.unschedulable) parts.push(`${fit.unschedulable} unschedulable`);
+    if (fit.mismatch)
+      parts.push(`${fit.mismatch} ${fit.mismatch === 1 ? 'does' : 'do'} not match nodeSelector`);
+    if (shortCpu) parts.push(`${shortCpu} insufficient cpu`);
+    if (shortMem) parts.push(`${shortMem} insufficient memory`);
+    const reason = `0/${n} nodes available: ${parts.join(', ')}`;
+    shape.misfit = { reason, atPlacement: placed };
+    return reason;
+  };
+
+  const result: ScheduleResult = { placements: [], unplaced: [] };
+  for (const req of input.requests) {
+    const shape = shapeOf(req);
+    const group = groupOf(req.group);
+    const counts = group.counts;
+    let best: number;
+    if (!hasRoom(shape)) {
+      best = -1;
+    } else if (counts.size <= smallGroup) {
+      best = fromShared(shape, counts);
+    } else {
+      let own = shape.own.get(req.group);
+      if (own === undefined) {
+        own = heapOf(shape, counts);
+        shape.own.set(req.group, own);
+      }
+      const found = own === null ? null : fromOwn(shape, own, counts);
+      if (found === null) {
+        shape.own.set(req.group, null);
+        best = byScan(shape, denseOf(group));
+      } else {
+        best = found;
+      }
+    }
+    if (best < 0) {
+      result.unplaced.push({ replicaId: req.replicaId, reason: reasonFor(shape) });
+      continue;
+    }
+    // The heaps now hold keys lower than the truth for this node; they refresh it when it surfaces.
+    allocCpu[best] = allocCpu[best]! + shape.cpu;
+    allocMem[best] = allocMem[best]! + shape.memory;
+    freeCpu[best] = freeCpu[best]! - shape.cpu;
+    freeMem[best] = freeMem[best]! - shape.memory;
+    counts.set(best, (counts.get(best) ?? 0) + 1);
+    if (group.dense) group.dense[best] = group.dense[best]! + 1;
+    placed++;
+    result.placements.push({ replicaId: req.replicaId, nodeId: nodes[best]!.id });
+  }
+  return result;
+}

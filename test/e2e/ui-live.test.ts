@@ -57,6 +57,11 @@ const webRow = (page: Page) => page.locator('table.deployments tr[data-name="web
 
 beforeAll(async () => {
   server = await startBerthServer();
+  // Fail fast and say why, rather than letting every browser step time out.
+  const shell = await fetch(`${server.url}/ui/`);
+  if (shell.status !== 200) {
+    throw new Error(`GET /ui/ answered ${shell.status}: the app must mount app.route('/ui', createUi())`);
+  }
   fleet = await startSimAgents({
     server: server.url,
     adminToken: server.adminToken,

@@ -37,7 +37,8 @@ export async function readManifests(paths: string[], io: Io): Promise<ManifestFi
       } catch (err) {
         throw new UsageError(`cannot read ${path}: ${(err as Error).message}`);
       }
-      files.push(parseFile(relative(io.cwd, file) || file, text));
+      const rel = relative(io.cwd, file);
+      files.push(parseFile(rel && !rel.startsWith('..') ? rel : file, text));
     }
   }
   if (files.every((f) => f.docs.length === 0)) throw new UsageError('the manifests hold no documents');

@@ -50,6 +50,10 @@ export const token: Command = {
           printData(ctx, format, { items: tokens });
           return EXIT.OK;
         }
+        if (tokens.length === 0) {
+          ctx.err('No tokens (the bootstrap admin token from BERTH_ADMIN_TOKEN is not listed).');
+          return EXIT.OK;
+        }
         const now = ctx.io.now();
         const s = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
         ctx.io.stdout.write(

@@ -1,0 +1,213 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { type CapturedIo, captureIo, problem, StubServer } from '../cli/testing/stub-server.ts';
+import { BUNDLE, bundleAction } from './build.ts';
+import { escapeData, getInput } from './github.ts';
+import { readInputs, runAction } from './main.ts';
+
+const FIXTURES = new URL('../test/fixtures/manifests/', import.meta.url).pathname;
+
+let stub: StubServer;
+let io: CapturedIo;
+let dir: string;
+
+const done = (name: string, revision: number, image = 'web:1') => ({
+  metadata: { name, generation: 1 },
+  spec: { replicas: 2, template: { spec: { containers: [{ name: 'web', image }] } } },
+  status: {
+    observedGeneration: 1,
+    replicas: 2,
+    updatedReplicas: 2,
+    readyReplicas: 2,
+    availableReplicas: 2,
+    revision,
+    conditions: [{ type: 'Progressing', status: 'True', reason: 'NewRevisionAvailable' }] as Record<
+      string,
+      string
+    >[],
+  },
+});
+
+beforeEach(async () => {
+  stub = await new StubServer().start();
+  dir = await mkdtemp(join(tmpdir(), 'berth-action-'));
+  io = captureIo({
+    env: {
+      INPUT_SERVER: stub.url,
+      INPUT_TOKEN: 'ci-token',
+      INPUT_MANIFESTS: 'quick-start.yaml',
+      INPUT_WAIT: 'true',
+      INPUT_TIMEOUT: '5m',
+      GITHUB_WORKSPACE: FIXTURES,
+      GITHUB_OUTPUT: join(dir, 'output'),
+      GITHUB_STEP_SUMMARY: join(dir, 'summary.md'),
+      BERTH_POLL_INTERVAL_MS: '1',
+    },
+  });
+  stub.on('GET', '/v1/namespaces/default/replicas', { body: { items: [] } });
+  stub.on('GET', '/v1/namespaces/default/events', { body: { items: [] } });
+});
+afterEach(() => stub.stop());
+
+const file = (name: string) => readFile(join(dir, name), 'utf8').catch(() => '');
+
+describe('inputs', () => {
+  it('reads INPUT_* variables the way GitHub names them', () => {
+    expect(getInput({ INPUT_MY_INPUT: ' x ' }, 'my input')).toBe('x');
+    const inputs = readInputs({
+      INPUT_SERVER: 'https://berth.example.com',
+      INPUT_TOKEN: 't',
+      INPUT_MANIFESTS: 'deploy/web.yaml\ndeploy/*.yml, k8s/',
+      INPUT_IMAGE: 'web=registry.example.com/web:abc123',
+      INPUT_WAIT: 'false',
+      INPUT_TIMEOUT: '90s',
+    });
+    expect(inputs).toEqual({
+      server: 'https://berth.example.com',
+      token: 't',
+      manifests: ['deploy/web.yaml', 'deploy/*.yml', 'k8s/'],
+      namespace: undefined,
+      images: [{ container: 'web', image: 'registry.example.com/web:abc123' }],
+      wait: false,
+      timeoutMs: 90_000,
+    });
+  });
+
+  it('fails the job when a required input is missing', async () => {
+    delete io.env.INPUT_TOKEN;
+    expect(await runAction(io)).toBe(1);
+    expect(io.output()).toBe('::error::input token is required\n');
+  });
+
+  it('escapes workflow command data', () => {
+    expect(escapeData('50% done\nnext')).toBe('50%25 done%0Anext');
+  });
+});
+
+describe('runAction', () => {
+  it('applies, waits, and reports outputs and a summary', async () => {
+    stub.on('POST', '/v1/apply', {
+      body: {
+        items: [{ kind: 'Deployment', namespace: 'default', name: 'flask-app', action: 'configured' }],
+      },
+    });
+    stub.on('GET', '/v1/namespaces/default/deployments/flask-app', { body: done('flask-app', 4) });
+    expect(await runAction(io)).toBe(0);
+    expect(io.output()).toContain('::add-mask::ci-token\n');
+    expect(io.output()).toContain('deployment/flask-app configured\n');
+    expect(io.output()).toContain(
+      'deployment/flask-app: deployment "flask-app" successfully rolled out (revision 4)\n',
+    );
+    expect(await file('output')).toBe('revision=4\nstatus=succeeded\n');
+    const summary = await file('summary.md');
+    expect(summary).toContain('### Berth deploy: succeeded');
+    expect(summary).toContain('| deployment/flask-app | default | configured | 4 | 2/2 | complete |');
+    expect(summary).not.toMatch(/https?:\/\/\S+\)/); // no links
+    expect(stub.sent('POST', '/v1/apply')[0]!.headers.authorization).toBe('Bearer ci-token');
+  });
+
+  it('overrides the image of every Deployment before applying', async () => {
+    io.env.INPUT_MANIFESTS = 'berth-app.yaml';
+    io.env.INPUT_IMAGE = 'web=registry.example.com/web:sha-1234';
+    io.env.INPUT_WAIT = 'false';
+    stub.on('POST', '/v1/apply', {
+      body: { items: [{ kind: 'Deployment', name: 'web', action: 'configured' }] },
+    });
+    stub.on('GET', '/v1/namespaces/default/deployments/web', {
+      body: done('web', 7, 'registry.example.com/web:sha-1234'),
+    });
+    expect(await runAction(io)).toBe(0);
+    const docs = parseAllDocuments(stub.sent('POST', '/v1/apply')[0]!.body).map((d) => d.toJS());
+    expect(docs.find((d) => d.kind === 'Deployment').spec.template.spec.containers[0].image).toBe(
+      'registry.example.com/web:sha-1234',
+    );
+    expect(await file('output')).toBe('revision=7\nstatus=applied\n');
+    expect(await file('summary.md')).toContain(
+      '| deployment/web | default | configured | 7 | 2/2 | not awaited |',
+    );
+  });
+
+  it('fails the job with the reason when a rollout fails', async () => {
+    stub.on('POST', '/v1/apply', {
+      body: { items: [{ kind: 'Deployment', name: 'flask-app', action: 'configured' }] },
+    });
+    const stuck = done('flask-app', 5);
+    stuck.status.updatedReplicas = 1;
+    stuck.status.conditions = [
+      {
+        type: 'Progressing',
+        status: 'False',
+        reason: 'ProgressDeadlineExceeded',
+        message: 'no progress for 600s',
+      },
+    ];
+    stub.on('GET', '/v1/namespaces/default/deployments/flask-app', { body: stuck });
+    expect(await runAction(io)).toBe(1);
+    expect(io.output()).toContain(
+      '::error::deployment/flask-app: ProgressDeadlineExceeded: no progress for 600s\n',
+    );
+    expect(await file('output')).toBe('revision=5\nstatus=failed\n');
+    expect(await file('summary.md')).toContain('failed: ProgressDeadlineExceeded: no progress for 600s');
+  });
+
+  it('reports a rejected manifest with each path', async () => {
+    stub.on(
+      'POST',
+      '/v1/apply',
+      problem(422, 'VALIDATION_FAILED', 'the manifest is invalid', [
+        { path: 'spec.template.spec.volumes', message: 'volumes is not supported by Berth' },
+      ]),
+    );
+    expect(await runAction(io)).toBe(1);
+    expect(io.output()).toContain(
+      '::error::the manifest is invalid (VALIDATION_FAILED)%0Aspec.template.spec.volumes: volumes is not supported by Berth\n',
+    );
+    expect(await file('output')).toBe('revision=\nstatus=failed\n');
+  });
+
+  it('reads globs relative to the workspace and joins several deployments in the revision output', async () => {
+    const ws = await mkdtemp(join(tmpdir(), 'berth-ws-'));
+    for (const name of ['web', 'api']) {
+      await writeFile(
+        join(ws, `${name}.yaml`),
+        `apiVersion: berth.dev/v1\nkind: Deployment\nmetadata: {name: ${name}}\nspec:\n  template:\n    spec:\n      containers: [{name: web, image: "web:1"}]\n`,
+      );
+    }
+    io.env.GITHUB_WORKSPACE = ws;
+    io.env.INPUT_MANIFESTS = '*.yaml';
+    io.env.INPUT_NAMESPACE = 'prod';
+    stub.on('POST', '/v1/apply', (req) => {
+      expect(req.body).toContain('namespace: prod');
+      return {
+        body: {
+          items: [
+            { kind: 'Deployment', namespace: 'prod', name: 'api', action: 'created' },
+            { kind: 'Deployment', namespace: 'prod', name: 'web', action: 'unchanged' },
+          ],
+        },
+      };
+    });
+    stub.on('GET', '/v1/namespaces/prod/deployments/api', { body: done('api', 1) });
+    stub.on('GET', '/v1/namespaces/prod/deployments/web', { body: done('web', 3) });
+    stub.on('GET', '/v1/namespaces/prod/replicas', { body: { items: [] } });
+    stub.on('GET', '/v1/namespaces/prod/events', { body: { items: [] } });
+    expect(await runAction(io)).toBe(0);
+    expect(await file('output')).toBe('revision=api=1,web=3\nstatus=succeeded\n');
+  });
+});
+
+describe('the committed bundle', () => {
+  it('is what action/build.ts builds from the current sources (run npm run build:action)', async () => {
+    const fresh = join(dir, 'index.mjs');
+    await bundleAction(fresh);
+    const digest = async (path: string) =>
+      createHash('sha256')
+        .update(await readFile(path))
+        .digest('hex');
+    expect(await digest(fresh)).toBe(await digest(BUNDLE));
+  });
+});

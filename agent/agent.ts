@@ -1,0 +1,128 @@
+import { ApiClient } from './api-client.ts';
+import type { AgentConfig } from './config.ts';
+import { DockerDriver } from './driver/docker-driver.ts';
+import { ImagePuller } from './image-puller.ts';
+import { createLogger, errorMessage } from './log.ts';
+import { detectAddress, nodeCapacity } from './node-info.ts';
+import { PodManager } from './pod-manager.ts';
+import { Session } from './session.ts';
+import { StateStore } from './state-store.ts';
+import { StatusReporter } from './status-reporter.ts';
+import { SyncLoop } from './sync-loop.ts';
+import { AGENT_VERSION } from './version.ts';
+
+export interface RunningAgent {
+  readonly name: string;
+  readonly address: string;
+  readonly nodeId: string | undefined;
+  /** Stops polling, reporting, probing and watching; containers keep running. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts an agent: checks the runtime answers, registers (or reuses the stored credential),
+ * resumes the last persisted assignments at once (so an agent restarted during an outage keeps
+ * serving), then long-polls for changes and reports status. Resolves once all loops run.
+ * Rejects when the runtime does not answer, or the node cannot register (no stored credential
+ * and no join token, or the join token is refused).
+ */
+export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
+  const log = config.logger ?? createLogger();
+  const driver = config.driver ?? new DockerDriver();
+  try {
+    await driver.ping();
+  } catch (e) {
+    throw new Error(
+      `the container runtime does not answer (DOCKER_HOST=${process.env.DOCKER_HOST ?? 'unset'}): ${errorMessage(e)}`,
+    );
+  }
+  const address = config.address ?? detectAddress();
+  const server = config.server.replace(/\/+$/, '');
+  const abort = new AbortController();
+  const store = new StateStore(config.dataDir);
+  await store.init();
+  const api = new ApiClient(server, `berth-agent/${AGENT_VERSION}`);
+  const session = new Session(
+    api,
+    store,
+    { server, name: config.name, labels: config.labels, address, joinToken: config.joinToken },
+    log,
+    abort.signal,
+  );
+  await session.open();
+
+  let reporter: StatusReporter | undefined;
+  const manager = new PodManager({
+    driver,
+    images: new ImagePuller(driver, log),
+    node: config.name,
+    address,
+    log,
+    onChange: (urgent) => reporter?.markDirty(urgent),
+  });
+  const capacity = nodeCapacity();
+  reporter = new StatusReporter({
+    log,
+    heartbeatMs: (config.heartbeatSeconds ?? 10) * 1000,
+    build: () => ({
+      replicas: manager.statuses(),
+      capacity,
+      allocatable: capacity,
+      agentVersion: AGENT_VERSION,
+    }),
+    send: async (report) => {
+      try {
+        await api.status(session.token, report, AbortSignal.any([abort.signal, AbortSignal.timeout(15_000)]));
+      } catch (e) {
+        if (e instanceof Error && 'status' in e && e.status === 401)
+          await session.reauthenticate().catch(() => {});
+        throw e;
+      }
+    },
+  });
+
+  manager.start();
+  const persisted = await store.loadAssignments().catch((e: unknown) => {
+    log.warn('ignoring unreadable saved assignments', { error: errorMessage(e) });
+    return undefined;
+  });
+  const resumed =
+    persisted && persisted.server === server && persisted.name === config.name ? persisted : undefined;
+  if (resumed) {
+    log.info('resuming saved assignments', { replicas: resumed.replicas.length, savedAt: resumed.savedAt });
+    void manager.apply(resumed.replicas);
+  }
+  const sync = new SyncLoop({
+    api,
+    session,
+    store,
+    manager,
+    log,
+    server,
+    node: config.name,
+    waitSeconds: config.waitSeconds ?? 25,
+    signal: abort.signal,
+  });
+  sync.start(resumed ? { etag: resumed.etag, replicas: resumed.replicas } : undefined);
+  reporter.start();
+  log.info('agent started', { node: config.name, address, server, version: AGENT_VERSION });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    name: config.name,
+    address,
+    get nodeId() {
+      return session.nodeId;
+    },
+    stop: () => {
+      stopping ??= (async () => {
+        abort.abort();
+        reporter.stop();
+        await sync.stopped();
+        await manager.stop();
+        log.info('agent stopped; containers left running', { node: config.name });
+      })();
+      return stopping;
+    },
+  };
+}

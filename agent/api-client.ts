@@ -1,0 +1,127 @@
+import {
+  AssignmentsResponse,
+  type LogAnswer,
+  type RegisterRequest,
+  RegisterResponse,
+  type StatusReport,
+} from '../common/agent-protocol.ts';
+import { httpFetch } from './http-fetch.ts';
+
+/** An HTTP answer other than success; status 0 means the server was not reached at all. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    /** Seconds, from Retry-After. */
+    readonly retryAfter?: number,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  /** Worth retrying later: unreachable, 5xx, 429 or 408. */
+  get transient(): boolean {
+    return this.status === 0 || this.status >= 500 || this.status === 429 || this.status === 408;
+  }
+}
+
+export type AssignmentsResult =
+  | { kind: 'unchanged' }
+  | { kind: 'changed'; etag: string | undefined; body: AssignmentsResponse };
+
+/** The agent's side of API.md "Agent protocol", over fetch. */
+export class ApiClient {
+  constructor(
+    private readonly server: string,
+    private readonly userAgent: string,
+    private readonly fetchImpl: typeof fetch = httpFetch,
+  ) {}
+
+  async register(req: RegisterRequest, signal?: AbortSignal): Promise<RegisterResponse> {
+    const res = await this.call('POST', '/v1/agent/register', { body: req, signal });
+    return RegisterResponse.parse(await res.json());
+  }
+
+  async assignments(
+    token: string,
+    etag: string | undefined,
+    waitSeconds: number,
+    signal?: AbortSignal,
+  ): Promise<AssignmentsResult> {
+    const timeout = AbortSignal.timeout((waitSeconds + 15) * 1000);
+    const res = await this.call('GET', `/v1/agent/assignments?wait=${waitSeconds}`, {
+      token,
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      headers: etag ? { 'if-none-match': etag } : {},
+    });
+    if (res.status === 304) {
+      await res.body?.cancel();
+      return { kind: 'unchanged' };
+    }
+    const json: unknown = await res.json();
+    const parsed = AssignmentsResponse.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ApiError(
+        res.status,
+        `assignments response is malformed at ${issue?.path.join('.')}: ${issue?.message}`,
+      );
+    }
+    return { kind: 'changed', etag: res.headers.get('etag') ?? undefined, body: parsed.data };
+  }
+
+  async status(token: string, report: StatusReport, signal?: AbortSignal): Promise<void> {
+    const res = await this.call('POST', '/v1/agent/status', { token, body: report, signal });
+    await res.body?.cancel();
+  }
+
+  async logs(token: string, answer: LogAnswer, signal?: AbortSignal): Promise<void> {
+    const res = await this.call('POST', '/v1/agent/logs', { token, body: answer, signal });
+    await res.body?.cancel();
+  }
+
+  private async call(
+    method: string,
+    path: string,
+    o: { token?: string; body?: unknown; signal?: AbortSignal | undefined; headers?: Record<string, string> },
+  ): Promise<Response> {
+    const headers: Record<string, string> = {
+      'user-agent': this.userAgent,
+      accept: 'application/json',
+      ...o.headers,
+    };
+    if (o.token) headers.authorization = `Bearer ${o.token}`;
+    if (o.body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await this.fetchImpl(`${this.server}${path}`, {
+        method,
+        headers,
+        ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+        signal: o.signal ?? AbortSignal.timeout(15_000),
+      });
+    } catch (e) {
+      const cause = e instanceof Error && e.cause instanceof Error ? `: ${e.cause.message}` : '';
+      throw new ApiError(0, `${method} ${path}: ${e instanceof Error ? e.message : String(e)}${cause}`);
+    }
+    if (res.status < 400) return res;
+    let detail = '';
+    try {
+      const text = await res.text();
+      try {
+        const p = JSON.parse(text) as { detail?: string; title?: string };
+        detail = p.detail ?? p.title ?? text;
+      } catch {
+        detail = text;
+      }
+    } catch {
+      // body unreadable: the status says enough
+    }
+    const ra = Number(res.headers.get('retry-after'));
+    throw new ApiError(
+      res.status,
+      `${method} ${path}: HTTP ${res.status}${detail ? ` ${detail.slice(0, 500)}` : ''}`,
+      Number.isFinite(ra) && ra > 0 ? ra : undefined,
+    );
+  }
+}

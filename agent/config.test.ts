@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseCli } from './config.ts';
+
+const run = (argv: string[], env: Record<string, string> = {}) => {
+  const r = parseCli(argv, { BERTH_DATA_DIR: '/d', ...env });
+  if (r.kind !== 'run') throw new Error(`expected run, got ${r.kind}`);
+  return r.config;
+};
+const problems = (argv: string[], env: Record<string, string> = {}) => {
+  try {
+    parseCli(argv, env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('parseCli', () => {
+  it('reads flags, in both --k v and --k=v forms', () => {
+    const c = run([
+      '--server',
+      'https://cp.example.com/',
+      '--join-token=abc',
+      '--name',
+      'vm-1',
+      '--labels',
+      'region=eu, disk=ssd',
+      '--address',
+      '10.0.0.5',
+      '--data-dir',
+      '/var/x',
+    ]);
+    expect(c).toEqual({
+      server: 'https://cp.example.com',
+      joinToken: 'abc',
+      name: 'vm-1',
+      labels: { region: 'eu', disk: 'ssd' },
+      address: '10.0.0.5',
+      dataDir: '/var/x',
+    });
+  });
+
+  it('falls back to BERTH_* variables, flags winning', () => {
+    const c = run(['--name', 'flag-name'], {
+      BERTH_SERVER: 'http://127.0.0.1:8080',
+      BERTH_JOIN_TOKEN: 't',
+      BERTH_NAME: 'env-name',
+      BERTH_LABELS: 'a=b',
+      BERTH_ADDRESS: '127.0.0.1',
+    });
+    expect(c).toMatchObject({
+      server: 'http://127.0.0.1:8080',
+      joinToken: 't',
+      name: 'flag-name',
+      labels: { a: 'b' },
+      address: '127.0.0.1',
+      dataDir: '/d',
+    });
+  });
+
+  it('the join token is optional (a registered node reuses its credential)', () => {
+    expect(run(['--server', 'http://x', '--name', 'n']).joinToken).toBeUndefined();
+  });
+
+  it('lists every problem at once, clearly', () => {
+    const p = problems([
+      '--labels',
+      'nokey,bad key=v',
+      '--address',
+      'not-an-ip',
+      '--bogus',
+      '--name',
+      'Bad_Name',
+    ]);
+    expect(p).toContain('unknown argument "--bogus" (see --help)');
+    expect(p).toContain('--server (or BERTH_SERVER) is required');
+    expect(p.some((x) => x.startsWith('--name "Bad_Name" must be a DNS-1123 label'))).toBe(true);
+    expect(p).toContain('--labels entry "nokey" must look like key=value');
+    expect(p).toContain('--labels key "bad key" is not a valid label key');
+    expect(p).toContain('--address must be an IP address, got "not-an-ip"');
+  });
+
+  it('rejects a non-URL server and a flag without value', () => {
+    expect(problems(['--server', 'cp.example.com', '--name'])).toEqual([
+      '--name needs a value',
+      '--server must be an http(s) URL, got "cp.example.com"',
+      '--name (or BERTH_NAME) is required',
+    ]);
+  });
+
+  it('answers --help and --version', () => {
+    expect(parseCli(['--help'], {}).kind).toBe('help');
+    expect(parseCli(['--version'], {}).kind).toBe('version');
+  });
+});

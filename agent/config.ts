@@ -1,0 +1,156 @@
+import { isIP } from 'node:net';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { LabelKey, LabelValue, Name } from '../common/names.ts';
+import type { Driver } from './driver/driver.ts';
+import type { Logger } from './log.ts';
+
+/** Everything an agent needs; `startAgent` takes it, `parseConfig` builds it from flags and env. */
+export interface AgentConfig {
+  /** Control plane base URL, e.g. https://berth.example.com */
+  server: string;
+  /** Needed for the first registration, and to re-register when the stored credential is refused. */
+  joinToken?: string;
+  /** Node name (DNS-1123 label); containers are labelled berth.dev/node=<name>. */
+  name: string;
+  labels: Record<string, string>;
+  /** Address ports are published on and reported to the control plane; default: detected. */
+  address?: string;
+  /** Holds the node credential and the last assignments (both mode 0600). */
+  dataDir: string;
+  /** Container runtime; default: Docker Engine via DOCKER_HOST or the local socket. */
+  driver?: Driver;
+  logger?: Logger;
+  /** Long-poll wait asked of the server, seconds (default 25). */
+  waitSeconds?: number;
+  /** Status heartbeat period, seconds (default 10). */
+  heartbeatSeconds?: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid berth-agent configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Flag name → environment variable, in the order `--help` lists them. */
+const OPTIONS = {
+  server: 'BERTH_SERVER',
+  'join-token': 'BERTH_JOIN_TOKEN',
+  name: 'BERTH_NAME',
+  labels: 'BERTH_LABELS',
+  address: 'BERTH_ADDRESS',
+  'data-dir': 'BERTH_DATA_DIR',
+} as const;
+type Option = keyof typeof OPTIONS;
+
+export const USAGE = `Usage: berth-agent --server URL --join-token TOKEN --name NAME [options]
+
+Registers this machine with a Berth control plane and runs the containers assigned to it.
+
+Options (each also read from the environment variable shown):
+  --server URL        control plane URL                               BERTH_SERVER
+  --join-token TOKEN  join token (needed until the node has registered) BERTH_JOIN_TOKEN
+  --name NAME         node name, a DNS-1123 label                     BERTH_NAME
+  --labels k=v,...    node labels for nodeSelector                    BERTH_LABELS
+  --address IP        address to publish ports on (default: first non-internal IPv4)
+                                                                      BERTH_ADDRESS
+  --data-dir DIR      where the node credential and last assignments are kept
+                      (default: /var/lib/berth-agent as root, else ~/.local/state/berth-agent)
+                                                                      BERTH_DATA_DIR
+  -h, --help          show this help
+  --version           print the agent version
+
+Set BERTH_LOG=debug for timing details. DOCKER_HOST selects the Docker Engine.`;
+
+export type CliAction = { kind: 'run'; config: AgentConfig } | { kind: 'help' } | { kind: 'version' };
+
+/** Parses `berth-agent` flags (which win) and BERTH_* variables; throws ConfigError listing every problem. */
+export function parseCli(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): CliAction {
+  const flags: Partial<Record<Option, string>> = {};
+  const problems: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '-h' || arg === '--help') return { kind: 'help' };
+    if (arg === '--version') return { kind: 'version' };
+    const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
+    const key = m?.[1];
+    if (!m || !key || !(key in OPTIONS)) {
+      problems.push(`unknown argument "${arg}" (see --help)`);
+      continue;
+    }
+    let value = m[2];
+    if (value === undefined) {
+      value = argv[i + 1];
+      if (value === undefined || value.startsWith('--')) {
+        problems.push(`--${key} needs a value`);
+        continue;
+      }
+      i++;
+    }
+    flags[key as Option] = value;
+  }
+  const get = (o: Option): string | undefined => {
+    const v = flags[o] ?? env[OPTIONS[o]];
+    return v === undefined || v === '' ? undefined : v;
+  };
+
+  const server = get('server');
+  if (!server) problems.push('--server (or BERTH_SERVER) is required');
+  else if (!/^https?:\/\/[^\s/]+/.test(server))
+    problems.push(`--server must be an http(s) URL, got "${server}"`);
+
+  const name = get('name');
+  if (!name) problems.push('--name (or BERTH_NAME) is required');
+  else {
+    const r = Name.safeParse(name);
+    if (!r.success) problems.push(`--name "${name}" ${r.error.issues[0]?.message ?? 'is invalid'}`);
+  }
+
+  const labels: Record<string, string> = {};
+  const rawLabels = get('labels');
+  if (rawLabels) {
+    for (const pair of rawLabels.split(',')) {
+      const t = pair.trim();
+      if (!t) continue;
+      const eq = t.indexOf('=');
+      if (eq <= 0) {
+        problems.push(`--labels entry "${t}" must look like key=value`);
+        continue;
+      }
+      const k = t.slice(0, eq);
+      const v = t.slice(eq + 1);
+      if (!LabelKey.safeParse(k).success) problems.push(`--labels key "${k}" is not a valid label key`);
+      else if (!LabelValue.safeParse(v).success)
+        problems.push(`--labels value "${v}" (of ${k}) is not a valid label value`);
+      else labels[k] = v;
+    }
+  }
+
+  const address = get('address');
+  if (address !== undefined && isIP(address) === 0)
+    problems.push(`--address must be an IP address, got "${address}"`);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  const joinToken = get('join-token');
+  return {
+    kind: 'run',
+    config: {
+      server: server!.replace(/\/+$/, ''),
+      ...(joinToken ? { joinToken } : {}),
+      name: name!,
+      labels,
+      ...(address ? { address } : {}),
+      dataDir: get('data-dir') ?? defaultDataDir(env),
+    },
+  };
+}
+
+export function defaultDataDir(env: Readonly<Record<string, string | undefined>>): string {
+  if (process.getuid?.() === 0) return '/var/lib/berth-agent';
+  return join(env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state'), 'berth-agent');
+}

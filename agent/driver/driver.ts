@@ -1,0 +1,100 @@
+import type { HostPort } from '../../common/agent-protocol.ts';
+
+/**
+ * What the agent needs of a container runtime, at the level of one container. The Docker Engine
+ * implementation is docker-driver.ts; tests may pass a fake.
+ */
+export interface Driver {
+  /** Resolves when the runtime answers. */
+  ping(): Promise<void>;
+  imageExists(image: string): Promise<boolean>;
+  /** Pulls `image` (a tag defaults to latest); rejects with the registry's own message. */
+  pullImage(image: string, auth?: RegistryAuth): Promise<void>;
+  /** Creates (does not start) a container; rejects with NameConflictError when the name is taken. */
+  createContainer(spec: CreateSpec): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  /** SIGTERM (through the container's init), then SIGKILL after graceSeconds. Stopped already: fine. */
+  stopContainer(id: string, graceSeconds: number): Promise<void>;
+  /** Forced removal; an absent container is fine. */
+  removeContainer(id: string): Promise<void>;
+  /** undefined when the container does not exist. */
+  inspectContainer(idOrName: string): Promise<ContainerInfo | undefined>;
+  /**
+   * Every container (running or not) carrying all the given labels. `detailed: false` skips the
+   * per-container inspection: exit codes, start times and networkFrom are then missing.
+   */
+  listContainers(labels: Record<string, string>, detailed?: boolean): Promise<ContainerInfo[]>;
+  /** Runs a command inside a running container; exit code, or rejects on timeout. */
+  exec(id: string, command: string[], timeoutMs: number): Promise<number>;
+  /** The last `tail` lines of stdout and stderr, oldest first. */
+  logs(id: string, tail: number): Promise<LogLine[]>;
+  /**
+   * Streams lifecycle events of the containers labelled berth.dev/node=<node>. `onResync` is called
+   * each time the stream (re)connects, since events may have been missed while it was down.
+   */
+  watchEvents(node: string, onEvent: (e: ContainerEvent) => void, onResync: () => void): { close(): void };
+}
+
+export interface RegistryAuth {
+  serveraddress: string;
+  username: string;
+  password: string;
+}
+
+/** A container as the agent asks for it: plain data, so its hash identifies the configuration. */
+export interface CreateSpec {
+  name: string;
+  image: string;
+  labels: Record<string, string>;
+  /** Kubernetes `command`: replaces the image's entrypoint (and then its CMD). */
+  entrypoint?: string[];
+  /** Kubernetes `args`. */
+  cmd?: string[];
+  workingDir?: string;
+  env: string[];
+  /** Ports published by this container (the pod's network owner publishes those of every container). */
+  publish: { containerPort: number; hostPort?: number; protocol: 'TCP' | 'UDP' }[];
+  hostIp: string;
+  /** Join the network namespace of this container instead of getting one. */
+  networkFrom?: string;
+  nanoCpus?: number;
+  memoryBytes?: number;
+}
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  running: boolean;
+  /** Created but never started: Docker's "created" state. */
+  created: boolean;
+  exitCode?: number;
+  oomKilled?: boolean;
+  startedAt?: number;
+  finishedAt?: number;
+  hostPorts: HostPort[];
+  /** The container's own address on its network (the owner's for pod members). */
+  ip?: string;
+  /** For a pod member: the id of the container whose network namespace it joined. */
+  networkFrom?: string;
+}
+
+export interface ContainerEvent {
+  action: 'start' | 'die' | 'oom' | 'destroy';
+  id: string;
+  labels: Record<string, string>;
+  exitCode?: number;
+}
+
+export interface LogLine {
+  /** RFC 3339 with nanoseconds, as the runtime stamped it; sorts as text. */
+  time: string;
+  text: string;
+}
+
+export class NameConflictError extends Error {
+  constructor(name: string) {
+    super(`a container named ${name} already exists`);
+    this.name = 'NameConflictError';
+  }
+}

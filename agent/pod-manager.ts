@@ -1,0 +1,169 @@
+import type { Assignment, LogAnswer, LogRequest, ReplicaStatus } from '../common/agent-protocol.ts';
+import type { ContainerInfo, Driver } from './driver/driver.ts';
+import type { ImagePuller } from './image-puller.ts';
+import { LABEL_NODE, LABEL_REPLICA } from './labels.ts';
+import { errorMessage, type Logger } from './log.ts';
+import { mergeTails } from './log-tail.ts';
+import { PodRunner } from './pod-runner.ts';
+
+export interface ManagerDeps {
+  driver: Driver;
+  images: ImagePuller;
+  node: string;
+  address: string;
+  log: Logger;
+  onChange: (urgent?: boolean) => void;
+  /** Safety-net listing of the engine, in case an event was missed (default 30 s). */
+  resyncMs?: number;
+}
+
+/**
+ * Keeps one PodRunner per replica assigned to this node. The first assignment set adopts what is
+ * already running (containers labelled with this node); later sets start, update and terminate
+ * runners. Docker events are routed to the runner of the replica they name.
+ */
+export class PodManager {
+  private readonly runners = new Map<string, PodRunner>();
+  private latest = new Map<string, Assignment>();
+  private adopted = false;
+  private applying: Promise<void> = Promise.resolve();
+  private events: { close(): void } | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly deps: ManagerDeps) {}
+
+  start(): void {
+    this.events = this.deps.driver.watchEvents(
+      this.deps.node,
+      (e) => {
+        const id = e.labels[LABEL_REPLICA];
+        if (id) this.runners.get(id)?.onEvent(e);
+      },
+      () => void this.resync(),
+    );
+    this.resyncTimer = setInterval(() => void this.resync(), this.deps.resyncMs ?? 30_000);
+    this.resyncTimer.unref();
+  }
+
+  /** The complete desired set for this node. Calls are applied in order. */
+  apply(replicas: Assignment[]): Promise<void> {
+    this.applying = this.applying
+      .then(() => this.applyNow(replicas))
+      .catch((e: unknown) => {
+        this.deps.log.error('applying assignments failed', { error: errorMessage(e) });
+      });
+    return this.applying;
+  }
+
+  private async applyNow(replicas: Assignment[]): Promise<void> {
+    if (this.stopped) return;
+    this.latest = new Map(replicas.map((r) => [r.id, r]));
+    if (!this.adopted) {
+      // Before the first set nothing is touched: without knowing what is wanted, keep everything.
+      const found = groupByReplica(await this.deps.driver.listContainers({ [LABEL_NODE]: this.deps.node }));
+      this.adopted = true;
+      for (const a of replicas) this.spawn(a.id, a, found.get(a.id) ?? []);
+      for (const [id, containers] of found) if (!this.latest.has(id)) this.spawn(id, undefined, containers);
+      this.deps.log.info('assignments applied', { replicas: replicas.length, adoptedReplicas: found.size });
+      return;
+    }
+    for (const a of replicas) {
+      const r = this.runners.get(a.id);
+      if (r) r.update(a);
+      else if (a.desired === 'running') this.spawn(a.id, a, []);
+    }
+    for (const [id, r] of this.runners) if (!this.latest.has(id)) r.terminate();
+  }
+
+  private spawn(id: string, a: Assignment | undefined, found: ContainerInfo[]): void {
+    if (!a && found.length === 0) return;
+    if (a?.desired === 'stopped' && found.length === 0) return;
+    const runner = new PodRunner({ ...this.deps, onGone: (gone) => this.gone(gone, runner) }, id, a, found);
+    this.runners.set(id, runner);
+  }
+
+  private gone(id: string, runner: PodRunner): void {
+    if (this.runners.get(id) !== runner) return;
+    this.runners.delete(id);
+    // Terminated while a new desired state arrived (e.g. stopped, then running again).
+    const a = this.latest.get(id);
+    if (a?.desired === 'running' && !this.stopped) this.spawn(id, a, []);
+    this.deps.onChange();
+  }
+
+  statuses(): ReplicaStatus[] {
+    const out: ReplicaStatus[] = [];
+    for (const r of this.runners.values()) {
+      const s = r.status();
+      if (s) out.push(s);
+    }
+    return out;
+  }
+
+  /** Compares the engine with what the runners believe; catches events lost while disconnected. */
+  async resync(): Promise<void> {
+    if (!this.adopted || this.stopped) return;
+    let list: ContainerInfo[];
+    try {
+      // A summary is enough: runners inspect only the containers whose state surprised them.
+      list = await this.deps.driver.listContainers({ [LABEL_NODE]: this.deps.node }, false);
+    } catch (e) {
+      this.deps.log.warn('listing containers failed', { error: errorMessage(e) });
+      return;
+    }
+    const found = groupByReplica(list);
+    for (const [id, r] of this.runners) r.resync(found.get(id) ?? []);
+    for (const [id, containers] of found) {
+      if (this.runners.has(id)) continue;
+      // Labelled for this node but unknown: left by a crash or an earlier agent. Adopt or remove.
+      const a = this.latest.get(id);
+      const detailed = await Promise.all(containers.map((c) => this.deps.driver.inspectContainer(c.id)));
+      if (this.runners.has(id) || this.stopped) continue;
+      this.spawn(
+        id,
+        a,
+        detailed.filter((c): c is ContainerInfo => c !== undefined),
+      );
+    }
+  }
+
+  async answerLog(req: LogRequest): Promise<LogAnswer> {
+    const runner = this.runners.get(req.replicaId);
+    const containers = runner?.logTargets() ?? [];
+    if (containers.length === 0)
+      return { id: req.id, lines: [], error: `replica ${req.replicaId} has no containers on this node` };
+    try {
+      const per = await Promise.all(
+        containers.map(async (c) => ({
+          name: c.name,
+          lines: await this.deps.driver.logs(c.id, Math.max(0, req.tail)),
+        })),
+      );
+      return { id: req.id, lines: mergeTails(per, req.tail) };
+    } catch (e) {
+      return { id: req.id, lines: [], error: `reading logs failed: ${errorMessage(e)}` };
+    }
+  }
+
+  /** Stops watching and every runner's timers; containers keep running. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.events?.close();
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    await this.applying;
+    await Promise.all([...this.runners.values()].map((r) => r.detach()));
+  }
+}
+
+function groupByReplica(list: ContainerInfo[]): Map<string, ContainerInfo[]> {
+  const m = new Map<string, ContainerInfo[]>();
+  for (const c of list) {
+    const id = c.labels[LABEL_REPLICA];
+    if (!id) continue;
+    const g = m.get(id);
+    if (g) g.push(c);
+    else m.set(id, [c]);
+  }
+  return m;
+}

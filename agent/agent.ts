@@ -42,16 +42,18 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const store = new StateStore(config.dataDir);
   await store.init();
   const api = new ApiClient(server, `berth-agent/${AGENT_VERSION}`);
+  // Declared before the session: registration asks the reporter for a prompt report.
+  let reporter: StatusReporter | undefined;
   const session = new Session(
     api,
     store,
     { server, name: config.name, labels: config.labels, address, joinToken: config.joinToken },
     log,
     abort.signal,
+    () => reporter?.sendSoon(),
   );
   await session.open();
 
-  let reporter: StatusReporter | undefined;
   const manager = new PodManager({
     driver,
     images: new ImagePuller(driver, log),
@@ -102,6 +104,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     node: config.name,
     waitSeconds: config.waitSeconds ?? 25,
     signal: abort.signal,
+    onReconnect: () => reporter?.sendSoon(),
   });
   sync.start(resumed ? { etag: resumed.etag, replicas: resumed.replicas } : undefined);
   reporter.start();

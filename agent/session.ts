@@ -27,6 +27,8 @@ export class Session {
     private readonly cfg: SessionConfig,
     private readonly log: Logger,
     private readonly signal: AbortSignal,
+    /** Called after each successful registration (the server may have forgotten our state). */
+    private readonly onRegistered: () => void = () => {},
   ) {}
 
   get token(): string {
@@ -109,6 +111,7 @@ export class Session {
           address: this.cfg.address,
         };
         await this.store.saveCredential(this.cred);
+        this.onRegistered();
         this.log.info('registered', {
           node: this.cfg.name,
           nodeId: res.nodeId,

@@ -25,6 +25,7 @@ export class StatusReporter {
   private lastSentAt = 0;
   private dirty = false;
   private urgent = false;
+  private forced = false;
   private inflight = false;
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -50,6 +51,16 @@ export class StatusReporter {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /** Send a full report soon even if nothing changed (after re-registering or an outage). */
+  sendSoon(): void {
+    if (this.stopped) return;
+    this.forced = true;
+    this.failures = 0;
+    this.markDirty(true);
+    this.dirty = true;
+    this.arm();
   }
 
   markDirty(urgent = false): void {
@@ -85,7 +96,9 @@ export class StatusReporter {
     const heartbeatDue = Date.now() >= this.lastSentAt + this.heartbeatMs;
     this.dirty = false;
     this.urgent = false;
-    if (diff && isEmptyDiff(diff) && !heartbeatDue && this.failures === 0) return this.arm();
+    const forced = this.forced;
+    this.forced = false;
+    if (diff && isEmptyDiff(diff) && !heartbeatDue && !forced && this.failures === 0) return this.arm();
     this.inflight = true;
     const t0 = performance.now();
     try {

@@ -17,6 +17,8 @@ export interface SyncDeps {
   node: string;
   waitSeconds: number;
   signal: AbortSignal;
+  /** The server answered again after failures. */
+  onReconnect?: () => void;
 }
 
 /** An answer faster than this came back without waiting: the server does not long-poll (Workers). */
@@ -57,7 +59,10 @@ export class SyncLoop {
       try {
         const r = await api.assignments(session.token, this.etag, this.d.waitSeconds, signal);
         const ms = performance.now() - t0;
-        if (failures > 0) log.info('control plane reachable again', { afterFailures: failures });
+        if (failures > 0) {
+          log.info('control plane reachable again', { afterFailures: failures });
+          this.d.onReconnect?.();
+        }
         failures = 0;
         let news = false;
         if (r.kind === 'changed') {

@@ -7,8 +7,8 @@ export type Requirement =
   | { op: 'in' | 'notin'; key: string; values: string[] }
   | { op: 'exists' | 'absent'; key: string };
 
-const KEY = String.raw`[A-Za-z0-9][-A-Za-z0-9_./]*`;
-const VALUE = String.raw`[A-Za-z0-9_.-]*`;
+const KEY = '[A-Za-z0-9][-A-Za-z0-9_./]*';
+const VALUE = '[A-Za-z0-9_.-]*';
 const PATTERNS: [RegExp, (m: RegExpExecArray) => Requirement][] = [
   [new RegExp(`^(${KEY})\\s*(==|=)\\s*(${VALUE})$`), (m) => ({ op: 'eq', key: m[1]!, value: m[3]! })],
   [new RegExp(`^(${KEY})\\s*!=\\s*(${VALUE})$`), (m) => ({ op: 'neq', key: m[1]!, value: m[2]! })],

@@ -12,8 +12,8 @@ const MIGRATION_LOCK = 727_274_001;
 export async function migrateDatabase(handle: DatabaseHandle): Promise<void> {
   const config = {
     migrationsFolder: MIGRATIONS_FOLDER,
-    migrationsSchema: 'berth',
-    migrationsTable: 'migrations',
+    migrationsSchema: 'berth_migrations',
+    migrationsTable: 'applied',
   };
   if (handle.kind === 'pglite') {
     const { migrate } = await import('drizzle-orm/pglite/migrator');

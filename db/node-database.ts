@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Database, DatabaseHandle } from './database.ts';
+import { releaseSafeTransactions } from './pooled-transactions.ts';
 import * as schema from './schema/index.ts';
 
 export const MIGRATIONS_FOLDER = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
@@ -60,9 +61,16 @@ async function openPg(url: string, max: number): Promise<DatabaseHandle> {
     connectionTimeoutMillis: 3000,
     idleTimeoutMillis: 30_000,
   });
-  // An idle client losing its server must not crash the process; the pool replaces it.
+  // A client losing its server must not crash the process: idle ones are replaced by the pool,
+  // busy ones fail their query (and are discarded on release).
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = drizzle(pool, { schema }) as unknown as Database;
+  releaseSafeTransactions(
+    db,
+    () => pool.connect(),
+    (client) => drizzle(client, { schema }) as unknown as Database,
+  );
   return {
     db,
     kind: 'pg',

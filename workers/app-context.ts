@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { Database } from '../db/database.ts';
+import type { FailureLimiter } from './auth/failure-limiter.ts';
 import type { Principal } from './auth/principal.ts';
 import type { ControlPlaneConfig } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -24,6 +25,11 @@ export interface AppDeps {
   reconciler?: ReconcileTrigger;
   /** Tell other control-plane copies that these nodes' assignments changed (pg NOTIFY). */
   publishAssignments?: (nodeIds: string[]) => Promise<void>;
+  /**
+   * Failed-authentication counts, when they must outlive the app: Workers build an app per
+   * request (its database connections may not cross requests) but keep one limiter per isolate.
+   */
+  failureLimiter?: FailureLimiter;
   /** Address of the calling client, for rate limiting and X-Forwarded-For. */
   clientAddress?: (c: Context) => string | undefined;
   /** Whether the database answers (for /readyz). */

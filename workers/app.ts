@@ -5,9 +5,15 @@ import type { AppDeps, AppEnv } from './app-context.ts';
 import { FailureLimiter } from './auth/failure-limiter.ts';
 import { shortId } from './crypto.ts';
 import { ApiError, problemResponse } from './http/errors.ts';
+import { ingressMiddleware } from './ingress/ingress.ts';
+import { agentRoutes } from './routes/agent.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
+import { nodeRoutes } from './routes/nodes.ts';
 import { opsRoutes } from './routes/ops.ts';
+import { replicaRoutes } from './routes/replicas.ts';
+import { serviceRoutes } from './routes/services.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { createUi } from './ui/index.ts';
 import { authenticateToken } from './verbs/tokens.ts';
 
 /** Routes that carry no bearer token: registration proves itself with a join token in its body. */
@@ -19,7 +25,10 @@ const PUBLIC_V1 = new Set(['/v1/agent/register']);
  */
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
-  const limiter = new FailureLimiter();
+  const limiter = deps.failureLimiter ?? new FailureLimiter();
+
+  // First: a request for a service's host is proxied and never reaches the API.
+  app.use('*', ingressMiddleware(deps));
 
   app.use('*', async (c, next) => {
     const requestId = c.req.header('x-request-id')?.slice(0, 64) || shortId(12);
@@ -56,8 +65,14 @@ export function createApp(deps: AppDeps) {
   });
 
   deploymentRoutes(app, deps);
+  serviceRoutes(app, deps);
+  replicaRoutes(app, deps);
+  agentRoutes(app, deps);
+  nodeRoutes(app, deps);
   tokenRoutes(app, deps);
   opsRoutes(app, deps);
+  app.route('/ui', createUi());
+  app.get('/', (c) => c.redirect('/ui'));
 
   app.notFound((c) =>
     problemResponse(

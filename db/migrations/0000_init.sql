@@ -92,7 +92,8 @@ CREATE TABLE "replicas" (
 	"request_memory_bytes" bigint DEFAULT 0 NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"stopped_at" timestamp with time zone
+	"stopped_at" timestamp with time zone,
+	"draining" boolean DEFAULT false NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "revisions" (
@@ -153,5 +154,6 @@ CREATE INDEX "deployments_reconcile_at" ON "deployments" USING btree ("reconcile
 CREATE INDEX "events_object" ON "events" USING btree ("namespace","object_kind","object_name","id");--> statement-breakpoint
 CREATE INDEX "replicas_deployment" ON "replicas" USING btree ("deployment_id");--> statement-breakpoint
 CREATE INDEX "replicas_node" ON "replicas" USING btree ("node_id");--> statement-breakpoint
+CREATE INDEX "replicas_unplaced" ON "replicas" USING btree ("deployment_id") WHERE "replicas"."node_id" is null;--> statement-breakpoint
 CREATE UNIQUE INDEX "secrets_name" ON "secrets" USING btree ("namespace","name");--> statement-breakpoint
 CREATE UNIQUE INDEX "services_name" ON "services" USING btree ("namespace","name");

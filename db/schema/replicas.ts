@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import type { ContainerStatus, HostPort, ReplicaPhase } from '../../common/agent-protocol.ts';
 import { at, big } from './columns.ts';
@@ -33,6 +34,12 @@ export const replicas = pgTable(
     updatedAt: at('updated_at').notNull().defaultNow(),
     /** When the controller set desired=stopped: drives endpoint removal and Terminating display. */
     stoppedAt: at('stopped_at'),
+    /** Set by `drain`: the replica is replaced elsewhere like an old revision in a rolling update. */
+    draining: boolean('draining').notNull().default(false),
   },
-  (t) => [index('replicas_deployment').on(t.deploymentId), index('replicas_node').on(t.nodeId)],
+  (t) => [
+    index('replicas_deployment').on(t.deploymentId),
+    index('replicas_node').on(t.nodeId),
+    index('replicas_unplaced').on(t.deploymentId).where(sql`${t.nodeId} is null`),
+  ],
 );

@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { ConfigError } from '../config.ts';
 import { createNodeControlPlane } from '../node/control-plane.ts';
+import { maybeStartLocalAgent } from '../node/local-agent.ts';
 
 /**
  * `npm start`: the control plane on Node with embedded PGlite (or DATABASE_URL), the safety-net
@@ -31,7 +32,22 @@ const server = serve({ fetch: plane.app.fetch, port, hostname: process.env.HOST 
     plane.handle.kind === 'pglite' ? `embedded database in ${plane.dataDir}` : 'database from DATABASE_URL';
   console.log(`berth listening on http://localhost:${info.port} (${db}; ${where}; ready in ${ms} ms)`);
   if (plane.adminToken.created) console.log(`admin token (shown once): ${plane.adminToken.value}`);
+  maybeStartLocalAgent({
+    mode: process.env.BERTH_LOCAL_AGENT,
+    port: info.port,
+    dataDir: plane.dataDir,
+    db: plane.deps.db,
+    log: plane.deps.log,
+  })
+    .then((agent) => {
+      localAgent = agent;
+    })
+    .catch((e) => {
+      console.error(`local agent: ${(e as Error).message}`);
+      if (process.env.BERTH_LOCAL_AGENT === '1') process.exit(1);
+    });
 });
+let localAgent: { stop(): Promise<void> } | undefined;
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -40,6 +56,8 @@ async function shutdown(signal: string) {
   console.log(`${signal}: finishing in-flight requests, then stopping`);
   const force = setTimeout(() => process.exit(1), 15_000);
   force.unref();
+  // The local agent leaves its containers running: a control-plane restart never stops workloads.
+  await localAgent?.stop().catch(() => {});
   // Long-polls would hold the close open for their full wait: wake them so they answer now.
   plane.deps.signals.notify(['*']);
   await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,0 +1,479 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ADMIN_TOKEN,
+  DATABASE_KINDS,
+  deploymentBody,
+  startTestPlane,
+  type TestPlane,
+} from '../support/plane.ts';
+import { eventually, type SimFleet, sleep, startSimAgents } from '../support/sim-agents.ts';
+
+const NS = '/v1/namespaces/default';
+
+describe.each(DATABASE_KINDS)('controller with simulated agents on %s', (kind) => {
+  let t: TestPlane;
+  let fleet: SimFleet | undefined;
+  beforeAll(async () => {
+    t = await startTestPlane(kind, {
+      BERTH_NODE_GRACE_SECONDS: '1',
+      BERTH_NODE_LOST_SECONDS: '1',
+      BERTH_BACKGROUND: '1',
+      BERTH_RECONCILE_INTERVAL_MS: '200',
+    });
+  });
+  afterEach(async () => {
+    // Each test brings its own nodes: forget the previous test's, so nothing lands on a dead one.
+    await fleet?.stop();
+    for (const a of fleet?.agents ?? []) await t.call('DELETE', `/v1/nodes/${a.name}`);
+    fleet = undefined;
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const agents = async (count: number, prefix: string, options = {}) => {
+    fleet = await startSimAgents({
+      server: t.server,
+      adminToken: ADMIN_TOKEN,
+      count,
+      fetch: t.fetch,
+      prefix,
+      options,
+    });
+    return fleet;
+  };
+  const get = async (name: string) => (await t.call('GET', `${NS}/deployments/${name}`)).body;
+  const replicas = async (name: string) =>
+    (await t.call('GET', `${NS}/replicas?deployment=${name}`)).body.items as {
+      id: string;
+      node: string | null;
+      phase: string;
+      ready: boolean;
+      revision: number;
+      desired: string;
+      message: string | null;
+    }[];
+  const events = async (name: string) =>
+    (await t.call('GET', `${NS}/events?object=deployment/${name}`)).body.items as {
+      reason: string;
+      message: string;
+    }[];
+  const complete = (name: string, replicasWanted: number, timeout = 10_000) =>
+    eventually(
+      async () => {
+        const d = await get(name);
+        const progressing = d.status.conditions.find((c: any) => c.type === 'Progressing');
+        return d.status.readyReplicas === replicasWanted &&
+          d.status.updatedReplicas === replicasWanted &&
+          d.status.replicas === replicasWanted &&
+          progressing?.reason === 'NewRevisionAvailable'
+          ? d
+          : undefined;
+      },
+      timeout,
+      `${name} to be complete with ${replicasWanted} replicas`,
+    );
+
+  it('places replicas spread across nodes and reports status and conditions', async () => {
+    await agents(3, 'spread');
+    const put = await t.call('PUT', `${NS}/deployments/spread`, deploymentBody({ replicas: 3 }));
+    expect(put.status).toBe(201);
+    const d = await complete('spread', 3);
+    expect(d.status).toMatchObject({
+      observedGeneration: 1,
+      replicas: 3,
+      availableReplicas: 3,
+      unavailableReplicas: 0,
+      revision: 1,
+    });
+    expect(d.status.conditions.find((c: any) => c.type === 'Available')).toMatchObject({
+      status: 'True',
+      reason: 'MinimumReplicasAvailable',
+    });
+    const list = await replicas('spread');
+    expect(new Set(list.map((r) => r.node)).size).toBe(3);
+    expect(list.every((r) => r.phase === 'Running' && r.ready)).toBe(true);
+    const reasons = (await events('spread')).map((e) => e.reason);
+    expect(reasons).toEqual(expect.arrayContaining(['ScalingReplicaSet', 'Scheduled', 'RolloutComplete']));
+  });
+
+  it('scales up and down', async () => {
+    await agents(2, 'scale');
+    await t.call('PUT', `${NS}/deployments/scaler`, deploymentBody({ replicas: 2 }));
+    await complete('scaler', 2);
+    await t.call('PUT', `${NS}/deployments/scaler/scale`, { replicas: 5 });
+    await complete('scaler', 5);
+    await t.call('PUT', `${NS}/deployments/scaler/scale`, { replicas: 1 });
+    await complete('scaler', 1);
+    await eventually(
+      async () => (await replicas('scaler')).length === 1,
+      10_000,
+      'stopped replicas to go away',
+    );
+  });
+
+  it('rolls out a new template within maxSurge/maxUnavailable, counting only ready replicas', async () => {
+    const f = await agents(3, 'roll', { readyAfterMs: 150 });
+    await t.call(
+      'PUT',
+      `${NS}/deployments/roller`,
+      deploymentBody({
+        replicas: 4,
+        spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } },
+      }),
+    );
+    await complete('roller', 4);
+    await t.call(
+      'PUT',
+      `${NS}/deployments/roller`,
+      deploymentBody({
+        replicas: 4,
+        image: 'registry.example.com/web:2',
+        spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } },
+      }),
+    );
+    let maxAlive = 0;
+    let minReady = Number.POSITIVE_INFINITY;
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const list = (await replicas('roller')).filter((r) => r.desired === 'running');
+      maxAlive = Math.max(maxAlive, list.length);
+      minReady = Math.min(minReady, list.filter((r) => r.ready).length);
+      const d = await get('roller');
+      const done = d.status.revision === 2 && d.status.updatedReplicas === 4 && d.status.readyReplicas === 4;
+      if (done && d.status.replicas === 4) break;
+      if (Date.now() > deadline) throw new Error(`rollout did not finish: ${JSON.stringify(d.status)}`);
+      await sleep(20);
+    }
+    expect(maxAlive).toBeLessThanOrEqual(5);
+    expect(minReady).toBeGreaterThanOrEqual(4);
+    const d = await complete('roller', 4);
+    expect(d.status.revision).toBe(2);
+    expect(
+      f.agents
+        .flatMap((a) => a.running())
+        .filter((a) => a.deployment === 'roller')
+        .every((a) => a.revision === 2),
+    ).toBe(true);
+  });
+
+  it('rolls back to the previous revision, reusing it', async () => {
+    await agents(2, 'rb');
+    await t.call('PUT', `${NS}/deployments/rb`, deploymentBody({ replicas: 2, image: 'img:1' }));
+    await complete('rb', 2);
+    await t.call('PUT', `${NS}/deployments/rb`, deploymentBody({ replicas: 2, image: 'img:2' }));
+    await eventually(async () => (await get('rb')).status.revision === 2 && (await complete('rb', 2)));
+    const back = await t.call('POST', `${NS}/deployments/rb/rollback`);
+    expect(back.status).toBe(200);
+    const d = await eventually(async () => {
+      const x = await get('rb');
+      return x.status.revision === 1 && x.status.updatedReplicas === 2 && x.status.readyReplicas === 2
+        ? x
+        : undefined;
+    });
+    expect(d.spec.template.spec.containers[0].image).toBe('img:1');
+    const revisions = (await t.call('GET', `${NS}/deployments/rb/revisions`)).body.items.map(
+      (r: any) => r.revision,
+    );
+    expect(revisions).toEqual([2, 1]);
+  });
+
+  it('marks a stuck rollout ProgressDeadlineExceeded and auto-rolls back to the last available revision', async () => {
+    await agents(2, 'deadline', {
+      observe: (a: { containers: { image: string }[] }) =>
+        a.containers[0]!.image.endsWith(':broken')
+          ? { phase: 'Failed', ready: false, message: 'pull access denied' }
+          : undefined,
+    });
+    const spec = { progressDeadlineSeconds: 1, autoRollback: true };
+    await t.call('PUT', `${NS}/deployments/stuck`, deploymentBody({ replicas: 2, image: 'app:good', spec }));
+    await complete('stuck', 2);
+    await t.call(
+      'PUT',
+      `${NS}/deployments/stuck`,
+      deploymentBody({ replicas: 2, image: 'app:broken', spec }),
+    );
+    await sleep(1200);
+    await t.plane.reconciler.tick();
+    const rolledBack = await eventually(async () => {
+      await t.plane.reconciler.tick();
+      const reasons = (await events('stuck')).map((e) => e.reason);
+      return reasons.includes('ProgressDeadlineExceeded') && reasons.includes('RolledBack')
+        ? reasons
+        : undefined;
+    }, 10_000);
+    expect(rolledBack).toContain('RolledBack');
+    const d = await complete('stuck', 2);
+    expect(d.spec.template.spec.containers[0].image).toBe('app:good');
+    expect(d.status.revision).toBe(1);
+  });
+
+  it('reports ProgressDeadlineExceeded without autoRollback', async () => {
+    await agents(1, 'pde', { observe: () => ({ phase: 'Starting', ready: false }) });
+    await t.call(
+      'PUT',
+      `${NS}/deployments/pde`,
+      deploymentBody({ replicas: 1, spec: { progressDeadlineSeconds: 1 } }),
+    );
+    await sleep(1200);
+    const d = await eventually(async () => {
+      await t.plane.reconciler.tick();
+      const x = await get('pde');
+      return x.status.conditions.find((c: any) => c.reason === 'ProgressDeadlineExceeded') ? x : undefined;
+    });
+    expect(d.status.conditions.find((c: any) => c.type === 'Progressing')).toMatchObject({ status: 'False' });
+  });
+
+  it('keeps a replica Pending with a FailedScheduling reason until a matching node appears', async () => {
+    await agents(2, 'sel');
+    await t.call(
+      'PUT',
+      `${NS}/deployments/picky`,
+      deploymentBody({
+        replicas: 1,
+        spec: {
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: { nodeSelector: { region: 'eu' }, containers: [{ name: 'web', image: 'x:1' }] },
+          },
+        },
+      }),
+    );
+    const pending = await eventually(async () => {
+      const list = await replicas('picky');
+      return list.length === 1 && list[0]!.phase === 'Pending' && list[0]!.message ? list[0] : undefined;
+    });
+    expect(pending!.message).toMatch(/^0\/\d+ nodes available: .*nodeSelector/);
+    const failed = (await events('picky')).find((e) => e.reason === 'FailedScheduling');
+    expect(failed?.message).toContain('nodeSelector');
+    const eu = await startSimAgents({
+      server: t.server,
+      adminToken: ADMIN_TOKEN,
+      count: 1,
+      fetch: t.fetch,
+      prefix: 'eu',
+      options: { labels: { region: 'eu' } },
+    });
+    try {
+      await complete('picky', 1);
+      expect((await replicas('picky'))[0]!.node).toBe('eu-1');
+    } finally {
+      await eu.stop();
+    }
+  });
+
+  it('does not over-commit node memory', async () => {
+    await agents(2, 'mem', { capacity: { cpu: 4, memoryBytes: 1024 ** 3 } });
+    const spec = {
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: { containers: [{ name: 'web', image: 'x:1', resources: { requests: { memory: '400Mi' } } }] },
+      },
+    };
+    await t.call('PUT', `${NS}/deployments/hungry`, deploymentBody({ replicas: 5, spec }));
+    await eventually(
+      async () => (await replicas('hungry')).filter((r) => r.node?.startsWith('mem')).length === 4,
+    );
+    const list = await replicas('hungry');
+    const perNode = new Map<string, number>();
+    for (const r of list) if (r.node) perNode.set(r.node, (perNode.get(r.node) ?? 0) + 1);
+    expect([...perNode.values()].every((n) => n <= 2)).toBe(true);
+    const waiting = list.find((r) => r.node === null);
+    expect(waiting?.message).toMatch(/insufficient memory/);
+  });
+
+  it('replaces replicas of a lost node and stops only the replaced ones when it returns', async () => {
+    const f = await agents(3, 'loss');
+    await t.call('PUT', `${NS}/deployments/survivor`, deploymentBody({ replicas: 3 }));
+    await complete('survivor', 3);
+    const victim = f.agents[0]!;
+    const before = (await replicas('survivor')).filter((r) => r.node === victim.name).map((r) => r.id);
+    expect(before.length).toBe(1);
+    victim.cutNetwork();
+    const replaced = await eventually(
+      async () => {
+        await t.plane.reconciler.tick();
+        const list = await replicas('survivor');
+        const live = list.filter((r) => r.node !== victim.name && r.ready);
+        return live.length === 3 ? list : undefined;
+      },
+      15_000,
+      'replacement of the lost replica',
+    );
+    expect(replaced.filter((r) => r.node === victim.name && r.desired === 'running')).toHaveLength(0);
+    const nodes = (await t.call('GET', '/v1/nodes')).body.items;
+    expect(nodes.find((n: any) => n.name === victim.name).status).toBe('NotReady');
+    victim.heal();
+    await eventually(
+      async () => {
+        await t.plane.reconciler.tick();
+        return (
+          victim.running().length === 0 &&
+          victim.assignments.every((a) => !before.includes(a.id) || a.desired === 'stopped')
+        );
+      },
+      10_000,
+      'the returning node to drop the replaced replica',
+    );
+    await complete('survivor', 3);
+  });
+
+  it('cordons, uncordons and drains within maxUnavailable', async () => {
+    const f = await agents(3, 'drain');
+    await t.call(
+      'PUT',
+      `${NS}/deployments/drained`,
+      deploymentBody({
+        replicas: 3,
+        spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } },
+      }),
+    );
+    await complete('drained', 3);
+    const target = f.agents[0]!.name;
+    const cordoned = await t.call('POST', `/v1/nodes/${target}/cordon`);
+    expect(cordoned.body.unschedulable).toBe(true);
+    expect((await t.call('POST', `/v1/nodes/${target}/uncordon`)).body.unschedulable).toBe(false);
+    const drained = await t.call('POST', `/v1/nodes/${target}/drain`);
+    expect(drained.status).toBe(200);
+    await eventually(
+      async () => {
+        const list = (await replicas('drained')).filter((r) => r.desired === 'running');
+        return list.length === 3 && list.every((r) => r.node !== target && r.ready);
+      },
+      10_000,
+      'drain to move the replica',
+    );
+    expect((await t.call('GET', `/v1/nodes/${target}`)).body.unschedulable).toBe(true);
+    expect((await t.call('POST', '/v1/nodes/nope/drain')).status).toBe(404);
+  });
+
+  it('serves assignments with ETag, 304 and a long-poll that wakes on change', async () => {
+    // The simulated agent keeps heartbeating; this test polls beside it with the same credential.
+    const f = await agents(1, 'poll');
+    const agent = f.agents[0]!;
+    const auth = { authorization: `Bearer ${agent.token}` };
+    const first = await t.plane.app.request('/v1/agent/assignments', { headers: auth });
+    expect(first.status).toBe(200);
+    const etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^"a\d+"$/);
+    const again = await t.plane.app.request('/v1/agent/assignments', {
+      headers: { ...auth, 'if-none-match': etag },
+    });
+    expect(again.status).toBe(304);
+    // Long-poll from the current version; the deployment is pinned to this node, so its
+    // placement must wake the poll at once (other changes may wake it first: poll again).
+    const started = Date.now();
+    let current = etag;
+    const polling = (async () => {
+      for (;;) {
+        const res = await t.plane.app.request('/v1/agent/assignments?wait=10', {
+          headers: { ...auth, 'if-none-match': current },
+        });
+        if (res.status !== 200) continue;
+        current = res.headers.get('etag')!;
+        const body = await res.json();
+        const found = body.replicas.filter((r: { deployment: string }) => r.deployment === 'wake');
+        if (found.length) return found;
+      }
+    })();
+    await sleep(200);
+    const pinned = deploymentBody({ replicas: 1 });
+    (pinned.spec.template.spec as Record<string, unknown>).nodeSelector = { 'berth.dev/node': agent.name };
+    await t.call('PUT', `${NS}/deployments/wake`, pinned);
+    const wake = await polling;
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(wake[0].containers[0]).toMatchObject({
+      image: 'registry.example.com/web:1',
+      imagePullPolicy: 'IfNotPresent',
+    });
+  });
+
+  it('keeps node credentials to their own node', async () => {
+    const f = await agents(2, 'iso');
+    await t.call('PUT', `${NS}/deployments/iso`, deploymentBody({ replicas: 2 }));
+    await complete('iso', 2);
+    for (const agent of f.agents) {
+      const res = await t.plane.app.request('/v1/agent/assignments', {
+        headers: { authorization: `Bearer ${agent.token}` },
+      });
+      const body = await res.json();
+      const mine = (await replicas('iso')).filter((r) => r.node === agent.name).map((r) => r.id);
+      expect(
+        body.replicas
+          .filter((r: any) => r.deployment === 'iso')
+          .map((r: any) => r.id)
+          .sort(),
+      ).toEqual(mine.sort());
+    }
+    const [a, b] = f.agents;
+    // Node A reporting B's replica changes nothing.
+    const bReplica = (await replicas('iso')).find((r) => r.node === b!.name)!;
+    await t.plane.app.request('/v1/agent/status', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${a!.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        replicas: [{ id: bReplica.id, phase: 'Failed', ready: false, message: 'forged' }],
+      }),
+    });
+    expect((await replicas('iso')).find((r) => r.id === bReplica.id)).toMatchObject({
+      phase: 'Running',
+      ready: true,
+    });
+    const asNode = await t.call('GET', `${NS}/deployments`, undefined, a!.token);
+    expect(asNode.status).toBe(403);
+    const asAdmin = await t.call('GET', '/v1/agent/assignments');
+    expect(asAdmin.status).toBe(403);
+    expect((await t.call('DELETE', `/v1/nodes/${a!.name}`)).status).toBe(204);
+    const afterDelete = await t.plane.app.request('/v1/agent/assignments', {
+      headers: { authorization: `Bearer ${a!.token}` },
+    });
+    expect(afterDelete.status).toBe(401);
+  });
+
+  it('re-issues the credential when a known name registers again', async () => {
+    const f = await agents(1, 'again');
+    await f.stop();
+    const old = f.agents[0]!.token;
+    const jt = (await t.call('POST', '/v1/join-tokens', {})).body.token;
+    const res = await t.call(
+      'POST',
+      '/v1/agent/register',
+      { joinToken: jt, name: 'again-1', capacity: { cpu: 1, memoryBytes: 2 ** 30 }, address: '10.1.1.1' },
+      null,
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.nodeId).toBe(f.agents[0]!.nodeId);
+    expect(
+      (await t.plane.app.request('/v1/agent/assignments', { headers: { authorization: `Bearer ${old}` } }))
+        .status,
+    ).toBe(401);
+    expect(
+      (
+        await t.plane.app.request('/v1/agent/assignments', {
+          headers: { authorization: `Bearer ${res.body.nodeToken}` },
+        })
+      ).status,
+    ).toBe(200);
+  });
+
+  it('deletes a deployment: agents are told to stop, then it is gone', async () => {
+    const f = await agents(2, 'del');
+    await t.call('PUT', `${NS}/deployments/doomed`, deploymentBody({ replicas: 2 }));
+    await complete('doomed', 2);
+    await t.call('DELETE', `${NS}/deployments/doomed`);
+    await eventually(async () =>
+      f.agents.every((a) => a.assignments.every((x) => x.deployment !== 'doomed' || x.desired === 'stopped')),
+    );
+    await eventually(async () => (await replicas('doomed')).length === 0, 10_000, 'replicas to be removed');
+  });
+
+  it('fetches replica logs through the agent', async () => {
+    await agents(1, 'logs');
+    await t.call('PUT', `${NS}/deployments/talker`, deploymentBody({ replicas: 1 }));
+    await complete('talker', 1);
+    const [r] = await replicas('talker');
+    const logs = await t.call('GET', `${NS}/replicas/${r!.id}/logs?tail=10`);
+    expect(logs.status).toBe(200);
+    expect(logs.body.lines[0]).toContain(r!.id);
+  });
+});

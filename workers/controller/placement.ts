@@ -1,0 +1,101 @@
+import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import type { Database } from '../../db/database.ts';
+import { rowsOf } from '../../db/rows.ts';
+import { nodes, replicas } from '../../db/schema/index.ts';
+import { placeReplicas, type ReplicaRequest, type SchedulerNode } from './scheduler.ts';
+
+/** Arbitrary constant: placements are decided one transaction at a time, so capacity is never double-counted. */
+const PLACEMENT_LOCK = 727_274_002;
+
+export interface PendingReplica extends ReplicaRequest {
+  deploymentId: string;
+}
+
+export interface PlacementOutcome {
+  placed: { replicaId: string; nodeId: string; nodeName: string; deploymentId: string }[];
+  /** `news`: the reason differs from the last one recorded for this replica. */
+  unplaced: { replicaId: string; reason: string; deploymentId: string; news: boolean }[];
+}
+
+/**
+ * Place pending replicas inside the caller's transaction. A transaction-scoped advisory lock
+ * makes concurrent reconcilers (other processes, the cron) take turns here, and capacity is
+ * read after taking it, so two placements never both count the same free memory.
+ */
+export async function placePending(
+  tx: Database,
+  pending: PendingReplica[],
+  groupCounts: Map<string, Map<string, number>>,
+  now: Date,
+  graceSeconds: number,
+): Promise<PlacementOutcome> {
+  if (pending.length === 0) return { placed: [], unplaced: [] };
+  await tx.execute(sql`select pg_advisory_xact_lock(${PLACEMENT_LOCK})`);
+  const nodeRows = await tx.select().from(nodes);
+  const allocatedRows = await tx
+    .select({
+      nodeId: replicas.nodeId,
+      cpu: sql<string>`coalesce(sum(${replicas.requestCpuMillis}), 0)`,
+      memory: sql<string>`coalesce(sum(${replicas.requestMemoryBytes}), 0)`,
+    })
+    .from(replicas)
+    .where(and(isNotNull(replicas.nodeId), eq(replicas.desired, 'running')))
+    .groupBy(replicas.nodeId);
+  const allocated = new Map(
+    allocatedRows.map((r) => [r.nodeId!, { cpuMillis: Number(r.cpu), memoryBytes: Number(r.memory) }]),
+  );
+  const freshAfter = now.getTime() - graceSeconds * 1000;
+  const schedulerNodes: SchedulerNode[] = nodeRows.map((n) => ({
+    id: n.id,
+    name: n.name,
+    labels: n.labels,
+    ready: n.status === 'Ready' && n.lastHeartbeat.getTime() >= freshAfter,
+    unschedulable: n.unschedulable,
+    allocatable: { cpuMillis: n.allocatableCpuMillis, memoryBytes: n.allocatableMemoryBytes },
+    allocated: allocated.get(n.id) ?? { cpuMillis: 0, memoryBytes: 0 },
+  }));
+  const result = placeReplicas({ nodes: schedulerNodes, requests: pending, groupCounts });
+  const names = new Map(nodeRows.map((n) => [n.id, n.name]));
+  const deploymentOf = new Map(pending.map((p) => [p.replicaId, p.deploymentId]));
+  if (result.placements.length) {
+    const rows = result.placements.map((p) => ({ id: p.replicaId, node_id: p.nodeId }));
+    await tx.execute(sql`
+      update replicas set node_id = v.node_id, phase = 'Scheduled', message = null, updated_at = ${now}
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id text, node_id uuid)
+      where replicas.id = v.id`);
+  }
+  // Pending replicas carry the reason they wait, so `get replicas` explains itself.
+  // Only a changed reason is news: that is what keeps FailedScheduling events from repeating.
+  const newsworthy = new Set<string>();
+  if (result.unplaced.length) {
+    const rows = result.unplaced.map((u) => ({ id: u.replicaId, message: u.reason }));
+    const changed = await tx.execute(sql`
+      update replicas set message = v.message
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id text, message text)
+      where replicas.id = v.id and replicas.message is distinct from v.message
+      returning replicas.id`);
+    for (const row of rowsOf<{ id: string }>(changed)) newsworthy.add(row.id);
+  }
+  return {
+    placed: result.placements.map((p) => ({
+      ...p,
+      nodeName: names.get(p.nodeId) ?? p.nodeId,
+      deploymentId: deploymentOf.get(p.replicaId)!,
+    })),
+    unplaced: result.unplaced.map((u) => ({
+      ...u,
+      deploymentId: deploymentOf.get(u.replicaId)!,
+      news: newsworthy.has(u.replicaId),
+    })),
+  };
+}
+
+/** Bump the assignment version (the ETag) of nodes whose desired set changed. */
+export async function bumpAssignments(tx: Database, nodeIds: Iterable<string>): Promise<void> {
+  const ids = [...new Set(nodeIds)];
+  if (ids.length === 0) return;
+  await tx
+    .update(nodes)
+    .set({ assignmentVersion: sql`${nodes.assignmentVersion} + 1` })
+    .where(inArray(nodes.id, ids));
+}

@@ -1,0 +1,124 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { eq } from 'drizzle-orm';
+import { z } from 'zod';
+import { LogAnswer, RegisterRequest, StatusReport } from '../../common/agent-protocol.ts';
+import { nodes } from '../../db/schema/index.ts';
+import type { AppDeps, AppEnv } from '../app-context.ts';
+import { requireNode } from '../auth/authorize.ts';
+import { readValid } from '../http/body.ts';
+import { route } from '../http/route.ts';
+import { answerLogRequest, buildAssignments, etagOf, recordStatus, registerNode } from '../verbs/agents.ts';
+
+const TAGS = ['Agent protocol'];
+
+export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
+  route(
+    app,
+    {
+      method: 'post',
+      path: '/v1/agent/register',
+      summary: 'Register a node with a join token; returns its node credential',
+      tags: TAGS,
+      body: RegisterRequest,
+      public: true,
+    },
+    async (c) => {
+      const input = await readValid(c, RegisterRequest);
+      return c.json(await registerNode(deps.db, input, deps.now(), deps.config.pollIntervalSeconds));
+    },
+  );
+
+  route(
+    app,
+    {
+      method: 'get',
+      path: '/v1/agent/assignments',
+      summary: "The node's complete desired set (ETag; 304 when unchanged; ?wait=N long-polls)",
+      tags: TAGS,
+      query: z.object({ wait: z.string().optional() }),
+    },
+    async (c) => {
+      const node = requireNode(c.get('principal'));
+      const asked = Number(c.req.query('wait') ?? 0);
+      const wait = Number.isFinite(asked) ? Math.max(0, Math.min(asked, deps.config.longPollMaxSeconds)) : 0;
+      const known = c.req.header('if-none-match');
+      let version = node.assignmentVersion;
+      if (known === etagOf(version) && wait > 0) {
+        const deadline = Date.now() + wait * 1000;
+        // Wake on a change signal (in-process, or NOTIFY from another copy), then confirm in
+        // the database: the signal is a hint, the version is the truth.
+        while (Date.now() < deadline && known === etagOf(version)) {
+          await deps.signals.wait(node.nodeId, deadline - Date.now(), c.req.raw.signal);
+          if (c.req.raw.signal.aborted) break;
+          const [row] = await deps.db
+            .select({ v: nodes.assignmentVersion })
+            .from(nodes)
+            .where(eq(nodes.id, node.nodeId));
+          if (!row) break;
+          version = row.v;
+        }
+      }
+      c.header('x-poll-interval', String(deps.config.pollIntervalSeconds));
+      if (known === etagOf(version)) {
+        c.header('etag', etagOf(version));
+        return c.body(null, 304);
+      }
+      const { version: built, body } = await buildAssignments(
+        deps.db,
+        node.nodeId,
+        deps.config.secretKey,
+        deps.config.pollIntervalSeconds,
+        deps.now(),
+      );
+      c.header('etag', etagOf(built));
+      c.header('cache-control', 'no-store');
+      return c.json(body);
+    },
+  );
+
+  route(
+    app,
+    {
+      method: 'post',
+      path: '/v1/agent/status',
+      summary: 'Report observed replicas (also a heartbeat)',
+      tags: TAGS,
+      body: StatusReport,
+      status: 204,
+    },
+    async (c) => {
+      const node = requireNode(c.get('principal'));
+      const report = await readValid(c, StatusReport);
+      const changed = await recordStatus(deps.db, node.nodeId, report, deps.now());
+      if (changed.length) {
+        const p = deps.reconciler?.reconcileSoon(changed);
+        if (p) {
+          try {
+            c.executionCtx.waitUntil(p);
+          } catch {
+            // Not on Workers: it runs on by itself.
+          }
+        }
+      }
+      return c.body(null, 204);
+    },
+  );
+
+  route(
+    app,
+    {
+      method: 'post',
+      path: '/v1/agent/logs',
+      summary: 'Answer a log request',
+      tags: TAGS,
+      body: LogAnswer,
+      status: 204,
+    },
+    async (c) => {
+      const node = requireNode(c.get('principal'));
+      const answer = await readValid(c, LogAnswer);
+      await answerLogRequest(deps.db, node.nodeId, answer, deps.now());
+      return c.body(null, 204);
+    },
+  );
+}

@@ -1,0 +1,360 @@
+import { and, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
+import type {
+  Assignment,
+  AssignmentsResponse,
+  RegisterRequest,
+  StatusReport,
+} from '../../common/agent-protocol.ts';
+import type { PodTemplate } from '../../common/deployment.ts';
+import { parseCpu, parseMemory } from '../../common/quantity.ts';
+import type { Database } from '../../db/database.ts';
+import { deployments, joinTokens, logRequests, nodes, replicas, revisions } from '../../db/schema/index.ts';
+import { TOKEN_PREFIX } from '../auth/principal.ts';
+import { randomToken, sha256Hex } from '../crypto.ts';
+import { ApiError } from '../http/errors.ts';
+import { recordEvents } from './events.ts';
+import { resolveSecrets } from './secrets.ts';
+import { loadDiscoveryServices, withDiscoveryEnv } from './services.ts';
+
+/**
+ * Trade a join token for a node credential. The join token's use is counted in the same
+ * statement that checks it, so `maxUses` holds under concurrent registrations. Registering a
+ * known name re-issues that node's credential (a reinstalled VM keeps its identity).
+ */
+export async function registerNode(
+  db: Database,
+  input: RegisterRequest,
+  now: Date,
+  pollIntervalSeconds: number,
+) {
+  const joinHash = await sha256Hex(input.joinToken);
+  const nodeToken = `${TOKEN_PREFIX.node}${randomToken(24)}`;
+  const tokenHash = await sha256Hex(nodeToken);
+  const cpuMillis = Math.round(input.capacity.cpu * 1000);
+  const labels = { ...input.labels, 'berth.dev/node': input.name };
+  const nodeId = await db.transaction(async (tx) => {
+    const used = await tx
+      .update(joinTokens)
+      .set({ uses: sql`${joinTokens.uses} + 1` })
+      .where(
+        and(
+          eq(joinTokens.secretHash, joinHash),
+          gt(joinTokens.expiresAt, now),
+          sql`(${joinTokens.maxUses} is null or ${joinTokens.uses} < ${joinTokens.maxUses})`,
+        ),
+      )
+      .returning({ id: joinTokens.id });
+    if (used.length === 0)
+      throw new ApiError('UNAUTHENTICATED', 'the join token is unknown, expired or used up');
+    const values = {
+      tokenHash,
+      labels,
+      address: input.address,
+      agentVersion: input.agentVersion,
+      capacityCpuMillis: cpuMillis,
+      capacityMemoryBytes: input.capacity.memoryBytes,
+      allocatableCpuMillis: cpuMillis,
+      allocatableMemoryBytes: input.capacity.memoryBytes,
+      lastHeartbeat: now,
+      assignmentVersion: sql`${nodes.assignmentVersion} + 1`,
+    };
+    const [row] = await tx
+      .insert(nodes)
+      .values({ id: crypto.randomUUID(), name: input.name, ...values, assignmentVersion: 1, createdAt: now })
+      .onConflictDoUpdate({ target: nodes.name, set: values })
+      .returning({ id: nodes.id });
+    await recordEvents(
+      tx,
+      [
+        {
+          namespace: '',
+          objectKind: 'node',
+          objectName: input.name,
+          type: 'Normal',
+          reason: 'Registered',
+          message: `agent ${input.agentVersion} registered from ${input.address}`,
+        },
+      ],
+      now,
+    );
+    return row!.id;
+  });
+  await wakeWaitingDeployments(db, now);
+  return { nodeId, nodeToken, pollIntervalSeconds };
+}
+
+export const etagOf = (version: number) => `"a${version}"`;
+
+/** The node's complete desired set: every replica placed on it, fully resolved. */
+export async function buildAssignments(
+  db: Database,
+  nodeId: string,
+  secretKey: string | undefined,
+  pollIntervalSeconds: number,
+  now: Date,
+): Promise<{ version: number; body: AssignmentsResponse }> {
+  const [node] = await db
+    .select({ version: nodes.assignmentVersion })
+    .from(nodes)
+    .where(eq(nodes.id, nodeId));
+  if (!node) throw new ApiError('UNAUTHENTICATED', 'this node was deleted');
+  const rows = await db
+    .select({ replica: replicas, template: revisions.template })
+    .from(replicas)
+    .innerJoin(
+      revisions,
+      and(eq(revisions.deploymentId, replicas.deploymentId), eq(revisions.revision, replicas.revision)),
+    )
+    .where(eq(replicas.nodeId, nodeId));
+
+  // Secrets are resolved per namespace, only for what this node's replicas reference.
+  const wanted = new Map<string, Set<string>>();
+  for (const { replica, template } of rows) {
+    if (replica.desired !== 'running') continue;
+    const names = wanted.get(replica.namespace) ?? new Set<string>();
+    for (const c of template.spec.containers)
+      for (const e of c.env) if (e.valueFrom) names.add(e.valueFrom.secretKeyRef.name);
+    for (const s of template.spec.imagePullSecrets) names.add(s.name);
+    wanted.set(replica.namespace, names);
+  }
+  const resolved = new Map<string, Map<string, { type: string; data: Record<string, string> }>>();
+  for (const [ns, names] of wanted) resolved.set(ns, await resolveSecrets(db, secretKey, ns, [...names]));
+
+  // Service discovery (BERTH_SERVICE_<NAME>_URL) for the namespaces of running replicas.
+  const discovery = await loadDiscoveryServices(db, [...wanted.keys()]);
+  const assignments: Assignment[] = rows.map(({ replica, template }) =>
+    withDiscoveryEnv(
+      toAssignment(replica, template, resolved.get(replica.namespace) ?? new Map()),
+      discovery.get(replica.namespace),
+      replica.createdAt,
+    ),
+  );
+  const pendingLogs = await db
+    .select()
+    .from(logRequests)
+    .where(
+      and(
+        eq(logRequests.nodeId, nodeId),
+        isNull(logRequests.answeredAt),
+        gt(logRequests.createdAt, new Date(now.getTime() - 60_000)),
+      ),
+    );
+  return {
+    version: node.version,
+    body: {
+      replicas: assignments,
+      logRequests: pendingLogs.map((l) => ({ id: l.id, replicaId: l.replicaId, tail: l.tail })),
+      pollIntervalSeconds,
+    },
+  };
+}
+
+function toAssignment(
+  replica: typeof replicas.$inferSelect,
+  template: PodTemplate,
+  secrets: Map<string, { type: string; data: Record<string, string> }>,
+): Assignment {
+  const spec = template.spec;
+  const pullAuth = spec.imagePullSecrets
+    .map((s) => secrets.get(s.name))
+    .filter((s) => s?.type === 'registry')
+    .map((s) => ({
+      server: s!.data.server ?? '',
+      username: s!.data.username ?? '',
+      password: s!.data.password ?? '',
+    }));
+  return {
+    id: replica.id,
+    namespace: replica.namespace,
+    deployment: replica.deploymentName,
+    revision: replica.revision,
+    desired: replica.desired,
+    restartPolicy: spec.restartPolicy,
+    terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
+    drainDelaySeconds: spec.drainDelaySeconds,
+    ...(pullAuth.length ? { imagePullAuth: pullAuth } : {}),
+    containers: spec.containers.map((c) => ({
+      name: c.name,
+      image: c.image,
+      imagePullPolicy:
+        c.imagePullPolicy ??
+        (/:latest$|^[^:]*$/.test(c.image.split('/').pop() ?? '') ? 'Always' : 'IfNotPresent'),
+      ...(c.command ? { command: c.command } : {}),
+      ...(c.args ? { args: c.args } : {}),
+      ...(c.workingDir ? { workingDir: c.workingDir } : {}),
+      env: c.env.map((e) => ({
+        name: e.name,
+        value: e.valueFrom
+          ? (secrets.get(e.valueFrom.secretKeyRef.name)?.data[e.valueFrom.secretKeyRef.key] ?? '')
+          : (e.value ?? ''),
+      })),
+      ports: c.ports.map((p) => ({
+        ...(p.name ? { name: p.name } : {}),
+        containerPort: p.containerPort,
+        ...(p.hostPort ? { hostPort: p.hostPort } : {}),
+        protocol: p.protocol,
+      })),
+      resources: quantities(c.resources),
+      ...(c.readinessProbe ? { readinessProbe: c.readinessProbe } : {}),
+      ...(c.livenessProbe ? { livenessProbe: c.livenessProbe } : {}),
+    })),
+  };
+}
+
+function quantities(r: PodTemplate['spec']['containers'][number]['resources']) {
+  const out: {
+    cpuRequestMillis?: number;
+    memoryRequestBytes?: number;
+    cpuLimitMillis?: number;
+    memoryLimitBytes?: number;
+  } = {};
+  if (r.requests?.cpu !== undefined) out.cpuRequestMillis = parseCpu(r.requests.cpu);
+  if (r.requests?.memory !== undefined) out.memoryRequestBytes = parseMemory(r.requests.memory);
+  if (r.limits?.cpu !== undefined) out.cpuLimitMillis = parseCpu(r.limits.cpu);
+  if (r.limits?.memory !== undefined) out.memoryLimitBytes = parseMemory(r.limits.memory);
+  return out;
+}
+
+/**
+ * Record what an agent observed. Only replicas placed on the reporting node are touched
+ * (an agent's word about anything else is ignored). A replica told to stop and no longer
+ * reported is gone: its row is deleted. Returns the deployments whose observed state changed.
+ */
+export async function recordStatus(
+  db: Database,
+  nodeId: string,
+  report: StatusReport,
+  now: Date,
+): Promise<string[]> {
+  // Lock order everywhere is deployments → replicas → nodes. This transaction touches only
+  // replicas then nodes; waking the deployments happens after it commits.
+  const { changed, freed } = await db.transaction(async (tx) => {
+    const own = await tx.select().from(replicas).where(eq(replicas.nodeId, nodeId));
+    const reported = new Map(report.replicas.map((r) => [r.id, r]));
+    const changed = new Set<string>();
+    const updates: Record<string, unknown>[] = [];
+    const gone: string[] = [];
+    for (const row of own) {
+      const r = reported.get(row.id);
+      if (!r) {
+        if (row.desired === 'stopped') {
+          gone.push(row.id);
+          changed.add(row.deploymentId);
+        }
+        continue;
+      }
+      // A replica told to stop stays Terminating until it is gone, whatever the agent last saw.
+      const phase =
+        row.desired === 'stopped' && r.phase !== 'Succeeded' && r.phase !== 'Failed'
+          ? 'Terminating'
+          : r.phase;
+      const ready = row.desired === 'running' && r.ready;
+      const restartCount = r.containers.reduce((n, c) => n + c.restartCount, 0);
+      const hostPorts = r.containers.flatMap((c) => c.hostPorts);
+      const message = r.message ?? null;
+      const same =
+        row.phase === phase &&
+        row.ready === ready &&
+        row.restartCount === restartCount &&
+        row.message === message &&
+        JSON.stringify(row.hostPorts) === JSON.stringify(hostPorts) &&
+        JSON.stringify(row.containers) === JSON.stringify(r.containers);
+      if (same) continue;
+      changed.add(row.deploymentId);
+      updates.push({
+        id: row.id,
+        phase,
+        ready,
+        ready_since: ready
+          ? row.ready && row.readySince
+            ? row.readySince.toISOString()
+            : now.toISOString()
+          : null,
+        message,
+        restart_count: restartCount,
+        host_ports: hostPorts,
+        containers: r.containers,
+      });
+    }
+    if (updates.length) {
+      await tx.execute(sql`
+        update replicas set phase = v.phase, ready = v.ready, ready_since = v.ready_since, message = v.message,
+          restart_count = v.restart_count, host_ports = v.host_ports, containers = v.containers, updated_at = ${now}
+        from jsonb_to_recordset(${JSON.stringify(updates)}::jsonb) as v(id text, phase text, ready boolean,
+          ready_since timestamptz, message text, restart_count int, host_ports jsonb, containers jsonb)
+        where replicas.id = v.id and replicas.node_id = ${nodeId}`);
+    }
+    if (gone.length)
+      await tx.delete(replicas).where(and(inArray(replicas.id, gone), eq(replicas.nodeId, nodeId)));
+    if (report.capacity || report.allocatable || report.agentVersion) {
+      await tx
+        .update(nodes)
+        .set({
+          ...(report.capacity
+            ? {
+                capacityCpuMillis: Math.round(report.capacity.cpu * 1000),
+                capacityMemoryBytes: report.capacity.memoryBytes,
+              }
+            : {}),
+          ...(report.allocatable
+            ? {
+                allocatableCpuMillis: Math.round(report.allocatable.cpu * 1000),
+                allocatableMemoryBytes: report.allocatable.memoryBytes,
+              }
+            : {}),
+          ...(report.agentVersion ? { agentVersion: report.agentVersion } : {}),
+        })
+        .where(eq(nodes.id, nodeId));
+    }
+    // A report is proof of life: a node marked NotReady or Lost is Ready again at once.
+    const revived = await tx
+      .update(nodes)
+      .set({ status: 'Ready', statusChangedAt: now })
+      .where(and(eq(nodes.id, nodeId), sql`${nodes.status} <> 'Ready'`))
+      .returning({ name: nodes.name });
+    if (revived.length) {
+      await recordEvents(
+        tx,
+        [
+          {
+            namespace: '',
+            objectKind: 'node',
+            objectName: revived[0]!.name,
+            type: 'Normal',
+            reason: 'NodeReady',
+            message: 'agent reported again',
+          },
+        ],
+        now,
+      );
+      for (const row of own) changed.add(row.deploymentId);
+    }
+    return { changed: [...changed], freed: gone.length > 0 };
+  });
+  if (changed.length) {
+    await db.update(deployments).set({ reconcileAt: now }).where(inArray(deployments.id, changed));
+  }
+  if (freed) await wakeWaitingDeployments(db, now);
+  return changed;
+}
+
+/** Room appeared (a node joined, replicas went away): deployments with unplaced replicas look again. */
+async function wakeWaitingDeployments(db: Database, now: Date): Promise<void> {
+  await db.execute(sql`
+    update deployments set reconcile_at = ${now}
+    where id in (select distinct deployment_id from replicas where node_id is null and desired = 'running')`);
+}
+
+export async function answerLogRequest(
+  db: Database,
+  nodeId: string,
+  answer: { id: string; lines: string[]; error?: string | undefined },
+  now: Date,
+): Promise<void> {
+  await db
+    .update(logRequests)
+    .set({ answeredAt: now, lines: answer.lines, error: answer.error ?? null })
+    .where(
+      and(eq(logRequests.id, answer.id), eq(logRequests.nodeId, nodeId), isNull(logRequests.answeredAt)),
+    );
+}

@@ -1,0 +1,151 @@
+import { and, asc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import type { Database } from '../../db/database.ts';
+import { deployments, nodes, replicas } from '../../db/schema/index.ts';
+import { notFound } from '../http/errors.ts';
+import { recordEvents } from './events.ts';
+
+type NodeRow = typeof nodes.$inferSelect;
+
+export function toNodeObject(
+  n: NodeRow,
+  allocated: { cpuMillis: number; memoryBytes: number; replicas: number },
+) {
+  return {
+    name: n.name,
+    uid: n.id,
+    status: n.status === 'Ready' ? 'Ready' : 'NotReady',
+    condition: n.status,
+    lastHeartbeat: n.lastHeartbeat.toISOString(),
+    capacity: { cpu: n.capacityCpuMillis / 1000, memoryBytes: n.capacityMemoryBytes },
+    allocatable: { cpu: n.allocatableCpuMillis / 1000, memoryBytes: n.allocatableMemoryBytes },
+    allocated: {
+      cpu: allocated.cpuMillis / 1000,
+      memoryBytes: allocated.memoryBytes,
+      replicas: allocated.replicas,
+    },
+    labels: n.labels,
+    address: n.address,
+    agentVersion: n.agentVersion,
+    unschedulable: n.unschedulable,
+    createdAt: n.createdAt.toISOString(),
+  };
+}
+
+async function allocations(db: Database, nodeId?: string) {
+  const rows = await db
+    .select({
+      nodeId: replicas.nodeId,
+      cpu: sql<string>`coalesce(sum(${replicas.requestCpuMillis}), 0)`,
+      memory: sql<string>`coalesce(sum(${replicas.requestMemoryBytes}), 0)`,
+      count: sql<string>`count(*)`,
+    })
+    .from(replicas)
+    .where(
+      and(nodeId ? eq(replicas.nodeId, nodeId) : isNotNull(replicas.nodeId), eq(replicas.desired, 'running')),
+    )
+    .groupBy(replicas.nodeId);
+  return new Map(
+    rows.map((r) => [
+      r.nodeId!,
+      { cpuMillis: Number(r.cpu), memoryBytes: Number(r.memory), replicas: Number(r.count) },
+    ]),
+  );
+}
+const NONE = { cpuMillis: 0, memoryBytes: 0, replicas: 0 };
+
+export async function listNodes(db: Database) {
+  const [rows, alloc] = [await db.select().from(nodes).orderBy(asc(nodes.name)), await allocations(db)];
+  return rows.map((n) => toNodeObject(n, alloc.get(n.id) ?? NONE));
+}
+
+export async function getNode(db: Database, name: string) {
+  const [row] = await db.select().from(nodes).where(eq(nodes.name, name));
+  if (!row) throw notFound(`node "${name}"`);
+  return toNodeObject(row, (await allocations(db, row.id)).get(row.id) ?? NONE);
+}
+
+export async function setUnschedulable(db: Database, name: string, unschedulable: boolean, now: Date) {
+  const [row] = await db.update(nodes).set({ unschedulable }).where(eq(nodes.name, name)).returning();
+  if (!row) throw notFound(`node "${name}"`);
+  await recordEvents(
+    db,
+    [
+      {
+        namespace: '',
+        objectKind: 'node',
+        objectName: name,
+        type: 'Normal',
+        reason: unschedulable ? 'Cordoned' : 'Uncordoned',
+        message: unschedulable ? 'no new replicas will be placed here' : 'replicas may be placed here again',
+      },
+    ],
+    now,
+  );
+  if (!unschedulable) {
+    await db.execute(sql`
+      update deployments set reconcile_at = ${now}
+      where id in (select distinct deployment_id from replicas where node_id is null and desired = 'running')`);
+  }
+  return getNode(db, name);
+}
+
+/**
+ * Cordon, then mark the node's replicas draining: each deployment replaces them on other nodes
+ * the way it rolls out a new revision, so its maxUnavailable holds throughout.
+ */
+export async function drainNode(db: Database, name: string, now: Date) {
+  await setUnschedulable(db, name, true, now);
+  const [node] = await db.select({ id: nodes.id }).from(nodes).where(eq(nodes.name, name));
+  const marked = await db
+    .update(replicas)
+    .set({ draining: true })
+    .where(and(eq(replicas.nodeId, node!.id), eq(replicas.desired, 'running')))
+    .returning({ deploymentId: replicas.deploymentId });
+  const ids = [...new Set(marked.map((m) => m.deploymentId))];
+  if (ids.length) {
+    await db.update(deployments).set({ reconcileAt: now }).where(inArray(deployments.id, ids));
+  }
+  await recordEvents(
+    db,
+    [
+      {
+        namespace: '',
+        objectKind: 'node',
+        objectName: name,
+        type: 'Normal',
+        reason: 'Draining',
+        message: `moving ${marked.length} replicas to other nodes`,
+      },
+    ],
+    now,
+  );
+  return { node: await getNode(db, name), draining: marked.length, deploymentIds: ids };
+}
+
+/** Forget a node: its credential stops working at once; its replicas are replaced elsewhere. */
+export async function deleteNode(db: Database, name: string, now: Date) {
+  const [row] = await db.select().from(nodes).where(eq(nodes.name, name));
+  if (!row) throw notFound(`node "${name}"`);
+  const removed = await db
+    .delete(replicas)
+    .where(eq(replicas.nodeId, row.id))
+    .returning({ deploymentId: replicas.deploymentId });
+  await db.delete(nodes).where(eq(nodes.id, row.id));
+  const ids = [...new Set(removed.map((r) => r.deploymentId))];
+  if (ids.length) await db.update(deployments).set({ reconcileAt: now }).where(inArray(deployments.id, ids));
+  await recordEvents(
+    db,
+    [
+      {
+        namespace: '',
+        objectKind: 'node',
+        objectName: name,
+        type: 'Normal',
+        reason: 'Deleted',
+        message: `node forgotten; ${removed.length} replicas will be replaced`,
+      },
+    ],
+    now,
+  );
+  return { deploymentIds: ids };
+}

@@ -1,0 +1,86 @@
+import { and, asc, eq, isNotNull } from 'drizzle-orm';
+import type { Database } from '../../db/database.ts';
+import { logRequests, nodes, replicas } from '../../db/schema/index.ts';
+import { bumpAssignments } from '../controller/placement.ts';
+import { randomToken } from '../crypto.ts';
+import { ApiError, notFound } from '../http/errors.ts';
+
+export async function listReplicas(db: Database, namespace: string, deployment?: string) {
+  const where = [eq(replicas.namespace, namespace)];
+  if (deployment) where.push(eq(replicas.deploymentName, deployment));
+  const rows = await db
+    .select({ replica: replicas, node: nodes.name, address: nodes.address })
+    .from(replicas)
+    .leftJoin(nodes, eq(nodes.id, replicas.nodeId))
+    .where(and(...where))
+    .orderBy(asc(replicas.deploymentName), asc(replicas.createdAt), asc(replicas.id));
+  return rows.map(({ replica: r, node, address }) => ({
+    id: r.id,
+    namespace: r.namespace,
+    deployment: r.deploymentName,
+    revision: r.revision,
+    node: node ?? null,
+    nodeAddress: address ?? null,
+    desired: r.desired,
+    phase: r.phase,
+    ready: r.ready,
+    restartCount: r.restartCount,
+    hostPorts: r.hostPorts,
+    message: r.message,
+    containers: r.containers,
+    draining: r.draining,
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+  }));
+}
+
+/**
+ * Ask the replica's agent for its recent log lines: the request rides along with the node's
+ * assignments (waking its long-poll), the agent answers through /v1/agent/logs, and this
+ * waits a few seconds for that answer.
+ */
+export async function requestLogs(
+  db: Database,
+  args: {
+    namespace: string;
+    replicaId: string;
+    tail: number;
+    now: Date;
+    wake: (nodeIds: string[]) => Promise<void>;
+    timeoutMs?: number;
+  },
+) {
+  const [replica] = await db
+    .select()
+    .from(replicas)
+    .where(
+      and(
+        eq(replicas.namespace, args.namespace),
+        eq(replicas.id, args.replicaId),
+        isNotNull(replicas.nodeId),
+      ),
+    );
+  if (!replica) throw notFound(`replica "${args.namespace}/${args.replicaId}" (placed on a node)`);
+  const id = `log_${randomToken(9)}`;
+  await db
+    .insert(logRequests)
+    .values({ id, nodeId: replica.nodeId!, replicaId: replica.id, tail: args.tail, createdAt: args.now });
+  await bumpAssignments(db, [replica.nodeId!]);
+  await args.wake([replica.nodeId!]);
+  const deadline = Date.now() + (args.timeoutMs ?? 8000);
+  try {
+    while (Date.now() < deadline) {
+      const [row] = await db.select().from(logRequests).where(eq(logRequests.id, id));
+      if (row?.answeredAt) {
+        if (row.error) throw new ApiError('UNAVAILABLE', `the agent could not read the logs: ${row.error}`);
+        return { replica: replica.id, lines: row.lines ?? [] };
+      }
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  } finally {
+    await db.delete(logRequests).where(eq(logRequests.id, id));
+  }
+  throw new ApiError('UNAVAILABLE', `the agent of replica ${replica.id} did not answer in time`, {
+    headers: { 'retry-after': '2' },
+  });
+}

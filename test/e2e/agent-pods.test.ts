@@ -85,6 +85,26 @@ describe('berth-agent pods', () => {
     expect(logs.lines).toContain('[sidecar] sidecar up');
   });
 
+  it('restarts the other containers of a pod when its network owner restarts', async () => {
+    const pod = cp.assignments(node)[0]!;
+    const before = replicaOf(cp.latest(node), pod.id)!;
+    await docker.getContainer(before.containers[0]!.containerId!).kill();
+    const { report } = await cp.waitForReport(node, (r) => {
+      const s = replicaOf(r, pod.id);
+      return s?.ready === true && s.containers.every((c) => c.restartCount === 1);
+    });
+    const s = replicaOf(report, pod.id)!;
+    // Same containers, started again: the sidecar reaches web on localhost in the new namespace.
+    expect(s.containers.map((c) => c.containerId)).toEqual(before.containers.map((c) => c.containerId));
+    const exec = await docker.getContainer(s.containers[1]!.containerId!).exec({
+      Cmd: ['wget', '-qO-', 'http://localhost:8080/'],
+      AttachStdout: true,
+    });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    await new Promise((r) => stream.on('end', r).resume());
+    expect((await exec.inspect()).ExitCode).toBe(0);
+  });
+
   it('restarts a container whose liveness probe fails', async () => {
     const sick = httpdReplica(
       {},

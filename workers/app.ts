@@ -7,10 +7,12 @@ import { shortId } from './crypto.ts';
 import { ApiError, problemResponse } from './http/errors.ts';
 import { ingressMiddleware } from './ingress/ingress.ts';
 import { agentRoutes } from './routes/agent.ts';
+import { applyRoutes } from './routes/apply.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { replicaRoutes } from './routes/replicas.ts';
+import { secretRoutes } from './routes/secrets.ts';
 import { serviceRoutes } from './routes/services.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { createUi } from './ui/index.ts';
@@ -66,6 +68,8 @@ export function createApp(deps: AppDeps) {
 
   deploymentRoutes(app, deps);
   serviceRoutes(app, deps);
+  secretRoutes(app, deps);
+  applyRoutes(app, deps);
   replicaRoutes(app, deps);
   agentRoutes(app, deps);
   nodeRoutes(app, deps);

@@ -1,0 +1,84 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { ManifestSyntaxError, normalizeManifests, parseManifestText } from '../../common/manifest.ts';
+import { Name } from '../../common/names.ts';
+import type { AppDeps, AppEnv } from '../app-context.ts';
+import { mediaType, readBodyText, validate } from '../http/body.ts';
+import { ApiError, invalid } from '../http/errors.ts';
+import { route } from '../http/route.ts';
+import { applyManifests } from '../verbs/apply.ts';
+
+const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
+const ApplyQuery = z.object({
+  namespace: Name.optional(),
+  dryRun: z.enum(['true', 'false']).optional(),
+});
+
+export function applyRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
+  route(
+    app,
+    {
+      method: 'post',
+      path: '/v1/apply',
+      summary:
+        'Apply manifests (YAML multi-document or a JSON array): berth.dev/v1 Deployment, Service, Secret; Kubernetes apps/v1 Deployment and v1 Service. All or nothing.',
+      tags: ['Manifests'],
+      body: z.string(),
+      bodyTypes: ['application/yaml', 'application/json'],
+      query: ApplyQuery,
+    },
+    async (c) => {
+      const query = validate(ApplyQuery, c.req.query());
+      const type = mediaType(c);
+      const format = type === 'application/json' ? 'json' : YAML_TYPES.includes(type) ? 'yaml' : undefined;
+      if (!format) {
+        throw new ApiError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          'expected Content-Type application/yaml or application/json',
+        );
+      }
+      const text = await readBodyText(c);
+      let docs: unknown[];
+      try {
+        docs = parseManifestText(text, format);
+      } catch (e) {
+        if (!(e instanceof ManifestSyntaxError)) throw e;
+        const where = e.document !== undefined ? { document: e.document } : {};
+        throw new ApiError('BAD_REQUEST', e.message, {
+          errors: [{ path: '', message: e.message, ...where }],
+        });
+      }
+      if (docs.length === 0) throw invalid([{ path: '', message: 'no documents to apply' }]);
+      const { objects, issues } = normalizeManifests(docs);
+      if (issues.length) {
+        throw invalid(
+          issues.map((i) => ({ path: i.path, message: i.message, document: i.document })),
+          `${issues.length} problem${issues.length > 1 ? 's' : ''} in the manifests; nothing was applied. ${
+            issues[0]
+              ? `First: document ${issues[0].document}, ${issues[0].path || '(root)'}: ${issues[0].message}`
+              : ''
+          }`,
+        );
+      }
+      const result = await applyManifests(deps.db, {
+        objects,
+        defaultNamespace: query.namespace ?? 'default',
+        principal: c.get('principal'),
+        secretKey: deps.config.secretKey,
+        now: deps.now(),
+        dryRun: query.dryRun === 'true',
+      });
+      if (result.changedDeployments.length) {
+        const p = deps.reconciler?.reconcileSoon(result.changedDeployments);
+        if (p) {
+          try {
+            c.executionCtx.waitUntil(p);
+          } catch {
+            // Not on Workers.
+          }
+        }
+      }
+      return c.json({ items: result.items, ...(query.dryRun === 'true' ? { dryRun: true } : {}) });
+    },
+  );
+}

@@ -1,0 +1,64 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { SecretInput } from '../../common/secret.ts';
+import type { AppDeps, AppEnv } from '../app-context.ts';
+import { authorize } from '../auth/authorize.ts';
+import { readValid } from '../http/body.ts';
+import { route } from '../http/route.ts';
+import { applySecret, deleteSecret, getSecret, listSecrets, toSecretObject } from '../verbs/secrets.ts';
+import { nameParam } from './params.ts';
+
+const BASE = '/v1/namespaces/{ns}/secrets';
+const TAGS = ['Secrets'];
+
+export function secretRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
+  route(
+    app,
+    {
+      method: 'put',
+      path: `${BASE}/{name}`,
+      summary: 'Create or replace a secret (values are write-only)',
+      tags: TAGS,
+      body: SecretInput,
+    },
+    async (c) => {
+      const ns = nameParam(c, 'ns');
+      authorize(c.get('principal'), 'write', 'secrets', ns);
+      const name = nameParam(c, 'name');
+      const input = await readValid(c, SecretInput);
+      const result = await applySecret(deps.db, deps.config.secretKey, {
+        namespace: ns,
+        name,
+        input,
+        now: deps.now(),
+      });
+      return c.json(toSecretObject(result.row), result.created ? 201 : 200);
+    },
+  );
+  route(
+    app,
+    { method: 'get', path: BASE, summary: 'List secrets (key names only)', tags: TAGS },
+    async (c) => {
+      const ns = nameParam(c, 'ns');
+      authorize(c.get('principal'), 'read', 'secrets', ns);
+      return c.json({ items: (await listSecrets(deps.db, ns)).map(toSecretObject) });
+    },
+  );
+  route(
+    app,
+    { method: 'get', path: `${BASE}/{name}`, summary: 'Read a secret (key names only)', tags: TAGS },
+    async (c) => {
+      const ns = nameParam(c, 'ns');
+      authorize(c.get('principal'), 'read', 'secrets', ns);
+      return c.json(toSecretObject(await getSecret(deps.db, ns, nameParam(c, 'name'))));
+    },
+  );
+  route(
+    app,
+    { method: 'delete', path: `${BASE}/{name}`, summary: 'Delete a secret', tags: TAGS },
+    async (c) => {
+      const ns = nameParam(c, 'ns');
+      authorize(c.get('principal'), 'write', 'secrets', ns);
+      return c.json(toSecretObject(await deleteSecret(deps.db, ns, nameParam(c, 'name'))));
+    },
+  );
+}

@@ -142,7 +142,7 @@ export class PodManager {
       );
       return { id: req.id, lines: mergeTails(per, req.tail) };
     } catch (e) {
-      return { id: req.id, lines: [], error: `reading logs failed: ${errorMessage(e)}` };
+      return { id: req.id, lines: [], error: `reading logs failed: ${errorMessage(e)}`.slice(0, 4096) };
     }
   }
 

@@ -181,6 +181,13 @@ export class PodRunner {
   }
 
   status(): ReplicaStatus | undefined {
+    const s = this.observe();
+    // The protocol caps messages (registry errors can be long).
+    if (s?.message && s.message.length > 4096) s.message = `${s.message.slice(0, 4093)}...`;
+    return s;
+  }
+
+  private observe(): ReplicaStatus | undefined {
     if (this.gone) return undefined;
     const containers: ContainerStatus[] = this.slots.map((s) => this.containerStatus(s));
     const ready = !this.terminating && this.slots.length > 0 && this.slots.every((s) => s.running && s.ready);

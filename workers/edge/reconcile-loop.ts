@@ -1,0 +1,36 @@
+import type { Reconciler } from '../controller/reconciler.ts';
+import type { Logger } from '../logger.ts';
+
+/**
+ * The safety-net reconcile for a long-lived process without a cron of its own (Deno run
+ * locally): a tick every interval, never two at once, at once again when a tick left work.
+ */
+export function startReconcileLoop(reconciler: Reconciler, intervalMs: number, log: Logger) {
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let current: Promise<unknown> = Promise.resolve();
+  let failing = false;
+  const run = () => {
+    if (stopped) return;
+    current = reconciler
+      .tick()
+      .then((r) => {
+        if (failing) log.info('reconcile recovered');
+        failing = false;
+        if (!stopped) timer = setTimeout(run, r.more ? 0 : intervalMs);
+      })
+      .catch((e) => {
+        if (!failing) log.warn('reconcile tick failed; retrying', { error: String(e) });
+        failing = true;
+        if (!stopped) timer = setTimeout(run, intervalMs);
+      });
+  };
+  timer = setTimeout(run, 0);
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await current.catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import type { DatabaseHandle } from '../../db/database.ts';
+import { openNeonDatabase } from '../../db/neon-database.ts';
+import { ConfigError } from '../config.ts';
+import { createEdgeApp, listenForAssignments } from '../edge/plane.ts';
+import { startReconcileLoop } from '../edge/reconcile-loop.ts';
+import { type EdgeSettings, edgeSettings } from '../edge/settings.ts';
+import { NodeSignals } from '../signals.ts';
+
+/**
+ * `npm run start:deno`: the control plane on Deno (`Deno.serve` on PORT), one long-lived
+ * process like Node, so long-polls are held and woken in-process.
+ *
+ * Database: a plain postgres:// URL goes over TCP with node-postgres (Deno runs it through its
+ * Node compatibility), which also carries LISTEN/NOTIFY, so several copies (Deno or Node) wake
+ * each other's agents. A Neon URL, or any URL with BERTH_NEON_WS_PROXY set, goes through the
+ * Neon driver over WebSocket as on Workers; then wake-ups from other copies fall back to the
+ * long-poll timeout (the agent re-polls; nothing is lost, it is only later).
+ *
+ * The safety-net reconcile runs every BERTH_RECONCILE_INTERVAL_MS while the process lives and,
+ * where Deno.cron exists (Deno Deploy; `--unstable-cron` locally), also once a minute from the
+ * cron, which Deno Deploy runs even when no request keeps an isolate alive.
+ */
+interface DenoRuntime {
+  env: { toObject(): Record<string, string> };
+  serve(
+    options: {
+      port: number;
+      hostname: string;
+      onListen?: (addr: { hostname: string; port: number }) => void;
+    },
+    handler: (request: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
+  ): { shutdown(): Promise<void>; finished: Promise<void> };
+  cron?: (name: string, schedule: string, handler: () => Promise<void>) => Promise<void>;
+  addSignalListener(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
+  exit(code: number): never;
+}
+const Deno = (globalThis as unknown as { Deno: DenoRuntime }).Deno;
+
+const started = performance.now();
+const env = Deno.env.toObject();
+let settings: EdgeSettings;
+try {
+  settings = await edgeSettings(env, 'deno');
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(e.message);
+    Deno.exit(2);
+  }
+  throw e;
+}
+
+const handle = await openHandle(settings);
+const signals = new NodeSignals();
+const unlisten = await listenForAssignments(handle, signals);
+const { app, deps, reconciler } = createEdgeApp({
+  runtime: 'deno',
+  settings,
+  handle,
+  signals,
+  clientAddress: (c) => (c.env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr?.hostname,
+});
+
+const loop = startReconcileLoop(reconciler, settings.config.reconcileIntervalMs, deps.log);
+if (typeof Deno.cron === 'function') {
+  // Registered at start-up, as Deno Deploy requires; overlapping ticks are safe (row locks).
+  void Deno.cron('berth reconcile', '* * * * *', async () => {
+    await reconciler.tick().catch((e) => deps.log.warn('cron tick failed', { error: String(e) }));
+  });
+}
+
+const port = Number(env.PORT || 8080);
+const server = Deno.serve(
+  {
+    port,
+    hostname: env.HOST || '0.0.0.0',
+    onListen: ({ port: bound }) => {
+      const ms = Math.round(performance.now() - started);
+      const driver = handle.kind === 'neon' ? 'Neon driver' : 'node-postgres';
+      console.log(
+        `berth listening on http://localhost:${bound} (deno; database over ${driver}; ready in ${ms} ms)`,
+      );
+    },
+  },
+  (request, info) => app.fetch(request, info),
+);
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${signal}: finishing in-flight requests, then stopping`);
+  const force = setTimeout(() => Deno.exit(1), 15_000);
+  // Long-polls would hold the shutdown open for their full wait: wake them so they answer now.
+  signals.notify(['*']);
+  await server.shutdown();
+  await loop.stop();
+  await unlisten?.();
+  await handle.close();
+  clearTimeout(force);
+  Deno.exit(0);
+}
+Deno.addSignalListener('SIGTERM', () => void shutdown('SIGTERM'));
+Deno.addSignalListener('SIGINT', () => void shutdown('SIGINT'));
+
+async function openHandle(s: EdgeSettings): Promise<DatabaseHandle> {
+  if (s.webSocketProxy || /\.neon\.tech\b/.test(s.databaseUrl)) {
+    return openNeonDatabase(s.databaseUrl, { webSocketProxy: s.webSocketProxy });
+  }
+  // node-postgres through Deno's Node compatibility; loaded only on this path.
+  const { openDatabase } = await import('../../db/node-database.ts');
+  return openDatabase({ url: s.databaseUrl, dataDir: '.' });
+}

@@ -1,0 +1,94 @@
+import type { ExecutionContext } from 'hono';
+import { openNeonDatabase } from '../../db/neon-database.ts';
+import { FailureLimiter } from '../auth/failure-limiter.ts';
+import { ConfigError } from '../config.ts';
+import { shortId } from '../crypto.ts';
+import { createEdgeApp, createEdgeDeps } from '../edge/plane.ts';
+import { type EdgeSettings, edgeSettings } from '../edge/settings.ts';
+import { ApiError, problemResponse } from '../http/errors.ts';
+import { createLogger } from '../logger.ts';
+
+/**
+ * The Cloudflare Workers entry: configuration from bindings and secrets, Postgres through the
+ * Neon driver, a cron trigger as the reconcile safety net.
+ *
+ * A Worker may not carry I/O objects (the driver's WebSockets) from one request to another, so
+ * each request and each cron invocation opens its own small pool and closes it once the
+ * response and every `waitUntil` it started (the reconcile right after a write) are done.
+ * Building the app per request costs about a millisecond of CPU; it keeps every request's
+ * dependencies to itself, which is what makes sharing nothing across requests safe.
+ */
+/** Plain memory, no I/O: safe to share across the requests of an isolate, as the app is not. */
+const failureLimiter = new FailureLimiter();
+
+export default {
+  async fetch(request: Request, env: object, ctx: ExecutionContext): Promise<Response> {
+    const settings = await settingsOr500(env);
+    if (settings instanceof Response) return settings;
+    const handle = openNeonDatabase(settings.databaseUrl, {
+      webSocketProxy: settings.webSocketProxy,
+      maxConnections: 4,
+    });
+    const background: Promise<unknown>[] = [];
+    const scoped: ExecutionContext = {
+      waitUntil: (p) => {
+        background.push(p);
+      },
+      passThroughOnException: () => ctx.passThroughOnException(),
+      props: ctx.props,
+    };
+    const { app } = createEdgeApp({
+      runtime: 'workers',
+      settings,
+      handle,
+      clientAddress: (c) => c.req.header('cf-connecting-ip'),
+      failureLimiter,
+    });
+    try {
+      return await app.fetch(request, env, scoped);
+    } finally {
+      ctx.waitUntil(Promise.allSettled(background).then(() => handle.close().catch(() => {})));
+    }
+  },
+
+  /**
+   * The cron (`* * * * *`): node lifecycle, then the deployments that are due, at most
+   * BERTH_CRON_MAX_BATCHES batches. What is left waits for the next minute: writes and agent
+   * reports already reconcile right away, so the cron only catches up on timers and stragglers.
+   */
+  async scheduled(_controller: unknown, env: object, ctx: ExecutionContext): Promise<void> {
+    const settings = await edgeSettings(env, 'workers');
+    const handle = openNeonDatabase(settings.databaseUrl, {
+      webSocketProxy: settings.webSocketProxy,
+      maxConnections: 2,
+    });
+    const { reconciler, deps } = createEdgeDeps({ runtime: 'workers', settings, handle });
+    try {
+      const result = await reconciler.tick({ maxBatches: settings.cronMaxBatches });
+      if (result.deployments || result.more) {
+        deps.log.info('cron tick', {
+          deployments: result.deployments,
+          placements: result.placements,
+          more: result.more,
+        });
+      }
+    } finally {
+      ctx.waitUntil(handle.close().catch(() => {}));
+    }
+  },
+};
+
+async function settingsOr500(env: object): Promise<EdgeSettings | Response> {
+  try {
+    return await edgeSettings(env, 'workers');
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    // The operator reads the details in the Worker's logs; callers learn only that it is broken.
+    const requestId = shortId(12);
+    createLogger('error').error(e.message, { requestId });
+    return problemResponse(
+      new ApiError('INTERNAL', `the server is not configured; quote request id ${requestId}`),
+      requestId,
+    );
+  }
+}

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { BerthClient } from './client.ts';
+import { ApiError, type BerthClient } from './client.ts';
 import { CliError, EXIT, UsageError } from './exit-codes.ts';
 import type { ManifestFile } from './manifest-files.ts';
 import type { ApplyResult } from './resources.ts';
@@ -122,9 +122,23 @@ export async function applyManifests(
   edits: ApplyEdits = {},
 ): Promise<ApplyResult[]> {
   const prepared = prepareApply(files, edits);
-  const results = await client.apply({ yaml: prepared.yaml });
+  let results: ApplyResult[];
+  try {
+    results = await client.apply({ yaml: prepared.yaml });
+  } catch (err) {
+    throw err instanceof ApiError ? withSources(err, prepared.sources) : err;
+  }
   if (!Array.isArray(results)) throw new CliError('the server sent no apply results', EXIT.UNAVAILABLE);
   return results;
+}
+
+/** Names the file (and document) of each field error, since the server only knows indexes. */
+function withSources(err: ApiError, sources: string[]): ApiError {
+  const errors = err.fieldErrors.map((e) => {
+    const source = e.document === undefined ? undefined : sources[e.document];
+    return source ? { ...e, path: e.path ? `${source}: ${e.path}` : source } : e;
+  });
+  return new ApiError(err.status, { ...err.problem, errors }, err.retryAfter);
 }
 
 /** "deployment/web created" */

@@ -111,6 +111,35 @@ describe('apply', () => {
     );
   });
 
+  it('names the file and document of each field error the server reports by document index', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-cli-'));
+    await writeFile(join(dir, 'a.yaml'), 'apiVersion: berth.dev/v1\nkind: Secret\nmetadata: {name: a}\n');
+    await writeFile(join(dir, 'b.yaml'), 'apiVersion: v1\nkind: ConfigMap\n---\napiVersion: v1\nkind: Pod\n');
+    io.cwd = dir;
+    stub.on('POST', '/v1/apply', {
+      status: 422,
+      body: {
+        title: 'Validation failed',
+        status: 422,
+        code: 'VALIDATION_FAILED',
+        detail: '2 problems in the manifests; nothing was applied.',
+        errors: [
+          { document: 1, path: 'kind', message: 'kind ConfigMap is not supported by Berth' },
+          { document: 2, path: 'kind', message: 'kind Pod is not supported by Berth' },
+        ],
+      },
+    });
+    expect(await berth('apply', '-f', 'a.yaml', '-f', 'b.yaml')).toBe(EXIT.INVALID);
+    expect(io.errors()).toBe(
+      [
+        'error: 2 problems in the manifests; nothing was applied. (VALIDATION_FAILED)',
+        '  b.yaml (document 1): kind: kind ConfigMap is not supported by Berth',
+        '  b.yaml (document 2): kind: kind Pod is not supported by Berth',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('reports a YAML syntax error with file and line before sending anything', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'berth-cli-'));
     await writeFile(join(dir, 'bad.yaml'), 'a: 1\nb: [\n');

@@ -20,8 +20,15 @@ export const ErrorCode = z.enum([
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
-/** One problem with one field: `path` is a JSON path such as spec.template.spec.containers[0].image. */
-export const FieldError = z.object({ path: z.string(), message: z.string() });
+/**
+ * One problem with one field: `path` is a JSON path such as spec.template.spec.containers[0].image.
+ * `document` (POST /v1/apply) is the index of the manifest document the path is in.
+ */
+export const FieldError = z.object({
+  path: z.string(),
+  message: z.string(),
+  document: z.number().optional(),
+});
 export type FieldError = z.infer<typeof FieldError>;
 
 /** Loose on purpose: a client must still show whatever a newer or older server sends. */

@@ -92,6 +92,9 @@ const wrangler = spawn(
       // request.cf values instead of downloading Cloudflare's.
       WRANGLER_SEND_METRICS: 'false',
       CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      // The bindings are exactly the env file: not the whole environment, never a stray .dev.vars.
+      CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: 'true',
+      CLOUDFLARE_INCLUDE_PROCESS_ENV: 'false',
     },
   },
 );

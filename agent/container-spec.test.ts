@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import type { Assignment } from '../common/agent-protocol.ts';
+import { planContainers, specHash, stableJson } from './container-spec.ts';
+
+const a: Assignment = {
+  id: 'r1',
+  namespace: 'shop',
+  deployment: 'web',
+  revision: 4,
+  desired: 'running',
+  restartPolicy: 'Always',
+  terminationGracePeriodSeconds: 15,
+  drainDelaySeconds: 2,
+  containers: [
+    {
+      name: 'web',
+      image: 'web:1',
+      imagePullPolicy: 'IfNotPresent',
+      command: ['/bin/server'],
+      args: ['--port', '8080'],
+      env: [{ name: 'A', value: 'b=c' }],
+      ports: [{ containerPort: 8080, protocol: 'TCP' }],
+      resources: { cpuLimitMillis: 250, memoryLimitBytes: 128 * 1024 * 1024 },
+    },
+    {
+      name: 'metrics',
+      image: 'exporter:2',
+      imagePullPolicy: 'Always',
+      args: ['--listen', ':9100'],
+      env: [],
+      ports: [
+        { containerPort: 9100, protocol: 'TCP' },
+        { containerPort: 8080, protocol: 'TCP' },
+        { containerPort: 5353, hostPort: 5353, protocol: 'UDP' },
+      ],
+      resources: {},
+    },
+  ],
+};
+
+describe('planContainers', () => {
+  const [web, metrics] = planContainers(a, 'vm-1', '10.0.0.5');
+
+  it('lets the first container publish every port of the pod, once each', () => {
+    expect(web!.spec.publish).toEqual([
+      { containerPort: 8080, protocol: 'TCP' },
+      { containerPort: 9100, protocol: 'TCP' },
+      { containerPort: 5353, protocol: 'UDP', hostPort: 5353 },
+    ]);
+    expect(metrics!.spec.publish).toEqual([]);
+    expect(web!.spec.hostIp).toBe('10.0.0.5');
+  });
+
+  it('maps command/args to entrypoint/cmd, env, limits and labels', () => {
+    expect(web!.spec).toMatchObject({
+      name: 'berth-vm-1-r1-web',
+      image: 'web:1',
+      entrypoint: ['/bin/server'],
+      cmd: ['--port', '8080'],
+      env: ['A=b=c'],
+      nanoCpus: 250_000_000,
+      memoryBytes: 128 * 1024 * 1024,
+    });
+    expect(metrics!.spec.entrypoint).toBeUndefined();
+    expect(metrics!.spec.cmd).toEqual(['--listen', ':9100']);
+    expect(web!.spec.labels).toEqual({
+      'berth.dev/node': 'vm-1',
+      'berth.dev/replica': 'r1',
+      'berth.dev/deployment': 'shop/web',
+      'berth.dev/namespace': 'shop',
+      'berth.dev/revision': '4',
+      'berth.dev/container': 'web',
+      'berth.dev/spec-hash': web!.hash,
+      'berth.dev/termination-grace-seconds': '15',
+    });
+  });
+
+  it('hashes the configuration: stable, and sensitive to what Docker would run differently', () => {
+    expect(planContainers(a, 'vm-1', '10.0.0.5')[0]!.hash).toBe(web!.hash);
+    const changedEnv = {
+      ...a,
+      containers: [{ ...a.containers[0]!, env: [{ name: 'A', value: 'x' }] }, a.containers[1]!],
+    };
+    expect(planContainers(changedEnv, 'vm-1', '10.0.0.5')[0]!.hash).not.toBe(web!.hash);
+    // A new revision number alone does not replace running containers.
+    expect(planContainers({ ...a, revision: 5 }, 'vm-1', '10.0.0.5')[0]!.hash).toBe(web!.hash);
+  });
+
+  it('serialises objects with sorted keys', () => {
+    expect(stableJson({ b: 1, a: [{ d: 2, c: undefined }] })).toBe('{"a":[{"d":2}],"b":1}');
+    expect(specHash({ x: 1, y: 2 })).toBe(specHash({ y: 2, x: 1 }));
+  });
+});

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import type { Endpoint, ServiceRoute } from '../verbs/services.ts';
+import { Ingress } from './ingress.ts';
+import type { FetchFn } from './proxy.ts';
+
+const route: ServiceRoute = {
+  namespace: 'default',
+  name: 'web',
+  hosts: ['web.test'],
+  spec: {
+    selector: { app: 'web' },
+    ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }],
+    hosts: ['web.test'],
+  },
+};
+const ep = (i: number): Endpoint => ({
+  replica: `web-${i}`,
+  deployment: 'web',
+  revision: 1,
+  node: 'n',
+  address: '10.0.0.1',
+  port: 31000 + i,
+});
+
+function setup(endpoints: Endpoint[], fetchImpl?: FetchFn) {
+  let now = 0;
+  let reads = 0;
+  let current = endpoints;
+  const hits: string[] = [];
+  const ingress = new Ingress({
+    source: {
+      routes: async () => [route],
+      endpoints: async () => {
+        reads++;
+        return current;
+      },
+    },
+    now: () => now,
+    fetch:
+      fetchImpl ??
+      (async (url) => {
+        hits.push(url);
+        return new Response(url);
+      }),
+  });
+  return {
+    ingress,
+    hits,
+    reads: () => reads,
+    set: (e: Endpoint[]) => {
+      current = e;
+    },
+    tick: (ms: number) => {
+      now += ms;
+    },
+    get: () => ingress.handle(new Request('http://web.test/x'), route),
+  };
+}
+
+describe('Ingress', () => {
+  it('routes by host, exact or not at all', async () => {
+    const s = setup([ep(1)]);
+    expect(await s.ingress.route('web.test')).toBe(route);
+    expect(await s.ingress.route('api.test')).toBeUndefined();
+  });
+
+  it('spreads requests round robin over the ready endpoints', async () => {
+    const s = setup([ep(1), ep(2), ep(3)]);
+    for (let i = 0; i < 6; i++) await s.get();
+    const ports = s.hits.map((u) => new URL(u).port);
+    expect(ports).toEqual(['31001', '31002', '31003', '31001', '31002', '31003']);
+  });
+
+  it('reads endpoints once per TTL, and again right after a change goes by', async () => {
+    const s = setup([ep(1)]);
+    await s.get();
+    await s.get();
+    expect(s.reads()).toBe(1);
+    s.ingress.observe('POST', '/v1/agent/status', 204);
+    await s.get();
+    expect(s.reads()).toBe(2);
+    s.ingress.observe('GET', '/v1/agent/assignments', 304);
+    s.ingress.observe('GET', '/v1/namespaces/default/services', 200);
+    s.ingress.observe('PUT', '/v1/namespaces/default/services/web', 422);
+    await s.get();
+    expect(s.reads()).toBe(2);
+    s.ingress.observe('GET', '/v1/agent/assignments', 200);
+    await s.get();
+    expect(s.reads()).toBe(3);
+    s.tick(1000);
+    await s.get();
+    expect(s.reads()).toBe(4);
+  });
+
+  it('answers 503 problem+json with Retry-After when no endpoint is ready', async () => {
+    const s = setup([]);
+    const res = await s.get();
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(await res.json()).toMatchObject({
+      code: 'UNAVAILABLE',
+      detail: 'service "default/web" has no ready endpoints',
+    });
+  });
+
+  it('retries elsewhere when an endpoint refuses, then passes over it while others remain', async () => {
+    const hits: string[] = [];
+    const s = setup([ep(1), ep(2), ep(3)], async (url) => {
+      hits.push(url);
+      if (url.includes(':31001/')) throw new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } });
+      return new Response('ok');
+    });
+    for (let i = 0; i < 6; i++) expect((await s.get()).status).toBe(200);
+    expect(hits.filter((u) => u.includes(':31001/'))).toHaveLength(1);
+    s.tick(5000);
+    s.set([ep(1)]);
+    s.ingress.invalidate();
+    // The only endpoint left is tried again even if it failed before: there is nothing better.
+    const res = await s.get();
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({
+      code: 'UNAVAILABLE',
+      detail: expect.stringContaining('ECONNREFUSED'),
+    });
+  });
+});

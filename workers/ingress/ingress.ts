@@ -1,0 +1,235 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import type { AppDeps, AppEnv } from '../app-context.ts';
+import { shortId } from '../crypto.ts';
+import { ApiError, problemResponse } from '../http/errors.ts';
+import type { Logger } from '../logger.ts';
+import { type Endpoint, findEndpoints, loadServiceRoutes, type ServiceRoute } from '../verbs/services.ts';
+import { HostTable, hostOf } from './hosts.ts';
+import { type FetchFn, forward, type Target } from './proxy.ts';
+import { RefreshingCache } from './refreshing-cache.ts';
+
+/** Where the ingress reads its routing state (the database in production, plain data in tests). */
+export interface IngressSource {
+  routes(): Promise<ServiceRoute[]>;
+  endpoints(route: ServiceRoute): Promise<Endpoint[]>;
+}
+
+export interface IngressOptions {
+  source: IngressSource;
+  fetch?: FetchFn;
+  /**
+   * How long a routing table or endpoint set is served from memory. It bounds how long a
+   * replica told to stop may still be sent new requests from another control-plane copy, so it
+   * stays well under the default drainDelaySeconds (2 s) that the agent waits before SIGTERM.
+   */
+  ttlMs?: number;
+  /** How long an endpoint that refused a connection is passed over (while others remain). */
+  suspectMs?: number;
+  log?: Logger;
+  now?: () => number;
+}
+
+/**
+ * The control plane's ingress: Host → service → one ready endpoint, round robin, forwarded
+ * with `fetch`. Routing state is cached per process (per isolate on Workers) for `ttlMs`, and
+ * dropped at once when this process itself sees something that changes it go by (see
+ * `observe`). An endpoint that is stale anyway (it stopped between two refreshes, or another
+ * copy learnt first) refuses the connection, and an idempotent request is retried elsewhere.
+ */
+export class Ingress {
+  private readonly table: RefreshingCache<HostTable<ServiceRoute>>;
+  private readonly sets: RefreshingCache<Endpoint[]>;
+  private readonly routeOf = new Map<string, ServiceRoute>();
+  private readonly turn = new Map<string, number>();
+  private readonly suspects = new Map<string, number>();
+  private readonly fetch: FetchFn;
+  private readonly now: () => number;
+  private readonly suspectMs: number;
+  private warnedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly options: IngressOptions) {
+    const ttlMs = options.ttlMs ?? 1000;
+    this.now = options.now ?? Date.now;
+    this.suspectMs = options.suspectMs ?? 2000;
+    this.fetch = options.fetch ?? ((url, init) => fetch(url, init));
+    const onError = (error: unknown, what: string) =>
+      this.warn(`ingress: could not refresh ${what}; serving the last known state`, error);
+    this.table = new RefreshingCache(
+      async () => new HostTable((await options.source.routes()).map((r) => ({ hosts: r.hosts, value: r }))),
+      { ttlMs, now: this.now, onError: (e) => onError(e, 'the service routing table') },
+    );
+    this.sets = new RefreshingCache(
+      (key) => {
+        const route = this.routeOf.get(key);
+        return route ? options.source.endpoints(route) : Promise.resolve([]);
+      },
+      { ttlMs, now: this.now, onError: (e, key) => onError(e, `the endpoints of service ${key}`) },
+    );
+  }
+
+  /**
+   * The service whose hosts match, if any. With no routing table at all (the database has not
+   * answered once yet) nothing matches, so the API keeps answering for itself.
+   */
+  async route(host: string | undefined): Promise<ServiceRoute | undefined> {
+    if (!host) return undefined;
+    try {
+      return (await this.table.get('')).match(host);
+    } catch {
+      return undefined;
+    }
+  }
+
+  async endpoints(route: ServiceRoute): Promise<Endpoint[]> {
+    const key = `${route.namespace}/${route.name}`;
+    this.routeOf.set(key, route);
+    return this.sets.get(key);
+  }
+
+  /**
+   * The endpoints to try, in order: the next one in this service's rotation, then the one after
+   * it for a retry. Endpoints that just refused a connection are passed over while others remain.
+   */
+  pick(route: ServiceRoute, endpoints: Endpoint[]): Endpoint[] {
+    const now = this.now();
+    let pool = endpoints;
+    if (this.suspects.size) {
+      const healthy = endpoints.filter((e) => !this.isSuspect(e, now));
+      if (healthy.length) pool = healthy;
+    }
+    if (pool.length <= 1) return pool;
+    const key = `${route.namespace}/${route.name}`;
+    const n = this.turn.get(key) ?? 0;
+    this.turn.set(key, (n + 1) % 1_000_000_007);
+    const first = n % pool.length;
+    return [pool[first]!, pool[(first + 1) % pool.length]!];
+  }
+
+  /** Forward a request to the service (its Host matched); every failure is a problem+json 503. */
+  async handle(req: Request, route: ServiceRoute, clientAddress?: string): Promise<Response> {
+    const requestId = req.headers.get('x-request-id')?.slice(0, 64) || shortId(12);
+    const service = `${route.namespace}/${route.name}`;
+    let endpoints: Endpoint[];
+    try {
+      endpoints = await this.endpoints(route);
+    } catch {
+      return unavailable(`the endpoints of service "${service}" cannot be read right now`, requestId);
+    }
+    const order = this.pick(route, endpoints);
+    if (order.length === 0) return unavailable(`service "${service}" has no ready endpoints`, requestId);
+    const url = new URL(req.url);
+    const outcome = await forward(
+      req,
+      order,
+      { clientAddress, proto: url.protocol.replace(/:$/, ''), host: req.headers.get('host') ?? url.host },
+      this.fetch,
+    );
+    if (outcome.ok) {
+      for (const failed of order.slice(0, outcome.attempts - 1)) this.reportFailure(failed);
+      return outcome.response;
+    }
+    for (const failed of order.slice(0, outcome.attempts)) this.reportFailure(failed);
+    if (outcome.reason === 'aborted') return new Response(null, { status: 499 });
+    return unavailable(
+      `no endpoint of service "${service}" answered (${describe(outcome.error)})`,
+      requestId,
+    );
+  }
+
+  /**
+   * Let the ingress see every request this process answers, so what changes routing drops the
+   * cache at once instead of after the TTL: an agent's status report (readiness), an agent
+   * receiving new assignments (the controller just stopped or placed replicas on its node), and
+   * any successful write through the API (services, deployments, nodes).
+   */
+  observe(method: string, path: string, status: number): void {
+    if (!path.startsWith('/v1/')) return;
+    const write = method !== 'GET' && method !== 'HEAD';
+    if (write && status < 400) {
+      this.sets.invalidate();
+      if (path === '/v1/apply' || path.includes('/services')) this.table.invalidate();
+    } else if (path === '/v1/agent/assignments' && status === 200) {
+      this.sets.invalidate();
+    }
+  }
+
+  invalidate(): void {
+    this.table.invalidate();
+    this.sets.invalidate();
+  }
+
+  private isSuspect(e: Target, now: number): boolean {
+    const until = this.suspects.get(`${e.address}:${e.port}`);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.suspects.delete(`${e.address}:${e.port}`);
+    return false;
+  }
+
+  /** An endpoint refused or dropped a connection: pass over it for a while, while others remain. */
+  reportFailure(e: Target): void {
+    if (this.suspects.size > 10_000) this.suspects.clear();
+    this.suspects.set(`${e.address}:${e.port}`, this.now() + this.suspectMs);
+  }
+
+  private warn(message: string, error: unknown): void {
+    const now = this.now();
+    if (now - this.warnedAt < 10_000) return;
+    this.warnedAt = now;
+    this.options.log?.warn(message, { error: describe(error) });
+  }
+}
+
+export function unavailable(detail: string, requestId: string): Response {
+  const res = problemResponse(
+    new ApiError('UNAVAILABLE', detail, { headers: { 'retry-after': '1' } }),
+    requestId,
+  );
+  res.headers.set('x-request-id', requestId);
+  return res;
+}
+
+/** A connection error's code (ECONNREFUSED, ...) without addresses or stacks. */
+export function describe(error: unknown): string {
+  let e = error as { code?: unknown; cause?: unknown; name?: unknown } | undefined;
+  for (let i = 0; e && i < 5; i++) {
+    if (typeof e.code === 'string') return e.code;
+    e = e.cause as typeof e;
+  }
+  return (error as { name?: string })?.name ?? 'connection failed';
+}
+
+const byDeps = new WeakMap<AppDeps, Ingress>();
+
+/**
+ * The one ingress of an app's dependencies: the Hono middleware and the Node WebSocket upgrade
+ * share it (and so its caches and round robin).
+ */
+export function ingressFor(deps: AppDeps): Ingress {
+  let ingress = byDeps.get(deps);
+  if (!ingress) {
+    ingress = new Ingress({
+      source: {
+        routes: () => loadServiceRoutes(deps.db),
+        endpoints: (route) => findEndpoints(deps.db, route),
+      },
+      log: deps.log,
+    });
+    byDeps.set(deps, ingress);
+  }
+  return ingress;
+}
+
+/**
+ * Mounted first: a request whose Host is a service's goes to that service and never reaches
+ * the API; any other request goes on to the API as if the ingress were not there.
+ */
+export function ingressMiddleware(deps: AppDeps): MiddlewareHandler<AppEnv> {
+  const ingress = ingressFor(deps);
+  return async (c: Context<AppEnv>, next) => {
+    const route = await ingress.route(hostOf(c.req.raw));
+    if (route) return ingress.handle(c.req.raw, route, deps.clientAddress?.(c));
+    await next();
+    ingress.observe(c.req.method, c.req.path, c.res.status);
+  };
+}

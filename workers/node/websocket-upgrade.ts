@@ -1,0 +1,111 @@
+import { type IncomingMessage, ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { ApiError, problemBody } from '../http/errors.ts';
+import { normalizeHost } from '../ingress/hosts.ts';
+import type { Ingress } from '../ingress/ingress.ts';
+import { connectionTokens, forwardsRequestHeader, hostPart, type Target } from '../ingress/proxy.ts';
+import type { ServiceRoute } from '../verbs/services.ts';
+
+/**
+ * WebSocket pass-through for service hosts on Node. Once Node hands over an upgrade request,
+ * the proxy connects to an endpoint (the service's round robin; a refused connection is tried
+ * once more elsewhere), replays the handshake with the same header rules as any proxied
+ * request, and then only copies bytes both ways: the endpoint answers the handshake itself.
+ *
+ * With an 'upgrade' listener installed, Node sends every upgrade request here, also those that
+ * are no WebSocket for a service (`Upgrade: h2c` to the API, say): those are served as plain
+ * one-off HTTP requests (`plain`), as they would be without the listener.
+ */
+export async function handleUpgrade(o: {
+  ingress: Ingress;
+  req: IncomingMessage;
+  socket: Duplex;
+  head: Buffer;
+  plain: (req: IncomingMessage, res: ServerResponse, route: ServiceRoute | undefined) => unknown;
+}): Promise<void> {
+  const { ingress, req, socket } = o;
+  socket.on('error', () => socket.destroy());
+  const route = await ingress.route(normalizeHost(req.headers.host));
+  if (!route || req.headers.upgrade?.toLowerCase() !== 'websocket') return servePlain(o, route);
+
+  let endpoints: Awaited<ReturnType<Ingress['endpoints']>> = [];
+  try {
+    endpoints = await ingress.endpoints(route);
+  } catch {
+    // Same answer as having none.
+  }
+  const order = ingress.pick(route, endpoints);
+  for (const target of order.slice(0, 2)) {
+    const upstream = await open(target);
+    if (!upstream) {
+      ingress.reportFailure(target);
+      continue;
+    }
+    if (socket.destroyed) return void upstream.destroy();
+    upstream.setNoDelay(true);
+    upstream.write(handshake(req, target));
+    if (o.head.length) upstream.write(o.head);
+    upstream.pipe(socket).pipe(upstream);
+    upstream.on('error', () => socket.destroy());
+    upstream.on('close', () => socket.destroy());
+    socket.on('close', () => upstream.destroy());
+    return;
+  }
+  const service = `${route.namespace}/${route.name}`;
+  const detail = order.length
+    ? `no endpoint of service "${service}" answered`
+    : `service "${service}" has no ready endpoints`;
+  const error = new ApiError('UNAVAILABLE', detail);
+  const body = JSON.stringify(problemBody(error, ''));
+  socket.end(
+    `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\nretry-after: 1\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+function open(target: Target): Promise<Socket | undefined> {
+  return new Promise((resolve) => {
+    const s = connect({ host: target.address, port: target.port });
+    s.once('connect', () => resolve(s));
+    s.once('error', () => {
+      s.destroy();
+      resolve(undefined);
+    });
+  });
+}
+
+/** The client's handshake for the endpoint: hop-by-hop headers dropped, the upgrade itself kept. */
+export function handshake(req: IncomingMessage, target: Target): string {
+  const tokens = connectionTokens(req.headers.connection);
+  const lines = [`${req.method} ${req.url} HTTP/1.1`, `host: ${hostPart(target.address)}:${target.port}`];
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (forwardsRequestHeader(raw[i]!.toLowerCase(), tokens)) lines.push(`${raw[i]}: ${raw[i + 1]}`);
+  }
+  lines.push('connection: Upgrade', `upgrade: ${req.headers.upgrade}`);
+  if (req.socket.remoteAddress) lines.push(`x-forwarded-for: ${req.socket.remoteAddress}`);
+  lines.push(`x-forwarded-proto: ${(req.socket as TLSSocket).encrypted ? 'https' : 'http'}`);
+  lines.push(`x-forwarded-host: ${req.headers.host ?? ''}`);
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+/** Answer an upgrade request as an ordinary HTTP request on its socket, then close it. */
+function servePlain(
+  o: {
+    req: IncomingMessage;
+    socket: Duplex;
+    plain: (req: IncomingMessage, res: ServerResponse, route: ServiceRoute | undefined) => unknown;
+  },
+  route: ServiceRoute | undefined,
+): void {
+  const res = new ServerResponse(o.req);
+  res.shouldKeepAlive = false;
+  res.assignSocket(o.socket as Socket);
+  res.once('finish', () => {
+    res.detachSocket(o.socket as Socket);
+    o.socket.end();
+  });
+  void o.plain(o.req, res, route);
+}

@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { ConfigError } from '../config.ts';
 import { createNodeControlPlane } from '../node/control-plane.ts';
+import { ingressServer } from '../node/ingress-server.ts';
 import { maybeStartLocalAgent } from '../node/local-agent.ts';
 
 /**
@@ -23,7 +24,8 @@ try {
 }
 plane.deps.clientAddress = (c) => getConnInfo(c).remote.address;
 
-const server = serve({ fetch: plane.app.fetch, port, hostname: process.env.HOST || '0.0.0.0' }, (info) => {
+// createServer: requests for service hosts are proxied natively (WebSockets too); the rest reach the app.
+const server = serve({ fetch: plane.app.fetch, port, hostname: process.env.HOST || '0.0.0.0', createServer: ingressServer(plane.deps) }, (info) => {
   const ms = Math.round(performance.now() - started);
   const where = plane.adminToken.path
     ? `admin token in ${plane.adminToken.path}`

@@ -1,11 +1,16 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Database, DatabaseHandle } from './database.ts';
 import { releaseSafeTransactions } from './pooled-transactions.ts';
 import * as schema from './schema/index.ts';
 
-export const MIGRATIONS_FOLDER = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+const here = dirname(fileURLToPath(import.meta.url));
+/** Beside this file in a checkout; `../db/migrations` from the bundled server in dist/. */
+export const MIGRATIONS_FOLDER =
+  [join(here, 'migrations'), join(here, '../db/migrations')].find((d) =>
+    existsSync(join(d, 'meta/_journal.json')),
+  ) ?? join(here, 'migrations');
 
 export interface OpenDatabaseOptions {
   /** postgres:// (node-postgres) or a Neon URL; unset: embedded PGlite in `dataDir`. */

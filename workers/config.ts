@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { zodIssues } from '../common/issue-path.ts';
+import { zodFieldErrors } from '../common/manifest.ts';
 
 /**
  * Control-plane configuration, parsed once from whatever the runtime offers (process.env on
@@ -50,7 +50,7 @@ export async function parseConfig(
   const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = Env.safeParse(clean);
   if (!parsed.success) {
-    const lines = zodIssues(parsed.error).map((i) => `  ${i.path}: ${i.message}`);
+    const lines = zodFieldErrors(parsed.error).map((i) => `  ${i.path}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { zodIssues } from '../../common/issue-path.ts';
+import { zodFieldErrors } from '../../common/manifest.ts';
 import { ApiError, invalid } from './errors.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -69,7 +69,7 @@ export function validate<S extends z.ZodType>(
   prefix: PropertyKey[] = [],
 ): z.output<S> {
   const result = schema.safeParse(value);
-  if (!result.success) throw invalid(zodIssues(result.error, prefix));
+  if (!result.success) throw invalid(zodFieldErrors(result.error, prefix, value));
   return result.data;
 }
 

@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import type {
   Assignment,
   AssignmentsResponse,
@@ -229,7 +229,14 @@ export async function recordStatus(
   // Lock order everywhere is deployments → replicas → nodes. This transaction touches only
   // replicas then nodes; waking the deployments happens after it commits.
   const { changed, freed } = await db.transaction(async (tx) => {
-    const own = await tx.select().from(replicas).where(eq(replicas.nodeId, nodeId));
+    // Row locks in id order, first: two reports of one node (a heartbeat beside a report, a
+    // retry beside its timed-out original) then queue here instead of deadlocking on the rows.
+    const own = await tx
+      .select()
+      .from(replicas)
+      .where(eq(replicas.nodeId, nodeId))
+      .orderBy(asc(replicas.id))
+      .for('update');
     const reported = new Map(report.replicas.map((r) => [r.id, r]));
     const changed = new Set<string>();
     const updates: Record<string, unknown>[] = [];
@@ -331,18 +338,35 @@ export async function recordStatus(
     }
     return { changed: [...changed], freed: gone.length > 0 };
   });
-  if (changed.length) {
-    await db.update(deployments).set({ reconcileAt: now }).where(inArray(deployments.id, changed));
-  }
+  if (changed.length) await markForReconcile(db, changed, now);
   if (freed) await wakeWaitingDeployments(db, now);
   return changed;
+}
+
+/**
+ * Flag deployments for the controller. Several agents report at once and their sets overlap:
+ * a plain multi-row UPDATE locks rows in whatever order it meets them (which changes as rows
+ * get new versions), so two of them deadlock. Taking the row locks in id order first makes
+ * every such statement wait in line instead.
+ */
+async function markForReconcile(db: Database, ids: string[], now: Date): Promise<void> {
+  const inOrder = db
+    .select({ id: deployments.id })
+    .from(deployments)
+    .where(inArray(deployments.id, ids))
+    .orderBy(asc(deployments.id))
+    .for('update');
+  await db.update(deployments).set({ reconcileAt: now }).where(inArray(deployments.id, inOrder));
 }
 
 /** Room appeared (a node joined, replicas went away): deployments with unplaced replicas look again. */
 async function wakeWaitingDeployments(db: Database, now: Date): Promise<void> {
   await db.execute(sql`
     update deployments set reconcile_at = ${now}
-    where id in (select distinct deployment_id from replicas where node_id is null and desired = 'running')`);
+    where id in (
+      select id from deployments
+      where id in (select deployment_id from replicas where node_id is null and desired = 'running')
+      order by id for update)`);
 }
 
 export async function answerLogRequest(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Endpoint, ServiceRoute } from '../verbs/services.ts';
-import { Ingress } from './ingress.ts';
+import { Ingress, IngressState } from './ingress.ts';
 import type { FetchFn } from './proxy.ts';
 
 const route: ServiceRoute = {
@@ -35,7 +35,7 @@ function setup(endpoints: Endpoint[], fetchImpl?: FetchFn) {
         return current;
       },
     },
-    now: () => now,
+    state: new IngressState(1000, () => now),
     fetch:
       fetchImpl ??
       (async (url) => {
@@ -58,6 +58,32 @@ function setup(endpoints: Endpoint[], fetchImpl?: FetchFn) {
 }
 
 describe('Ingress', () => {
+  it('shares what it learnt between per-request instances over one state (Workers)', async () => {
+    const state = new IngressState();
+    let loads = 0;
+    const perRequest = () =>
+      new Ingress({
+        state,
+        source: {
+          routes: async () => {
+            loads++;
+            return [route];
+          },
+          endpoints: async () => [ep(1), ep(2)],
+        },
+        fetch: async (url) => new Response(url),
+      });
+    expect(await perRequest().route('web.test')).toBe(route);
+    expect(await perRequest().route('api.test')).toBeUndefined();
+    const ports = [];
+    for (let i = 0; i < 4; i++)
+      ports.push(
+        new URL(await (await perRequest().handle(new Request('http://web.test/'), route)).text()).port,
+      );
+    expect(loads).toBe(1);
+    expect(ports).toEqual(['31001', '31002', '31001', '31002']);
+  });
+
   it('routes by host, exact or not at all', async () => {
     const s = setup([ep(1)]);
     expect(await s.ingress.route('web.test')).toBe(route);

@@ -14,57 +14,57 @@ export interface IngressSource {
   endpoints(route: ServiceRoute): Promise<Endpoint[]>;
 }
 
+/**
+ * What the ingress remembers between requests: routing tables, endpoint sets, round-robin
+ * positions, endpoints that refused connections. Plain data only, so it can outlive the
+ * request that filled it, which on Workers is what makes it a cache at all (the app and its
+ * database connection are built per request there; this is kept per isolate).
+ */
+export class IngressState {
+  readonly table: RefreshingCache<HostTable<ServiceRoute>>;
+  readonly sets: RefreshingCache<Endpoint[]>;
+  readonly turn = new Map<string, number>();
+  readonly suspects = new Map<string, number>();
+  warnedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    /**
+     * How long a routing table or endpoint set is served from memory. It bounds how long a
+     * replica told to stop may still be sent new requests from a copy of the control plane that
+     * did not see the change go by, so it stays well under the default drainDelaySeconds (2 s)
+     * that the agent waits before SIGTERM.
+     */
+    readonly ttlMs = 1000,
+    readonly now: () => number = Date.now,
+    /** How long an endpoint that refused a connection is passed over (while others remain). */
+    readonly suspectMs = 2000,
+  ) {
+    this.table = new RefreshingCache({ ttlMs, now });
+    this.sets = new RefreshingCache({ ttlMs, now });
+  }
+}
+
 export interface IngressOptions {
   source: IngressSource;
+  state?: IngressState;
   fetch?: FetchFn;
-  /**
-   * How long a routing table or endpoint set is served from memory. It bounds how long a
-   * replica told to stop may still be sent new requests from another control-plane copy, so it
-   * stays well under the default drainDelaySeconds (2 s) that the agent waits before SIGTERM.
-   */
-  ttlMs?: number;
-  /** How long an endpoint that refused a connection is passed over (while others remain). */
-  suspectMs?: number;
   log?: Logger;
-  now?: () => number;
 }
 
 /**
  * The control plane's ingress: Host → service → one ready endpoint, round robin, forwarded
- * with `fetch`. Routing state is cached per process (per isolate on Workers) for `ttlMs`, and
- * dropped at once when this process itself sees something that changes it go by (see
+ * with `fetch`. Routing state is cached per process (per isolate on Workers) for a second,
+ * and dropped at once when this process itself sees something that changes it go by (see
  * `observe`). An endpoint that is stale anyway (it stopped between two refreshes, or another
  * copy learnt first) refuses the connection, and an idempotent request is retried elsewhere.
  */
 export class Ingress {
-  private readonly table: RefreshingCache<HostTable<ServiceRoute>>;
-  private readonly sets: RefreshingCache<Endpoint[]>;
-  private readonly routeOf = new Map<string, ServiceRoute>();
-  private readonly turn = new Map<string, number>();
-  private readonly suspects = new Map<string, number>();
+  readonly state: IngressState;
   private readonly fetch: FetchFn;
-  private readonly now: () => number;
-  private readonly suspectMs: number;
-  private warnedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: IngressOptions) {
-    const ttlMs = options.ttlMs ?? 1000;
-    this.now = options.now ?? Date.now;
-    this.suspectMs = options.suspectMs ?? 2000;
+    this.state = options.state ?? new IngressState();
     this.fetch = options.fetch ?? ((url, init) => fetch(url, init));
-    const onError = (error: unknown, what: string) =>
-      this.warn(`ingress: could not refresh ${what}; serving the last known state`, error);
-    this.table = new RefreshingCache(
-      async () => new HostTable((await options.source.routes()).map((r) => ({ hosts: r.hosts, value: r }))),
-      { ttlMs, now: this.now, onError: (e) => onError(e, 'the service routing table') },
-    );
-    this.sets = new RefreshingCache(
-      (key) => {
-        const route = this.routeOf.get(key);
-        return route ? options.source.endpoints(route) : Promise.resolve([]);
-      },
-      { ttlMs, now: this.now, onError: (e, key) => onError(e, `the endpoints of service ${key}`) },
-    );
   }
 
   /**
@@ -74,16 +74,45 @@ export class Ingress {
   async route(host: string | undefined): Promise<ServiceRoute | undefined> {
     if (!host) return undefined;
     try {
-      return (await this.table.get('')).match(host);
+      const source = this.options.source;
+      const load = this.logged('the service routing table', source.routes);
+      const table = await this.state.table.get(
+        '',
+        async () => new HostTable((await load()).map((r) => ({ hosts: r.hosts, value: r }))),
+        source,
+      );
+      return table.match(host);
     } catch {
       return undefined;
     }
   }
 
   async endpoints(route: ServiceRoute): Promise<Endpoint[]> {
+    const source = this.options.source;
     const key = `${route.namespace}/${route.name}`;
-    this.routeOf.set(key, route);
-    return this.sets.get(key);
+    return this.state.sets.get(
+      key,
+      this.logged(`the endpoints of service ${key}`, () => source.endpoints(route)),
+      source,
+    );
+  }
+
+  /** A load whose failure is logged (at most every 10 s): the last known state is served meanwhile. */
+  private logged<T>(what: string, load: () => Promise<T>): () => Promise<T> {
+    return async () => {
+      try {
+        return await load();
+      } catch (error) {
+        const now = this.state.now();
+        if (now - this.state.warnedAt >= 10_000) {
+          this.state.warnedAt = now;
+          this.options.log?.warn(`ingress: could not refresh ${what}; serving the last known state`, {
+            error: describe(error),
+          });
+        }
+        throw error;
+      }
+    };
   }
 
   /**
@@ -91,16 +120,16 @@ export class Ingress {
    * it for a retry. Endpoints that just refused a connection are passed over while others remain.
    */
   pick(route: ServiceRoute, endpoints: Endpoint[]): Endpoint[] {
-    const now = this.now();
+    const now = this.state.now();
     let pool = endpoints;
-    if (this.suspects.size) {
+    if (this.state.suspects.size) {
       const healthy = endpoints.filter((e) => !this.isSuspect(e, now));
       if (healthy.length) pool = healthy;
     }
     if (pool.length <= 1) return pool;
     const key = `${route.namespace}/${route.name}`;
-    const n = this.turn.get(key) ?? 0;
-    this.turn.set(key, (n + 1) % 1_000_000_007);
+    const n = this.state.turn.get(key) ?? 0;
+    this.state.turn.set(key, (n + 1) % 1_000_000_007);
     const first = n % pool.length;
     return [pool[first]!, pool[(first + 1) % pool.length]!];
   }
@@ -146,37 +175,31 @@ export class Ingress {
     if (!path.startsWith('/v1/')) return;
     const write = method !== 'GET' && method !== 'HEAD';
     if (write && status < 400) {
-      this.sets.invalidate();
-      if (path === '/v1/apply' || path.includes('/services')) this.table.invalidate();
+      this.state.sets.invalidate();
+      if (path === '/v1/apply' || path.includes('/services')) this.state.table.invalidate();
     } else if (path === '/v1/agent/assignments' && status === 200) {
-      this.sets.invalidate();
+      this.state.sets.invalidate();
     }
   }
 
   invalidate(): void {
-    this.table.invalidate();
-    this.sets.invalidate();
+    this.state.table.invalidate();
+    this.state.sets.invalidate();
   }
 
   private isSuspect(e: Target, now: number): boolean {
-    const until = this.suspects.get(`${e.address}:${e.port}`);
+    const until = this.state.suspects.get(`${e.address}:${e.port}`);
     if (until === undefined) return false;
     if (until > now) return true;
-    this.suspects.delete(`${e.address}:${e.port}`);
+    this.state.suspects.delete(`${e.address}:${e.port}`);
     return false;
   }
 
   /** An endpoint refused or dropped a connection: pass over it for a while, while others remain. */
   reportFailure(e: Target): void {
-    if (this.suspects.size > 10_000) this.suspects.clear();
-    this.suspects.set(`${e.address}:${e.port}`, this.now() + this.suspectMs);
-  }
-
-  private warn(message: string, error: unknown): void {
-    const now = this.now();
-    if (now - this.warnedAt < 10_000) return;
-    this.warnedAt = now;
-    this.options.log?.warn(message, { error: describe(error) });
+    const { suspects } = this.state;
+    if (suspects.size > 10_000) suspects.clear();
+    suspects.set(`${e.address}:${e.port}`, this.state.now() + this.state.suspectMs);
   }
 }
 
@@ -200,15 +223,24 @@ export function describe(error: unknown): string {
 }
 
 const byDeps = new WeakMap<AppDeps, Ingress>();
+const byConfig = new WeakMap<object, IngressState>();
 
 /**
- * The one ingress of an app's dependencies: the Hono middleware and the Node WebSocket upgrade
- * share it (and so its caches and round robin).
+ * The ingress of an app's dependencies: the Hono middleware and the Node server share it. Its
+ * state is kept per `deps.config`, the one object that lives as long as the control plane
+ * does in every runtime (per process on Node and Deno; per isolate on Workers, whose settings
+ * are cached while the app and `deps` are built anew for each request).
  */
 export function ingressFor(deps: AppDeps): Ingress {
   let ingress = byDeps.get(deps);
   if (!ingress) {
+    let state = byConfig.get(deps.config);
+    if (!state) {
+      state = new IngressState();
+      byConfig.set(deps.config, state);
+    }
     ingress = new Ingress({
+      state,
       source: {
         routes: () => loadServiceRoutes(deps.db),
         endpoints: (route) => findEndpoints(deps.db, route),

@@ -6,16 +6,18 @@ function setup(ttlMs = 1000) {
   let loads = 0;
   let fail = false;
   let gate: Promise<void> | undefined;
-  const cache = new RefreshingCache(
-    async (key: string) => {
-      loads++;
-      const n = loads;
-      await gate;
-      if (fail) throw new Error('database away');
-      return `${key}#${n}`;
-    },
-    { ttlMs, now: () => now },
-  );
+  const load = (key: string) => async () => {
+    loads++;
+    const n = loads;
+    await gate;
+    if (fail) throw new Error('database away');
+    return `${key}#${n}`;
+  };
+  const raw = new RefreshingCache<string>({ ttlMs, now: () => now });
+  const cache = {
+    get: (key: string, owner?: object) => raw.get(key, load(key), owner),
+    invalidate: () => raw.invalidate(),
+  };
   return {
     cache,
     loads: () => loads,
@@ -63,6 +65,21 @@ describe('RefreshingCache', () => {
     release();
     expect(await all).toEqual(['a#1', 'a#1', 'a#1']);
     expect(s.loads()).toBe(1);
+  });
+
+  it('shares loaded values between owners but never a load in flight', async () => {
+    const s = setup();
+    const [a, b] = [{}, {}];
+    const release = s.hold();
+    const first = s.cache.get('k', a);
+    const sameOwner = s.cache.get('k', a);
+    const second = s.cache.get('k', b);
+    release();
+    expect(await first).toBe('k#1');
+    expect(await sameOwner).toBe('k#1');
+    expect(await second).toBe('k#2');
+    expect(await s.cache.get('k', {})).toBe('k#2');
+    expect(s.loads()).toBe(2);
   });
 
   it('does not hand a load that started before invalidate() to a reader that came after it', async () => {

@@ -1,7 +1,9 @@
 /**
  * A per-process (per-isolate) cache of values loaded from the database, keyed, that answers
  * from memory for `ttlMs` and until `invalidate()`, so routing a request costs no database
- * round trip. Loads are coalesced (one query however many requests wait). When a load fails,
+ * round trip. Loads are coalesced (one query however many requests wait), but only among
+ * callers with the same `owner`: on Workers each request has its own database connection and
+ * must not wait on another request's I/O, so requests share loaded values, never loads. When a load fails,
  * the last value keeps being served (the database being away must not stop traffic to
  * replicas that still run), and the next attempt waits `ttlMs` so an outage is not hammered.
  */
@@ -22,8 +24,10 @@ interface Entry<T> {
   /** No new attempt before this (set after a failed load). */
   retryAt: number;
   lastUsed: number;
-  inflight?: { generation: number; promise: Promise<T> };
+  inflight?: { generation: number; promise: Promise<T>; owner: object };
 }
+
+const SHARED = {};
 
 export class RefreshingCache<T> {
   private readonly entries = new Map<string, Entry<T>>();
@@ -31,10 +35,7 @@ export class RefreshingCache<T> {
   private sweptAt = 0;
   private readonly now: () => number;
 
-  constructor(
-    private readonly load: (key: string) => Promise<T>,
-    private readonly options: RefreshingCacheOptions,
-  ) {
+  constructor(private readonly options: RefreshingCacheOptions) {
     this.now = options.now ?? Date.now;
   }
 
@@ -47,7 +48,8 @@ export class RefreshingCache<T> {
     return this.entries.size;
   }
 
-  async get(key: string): Promise<T> {
+  /** The value of `key`, loaded with `load` when missing or stale. */
+  async get(key: string, load: () => Promise<T>, owner: object = SHARED): Promise<T> {
     const now = this.now();
     this.sweep(now);
     let entry = this.entries.get(key);
@@ -59,11 +61,12 @@ export class RefreshingCache<T> {
     const fresh = entry.generation === this.generation && now - entry.loadedAt < this.options.ttlMs;
     if (entry.value !== undefined && (fresh || now < entry.retryAt)) return entry.value;
     // A load that began before the last invalidation may have read what is now out of date.
-    if (entry.inflight && entry.inflight.generation === this.generation)
-      return this.settle(entry, entry.inflight.promise);
+    const inflight = entry.inflight;
+    if (inflight && inflight.generation === this.generation && inflight.owner === owner)
+      return this.settle(entry, inflight.promise);
     const generation = this.generation;
-    const promise = this.load(key);
-    entry.inflight = { generation, promise };
+    const promise = load();
+    entry.inflight = { generation, promise, owner };
     promise.then(
       (value) => {
         if (entry.inflight?.promise === promise) entry.inflight = undefined;

@@ -4,6 +4,7 @@ import type { FailureLimiter } from './auth/failure-limiter.ts';
 import type { Principal } from './auth/principal.ts';
 import type { ControlPlaneConfig } from './config.ts';
 import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
 import type { NodeSignals } from './signals.ts';
 
 /** What the controller offers the API: a reconcile right after a write (never awaited by it). */
@@ -35,6 +36,8 @@ export interface AppDeps {
   /** Whether the database answers (for /readyz). */
   ping: () => Promise<void>;
   version: string;
+  /** Prometheus counters for /metrics (per process or isolate). */
+  metrics?: Metrics;
 }
 
 export interface AppEnv {

@@ -6,6 +6,7 @@ import { FailureLimiter } from './auth/failure-limiter.ts';
 import { shortId } from './crypto.ts';
 import { ApiError, problemResponse } from './http/errors.ts';
 import { ingressMiddleware } from './ingress/ingress.ts';
+import { Metrics } from './metrics.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { applyRoutes } from './routes/apply.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
@@ -32,11 +33,27 @@ export function createApp(deps: AppDeps) {
   // First: a request for a service's host is proxied and never reaches the API.
   app.use('*', ingressMiddleware(deps));
 
+  const metrics = deps.metrics ?? new Metrics();
+  deps.metrics = metrics;
   app.use('*', async (c, next) => {
     const requestId = c.req.header('x-request-id')?.slice(0, 64) || shortId(12);
     c.set('requestId', requestId);
+    const started = performance.now();
     await next();
     c.header('x-request-id', requestId);
+    // The matched route pattern, not the path: one series per route, whatever the names.
+    const route = c.req.routePath || 'unmatched';
+    const labels = { method: c.req.method, route, status: String(c.res.status) };
+    metrics.inc('berth_http_requests_total', 'HTTP requests answered', labels);
+    metrics.observe(
+      'berth_http_request_duration_seconds',
+      'HTTP request latency',
+      (performance.now() - started) / 1000,
+      {
+        method: c.req.method,
+        route,
+      },
+    );
   });
 
   app.use('/v1/*', async (c, next) => {

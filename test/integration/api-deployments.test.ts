@@ -263,3 +263,26 @@ describe.each(DATABASE_KINDS)('deployments API on %s', (kind) => {
     expect(res.body.code).toBe('NOT_FOUND');
   });
 });
+
+describe('GET /metrics', () => {
+  it('serves Prometheus text with request counts per route and reconcile figures', async () => {
+    const t = await startTestPlane('pglite');
+    try {
+      await t.call('PUT', `${D}/metered`, deploymentBody({ replicas: 1 }));
+      await t.call('GET', `${D}/metered`);
+      await t.plane.reconciler.tick();
+      const res = await t.plane.app.request('/metrics');
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/plain');
+      const text = await res.text();
+      expect(text).toMatch(
+        /berth_http_requests_total\{method="GET",route="\/v1\/namespaces\/:ns\/deployments\/:name",status="200"\} 1/,
+      );
+      expect(text).toContain('# TYPE berth_http_request_duration_seconds histogram');
+      expect(text).toContain('berth_reconcile_tick_duration_seconds_count 1');
+      expect(text).toMatch(/berth_process_resident_memory_bytes \d+/);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -6,6 +6,7 @@ import type { ReconcileTrigger } from '../app-context.ts';
 import type { ControlPlaneConfig } from '../config.ts';
 import { shortId } from '../crypto.ts';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
 import { type EventInput, recordEvents } from '../verbs/events.ts';
 import { type Decision, decideDeployment } from './deployment-decision.ts';
 import { sweepNodes } from './node-sweep.ts';
@@ -23,6 +24,7 @@ export interface ControllerDeps {
   log: Logger;
   now: () => Date;
   publishAssignments?: (nodeIds: string[]) => Promise<void>;
+  metrics?: Metrics;
 }
 
 export interface TickResult {
@@ -92,7 +94,13 @@ export function createReconciler(deps: ControllerDeps): Reconciler {
         more = r.full;
         if (!r.full) break;
       }
-      return { deployments: total, placements, more, ms: performance.now() - started };
+      const ms = performance.now() - started;
+      deps.metrics?.observe(
+        'berth_reconcile_tick_duration_seconds',
+        'Safety-net reconcile tick duration',
+        ms / 1000,
+      );
+      return { deployments: total, placements, more, ms };
     },
   };
 }

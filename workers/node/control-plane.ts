@@ -8,6 +8,7 @@ import type { AppDeps } from '../app-context.ts';
 import { type ControlPlaneConfig, parseConfig } from '../config.ts';
 import { createReconciler, type Reconciler } from '../controller/reconciler.ts';
 import { createLogger, type Logger } from '../logger.ts';
+import { Metrics } from '../metrics.ts';
 import { NodeSignals } from '../signals.ts';
 import { ensureLocalSecret, makeAdminToken, makeSecretKey } from './local-secrets.ts';
 
@@ -69,6 +70,13 @@ export async function createNodeControlPlane(options: NodeControlPlaneOptions) {
     },
     version: VERSION,
   };
+  deps.metrics = new Metrics();
+  deps.metrics.gauge(
+    'berth_process_resident_memory_bytes',
+    'Resident memory of this process',
+    () => process.memoryUsage().rss,
+  );
+  deps.metrics.gauge('berth_agent_long_polls_waiting', 'Agent long-polls held open', () => signals.waiting);
   const reconciler = createReconciler(deps);
   deps.reconciler = reconciler;
   const app = createApp(deps);

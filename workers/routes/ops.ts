@@ -34,5 +34,8 @@ export function opsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
     return cached;
   };
   app.get('/openapi.json', (c) => c.json(openapi()));
+  app.get('/metrics', (c) =>
+    c.text(deps.metrics?.render() ?? '', 200, { 'content-type': 'text/plain; version=0.0.4' }),
+  );
   app.get('/docs', (c) => c.html(renderDocsPage(openapi() as unknown as OpenApiLike)));
 }

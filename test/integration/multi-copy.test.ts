@@ -1,0 +1,105 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../workers/logger.ts';
+import { createNodeControlPlane, type NodeControlPlane } from '../../workers/node/control-plane.ts';
+import { freshPostgres } from '../support/databases.ts';
+import { ADMIN_TOKEN, deploymentBody } from '../support/plane.ts';
+
+/** Two control-plane copies on one database: an agent long-polling one is woken by a write on the other. */
+describe('several control-plane copies on one PostgreSQL', () => {
+  let db: Awaited<ReturnType<typeof freshPostgres>>;
+  const planes: NodeControlPlane[] = [];
+  const dirs: string[] = [];
+  beforeAll(async () => {
+    db = await freshPostgres();
+    for (let i = 0; i < 2; i++) {
+      const dir = mkdtempSync(join(tmpdir(), 'berth-copy-'));
+      dirs.push(dir);
+      planes.push(
+        await createNodeControlPlane({
+          env: { BERTH_DATA_DIR: dir, BERTH_ADMIN_TOKEN: ADMIN_TOKEN, DATABASE_URL: db.url },
+          log: createLogger('silent'),
+        }),
+      );
+    }
+  });
+  afterAll(async () => {
+    for (const p of planes) await p.close();
+    await db?.drop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  const call = (plane: NodeControlPlane, method: string, path: string, body?: unknown, token = ADMIN_TOKEN) =>
+    plane.app.request(path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+
+  it('wakes a long-poll held by copy A when copy B places a replica (LISTEN/NOTIFY)', async () => {
+    const [a, b] = planes as [NodeControlPlane, NodeControlPlane];
+    const join = await (await call(a, 'POST', '/v1/join-tokens', {})).json();
+    const reg = await (
+      await call(
+        a,
+        'POST',
+        '/v1/agent/register',
+        {
+          joinToken: join.token,
+          name: 'copy-node',
+          capacity: { cpu: 2, memoryBytes: 2 ** 31 },
+          address: '127.0.0.1',
+        },
+        '',
+      )
+    ).json();
+    const auth = { authorization: `Bearer ${reg.nodeToken}` };
+    const first = await a.app.request('/v1/agent/assignments', { headers: auth });
+    const etag = first.headers.get('etag')!;
+    const started = Date.now();
+    const waiting = a.app.request('/v1/agent/assignments?wait=20', {
+      headers: { ...auth, 'if-none-match': etag },
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    // The write and its reconcile happen on copy B only.
+    expect(
+      (await call(b, 'PUT', '/v1/namespaces/default/deployments/cross', deploymentBody({ replicas: 1 })))
+        .status,
+    ).toBe(201);
+    const woke = await waiting;
+    const elapsed = Date.now() - started;
+    expect(woke.status).toBe(200);
+    expect(elapsed).toBeLessThan(5000);
+    const body = await woke.json();
+    expect(body.replicas.map((r: { deployment: string }) => r.deployment)).toContain('cross');
+  });
+
+  it('serves the same objects from either copy, with optimistic concurrency across them', async () => {
+    const [a, b] = planes as [NodeControlPlane, NodeControlPlane];
+    const created = await (
+      await call(a, 'PUT', '/v1/namespaces/default/deployments/shared', deploymentBody())
+    ).json();
+    const rv = created.metadata.resourceVersion;
+    expect(
+      (
+        await call(b, 'PUT', '/v1/namespaces/default/deployments/shared', {
+          ...deploymentBody({ replicas: 2 }),
+          metadata: { resourceVersion: rv },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await call(a, 'PUT', '/v1/namespaces/default/deployments/shared', {
+          ...deploymentBody({ replicas: 5 }),
+          metadata: { resourceVersion: rv },
+        })
+      ).status,
+    ).toBe(409);
+    expect(
+      (await (await call(a, 'GET', '/v1/namespaces/default/deployments/shared')).json()).spec.replicas,
+    ).toBe(2);
+  });
+});

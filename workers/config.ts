@@ -55,14 +55,18 @@ export async function parseConfig(
   }
   const e = parsed.data;
   const { sha256Hex } = await import('./crypto.ts');
+  // Every agent call is its heartbeat. A long-poll held, or a pause between polls, longer than
+  // the grace period would have the controller declare a healthy, idle node NotReady (then Lost,
+  // and its replicas replaced): agents are made to call at least twice per grace period.
+  const beat = Math.max(1, Math.floor(e.BERTH_NODE_GRACE_SECONDS / 2));
   return {
     adminTokenHash: e.BERTH_ADMIN_TOKEN ? await sha256Hex(e.BERTH_ADMIN_TOKEN) : null,
     secretKey: e.BERTH_SECRET_KEY,
     nodeGraceSeconds: e.BERTH_NODE_GRACE_SECONDS,
     nodeLostSeconds: e.BERTH_NODE_LOST_SECONDS,
     reconcileIntervalMs: e.BERTH_RECONCILE_INTERVAL_MS,
-    pollIntervalSeconds: e.BERTH_POLL_INTERVAL_SECONDS,
-    longPollMaxSeconds: e.BERTH_LONG_POLL_MAX_SECONDS,
+    pollIntervalSeconds: Math.min(e.BERTH_POLL_INTERVAL_SECONDS, beat),
+    longPollMaxSeconds: Math.min(e.BERTH_LONG_POLL_MAX_SECONDS, beat),
     reconcileBatch: e.BERTH_RECONCILE_BATCH,
     ...overrides,
   };

@@ -1,5 +1,5 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { serve } from '@hono/node-server';
 import { eq } from 'drizzle-orm';
@@ -8,6 +8,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { ReplicaStatus } from '../../common/agent-protocol.ts';
 import { nodes } from '../../db/schema/index.ts';
 import { ingressServer } from '../../workers/node/ingress-server.ts';
+import { freshPostgres, TEST_DATABASE_URL } from '../support/databases.ts';
 import {
   ADMIN_TOKEN,
   DATABASE_KINDS,
@@ -787,5 +788,96 @@ describe.each(DATABASE_KINDS)('services and ingress on %s', (kind) => {
       expect(envs.filter((e) => e.BERTH_SERVICE_LATE_URL === 'http://late.test')).toHaveLength(1);
       expect(envs.filter((e) => e.BERTH_SERVICE_LATE_URL === undefined)).toHaveLength(1);
     });
+  });
+});
+
+/**
+ * Postgres behind a proxy that can blackhole: connections are accepted and never answered, the
+ * worst kind of outage (each query waits for the driver's connect timeout).
+ */
+async function blackholeProxy(target: URL) {
+  let hole = false;
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((client) => {
+    sockets.add(client);
+    client.on('error', () => {});
+    client.on('close', () => sockets.delete(client));
+    if (hole) return;
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    sockets.add(upstream);
+    upstream.on('error', () => client.destroy());
+    upstream.on('close', () => {
+      sockets.delete(upstream);
+      client.destroy();
+    });
+    client.on('close', () => upstream.destroy());
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    blackhole() {
+      hole = true;
+      for (const s of sockets) s.destroy();
+    },
+    restore() {
+      hole = false;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+describe('ingress while the database is away (Postgres behind a blackholing proxy)', () => {
+  let t: TestPlane;
+  let proxy: Awaited<ReturnType<typeof blackholeProxy>>;
+  let db: Awaited<ReturnType<typeof freshPostgres>>;
+  let fleet: { stop(): Promise<void> } | undefined;
+  beforeAll(async () => {
+    db = await freshPostgres();
+    proxy = await blackholeProxy(new URL(TEST_DATABASE_URL));
+    const url = new URL(db.url);
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    // 'pglite' only means "no database of its own": DATABASE_URL points it at the proxied one.
+    t = await startTestPlane('pglite', { DATABASE_URL: url.toString() });
+  });
+  afterAll(async () => {
+    proxy?.restore();
+    await fleet?.stop();
+    await t?.close();
+    await proxy?.close();
+    await db?.drop();
+  });
+
+  it('keeps routing to the replicas it knew, and keeps the API host answering, without waiting on the database', async () => {
+    fleet = await startBackendAgents(t, 2, 'away');
+    await t.call('PUT', '/v1/namespaces/away/services/web', serviceBody({ hosts: ['away.test'] }));
+    await t.call('PUT', '/v1/namespaces/away/deployments/web', pinned('away', 2));
+    await eventually(async () => {
+      const res = await t.plane.app.request('http://away.test/', { headers: { host: 'away.test' } });
+      return res.status === 200;
+    }, 15_000);
+    proxy.blackhole();
+    const started = Date.now();
+    const timings: number[] = [];
+    while (Date.now() - started < 5000) {
+      const t0 = performance.now();
+      const res = await t.plane.app.request('http://away.test/x', { headers: { host: 'away.test' } });
+      timings.push(performance.now() - t0);
+      expect(res.status).toBe(200);
+      await sleep(100);
+    }
+    // Only the first request after the outage began waited: ≤ 0.5 s for the routing table and
+    // ≤ 0.5 s for the endpoints, then the last known state is used without asking again.
+    expect(timings.filter((ms) => ms > 200).length).toBeLessThanOrEqual(2);
+    expect(Math.max(...timings)).toBeLessThan(1500);
+    const h0 = performance.now();
+    expect((await t.plane.app.request('/healthz')).status).toBe(200);
+    expect(performance.now() - h0).toBeLessThan(1500);
+    proxy.restore();
   });
 });

@@ -8,6 +8,9 @@ import { HostTable, hostOf } from './hosts.ts';
 import { type FetchFn, forward, type Target } from './proxy.ts';
 import { RefreshingCache } from './refreshing-cache.ts';
 
+/** Keeps a promise that may outlive the request alive (Workers' waitUntil). */
+export type Defer = (p: Promise<unknown>) => void;
+
 /** Where the ingress reads its routing state (the database in production, plain data in tests). */
 export interface IngressSource {
   routes(): Promise<ServiceRoute[]>;
@@ -71,7 +74,7 @@ export class Ingress {
    * The service whose hosts match, if any. With no routing table at all (the database has not
    * answered once yet) nothing matches, so the API keeps answering for itself.
    */
-  async route(host: string | undefined): Promise<ServiceRoute | undefined> {
+  async route(host: string | undefined, defer?: Defer): Promise<ServiceRoute | undefined> {
     if (!host) return undefined;
     try {
       const source = this.options.source;
@@ -80,6 +83,7 @@ export class Ingress {
         '',
         async () => new HostTable((await load()).map((r) => ({ hosts: r.hosts, value: r }))),
         source,
+        defer,
       );
       return table.match(host);
     } catch {
@@ -87,13 +91,14 @@ export class Ingress {
     }
   }
 
-  async endpoints(route: ServiceRoute): Promise<Endpoint[]> {
+  async endpoints(route: ServiceRoute, defer?: Defer): Promise<Endpoint[]> {
     const source = this.options.source;
     const key = `${route.namespace}/${route.name}`;
     return this.state.sets.get(
       key,
       this.logged(`the endpoints of service ${key}`, () => source.endpoints(route)),
       source,
+      defer,
     );
   }
 
@@ -135,12 +140,12 @@ export class Ingress {
   }
 
   /** Forward a request to the service (its Host matched); every failure is a problem+json 503. */
-  async handle(req: Request, route: ServiceRoute, clientAddress?: string): Promise<Response> {
+  async handle(req: Request, route: ServiceRoute, clientAddress?: string, defer?: Defer): Promise<Response> {
     const requestId = req.headers.get('x-request-id')?.slice(0, 64) || shortId(12);
     const service = `${route.namespace}/${route.name}`;
     let endpoints: Endpoint[];
     try {
-      endpoints = await this.endpoints(route);
+      endpoints = await this.endpoints(route, defer);
     } catch {
       return unavailable(`the endpoints of service "${service}" cannot be read right now`, requestId);
     }
@@ -259,8 +264,16 @@ export function ingressFor(deps: AppDeps): Ingress {
 export function ingressMiddleware(deps: AppDeps): MiddlewareHandler<AppEnv> {
   const ingress = ingressFor(deps);
   return async (c: Context<AppEnv>, next) => {
-    const route = await ingress.route(hostOf(c.req.raw));
-    if (route) return ingress.handle(c.req.raw, route, deps.clientAddress?.(c));
+    // Workers: a refresh that outlives this request must be allowed to finish.
+    const defer: Defer = (p) => {
+      try {
+        c.executionCtx.waitUntil(p);
+      } catch {
+        // Not on Workers: it runs on by itself.
+      }
+    };
+    const route = await ingress.route(hostOf(c.req.raw), defer);
+    if (route) return ingress.handle(c.req.raw, route, deps.clientAddress?.(c), defer);
     await next();
     ingress.observe(c.req.method, c.req.path, c.res.status);
   };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RefreshingCache } from './refreshing-cache.ts';
 
-function setup(ttlMs = 1000) {
+function setup(ttlMs = 1000, waitMs = 1000) {
   let now = 0;
   let loads = 0;
   let fail = false;
@@ -13,7 +13,7 @@ function setup(ttlMs = 1000) {
     if (fail) throw new Error('database away');
     return `${key}#${n}`;
   };
-  const raw = new RefreshingCache<string>({ ttlMs, now: () => now });
+  const raw = new RefreshingCache<string>({ ttlMs, waitMs, now: () => now });
   const cache = {
     get: (key: string, owner?: object) => raw.get(key, load(key), owner),
     invalidate: () => raw.invalidate(),
@@ -104,6 +104,47 @@ describe('RefreshingCache', () => {
     s.setFail(false);
     s.tick(1000);
     expect(await s.cache.get('a')).toBe('a#3');
+  });
+
+  it('holds a request at most waitMs when the database is slow, then answers with the last value', async () => {
+    const s = setup(1000, 30);
+    await s.cache.get('a');
+    s.tick(1000);
+    const release = s.hold();
+    const started = performance.now();
+    expect(await s.cache.get('a')).toBe('a#1');
+    expect(performance.now() - started).toBeLessThan(500);
+    release();
+    await new Promise((r) => setTimeout(r, 0));
+    // The slow load finished behind the request, and its value is used from then on.
+    expect(await s.cache.get('a')).toBe('a#2');
+    expect(s.loads()).toBe(2);
+  });
+
+  it('during an outage answers from the last value without waiting, trying again once per TTL', async () => {
+    const s = setup(1000, 60_000);
+    await s.cache.get('a');
+    s.setFail(true);
+    s.tick(1000);
+    expect(await s.cache.get('a')).toBe('a#1');
+    // Known to be failing: no wait at all now, even with a load running that never ends.
+    s.tick(1000);
+    s.hold();
+    const started = performance.now();
+    expect(await s.cache.get('a')).toBe('a#1');
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(s.loads()).toBe(3);
+  });
+
+  it('waits in full for a value invalidated by a change, however slow the load', async () => {
+    const s = setup(1000, 10);
+    await s.cache.get('a');
+    s.cache.invalidate();
+    const release = s.hold();
+    const pending = s.cache.get('a');
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    expect(await pending).toBe('a#2');
   });
 
   it('throws when a load fails and there was never a value', async () => {

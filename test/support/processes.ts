@@ -39,8 +39,11 @@ export interface ServerProcess {
   kill9(): Promise<void>;
   /** SIGTERM and wait (force after 15 s). */
   stop(): Promise<void>;
-  /** Start again on the same port, data dir and environment; resolves when /readyz answers 200. */
-  restart(): Promise<void>;
+  /**
+   * Stop (SIGTERM) if still running, then start again on the same port, data dir and
+   * environment (plus `env`, which stays for later restarts); resolves when it answers.
+   */
+  restart(env?: Record<string, string>): Promise<void>;
   /** Stop and remove the data dir. */
   close(): Promise<void>;
 }
@@ -61,6 +64,7 @@ export async function startServerProcess(o: ServerProcessOptions): Promise<Serve
   let out = '';
   let child: ChildProcess | undefined;
   let exited: Promise<number | null> = Promise.resolve(null);
+  let extraEnv: Record<string, string> = { ...o.env };
 
   const launch = async () => {
     const proc = spawn(process.execPath, ['--import', 'tsx', 'workers/entries/node.ts'], {
@@ -75,7 +79,7 @@ export async function startServerProcess(o: ServerProcessOptions): Promise<Serve
         BERTH_ADMIN_TOKEN: PROCESS_ADMIN_TOKEN,
         BERTH_SECRET_KEY: PROCESS_SECRET_KEY,
         BERTH_LOCAL_AGENT: '0',
-        ...o.env,
+        ...extraEnv,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -144,7 +148,11 @@ export async function startServerProcess(o: ServerProcessOptions): Promise<Serve
     },
     kill9: () => signal('SIGKILL'),
     stop: () => signal('SIGTERM', 15_000),
-    restart: launch,
+    async restart(env) {
+      extraEnv = { ...extraEnv, ...env };
+      await signal('SIGTERM', 15_000);
+      await launch();
+    },
     async close() {
       await signal('SIGTERM', 15_000);
       rmSync(dataDir, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import type Docker from 'dockerode';
 import pg from 'pg';
 import { freshPostgres } from '../../support/databases.ts';
 import { dropDatabase, type ServerProcess, startServerProcess, viaPort } from '../../support/processes.ts';
@@ -135,11 +136,11 @@ export async function isComplete(server: ServerProcess, name: string, replicas: 
 }
 
 /** id → how it was started, for every container of a node: an unchanged map means untouched containers. */
-export async function containerSnapshot(node: string): Promise<Map<string, string>> {
-  const list = await docker.listContainers({ all: true, filters: { label: [`berth.dev/node=${node}`] } });
+export async function containerSnapshot(node: string, engine: Docker = docker): Promise<Map<string, string>> {
+  const list = await engine.listContainers({ all: true, filters: { label: [`berth.dev/node=${node}`] } });
   const out = new Map<string, string>();
   for (const c of list) {
-    const info = await docker.getContainer(c.Id).inspect();
+    const info = await engine.getContainer(c.Id).inspect();
     out.set(
       c.Id,
       `${info.Config.Labels['berth.dev/replica']} running=${info.State.Running} started=${info.State.StartedAt} restarts=${info.RestartCount}`,
@@ -149,3 +150,26 @@ export async function containerSnapshot(node: string): Promise<Map<string, strin
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Nodes, replicas and recent events, straight from the database: what a failed wait shows. */
+export async function describeState(c: Pick<FaultCluster, 'sql'>): Promise<string> {
+  const nodes = await c.sql(
+    `select name, status, last_heartbeat, status_changed_at, unschedulable from nodes order by name`,
+  );
+  const replicas = await c.sql(
+    `select r.id, r.deployment_name, r.revision, n.name as node, r.desired, r.phase, r.ready, r.message
+     from replicas r left join nodes n on n.id = r.node_id order by r.deployment_name, r.id`,
+  );
+  const events = await c.sql(
+    `select created_at, object_kind, object_name, reason, message from events order by id desc limit 25`,
+  );
+  const line = (r: Record<string, unknown>) =>
+    Object.values(r)
+      .map((v) => (v instanceof Date ? v.toISOString().slice(11, 23) : String(v)))
+      .join(' ');
+  return [
+    `nodes:\n${nodes.map(line).join('\n')}`,
+    `replicas:\n${replicas.map(line).join('\n')}`,
+    `events (newest first):\n${events.map(line).join('\n')}`,
+  ].join('\n');
+}

@@ -7,6 +7,7 @@ declare module 'autocannon' {
     p90: number;
     p99: number;
     max: number;
+    totalCount: number;
   }
   interface Request {
     method?: string;
@@ -24,6 +25,8 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     body?: string;
     requests?: Request[];
+    overallRate?: number;
+    timeout?: number;
   }
   interface Result {
     latency: Histogram;

@@ -36,6 +36,8 @@ export interface AppDeps {
   /** Whether the database answers (for /readyz). */
   ping: () => Promise<void>;
   version: string;
+  /** True once the process is shutting down: long-polls answer at once and connections close. */
+  shuttingDown?: () => boolean;
   /** Prometheus counters for /metrics (per process or isolate). */
   metrics?: Metrics;
 }

@@ -41,6 +41,8 @@ export function createApp(deps: AppDeps) {
     const started = performance.now();
     await next();
     c.header('x-request-id', requestId);
+    // While shutting down, tell keep-alive clients (agents above all) to reconnect elsewhere.
+    if (deps.shuttingDown?.()) c.header('connection', 'close');
     // The matched route pattern, not the path: one series per route, whatever the names.
     const route = c.req.routePath || 'unmatched';
     const labels = { method: c.req.method, route, status: String(c.res.status) };

@@ -25,36 +25,45 @@ try {
 plane.deps.clientAddress = (c) => getConnInfo(c).remote.address;
 
 // createServer: requests for service hosts are proxied natively (WebSockets too); the rest reach the app.
-const server = serve({ fetch: plane.app.fetch, port, hostname: process.env.HOST || '0.0.0.0', createServer: ingressServer(plane.deps) }, (info) => {
-  const ms = Math.round(performance.now() - started);
-  const where = plane.adminToken.path
-    ? `admin token in ${plane.adminToken.path}`
-    : 'admin token from BERTH_ADMIN_TOKEN';
-  const db =
-    plane.handle.kind === 'pglite' ? `embedded database in ${plane.dataDir}` : 'database from DATABASE_URL';
-  console.log(`berth listening on http://localhost:${info.port} (${db}; ${where}; ready in ${ms} ms)`);
-  if (plane.adminToken.created) console.log(`admin token (shown once): ${plane.adminToken.value}`);
-  maybeStartLocalAgent({
-    mode: process.env.BERTH_LOCAL_AGENT,
-    port: info.port,
-    dataDir: plane.dataDir,
-    db: plane.deps.db,
-    log: plane.deps.log,
-  })
-    .then((agent) => {
-      localAgent = agent;
+const server = serve(
+  {
+    fetch: plane.app.fetch,
+    port,
+    hostname: process.env.HOST || '0.0.0.0',
+    createServer: ingressServer(plane.deps),
+  },
+  (info) => {
+    const ms = Math.round(performance.now() - started);
+    const where = plane.adminToken.path
+      ? `admin token in ${plane.adminToken.path}`
+      : 'admin token from BERTH_ADMIN_TOKEN';
+    const db =
+      plane.handle.kind === 'pglite' ? `embedded database in ${plane.dataDir}` : 'database from DATABASE_URL';
+    console.log(`berth listening on http://localhost:${info.port} (${db}; ${where}; ready in ${ms} ms)`);
+    if (plane.adminToken.created) console.log(`admin token (shown once): ${plane.adminToken.value}`);
+    maybeStartLocalAgent({
+      mode: process.env.BERTH_LOCAL_AGENT,
+      port: info.port,
+      dataDir: plane.dataDir,
+      db: plane.deps.db,
+      log: plane.deps.log,
     })
-    .catch((e) => {
-      console.error(`local agent: ${(e as Error).message}`);
-      if (process.env.BERTH_LOCAL_AGENT === '1') process.exit(1);
-    });
-});
+      .then((agent) => {
+        localAgent = agent;
+      })
+      .catch((e) => {
+        console.error(`local agent: ${(e as Error).message}`);
+        if (process.env.BERTH_LOCAL_AGENT === '1') process.exit(1);
+      });
+  },
+);
 let localAgent: { stop(): Promise<void> } | undefined;
 
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
+  plane.deps.shuttingDown = () => true;
   console.log(`${signal}: finishing in-flight requests, then stopping`);
   const force = setTimeout(() => process.exit(1), 15_000);
   force.unref();

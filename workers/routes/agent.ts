@@ -40,14 +40,17 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
     async (c) => {
       const node = requireNode(c.get('principal'));
       const asked = Number(c.req.query('wait') ?? 0);
-      const wait = Number.isFinite(asked) ? Math.max(0, Math.min(asked, deps.config.longPollMaxSeconds)) : 0;
+      const wait =
+        Number.isFinite(asked) && !deps.shuttingDown?.()
+          ? Math.max(0, Math.min(asked, deps.config.longPollMaxSeconds))
+          : 0;
       const known = c.req.header('if-none-match');
       let version = node.assignmentVersion;
       if (known === etagOf(version) && wait > 0) {
         const deadline = Date.now() + wait * 1000;
         // Wake on a change signal (in-process, or NOTIFY from another copy), then confirm in
         // the database: the signal is a hint, the version is the truth.
-        while (Date.now() < deadline && known === etagOf(version)) {
+        while (Date.now() < deadline && known === etagOf(version) && !deps.shuttingDown?.()) {
           await deps.signals.wait(node.nodeId, deadline - Date.now(), c.req.raw.signal);
           if (c.req.raw.signal.aborted) break;
           const [row] = await deps.db

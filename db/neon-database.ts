@@ -1,7 +1,7 @@
 import { Client, type NeonConfig, Pool } from '@neondatabase/serverless';
 import { drizzle } from 'drizzle-orm/neon-serverless';
 import type { Database, DatabaseHandle } from './database.ts';
-import { releaseSafeTransactions } from './pooled-transactions.ts';
+import { pooledSession, releaseSafeTransactions } from './pooled-transactions.ts';
 import * as schema from './schema/index.ts';
 
 export interface NeonDatabaseOptions {
@@ -51,14 +51,10 @@ export function openNeonDatabase(url: string, options: NeonDatabaseOptions = {})
   return {
     db,
     kind: 'neon',
-    async withSession(fn) {
-      const client = await pool.connect();
-      try {
-        return await fn(drizzle(client, { schema }) as unknown as Database);
-      } finally {
-        client.release();
-      }
-    },
+    withSession: pooledSession(
+      () => pool.connect(),
+      (client) => drizzle(client, { schema }) as unknown as Database,
+    ),
     close: () => pool.end(),
   };
 }

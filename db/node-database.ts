@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Database, DatabaseHandle } from './database.ts';
-import { releaseSafeTransactions } from './pooled-transactions.ts';
+import { pooledSession, releaseSafeTransactions } from './pooled-transactions.ts';
 import * as schema from './schema/index.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -80,14 +80,10 @@ async function openPg(url: string, max: number): Promise<DatabaseHandle> {
     db,
     kind: 'pg',
     listen: (channel, onPayload) => listenWithReconnect(pg, url, channel, onPayload),
-    async withSession(fn) {
-      const client = await pool.connect();
-      try {
-        return await fn(drizzle(client, { schema }) as unknown as Database);
-      } finally {
-        client.release();
-      }
-    },
+    withSession: pooledSession(
+      () => pool.connect(),
+      (client) => drizzle(client, { schema }) as unknown as Database,
+    ),
     close: () => pool.end(),
   };
 }

@@ -29,3 +29,18 @@ export function releaseSafeTransactions<C extends PooledClient>(
   };
   (db as { transaction: Database['transaction'] }).transaction = transaction;
 }
+
+/** Run `fn` on one client of the pool (session-level locks need one connection), then release it. */
+export function pooledSession<C extends PooledClient>(
+  connect: () => Promise<C>,
+  onClient: (client: C) => Database,
+): <T>(fn: (db: Database) => Promise<T>) => Promise<T> {
+  return async (fn) => {
+    const client = await connect();
+    try {
+      return await fn(onClient(client));
+    } finally {
+      client.release();
+    }
+  };
+}

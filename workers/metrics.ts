@@ -54,7 +54,9 @@ export class Metrics {
       lines.push(`# HELP ${name} ${h.help}`, `# TYPE ${name} histogram`);
       for (const [k, v] of h.values) {
         const sep = k ? `${k},` : '';
-        BUCKETS.forEach((b, i) => lines.push(`${name}_bucket{${sep}le="${b}"} ${v.buckets[i]}`));
+        BUCKETS.forEach((b, i) => {
+          lines.push(`${name}_bucket{${sep}le="${b}"} ${v.buckets[i]}`);
+        });
         lines.push(`${name}_bucket{${sep}le="+Inf"} ${v.count}`);
         lines.push(
           `${name}_sum${k ? `{${k}}` : ''} ${v.sum}`,

@@ -34,6 +34,12 @@ export const replicas = pgTable(
     updatedAt: at('updated_at').notNull().defaultNow(),
     /** When the controller set desired=stopped: drives endpoint removal and Terminating display. */
     stoppedAt: at('stopped_at'),
+    /**
+     * Service discovery variables (BERTH_SERVICE_<NAME>_URL), fixed when the replica is created,
+     * as Kubernetes does: a container's environment never changes under it, so a service created,
+     * changed or deleted later never restarts running containers.
+     */
+    serviceEnv: jsonb('service_env').$type<{ name: string; value: string }[]>(),
     /** Set by `drain`: the replica is replaced elsewhere like an old revision in a rolling update. */
     draining: boolean('draining').notNull().default(false),
   },

@@ -8,6 +8,7 @@ import { shortId } from '../crypto.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { type EventInput, recordEvents } from '../verbs/events.ts';
+import { discoveryEnv, loadDiscoveryServices } from '../verbs/services.ts';
 import { type Decision, decideDeployment } from './deployment-decision.ts';
 import { sweepNodes } from './node-sweep.ts';
 import { bumpAssignments, type PendingReplica, placePending } from './placement.ts';
@@ -245,6 +246,11 @@ async function runBatch(
     }
 
     if (newRevisions.length) await tx.insert(revisions).values(newRevisions).onConflictDoNothing();
+    if (newReplicas.length) {
+      // Each new replica's service variables are fixed now, from the services that exist now.
+      const discovery = await loadDiscoveryServices(tx, [...new Set(newReplicas.map((r) => r.namespace))]);
+      for (const r of newReplicas) r.serviceEnv = discoveryEnv(discovery.get(r.namespace), now, new Set());
+    }
     for (const chunk of chunks(newReplicas, 1000)) await tx.insert(replicas).values(chunk);
     if (removeIds.length) await tx.delete(replicas).where(inArray(replicas.id, removeIds));
     if (stopIds.length) {

@@ -2,8 +2,8 @@ import type { Reconciler } from '../controller/reconciler.ts';
 import type { Logger } from '../logger.ts';
 
 /**
- * The safety-net reconcile for a long-lived process without a cron of its own (Deno run
- * locally): a tick every interval, never two at once, at once again when a tick left work.
+ * The safety-net reconcile of a long-lived process (Node, Deno run locally): a tick every
+ * interval, never two at once, at once again when a tick left work.
  */
 export function startReconcileLoop(reconciler: Reconciler, intervalMs: number, log: Logger) {
   let stopped = false;

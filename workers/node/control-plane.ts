@@ -6,7 +6,8 @@ import { openDatabase } from '../../db/node-database.ts';
 import { createApp } from '../app.ts';
 import type { AppDeps } from '../app-context.ts';
 import { type ControlPlaneConfig, parseConfig } from '../config.ts';
-import { createReconciler, type Reconciler } from '../controller/reconciler.ts';
+import { createReconciler } from '../controller/reconciler.ts';
+import { startReconcileLoop } from '../edge/reconcile-loop.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { Metrics } from '../metrics.ts';
 import { NodeSignals } from '../signals.ts';
@@ -99,37 +100,3 @@ export async function createNodeControlPlane(options: NodeControlPlaneOptions) {
   };
 }
 export type NodeControlPlane = Awaited<ReturnType<typeof createNodeControlPlane>>;
-
-/**
- * The safety net: a tick every interval, never two at once. A tick that found more work than
- * one batch allows runs again at once.
- */
-function startReconcileLoop(reconciler: Reconciler, intervalMs: number, log: Logger) {
-  let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let current: Promise<unknown> = Promise.resolve();
-  let failing = false;
-  const run = () => {
-    if (stopped) return;
-    current = reconciler
-      .tick()
-      .then((r) => {
-        if (failing) log.info('reconcile recovered');
-        failing = false;
-        timer = setTimeout(run, r.more ? 0 : intervalMs);
-      })
-      .catch((e) => {
-        if (!failing) log.warn('reconcile tick failed; retrying', { error: String(e) });
-        failing = true;
-        timer = setTimeout(run, intervalMs);
-      });
-  };
-  timer = setTimeout(run, 0);
-  return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await current.catch(() => {});
-    },
-  };
-}

@@ -6,6 +6,7 @@ import { nodes } from '../../db/schema/index.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { requireNode } from '../auth/authorize.ts';
 import { readValid } from '../http/body.ts';
+import { reconcileAfter } from '../http/reconcile-after.ts';
 import { route } from '../http/route.ts';
 import { answerLogRequest, buildAssignments, etagOf, recordStatus, registerNode } from '../verbs/agents.ts';
 
@@ -48,17 +49,24 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       let version = node.assignmentVersion;
       if (known === etagOf(version) && wait > 0) {
         const deadline = Date.now() + wait * 1000;
-        // Wake on a change signal (in-process, or NOTIFY from another copy), then confirm in
-        // the database: the signal is a hint, the version is the truth.
-        while (Date.now() < deadline && known === etagOf(version) && !deps.shuttingDown?.()) {
-          await deps.signals.wait(node.nodeId, deadline - Date.now(), c.req.raw.signal);
-          if (c.req.raw.signal.aborted) break;
-          const [row] = await deps.db
-            .select({ v: nodes.assignmentVersion })
-            .from(nodes)
-            .where(eq(nodes.id, node.nodeId));
-          if (!row) break;
-          version = row.v;
+        const readVersion = async () =>
+          (
+            await deps.db.select({ v: nodes.assignmentVersion }).from(nodes).where(eq(nodes.id, node.nodeId))
+          )[0]?.v;
+        // Register for the wake-up first, then read the version: a change that lands in between
+        // is seen by the read, one after it wakes the wait. The signal (in-process, or NOTIFY from
+        // another copy) is a hint; the version in the database is the truth.
+        while (Date.now() < deadline && !deps.shuttingDown?.() && !c.req.raw.signal.aborted) {
+          const stop = new AbortController();
+          const onClientGone = () => stop.abort();
+          c.req.raw.signal.addEventListener('abort', onClientGone, { once: true });
+          const woken = deps.signals.wait(node.nodeId, deadline - Date.now(), stop.signal);
+          const fresh = await readVersion();
+          if (fresh !== undefined) version = fresh;
+          if (fresh === undefined || known !== etagOf(version)) stop.abort();
+          await woken;
+          c.req.raw.signal.removeEventListener('abort', onClientGone);
+          if (fresh === undefined || known !== etagOf(version)) break;
         }
       }
       c.header('x-poll-interval', String(deps.config.pollIntervalSeconds));
@@ -93,16 +101,7 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       const node = requireNode(c.get('principal'));
       const report = await readValid(c, StatusReport);
       const changed = await recordStatus(deps.db, node.nodeId, report, deps.now());
-      if (changed.length) {
-        const p = deps.reconciler?.reconcileSoon(changed);
-        if (p) {
-          try {
-            c.executionCtx.waitUntil(p);
-          } catch {
-            // Not on Workers: it runs on by itself.
-          }
-        }
-      }
+      if (changed.length) reconcileAfter(c, deps, changed);
       return c.body(null, 204);
     },
   );

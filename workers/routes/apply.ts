@@ -5,7 +5,9 @@ import { Name } from '../../common/names.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { mediaType, readBodyText, validate } from '../http/body.ts';
 import { ApiError, invalid } from '../http/errors.ts';
+import { reconcileAfter } from '../http/reconcile-after.ts';
 import { route } from '../http/route.ts';
+import { hostOf } from '../ingress/hosts.ts';
 import { applyManifests } from '../verbs/apply.ts';
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
@@ -67,17 +69,9 @@ export function applyRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
         secretKey: deps.config.secretKey,
         now: deps.now(),
         dryRun: query.dryRun === 'true',
+        reservedHost: hostOf(c.req.raw),
       });
-      if (result.changedDeployments.length) {
-        const p = deps.reconciler?.reconcileSoon(result.changedDeployments);
-        if (p) {
-          try {
-            c.executionCtx.waitUntil(p);
-          } catch {
-            // Not on Workers.
-          }
-        }
-      }
+      if (result.changedDeployments.length) reconcileAfter(c, deps, result.changedDeployments);
       return c.json({ items: result.items, ...(query.dryRun === 'true' ? { dryRun: true } : {}) });
     },
   );

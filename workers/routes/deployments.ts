@@ -5,6 +5,7 @@ import { DeploymentInput } from '../../common/deployment.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { authorize } from '../auth/authorize.ts';
 import { readJson, readOptionalJson, readValid, validate } from '../http/body.ts';
+import { reconcileAfter } from '../http/reconcile-after.ts';
 import { route } from '../http/route.ts';
 import {
   applyDeployment,
@@ -27,15 +28,7 @@ const ScaleBody = z.strictObject({ replicas: z.int().min(0).max(10000) });
 const RollbackBody = z.strictObject({ toRevision: z.int().min(1).optional() });
 
 export function deploymentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
-  const kick = (c: Context<AppEnv>, id: string) => {
-    const p = deps.reconciler?.reconcileSoon([id]);
-    if (!p) return;
-    try {
-      c.executionCtx.waitUntil(p);
-    } catch {
-      // Not on Workers: the promise runs on by itself (its errors are logged by the reconciler).
-    }
-  };
+  const kick = (c: Context<AppEnv>, id: string) => reconcileAfter(c, deps, [id]);
   const target = (c: Context<AppEnv>, action: 'read' | 'write') => {
     const ns = nameParam(c, 'ns');
     authorize(c.get('principal'), action, 'deployments', ns);

@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { authorize, requireAdmin } from '../auth/authorize.ts';
+import { reconcileAfter } from '../http/reconcile-after.ts';
 import { route } from '../http/route.ts';
 import { deleteNode, drainNode, getNode, listNodes, setUnschedulable } from '../verbs/nodes.ts';
 import { nameParam } from './params.ts';
@@ -9,15 +10,7 @@ import { nameParam } from './params.ts';
 const TAGS = ['Nodes'];
 
 export function nodeRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
-  const kick = (c: Context<AppEnv>, ids: string[]) => {
-    const p = deps.reconciler?.reconcileSoon(ids);
-    if (!p) return;
-    try {
-      c.executionCtx.waitUntil(p);
-    } catch {
-      // Not on Workers.
-    }
-  };
+  const kick = (c: Context<AppEnv>, ids: string[]) => reconcileAfter(c, deps, ids);
   route(app, { method: 'get', path: '/v1/nodes', summary: 'List nodes', tags: TAGS }, async (c) => {
     authorize(c.get('principal'), 'read', 'nodes');
     return c.json({ items: await listNodes(deps.db) });

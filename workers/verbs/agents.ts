@@ -14,7 +14,7 @@ import { randomToken, sha256Hex } from '../crypto.ts';
 import { ApiError } from '../http/errors.ts';
 import { recordEvents } from './events.ts';
 import { resolveSecrets } from './secrets.ts';
-import { loadDiscoveryServices, withDiscoveryEnv } from './services.ts';
+import { withServiceEnv } from './services.ts';
 
 /**
  * Trade a join token for a node credential. The join token's use is counted in the same
@@ -120,13 +120,11 @@ export async function buildAssignments(
   const resolved = new Map<string, Map<string, { type: string; data: Record<string, string> }>>();
   for (const [ns, names] of wanted) resolved.set(ns, await resolveSecrets(db, secretKey, ns, [...names]));
 
-  // Service discovery (BERTH_SERVICE_<NAME>_URL) for the namespaces of running replicas.
-  const discovery = await loadDiscoveryServices(db, [...wanted.keys()]);
+  // Service variables were fixed when each replica was created (see replicas.serviceEnv).
   const assignments: Assignment[] = rows.map(({ replica, template }) =>
-    withDiscoveryEnv(
+    withServiceEnv(
       toAssignment(replica, template, resolved.get(replica.namespace) ?? new Map()),
-      discovery.get(replica.namespace),
-      replica.createdAt,
+      replica.serviceEnv ?? [],
     ),
   );
   const pendingLogs = await db

@@ -31,6 +31,8 @@ export async function applyManifests(
     secretKey: string | undefined;
     now: Date;
     dryRun?: boolean;
+    /** The host the API was reached by: no service may claim it (it would cut the API off). */
+    reservedHost?: string;
   },
 ): Promise<{ items: AppliedObject[]; changedDeployments: string[] }> {
   const targets = args.objects.map((o) => ({ object: o, namespace: o.namespace ?? args.defaultNamespace }));

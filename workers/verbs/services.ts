@@ -400,17 +400,14 @@ export function discoveryEnv(
   return env;
 }
 
-/** An assignment with the discovery variables added to each of its containers. */
-export function withDiscoveryEnv(
-  assignment: Assignment,
-  list: DiscoveryService[] | undefined,
-  replicaCreatedAt: Date,
-): Assignment {
-  if (!list?.length || assignment.desired !== 'running') return assignment;
+/** An assignment with service variables added to each container that does not set them itself. */
+export function withServiceEnv(assignment: Assignment, env: { name: string; value: string }[]): Assignment {
+  if (!env.length || assignment.desired !== 'running') return assignment;
   return {
     ...assignment,
     containers: assignment.containers.map((c) => {
-      const extra = discoveryEnv(list, replicaCreatedAt, new Set(c.env.map((e) => e.name)));
+      const own = new Set(c.env.map((e) => e.name));
+      const extra = env.filter((e) => !own.has(e.name));
       return extra.length ? { ...c, env: [...c.env, ...extra] } : c;
     }),
   };

@@ -210,3 +210,20 @@ describe('failures that are not the caller\u2019s fault', () => {
     }
   });
 });
+
+describe('GET /v1/namespaces', () => {
+  it('lists what the caller may see', async () => {
+    const t = await startTestPlane('pglite');
+    try {
+      await t.call('PUT', '/v1/namespaces/team-x/deployments/a', deploymentBody());
+      await t.call('PUT', '/v1/namespaces/team-y/deployments/a', deploymentBody());
+      const all = await t.call('GET', '/v1/namespaces');
+      expect(all.body.items.map((n: { name: string }) => n.name)).toEqual(['default', 'team-x', 'team-y']);
+      const viewer = (await t.call('POST', '/v1/tokens', { name: 'v', role: 'viewer', namespaces: ['team-x'] })).body.token;
+      const mine = await t.call('GET', '/v1/namespaces', undefined, viewer);
+      expect(mine.body.items).toEqual([{ name: 'team-x' }]);
+    } finally {
+      await t.close();
+    }
+  });
+});

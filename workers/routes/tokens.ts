@@ -2,7 +2,9 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { requireAdmin } from '../auth/authorize.ts';
 import { readOptionalJson, readValid, validate } from '../http/body.ts';
+import { ApiError } from '../http/errors.ts';
 import { route } from '../http/route.ts';
+import { listNamespaces } from '../verbs/namespaces.ts';
 import {
   createJoinToken,
   createToken,
@@ -80,6 +82,18 @@ export function tokenRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       requireAdmin(c.get('principal'));
       await revokeJoinToken(deps.db, c.req.param('id') ?? '');
       return c.body(null, 204);
+    },
+  );
+  route(
+    app,
+    { method: 'get', path: '/v1/namespaces', summary: 'Namespaces the caller may see', tags: ['Namespaces'] },
+    async (c) => {
+      const p = c.get('principal');
+      if (p.kind !== 'user')
+        throw new ApiError('FORBIDDEN', 'a node credential reaches only /v1/agent routes');
+      const all = await listNamespaces(deps.db);
+      const visible = p.namespaces.includes('*') ? all : all.filter((n) => p.namespaces.includes(n));
+      return c.json({ items: visible.map((name) => ({ name })) });
     },
   );
   route(

@@ -9,6 +9,8 @@ const PLACEMENT_LOCK = 727_274_002;
 
 export interface PendingReplica extends ReplicaRequest {
   deploymentId: string;
+  /** Not in the database yet: the caller inserts it with the outcome, so there is no row to update. */
+  unsaved?: boolean;
 }
 
 export interface PlacementOutcome {
@@ -57,8 +59,11 @@ export async function placePending(
   const result = placeReplicas({ nodes: schedulerNodes, requests: pending, groupCounts });
   const names = new Map(nodeRows.map((n) => [n.id, n.name]));
   const deploymentOf = new Map(pending.map((p) => [p.replicaId, p.deploymentId]));
-  if (result.placements.length) {
-    const rows = result.placements.map((p) => ({ id: p.replicaId, node_id: p.nodeId }));
+  const unsaved = new Set(pending.filter((p) => p.unsaved).map((p) => p.replicaId));
+  const saved = <T extends { replicaId: string }>(list: T[]) => list.filter((x) => !unsaved.has(x.replicaId));
+  const moved = saved(result.placements);
+  if (moved.length) {
+    const rows = moved.map((p) => ({ id: p.replicaId, node_id: p.nodeId }));
     await tx.execute(sql`
       update replicas set node_id = v.node_id, phase = 'Scheduled', message = null, updated_at = ${now}
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id text, node_id uuid)
@@ -66,9 +71,11 @@ export async function placePending(
   }
   // Pending replicas carry the reason they wait, so `get replicas` explains itself.
   // Only a changed reason is news: that is what keeps FailedScheduling events from repeating.
-  const newsworthy = new Set<string>();
-  if (result.unplaced.length) {
-    const rows = result.unplaced.map((u) => ({ id: u.replicaId, message: u.reason }));
+  // A new replica has no reason recorded yet: its first one is always news.
+  const newsworthy = new Set<string>(unsaved);
+  const waiting = saved(result.unplaced);
+  if (waiting.length) {
+    const rows = waiting.map((u) => ({ id: u.replicaId, message: u.reason }));
     const changed = await tx.execute(sql`
       update replicas set message = v.message
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id text, message text)

@@ -11,7 +11,7 @@ import { type EventInput, recordEvents } from '../verbs/events.ts';
 import { discoveryEnv, loadDiscoveryServices } from '../verbs/services.ts';
 import { type Decision, decideDeployment } from './deployment-decision.ts';
 import { sweepNodes } from './node-sweep.ts';
-import { bumpAssignments, type PendingReplica, placePending } from './placement.ts';
+import { bumpAssignments, type PendingReplica, type PlacementOutcome, placePending } from './placement.ts';
 import { podRequests } from './requests.ts';
 import { templateHash } from './template-hash.ts';
 
@@ -143,6 +143,12 @@ async function runBatch(
       await tx.select().from(replicas).where(inArray(replicas.deploymentId, ids)),
     ];
     const revisionsOf = groupBy(revisionRows, (r) => r.deploymentId);
+    // Hashed side by side: WebCrypto digests are asynchronous, one at a time they cost a round trip each.
+    const hashes = new Map(
+      await Promise.all(
+        rows.map(async (r) => [r.id, await templateHash(r.spec.template as PodTemplate)] as const),
+      ),
+    );
     const replicasOf = groupBy(replicaRows, (r) => r.deploymentId);
 
     const events: EventInput[] = [];
@@ -160,7 +166,7 @@ async function runBatch(
     for (const row of rows) {
       const own = replicasOf.get(row.id) ?? [];
       const history = revisionsOf.get(row.id) ?? [];
-      const current = await currentRevisionOf(row, history);
+      const current = currentRevisionOf(row, history, hashes.get(row.id)!);
       if (current.created) {
         newRevisions.push(current.created);
         history.push({ ...current.created, id: 0, createdAt: now, availableAt: null } as RevisionRow);
@@ -227,6 +233,7 @@ async function runBatch(
             group: key,
             nodeSelector: template.spec.nodeSelector,
             requests,
+            unsaved: true,
           });
         }
       }
@@ -251,7 +258,6 @@ async function runBatch(
       const discovery = await loadDiscoveryServices(tx, [...new Set(newReplicas.map((r) => r.namespace))]);
       for (const r of newReplicas) r.serviceEnv = discoveryEnv(discovery.get(r.namespace), now, new Set());
     }
-    for (const chunk of chunks(newReplicas, 1000)) await tx.insert(replicas).values(chunk);
     if (removeIds.length) await tx.delete(replicas).where(inArray(replicas.id, removeIds));
     if (stopIds.length) {
       await tx
@@ -261,6 +267,7 @@ async function runBatch(
     }
 
     const placement = await placePending(tx, pending, groupCounts, now, deps.config.nodeGraceSeconds);
+    await insertReplicas(tx, newReplicas, placement, now);
     for (const p of placement.placed) touchedNodes.add(p.nodeId);
     const placedBy = groupBy(placement.placed, (p) => p.deploymentId);
     const unplacedBy = groupBy(placement.unplaced, (p) => p.deploymentId);
@@ -356,16 +363,55 @@ async function runBatch(
 }
 
 /** The revision of the deployment's current template: an existing one with the same hash, or a new number. */
-async function currentRevisionOf(
+function currentRevisionOf(
   row: DeploymentRow,
   history: RevisionRow[],
-): Promise<{ number: number; created?: typeof revisions.$inferInsert }> {
+  hash: string,
+): { number: number; created?: typeof revisions.$inferInsert } {
   const template = row.spec.template as PodTemplate;
-  const hash = await templateHash(template);
   const existing = history.find((h) => h.templateHash === hash);
   if (existing) return { number: existing.revision };
   const number = Math.max(0, ...history.map((h) => h.revision)) + 1;
   return { number, created: { deploymentId: row.id, revision: number, templateHash: hash, template } };
+}
+
+/**
+ * New replicas go in once their placement is known, already on their node (or with the reason
+ * they wait), so no second write touches them. One statement with the rows as a JSON parameter:
+ * building a many-row VALUES list costs far more CPU than the insert itself.
+ */
+async function insertReplicas(
+  tx: Database,
+  created: (typeof replicas.$inferInsert)[],
+  placement: PlacementOutcome,
+  now: Date,
+): Promise<void> {
+  if (created.length === 0) return;
+  const nodeOf = new Map(placement.placed.map((p) => [p.replicaId, p.nodeId]));
+  const reasonOf = new Map(placement.unplaced.map((u) => [u.replicaId, u.reason]));
+  for (const chunk of chunks(created, 5000)) {
+    const rows = chunk.map((r) => ({
+      id: r.id,
+      deployment_id: r.deploymentId,
+      namespace: r.namespace,
+      deployment_name: r.deploymentName,
+      revision: r.revision,
+      node_id: nodeOf.get(r.id) ?? null,
+      phase: nodeOf.has(r.id) ? 'Scheduled' : 'Pending',
+      message: reasonOf.get(r.id) ?? null,
+      request_cpu_millis: r.requestCpuMillis,
+      request_memory_bytes: r.requestMemoryBytes,
+      service_env: r.serviceEnv ?? null,
+    }));
+    await tx.execute(sql`
+      insert into replicas (id, deployment_id, namespace, deployment_name, revision, node_id, desired, phase,
+                            message, request_cpu_millis, request_memory_bytes, service_env, created_at, updated_at)
+      select v.id, v.deployment_id, v.namespace, v.deployment_name, v.revision, v.node_id, 'running', v.phase,
+             v.message, v.request_cpu_millis, v.request_memory_bytes, v.service_env, ${now}, ${now}
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id text, deployment_id uuid, namespace text,
+        deployment_name text, revision int, node_id uuid, phase text, message text, request_cpu_millis int,
+        request_memory_bytes bigint, service_env jsonb)`);
+  }
 }
 
 function groupBy<T, K>(items: T[], key: (item: T) => K): Map<K, T[]> {

@@ -1,7 +1,8 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
+import { jsonPath } from '../../common/issue-path.ts';
 import { zodFieldErrors } from '../../common/manifest.ts';
-import { ApiError, invalid } from './errors.ts';
+import { ApiError, type FieldError, invalid } from './errors.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -55,11 +56,56 @@ export async function readJson(c: Context, accept: string[] = ['application/json
   }
   const text = await readBodyText(c);
   if (text.trim() === '') throw new ApiError('BAD_REQUEST', 'the request body is empty');
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
     throw new ApiError('BAD_REQUEST', `malformed JSON: ${(e as Error).message}`);
   }
+  const refused = unstorableStrings(value);
+  if (refused.length) throw invalid(refused);
+  return value;
+}
+
+// A lone half of a surrogate pair (the JSON escape \ud800 makes one); NUL is checked apart.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const unstorable = (s: string) => s.includes('\0') || LONE_SURROGATE.test(s);
+
+/**
+ * Strings, keys or values, that Postgres cannot store: it refuses NUL characters in text and
+ * json, and unpaired surrogates in json. Found here they are a 422 naming the field, not a
+ * failed query (500) deep inside a verb. Walks without recursion: bodies may nest 10k deep.
+ */
+export function unstorableStrings(value: unknown, limit = 20): FieldError[] {
+  // Paths are linked lists, built into strings only when something is found: copying the path
+  // at every level would cost depth² on deep bodies.
+  interface At {
+    parent: At | undefined;
+    key: PropertyKey;
+  }
+  const pathOf = (at: At | undefined): string => {
+    const keys: PropertyKey[] = [];
+    for (let a = at; a; a = a.parent) keys.push(a.key);
+    return jsonPath(keys.reverse());
+  };
+  const found: FieldError[] = [];
+  const message = 'must not contain NUL characters or unpaired UTF-16 surrogates';
+  const stack: [unknown, At | undefined][] = [[value, undefined]];
+  while (stack.length && found.length < limit) {
+    const [v, at] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (unstorable(v)) found.push({ path: pathOf(at), message });
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], { parent: at, key: i }]);
+    } else if (v && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v)) {
+        const here = { parent: at, key: k };
+        if (unstorable(k)) found.push({ path: pathOf(here), message: `key ${message}` });
+        stack.push([child, here]);
+      }
+    }
+  }
+  return found;
 }
 
 /** Validate with the route's own schema (the one the OpenAPI document shows). */

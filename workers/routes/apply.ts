@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ManifestSyntaxError, normalizeManifests, parseManifestText } from '../../common/manifest.ts';
 import { Name } from '../../common/names.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
-import { mediaType, readBodyText, validate } from '../http/body.ts';
+import { mediaType, readBodyText, unstorableStrings, validate } from '../http/body.ts';
 import { ApiError, invalid } from '../http/errors.ts';
 import { reconcileAfter } from '../http/reconcile-after.ts';
 import { route } from '../http/route.ts';
@@ -51,6 +51,10 @@ export function applyRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
         });
       }
       if (docs.length === 0) throw invalid([{ path: '', message: 'no documents to apply' }]);
+      const unstorable = docs.flatMap((doc, document) =>
+        unstorableStrings(doc).map((e) => ({ ...e, document })),
+      );
+      if (unstorable.length) throw invalid(unstorable);
       const { objects, issues } = normalizeManifests(docs);
       if (issues.length) {
         throw invalid(

@@ -59,6 +59,9 @@ export function createApp(deps: AppDeps) {
   });
 
   app.use('/v1/*', async (c, next) => {
+    // A NUL in the path or query names nothing, and Postgres cannot even compare it: a 500
+    // from whichever query met it first. Refuse it here, before it reaches any.
+    if (/%00/.test(c.req.url)) throw new ApiError('BAD_REQUEST', 'the URL contains a NUL character (%00)');
     if (PUBLIC_V1.has(c.req.path)) return next();
     const address = deps.clientAddress?.(c) ?? 'unknown';
     const now = deps.now();

@@ -254,7 +254,11 @@ export async function recordStatus(
           ? 'Terminating'
           : r.phase;
       const ready = row.desired === 'running' && r.ready;
-      const restartCount = r.containers.reduce((n, c) => n + c.restartCount, 0);
+      // The column is a 32-bit integer; a report may add up more (each count is any safe integer).
+      const restartCount = Math.min(
+        r.containers.reduce((n, c) => n + c.restartCount, 0),
+        2_147_483_647,
+      );
       const hostPorts = r.containers.flatMap((c) => c.hostPorts);
       const message = r.message ?? null;
       const same =

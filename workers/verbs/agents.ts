@@ -8,6 +8,7 @@ import type {
 import type { PodTemplate } from '../../common/deployment.ts';
 import { parseCpu, parseMemory } from '../../common/quantity.ts';
 import type { Database } from '../../db/database.ts';
+import { retryOnConflict } from '../../db/retry.ts';
 import { deployments, joinTokens, logRequests, nodes, replicas, revisions } from '../../db/schema/index.ts';
 import { TOKEN_PREFIX } from '../auth/principal.ts';
 import { randomToken, sha256Hex } from '../crypto.ts';
@@ -226,120 +227,122 @@ export async function recordStatus(
 ): Promise<string[]> {
   // Lock order everywhere is deployments → replicas → nodes. This transaction touches only
   // replicas then nodes; waking the deployments happens after it commits.
-  const { changed, freed } = await db.transaction(async (tx) => {
-    // Row locks in id order, first: two reports of one node (a heartbeat beside a report, a
-    // retry beside its timed-out original) then queue here instead of deadlocking on the rows.
-    const own = await tx
-      .select()
-      .from(replicas)
-      .where(eq(replicas.nodeId, nodeId))
-      .orderBy(asc(replicas.id))
-      .for('update');
-    const reported = new Map(report.replicas.map((r) => [r.id, r]));
-    const changed = new Set<string>();
-    const updates: Record<string, unknown>[] = [];
-    const gone: string[] = [];
-    for (const row of own) {
-      const r = reported.get(row.id);
-      if (!r) {
-        if (row.desired === 'stopped') {
-          gone.push(row.id);
-          changed.add(row.deploymentId);
+  const { changed, freed } = await retryOnConflict(() =>
+    db.transaction(async (tx) => {
+      // Row locks in id order, first: two reports of one node (a heartbeat beside a report, a
+      // retry beside its timed-out original) then queue here instead of deadlocking on the rows.
+      const own = await tx
+        .select()
+        .from(replicas)
+        .where(eq(replicas.nodeId, nodeId))
+        .orderBy(asc(replicas.id))
+        .for('update');
+      const reported = new Map(report.replicas.map((r) => [r.id, r]));
+      const changed = new Set<string>();
+      const updates: Record<string, unknown>[] = [];
+      const gone: string[] = [];
+      for (const row of own) {
+        const r = reported.get(row.id);
+        if (!r) {
+          if (row.desired === 'stopped') {
+            gone.push(row.id);
+            changed.add(row.deploymentId);
+          }
+          continue;
         }
-        continue;
+        // A replica told to stop stays Terminating until it is gone, whatever the agent last saw.
+        const phase =
+          row.desired === 'stopped' && r.phase !== 'Succeeded' && r.phase !== 'Failed'
+            ? 'Terminating'
+            : r.phase;
+        const ready = row.desired === 'running' && r.ready;
+        // The column is a 32-bit integer; a report may add up more (each count is any safe integer).
+        const restartCount = Math.min(
+          r.containers.reduce((n, c) => n + c.restartCount, 0),
+          2_147_483_647,
+        );
+        const hostPorts = r.containers.flatMap((c) => c.hostPorts);
+        const message = r.message ?? null;
+        const same =
+          row.phase === phase &&
+          row.ready === ready &&
+          row.restartCount === restartCount &&
+          row.message === message &&
+          JSON.stringify(row.hostPorts) === JSON.stringify(hostPorts) &&
+          JSON.stringify(row.containers) === JSON.stringify(r.containers);
+        if (same) continue;
+        changed.add(row.deploymentId);
+        updates.push({
+          id: row.id,
+          phase,
+          ready,
+          ready_since: ready
+            ? row.ready && row.readySince
+              ? row.readySince.toISOString()
+              : now.toISOString()
+            : null,
+          message,
+          restart_count: restartCount,
+          host_ports: hostPorts,
+          containers: r.containers,
+        });
       }
-      // A replica told to stop stays Terminating until it is gone, whatever the agent last saw.
-      const phase =
-        row.desired === 'stopped' && r.phase !== 'Succeeded' && r.phase !== 'Failed'
-          ? 'Terminating'
-          : r.phase;
-      const ready = row.desired === 'running' && r.ready;
-      // The column is a 32-bit integer; a report may add up more (each count is any safe integer).
-      const restartCount = Math.min(
-        r.containers.reduce((n, c) => n + c.restartCount, 0),
-        2_147_483_647,
-      );
-      const hostPorts = r.containers.flatMap((c) => c.hostPorts);
-      const message = r.message ?? null;
-      const same =
-        row.phase === phase &&
-        row.ready === ready &&
-        row.restartCount === restartCount &&
-        row.message === message &&
-        JSON.stringify(row.hostPorts) === JSON.stringify(hostPorts) &&
-        JSON.stringify(row.containers) === JSON.stringify(r.containers);
-      if (same) continue;
-      changed.add(row.deploymentId);
-      updates.push({
-        id: row.id,
-        phase,
-        ready,
-        ready_since: ready
-          ? row.ready && row.readySince
-            ? row.readySince.toISOString()
-            : now.toISOString()
-          : null,
-        message,
-        restart_count: restartCount,
-        host_ports: hostPorts,
-        containers: r.containers,
-      });
-    }
-    if (updates.length) {
-      await tx.execute(sql`
+      if (updates.length) {
+        await tx.execute(sql`
         update replicas set phase = v.phase, ready = v.ready, ready_since = v.ready_since, message = v.message,
           restart_count = v.restart_count, host_ports = v.host_ports, containers = v.containers, updated_at = ${now}
         from jsonb_to_recordset(${JSON.stringify(updates)}::jsonb) as v(id text, phase text, ready boolean,
           ready_since timestamptz, message text, restart_count int, host_ports jsonb, containers jsonb)
         where replicas.id = v.id and replicas.node_id = ${nodeId}`);
-    }
-    if (gone.length)
-      await tx.delete(replicas).where(and(inArray(replicas.id, gone), eq(replicas.nodeId, nodeId)));
-    if (report.capacity || report.allocatable || report.agentVersion) {
-      await tx
+      }
+      if (gone.length)
+        await tx.delete(replicas).where(and(inArray(replicas.id, gone), eq(replicas.nodeId, nodeId)));
+      if (report.capacity || report.allocatable || report.agentVersion) {
+        await tx
+          .update(nodes)
+          .set({
+            ...(report.capacity
+              ? {
+                  capacityCpuMillis: Math.round(report.capacity.cpu * 1000),
+                  capacityMemoryBytes: report.capacity.memoryBytes,
+                }
+              : {}),
+            ...(report.allocatable
+              ? {
+                  allocatableCpuMillis: Math.round(report.allocatable.cpu * 1000),
+                  allocatableMemoryBytes: report.allocatable.memoryBytes,
+                }
+              : {}),
+            ...(report.agentVersion ? { agentVersion: report.agentVersion } : {}),
+          })
+          .where(eq(nodes.id, nodeId));
+      }
+      // A report is proof of life: a node marked NotReady or Lost is Ready again at once.
+      const revived = await tx
         .update(nodes)
-        .set({
-          ...(report.capacity
-            ? {
-                capacityCpuMillis: Math.round(report.capacity.cpu * 1000),
-                capacityMemoryBytes: report.capacity.memoryBytes,
-              }
-            : {}),
-          ...(report.allocatable
-            ? {
-                allocatableCpuMillis: Math.round(report.allocatable.cpu * 1000),
-                allocatableMemoryBytes: report.allocatable.memoryBytes,
-              }
-            : {}),
-          ...(report.agentVersion ? { agentVersion: report.agentVersion } : {}),
-        })
-        .where(eq(nodes.id, nodeId));
-    }
-    // A report is proof of life: a node marked NotReady or Lost is Ready again at once.
-    const revived = await tx
-      .update(nodes)
-      .set({ status: 'Ready', statusChangedAt: now })
-      .where(and(eq(nodes.id, nodeId), sql`${nodes.status} <> 'Ready'`))
-      .returning({ name: nodes.name });
-    if (revived.length) {
-      await recordEvents(
-        tx,
-        [
-          {
-            namespace: '',
-            objectKind: 'node',
-            objectName: revived[0]!.name,
-            type: 'Normal',
-            reason: 'NodeReady',
-            message: 'agent reported again',
-          },
-        ],
-        now,
-      );
-      for (const row of own) changed.add(row.deploymentId);
-    }
-    return { changed: [...changed], freed: gone.length > 0 };
-  });
+        .set({ status: 'Ready', statusChangedAt: now })
+        .where(and(eq(nodes.id, nodeId), sql`${nodes.status} <> 'Ready'`))
+        .returning({ name: nodes.name });
+      if (revived.length) {
+        await recordEvents(
+          tx,
+          [
+            {
+              namespace: '',
+              objectKind: 'node',
+              objectName: revived[0]!.name,
+              type: 'Normal',
+              reason: 'NodeReady',
+              message: 'agent reported again',
+            },
+          ],
+          now,
+        );
+        for (const row of own) changed.add(row.deploymentId);
+      }
+      return { changed: [...changed], freed: gone.length > 0 };
+    }),
+  );
   if (changed.length) await markForReconcile(db, changed, now);
   if (freed) await wakeWaitingDeployments(db, now);
   return changed;

@@ -1,7 +1,8 @@
 /**
  * Counts failed authentications per client address in a sliding window. Only failures count,
- * so a client with a good token is never slowed down. Per process/isolate by design: it blunts
- * guessing, it is not a quota.
+ * so well-behaved clients are never limited; an address that keeps failing is refused (every
+ * request from it, until its failures age out of the window), which is what makes guessing
+ * slow. Per process/isolate by design: it blunts guessing, it is not a quota.
  */
 export class FailureLimiter {
   private readonly failures = new Map<string, number[]>();

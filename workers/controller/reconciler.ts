@@ -84,7 +84,8 @@ export function createReconciler(deps: ControllerDeps): Reconciler {
     },
     async tick(options = {}) {
       const started = performance.now();
-      await sweepNodes(deps);
+      // Idempotent, so a deadlock victim simply runs again.
+      await retryOnConflict(() => sweepNodes(deps));
       let total = 0;
       let placements = 0;
       let more = false;

@@ -219,7 +219,9 @@ describe('GET /v1/namespaces', () => {
       await t.call('PUT', '/v1/namespaces/team-y/deployments/a', deploymentBody());
       const all = await t.call('GET', '/v1/namespaces');
       expect(all.body.items.map((n: { name: string }) => n.name)).toEqual(['default', 'team-x', 'team-y']);
-      const viewer = (await t.call('POST', '/v1/tokens', { name: 'v', role: 'viewer', namespaces: ['team-x'] })).body.token;
+      const viewer = (
+        await t.call('POST', '/v1/tokens', { name: 'v', role: 'viewer', namespaces: ['team-x'] })
+      ).body.token;
       const mine = await t.call('GET', '/v1/namespaces', undefined, viewer);
       expect(mine.body.items).toEqual([{ name: 'team-x' }]);
     } finally {

@@ -47,5 +47,8 @@ export const replicas = pgTable(
     index('replicas_deployment').on(t.deploymentId),
     index('replicas_node').on(t.nodeId),
     index('replicas_unplaced').on(t.deploymentId).where(sql`${t.nodeId} is null`),
+    // The node sweep looks for Lost replicas on every tick; there are almost never any, and
+    // without this it reads every replica to find none (30 ms at 100,000 replicas).
+    index('replicas_lost').on(t.nodeId).where(sql`${t.phase} = 'Lost'`),
   ],
 );

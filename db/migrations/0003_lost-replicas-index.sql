@@ -1,0 +1,1 @@
+CREATE INDEX "replicas_lost" ON "replicas" USING btree ("node_id") WHERE "replicas"."phase" = 'Lost';

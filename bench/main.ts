@@ -69,8 +69,12 @@ const runLabel = `bench-${randomBytes(3).toString('hex')}`;
 
 async function part(name: string, fn: () => Promise<Section>): Promise<void> {
   log(`${name}…`);
+  const load = machine().load;
   try {
-    sections.push(await fn());
+    const section = await fn();
+    // Others' work on a shared machine moves the figures: say how busy it was.
+    section.notes.push(`Load average when this part started: ${load.map((l) => l.toFixed(2)).join(' ')}.`);
+    sections.push(section);
   } catch (e) {
     const message = e instanceof Error ? e.message.split('\n')[0]! : String(e);
     failures.push(`${name}: ${message}`);

@@ -188,9 +188,13 @@ export async function swarmHealthyPorts(name: string): Promise<number[]> {
   const list = await docker.listContainers({
     filters: { label: [`com.docker.swarm.service.name=${name}`], health: ['healthy'] },
   });
-  return list.flatMap((c) =>
-    c.Ports.filter((p) => p.PrivatePort === 8080 && p.PublicPort).map((p) => p.PublicPort),
+  // IPv4 only: the engine may publish the IPv6 side on a different port, which 127.0.0.1 never reaches.
+  const ports = list.flatMap((c) =>
+    c.Ports.filter((p) => p.PrivatePort === 8080 && p.PublicPort && p.IP === '0.0.0.0').map(
+      (p) => p.PublicPort,
+    ),
   );
+  return [...new Set(ports)];
 }
 
 /** Running tasks as `docker service ls` counts them (N/N): with a healthcheck, healthy ones. */

@@ -5,7 +5,7 @@ import {
   RegisterResponse,
   type StatusReport,
 } from '../common/agent-protocol.ts';
-import { httpFetch } from './http-fetch.ts';
+import { type HttpAnswer, type HttpFetch, httpFetch } from './http-fetch.ts';
 
 /** An HTTP answer other than success; status 0 means the server was not reached at all. */
 export class ApiError extends Error {
@@ -34,7 +34,7 @@ export class ApiClient {
   constructor(
     private readonly server: string,
     private readonly userAgent: string,
-    private readonly fetchImpl: typeof fetch = httpFetch,
+    private readonly fetchImpl: HttpFetch = httpFetch,
   ) {}
 
   async register(req: RegisterRequest, signal?: AbortSignal): Promise<RegisterResponse> {
@@ -55,7 +55,7 @@ export class ApiClient {
       headers: etag ? { 'if-none-match': etag } : {},
     });
     if (res.status === 304) {
-      await res.body?.cancel();
+      await res.text();
       return { kind: 'unchanged' };
     }
     const json: unknown = await res.json();
@@ -72,19 +72,19 @@ export class ApiClient {
 
   async status(token: string, report: StatusReport, signal?: AbortSignal): Promise<void> {
     const res = await this.call('POST', '/v1/agent/status', { token, body: report, signal });
-    await res.body?.cancel();
+    await res.text();
   }
 
   async logs(token: string, answer: LogAnswer, signal?: AbortSignal): Promise<void> {
     const res = await this.call('POST', '/v1/agent/logs', { token, body: answer, signal });
-    await res.body?.cancel();
+    await res.text();
   }
 
   private async call(
     method: string,
     path: string,
     o: { token?: string; body?: unknown; signal?: AbortSignal | undefined; headers?: Record<string, string> },
-  ): Promise<Response> {
+  ): Promise<HttpAnswer> {
     const headers: Record<string, string> = {
       'user-agent': this.userAgent,
       accept: 'application/json',
@@ -92,7 +92,7 @@ export class ApiClient {
     };
     if (o.token) headers.authorization = `Bearer ${o.token}`;
     if (o.body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
+    let res: HttpAnswer;
     try {
       res = await this.fetchImpl(`${this.server}${path}`, {
         method,

@@ -1,3 +1,5 @@
+// First: V8 settings for a small daemon, before anything else is compiled.
+import './lean-v8.ts';
 import { startAgent } from './agent.ts';
 import { ConfigError, parseCli, USAGE } from './config.ts';
 import { createLogger, errorMessage } from './log.ts';

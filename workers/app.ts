@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { AppDeps, AppEnv } from './app-context.ts';
 import { FailureLimiter } from './auth/failure-limiter.ts';
+import { Heartbeats } from './auth/heartbeats.ts';
 import { shortId } from './crypto.ts';
 import { ApiError, problemResponse } from './http/errors.ts';
 import { ingressMiddleware } from './ingress/ingress.ts';
@@ -29,6 +30,7 @@ const PUBLIC_V1 = new Set(['/v1/agent/register']);
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
   const limiter = deps.failureLimiter ?? new FailureLimiter();
+  const heartbeats = new Heartbeats(deps);
 
   // First: a request for a service's host is proxied and never reaches the API.
   app.use('*', ingressMiddleware(deps));
@@ -85,6 +87,7 @@ export function createApp(deps: AppDeps) {
       );
     }
     c.set('principal', principal);
+    if (principal.kind === 'node') heartbeats.recordAfter(c, principal, now);
     return next();
   });
 

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADMIN_TOKEN,
@@ -387,6 +388,42 @@ describe.each(DATABASE_KINDS)('controller with simulated agents on %s', (kind) =
       imagePullPolicy: 'IfNotPresent',
     });
   });
+
+  it.runIf(kind === 'postgres')(
+    'answers a poll while a reconcile holds its node row, and records the heartbeat once it is free',
+    async () => {
+      const f = await agents(1, 'beat');
+      const agent = f.agents[0]!;
+      const auth = { authorization: `Bearer ${agent.token}` };
+      const etag = (await t.plane.app.request('/v1/agent/assignments', { headers: auth })).headers.get(
+        'etag',
+      )!;
+      const heartbeat = async () =>
+        (await t.call('GET', `/v1/nodes/${agent.name}`)).body.lastHeartbeat as string;
+      // What a reconcile placing replicas on this node holds until it commits.
+      const other = new pg.Client({ connectionString: t.databaseUrl });
+      await other.connect();
+      try {
+        await other.query('begin');
+        await other.query('select 1 from nodes where name = $1 for update', [agent.name]);
+        const before = await heartbeat();
+        await sleep(300); // past the heartbeat's resolution (a tenth of the 1 s grace period)
+        const poll = t.plane.app.request('/v1/agent/assignments', {
+          headers: { ...auth, 'if-none-match': etag },
+        });
+        const answered = await Promise.race([
+          Promise.resolve(poll).then((r) => r.status),
+          sleep(5000).then(() => 'waiting'),
+        ]);
+        expect(answered).toBe(304);
+        expect(await heartbeat()).toBe(before);
+        await other.query('commit');
+        await eventually(async () => (await heartbeat()) > before, 5000, 'heartbeat recorded');
+      } finally {
+        await other.end();
+      }
+    },
+  );
 
   it('keeps node credentials to their own node', async () => {
     const f = await agents(2, 'iso');

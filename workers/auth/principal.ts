@@ -3,7 +3,14 @@ export type Role = 'admin' | 'deployer' | 'viewer';
 /** Who is calling: a person or pipeline with a role, or an agent speaking for one node. */
 export type Principal =
   | { kind: 'user'; id: string; name: string; role: Role; namespaces: string[] }
-  | { kind: 'node'; nodeId: string; nodeName: string; assignmentVersion: number };
+  | {
+      kind: 'node';
+      nodeId: string;
+      nodeName: string;
+      assignmentVersion: number;
+      /** The heartbeat recorded before this call (see recordHeartbeat). */
+      lastHeartbeat: Date;
+    };
 
 export type Action = 'read' | 'write';
 export type Resource = 'deployments' | 'services' | 'secrets' | 'replicas' | 'events' | 'tokens' | 'nodes';

@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { shortId } from '../crypto.ts';
 import { ApiError, problemResponse } from '../http/errors.ts';
+import { inBackground } from '../http/in-background.ts';
 import type { Logger } from '../logger.ts';
 import { type Endpoint, findEndpoints, loadServiceRoutes, type ServiceRoute } from '../verbs/services.ts';
 import { HostTable, hostOf } from './hosts.ts';
@@ -265,13 +266,7 @@ export function ingressMiddleware(deps: AppDeps): MiddlewareHandler<AppEnv> {
   const ingress = ingressFor(deps);
   return async (c: Context<AppEnv>, next) => {
     // Workers: a refresh that outlives this request must be allowed to finish.
-    const defer: Defer = (p) => {
-      try {
-        c.executionCtx.waitUntil(p);
-      } catch {
-        // Not on Workers: it runs on by itself.
-      }
-    };
+    const defer: Defer = (p) => inBackground(c, p);
     const route = await ingress.route(hostOf(c.req.raw), defer);
     if (route) return ingress.handle(c.req.raw, route, deps.clientAddress?.(c), defer);
     await next();

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type {
   Assignment,
   AssignmentsResponse,
@@ -82,6 +82,17 @@ export async function registerNode(
   });
   await wakeWaitingDeployments(db, now);
   return { nodeId, nodeToken, pollIntervalSeconds };
+}
+
+/**
+ * Record that the node was heard from at `now`. Never moves the heartbeat back: writes that
+ * run after their responses may land out of order.
+ */
+export async function recordHeartbeat(db: Database, nodeId: string, now: Date): Promise<void> {
+  await db
+    .update(nodes)
+    .set({ lastHeartbeat: now })
+    .where(and(eq(nodes.id, nodeId), lt(nodes.lastHeartbeat, now)));
 }
 
 export const etagOf = (version: number) => `"a${version}"`;

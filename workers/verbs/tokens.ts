@@ -108,8 +108,9 @@ export async function revokeJoinToken(db: Database, id: string): Promise<void> {
 }
 
 /**
- * Who holds this bearer token, or null. A node credential's lookup also records its
- * heartbeat in the same statement: every agent call counts, at the cost of one round trip.
+ * Who holds this bearer token, or null. Reads only: a node's call is also its heartbeat, but
+ * that write happens after the response (see recordHeartbeat), so an unchanged poll costs one
+ * indexed read and never waits on a lock.
  */
 export async function authenticateToken(
   db: Database,
@@ -124,12 +125,22 @@ export async function authenticateToken(
   }
   if (token.startsWith(TOKEN_PREFIX.node)) {
     const [node] = await db
-      .update(nodes)
-      .set({ lastHeartbeat: now })
-      .where(eq(nodes.tokenHash, hash))
-      .returning({ id: nodes.id, name: nodes.name, assignmentVersion: nodes.assignmentVersion });
+      .select({
+        id: nodes.id,
+        name: nodes.name,
+        assignmentVersion: nodes.assignmentVersion,
+        lastHeartbeat: nodes.lastHeartbeat,
+      })
+      .from(nodes)
+      .where(eq(nodes.tokenHash, hash));
     return node
-      ? { kind: 'node', nodeId: node.id, nodeName: node.name, assignmentVersion: node.assignmentVersion }
+      ? {
+          kind: 'node',
+          nodeId: node.id,
+          nodeName: node.name,
+          assignmentVersion: node.assignmentVersion,
+          lastHeartbeat: node.lastHeartbeat,
+        }
       : null;
   }
   if (token.startsWith(TOKEN_PREFIX.user)) {

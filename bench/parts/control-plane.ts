@@ -283,6 +283,21 @@ async function runScale(scale: number, log: (s: string) => void): Promise<ScaleF
     }
     const settleMs = performance.now() - s0;
     log(`${scale}x: settled in ${fmtMs(settleMs)}`);
+    // Settled is not yet steady: nodes that polled before the last changes have still to see
+    // them and report, and their reports still move deployments' status. Steady state, where
+    // the figures below belong, begins after a whole poll interval in which no node saw a change.
+    const q0 = performance.now();
+    await fleet.stats();
+    for (;;) {
+      await new Promise((r) => setTimeout(r, POLL_INTERVAL_SECONDS * 1000));
+      const f = await fleet.stats();
+      if (f.changed === 0 && f.reports === 0) break;
+      if (performance.now() - q0 > 60_000) {
+        log(`${scale}x: still changing 60 s after settling (${f.changed} changed, ${f.reports} reports)`);
+        break;
+      }
+    }
+    log(`${scale}x: quiet ${fmtMs(performance.now() - q0)} after settling`);
     const settledTickMs: number[] = [];
     for (let i = 0; i < 15; i++) settledTickMs.push(await timed(tick));
 

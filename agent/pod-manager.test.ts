@@ -130,6 +130,26 @@ describe('PodManager with a fake runtime', () => {
     expect(s.message).toMatch(/^back-off 10s restarting failed container web/);
   });
 
+  it('waits out a runtime that does not answer, then restarts at once without backing off', async () => {
+    const { driver, manager, status } = setup();
+    await manager.apply([replica('a')]);
+    await until('ready', () => status('a')?.ready);
+    const id = status('a')!.containers[0]!.containerId!;
+    // Docker stopping: it stops the containers, then stops answering.
+    driver.down = true;
+    driver.crash(id, 143);
+    const waiting = await until(
+      'waiting',
+      () => /waiting for the container runtime/.test(status('a')?.message ?? '') && status('a'),
+    );
+    expect(waiting.phase).toBe('Starting');
+    await new Promise((r) => setTimeout(r, 1500)); // a few attempts while it is down
+    driver.down = false;
+    const back = await until('ready again', () => status('a')?.ready && status('a'));
+    expect(back.containers[0]).toMatchObject({ containerId: id, restartCount: 1 });
+    expect(back.message).toBeUndefined();
+  });
+
   it('restarts pod members after their network owner restarts', async () => {
     const { driver, manager, status } = setup();
     const pod = replica('p', { containers: [container(), container({ name: 'side', ports: [] })] });

@@ -7,7 +7,7 @@ import type {
 } from '../common/agent-protocol.ts';
 import { type PlannedContainer, planContainers } from './container-spec.ts';
 import type { ContainerEvent, ContainerInfo, Driver } from './driver/driver.ts';
-import { NameConflictError } from './driver/driver.ts';
+import { EngineUnavailableError, NameConflictError } from './driver/driver.ts';
 import type { ImagePuller } from './image-puller.ts';
 import { LABEL_CONTAINER, LABEL_GRACE, LABEL_SPEC_HASH } from './labels.ts';
 import { errorMessage, type Logger } from './log.ts';
@@ -19,6 +19,9 @@ import {
   type RestartTracker,
   shouldRestart,
 } from './restart-tracker.ts';
+
+/** How often a replica asks again while the container runtime does not answer. */
+const ENGINE_RETRY_MS = 1000;
 
 export interface PodDeps {
   driver: Driver;
@@ -85,6 +88,8 @@ export class PodRunner {
   private gone = false;
   private pulling = false;
   private error: { message: string; retryAt: number; attempts: number } | undefined;
+  /** The runtime did not answer: try again soon, counting nothing against the replica. */
+  private engineWait: { message: string; retryAt: number } | undefined;
   private loop: Promise<void> | undefined;
   private again = false;
   private detached = false;
@@ -213,7 +218,8 @@ export class PodRunner {
         ? `readiness probe of ${unready.name} failed: ${unready.probeDetail}`
         : undefined;
     const running = this.slots.every((s) => s.running && s.everReady);
-    return { ...base, phase: running ? 'Running' : 'Starting', ...(message ? { message } : {}) };
+    const shown = this.engineWait ? `waiting for the container runtime: ${this.engineWait.message}` : message;
+    return { ...base, phase: running ? 'Running' : 'Starting', ...(shown ? { message: shown } : {}) };
   }
 
   private containerStatus(s: Slot): ContainerStatus {
@@ -279,6 +285,7 @@ export class PodRunner {
     if (this.terminating) return this.stepTerminate();
     const a = this.assignment!;
     const now = Date.now();
+    if (this.engineWait && this.engineWait.retryAt > now) return this.scheduleWake(this.engineWait.retryAt);
     if (this.error && this.error.retryAt > now) return this.scheduleWake(this.error.retryAt);
 
     const toCreate = this.slots.filter((s) => !s.id);
@@ -320,8 +327,7 @@ export class PodRunner {
         this.scheduleWake(s.restartAt);
         continue;
       }
-      s.restartCount++;
-      await this.start(s, i === 0 ? undefined : owner);
+      await this.start(s, i === 0 ? undefined : owner, true);
     }
   }
 
@@ -340,9 +346,10 @@ export class PodRunner {
       );
       if (this.error) this.deps.onChange();
       this.error = undefined;
+      this.engineWait = undefined;
       return true;
     } catch (e) {
-      this.fail(`failed to pull image: ${errorMessage(e)}`);
+      this.fail(`failed to pull image: ${errorMessage(e)}`, e);
       return false;
     } finally {
       if (this.pulling) {
@@ -352,8 +359,20 @@ export class PodRunner {
     }
   }
 
-  /** Records an error with backoff (ImagePullBackOff / create errors) and reports Failed meanwhile. */
-  private fail(message: string): void {
+  /**
+   * Records an error with backoff (ImagePullBackOff / create errors) and reports Failed meanwhile.
+   * A runtime that did not answer is not the replica's failure: while Docker restarts, every
+   * container it stopped would otherwise be backed off for 10-20 s after it is back.
+   */
+  private fail(message: string, cause?: unknown): void {
+    if (cause instanceof EngineUnavailableError) {
+      if (!this.engineWait)
+        this.deps.log.warn('waiting for the container runtime', { replica: this.id, message });
+      this.engineWait = { message: cause.message, retryAt: Date.now() + ENGINE_RETRY_MS };
+      this.deps.onChange();
+      this.scheduleWake(this.engineWait.retryAt);
+      return;
+    }
     const attempts = (this.error?.attempts ?? 0) + 1;
     this.error = { message, attempts, retryAt: Date.now() + Math.max(1000, backoffDelayMs(attempts)) };
     this.deps.log.warn('replica failed', {
@@ -388,6 +407,7 @@ export class PodRunner {
       s.id = id;
       s.created = true;
       s.networkFrom = ownerId;
+      this.engineWait = undefined;
       this.deps.log.debug('container created', {
         replica: this.id,
         container: s.name,
@@ -395,19 +415,22 @@ export class PodRunner {
       });
       return true;
     } catch (e) {
-      this.fail(`failed to create container ${s.name}: ${errorMessage(e)}`);
+      this.fail(`failed to create container ${s.name}: ${errorMessage(e)}`, e);
       return false;
     }
   }
 
-  private async start(s: Slot, owner: Slot | undefined): Promise<void> {
+  /** `restart`: it ran before, so a successful start counts in restartCount. */
+  private async start(s: Slot, owner: Slot | undefined, restart = false): Promise<void> {
     const t0 = performance.now();
     try {
       await this.deps.driver.startContainer(s.id!);
     } catch (e) {
-      this.fail(`failed to start container ${s.name}: ${errorMessage(e)}`);
+      this.fail(`failed to start container ${s.name}: ${errorMessage(e)}`, e);
       return;
     }
+    this.engineWait = undefined;
+    if (restart) s.restartCount++;
     this.deps.log.debug('container started', {
       replica: this.id,
       container: s.name,

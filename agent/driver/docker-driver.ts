@@ -4,7 +4,7 @@ import { parseImageRef } from '../image-ref.ts';
 import { LABEL_NODE } from '../labels.ts';
 import { demuxDockerStream, parseTimestampedLines } from '../log-tail.ts';
 import type { ContainerEvent, ContainerInfo, CreateSpec, Driver, LogLine, RegistryAuth } from './driver.ts';
-import { NameConflictError } from './driver.ts';
+import { EngineUnavailableError, NameConflictError } from './driver.ts';
 
 /**
  * The Docker Engine API through dockerode. `new Docker()` honours DOCKER_HOST (unix://, tcp://,
@@ -40,7 +40,9 @@ export class DockerDriver implements Driver {
       throw engineError(e);
     }
     // The engine answers 200 and then reports failure inside the progress stream.
-    const text = await readAll(stream);
+    const text = await readAll(stream).catch((e: unknown) => {
+      throw engineError(e);
+    });
     for (const line of text.split('\n')) {
       if (!line.trim()) continue;
       let obj: { error?: string; errorDetail?: { message?: string } };
@@ -314,8 +316,20 @@ function statusOf(e: unknown): number | undefined {
     : undefined;
 }
 
-/** dockerode wraps engine errors as "(HTTP code 500) server error - <message>": keep the message. */
+/** Socket errors: the engine is not there to ask (stopped, restarting, socket missing). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+
+/**
+ * dockerode wraps engine errors as "(HTTP code 500) server error - <message>": keep the message.
+ * No answer at all is an EngineUnavailableError.
+ */
 function engineError(e: unknown): Error {
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+  if (
+    (typeof code === 'string' && UNREACHABLE.has(code)) ||
+    (e instanceof Error && /socket hang up/.test(e.message))
+  )
+    return new EngineUnavailableError(`the Docker Engine did not answer: ${(e as Error).message}`);
   if (typeof e === 'object' && e !== null && 'json' in e) {
     const json = (e as { json?: unknown }).json;
     const msg =

@@ -98,3 +98,14 @@ export class NameConflictError extends Error {
     this.name = 'NameConflictError';
   }
 }
+
+/**
+ * The runtime did not answer at all (not running, restarting, its socket gone). Nothing was
+ * learned about the container: callers wait for the runtime instead of counting a failure.
+ */
+export class EngineUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineUnavailableError';
+  }
+}

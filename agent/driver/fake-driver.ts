@@ -4,6 +4,7 @@ import {
   type ContainerInfo,
   type CreateSpec,
   type Driver,
+  EngineUnavailableError,
   type LogLine,
   NameConflictError,
   type RegistryAuth,
@@ -27,26 +28,31 @@ export class FakeDriver implements Driver {
   readonly calls: string[] = [];
   readonly containers = new Map<string, FakeContainer>();
   execExitCode = 0;
+  /** The runtime is not answering (stopped or restarting): every call fails as Docker's would. */
+  down = false;
   private seq = 0;
   private port = 30000;
   private readonly watchers = new Set<(e: ContainerEvent) => void>();
 
-  async ping(): Promise<void> {}
+  async ping(): Promise<void> {
+    await this.answer();
+  }
 
   async imageExists(image: string): Promise<boolean> {
+    await this.answer();
     return this.images.has(image);
   }
 
   async pullImage(image: string, auth?: RegistryAuth): Promise<void> {
     this.calls.push(`pull ${image}${auth ? ` as ${auth.username}` : ''}`);
-    await tick();
+    await this.answer();
     const err = this.pullErrors.get(image);
     if (err) throw new Error(err);
     this.images.add(image);
   }
 
   async createContainer(spec: CreateSpec): Promise<string> {
-    await tick();
+    await this.answer();
     if ([...this.containers.values()].some((c) => c.spec.name === spec.name))
       throw new NameConflictError(spec.name);
     if (!this.images.has(spec.image)) throw new Error(`No such image: ${spec.image}`);
@@ -73,7 +79,7 @@ export class FakeDriver implements Driver {
   }
 
   async startContainer(id: string): Promise<void> {
-    await tick();
+    await this.answer();
     const c = this.must(id);
     this.calls.push(`start ${c.spec.name}`);
     c.running = true;
@@ -88,7 +94,7 @@ export class FakeDriver implements Driver {
   }
 
   async stopContainer(id: string): Promise<void> {
-    await tick();
+    await this.answer();
     const c = this.containers.get(id);
     if (!c?.running) return;
     this.calls.push(`stop ${c.spec.name}`);
@@ -96,7 +102,7 @@ export class FakeDriver implements Driver {
   }
 
   async removeContainer(id: string): Promise<void> {
-    await tick();
+    await this.answer();
     const c = this.containers.get(id);
     if (!c) return;
     this.calls.push(`remove ${c.spec.name}`);
@@ -111,14 +117,14 @@ export class FakeDriver implements Driver {
   }
 
   async inspectContainer(idOrName: string): Promise<ContainerInfo | undefined> {
-    await tick();
+    await this.answer();
     const c =
       this.containers.get(idOrName) ?? [...this.containers.values()].find((x) => x.spec.name === idOrName);
     return c && this.info(c);
   }
 
   async listContainers(labels: Record<string, string>): Promise<ContainerInfo[]> {
-    await tick();
+    await this.answer();
     return [...this.containers.values()]
       .filter((c) => Object.entries(labels).every(([k, v]) => c.spec.labels[k] === v))
       .map((c) => this.info(c));
@@ -174,6 +180,11 @@ export class FakeDriver implements Driver {
       ip: '172.17.0.9',
       ...(c.spec.networkFrom ? { networkFrom: c.spec.networkFrom } : {}),
     };
+  }
+
+  private async answer(): Promise<void> {
+    await tick();
+    if (this.down) throw new EngineUnavailableError('the Docker Engine did not answer: connect ECONNREFUSED');
   }
 
   private must(id: string): FakeContainer {

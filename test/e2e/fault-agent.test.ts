@@ -170,6 +170,9 @@ describe('agent faults on real Docker', () => {
     expect(byReplica.size).toBe(after.size);
     expect(replicas.every((r) => r.phase === 'Running' && r.ready)).toBe(true);
     expect(new Set(replicas.map((r) => r.id))).toEqual(byReplica);
+    // Docker stopped each container once: one restart each, none spent (nor backed off) on an
+    // engine that was not answering.
+    expect(replicas.map((r) => (r as { restartCount?: number }).restartCount)).toEqual(replicas.map(() => 1));
   });
 
   it('replaces replicas of a node cut off past the lost timeout, and the returning agent stops only those', async () => {

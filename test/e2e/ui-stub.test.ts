@@ -54,6 +54,12 @@ describe('dashboard against the stub API', () => {
 
     await signIn(page, STUB_TOKENS.admin);
     await page.getByRole('heading', { level: 1, name: 'Deployments' }).waitFor();
+    // The namespace field suggests the namespaces the server lists, not only those visited.
+    await expect(
+      page
+        .locator('#ns-input')
+        .evaluate((el) => [...((el as HTMLInputElement).list?.options ?? [])].map((o) => o.value)),
+    ).resolves.toEqual(['default', 'staging']);
     // The page updates by itself while the fake controller converges.
     await row(page, 'web').locator('[data-field="ready"]', { hasText: '3/3' }).waitFor({ timeout: 15_000 });
     await row(page, 'web').locator('[data-field="rollout"][data-state="complete"]').waitFor();

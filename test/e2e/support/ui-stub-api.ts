@@ -295,6 +295,15 @@ export function createStubApp(opts: StubOptions = {}) {
     return c.json(c.get('who'));
   });
 
+  app.get('/v1/namespaces', (c) => {
+    // A server that predates whoami predates the namespace list too.
+    if (opts.whoami === false) return problem(c, 404, 'NOT_FOUND', 'No route GET /v1/namespaces.');
+    const who = c.get('who');
+    const all = [...new Set([...deps.keys()].map((k) => k.split('/')[0]!))].sort();
+    const visible = who.namespaces.includes('*') ? all : all.filter((n) => who.namespaces.includes(n));
+    return c.json({ items: visible.map((name) => ({ name })) });
+  });
+
   const dep = (c: Context) => deps.get(`${c.req.param('ns')}/${c.req.param('name')}`);
   const notFound = (c: Context) =>
     problem(

@@ -306,11 +306,11 @@ export function startDashboard(f: Factories): void {
   // ---- session ----------------------------------------------------------------------------
 
   /**
-   * Suggestions for the namespace field: the token's own namespaces and those visited in this
-   * tab. API.md has no namespace list (namespaces spring into being on first use), so any name
-   * can still be typed.
+   * Suggestions for the namespace field: every namespace the token may see (GET /v1/namespaces),
+   * its own, and those visited in this tab. Namespaces spring into being on first use, so any
+   * name can still be typed.
    */
-  function loadNamespaces(): void {
+  async function loadNamespaces(): Promise<void> {
     const names = new Set<string>([state.namespace]);
     if (nsAllowed('default')) names.add('default');
     for (const n of state.identity?.namespaces ?? []) if (n !== '*') names.add(n);
@@ -320,6 +320,11 @@ export function startDashboard(f: Factories): void {
       }
     } catch {
       /* no history */
+    }
+    const listed = await api.get<unknown>('/v1/namespaces');
+    if (listed.ok) {
+      for (const n of itemsOf<{ name?: unknown }>(listed.data))
+        if (typeof n.name === 'string') names.add(n.name);
     }
     state.namespaces = [...names].sort();
   }
@@ -340,7 +345,7 @@ export function startDashboard(f: Factories): void {
     // A namespaced token that may not read `default` starts in its own first namespace.
     const own = state.identity?.namespaces?.filter((n) => n !== '*') ?? [];
     if (!nsAllowed(state.namespace) && own[0]) state.namespace = own[0];
-    loadNamespaces();
+    await loadNamespaces();
     return null;
   }
 

@@ -6,6 +6,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshPostgres } from '../support/databases.ts';
+import { startServerProcess } from '../support/processes.ts';
 import { docker, HTTPD_1, HTTPD_2, ROOT, requireDocker, until } from './support/agent-harness.ts';
 
 /**
@@ -297,6 +299,38 @@ describe('ingress through the real server and Docker', () => {
     const env = await viaIngress('/cgi-bin/env');
     expect(env.text).toContain(`BERTH_SERVICE_WEB_URL=http://${HOST}`);
     expect(env.text).toContain(`BERTH_SERVICE_WEB_HOST=${HOST}`);
+  });
+
+  it("lets a second server on the same Docker Engine run without a local agent, leaving the first one's containers alone", async () => {
+    const ours = async () =>
+      (
+        await docker.listContainers({
+          filters: { label: ['berth.dev/node=local', `berth.dev/namespace=${NS}`] },
+        })
+      )
+        .map((c) => c.Id)
+        .sort();
+    const before = await ours();
+    expect(before.length).toBeGreaterThan(0);
+    const db = await freshPostgres();
+    // Its own database: a second node "local" there would count this server's containers as its orphans.
+    const second = await startServerProcess({
+      databaseUrl: db.url,
+      env: { BERTH_LOCAL_AGENT: 'auto', ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}) },
+    });
+    try {
+      await until(
+        'the second server to decide about its local agent',
+        async () =>
+          /running without a local agent: another Berth \(pid \d+\)/.test(second.output()) || undefined,
+        30_000,
+      );
+      expect((await second.call('GET', '/v1/nodes')).body.items).toEqual([]);
+      expect(await ours()).toEqual(before);
+    } finally {
+      await second.stop();
+      await db.drop();
+    }
   });
 
   it('answers 503 problem+json with no ready endpoint, and stops routing once the service is deleted', async () => {

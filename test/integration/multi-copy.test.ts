@@ -76,6 +76,55 @@ describe('several control-plane copies on one PostgreSQL', () => {
     expect(body.replicas.map((r: { deployment: string }) => r.deployment)).toContain('cross');
   });
 
+  it('never lets two copies over-commit a node between them', async () => {
+    const [a, b] = planes as [NodeControlPlane, NodeControlPlane];
+    const join = await (await call(a, 'POST', '/v1/join-tokens', {})).json();
+    const reg = await call(
+      b,
+      'POST',
+      '/v1/agent/register',
+      {
+        joinToken: join.token,
+        name: 'tight',
+        capacity: { cpu: 8, memoryBytes: 1024 ** 3 },
+        address: '127.0.0.1',
+      },
+      '',
+    );
+    expect(reg.status).toBe(200);
+    // Room for 3 of these on the node (3 × 300Mi ≤ 1Gi), written alternately through both
+    // copies, each of which places at once with its own remembered allocation.
+    const pinned = (i: number) => {
+      const body = deploymentBody({ replicas: 1, labels: { app: `tight-${i}` } });
+      body.spec.template.metadata.labels = { app: `tight-${i}` };
+      const pod = body.spec.template.spec as Record<string, unknown>;
+      pod.nodeSelector = { 'berth.dev/node': 'tight' };
+      (pod.containers as Record<string, unknown>[])[0]!.resources = { requests: { memory: '300Mi' } };
+      return body;
+    };
+    for (let i = 0; i < 6; i++) {
+      const via = i % 2 ? b : a;
+      expect(
+        (await call(via, 'PUT', `/v1/namespaces/default/deployments/tight-${i}`, pinned(i))).status,
+      ).toBe(201);
+    }
+    const placed = async () => {
+      let n = 0;
+      for (let i = 0; i < 6; i++) {
+        const list = await (
+          await call(a, 'GET', `/v1/namespaces/default/replicas?deployment=tight-${i}`)
+        ).json();
+        n += list.items.filter((r: { node: string | null }) => r.node === 'tight').length;
+      }
+      return n;
+    };
+    // Let both copies' immediate reconciles finish (and retry what did not fit).
+    for (const p of planes) await p.reconciler.tick();
+    await new Promise((r) => setTimeout(r, 1200));
+    for (const p of planes) await p.reconciler.tick();
+    expect(await placed()).toBe(3);
+  });
+
   it('serves the same objects from either copy, with optimistic concurrency across them', async () => {
     const [a, b] = planes as [NodeControlPlane, NodeControlPlane];
     const created = await (

@@ -415,7 +415,8 @@ describe.each(DATABASE_KINDS)('controller with simulated agents on %s', (kind) =
           Promise.resolve(poll).then((r) => r.status),
           sleep(5000).then(() => 'waiting'),
         ]);
-        expect(answered).toBe(304);
+        // 304, or 200 if the node's set changed meanwhile: either way answered, not waiting.
+        expect([200, 304]).toContain(answered);
         expect(await heartbeat()).toBe(before);
         await other.query('commit');
         await eventually(async () => (await heartbeat()) > before, 5000, 'heartbeat recorded');

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Context } from 'hono';
@@ -513,7 +514,11 @@ export async function startStubServer(opts: StubOptions = {}): Promise<StubServe
     requests: stub.requests,
     close: async () => {
       clearInterval(timer);
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Pages still open in the browser poll over keep-alive connections, which would hold
+      // close() open for as long as they keep polling.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      (server as Server).closeAllConnections();
+      await closed;
     },
   };
 }

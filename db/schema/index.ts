@@ -1,3 +1,4 @@
+export { allocationChanges, nodeAllocations } from './allocations.ts';
 export type { DeploymentCondition, DeploymentStatus } from './deployments.ts';
 export { deployments } from './deployments.ts';
 export { events } from './events.ts';

@@ -1,5 +1,7 @@
+import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { rowsOf } from '../../db/rows.ts';
 import {
   ADMIN_TOKEN,
   DATABASE_KINDS,
@@ -281,6 +283,109 @@ describe.each(DATABASE_KINDS)('controller with simulated agents on %s', (kind) =
     expect([...perNode.values()].every((n) => n <= 2)).toBe(true);
     const waiting = list.find((r) => r.node === null);
     expect(waiting?.message).toMatch(/insufficient memory/);
+  });
+
+  it("keeps each node's allocation ledger equal to its running replicas' requests through every kind of write", async () => {
+    // Placement reads allocations from a ledger the replicas' triggers keep (db/schema/allocations.ts).
+    // In any snapshot, totals plus unfolded changes must equal the sum placement used to compute.
+    const mismatches = async () =>
+      rowsOf(
+        await t.plane.deps.db.execute(sql`
+          with ledger as (
+            select node_id, sum(cpu_millis) as cpu, sum(memory_bytes) as memory, sum(replicas) as count from (
+              select node_id, cpu_millis, memory_bytes, replicas from node_allocations
+              union all select node_id, cpu_millis, memory_bytes, replicas from allocation_changes) as l
+            group by node_id),
+          held as (
+            select node_id, sum(request_cpu_millis) as cpu, sum(request_memory_bytes) as memory, count(*) as count
+            from replicas where node_id is not null and desired = 'running' group by node_id)
+          select coalesce(ledger.node_id, held.node_id) as node_id,
+                 coalesce(ledger.cpu, 0)::text as ledger_cpu, coalesce(held.cpu, 0)::text as held_cpu,
+                 coalesce(ledger.memory, 0)::text as ledger_memory, coalesce(held.memory, 0)::text as held_memory
+          from ledger full join held on ledger.node_id = held.node_id
+          where coalesce(ledger.cpu, 0) <> coalesce(held.cpu, 0)
+             or coalesce(ledger.memory, 0) <> coalesce(held.memory, 0)
+             or coalesce(ledger.count, 0) <> coalesce(held.count, 0)`),
+      );
+    const held = async () =>
+      rowsOf<{ cpu: string | null }>(
+        await t.plane.deps.db.execute(sql`
+          select sum(request_cpu_millis)::text as cpu from replicas
+          where deployment_name = 'ledger' and node_id is not null and desired = 'running'`),
+      )[0]!.cpu;
+    const f = await agents(3, 'ledger');
+    const template = (image: string, cpu: string) => ({
+      template: {
+        metadata: { labels: { app: 'ledger' } },
+        spec: { containers: [{ name: 'web', image, resources: { requests: { cpu, memory: '32Mi' } } }] },
+      },
+    });
+    const put = (replicasWanted: number, image: string, cpu: string) =>
+      t.call(
+        'PUT',
+        `${NS}/deployments/ledger`,
+        deploymentBody({ replicas: replicasWanted, spec: template(image, cpu) }),
+      );
+
+    await put(4, 'x:1', '100m');
+    await complete('ledger', 4);
+    expect(await held()).toBe('400');
+    expect(await mismatches()).toEqual([]);
+    // The node list reads the same ledger. Background reconciles move other tests' replicas, so
+    // the two reads agree once nothing moves between them.
+    const listedCounts = async () =>
+      ((await t.call('GET', '/v1/nodes')).body.items as { name: string; allocated: { replicas: number } }[])
+        .map((n) => `${n.name}=${n.allocated.replicas}`)
+        .sort();
+    const heldCounts = async () =>
+      rowsOf<{ name: string; count: string }>(
+        await t.plane.deps.db.execute(sql`
+          select n.name, count(r.id)::text as count from nodes n
+          left join replicas r on r.node_id = n.id and r.desired = 'running' group by n.name`),
+      )
+        .map((n) => `${n.name}=${n.count}`)
+        .sort();
+    await eventually(
+      async () => JSON.stringify(await listedCounts()) === JSON.stringify(await heldCounts()),
+      5000,
+      'the node list to count what each node holds',
+    );
+
+    await put(4, 'x:2', '150m'); // a rolling update: new replicas placed, old ones stopped, then removed
+    await complete('ledger', 4);
+    expect(await mismatches()).toEqual([]);
+
+    await put(2, 'x:2', '150m');
+    await complete('ledger', 2);
+    expect(await held()).toBe('300');
+    expect(await mismatches()).toEqual([]);
+
+    expect((await t.call('POST', `/v1/nodes/${f.agents[0]!.name}/drain`)).status).toBe(200);
+    await complete('ledger', 2);
+    expect(await mismatches()).toEqual([]);
+
+    // A node row removed under its replicas: the foreign key sets their node to null.
+    const [onNode] = (await replicas('ledger')).filter((r) => r.node && r.desired === 'running');
+    // Its agent's status reports lock the same replica rows in another order: Postgres may break
+    // the deadlock by failing this side, and a plain SQL client retries (eventually does).
+    await eventually(
+      () => t.plane.deps.db.execute(sql`delete from nodes where name = ${onNode!.node}`).then(() => true),
+      5000,
+      'the node row deleted',
+    );
+    expect(await mismatches()).toEqual([]);
+    await eventually(async () => (await held()) === '300', 10_000, 'the orphaned replica placed again');
+    expect(await mismatches()).toEqual([]);
+
+    // A node forgotten through the API: its replicas are deleted while still desired running.
+    const [running] = (await replicas('ledger')).filter((r) => r.node && r.desired === 'running');
+    expect((await t.call('DELETE', `/v1/nodes/${running!.node}`)).status).toBe(204);
+    expect(await mismatches()).toEqual([]);
+
+    await t.call('DELETE', `${NS}/deployments/ledger`);
+    await eventually(async () => (await replicas('ledger')).length === 0, 10_000, 'replicas to be removed');
+    expect(await held()).toBe(null);
+    expect(await mismatches()).toEqual([]);
   });
 
   it('replaces replicas of a lost node and stops only the replaced ones when it returns', async () => {

@@ -1,7 +1,8 @@
-import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.ts';
 import { rowsOf } from '../../db/rows.ts';
-import { nodes, replicas } from '../../db/schema/index.ts';
+import { nodes } from '../../db/schema/index.ts';
+import { foldAllocations } from './allocations.ts';
 import { placeReplicas, type ReplicaRequest, type SchedulerNode } from './scheduler.ts';
 
 /** Arbitrary constant: placements are decided one transaction at a time, so capacity is never double-counted. */
@@ -34,18 +35,7 @@ export async function placePending(
   if (pending.length === 0) return { placed: [], unplaced: [] };
   await tx.execute(sql`select pg_advisory_xact_lock(${PLACEMENT_LOCK})`);
   const nodeRows = await tx.select().from(nodes);
-  const allocatedRows = await tx
-    .select({
-      nodeId: replicas.nodeId,
-      cpu: sql<string>`coalesce(sum(${replicas.requestCpuMillis}), 0)`,
-      memory: sql<string>`coalesce(sum(${replicas.requestMemoryBytes}), 0)`,
-    })
-    .from(replicas)
-    .where(and(isNotNull(replicas.nodeId), eq(replicas.desired, 'running')))
-    .groupBy(replicas.nodeId);
-  const allocated = new Map(
-    allocatedRows.map((r) => [r.nodeId!, { cpuMillis: Number(r.cpu), memoryBytes: Number(r.memory) }]),
-  );
+  const allocated = await foldAllocations(tx);
   const freshAfter = now.getTime() - graceSeconds * 1000;
   const schedulerNodes: SchedulerNode[] = nodeRows.map((n) => ({
     id: n.id,

@@ -1,15 +1,13 @@
-import { and, asc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.ts';
 import { deployments, nodes, replicas } from '../../db/schema/index.ts';
+import { type Allocation, readAllocations } from '../controller/allocations.ts';
 import { notFound } from '../http/errors.ts';
 import { recordEvents } from './events.ts';
 
 type NodeRow = typeof nodes.$inferSelect;
 
-export function toNodeObject(
-  n: NodeRow,
-  allocated: { cpuMillis: number; memoryBytes: number; replicas: number },
-) {
+export function toNodeObject(n: NodeRow, allocated: Allocation) {
   return {
     name: n.name,
     uid: n.id,
@@ -31,37 +29,17 @@ export function toNodeObject(
   };
 }
 
-async function allocations(db: Database, nodeId?: string) {
-  const rows = await db
-    .select({
-      nodeId: replicas.nodeId,
-      cpu: sql<string>`coalesce(sum(${replicas.requestCpuMillis}), 0)`,
-      memory: sql<string>`coalesce(sum(${replicas.requestMemoryBytes}), 0)`,
-      count: sql<string>`count(*)`,
-    })
-    .from(replicas)
-    .where(
-      and(nodeId ? eq(replicas.nodeId, nodeId) : isNotNull(replicas.nodeId), eq(replicas.desired, 'running')),
-    )
-    .groupBy(replicas.nodeId);
-  return new Map(
-    rows.map((r) => [
-      r.nodeId!,
-      { cpuMillis: Number(r.cpu), memoryBytes: Number(r.memory), replicas: Number(r.count) },
-    ]),
-  );
-}
-const NONE = { cpuMillis: 0, memoryBytes: 0, replicas: 0 };
+const NONE: Allocation = { cpuMillis: 0, memoryBytes: 0, replicas: 0 };
 
 export async function listNodes(db: Database) {
-  const [rows, alloc] = [await db.select().from(nodes).orderBy(asc(nodes.name)), await allocations(db)];
+  const [rows, alloc] = [await db.select().from(nodes).orderBy(asc(nodes.name)), await readAllocations(db)];
   return rows.map((n) => toNodeObject(n, alloc.get(n.id) ?? NONE));
 }
 
 export async function getNode(db: Database, name: string) {
   const [row] = await db.select().from(nodes).where(eq(nodes.name, name));
   if (!row) throw notFound(`node "${name}"`);
-  return toNodeObject(row, (await allocations(db, row.id)).get(row.id) ?? NONE);
+  return toNodeObject(row, (await readAllocations(db, row.id)).get(row.id) ?? NONE);
 }
 
 export async function setUnschedulable(db: Database, name: string, unschedulable: boolean, now: Date) {

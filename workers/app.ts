@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { isRetryableConflict } from '../db/retry.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { AppDeps, AppEnv } from './app-context.ts';
 import { FailureLimiter } from './auth/failure-limiter.ts';
@@ -123,6 +124,16 @@ function renderError(err: unknown, c: Context<AppEnv>, deps: AppDeps): Response 
     return problemResponse(
       new ApiError('UNAVAILABLE', 'the database is unavailable; retry shortly', {
         headers: { 'retry-after': '2' },
+      }),
+      requestId,
+    );
+  }
+  // A deadlock victim or serialization failure was rolled back whole: nothing changed, and the
+  // same request will very likely go through at once.
+  if (isRetryableConflict(err)) {
+    return problemResponse(
+      new ApiError('UNAVAILABLE', 'a concurrent change got in the way; nothing was changed, retry', {
+        headers: { 'retry-after': '1' },
       }),
       requestId,
     );

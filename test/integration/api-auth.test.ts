@@ -168,6 +168,24 @@ describe('failures that are not the caller\u2019s fault', () => {
     }
   });
 
+  it('answers 503 with Retry-After to a request Postgres rolled back as a deadlock victim', async () => {
+    const t = await startTestPlane('pglite');
+    const realSelect = t.plane.deps.db.select.bind(t.plane.deps.db);
+    (t.plane.deps.db as { select: unknown }).select = () => {
+      throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+    };
+    try {
+      const res = await t.call('GET', '/v1/namespaces/default/deployments');
+      expect(res.status).toBe(503);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(res.body.detail).toContain('nothing was changed');
+    } finally {
+      (t.plane.deps.db as { select: unknown }).select = realSelect;
+      await t.close();
+    }
+  });
+
   it('answers 503 with Retry-After while Postgres is unreachable and recovers without a restart', async () => {
     const { startTcpProxy } = await import('../support/tcp-proxy.ts');
     const { freshPostgres } = await import('../support/databases.ts');

@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.ts';
+import { retryOnConflict } from '../../db/retry.ts';
 import { deployments, nodes, replicas } from '../../db/schema/index.ts';
 import { type Allocation, readAllocations } from '../controller/allocations.ts';
 import { notFound } from '../http/errors.ts';
@@ -68,17 +69,35 @@ export async function setUnschedulable(db: Database, name: string, unschedulable
 }
 
 /**
+ * Lock a node's replicas in id order, the order status reports take them in (verbs/agents.ts):
+ * a write over all of them then queues behind a report instead of deadlocking with it.
+ */
+async function lockReplicasOf(tx: Database, nodeId: string): Promise<void> {
+  await tx
+    .select({ id: replicas.id })
+    .from(replicas)
+    .where(eq(replicas.nodeId, nodeId))
+    .orderBy(asc(replicas.id))
+    .for('update');
+}
+
+/**
  * Cordon, then mark the node's replicas draining: each deployment replaces them on other nodes
  * the way it rolls out a new revision, so its maxUnavailable holds throughout.
  */
 export async function drainNode(db: Database, name: string, now: Date) {
   await setUnschedulable(db, name, true, now);
   const [node] = await db.select({ id: nodes.id }).from(nodes).where(eq(nodes.name, name));
-  const marked = await db
-    .update(replicas)
-    .set({ draining: true })
-    .where(and(eq(replicas.nodeId, node!.id), eq(replicas.desired, 'running')))
-    .returning({ deploymentId: replicas.deploymentId });
+  const marked = await retryOnConflict(() =>
+    db.transaction(async (tx) => {
+      await lockReplicasOf(tx, node!.id);
+      return tx
+        .update(replicas)
+        .set({ draining: true })
+        .where(and(eq(replicas.nodeId, node!.id), eq(replicas.desired, 'running')))
+        .returning({ deploymentId: replicas.deploymentId });
+    }),
+  );
   const ids = [...new Set(marked.map((m) => m.deploymentId))];
   if (ids.length) {
     await db.update(deployments).set({ reconcileAt: now }).where(inArray(deployments.id, ids));
@@ -104,11 +123,17 @@ export async function drainNode(db: Database, name: string, now: Date) {
 export async function deleteNode(db: Database, name: string, now: Date) {
   const [row] = await db.select().from(nodes).where(eq(nodes.name, name));
   if (!row) throw notFound(`node "${name}"`);
-  const removed = await db
-    .delete(replicas)
-    .where(eq(replicas.nodeId, row.id))
-    .returning({ deploymentId: replicas.deploymentId });
-  await db.delete(nodes).where(eq(nodes.id, row.id));
+  const removed = await retryOnConflict(() =>
+    db.transaction(async (tx) => {
+      await lockReplicasOf(tx, row.id);
+      const gone = await tx
+        .delete(replicas)
+        .where(eq(replicas.nodeId, row.id))
+        .returning({ deploymentId: replicas.deploymentId });
+      await tx.delete(nodes).where(eq(nodes.id, row.id));
+      return gone;
+    }),
+  );
   const ids = [...new Set(removed.map((r) => r.deploymentId))];
   if (ids.length) await db.update(deployments).set({ reconcileAt: now }).where(inArray(deployments.id, ids));
   await recordEvents(

@@ -529,6 +529,36 @@ describe.each(DATABASE_KINDS)('controller with simulated agents on %s', (kind) =
         await other.end();
       }
     });
+
+    it('answers a status report while a reconcile holds its deployment, and still acts on it', async () => {
+      let ready = true;
+      const f = await agents(1, 'woken', { observe: () => ({ phase: 'Running' as const, ready }) });
+      await t.call('PUT', `${NS}/deployments/woken`, deploymentBody({ replicas: 1 }));
+      await complete('woken', 1);
+      // What a reconcile of this deployment holds until it commits.
+      const other = new pg.Client({ connectionString: t.databaseUrl });
+      await other.connect();
+      try {
+        await other.query('begin');
+        await other.query("select 1 from deployments where name = 'woken' for update");
+        ready = false;
+        const answered = await Promise.race([
+          f.agents[0]!.report().then(() => 'answered'),
+          sleep(5000).then(() => 'waiting'),
+        ]);
+        expect(answered).toBe('answered');
+        expect((await get('woken')).status.readyReplicas).toBe(1);
+        await other.query('commit');
+        // The wake-up the report left is not lost with the lock: the controller acts on it.
+        await eventually(
+          async () => (await get('woken')).status.readyReplicas === 0,
+          5000,
+          'the report acted on',
+        );
+      } finally {
+        await other.end();
+      }
+    });
   }
 
   it('keeps node credentials to their own node', async () => {

@@ -1,8 +1,9 @@
 import { and, eq, inArray, lt, ne, sql } from 'drizzle-orm';
 import { rowsOf } from '../../db/rows.ts';
-import { deployments, nodes, replicas } from '../../db/schema/index.ts';
+import { nodes, replicas } from '../../db/schema/index.ts';
 import { type EventInput, recordEvents } from '../verbs/events.ts';
 import type { ControllerDeps } from './reconciler.ts';
+import { wakeDeployments } from './wakeups.ts';
 
 /**
  * Node lifecycle, level-triggered from heartbeats:
@@ -106,11 +107,6 @@ export async function sweepNodes(deps: ControllerDeps): Promise<void> {
       );
     for (const w of onIt) affected.add(w.id);
   }
-  if (affected.size) {
-    await db
-      .update(deployments)
-      .set({ reconcileAt: now })
-      .where(inArray(deployments.id, [...affected]));
-  }
+  await wakeDeployments(db, affected);
   await recordEvents(db, events, now);
 }

@@ -15,6 +15,7 @@ import { sweepNodes } from './node-sweep.ts';
 import { bumpAssignments, type PendingReplica, type PlacementOutcome, placePending } from './placement.ts';
 import { podRequests } from './requests.ts';
 import { templateHash } from './template-hash.ts';
+import { consumeWakeups, forgetOrphanWakeups, promoteWakeups, wokenAgain } from './wakeups.ts';
 
 type DeploymentRow = typeof deployments.$inferSelect;
 type ReplicaRow = typeof replicas.$inferSelect;
@@ -58,7 +59,8 @@ export function createReconciler(deps: ControllerDeps): Reconciler {
     while (queued.size) {
       const ids = [...queued].slice(0, deps.config.reconcileBatch);
       for (const id of ids) queued.delete(id);
-      await runBatch(deps, { ids });
+      const result = await runBatch(deps, { ids });
+      for (const id of result.wokenAgain) queued.add(id);
     }
   };
 
@@ -86,6 +88,7 @@ export function createReconciler(deps: ControllerDeps): Reconciler {
       const started = performance.now();
       // Idempotent, so a deadlock victim simply runs again.
       await retryOnConflict(() => sweepNodes(deps));
+      await forgetOrphanWakeups(deps.db);
       let total = 0;
       let placements = 0;
       let more = false;
@@ -95,7 +98,7 @@ export function createReconciler(deps: ControllerDeps): Reconciler {
         total += r.deployments;
         placements += r.placements;
         more = r.full;
-        if (!r.full) break;
+        if (!r.full && r.wokenAgain.length === 0) break;
       }
       const ms = performance.now() - started;
       deps.metrics?.observe(
@@ -113,6 +116,12 @@ interface BatchResult {
   placements: number;
   /** The batch was full: there may be more due. */
   full: boolean;
+  ids: string[];
+  /**
+   * Deployments of this batch woken while it held them: their wakers found them locked and
+   * left them, so they run again now rather than at the next tick.
+   */
+  wokenAgain: string[];
 }
 
 async function runBatch(
@@ -120,6 +129,7 @@ async function runBatch(
   selection: { ids?: string[]; due?: boolean; waitForLocks?: boolean },
 ): Promise<BatchResult> {
   const now = deps.now();
+  if (selection.due) await promoteWakeups(deps.db, now);
   const touchedNodes = new Set<string>();
   const result = await retryOnConflict(() =>
     deps.db.transaction(async (tx) => {
@@ -140,8 +150,9 @@ async function runBatch(
             .orderBy(asc(deployments.reconcileAt))
             .limit(limit)
             .for('update', { skipLocked: true });
-      if (rows.length === 0) return { deployments: 0, placements: 0, full: false };
+      if (rows.length === 0) return { deployments: 0, placements: 0, full: false, ids: [] };
       const ids = rows.map((r) => r.id);
+      await consumeWakeups(tx, ids);
       const [revisionRows, replicaRows] = [
         await tx.select().from(revisions).where(inArray(revisions.deploymentId, ids)),
         await tx.select().from(replicas).where(inArray(replicas.deploymentId, ids)),
@@ -356,6 +367,7 @@ async function runBatch(
         deployments: rows.length,
         placements: placement.placed.length,
         full: !selection.ids && rows.length === limit,
+        ids,
       };
     }),
   );
@@ -364,7 +376,7 @@ async function runBatch(
       .publishAssignments?.([...touchedNodes])
       .catch((e) => deps.log.warn('notify failed', { error: String(e) }));
   }
-  return result;
+  return { ...result, wokenAgain: await wokenAgain(deps.db, result.ids) };
 }
 
 /** The revision of the deployment's current template: an existing one with the same hash, or a new number. */

@@ -25,7 +25,14 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
     },
     async (c) => {
       const input = await readValid(c, RegisterRequest);
-      return c.json(await registerNode(deps.db, input, deps.now(), deps.config.pollIntervalSeconds));
+      const { answer, woken } = await registerNode(
+        deps.db,
+        input,
+        deps.now(),
+        deps.config.pollIntervalSeconds,
+      );
+      if (woken.length) reconcileAfter(c, deps, woken);
+      return c.json(answer);
     },
   );
 

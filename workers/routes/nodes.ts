@@ -33,8 +33,13 @@ export function nodeRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       },
       async (c) => {
         requireAdmin(c.get('principal'));
-        const node = await setUnschedulable(deps.db, nameParam(c, 'name'), unschedulable, deps.now());
-        if (!unschedulable) kick(c, []);
+        const { node, woken } = await setUnschedulable(
+          deps.db,
+          nameParam(c, 'name'),
+          unschedulable,
+          deps.now(),
+        );
+        kick(c, woken);
         return c.json(node);
       },
     );

@@ -9,8 +9,9 @@ import type { PodTemplate } from '../../common/deployment.ts';
 import { parseCpu, parseMemory } from '../../common/quantity.ts';
 import type { Database } from '../../db/database.ts';
 import { retryOnConflict } from '../../db/retry.ts';
-import { deployments, joinTokens, logRequests, nodes, replicas, revisions } from '../../db/schema/index.ts';
+import { joinTokens, logRequests, nodes, replicas, revisions } from '../../db/schema/index.ts';
 import { TOKEN_PREFIX } from '../auth/principal.ts';
+import { wakeDeployments, wakeWaitingDeployments } from '../controller/wakeups.ts';
 import { randomToken, sha256Hex } from '../crypto.ts';
 import { ApiError } from '../http/errors.ts';
 import { recordEvents } from './events.ts';
@@ -80,8 +81,9 @@ export async function registerNode(
     );
     return row!.id;
   });
-  await wakeWaitingDeployments(db, now);
-  return { nodeId, nodeToken, pollIntervalSeconds };
+  // Room appeared: deployments with replicas waiting for a place look again.
+  const woken = await wakeWaitingDeployments(db);
+  return { answer: { nodeId, nodeToken, pollIntervalSeconds }, woken };
 }
 
 /**
@@ -228,7 +230,8 @@ function quantities(r: PodTemplate['spec']['containers'][number]['resources']) {
 /**
  * Record what an agent observed. Only replicas placed on the reporting node are touched
  * (an agent's word about anything else is ignored). A replica told to stop and no longer
- * reported is gone: its row is deleted. Returns the deployments whose observed state changed.
+ * reported is gone: its row is deleted. Returns the deployments woken: their observed state
+ * changed, or room appeared for their waiting replicas.
  */
 export async function recordStatus(
   db: Database,
@@ -237,8 +240,8 @@ export async function recordStatus(
   now: Date,
 ): Promise<string[]> {
   // Lock order everywhere is deployments → replicas → nodes. This transaction touches only
-  // replicas then nodes; waking the deployments happens after it commits.
-  const { changed, freed } = await retryOnConflict(() =>
+  // replicas then nodes; it wakes the deployments by appending, which locks nothing.
+  return retryOnConflict(() =>
     db.transaction(async (tx) => {
       // Row locks in id order, first: two reports of one node (a heartbeat beside a report, a
       // retry beside its timed-out original) then queue here instead of deadlocking on the rows.
@@ -351,38 +354,12 @@ export async function recordStatus(
         );
         for (const row of own) changed.add(row.deploymentId);
       }
-      return { changed: [...changed], freed: gone.length > 0 };
+      // Woken in this transaction, so the wake-up commits with what it announces.
+      await wakeDeployments(tx, changed);
+      if (gone.length) for (const id of await wakeWaitingDeployments(tx)) changed.add(id);
+      return [...changed];
     }),
   );
-  if (changed.length) await markForReconcile(db, changed, now);
-  if (freed) await wakeWaitingDeployments(db, now);
-  return changed;
-}
-
-/**
- * Flag deployments for the controller. Several agents report at once and their sets overlap:
- * a plain multi-row UPDATE locks rows in whatever order it meets them (which changes as rows
- * get new versions), so two of them deadlock. Taking the row locks in id order first makes
- * every such statement wait in line instead.
- */
-async function markForReconcile(db: Database, ids: string[], now: Date): Promise<void> {
-  const inOrder = db
-    .select({ id: deployments.id })
-    .from(deployments)
-    .where(inArray(deployments.id, ids))
-    .orderBy(asc(deployments.id))
-    .for('update');
-  await db.update(deployments).set({ reconcileAt: now }).where(inArray(deployments.id, inOrder));
-}
-
-/** Room appeared (a node joined, replicas went away): deployments with unplaced replicas look again. */
-async function wakeWaitingDeployments(db: Database, now: Date): Promise<void> {
-  await db.execute(sql`
-    update deployments set reconcile_at = ${now}
-    where id in (
-      select id from deployments
-      where id in (select deployment_id from replicas where node_id is null and desired = 'running')
-      order by id for update)`);
 }
 
 export async function answerLogRequest(

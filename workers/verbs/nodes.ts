@@ -1,8 +1,9 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import type { Database } from '../../db/database.ts';
 import { retryOnConflict } from '../../db/retry.ts';
-import { deployments, nodes, replicas } from '../../db/schema/index.ts';
+import { nodes, replicas } from '../../db/schema/index.ts';
 import { type Allocation, readAllocations } from '../controller/allocations.ts';
+import { wakeDeployments, wakeWaitingDeployments } from '../controller/wakeups.ts';
 import { notFound } from '../http/errors.ts';
 import { recordEvents } from './events.ts';
 
@@ -60,12 +61,9 @@ export async function setUnschedulable(db: Database, name: string, unschedulable
     ],
     now,
   );
-  if (!unschedulable) {
-    await db.execute(sql`
-      update deployments set reconcile_at = ${now}
-      where id in (select distinct deployment_id from replicas where node_id is null and desired = 'running')`);
-  }
-  return getNode(db, name);
+  // Room appeared: deployments with replicas waiting for a place look again.
+  const woken = unschedulable ? [] : await wakeWaitingDeployments(db);
+  return { node: await getNode(db, name), woken };
 }
 
 /**
@@ -99,9 +97,7 @@ export async function drainNode(db: Database, name: string, now: Date) {
     }),
   );
   const ids = [...new Set(marked.map((m) => m.deploymentId))];
-  if (ids.length) {
-    await db.update(deployments).set({ reconcileAt: now }).where(inArray(deployments.id, ids));
-  }
+  await wakeDeployments(db, ids);
   await recordEvents(
     db,
     [
@@ -135,7 +131,7 @@ export async function deleteNode(db: Database, name: string, now: Date) {
     }),
   );
   const ids = [...new Set(removed.map((r) => r.deploymentId))];
-  if (ids.length) await db.update(deployments).set({ reconcileAt: now }).where(inArray(deployments.id, ids));
+  await wakeDeployments(db, ids);
   await recordEvents(
     db,
     [

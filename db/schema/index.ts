@@ -1,7 +1,7 @@
 export { allocationChanges, nodeAllocations } from './allocations.ts';
+export { deploymentWakeups } from './deployment-wakeups.ts';
 export type { DeploymentCondition, DeploymentStatus } from './deployments.ts';
 export { deployments } from './deployments.ts';
-export { deploymentWakeups } from './deployment-wakeups.ts';
 export { events } from './events.ts';
 export { joinTokens } from './join-tokens.ts';
 export { logRequests } from './log-requests.ts';

@@ -74,7 +74,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     }),
     send: async (report) => {
       try {
-        await api.status(session.token, report, AbortSignal.any([abort.signal, AbortSignal.timeout(15_000)]));
+        await api.status(session.token, report, abort.signal);
       } catch (e) {
         if (e instanceof Error && 'status' in e && e.status === 401)
           await session.reauthenticate().catch(() => {});

@@ -29,12 +29,21 @@ export type AssignmentsResult =
   | { kind: 'unchanged' }
   | { kind: 'changed'; etag: string | undefined; body: AssignmentsResponse };
 
+/**
+ * How long any request may take beyond what the server was asked to wait. Every request has
+ * one, whatever signal the caller passes: behind a network that drops packets without a reset,
+ * a request without a deadline waits for the kernel to give up (minutes; forever on a connection
+ * the server accepted and never answers), and the loop that sent it waits with it.
+ */
+export const REQUEST_TIMEOUT_MS = 15_000;
+
 /** The agent's side of API.md "Agent protocol", over fetch. */
 export class ApiClient {
   constructor(
     private readonly server: string,
     private readonly userAgent: string,
     private readonly fetchImpl: HttpFetch = httpFetch,
+    private readonly timeoutMs = REQUEST_TIMEOUT_MS,
   ) {}
 
   async register(req: RegisterRequest, signal?: AbortSignal): Promise<RegisterResponse> {
@@ -48,10 +57,10 @@ export class ApiClient {
     waitSeconds: number,
     signal?: AbortSignal,
   ): Promise<AssignmentsResult> {
-    const timeout = AbortSignal.timeout((waitSeconds + 15) * 1000);
     const res = await this.call('GET', `/v1/agent/assignments?wait=${waitSeconds}`, {
       token,
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      signal,
+      waitMs: waitSeconds * 1000,
       headers: etag ? { 'if-none-match': etag } : {},
     });
     if (res.status === 304) {
@@ -83,7 +92,14 @@ export class ApiClient {
   private async call(
     method: string,
     path: string,
-    o: { token?: string; body?: unknown; signal?: AbortSignal | undefined; headers?: Record<string, string> },
+    o: {
+      token?: string;
+      body?: unknown;
+      signal?: AbortSignal | undefined;
+      headers?: Record<string, string>;
+      /** How long the server may hold the request on purpose (a long-poll). */
+      waitMs?: number;
+    },
   ): Promise<HttpAnswer> {
     const headers: Record<string, string> = {
       'user-agent': this.userAgent,
@@ -98,7 +114,7 @@ export class ApiClient {
         method,
         headers,
         ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
-        signal: o.signal ?? AbortSignal.timeout(15_000),
+        signal: withDeadline(o.signal, (o.waitMs ?? 0) + this.timeoutMs),
       });
     } catch (e) {
       const cause = e instanceof Error && e.cause instanceof Error ? `: ${e.cause.message}` : '';
@@ -124,4 +140,9 @@ export class ApiClient {
       Number.isFinite(ra) && ra > 0 ? ra : undefined,
     );
   }
+}
+
+function withDeadline(signal: AbortSignal | undefined, ms: number): AbortSignal {
+  const deadline = AbortSignal.timeout(ms);
+  return signal ? AbortSignal.any([signal, deadline]) : deadline;
 }

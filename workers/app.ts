@@ -6,6 +6,7 @@ import type { AppDeps, AppEnv } from './app-context.ts';
 import { FailureLimiter } from './auth/failure-limiter.ts';
 import { Heartbeats } from './auth/heartbeats.ts';
 import { shortId } from './crypto.ts';
+import { DomainError } from './errors.ts';
 import { ApiError, problemResponse } from './http/errors.ts';
 import { ingressMiddleware } from './ingress/ingress.ts';
 import { Metrics } from './metrics.ts';
@@ -118,7 +119,7 @@ export type BerthApp = ReturnType<typeof createApp>;
 
 function renderError(err: unknown, c: Context<AppEnv>, deps: AppDeps): Response {
   const requestId = c.get('requestId') ?? shortId(12);
-  if (err instanceof ApiError) return problemResponse(err, requestId);
+  if (err instanceof DomainError) return problemResponse(err, requestId);
   if (isDatabaseUnavailable(err)) {
     deps.log.warn('database unavailable', { requestId, method: c.req.method, path: c.req.path });
     return problemResponse(

@@ -1,4 +1,4 @@
-import { ApiError } from '../http/errors.ts';
+import { DomainError } from '../errors.ts';
 import type { Action, Principal, Resource } from './principal.ts';
 
 /**
@@ -44,17 +44,17 @@ export function authorize(
   if (!can(principal, action, resource, namespace)) {
     const where = namespace ? ` in namespace "${namespace}"` : '';
     const who = principal.kind === 'node' ? 'a node credential' : `role "${principal.role}"`;
-    throw new ApiError('FORBIDDEN', `${who} may not ${action} ${resource}${where}`);
+    throw new DomainError('FORBIDDEN', `${who} may not ${action} ${resource}${where}`);
   }
 }
 
 export function requireAdmin(principal: Principal): void {
   if (principal.kind !== 'user' || principal.role !== 'admin') {
-    throw new ApiError('FORBIDDEN', 'this action needs an admin token');
+    throw new DomainError('FORBIDDEN', 'this action needs an admin token');
   }
 }
 
 export function requireNode(principal: Principal): Extract<Principal, { kind: 'node' }> {
-  if (principal.kind !== 'node') throw new ApiError('FORBIDDEN', 'agent routes need a node credential');
+  if (principal.kind !== 'node') throw new DomainError('FORBIDDEN', 'agent routes need a node credential');
   return principal;
 }

@@ -1,6 +1,6 @@
 import type { DeploymentCondition, DeploymentStatus } from '../../db/schema/deployments.ts';
 import type { deployments, replicas, revisions } from '../../db/schema/index.ts';
-import type { EventInput } from '../verbs/events.ts';
+import type { EventInput } from '../store/events.ts';
 import { type PlannerReplica, planRollout, rollingBounds } from './rollout-planner.ts';
 
 type DeploymentRow = typeof deployments.$inferSelect;

@@ -1,9 +1,9 @@
 import { and, eq, inArray, lt, ne, sql } from 'drizzle-orm';
 import { rowsOf } from '../../db/rows.ts';
 import { nodes, replicas } from '../../db/schema/index.ts';
-import { type EventInput, recordEvents } from '../verbs/events.ts';
+import { type EventInput, recordEvents } from '../store/events.ts';
+import { wakeDeployments } from '../store/wakeups.ts';
 import type { ControllerDeps } from './reconciler.ts';
-import { wakeDeployments } from './wakeups.ts';
 
 /**
  * Node lifecycle, level-triggered from heartbeats:

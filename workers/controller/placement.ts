@@ -1,8 +1,8 @@
-import { inArray, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.ts';
 import { rowsOf } from '../../db/rows.ts';
 import { nodes } from '../../db/schema/index.ts';
-import { foldAllocations } from './allocations.ts';
+import { foldAllocations } from '../store/allocations.ts';
 import { placeReplicas, type ReplicaRequest, type SchedulerNode } from './scheduler.ts';
 
 /** Arbitrary constant: placements are decided one transaction at a time, so capacity is never double-counted. */
@@ -85,14 +85,4 @@ export async function placePending(
       news: newsworthy.has(u.replicaId),
     })),
   };
-}
-
-/** Bump the assignment version (the ETag) of nodes whose desired set changed. */
-export async function bumpAssignments(tx: Database, nodeIds: Iterable<string>): Promise<void> {
-  const ids = [...new Set(nodeIds)];
-  if (ids.length === 0) return;
-  await tx
-    .update(nodes)
-    .set({ assignmentVersion: sql`${nodes.assignmentVersion} + 1` })
-    .where(inArray(nodes.id, ids));
 }

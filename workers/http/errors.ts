@@ -1,6 +1,9 @@
+import { DomainError } from '../errors.ts';
+
 /**
- * The closed set of error codes (API.md) and the one renderer: RFC 9457 problem+json.
- * Verbs throw ApiError; anything else that escapes is a 500 that leaks nothing.
+ * The one renderer of errors: RFC 9457 problem+json (API.md). Verbs throw DomainError
+ * (workers/errors.ts); the HTTP layer adds ApiError for what only HTTP knows (media types, body
+ * sizes, authentication headers). Anything else that escapes is a 500 that leaks nothing.
  */
 export type ErrorCode =
   | 'BAD_REQUEST'
@@ -13,7 +16,6 @@ export type ErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'RATE_LIMITED'
   | 'UNAVAILABLE'
-  | 'NOT_IMPLEMENTED'
   | 'INTERNAL';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -27,7 +29,6 @@ const STATUS: Record<ErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
-  NOT_IMPLEMENTED: 501,
   INTERNAL: 500,
 };
 
@@ -42,7 +43,6 @@ const TITLE: Record<ErrorCode, string> = {
   UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
   RATE_LIMITED: 'Too many requests',
   UNAVAILABLE: 'Service unavailable',
-  NOT_IMPLEMENTED: 'Not implemented',
   INTERNAL: 'Internal server error',
 };
 
@@ -63,35 +63,27 @@ export interface Problem {
   errors?: FieldError[];
 }
 
-export class ApiError extends Error {
+export class ApiError extends DomainError {
   readonly status: number;
   constructor(
-    readonly code: ErrorCode,
-    readonly detail: string,
-    readonly options: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+    code: ErrorCode,
+    detail: string,
+    readonly httpOptions: { errors?: FieldError[]; headers?: Record<string, string> } = {},
   ) {
-    super(detail);
+    super(code, detail, httpOptions.errors ? { errors: httpOptions.errors } : {});
     this.status = STATUS[code];
   }
 }
 
-export const notFound = (what: string) => new ApiError('NOT_FOUND', `${what} not found`);
-export const conflict = (detail: string) => new ApiError('CONFLICT', detail);
-export const invalid = (errors: FieldError[], detail?: string) =>
-  new ApiError('VALIDATION_FAILED', detail ?? summarize(errors), { errors });
+export { conflict, DomainError, invalid, notFound } from '../errors.ts';
 
-function summarize(errors: FieldError[]): string {
-  const first = errors[0];
-  if (!first) return 'the request is invalid';
-  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
-  return `${first.path ? `${first.path}: ` : ''}${first.message}${more}`;
-}
+export const statusOf = (error: DomainError) => STATUS[error.code];
 
-export function problemBody(error: ApiError, requestId: string): Problem {
+export function problemBody(error: DomainError, requestId: string): Problem {
   return {
     type: `https://berth.dev/problems/${error.code.toLowerCase().replace(/_/g, '-')}`,
     title: TITLE[error.code],
-    status: error.status,
+    status: statusOf(error),
     detail: error.detail,
     code: error.code,
     requestId,
@@ -99,9 +91,14 @@ export function problemBody(error: ApiError, requestId: string): Problem {
   };
 }
 
-export function problemResponse(error: ApiError, requestId: string): Response {
+export function problemResponse(error: DomainError, requestId: string): Response {
+  const retryAfter = error.options.retryAfterSeconds;
   return new Response(JSON.stringify(problemBody(error, requestId)), {
-    status: error.status,
-    headers: { 'content-type': 'application/problem+json', ...error.options.headers },
+    status: statusOf(error),
+    headers: {
+      'content-type': 'application/problem+json',
+      ...(retryAfter ? { 'retry-after': String(retryAfter) } : {}),
+      ...(error instanceof ApiError ? error.httpOptions.headers : {}),
+    },
   });
 }

@@ -11,12 +11,12 @@ import type { Database } from '../../db/database.ts';
 import { retryOnConflict } from '../../db/retry.ts';
 import { joinTokens, logRequests, nodes, replicas, revisions } from '../../db/schema/index.ts';
 import { TOKEN_PREFIX } from '../auth/principal.ts';
-import { wakeDeployments, wakeWaitingDeployments } from '../controller/wakeups.ts';
 import { randomToken, sha256Hex } from '../crypto.ts';
-import { ApiError } from '../http/errors.ts';
-import { recordEvents } from './events.ts';
+import { DomainError } from '../errors.ts';
+import { withServiceEnv } from '../store/discovery.ts';
+import { recordEvents } from '../store/events.ts';
+import { wakeDeployments, wakeWaitingDeployments } from '../store/wakeups.ts';
 import { resolveSecrets } from './secrets.ts';
-import { withServiceEnv } from './services.ts';
 
 /**
  * Trade a join token for a node credential. The join token's use is counted in the same
@@ -47,7 +47,7 @@ export async function registerNode(
       )
       .returning({ id: joinTokens.id });
     if (used.length === 0)
-      throw new ApiError('UNAUTHENTICATED', 'the join token is unknown, expired or used up');
+      throw new DomainError('UNAUTHENTICATED', 'the join token is unknown, expired or used up');
     const values = {
       tokenHash,
       labels,
@@ -111,7 +111,7 @@ export async function buildAssignments(
     .select({ version: nodes.assignmentVersion })
     .from(nodes)
     .where(eq(nodes.id, nodeId));
-  if (!node) throw new ApiError('UNAUTHENTICATED', 'this node was deleted');
+  if (!node) throw new DomainError('UNAUTHENTICATED', 'this node was deleted');
   const rows = await db
     .select({ replica: replicas, template: revisions.template })
     .from(replicas)

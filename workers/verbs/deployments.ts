@@ -10,11 +10,10 @@ import {
 import type { Database } from '../../db/database.ts';
 import { type DeploymentStatus, deployments, revisions } from '../../db/schema/index.ts';
 import { pgErrorCode } from '../../db/unavailable.ts';
-import { validate } from '../http/body.ts';
-import { ApiError, conflict, invalid, notFound } from '../http/errors.ts';
-import { recordEvents } from './events.ts';
+import { conflict, DomainError, invalid, notFound, validate } from '../errors.ts';
+import { recordEvents } from '../store/events.ts';
+import { ensureNamespace } from '../store/namespaces.ts';
 import { applyMergePatch } from './merge-patch.ts';
-import { ensureNamespace } from './namespaces.ts';
 
 type DeploymentRow = typeof deployments.$inferSelect;
 
@@ -339,7 +338,7 @@ export async function rollbackDeployment(
     if (!chosen) {
       if (toRevision !== undefined)
         throw invalid([{ path: 'toRevision', message: `revision ${toRevision} not found in the history` }]);
-      throw new ApiError(
+      throw new DomainError(
         'CONFLICT',
         `deployment "${namespace}/${name}" has no earlier revision to roll back to`,
       );

@@ -2,20 +2,6 @@ import { and, desc, eq, gt } from 'drizzle-orm';
 import type { Database } from '../../db/database.ts';
 import { events } from '../../db/schema/index.ts';
 
-export interface EventInput {
-  namespace: string;
-  objectKind: string;
-  objectName: string;
-  type: 'Normal' | 'Warning';
-  reason: string;
-  message: string;
-}
-
-export async function recordEvents(db: Database, list: EventInput[], now: Date): Promise<void> {
-  if (list.length === 0) return;
-  await db.insert(events).values(list.map((e) => ({ ...e, createdAt: now })));
-}
-
 export async function listEvents(
   db: Database,
   namespace: string,

@@ -2,11 +2,6 @@ import { asc } from 'drizzle-orm';
 import type { Database } from '../../db/database.ts';
 import { namespaces } from '../../db/schema/index.ts';
 
-/** Namespaces spring into being on first write (API.md). */
-export async function ensureNamespace(db: Database, name: string): Promise<void> {
-  await db.insert(namespaces).values({ name }).onConflictDoNothing();
-}
-
 export async function listNamespaces(db: Database): Promise<string[]> {
   const rows = await db.select({ name: namespaces.name }).from(namespaces).orderBy(asc(namespaces.name));
   return rows.map((r) => r.name);

@@ -2,10 +2,10 @@ import { and, asc, eq } from 'drizzle-orm';
 import type { Database } from '../../db/database.ts';
 import { retryOnConflict } from '../../db/retry.ts';
 import { nodes, replicas } from '../../db/schema/index.ts';
-import { type Allocation, readAllocations } from '../controller/allocations.ts';
-import { wakeDeployments, wakeWaitingDeployments } from '../controller/wakeups.ts';
-import { notFound } from '../http/errors.ts';
-import { recordEvents } from './events.ts';
+import { notFound } from '../errors.ts';
+import { type Allocation, readAllocations } from '../store/allocations.ts';
+import { recordEvents } from '../store/events.ts';
+import { wakeDeployments, wakeWaitingDeployments } from '../store/wakeups.ts';
 
 type NodeRow = typeof nodes.$inferSelect;
 

@@ -1,9 +1,9 @@
 import { and, asc, eq, isNotNull } from 'drizzle-orm';
 import type { Database } from '../../db/database.ts';
 import { logRequests, nodes, replicas } from '../../db/schema/index.ts';
-import { bumpAssignments } from '../controller/placement.ts';
 import { randomToken } from '../crypto.ts';
-import { ApiError, notFound } from '../http/errors.ts';
+import { DomainError, notFound } from '../errors.ts';
+import { bumpAssignments } from '../store/assignments.ts';
 
 export async function listReplicas(db: Database, namespace: string, deployment?: string) {
   const where = [eq(replicas.namespace, namespace)];
@@ -72,7 +72,8 @@ export async function requestLogs(
     while (Date.now() < deadline) {
       const [row] = await db.select().from(logRequests).where(eq(logRequests.id, id));
       if (row?.answeredAt) {
-        if (row.error) throw new ApiError('UNAVAILABLE', `the agent could not read the logs: ${row.error}`);
+        if (row.error)
+          throw new DomainError('UNAVAILABLE', `the agent could not read the logs: ${row.error}`);
         return { replica: replica.id, lines: row.lines ?? [] };
       }
       await new Promise((r) => setTimeout(r, 150));
@@ -80,7 +81,7 @@ export async function requestLogs(
   } finally {
     await db.delete(logRequests).where(eq(logRequests.id, id));
   }
-  throw new ApiError('UNAVAILABLE', `the agent of replica ${replica.id} did not answer in time`, {
-    headers: { 'retry-after': '2' },
+  throw new DomainError('UNAVAILABLE', `the agent of replica ${replica.id} did not answer in time`, {
+    retryAfterSeconds: 2,
   });
 }

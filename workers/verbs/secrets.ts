@@ -3,9 +3,9 @@ import type { SecretInput } from '../../common/secret.ts';
 import type { Database } from '../../db/database.ts';
 import { secrets } from '../../db/schema/index.ts';
 import { pgErrorCode } from '../../db/unavailable.ts';
-import { ApiError, conflict, invalid, notFound } from '../http/errors.ts';
+import { conflict, DomainError, invalid, notFound } from '../errors.ts';
 import { openSecret, sealSecret } from '../secret-box.ts';
-import { ensureNamespace } from './namespaces.ts';
+import { ensureNamespace } from '../store/namespaces.ts';
 
 type SecretRow = typeof secrets.$inferSelect;
 
@@ -31,7 +31,7 @@ export function toSecretObject(row: SecretRow) {
 }
 
 function requireKey(key: string | undefined): string {
-  if (!key) throw new ApiError('UNAVAILABLE', 'secrets are disabled: BERTH_SECRET_KEY is not configured');
+  if (!key) throw new DomainError('UNAVAILABLE', 'secrets are disabled: BERTH_SECRET_KEY is not configured');
   return key;
 }
 

@@ -5,7 +5,7 @@ import type { Database } from '../../db/database.ts';
 import { joinTokens, nodes, tokens } from '../../db/schema/index.ts';
 import { type Principal, TOKEN_PREFIX } from '../auth/principal.ts';
 import { randomToken, sha256Hex, timingSafeEqualHex } from '../crypto.ts';
-import { notFound } from '../http/errors.ts';
+import { notFound } from '../errors.ts';
 
 export const TokenCreate = z.strictObject({
   name: z.string().min(1).max(128),

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Probe } from '../common/deployment.ts';
+import { AssignedProbe, Probe } from '../common/deployment.ts';
 import {
   initialProbeState,
   nextProbeDelayMs,
@@ -67,6 +67,12 @@ describe('probe target', () => {
   it('falls back to the pod address for unpublished ports', () => {
     expect(probeTarget({ port: 9000 }, ctx)).toEqual({ host: '172.17.0.2', port: 9000 });
     expect(probeTarget({ port: 'nope' }, ctx)).toEqual({ error: 'probe names unknown port "nope"' });
+  });
+  it("ignores a host stored before the API refused it: only the pod's own addresses are probed", () => {
+    const stored = AssignedProbe.parse({ tcpSocket: { port: 9000, host: '169.254.169.254' } });
+    expect(probeTarget(stored.tcpSocket!, ctx)).toEqual({ host: '172.17.0.2', port: 9000 });
+    const http = AssignedProbe.parse({ httpGet: { port: 'http', host: '10.0.0.1' } });
+    expect(probeTarget(http.httpGet!, ctx)).toEqual({ host: '10.0.0.5', port: 32768 });
   });
 });
 

@@ -65,14 +65,18 @@ export function resolvePort(port: number | string, ports: AssignedContainer['por
   return ports.find((p) => p.name === port)?.containerPort;
 }
 
-/** Where to connect for an httpGet/tcpSocket probe: the published host port on the node address. */
+/**
+ * Where to connect for an httpGet/tcpSocket probe: the published host port on the node address,
+ * else the pod's own address. Never anywhere else: a probe `host` (refused by the API, but
+ * possibly stored before that) would let a deployer make the agent connect into the node's
+ * network and read the outcome in replica status, so it is ignored.
+ */
 export function probeTarget(
-  action: { port: number | string; host?: string | undefined },
+  action: { port: number | string },
   ctx: ProbeContext,
 ): { host: string; port: number } | { error: string } {
   const containerPort = resolvePort(action.port, ctx.ports);
   if (containerPort === undefined) return { error: `probe names unknown port "${action.port}"` };
-  if (action.host) return { host: action.host, port: containerPort };
   const published = ctx.hostPorts.find((h) => h.containerPort === containerPort);
   if (published) {
     const host = ctx.address === '0.0.0.0' ? '127.0.0.1' : ctx.address;

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { ExecAction, HttpGetAction, Probe, TcpSocketAction } from './deployment.ts';
+import {
+  AssignedProbe,
+  ExecAction,
+  AssignedHttpGetAction as HttpGetAction,
+  AssignedTcpSocketAction as TcpSocketAction,
+} from './deployment.ts';
+import { isIpLiteral } from './ip-address.ts';
 import { Labels, Name } from './names.ts';
 
 /**
@@ -7,13 +13,18 @@ import { Labels, Name } from './names.ts';
  * The agent imports these same schemas, so both ends agree by construction.
  */
 
+/**
+ * A first registration carries a join token; a node updating its labels or address registers
+ * again with its own credential (`Authorization: Bearer <node token>`) and no join token.
+ */
 export const RegisterRequest = z.strictObject({
-  joinToken: z.string().min(1).max(512),
+  joinToken: z.string().min(1).max(512).optional(),
   name: Name,
   labels: Labels.default({}),
   /** cpu in cores (fractions allowed), memory in bytes. */
   capacity: z.strictObject({ cpu: z.number().positive().max(4096), memoryBytes: z.int().positive() }),
-  address: z.string().min(1).max(253),
+  /** Where the control plane reaches the node's published ports: an IP literal, never a name. */
+  address: z.string().refine(isIpLiteral, 'must be an IP address (IPv4 or IPv6), not a host name'),
   agentVersion: z.string().max(64).default('unknown'),
 });
 export type RegisterRequest = z.infer<typeof RegisterRequest>;
@@ -48,8 +59,8 @@ export const AssignedContainer = z.object({
     cpuLimitMillis: z.int().optional(),
     memoryLimitBytes: z.int().optional(),
   }),
-  readinessProbe: Probe.optional(),
-  livenessProbe: Probe.optional(),
+  readinessProbe: AssignedProbe.optional(),
+  livenessProbe: AssignedProbe.optional(),
 });
 export type AssignedContainer = z.infer<typeof AssignedContainer>;
 export { ExecAction, HttpGetAction, TcpSocketAction };

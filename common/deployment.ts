@@ -36,38 +36,68 @@ export const Resources = z.strictObject({
 
 export const HttpHeader = z.strictObject({ name: z.string().min(1).max(256), value: z.string().max(4096) });
 
-export const HttpGetAction = z.strictObject({
-  path: z.string().max(2048).default('/'),
-  port: PortRef,
-  host: z.string().max(253).optional(),
-  scheme: z.enum(['HTTP', 'HTTPS']).default('HTTP'),
-  httpHeaders: z.array(HttpHeader).max(32).optional(),
-});
-export const TcpSocketAction = z.strictObject({ port: PortRef, host: z.string().max(253).optional() });
-export const ExecAction = z.strictObject({ command: z.array(z.string().max(4096)).min(1).max(64) });
+/**
+ * A probe's `host` would make the agent connect wherever a deployer says, from the node's own
+ * network, and show the outcome in replica status. Probes reach only the pod's own address (a
+ * Host header goes in httpHeaders); Kubernetes' baseline pod security forbids the field too.
+ * Empty means the pod's address in Kubernetes, so it is accepted.
+ */
+const RefusedProbeHost = z
+  .string()
+  .max(253)
+  .optional()
+  .refine(
+    (h) => !h,
+    "host is not supported by Berth (probes connect only to the pod's own address; set a Host header in httpHeaders)",
+  );
+/** What assignments carry: a template stored before the refusal may still hold a host, which agents ignore. */
+const CarriedProbeHost = z.string().max(253).optional();
 
-export const Probe = z
-  .strictObject({
-    httpGet: HttpGetAction.optional(),
-    tcpSocket: TcpSocketAction.optional(),
-    exec: ExecAction.optional(),
-    initialDelaySeconds: z.int().min(0).max(3600).default(0),
-    periodSeconds: z.int().min(1).max(3600).default(10),
-    timeoutSeconds: z.int().min(1).max(3600).default(1),
-    successThreshold: z.int().min(1).max(100).default(1),
-    failureThreshold: z.int().min(1).max(100).default(3),
-  })
-  .check((ctx) => {
-    const handlers = ['httpGet', 'tcpSocket', 'exec'].filter((k) => ctx.value[k as 'exec'] !== undefined);
-    if (handlers.length !== 1) {
-      ctx.issues.push({
-        code: 'custom',
-        input: ctx.value,
-        message: 'must specify exactly one of httpGet, tcpSocket, exec',
-      });
-    }
+function probeSchemas(host: typeof CarriedProbeHost) {
+  const HttpGetAction = z.strictObject({
+    path: z.string().max(2048).default('/'),
+    port: PortRef,
+    host,
+    scheme: z.enum(['HTTP', 'HTTPS']).default('HTTP'),
+    httpHeaders: z.array(HttpHeader).max(32).optional(),
   });
+  const TcpSocketAction = z.strictObject({ port: PortRef, host });
+  const Probe = z
+    .strictObject({
+      httpGet: HttpGetAction.optional(),
+      tcpSocket: TcpSocketAction.optional(),
+      exec: ExecAction.optional(),
+      initialDelaySeconds: z.int().min(0).max(3600).default(0),
+      periodSeconds: z.int().min(1).max(3600).default(10),
+      timeoutSeconds: z.int().min(1).max(3600).default(1),
+      successThreshold: z.int().min(1).max(100).default(1),
+      failureThreshold: z.int().min(1).max(100).default(3),
+    })
+    .check((ctx) => {
+      const handlers = ['httpGet', 'tcpSocket', 'exec'].filter((k) => ctx.value[k as 'exec'] !== undefined);
+      if (handlers.length !== 1) {
+        ctx.issues.push({
+          code: 'custom',
+          input: ctx.value,
+          message: 'must specify exactly one of httpGet, tcpSocket, exec',
+        });
+      }
+    });
+  return { HttpGetAction, TcpSocketAction, Probe };
+}
+
+export const ExecAction = z.strictObject({ command: z.array(z.string().max(4096)).min(1).max(64) });
+const written = probeSchemas(RefusedProbeHost);
+/** Probes as users write them. */
+export const HttpGetAction = written.HttpGetAction;
+export const TcpSocketAction = written.TcpSocketAction;
+export const Probe = written.Probe;
 export type Probe = z.infer<typeof Probe>;
+const carried = probeSchemas(CarriedProbeHost);
+/** Probes as assignments carry them to agents (see CarriedProbeHost). */
+export const AssignedHttpGetAction = carried.HttpGetAction;
+export const AssignedTcpSocketAction = carried.TcpSocketAction;
+export const AssignedProbe = carried.Probe;
 
 export const SecretKeyRef = z.strictObject({ name: Name, key: z.string().min(1).max(253) });
 

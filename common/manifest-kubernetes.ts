@@ -172,11 +172,14 @@ const CONTAINER_DEFAULTS: Rules = {
   tty: is(false),
 };
 
+/** An empty host is the pod's own address, the default; any other host the Berth schema refuses. */
+const PROBE_ACTION_DEFAULTS: Rules = { host: is('') };
+
 function stripProbe(probe: unknown): void {
   const p = strip(probe);
   if (!p) return;
-  strip(p.httpGet);
-  strip(p.tcpSocket);
+  strip(p.httpGet, PROBE_ACTION_DEFAULTS);
+  strip(p.tcpSocket, PROBE_ACTION_DEFAULTS);
   strip(p.exec);
 }
 

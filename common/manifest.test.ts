@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DeploymentInput } from './deployment.ts';
+import { AssignedProbe, DeploymentInput } from './deployment.ts';
 import {
   issuePath,
   MAX_DOCUMENTS,
@@ -771,5 +771,80 @@ describe('normalizeManifests: documents', () => {
       'json',
     );
     expect(objects).toHaveLength(1);
+  });
+});
+
+describe('probe host', () => {
+  const berthDeployment = (probe: unknown, container: Record<string, unknown> = {}) => ({
+    apiVersion: 'berth.dev/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web' },
+    spec: {
+      template: {
+        spec: { containers: [{ name: 'web', image: 'web:1', readinessProbe: probe, ...container }] },
+      },
+    },
+  });
+  const HOST_MESSAGE = /^host is not supported by Berth \(probes connect only to the pod's own address/;
+
+  for (const [kind, action] of [
+    ['httpGet', { path: '/', port: 80, host: '169.254.169.254' }],
+    ['tcpSocket', { port: 5432, host: 'db.internal' }],
+  ] as const) {
+    it(`refuses ${kind}.host in the Berth form, with its path`, () => {
+      const { objects, issues } = normalizeManifests([berthDeployment({ [kind]: action })]);
+      expect(objects).toEqual([]);
+      expect(issues).toEqual([
+        {
+          document: 0,
+          path: `spec.template.spec.containers[0].readinessProbe.${kind}.host`,
+          message: expect.stringMatching(HOST_MESSAGE),
+        },
+      ]);
+    });
+
+    it(`refuses ${kind}.host in a Kubernetes Deployment, with its path`, () => {
+      const issues = issuesOf(
+        k8sDeployment('', `\n        livenessProbe: {${kind}: ${JSON.stringify(action)}}`),
+      );
+      expect(issues).toEqual([
+        {
+          document: 0,
+          path: `spec.template.spec.containers[0].livenessProbe.${kind}.host`,
+          message: expect.stringMatching(HOST_MESSAGE),
+        },
+      ]);
+    });
+  }
+
+  it('lists a refused host beside the other problems of the document', () => {
+    const { issues } = normalizeManifests([
+      berthDeployment({ httpGet: { port: 80, host: '10.0.0.1' }, periodSeconds: 0 }, { tty: true }),
+    ]);
+    expect(issues.map((i) => i.path).sort()).toEqual([
+      'spec.template.spec.containers[0].readinessProbe.httpGet.host',
+      'spec.template.spec.containers[0].readinessProbe.periodSeconds',
+      'spec.template.spec.containers[0].tty',
+    ]);
+  });
+
+  it("accepts an empty host (Kubernetes' default: the pod's address) and a Host header", () => {
+    const httpGet = { path: '/', port: 80, httpHeaders: [{ name: 'Host', value: 'web.example.com' }] };
+    const k8s = only(
+      k8sDeployment('', `\n        readinessProbe: {httpGet: ${JSON.stringify({ ...httpGet, host: '' })}}`),
+    );
+    expect(
+      k8s.kind === 'Deployment' && k8s.spec.template.spec.containers[0]!.readinessProbe?.httpGet,
+    ).toEqual({
+      ...httpGet,
+      scheme: 'HTTP',
+    });
+    expect(normalizeManifests([berthDeployment({ httpGet: { ...httpGet, host: '' } })]).issues).toEqual([]);
+  });
+
+  it('still carries a stored host to agents, which ignore it', () => {
+    const stored = { httpGet: { path: '/', port: 80, host: '10.0.0.1' } };
+    expect(AssignedProbe.safeParse(stored).success).toBe(true);
+    expect(DeploymentInput.safeParse(berthDeployment(stored)).success).toBe(false);
   });
 });

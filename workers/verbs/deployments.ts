@@ -1,195 +1,59 @@
-import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
-import { canonicalJson } from '../../common/canonical-json.ts';
-import { DeploymentInput, type DeploymentSpec } from '../../common/deployment.ts';
-import {
-  equalityLabels,
-  matchesSelector,
-  parseLabelSelector,
-  type Requirement,
-} from '../../common/label-selector.ts';
+import { desc, eq, sql } from 'drizzle-orm';
+import { DeploymentInput } from '../../common/deployment.ts';
 import type { Database } from '../../db/database.ts';
-import { type DeploymentStatus, deployments, revisions } from '../../db/schema/index.ts';
-import { pgErrorCode } from '../../db/unavailable.ts';
-import { conflict, DomainError, invalid, notFound, validate } from '../errors.ts';
+import { deployments, revisions } from '../../db/schema/index.ts';
+import { conflict, invalid, notFound, validate } from '../errors.ts';
+import { type DeploymentRow, deploymentKind } from '../kinds/deployment.ts';
 import { recordEvents } from '../store/events.ts';
-import { ensureNamespace } from '../store/namespaces.ts';
+import {
+  applyObject,
+  getObject,
+  listObjects,
+  mutateObject,
+  type Written,
+  whereName,
+} from '../store/objects.ts';
 import { applyMergePatch } from './merge-patch.ts';
 
-type DeploymentRow = typeof deployments.$inferSelect;
+export { type DeploymentObject, type DeploymentRow, toDeploymentObject } from '../kinds/deployment.ts';
+export type ApplyResult = Written<DeploymentRow>;
 
-const EMPTY_STATUS: DeploymentStatus = {
-  observedGeneration: 0,
-  replicas: 0,
-  updatedReplicas: 0,
-  readyReplicas: 0,
-  availableReplicas: 0,
-  unavailableReplicas: 0,
-  revision: null,
-  conditions: [],
-};
+export const getDeployment = (db: Database, namespace: string, name: string) =>
+  getObject(db, deploymentKind, namespace, name);
 
-export function toDeploymentObject(row: DeploymentRow) {
-  return {
-    apiVersion: 'berth.dev/v1' as const,
-    kind: 'Deployment' as const,
-    metadata: {
-      name: row.name,
-      namespace: row.namespace,
-      uid: row.id,
-      labels: row.labels,
-      ...(Object.keys(row.annotations).length ? { annotations: row.annotations } : {}),
-      resourceVersion: String(row.resourceVersion),
-      generation: row.generation,
-      createdAt: row.createdAt.toISOString(),
-      updatedAt: row.updatedAt.toISOString(),
-    },
-    spec: row.spec,
-    status: row.status ?? EMPTY_STATUS,
-  };
-}
-export type DeploymentObject = ReturnType<typeof toDeploymentObject>;
-
-function liveRow(namespace: string, name: string) {
-  return and(eq(deployments.namespace, namespace), eq(deployments.name, name), isNull(deployments.deletedAt));
-}
-
-export async function getDeployment(db: Database, namespace: string, name: string): Promise<DeploymentRow> {
-  const [row] = await db.select().from(deployments).where(liveRow(namespace, name));
-  if (!row) throw notFound(`deployment "${namespace}/${name}"`);
-  return row;
-}
-
-export async function listDeployments(db: Database, namespace: string, labelSelector?: string) {
-  let requirements: Requirement[] = [];
-  try {
-    requirements = labelSelector ? parseLabelSelector(labelSelector) : [];
-  } catch (e) {
-    throw invalid([{ path: 'labelSelector', message: (e as Error).message }]);
-  }
-  const equal = equalityLabels(requirements);
-  const where = [eq(deployments.namespace, namespace), isNull(deployments.deletedAt)];
-  if (Object.keys(equal).length) where.push(sql`${deployments.labels} @> ${JSON.stringify(equal)}::jsonb`);
-  const rows = await db
-    .select()
-    .from(deployments)
-    .where(and(...where))
-    .orderBy(asc(deployments.name));
-  return rows.filter((r) => matchesSelector(r.labels, requirements));
-}
-
-export interface ApplyResult {
-  row: DeploymentRow;
-  created: boolean;
-  changed: boolean;
-}
+export const listDeployments = (db: Database, namespace: string, labelSelector?: string) =>
+  listObjects(db, deploymentKind, namespace, labelSelector);
 
 /**
- * Create or replace a deployment's spec and labels. An identical spec writes nothing (same
- * generation, same resourceVersion); a changed spec bumps generation; any write bumps
- * resourceVersion and marks the deployment for the controller.
+ * Create or replace a deployment's spec and metadata. An identical spec writes nothing (same
+ * generation, same resourceVersion); a changed spec bumps generation and makes the deployment
+ * due for the controller.
  */
-export async function applyDeployment(
+export function applyDeployment(
   db: Database,
   args: { namespace: string; name: string; input: DeploymentInput; now: Date; createOnly?: boolean },
 ): Promise<ApplyResult> {
-  const { namespace, name, input, now } = args;
-  const meta = input.metadata;
-  const pathErrors = [];
-  if (meta.name !== undefined && meta.name !== name)
-    pathErrors.push({ path: 'metadata.name', message: `must match the name in the URL ("${name}")` });
-  if (meta.namespace !== undefined && meta.namespace !== namespace)
-    pathErrors.push({
-      path: 'metadata.namespace',
-      message: `must match the namespace in the URL ("${namespace}")`,
-    });
-  if (pathErrors.length) throw invalid(pathErrors);
-
-  const attempt = () =>
-    db.transaction(async (tx) => {
-      const [existing] = await tx.select().from(deployments).where(liveRow(namespace, name)).for('update');
-      if (!existing) {
-        if (meta.resourceVersion !== undefined)
-          throw conflict(`deployment "${namespace}/${name}" does not exist, so resourceVersion cannot match`);
-        await ensureNamespace(tx, namespace);
-        const [row] = await tx
-          .insert(deployments)
-          .values({
-            id: crypto.randomUUID(),
-            namespace,
-            name,
-            labels: meta.labels ?? {},
-            annotations: meta.annotations ?? {},
-            spec: input.spec,
-            generation: 1,
-            resourceVersion: 1,
-            createdAt: now,
-            updatedAt: now,
-            reconcileAt: now,
-            progressAt: now,
-          })
-          .returning();
-        return { row: row!, created: true, changed: true };
-      }
-      if (args.createOnly) throw conflict(`deployment "${namespace}/${name}" already exists`);
-      return updateRow(tx, existing, {
-        spec: input.spec,
-        labels: meta.labels ?? {},
-        annotations: meta.annotations ?? {},
-        resourceVersion: meta.resourceVersion,
-        now,
-      });
-    });
-  try {
-    return await attempt();
-  } catch (e) {
-    // Two concurrent creates of one name: the loser retries as an update of the winner's row.
-    if (pgErrorCode(e) === '23505') return attempt();
-    throw e;
-  }
+  const meta = args.input.metadata;
+  return applyObject(
+    db,
+    deploymentKind,
+    {
+      namespace: args.namespace,
+      name: args.name,
+      metadata: meta,
+      resourceVersion: meta.resourceVersion,
+      now: args.now,
+      ...(args.createOnly ? { createOnly: true } : {}),
+    },
+    { spec: args.input.spec, labels: meta.labels ?? {}, annotations: meta.annotations ?? {} },
+  );
 }
 
-async function updateRow(
-  tx: Database,
-  existing: DeploymentRow,
-  next: {
-    spec: DeploymentSpec;
-    labels: Record<string, string>;
-    annotations: Record<string, string>;
-    resourceVersion: string | undefined;
-    now: Date;
-  },
-): Promise<ApplyResult> {
-  if (next.resourceVersion !== undefined && next.resourceVersion !== String(existing.resourceVersion)) {
-    throw conflict(
-      `deployment "${existing.namespace}/${existing.name}" was modified (resourceVersion ${existing.resourceVersion}, you sent ${next.resourceVersion}); read it again and retry`,
-    );
-  }
-  const specChanged = canonicalJson(next.spec) !== canonicalJson(existing.spec);
-  const metaChanged =
-    canonicalJson(next.labels) !== canonicalJson(existing.labels) ||
-    canonicalJson(next.annotations) !== canonicalJson(existing.annotations);
-  if (!specChanged && !metaChanged) return { row: existing, created: false, changed: false };
-  const templateChanged = canonicalJson(next.spec.template) !== canonicalJson(existing.spec.template);
-  const [row] = await tx
-    .update(deployments)
-    .set({
-      spec: next.spec,
-      labels: next.labels,
-      annotations: next.annotations,
-      generation: specChanged ? existing.generation + 1 : existing.generation,
-      resourceVersion: existing.resourceVersion + 1,
-      updatedAt: next.now,
-      ...(specChanged ? { reconcileAt: next.now } : {}),
-      // A new template starts a new rollout: its progress deadline counts from now.
-      ...(templateChanged || (existing.spec.paused && !next.spec.paused) ? { progressAt: next.now } : {}),
-    })
-    .where(eq(deployments.id, existing.id))
-    .returning();
-  return { row: row!, created: false, changed: true };
-}
-
-/** Read-modify-write of one deployment's spec under a row lock (scale, pause, rollback, patch). */
-export async function mutateDeployment(
+/**
+ * Read-modify-write of one deployment under its row lock (scale, pause, rollback, patch): the
+ * result is validated like any other write.
+ */
+export function mutateDeployment(
   db: Database,
   namespace: string,
   name: string,
@@ -204,24 +68,23 @@ export async function mutateDeployment(
     resourceVersion?: string;
   }>,
 ): Promise<ApplyResult> {
-  return db.transaction(async (tx) => {
-    const [existing] = await tx.select().from(deployments).where(liveRow(namespace, name)).for('update');
-    if (!existing) throw notFound(`deployment "${namespace}/${name}"`);
-    const next = await change(existing, tx);
+  return mutateObject(db, deploymentKind, { namespace, name, now }, async (current, tx) => {
+    const next = await change(current, tx);
     const input = validate(DeploymentInput, {
       metadata: {
-        labels: next.labels ?? existing.labels,
-        annotations: next.annotations ?? existing.annotations,
+        labels: next.labels ?? current.labels,
+        annotations: next.annotations ?? current.annotations,
       },
       spec: next.spec,
     });
-    return updateRow(tx, existing, {
-      spec: input.spec,
-      labels: input.metadata.labels ?? {},
-      annotations: input.metadata.annotations ?? {},
-      resourceVersion: next.resourceVersion,
-      now,
-    });
+    return {
+      next: {
+        spec: input.spec,
+        labels: input.metadata.labels ?? {},
+        annotations: input.metadata.annotations ?? {},
+      },
+      ...(next.resourceVersion !== undefined ? { resourceVersion: next.resourceVersion } : {}),
+    };
   });
 }
 
@@ -274,7 +137,7 @@ export async function deleteDeployment(db: Database, namespace: string, name: st
       updatedAt: now,
       resourceVersion: sql`${deployments.resourceVersion} + 1`,
     })
-    .where(liveRow(namespace, name))
+    .where(whereName(deploymentKind, namespace, name))
     .returning();
   if (!row) throw notFound(`deployment "${namespace}/${name}"`);
   await recordEvents(
@@ -338,10 +201,7 @@ export async function rollbackDeployment(
     if (!chosen) {
       if (toRevision !== undefined)
         throw invalid([{ path: 'toRevision', message: `revision ${toRevision} not found in the history` }]);
-      throw new DomainError(
-        'CONFLICT',
-        `deployment "${namespace}/${name}" has no earlier revision to roll back to`,
-      );
+      throw conflict(`deployment "${namespace}/${name}" has no earlier revision to roll back to`);
     }
     target = chosen.revision;
     return { spec: { ...row.spec, template: chosen.template } };

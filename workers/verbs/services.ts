@@ -1,89 +1,30 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
-import { canonicalJson } from '../../common/canonical-json.ts';
+import { sql } from 'drizzle-orm';
 import type { PodTemplate } from '../../common/deployment.ts';
-import {
-  equalityLabels,
-  matchesSelector,
-  parseLabelSelector,
-  type Requirement,
-} from '../../common/label-selector.ts';
 import type { ServiceInput, ServicePort, ServiceSpec } from '../../common/service.ts';
 import type { Database } from '../../db/database.ts';
 import { rowsOf } from '../../db/rows.ts';
 import { services } from '../../db/schema/index.ts';
-import { pgErrorCode } from '../../db/unavailable.ts';
-import { conflict, DomainError, type FieldError, invalid, notFound } from '../errors.ts';
-import { ensureNamespace } from '../store/namespaces.ts';
+import { type FieldError, invalid } from '../errors.ts';
+import { type ServiceRow, serviceKind } from '../kinds/service.ts';
+import { applyObject, deleteObject, getObject, listObjects, type Written } from '../store/objects.ts';
 
-export type ServiceRow = typeof services.$inferSelect;
+export { type ServiceObject, type ServiceRow, toServiceObject } from '../kinds/service.ts';
 
-/** Arbitrary constant: applies that claim hostnames take turns, so two services never win one host. */
-const HOSTS_LOCK = 727_274_007;
+export const getService = (db: Database, namespace: string, name: string) =>
+  getObject(db, serviceKind, namespace, name);
 
-export function toServiceObject(row: ServiceRow) {
-  return {
-    apiVersion: 'berth.dev/v1' as const,
-    kind: 'Service' as const,
-    metadata: {
-      name: row.name,
-      namespace: row.namespace,
-      uid: row.id,
-      labels: row.labels,
-      resourceVersion: String(row.resourceVersion),
-      generation: row.generation,
-      createdAt: row.createdAt.toISOString(),
-      updatedAt: row.updatedAt.toISOString(),
-    },
-    spec: row.spec as ServiceSpec,
-  };
-}
-export type ServiceObject = ReturnType<typeof toServiceObject>;
+export const listServices = (db: Database, namespace: string, labelSelector?: string) =>
+  listObjects(db, serviceKind, namespace, labelSelector);
 
-const byName = (namespace: string, name: string) =>
-  and(eq(services.namespace, namespace), eq(services.name, name));
-
-export async function getService(db: Database, namespace: string, name: string): Promise<ServiceRow> {
-  const [row] = await db.select().from(services).where(byName(namespace, name));
-  if (!row) throw notFound(`service "${namespace}/${name}"`);
-  return row;
-}
-
-export async function listServices(
-  db: Database,
-  namespace: string,
-  labelSelector?: string,
-): Promise<ServiceRow[]> {
-  let requirements: Requirement[] = [];
-  try {
-    requirements = labelSelector ? parseLabelSelector(labelSelector) : [];
-  } catch (e) {
-    throw invalid([{ path: 'labelSelector', message: (e as Error).message }]);
-  }
-  const equal = equalityLabels(requirements);
-  const where = [eq(services.namespace, namespace)];
-  if (Object.keys(equal).length) where.push(sql`${services.labels} @> ${JSON.stringify(equal)}::jsonb`);
-  const rows = await db
-    .select()
-    .from(services)
-    .where(and(...where))
-    .orderBy(asc(services.name));
-  return rows.filter((r) => matchesSelector(r.labels, requirements));
-}
-
-export interface ApplyServiceResult {
-  row: ServiceRow;
-  created: boolean;
-  changed: boolean;
-}
+export const deleteService = (db: Database, namespace: string, name: string) =>
+  deleteObject(db, serviceKind, namespace, name);
 
 /**
- * Create or replace a service. An identical apply writes nothing (same resourceVersion and
- * generation); a spec change bumps generation; any write bumps resourceVersion. A hostname
- * belongs to one service at a time, across namespaces: claiming one that another service holds
- * is a 409 naming that service. `reservedHost` is the host the control plane was reached by:
- * routing it to a service would cut the API (and every agent) off, so it is refused.
+ * Create or replace a service. A hostname belongs to one service at a time, across namespaces
+ * (see kinds/service.ts). `reservedHost` is the host the control plane was reached by: routing
+ * it to a service would cut the API (and every agent) off, so it is refused.
  */
-export async function applyService(
+export function applyService(
   db: Database,
   args: {
     namespace: string;
@@ -93,19 +34,11 @@ export async function applyService(
     createOnly?: boolean;
     reservedHost?: string;
   },
-): Promise<ApplyServiceResult> {
-  const { namespace, name, input, now } = args;
-  const meta = input.metadata;
-  const errors: FieldError[] = [];
-  if (meta.name !== undefined && meta.name !== name)
-    errors.push({ path: 'metadata.name', message: `must match the name in the URL ("${name}")` });
-  if (meta.namespace !== undefined && meta.namespace !== namespace)
-    errors.push({
-      path: 'metadata.namespace',
-      message: `must match the namespace in the URL ("${namespace}")`,
-    });
+): Promise<Written<ServiceRow>> {
+  const { input } = args;
   const spec = input.spec;
   const reserved = args.reservedHost?.toLowerCase();
+  const errors: FieldError[] = [];
   if (reserved) {
     spec.hosts.forEach((h, i) => {
       if (hostMatches(h, reserved))
@@ -116,99 +49,19 @@ export async function applyService(
     });
   }
   if (errors.length) throw invalid(errors);
-  const labels = meta.labels ?? {};
-
-  const attempt = () =>
-    db.transaction(async (tx) => {
-      const [existing] = await tx.select().from(services).where(byName(namespace, name)).for('update');
-      if (existing && args.createOnly) throw conflict(`service "${namespace}/${name}" already exists`);
-      if (!existing && meta.resourceVersion !== undefined)
-        throw conflict(`service "${namespace}/${name}" does not exist, so resourceVersion cannot match`);
-      if (
-        existing &&
-        meta.resourceVersion !== undefined &&
-        meta.resourceVersion !== String(existing.resourceVersion)
-      )
-        throw conflict(
-          `service "${namespace}/${name}" was modified (resourceVersion ${existing.resourceVersion}, you sent ${meta.resourceVersion}); read it again and retry`,
-        );
-      const specChanged = !existing || canonicalJson(spec) !== canonicalJson(existing.spec);
-      const labelsChanged = !existing || canonicalJson(labels) !== canonicalJson(existing.labels);
-      if (existing && !specChanged && !labelsChanged)
-        return { row: existing, created: false, changed: false };
-      if (specChanged) await claimHosts(tx, namespace, name, spec.hosts);
-      if (!existing) {
-        await ensureNamespace(tx, namespace);
-        const [row] = await tx
-          .insert(services)
-          .values({
-            id: crypto.randomUUID(),
-            namespace,
-            name,
-            labels,
-            spec,
-            hosts: spec.hosts,
-            generation: 1,
-            resourceVersion: 1,
-            createdAt: now,
-            updatedAt: now,
-          })
-          .returning();
-        return { row: row!, created: true, changed: true };
-      }
-      const [row] = await tx
-        .update(services)
-        .set({
-          labels,
-          spec,
-          hosts: spec.hosts,
-          generation: specChanged ? existing.generation + 1 : existing.generation,
-          resourceVersion: existing.resourceVersion + 1,
-          updatedAt: now,
-        })
-        .where(eq(services.id, existing.id))
-        .returning();
-      return { row: row!, created: false, changed: true };
-    });
-  try {
-    return await attempt();
-  } catch (e) {
-    // Two concurrent creates of one name: the loser retries as an update of the winner's row.
-    if (pgErrorCode(e) === '23505') return attempt();
-    throw e;
-  }
-}
-
-/** Refuse hostnames another service holds. Runs under a transaction lock so the check holds until commit. */
-async function claimHosts(tx: Database, namespace: string, name: string, hosts: string[]): Promise<void> {
-  if (hosts.length === 0) return;
-  await tx.execute(sql`select pg_advisory_xact_lock(${HOSTS_LOCK})`);
-  const others = await tx
-    .select({ namespace: services.namespace, name: services.name, hosts: services.hosts })
-    .from(services)
-    .where(
-      and(
-        sql`${services.hosts} ?| array(select jsonb_array_elements_text(${JSON.stringify(hosts)}::jsonb))`,
-        sql`not (${services.namespace} = ${namespace} and ${services.name} = ${name})`,
-      ),
-    );
-  if (others.length === 0) return;
-  const errors: FieldError[] = [];
-  let detail = '';
-  hosts.forEach((h, i) => {
-    const holder = others.find((o) => o.hosts.includes(h));
-    if (!holder) return;
-    const message = `host "${h}" is already used by service "${holder.namespace}/${holder.name}"`;
-    detail ||= message;
-    errors.push({ path: `spec.hosts[${i}]`, message });
-  });
-  throw new DomainError('CONFLICT', detail, { errors });
-}
-
-export async function deleteService(db: Database, namespace: string, name: string): Promise<ServiceRow> {
-  const [row] = await db.delete(services).where(byName(namespace, name)).returning();
-  if (!row) throw notFound(`service "${namespace}/${name}"`);
-  return row;
+  return applyObject(
+    db,
+    serviceKind,
+    {
+      namespace: args.namespace,
+      name: args.name,
+      metadata: input.metadata,
+      resourceVersion: input.metadata.resourceVersion,
+      now: args.now,
+      ...(args.createOnly ? { createOnly: true } : {}),
+    },
+    { spec, labels: input.metadata.labels ?? {} },
+  );
 }
 
 // ---- endpoints ------------------------------------------------------------------------------

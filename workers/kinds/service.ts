@@ -1,0 +1,72 @@
+import { and, sql } from 'drizzle-orm';
+import type { ServiceSpec } from '../../common/service.ts';
+import type { Database } from '../../db/database.ts';
+import { services } from '../../db/schema/index.ts';
+import { conflict, type FieldError } from '../errors.ts';
+import type { ObjectKind } from '../store/objects.ts';
+
+export type ServiceRow = typeof services.$inferSelect;
+
+/** Arbitrary constant: applies that claim hostnames take turns, so two services never win one host. */
+const HOSTS_LOCK = 727_274_007;
+
+/** Services in the object store; `hosts` is kept beside the spec, indexed for the ingress. */
+export const serviceKind: ObjectKind<ServiceRow, ServiceSpec> = {
+  noun: 'service',
+  table: services,
+  generation: true,
+  annotations: false,
+  stateOf: (row) => ({ spec: row.spec as ServiceSpec, labels: row.labels }),
+  columns: (next) => ({ spec: next.spec, hosts: next.spec.hosts }),
+  admit: async (tx, next, write) => {
+    if (write.specChanged) await claimHosts(tx, write.namespace, write.name, next.spec.hosts);
+  },
+};
+
+/**
+ * A hostname belongs to one service at a time, across namespaces: claiming one that another
+ * service holds is a 409. Runs under a transaction lock so the check holds until commit.
+ */
+async function claimHosts(tx: Database, namespace: string, name: string, hosts: string[]): Promise<void> {
+  if (hosts.length === 0) return;
+  await tx.execute(sql`select pg_advisory_xact_lock(${HOSTS_LOCK})`);
+  const others = await tx
+    .select({ namespace: services.namespace, name: services.name, hosts: services.hosts })
+    .from(services)
+    .where(
+      and(
+        sql`${services.hosts} ?| array(select jsonb_array_elements_text(${JSON.stringify(hosts)}::jsonb))`,
+        sql`not (${services.namespace} = ${namespace} and ${services.name} = ${name})`,
+      ),
+    );
+  if (others.length === 0) return;
+  const errors: FieldError[] = [];
+  hosts.forEach((h, i) => {
+    const holder = others.find((o) => o.hosts.includes(h));
+    if (!holder) return;
+    errors.push({
+      path: `spec.hosts[${i}]`,
+      message: `host "${h}" is already used by service "${holder.namespace}/${holder.name}"`,
+    });
+  });
+  throw conflict(errors[0]!.message, errors);
+}
+
+export function toServiceObject(row: ServiceRow) {
+  return {
+    apiVersion: 'berth.dev/v1' as const,
+    kind: 'Service' as const,
+    metadata: {
+      name: row.name,
+      namespace: row.namespace,
+      uid: row.id,
+      labels: row.labels,
+      resourceVersion: String(row.resourceVersion),
+      generation: row.generation,
+      createdAt: row.createdAt.toISOString(),
+      updatedAt: row.updatedAt.toISOString(),
+    },
+    spec: row.spec as ServiceSpec,
+  };
+}
+export type ServiceObject = ReturnType<typeof toServiceObject>;

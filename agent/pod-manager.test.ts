@@ -175,6 +175,18 @@ describe('PodManager with a fake runtime', () => {
     expect(driver.containers.has(before!)).toBe(false);
   });
 
+  it('removes a container dropped from the pod at once, the others running on', async () => {
+    const { driver, manager, status } = setup();
+    const pod = replica('p', { containers: [container(), container({ name: 'side', ports: [] })] });
+    await manager.apply([pod]);
+    await until('ready', () => status('p')?.ready);
+    const web = status('p')!.containers[0]!.containerId;
+    await manager.apply([{ ...pod, containers: [container()] }]);
+    // Well before the periodic listing (60 s here) would find it.
+    await until('side removed', () => !driver.byName('berth-n1-p-side'));
+    expect(status('p')).toMatchObject({ ready: true, containers: [{ name: 'web', containerId: web }] });
+  });
+
   it('terminates desired-stopped replicas (Terminating, then gone), members before the owner', async () => {
     const { driver, manager, status } = setup();
     const pod = replica('p', { containers: [container(), container({ name: 'side', ports: [] })] });

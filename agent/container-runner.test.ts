@@ -1,0 +1,439 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AssignedContainer, Assignment } from '../common/agent-protocol.ts';
+import { Probe } from '../common/deployment.ts';
+import {
+  type ContainerDeps,
+  ContainerRunner,
+  type ContainerStateKind,
+  ContainerStepError,
+  TRANSITIONS,
+} from './container-runner.ts';
+import { planContainers } from './container-spec.ts';
+import type { Driver } from './driver/driver.ts';
+import { FakeDriver } from './driver/fake-driver.ts';
+import { createLogger } from './log.ts';
+import type { RestartPolicy } from './restart-tracker.ts';
+
+const IMAGE = 'app:1';
+const log = createLogger('error');
+
+function container(over: Partial<AssignedContainer> = {}): AssignedContainer {
+  return {
+    name: 'web',
+    image: IMAGE,
+    imagePullPolicy: 'IfNotPresent',
+    env: [],
+    ports: [{ containerPort: 8080, protocol: 'TCP' }],
+    resources: {},
+    ...over,
+  };
+}
+
+function assignment(containers: AssignedContainer[]): Assignment {
+  return {
+    id: 'r1',
+    namespace: 'default',
+    deployment: 'web',
+    revision: 1,
+    desired: 'running',
+    restartPolicy: 'Always',
+    terminationGracePeriodSeconds: 1,
+    drainDelaySeconds: 0,
+    containers,
+  };
+}
+
+const pods: { runners: ContainerRunner[] }[] = [];
+afterEach(() => {
+  for (const p of pods.splice(0)) for (const r of p.runners) r.stopProbes();
+});
+
+/**
+ * A pod's containers on a fake runtime, without PodRunner: the test is the pod, calling advance()
+ * in order; the runtime's events reach the runner of the container they name.
+ */
+function pod(containers: AssignedContainer[] = [container()], seed?: (d: FakeDriver) => void) {
+  const driver = new FakeDriver();
+  driver.images.add(IMAGE);
+  seed?.(driver);
+  const seen: string[] = [];
+  const ctl = { policy: 'Always' as RestartPolicy | undefined, runners: [] as ContainerRunner[] };
+  const deps: ContainerDeps = {
+    driver,
+    log,
+    replica: 'r1',
+    since: performance.now(),
+    restartPolicy: () => ctl.policy,
+    graceSeconds: () => 1,
+    podNetwork: () => ({ hostPorts: ctl.runners[0]?.hostPorts ?? [], address: '127.0.0.1' }),
+    onReadyChanged: () => seen.push('readyChanged'),
+    onExited: () => seen.push('exited'),
+    onChange: () => {},
+  };
+  const a = assignment(containers);
+  ctl.runners = planContainers(a, 'n1', '127.0.0.1').map(
+    (p, i) => new ContainerRunner(deps, p, a.containers[i]!),
+  );
+  driver.watchEvents(
+    'n1',
+    (e) => {
+      const r = ctl.runners.find((x) => x.containerId === e.id);
+      if (e.action === 'die') r?.died(e.exitCode ?? -1);
+      else if (e.action === 'oom') r?.oomKilled();
+      else if (e.action === 'destroy') r?.vanished();
+    },
+    () => {},
+  );
+  pods.push(ctl);
+  const [owner, member] = ctl.runners;
+  /** One step of the pod: each container in order, a member waiting for a running owner. */
+  const step = async () => {
+    for (const [i, r] of ctl.runners.entries()) {
+      const next = await r.advance(i > 0 ? owner : undefined);
+      if (next.blocked) return;
+    }
+  };
+  return { driver, ctl, owner: owner!, member: member!, seen, step, deps };
+}
+
+async function until<T>(what: string, fn: () => T | undefined | false): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const kind = (r: ContainerRunner): ContainerStateKind => r.state.kind;
+
+describe('ContainerRunner transitions', () => {
+  it('Waiting → Created → Running: creates, starts, reads the published ports, is ready without a probe', async () => {
+    const { driver, owner, seen } = pod();
+    expect(kind(owner)).toBe('waiting');
+    expect(await owner.advance(undefined)).toEqual({ started: true });
+    expect(driver.calls).toEqual(['create berth-n1-r1-web', 'start berth-n1-r1-web']);
+    expect(owner.state).toMatchObject({ kind: 'running', ready: true, everReady: true });
+    expect(owner.hostPorts).toEqual([{ containerPort: 8080, hostPort: 30000 }]);
+    expect(seen).toContain('readyChanged');
+    expect(owner.status([...owner.hostPorts], 'ContainerCreating')).toMatchObject({
+      state: 'running',
+      ready: true,
+      restartCount: 0,
+      hostPorts: [{ containerPort: 8080, hostPort: 30000 }],
+    });
+  });
+
+  it('Running → Exited → Running: the first restart is immediate, the next backs off (CrashLoopBackOff)', async () => {
+    const { driver, owner, seen } = pod();
+    await owner.advance(undefined);
+    driver.crash(owner.containerId!, 1);
+    await until('exited', () => kind(owner) === 'exited');
+    expect(seen).toContain('exited');
+    expect(owner.state).toMatchObject({ exitCode: 1 });
+    expect(await owner.advance(undefined)).toEqual({ started: true });
+    expect(owner.state.kind).toBe('running');
+    expect(owner.restartCount).toBe(1);
+
+    driver.crash(owner.containerId!, 1);
+    await until('exited again', () => kind(owner) === 'exited');
+    const next = await owner.advance(undefined);
+    expect(next.wakeAt! - Date.now()).toBeGreaterThan(9000);
+    expect(kind(owner)).toBe('exited');
+    expect(owner.status([], 'ContainerCreating')).toMatchObject({
+      state: 'waiting',
+      reason: 'CrashLoopBackOff',
+      exitCode: 1,
+      restartCount: 1,
+    });
+  });
+
+  it.each([
+    { policy: 'Never', exitCode: 0, stays: true, reason: 'Completed' },
+    { policy: 'Never', exitCode: 3, stays: true, reason: 'Error' },
+    { policy: 'OnFailure', exitCode: 0, stays: true, reason: 'Completed' },
+    { policy: 'OnFailure', exitCode: 3, stays: false },
+    { policy: 'Always', exitCode: 0, stays: false },
+  ] as const)(
+    'restartPolicy $policy, exit code $exitCode: stays exited $stays',
+    async ({ policy, exitCode, stays, ...rest }) => {
+      const { driver, ctl, owner } = pod();
+      ctl.policy = policy;
+      await owner.advance(undefined);
+      driver.crash(owner.containerId!, exitCode);
+      await until('exited', () => kind(owner) === 'exited');
+      await owner.advance(undefined);
+      if (stays) {
+        expect(kind(owner)).toBe('exited');
+        expect(owner.status([], '')).toMatchObject({ state: 'terminated', exitCode, reason: rest.reason });
+      } else {
+        expect(kind(owner)).toBe('running');
+        expect(owner.restartCount).toBe(1);
+      }
+    },
+  );
+
+  it('a container kept exited is decided again when the policy changes', async () => {
+    const { driver, ctl, owner } = pod();
+    ctl.policy = 'Never';
+    await owner.advance(undefined);
+    driver.crash(owner.containerId!, 0);
+    await until('exited', () => kind(owner) === 'exited');
+    ctl.policy = 'Always';
+    owner.policyChanged();
+    await owner.advance(undefined);
+    expect(kind(owner)).toBe('running');
+  });
+
+  it('reports an OOM kill whichever of the oom and die events comes first', async () => {
+    const { driver, ctl, owner } = pod();
+    ctl.policy = 'Never';
+    await owner.advance(undefined);
+    owner.oomKilled();
+    driver.crash(owner.containerId!, 137);
+    await until('exited', () => kind(owner) === 'exited');
+    expect(owner.status([], '')).toMatchObject({ state: 'terminated', reason: 'OOMKilled', exitCode: 137 });
+  });
+
+  it('a member waits for a running owner and is created in its network namespace', async () => {
+    const { driver, owner, member, step } = pod([container(), container({ name: 'side', ports: [] })]);
+    driver.images.delete(IMAGE);
+    await expect(owner.advance(undefined)).rejects.toBeInstanceOf(ContainerStepError);
+    expect(await member.advance(owner)).toEqual({ blocked: true });
+    expect(kind(member)).toBe('waiting');
+    driver.images.add(IMAGE);
+    await step();
+    expect(driver.calls).toContain(`create berth-n1-r1-side in ${owner.containerId}`);
+    expect(member.state).toMatchObject({ kind: 'running', networkFrom: owner.containerId });
+  });
+
+  it('Running → Stopping(rejoin) → Exited → Running: a member rejoins its restarted owner', async () => {
+    const { driver, owner, member, step, seen } = pod([container(), container({ name: 'side', ports: [] })]);
+    await step();
+    const memberId = member.containerId;
+    driver.crash(owner.containerId!, 137);
+    await until('owner exited', () => kind(owner) === 'exited');
+    seen.length = 0;
+    driver.calls.length = 0;
+    await step();
+    expect(driver.calls).toEqual([
+      'start berth-n1-r1-web',
+      'stop berth-n1-r1-side',
+      'start berth-n1-r1-side',
+    ]);
+    // The member's stop was the agent's own: no exit, same container.
+    await new Promise((r) => setTimeout(r, 20));
+    expect(seen).not.toContain('exited');
+    expect(member.containerId).toBe(memberId);
+    expect([owner.restartCount, member.restartCount]).toEqual([1, 1]);
+    expect(kind(member)).toBe('running');
+    // Joined the owner's current start: the next step leaves it alone.
+    driver.calls.length = 0;
+    await step();
+    expect(driver.calls).toEqual([]);
+  });
+
+  it('Stopping(recreate) → Waiting: a member of a replaced owner is made afresh in the new one', async () => {
+    const { driver, owner, member, step } = pod([container(), container({ name: 'side', ports: [] })]);
+    await step();
+    const oldOwner = owner.containerId!;
+    // The owner is removed behind the agent's back: it is created again, with a new id.
+    await driver.removeContainer(oldOwner);
+    await until('owner vanished', () => kind(owner) === 'waiting');
+    driver.calls.length = 0;
+    await step();
+    expect(owner.containerId).not.toBe(oldOwner);
+    expect(driver.calls).toEqual([
+      'create berth-n1-r1-web',
+      'start berth-n1-r1-web',
+      'stop berth-n1-r1-side',
+      'remove berth-n1-r1-side',
+      `create berth-n1-r1-side in ${owner.containerId}`,
+      'start berth-n1-r1-side',
+    ]);
+    expect(member.restartCount).toBe(1);
+    expect(member.state).toMatchObject({ kind: 'running', networkFrom: owner.containerId });
+  });
+
+  it('a stop cut short by a runtime that does not answer is finished by the next step', async () => {
+    const { driver, owner, member, step } = pod([container(), container({ name: 'side', ports: [] })]);
+    await step();
+    driver.crash(owner.containerId!, 137);
+    await until('owner exited', () => kind(owner) === 'exited');
+    await owner.advance(undefined);
+    driver.down = true;
+    await expect(member.advance(owner)).rejects.toThrow(/did not answer/);
+    expect(member.state).toMatchObject({ kind: 'stopping', purpose: 'rejoin' });
+    driver.down = false;
+    await step();
+    expect(kind(member)).toBe('running');
+    expect(member.restartCount).toBe(1);
+  });
+
+  it('Exited → Waiting when removed behind the agent’s back; then created again', async () => {
+    const { driver, ctl, owner } = pod();
+    ctl.policy = 'Never';
+    await owner.advance(undefined);
+    const first = owner.containerId!;
+    driver.crash(first, 0);
+    await until('exited', () => kind(owner) === 'exited');
+    await driver.removeContainer(first);
+    await until('vanished', () => kind(owner) === 'waiting');
+    await owner.advance(undefined);
+    expect(kind(owner)).toBe('running');
+    expect(owner.containerId).not.toBe(first);
+  });
+
+  it('Stopping(remove) → Removed: its death is expected, and nothing moves it afterwards', async () => {
+    const { driver, owner, seen } = pod();
+    await owner.advance(undefined);
+    const id = owner.containerId!;
+    const stopping = owner.stop();
+    expect(owner.state).toMatchObject({ kind: 'stopping', purpose: 'remove', wasRunning: true });
+    // Reported running, no longer ready, until it is gone.
+    expect(owner.status([], '')).toMatchObject({ state: 'running', ready: false });
+    await stopping;
+    await new Promise((r) => setTimeout(r, 20)); // the die event
+    expect(seen).not.toContain('exited');
+    await owner.remove();
+    expect(kind(owner)).toBe('removed');
+    expect(driver.containers.has(id)).toBe(false);
+    driver.calls.length = 0;
+    expect(await owner.advance(undefined)).toEqual({});
+    owner.died(1);
+    owner.vanished();
+    expect(kind(owner)).toBe('removed');
+    expect(driver.calls).toEqual([]);
+  });
+
+  it('release: a running container becomes Stopping and hands its id over; a waiting one is Removed', async () => {
+    const { owner, member } = pod([container(), container({ name: 'side', ports: [] })]);
+    await owner.advance(undefined);
+    expect(owner.release()).toBe(owner.containerId);
+    expect(owner.state).toMatchObject({ kind: 'stopping', purpose: 'remove' });
+    expect(member.release()).toBeUndefined();
+    expect(kind(member)).toBe('removed');
+  });
+
+  it.each([
+    { what: 'running', running: true, created: false, becomes: 'running', restarts: 0 },
+    { what: 'created, never started', running: false, created: true, becomes: 'created', restarts: 0 },
+    { what: 'exited', running: false, created: false, becomes: 'exited', restarts: 1 },
+  ] as const)('adopts a container found $what', async ({ running, created, becomes, restarts }) => {
+    let id = '';
+    const { driver, owner } = pod([container()], (d) => {
+      const a = assignment([container()]);
+      id = d.seed(planContainers(a, 'n1', '127.0.0.1')[0]!.spec, running);
+    });
+    const info = (await driver.inspectContainer(id))!;
+    owner.adopt({ ...info, created }, undefined);
+    expect(owner.containerId).toBe(id);
+    expect(kind(owner)).toBe(becomes);
+    driver.calls.length = 0;
+    // An adopted exited container restarts at once (no back-off history); a created one just starts.
+    await owner.advance(undefined);
+    expect(kind(owner)).toBe('running');
+    expect(owner.containerId).toBe(id);
+    expect(owner.restartCount).toBe(restarts);
+    expect(driver.calls.some((c) => c.startsWith('create'))).toBe(false);
+  });
+
+  it('a create that meets its own name takes over the same container, and replaces another', async () => {
+    const a = assignment([container()]);
+    const spec = planContainers(a, 'n1', '127.0.0.1')[0]!.spec;
+    let same = '';
+    const first = pod([container()], (d) => {
+      same = d.seed(spec, false);
+      d.containers.get(same)!.created = true;
+    });
+    await first.owner.advance(undefined);
+    expect(first.owner.containerId).toBe(same);
+    expect(first.driver.calls).toEqual(['start berth-n1-r1-web']);
+
+    let other = '';
+    const second = pod([container()], (d) => {
+      other = d.seed({ ...spec, labels: { ...spec.labels, 'berth.dev/spec-hash': 'old' } });
+    });
+    await second.owner.advance(undefined);
+    expect(second.owner.containerId).not.toBe(other);
+    expect(second.driver.containers.has(other)).toBe(false);
+    expect(kind(second.owner)).toBe('running');
+  });
+
+  it('a create or start the engine refuses is a ContainerStepError naming the stage', async () => {
+    const { driver, owner } = pod();
+    driver.images.delete(IMAGE);
+    const create = await owner.advance(undefined).catch((e: unknown) => e);
+    expect(create).toBeInstanceOf(ContainerStepError);
+    expect(create).toMatchObject({
+      stage: 'create',
+      message: /^failed to create container web: No such image/,
+    });
+    expect(kind(owner)).toBe('waiting');
+
+    driver.images.add(IMAGE);
+    const real = driver.startContainer.bind(driver);
+    driver.startContainer = async () => {
+      throw new Error('port is already allocated');
+    };
+    const start = await owner.advance(undefined).catch((e: unknown) => e);
+    expect(start).toMatchObject({
+      stage: 'start',
+      message: 'failed to start container web: port is already allocated',
+    });
+    expect(kind(owner)).toBe('created');
+    driver.startContainer = real;
+    expect(await owner.advance(undefined)).toEqual({ started: true });
+    expect(owner.restartCount).toBe(0);
+  });
+
+  it('readiness follows the probe; a failed liveness probe stops it and the restart policy applies', async () => {
+    const { driver, owner } = pod([
+      container({
+        readinessProbe: Probe.parse({ exec: { command: ['ready'] }, periodSeconds: 1, failureThreshold: 1 }),
+        livenessProbe: Probe.parse({ exec: { command: ['alive'] }, periodSeconds: 1, failureThreshold: 1 }),
+      }),
+    ]);
+    const answers = { ready: 1, alive: 0 };
+    let readyChecks = 0;
+    (driver as { exec: Driver['exec'] }).exec = async (_id, cmd) => {
+      if (cmd[0] === 'ready') readyChecks++;
+      return cmd[0] === 'ready' ? answers.ready : answers.alive;
+    };
+    await owner.advance(undefined);
+    await until('probed a few times', () => readyChecks >= 3);
+    expect(owner.ready).toBe(false);
+    expect(owner.status([], '')).toMatchObject({ state: 'running', ready: false });
+    answers.ready = 0;
+    await until('ready', () => owner.ready);
+    answers.ready = 1;
+    await until('unready', () => !owner.ready);
+    expect(owner.state).toMatchObject({
+      kind: 'running',
+      everReady: true,
+      probeDetail: 'command exited with 1',
+    });
+
+    const id = owner.containerId;
+    answers.alive = 1;
+    await until('killed and exited', () => kind(owner) === 'exited');
+    expect(driver.calls).toContain('stop berth-n1-r1-web');
+    await owner.advance(undefined);
+    expect(kind(owner)).toBe('running');
+    expect(owner.containerId).toBe(id);
+    expect(owner.restartCount).toBe(1);
+  });
+});
+
+describe('the transition table', () => {
+  it('ends in Removed and reaches it from every state', () => {
+    expect(TRANSITIONS.removed).toEqual([]);
+    const reaches = (from: ContainerStateKind, seen = new Set<ContainerStateKind>()): boolean => {
+      if (from === 'removed') return true;
+      seen.add(from);
+      return TRANSITIONS[from].some((to) => !seen.has(to) && reaches(to, seen));
+    };
+    for (const k of Object.keys(TRANSITIONS) as ContainerStateKind[]) expect(reaches(k)).toBe(true);
+  });
+});

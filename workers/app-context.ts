@@ -31,7 +31,11 @@ export interface AppDeps {
    * request (its database connections may not cross requests) but keep one limiter per isolate.
    */
   failureLimiter?: FailureLimiter;
-  /** Address of the calling client, for rate limiting and X-Forwarded-For. */
+  /**
+   * Address of the connection the request came on, as the runtime knows it: the socket's peer
+   * on Node and Deno, the platform's CF-Connecting-IP on Workers. Never a request header a
+   * client could write: the client behind trusted proxies is worked out from it (http/client.ts).
+   */
   clientAddress?: (c: Context) => string | undefined;
   /** Whether the database answers (for /readyz). */
   ping: () => Promise<void>;

@@ -1,8 +1,10 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { isSchemaOutOfDate, MIGRATE_HINT } from '../db/migration-status.ts';
 import { isRetryableConflict } from '../db/retry.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { AppDeps, AppEnv } from './app-context.ts';
+import { authenticateBearer } from './auth/authenticate.ts';
 import { FailureLimiter } from './auth/failure-limiter.ts';
 import { Heartbeats } from './auth/heartbeats.ts';
 import { shortId } from './crypto.ts';
@@ -32,6 +34,8 @@ const PUBLIC_V1 = new Set(['/v1/agent/register']);
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
   const limiter = deps.failureLimiter ?? new FailureLimiter();
+  // One limiter for every route that authenticates (the API and a protected /metrics).
+  deps.failureLimiter = limiter;
   const heartbeats = new Heartbeats(deps);
 
   // First: a request for a service's host is proxied and never reaches the API.
@@ -67,29 +71,11 @@ export function createApp(deps: AppDeps) {
     // from whichever query met it first. Refuse it here, before it reaches any.
     if (/%00/.test(c.req.url)) throw new ApiError('BAD_REQUEST', 'the URL contains a NUL character (%00)');
     if (PUBLIC_V1.has(c.req.path)) return next();
-    const address = deps.clientAddress?.(c) ?? 'unknown';
-    const now = deps.now();
-    const wait = limiter.retryAfter(address, now.getTime());
-    if (wait > 0) {
-      throw new ApiError('RATE_LIMITED', 'too many failed authentications from this address; slow down', {
-        headers: { 'retry-after': String(wait) },
-      });
-    }
-    const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const principal = match
-      ? await authenticateToken(deps.db, deps.config.adminTokenHash, match[1]!, now)
-      : null;
-    if (!principal) {
-      limiter.recordFailure(address, now.getTime());
-      throw new ApiError(
-        'UNAUTHENTICATED',
-        match ? 'the token is unknown, revoked or expired' : 'missing "Authorization: Bearer <token>" header',
-        { headers: { 'www-authenticate': 'Bearer realm="berth"' } },
-      );
-    }
+    const principal = await authenticateBearer(c, deps, limiter, (token, now) =>
+      authenticateToken(deps.db, deps.config.adminTokenHash, token, now),
+    );
     c.set('principal', principal);
-    if (principal.kind === 'node') heartbeats.recordAfter(c, principal, now);
+    if (principal.kind === 'node') heartbeats.recordAfter(c, principal, deps.now());
     return next();
   });
 
@@ -125,6 +111,23 @@ function renderError(err: unknown, c: Context<AppEnv>, deps: AppDeps): Response 
     return problemResponse(
       new ApiError('UNAVAILABLE', 'the database is unavailable; retry shortly', {
         headers: { 'retry-after': '2' },
+      }),
+      requestId,
+    );
+  }
+  // A table or column the code expects is not there: the database was never migrated, or not to
+  // this release (Workers and Deno do not migrate at start). Every request would fail the same
+  // way until the operator acts, so say what to do instead of hiding it behind a 500.
+  if (isSchemaOutOfDate(err)) {
+    deps.log.error('database schema missing or behind', {
+      requestId,
+      method: c.req.method,
+      path: c.req.path,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    return problemResponse(
+      new ApiError('UNAVAILABLE', `the database schema is missing or behind this release; ${MIGRATE_HINT}`, {
+        headers: { 'retry-after': '30' },
       }),
       requestId,
     );

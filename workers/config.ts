@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { zodFieldErrors } from '../common/manifest.ts';
+import { parseTrustedProxies, type TrustedProxies } from './http/client-address.ts';
 
 /**
  * Control-plane configuration, parsed once from whatever the runtime offers (process.env on
@@ -23,6 +24,18 @@ const Env = z.object({
   BERTH_POLL_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(300).default(10),
   BERTH_LONG_POLL_MAX_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   BERTH_RECONCILE_BATCH: z.coerce.number().int().min(1).max(100_000).default(200),
+  BERTH_TRUSTED_PROXIES: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return parseTrustedProxies(text);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+  BERTH_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export interface ControlPlaneConfig {
@@ -39,6 +52,13 @@ export interface ControlPlaneConfig {
   longPollMaxSeconds: number;
   /** Deployments reconciled per tick at most; the rest wait for the next tick. */
   reconcileBatch: number;
+  /**
+   * Peers whose X-Forwarded-For is believed (BERTH_TRUSTED_PROXIES). Empty: the client is the
+   * connection's peer, whatever the request's headers claim.
+   */
+  trustedProxies: TrustedProxies;
+  /** SHA-256 of BERTH_METRICS_TOKEN; null: /metrics is open to anyone who can reach it. */
+  metricsTokenHash: string | null;
 }
 
 export class ConfigError extends Error {}
@@ -68,6 +88,8 @@ export async function parseConfig(
     pollIntervalSeconds: Math.min(e.BERTH_POLL_INTERVAL_SECONDS, beat),
     longPollMaxSeconds: Math.min(e.BERTH_LONG_POLL_MAX_SECONDS, beat),
     reconcileBatch: e.BERTH_RECONCILE_BATCH,
+    trustedProxies: e.BERTH_TRUSTED_PROXIES ?? [],
+    metricsTokenHash: e.BERTH_METRICS_TOKEN ? await sha256Hex(e.BERTH_METRICS_TOKEN) : null,
     ...overrides,
   };
 }

@@ -371,12 +371,17 @@ describe('access matrix: every route × every caller, on Postgres', () => {
 /**
  * The same rules where they matter most, against the server process on its own Postgres: the
  * secret never leaves its ciphertext except toward the node that runs it (raw rows, the
- * process's logs, events, every read), failed authentications are limited per client address,
- * join tokens expire and count their uses under concurrency, and a deleted node is locked out.
+ * process's logs, events, every read), failed authentications are limited per client address
+ * (behind trusted proxies: the client they name) and never lock out a valid token, /metrics
+ * takes its own token, join tokens expire and count their uses under concurrency, and a
+ * deleted node is locked out.
  */
 describe('secrets, rate limits, join tokens and node deletion against a server process', () => {
   const PLAIN = 'pl41n-s3cret-Value-7f3a';
   const REGISTRY_PASSWORD = 'r3gistry-pa55-9c1e';
+  const METRICS_TOKEN = 'metrics-scraper-token-5b1e9d';
+  /** The one proxy the server trusts: requests from this local address may name their client. */
+  const PROXY = '127.0.0.5';
   let database: { url: string; drop: () => Promise<void> };
   let pool: pg.Pool;
   let server: ServerProcess;
@@ -387,7 +392,11 @@ describe('secrets, rate limits, join tokens and node deletion against a server p
     pool = new pg.Pool({ connectionString: database.url, max: 2 });
     server = await startServerProcess({
       databaseUrl: database.url,
-      env: { BERTH_RECONCILE_INTERVAL_MS: '300' },
+      env: {
+        BERTH_RECONCILE_INTERVAL_MS: '300',
+        BERTH_METRICS_TOKEN: METRICS_TOKEN,
+        BERTH_TRUSTED_PROXIES: `${PROXY}, 10.0.0.0/8`,
+      },
     });
     fleet = await startSimAgents({
       server: server.url,
@@ -518,50 +527,146 @@ describe('secrets, rate limits, join tokens and node deletion against a server p
     );
   });
 
-  it('limits failed authentications per client address, and never a well-behaved client', async () => {
-    const get = (token: string, localAddress: string) =>
-      new Promise<{ status: number; retryAfter: string | undefined }>((resolve, reject) => {
-        const u = new URL(`${server.url}/v1/whoami`);
-        const req = http.get(
-          {
-            host: u.hostname,
-            port: u.port,
-            path: u.pathname,
-            localAddress,
-            headers: { authorization: `Bearer ${token}` },
-          },
-          (res) => {
-            res.resume();
-            res.on('end', () =>
-              resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string }),
-            );
-          },
-        );
-        req.on('error', reject);
-      });
+  /** GET `path` from a given local address (127.0.0.0/8 is all this host's), as another client would. */
+  const getFrom = (
+    localAddress: string,
+    token: string | null,
+    o: { path?: string; headers?: Record<string, string> } = {},
+  ) =>
+    new Promise<{ status: number; retryAfter: string | undefined; body: string }>((resolve, reject) => {
+      const u = new URL(`${server.url}${o.path ?? '/v1/whoami'}`);
+      const req = http.get(
+        {
+          host: u.hostname,
+          port: u.port,
+          path: u.pathname,
+          localAddress,
+          headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...o.headers },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (b: Buffer) => {
+            body += b.toString();
+          });
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string, body }),
+          );
+        },
+      );
+      req.on('error', reject);
+    });
+  const statuses = (list: number[]) =>
+    [...new Set(list)].map((s) => `${list.filter((x) => x === s).length}×${s}`).join(' ');
+
+  it('limits failed authentications per client address, and never a valid token', async () => {
     const attacker: number[] = [];
     const good: number[] = [];
     let retryAfter: string | undefined;
     for (let i = 0; i < 30; i++) {
-      const bad = await get(`berth_u_guess-${i}-000000000000`, '127.0.0.2');
+      const bad = await getFrom('127.0.0.2', `berth_u_guess-${i}-000000000000`);
       attacker.push(bad.status);
       if (bad.status === 429) retryAfter = bad.retryAfter;
-      good.push((await get(server.adminToken, '127.0.0.1')).status);
+      good.push((await getFrom('127.0.0.1', server.adminToken)).status);
     }
     const agentCall = await fetch(`${server.url}/v1/agent/assignments`, {
       headers: { authorization: `Bearer ${fleet.agents[0]!.token}` },
     });
     await agentCall.body?.cancel();
-    const sameAddressGoodToken = await get(server.adminToken, '127.0.0.2');
+    // The limited address is shared (a proxy, a NAT, a node and its containers): whoever holds a
+    // valid token there is let through, admin, deployer and node alike.
+    const deployer = (
+      await server.call('POST', '/v1/tokens', { name: 'ci', role: 'deployer', namespaces: ['default'] })
+    ).body.token as string;
+    const sameAddress = {
+      admin: await getFrom('127.0.0.2', server.adminToken),
+      deployer: await getFrom('127.0.0.2', deployer),
+      node: await getFrom('127.0.0.2', fleet.agents[1]!.token, { path: '/v1/agent/assignments' }),
+    };
+    const stillLimited = await getFrom('127.0.0.2', 'berth_u_guess-again-000000000000');
     console.log(
       `rate limit: attacker (127.0.0.2) got ${attacker.filter((s) => s === 401).length}×401 then ${attacker.filter((s) => s === 429).length}×429 (Retry-After ${retryAfter} s); ` +
-        `good client (127.0.0.1) ${good.filter((s) => s === 200).length}/${good.length}×200; the good token from the limited address: ${sameAddressGoodToken.status}`,
+        `good client (127.0.0.1) ${good.filter((s) => s === 200).length}/${good.length}×200; valid tokens from the limited address: ` +
+        `admin ${sameAddress.admin.status}, deployer ${sameAddress.deployer.status}, node ${sameAddress.node.status}; a bad one ${stillLimited.status}`,
     );
     expect(attacker.slice(0, 20).every((s) => s === 401)).toBe(true);
     expect(attacker.slice(20).every((s) => s === 429)).toBe(true);
     expect(Number(retryAfter)).toBeGreaterThan(0);
     expect(good.every((s) => s === 200)).toBe(true);
     expect(agentCall.status).toBe(200);
+    expect(sameAddress.admin.status).toBe(200);
+    expect(sameAddress.deployer.status).toBe(200);
+    expect(sameAddress.node.status).toBe(200);
+    expect(stillLimited.status).toBe(429);
+  });
+
+  it('does not count requests that carry no credential at all', async () => {
+    const anonymous: number[] = [];
+    for (let i = 0; i < 30; i++) anonymous.push((await getFrom('127.0.0.3', null)).status);
+    const malformed = await getFrom('127.0.0.3', null, { headers: { authorization: 'Basic dXNlcjpwYXNz' } });
+    // The first bad token from that address is still only the first failure.
+    const firstBad = await getFrom('127.0.0.3', 'berth_u_first-guess-000000000000');
+    console.log(
+      `no credential: ${statuses(anonymous)} from 127.0.0.3, then a non-bearer header ${malformed.status} and a bad token ${firstBad.status}`,
+    );
+    expect(anonymous.every((s) => s === 401)).toBe(true);
+    expect(malformed.status).toBe(401);
+    expect(firstBad.status).toBe(401);
+  });
+
+  it('limits the client a trusted proxy names, and believes no one else about who the client is', async () => {
+    const viaProxy = (client: string, token: string | null, from = PROXY) =>
+      getFrom(from, token, { headers: { 'x-forwarded-for': client } });
+    const victim = '203.0.113.50';
+    const throughProxy: number[] = [];
+    for (let i = 0; i < 25; i++)
+      throughProxy.push((await viaProxy(victim, `berth_u_proxied-${i}-000000000000`)).status);
+    // Other clients of the same proxy are not limited with it, nor is its valid token.
+    const neighbour = await viaProxy('198.51.100.7', 'berth_u_neighbour-000000000000');
+    const victimValid = await viaProxy(victim, server.adminToken);
+    // A client of the proxy claiming to be someone else is who the proxy says it is: the
+    // rightmost address that is not a trusted proxy.
+    const spoofedThroughProxy = await viaProxy(`${victim}, 198.51.100.8`, 'berth_u_spoof-000000000000');
+    // An untrusted peer's X-Forwarded-For is not read at all: 127.0.0.6 is itself the client.
+    const directSpoof = await viaProxy(victim, 'berth_u_direct-000000000000', '127.0.0.6');
+    // Hops of a trusted network are walked past, too.
+    const twoHops = await viaProxy(`${victim}, 10.1.2.3`, 'berth_u_two-hops-000000000000');
+    console.log(
+      `trusted proxy ${PROXY}: client ${victim} got ${statuses(throughProxy)}; its valid token ${victimValid.status}; ` +
+        `another client of the proxy ${neighbour.status}; "${victim}" spoofed behind the proxy ${spoofedThroughProxy.status}, ` +
+        `from an untrusted peer ${directSpoof.status}; via two trusted hops ${twoHops.status}`,
+    );
+    expect(throughProxy.slice(0, 20).every((s) => s === 401)).toBe(true);
+    expect(throughProxy.slice(20).every((s) => s === 429)).toBe(true);
+    expect(victimValid.status).toBe(200);
+    expect(neighbour.status).toBe(401);
+    expect(spoofedThroughProxy.status).toBe(401);
+    expect(directSpoof.status).toBe(401);
+    expect(twoHops.status).toBe(429);
+  });
+
+  it('serves /metrics only to its token or an admin when BERTH_METRICS_TOKEN is set', async () => {
+    const viewer = (await server.call('POST', '/v1/tokens', { name: 'metrics-viewer', role: 'viewer' })).body
+      .token as string;
+    const from = '127.0.0.4';
+    const none = await getFrom(from, null, { path: '/metrics' });
+    const wrong = await getFrom(from, 'not-the-metrics-token-000', { path: '/metrics' });
+    const scraper = await getFrom(from, METRICS_TOKEN, { path: '/metrics' });
+    const admin = await getFrom(from, server.adminToken, { path: '/metrics' });
+    const notAdmin = await getFrom(from, viewer, { path: '/metrics' });
+    console.log(
+      `/metrics with BERTH_METRICS_TOKEN: none ${none.status}, wrong ${wrong.status}, metrics token ${scraper.status}, ` +
+        `admin ${admin.status}, viewer ${notAdmin.status}`,
+    );
+    expect(none.status).toBe(401);
+    expect(none.body).not.toContain('berth_http_requests_total');
+    expect(wrong.status).toBe(401);
+    expect(scraper.status).toBe(200);
+    expect(scraper.body).toContain('berth_http_requests_total');
+    expect(admin.status).toBe(200);
+    expect(notAdmin.status).toBe(403);
+    // Health checks stay open.
+    expect((await getFrom(from, null, { path: '/healthz' })).status).toBe(200);
+    expect((await getFrom(from, null, { path: '/readyz' })).status).toBe(200);
   });
 
   it('expires join tokens and counts their uses under concurrent registrations', async () => {

@@ -1,8 +1,10 @@
 /**
- * Counts failed authentications per client address in a sliding window. Only failures count,
- * so well-behaved clients are never limited; an address that keeps failing is refused (every
- * request from it, until its failures age out of the window), which is what makes guessing
- * slow. Per process/isolate by design: it blunts guessing, it is not a quota.
+ * Counts failed authentications (a token that did not authenticate) per client address in a
+ * sliding window. An address over the limit has its failing attempts answered 429 until they
+ * age out of the window; its valid tokens are never refused (see authenticate.ts): one address
+ * is often many clients (a proxy, a NAT, a node and its containers). Tokens carry 192 random
+ * bits, so guessing is hopeless either way; the limit tells a client that keeps failing (a
+ * stale CI secret, a scanner) to back off. Per process/isolate by design: it is not a quota.
  */
 export class FailureLimiter {
   private readonly failures = new Map<string, number[]>();

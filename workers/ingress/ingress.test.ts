@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseTrustedProxies } from '../http/client-address.ts';
 import type { Endpoint, ServiceRoute } from '../verbs/services.ts';
 import { Ingress, IngressState } from './ingress.ts';
 import type { FetchFn } from './proxy.ts';
@@ -149,5 +150,42 @@ describe('Ingress', () => {
       code: 'UNAVAILABLE',
       detail: expect.stringContaining('ECONNREFUSED'),
     });
+  });
+});
+
+describe('X-Forwarded-For toward endpoints', () => {
+  const capture = (trusted: string) => {
+    const sent: (string | null)[] = [];
+    const ingress = new Ingress({
+      source: { routes: async () => [route], endpoints: async () => [ep(1)] },
+      fetch: async (_url, init) => {
+        sent.push(new Headers(init.headers).get('x-forwarded-for'));
+        return new Response('ok');
+      },
+      trustedProxies: parseTrustedProxies(trusted),
+    });
+    const send = async (peer: string | undefined, header?: string) => {
+      const req = new Request('http://web.test/', header ? { headers: { 'x-forwarded-for': header } } : {});
+      await ingress.handle(req, route, ingress.forwardedFor(peer, header));
+      return sent.at(-1);
+    };
+    return send;
+  };
+
+  it('replaces what an untrusted client claims with its own address', async () => {
+    const send = capture('');
+    expect(await send('203.0.113.7', '6.6.6.6')).toBe('203.0.113.7');
+    expect(await send('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(await send(undefined, '6.6.6.6')).toBeNull();
+  });
+
+  it('keeps the hops a trusted proxy reported, from the real client on, and appends the proxy', async () => {
+    const send = capture('10.0.0.0/8');
+    // The client wrote 6.6.6.6 itself; the proxy appended the address it saw.
+    expect(await send('10.0.0.2', '6.6.6.6, 198.51.100.20')).toBe('198.51.100.20, 10.0.0.2');
+    expect(await send('10.0.0.2', '198.51.100.20, 10.0.0.9')).toBe('198.51.100.20, 10.0.0.9, 10.0.0.2');
+    expect(await send('10.0.0.2')).toBe('10.0.0.2');
+    // A peer outside the trusted blocks is the client, whatever it forwards.
+    expect(await send('203.0.113.7', '198.51.100.20')).toBe('203.0.113.7');
   });
 });

@@ -1,6 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { shortId } from '../crypto.ts';
+import { clientOf } from '../http/client.ts';
+import { resolveClient, type TrustedProxies } from '../http/client-address.ts';
 import { ApiError, problemResponse } from '../http/errors.ts';
 import { inBackground } from '../http/in-background.ts';
 import type { Logger } from '../logger.ts';
@@ -50,6 +52,8 @@ export class IngressState {
 
 export interface IngressOptions {
   source: IngressSource;
+  /** Peers whose X-Forwarded-For is passed on (BERTH_TRUSTED_PROXIES); others' is replaced. */
+  trustedProxies?: TrustedProxies;
   state?: IngressState;
   fetch?: FetchFn;
   log?: Logger;
@@ -140,8 +144,18 @@ export class Ingress {
     return [pool[first]!, pool[(first + 1) % pool.length]!];
   }
 
+  /**
+   * X-Forwarded-For for an endpoint of a request from `peer` that carried `header`: the client
+   * and the trusted hops behind `peer`, then `peer` itself. Undefined when the peer is unknown.
+   */
+  forwardedFor(peer: string | undefined, header: string | string[] | undefined): string | undefined {
+    const given = Array.isArray(header) ? header.join(', ') : header;
+    const chain = resolveClient(peer, given, this.options.trustedProxies ?? []).forwardedFor;
+    return chain.length ? chain.join(', ') : undefined;
+  }
+
   /** Forward a request to the service (its Host matched); every failure is a problem+json 503. */
-  async handle(req: Request, route: ServiceRoute, clientAddress?: string, defer?: Defer): Promise<Response> {
+  async handle(req: Request, route: ServiceRoute, forwardedFor?: string, defer?: Defer): Promise<Response> {
     const requestId = req.headers.get('x-request-id')?.slice(0, 64) || shortId(12);
     const service = `${route.namespace}/${route.name}`;
     let endpoints: Endpoint[];
@@ -156,7 +170,7 @@ export class Ingress {
     const outcome = await forward(
       req,
       order,
-      { clientAddress, proto: url.protocol.replace(/:$/, ''), host: req.headers.get('host') ?? url.host },
+      { forwardedFor, proto: url.protocol.replace(/:$/, ''), host: req.headers.get('host') ?? url.host },
       this.fetch,
     );
     if (outcome.ok) {
@@ -252,6 +266,7 @@ export function ingressFor(deps: AppDeps): Ingress {
         endpoints: (route) => findEndpoints(deps.db, route),
       },
       log: deps.log,
+      trustedProxies: deps.config.trustedProxies,
     });
     byDeps.set(deps, ingress);
   }
@@ -268,7 +283,10 @@ export function ingressMiddleware(deps: AppDeps): MiddlewareHandler<AppEnv> {
     // Workers: a refresh that outlives this request must be allowed to finish.
     const defer: Defer = (p) => inBackground(c, p);
     const route = await ingress.route(hostOf(c.req.raw), defer);
-    if (route) return ingress.handle(c.req.raw, route, deps.clientAddress?.(c), defer);
+    if (route) {
+      const forwardedFor = clientOf(c, deps).forwardedFor.join(', ') || undefined;
+      return ingress.handle(c.req.raw, route, forwardedFor, defer);
+    }
     await next();
     ingress.observe(c.req.method, c.req.path, c.res.status);
   };

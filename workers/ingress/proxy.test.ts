@@ -3,7 +3,7 @@ import { downstreamHeaders, type FetchFn, forward, hostPart, type Target, upstre
 
 const A: Target = { address: '10.0.0.1', port: 31001 };
 const B: Target = { address: '10.0.0.2', port: 31002 };
-const ctx = { clientAddress: '203.0.113.7', proto: 'https', host: 'web.example.com:8443' };
+const ctx = { forwardedFor: '203.0.113.7', proto: 'https', host: 'web.example.com:8443' };
 
 type Call = { url: string; init: RequestInit & { duplex?: 'half' }; body?: string };
 
@@ -100,7 +100,7 @@ describe('upstream request headers', () => {
   it('omits X-Forwarded-For when the runtime does not know the client address', () => {
     const h = upstreamHeaders(new Headers({ 'x-forwarded-for': '1.2.3.4' }), {
       ...ctx,
-      clientAddress: undefined,
+      forwardedFor: undefined,
     });
     expect(h.has('x-forwarded-for')).toBe(false);
   });

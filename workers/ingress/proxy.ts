@@ -67,8 +67,12 @@ function dropHopByHop(headers: Headers): void {
 }
 
 export interface ForwardContext {
-  /** The client's address, as the server in front saw it. */
-  clientAddress?: string | undefined;
+  /**
+   * X-Forwarded-For for the endpoint: the client and the trusted proxies it came through, as
+   * the control plane resolved them (http/client-address.ts); never what an untrusted client
+   * wrote. Absent when the runtime does not know the client's address.
+   */
+  forwardedFor?: string | undefined;
   /** `http` or `https`: what the client used. */
   proto: string;
   /** The Host the client asked for, port included. */
@@ -82,7 +86,7 @@ export function upstreamHeaders(incoming: Headers, ctx: ForwardContext): Headers
   incoming.forEach((value, name) => {
     if (forwardsRequestHeader(name, tokens)) headers.append(name, value);
   });
-  if (ctx.clientAddress) headers.set('x-forwarded-for', ctx.clientAddress);
+  if (ctx.forwardedFor) headers.set('x-forwarded-for', ctx.forwardedFor);
   headers.set('x-forwarded-proto', ctx.proto);
   headers.set('x-forwarded-host', ctx.host);
   return headers;

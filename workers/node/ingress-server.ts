@@ -80,16 +80,19 @@ export function sendProblem(res: ServerResponse, detail: string, requestId: stri
 }
 
 /** The request headers for an endpoint, as a flat [name, value, ...] list (duplicates kept). */
-export function upstreamRawHeaders(req: IncomingMessage, target: Target): string[] {
+export function upstreamRawHeaders(
+  req: IncomingMessage,
+  target: Target,
+  forwardedFor: string | undefined,
+): string[] {
   const tokens = connectionTokens(req.headers.connection);
   const out: string[] = [];
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     if (forwardsRequestHeader(raw[i]!.toLowerCase(), tokens)) out.push(raw[i]!, raw[i + 1]!);
   }
-  const client = req.socket.remoteAddress;
   out.push('host', `${hostPart(target.address)}:${target.port}`);
-  if (client) out.push('x-forwarded-for', client);
+  if (forwardedFor) out.push('x-forwarded-for', forwardedFor);
   out.push('x-forwarded-proto', (req.socket as TLSSocket).encrypted ? 'https' : 'http');
   out.push('x-forwarded-host', req.headers.host ?? '');
   return out;
@@ -133,8 +136,9 @@ export async function proxyHttp(
     gone = !res.writableFinished;
   });
   let last: Attempt = { ok: false, error: undefined, consumed: false };
+  const forwardedFor = ingress.forwardedFor(req.socket.remoteAddress, req.headers['x-forwarded-for']);
   for (let i = 0; i < attempts && !gone; i++) {
-    last = await attempt(order[i]!, req, res, method, agent);
+    last = await attempt(order[i]!, req, res, method, agent, forwardedFor);
     if (last.ok) {
       if (i > 0) ingress.reportFailure(order[0]!);
       return;
@@ -153,6 +157,7 @@ function attempt(
   res: ServerResponse,
   method: string,
   agent: Agent,
+  forwardedFor: string | undefined,
 ): Promise<Attempt> {
   return new Promise((resolve) => {
     let consumed = false;
@@ -162,7 +167,7 @@ function attempt(
       port: target.port,
       method,
       path: req.url,
-      headers: upstreamRawHeaders(req, target),
+      headers: upstreamRawHeaders(req, target, forwardedFor),
       agent,
       setHost: false,
     });

@@ -45,7 +45,9 @@ export async function handleUpgrade(o: {
     }
     if (socket.destroyed) return void upstream.destroy();
     upstream.setNoDelay(true);
-    upstream.write(handshake(req, target));
+    upstream.write(
+      handshake(req, target, ingress.forwardedFor(req.socket.remoteAddress, req.headers['x-forwarded-for'])),
+    );
     if (o.head.length) upstream.write(o.head);
     upstream.pipe(socket).pipe(upstream);
     upstream.on('error', () => socket.destroy());
@@ -77,7 +79,7 @@ function open(target: Target): Promise<Socket | undefined> {
 }
 
 /** The client's handshake for the endpoint: hop-by-hop headers dropped, the upgrade itself kept. */
-export function handshake(req: IncomingMessage, target: Target): string {
+export function handshake(req: IncomingMessage, target: Target, forwardedFor: string | undefined): string {
   const tokens = connectionTokens(req.headers.connection);
   const lines = [`${req.method} ${req.url} HTTP/1.1`, `host: ${hostPart(target.address)}:${target.port}`];
   const raw = req.rawHeaders;
@@ -85,7 +87,7 @@ export function handshake(req: IncomingMessage, target: Target): string {
     if (forwardsRequestHeader(raw[i]!.toLowerCase(), tokens)) lines.push(`${raw[i]}: ${raw[i + 1]}`);
   }
   lines.push('connection: Upgrade', `upgrade: ${req.headers.upgrade}`);
-  if (req.socket.remoteAddress) lines.push(`x-forwarded-for: ${req.socket.remoteAddress}`);
+  if (forwardedFor) lines.push(`x-forwarded-for: ${forwardedFor}`);
   lines.push(`x-forwarded-proto: ${(req.socket as TLSSocket).encrypted ? 'https' : 'http'}`);
   lines.push(`x-forwarded-host: ${req.headers.host ?? ''}`);
   return `${lines.join('\r\n')}\r\n\r\n`;

@@ -1,8 +1,10 @@
 import { ApiClient } from './api-client.ts';
 import type { AgentConfig } from './config.ts';
+import { DEFAULT_PIDS_LIMIT } from './container-defaults.ts';
 import { DockerDriver } from './driver/docker-driver.ts';
 import { ImagePuller } from './image-puller.ts';
 import { createLogger, errorMessage } from './log.ts';
+import { MetadataGuard } from './metadata-guard.ts';
 import { detectAddress, nodeCapacity } from './node-info.ts';
 import { PodManager } from './pod-manager.ts';
 import { Session } from './session.ts';
@@ -28,7 +30,7 @@ export interface RunningAgent {
  */
 export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const log = config.logger ?? createLogger();
-  const driver = config.driver ?? new DockerDriver();
+  const driver = config.driver ?? new DockerDriver(undefined, { log });
   try {
     await driver.ping();
   } catch (e) {
@@ -54,6 +56,10 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   );
   await session.open();
 
+  // Before any container runs: the metadata address is blocked (or the operator is told it is not).
+  const metadata = new MetadataGuard({ allow: config.allowMetadata === true, log });
+  await metadata.start();
+
   const manager = new PodManager({
     driver,
     images: new ImagePuller(driver, log),
@@ -61,6 +67,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     address,
     log,
     onChange: (urgent) => reporter?.markDirty(urgent),
+    containerPolicy: { pidsLimit: config.pidsLimit ?? DEFAULT_PIDS_LIMIT },
   });
   const capacity = nodeCapacity();
   reporter = new StatusReporter({
@@ -120,6 +127,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     stop: () => {
       stopping ??= (async () => {
         abort.abort();
+        metadata.stop();
         reporter.stop();
         await sync.stopped();
         await manager.stop();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseCli } from './config.ts';
+import { ConfigError, parseCli, USAGE } from './config.ts';
 
 const run = (argv: string[], env: Record<string, string> = {}) => {
   const r = parseCli(argv, { BERTH_DATA_DIR: '/d', ...env });
@@ -87,6 +87,50 @@ describe('parseCli', () => {
       '--server must be an http(s) URL, got "cp.example.com"',
       '--name (or BERTH_NAME) is required',
     ]);
+  });
+
+  it('reads --pids-limit and --allow-metadata, and their variables', () => {
+    const base = ['--server', 'http://x', '--name', 'n'];
+    expect(run(base)).not.toHaveProperty('pidsLimit');
+    expect(run(base)).not.toHaveProperty('allowMetadata');
+    expect(run([...base, '--pids-limit', '512']).pidsLimit).toBe(512);
+    expect(run([...base, '--pids-limit=0']).pidsLimit).toBe(0);
+    expect(run(base, { BERTH_PIDS_LIMIT: '100' }).pidsLimit).toBe(100);
+    // A switch: alone it means true and takes no value, so the next flag is still read.
+    expect(run([...base, '--allow-metadata', '--data-dir', '/x'])).toMatchObject({
+      allowMetadata: true,
+      dataDir: '/x',
+    });
+    expect(run([...base, '--allow-metadata=false']).allowMetadata).toBeUndefined();
+    expect(run(base, { BERTH_ALLOW_METADATA: '1' }).allowMetadata).toBe(true);
+    expect(run(base, { BERTH_ALLOW_METADATA: '0' }).allowMetadata).toBeUndefined();
+    expect(run([...base, '--allow-metadata=0'], { BERTH_ALLOW_METADATA: '1' }).allowMetadata).toBeUndefined();
+  });
+
+  it('refuses a pids limit that is not a whole number, and a switch value that is not one', () => {
+    const base = ['--server', 'http://x', '--name', 'n'];
+    expect(problems([...base, '--pids-limit', '-1'])).toEqual([
+      '--pids-limit must be a whole number (0 for no limit), got "-1"',
+    ]);
+    expect(problems([...base, '--pids-limit', '1.5', '--allow-metadata=maybe'])).toEqual([
+      '--pids-limit must be a whole number (0 for no limit), got "1.5"',
+      '--allow-metadata takes true or false (or 1 or 0), got "maybe"',
+    ]);
+    expect(problems(base, { BERTH_PIDS_LIMIT: 'lots', BERTH_ALLOW_METADATA: 'constructor' })).toEqual([
+      '--pids-limit must be a whole number (0 for no limit), got "lots"',
+      '--allow-metadata takes true or false (or 1 or 0), got "constructor"',
+    ]);
+  });
+
+  it('documents the new flags and their variables in --help', () => {
+    for (const text of [
+      '--pids-limit N',
+      'BERTH_PIDS_LIMIT',
+      'default 4096',
+      '--allow-metadata',
+      'BERTH_ALLOW_METADATA=1',
+    ])
+      expect(USAGE).toContain(text);
   });
 
   it('answers --help and --version', () => {

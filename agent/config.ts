@@ -25,6 +25,10 @@ export interface AgentConfig {
   waitSeconds?: number;
   /** Status heartbeat period, seconds (default 10). */
   heartbeatSeconds?: number;
+  /** Most processes and threads per container (default 4096); 0: no limit. */
+  pidsLimit?: number;
+  /** Let containers reach the cloud metadata address (default: an iptables rule blocks it). */
+  allowMetadata?: boolean;
 }
 
 export class ConfigError extends Error {
@@ -42,8 +46,12 @@ const OPTIONS = {
   labels: 'BERTH_LABELS',
   address: 'BERTH_ADDRESS',
   'data-dir': 'BERTH_DATA_DIR',
+  'pids-limit': 'BERTH_PIDS_LIMIT',
+  'allow-metadata': 'BERTH_ALLOW_METADATA',
 } as const;
 type Option = keyof typeof OPTIONS;
+/** Switches: `--flag` alone means true; `--flag=false` and the variable set to 0/false mean false. */
+const SWITCHES = new Set<Option>(['allow-metadata']);
 
 export const USAGE = `Usage: berth-agent --server URL --join-token TOKEN --name NAME [options]
 
@@ -59,6 +67,11 @@ Options (each also read from the environment variable shown):
   --data-dir DIR      where the node credential and last assignments are kept
                       (default: /var/lib/berth-agent as root, else ~/.local/state/berth-agent)
                                                                       BERTH_DATA_DIR
+  --pids-limit N      most processes and threads in one container; 0: no limit (default 4096)
+                                                                      BERTH_PIDS_LIMIT
+  --allow-metadata    let containers reach the cloud metadata address 169.254.169.254
+                      (default: blocked by an iptables rule, which needs root)
+                                                                      BERTH_ALLOW_METADATA=1
   -h, --help          show this help
   --version           print the agent version
 
@@ -84,6 +97,7 @@ export function parseCli(
       continue;
     }
     let value = m[2];
+    if (value === undefined && SWITCHES.has(key as Option)) value = 'true';
     if (value === undefined) {
       value = argv[i + 1];
       if (value === undefined || value.startsWith('--')) {
@@ -135,6 +149,16 @@ export function parseCli(
   if (address !== undefined && isIP(address) === 0)
     problems.push(`--address must be an IP address, got "${address}"`);
 
+  const rawPids = get('pids-limit');
+  const pidsLimit = rawPids !== undefined && /^\d{1,9}$/.test(rawPids) ? Number(rawPids) : undefined;
+  if (rawPids !== undefined && pidsLimit === undefined)
+    problems.push(`--pids-limit must be a whole number (0 for no limit), got "${rawPids}"`);
+
+  const rawAllow = get('allow-metadata');
+  const allowMetadata = rawAllow === undefined ? undefined : switchValue(rawAllow);
+  if (rawAllow !== undefined && allowMetadata === undefined)
+    problems.push(`--allow-metadata takes true or false (or 1 or 0), got "${rawAllow}"`);
+
   if (problems.length > 0) throw new ConfigError(problems);
   const joinToken = get('join-token');
   return {
@@ -146,8 +170,16 @@ export function parseCli(
       labels,
       ...(address ? { address } : {}),
       dataDir: get('data-dir') ?? defaultDataDir(env),
+      ...(pidsLimit !== undefined ? { pidsLimit } : {}),
+      ...(allowMetadata ? { allowMetadata } : {}),
     },
   };
+}
+
+function switchValue(raw: string): boolean | undefined {
+  if (/^(1|true|yes)$/i.test(raw)) return true;
+  if (/^(0|false|no)$/i.test(raw)) return false;
+  return undefined;
 }
 
 export function defaultDataDir(env: Readonly<Record<string, string | undefined>>): string {

@@ -86,6 +86,42 @@ describe('planContainers', () => {
     expect(planContainers({ ...a, revision: 5 }, 'vm-1', '10.0.0.5')[0]!.hash).toBe(web!.hash);
   });
 
+  it('puts every container on its namespace network, with the security defaults and limits', () => {
+    expect(web!.spec.network).toEqual({
+      namespace: 'shop',
+      name: 'berth-ns-shop',
+      bridge: expect.any(String),
+    });
+    expect(metrics!.spec.network).toEqual(web!.spec.network);
+    for (const c of [web!, metrics!]) {
+      expect(c.spec.security).toEqual({ noNewPrivileges: true, capAdd: [], capDrop: ['NET_RAW'] });
+      expect(c.spec.pidsLimit).toBe(4096);
+    }
+    expect(web!.spec.memoryBytes).toBe(128 * 1024 * 1024);
+    expect(metrics!.spec.memoryBytes).toBeUndefined();
+    const other = planContainers({ ...a, namespace: 'blog' }, 'vm-1', '10.0.0.5')[0]!;
+    expect(other.spec.network.name).toBe('berth-ns-blog');
+    expect(other.spec.network.bridge).not.toBe(web!.spec.network.bridge);
+    const tight = planContainers(a, 'vm-1', '10.0.0.5', { pidsLimit: 100 });
+    expect(tight.map((c) => c.spec.pidsLimit)).toEqual([100, 100]);
+    expect(planContainers(a, 'vm-1', '10.0.0.5', { pidsLimit: 0 })[0]!.spec).not.toHaveProperty('pidsLimit');
+  });
+
+  it('hashes the defaults too: a change of namespace, pids limit or memory request replaces the container', () => {
+    expect(planContainers({ ...a, namespace: 'blog' }, 'vm-1', '10.0.0.5')[0]!.hash).not.toBe(web!.hash);
+    expect(planContainers(a, 'vm-1', '10.0.0.5', { pidsLimit: 100 })[0]!.hash).not.toBe(web!.hash);
+    const withRequest = {
+      ...a,
+      containers: [
+        a.containers[0]!,
+        { ...a.containers[1]!, resources: { memoryRequestBytes: 32 * 1024 * 1024 } },
+      ],
+    };
+    const [, requested] = planContainers(withRequest, 'vm-1', '10.0.0.5');
+    expect(requested!.spec.memoryBytes).toBe(32 * 1024 * 1024);
+    expect(requested!.hash).not.toBe(metrics!.hash);
+  });
+
   it('serialises objects with sorted keys', () => {
     expect(stableJson({ b: 1, a: [{ d: 2, c: undefined }] })).toBe('{"a":[{"d":2}],"b":1}');
     expect(specHash({ x: 1, y: 2 })).toBe(specHash({ y: 2, x: 1 }));

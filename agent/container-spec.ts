@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Assignment } from '../common/agent-protocol.ts';
+import { type ContainerPolicy, containerDefaults, DEFAULT_CONTAINER_POLICY } from './container-defaults.ts';
 import type { CreateSpec } from './driver/driver.ts';
 import {
   containerName,
@@ -12,6 +13,7 @@ import {
   LABEL_REVISION,
   LABEL_SPEC_HASH,
 } from './labels.ts';
+import { namespaceNetwork } from './namespace-network.ts';
 
 export interface PlannedContainer {
   name: string;
@@ -22,10 +24,17 @@ export interface PlannedContainer {
 
 /**
  * Turns an assigned replica into Docker create specs, one per container in order. The first
- * container owns the pod's network namespace and publishes the ports of every container; the
- * others join it (networkFrom is filled in at create time, once the owner's id is known).
+ * container owns the pod's network namespace, on its namespace's network, and publishes the ports
+ * of every container; the others join it (networkFrom is filled in at create time, once the
+ * owner's id is known). Every container gets the defaults of container-defaults.ts.
  */
-export function planContainers(a: Assignment, node: string, hostIp: string): PlannedContainer[] {
+export function planContainers(
+  a: Assignment,
+  node: string,
+  hostIp: string,
+  policy: ContainerPolicy = DEFAULT_CONTAINER_POLICY,
+): PlannedContainer[] {
+  const network = namespaceNetwork(a.namespace);
   const publish: CreateSpec['publish'] = [];
   const seen = new Set<string>();
   for (const c of a.containers) {
@@ -50,8 +59,9 @@ export function planContainers(a: Assignment, node: string, hostIp: string): Pla
       env: c.env.map((e) => `${e.name}=${e.value}`),
       publish: i === 0 ? publish : [],
       hostIp,
+      network,
       ...(c.resources.cpuLimitMillis ? { nanoCpus: c.resources.cpuLimitMillis * 1_000_000 } : {}),
-      ...(c.resources.memoryLimitBytes ? { memoryBytes: c.resources.memoryLimitBytes } : {}),
+      ...containerDefaults(c, policy),
     };
     const hash = specHash(base);
     const labels: Record<string, string> = {

@@ -1,4 +1,5 @@
 import type { Assignment, LogAnswer, LogRequest, ReplicaStatus } from '../common/agent-protocol.ts';
+import type { ContainerPolicy } from './container-defaults.ts';
 import type { ContainerInfo, Driver } from './driver/driver.ts';
 import type { ImagePuller } from './image-puller.ts';
 import { LABEL_NODE, LABEL_REPLICA } from './labels.ts';
@@ -15,6 +16,8 @@ export interface ManagerDeps {
   onChange: (urgent?: boolean) => void;
   /** Safety-net listing of the engine, in case an event was missed (default 30 s). */
   resyncMs?: number;
+  /** Node-wide container settings (pids limit); default: DEFAULT_CONTAINER_POLICY. */
+  containerPolicy?: ContainerPolicy;
 }
 
 /**

@@ -2,16 +2,44 @@ import Docker from 'dockerode';
 import type { HostPort } from '../../common/agent-protocol.ts';
 import { parseImageRef } from '../image-ref.ts';
 import { LABEL_NODE } from '../labels.ts';
+import { errorMessage, type Logger } from '../log.ts';
 import { demuxDockerStream, parseTimestampedLines } from '../log-tail.ts';
+import { SweepSchedule, type SweepTiming } from '../sweep-schedule.ts';
+import { engineError, statusOf } from './docker-errors.ts';
+import { DockerNetworks, isNetworkMissing } from './docker-networks.ts';
 import type { ContainerEvent, ContainerInfo, CreateSpec, Driver, LogLine, RegistryAuth } from './driver.ts';
-import { EngineUnavailableError, NameConflictError } from './driver.ts';
+import { NameConflictError } from './driver.ts';
+
+export interface DockerDriverOptions {
+  log?: Logger;
+  /** When unused namespace networks are removed after containers are (default: 5 s, at most once a minute). */
+  networkSweep?: SweepTiming;
+}
 
 /**
  * The Docker Engine API through dockerode. `new Docker()` honours DOCKER_HOST (unix://, tcp://,
  * with DOCKER_TLS_VERIFY/DOCKER_CERT_PATH) and defaults to /var/run/docker.sock.
  */
 export class DockerDriver implements Driver {
-  constructor(readonly docker: Docker = new Docker()) {}
+  readonly networks: DockerNetworks;
+  private readonly sweep: SweepSchedule;
+
+  constructor(
+    readonly docker: Docker = new Docker(),
+    options: DockerDriverOptions = {},
+  ) {
+    this.networks = new DockerNetworks(docker);
+    const log = options.log;
+    this.sweep = new SweepSchedule(async () => {
+      try {
+        const removed = await this.networks.prune();
+        if (removed.length > 0)
+          log?.info('removed unused namespace networks', { networks: removed.join(',') });
+      } catch (e) {
+        log?.warn('removing unused namespace networks failed', { error: errorMessage(e) });
+      }
+    }, options.networkSweep ?? { delayMs: 5_000, minIntervalMs: 60_000 });
+  }
 
   async ping(): Promise<void> {
     await this.docker.ping();
@@ -76,17 +104,24 @@ export class DockerDriver implements Driver {
       HostConfig: {
         // docker-init as PID 1 forwards SIGTERM and reaps zombies, so stop is graceful.
         Init: true,
-        ...(spec.networkFrom ? { NetworkMode: `container:${spec.networkFrom}` } : { PortBindings: bindings }),
+        ...(spec.networkFrom
+          ? { NetworkMode: `container:${spec.networkFrom}` }
+          : { NetworkMode: spec.network.name, PortBindings: bindings }),
         ...(spec.nanoCpus ? { NanoCpus: spec.nanoCpus } : {}),
-        ...(spec.memoryBytes ? { Memory: spec.memoryBytes } : {}),
+        // Swap equal to memory: the limit is the limit, as in Kubernetes.
+        ...(spec.memoryBytes ? { Memory: spec.memoryBytes, MemorySwap: spec.memoryBytes } : {}),
+        ...(spec.pidsLimit ? { PidsLimit: spec.pidsLimit } : {}),
+        SecurityOpt: spec.security.noNewPrivileges ? ['no-new-privileges'] : [],
+        ...(spec.security.capAdd.length > 0 ? { CapAdd: spec.security.capAdd } : {}),
+        ...(spec.security.capDrop.length > 0 ? { CapDrop: spec.security.capDrop } : {}),
         // The agent restarts containers itself (CrashLoopBackOff, restartCount).
         RestartPolicy: { Name: 'no' },
         LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
       },
     };
     try {
-      const c = await this.docker.createContainer(opts);
-      return c.id;
+      const create = async () => (await this.docker.createContainer(opts)).id;
+      return spec.networkFrom ? await create() : await this.networks.withNetwork(spec.network, create);
     } catch (e) {
       if (statusOf(e) === 409) throw new NameConflictError(spec.name);
       throw engineError(e);
@@ -95,10 +130,27 @@ export class DockerDriver implements Driver {
 
   async startContainer(id: string): Promise<void> {
     try {
+      await this.start(id);
+    } catch (e) {
+      // Its namespace network was removed between create and start (another agent's prune).
+      if (!isNetworkMissing(e)) throw engineError(e);
+      const info = await this.docker
+        .getContainer(id)
+        .inspect()
+        .catch(() => undefined);
+      if (!info || !(await this.networks.restoreFor(info))) throw engineError(e);
+      await this.start(id).catch((again: unknown) => {
+        throw engineError(again);
+      });
+    }
+  }
+
+  private async start(id: string): Promise<void> {
+    try {
       await this.docker.getContainer(id).start();
     } catch (e) {
       if (statusOf(e) === 304) return; // already running
-      throw engineError(e);
+      throw e;
     }
   }
 
@@ -121,6 +173,8 @@ export class DockerDriver implements Driver {
       if (s === 404 || s === 409) return;
       throw engineError(e);
     }
+    // Perhaps the last container of its namespace on this engine.
+    this.sweep.request();
   }
 
   async inspectContainer(idOrName: string): Promise<ContainerInfo | undefined> {
@@ -308,39 +362,6 @@ function toInfo(c: Docker.ContainerInspectInfo): ContainerInfo {
     ...(ip ? { ip } : {}),
     ...(netMode.startsWith('container:') ? { networkFrom: netMode.slice('container:'.length) } : {}),
   };
-}
-
-function statusOf(e: unknown): number | undefined {
-  return typeof e === 'object' && e !== null && 'statusCode' in e
-    ? (e as { statusCode?: number }).statusCode
-    : undefined;
-}
-
-/** Socket errors: the engine is not there to ask (stopped, restarting, socket missing). */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
-
-/**
- * dockerode wraps engine errors as "(HTTP code 500) server error - <message>": keep the message.
- * No answer at all is an EngineUnavailableError.
- */
-function engineError(e: unknown): Error {
-  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
-  if (
-    (typeof code === 'string' && UNREACHABLE.has(code)) ||
-    (e instanceof Error && /socket hang up/.test(e.message))
-  )
-    return new EngineUnavailableError(`the Docker Engine did not answer: ${(e as Error).message}`);
-  if (typeof e === 'object' && e !== null && 'json' in e) {
-    const json = (e as { json?: unknown }).json;
-    const msg =
-      typeof json === 'object' && json !== null && 'message' in json
-        ? String((json as { message: unknown }).message)
-        : typeof json === 'string' && json.trim()
-          ? json.trim()
-          : undefined;
-    if (msg) return new Error(msg);
-  }
-  return e instanceof Error ? e : new Error(String(e));
 }
 
 function readAll(stream: NodeJS.ReadableStream): Promise<string> {

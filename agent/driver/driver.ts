@@ -1,4 +1,5 @@
 import type { HostPort } from '../../common/agent-protocol.ts';
+import type { NamespaceNetwork } from '../namespace-network.ts';
 
 /**
  * What the agent needs of a container runtime, at the level of one container. The Docker Engine
@@ -57,8 +58,23 @@ export interface CreateSpec {
   hostIp: string;
   /** Join the network namespace of this container instead of getting one. */
   networkFrom?: string;
+  /** The bridge network a container that owns its network namespace is attached to (created on demand). */
+  network: NamespaceNetwork;
   nanoCpus?: number;
+  /** A hard limit, swap included (none beyond it). */
   memoryBytes?: number;
+  /** Most processes and threads in the container; absent: no limit. */
+  pidsLimit?: number;
+  security: ContainerSecurity;
+}
+
+/** What a process in the container may do to the kernel (see container-defaults.ts). */
+export interface ContainerSecurity {
+  /** no-new-privileges: setuid binaries and file capabilities grant nothing more. */
+  noNewPrivileges: boolean;
+  /** Capability names (without CAP_) added to or dropped from the runtime's default set. */
+  capAdd: string[];
+  capDrop: string[];
 }
 
 export interface ContainerInfo {

@@ -1,0 +1,41 @@
+import type { AssignedContainer } from '../common/agent-protocol.ts';
+import type { ContainerSecurity } from './driver/driver.ts';
+
+/**
+ * What every container the agent creates gets, unless a tenant's spec says otherwise: the limits
+ * and privileges that keep one tenant from taking down the node or reaching its neighbours.
+ * The pod and container securityContext will map onto the same fields (capabilities add/drop,
+ * allowPrivilegeEscalation → noNewPrivileges, ...), starting from these defaults.
+ */
+
+/** Node-wide settings of the agent (berth-agent flags) that shape every container. */
+export interface ContainerPolicy {
+  /** Most processes and threads one container may have (HostConfig.PidsLimit); 0: no limit. */
+  pidsLimit: number;
+}
+
+export const DEFAULT_PIDS_LIMIT = 4096;
+export const DEFAULT_CONTAINER_POLICY: ContainerPolicy = { pidsLimit: DEFAULT_PIDS_LIMIT };
+
+/** Capabilities taken from Docker's default set. NET_RAW forges packets: ARP and IP spoofing on a bridge. */
+export const DROPPED_CAPABILITIES: readonly string[] = ['NET_RAW'];
+
+export interface ContainerDefaults {
+  security: ContainerSecurity;
+  /** Absent: no limit (pidsLimit 0). */
+  pidsLimit?: number;
+  /**
+   * `limits.memory`, else `requests.memory`: a container may not grow past what it asked for
+   * when it set no limit (the control plane fills in a namespace default when it set neither).
+   */
+  memoryBytes?: number;
+}
+
+export function containerDefaults(c: AssignedContainer, policy: ContainerPolicy): ContainerDefaults {
+  const memoryBytes = c.resources.memoryLimitBytes ?? c.resources.memoryRequestBytes;
+  return {
+    security: { noNewPrivileges: true, capAdd: [], capDrop: [...DROPPED_CAPABILITIES] },
+    ...(policy.pidsLimit > 0 ? { pidsLimit: policy.pidsLimit } : {}),
+    ...(memoryBytes ? { memoryBytes } : {}),
+  };
+}

@@ -2,6 +2,13 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { DeploymentInput } from '../../common/deployment.ts';
+import {
+  Deployment,
+  DeploymentList,
+  RevisionList,
+  RollbackRequest as RollbackBody,
+  ScaleRequest as ScaleBody,
+} from '../../common/wire/deployment.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { authorize } from '../auth/authorize.ts';
 import { readJson, readOptionalJson, readValid, validate } from '../http/body.ts';
@@ -19,13 +26,10 @@ import {
   setPaused,
   toDeploymentObject,
 } from '../verbs/deployments.ts';
-import { nameParam } from './params.ts';
+import { DryRunQuery, dryRunParam, nameParam } from './params.ts';
 
 const BASE = '/v1/namespaces/{ns}/deployments';
 const TAGS = ['Deployments'];
-const Deployment = z.object({}).passthrough().meta({ id: 'Deployment' });
-const ScaleBody = z.strictObject({ replicas: z.int().min(0).max(10000) });
-const RollbackBody = z.strictObject({ toRevision: z.int().min(1).optional() });
 
 export function deploymentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
   const kick = (c: Context<AppEnv>, id: string) => reconcileAfter(c, deps, [id]);
@@ -40,17 +44,20 @@ export function deploymentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
     {
       method: 'put',
       path: `${BASE}/{name}`,
-      summary: 'Apply a deployment (create: 201, update: 200)',
+      summary: 'Apply a deployment (create: 201, update: 200; ?dryRun=true checks without writing)',
       tags: TAGS,
       body: DeploymentInput,
+      query: DryRunQuery,
       response: Deployment,
+      status: [200, 201],
     },
     async (c) => {
       const ns = target(c, 'write');
       const name = nameParam(c, 'name');
+      const dryRun = dryRunParam(c);
       const input = await readValid(c, DeploymentInput);
-      const result = await applyDeployment(deps.db, { namespace: ns, name, input, now: deps.now() });
-      if (result.changed) kick(c, result.row.id);
+      const result = await applyDeployment(deps.db, { namespace: ns, name, input, now: deps.now(), dryRun });
+      if (result.changed && !dryRun) kick(c, result.row.id);
       return c.json(toDeploymentObject(result.row), result.created ? 201 : 200);
     },
   );
@@ -63,7 +70,7 @@ export function deploymentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       summary: 'List deployments',
       tags: TAGS,
       query: z.object({ labelSelector: z.string().optional() }),
-      response: z.object({ items: z.array(Deployment) }),
+      response: DeploymentList,
     },
     async (c) => {
       const ns = target(c, 'read');
@@ -127,8 +134,10 @@ export function deploymentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
     {
       method: 'patch',
       path: `${BASE}/{name}`,
-      summary: 'JSON merge patch (RFC 7386) of metadata.labels/annotations and spec',
+      summary:
+        'JSON merge patch (RFC 7386) of metadata.labels/annotations and spec (?dryRun=true checks without writing)',
       tags: TAGS,
+      query: DryRunQuery,
       body: z.object({}).passthrough(),
       bodyTypes: ['application/merge-patch+json', 'application/json'],
       response: Deployment,
@@ -136,9 +145,10 @@ export function deploymentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
     async (c) => {
       const ns = target(c, 'write');
       const name = nameParam(c, 'name');
+      const dryRun = dryRunParam(c);
       const patch = await readJson(c, ['application/merge-patch+json', 'application/json']);
-      const result = await patchDeployment(deps.db, ns, name, patch, deps.now());
-      if (result.changed) kick(c, result.row.id);
+      const result = await patchDeployment(deps.db, ns, name, patch, deps.now(), dryRun);
+      if (result.changed && !dryRun) kick(c, result.row.id);
       return c.json(toDeploymentObject(result.row));
     },
   );
@@ -192,6 +202,7 @@ export function deploymentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       path: `${BASE}/{name}/revisions`,
       summary: 'Revision history, newest first, with the template of each',
       tags: TAGS,
+      response: RevisionList,
     },
     async (c) => {
       const ns = target(c, 'read');

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { z } from 'zod';
 import { DNS_LABEL } from '../../common/names.ts';
 import { invalid } from '../http/errors.ts';
 
@@ -9,4 +10,14 @@ export function nameParam(c: Context, param: string): string {
     throw invalid([{ path: param, message: `must be a DNS-1123 label (got "${value.slice(0, 80)}")` }]);
   }
   return value;
+}
+
+/** `?dryRun=true`: every check of the write, nothing written (Kubernetes' dryRun=All). */
+export const DryRunQuery = z.object({ dryRun: z.enum(['true', 'false']).optional() });
+
+export function dryRunParam(c: Context): boolean {
+  const value = c.req.query('dryRun');
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw invalid([{ path: 'dryRun', message: `must be "true" or "false" (got "${value.slice(0, 80)}")` }]);
 }

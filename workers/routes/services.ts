@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { ServiceInput } from '../../common/service.ts';
+import { EndpointList, Service, ServiceList } from '../../common/wire/service.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { authorize } from '../auth/authorize.ts';
 import { readValid } from '../http/body.ts';
@@ -15,22 +16,10 @@ import {
   listServices,
   toServiceObject,
 } from '../verbs/services.ts';
-import { nameParam } from './params.ts';
+import { DryRunQuery, dryRunParam, nameParam } from './params.ts';
 
 const BASE = '/v1/namespaces/{ns}/services';
 const TAGS = ['Services'];
-const Service = z.object({}).passthrough().meta({ id: 'Service' });
-const Endpoint = z
-  .object({
-    replica: z.string(),
-    deployment: z.string(),
-    revision: z.int(),
-    node: z.string(),
-    address: z.string(),
-    port: z.int(),
-    ports: z.array(z.object({ name: z.string().optional(), port: z.int(), hostPort: z.int() })).optional(),
-  })
-  .meta({ id: 'Endpoint' });
 
 export function serviceRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
   const target = (c: Context<AppEnv>, action: 'read' | 'write') => {
@@ -44,20 +33,25 @@ export function serviceRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
     {
       method: 'put',
       path: `${BASE}/{name}`,
-      summary: 'Apply a service (create: 201, update: 200); hosts route through the ingress',
+      summary:
+        'Apply a service (create: 201, update: 200; ?dryRun=true checks without writing); hosts route through the ingress',
       tags: TAGS,
       body: ServiceInput,
+      query: DryRunQuery,
       response: Service,
+      status: [200, 201],
     },
     async (c) => {
       const ns = target(c, 'write');
       const name = nameParam(c, 'name');
+      const dryRun = dryRunParam(c);
       const input = await readValid(c, ServiceInput);
       const result = await applyService(deps.db, {
         namespace: ns,
         name,
         input,
         now: deps.now(),
+        dryRun,
         reservedHost: hostOf(c.req.raw),
       });
       return c.json(toServiceObject(result.row), result.created ? 201 : 200);
@@ -72,7 +66,7 @@ export function serviceRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       summary: 'List services',
       tags: TAGS,
       query: z.object({ labelSelector: z.string().optional() }),
-      response: z.object({ items: z.array(Service) }),
+      response: ServiceList,
     },
     async (c) => {
       const ns = target(c, 'read');
@@ -113,7 +107,7 @@ export function serviceRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       summary:
         'Ready replicas the service selects: node address and published host port of its main port ("http", else the first)',
       tags: TAGS,
-      response: z.object({ items: z.array(Endpoint) }),
+      response: EndpointList,
     },
     async (c) => {
       const ns = target(c, 'read');

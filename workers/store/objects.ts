@@ -93,6 +93,8 @@ export interface WriteTarget {
   now: Date;
   /** POST semantics: an object of this name must not exist yet. */
   createOnly?: boolean;
+  /** Check everything, write nothing: the answer is what the write would have stored. */
+  dryRun?: boolean;
 }
 
 /** The live object of this name (for a kind's own writes, such as a soft delete). */
@@ -189,19 +191,21 @@ export async function applyObject<Row extends ObjectRow, Spec>(
 export async function mutateObject<Row extends ObjectRow, Spec>(
   db: Database,
   kind: ObjectKind<Row, Spec>,
-  target: { namespace: string; name: string; now: Date },
+  target: { namespace: string; name: string; now: Date; dryRun?: boolean },
   change: (current: Row, tx: Database) => Promise<{ next: ObjectState<Spec>; resourceVersion?: string }>,
 ): Promise<Written<Row>> {
-  return db.transaction(async (tx) => {
-    const [found] = await tx
-      .select()
-      .from(kind.table)
-      .where(whereName(kind, target.namespace, target.name))
-      .for('update');
-    if (!found) throw notFound(title(kind, target.namespace, target.name));
-    const { next, resourceVersion } = await change(found as Row, tx);
-    return writeObject(tx, kind, found as Row, next, { ...target, resourceVersion });
-  });
+  return maybeDryRun(db, target.dryRun ?? false, (work) =>
+    work.transaction(async (tx) => {
+      const [found] = await tx
+        .select()
+        .from(kind.table)
+        .where(whereName(kind, target.namespace, target.name))
+        .for('update');
+      if (!found) throw notFound(title(kind, target.namespace, target.name));
+      const { next, resourceVersion } = await change(found as Row, tx);
+      return writeObject(tx, kind, found as Row, next, { ...target, resourceVersion });
+    }),
+  );
 }
 
 /** Delete an object's row; its kind's foreign keys and triggers do the rest. */

@@ -1,7 +1,8 @@
 import type { ManifestObject } from '../../common/manifest.ts';
 import type { Database } from '../../db/database.ts';
 import { authorize } from '../auth/authorize.ts';
-import type { Principal } from '../auth/principal.ts';
+import type { Principal, Resource } from '../auth/principal.ts';
+import { maybeDryRun, type Written } from '../store/objects.ts';
 import { applyDeployment } from './deployments.ts';
 import { applySecret } from './secrets.ts';
 import { applyService } from './services.ts';
@@ -13,14 +14,76 @@ export interface AppliedObject {
   action: 'created' | 'configured' | 'unchanged';
 }
 
-const RESOURCE = { Deployment: 'deployments', Service: 'services', Secret: 'secrets' } as const;
+interface ApplyContext {
+  namespace: string;
+  secretKey: string | undefined;
+  now: Date;
+  reservedHost: string | undefined;
+}
 
-class DryRun extends Error {}
+/** How each manifest kind is authorized and applied: adding a kind is adding an entry. */
+const KINDS: {
+  [K in ManifestObject['kind']]: {
+    resource: Resource;
+    apply(
+      tx: Database,
+      o: Extract<ManifestObject, { kind: K }>,
+      ctx: ApplyContext,
+    ): Promise<Written<unknown>>;
+  };
+} = {
+  Deployment: {
+    resource: 'deployments',
+    apply: (tx, o, ctx) =>
+      applyDeployment(tx, {
+        namespace: ctx.namespace,
+        name: o.name,
+        input: { metadata: metadataOf(o), spec: o.spec },
+        now: ctx.now,
+      }),
+  },
+  Service: {
+    resource: 'services',
+    apply: (tx, o, ctx) =>
+      applyService(tx, {
+        namespace: ctx.namespace,
+        name: o.name,
+        input: { metadata: metadataOf(o), spec: o.spec },
+        now: ctx.now,
+        ...(ctx.reservedHost ? { reservedHost: ctx.reservedHost } : {}),
+      }),
+  },
+  Secret: {
+    resource: 'secrets',
+    apply: (tx, o, ctx) =>
+      applySecret(tx, ctx.secretKey, {
+        namespace: ctx.namespace,
+        name: o.name,
+        input: { metadata: metadataOf(o), type: o.type, data: o.data },
+        now: ctx.now,
+      }),
+  },
+};
+
+function metadataOf(o: ManifestObject) {
+  return {
+    labels: o.labels,
+    ...('resourceVersion' in o && o.resourceVersion ? { resourceVersion: o.resourceVersion } : {}),
+  };
+}
+
+function applyOne(tx: Database, o: ManifestObject, ctx: ApplyContext): Promise<Written<unknown>> {
+  const entry = KINDS[o.kind] as {
+    apply(tx: Database, o: ManifestObject, ctx: ApplyContext): Promise<Written<unknown>>;
+  };
+  return entry.apply(tx, o, ctx);
+}
 
 /**
  * Apply a set of manifests all or nothing: one transaction, so any rejected document (a
  * conflict, a host another service holds) leaves every other document unapplied too.
- * Permissions are checked for every document before anything is written.
+ * Permissions are checked for every document before anything is written. A dry run goes
+ * through every check of the real apply, then rolls back.
  */
 export async function applyManifests(
   db: Database,
@@ -37,53 +100,29 @@ export async function applyManifests(
 ): Promise<{ items: AppliedObject[]; changedDeployments: string[] }> {
   const targets = args.objects.map((o) => ({ object: o, namespace: o.namespace ?? args.defaultNamespace }));
   for (const { object, namespace } of targets)
-    authorize(args.principal, 'write', RESOURCE[object.kind], namespace);
-  const items: AppliedObject[] = [];
-  const changedDeployments: string[] = [];
-  try {
-    await db.transaction(async (tx) => {
-      for (const { object: o, namespace } of targets) {
-        const metadata = {
-          labels: o.labels,
-          ...('resourceVersion' in o && o.resourceVersion ? { resourceVersion: o.resourceVersion } : {}),
-        };
-        let result: { created: boolean; changed: boolean };
-        if (o.kind === 'Deployment') {
-          const r = await applyDeployment(tx, {
-            namespace,
-            name: o.name,
-            input: { metadata, spec: o.spec },
-            now: args.now,
-          });
-          if (r.changed) changedDeployments.push(r.row.id);
-          result = r;
-        } else if (o.kind === 'Service') {
-          result = await applyService(tx, {
-            namespace,
-            name: o.name,
-            input: { metadata, spec: o.spec },
-            now: args.now,
-          });
-        } else {
-          result = await applySecret(tx, args.secretKey, {
-            namespace,
-            name: o.name,
-            input: { metadata, type: o.type, data: o.data },
-            now: args.now,
-          });
-        }
-        items.push({
-          kind: o.kind,
+    authorize(args.principal, 'write', KINDS[object.kind].resource, namespace);
+  const dryRun = args.dryRun ?? false;
+  return maybeDryRun(db, dryRun, (work) =>
+    work.transaction(async (tx) => {
+      const items: AppliedObject[] = [];
+      const changedDeployments: string[] = [];
+      for (const { object, namespace } of targets) {
+        const result = await applyOne(tx, object, {
           namespace,
-          name: o.name,
+          secretKey: args.secretKey,
+          now: args.now,
+          reservedHost: args.reservedHost,
+        });
+        if (object.kind === 'Deployment' && result.changed && !dryRun)
+          changedDeployments.push((result.row as { id: string }).id);
+        items.push({
+          kind: object.kind,
+          namespace,
+          name: object.name,
           action: result.created ? 'created' : result.changed ? 'configured' : 'unchanged',
         });
       }
-      if (args.dryRun) throw new DryRun();
-    });
-  } catch (e) {
-    if (!(e instanceof DryRun)) throw e;
-    return { items, changedDeployments: [] };
-  }
-  return { items, changedDeployments };
+      return { items, changedDeployments };
+    }),
+  );
 }

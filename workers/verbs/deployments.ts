@@ -31,7 +31,14 @@ export const listDeployments = (db: Database, namespace: string, labelSelector?:
  */
 export function applyDeployment(
   db: Database,
-  args: { namespace: string; name: string; input: DeploymentInput; now: Date; createOnly?: boolean },
+  args: {
+    namespace: string;
+    name: string;
+    input: DeploymentInput;
+    now: Date;
+    createOnly?: boolean;
+    dryRun?: boolean;
+  },
 ): Promise<ApplyResult> {
   const meta = args.input.metadata;
   return applyObject(
@@ -44,6 +51,7 @@ export function applyDeployment(
       resourceVersion: meta.resourceVersion,
       now: args.now,
       ...(args.createOnly ? { createOnly: true } : {}),
+      ...(args.dryRun ? { dryRun: true } : {}),
     },
     { spec: args.input.spec, labels: meta.labels ?? {}, annotations: meta.annotations ?? {} },
   );
@@ -55,9 +63,7 @@ export function applyDeployment(
  */
 export function mutateDeployment(
   db: Database,
-  namespace: string,
-  name: string,
-  now: Date,
+  target: { namespace: string; name: string; now: Date; dryRun?: boolean },
   change: (
     current: DeploymentRow,
     tx: Database,
@@ -68,7 +74,7 @@ export function mutateDeployment(
     resourceVersion?: string;
   }>,
 ): Promise<ApplyResult> {
-  return mutateObject(db, deploymentKind, { namespace, name, now }, async (current, tx) => {
+  return mutateObject(db, deploymentKind, target, async (current, tx) => {
     const next = await change(current, tx);
     const input = validate(DeploymentInput, {
       metadata: {
@@ -89,22 +95,29 @@ export function mutateDeployment(
 }
 
 export function scaleDeployment(db: Database, namespace: string, name: string, replicas: number, now: Date) {
-  return mutateDeployment(db, namespace, name, now, async (row) => ({ spec: { ...row.spec, replicas } }));
+  return mutateDeployment(db, { namespace, name, now }, async (row) => ({ spec: { ...row.spec, replicas } }));
 }
 
 export function setPaused(db: Database, namespace: string, name: string, paused: boolean, now: Date) {
-  return mutateDeployment(db, namespace, name, now, async (row) => ({ spec: { ...row.spec, paused } }));
+  return mutateDeployment(db, { namespace, name, now }, async (row) => ({ spec: { ...row.spec, paused } }));
 }
 
 /** JSON merge patch (RFC 7386) of `{metadata: {labels, annotations, resourceVersion}, spec}`. */
-export function patchDeployment(db: Database, namespace: string, name: string, patch: unknown, now: Date) {
+export function patchDeployment(
+  db: Database,
+  namespace: string,
+  name: string,
+  patch: unknown,
+  now: Date,
+  dryRun = false,
+) {
   if (!patch || typeof patch !== 'object' || Array.isArray(patch)) {
     throw invalid([{ path: '', message: 'a merge patch must be a JSON object' }]);
   }
   const allowed = new Set(['apiVersion', 'kind', 'metadata', 'spec']);
   const unknown = Object.keys(patch).filter((k) => !allowed.has(k));
   if (unknown.length) throw invalid(unknown.map((k) => ({ path: k, message: 'cannot be patched' })));
-  return mutateDeployment(db, namespace, name, now, async (row) => {
+  return mutateDeployment(db, { namespace, name, now, dryRun }, async (row) => {
     const current = {
       metadata: { labels: row.labels, annotations: row.annotations },
       spec: row.spec,
@@ -187,7 +200,7 @@ export async function rollbackDeployment(
   now: Date,
 ) {
   let target = 0;
-  const result = await mutateDeployment(db, namespace, name, now, async (row, tx) => {
+  const result = await mutateDeployment(db, { namespace, name, now }, async (row, tx) => {
     const history = await tx
       .select()
       .from(revisions)

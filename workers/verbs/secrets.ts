@@ -17,7 +17,7 @@ export { toSecretObject };
 export function applySecret(
   db: Database,
   key: string | undefined,
-  args: { namespace: string; name: string; input: SecretInput; now: Date },
+  args: { namespace: string; name: string; input: SecretInput; now: Date; dryRun?: boolean },
 ): Promise<Written<SecretRow>> {
   const { input } = args;
   requireSecretKey(key);
@@ -30,6 +30,7 @@ export function applySecret(
       metadata: input.metadata,
       resourceVersion: input.metadata.resourceVersion,
       now: args.now,
+      ...(args.dryRun ? { dryRun: true } : {}),
     },
     { spec: { type: input.type, data: input.data }, labels: input.metadata.labels ?? {} },
   );

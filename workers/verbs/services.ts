@@ -32,6 +32,7 @@ export function applyService(
     input: ServiceInput;
     now: Date;
     createOnly?: boolean;
+    dryRun?: boolean;
     reservedHost?: string;
   },
 ): Promise<Written<ServiceRow>> {
@@ -59,6 +60,7 @@ export function applyService(
       resourceVersion: input.metadata.resourceVersion,
       now: args.now,
       ...(args.createOnly ? { createOnly: true } : {}),
+      ...(args.dryRun ? { dryRun: true } : {}),
     },
     { spec, labels: input.metadata.labels ?? {} },
   );

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { Cidr } from '../common/ip-address.ts';
 import { zodFieldErrors } from '../common/manifest.ts';
+import { parseCidrList } from './auth/node-address.ts';
 import { parseTrustedProxies, type TrustedProxies } from './http/client-address.ts';
 
 /**
@@ -36,6 +38,15 @@ const Env = z.object({
     })
     .optional(),
   BERTH_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  BERTH_NODE_ADDRESS_CIDRS: z
+    .string()
+    .transform((text, ctx) => {
+      const { cidrs, bad } = parseCidrList(text);
+      for (const b of bad)
+        ctx.addIssue({ code: 'custom', message: `"${b}" is not a CIDR block (like 10.0.0.0/8 or fd00::/8)` });
+      return cidrs;
+    })
+    .optional(),
 });
 
 export interface ControlPlaneConfig {
@@ -59,6 +70,11 @@ export interface ControlPlaneConfig {
   trustedProxies: TrustedProxies;
   /** SHA-256 of BERTH_METRICS_TOKEN; null: /metrics is open to anyone who can reach it. */
   metricsTokenHash: string | null;
+  /**
+   * Blocks a node's reported address must fall in (BERTH_NODE_ADDRESS_CIDRS); empty: any IP
+   * address outside the refused ranges (link-local, metadata services; see auth/node-address.ts).
+   */
+  nodeAddressCidrs: readonly Cidr[];
 }
 
 export class ConfigError extends Error {}
@@ -90,6 +106,7 @@ export async function parseConfig(
     reconcileBatch: e.BERTH_RECONCILE_BATCH,
     trustedProxies: e.BERTH_TRUSTED_PROXIES ?? [],
     metricsTokenHash: e.BERTH_METRICS_TOKEN ? await sha256Hex(e.BERTH_METRICS_TOKEN) : null,
+    nodeAddressCidrs: e.BERTH_NODE_ADDRESS_CIDRS ?? [],
     ...overrides,
   };
 }

@@ -80,6 +80,7 @@ const ROUTES: Record<string, Access> = {
   'POST /v1/nodes/{name}/cordon': 'admin',
   'POST /v1/nodes/{name}/uncordon': 'admin',
   'POST /v1/nodes/{name}/drain': 'admin',
+  'POST /v1/nodes/{name}/reset': 'admin',
   'POST /v1/tokens': 'admin',
   'GET /v1/tokens': 'admin',
   'DELETE /v1/tokens/{id}': 'admin',
@@ -153,7 +154,8 @@ describe('access matrix: every route × every caller, on Postgres', () => {
       prefix: 'matrix',
     });
     tokens.set('node', fleet.agents[0]!.token);
-    joinToken = (await t.call('POST', '/v1/join-tokens', {})).body.token;
+    // One token registers every fixture node and every caller's registration.
+    joinToken = (await t.call('POST', '/v1/join-tokens', { maxUses: 100 })).body.token;
 
     // Shared objects in team-a that reads and idempotent writes act on.
     expect(
@@ -192,6 +194,7 @@ describe('access matrix: every route × every caller, on Postgres', () => {
       fixtures.set(`token ${who}`, (await create({ name: `del-${who}`, role: 'viewer' })).id);
       fixtures.set(`join ${who}`, (await t.call('POST', '/v1/join-tokens', {})).body.id);
       await registerNode(`del-${who}`);
+      await registerNode(`reset-${who}`);
     }
   });
   afterAll(async () => {
@@ -223,6 +226,8 @@ describe('access matrix: every route × every caller, on Postgres', () => {
       'DELETE /v1/namespaces/{ns}/secrets/{name}': `del-${who}`,
       'GET /v1/namespaces/{ns}/secrets/{name}': 'sec',
       'DELETE /v1/nodes/{name}': `del-${who}`,
+      // Each caller's reset takes a node of its own, so the admin's leaves the others' standing.
+      'POST /v1/nodes/{name}/reset': `reset-${who}`,
       'GET /v1/nodes/{name}': 'matrix-1',
     };
     const path = template
@@ -250,7 +255,8 @@ describe('access matrix: every route × every caller, on Postgres', () => {
       },
       'POST /v1/agent/register': json({
         joinToken,
-        name: `reg-${who}`,
+        // A node credential as the bearer token registers its own node again, and only that one.
+        name: who === 'node' ? 'matrix-1' : `reg-${who}`,
         capacity: { cpu: 1, memoryBytes: 2 ** 30 },
         address: '10.9.9.8',
       }),

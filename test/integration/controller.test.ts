@@ -603,17 +603,29 @@ describe.each(DATABASE_KINDS)('controller with simulated agents on %s', (kind) =
     expect(afterDelete.status).toBe(401);
   });
 
-  it('re-issues the credential when a known name registers again', async () => {
+  it('re-issues the credential of a known name only after an admin reset', async () => {
     const f = await agents(1, 'again');
     await f.stop();
     const old = f.agents[0]!.token;
-    const jt = (await t.call('POST', '/v1/join-tokens', {})).body.token;
-    const res = await t.call(
-      'POST',
-      '/v1/agent/register',
-      { joinToken: jt, name: 'again-1', capacity: { cpu: 1, memoryBytes: 2 ** 30 }, address: '10.1.1.1' },
-      null,
-    );
+    const register = async () =>
+      t.call(
+        'POST',
+        '/v1/agent/register',
+        {
+          joinToken: (await t.call('POST', '/v1/join-tokens', {})).body.token,
+          name: 'again-1',
+          capacity: { cpu: 1, memoryBytes: 2 ** 30 },
+          address: '10.1.1.1',
+        },
+        null,
+      );
+    expect((await register()).status).toBe(409);
+    expect(
+      (await t.plane.app.request('/v1/agent/assignments', { headers: { authorization: `Bearer ${old}` } }))
+        .status,
+    ).toBe(200);
+    expect((await t.call('POST', '/v1/nodes/again-1/reset')).status).toBe(200);
+    const res = await register();
     expect(res.status).toBe(200);
     expect(res.body.nodeId).toBe(f.agents[0]!.nodeId);
     expect(

@@ -460,7 +460,8 @@ describe('hostile input (fuzz) on PGlite', () => {
       error: (_m: string, f?: Record<string, unknown>) => errors.push(f),
     };
     t.plane.deps.log = log;
-    joinToken = (await t.call('POST', '/v1/join-tokens', {})).body.token;
+    // Enough uses for every generated registration to get past the token to what it checks next.
+    joinToken = (await t.call('POST', '/v1/join-tokens', { maxUses: 1000 })).body.token;
     const reg = await t.call(
       'POST',
       '/v1/agent/register',

@@ -146,7 +146,7 @@ async function startBackendAgents(
   prefix: string,
   options: Partial<SimAgentOptions> = {},
 ) {
-  const res = await t.call('POST', '/v1/join-tokens', {});
+  const res = await t.call('POST', '/v1/join-tokens', { maxUses: count });
   const agents = await Promise.all(
     Array.from({ length: count }, (_, i) =>
       new BackendAgent({

@@ -198,7 +198,8 @@ export async function startSimAgents(args: {
   const res = await doFetch(`${args.server}/v1/join-tokens`, {
     method: 'POST',
     headers: { authorization: `Bearer ${args.adminToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({}),
+    // Join tokens are single-use by default: this one registers the whole fleet.
+    body: JSON.stringify({ maxUses: Math.max(1, args.count) }),
   });
   if (!res.ok) throw new Error(`join token: ${res.status} ${await res.text()}`);
   const { token } = (await res.json()) as { token: string };

@@ -10,6 +10,8 @@ export type Principal =
       assignmentVersion: number;
       /** The heartbeat recorded before this call (see recordHeartbeat). */
       lastHeartbeat: Date;
+      /** SHA-256 of the credential: a long-poll checks it is still the node's (not reset since). */
+      credentialHash: string;
     };
 
 export type Action = 'read' | 'write';

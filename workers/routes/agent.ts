@@ -1,14 +1,17 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { LogAnswer, RegisterRequest, StatusReport } from '../../common/agent-protocol.ts';
 import { nodes } from '../../db/schema/index.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { requireNode } from '../auth/authorize.ts';
+import { TOKEN_PREFIX } from '../auth/principal.ts';
+import { DomainError } from '../errors.ts';
 import { readValid } from '../http/body.ts';
 import { reconcileAfter } from '../http/reconcile-after.ts';
 import { route } from '../http/route.ts';
-import { answerLogRequest, buildAssignments, etagOf, recordStatus, registerNode } from '../verbs/agents.ts';
+import { answerLogRequest, buildAssignments, etagOf, recordStatus } from '../verbs/agents.ts';
+import { registerNode } from '../verbs/node-registration.ts';
 
 const TAGS = ['Agent protocol'];
 
@@ -18,19 +21,23 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
     {
       method: 'post',
       path: '/v1/agent/register',
-      summary: 'Register a node with a join token; returns its node credential',
+      summary:
+        "Register a new node with a join token (returns its credential), or update a node's labels, address and capacity with its own credential (Authorization: Bearer <node token>)",
       tags: TAGS,
       body: RegisterRequest,
       public: true,
     },
     async (c) => {
       const input = await readValid(c, RegisterRequest);
-      const { answer, woken } = await registerNode(
-        deps.db,
-        input,
-        deps.now(),
-        deps.config.pollIntervalSeconds,
-      );
+      // Public: a join token in the body is enough. A node credential as the bearer token makes
+      // it the node's own registration instead; any other bearer token proves nothing here.
+      const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1];
+      const { answer, woken } = await registerNode(deps.db, input, {
+        credential: bearer?.startsWith(TOKEN_PREFIX.node) ? bearer : undefined,
+        now: deps.now(),
+        pollIntervalSeconds: deps.config.pollIntervalSeconds,
+        addressCidrs: deps.config.nodeAddressCidrs,
+      });
       if (woken.length) reconcileAfter(c, deps, woken);
       return c.json(answer);
     },
@@ -54,11 +61,16 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
           : 0;
       const known = c.req.header('if-none-match');
       let version = node.assignmentVersion;
+      let revoked = false;
       if (known === etagOf(version) && wait > 0) {
         const deadline = Date.now() + wait * 1000;
+        // Undefined once the node is deleted or its credential reset while the poll is held.
         const readVersion = async () =>
           (
-            await deps.db.select({ v: nodes.assignmentVersion }).from(nodes).where(eq(nodes.id, node.nodeId))
+            await deps.db
+              .select({ v: nodes.assignmentVersion })
+              .from(nodes)
+              .where(and(eq(nodes.id, node.nodeId), eq(nodes.tokenHash, node.credentialHash)))
           )[0]?.v;
         // Register for the wake-up first, then read the version: a change that lands in between
         // is seen by the read, one after it wakes the wait. The signal (in-process, or NOTIFY from
@@ -70,12 +82,15 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
           const woken = deps.signals.wait(node.nodeId, deadline - Date.now(), stop.signal);
           const fresh = await readVersion();
           if (fresh !== undefined) version = fresh;
+          else revoked = true;
           if (fresh === undefined || known !== etagOf(version)) stop.abort();
           await woken;
           c.req.raw.signal.removeEventListener('abort', onClientGone);
           if (fresh === undefined || known !== etagOf(version)) break;
         }
       }
+      if (revoked)
+        throw new DomainError('UNAUTHENTICATED', 'this node was deleted, or an admin reset its credential');
       c.header('x-poll-interval', String(deps.config.pollIntervalSeconds));
       if (known === etagOf(version)) {
         c.header('etag', etagOf(version));
@@ -84,6 +99,7 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       const { version: built, body } = await buildAssignments(
         deps.db,
         node.nodeId,
+        node.credentialHash,
         deps.config.secretKey,
         deps.config.pollIntervalSeconds,
         deps.now(),

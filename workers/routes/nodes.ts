@@ -4,6 +4,7 @@ import type { AppDeps, AppEnv } from '../app-context.ts';
 import { authorize, requireAdmin } from '../auth/authorize.ts';
 import { reconcileAfter } from '../http/reconcile-after.ts';
 import { route } from '../http/route.ts';
+import { resetNode } from '../verbs/node-registration.ts';
 import { deleteNode, drainNode, getNode, listNodes, setUnschedulable } from '../verbs/nodes.ts';
 import { nameParam } from './params.ts';
 
@@ -11,6 +12,13 @@ const TAGS = ['Nodes'];
 
 export function nodeRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
   const kick = (c: Context<AppEnv>, ids: string[]) => reconcileAfter(c, deps, ids);
+  const wakeNode = (nodeId: string) => {
+    if (deps.publishAssignments)
+      void deps
+        .publishAssignments([nodeId])
+        .catch((e) => deps.log.warn('notify failed', { error: String(e) }));
+    else deps.signals.notify([nodeId]);
+  };
   route(app, { method: 'get', path: '/v1/nodes', summary: 'List nodes', tags: TAGS }, async (c) => {
     authorize(c.get('principal'), 'read', 'nodes');
     return c.json({ items: await listNodes(deps.db) });
@@ -71,7 +79,26 @@ export function nodeRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       requireAdmin(c.get('principal'));
       const result = await deleteNode(deps.db, nameParam(c, 'name'), deps.now());
       kick(c, result.deploymentIds);
+      // A long-poll held with the node's credential ends now, refused, instead of at its timeout.
+      wakeNode(result.nodeId);
       return c.body(null, 204);
+    },
+  );
+  route(
+    app,
+    {
+      method: 'post',
+      path: '/v1/nodes/{name}/reset',
+      summary:
+        "Revoke the node's credential at once; the next registration with a valid join token takes its name (a reinstalled machine)",
+      tags: TAGS,
+    },
+    async (c) => {
+      requireAdmin(c.get('principal'));
+      const name = nameParam(c, 'name');
+      const { nodeId } = await resetNode(deps.db, name, deps.now());
+      wakeNode(nodeId);
+      return c.json(await getNode(deps.db, name));
     },
   );
 }

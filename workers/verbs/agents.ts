@@ -1,90 +1,15 @@
 import { and, asc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
-import type {
-  Assignment,
-  AssignmentsResponse,
-  RegisterRequest,
-  StatusReport,
-} from '../../common/agent-protocol.ts';
+import type { Assignment, AssignmentsResponse, StatusReport } from '../../common/agent-protocol.ts';
 import type { PodTemplate } from '../../common/deployment.ts';
 import { parseCpu, parseMemory } from '../../common/quantity.ts';
 import type { Database } from '../../db/database.ts';
 import { retryOnConflict } from '../../db/retry.ts';
-import { joinTokens, logRequests, nodes, replicas, revisions } from '../../db/schema/index.ts';
-import { TOKEN_PREFIX } from '../auth/principal.ts';
-import { randomToken, sha256Hex } from '../crypto.ts';
+import { logRequests, nodes, replicas, revisions } from '../../db/schema/index.ts';
 import { DomainError } from '../errors.ts';
 import { withServiceEnv } from '../store/discovery.ts';
 import { recordEvents } from '../store/events.ts';
 import { wakeDeployments, wakeWaitingDeployments } from '../store/wakeups.ts';
 import { resolveSecrets } from './secrets.ts';
-
-/**
- * Trade a join token for a node credential. The join token's use is counted in the same
- * statement that checks it, so `maxUses` holds under concurrent registrations. Registering a
- * known name re-issues that node's credential (a reinstalled VM keeps its identity).
- */
-export async function registerNode(
-  db: Database,
-  input: RegisterRequest,
-  now: Date,
-  pollIntervalSeconds: number,
-) {
-  const joinHash = await sha256Hex(input.joinToken);
-  const nodeToken = `${TOKEN_PREFIX.node}${randomToken(24)}`;
-  const tokenHash = await sha256Hex(nodeToken);
-  const cpuMillis = Math.round(input.capacity.cpu * 1000);
-  const labels = { ...input.labels, 'berth.dev/node': input.name };
-  const nodeId = await db.transaction(async (tx) => {
-    const used = await tx
-      .update(joinTokens)
-      .set({ uses: sql`${joinTokens.uses} + 1` })
-      .where(
-        and(
-          eq(joinTokens.secretHash, joinHash),
-          gt(joinTokens.expiresAt, now),
-          sql`(${joinTokens.maxUses} is null or ${joinTokens.uses} < ${joinTokens.maxUses})`,
-        ),
-      )
-      .returning({ id: joinTokens.id });
-    if (used.length === 0)
-      throw new DomainError('UNAUTHENTICATED', 'the join token is unknown, expired or used up');
-    const values = {
-      tokenHash,
-      labels,
-      address: input.address,
-      agentVersion: input.agentVersion,
-      capacityCpuMillis: cpuMillis,
-      capacityMemoryBytes: input.capacity.memoryBytes,
-      allocatableCpuMillis: cpuMillis,
-      allocatableMemoryBytes: input.capacity.memoryBytes,
-      lastHeartbeat: now,
-      assignmentVersion: sql`${nodes.assignmentVersion} + 1`,
-    };
-    const [row] = await tx
-      .insert(nodes)
-      .values({ id: crypto.randomUUID(), name: input.name, ...values, assignmentVersion: 1, createdAt: now })
-      .onConflictDoUpdate({ target: nodes.name, set: values })
-      .returning({ id: nodes.id });
-    await recordEvents(
-      tx,
-      [
-        {
-          namespace: '',
-          objectKind: 'node',
-          objectName: input.name,
-          type: 'Normal',
-          reason: 'Registered',
-          message: `agent ${input.agentVersion} registered from ${input.address}`,
-        },
-      ],
-      now,
-    );
-    return row!.id;
-  });
-  // Room appeared: deployments with replicas waiting for a place look again.
-  const woken = await wakeWaitingDeployments(db);
-  return { answer: { nodeId, nodeToken, pollIntervalSeconds }, woken };
-}
 
 /**
  * Record that the node was heard from at `now`. Never moves the heartbeat back: writes that
@@ -99,10 +24,15 @@ export async function recordHeartbeat(db: Database, nodeId: string, now: Date): 
 
 export const etagOf = (version: number) => `"a${version}"`;
 
-/** The node's complete desired set: every replica placed on it, fully resolved. */
+/**
+ * The node's complete desired set: every replica placed on it, fully resolved. Only while
+ * `credentialHash` is still the node's: a long-poll that began before an admin reset the node
+ * (or deleted it) gets nothing.
+ */
 export async function buildAssignments(
   db: Database,
   nodeId: string,
+  credentialHash: string,
   secretKey: string | undefined,
   pollIntervalSeconds: number,
   now: Date,
@@ -110,8 +40,9 @@ export async function buildAssignments(
   const [node] = await db
     .select({ version: nodes.assignmentVersion })
     .from(nodes)
-    .where(eq(nodes.id, nodeId));
-  if (!node) throw new DomainError('UNAUTHENTICATED', 'this node was deleted');
+    .where(and(eq(nodes.id, nodeId), eq(nodes.tokenHash, credentialHash)));
+  if (!node)
+    throw new DomainError('UNAUTHENTICATED', 'this node was deleted, or an admin reset its credential');
   const rows = await db
     .select({ replica: replicas, template: revisions.template })
     .from(replicas)

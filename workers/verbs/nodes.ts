@@ -146,5 +146,5 @@ export async function deleteNode(db: Database, name: string, now: Date) {
     ],
     now,
   );
-  return { deploymentIds: ids };
+  return { deploymentIds: ids, nodeId: row.id };
 }

@@ -1,6 +1,6 @@
 import { desc, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { Name } from '../../common/names.ts';
+import { Labels, Name } from '../../common/names.ts';
 import type { Database } from '../../db/database.ts';
 import { joinTokens, nodes, tokens } from '../../db/schema/index.ts';
 import { type Principal, TOKEN_PREFIX } from '../auth/principal.ts';
@@ -22,13 +22,20 @@ export const TokenCreate = z.strictObject({
 });
 export type TokenCreate = z.infer<typeof TokenCreate>;
 
+/**
+ * Join tokens are single-use and short-lived unless asked otherwise: one leaked from a shell
+ * history or a VM's user data is worth little. `nodeName` and `labels` bind it further: it then
+ * registers only that name, and only with exactly those labels.
+ */
 export const JoinTokenCreate = z.strictObject({
   ttlSeconds: z
     .int()
     .min(60)
     .max(365 * 86400)
-    .default(86400),
-  maxUses: z.int().min(1).max(1_000_000).optional(),
+    .default(3600),
+  maxUses: z.int().min(1).max(1_000_000).default(1),
+  nodeName: Name.optional(),
+  labels: Labels.optional(),
 });
 export type JoinTokenCreate = z.infer<typeof JoinTokenCreate>;
 
@@ -81,14 +88,18 @@ export async function createJoinToken(db: Database, input: JoinTokenCreate, now:
   const id = newId('jt_');
   const secret = `${TOKEN_PREFIX.join}${randomToken(24)}`;
   const expiresAt = new Date(now.getTime() + input.ttlSeconds * 1000);
+  const nodeName = input.nodeName ?? null;
+  const labels = input.labels ?? null;
   await db.insert(joinTokens).values({
     id,
     secretHash: await sha256Hex(secret),
     expiresAt,
-    maxUses: input.maxUses ?? null,
+    maxUses: input.maxUses,
+    nodeName,
+    labels,
     createdAt: now,
   });
-  return { id, token: secret, expiresAt: expiresAt.toISOString(), maxUses: input.maxUses ?? null };
+  return { id, token: secret, expiresAt: expiresAt.toISOString(), maxUses: input.maxUses, nodeName, labels };
 }
 
 export async function listJoinTokens(db: Database) {
@@ -98,6 +109,8 @@ export async function listJoinTokens(db: Database) {
     expiresAt: t.expiresAt.toISOString(),
     maxUses: t.maxUses,
     uses: t.uses,
+    nodeName: t.nodeName,
+    labels: t.labels,
     createdAt: t.createdAt.toISOString(),
   }));
 }
@@ -140,6 +153,7 @@ export async function authenticateToken(
           nodeName: node.name,
           assignmentVersion: node.assignmentVersion,
           lastHeartbeat: node.lastHeartbeat,
+          credentialHash: hash,
         }
       : null;
   }

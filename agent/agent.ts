@@ -1,13 +1,14 @@
-import { ApiClient } from './api-client.ts';
+import { ApiClient, ApiError } from './api-client.ts';
 import type { AgentConfig } from './config.ts';
 import { DEFAULT_PIDS_LIMIT } from './container-defaults.ts';
 import { DockerDriver } from './driver/docker-driver.ts';
+import { forgetJoinToken } from './env-file.ts';
 import { ImagePuller } from './image-puller.ts';
-import { createLogger, errorMessage } from './log.ts';
+import { createLogger, errorMessage, type Logger } from './log.ts';
 import { MetadataGuard } from './metadata-guard.ts';
 import { detectAddress, nodeCapacity } from './node-info.ts';
 import { PodManager } from './pod-manager.ts';
-import { Session } from './session.ts';
+import { type IdentityError, Session } from './session.ts';
 import { StateStore } from './state-store.ts';
 import { StatusReporter } from './status-reporter.ts';
 import { SyncLoop } from './sync-loop.ts';
@@ -19,14 +20,20 @@ export interface RunningAgent {
   readonly nodeId: string | undefined;
   /** Stops polling, reporting, probing and watching; containers keep running. */
   stop(): Promise<void>;
+  /**
+   * Settles when the agent stopped by itself because the control plane refused its node
+   * credential (the node was deleted or reset); it never settles otherwise.
+   */
+  readonly failed: Promise<IdentityError>;
 }
 
 /**
  * Starts an agent: checks the runtime answers, registers (or reuses the stored credential),
  * resumes the last persisted assignments at once (so an agent restarted during an outage keeps
  * serving), then long-polls for changes and reports status. Resolves once all loops run.
- * Rejects when the runtime does not answer, or the node cannot register (no stored credential
- * and no join token, or the join token is refused).
+ * Rejects when the runtime does not answer, or with an IdentityError when the node cannot be
+ * this node (no stored credential and no join token, a refused join token or credential).
+ * Once its credential is held, the join token is removed from `config.envFile`.
  */
 export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const log = config.logger ?? createLogger();
@@ -46,15 +53,20 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const api = new ApiClient(server, `berth-agent/${AGENT_VERSION}`);
   // Declared before the session: registration asks the reporter for a prompt report.
   let reporter: StatusReporter | undefined;
+  let refusedWith: (e: IdentityError) => void = () => {};
+  const failed = new Promise<IdentityError>((resolve) => {
+    refusedWith = resolve;
+  });
   const session = new Session(
     api,
     store,
     { server, name: config.name, labels: config.labels, address, joinToken: config.joinToken },
     log,
     abort.signal,
-    () => reporter?.sendSoon(),
+    { onRegistered: () => reporter?.sendSoon(), onRefused: (e) => refusedWith(e) },
   );
   await session.open();
+  if (config.envFile) await removeJoinToken(config.envFile, log);
 
   // Before any container runs: the metadata address is blocked (or the operator is told it is not).
   const metadata = new MetadataGuard({ allow: config.allowMetadata === true, log });
@@ -83,8 +95,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       try {
         await api.status(session.token, report, abort.signal);
       } catch (e) {
-        if (e instanceof Error && 'status' in e && e.status === 401)
-          await session.reauthenticate().catch(() => {});
+        if (e instanceof ApiError && e.status === 401) session.refused(e);
         throw e;
       }
     },
@@ -118,7 +129,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   log.info('agent started', { node: config.name, address, server, version: AGENT_VERSION });
 
   let stopping: Promise<void> | undefined;
-  return {
+  const agent: RunningAgent = {
     name: config.name,
     address,
     get nodeId() {
@@ -135,5 +146,23 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       })();
       return stopping;
     },
+    failed,
   };
+  // Refused: nothing this agent does as the node is wanted any more. Its containers stay.
+  void failed.then(() => agent.stop());
+  return agent;
+}
+
+async function removeJoinToken(envFile: string, log: Logger): Promise<void> {
+  try {
+    if (await forgetJoinToken(envFile))
+      log.info('removed the join token from the environment file: the node holds its credential', {
+        file: envFile,
+      });
+  } catch (e) {
+    log.warn('could not remove the join token from the environment file', {
+      file: envFile,
+      error: errorMessage(e),
+    });
+  }
 }

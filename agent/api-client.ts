@@ -46,8 +46,13 @@ export class ApiClient {
     private readonly timeoutMs = REQUEST_TIMEOUT_MS,
   ) {}
 
-  async register(req: RegisterRequest, signal?: AbortSignal): Promise<RegisterResponse> {
-    const res = await this.call('POST', '/v1/agent/register', { body: req, signal });
+  /** With a join token in `req`, or the node's own `credential` to update what it reports. */
+  async register(req: RegisterRequest, signal?: AbortSignal, credential?: string): Promise<RegisterResponse> {
+    const res = await this.call('POST', '/v1/agent/register', {
+      body: req,
+      signal,
+      ...(credential ? { token: credential } : {}),
+    });
     return RegisterResponse.parse(await res.json());
   }
 

@@ -9,8 +9,16 @@ import type { Logger } from './log.ts';
 export interface AgentConfig {
   /** Control plane base URL, e.g. https://berth.example.com */
   server: string;
-  /** Needed for the first registration, and to re-register when the stored credential is refused. */
+  /**
+   * Needed for the first registration only. After a refused credential (the node was deleted or
+   * reset), only a join token the stored credential did not come from registers it again.
+   */
   joinToken?: string;
+  /**
+   * The environment file this configuration came from (install-agent.sh: /etc/berth/agent.env):
+   * once the node holds its credential, the agent removes BERTH_JOIN_TOKEN from it.
+   */
+  envFile?: string;
   /** Node name (DNS-1123 label); containers are labelled berth.dev/node=<name>. */
   name: string;
   labels: Record<string, string>;
@@ -46,6 +54,7 @@ const OPTIONS = {
   labels: 'BERTH_LABELS',
   address: 'BERTH_ADDRESS',
   'data-dir': 'BERTH_DATA_DIR',
+  'env-file': 'BERTH_ENV_FILE',
   'pids-limit': 'BERTH_PIDS_LIMIT',
   'allow-metadata': 'BERTH_ALLOW_METADATA',
 } as const;
@@ -59,7 +68,8 @@ Registers this machine with a Berth control plane and runs the containers assign
 
 Options (each also read from the environment variable shown):
   --server URL        control plane URL                               BERTH_SERVER
-  --join-token TOKEN  join token (needed until the node has registered) BERTH_JOIN_TOKEN
+  --join-token TOKEN  join token, spent once: needed until the node holds its credential
+                                                                      BERTH_JOIN_TOKEN
   --name NAME         node name, a DNS-1123 label                     BERTH_NAME
   --labels k=v,...    node labels for nodeSelector                    BERTH_LABELS
   --address IP        address to publish ports on (default: first non-internal IPv4)
@@ -67,6 +77,9 @@ Options (each also read from the environment variable shown):
   --data-dir DIR      where the node credential and last assignments are kept
                       (default: /var/lib/berth-agent as root, else ~/.local/state/berth-agent)
                                                                       BERTH_DATA_DIR
+  --env-file PATH     the environment file holding this configuration: the join
+                      token is removed from it once the node holds its credential
+                                                                      BERTH_ENV_FILE
   --pids-limit N      most processes and threads in one container; 0: no limit (default 4096)
                                                                       BERTH_PIDS_LIMIT
   --allow-metadata    let containers reach the cloud metadata address 169.254.169.254
@@ -170,6 +183,7 @@ export function parseCli(
       labels,
       ...(address ? { address } : {}),
       dataDir: get('data-dir') ?? defaultDataDir(env),
+      ...(get('env-file') ? { envFile: get('env-file')! } : {}),
       ...(pidsLimit !== undefined ? { pidsLimit } : {}),
       ...(allowMetadata ? { allowMetadata } : {}),
     },

@@ -11,6 +11,8 @@ export { type AgentConfig, ConfigError, parseCli } from './config.ts';
 export { DockerDriver, dockerAvailable } from './driver/docker-driver.ts';
 export type { Driver } from './driver/driver.ts';
 export { createLogger, type Logger } from './log.ts';
+export { IdentityError } from './session.ts';
+export { StateStore } from './state-store.ts';
 export { AGENT_VERSION } from './version.ts';
 
 import type { AgentConfig } from './config.ts';

@@ -3,7 +3,15 @@ import './lean-v8.ts';
 import { startAgent } from './agent.ts';
 import { ConfigError, parseCli, USAGE } from './config.ts';
 import { createLogger, errorMessage } from './log.ts';
+import { IdentityError } from './session.ts';
 import { AGENT_VERSION } from './version.ts';
+
+/**
+ * EX_CONFIG (sysexits.h): the node cannot be this node without an operator (deleted or reset,
+ * no credential and no join token, registration refused). berth-agent.service does not restart
+ * on it (RestartPreventExitStatus), so a refused agent stays down instead of looping.
+ */
+const EXIT_NEEDS_OPERATOR = 78;
 
 /** `berth-agent`: parse flags and env, run until SIGTERM/SIGINT, leave containers running on exit. */
 async function main(): Promise<number> {
@@ -31,18 +39,22 @@ async function main(): Promise<number> {
     agent = await startAgent({ ...action.config, logger: log });
   } catch (e) {
     log.error('cannot start', { error: errorMessage(e) });
-    return 1;
+    return e instanceof IdentityError ? EXIT_NEEDS_OPERATOR : 1;
   }
-  await new Promise<void>((resolve) => {
+  const code = await new Promise<number>((resolve) => {
     const onSignal = (sig: string) => {
       log.info('signal received, stopping (containers keep running)', { signal: sig });
-      resolve();
+      resolve(0);
     };
     process.once('SIGTERM', () => onSignal('SIGTERM'));
     process.once('SIGINT', () => onSignal('SIGINT'));
+    void agent.failed.then((e) => {
+      log.error('stopping: this machine is no longer the node', { error: e.message });
+      resolve(EXIT_NEEDS_OPERATOR);
+    });
   });
   await agent.stop();
-  return 0;
+  return code;
 }
 
 main().then(

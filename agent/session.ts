@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type ApiClient, ApiError } from './api-client.ts';
 import { errorMessage, type Logger } from './log.ts';
 import { nodeCapacity } from './node-info.ts';
@@ -13,13 +14,45 @@ export interface SessionConfig {
   joinToken?: string | undefined;
 }
 
+export interface SessionHooks {
+  /** After each registration that issued a credential (the server may have forgotten our state). */
+  onRegistered?: () => void;
+  /** The server refused the credential this agent holds: the node was deleted or reset. */
+  onRefused?: (error: IdentityError) => void;
+}
+
 /**
- * The node credential: registered once, kept in the data dir, reused on restart; when the server
- * refuses it (401), the agent registers again with its join token if it has one.
+ * The agent cannot go on as this node without an operator: its credential was refused (the
+ * node was deleted, or an admin reset it), it has none and no join token, or the control plane
+ * refused the registration itself. Retrying would change nothing, so `berth-agent` exits with
+ * a status its systemd unit does not restart on.
+ */
+export class IdentityError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IdentityError';
+  }
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * The node credential: registered once with a join token, kept in the data dir, reused on
+ * restart. Labels and address are updated by registering again with the credential itself.
+ * When the server refuses the credential (401) the agent does not register again on its own:
+ * whoever deleted or reset the node decides whether this machine comes back, by giving it a
+ * join token it has not used before.
+ *
+ *   no credential ──join token──▶ Holding ──401──▶ Refused (onRefused; the agent stops)
+ *                                  ▲    │
+ *                                  └────┘ credential: labels, address (same credential)
+ *   Holding, refused at start, a new join token given ──join token──▶ Holding
  */
 export class Session {
   private cred: StoredCredential | undefined;
-  private renewing: Promise<void> | undefined;
+  private refusal: IdentityError | undefined;
+  /** Forgotten once a credential is held: the agent spends a join token at most once. */
+  private joinToken: string | undefined;
 
   constructor(
     private readonly api: ApiClient,
@@ -27,9 +60,10 @@ export class Session {
     private readonly cfg: SessionConfig,
     private readonly log: Logger,
     private readonly signal: AbortSignal,
-    /** Called after each successful registration (the server may have forgotten our state). */
-    private readonly onRegistered: () => void = () => {},
-  ) {}
+    private readonly hooks: SessionHooks = {},
+  ) {
+    this.joinToken = cfg.joinToken;
+  }
 
   get token(): string {
     if (!this.cred) throw new Error('not registered');
@@ -40,7 +74,11 @@ export class Session {
     return this.cred?.nodeId;
   }
 
-  /** Loads the stored credential, or registers (retrying while the server is unreachable). */
+  /**
+   * Loads the stored credential (registering again with it when labels or address changed), or
+   * registers with the join token (retrying while the server is unreachable). Rejects with an
+   * IdentityError when only an operator can help.
+   */
   async open(): Promise<void> {
     const stored = await this.store.loadCredential();
     if (stored && stored.server === this.cfg.server && stored.name === this.cfg.name) {
@@ -48,60 +86,95 @@ export class Session {
       const changed =
         JSON.stringify(stored.labels) !== JSON.stringify(this.cfg.labels) ||
         stored.address !== this.cfg.address;
-      if (changed && this.cfg.joinToken) {
-        // Labels and address travel only in registration: register again to update them.
+      // A join token this credential did not come from: an operator re-joining the machine
+      // (after `berth node reset`). It is used only if the stored credential is refused.
+      const fresh =
+        this.joinToken !== undefined &&
+        stored.joinTokenSha256 !== undefined &&
+        stored.joinTokenSha256 !== sha256(this.joinToken);
+      if (changed || fresh) {
         try {
-          await this.register(false);
+          await this.renew();
         } catch (e) {
-          this.log.warn('re-registering to update labels/address failed; keeping the stored credential', {
-            error: errorMessage(e),
-          });
+          if (!(e instanceof ApiError && e.status === 401)) {
+            // Unreachable or refused for another reason: keep running as the node we are.
+            this.log.warn(
+              'registering again to update labels/address failed; keeping the stored credential',
+              {
+                error: errorMessage(e),
+              },
+            );
+          } else if (fresh) {
+            this.log.warn('stored node credential refused; registering with the new join token');
+            this.cred = undefined;
+            await this.register(true);
+            return this.held();
+          } else throw this.refused(e, false);
         }
       }
       this.log.info('using stored node credential', { node: this.cfg.name, nodeId: stored.nodeId });
-      return;
+      return this.held();
     }
-    if (!this.cfg.joinToken) {
-      throw new Error(
+    if (!this.joinToken) {
+      throw new IdentityError(
         `node "${this.cfg.name}" has no stored credential for ${this.cfg.server} in ${this.store.dir}: give --join-token (BERTH_JOIN_TOKEN) to register it`,
       );
     }
     await this.register(true);
+    this.held();
   }
 
-  /** After a 401: register again. Rejects when there is no join token or the server refuses it. */
-  reauthenticate(): Promise<void> {
-    if (!this.renewing) {
-      this.renewing = (async () => {
-        if (!this.cfg.joinToken) {
-          throw new Error(
-            'the server refused the node credential and no join token was given to register again',
-          );
-        }
-        this.log.warn('node credential refused; registering again with the join token');
-        await this.register(true);
-      })().finally(() => {
-        this.renewing = undefined;
+  /**
+   * A call with the credential was answered 401: the node was deleted, or an admin reset it.
+   * Logs what to do once, tells `onRefused`, and returns the error for the caller to stop with.
+   */
+  refused(cause: unknown, notify = true): IdentityError {
+    if (!this.refusal) {
+      this.refusal = new IdentityError(
+        `the control plane refused the credential of node "${this.cfg.name}" (${errorMessage(cause)}): ` +
+          'the node was deleted or reset. This agent does not register again by itself; to re-join this machine, ' +
+          `create a join token (berth join-token create --name ${this.cfg.name}; after a reset the name is free for it) ` +
+          'and run install-agent.sh again with it, or start berth-agent with --join-token NEW_TOKEN. ' +
+          'Containers are left running.',
+      );
+      this.log.error('node credential refused: node deleted or reset; re-join it with a new join token', {
+        node: this.cfg.name,
+        error: errorMessage(cause),
       });
+      if (notify) this.hooks.onRefused?.(this.refusal);
     }
-    return this.renewing;
+    return this.refusal;
+  }
+
+  private held(): void {
+    this.joinToken = undefined;
+  }
+
+  /** Registers again with the credential itself: the server updates what we report, same credential. */
+  private async renew(): Promise<void> {
+    const cred = this.cred!;
+    const res = await this.api.register(this.request(), this.signal, cred.nodeToken);
+    this.cred = { ...cred, nodeToken: res.nodeToken, labels: this.cfg.labels, address: this.cfg.address };
+    await this.store.saveCredential(this.cred);
+    this.log.info('registered again with the node credential', { node: this.cfg.name });
+  }
+
+  private request() {
+    return {
+      name: this.cfg.name,
+      labels: this.cfg.labels,
+      capacity: nodeCapacity(),
+      address: this.cfg.address,
+      agentVersion: AGENT_VERSION,
+    };
   }
 
   private async register(retry: boolean): Promise<void> {
+    const joinToken = this.joinToken!;
     for (let attempt = 0; ; attempt++) {
       try {
         const t0 = performance.now();
-        const res = await this.api.register(
-          {
-            joinToken: this.cfg.joinToken!,
-            name: this.cfg.name,
-            labels: this.cfg.labels,
-            capacity: nodeCapacity(),
-            address: this.cfg.address,
-            agentVersion: AGENT_VERSION,
-          },
-          this.signal,
-        );
+        const res = await this.api.register({ joinToken, ...this.request() }, this.signal);
         this.cred = {
           server: this.cfg.server,
           name: this.cfg.name,
@@ -109,9 +182,10 @@ export class Session {
           nodeToken: res.nodeToken,
           labels: this.cfg.labels,
           address: this.cfg.address,
+          joinTokenSha256: sha256(joinToken),
         };
         await this.store.saveCredential(this.cred);
-        this.onRegistered();
+        this.hooks.onRegistered?.();
         this.log.info('registered', {
           node: this.cfg.name,
           nodeId: res.nodeId,
@@ -121,8 +195,9 @@ export class Session {
       } catch (e) {
         const transient = e instanceof ApiError && e.transient;
         if (!retry || !transient || this.signal.aborted) {
-          if (e instanceof ApiError && (e.status === 401 || e.status === 403))
-            throw new Error(`registration refused (HTTP ${e.status}): is the join token valid? ${e.message}`);
+          // 401/403: the token; 409: the name is another node's; 422: what we report (the address).
+          if (e instanceof ApiError && [401, 403, 409, 422].includes(e.status))
+            throw new IdentityError(`registration refused (HTTP ${e.status}): ${e.message}`);
           throw e;
         }
         const delay = jitter(Math.min(30_000, 500 * 2 ** attempt));

@@ -11,6 +11,8 @@ export const StoredCredential = z.object({
   nodeToken: z.string(),
   labels: z.record(z.string(), z.string()).default({}),
   address: z.string().optional(),
+  /** SHA-256 of the join token the credential came from: that token is never spent again. */
+  joinTokenSha256: z.string().optional(),
 });
 export type StoredCredential = z.infer<typeof StoredCredential>;
 
@@ -77,15 +79,15 @@ export class StateStore {
   }
 }
 
-export async function atomicWrite(path: string, data: string): Promise<void> {
+export async function atomicWrite(path: string, data: string, mode = 0o600): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w', 0o600);
+  const fh = await open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);
     await fh.sync();
   } finally {
     await fh.close();
   }
-  await chmod(tmp, 0o600);
+  await chmod(tmp, mode);
   await rename(tmp, path);
 }

@@ -73,13 +73,10 @@ export class SyncLoop {
         if (!news && ms < IMMEDIATE_MS) await sleep(this.pollIntervalMs, signal);
       } catch (e) {
         if (signal.aborted) break;
+        // Deleted or reset: the session tells the agent, which stops; no registering again.
         if (e instanceof ApiError && e.status === 401) {
-          try {
-            await session.reauthenticate();
-            continue;
-          } catch (re) {
-            log.error('node credential refused', { error: errorMessage(re) });
-          }
+          session.refused(e);
+          return;
         }
         failures++;
         const retryAfter = e instanceof ApiError && e.retryAfter ? e.retryAfter * 1000 : 0;
@@ -144,6 +141,7 @@ export class SyncLoop {
     try {
       await this.d.api.logs(this.d.session.token, answer, this.d.signal);
     } catch (e) {
+      if (e instanceof ApiError && e.status === 401) this.d.session.refused(e);
       // Forget it so that a repeated request is answered again.
       this.answered.delete(req.id);
       this.d.log.warn('sending logs failed', { request: req.id, error: errorMessage(e) });

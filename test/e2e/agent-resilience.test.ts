@@ -18,6 +18,8 @@ import {
 } from './support/agent-harness.ts';
 import { FakeControlPlane } from './support/fake-control-plane.ts';
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 // Crashes of the agent and outages of the control plane: containers must keep running, be
 // restarted when they die, and be adopted (never duplicated) by the next agent process.
 describe('berth-agent resilience', () => {
@@ -109,12 +111,30 @@ describe('berth-agent resilience', () => {
     expect(await containerIds()).toEqual(before);
   });
 
-  it('registers again with the join token when its credential is refused', async () => {
+  it('exits when its credential is refused, registering nothing, and re-joins only with a new join token', async () => {
+    const before = await containerIds();
     const registrations = cp.registrations.length;
     cp.revokeCredentials();
     cp.setAssignments(node, replicas);
+    const code = await Promise.race([agent.exited, sleep(20_000).then(() => 'still running')]);
+    expect(code).toBe(78);
+    expect(agent.output()).toMatch(
+      /node credential refused: node deleted or reset; re-join it with a new join token/,
+    );
+    expect(cp.registrations.length).toBe(registrations);
+    // Its containers are the Docker Engine's: they keep running.
+    expect(await containerIds()).toEqual(before);
+    // Started again with the join token it already spent: it stays out.
+    start();
+    expect(await Promise.race([agent.exited, sleep(20_000).then(() => 'still running')])).toBe(78);
+    expect(agent.output()).toMatch(/registration refused|refused the credential/);
+    expect(cp.registrations.length).toBe(registrations);
+    // An operator's new join token brings it back, adopting its containers.
+    agent = startAgentProcess({ server: cp.url, name: node, dataDir, joinToken: cp.newJoinToken() });
     await until('a new registration', () => cp.registrations.length > registrations || undefined, 20_000);
+    cp.setAssignments(node, replicas);
     await cp.waitForReport(node, allReady(ids));
+    expect(await containerIds()).toEqual(before);
   });
 
   it('paces itself by pollIntervalSeconds when the server answers at once (Workers)', async () => {

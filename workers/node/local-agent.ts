@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import type { Database } from '../../db/database.ts';
+import { DomainError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { resetNode } from '../verbs/node-registration.ts';
 import { createJoinToken } from '../verbs/tokens.ts';
 import { claimEngine } from './engine-claim.ts';
 
@@ -18,7 +20,7 @@ export async function maybeStartLocalAgent(args: {
 }): Promise<{ stop(): Promise<void> } | undefined> {
   const mode = (args.mode ?? 'auto').toLowerCase();
   if (mode === '0' || mode === 'false' || mode === 'off') return undefined;
-  const { dockerAvailable, localAgentConfig, startAgent } = await import('../../agent/index.ts');
+  const { dockerAvailable, localAgentConfig, StateStore, startAgent } = await import('../../agent/index.ts');
   if (!(await dockerAvailable())) {
     if (mode === 'auto') {
       args.log.info('no Docker Engine answers: running without a local agent (BERTH_LOCAL_AGENT=auto)');
@@ -34,15 +36,31 @@ export async function maybeStartLocalAgent(args: {
     return undefined;
   }
   try {
-    const { token } = await createJoinToken(args.db, { ttlSeconds: 600, maxUses: 1 }, new Date());
-    const agent = await startAgent(
-      localAgentConfig({
-        server: `http://127.0.0.1:${args.port}`,
-        joinToken: token,
-        dataDir: join(args.dataDir, 'local-agent'),
-      }),
+    const server = `http://127.0.0.1:${args.port}`;
+    const dataDir = join(args.dataDir, 'local-agent');
+    // A join token takes no name that holds a credential. Without one for node "local" here (a
+    // wiped data dir, another port), the credential the name holds is one this control plane's
+    // own agent lost: reset it, as an admin would, so that the agent below can take the name.
+    const stored = await new StateStore(dataDir).loadCredential().catch(() => undefined);
+    if (!stored || stored.server !== server || stored.name !== 'local') {
+      const reset = await resetNode(args.db, 'local', new Date()).then(
+        () => true,
+        (e: unknown) => {
+          if (e instanceof DomainError && e.code === 'NOT_FOUND') return false;
+          throw e;
+        },
+      );
+      if (reset) args.log.warn('node "local" was reset: its credential is not in this data dir', { dataDir });
+    }
+    const { token } = await createJoinToken(
+      args.db,
+      { ttlSeconds: 600, maxUses: 1, nodeName: 'local' },
+      new Date(),
     );
+    const agent = await startAgent(localAgentConfig({ server, joinToken: token, dataDir }));
     args.log.info('local agent running as node "local"');
+    // Deleted or reset from the API: it stopped itself; the next start registers it again.
+    void agent.failed.then((e) => args.log.error('local agent stopped', { error: e.message }));
     return {
       async stop() {
         await agent.stop();

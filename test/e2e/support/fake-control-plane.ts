@@ -19,7 +19,10 @@ import {
  */
 export class FakeControlPlane {
   readonly joinToken = `join-${randomUUID()}`;
+  /** Registrations with a join token. */
   readonly registrations: RegisterRequest[] = [];
+  /** Registrations with a node's own credential (labels, address). */
+  readonly renewals: RegisterRequest[] = [];
   readonly protocolErrors: string[] = [];
   /** When false, assignments answer at once (as on Workers), never waiting. */
   longPoll = true;
@@ -30,6 +33,7 @@ export class FakeControlPlane {
   assignmentCalls = 0;
 
   private readonly tokens = new Map<string, string>(); // token → node
+  private readonly joinTokens = new Set([this.joinToken]);
   private readonly nodes = new Map<string, NodeState>();
   private server: Server;
   private port = 0;
@@ -109,6 +113,13 @@ export class FakeControlPlane {
     this.tokens.clear();
   }
 
+  /** Another join token accepted from now on (as an admin creates one to re-join a node). */
+  newJoinToken(): string {
+    const token = `join-${randomUUID()}`;
+    this.joinTokens.add(token);
+    return token;
+  }
+
   /** Unreachable: stop listening and cut open connections. */
   async stopListening(): Promise<void> {
     await new Promise<void>((resolve) => {
@@ -167,7 +178,18 @@ export class FakeControlPlane {
     if (req.method === 'POST' && url.pathname === '/v1/agent/register') {
       const parsed = RegisterRequest.safeParse(await readJson(req));
       if (!parsed.success) return this.reject(res, 'register', parsed.error.message);
-      if (parsed.data.joinToken !== this.joinToken)
+      const credential = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      if (credential) {
+        if (this.tokens.get(credential) !== parsed.data.name)
+          return send(res, 401, { title: 'unknown node credential', code: 'UNAUTHENTICATED' });
+        this.renewals.push(parsed.data);
+        return send(res, 200, {
+          nodeId: `node-id-${parsed.data.name}`,
+          nodeToken: credential,
+          pollIntervalSeconds: this.pollIntervalSeconds,
+        });
+      }
+      if (!parsed.data.joinToken || !this.joinTokens.has(parsed.data.joinToken))
         return send(res, 401, { title: 'bad join token', code: 'UNAUTHENTICATED' });
       this.registrations.push(parsed.data);
       const token = `node-${randomUUID()}`;

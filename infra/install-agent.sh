@@ -6,19 +6,22 @@
 #
 # Every option can also come from the environment (BERTH_SERVER, BERTH_JOIN_TOKEN, BERTH_NAME,
 # BERTH_LABELS, BERTH_ADDRESS, BERTH_BUNDLE, BERTH_BUNDLE_URL). Running it again upgrades the
-# bundle and rewrites the configuration; the node keeps its identity (name and data dir).
+# bundle and rewrites the configuration; the node keeps its identity (name and data dir), and
+# needs no join token while it holds its credential. A new join token re-joins a node that was
+# deleted or reset (berth node reset NAME).
 #
 # Writes:
 #   /usr/local/lib/berth/berth-agent.mjs       the single-file agent bundle
 #   /usr/local/bin/berth-agent                 wrapper running the bundle with Node >= 20
-#   /etc/berth/agent.env                       configuration, mode 0600 (holds the join token)
+#   /etc/berth/agent.env                       configuration, mode 0600 (the agent removes the
+#                                              join token from it once it holds its credential)
 #   /etc/systemd/system/berth-agent.service    the unit (same as infra/berth-agent.service)
 #   /var/lib/berth-agent/                      the agent's state (node credential), mode 0700
 # With --root DIR everything goes under DIR and systemd is left alone (image building, tests).
 set -euo pipefail
 
 usage() {
-  sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" 2>/dev/null || echo 'see the header of install-agent.sh'
+  sed -n '2,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" 2>/dev/null || echo 'see the header of install-agent.sh'
 }
 fail() {
   printf 'install-agent: %s\n' "$*" >&2
@@ -79,8 +82,10 @@ plain() { [[ $1 =~ $url_chars ]]; }
 [[ $server =~ ^https?://[^/] ]] && plain "$server" ||
   fail "--server must be an http(s) URL without spaces or quotes, got '$server'"
 server=${server%/}
-[ -n "$join_token" ] || fail "--join-token is required (an admin creates one with POST /v1/join-tokens)"
-[[ $join_token =~ ^[A-Za-z0-9._~+/=-]+$ ]] || fail "--join-token holds unexpected characters"
+# A node that holds its credential (a re-install, an upgrade) needs none.
+[ -n "$join_token" ] || [ -s "$root/var/lib/berth-agent/node.json" ] ||
+  fail "--join-token is required (an admin creates one: berth join-token create, or POST /v1/join-tokens)"
+[ -z "$join_token" ] || [[ $join_token =~ ^[A-Za-z0-9._~+/=-]+$ ]] || fail "--join-token holds unexpected characters"
 if [ -z "$name" ]; then
   name=$(hostname -s 2>/dev/null || hostname)
   name=${name,,}
@@ -163,16 +168,23 @@ cat >"$staging/wrapper" <<EOF
 exec "$node_bin" "$bundle_path" "\$@"
 EOF
 
-cat >"$staging/env" <<EOF
+# The join token is spent once: the agent removes its line from this file (BERTH_ENV_FILE) as
+# soon as the node holds its credential.
+{
+  cat <<EOF
 # berth-agent configuration, read by berth-agent.service. Empty means the agent's default.
 # Written by install-agent.sh; edit and run 'systemctl restart berth-agent' to apply.
 BERTH_SERVER=$server
-BERTH_JOIN_TOKEN=$join_token
+EOF
+  [ -z "$join_token" ] || echo "BERTH_JOIN_TOKEN=$join_token"
+  cat <<EOF
 BERTH_NAME=$name
 BERTH_LABELS=$labels
 BERTH_ADDRESS=$address
 BERTH_DATA_DIR=$data_dir
+BERTH_ENV_FILE=$env_path
 EOF
+} >"$staging/env"
 
 cat >"$staging/unit" <<'EOF'
 [Unit]
@@ -186,6 +198,9 @@ EnvironmentFile=/etc/berth/agent.env
 ExecStart=/usr/local/bin/berth-agent
 Restart=always
 RestartSec=2
+# 78: the node was deleted or reset, or its registration refused. Restarting cannot help, and
+# the agent must not come back by itself: an operator re-joins it with a new join token.
+RestartPreventExitStatus=78
 StateDirectory=berth-agent
 StateDirectoryMode=0700
 # Containers belong to the Docker Engine, not to this unit: stopping or restarting the agent

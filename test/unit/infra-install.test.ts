@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forgetJoinToken } from '../../agent/env-file.ts';
 
 const run = promisify(execFile);
 const repo = join(import.meta.dirname, '..', '..');
@@ -103,6 +104,7 @@ describe('infra/install-agent.sh --root', () => {
       BERTH_LABELS: 'region=eu,berth.dev/tier=web',
       BERTH_ADDRESS: '10.0.0.5',
       BERTH_DATA_DIR: '/var/lib/berth-agent',
+      BERTH_ENV_FILE: '/etc/berth/agent.env',
     });
 
     const unitPath = join(root, 'etc/systemd/system/berth-agent.service');
@@ -114,6 +116,8 @@ describe('infra/install-agent.sh --root', () => {
       'EnvironmentFile=/etc/berth/agent.env',
       'ExecStart=/usr/local/bin/berth-agent',
       'Restart=always',
+      // The agent exits 78 when its node was deleted or reset: it must stay down, not loop.
+      'RestartPreventExitStatus=78',
       'WantedBy=multi-user.target',
     ]) {
       expect(unit.split('\n')).toContain(line);
@@ -166,6 +170,7 @@ describe('infra/install-agent.sh --root', () => {
       BERTH_LABELS: '',
       BERTH_ADDRESS: '',
       BERTH_DATA_DIR: '/var/lib/berth-agent',
+      BERTH_ENV_FILE: '/etc/berth/agent.env',
     });
   });
 
@@ -181,6 +186,51 @@ describe('infra/install-agent.sh --root', () => {
     expect(env.BERTH_JOIN_TOKEN).toBe('second');
     expect(await mode(join(root, 'etc/berth/agent.env'))).toBe(0o600);
     expect((await listFiles(root)).length).toBe(4);
+  });
+
+  it('writes an env file the agent strips of its join token once registered, mode kept', async () => {
+    const root = join(dir, 'strip');
+    const r = await install([
+      '--root',
+      root,
+      '--server',
+      'https://cp',
+      '--join-token',
+      'berth_j_spent-once',
+      '--name',
+      'n',
+      '--bundle',
+      bundle,
+    ]);
+    expect(r.code).toBe(0);
+    const envPath = join(root, 'etc/berth/agent.env');
+    const before = parseEnvFile(await readFile(envPath, 'utf8'));
+    // The agent learns the file's path from the file itself (systemd passes it as BERTH_ENV_FILE).
+    expect(before.BERTH_ENV_FILE).toBe('/etc/berth/agent.env');
+    expect(await forgetJoinToken(envPath)).toBe(true);
+    const after = parseEnvFile(await readFile(envPath, 'utf8'));
+    const { BERTH_JOIN_TOKEN, ...rest } = before;
+    expect(BERTH_JOIN_TOKEN).toBe('berth_j_spent-once');
+    expect(after).toEqual(rest);
+    expect(await readFile(envPath, 'utf8')).not.toContain('berth_j_spent-once');
+    expect(await mode(envPath)).toBe(0o600);
+    expect(await readdir(join(root, 'etc/berth'))).toEqual(['agent.env']);
+  });
+
+  it('re-installs a node that holds its credential without a join token', async () => {
+    const root = join(dir, 'upgrade');
+    const base = ['--root', root, '--server', 'https://cp', '--name', 'n', '--bundle', bundle];
+    const refused = await install(base);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('--join-token is required');
+    await mkdir(join(root, 'var/lib/berth-agent'), { recursive: true });
+    await writeFile(join(root, 'var/lib/berth-agent/node.json'), '{"nodeToken":"berth_n_x"}');
+    const r = await install(base);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const env = parseEnvFile(await readFile(join(root, 'etc/berth/agent.env'), 'utf8'));
+    expect(env).not.toHaveProperty('BERTH_JOIN_TOKEN');
+    expect(env).toMatchObject({ BERTH_SERVER: 'https://cp', BERTH_NAME: 'n' });
   });
 
   describe('--bundle-url', () => {

@@ -24,6 +24,7 @@ export const OPTIONS = {
   expires: { type: 'string' },
   ttl: { type: 'string' },
   'max-uses': { type: 'string' },
+  labels: { type: 'string' },
   deployment: { type: 'string', short: 'd' },
   for: { type: 'string' },
   address: { type: 'string' },
@@ -57,6 +58,7 @@ export interface Flags {
   expires?: string;
   ttl?: string;
   'max-uses'?: string;
+  labels?: string;
   deployment?: string;
   for?: string;
   address?: string;
@@ -119,6 +121,19 @@ export function parseDuration(text: string, flag: string): number {
     total += Number(m[1]) * (UNIT_MS[m[2] ?? 's'] ?? 1000);
   }
   return Math.round(total);
+}
+
+/** "region=eu,disk=ssd" as labels; the server checks keys and values (422 naming each). */
+export function parseLabelPairs(text: string, flag: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of text.split(',')) {
+    const t = pair.trim();
+    if (!t) continue;
+    const eq = t.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--${flag} entries look like key=value, got "${t}"`);
+    labels[t.slice(0, eq)] = t.slice(eq + 1);
+  }
+  return labels;
 }
 
 export function parseCount(text: string, flag: string, min = 0): number {

@@ -235,7 +235,8 @@ export class BerthClient {
   getNode(name: string) {
     return this.request<NodeInfo>('GET', `/v1/nodes/${enc(name)}`);
   }
-  nodeAction(name: string, action: 'cordon' | 'uncordon' | 'drain') {
+  /** `reset`: revoke the node's credential; the next registration with a join token takes the name. */
+  nodeAction(name: string, action: 'cordon' | 'uncordon' | 'drain' | 'reset') {
     return this.request<unknown>('POST', `/v1/nodes/${enc(name)}/${action}`);
   }
   deleteNode(name: string) {
@@ -250,10 +251,19 @@ export class BerthClient {
   revokeToken(id: string) {
     return this.request<unknown>('DELETE', `/v1/tokens/${enc(id)}`);
   }
-  createJoinToken(body: { ttlSeconds?: number; maxUses?: number }) {
-    return this.request<{ id: string; token: string; expiresAt?: string }>('POST', '/v1/join-tokens', {
-      body,
-    });
+  createJoinToken(body: {
+    ttlSeconds?: number;
+    maxUses?: number;
+    nodeName?: string;
+    labels?: Record<string, string>;
+  }) {
+    return this.request<{
+      id: string;
+      token: string;
+      expiresAt?: string;
+      maxUses?: number | null;
+      nodeName?: string | null;
+    }>('POST', '/v1/join-tokens', { body });
   }
 }
 

@@ -614,6 +614,29 @@ describe('tokens, nodes', () => {
     expect(io.output()).toBe('jt_x\n');
   });
 
+  it('creates a join token bound to a node name and labels', async () => {
+    stub.on('POST', '/v1/join-tokens', {
+      status: 201,
+      body: { id: 'j2', token: 'jt_y', expiresAt: '2025-01-02T00:00:00Z', maxUses: 1, nodeName: 'vm-1' },
+    });
+    expect(await berth('join-token', 'create', '--name', 'vm-1', '--labels', 'region=eu,disk=ssd')).toBe(
+      EXIT.OK,
+    );
+    expect(stub.requests[0]!.json).toEqual({ nodeName: 'vm-1', labels: { region: 'eu', disk: 'ssd' } });
+    expect(io.output()).toBe('jt_y\n');
+    expect(io.errors()).toContain('one use');
+    expect(io.errors()).toContain('node vm-1 only');
+    expect(await berth('join-token', 'create', '--labels', 'region')).toBe(EXIT.USAGE);
+  });
+
+  it('resets a node and says how to re-join it', async () => {
+    stub.on('POST', '/v1/nodes/vm-1/reset', { body: { name: 'vm-1' } });
+    expect(await berth('node', 'reset', 'node/vm-1')).toBe(EXIT.OK);
+    expect(stub.requests[0]!.method).toBe('POST');
+    expect(io.output()).toBe('node/vm-1 reset: its credential no longer works\n');
+    expect(io.errors()).toContain('berth join-token create --name vm-1');
+  });
+
   it('cordons and drains nodes', async () => {
     stub.on('POST', /\/v1\/nodes\/n1\/(cordon|drain)/, { body: {} });
     expect(await berth('node', 'cordon', 'n1')).toBe(EXIT.OK);

@@ -1,4 +1,4 @@
-import { parseCount, parseDuration } from '../args.ts';
+import { parseCount, parseDuration, parseLabelPairs } from '../args.ts';
 import type { Command } from '../command.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { formatAge } from '../format.ts';
@@ -86,9 +86,9 @@ export const token: Command = {
 
 export const joinToken: Command = {
   name: 'join-token',
-  summary: 'Create a join token for registering agents (admin)',
-  usage: 'berth join-token create [--ttl 24h] [--max-uses N] [-o json]',
-  flags: ['ttl', 'max-uses', 'output'],
+  summary: 'Create a join token for registering agents (admin): one use and one hour unless told',
+  usage: 'berth join-token create [--ttl 1h] [--max-uses 1] [--name NODE] [--labels k=v,...] [-o json]',
+  flags: ['ttl', 'max-uses', 'name', 'labels', 'output'],
   async run(ctx) {
     const sub = ctx.arg(0, 'a join-token action (create)');
     if (sub !== 'create') throw new UsageError(`unknown join-token action "${sub}" (create)`);
@@ -96,12 +96,27 @@ export const joinToken: Command = {
     const format = outputFormat(ctx.flags, ['table', 'json', 'yaml']);
     const ttlSeconds = ctx.flags.ttl ? Math.round(parseDuration(ctx.flags.ttl, 'ttl') / 1000) : undefined;
     const maxUses = ctx.flags['max-uses'] ? parseCount(ctx.flags['max-uses'], 'max-uses', 1) : undefined;
+    // Bound: the token registers only this node name, and only with exactly these labels.
+    const nodeName = ctx.flags.name;
+    const labels = ctx.flags.labels !== undefined ? parseLabelPairs(ctx.flags.labels, 'labels') : undefined;
     const client = await ctx.client();
-    const created = await client.createJoinToken({ ttlSeconds, maxUses });
+    const created = await client.createJoinToken({
+      ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
+      ...(maxUses !== undefined ? { maxUses } : {}),
+      ...(nodeName !== undefined ? { nodeName } : {}),
+      ...(labels !== undefined ? { labels } : {}),
+    });
     if (format !== 'table') printData(ctx, format, created);
     else {
       ctx.out(created.token);
-      ctx.err(`join token ${created.id} created${created.expiresAt ? `, expires ${created.expiresAt}` : ''}`);
+      const uses =
+        created.maxUses === 1 ? 'one use' : created.maxUses ? `${created.maxUses} uses` : undefined;
+      const details = [
+        uses,
+        created.expiresAt ? `expires ${created.expiresAt}` : undefined,
+        created.nodeName ? `node ${created.nodeName} only` : undefined,
+      ].filter(Boolean);
+      ctx.err(`join token ${created.id} created${details.length ? ` (${details.join(', ')})` : ''}`);
     }
     return EXIT.OK;
   },

@@ -71,8 +71,9 @@ export class BerthApi {
     return body.items;
   }
 
-  async joinToken(): Promise<string> {
-    const body = await this.call<{ token: string }>('POST', '/v1/join-tokens', {});
+  /** A join token for `maxUses` registrations (join tokens are single-use unless told otherwise). */
+  async joinToken(maxUses = 1): Promise<string> {
+    const body = await this.call<{ token: string }>('POST', '/v1/join-tokens', { maxUses });
     return body.token;
   }
 

@@ -183,7 +183,7 @@ async function runScale(scale: number, log: (s: string) => void): Promise<ScaleF
   const db = handle.db;
   const stopAll: (() => Promise<void>)[] = [];
   try {
-    const joinToken = await api.joinToken();
+    const joinToken = await api.joinToken(nodes + FAST_NODES + PROBE_NODES);
     const fleet = startFleet({
       server: cp.url,
       joinToken,

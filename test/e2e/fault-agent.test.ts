@@ -91,7 +91,8 @@ describe('agent faults on real Docker', () => {
     // Phase one runs with the default node timeouts: an agent restart must not count as a loss.
     c = await startFaultCluster({ env: { BERTH_RECONCILE_INTERVAL_MS: String(INTERVAL_MS) } });
     proxy = await startTcpProxy(c.server.port);
-    joinToken = await c.joinToken();
+    // One token for both nodes: join tokens are single-use unless told otherwise.
+    joinToken = await c.joinToken(2);
     dirs.push(await tempDir('berth-fault-a'), await tempDir('berth-fault-b'));
     a = startA();
     b = startB();

@@ -181,7 +181,7 @@ describe('diffListing', () => {
       removing: [],
       listing: [listed('a', true), listed('b', false)],
       unlisted: [],
-      died: [],
+      stopped: [],
       strays: [],
     },
     {
@@ -190,16 +190,16 @@ describe('diffListing', () => {
       removing: [],
       listing: [],
       unlisted: ['a'],
-      died: [],
+      stopped: [],
       strays: [],
     },
     {
-      what: 'a running container stopped while events were missed',
+      what: 'a running container listed as stopped (missed events, or a listing older than its start)',
       tracked: [{ id: 'a', running: true }],
       removing: [],
       listing: [listed('a', false)],
       unlisted: [],
-      died: ['a'],
+      stopped: ['a'],
       strays: [],
     },
     {
@@ -208,7 +208,7 @@ describe('diffListing', () => {
       removing: [],
       listing: [listed('a', true)],
       unlisted: [],
-      died: [],
+      stopped: [],
       strays: [],
     },
     {
@@ -217,7 +217,7 @@ describe('diffListing', () => {
       removing: [],
       listing: [listed('a', true), listed('z', true)],
       unlisted: [],
-      died: [],
+      stopped: [],
       strays: ['z'],
     },
     {
@@ -226,13 +226,13 @@ describe('diffListing', () => {
       removing: ['z'],
       listing: [listed('z', true)],
       unlisted: [],
-      died: [],
+      stopped: [],
       strays: [],
     },
-  ])('$what', ({ tracked, removing, listing, unlisted, died, strays }) => {
+  ])('$what', ({ tracked, removing, listing, unlisted, stopped, strays }) => {
     const d = diffListing(tracked, new Set(removing), listing);
     expect(d.unlisted).toEqual(unlisted);
-    expect(d.died.map((c) => c.id)).toEqual(died);
+    expect(d.stopped).toEqual(stopped);
     expect(d.strays.map((c) => c.id)).toEqual(strays);
   });
 });

@@ -81,11 +81,16 @@ export interface Tracked {
   running: boolean;
 }
 
+/**
+ * What a listing suggests. A listing is a snapshot that may predate the pod's last start (it is
+ * taken outside the pod's step, and applied in the next), so it only raises suspicions: the pod
+ * asks the engine about `unlisted` and `stopped` before it believes them.
+ */
 export interface ListingDiff {
-  /** Tracked but not listed: removed behind the agent's back, or created after the listing (inspect). */
+  /** Tracked but not listed: removed behind the agent's back, or created after the listing. */
   unlisted: string[];
-  /** Tracked as running, listed as not running: it died while its events were missed. */
-  died: ContainerInfo[];
+  /** Tracked as running, listed as not running: it died while its events were missed, or was started since. */
+  stopped: string[];
   /** Listed for this replica but neither tracked nor already being removed: left over, to remove. */
   strays: ContainerInfo[];
 }
@@ -101,13 +106,13 @@ export function diffListing(
 ): ListingDiff {
   const byId = new Map(listed.map((c) => [c.id, c]));
   const unlisted: string[] = [];
-  const died: ContainerInfo[] = [];
+  const stopped: string[] = [];
   for (const t of tracked) {
     const info = byId.get(t.id);
     if (!info) unlisted.push(t.id);
-    else if (t.running && !info.running) died.push(info);
+    else if (t.running && !info.running) stopped.push(t.id);
   }
   const known = new Set([...tracked.map((t) => t.id), ...removing]);
   const strays = listed.filter((c) => !known.has(c.id));
-  return { unlisted, died, strays };
+  return { unlisted, stopped, strays };
 }

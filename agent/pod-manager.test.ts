@@ -150,6 +150,21 @@ describe('PodManager with a fake runtime', () => {
     expect(back.message).toBeUndefined();
   });
 
+  it('does not take a listing from before a start for a death (the engine is asked again)', async () => {
+    const { driver, manager, status } = setup();
+    await manager.apply([replica('a')]);
+    await until('ready', () => status('a')?.ready);
+    // A listing taken while the container was down (say, while dockerd restarted), applied after
+    // it was started again.
+    const list = driver.listContainers.bind(driver);
+    driver.listContainers = async (labels) => (await list(labels)).map((c) => ({ ...c, running: false }));
+    await manager.resync();
+    driver.listContainers = list;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(status('a')).toMatchObject({ ready: true, containers: [{ state: 'running', restartCount: 0 }] });
+    expect(driver.calls.filter((c) => c.startsWith('start'))).toHaveLength(1);
+  });
+
   it('restarts pod members after their network owner restarts', async () => {
     const { driver, manager, status } = setup();
     const pod = replica('p', { containers: [container(), container({ name: 'side', ports: [] })] });

@@ -452,19 +452,15 @@ export class PodRunner {
       else tracked.push({ id, running: c.running });
     }
     const diff = diffListing(tracked, removing, infos);
-    const byId = (id: string) => this.containers.find((c) => c.containerId === id);
-    for (const id of diff.unlisted) {
+    // The listing may predate a start this pod made since (e.g. while dockerd came back): only the
+    // engine's answer now, inside the step, says a container died or vanished.
+    for (const id of [...diff.unlisted, ...diff.stopped]) {
       const info = await this.deps.driver.inspectContainer(id);
-      const c = byId(id);
+      const c = this.containers.find((x) => x.containerId === id);
       if (!c || c.state.kind === 'stopping') continue;
       // Removed behind the agent's back: create it again.
       if (!info) c.vanished();
       else if (!info.running) c.died(info.exitCode ?? -1);
-    }
-    for (const listed of diff.died) {
-      const info =
-        listed.exitCode === undefined ? await this.deps.driver.inspectContainer(listed.id) : listed;
-      byId(listed.id)?.died(info?.exitCode ?? -1);
     }
     for (const info of diff.strays) this.strays.push({ id: info.id, name: info.name, reason: 'not tracked' });
   }

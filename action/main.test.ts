@@ -127,7 +127,7 @@ describe('runAction', () => {
     );
     expect(await file('output')).toBe('revision=7\nstatus=applied\n');
     expect(await file('summary.md')).toContain(
-      '| deployment/web | default | configured | 7 | 2/2 | not awaited |',
+      '| deployment/web | default | configured | 7 | 2/2 | Complete (not awaited) |',
     );
   });
 

@@ -4,9 +4,10 @@ import { ApiError, BerthClient, ConnectionError } from '../cli/client.ts';
 import { CliError } from '../cli/exit-codes.ts';
 import type { Io } from '../cli/io.ts';
 import { readManifests } from '../cli/manifest-files.ts';
-import type { ApplyResult, Deployment } from '../cli/resources.ts';
+import type { AppliedObject, Deployment, Replica } from '../cli/resources.ts';
 import { type RolloutResult, watchRollout } from '../cli/rollout-watch.ts';
 import { CLI_VERSION } from '../cli/version.ts';
+import { assessRollout, type RolloutAssessment } from '../common/rollout.ts';
 import {
   appendSummary,
   errorAnnotation,
@@ -59,10 +60,12 @@ export function readInputs(env: Record<string, string | undefined>): Inputs {
 }
 
 interface DeploymentOutcome {
-  result: ApplyResult;
+  result: AppliedObject;
   namespace: string;
   rollout?: RolloutResult;
   deployment?: Deployment;
+  /** Not awaited: where the rollout stood right after the apply. */
+  assessment?: RolloutAssessment;
 }
 
 export async function runAction(io: Io): Promise<number> {
@@ -103,6 +106,8 @@ export async function runAction(io: Io): Promise<number> {
         const name = o.result.name;
         if (!inputs.wait) {
           o.deployment = await client.getDeployment(o.namespace, name).catch(() => undefined);
+          const replicas = await client.listReplicas(o.namespace, name).catch((): Replica[] => []);
+          if (o.deployment) o.assessment = assessRollout(o.deployment, { name, replicas });
           return;
         }
         let last = '';
@@ -159,7 +164,7 @@ const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function summary(
   inputs: Inputs,
-  results: ApplyResult[],
+  results: AppliedObject[],
   outcomes: DeploymentOutcome[],
   status: string,
 ): string {
@@ -177,16 +182,19 @@ function summary(
     const o = r.kind === 'Deployment' ? byName.get(`${namespace}/${r.name}`) : undefined;
     const d = o?.deployment;
     const ready = d ? `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 0}` : '';
-    const rollout = !o
-      ? ''
-      : !o.rollout
-        ? 'not awaited'
-        : o.rollout.state === 'complete'
-          ? 'complete'
-          : `failed: ${o.rollout.message}`;
+    const rollout = o ? rolloutCell(o) : '';
     lines.push(
       `| ${cell(`${r.kind.toLowerCase()}/${r.name}`)} | ${cell(namespace)} | ${cell(r.action)} | ${d?.status?.revision ?? ''} | ${ready} | ${cell(rollout)} |`,
     );
   }
   return `${lines.join('\n')}\n\n`;
+}
+
+/**
+ * The summary's rollout column: how the watch ended, or, when not awaited, the rollout's phase
+ * right after the apply (the same judgement the CLI and the dashboard make).
+ */
+function rolloutCell(o: Pick<DeploymentOutcome, 'rollout' | 'assessment'>): string {
+  if (o.rollout) return o.rollout.state === 'complete' ? 'complete' : `failed: ${o.rollout.message}`;
+  return o.assessment ? `${o.assessment.phase} (not awaited)` : 'not awaited';
 }

@@ -228,25 +228,6 @@ describe('PodManager with a fake runtime', () => {
     expect(s.containers[0]).toMatchObject({ state: 'waiting', reason: 'Error' });
   });
 
-  it("creates containers under the node's container policy (--pids-limit)", async () => {
-    const driver = new FakeDriver();
-    driver.images.add(IMAGE);
-    const manager = new PodManager({
-      driver,
-      images: new ImagePuller(driver, log),
-      node: NODE,
-      address: '127.0.0.1',
-      log,
-      onChange: () => {},
-      resyncMs: 60_000,
-      containerPolicy: { pidsLimit: 64 },
-    });
-    managers.push(manager);
-    await manager.apply([replica('a')]);
-    const created = await until('created', () => driver.byName('berth-n1-a-web'));
-    expect(created.spec.pidsLimit).toBe(64);
-  });
-
   it('answers log requests, prefixing lines when the pod has several containers', async () => {
     const { manager, status } = setup();
     await manager.apply([

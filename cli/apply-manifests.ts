@@ -2,7 +2,7 @@ import { stringify } from 'yaml';
 import { ApiError, type BerthClient } from './client.ts';
 import { CliError, EXIT, UsageError } from './exit-codes.ts';
 import type { ManifestFile } from './manifest-files.ts';
-import type { ApplyResult } from './resources.ts';
+import type { AppliedObject } from './resources.ts';
 
 /**
  * Turning manifest files into one `POST /v1/apply`, with the two edits the CLI (-n) and the
@@ -120,9 +120,9 @@ export async function applyManifests(
   client: BerthClient,
   files: ManifestFile[],
   edits: ApplyEdits = {},
-): Promise<ApplyResult[]> {
+): Promise<AppliedObject[]> {
   const prepared = prepareApply(files, edits);
-  let results: ApplyResult[];
+  let results: AppliedObject[];
   try {
     results = await client.apply({ yaml: prepared.yaml });
   } catch (err) {
@@ -142,6 +142,6 @@ function withSources(err: ApiError, sources: string[]): ApiError {
 }
 
 /** "deployment/web created" */
-export function applyLine(result: ApplyResult): string {
+export function applyLine(result: AppliedObject): string {
   return `${result.kind.toLowerCase()}/${result.name} ${result.action}`;
 }

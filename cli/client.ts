@@ -1,13 +1,13 @@
-import { type FieldError, type Problem, problemSummary, toProblem } from '../common/problem.ts';
+import { type FieldError, problemSummary, type ReceivedProblem, toProblem } from '../common/problem.ts';
 import type {
-  ApplyResult,
-  BerthEvent,
+  AppliedObject,
   Deployment,
+  Event,
   List,
-  NodeInfo,
+  Node,
   Replica,
   Revision,
-  SecretInfo,
+  Secret,
   Service,
 } from './resources.ts';
 
@@ -19,7 +19,7 @@ import type {
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly problem: Problem,
+    readonly problem: ReceivedProblem,
     /** Seconds from a Retry-After header (503 while the database is unreachable, 429). */
     readonly retryAfter?: number,
   ) {
@@ -195,7 +195,7 @@ export class BerthClient {
     });
   }
   listEvents(ns: string, object?: string) {
-    return this.request<List<BerthEvent>>('GET', `/v1/namespaces/${enc(ns)}/events`, {
+    return this.request<List<Event>>('GET', `/v1/namespaces/${enc(ns)}/events`, {
       query: { object },
     }).then(items);
   }
@@ -211,7 +211,7 @@ export class BerthClient {
     return this.request<Service>('GET', `/v1/namespaces/${enc(ns)}/services/${enc(name)}`);
   }
   listSecrets(ns: string) {
-    return this.request<List<SecretInfo>>('GET', `/v1/namespaces/${enc(ns)}/secrets`).then(items);
+    return this.request<List<Secret>>('GET', `/v1/namespaces/${enc(ns)}/secrets`).then(items);
   }
   getObject<T>(ns: string, resource: NamespacedResource, name: string) {
     return this.request<T>('GET', `/v1/namespaces/${enc(ns)}/${resource}/${enc(name)}`);
@@ -230,10 +230,10 @@ export class BerthClient {
   // Nodes, tokens -------------------------------------------------------------------------------
 
   listNodes() {
-    return this.request<List<NodeInfo>>('GET', '/v1/nodes').then(items);
+    return this.request<List<Node>>('GET', '/v1/nodes').then(items);
   }
   getNode(name: string) {
-    return this.request<NodeInfo>('GET', `/v1/nodes/${enc(name)}`);
+    return this.request<Node>('GET', `/v1/nodes/${enc(name)}`);
   }
   /** `reset`: revoke the node's credential; the next registration with a join token takes the name. */
   nodeAction(name: string, action: 'cordon' | 'uncordon' | 'drain' | 'reset') {
@@ -277,12 +277,12 @@ function items<T>(list: List<T> | T[] | undefined): T[] {
   return list?.items ?? [];
 }
 
-function applyResults(body: unknown): ApplyResult[] {
-  if (Array.isArray(body)) return body as ApplyResult[];
+function applyResults(body: unknown): AppliedObject[] {
+  if (Array.isArray(body)) return body as AppliedObject[];
   if (body && typeof body === 'object') {
     for (const key of ['items', 'results', 'objects']) {
       const value = (body as Record<string, unknown>)[key];
-      if (Array.isArray(value)) return value as ApplyResult[];
+      if (Array.isArray(value)) return value as AppliedObject[];
     }
   }
   return [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Deployment, Replica } from './resources.ts';
-import { assessRollout, type Snapshot } from './rollout-watch.ts';
+import { assessSnapshot as assessRollout, type Snapshot } from './rollout-watch.ts';
 
 const done: Deployment = {
   metadata: { name: 'web', generation: 4 },
@@ -34,15 +34,17 @@ function snap(
   };
 }
 
-const progressing = (reason: string, status = 'True', message?: string) => ({
-  conditions: [{ type: 'Progressing', status, reason, message }],
+const progressing = (reason: string, status: 'True' | 'False' = 'True', message?: string) => ({
+  conditions: [{ type: 'Progressing' as const, status, reason, message }],
 });
 
 describe('assessRollout', () => {
   it('is complete when the new revision is available and every replica is updated and ready', () => {
     expect(assessRollout(snap())).toEqual({
+      phase: 'Complete',
       state: 'complete',
-      reason: 'Complete',
+      reason: 'NewRevisionAvailable',
+      progress: 1,
       message: 'deployment "web" successfully rolled out (revision 5)',
     });
   });
@@ -90,7 +92,8 @@ describe('assessRollout', () => {
     const a = assessRollout(
       snap({ status: { updatedReplicas: 1, ...progressing('ProgressDeadlineExceeded', 'False', 'stuck') } }),
     );
-    expect(a).toEqual({
+    expect(a).toMatchObject({
+      phase: 'Failed',
       state: 'failed',
       reason: 'ProgressDeadlineExceeded',
       message: 'ProgressDeadlineExceeded: stuck',
@@ -106,7 +109,8 @@ describe('assessRollout', () => {
     expect(assessRollout(snap(stuck, { rollbackGraceOver: true })).reason).toBe('ProgressDeadlineExceeded');
     expect(
       assessRollout(snap(stuck, { newEvents: [{ reason: 'RolledBack', message: 'to revision 4' }] })),
-    ).toEqual({
+    ).toMatchObject({
+      phase: 'Failed',
       state: 'failed',
       reason: 'RolledBack',
       message: 'rolled back: to revision 4',
@@ -127,7 +131,8 @@ describe('assessRollout', () => {
         phase: 'Failed',
         message: 'Error response from daemon: pull access denied',
       }),
-    ).toEqual({
+    ).toMatchObject({
+      phase: 'Failed',
       state: 'failed',
       reason: 'ImagePullFailed',
       message: 'image pull failure of replica r1 on node n1: Error response from daemon: pull access denied',
@@ -142,7 +147,7 @@ describe('assessRollout', () => {
 
   it('fails on a paused deployment rather than waiting forever', () => {
     expect(
-      assessRollout(snap({ spec: { replicas: 3, paused: true }, status: { updatedReplicas: 0 } })).reason,
-    ).toBe('Paused');
+      assessRollout(snap({ spec: { replicas: 3, paused: true }, status: { updatedReplicas: 0 } })),
+    ).toMatchObject({ phase: 'Paused', state: 'failed', reason: 'DeploymentPaused' });
   });
 });

@@ -1,24 +1,24 @@
+import { assessRollout, type RolloutAssessment } from '../common/rollout.ts';
 import { ApiError, type BerthClient } from './client.ts';
-import type { BerthEvent, Condition, Deployment, Replica } from './resources.ts';
+import type { Deployment, Event, Replica } from './resources.ts';
 
 /**
  * Following one deployment's rollout until it completes or fails: `berth rollout status`,
  * `berth apply --wait` and the GitHub Action all use this. It polls the deployment, its replicas
- * and its events; `assessRollout` is the pure judgement of one snapshot.
+ * and its events, and judges each snapshot with the one rollout rule (common/rollout.ts), the
+ * dashboard's too. A watch ends when the rollout cannot move on by itself:
  *
- *   waiting ──► complete        Progressing/NewRevisionAvailable and updated == ready == replicas
+ *   waiting ──► complete        phase Complete
  *      │
- *      └─────► failed          RolledBack event · ProgressDeadlineExceeded · a Failed replica of
- *                              the new revision · paused · deleted · our own timeout
+ *      └─────► failed          phase Failed, Paused or Deleted · our own timeout
  */
 
 export type RolloutState = 'waiting' | 'complete' | 'failed';
 
-export interface RolloutAssessment {
-  state: RolloutState;
-  /** Short and stable: Complete, RolledBack, ProgressDeadlineExceeded, ImagePullFailed, ReplicaFailed, Paused, Deleted, Timeout, Waiting. */
-  reason: string;
-  message: string;
+/** What a watch does with each phase: a paused or deleted deployment will not finish by itself. */
+export function watchState(assessment: RolloutAssessment): RolloutState {
+  if (assessment.phase === 'Complete') return 'complete';
+  return assessment.phase === 'Progressing' ? 'waiting' : 'failed';
 }
 
 export interface Snapshot {
@@ -26,92 +26,20 @@ export interface Snapshot {
   deployment: Deployment;
   replicas: Replica[];
   /** Events that appeared since the watch began. */
-  newEvents: BerthEvent[];
+  newEvents: Event[];
   /** Past ProgressDeadlineExceeded with autoRollback on, we wait this long for the rollback. */
   rollbackGraceOver: boolean;
 }
 
-const progressing = (d: Deployment): Condition | undefined =>
-  d.status?.conditions?.find((c) => c.type === 'Progressing');
-
-const PULL_FAILURE = /pull|manifest unknown|no such image|repository|ErrImage|ImagePull/i;
-
-export function assessRollout(s: Snapshot): RolloutAssessment {
-  const { deployment: d, name } = s;
-  const want = d.spec?.replicas ?? 0;
-  const status = d.status ?? {};
-  const updated = status.updatedReplicas ?? 0;
-  const ready = status.readyReplicas ?? 0;
-  const available = status.availableReplicas ?? 0;
-  const total = status.replicas ?? 0;
-  const condition = progressing(d);
-
-  const rolledBack = s.newEvents.find((e) => e.reason === 'RolledBack');
-  if (rolledBack || condition?.reason === 'RolledBack') {
-    const detail = rolledBack?.message || condition?.message;
-    return { state: 'failed', reason: 'RolledBack', message: `rolled back${detail ? `: ${detail}` : ''}` };
-  }
-  if (condition?.reason === 'ProgressDeadlineExceeded' && condition.status !== 'True') {
-    if (d.spec?.autoRollback && !s.rollbackGraceOver) {
-      return {
-        state: 'waiting',
-        reason: 'Waiting',
-        message: `deployment "${name}" exceeded its progress deadline; waiting for the automatic rollback...`,
-      };
-    }
-    return {
-      state: 'failed',
-      reason: 'ProgressDeadlineExceeded',
-      message: `ProgressDeadlineExceeded${condition.message ? `: ${condition.message}` : ''}`,
-    };
-  }
-  const revision = status.revision;
-  const failed = s.replicas.find(
-    (r) => r.phase === 'Failed' && (revision === undefined || r.revision === revision),
-  );
-  if (failed) {
-    const where = `replica ${failed.id ?? '?'} on node ${failed.node ?? '<none>'}`;
-    const why = failed.message ? `: ${failed.message}` : '';
-    return PULL_FAILURE.test(failed.message ?? '')
-      ? { state: 'failed', reason: 'ImagePullFailed', message: `image pull failure of ${where}${why}` }
-      : { state: 'failed', reason: 'ReplicaFailed', message: `${where} failed${why}` };
-  }
-  if (d.spec?.paused) {
-    return {
-      state: 'failed',
-      reason: 'Paused',
-      message: `deployment "${name}" is paused (berth rollout resume deployment/${name})`,
-    };
-  }
-  const generation = d.metadata?.generation;
-  const observed = status.observedGeneration;
-  const waiting = (message: string): RolloutAssessment => ({ state: 'waiting', reason: 'Waiting', message });
-  if (generation !== undefined && (observed === undefined || observed < generation)) {
-    return waiting(`Waiting for deployment "${name}" spec update to be observed...`);
-  }
-  if (updated < want) {
-    return waiting(
-      `Waiting for deployment "${name}" rollout to finish: ${updated} of ${want} new replicas have been updated...`,
-    );
-  }
-  if (total > updated) {
-    return waiting(
-      `Waiting for deployment "${name}" rollout to finish: ${total - updated} old replicas are pending termination...`,
-    );
-  }
-  if (ready < want || available < Math.min(want, updated)) {
-    return waiting(
-      `Waiting for deployment "${name}" rollout to finish: ${Math.min(ready, available)} of ${want} updated replicas are available...`,
-    );
-  }
-  if (condition?.reason !== 'NewRevisionAvailable' || updated !== want || ready !== want) {
-    return waiting(`Waiting for deployment "${name}" rollout to be marked complete...`);
-  }
-  return {
-    state: 'complete',
-    reason: 'Complete',
-    message: `deployment "${name}" successfully rolled out${revision !== undefined ? ` (revision ${revision})` : ''}`,
-  };
+/** One snapshot judged: the shared assessment, and what the watch does with it. */
+export function assessSnapshot(s: Snapshot): RolloutAssessment & { state: RolloutState } {
+  const assessment = assessRollout(s.deployment, {
+    name: s.name,
+    replicas: s.replicas,
+    newEvents: s.newEvents,
+    awaitingRollback: !s.rollbackGraceOver,
+  });
+  return { ...assessment, state: watchState(assessment) };
 }
 
 export interface WatchOptions {
@@ -121,12 +49,14 @@ export interface WatchOptions {
   rollbackGraceMs?: number;
   /** Events already there before the change being watched (see eventBaseline). */
   baseline?: EventBaseline;
-  onProgress?: (assessment: RolloutAssessment, snapshot: Snapshot) => void;
+  onProgress?: (assessment: RolloutAssessment & { state: RolloutState }, snapshot: Snapshot) => void;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** How the watch ended: `reason` Timeout (phase still Progressing) when it gave up waiting. */
 export interface RolloutResult extends RolloutAssessment {
+  state: RolloutState;
   deployment?: Deployment;
   replicas: Replica[];
 }
@@ -136,7 +66,7 @@ export interface EventBaseline {
   ids: Set<string>;
 }
 
-const eventKey = (e: BerthEvent) => String(e.id ?? `${e.createdAt}|${e.reason}|${e.message}`);
+const eventKey = (e: Event) => String(e.id ?? `${e.createdAt}|${e.reason}|${e.message}`);
 
 export async function eventBaseline(client: BerthClient, ns: string, name: string): Promise<EventBaseline> {
   const events = await listEventsOrNone(client, ns, name);
@@ -144,7 +74,7 @@ export async function eventBaseline(client: BerthClient, ns: string, name: strin
 }
 
 /** An older server without the events or replicas routes still gets a rollout watch. */
-async function listEventsOrNone(client: BerthClient, ns: string, name: string): Promise<BerthEvent[]> {
+async function listEventsOrNone(client: BerthClient, ns: string, name: string): Promise<Event[]> {
   return client.listEvents(ns, `deployment/${name}`).catch((err) => {
     if (err instanceof ApiError && err.status === 404) return [];
     throw err;
@@ -171,12 +101,8 @@ export async function watchRollout(
       deployment = await client.getDeployment(ns, name);
     } catch (err) {
       if (err instanceof ApiError && err.status === 404 && last) {
-        return {
-          state: 'failed',
-          reason: 'Deleted',
-          message: `deployment "${name}" was deleted`,
-          replicas: [],
-        };
+        const gone = assessRollout(null, { name });
+        return { ...gone, state: watchState(gone), replicas: [] };
       }
       throw err;
     }
@@ -187,7 +113,7 @@ export async function watchRollout(
       }),
       listEventsOrNone(client, ns, name),
     ]);
-    const condition = progressing(deployment);
+    const condition = deployment.status?.conditions?.find((c) => c.type === 'Progressing');
     if (condition?.reason === 'ProgressDeadlineExceeded') deadlineSeenAt ??= now();
     const snapshot: Snapshot = {
       name,
@@ -198,11 +124,12 @@ export async function watchRollout(
         deadlineSeenAt !== undefined && now() - deadlineSeenAt >= (options.rollbackGraceMs ?? 30_000),
     };
     last = snapshot;
-    const assessment = assessRollout(snapshot);
+    const assessment = assessSnapshot(snapshot);
     if (assessment.state !== 'waiting') return { ...assessment, deployment, replicas };
     options.onProgress?.(assessment, snapshot);
     if (now() - started >= options.timeoutMs) {
       return {
+        ...assessment,
         state: 'failed',
         reason: 'Timeout',
         message: `timed out after ${Math.round(options.timeoutMs / 1000)}s: ${assessment.message.replace(/\.\.\.$/, '')}`,

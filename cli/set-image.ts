@@ -1,7 +1,7 @@
 import type { ImageOverride } from './apply-manifests.ts';
 import { ApiError, type BerthClient } from './client.ts';
 import { CliError, EXIT } from './exit-codes.ts';
-import type { ContainerSpec, Deployment } from './resources.ts';
+import type { Container, Deployment } from './resources.ts';
 
 /**
  * `berth set image`: read the deployment, change the images, write it back as a JSON merge patch
@@ -26,7 +26,7 @@ export async function setImages(
 ): Promise<SetImageResult> {
   for (let attempt = 1; ; attempt++) {
     const current = await client.getDeployment(ns, name);
-    const containers: ContainerSpec[] = structuredClone(current.spec?.template?.spec?.containers ?? []);
+    const containers: Container[] = structuredClone(current.spec?.template?.spec?.containers ?? []);
     for (const o of overrides) {
       const container = containers.find((c) => c.name === o.container);
       if (!container) {

@@ -1,53 +1,70 @@
 import { z } from 'zod';
 
 /**
- * The error body every /v1 route returns (RFC 9457 problem+json, API.md "Conventions"), as the
- * CLI, the Action and tests read it. The server renders the same shape.
+ * The error body every /v1 route returns (RFC 9457 problem+json, API.md "Conventions"): the
+ * server renders `Problem`, /openapi.json publishes it, and the CLI and the Action read it as
+ * `ReceivedProblem`.
  */
 
-export const ErrorCode = z.enum([
-  'BAD_REQUEST',
-  'VALIDATION_FAILED',
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'NOT_FOUND',
-  'CONFLICT',
-  'PAYLOAD_TOO_LARGE',
-  'UNSUPPORTED_MEDIA_TYPE',
-  'RATE_LIMITED',
-  'UNAVAILABLE',
-  'INTERNAL',
-]);
+/** The closed set of error codes; each has one HTTP status (workers/http/errors.ts). */
+export const ErrorCode = z
+  .enum([
+    'BAD_REQUEST',
+    'VALIDATION_FAILED',
+    'UNAUTHENTICATED',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'CONFLICT',
+    'PAYLOAD_TOO_LARGE',
+    'UNSUPPORTED_MEDIA_TYPE',
+    'RATE_LIMITED',
+    'UNAVAILABLE',
+    'INTERNAL',
+  ])
+  .meta({ id: 'ErrorCode' });
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
 /**
  * One problem with one field: `path` is a JSON path such as spec.template.spec.containers[0].image.
  * `document` (POST /v1/apply) is the index of the manifest document the path is in.
  */
-export const FieldError = z.object({
-  path: z.string(),
-  message: z.string(),
-  document: z.number().optional(),
-});
+export const FieldError = z
+  .object({
+    path: z.string(),
+    message: z.string(),
+    document: z.int().optional(),
+  })
+  .meta({ id: 'FieldError' });
 export type FieldError = z.infer<typeof FieldError>;
 
-/** Loose on purpose: a client must still show whatever a newer or older server sends. */
-export const Problem = z.object({
-  type: z.string().optional(),
-  title: z.string().optional(),
-  status: z.number().optional(),
-  detail: z.string().optional(),
-  code: z.string().optional(),
-  requestId: z.string().optional(),
-  errors: z.array(FieldError).optional(),
-});
+/** What the server sends: `errors` only for problems with fields (400 of a manifest, 409 of a host, 422). */
+export const Problem = z
+  .object({
+    /** `https://berth.dev/problems/<code in kebab case>` */
+    type: z.string(),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string(),
+    code: ErrorCode,
+    /** The id the server logged the request under; all a 500 says. */
+    requestId: z.string(),
+    errors: z.array(FieldError).optional(),
+  })
+  .meta({ id: 'Problem' });
 export type Problem = z.infer<typeof Problem>;
+
+/**
+ * A problem as a client reads it, loose on purpose: it must still show whatever an older or newer
+ * server sends, a code it does not know included.
+ */
+export const ReceivedProblem = Problem.partial().extend({ code: z.string().optional() });
+export type ReceivedProblem = z.infer<typeof ReceivedProblem>;
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /** Reads a problem from any response body; falls back to the status line when it isn't one. */
-export function toProblem(status: number, statusText: string, body: unknown): Problem {
-  const parsed = Problem.safeParse(body);
+export function toProblem(status: number, statusText: string, body: unknown): ReceivedProblem {
+  const parsed = ReceivedProblem.safeParse(body);
   if (parsed.success && (parsed.data.title || parsed.data.detail || parsed.data.code)) {
     return { status, ...parsed.data };
   }
@@ -56,6 +73,6 @@ export function toProblem(status: number, statusText: string, body: unknown): Pr
 }
 
 /** "detail" when the server gave one, else the title: the one line a person should read first. */
-export function problemSummary(problem: Problem): string {
+export function problemSummary(problem: ReceivedProblem): string {
   return problem.detail || problem.title || `HTTP ${problem.status ?? 'error'}`;
 }

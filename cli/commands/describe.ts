@@ -1,14 +1,15 @@
+import { assessRollout } from '../../common/rollout.ts';
 import { objectRef } from '../args.ts';
 import { ApiError } from '../client.ts';
 import type { Command } from '../command.ts';
 import { EXIT } from '../exit-codes.ts';
 import { formatAge, formatHostPorts, formatLabels } from '../format.ts';
-import type { BerthEvent, ContainerSpec, Deployment, Replica } from '../resources.ts';
+import type { Container, Deployment, Event, Replica } from '../resources.ts';
 import { renderFields, renderTable } from '../table.ts';
 
 const RECENT_EVENTS = 15;
 
-function describeContainer(c: ContainerSpec): string {
+function describeContainer(c: Container): string {
   const fields: [string, string | undefined][] = [['Image', c.image]];
   if (c.command?.length) fields.push(['Command', c.command.join(' ')]);
   if (c.args?.length) fields.push(['Args', c.args.join(' ')]);
@@ -60,17 +61,13 @@ function describeContainer(c: ContainerSpec): string {
   return renderFields(fields, '      ');
 }
 
-export function describeDeployment(
-  d: Deployment,
-  replicas: Replica[],
-  events: BerthEvent[],
-  now: Date,
-): string {
+export function describeDeployment(d: Deployment, replicas: Replica[], events: Event[], now: Date): string {
   const meta = d.metadata ?? {};
   const spec = d.spec ?? {};
   const status = d.status ?? {};
   const strategy = spec.strategy?.type ?? 'RollingUpdate';
   const rolling = spec.strategy?.rollingUpdate;
+  const rollout = assessRollout(d, { replicas });
   const out: string[] = [];
   out.push(
     renderFields([
@@ -84,6 +81,7 @@ export function describeDeployment(
         `${spec.replicas ?? 0} desired | ${status.updatedReplicas ?? 0} updated | ${status.readyReplicas ?? 0} ready | ${status.availableReplicas ?? 0} available | ${status.unavailableReplicas ?? 0} unavailable`,
       ],
       ['Revision', status.revision],
+      ['Rollout', `${rollout.phase}: ${rollout.message}`],
       ['Generation', `${meta.generation ?? '?'} (observed ${status.observedGeneration ?? '?'})`],
       [
         'Strategy',

@@ -1,4 +1,5 @@
 import { formatMemory } from '../../common/quantity.ts';
+import { assessRollout } from '../../common/rollout.ts';
 import { objectRef, type ResourceKind, resourceKind } from '../args.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { CliError, EXIT, UsageError } from '../exit-codes.ts';
@@ -10,15 +11,7 @@ import {
   formatLabels,
 } from '../format.ts';
 import { type OutputFormat, outputFormat, printData } from '../output.ts';
-import type {
-  BerthEvent,
-  Deployment,
-  NodeInfo,
-  Replica,
-  Revision,
-  SecretInfo,
-  Service,
-} from '../resources.ts';
+import type { Deployment, Event, Node, Replica, Revision, Secret, Service } from '../resources.ts';
 import { type Cell, renderTable } from '../table.ts';
 
 /** A table view of one kind: columns for -o table, more for -o wide. */
@@ -34,7 +27,7 @@ interface View<T> {
 export const deploymentView: View<Deployment> = {
   kind: 'deployment',
   headers: ['name', 'ready', 'up-to-date', 'available', 'revision', 'age'],
-  wide: ['containers', 'images', 'selector'],
+  wide: ['rollout', 'containers', 'images', 'selector'],
   row: (d, now) => [
     d.metadata?.name,
     `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 0}`,
@@ -44,6 +37,7 @@ export const deploymentView: View<Deployment> = {
     formatAge(d.metadata?.createdAt, now),
   ],
   wideRow: (d) => [
+    assessRollout(d).phase,
     deploymentContainers(d),
     deploymentImages(d),
     formatLabels(d.spec?.selector?.matchLabels ?? d.spec?.template?.metadata?.labels),
@@ -69,19 +63,16 @@ export const replicaView: View<Replica> = {
   name: (r) => r.id ?? '',
 };
 
-const nodeName = (n: NodeInfo) => n.name ?? n.metadata?.name ?? '';
-const nodeStatus = (n: NodeInfo) => {
-  const status = typeof n.status === 'string' ? n.status : n.status?.phase;
-  return `${status ?? 'Unknown'}${n.unschedulable ? ',SchedulingDisabled' : ''}`;
-};
+const nodeName = (n: Node) => n.name ?? '';
+const nodeStatus = (n: Node) => `${n.status ?? 'Unknown'}${n.unschedulable ? ',SchedulingDisabled' : ''}`;
 const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
-const cpu = (r: Record<string, unknown> | undefined) => num(r?.cpu);
-const mem = (r: Record<string, unknown> | undefined) => num(r?.memoryBytes);
+const cpu = (r: { cpu?: number } | undefined) => num(r?.cpu);
+const mem = (r: { memoryBytes?: number } | undefined) => num(r?.memoryBytes);
 const fraction = (used: number | undefined, total: number | undefined, fmt: (n: number) => string) =>
   total === undefined ? undefined : `${used === undefined ? '?' : fmt(used)}/${fmt(total)}`;
 const cores = (n: number) => String(Math.round(n * 100) / 100);
 
-export const nodeView: View<NodeInfo> = {
+export const nodeView: View<Node> = {
   kind: 'node',
   headers: ['name', 'status', 'address', 'cpu', 'memory', 'age', 'version'],
   wide: ['labels', 'last-heartbeat'],
@@ -91,11 +82,11 @@ export const nodeView: View<NodeInfo> = {
     n.address,
     fraction(cpu(n.allocated), cpu(n.allocatable ?? n.capacity), cores),
     fraction(mem(n.allocated), mem(n.allocatable ?? n.capacity), formatMemory),
-    formatAge(n.createdAt ?? n.metadata?.createdAt, now),
+    formatAge(n.createdAt, now),
     n.agentVersion,
   ],
   wideRow: (n, now) => [
-    formatLabels(n.labels ?? n.metadata?.labels),
+    formatLabels(n.labels),
     n.lastHeartbeat ? `${formatAge(n.lastHeartbeat, now)} ago` : undefined,
   ],
   name: nodeName,
@@ -116,9 +107,9 @@ export const serviceView: View<Service> = {
   name: (s) => s.metadata?.name ?? '',
 };
 
-const secretKeys = (s: SecretInfo) => s.keys ?? Object.keys(s.data ?? {});
+const secretKeys = (s: Secret) => s.keys ?? [];
 
-export const secretView: View<SecretInfo> = {
+export const secretView: View<Secret> = {
   kind: 'secret',
   headers: ['name', 'type', 'keys', 'age'],
   wide: [],
@@ -127,7 +118,7 @@ export const secretView: View<SecretInfo> = {
   name: (s) => s.metadata?.name ?? '',
 };
 
-export const eventView: View<BerthEvent> = {
+export const eventView: View<Event> = {
   kind: 'event',
   headers: ['age', 'type', 'reason', 'object', 'message'],
   wide: [],
@@ -211,7 +202,7 @@ export const get: Command = {
           : print(ctx, format, serviceView, await client.listServices(ns, ctx.flags.selector), ns);
       case 'secret':
         return name
-          ? print(ctx, format, secretView, await client.getObject<SecretInfo>(ns, 'secrets', name), ns)
+          ? print(ctx, format, secretView, await client.getObject<Secret>(ns, 'secrets', name), ns)
           : print(ctx, format, secretView, await client.listSecrets(ns), ns);
       case 'node':
         return name

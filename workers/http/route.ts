@@ -1,12 +1,14 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
+import { Problem } from '../../common/problem.ts';
 import type { AppEnv } from '../app-context.ts';
 
 /**
  * Declare a route once: the same zod schemas that validate the request describe it in
- * /openapi.json. Validation itself happens in the handler through `readValid`/`validate`,
- * so every rejection goes through the one problem+json renderer with JSON paths.
+ * /openapi.json, and the wire schemas of common/wire describe its answer. Validation itself
+ * happens in the handler through `readValid`/`validate`, so every rejection goes through the one
+ * problem+json renderer with JSON paths.
  */
 export interface RouteSpec {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -17,22 +19,15 @@ export interface RouteSpec {
   body?: z.ZodType;
   bodyTypes?: string[];
   query?: z.ZodObject;
+  /** The JSON body of a success; a route that answers with one must name it (204s have none). */
   response?: z.ZodType;
-  status?: number;
+  /** The success status, or each of them (PUT: 201 created, 200 updated). Default 200. */
+  status?: number | number[];
   public?: boolean;
 }
 
-const Problem = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.int(),
-    detail: z.string(),
-    code: z.string(),
-    requestId: z.string(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  })
-  .meta({ id: 'Problem' });
+/** Errors every route may answer with, beside `default` for the rest of the closed set. */
+const ERROR_STATUSES = [400, 401, 403, 404, 409, 422, 429, 500, 503];
 
 export function route(
   app: OpenAPIHono<AppEnv>,
@@ -65,16 +60,18 @@ export function route(
         : {}),
     },
     responses: {
-      [spec.status ?? 200]: {
-        description: 'success',
-        ...(spec.response ? { content: { 'application/json': { schema: spec.response } } } : {}),
-      },
-      400: problem,
-      401: problem,
-      403: problem,
-      404: problem,
-      422: problem,
-      503: problem,
+      ...Object.fromEntries(
+        [spec.status ?? 200].flat().map((status) => [
+          status,
+          {
+            description: status === 204 ? 'no content' : status === 201 ? 'created' : 'success',
+            ...(spec.response ? { content: { 'application/json': { schema: spec.response } } } : {}),
+          },
+        ]),
+      ),
+      ...Object.fromEntries(ERROR_STATUSES.map((status) => [status, problem])),
+      ...(spec.body ? { 413: problem, 415: problem } : {}),
+      default: problem,
     },
   });
   app.on(spec.method.toUpperCase(), spec.path.replace(/\{(\w+)\}/g, ':$1'), handler);

@@ -1,7 +1,13 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { LogAnswer, RegisterRequest, StatusReport } from '../../common/agent-protocol.ts';
+import {
+  AssignmentsResponse,
+  LogAnswer,
+  RegisterRequest,
+  RegisterResponse,
+  StatusReport,
+} from '../../common/agent-protocol.ts';
 import { nodes } from '../../db/schema/index.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { requireNode } from '../auth/authorize.ts';
@@ -25,6 +31,7 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
         "Register a new node with a join token (returns its credential), or update a node's labels, address and capacity with its own credential (Authorization: Bearer <node token>)",
       tags: TAGS,
       body: RegisterRequest,
+      response: RegisterResponse,
       public: true,
     },
     async (c) => {
@@ -50,6 +57,7 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       path: '/v1/agent/assignments',
       summary: "The node's complete desired set (ETag; 304 when unchanged; ?wait=N long-polls)",
       tags: TAGS,
+      response: AssignmentsResponse,
       query: z.object({ wait: z.string().optional() }),
     },
     async (c) => {

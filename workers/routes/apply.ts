@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { ManifestSyntaxError, normalizeManifests, parseManifestText } from '../../common/manifest.ts';
 import { Name } from '../../common/names.ts';
+import { ApplyResponse } from '../../common/wire/apply.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { mediaType, readBodyText, unstorableStrings, validate } from '../http/body.ts';
 import { ApiError, invalid } from '../http/errors.ts';
@@ -28,6 +29,7 @@ export function applyRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       body: z.string(),
       bodyTypes: ['application/yaml', 'application/json'],
       query: ApplyQuery,
+      response: ApplyResponse,
     },
     async (c) => {
       const query = validate(ApplyQuery, c.req.query());

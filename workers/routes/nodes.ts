@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { DrainedNode, Node, NodeList } from '../../common/wire/node.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { authorize, requireAdmin } from '../auth/authorize.ts';
 import { reconcileAfter } from '../http/reconcile-after.ts';
@@ -19,14 +20,22 @@ export function nodeRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
         .catch((e) => deps.log.warn('notify failed', { error: String(e) }));
     else deps.signals.notify([nodeId]);
   };
-  route(app, { method: 'get', path: '/v1/nodes', summary: 'List nodes', tags: TAGS }, async (c) => {
-    authorize(c.get('principal'), 'read', 'nodes');
-    return c.json({ items: await listNodes(deps.db) });
-  });
-  route(app, { method: 'get', path: '/v1/nodes/{name}', summary: 'Read a node', tags: TAGS }, async (c) => {
-    authorize(c.get('principal'), 'read', 'nodes');
-    return c.json(await getNode(deps.db, nameParam(c, 'name')));
-  });
+  route(
+    app,
+    { method: 'get', path: '/v1/nodes', summary: 'List nodes', tags: TAGS, response: NodeList },
+    async (c) => {
+      authorize(c.get('principal'), 'read', 'nodes');
+      return c.json({ items: await listNodes(deps.db) });
+    },
+  );
+  route(
+    app,
+    { method: 'get', path: '/v1/nodes/{name}', summary: 'Read a node', tags: TAGS, response: Node },
+    async (c) => {
+      authorize(c.get('principal'), 'read', 'nodes');
+      return c.json(await getNode(deps.db, nameParam(c, 'name')));
+    },
+  );
   for (const [verb, unschedulable] of [
     ['cordon', true],
     ['uncordon', false],
@@ -38,6 +47,7 @@ export function nodeRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
         path: `/v1/nodes/{name}/${verb}`,
         summary: `${verb[0]!.toUpperCase()}${verb.slice(1)} a node`,
         tags: TAGS,
+        response: Node,
       },
       async (c) => {
         requireAdmin(c.get('principal'));
@@ -59,6 +69,7 @@ export function nodeRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       path: '/v1/nodes/{name}/drain',
       summary: "Cordon, then move the node's replicas elsewhere within each deployment's maxUnavailable",
       tags: TAGS,
+      response: DrainedNode,
     },
     async (c) => {
       requireAdmin(c.get('principal'));
@@ -74,6 +85,7 @@ export function nodeRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       path: '/v1/nodes/{name}',
       summary: 'Forget a node; its credential stops working at once',
       tags: TAGS,
+      status: 204,
     },
     async (c) => {
       requireAdmin(c.get('principal'));
@@ -92,6 +104,7 @@ export function nodeRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       summary:
         "Revoke the node's credential at once; the next registration with a valid join token takes its name (a reinstalled machine)",
       tags: TAGS,
+      response: Node,
     },
     async (c) => {
       requireAdmin(c.get('principal'));

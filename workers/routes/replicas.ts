@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
+import { EventList, ReplicaList, ReplicaLogs } from '../../common/wire/replica.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { authorize, requireAdmin } from '../auth/authorize.ts';
 import { validate } from '../http/body.ts';
@@ -26,6 +27,7 @@ export function replicaRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       summary: 'Replicas (filter with ?deployment=NAME)',
       tags: ['Replicas'],
       query: z.object({ deployment: z.string().optional() }),
+      response: ReplicaList,
     },
     async (c) => {
       const ns = nameParam(c, 'ns');
@@ -41,6 +43,7 @@ export function replicaRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       summary: "Recent log lines of the replica's containers (?tail=100)",
       tags: ['Replicas'],
       query: LogsQuery,
+      response: ReplicaLogs,
     },
     async (c) => {
       const ns = nameParam(c, 'ns');
@@ -65,6 +68,7 @@ export function replicaRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       summary: 'Events, newest last (?object=deployment/NAME)',
       tags: ['Events'],
       query: EventsQuery,
+      response: EventList,
     },
     async (c) => {
       const ns = nameParam(c, 'ns');
@@ -84,6 +88,7 @@ export function replicaRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       summary: 'Cluster events: nodes (admin)',
       tags: ['Events'],
       query: EventsQuery,
+      response: EventList,
     },
     async (c) => {
       requireAdmin(c.get('principal'));

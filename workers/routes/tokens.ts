@@ -1,4 +1,12 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import {
+  CreatedJoinToken,
+  CreatedToken,
+  Identity,
+  JoinTokenList,
+  NamespaceList,
+  TokenList,
+} from '../../common/wire/access.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { requireAdmin } from '../auth/authorize.ts';
 import { readOptionalJson, readValid, validate } from '../http/body.ts';
@@ -26,6 +34,7 @@ export function tokenRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       summary: 'Create an API token (the secret is shown once)',
       tags,
       body: TokenCreate,
+      response: CreatedToken,
       status: 201,
     },
     async (c) => {
@@ -36,7 +45,7 @@ export function tokenRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
   );
   route(
     app,
-    { method: 'get', path: '/v1/tokens', summary: 'List API tokens (no secrets)', tags },
+    { method: 'get', path: '/v1/tokens', summary: 'List API tokens (no secrets)', tags, response: TokenList },
     async (c) => {
       requireAdmin(c.get('principal'));
       return c.json({ items: await listTokens(deps.db) });
@@ -44,7 +53,7 @@ export function tokenRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
   );
   route(
     app,
-    { method: 'delete', path: '/v1/tokens/{id}', summary: 'Revoke an API token at once', tags },
+    { method: 'delete', path: '/v1/tokens/{id}', summary: 'Revoke an API token at once', tags, status: 204 },
     async (c) => {
       requireAdmin(c.get('principal'));
       await revokeToken(deps.db, c.req.param('id') ?? '');
@@ -59,6 +68,7 @@ export function tokenRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       summary: 'Create a join token for registering agents',
       tags,
       body: JoinTokenCreate,
+      response: CreatedJoinToken,
       status: 201,
     },
     async (c) => {
@@ -69,7 +79,13 @@ export function tokenRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
   );
   route(
     app,
-    { method: 'get', path: '/v1/join-tokens', summary: 'List join tokens (no secrets)', tags },
+    {
+      method: 'get',
+      path: '/v1/join-tokens',
+      summary: 'List join tokens (no secrets)',
+      tags,
+      response: JoinTokenList,
+    },
     async (c) => {
       requireAdmin(c.get('principal'));
       return c.json({ items: await listJoinTokens(deps.db) });
@@ -77,7 +93,7 @@ export function tokenRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
   );
   route(
     app,
-    { method: 'delete', path: '/v1/join-tokens/{id}', summary: 'Revoke a join token', tags },
+    { method: 'delete', path: '/v1/join-tokens/{id}', summary: 'Revoke a join token', tags, status: 204 },
     async (c) => {
       requireAdmin(c.get('principal'));
       await revokeJoinToken(deps.db, c.req.param('id') ?? '');
@@ -86,7 +102,13 @@ export function tokenRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
   );
   route(
     app,
-    { method: 'get', path: '/v1/namespaces', summary: 'Namespaces the caller may see', tags: ['Namespaces'] },
+    {
+      method: 'get',
+      path: '/v1/namespaces',
+      summary: 'Namespaces the caller may see',
+      tags: ['Namespaces'],
+      response: NamespaceList,
+    },
     async (c) => {
       const p = c.get('principal');
       if (p.kind !== 'user')
@@ -98,7 +120,13 @@ export function tokenRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
   );
   route(
     app,
-    { method: 'get', path: '/v1/whoami', summary: 'The caller: name, role, namespaces', tags },
+    {
+      method: 'get',
+      path: '/v1/whoami',
+      summary: 'The caller: name, role, namespaces',
+      tags,
+      response: Identity,
+    },
     (c) => {
       const p = c.get('principal');
       return c.json(

@@ -1,3 +1,4 @@
+import { assessRollout } from '../../common/rollout.ts';
 import { createApi } from './client/api.ts';
 import { startDashboard } from './client/app.ts';
 import { createDom } from './client/dom.ts';
@@ -9,7 +10,8 @@ import { createViews } from './client/views.ts';
  * file (tsx, wrangler's esbuild, Deno) already turned those functions into JavaScript, so
  * `Function.prototype.toString` yields browser-ready code with no build step on any runtime.
  *
- * The client functions reference nothing outside themselves, with one exception a compiler may
+ * The client functions (and common/rollout.ts's assessRollout, the rollout rule the CLI shares)
+ * reference nothing outside themselves, with one exception a compiler may
  * add: esbuild's keepNames (tsx, wrangler) wraps inner functions in `__name(fn, "name")`, and a
  * minifying bundler renames that helper. The prelude defines it, under whatever name this
  * module's compiler gave it, as a no-op.
@@ -26,6 +28,7 @@ export function clientScript(): string {
     `  createFormat: ${createFormat.toString()},`,
     `  createApi: ${createApi.toString()},`,
     `  createViews: ${createViews.toString()},`,
+    `  assessRollout: ${assessRollout.toString()},`,
     '});',
     '})();',
     '',

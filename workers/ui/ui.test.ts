@@ -1,8 +1,10 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
+import { assessRollout } from '../../common/rollout.ts';
 import { createFormat } from './client/format.ts';
 import type { Deployment } from './client/types.ts';
 import { createUi } from './index.ts';
+import { keepNamesHelper } from './script.ts';
 
 function mounted(prefix = '/ui') {
   const app = new Hono();
@@ -86,7 +88,7 @@ describe('createUi', () => {
 });
 
 describe('client formatting', () => {
-  const fmt = createFormat();
+  const fmt = createFormat(assessRollout);
   const dep = (over: {
     spec?: Deployment['spec'];
     status?: Deployment['status'];
@@ -119,7 +121,7 @@ describe('client formatting', () => {
     const d = dep({ status: { replicas: 4, updatedReplicas: 2, readyReplicas: 3, availableReplicas: 3 } });
     const r = fmt.rollout(d);
     expect(r.key).toBe('progressing');
-    expect(r.detail).toBe('2 of 3 replicas updated');
+    expect(r.detail).toMatch(/2 of 3 new replicas have been updated/);
     expect(r.progress).toBeCloseTo(2 / 3);
     // A spec the controller has not seen yet is not complete, even if the numbers say so.
     const unseen = dep({
@@ -140,10 +142,55 @@ describe('client formatting', () => {
       },
     });
     expect(fmt.rollout(stuck)).toMatchObject({
-      key: 'deadline',
+      key: 'failed',
       label: 'Deadline exceeded',
-      detail: 'stuck',
+      detail: 'ProgressDeadlineExceeded: stuck',
     });
+  });
+
+  it('names a failed replica of the current revision on the deployment page, which has the replicas', () => {
+    const d = dep({
+      status: { replicas: 3, updatedReplicas: 1, revision: 2, conditions: [] },
+    });
+    const replicas = [
+      { id: 'web-2-a', revision: 2, node: 'vm-1', phase: 'Failed' as const, message: 'pull access denied' },
+    ];
+    expect(fmt.rollout(d, replicas)).toMatchObject({
+      key: 'failed',
+      label: 'Image pull failed',
+      detail: 'image pull failure of replica web-2-a on node vm-1: pull access denied',
+    });
+    expect(fmt.rollout(d).key).toBe('progressing');
+  });
+
+  it('judges with the source the browser receives: the shared rule references nothing outside itself', () => {
+    // As workers/ui/script.ts serves it: the function's own text, with the compiler's keepNames
+    // helper as a no-op.
+    const helper = keepNamesHelper() ?? '__name';
+    const served = new Function(helper, `return (${assessRollout.toString()});`)(
+      (fn: unknown) => fn,
+    ) as typeof assessRollout;
+    const cases = [
+      dep({ spec: { paused: true } }),
+      dep({ generation: 3, status: { replicas: 3, updatedReplicas: 3, availableReplicas: 3 } }),
+      dep({ status: { replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 } }),
+      dep({
+        status: {
+          replicas: 3,
+          updatedReplicas: 3,
+          readyReplicas: 3,
+          availableReplicas: 3,
+          revision: 2,
+          conditions: [{ type: 'Progressing', status: 'True', reason: 'NewRevisionAvailable' }],
+        },
+      }),
+    ];
+    for (const d of cases) {
+      expect(createFormat(served).rollout(d)).toEqual(fmt.rollout(d));
+      expect(served(d, { replicas: [{ revision: 2, phase: 'Failed' }] })).toEqual(
+        assessRollout(d, { replicas: [{ revision: 2, phase: 'Failed' }] }),
+      );
+    }
   });
 
   it('is tolerant of resource and port shapes', () => {
@@ -167,9 +214,7 @@ describe('client formatting', () => {
     expect(fmt.age('2024-12-20T12:00:00Z', now)).toBe('12d');
     expect(fmt.ago(null, now)).toBe('never');
     expect(fmt.eventObject({ object: 'deployment/web' })).toMatchObject({ kind: 'deployment', name: 'web' });
-    expect(fmt.eventObject({ object: { kind: 'Deployment', name: 'api' } })).toMatchObject({
-      kind: 'deployment',
-      text: 'deployment/api',
-    });
+    expect(fmt.eventObject({ object: 'Deployment/api' })).toMatchObject({ kind: 'deployment', name: 'api' });
+    expect(fmt.eventObject({})).toMatchObject({ text: '—' });
   });
 });

@@ -46,7 +46,7 @@ export function createApi(apiBase: string) {
         ? b.errors.map((e) => {
             const o = (e ?? {}) as Record<string, unknown>;
             return {
-              path: typeof o.path === 'string' ? o.path : undefined,
+              path: typeof o.path === 'string' ? o.path : '',
               message: typeof o.message === 'string' ? o.message : String(o.message ?? ''),
             };
           })

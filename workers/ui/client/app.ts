@@ -1,3 +1,4 @@
+import type { assessRollout } from '../../../common/rollout.ts';
 import type { createApi } from './api.ts';
 import type { createDom } from './dom.ts';
 import type { createFormat } from './format.ts';
@@ -19,6 +20,8 @@ export interface Factories {
   createFormat: typeof createFormat;
   createApi: typeof createApi;
   createViews: typeof createViews;
+  /** The rollout rule shared with the CLI and the Action (common/rollout.ts). */
+  assessRollout: typeof assessRollout;
 }
 
 /**
@@ -37,7 +40,7 @@ export function startDashboard(f: Factories): void {
   const apiBase = (html.dataset.apiBase ?? '').replace(/\/$/, '');
 
   const dom = f.createDom();
-  const fmt = f.createFormat();
+  const fmt = f.createFormat(f.assessRollout);
   const api = f.createApi(apiBase);
   const { h } = dom;
 

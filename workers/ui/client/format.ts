@@ -1,22 +1,27 @@
-import type { BerthEvent, Condition, Deployment, HostPorts, Problem, Resources } from './types.ts';
+import type { assessRollout, RolloutPhase } from '../../../common/rollout.ts';
+import type { BerthEvent, Condition, Deployment, HostPorts, Problem, Replica, Resources } from './types.ts';
 
-export type RolloutKey = 'complete' | 'progressing' | 'deadline' | 'paused' | 'scaled-down';
+export type RolloutKey = 'complete' | 'progressing' | 'failed' | 'paused' | 'deleted' | 'scaled-down';
 
 export interface Rollout {
   key: RolloutKey;
+  phase: RolloutPhase;
+  /** The assessment's reason: NewRevisionAvailable, ProgressDeadlineExceeded, ... */
+  reason: string;
   label: string;
   /** One line for people: what the rollout is doing right now. */
   detail: string;
-  /** 0..1: share of desired replicas that run the current revision and are ready. */
+  /** 0..1: share of desired replicas that run the current revision and are available. */
   progress: number;
 }
 
 /**
  * Pure formatting and interpretation of API objects. Served to the browser as
- * `(${createFormat})()`, so the body must be self-contained: no imports used at run time and no
- * references to anything outside this function (types are erased, so type imports are fine).
+ * `(${createFormat})(assessRollout)`, so the body must be self-contained: no imports used at run
+ * time and no references to anything outside this function (types are erased, so type imports
+ * are fine). The rollout rule comes in as `assess`, common/rollout.ts's own function.
  */
-export function createFormat() {
+export function createFormat(assess: typeof assessRollout) {
   function num(v: unknown): number | undefined {
     if (typeof v === 'number' && Number.isFinite(v)) return v;
     if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
@@ -131,48 +136,22 @@ export function createFormat() {
   }
 
   /**
-   * Where a rollout stands, from status and conditions, as `kubectl rollout status` reads them:
-   * complete only when the controller has seen this generation and every desired replica is
-   * updated and available.
+   * Where a rollout stands: the one rule the CLI and the Action apply too (common/rollout.ts),
+   * given the deployment's replicas where the page has them. Labels are the dashboard's own.
    */
-  function rollout(d: Deployment): Rollout {
-    const want = desired(d);
-    const s = d.status ?? {};
-    const updated = num(s.updatedReplicas) ?? 0;
-    const ready = num(s.readyReplicas) ?? 0;
-    const available = num(s.availableReplicas) ?? ready;
-    const total = num(s.replicas) ?? updated;
-    const progress = want === 0 ? 1 : Math.max(0, Math.min(1, Math.min(updated, available) / want));
-    const prog = condition(d, 'Progressing');
-    const seen = (num(s.observedGeneration) ?? 0) >= (num(d.metadata?.generation) ?? 0);
-    if (d.spec?.paused) {
-      return {
-        key: 'paused',
-        label: 'Paused',
-        detail: `Rollout paused at ${updated} of ${want} updated`,
-        progress,
-      };
-    }
-    if (prog?.reason === 'ProgressDeadlineExceeded') {
-      return {
-        key: 'deadline',
-        label: 'Deadline exceeded',
-        detail: prog.message || `Rollout stuck: ${updated} of ${want} updated, ${available} available`,
-        progress,
-      };
-    }
-    const done = seen && updated >= want && available >= want && total <= want;
-    if (done) {
-      if (want === 0)
-        return { key: 'scaled-down', label: 'Scaled to zero', detail: 'No replicas wanted', progress };
-      return { key: 'complete', label: 'Complete', detail: `${available} of ${want} available`, progress };
-    }
-    let detail: string;
-    if (!seen) detail = 'Waiting for the controller to observe the new spec';
-    else if (updated < want) detail = `${updated} of ${want} replicas updated`;
-    else if (total > want) detail = `${total - want} old replica(s) pending termination`;
-    else detail = `${available} of ${want} updated replicas available`;
-    return { key: 'progressing', label: 'Progressing', detail, progress };
+  function rollout(d: Deployment, replicas?: Replica[]): Rollout {
+    const a = assess(d, { replicas });
+    const failedLabels: Record<string, string> = {
+      ProgressDeadlineExceeded: 'Deadline exceeded',
+      ImagePullFailed: 'Image pull failed',
+      ReplicaFailed: 'Replica failed',
+      RolledBack: 'Rolled back',
+    };
+    const base = { phase: a.phase, reason: a.reason, detail: a.message, progress: a.progress };
+    if (a.phase === 'Complete' && desired(d) === 0)
+      return { ...base, key: 'scaled-down', label: 'Scaled to zero' };
+    if (a.phase === 'Failed') return { ...base, key: 'failed', label: failedLabels[a.reason] ?? 'Failed' };
+    return { ...base, key: a.phase.toLowerCase() as RolloutKey, label: a.phase };
   }
 
   /** Host ports as `8080→31001`, from `[{containerPort, hostPort}]`, numbers, or a map. */
@@ -195,25 +174,18 @@ export function createFormat() {
     return parts.length ? parts.join(', ') : '—';
   }
 
-  /** The object an event is about, as `{kind, name}`; API.md writes it `deployment/web`. */
+  /** The object an event is about, as `{kind, name}`; the API writes it `deployment/web`. */
   function eventObject(e: BerthEvent): { kind: string; name: string; text: string } {
     const o = e.object;
-    if (typeof o === 'string') {
-      const i = o.indexOf('/');
-      const kind = i >= 0 ? o.slice(0, i) : '';
-      const name = i >= 0 ? o.slice(i + 1) : o;
-      return { kind: kind.toLowerCase(), name, text: o };
-    }
-    if (o && typeof o === 'object') {
-      const kind = String(o.kind ?? '').toLowerCase();
-      const name = String(o.name ?? '');
-      return { kind, name, text: kind ? `${kind}/${name}` : name };
-    }
-    return { kind: '', name: '', text: '—' };
+    if (!o) return { kind: '', name: '', text: '—' };
+    const i = o.indexOf('/');
+    const kind = i >= 0 ? o.slice(0, i) : '';
+    const name = i >= 0 ? o.slice(i + 1) : o;
+    return { kind: kind.toLowerCase(), name, text: o };
   }
 
   function eventTime(e: BerthEvent): string | undefined {
-    return e.createdAt ?? e.lastTimestamp;
+    return e.createdAt;
   }
 
   /** One sentence for a problem+json body: its detail, else its title. */

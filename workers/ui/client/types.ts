@@ -1,142 +1,39 @@
+import type { Container, PodTemplate as PodTemplateSchema } from '../../../common/deployment.ts';
+import type { ReceivedProblem } from '../../../common/problem.ts';
+import type * as wire from '../../../common/wire/index.ts';
+
 /**
- * The shapes the dashboard reads from the JSON API (API.md). Everything is optional on purpose:
- * the page renders whatever the server sends and must not break when a field is missing or the
- * server is a newer version with more fields.
+ * The shapes the dashboard reads from the JSON API: the contract's own types (common/wire),
+ * held leniently so the page renders whatever the server sends and does not break when a field
+ * is missing. Type imports only: this code runs in the browser as the source of its functions,
+ * so nothing of common/ may be imported at run time.
  */
+type Lenient<T> = wire.Lenient<T>;
 
 export type Labels = Record<string, string>;
+export type ObjectMeta = Lenient<wire.ObjectMeta>;
+export type Condition = Lenient<wire.DeploymentCondition>;
+export type ContainerSpec = Lenient<Container>;
+export type PodTemplate = Lenient<PodTemplateSchema>;
+export type DeploymentSpec = NonNullable<Deployment['spec']>;
+export type DeploymentStatus = Lenient<wire.DeploymentStatus>;
+export type Deployment = Lenient<wire.Deployment>;
+export type Replica = Lenient<wire.Replica>;
+export type Revision = Lenient<wire.Revision>;
+/** `Event` and `Node` are the DOM's in a browser: these carry the API's. */
+export type BerthEvent = Lenient<wire.Event>;
+export type NodeInfo = Lenient<wire.Node>;
+/** The dashboard signs in people and pipelines: a node credential has no role there. */
+export type Identity = Lenient<wire.UserIdentity>;
 
-export interface ObjectMeta {
-  name?: string;
-  namespace?: string;
-  uid?: string;
-  labels?: Labels;
-  resourceVersion?: string;
-  generation?: number;
-  createdAt?: string;
-  updatedAt?: string;
-}
-
-export interface Condition {
-  type?: string;
-  status?: string;
-  reason?: string;
-  message?: string;
-  lastTransitionTime?: string;
-}
-
-export interface ContainerSpec {
-  name?: string;
-  image?: string;
-  command?: string[];
-  args?: string[];
-  ports?: { name?: string; containerPort?: number; hostPort?: number; protocol?: string }[];
-  resources?: { requests?: Record<string, string | number>; limits?: Record<string, string | number> };
-}
-
-export interface PodTemplate {
-  metadata?: { labels?: Labels };
-  spec?: { containers?: ContainerSpec[]; nodeSelector?: Labels; restartPolicy?: string };
-}
-
-export interface DeploymentSpec {
-  replicas?: number;
-  paused?: boolean;
-  autoRollback?: boolean;
-  minReadySeconds?: number;
-  progressDeadlineSeconds?: number;
-  revisionHistoryLimit?: number;
-  strategy?: {
-    type?: string;
-    rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string };
-  };
-  template?: PodTemplate;
-}
-
-export interface DeploymentStatus {
-  observedGeneration?: number;
-  replicas?: number;
-  updatedReplicas?: number;
-  readyReplicas?: number;
-  availableReplicas?: number;
-  unavailableReplicas?: number;
-  revision?: number;
-  conditions?: Condition[];
-}
-
-export interface Deployment {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: ObjectMeta;
-  spec?: DeploymentSpec;
-  status?: DeploymentStatus;
-}
-
-/** API.md says `hostPorts`; agents report `[{containerPort, hostPort}]`, older shapes were plain numbers. */
+/** What the host-port formatter accepts: the contract's `[{containerPort, hostPort}]`, read defensively. */
 export type HostPorts = unknown;
 
-export interface Replica {
-  id?: string;
-  revision?: number;
-  node?: string | null;
-  phase?: string;
-  ready?: boolean;
-  restartCount?: number;
-  hostPorts?: HostPorts;
-  message?: string | null;
-  createdAt?: string;
-}
-
-export interface Revision {
-  revision?: number;
-  createdAt?: string;
-  template?: PodTemplate;
-  current?: boolean;
-}
-
-export interface BerthEvent {
-  type?: string;
-  reason?: string;
-  message?: string;
-  object?: string | { kind?: string; name?: string; namespace?: string };
-  count?: number;
-  createdAt?: string;
-  lastTimestamp?: string;
-}
-
-/** Node resources: `{cpu (cores), memoryBytes}` per API.md, read tolerantly (see format.ts). */
+/** Node resources (`{cpu (cores), memoryBytes}`), read tolerantly (see format.ts). */
 export type Resources = Record<string, unknown>;
 
-export interface NodeInfo {
-  name?: string;
-  status?: string;
-  lastHeartbeat?: string | null;
-  capacity?: Resources;
-  allocatable?: Resources;
-  allocated?: Resources;
-  labels?: Labels;
-  address?: string;
-  agentVersion?: string;
-  unschedulable?: boolean;
-  createdAt?: string;
-}
-
-/** `GET /v1/whoami`. `namespaces` is `["*"]` for a token that may use every namespace. */
-export interface Identity {
-  name?: string;
-  role?: string;
-  namespaces?: string[];
-}
-
-/** An `application/problem+json` body (RFC 9457) as API.md defines it. */
-export interface Problem {
-  title: string;
-  status: number;
-  detail?: string;
-  code?: string;
-  requestId?: string;
-  errors?: { path?: string; message?: string }[];
-}
+/** An `application/problem+json` body; the client makes one up for network failures. */
+export type Problem = ReceivedProblem & { title: string; status: number };
 
 export type ApiResult<T> =
   | { ok: true; status: number; data: T; headers: Headers }

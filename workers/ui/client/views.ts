@@ -43,9 +43,14 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
   }
 
   function rolloutTone(r: Rollout): string {
-    return { complete: 'ok', progressing: 'info', deadline: 'bad', paused: 'warn', 'scaled-down': 'neutral' }[
-      r.key
-    ];
+    return {
+      complete: 'ok',
+      progressing: 'info',
+      failed: 'bad',
+      paused: 'warn',
+      deleted: 'neutral',
+      'scaled-down': 'neutral',
+    }[r.key];
   }
 
   function rolloutBadge(r: Rollout): HTMLElement {
@@ -245,7 +250,7 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
           (acc, d) => {
             const r = fmt.rollout(d);
             if (r.key === 'progressing') acc.progressing++;
-            if (r.key === 'deadline') acc.failing++;
+            if (r.key === 'failed') acc.failing++;
             acc.ready += fmt.num(d.status?.readyReplicas) ?? 0;
             acc.desired += fmt.desired(d);
             return acc;
@@ -361,7 +366,7 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
         problemBox(data.errors.deployment!, 'Could not load this deployment'),
       );
     }
-    const r = fmt.rollout(d);
+    const r = fmt.rollout(d, data.replicas);
     const writable = kit.canWrite(ns);
     const paused = Boolean(d.spec?.paused);
     const side = writable
@@ -733,12 +738,7 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
           h('td', null, badge(warn ? 'bad' : 'neutral', e.type ?? 'Normal')),
           h('td', null, e.reason ?? '—'),
           linkObjects ? h('td', null, objCell) : null,
-          h(
-            'td',
-            { class: 'message' },
-            e.message ?? '',
-            e.count && e.count > 1 ? h('span', { class: 'muted' }, ` ×${e.count}`) : null,
-          ),
+          h('td', { class: 'message' }, e.message ?? ''),
           h('td', null, time(fmt.eventTime(e), 'age')),
         );
       });

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { Timestamp } from './meta.ts';
+
+/** Tokens, join tokens and the caller's identity (API.md "Tokens and roles"). */
+
+export const Role = z.enum(['admin', 'deployer', 'viewer']);
+export type Role = z.infer<typeof Role>;
+
+/** An API token as listed: never its secret. */
+export const Token = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    role: Role,
+    /** `["*"]`: every namespace. */
+    namespaces: z.array(z.string()),
+    createdAt: Timestamp,
+    expiresAt: Timestamp.nullable(),
+  })
+  .meta({ id: 'Token' });
+export type Token = z.infer<typeof Token>;
+
+export const TokenList = z.object({ items: z.array(Token) }).meta({ id: 'TokenList' });
+export type TokenList = z.infer<typeof TokenList>;
+
+/** The answer to `POST /v1/tokens`: the only time `token` (the secret) is shown. */
+export const CreatedToken = Token.omit({ createdAt: true })
+  .extend({ token: z.string() })
+  .meta({ id: 'CreatedToken' });
+export type CreatedToken = z.infer<typeof CreatedToken>;
+
+/** A join token as listed: never its secret. */
+export const JoinToken = z
+  .object({
+    id: z.string(),
+    expiresAt: Timestamp,
+    /** null: any number of registrations until it expires. */
+    maxUses: z.int().nullable(),
+    uses: z.int(),
+    /** Bound to one node name: it registers only that name. */
+    nodeName: z.string().nullable(),
+    /** Bound to these labels: it registers only with exactly them. */
+    labels: z.record(z.string(), z.string()).nullable(),
+    createdAt: Timestamp,
+  })
+  .meta({ id: 'JoinToken' });
+export type JoinToken = z.infer<typeof JoinToken>;
+
+export const JoinTokenList = z.object({ items: z.array(JoinToken) }).meta({ id: 'JoinTokenList' });
+export type JoinTokenList = z.infer<typeof JoinTokenList>;
+
+/** The answer to `POST /v1/join-tokens`: the only time `token` (the secret) is shown. */
+export const CreatedJoinToken = JoinToken.omit({ uses: true, createdAt: true })
+  .extend({ token: z.string() })
+  .meta({ id: 'CreatedJoinToken' });
+export type CreatedJoinToken = z.infer<typeof CreatedJoinToken>;
+
+/** A person or pipeline: the token's name, role and namespaces (`["*"]`: every namespace). */
+export const UserIdentity = z
+  .object({ name: z.string(), role: Role, namespaces: z.array(z.string()) })
+  .meta({ id: 'UserIdentity' });
+export type UserIdentity = z.infer<typeof UserIdentity>;
+
+/** An agent: the node its credential speaks for. */
+export const NodeIdentity = z.object({ node: z.string() }).meta({ id: 'NodeIdentity' });
+export type NodeIdentity = z.infer<typeof NodeIdentity>;
+
+/** `GET /v1/whoami` */
+export const Identity = z.union([UserIdentity, NodeIdentity]).meta({ id: 'Identity' });
+export type Identity = z.infer<typeof Identity>;
+
+/** `GET /v1/namespaces`: those the caller may see. */
+export const NamespaceList = z
+  .object({ items: z.array(z.object({ name: z.string() })) })
+  .meta({ id: 'NamespaceList' });
+export type NamespaceList = z.infer<typeof NamespaceList>;

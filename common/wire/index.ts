@@ -1,0 +1,12 @@
+/**
+ * Every object the API returns, one zod schema per wire object: the server's /openapi.json
+ * publishes them, and the CLI, the Action and the dashboard take their types from them.
+ */
+export * from '../problem.ts';
+export * from './access.ts';
+export * from './apply.ts';
+export * from './deployment.ts';
+export * from './meta.ts';
+export * from './node.ts';
+export * from './replica.ts';
+export * from './service.ts';

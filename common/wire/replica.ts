@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { ContainerStatus, HostPort, ReplicaPhase } from '../agent-protocol.ts';
+import { Timestamp } from './meta.ts';
+
+/** Replicas, their logs, and events, as the API returns them (API.md "Deployments", other routes). */
+
+export const Replica = z
+  .object({
+    id: z.string(),
+    namespace: z.string(),
+    deployment: z.string(),
+    revision: z.int(),
+    /** null until the replica is placed. */
+    node: z.string().nullable(),
+    nodeAddress: z.string().nullable(),
+    desired: z.enum(['running', 'stopped']),
+    phase: ReplicaPhase,
+    ready: z.boolean(),
+    restartCount: z.int(),
+    hostPorts: z.array(HostPort),
+    message: z.string().nullable(),
+    containers: z.array(ContainerStatus),
+    /** Being replaced elsewhere because its node is draining. */
+    draining: z.boolean(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'Replica' });
+export type Replica = z.infer<typeof Replica>;
+
+export const ReplicaList = z.object({ items: z.array(Replica) }).meta({ id: 'ReplicaList' });
+export type ReplicaList = z.infer<typeof ReplicaList>;
+
+/** `GET .../replicas/{id}/logs`: the most recent lines of the replica's containers. */
+export const ReplicaLogs = z
+  .object({ replica: z.string(), lines: z.array(z.string()) })
+  .meta({ id: 'ReplicaLogs' });
+export type ReplicaLogs = z.infer<typeof ReplicaLogs>;
+
+export const Event = z
+  .object({
+    id: z.int(),
+    type: z.enum(['Normal', 'Warning']),
+    /** Short and stable: ScalingReplicaSet, RolloutComplete, ProgressDeadlineExceeded, RolledBack, ... */
+    reason: z.string(),
+    message: z.string(),
+    /** `kind/name`, such as `deployment/web` or `node/vm-1`. */
+    object: z.string(),
+    /** Empty for cluster events (nodes). */
+    namespace: z.string(),
+    createdAt: Timestamp,
+  })
+  .meta({ id: 'Event' });
+export type Event = z.infer<typeof Event>;
+
+/** Newest last. */
+export const EventList = z.object({ items: z.array(Event) }).meta({ id: 'EventList' });
+export type EventList = z.infer<typeof EventList>;

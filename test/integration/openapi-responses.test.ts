@@ -1,0 +1,358 @@
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, deploymentBody, startTestPlane, type TestPlane } from '../support/plane.ts';
+import { eventually, type SimFleet, startSimAgents } from '../support/sim-agents.ts';
+
+/**
+ * /openapi.json describes every answer the API gives. Each documented route is called with valid
+ * fixtures (arranged as access-matrix.test.ts arranges them) and its 2xx JSON body is validated
+ * against the response schema the document publishes for that status; then each route is made to
+ * fail (no token, a viewer's token, an absent object, an invalid or malformed body, a stale
+ * resourceVersion) and every error body is validated against the document's problem schema.
+ *
+ * The published schemas stay open to new fields (API.md: extend freely), so the test closes them
+ * before validating: a field the server sends and the schema does not name fails here, as does a
+ * route whose success has no schema at all.
+ */
+
+const NS = 'team-a';
+
+interface Call {
+  /** `METHOD /template` as /openapi.json lists it. */
+  route: string;
+  path: string;
+  token?: string | null;
+  body?: string;
+  type?: string;
+}
+
+interface Operation {
+  responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+  requestBody?: unknown;
+}
+
+interface OpenApi {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, unknown> };
+}
+
+/**
+ * `additionalProperties: false` on every object schema that lists its properties and says nothing
+ * of others, and `$ref`s pointed at `$defs`, where one JSON Schema document can hold them.
+ */
+function closed(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(closed);
+  if (!schema || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) {
+    out[k] =
+      k === '$ref' && typeof v === 'string'
+        ? v.replace('#/components/schemas/', '#/$defs/')
+        : k === 'properties' && v && typeof v === 'object'
+          ? Object.fromEntries(Object.entries(v).map(([name, s]) => [name, closed(s)]))
+          : closed(v);
+  }
+  if (out.type === 'object' && out.properties && out.additionalProperties === undefined) {
+    out.additionalProperties = false;
+  }
+  return out;
+}
+
+describe('/openapi.json describes every response body, on Postgres', () => {
+  let t: TestPlane;
+  let fleet: SimFleet;
+  let doc: OpenApi;
+  let ajv: Ajv2020;
+  let joinToken = '';
+  let replicaId = '';
+  let outsiderToken = '';
+  const revocable = { token: '', joinToken: '' };
+  const compiled = new Map<string, ValidateFunction>();
+
+  beforeAll(async () => {
+    t = await startTestPlane('postgres');
+    doc = (await t.call('GET', '/openapi.json', undefined, null)).body as OpenApi;
+    ajv = new Ajv2020({ allErrors: true, strict: true, formats: { 'date-time': true } });
+
+    fleet = await startSimAgents({
+      server: t.server,
+      adminToken: ADMIN_TOKEN,
+      count: 1,
+      fetch: t.fetch,
+      prefix: 'doc',
+    });
+    joinToken = (await t.call('POST', '/v1/join-tokens', { maxUses: 100 })).body.token;
+    outsiderToken = (
+      await t.call('POST', '/v1/tokens', { name: 'outsider', role: 'viewer', namespaces: ['team-b'] })
+    ).body.token;
+    revocable.token = (await t.call('POST', '/v1/tokens', { name: 'gone', role: 'viewer' })).body.id;
+    revocable.joinToken = (await t.call('POST', '/v1/join-tokens', {})).body.id;
+
+    // What reads find, and what destructive calls remove.
+    const put = async (path: string, body: unknown) => {
+      const res = await t.call('PUT', path, body);
+      expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(201);
+    };
+    await put(`/v1/namespaces/${NS}/deployments/web`, deploymentBody({ replicas: 1 }));
+    await put(`/v1/namespaces/${NS}/deployments/doomed`, deploymentBody({ replicas: 0 }));
+    // Two ports, so that endpoints carry their `ports` too.
+    const ports = [
+      { name: 'http', port: 80, targetPort: 8080 },
+      { name: 'metrics', port: 9090, targetPort: 8080 },
+    ];
+    await put(`/v1/namespaces/${NS}/services/svc`, { spec: { selector: { app: 'web' }, ports } });
+    await put(`/v1/namespaces/${NS}/services/doomed`, { spec: { selector: { a: 'b' }, ports } });
+    await put(`/v1/namespaces/${NS}/secrets/sec`, { data: { k: 'v' } });
+    await put(`/v1/namespaces/${NS}/secrets/doomed`, { data: { k: 'v' } });
+    replicaId = await eventually(async () => {
+      await t.plane.reconciler.tick();
+      const [r] = (await t.call('GET', `/v1/namespaces/${NS}/replicas?deployment=web`)).body.items;
+      return r?.node && r.ready ? (r.id as string) : undefined;
+    }, 20_000);
+    for (const name of ['spare', 'doomed']) await register(name);
+  });
+  afterAll(async () => {
+    await fleet?.stop();
+    await t?.close();
+  });
+
+  async function register(name: string) {
+    const res = await t.call(
+      'POST',
+      '/v1/agent/register',
+      { joinToken, name, capacity: { cpu: 1, memoryBytes: 2 ** 30 }, address: '10.9.9.9' },
+      null,
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+  }
+
+  const json = (v: unknown) => ({ body: JSON.stringify(v), type: 'application/json' });
+
+  /** The successful call of each route: admin, except where the route is someone else's. */
+  function success(route: string): Call[] {
+    const [method, template] = route.split(' ') as [string, string];
+    const names: Record<string, string> = {
+      'PUT /v1/namespaces/{ns}/deployments/{name}': 'created',
+      'DELETE /v1/namespaces/{ns}/deployments/{name}': 'doomed',
+      'PUT /v1/namespaces/{ns}/services/{name}': 'created',
+      'DELETE /v1/namespaces/{ns}/services/{name}': 'doomed',
+      'GET /v1/namespaces/{ns}/services/{name}': 'svc',
+      'GET /v1/namespaces/{ns}/services/{name}/endpoints': 'svc',
+      'PUT /v1/namespaces/{ns}/secrets/{name}': 'created',
+      'DELETE /v1/namespaces/{ns}/secrets/{name}': 'doomed',
+      'GET /v1/namespaces/{ns}/secrets/{name}': 'sec',
+      'DELETE /v1/nodes/{name}': 'doomed',
+      'GET /v1/nodes/{name}': 'doc-1',
+    };
+    const path = template
+      .replace('{ns}', NS)
+      .replace('{name}', names[route] ?? (template.startsWith('/v1/nodes') ? 'spare' : 'web'))
+      .replace(
+        '{id}',
+        route.includes('replicas')
+          ? replicaId
+          : route.includes('join')
+            ? revocable.joinToken
+            : revocable.token,
+      );
+    const node = fleet.agents[0]!.token;
+    const bodies: Record<string, Omit<Call, 'route' | 'path'>> = {
+      'PUT /v1/namespaces/{ns}/deployments/{name}': json(deploymentBody({ replicas: 0 })),
+      'PATCH /v1/namespaces/{ns}/deployments/{name}': {
+        body: JSON.stringify({ metadata: { labels: { app: 'web', touched: 'yes' } } }),
+        type: 'application/merge-patch+json',
+      },
+      'PUT /v1/namespaces/{ns}/deployments/{name}/scale': json({ replicas: 1 }),
+      'POST /v1/namespaces/{ns}/deployments/{name}/rollback': json({ toRevision: 1 }),
+      'PUT /v1/namespaces/{ns}/services/{name}': json({
+        spec: { selector: { app: 'web' }, ports: [{ port: 81, targetPort: 8080 }] },
+      }),
+      'PUT /v1/namespaces/{ns}/secrets/{name}': json({
+        type: 'registry',
+        data: { server: 's', username: 'u', password: 'p' },
+      }),
+      'POST /v1/agent/register': {
+        ...json({
+          joinToken,
+          name: 'doc-new',
+          capacity: { cpu: 1, memoryBytes: 2 ** 30 },
+          address: '10.9.9.8',
+        }),
+        token: null,
+      },
+      'GET /v1/agent/assignments': { token: node },
+      'POST /v1/agent/status': { ...json({ replicas: [] }), token: node },
+      'POST /v1/agent/logs': { ...json({ id: 'log_nothing', lines: [] }), token: node },
+      'POST /v1/tokens': json({ name: 'new', role: 'deployer', namespaces: [NS], expiresInSeconds: 3600 }),
+      'POST /v1/join-tokens': json({ ttlSeconds: 600, maxUses: 2 }),
+    };
+    const call: Call = { route, path, ...bodies[route] };
+    if (route === 'POST /v1/apply') {
+      const yaml = [
+        `apiVersion: berth.dev/v1\nkind: Deployment\nmetadata: {name: applied}\nspec:\n  replicas: 0\n  template:\n    spec:\n      containers: [{name: web, image: "x:1"}]`,
+        'apiVersion: v1\nkind: Service\nmetadata: {name: applied}\nspec:\n  selector: {app: applied}\n  ports: [{port: 80}]',
+        'apiVersion: berth.dev/v1\nkind: Secret\nmetadata: {name: applied}\ndata: {k: v}',
+      ].join('\n---\n');
+      const apply = { body: yaml, type: 'application/yaml' };
+      return [
+        { route, path: `${path}?namespace=${NS}&dryRun=true`, ...apply },
+        { route, path: `${path}?namespace=${NS}`, ...apply },
+      ];
+    }
+    // Both answers of an apply: created, then updated.
+    if (route.startsWith('PUT') && !route.endsWith('/scale')) return [call, call];
+    // Both kinds of caller.
+    if (route === 'GET /v1/whoami') return [call, { ...call, token: node }];
+    if (method === 'GET' && route.includes('/events')) return [{ ...call, path: `${path}?limit=50` }];
+    return [call];
+  }
+
+  async function send(call: Call) {
+    const headers: Record<string, string> = {};
+    const token = call.token === undefined ? ADMIN_TOKEN : call.token;
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (call.type) headers['content-type'] = call.type;
+    const res = await t.plane.app.request(call.path, {
+      method: call.route.split(' ')[0],
+      headers,
+      ...(call.body !== undefined ? { body: call.body } : {}),
+    });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: the checks below say so
+    }
+    return { status: res.status, type: res.headers.get('content-type') ?? '', body, text };
+  }
+
+  /** The schema /openapi.json gives for this route and status (or its `default`), closed, compiled. */
+  function validatorFor(route: string, status: number): { validate?: ValidateFunction; documented: boolean } {
+    const [method, template] = route.split(' ') as [string, string];
+    const responses = doc.paths[template]?.[method.toLowerCase()]?.responses ?? {};
+    const entry = responses[String(status)] ?? (status >= 400 ? responses.default : undefined);
+    if (!entry) return { documented: false };
+    const media = entry.content?.[status >= 400 ? 'application/problem+json' : 'application/json'];
+    if (!media) return { documented: true };
+    const key = `${route} ${status}`;
+    let validate = compiled.get(key);
+    if (!validate) {
+      const defs = Object.fromEntries(
+        Object.entries(doc.components.schemas).map(([name, s]) => [name, closed(s)]),
+      );
+      validate = ajv.compile({ ...(closed(media.schema) as object), $defs: defs });
+      compiled.set(key, validate);
+    }
+    return { validate, documented: true };
+  }
+
+  const routes = () =>
+    Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
+
+  it('validates every 2xx answer of every documented route against its response schema', async () => {
+    const wrong: string[] = [];
+    let calls = 0;
+    for (const route of routes()) {
+      for (const call of success(route)) {
+        const res = await send(call);
+        calls++;
+        const where = `${route} (${call.path}) → ${res.status}`;
+        if (res.status >= 300) {
+          wrong.push(`${where}: not a success: ${res.text.slice(0, 200)}`);
+          continue;
+        }
+        const { validate, documented } = validatorFor(route, res.status);
+        if (!documented) wrong.push(`${where}: this status is not documented`);
+        else if (res.status === 204) {
+          if (res.text) wrong.push(`${where}: a 204 with a body`);
+        } else if (!validate) wrong.push(`${where}: no response schema in /openapi.json`);
+        else if (!res.type.startsWith('application/json')) wrong.push(`${where}: content-type ${res.type}`);
+        else if (!validate(res.body))
+          wrong.push(`${where}: ${ajv.errorsText(validate.errors, { separator: '; ' })}`);
+      }
+    }
+    console.log(
+      `openapi responses: ${calls} successful calls over ${routes().length} routes, ${wrong.length} wrong`,
+    );
+    expect(wrong).toEqual([]);
+  });
+
+  it('validates every error answer against the problem schema', async () => {
+    const failing = (route: string): Call[] => {
+      const [call] = success(route) as [Call];
+      const [method, template] = route.split(' ') as [string, string];
+      const out: Call[] = [];
+      // No credential: 401 (the public route: a join token that does not exist).
+      out.push(
+        route === 'POST /v1/agent/register'
+          ? {
+              ...call,
+              ...json({
+                joinToken: 'berth_j_nope',
+                name: 'x',
+                capacity: { cpu: 1, memoryBytes: 1 },
+                address: 'a',
+              }),
+            }
+          : { ...call, token: null },
+      );
+      // The wrong caller (a viewer of another namespace): 403, where any user may not pass.
+      const open = ['GET /v1/nodes', 'GET /v1/nodes/{name}', 'GET /v1/namespaces', 'GET /v1/whoami'];
+      if (!template.startsWith('/v1/agent') && !open.includes(route))
+        out.push({ ...call, token: outsiderToken });
+      // An absent object: 404.
+      if (/\{(name|id)\}/.test(template) && method !== 'PUT') {
+        const absent = template.replace('{ns}', NS).replace('{name}', 'absent-x').replace('{id}', 'absent-x');
+        out.push({ ...call, path: absent });
+      }
+      // A body that is not valid: 422; one that is not JSON: 400; one of the wrong type: 415.
+      if (doc.paths[template]?.[method.toLowerCase()]?.requestBody && route !== 'POST /v1/apply') {
+        out.push({ ...call, ...json({ surely: 'not a field' }) });
+        out.push({ ...call, body: '{"unterminated', type: call.type ?? 'application/json' });
+        out.push({ ...call, body: 'x', type: 'text/plain' });
+      }
+      if (route === 'POST /v1/apply') {
+        out.push({ ...call, body: 'a: [unclosed', type: 'application/yaml' });
+        out.push({ ...call, body: 'kind: Nonsense\n', type: 'application/yaml' });
+      }
+      // A write against a resourceVersion that moved on: 409.
+      if (method === 'PUT' && template.endsWith('/{name}') && call.body) {
+        const body = JSON.parse(call.body) as { metadata?: Record<string, unknown> };
+        out.push({
+          ...call,
+          ...json({ ...body, metadata: { ...body.metadata, resourceVersion: '999999' } }),
+        });
+      }
+      return out;
+    };
+    const wrong: string[] = [];
+    const seen = new Map<number, number>();
+    for (const route of routes()) {
+      for (const call of failing(route)) {
+        const res = await send(call);
+        const where = `${route} (${call.token === null ? 'no token' : call.token === outsiderToken ? 'outsider' : 'admin'}, ${call.path}, ${call.type ?? 'no body'}) → ${res.status}`;
+        if (res.status < 400) {
+          wrong.push(`${where}: expected an error`);
+          continue;
+        }
+        seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
+        const { validate, documented } = validatorFor(route, res.status);
+        if (!documented) wrong.push(`${where}: this status is not documented`);
+        else if (!validate) wrong.push(`${where}: no problem schema in /openapi.json`);
+        else if (!res.type.startsWith('application/problem+json'))
+          wrong.push(`${where}: content-type ${res.type}`);
+        else if (!validate(res.body))
+          wrong.push(
+            `${where}: ${ajv.errorsText(validate.errors, { separator: '; ' })} in ${res.text.slice(0, 200)}`,
+          );
+      }
+    }
+    console.log(
+      `openapi errors: ${[...seen].map(([s, n]) => `${n}×${s}`).join(', ')}; ${wrong.length} wrong`,
+    );
+    expect(wrong).toEqual([]);
+    // The errors above really cover the problem schema's range, not one status.
+    expect([...seen.keys()].sort()).toEqual(expect.arrayContaining([400, 401, 403, 404, 409, 415, 422]));
+  });
+});

@@ -105,6 +105,19 @@ describe('MetadataGuard', () => {
     expect(warnings[0]).toMatch(/you must be root/);
   });
 
+  it('checks again only the rules it could add: a failed IPv6 rule is not retried every minute', async () => {
+    const { log } = logger();
+    const fw = firewall({ broken: { ip6tables: { code: 1, output: 'incompatible' } } });
+    const guard = new MetadataGuard({ allow: false, log, run: fw.run, recheckMs: 5 });
+    expect(await guard.start()).toEqual({ kind: 'blocked', ipv6: false });
+    const atStart = fw.calls.length;
+    await new Promise((r) => setTimeout(r, 50));
+    guard.stop();
+    expect(fw.calls.length).toBeGreaterThan(atStart);
+    expect(fw.calls.slice(atStart).every((c) => c.startsWith('iptables '))).toBe(true);
+    expect(guard.access).toEqual({ kind: 'blocked', ipv6: false });
+  });
+
   it('puts the rules back when a firewall reload flushed them', async () => {
     const { log } = logger();
     const fw = firewall();

@@ -44,9 +44,13 @@ export type CommandResult = { code: number; output: string };
 export type RunCommand = (file: string, args: string[]) => Promise<CommandResult>;
 
 /** Applies (or, when allowed, removes) the rules; idempotent, so it is safe to repeat. */
-export async function applyMetadataRules(allow: boolean, run: RunCommand): Promise<MetadataAccess> {
+export async function applyMetadataRules(
+  allow: boolean,
+  run: RunCommand,
+  rules: readonly FirewallRule[] = METADATA_RULES,
+): Promise<MetadataAccess> {
   if (allow) {
-    for (const rule of METADATA_RULES) {
+    for (const rule of rules) {
       // Bounded: a rule added twice (by hand, or two agents) is deleted twice.
       for (let i = 0; i < 8 && (await run(rule.binary, ruleArgs(rule, '-C'))).code === 0; i++)
         await run(rule.binary, ruleArgs(rule, '-D'));
@@ -54,7 +58,7 @@ export async function applyMetadataRules(allow: boolean, run: RunCommand): Promi
     return { kind: 'allowed' };
   }
   const failed = new Map<FirewallRule, string>();
-  for (const rule of METADATA_RULES) {
+  for (const rule of rules) {
     if ((await run(rule.binary, ruleArgs(rule, '-C'))).code === 0) continue;
     const inserted = await run(rule.binary, ruleArgs(rule, '-I'));
     if (inserted.code !== 0) failed.set(rule, inserted.output.trim() || `exit code ${inserted.code}`);
@@ -64,7 +68,9 @@ export async function applyMetadataRules(allow: boolean, run: RunCommand): Promi
     const [rule, output] = v4;
     return { kind: 'unprotected', reason: `${rule.binary} ${ruleArgs(rule, '-I').join(' ')}: ${output}` };
   }
-  return { kind: 'blocked', ipv6: ![...failed.keys()].some((r) => r.binary === 'ip6tables') };
+  const ipv6 =
+    rules.some((r) => r.binary === 'ip6tables') && ![...failed.keys()].some((r) => r.binary === 'ip6tables');
+  return { kind: 'blocked', ipv6 };
 }
 
 /** Runs a command; a missing binary is exit code 127, as a shell would say. */
@@ -87,14 +93,17 @@ export interface MetadataGuardOptions {
 }
 
 /**
- * Applies the rules at start and checks them again now and then. Says once, at warn level, when
- * containers can reach the metadata address although they should not, and once when that ends.
- * Never stops the agent: a laptop running `npm start` without root still runs pods.
+ * Applies the rules at start and, once they are in place, checks them again now and then. Says
+ * once, at warn level, when containers can reach the metadata address although they should not,
+ * and once when that ends. Never stops the agent: a laptop running `npm start` without root
+ * still runs pods.
  */
 export class MetadataGuard {
   private timer: NodeJS.Timeout | undefined;
   private last: MetadataAccess | undefined;
   private checking: Promise<MetadataAccess> | undefined;
+  /** IPv6 rules that could not be added at start are not tried again every minute. */
+  private rules: readonly FirewallRule[] = METADATA_RULES;
   private readonly run: RunCommand;
 
   constructor(private readonly o: MetadataGuardOptions) {
@@ -107,7 +116,8 @@ export class MetadataGuard {
 
   async start(): Promise<MetadataAccess> {
     const access = await this.check();
-    if (!this.o.allow) {
+    // Not root, or no iptables: that does not change while the agent runs, so it is said once.
+    if (access.kind === 'blocked') {
       this.timer = setInterval(() => void this.check(), this.o.recheckMs ?? 60_000);
       this.timer.unref();
     }
@@ -128,7 +138,9 @@ export class MetadataGuard {
   }
 
   private async checkNow(): Promise<MetadataAccess> {
-    const access = await applyMetadataRules(this.o.allow, this.run);
+    const access = await applyMetadataRules(this.o.allow, this.run, this.rules);
+    if (access.kind === 'blocked' && !access.ipv6)
+      this.rules = this.rules.filter((r) => r.binary === 'iptables');
     const before = this.last;
     this.last = access;
     if (before?.kind === access.kind) return access;

@@ -490,6 +490,7 @@ spec:
       name: 'web',
       namespace: undefined,
       labels: {},
+      annotations: {},
       resourceVersion: undefined,
       spec: {
         selector: { app: 'web' },
@@ -508,6 +509,7 @@ spec:
         name: 'web',
         namespace: 'default',
         labels: { app: 'web' },
+        annotations: { 'berth.dev/hosts': 'web.example.com,www.example.com' },
         resourceVersion: undefined,
         spec: {
           selector: { app: 'web' },
@@ -520,6 +522,7 @@ spec:
         name: 'web-lb',
         namespace: 'default',
         labels: {},
+        annotations: {},
         resourceVersion: undefined,
         spec: {
           selector: { app: 'web' },
@@ -625,6 +628,8 @@ describe('normalizeManifests: Secrets', () => {
       name: 'db',
       namespace: undefined,
       labels: {},
+      annotations: {},
+      resourceVersion: undefined,
       type: 'opaque',
       data: { password: 'x' },
     });

@@ -38,6 +38,7 @@ export type ManifestObject =
       namespace?: string;
       name: string;
       labels: Labels;
+      annotations: Labels;
       resourceVersion?: string;
       spec: DeploymentSpec;
     }
@@ -46,6 +47,7 @@ export type ManifestObject =
       namespace?: string;
       name: string;
       labels: Labels;
+      annotations: Labels;
       resourceVersion?: string;
       spec: ServiceSpec;
     }
@@ -54,6 +56,8 @@ export type ManifestObject =
       namespace?: string;
       name: string;
       labels: Labels;
+      annotations: Labels;
+      resourceVersion?: string;
       type: SecretType;
       data: Record<string, string>;
     };
@@ -349,10 +353,18 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
       }
       const meta = parsed.data.metadata;
       if (!named(meta) || input.errors.length) return;
-      const { name, namespace, labels = {}, resourceVersion } = meta;
+      const { name, namespace, labels = {}, annotations = {}, resourceVersion } = meta;
       found.push({
         at,
-        object: { kind: 'Deployment', name, namespace, labels, resourceVersion, spec: parsed.data.spec },
+        object: {
+          kind: 'Deployment',
+          name,
+          namespace,
+          labels,
+          annotations,
+          resourceVersion,
+          spec: parsed.data.spec,
+        },
       });
       return;
     }
@@ -368,10 +380,18 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
       }
       const meta = parsed.data.metadata;
       if (!named(meta) || input.errors.length) return;
-      const { name, namespace, labels = {}, resourceVersion } = meta;
+      const { name, namespace, labels = {}, annotations = {}, resourceVersion } = meta;
       found.push({
         at,
-        object: { kind: 'Service', name, namespace, labels, resourceVersion, spec: parsed.data.spec },
+        object: {
+          kind: 'Service',
+          name,
+          namespace,
+          labels,
+          annotations,
+          resourceVersion,
+          spec: parsed.data.spec,
+        },
       });
       return;
     }
@@ -383,10 +403,19 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
       }
       const meta = parsed.data.metadata;
       if (!named(meta)) return;
-      const { name, namespace, labels = {} } = meta;
+      const { name, namespace, labels = {}, annotations = {}, resourceVersion } = meta;
       found.push({
         at,
-        object: { kind: 'Secret', name, namespace, labels, type: parsed.data.type, data: parsed.data.data },
+        object: {
+          kind: 'Secret',
+          name,
+          namespace,
+          labels,
+          annotations,
+          resourceVersion,
+          type: parsed.data.type,
+          data: parsed.data.data,
+        },
       });
       return;
     }

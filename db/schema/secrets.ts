@@ -9,6 +9,7 @@ export const secrets = pgTable(
     namespace: text('namespace').notNull(),
     name: text('name').notNull(),
     labels: jsonb('labels').$type<Record<string, string>>().notNull(),
+    annotations: jsonb('annotations').$type<Record<string, string>>().notNull().default({}),
     type: text('type', { enum: ['opaque', 'registry'] }).notNull(),
     keys: jsonb('keys').$type<string[]>().notNull(),
     ciphertext: text('ciphertext').notNull(),

@@ -9,6 +9,7 @@ export const services = pgTable(
     namespace: text('namespace').notNull(),
     name: text('name').notNull(),
     labels: jsonb('labels').$type<Record<string, string>>().notNull(),
+    annotations: jsonb('annotations').$type<Record<string, string>>().notNull().default({}),
     spec: jsonb('spec').$type<Record<string, unknown>>().notNull(),
     /** Lower-cased hostnames routed to this service by the ingress. */
     hosts: jsonb('hosts').$type<string[]>().notNull().default(sql`'[]'::jsonb`),

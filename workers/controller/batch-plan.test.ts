@@ -33,7 +33,9 @@ const template = (image: string): PodTemplate =>
     },
   }) as unknown as PodTemplate;
 
-function deployment(over: Partial<DeploymentRow> & { spec?: Partial<DeploymentSpec> } = {}): DeploymentRow {
+function deployment(
+  over: Omit<Partial<DeploymentRow>, 'spec'> & { spec?: Partial<DeploymentSpec> } = {},
+): DeploymentRow {
   const { spec, ...rest } = over;
   return {
     id: 'd1',

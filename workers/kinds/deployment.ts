@@ -17,7 +17,6 @@ export const deploymentKind: ObjectKind<DeploymentRow, DeploymentSpec> = {
   table: deployments,
   live: isNull(deployments.deletedAt),
   generation: true,
-  annotations: true,
   stateOf: (row) => ({ spec: row.spec, labels: row.labels, annotations: row.annotations }),
   columns: (next, { existing, specChanged, now }) => {
     if (!existing) return { spec: next.spec, reconcileAt: now, progressAt: now };

@@ -29,13 +29,13 @@ export function secretKind(key: string | undefined): ObjectKind<SecretRow, Secre
     noun: 'secret',
     table: secrets,
     generation: false,
-    annotations: false,
-    stateOf: async (row) => ({
+      stateOf: async (row) => ({
       spec: {
         type: row.type,
         data: await openSecret(requireSecretKey(key), secretBinding(row.namespace, row.name), row.ciphertext),
       },
       labels: row.labels,
+      annotations: row.annotations,
     }),
     columns: async (next, { namespace, name }) => ({
       type: next.spec.type,
@@ -55,6 +55,7 @@ export function toSecretObject(row: SecretRow) {
       namespace: row.namespace,
       uid: row.id,
       labels: row.labels,
+      ...(Object.keys(row.annotations).length ? { annotations: row.annotations } : {}),
       resourceVersion: String(row.resourceVersion),
       createdAt: row.createdAt.toISOString(),
       updatedAt: row.updatedAt.toISOString(),

@@ -15,8 +15,7 @@ export const serviceKind: ObjectKind<ServiceRow, ServiceSpec> = {
   noun: 'service',
   table: services,
   generation: true,
-  annotations: false,
-  stateOf: (row) => ({ spec: row.spec as ServiceSpec, labels: row.labels }),
+  stateOf: (row) => ({ spec: row.spec as ServiceSpec, labels: row.labels, annotations: row.annotations }),
   columns: (next) => ({ spec: next.spec, hosts: next.spec.hosts }),
   admit: async (tx, next, write) => {
     if (write.specChanged) await claimHosts(tx, write.namespace, write.name, next.spec.hosts);
@@ -61,6 +60,7 @@ export function toServiceObject(row: ServiceRow) {
       namespace: row.namespace,
       uid: row.id,
       labels: row.labels,
+      ...(Object.keys(row.annotations).length ? { annotations: row.annotations } : {}),
       resourceVersion: String(row.resourceVersion),
       generation: row.generation,
       createdAt: row.createdAt.toISOString(),

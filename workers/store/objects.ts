@@ -27,6 +27,7 @@ export interface ObjectRow {
   namespace: string;
   name: string;
   labels: Record<string, string>;
+  annotations: Record<string, string>;
   resourceVersion: number;
   createdAt: Date;
   updatedAt: Date;
@@ -43,7 +44,7 @@ type ObjectTable = PgTable & {
 export interface ObjectState<Spec> {
   spec: Spec;
   labels: Record<string, string>;
-  annotations?: Record<string, string>;
+  annotations: Record<string, string>;
 }
 
 /** What a kind's hooks know of the write under way. */
@@ -63,8 +64,6 @@ export interface ObjectKind<Row extends ObjectRow, Spec> {
   live?: SQL;
   /** Whether spec changes count in a `generation` column. */
   generation: boolean;
-  /** Whether the kind stores `metadata.annotations` (an `annotations` column). */
-  annotations: boolean;
   /** The desired state a stored row holds (a promise where it must be decrypted first). */
   stateOf(row: Row): ObjectState<Spec> | Promise<ObjectState<Spec>>;
   /** The kind's own columns for a write of `next` (the store sets the common ones). */
@@ -165,16 +164,18 @@ export async function applyObject<Row extends ObjectRow, Spec>(
   if (errors.length) throw invalid(errors);
 
   const attempt = () =>
-    db.transaction(async (tx) => {
-      const [found] = await tx
-        .select()
-        .from(kind.table)
-        .where(whereName(kind, namespace, name))
-        .for('update');
-      const existing = found as Row | undefined;
-      if (existing && target.createOnly) throw conflict(`${title(kind, namespace, name)} already exists`);
-      return writeObject(tx, kind, existing, next, target);
-    });
+    maybeDryRun(db, target.dryRun ?? false, (work) =>
+      work.transaction(async (tx) => {
+        const [found] = await tx
+          .select()
+          .from(kind.table)
+          .where(whereName(kind, namespace, name))
+          .for('update');
+        const existing = found as Row | undefined;
+        if (existing && target.createOnly) throw conflict(`${title(kind, namespace, name)} already exists`);
+        return writeObject(tx, kind, existing, next, target);
+      }),
+    );
   try {
     return await attempt();
   } catch (e) {
@@ -239,19 +240,18 @@ async function writeObject<Row extends ObjectRow, Spec>(
       `${title(kind, namespace, name)} was modified (resourceVersion ${existing.resourceVersion}, you sent ${sent}); read it again and retry`,
     );
   const stored = existing ? await kind.stateOf(existing) : undefined;
-  const annotations = kind.annotations ? (next.annotations ?? {}) : undefined;
   const specChanged = !stored || canonicalJson(next.spec) !== canonicalJson(stored.spec);
   const metadataChanged =
     !stored ||
     canonicalJson(next.labels) !== canonicalJson(stored.labels) ||
-    (kind.annotations && canonicalJson(annotations) !== canonicalJson(stored.annotations ?? {}));
+    canonicalJson(next.annotations) !== canonicalJson(stored.annotations);
   if (existing && !specChanged && !metadataChanged) return { row: existing, created: false, changed: false };
 
   const write: ObjectWrite<Row> = { namespace, name, existing, specChanged, now };
   await kind.admit?.(tx, next, write);
   const values: Record<string, unknown> = {
     labels: next.labels,
-    ...(kind.annotations ? { annotations } : {}),
+    annotations: next.annotations,
     ...(await kind.columns(next, write)),
     updatedAt: now,
   };

@@ -68,7 +68,8 @@ const KINDS: {
 function metadataOf(o: ManifestObject) {
   return {
     labels: o.labels,
-    ...('resourceVersion' in o && o.resourceVersion ? { resourceVersion: o.resourceVersion } : {}),
+    annotations: o.annotations,
+    ...(o.resourceVersion ? { resourceVersion: o.resourceVersion } : {}),
   };
 }
 

@@ -32,7 +32,11 @@ export function applySecret(
       now: args.now,
       ...(args.dryRun ? { dryRun: true } : {}),
     },
-    { spec: { type: input.type, data: input.data }, labels: input.metadata.labels ?? {} },
+    {
+      spec: { type: input.type, data: input.data },
+      labels: input.metadata.labels ?? {},
+      annotations: input.metadata.annotations ?? {},
+    },
   );
 }
 

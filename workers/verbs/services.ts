@@ -62,7 +62,7 @@ export function applyService(
       ...(args.createOnly ? { createOnly: true } : {}),
       ...(args.dryRun ? { dryRun: true } : {}),
     },
-    { spec, labels: input.metadata.labels ?? {} },
+    { spec, labels: input.metadata.labels ?? {}, annotations: input.metadata.annotations ?? {} },
   );
 }
 

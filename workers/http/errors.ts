@@ -1,23 +1,14 @@
+import type { ErrorCode, FieldError, Problem } from '../../common/problem.ts';
 import { DomainError } from '../errors.ts';
+
+export type { ErrorCode, FieldError, Problem };
 
 /**
  * The one renderer of errors: RFC 9457 problem+json (API.md). Verbs throw DomainError
  * (workers/errors.ts); the HTTP layer adds ApiError for what only HTTP knows (media types, body
  * sizes, authentication headers). Anything else that escapes is a 500 that leaks nothing.
  */
-export type ErrorCode =
-  | 'BAD_REQUEST'
-  | 'VALIDATION_FAILED'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'RATE_LIMITED'
-  | 'UNAVAILABLE'
-  | 'INTERNAL';
-
+/** One HTTP status per code of the closed set (common/problem.ts). */
 const STATUS: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,
   VALIDATION_FAILED: 422,
@@ -45,23 +36,6 @@ const TITLE: Record<ErrorCode, string> = {
   UNAVAILABLE: 'Service unavailable',
   INTERNAL: 'Internal server error',
 };
-
-export interface FieldError {
-  path: string;
-  message: string;
-  /** Index of the document, for multi-document manifests. */
-  document?: number;
-}
-
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: ErrorCode;
-  requestId: string;
-  errors?: FieldError[];
-}
 
 export class ApiError extends DomainError {
   readonly status: number;

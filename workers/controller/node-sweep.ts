@@ -3,7 +3,7 @@ import { rowsOf } from '../../db/rows.ts';
 import { nodes, replicas } from '../../db/schema/index.ts';
 import { type EventInput, recordEvents } from '../store/events.ts';
 import { wakeDeployments } from '../store/wakeups.ts';
-import type { ControllerDeps } from './reconciler.ts';
+import type { ControllerDeps } from './deps.ts';
 
 /**
  * Node lifecycle, level-triggered from heartbeats:

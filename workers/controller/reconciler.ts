@@ -4,10 +4,7 @@ import type { Database } from '../../db/database.ts';
 import { retryOnConflict } from '../../db/retry.ts';
 import { deployments, replicas, revisions } from '../../db/schema/index.ts';
 import type { ReconcileTrigger } from '../app-context.ts';
-import type { ControlPlaneConfig } from '../config.ts';
 import { shortId } from '../crypto.ts';
-import type { Logger } from '../logger.ts';
-import type { Metrics } from '../metrics.ts';
 import { bumpAssignments } from '../store/assignments.ts';
 import { type DiscoveryService, discoveryEnv, loadDiscoveryServices } from '../store/discovery.ts';
 import { recordEvents } from '../store/events.ts';
@@ -22,18 +19,10 @@ import {
   type ReplicaRow,
   settleBatch,
 } from './batch-plan.ts';
+import type { ControllerDeps } from './deps.ts';
 import { sweepNodes } from './node-sweep.ts';
 import { type PlacementOutcome, placePending } from './placement.ts';
 import { templateHash } from './template-hash.ts';
-
-export interface ControllerDeps {
-  db: Database;
-  config: ControlPlaneConfig;
-  log: Logger;
-  now: () => Date;
-  publishAssignments?: (nodeIds: string[]) => Promise<void>;
-  metrics?: Metrics;
-}
 
 export interface TickResult {
   deployments: number;
@@ -42,6 +31,8 @@ export interface TickResult {
   more: boolean;
   ms: number;
 }
+
+export type { ControllerDeps };
 
 export interface Reconciler extends ReconcileTrigger {
   /** The periodic safety net: node lifecycle, then every deployment that is due. */

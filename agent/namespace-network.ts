@@ -15,16 +15,21 @@ export const NETWORK_PREFIX = 'berth-ns-';
 /** A namespace's network as a container spec carries it: plain data, part of the spec hash. */
 export interface NamespaceNetwork {
   namespace: string;
-  /** The Docker network's name. */
+  /** The Docker network's name (unique per engine). */
   name: string;
-  /**
-   * The Linux bridge interface: `bth` and 12 hex digits of a hash of the namespace, since
-   * interface names hold at most 15 characters and a namespace name up to 63.
-   */
-  bridge: string;
 }
 
 export function namespaceNetwork(namespace: string): NamespaceNetwork {
-  const digest = createHash('sha256').update(namespace).digest('hex').slice(0, 12);
-  return { namespace, name: `${NETWORK_PREFIX}${namespace}`, bridge: `${BRIDGE_PREFIX}${digest}` };
+  return { namespace, name: `${NETWORK_PREFIX}${namespace}` };
+}
+
+/**
+ * The Linux bridge interface of a namespace's network on one engine: `bth` and 12 hex digits of a
+ * hash, since interface names hold at most 15 characters and a namespace name up to 63. Interface
+ * names are shared by the whole machine, so the engine's ID goes into the hash too: two engines on
+ * one machine (a test's own dockerd beside the system's) never take over each other's bridge.
+ */
+export function bridgeName(engineId: string, namespace: string): string {
+  const digest = createHash('sha256').update(`${engineId}\n${namespace}`).digest('hex').slice(0, 12);
+  return `${BRIDGE_PREFIX}${digest}`;
 }

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
-import { namespaceNetwork } from '../namespace-network.ts';
+import { bridgeName, namespaceNetwork } from '../namespace-network.ts';
 import { DockerNetworks, isNetworkMissing } from './docker-networks.ts';
 
 /** The engine's error as dockerode raises it. */
@@ -27,6 +27,7 @@ function stubEngine() {
   let failCreate: Error | undefined;
   let seq = 0;
   const docker = {
+    info: async () => ({ ID: 'ENGINE-1' }),
     getNetwork: (idOrName: string) => ({
       inspect: async () => {
         calls.push(`inspect ${idOrName}`);
@@ -84,7 +85,7 @@ describe('DockerNetworks', () => {
     expect(engine.calls.filter((c) => c.startsWith('create'))).toEqual(['create berth-ns-shop']);
     expect(engine.networks.get('berth-ns-shop')).toMatchObject({
       Labels: { 'berth.dev/namespace': 'shop' },
-      Options: { 'com.docker.network.bridge.name': shop.bridge },
+      Options: { 'com.docker.network.bridge.name': bridgeName('ENGINE-1', 'shop') },
     });
   });
 

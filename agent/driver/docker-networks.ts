@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { LABEL_NAMESPACE } from '../labels.ts';
-import { type NamespaceNetwork, NETWORK_PREFIX, namespaceNetwork } from '../namespace-network.ts';
+import { bridgeName, type NamespaceNetwork, NETWORK_PREFIX, namespaceNetwork } from '../namespace-network.ts';
 import { engineError, statusOf } from './docker-errors.ts';
 import { EngineUnavailableError } from './driver.ts';
 
@@ -16,6 +16,7 @@ export class DockerNetworks {
   private readonly ensuring = new Map<string, Promise<void>>();
   /** Creates in flight per network: prune leaves those networks alone. */
   private readonly inUse = new Map<string, number>();
+  private engine: Promise<string> | undefined;
 
   constructor(private readonly docker: Docker) {}
 
@@ -94,11 +95,24 @@ export class DockerNetworks {
     return removed;
   }
 
+  /** The engine's ID, which bridge names are derived from (asked once). */
+  private engineId(): Promise<string> {
+    this.engine ??= this.docker.info().then(
+      (info: { ID?: string }) => info.ID ?? '',
+      (e: unknown) => {
+        this.engine = undefined;
+        throw engineError(e);
+      },
+    );
+    return this.engine;
+  }
+
   private async lookUpOrCreate(net: NamespaceNetwork): Promise<void> {
     if (await this.isOurs(net)) {
       this.known.add(net.name);
       return;
     }
+    const bridge = bridgeName(await this.engineId(), net.namespace);
     try {
       await this.docker.createNetwork({
         Name: net.name,
@@ -108,7 +122,7 @@ export class DockerNetworks {
         // IPv4 only: no IPv6 route leads out of the container (nor to fd00:ec2::254).
         EnableIPv6: false,
         Labels: { [LABEL_NAMESPACE]: net.namespace },
-        Options: { 'com.docker.network.bridge.name': net.bridge },
+        Options: { 'com.docker.network.bridge.name': bridge },
       });
     } catch (e) {
       // Another agent on this engine made it first.

@@ -287,6 +287,51 @@ describe('berth-agent: what a tenant container cannot reach or do', () => {
   }, 300_000);
 });
 
+describe('berth-agent --pids-limit', () => {
+  const node = uniqueNode('e2e-pids');
+  let cp: FakeControlPlane;
+  let agent: AgentProcess;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    await requireDocker();
+    cp = await FakeControlPlane.start();
+    dataDir = await tempDir('berth-agent');
+    agent = startAgentProcess({
+      server: cp.url,
+      name: node,
+      dataDir,
+      joinToken: cp.joinToken,
+      env: { BERTH_PIDS_LIMIT: '256' },
+    });
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await removeNodeContainers(node);
+    await cp?.close();
+    await cleanupDir(dataDir);
+  });
+
+  it("gives the agent's limit to every container of a pod", async () => {
+    const r = httpdReplica(
+      {},
+      {
+        command: [
+          'sh',
+          '-c',
+          'cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null; exec httpd -f -p 8080 -h /www',
+        ],
+      },
+    );
+    cp.setAssignments(node, [r]);
+    const { report } = await cp.waitForReport(node, allReady([r.id]));
+    const id = replicaOf(report, r.id)!.containers[0]!.containerId!;
+    expect((await docker.getContainer(id).inspect()).HostConfig.PidsLimit).toBe(256);
+    // What the kernel enforces, as the container sees it (cgroup v1 or v2).
+    expect((await cp.requestLogs(node, r.id, 5)).lines.join('\n')).toMatch(/^256$/m);
+  });
+});
+
 describe('probe host through the API', () => {
   let db: Awaited<ReturnType<typeof freshPostgres>>;
   let server: ServerProcess;

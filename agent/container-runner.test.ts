@@ -9,7 +9,7 @@ import {
   TRANSITIONS,
 } from './container-runner.ts';
 import { planContainers } from './container-spec.ts';
-import type { Driver } from './driver/driver.ts';
+import { type Driver, EngineUnavailableError } from './driver/driver.ts';
 import { FakeDriver } from './driver/fake-driver.ts';
 import { createLogger } from './log.ts';
 import type { RestartPolicy } from './restart-tracker.ts';
@@ -206,6 +206,28 @@ describe('ContainerRunner transitions', () => {
     await step();
     expect(driver.calls).toContain(`create berth-n1-r1-side in ${owner.containerId}`);
     expect(member.state).toMatchObject({ kind: 'running', networkFrom: owner.containerId });
+  });
+
+  it('Running before its ports are read: not probed, members wait, the next step reads them', async () => {
+    const { driver, owner, member, step } = pod([container(), container({ name: 'side', ports: [] })]);
+    const inspect = driver.inspectContainer.bind(driver);
+    driver.inspectContainer = async () => {
+      throw new EngineUnavailableError('the Docker Engine did not answer: socket hang up');
+    };
+    await expect(owner.advance(undefined)).rejects.toBeInstanceOf(EngineUnavailableError);
+    expect(owner.state).toMatchObject({
+      kind: 'running',
+      networkRead: false,
+      ready: false,
+      readiness: undefined,
+    });
+    expect(await member.advance(owner)).toEqual({ blocked: true });
+    driver.inspectContainer = inspect;
+    await step();
+    expect(owner.state).toMatchObject({ kind: 'running', networkRead: true, ready: true });
+    expect(owner.hostPorts).toEqual([{ containerPort: 8080, hostPort: 30000 }]);
+    expect(member.ready).toBe(true);
+    expect(owner.restartCount).toBe(0);
   });
 
   it('Running → Stopping(rejoin) → Exited → Running: a member rejoins its restarted owner', async () => {

@@ -72,6 +72,11 @@ export interface Running extends OnEngine {
   startedAt: number | undefined;
   /** For a member: the start of the owner whose namespace it joined; undefined when unknown. */
   joinedStart: number | undefined;
+  /**
+   * Its published ports and address were read since this start (the owner's are the pod's, and the
+   * engine picks new host ports on each start). Until then it is not probed, and members wait.
+   */
+  networkRead: boolean;
   /** Passes its readiness probe now (or has none). */
   ready: boolean;
   /** Has been ready since this start: its pod counts as Running rather than Starting. */
@@ -209,6 +214,11 @@ export class ContainerRunner {
     return this.current.kind === 'running' && this.current.everReady;
   }
 
+  /** Running with its network known: members may join it. */
+  get joinable(): boolean {
+    return this.current.kind === 'running' && this.current.networkRead;
+  }
+
   // ---- the pod's steps ------------------------------------------------------------------------
 
   /**
@@ -226,7 +236,7 @@ export class ContainerRunner {
       const member = this.current;
       // Joined an owner that was replaced: its namespace is gone, recreate.
       if (onEngine(member) && member.networkFrom !== owner.containerId) await this.halt('recreate');
-      if (!owner.running) return { blocked: true };
+      if (!owner.joinable) return { blocked: true };
     }
     const s = this.current;
     switch (s.kind) {
@@ -236,6 +246,11 @@ export class ContainerRunner {
       case 'created':
         return started(await this.start(owner, false));
       case 'running':
+        if (!s.networkRead) {
+          // The engine did not answer right after the start: read the ports now.
+          await this.readNetwork(s);
+          return { started: true };
+        }
         if (owner && s.joinedStart !== owner.starts) {
           // The owner restarted with a fresh namespace: restart to join it.
           await this.halt('rejoin');
@@ -266,7 +281,7 @@ export class ContainerRunner {
     if (info.ip) this.ip = info.ip;
     if (info.running) {
       this.starts = 1;
-      this.move(runningState(base, info.startedAt, joinedStart));
+      this.move(runningState(base, info.startedAt, joinedStart, true));
     } else if (info.created) {
       this.move({ kind: 'created', ...base });
     } else {
@@ -550,24 +565,33 @@ export class ContainerRunner {
       sinceAssigned: Math.round(performance.now() - this.deps.since),
     });
     this.starts++;
-    const running = runningState(before, Date.now(), owner?.starts);
+    // A member publishes nothing of its own: the owner's network is the pod's.
+    const running = runningState(before, Date.now(), owner?.starts, owner !== undefined);
     this.move(running);
-    if (!owner) {
-      // The owner publishes the pod's ports: read which host ports the engine chose.
-      const info = await this.deps.driver.inspectContainer(running.id);
-      if (!this.isIn(running)) return true;
-      if (info) {
-        this.hostPorts = info.hostPorts;
-        if (info.ip) this.ip = info.ip;
-        if (!info.running) {
-          this.died(info.exitCode ?? -1);
-          return true;
-        }
-      }
+    if (owner) {
+      this.startProbes();
+      this.deps.onChange();
+    } else {
+      await this.readNetwork(running);
+    }
+    return true;
+  }
+
+  /**
+   * Reads which host ports the engine chose for the owner (and its address), then starts probing.
+   * Rejects when the engine does not answer; the state says so, and the next step reads again.
+   */
+  private async readNetwork(running: Running): Promise<void> {
+    const info = await this.deps.driver.inspectContainer(running.id);
+    if (!this.isIn(running)) return;
+    running.networkRead = true;
+    if (info) {
+      this.hostPorts = info.hostPorts;
+      if (info.ip) this.ip = info.ip;
+      if (!info.running) return this.died(info.exitCode ?? -1);
     }
     this.startProbes();
     this.deps.onChange();
-    return true;
   }
 
   /**
@@ -610,13 +634,19 @@ function onEngine(s: ContainerState): s is OnEngineState {
   return s.kind !== 'waiting' && s.kind !== 'removed';
 }
 
-function runningState(c: OnEngine, startedAt: number | undefined, joinedStart: number | undefined): Running {
+function runningState(
+  c: OnEngine,
+  startedAt: number | undefined,
+  joinedStart: number | undefined,
+  networkRead: boolean,
+): Running {
   return {
     kind: 'running',
     id: c.id,
     networkFrom: c.networkFrom,
     startedAt,
     joinedStart,
+    networkRead,
     ready: false,
     everReady: false,
     probeDetail: undefined,

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AssignedContainer, Assignment, ReplicaStatus } from '../common/agent-protocol.ts';
 import { planContainers } from './container-spec.ts';
+import { EngineUnavailableError } from './driver/driver.ts';
 import { FakeDriver } from './driver/fake-driver.ts';
 import { ImagePuller } from './image-puller.ts';
 import { LABEL_NODE, LABEL_REPLICA } from './labels.ts';
@@ -165,6 +166,25 @@ describe('PodManager with a fake runtime', () => {
     expect(driver.calls.filter((c) => c.startsWith('start'))).toHaveLength(1);
   });
 
+  it('becomes ready when the engine fails to answer just after a start (its ports are read again)', async () => {
+    const { driver, manager, status } = setup();
+    // dockerd going down (or just back) between the start and the inspection of the ports.
+    const inspect = driver.inspectContainer.bind(driver);
+    let failures = 1;
+    driver.inspectContainer = async (id) => {
+      if (failures-- > 0)
+        throw new EngineUnavailableError('the Docker Engine did not answer: socket hang up');
+      return inspect(id);
+    };
+    await manager.apply([replica('a')]);
+    const s = await until('ready', () => status('a')?.ready && status('a'));
+    expect(s.containers[0]).toMatchObject({
+      state: 'running',
+      restartCount: 0,
+      hostPorts: [{ containerPort: 8080 }],
+    });
+  });
+
   it('restarts pod members after their network owner restarts', async () => {
     const { driver, manager, status } = setup();
     const pod = replica('p', { containers: [container(), container({ name: 'side', ports: [] })] });
@@ -226,6 +246,25 @@ describe('PodManager with a fake runtime', () => {
     const s = await until('bad failed', () => status('bad')?.phase === 'Failed' && status('bad'));
     expect(s.message).toBe('failed to pull image: unauthorized: authentication required');
     expect(s.containers[0]).toMatchObject({ state: 'waiting', reason: 'Error' });
+  });
+
+  it("creates containers under the node's container policy (--pids-limit)", async () => {
+    const driver = new FakeDriver();
+    driver.images.add(IMAGE);
+    const manager = new PodManager({
+      driver,
+      images: new ImagePuller(driver, log),
+      node: NODE,
+      address: '127.0.0.1',
+      log,
+      onChange: () => {},
+      resyncMs: 60_000,
+      containerPolicy: { pidsLimit: 64 },
+    });
+    managers.push(manager);
+    await manager.apply([replica('a')]);
+    const created = await until('created', () => driver.byName('berth-n1-a-web'));
+    expect(created.spec.pidsLimit).toBe(64);
   });
 
   it('answers log requests, prefixing lines when the pod has several containers', async () => {

@@ -1,4 +1,5 @@
 import type { AssignedContainer, Assignment, ReplicaStatus } from '../common/agent-protocol.ts';
+import type { ContainerPolicy } from './container-defaults.ts';
 import { diffListing, matchAdopted } from './container-match.ts';
 import { type Advance, type ContainerDeps, ContainerRunner, ContainerStepError } from './container-runner.ts';
 import { type PlannedContainer, planContainers } from './container-spec.ts';
@@ -23,6 +24,8 @@ export interface PodDeps {
   onChange: (urgent?: boolean) => void;
   /** Termination finished: every container of the replica is removed. */
   onGone: (replicaId: string) => void;
+  /** Node-wide container settings (pids limit); default: DEFAULT_CONTAINER_POLICY. */
+  containerPolicy?: ContainerPolicy;
 }
 
 /** A container of this replica that must go: stale configuration, a duplicate, no longer in the pod. */
@@ -278,6 +281,8 @@ export class PodRunner {
       try {
         next = await c.advance(i > 0 ? this.containers[0] : undefined);
       } catch (e) {
+        // Any other call the engine did not answer (a stop, an inspection) is waited for too.
+        if (e instanceof EngineUnavailableError) return this.fail(`${c.name}: ${e.message}`, e);
         if (!(e instanceof ContainerStepError)) throw e;
         this.fail(e.message, e.cause);
         // Nothing after a container that could not be created; a failed start lets the others go on.
@@ -391,7 +396,7 @@ export class PodRunner {
 
   /** The containers of `a` in order, keeping those of `previous` whose configuration is unchanged. */
   private replan(a: Assignment, previous: ContainerRunner[]): ContainerRunner[] {
-    const planned = planContainers(a, this.deps.node, this.deps.address);
+    const planned = planContainers(a, this.deps.node, this.deps.address, this.deps.containerPolicy);
     const next = planned.map((plan, i) => {
       const spec = a.containers[i]!;
       const old = previous.find((c) => c.name === plan.name);

@@ -1,5 +1,4 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import {
   AssignmentsResponse,
@@ -8,15 +7,14 @@ import {
   RegisterResponse,
   StatusReport,
 } from '../../common/agent-protocol.ts';
-import { nodes } from '../../db/schema/index.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { requireNode } from '../auth/authorize.ts';
 import { TOKEN_PREFIX } from '../auth/principal.ts';
-import { DomainError } from '../errors.ts';
 import { readValid } from '../http/body.ts';
 import { reconcileAfter } from '../http/reconcile-after.ts';
 import { route } from '../http/route.ts';
 import { answerLogRequest, buildAssignments, etagOf, recordStatus } from '../verbs/agents.ts';
+import { awaitAssignmentChange } from '../verbs/assignment-wait.ts';
 import { registerNode } from '../verbs/node-registration.ts';
 
 const TAGS = ['Agent protocol'];
@@ -68,37 +66,7 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
           ? Math.max(0, Math.min(asked, deps.config.longPollMaxSeconds))
           : 0;
       const known = c.req.header('if-none-match');
-      let version = node.assignmentVersion;
-      let revoked = false;
-      if (known === etagOf(version) && wait > 0) {
-        const deadline = Date.now() + wait * 1000;
-        // Undefined once the node is deleted or its credential reset while the poll is held.
-        const readVersion = async () =>
-          (
-            await deps.db
-              .select({ v: nodes.assignmentVersion })
-              .from(nodes)
-              .where(and(eq(nodes.id, node.nodeId), eq(nodes.tokenHash, node.credentialHash)))
-          )[0]?.v;
-        // Register for the wake-up first, then read the version: a change that lands in between
-        // is seen by the read, one after it wakes the wait. The signal (in-process, or NOTIFY from
-        // another copy) is a hint; the version in the database is the truth.
-        while (Date.now() < deadline && !deps.shuttingDown?.() && !c.req.raw.signal.aborted) {
-          const stop = new AbortController();
-          const onClientGone = () => stop.abort();
-          c.req.raw.signal.addEventListener('abort', onClientGone, { once: true });
-          const woken = deps.signals.wait(node.nodeId, deadline - Date.now(), stop.signal);
-          const fresh = await readVersion();
-          if (fresh !== undefined) version = fresh;
-          else revoked = true;
-          if (fresh === undefined || known !== etagOf(version)) stop.abort();
-          await woken;
-          c.req.raw.signal.removeEventListener('abort', onClientGone);
-          if (fresh === undefined || known !== etagOf(version)) break;
-        }
-      }
-      if (revoked)
-        throw new DomainError('UNAUTHENTICATED', 'this node was deleted, or an admin reset its credential');
+      const version = await awaitAssignmentChange(deps, node, known, wait, c.req.raw.signal);
       c.header('x-poll-interval', String(deps.config.pollIntervalSeconds));
       if (known === etagOf(version)) {
         c.header('etag', etagOf(version));

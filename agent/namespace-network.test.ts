@@ -29,5 +29,9 @@ describe('bridgeName', () => {
     const names = Array.from({ length: 2000 }, (_, i) => `${'n'.repeat(50)}-${i}`);
     expect(new Set(names.map((n) => bridgeName(ENGINE, n))).size).toBe(names.length);
     expect(bridgeName('another-engine', 'default')).not.toBe(bridgeName(ENGINE, 'default'));
+    // Engines sharing /etc/docker share an ID; their data roots tell them apart.
+    expect(bridgeName(`${ENGINE}\n/tmp/engine-2`, 'default')).not.toBe(
+      bridgeName(`${ENGINE}\n/var/lib/docker`, 'default'),
+    );
   });
 });

@@ -26,10 +26,11 @@ export function namespaceNetwork(namespace: string): NamespaceNetwork {
 /**
  * The Linux bridge interface of a namespace's network on one engine: `bth` and 12 hex digits of a
  * hash, since interface names hold at most 15 characters and a namespace name up to 63. Interface
- * names are shared by the whole machine, so the engine's ID goes into the hash too: two engines on
- * one machine (a test's own dockerd beside the system's) never take over each other's bridge.
+ * names are shared by the whole machine, so the engine goes into the hash too (`engine`: its ID
+ * and data root; engines that share /etc/docker share an ID): two engines on one machine (a
+ * test's own dockerd beside the system's) never take over each other's bridge.
  */
-export function bridgeName(engineId: string, namespace: string): string {
-  const digest = createHash('sha256').update(`${engineId}\n${namespace}`).digest('hex').slice(0, 12);
+export function bridgeName(engine: string, namespace: string): string {
+  const digest = createHash('sha256').update(`${engine}\n${namespace}`).digest('hex').slice(0, 12);
   return `${BRIDGE_PREFIX}${digest}`;
 }

@@ -27,7 +27,7 @@ function stubEngine() {
   let failCreate: Error | undefined;
   let seq = 0;
   const docker = {
-    info: async () => ({ ID: 'ENGINE-1' }),
+    info: async () => ({ ID: 'ENGINE-1', DockerRootDir: '/var/lib/docker' }),
     getNetwork: (idOrName: string) => ({
       inspect: async () => {
         calls.push(`inspect ${idOrName}`);
@@ -85,7 +85,7 @@ describe('DockerNetworks', () => {
     expect(engine.calls.filter((c) => c.startsWith('create'))).toEqual(['create berth-ns-shop']);
     expect(engine.networks.get('berth-ns-shop')).toMatchObject({
       Labels: { 'berth.dev/namespace': 'shop' },
-      Options: { 'com.docker.network.bridge.name': bridgeName('ENGINE-1', 'shop') },
+      Options: { 'com.docker.network.bridge.name': bridgeName('ENGINE-1\n/var/lib/docker', 'shop') },
     });
   });
 

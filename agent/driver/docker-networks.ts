@@ -95,10 +95,13 @@ export class DockerNetworks {
     return removed;
   }
 
-  /** The engine's ID, which bridge names are derived from (asked once). */
-  private engineId(): Promise<string> {
+  /**
+   * What tells this engine from another on the machine, which bridge names are derived from
+   * (asked once): its ID, and its data root, since engines that share /etc/docker share an ID.
+   */
+  private engineIdentity(): Promise<string> {
     this.engine ??= this.docker.info().then(
-      (info: { ID?: string }) => info.ID ?? '',
+      (info: { ID?: string; DockerRootDir?: string }) => `${info.ID ?? ''}\n${info.DockerRootDir ?? ''}`,
       (e: unknown) => {
         this.engine = undefined;
         throw engineError(e);
@@ -112,7 +115,7 @@ export class DockerNetworks {
       this.known.add(net.name);
       return;
     }
-    const bridge = bridgeName(await this.engineId(), net.namespace);
+    const bridge = bridgeName(await this.engineIdentity(), net.namespace);
     try {
       await this.docker.createNetwork({
         Name: net.name,

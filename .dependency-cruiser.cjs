@@ -41,7 +41,8 @@ module.exports = {
     {
       name: 'verbs-do-not-reach-into-the-controller',
       severity: 'error',
-      comment: 'What both need lives in workers/store; the API asks for a reconcile through ReconcileTrigger.',
+      comment:
+        'What both need lives in workers/store; the API asks for a reconcile through ReconcileTrigger.',
       from: { path: '^workers/verbs/' },
       to: { path: '^workers/controller/' },
     },

@@ -36,7 +36,9 @@ export interface RunningAgent {
  * Once its credential is held, the join token is removed from `config.envFile`.
  */
 export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
-  const log = config.logger ?? createLogger();
+  const log =
+    config.logger ??
+    createLogger(config.logLevel ?? 'info', undefined, { component: 'agent', node: config.name });
   const driver = config.driver ?? new DockerDriver(undefined, { log });
   try {
     await driver.ping();

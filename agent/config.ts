@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { isLogLevel, type LogLevel } from '../common/logger.ts';
 import { LabelKey, LabelValue, Name } from '../common/names.ts';
 import type { Driver } from './driver/driver.ts';
 import type { Logger } from './log.ts';
@@ -29,6 +30,8 @@ export interface AgentConfig {
   /** Container runtime; default: Docker Engine via DOCKER_HOST or the local socket. */
   driver?: Driver;
   logger?: Logger;
+  /** BERTH_LOG_LEVEL, when no logger is given (default info). */
+  logLevel?: LogLevel;
   /** Long-poll wait asked of the server, seconds (default 25). */
   waitSeconds?: number;
   /** Status heartbeat period, seconds (default 10). */
@@ -88,7 +91,7 @@ Options (each also read from the environment variable shown):
   -h, --help          show this help
   --version           print the agent version
 
-Set BERTH_LOG=debug for timing details. DOCKER_HOST selects the Docker Engine.`;
+Set BERTH_LOG_LEVEL=debug for timing details. DOCKER_HOST selects the Docker Engine.`;
 
 export type CliAction = { kind: 'run'; config: AgentConfig } | { kind: 'help' } | { kind: 'version' };
 
@@ -172,6 +175,12 @@ export function parseCli(
   if (rawAllow !== undefined && allowMetadata === undefined)
     problems.push(`--allow-metadata takes true or false (or 1 or 0), got "${rawAllow}"`);
 
+  // BERTH_LOG_LEVEL is the control plane's variable too; BERTH_LOG is the agent's older name for it.
+  const rawLevel = env.BERTH_LOG_LEVEL || env.BERTH_LOG;
+  if (rawLevel !== undefined && rawLevel !== '' && !isLogLevel(rawLevel))
+    problems.push(`BERTH_LOG_LEVEL must be debug, info, warn, error or silent, got "${rawLevel}"`);
+  const logLevel: LogLevel | undefined = isLogLevel(rawLevel) ? rawLevel : undefined;
+
   if (problems.length > 0) throw new ConfigError(problems);
   const joinToken = get('join-token');
   return {
@@ -186,6 +195,7 @@ export function parseCli(
       ...(get('env-file') ? { envFile: get('env-file')! } : {}),
       ...(pidsLimit !== undefined ? { pidsLimit } : {}),
       ...(allowMetadata ? { allowMetadata } : {}),
+      ...(logLevel ? { logLevel } : {}),
     },
   };
 }

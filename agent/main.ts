@@ -33,7 +33,10 @@ async function main(): Promise<number> {
     process.stdout.write(`berth-agent ${AGENT_VERSION}\n`);
     return 0;
   }
-  const log = createLogger();
+  const log = createLogger(action.config.logLevel ?? 'info', undefined, {
+    component: 'agent',
+    node: action.config.name,
+  });
   let agent: Awaited<ReturnType<typeof startAgent>>;
   try {
     agent = await startAgent({ ...action.config, logger: log });

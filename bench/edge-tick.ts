@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import WebSocket from 'ws';
 import { DeploymentInput } from '../common/deployment.ts';
+import { createLogger } from '../common/logger.ts';
 import type { DatabaseHandle } from '../db/database.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { openNeonDatabase } from '../db/neon-database.ts';
@@ -10,16 +11,14 @@ import { openDatabase } from '../db/node-database.ts';
 import { rowsOf } from '../db/rows.ts';
 import { freshPostgres } from '../test/support/databases.ts';
 import { parseConfig } from '../workers/config.ts';
-import { createEdgeDeps } from '../workers/edge/plane.ts';
-import type { EdgeSettings } from '../workers/edge/settings.ts';
-import { createLogger } from '../workers/logger.ts';
+import { buildPlane } from '../workers/runtime/plane.ts';
 
 /**
  * What one cron invocation of the Worker costs, at 1,000 and 10,000 deployments.
  *
  * Workers bill and limit CPU time, but inside workerd `performance.now()` and `Date.now()`
  * only advance on I/O (a Spectre mitigation), so CPU cannot be read there. This runs the same
- * code path in Node instead: the Worker's dependencies (workers/edge/plane.ts), the reconciler,
+ * code path in Node instead: the Worker's dependencies (workers/runtime/plane.ts), the reconciler,
  * Drizzle over the Neon driver's WebSocket Pool, through the dev WebSocket-to-TCP proxy (in a
  * child process, so its CPU is not counted), to the real PostgreSQL. CPU is this process's
  * user+system time around `tick()`; wall time includes the database's own work.
@@ -40,6 +39,8 @@ const sizes = arg('sizes', '1000,10000').split(',').map(Number);
 const driver = arg('driver', 'neon') as 'neon' | 'pg';
 const NODES = 50;
 const REPLICAS = 2;
+/** What one Workers cron invocation takes at most by default (BERTH_CRON_MAX_BATCHES). */
+const CRON_MAX_BATCHES = 10;
 
 interface Sample {
   cpuMs: number;
@@ -130,16 +131,9 @@ async function run(count: number) {
         maxConnections: 2,
       });
     }
-    const settings: EdgeSettings = {
-      config: await parseConfig({}, { longPollMaxSeconds: 0 }),
-      databaseUrl: pgdb.url,
-      webSocketProxy: proxy?.url,
-      logLevel: 'silent',
-      cronMaxBatches: 10,
-    };
-    const { reconciler } = createEdgeDeps({
+    const { reconciler } = buildPlane({
       runtime: 'workers',
-      settings,
+      config: await parseConfig({}, { longPollMaxSeconds: 0 }),
       handle,
       log: createLogger('silent'),
     });
@@ -165,7 +159,7 @@ async function run(count: number) {
       dirty.push(await measure(() => drain(tick)));
       // One cron invocation's bounded share (10 batches of 200) from an all-dirty start.
       await direct.db.execute(sql`update deployments set reconcile_at = now()`);
-      perTick.push(await measure(() => tick(settings.cronMaxBatches)));
+      perTick.push(await measure(() => tick(CRON_MAX_BATCHES)));
       await drain(tick);
     }
     return { count, rollout, left: left?.n ?? 0, settled, dirty, perTick };

@@ -1,9 +1,9 @@
 import type { Context } from 'hono';
+import type { Logger } from '../common/logger.ts';
 import type { Database } from '../db/database.ts';
 import type { FailureLimiter } from './auth/failure-limiter.ts';
 import type { Principal } from './auth/principal.ts';
 import type { ControlPlaneConfig } from './config.ts';
-import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { NodeSignals } from './signals.ts';
 

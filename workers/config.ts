@@ -1,14 +1,20 @@
 import { z } from 'zod';
 import type { Cidr } from '../common/ip-address.ts';
+import { LOG_LEVELS, type LogLevel } from '../common/logger.ts';
 import { zodFieldErrors } from '../common/manifest.ts';
 import { parseCidrList } from './auth/node-address.ts';
 import { parseTrustedProxies, type TrustedProxies } from './http/client-address.ts';
 
 /**
- * Control-plane configuration, parsed once from whatever the runtime offers (process.env on
- * Node, Deno.env, Worker bindings). Nothing else reads the environment.
+ * Control-plane configuration, parsed once per process from whatever the runtime offers
+ * (process.env on Node, Deno.env, Worker bindings). Nothing else reads the environment, but for
+ * DOCKER_HOST, which npm start's local agent reads as every Docker client does.
  */
 const Env = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().max(255).default('0.0.0.0'),
+  BERTH_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  BERTH_LOCAL_AGENT: z.enum(['auto', '0', '1']).default('auto'),
   BERTH_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   BERTH_SECRET_KEY: z
     .string()
@@ -50,6 +56,13 @@ const Env = z.object({
 });
 
 export interface ControlPlaneConfig {
+  /** Where Node and Deno listen (PORT, HOST); Workers are given their port. */
+  port: number;
+  host: string;
+  /** BERTH_LOG_LEVEL: the one logger's level, for the control plane and npm start's agent alike. */
+  logLevel: LogLevel;
+  /** BERTH_LOCAL_AGENT: npm start also runs an agent for this machine (auto: when Docker answers). */
+  localAgent: 'auto' | '0' | '1';
   /** SHA-256 of the bootstrap admin token (never the token itself). */
   adminTokenHash: string | null;
   /** 32-byte key for secrets at rest, base64; absent: secrets cannot be written. */
@@ -96,6 +109,10 @@ export async function parseConfig(
   // and its replicas replaced): agents are made to call at least twice per grace period.
   const beat = Math.max(1, Math.floor(e.BERTH_NODE_GRACE_SECONDS / 2));
   return {
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.BERTH_LOG_LEVEL,
+    localAgent: e.BERTH_LOCAL_AGENT,
     adminTokenHash: e.BERTH_ADMIN_TOKEN ? await sha256Hex(e.BERTH_ADMIN_TOKEN) : null,
     secretKey: e.BERTH_SECRET_KEY,
     nodeGraceSeconds: e.BERTH_NODE_GRACE_SECONDS,

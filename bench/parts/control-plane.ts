@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { sql } from 'drizzle-orm';
 import { DeploymentInput } from '../../common/deployment.ts';
+import { createLogger } from '../../common/logger.ts';
 import { openDatabase } from '../../db/node-database.ts';
 import { rowsOf } from '../../db/rows.ts';
-import { createLogger } from '../../workers/logger.ts';
-import { createNodeControlPlane } from '../../workers/node/control-plane.ts';
+import { createNodeControlPlane } from '../../workers/nodejs/control-plane.ts';
 import type { FleetStart, FleetStats } from '../fleet/poller-fleet.ts';
 import { allReady, BerthApi, httpdDeployment } from '../lib/berth-api.ts';
 import { benchDatabase, tempDir } from '../lib/berth-stack.ts';

@@ -150,7 +150,13 @@ describe('failures that are not the caller\u2019s fault', () => {
   it('hides internal errors behind a request id', async () => {
     const t = await startTestPlane('pglite');
     const logged: unknown[] = [];
-    t.plane.deps.log = { info() {}, warn() {}, error: (m, f) => logged.push([m, f]) };
+    t.plane.deps.log = {
+      debug() {},
+      info() {},
+      warn() {},
+      error: (m, f) => logged.push([m, f]),
+      debugEnabled: false,
+    };
     const realSelect = t.plane.deps.db.select.bind(t.plane.deps.db);
     (t.plane.deps.db as { select: unknown }).select = () => {
       throw new Error('relation "secret_internal_table" does not exist at SELECT * FROM x');

@@ -455,9 +455,11 @@ describe('hostile input (fuzz) on PGlite', () => {
     t = await startTestPlane('pglite');
     // Failures in the background (a reconcile of an accepted write) land in the log, not in a response.
     const log = {
+      debug() {},
       info() {},
       warn: (m: string, f?: Record<string, unknown>) => warnings.push(`${m} ${JSON.stringify(f)}`),
       error: (_m: string, f?: Record<string, unknown>) => errors.push(f),
+      debugEnabled: false,
     };
     t.plane.deps.log = log;
     // Enough uses for every generated registration to get past the token to what it checks next.

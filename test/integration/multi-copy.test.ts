@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../workers/logger.ts';
-import { createNodeControlPlane, type NodeControlPlane } from '../../workers/node/control-plane.ts';
+import { createLogger } from '../../common/logger.ts';
+import { createNodeControlPlane, type NodeControlPlane } from '../../workers/nodejs/control-plane.ts';
 import { freshPostgres } from '../support/databases.ts';
 import { ADMIN_TOKEN, deploymentBody } from '../support/plane.ts';
 

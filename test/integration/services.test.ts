@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { ReplicaStatus } from '../../common/agent-protocol.ts';
 import { nodes } from '../../db/schema/index.ts';
-import { ingressServer } from '../../workers/node/ingress-server.ts';
+import { ingressServer } from '../../workers/nodejs/ingress-server.ts';
 import { freshPostgres, TEST_DATABASE_URL } from '../support/databases.ts';
 import {
   ADMIN_TOKEN,

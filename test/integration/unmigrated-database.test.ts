@@ -8,8 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../db/database.ts';
 import { migrateDatabase } from '../../db/migrate.ts';
 import { MIGRATIONS_FOLDER, openDatabase } from '../../db/node-database.ts';
-import { createEdgeApp } from '../../workers/edge/plane.ts';
-import { edgeSettings } from '../../workers/edge/settings.ts';
+import { edgeSettings } from '../../workers/runtime/edge-settings.ts';
+import { createPlaneApp } from '../../workers/runtime/plane.ts';
 import { freshPostgres } from '../support/databases.ts';
 import { ADMIN_TOKEN, deploymentBody } from '../support/plane.ts';
 import { dropDatabase } from '../support/processes.ts';
@@ -26,7 +26,7 @@ const journal = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta/_journal.j
 const SHIPPED = journal.entries.length;
 
 interface EdgeOnDb {
-  app: ReturnType<typeof createEdgeApp>['app'];
+  app: ReturnType<typeof createPlaneApp>['app'];
   handle: DatabaseHandle;
   url: string;
   close(): Promise<void>;
@@ -45,7 +45,7 @@ async function edgeOn(prepare: (url: string) => Promise<void>): Promise<EdgeOnDb
     { DATABASE_URL: database.url, BERTH_ADMIN_TOKEN: ADMIN_TOKEN, BERTH_LOG_LEVEL: 'silent' },
     'deno',
   );
-  const { app } = createEdgeApp({ runtime: 'deno', settings, handle });
+  const { app } = createPlaneApp({ runtime: 'deno', config: settings.config, handle });
   const o: EdgeOnDb = {
     app,
     handle,

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '../../workers/logger.ts';
-import { createNodeControlPlane, type NodeControlPlane } from '../../workers/node/control-plane.ts';
+import { createLogger } from '../../common/logger.ts';
+import { createNodeControlPlane, type NodeControlPlane } from '../../workers/nodejs/control-plane.ts';
 import { freshPostgres } from './databases.ts';
 import type { FetchLike } from './sim-agents.ts';
 

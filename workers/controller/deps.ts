@@ -1,6 +1,6 @@
+import type { Logger } from '../../common/logger.ts';
 import type { Database } from '../../db/database.ts';
 import type { ControlPlaneConfig } from '../config.ts';
-import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 
 /** What the controller needs of its runtime. */

@@ -1,9 +1,9 @@
 import type { DatabaseHandle } from '../../db/database.ts';
 import { openNeonDatabase } from '../../db/neon-database.ts';
 import { ConfigError } from '../config.ts';
-import { createEdgeApp, listenForAssignments } from '../edge/plane.ts';
-import { startReconcileLoop } from '../edge/reconcile-loop.ts';
-import { type EdgeSettings, edgeSettings } from '../edge/settings.ts';
+import { type EdgeSettings, edgeSettings } from '../runtime/edge-settings.ts';
+import { createPlaneApp, listenForAssignments } from '../runtime/plane.ts';
+import { startReconcileLoop } from '../runtime/reconcile-loop.ts';
 import { NodeSignals } from '../signals.ts';
 
 /**
@@ -52,9 +52,9 @@ try {
 const handle = await openHandle(settings);
 const signals = new NodeSignals();
 const unlisten = await listenForAssignments(handle, signals);
-const { app, deps, reconciler } = createEdgeApp({
+const { app, deps, reconciler } = createPlaneApp({
   runtime: 'deno',
-  settings,
+  config: settings.config,
   handle,
   signals,
   clientAddress: (c) => (c.env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr?.hostname,
@@ -68,11 +68,10 @@ if (typeof Deno.cron === 'function') {
   });
 }
 
-const port = Number(env.PORT || 8080);
 const server = Deno.serve(
   {
-    port,
-    hostname: env.HOST || '0.0.0.0',
+    port: settings.config.port,
+    hostname: settings.config.host,
     onListen: ({ port: bound }) => {
       const ms = Math.round(performance.now() - started);
       const driver = handle.kind === 'neon' ? 'Neon driver' : 'node-postgres';

@@ -1,16 +1,15 @@
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { ConfigError } from '../config.ts';
-import { createNodeControlPlane } from '../node/control-plane.ts';
-import { ingressServer } from '../node/ingress-server.ts';
-import { maybeStartLocalAgent } from '../node/local-agent.ts';
+import { createNodeControlPlane } from '../nodejs/control-plane.ts';
+import { ingressServer } from '../nodejs/ingress-server.ts';
+import { maybeStartLocalAgent } from '../nodejs/local-agent.ts';
 
 /**
  * `npm start`: the control plane on Node with embedded PGlite (or DATABASE_URL), the safety-net
  * reconcile loop, and a local agent when a Docker Engine answers.
  */
 const started = performance.now();
-const port = Number(process.env.PORT || 8080);
 
 let plane: Awaited<ReturnType<typeof createNodeControlPlane>>;
 try {
@@ -28,8 +27,8 @@ plane.deps.clientAddress = (c) => getConnInfo(c).remote.address;
 const server = serve(
   {
     fetch: plane.app.fetch,
-    port,
-    hostname: process.env.HOST || '0.0.0.0',
+    port: plane.deps.config.port,
+    hostname: plane.deps.config.host,
     createServer: ingressServer(plane.deps),
   },
   (info) => {
@@ -42,7 +41,7 @@ const server = serve(
     console.log(`berth listening on http://localhost:${info.port} (${db}; ${where}; ready in ${ms} ms)`);
     if (plane.adminToken.created) console.log(`admin token (shown once): ${plane.adminToken.value}`);
     maybeStartLocalAgent({
-      mode: process.env.BERTH_LOCAL_AGENT,
+      mode: plane.deps.config.localAgent,
       port: info.port,
       dataDir: plane.dataDir,
       db: plane.deps.db,
@@ -53,7 +52,7 @@ const server = serve(
       })
       .catch((e) => {
         console.error(`local agent: ${(e as Error).message}`);
-        if (process.env.BERTH_LOCAL_AGENT === '1') process.exit(1);
+        if (plane.deps.config.localAgent === '1') process.exit(1);
       });
   },
 );

@@ -1,12 +1,12 @@
 import type { ExecutionContext } from 'hono';
+import { createLogger } from '../../common/logger.ts';
 import { openNeonDatabase } from '../../db/neon-database.ts';
 import { FailureLimiter } from '../auth/failure-limiter.ts';
 import { ConfigError } from '../config.ts';
 import { shortId } from '../crypto.ts';
-import { createEdgeApp, createEdgeDeps } from '../edge/plane.ts';
-import { type EdgeSettings, edgeSettings } from '../edge/settings.ts';
 import { ApiError, problemResponse } from '../http/errors.ts';
-import { createLogger } from '../logger.ts';
+import { type EdgeSettings, edgeSettings } from '../runtime/edge-settings.ts';
+import { buildPlane, createPlaneApp } from '../runtime/plane.ts';
 
 /**
  * The Cloudflare Workers entry: configuration from bindings and secrets, Postgres through the
@@ -37,9 +37,9 @@ export default {
       passThroughOnException: () => ctx.passThroughOnException(),
       props: ctx.props,
     };
-    const { app } = createEdgeApp({
+    const { app } = createPlaneApp({
       runtime: 'workers',
-      settings,
+      config: settings.config,
       handle,
       clientAddress: (c) => c.req.header('cf-connecting-ip'),
       failureLimiter,
@@ -62,7 +62,7 @@ export default {
       webSocketProxy: settings.webSocketProxy,
       maxConnections: 2,
     });
-    const { reconciler, deps } = createEdgeDeps({ runtime: 'workers', settings, handle });
+    const { reconciler, deps } = buildPlane({ runtime: 'workers', config: settings.config, handle });
     try {
       const result = await reconciler.tick({ maxBatches: settings.cronMaxBatches });
       if (result.deployments || result.more) {

@@ -1,11 +1,11 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import type { Logger } from '../../common/logger.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { shortId } from '../crypto.ts';
 import { clientOf } from '../http/client.ts';
 import { resolveClient, type TrustedProxies } from '../http/client-address.ts';
 import { ApiError, problemResponse } from '../http/errors.ts';
 import { inBackground } from '../http/in-background.ts';
-import type { Logger } from '../logger.ts';
 import { type Endpoint, findEndpoints, loadServiceRoutes, type ServiceRoute } from '../verbs/services.ts';
 import { HostTable, hostOf } from './hosts.ts';
 import { type FetchFn, forward, type Target } from './proxy.ts';

@@ -29,7 +29,7 @@ export function secretKind(key: string | undefined): ObjectKind<SecretRow, Secre
     noun: 'secret',
     table: secrets,
     generation: false,
-      stateOf: async (row) => ({
+    stateOf: async (row) => ({
       spec: {
         type: row.type,
         data: await openSecret(requireSecretKey(key), secretBinding(row.namespace, row.name), row.ciphertext),

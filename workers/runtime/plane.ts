@@ -1,57 +1,69 @@
 import { sql } from 'drizzle-orm';
 import type { Context } from 'hono';
+import { createLogger, type Logger } from '../../common/logger.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 import { createApp } from '../app.ts';
 import type { AppDeps } from '../app-context.ts';
 import type { FailureLimiter } from '../auth/failure-limiter.ts';
+import type { ControlPlaneConfig } from '../config.ts';
 import { createReconciler, type Reconciler } from '../controller/reconciler.ts';
-import { createLogger, type Logger } from '../logger.ts';
+import { Metrics } from '../metrics.ts';
 import { NodeSignals } from '../signals.ts';
-import type { EdgeSettings, Runtime } from './settings.ts';
 
-/** Same channel as the Node entry's, so Node and Deno copies of one control plane wake each other's agents. */
+/** The control plane's version, as /version, agents and the dashboard show it. */
+export const VERSION: string = packageJson.version;
+
+/** The NOTIFY channel by which copies of the control plane (Node and Deno alike) wake each other's agents. */
 export const ASSIGNMENTS_CHANNEL = 'berth_assignments';
 
-export interface EdgePlaneOptions {
-  runtime: Runtime;
-  settings: EdgeSettings;
+export interface PlaneOptions {
+  runtime: AppDeps['runtime'];
+  config: ControlPlaneConfig;
   handle: DatabaseHandle;
   log?: Logger;
-  /** Long-poll wake-ups; one per process on Deno, unused on Workers (polls answer at once). */
+  /** Long-poll wake-ups: one per process where polls are held (Node, Deno); unused on Workers. */
   signals?: NodeSignals;
   clientAddress?: (c: Context) => string | undefined;
   /** Kept across the per-request apps of one Workers isolate. */
   failureLimiter?: FailureLimiter;
 }
 
-export interface EdgePlane {
+export interface Plane {
   deps: AppDeps;
   reconciler: Reconciler;
 }
 
-/** The dependencies and the controller over one database handle: what every edge entry builds. */
-export function createEdgeDeps(options: EdgePlaneOptions): EdgePlane {
-  const { handle, settings } = options;
+/**
+ * The one place the control plane's dependencies are built, for every runtime: each entry
+ * parses its configuration once, opens its database, and calls this.
+ */
+export function buildPlane(options: PlaneOptions): Plane {
+  const { handle, config } = options;
   const signals = options.signals ?? new NodeSignals();
+  const metrics = new Metrics();
+  metrics.gauge('berth_agent_long_polls_waiting', 'Agent long-polls held open', () => signals.waiting);
   const deps: AppDeps = {
     db: handle.db,
-    config: settings.config,
+    config,
     runtime: options.runtime,
-    log: options.log ?? createLogger(settings.logLevel),
+    log: options.log ?? createLogger(config.logLevel, undefined, { component: 'control-plane' }),
     now: () => new Date(),
     signals,
     publishAssignments: async (nodeIds) => {
       if (nodeIds.length === 0) return;
       signals.notify(nodeIds);
-      // Only a TCP driver can LISTEN, so only then is a NOTIFY worth sending (Deno over pg).
-      if (handle.listen)
+      // Other copies can only be listening over a shared server and a driver that can LISTEN
+      // (pg over TCP). Embedded PGlite belongs to this process alone; the Neon driver cannot
+      // LISTEN: a NOTIFY there would reach nobody.
+      if (handle.listen && handle.kind !== 'pglite')
         await handle.db.execute(sql`select pg_notify(${ASSIGNMENTS_CHANNEL}, ${nodeIds.join(',')})`);
     },
     ping: async () => {
       await handle.db.execute(sql`select 1`);
     },
-    version: packageJson.version,
+    version: VERSION,
+    metrics,
   };
   if (options.clientAddress) deps.clientAddress = options.clientAddress;
   if (options.failureLimiter) deps.failureLimiter = options.failureLimiter;
@@ -60,16 +72,16 @@ export function createEdgeDeps(options: EdgePlaneOptions): EdgePlane {
   return { deps, reconciler };
 }
 
+/** The app over those dependencies. */
+export function createPlaneApp(options: PlaneOptions) {
+  const plane = buildPlane(options);
+  return { ...plane, app: createApp(plane.deps) };
+}
+
 /** Wake this process's long-polls when another copy changed a node's assignments. */
 export async function listenForAssignments(
   handle: DatabaseHandle,
   signals: NodeSignals,
 ): Promise<(() => Promise<void>) | undefined> {
   return handle.listen?.(ASSIGNMENTS_CHANNEL, (payload) => signals.notify(payload.split(',')));
-}
-
-/** The app over those dependencies. */
-export function createEdgeApp(options: EdgePlaneOptions) {
-  const plane = createEdgeDeps(options);
-  return { ...plane, app: createApp(plane.deps) };
 }

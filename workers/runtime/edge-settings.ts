@@ -11,14 +11,11 @@ export interface EdgeSettings {
   databaseUrl: string;
   /** BERTH_NEON_WS_PROXY: a ws(s):// proxy in front of a plain Postgres (development, tests). */
   webSocketProxy: string | undefined;
-  logLevel: 'info' | 'warn' | 'error' | 'silent';
   /** Batches (of BERTH_RECONCILE_BATCH deployments) one cron invocation reconciles at most. */
   cronMaxBatches: number;
 }
 
 export type Runtime = 'workers' | 'deno';
-
-const LOG_LEVELS = ['info', 'warn', 'error', 'silent'] as const;
 
 /** Bindings are parsed and validated once per isolate: the runtime passes the same env object each time. */
 const cache = new WeakMap<object, Promise<EdgeSettings>>();
@@ -44,8 +41,6 @@ async function parseEdgeSettings(env: Record<string, string>, runtime: Runtime):
   const proxy = env.BERTH_NEON_WS_PROXY?.trim() || undefined;
   if (proxy && !/^wss?:\/\/\S+$/i.test(proxy))
     problems.push('  BERTH_NEON_WS_PROXY: must be a ws:// or wss:// URL');
-  const logLevel = (env.BERTH_LOG_LEVEL ?? 'info') as EdgeSettings['logLevel'];
-  if (!LOG_LEVELS.includes(logLevel)) problems.push(`  BERTH_LOG_LEVEL: one of ${LOG_LEVELS.join(', ')}`);
   const cronMaxBatches = Number(env.BERTH_CRON_MAX_BATCHES ?? 10);
   if (!Number.isInteger(cronMaxBatches) || cronMaxBatches < 1 || cronMaxBatches > 1000) {
     problems.push('  BERTH_CRON_MAX_BATCHES: an integer from 1 to 1000');
@@ -61,7 +56,7 @@ async function parseEdgeSettings(env: Record<string, string>, runtime: Runtime):
     problems.push(...e.message.split('\n').slice(1));
   }
   if (problems.length || !config) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
-  return { config, databaseUrl, webSocketProxy: proxy, logLevel, cronMaxBatches };
+  return { config, databaseUrl, webSocketProxy: proxy, cronMaxBatches };
 }
 
 /** Workers bindings also hold non-string objects (KV, queues); configuration is only the strings. */

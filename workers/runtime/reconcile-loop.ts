@@ -1,5 +1,5 @@
+import type { Logger } from '../../common/logger.ts';
 import type { Reconciler } from '../controller/reconciler.ts';
-import type { Logger } from '../logger.ts';
 
 /**
  * The safety-net reconcile of a long-lived process (Node, Deno run locally): a tick every

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
+import { type Logger, withFields } from '../../common/logger.ts';
 import type { Database } from '../../db/database.ts';
 import { DomainError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
 import { resetNode } from '../verbs/node-registration.ts';
 import { createJoinToken } from '../verbs/tokens.ts';
 import { claimEngine } from './engine-claim.ts';
@@ -57,7 +57,11 @@ export async function maybeStartLocalAgent(args: {
       { ttlSeconds: 600, maxUses: 1, nodeName: 'local' },
       new Date(),
     );
-    const agent = await startAgent(localAgentConfig({ server, joinToken: token, dataDir }));
+    const agent = await startAgent({
+      ...localAgentConfig({ server, joinToken: token, dataDir }),
+      // One process, one log: the agent's lines go where the control plane's go, at its level.
+      logger: withFields(args.log, { component: 'agent', node: 'local' }),
+    });
     args.log.info('local agent running as node "local"');
     // Deleted or reset from the API: it stopped itself; the next start registers it again.
     void agent.failed.then((e) => args.log.error('local agent stopped', { error: e.message }));

@@ -15,8 +15,15 @@ import { convergedProblems, startBoundsSampler } from './support/fault-invariant
  */
 const NS = '/v1/namespaces/default';
 const ENV = { BERTH_RECONCILE_INTERVAL_MS: '300' };
+/**
+ * Waits are multiples of what this run measured (a first rollout, a restart), never a quiet
+ * machine's figures; the floors are what a quiet machine needs anyway.
+ */
+const MARGIN = 3;
+const waitMs = (floorMs: number, measuredMs: number) => Math.max(floorMs, Math.ceil(MARGIN * measuredMs));
 
-describe('control-plane crash (kill -9)', () => {
+// Every wait inside is bounded and derived from this run; the deadline only backs them up.
+describe('control-plane crash (kill -9)', { timeout: 600_000 }, () => {
   let database: { url: string; drop: () => Promise<void> };
   let pool: pg.Pool;
   let a: ServerProcess;
@@ -25,10 +32,17 @@ describe('control-plane crash (kill -9)', () => {
   const sql = async <T = Record<string, any>>(text: string, params?: unknown[]) =>
     (await pool.query(text, params as unknown[])).rows as T[];
 
+  /** A control-plane process started from nothing to answering /readyz, on this run (ms). */
+  let serverStartMs = 0;
+  /** 12 replicas applied to all ready on simulated agents, on this run (ms). */
+  let rolloutMs = 0;
+
   beforeAll(async () => {
     database = await freshPostgres();
     pool = new pg.Pool({ connectionString: database.url, max: 3 });
+    const t0 = Date.now();
     a = await startServerProcess({ databaseUrl: database.url, env: ENV });
+    serverStartMs = Date.now() - t0;
   });
   afterAll(async () => {
     await fleet?.stop();
@@ -64,7 +78,10 @@ describe('control-plane crash (kill -9)', () => {
       (await a.call('PUT', `${NS}/deployments/roll`, deploymentBody({ replicas: 12, spec: { strategy } })))
         .status,
     ).toBe(201);
-    await eventually(async () => complete(a, 'roll', 12), 20_000, 'roll to run 12 replicas');
+    const appliedAt = Date.now();
+    // The first rollout is the measurement the later waits are multiples of.
+    await eventually(async () => complete(a, 'roll', 12), 120_000, 'roll to run 12 replicas');
+    rolloutMs = Date.now() - appliedAt;
 
     const sampler = startBoundsSampler(sql, { checkAvailability: () => true });
     const patched = await a.call('PATCH', `${NS}/deployments/roll`, {
@@ -80,7 +97,7 @@ describe('control-plane crash (kill -9)', () => {
         const n = Number(row!.n);
         return n >= 2 && n < 12 ? n : undefined;
       },
-      20_000,
+      waitMs(20_000, rolloutMs),
       'the rollout to be under way',
     );
     await a.kill9();
@@ -93,18 +110,19 @@ describe('control-plane crash (kill -9)', () => {
     const restartedAt = Date.now();
     await eventually(
       async () => complete(a, 'roll', 12, 2),
-      30_000,
+      waitMs(30_000, rolloutMs + serverStartMs),
       'the rollout to finish after the restart',
     );
     const finishedMs = Date.now() - restartedAt;
     await eventually(
       async () => (await agentProblems(sql, fleet!.agents)).length === 0,
-      10_000,
+      waitMs(10_000, rolloutMs),
       'agents to agree',
     );
     const report = await sampler.stop();
     console.log(
-      `kill -9 mid-rollout (${updatedAtKill}/12 of revision 2 at the kill): restart took ${restartedAt - killedAt} ms, ` +
+      `kill -9 mid-rollout (${updatedAtKill}/12 of revision 2 at the kill; first rollout ${rolloutMs} ms, server start ${serverStartMs} ms): ` +
+        `restart took ${restartedAt - killedAt} ms, ` +
         `rollout finished ${finishedMs} ms later; ${report.samples} samples, ${report.judged} judged, ` +
         `at most ${report.maxOver.get('default/roll')} above replicas (maxSurge 2), ${report.violations.length} bound violations`,
     );
@@ -129,9 +147,13 @@ describe('control-plane crash (kill -9)', () => {
       prefix: 'grow',
       options: { readyAfterMs: 100, heartbeatMs: 1000, waitSeconds: 5 },
     });
-    await eventually(async () => complete(b!, 'roll', 12), 20_000, 'roll to be replaced on the new agents');
+    await eventually(
+      async () => complete(b!, 'roll', 12),
+      waitMs(20_000, rolloutMs),
+      'roll to be replaced on the new agents',
+    );
     expect((await a.call('PUT', `${NS}/deployments/grow`, deploymentBody({ replicas: 4 }))).status).toBe(201);
-    await eventually(async () => complete(a, 'grow', 4), 20_000, 'grow to run 4 replicas');
+    await eventually(async () => complete(a, 'grow', 4), waitMs(20_000, rolloutMs), 'grow to run 4 replicas');
 
     const sampler = startBoundsSampler(sql);
     const scaled = await a.call('PUT', `${NS}/deployments/grow/scale`, { replicas: 40 });
@@ -142,11 +164,16 @@ describe('control-plane crash (kill -9)', () => {
       `select count(*)::text as n from replicas where deployment_name = 'grow' and desired = 'running'`,
     );
     const killedAt = Date.now();
-    await eventually(async () => complete(b!, 'grow', 40), 30_000, 'the second copy to finish the scale-up');
+    // 40 replicas where the first rollout placed 12.
+    await eventually(
+      async () => complete(b!, 'grow', 40),
+      waitMs(30_000, (rolloutMs * 40) / 12),
+      'the second copy to finish the scale-up',
+    );
     const finishedMs = Date.now() - killedAt;
     await eventually(
       async () => (await agentProblems(sql, fleet!.agents)).length === 0,
-      10_000,
+      waitMs(10_000, rolloutMs),
       'agents to agree',
     );
     const report = await sampler.stop();

@@ -173,3 +173,44 @@ export async function describeState(c: Pick<FaultCluster, 'sql'>): Promise<strin
     `events (newest first):\n${events.map(line).join('\n')}`,
   ].join('\n');
 }
+
+/**
+ * Every heartbeat the database records for each node, sampled every `everyMs` until stopped:
+ * what a fault test measures before it picks node timeouts, so that a healthy agent on this
+ * machine, as busy as it is right now, never misses them.
+ */
+export function watchHeartbeats(c: Pick<FaultCluster, 'sql'>, everyMs = 100) {
+  const seen = new Map<string, number[]>();
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const rows = await c
+        .sql<{ name: string; hb: Date }>(`select name, last_heartbeat as hb from nodes`)
+        .catch(() => []);
+      for (const { name, hb } of rows) {
+        const list = seen.get(name) ?? [];
+        if (list.at(-1) !== hb.getTime()) list.push(hb.getTime());
+        seen.set(name, list);
+      }
+      await sleep(everyMs);
+    }
+  })();
+  return {
+    /** The heartbeat times of each node, oldest first. */
+    async stop(): Promise<Map<string, number[]>> {
+      stopped = true;
+      await loop;
+      return seen;
+    },
+  };
+}
+
+/** The longest time between two heartbeats of any node recorded at or after `from` (ms). */
+export function longestGap(beats: Map<string, number[]>, from = 0): number {
+  let longest = 0;
+  for (const list of beats.values()) {
+    const recent = list.filter((t, i) => t >= from || list[i + 1]! >= from);
+    for (let i = 1; i < recent.length; i++) longest = Math.max(longest, recent[i]! - recent[i - 1]!);
+  }
+  return longest;
+}

@@ -30,6 +30,11 @@ export const replicas = pgTable(
     containers: jsonb('containers').$type<ContainerStatus[]>().notNull().default([]),
     requestCpuMillis: integer('request_cpu_millis').notNull().default(0),
     requestMemoryBytes: big('request_memory_bytes').notNull().default(0),
+    /**
+     * The host ports the replica's containers publish on fixed ports of the node ("8080/TCP"),
+     * from its revision's template: placement keeps two replicas wanting one from sharing a node.
+     */
+    requestHostPorts: text('request_host_ports').array().notNull().default([]),
     createdAt: at('created_at').notNull().defaultNow(),
     updatedAt: at('updated_at').notNull().defaultNow(),
     /** When the controller set desired=stopped: drives endpoint removal and Terminating display. */
@@ -50,5 +55,10 @@ export const replicas = pgTable(
     // The node sweep looks for Lost replicas on every tick; there are almost never any, and
     // without this it reads every replica to find none (30 ms at 100,000 replicas).
     index('replicas_lost').on(t.nodeId).where(sql`${t.phase} = 'Lost'`),
+    // Placement reads the host ports taken on every node; few replicas ask for any, and this
+    // keeps that read to them (a replica counts until its row goes, Terminating included).
+    index('replicas_host_ports')
+      .on(t.nodeId)
+      .where(sql`${t.nodeId} is not null and ${t.requestHostPorts} <> '{}'`),
   ],
 );

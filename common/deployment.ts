@@ -16,11 +16,11 @@ const PortRef = z.union([Port, Name]);
  * hold them (an unbounded quantity failed every reconcile of its batch).
  */
 export const MAX_CPU_MILLIS = 4096 * 1000;
-const CpuQuantity = z
+export const CpuQuantity = z
   .union([z.string(), z.number()])
   .refine((v) => parseCpu(v) !== undefined, 'must be a CPU quantity such as "250m" or "1.5"')
   .refine((v) => (parseCpu(v) ?? 0) <= MAX_CPU_MILLIS, 'must be at most 4096 cores');
-const MemoryQuantity = z
+export const MemoryQuantity = z
   .union([z.string(), z.number()])
   .refine((v) => parseMemory(v) !== undefined, 'must be a memory quantity such as "128Mi" or "1G"');
 

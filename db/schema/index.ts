@@ -5,6 +5,7 @@ export { deployments } from './deployments.ts';
 export { events } from './events.ts';
 export { joinTokens } from './join-tokens.ts';
 export { logRequests } from './log-requests.ts';
+export { namespacePolicies } from './namespace-policies.ts';
 export { namespaces } from './namespaces.ts';
 export { nodes } from './nodes.ts';
 export { replicas } from './replicas.ts';

@@ -47,6 +47,12 @@ export const replicas = pgTable(
     serviceEnv: jsonb('service_env').$type<{ name: string; value: string }[]>(),
     /** Set by `drain`: the replica is replaced elsewhere like an old revision in a rolling update. */
     draining: boolean('draining').notNull().default(false),
+    /**
+     * The memory limit a container that sets neither limit nor request gets, from the namespace
+     * policy when the replica was created (as Kubernetes' LimitRange applies at admission): a
+     * policy change later never restarts running containers.
+     */
+    defaultMemoryLimitBytes: big('default_memory_limit_bytes'),
   },
   (t) => [
     index('replicas_deployment').on(t.deploymentId),

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { CpuQuantity, MemoryQuantity, ObjectMetaInput } from './deployment.ts';
+import { parseCpu, parseMemory } from './quantity.ts';
+
+/**
+ * A namespace's policy: what deployers may claim in it and what its workloads may use, set by an
+ * admin. One per namespace, named after it. Defaults (no policy written) are safe for a cluster
+ * shared by tenants who do not trust each other: no public host names, no host ports, a default
+ * memory limit; admins themselves are not held to the allowances (hosts, host ports), but quotas
+ * and default limits apply to every workload of the namespace, as Kubernetes' ResourceQuota and
+ * LimitRange do.
+ */
+
+const HOST_SUFFIX = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export const HostSuffix = z
+  .string()
+  .max(253)
+  .regex(HOST_SUFFIX, 'must be a lowercase domain such as example.com (it covers every name under it)');
+
+const Port = z.int().min(1).max(65535);
+
+export const PortRange = z
+  .strictObject({ min: Port, max: Port })
+  .refine((r) => r.min <= r.max, { message: 'min must not be above max', path: ['max'] });
+export type PortRange = z.infer<typeof PortRange>;
+
+export const NamespacePolicySpec = z.strictObject({
+  /** Host names a deployer's Services may claim: these domains and every name under them. */
+  allowedHostSuffixes: z.array(HostSuffix).max(64).default([]),
+  /** Whether a deployer may claim `*.name` hosts (within the allowed suffixes). */
+  allowWildcardHosts: z.boolean().default(false),
+  /** Host ports a deployer's containers may publish; none when absent. */
+  hostPorts: PortRange.optional(),
+  /** Totals over the namespace's deployments (spec.replicas × each pod's requests), refused past them. */
+  quota: z
+    .strictObject({
+      replicas: z.int().min(0).max(1_000_000).optional(),
+      cpu: CpuQuantity.optional(),
+      memory: MemoryQuantity.optional(),
+    })
+    .default({}),
+  /** Limits for containers that set neither a limit nor a request. */
+  defaultLimits: z
+    .strictObject({
+      memory: z.union([MemoryQuantity, z.null()]).optional(),
+    })
+    .default({}),
+});
+export type NamespacePolicySpec = z.infer<typeof NamespacePolicySpec>;
+
+export const NamespacePolicyInput = z.strictObject({
+  apiVersion: z.literal('berth.dev/v1').optional(),
+  kind: z.literal('NamespacePolicy').optional(),
+  metadata: ObjectMetaInput.default({}),
+  spec: NamespacePolicySpec,
+});
+export type NamespacePolicyInput = z.infer<typeof NamespacePolicyInput>;
+
+/** What a namespace without a written policy gets. */
+export const DEFAULT_POLICY: NamespacePolicySpec = NamespacePolicySpec.parse({ defaultLimits: { memory: '1Gi' } });
+
+/** The memory limit a container gets: its limit, else its request, else the namespace's default. */
+export function effectiveMemoryLimit(
+  resources: { requests?: { memory?: string | number | undefined }; limits?: { memory?: string | number | undefined } },
+  policy: NamespacePolicySpec,
+): number | undefined {
+  const own = resources.limits?.memory ?? resources.requests?.memory;
+  if (own !== undefined) return parseMemory(own);
+  const fallback = policy.defaultLimits.memory;
+  return fallback === null || fallback === undefined ? undefined : parseMemory(fallback);
+}
+
+export const quotaCpuMillis = (p: NamespacePolicySpec) =>
+  p.quota.cpu === undefined ? undefined : parseCpu(p.quota.cpu);
+export const quotaMemoryBytes = (p: NamespacePolicySpec) =>
+  p.quota.memory === undefined ? undefined : parseMemory(p.quota.memory);

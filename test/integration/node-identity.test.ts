@@ -160,17 +160,21 @@ describe.each(DATABASE_KINDS)('node identities on %s', (kind) => {
     expect(bounds.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['maxUses', 'ttlSeconds']);
   });
 
-  it('refuses an expired join token', async () => {
-    const jt = await joinToken({ ttlSeconds: 60 });
+  it('refuses an expired join token; one created with the defaults expires after an hour', async () => {
+    const short = await joinToken({ ttlSeconds: 60 });
+    const hour = await joinToken();
     const realNow = t.plane.deps.now;
-    t.plane.deps.now = () => new Date(Date.now() + 61_000);
     try {
-      expect((await register({ joinToken: jt.token, name: 'too-late' })).status).toBe(401);
+      t.plane.deps.now = () => new Date(Date.now() + 61_000);
+      expect((await register({ joinToken: short.token, name: 'too-late' })).status).toBe(401);
+      t.plane.deps.now = () => new Date(Date.now() + 3601_000);
+      expect((await register({ joinToken: hour.token, name: 'an-hour-late' })).status).toBe(401);
     } finally {
       t.plane.deps.now = realNow;
     }
-    expect(await uses(jt.id)).toBe(0);
-    expect((await register({ joinToken: jt.token, name: 'in-time' })).status).toBe(200);
+    expect(await uses(short.id)).toBe(0);
+    expect((await t.call('GET', '/v1/nodes/an-hour-late')).status).toBe(404);
+    expect((await register({ joinToken: short.token, name: 'in-time' })).status).toBe(200);
   });
 
   it('holds a bound join token to its node name and to exactly its labels', async () => {

@@ -206,10 +206,13 @@ describe('agent faults on real Docker', { timeout: 900_000 }, () => {
     const kept = [...before.keys()].filter((id) => after.has(id)).length;
     const replicas = [...(await replicasOf(c.server, 'pinned')), ...(await replicasOf(c.server, 'roam'))];
     // The agents' own account of each start the engine accepted since the restart began.
-    const startLines = [a.output().slice(logFrom[0]), b.output().slice(logFrom[1])].join('\n');
-    const engineStarts = replicas.map(
-      (r) => startLines.split('\n').filter((l) => l.includes(`container started replica=${r.id} `)).length,
-    );
+    const started = new Map<string, number>();
+    for (const line of [a.output().slice(logFrom[0]), b.output().slice(logFrom[1])].join('\n').split('\n')) {
+      const entry = parseLogLine(line);
+      if (entry?.message === 'container started' && typeof entry.replica === 'string')
+        started.set(entry.replica, (started.get(entry.replica) ?? 0) + 1);
+    }
+    const engineStarts = replicas.map((r) => started.get(r.id) ?? 0);
     const restartCounts = replicas.map((r) => (r as { restartCount?: number }).restartCount);
     console.log(
       `dockerd restart (down ${restarted.downMs} ms): all ${after.size} containers running ${runningMs} ms after it answered again, ` +
@@ -372,3 +375,13 @@ describe('agent faults on real Docker', { timeout: 900_000 }, () => {
     expect(await convergedProblems(c.sql)).toEqual([]);
   });
 });
+
+/** One line of a process's log (JSON lines, common/logger.ts), or undefined for anything else. */
+function parseLogLine(line: string): Record<string, unknown> | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}

@@ -96,11 +96,13 @@ function replica(id: string, over: Partial<ReplicaRow> = {}): ReplicaRow {
     containers: [],
     requestCpuMillis: 100,
     requestMemoryBytes: 64 * 2 ** 20,
+    requestHostPorts: [],
     createdAt: new Date(NOW.getTime() - 120_000),
     updatedAt: NOW,
     stoppedAt: null,
     serviceEnv: null,
     draining: false,
+    defaultMemoryLimitBytes: null,
     ...over,
   };
 }
@@ -182,6 +184,51 @@ describe('planBatch', () => {
       expect.objectContaining({ replicaId: 'w', requests: { cpuMillis: 7, memoryBytes: 64 * 2 ** 20 } }),
     ]);
     expect(plan.pending[0]!.unsaved).toBeUndefined();
+  });
+
+  it("records each new replica's host ports from every container of its template, and asks placement for them", () => {
+    const base = template('web:1');
+    const withPorts = {
+      ...base,
+      spec: {
+        ...base.spec,
+        containers: [
+          {
+            ...base.spec.containers[0]!,
+            ports: [
+              { containerPort: 80, hostPort: 8080, protocol: 'TCP' },
+              { containerPort: 81, protocol: 'TCP' },
+              { containerPort: 53, hostPort: 53, protocol: 'UDP' },
+            ],
+          },
+          {
+            ...base.spec.containers[0]!,
+            name: 'sidecar',
+            ports: [
+              { containerPort: 9000, hostPort: 9000, protocol: 'TCP' },
+              { containerPort: 8080, hostPort: 8080, protocol: 'TCP' },
+            ],
+          },
+        ],
+      },
+    } as PodTemplate;
+    const row = deployment({ spec: { replicas: 1, template: withPorts } });
+    const plan = planBatch(state(row, [], [], 'h1'), ids());
+    expect(plan.newReplicas.map((r) => r.requestHostPorts)).toEqual([['8080/TCP', '53/UDP', '9000/TCP']]);
+    expect(plan.pending.map((p) => p.hostPorts)).toEqual([['8080/TCP', '53/UDP', '9000/TCP']]);
+
+    // A replica that waits keeps asking for what it recorded.
+    const waiting = replica('w', {
+      nodeId: null,
+      phase: 'Pending',
+      ready: false,
+      requestHostPorts: ['7/UDP'],
+    });
+    const again = planBatch(
+      state(deployment({ spec: { replicas: 1 } }), [revision(1, 'h1', 'web:1')], [waiting], 'h1'),
+      ids(),
+    );
+    expect(again.pending.map((p) => [p.replicaId, p.hostPorts])).toEqual([['w', ['7/UDP']]]);
   });
 
   it('stops the replicas of a deleted deployment and touches their nodes; deletes the row once none is left', () => {

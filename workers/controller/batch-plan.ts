@@ -3,7 +3,7 @@ import type { deployments, replicas, revisions } from '../../db/schema/index.ts'
 import type { EventInput } from '../store/events.ts';
 import { type Decision, decideDeployment } from './deployment-decision.ts';
 import type { PendingReplica, PlacementOutcome } from './placement.ts';
-import { podRequests } from './requests.ts';
+import { podHostPorts, podRequests } from './requests.ts';
 
 /**
  * One reconcile batch as pure steps around the one decision that needs the database under its
@@ -31,6 +31,8 @@ export interface NewReplica {
   revision: number;
   requestCpuMillis: number;
   requestMemoryBytes: number;
+  /** Host ports it publishes on its node ("8080/TCP"), from its revision's template. */
+  requestHostPorts: string[];
 }
 
 /** What a batch read under its locks. */
@@ -120,6 +122,7 @@ export function planBatch(state: BatchState, newReplicaId: (deploymentName: stri
     for (const c of decision.create) {
       const template = templateOf(c.revision);
       const requests = podRequests(template);
+      const hostPorts = podHostPorts(template);
       for (let i = 0; i < c.count; i++) {
         const id = newReplicaId(row.name);
         plan.newReplicas.push({
@@ -130,6 +133,7 @@ export function planBatch(state: BatchState, newReplicaId: (deploymentName: stri
           revision: c.revision,
           requestCpuMillis: requests.cpuMillis,
           requestMemoryBytes: requests.memoryBytes,
+          requestHostPorts: hostPorts,
         });
         plan.pending.push({
           replicaId: id,
@@ -137,6 +141,7 @@ export function planBatch(state: BatchState, newReplicaId: (deploymentName: stri
           group: key,
           nodeSelector: template.spec.nodeSelector,
           requests,
+          hostPorts,
           unsaved: true,
         });
       }
@@ -150,6 +155,7 @@ export function planBatch(state: BatchState, newReplicaId: (deploymentName: stri
           group: key,
           nodeSelector: templateOf(r.revision).spec.nodeSelector,
           requests: { cpuMillis: r.requestCpuMillis, memoryBytes: r.requestMemoryBytes },
+          hostPorts: r.requestHostPorts,
         });
       }
     }

@@ -1,7 +1,7 @@
-import { sql } from 'drizzle-orm';
+import { and, isNotNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.ts';
 import { rowsOf } from '../../db/rows.ts';
-import { nodes } from '../../db/schema/index.ts';
+import { nodes, replicas } from '../../db/schema/index.ts';
 import { foldAllocations } from '../store/allocations.ts';
 import { placeReplicas, type ReplicaRequest, type SchedulerNode } from './scheduler.ts';
 
@@ -36,6 +36,8 @@ export async function placePending(
   await tx.execute(sql`select pg_advisory_xact_lock(${PLACEMENT_LOCK})`);
   const nodeRows = await tx.select().from(nodes);
   const allocated = await foldAllocations(tx);
+  // Only a request with host ports needs the ports in use, so the common case reads nothing more.
+  const portsInUse = pending.some((p) => p.hostPorts?.length) ? await hostPortsInUse(tx) : null;
   const freshAfter = now.getTime() - graceSeconds * 1000;
   const schedulerNodes: SchedulerNode[] = nodeRows.map((n) => ({
     id: n.id,
@@ -45,6 +47,7 @@ export async function placePending(
     unschedulable: n.unschedulable,
     allocatable: { cpuMillis: n.allocatableCpuMillis, memoryBytes: n.allocatableMemoryBytes },
     allocated: allocated.get(n.id) ?? { cpuMillis: 0, memoryBytes: 0 },
+    usedHostPorts: portsInUse?.get(n.id) ?? [],
   }));
   const result = placeReplicas({ nodes: schedulerNodes, requests: pending, groupCounts });
   const names = new Map(nodeRows.map((n) => [n.id, n.name]));
@@ -85,4 +88,23 @@ export async function placePending(
       news: newsworthy.has(u.replicaId),
     })),
   };
+}
+
+/**
+ * The host ports taken on each node. Every replica row on a node counts, stopping ones too: its
+ * containers hold the port until its agent confirms them gone, and then the row goes. Reads only
+ * the replicas that ask for host ports (the partial index replicas_host_ports).
+ */
+async function hostPortsInUse(tx: Database): Promise<Map<string, string[]>> {
+  const rows = await tx
+    .select({ nodeId: replicas.nodeId, ports: replicas.requestHostPorts })
+    .from(replicas)
+    .where(and(isNotNull(replicas.nodeId), sql`${replicas.requestHostPorts} <> '{}'`));
+  const out = new Map<string, string[]>();
+  for (const { nodeId, ports } of rows) {
+    const list = out.get(nodeId!);
+    if (list) list.push(...ports);
+    else out.set(nodeId!, [...ports]);
+  }
+  return out;
 }

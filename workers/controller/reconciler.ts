@@ -293,16 +293,18 @@ async function insertReplicas(
       message: reasonOf.get(r.id) ?? null,
       request_cpu_millis: r.requestCpuMillis,
       request_memory_bytes: r.requestMemoryBytes,
+      request_host_ports: r.requestHostPorts,
       service_env: r.serviceEnv ?? null,
     }));
     await tx.execute(sql`
       insert into replicas (id, deployment_id, namespace, deployment_name, revision, node_id, desired, phase,
-                            message, request_cpu_millis, request_memory_bytes, service_env, created_at, updated_at)
+                            message, request_cpu_millis, request_memory_bytes, request_host_ports, service_env,
+                            created_at, updated_at)
       select v.id, v.deployment_id, v.namespace, v.deployment_name, v.revision, v.node_id, 'running', v.phase,
-             v.message, v.request_cpu_millis, v.request_memory_bytes, v.service_env, ${now}, ${now}
+             v.message, v.request_cpu_millis, v.request_memory_bytes, v.request_host_ports, v.service_env, ${now}, ${now}
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id text, deployment_id uuid, namespace text,
         deployment_name text, revision int, node_id uuid, phase text, message text, request_cpu_millis int,
-        request_memory_bytes bigint, service_env jsonb)`);
+        request_memory_bytes bigint, request_host_ports text[], service_env jsonb)`);
   }
 }
 

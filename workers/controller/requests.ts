@@ -16,3 +16,16 @@ export function podRequests(template: PodTemplate): { cpuMillis: number; memoryB
   }
   return { cpuMillis, memoryBytes };
 }
+
+/**
+ * The host ports one replica takes on its node, as "port/PROTOCOL" ("8080/TCP", "53/UDP"): every
+ * port of every container that asks for a hostPort, as Kubernetes' NodePorts filter counts them,
+ * each once, in the order the template lists them.
+ */
+export function podHostPorts(template: PodTemplate): string[] {
+  const ports = new Set<string>();
+  for (const c of template.spec.containers) {
+    for (const p of c.ports) if (p.hostPort) ports.add(`${p.hostPort}/${p.protocol}`);
+  }
+  return [...ports];
+}

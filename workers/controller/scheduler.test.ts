@@ -127,6 +127,96 @@ describe('placeReplicas: filtering and reasons', () => {
   });
 });
 
+describe('placeReplicas: host ports', () => {
+  const web = (hostPorts: string[], opts: Parameters<typeof req>[0] = {}) => req({ hostPorts, ...opts });
+
+  it("never puts two replicas wanting one host port on a node, counting this call's own placements", () => {
+    const nodes = [node('a'), node('b')];
+    const requests = [web(['8080/TCP']), web(['8080/TCP']), web(['8080/TCP'])];
+    const result = schedule(nodes, requests);
+    expect(names(result, nodes)).toEqual(['a', 'b']);
+    expect(result.unplaced).toEqual([
+      {
+        replicaId: requests[2]!.replicaId,
+        reason:
+          "0/2 nodes available: 2 node(s) didn't have free ports for the requested pod ports (8080/TCP)",
+      },
+    ]);
+  });
+
+  it('counts the ports already in use on each node; another protocol or port is free', () => {
+    const nodes = [
+      node('a', { usedHostPorts: ['8080/TCP'] }),
+      node('b', { usedHostPorts: ['8080/UDP', '9090/TCP'] }),
+    ];
+    expect(names(schedule(nodes, [web(['8080/TCP'])]), nodes)).toEqual(['b']);
+    expect(names(schedule(nodes, [web(['8080/UDP'])]), nodes)).toEqual(['a']);
+    // A replica without host ports does not care which are taken.
+    expect(names(schedule(nodes, [req(), req({ hostPorts: [] })]), nodes)).toEqual(['a', 'b']);
+  });
+
+  it.each([
+    {
+      why: 'ports, then resources, as Kubernetes words it',
+      nodes: [
+        node('a', { usedHostPorts: ['8080/TCP'] }),
+        node('b', { usedHostPorts: ['8080/TCP'], memory: 64 * Mi }),
+        node('c', { memory: 64 * Mi }),
+      ],
+      ports: ['8080/TCP'],
+      reason:
+        "0/3 nodes available: 2 node(s) didn't have free ports for the requested pod ports (8080/TCP), 1 insufficient memory",
+    },
+    {
+      why: 'only the ports that were taken, in the order the replica asks for them, each once',
+      nodes: [
+        node('a', { usedHostPorts: ['8080/TCP'] }),
+        node('b', { usedHostPorts: ['8080/TCP', '53/UDP'] }),
+      ],
+      ports: ['9000/TCP', '53/UDP', '8080/TCP', '53/UDP'],
+      reason:
+        "0/2 nodes available: 2 node(s) didn't have free ports for the requested pod ports (53/UDP, 8080/TCP)",
+    },
+    {
+      why: 'a node failing an earlier filter counts for that filter only',
+      nodes: [
+        node('a', { ready: false, usedHostPorts: ['80/TCP'] }),
+        node('b', { unschedulable: true, usedHostPorts: ['80/TCP'] }),
+        node('c', { labels: { zone: 'us' }, usedHostPorts: ['80/TCP'] }),
+        node('d', { labels: { zone: 'eu' }, usedHostPorts: ['80/TCP'], cpu: 10 }),
+        node('e', { labels: { zone: 'eu' }, cpu: 10, memory: Mi }),
+      ],
+      ports: ['80/TCP'],
+      selector: { zone: 'eu' },
+      reason:
+        "0/5 nodes available: 1 not ready, 1 unschedulable, 1 does not match nodeSelector, 1 node(s) didn't have free ports for the requested pod ports (80/TCP), 1 insufficient cpu, 1 insufficient memory",
+    },
+    {
+      why: 'no nodes at all',
+      nodes: [],
+      ports: ['80/TCP'],
+      reason: '0/0 nodes available: no nodes registered',
+    },
+  ])('explains a replica that has no node: $why', ({ nodes, ports, selector, reason }) => {
+    const r = web(ports, { nodeSelector: selector ?? {} });
+    expect(schedule(nodes, [r])).toEqual({ placements: [], unplaced: [{ replicaId: r.replicaId, reason }] });
+  });
+
+  it('spreads and scores replicas with host ports like any other', () => {
+    const nodes = [
+      node('a', { allocated: { cpuMillis: 1000, memoryBytes: 0 } }),
+      node('b', { allocated: { cpuMillis: 2000, memoryBytes: 0 } }),
+      node('c'),
+    ];
+    const counts = new Map([['default/web', new Map([['id-c', 1]])]]);
+    // c is emptiest but holds one of the group already; a is less allocated than b.
+    expect(names(schedule(nodes, [web(['80/TCP'])], counts), nodes)).toEqual(['a']);
+    // Replicas with and without ports share one count per node for spreading.
+    const mixed = schedule(nodes, [req(), web(['80/TCP']), req(), web(['81/TCP'])], counts);
+    expect(names(mixed, nodes)).toEqual(['a', 'b', 'c', 'a']);
+  });
+});
+
 describe('placeReplicas: scoring', () => {
   it('spreads a group first, counting replicas already there and those placed in this call', () => {
     const nodes = [
@@ -234,10 +324,13 @@ function referenceSchedule(input: ScheduleInput): ScheduleResult {
   }));
   const counts = new Map<string, Map<string, number>>();
   for (const [g, m] of input.groupCounts) counts.set(g, new Map(m));
+  const portsOn = new Map(input.nodes.map((n) => [n.id, new Set(n.usedHostPorts ?? [])]));
   const result: ScheduleResult = { placements: [], unplaced: [] };
   for (const r of input.requests) {
     const { cpuMillis: cpu, memoryBytes: memory } = r.requests;
-    const tally = { notReady: 0, unschedulable: 0, mismatch: 0, cpu: 0, memory: 0 };
+    const wanted = [...new Set(r.hostPorts ?? [])];
+    const taken = new Set<string>();
+    const tally = { notReady: 0, unschedulable: 0, mismatch: 0, ports: 0, cpu: 0, memory: 0 };
     const candidates = state.filter((s) => {
       const n = s.node;
       if (!n.ready) {
@@ -250,6 +343,12 @@ function referenceSchedule(input: ScheduleInput): ScheduleResult {
       }
       if (Object.entries(r.nodeSelector).some(([k, v]) => n.labels[k] !== v)) {
         tally.mismatch++;
+        return false;
+      }
+      const clashes = wanted.filter((p) => portsOn.get(n.id)!.has(p));
+      if (clashes.length) {
+        tally.ports++;
+        for (const p of clashes) taken.add(p);
         return false;
       }
       const shortCpu = cpu > 0 && n.allocatable.cpuMillis - s.cpu < cpu;
@@ -284,6 +383,8 @@ function referenceSchedule(input: ScheduleInput): ScheduleResult {
         tally.notReady && `${tally.notReady} not ready`,
         tally.unschedulable && `${tally.unschedulable} unschedulable`,
         tally.mismatch && `${tally.mismatch} ${tally.mismatch === 1 ? 'does' : 'do'} not match nodeSelector`,
+        tally.ports &&
+          `${tally.ports} node(s) didn't have free ports for the requested pod ports (${wanted.filter((p) => taken.has(p)).join(', ')})`,
         tally.cpu && `${tally.cpu} insufficient cpu`,
         tally.memory && `${tally.memory} insufficient memory`,
       ].filter(Boolean);
@@ -296,6 +397,7 @@ function referenceSchedule(input: ScheduleInput): ScheduleResult {
     }
     best.cpu += cpu;
     best.memory += memory;
+    for (const p of wanted) portsOn.get(best.node.id)!.add(p);
     groupCounts.set(best.node.id, (groupCounts.get(best.node.id) ?? 0) + 1);
     result.placements.push({ replicaId: r.replicaId, nodeId: best.node.id });
   }
@@ -303,6 +405,7 @@ function referenceSchedule(input: ScheduleInput): ScheduleResult {
 }
 
 const zones = ['eu', 'us'];
+const hostPortsArb = fc.subarray(['80/TCP', '80/UDP', '53/UDP', '8080/TCP']);
 const nodesArb = fc
   .array(
     fc.record({
@@ -319,6 +422,7 @@ const nodesArb = fc
       memory: fc.constantFrom(0, 256 * Mi, Gi, 4 * Gi),
       usedCpu: fc.constantFrom(0, 0, 128, 512, 1024, 5000),
       usedMemory: fc.constantFrom(0, 0, 64 * Mi, 512 * Mi, 5 * Gi),
+      usedHostPorts: fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, hostPortsArb),
     }),
     { maxLength: 8 },
   )
@@ -332,6 +436,7 @@ const nodesArb = fc
         cpu: s.cpu,
         memory: s.memory,
         allocated: { cpuMillis: s.usedCpu, memoryBytes: s.usedMemory },
+        ...(s.usedHostPorts ? { usedHostPorts: s.usedHostPorts } : {}),
       }),
     ),
   );
@@ -352,6 +457,12 @@ const scheduleInputArb: fc.Arbitrary<ScheduleInput> = nodesArb.chain((nodes) =>
           ),
           cpu: fc.constantFrom(0, 64, 128, 256, 512),
           memory: fc.constantFrom(0, 32 * Mi, 128 * Mi, 512 * Mi),
+          // Mostly none, as in real clusters; a port twice is one container's port asked again.
+          hostPorts: fc.oneof(
+            { weight: 4, arbitrary: fc.constant(undefined) },
+            { weight: 2, arbitrary: hostPortsArb },
+            { weight: 1, arbitrary: fc.constantFrom(['80/TCP', '80/TCP'], ['8080/TCP', '53/UDP']) },
+          ),
         }),
         { maxLength: 40 },
       ),
@@ -376,6 +487,7 @@ const scheduleInputArb: fc.Arbitrary<ScheduleInput> = nodesArb.chain((nodes) =>
           group: r.group,
           nodeSelector: r.selector,
           requests: { cpuMillis: r.cpu, memoryBytes: r.memory },
+          ...(r.hostPorts ? { hostPorts: r.hostPorts } : {}),
         })),
       };
     }),
@@ -429,7 +541,11 @@ describe('placeReplicas: properties', () => {
           if (sum.memory > 0)
             expect(sum.memory).toBeLessThanOrEqual(n.allocatable.memoryBytes - n.allocated.memoryBytes);
         }
-        // Unplaced means no eligible node had room, and free room only shrinks during a call.
+        // Unplaced means no eligible node had room and free ports, and free room and free ports
+        // only shrink during a call.
+        const portsAtEnd = new Map(input.nodes.map((n) => [n.id, new Set(n.usedHostPorts ?? [])]));
+        for (const p of result.placements)
+          for (const port of requestOf.get(p.replicaId)!.hostPorts ?? []) portsAtEnd.get(p.nodeId)!.add(port);
         for (const u of result.unplaced) {
           const r = requestOf.get(u.replicaId)!;
           expect(u.reason).toMatch(/^0\/\d+ nodes available: .+/);
@@ -446,11 +562,48 @@ describe('placeReplicas: properties', () => {
             const memoryFits =
               r.requests.memoryBytes === 0 ||
               n.allocatable.memoryBytes - n.allocated.memoryBytes - sum.memory >= r.requests.memoryBytes;
-            expect(cpuFits && memoryFits).toBe(false);
+            const portsFree = (r.hostPorts ?? []).every((port) => !portsAtEnd.get(n.id)!.has(port));
+            expect(cpuFits && memoryFits && portsFree).toBe(false);
           }
         }
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it('never leaves a node holding two replicas with the same host port and protocol', () => {
+    const portsArb = fc.subarray(['80/TCP', '80/UDP', '443/TCP', '53/UDP'], { minLength: 1 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.option(portsArb, { nil: undefined }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.record({ group: fc.constantFrom('a', 'b'), ports: fc.option(portsArb) }), {
+          maxLength: 40,
+        }),
+        fc.constantFrom(undefined, 0, 1),
+        (used, wanted, smallGroup) => {
+          const nodes = used.map((ports, i) =>
+            node(`n${i}`, ports ? { usedHostPorts: ports, cpu: 64_000 } : { cpu: 64_000 }),
+          );
+          const requests = wanted.map(({ group, ports }) =>
+            req({ group, ...(ports ? { hostPorts: ports } : {}) }),
+          );
+          const result = placeReplicas({ nodes, requests, groupCounts: new Map() }, { smallGroup });
+          const held = new Map(nodes.map((n) => [n.id, new Set(n.usedHostPorts ?? [])]));
+          const requestOf = new Map(requests.map((r) => [r.replicaId, r]));
+          for (const p of result.placements) {
+            for (const port of requestOf.get(p.replicaId)!.hostPorts ?? []) {
+              expect(held.get(p.nodeId)!.has(port), `${port} twice on ${p.nodeId}`).toBe(false);
+              held.get(p.nodeId)!.add(port);
+            }
+          }
+          // Nothing else keeps a replica off these roomy nodes: one without ports is always placed.
+          for (const u of result.unplaced) {
+            expect(requestOf.get(u.replicaId)!.hostPorts).toBeDefined();
+            expect(u.reason).toContain("didn't have free ports for the requested pod ports (");
+          }
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 

@@ -1,7 +1,7 @@
 /**
  * The scheduler: places replicas onto nodes. A pure function over plain data, like Kubernetes'
  * kube-scheduler reduced to what Berth needs: filters (node ready, schedulable, nodeSelector,
- * resources fit), then a score (spread the replicas of a deployment, then least allocated), then
+ * host ports free, resources fit), then a score (spread the replicas of a deployment, then least allocated), then
  * the node name as a stable tie-breaker. Requests are placed one after another in the order given,
  * each seeing the placements made before it.
  */
@@ -16,6 +16,11 @@ export interface SchedulerNode {
   allocatable: { cpuMillis: number; memoryBytes: number };
   /** Sum of the requests of the alive replicas already placed there. */
   allocated: { cpuMillis: number; memoryBytes: number };
+  /**
+   * Host ports ("8080/TCP") taken by replicas on the node, stopping ones included (their
+   * containers hold the port until they are gone). Absent: none.
+   */
+  usedHostPorts?: readonly string[];
 }
 
 export interface ReplicaRequest {
@@ -24,6 +29,8 @@ export interface ReplicaRequest {
   group: string;
   nodeSelector: Record<string, string>;
   requests: { cpuMillis: number; memoryBytes: number };
+  /** Host ports ("8080/TCP") the replica publishes on its node. Absent: none. */
+  hostPorts?: readonly string[];
 }
 
 export interface ScheduleInput {
@@ -184,10 +191,12 @@ function selectorKey(selector: Record<string, string>): string {
 }
 
 /**
- * Filtering: a node that fails an earlier filter (not ready, unschedulable, nodeSelector) is
- * counted for that filter only; one that fails on resources counts once for each resource it is
- * short of, as Kubernetes' NodeResourcesFit reports. So the counts may add up to more than the
- * nodes. A request of zero for a resource always fits (Kubernetes checks only what is requested).
+ * Filtering: a node that fails an earlier filter (not ready, unschedulable, nodeSelector, a
+ * wanted host port/protocol already taken there) is counted for that filter only; one that fails
+ * on resources counts once for each resource it is short of, as Kubernetes' NodeResourcesFit
+ * reports. So the counts may add up to more than the nodes. A request of zero for a resource
+ * always fits (Kubernetes checks only what is requested). A host port is taken by the node's
+ * replicas and by this call's earlier placements.
  *
  * Scoring, lowest first: replicas of the same group on the node (counting this call's own
  * placements), then the larger of the cpu and memory fractions allocated once the replica is
@@ -195,7 +204,9 @@ function selectorKey(selector: Record<string, string>): string {
  *
  * Cost: per request shape, one pass over the nodes to build a heap; per placement, a few heap
  * operations. A request that fits nowhere costs a pass over the nodes to explain why, unless the
- * same shape already failed and nothing was placed since.
+ * same shape already failed and nothing was placed since. A request with host ports is rare and
+ * at most one per node can have each port, so it skips the heaps: one scan over the eligible
+ * nodes finds its node, or the reason it has none.
  */
 export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}): ScheduleResult {
   const smallGroup = tuning.smallGroup ?? SMALL_GROUP;
@@ -211,6 +222,13 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
   const allocMem = new Float64Array(n);
   const invCpu = new Float64Array(n);
   const invMem = new Float64Array(n);
+  // Host port -> indexes of the nodes where it is taken: a few entries, or none at all.
+  const taken = new Map<string, Set<number>>();
+  const take = (port: string, i: number) => {
+    const on = taken.get(port);
+    if (on) on.add(i);
+    else taken.set(port, new Set([i]));
+  };
   nodes.forEach((node, i) => {
     index.set(node.id, i);
     allocCpu[i] = node.allocated.cpuMillis;
@@ -219,6 +237,7 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
     freeMem[i] = node.allocatable.memoryBytes - node.allocated.memoryBytes;
     invCpu[i] = node.allocatable.cpuMillis > 0 ? 1 / node.allocatable.cpuMillis : 0;
     invMem[i] = node.allocatable.memoryBytes > 0 ? 1 / node.allocatable.memoryBytes : 0;
+    if (node.usedHostPorts) for (const port of node.usedHostPorts) take(port, i);
   });
   const fitsOn = (i: number, cpu: number, memory: number) =>
     (cpu <= 0 || freeCpu[i]! >= cpu) && (memory <= 0 || freeMem[i]! >= memory);
@@ -402,9 +421,31 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
     return best;
   };
 
+  /** Why nothing fits, filter by filter in the order they run, as Kubernetes words it. */
+  const explain = (
+    fit: SelectorFit,
+    portless: number,
+    ports: readonly string[],
+    shortCpu: number,
+    shortMem: number,
+  ): string => {
+    if (n === 0) return '0/0 nodes available: no nodes registered';
+    const parts: string[] = [];
+    if (fit.notReady) parts.push(`${fit.notReady} not ready`);
+    if (fit.unschedulable) parts.push(`${fit.unschedulable} unschedulable`);
+    if (fit.mismatch)
+      parts.push(`${fit.mismatch} ${fit.mismatch === 1 ? 'does' : 'do'} not match nodeSelector`);
+    if (portless)
+      parts.push(
+        `${portless} node(s) didn't have free ports for the requested pod ports (${ports.join(', ')})`,
+      );
+    if (shortCpu) parts.push(`${shortCpu} insufficient cpu`);
+    if (shortMem) parts.push(`${shortMem} insufficient memory`);
+    return `0/${n} nodes available: ${parts.join(', ')}`;
+  };
+
   let placed = 0;
   const reasonFor = (shape: Shape): string => {
-    if (n === 0) return '0/0 nodes available: no nodes registered';
     if (shape.misfit?.atPlacement === placed) return shape.misfit.reason;
     const { fit, cpu, memory } = shape;
     let shortCpu = 0;
@@ -413,51 +454,114 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
       if (cpu > 0 && freeCpu[i]! < cpu) shortCpu++;
       if (memory > 0 && freeMem[i]! < memory) shortMem++;
     }
-    const parts: string[] = [];
-    if (fit.notReady) parts.push(`${fit.notReady} not ready`);
-    if (fit.unschedulable) parts.push(`${fit.unschedulable} unschedulable`);
-    if (fit.mismatch)
-      parts.push(`${fit.mismatch} ${fit.mismatch === 1 ? 'does' : 'do'} not match nodeSelector`);
-    if (shortCpu) parts.push(`${shortCpu} insufficient cpu`);
-    if (shortMem) parts.push(`${shortMem} insufficient memory`);
-    const reason = `0/${n} nodes available: ${parts.join(', ')}`;
+    const reason = explain(fit, 0, [], shortCpu, shortMem);
     shape.misfit = { reason, atPlacement: placed };
     return reason;
   };
 
+  /**
+   * A request with host ports: the best eligible node with room where none of its ports is taken,
+   * by the plain loop of byScan; or, when there is none, why. The reason names the ports that were
+   * taken on the nodes it counts.
+   */
+  const withPorts = (req: ReplicaRequest, ports: readonly string[], counts: Map<number, number>) => {
+    const fit = selectorFit(req.nodeSelector, selectorKey(req.nodeSelector));
+    const { cpuMillis: cpu, memoryBytes: memory } = req.requests;
+    const holders: Set<number>[] = [];
+    for (const port of ports) {
+      const on = taken.get(port);
+      if (on) holders.push(on);
+    }
+    const eligible = fit.eligible;
+    let best = -1;
+    let bestCount = 0;
+    let bestFrac = 0;
+    for (let k = 0; k < eligible.length; k++) {
+      const i = eligible[k]!;
+      if ((cpu > 0 && freeCpu[i]! < cpu) || (memory > 0 && freeMem[i]! < memory)) continue;
+      if (holders.some((on) => on.has(i))) continue;
+      const count = counts.get(i) ?? 0;
+      if (best >= 0 && count > bestCount) continue;
+      const frac = fracOn(i, cpu, memory);
+      if (best < 0 || count < bestCount || frac < bestFrac) {
+        best = i;
+        bestCount = count;
+        bestFrac = frac;
+      }
+    }
+    if (best >= 0) return best;
+    let portless = 0;
+    let shortCpu = 0;
+    let shortMem = 0;
+    const named = new Set<string>();
+    for (const i of eligible) {
+      let clash = false;
+      for (const port of ports) {
+        if (taken.get(port)?.has(i)) {
+          named.add(port);
+          clash = true;
+        }
+      }
+      if (clash) portless++;
+      else {
+        if (cpu > 0 && freeCpu[i]! < cpu) shortCpu++;
+        if (memory > 0 && freeMem[i]! < memory) shortMem++;
+      }
+    }
+    return explain(
+      fit,
+      portless,
+      ports.filter((port) => named.has(port)),
+      shortCpu,
+      shortMem,
+    );
+  };
+
   const result: ScheduleResult = { placements: [], unplaced: [] };
   for (const req of input.requests) {
-    const shape = shapeOf(req);
     const group = groupOf(req.group);
     const counts = group.counts;
     let best: number;
-    if (!hasRoom(shape)) {
-      best = -1;
-    } else if (counts.size <= smallGroup) {
-      best = fromShared(shape, counts);
+    if (req.hostPorts?.length) {
+      const ports = [...new Set(req.hostPorts)];
+      const found = withPorts(req, ports, counts);
+      if (typeof found === 'string') {
+        result.unplaced.push({ replicaId: req.replicaId, reason: found });
+        continue;
+      }
+      best = found;
+      for (const port of ports) take(port, best);
     } else {
-      let own = shape.own.get(req.group);
-      if (own === undefined) {
-        own = heapOf(shape, counts);
-        shape.own.set(req.group, own);
-      }
-      const found = own === null ? null : fromOwn(shape, own, counts);
-      if (found === null) {
-        shape.own.set(req.group, null);
-        best = byScan(shape, denseOf(group));
+      const shape = shapeOf(req);
+      if (!hasRoom(shape)) {
+        best = -1;
+      } else if (counts.size <= smallGroup) {
+        best = fromShared(shape, counts);
       } else {
-        best = found;
+        let own = shape.own.get(req.group);
+        if (own === undefined) {
+          own = heapOf(shape, counts);
+          shape.own.set(req.group, own);
+        }
+        const found = own === null ? null : fromOwn(shape, own, counts);
+        if (found === null) {
+          shape.own.set(req.group, null);
+          best = byScan(shape, denseOf(group));
+        } else {
+          best = found;
+        }
       }
-    }
-    if (best < 0) {
-      result.unplaced.push({ replicaId: req.replicaId, reason: reasonFor(shape) });
-      continue;
+      if (best < 0) {
+        result.unplaced.push({ replicaId: req.replicaId, reason: reasonFor(shape) });
+        continue;
+      }
     }
     // The heaps now hold keys lower than the truth for this node; they refresh it when it surfaces.
-    allocCpu[best] = allocCpu[best]! + shape.cpu;
-    allocMem[best] = allocMem[best]! + shape.memory;
-    freeCpu[best] = freeCpu[best]! - shape.cpu;
-    freeMem[best] = freeMem[best]! - shape.memory;
+    const { cpuMillis: cpu, memoryBytes: memory } = req.requests;
+    allocCpu[best] = allocCpu[best]! + cpu;
+    allocMem[best] = allocMem[best]! + memory;
+    freeCpu[best] = freeCpu[best]! - cpu;
+    freeMem[best] = freeMem[best]! - memory;
     counts.set(best, (counts.get(best) ?? 0) + 1);
     if (group.dense) group.dense[best] = group.dense[best]! + 1;
     placed++;

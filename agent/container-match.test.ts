@@ -138,6 +138,16 @@ describe('matchAdopted', () => {
     // Every container found is either adopted or a stray, once.
     expect(m.adopted.size + m.strays.length).toBe(found.length);
   });
+
+  it('keeps what was made, whatever its configuration, for a pod its assignment cannot configure', () => {
+    const made = [found('a', 'web@h0'), found('b', 'side@s0', { networkFrom: 'a' }), found('c', 'old@o1')];
+    const m = matchAdopted([web, side], made, true);
+    expect(Object.fromEntries([...m.adopted].map(([name, info]) => [name, info.id]))).toEqual({
+      web: 'a',
+      side: 'b',
+    });
+    expect(m.strays.map((s) => [s.container.id, s.reason])).toEqual([['c', 'not in the pod']]);
+  });
 });
 
 describe('isSameContainer', () => {

@@ -38,8 +38,14 @@ export interface Adoption {
  * first). A container is taken over when its container label names a planned container and its
  * spec hash is that container's; among several, a running one wins. Members are kept only when
  * they joined the network namespace of the owner that is kept: any other namespace is gone.
+ * `anyConfiguration`: the spec hash is not compared (the assignment cannot configure the pod, so
+ * what was made stays as it was made).
  */
-export function matchAdopted(plan: readonly Wanted[], found: readonly ContainerInfo[]): Adoption {
+export function matchAdopted(
+  plan: readonly Wanted[],
+  found: readonly ContainerInfo[],
+  anyConfiguration = false,
+): Adoption {
   const adopted = new Map<string, ContainerInfo>();
   const strays: Stray[] = [];
   // Stable sort: running first, otherwise in the engine's order.
@@ -48,7 +54,7 @@ export function matchAdopted(plan: readonly Wanted[], found: readonly ContainerI
     const wanted = plan.find((w) => w.name === name);
     if (!wanted) strays.push({ container: info, reason: 'not in the pod' });
     else if (adopted.has(name)) strays.push({ container: info, reason: 'duplicate' });
-    else if (info.labels[LABEL_SPEC_HASH] !== wanted.hash)
+    else if (!anyConfiguration && info.labels[LABEL_SPEC_HASH] !== wanted.hash)
       strays.push({ container: info, reason: 'stale configuration' });
     else adopted.set(name, info);
   }

@@ -280,3 +280,77 @@ describe('PodManager with a fake runtime', () => {
     });
   });
 });
+
+describe('a pod its assignment cannot configure (a missing secret)', () => {
+  const withSecret = (value: string) =>
+    container({
+      env: [
+        { name: 'MODE', value: 'prod' },
+        { name: 'DB_PASSWORD', value },
+      ],
+    });
+  // What the control plane sends while the secret is missing: the reason, and no empty value.
+  const unconfigured = (id: string, over: Partial<Assignment> = {}) =>
+    replica(id, {
+      configError: 'secret "db" not found',
+      containers: [container({ env: [{ name: 'MODE', value: 'prod' }] })],
+      ...over,
+    });
+
+  it('creates and pulls nothing, reports Pending with the reason, and starts once the reason is gone', async () => {
+    const { driver, manager, status } = setup();
+    await manager.apply([unconfigured('a')]);
+    const pending = await until('pending', () => status('a')?.phase === 'Pending' && status('a'));
+    expect(pending).toMatchObject({
+      ready: false,
+      message: 'CreateContainerConfigError: secret "db" not found',
+      containers: [{ name: 'web', state: 'waiting', reason: 'CreateContainerConfigError' }],
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(driver.calls.filter((c) => /^(pull|create|start) /.test(c))).toEqual([]);
+    expect(status('a')?.phase).toBe('Pending');
+
+    await manager.apply([replica('a', { containers: [withSecret('hunter2')] })]);
+    const s = await until('ready', () => status('a')?.ready && status('a'));
+    expect(s.phase).toBe('Running');
+    expect(s.message).toBeUndefined();
+    expect(driver.byName('berth-n1-a-web')?.spec.env).toContain('DB_PASSWORD=hunter2');
+  });
+
+  it('keeps a running pod as it was made when its secret goes, restarts included', async () => {
+    const { driver, manager, status } = setup();
+    const running = replica('a', { containers: [withSecret('hunter2')] });
+    await manager.apply([running]);
+    await until('ready', () => status('a')?.ready);
+    const id = status('a')!.containers[0]!.containerId!;
+
+    await manager.apply([unconfigured('a')]);
+    driver.crash(id, 1);
+    await until('restarted', () => status('a')?.ready && status('a')?.containers[0]?.restartCount === 1);
+    expect(status('a')).toMatchObject({ phase: 'Running', containers: [{ containerId: id }] });
+    expect(driver.calls.filter((c) => /^(remove|create) /.test(c))).toEqual(['create berth-n1-a-web']);
+
+    // The secret is back with the same value: the same container goes on.
+    await manager.apply([running]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(status('a')).toMatchObject({ ready: true, containers: [{ containerId: id }] });
+    expect(driver.containers.has(id)).toBe(true);
+  });
+
+  it('adopts, after an agent restart, the containers such a pod already runs', async () => {
+    const made = replica('a', { containers: [withSecret('hunter2')] });
+    let id = '';
+    const { driver, manager, status } = setup((d) => {
+      id = d.seed(planContainers(made, NODE, '127.0.0.1')[0]!.spec);
+    });
+    await manager.apply([unconfigured('a')]);
+    await until('adopted and ready', () => status('a')?.ready);
+    expect(status('a')).toMatchObject({ phase: 'Running', containers: [{ containerId: id }] });
+    expect(driver.calls.filter((c) => /^(remove|create|stop) /.test(c))).toEqual([]);
+    // Told again how it was made: kept, not replaced.
+    await manager.apply([made]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(status('a')?.containers[0]?.containerId).toBe(id);
+    expect(driver.calls.filter((c) => /^(remove|create|stop) /.test(c))).toEqual([]);
+  });
+});

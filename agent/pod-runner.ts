@@ -6,7 +6,7 @@ import { type PlannedContainer, planContainers } from './container-spec.ts';
 import type { ContainerEvent, ContainerInfo, Driver } from './driver/driver.ts';
 import { EngineUnavailableError } from './driver/driver.ts';
 import type { ImagePuller } from './image-puller.ts';
-import { LABEL_CONTAINER, LABEL_GRACE } from './labels.ts';
+import { LABEL_CONTAINER, LABEL_GRACE, LABEL_SPEC_HASH } from './labels.ts';
 import { errorMessage, type Logger } from './log.ts';
 import { backoffDelayMs } from './restart-tracker.ts';
 
@@ -49,6 +49,12 @@ interface StrayContainer {
  *                SIGKILL after the grace period → remove members, then the owner → gone
  * plus what a failed pull, create or start leaves on the replica (Failed, retried with back-off),
  * and a runtime that does not answer (waited for, counted against nothing).
+ *
+ * An assignment with a `configError` (a secret or key the pod names does not exist) cannot
+ * configure the pod: nothing is pulled or created, and the replica is Pending with
+ * `CreateContainerConfigError: <reason>` until an assignment comes without it. Containers already
+ * made are kept as they were made (a secret deleted later stops nothing, as in Kubernetes), and
+ * restarts of them go on.
  */
 export class PodRunner {
   private assignment: Assignment | undefined;
@@ -125,13 +131,19 @@ export class PodRunner {
     if (a.desired === 'stopped') {
       this.terminating = true;
     } else if (!this.terminating) {
-      // A changed container configuration replaces that container; the rest keep running.
-      this.containers = this.replan(a, this.containers);
+      // A changed container configuration replaces that container; the rest keep running. An
+      // assignment that cannot configure the pod replaces nothing already made.
+      if (!this.keepsMade(a)) this.containers = this.replan(a, this.containers);
       if (prev && prev.restartPolicy !== a.restartPolicy) for (const c of this.containers) c.policyChanged();
     }
     this.error = undefined;
     this.deps.onChange();
     this.kick();
+  }
+
+  /** `a` cannot configure the pod, and some of its containers exist: those stay as they were made. */
+  private keepsMade(a: Assignment): boolean {
+    return a.configError !== undefined && this.containers.some((c) => c.containerId !== undefined);
   }
 
   /** Stop and remove everything (the replica is no longer assigned here). */
@@ -181,11 +193,18 @@ export class PodRunner {
     if (this.gone) return undefined;
     const cs = this.containers;
     const waitingReason = this.pulling ? 'Pulling' : this.error ? 'Error' : 'ContainerCreating';
+    // Containers the assignment cannot configure (a missing secret) wait for it, not for the engine.
+    const configError = this.assignment?.configError;
+    const unconfigured = (c: ContainerRunner) => configError !== undefined && c.state.kind === 'waiting';
     const podPorts = cs[0]?.hostPorts ?? [];
-    const containers = cs.map((c) => c.status(podPorts, waitingReason));
+    const containers = cs.map((c) =>
+      c.status(podPorts, unconfigured(c) ? 'CreateContainerConfigError' : waitingReason),
+    );
     const ready = !this.terminating && cs.length > 0 && cs.every((c) => c.ready);
     const base = { id: this.id, ready, containers };
     if (this.terminating) return { ...base, phase: 'Terminating' };
+    const configMessage = cs.some(unconfigured) ? `CreateContainerConfigError: ${configError}` : undefined;
+    if (configMessage && cs.every(unconfigured)) return { ...base, phase: 'Pending', message: configMessage };
     if (this.error) return { ...base, phase: 'Failed', message: this.error.message };
     if (this.pulling) return { ...base, phase: 'Pulling' };
     if (cs.length > 0 && cs.every((c) => c.state.kind === 'exited' && c.state.restartAt === undefined)) {
@@ -198,7 +217,7 @@ export class PodRunner {
           }
         : { ...base, phase: 'Succeeded' };
     }
-    const message = this.backOffMessage() ?? this.unreadyMessage();
+    const message = configMessage ?? this.backOffMessage() ?? this.unreadyMessage();
     const running = cs.every((c) => c.everReady);
     const shown = this.engineWait ? `waiting for the container runtime: ${this.engineWait.message}` : message;
     return { ...base, phase: running ? 'Running' : 'Starting', ...(shown ? { message: shown } : {}) };
@@ -270,13 +289,16 @@ export class PodRunner {
     if (this.engineWait && this.engineWait.retryAt > now) return this.scheduleWake(this.engineWait.retryAt);
     if (this.error && this.error.retryAt > now) return this.scheduleWake(this.error.retryAt);
 
+    // An assignment that cannot configure the pod creates nothing (and pulls nothing for it).
+    const blocked = a.configError !== undefined;
     const toCreate = this.containers.filter((c) => c.state.kind === 'waiting');
-    if (toCreate.length > 0 && !(await this.ensureImages(a, toCreate))) return;
+    if (toCreate.length > 0 && !blocked && !(await this.ensureImages(a, toCreate))) return;
 
     // Init containers go here: each run to completion, in order, before any container below.
     for (let i = 0; i < this.containers.length; i++) {
       if (this.detached || this.terminating) return;
       const c = this.containers[i]!;
+      if (blocked && c.state.kind === 'waiting') continue;
       let next: Advance;
       try {
         next = await c.advance(i > 0 ? this.containers[0] : undefined);
@@ -432,13 +454,18 @@ export class PodRunner {
       return;
     }
     const plans = this.containers.flatMap((c) => (c.plan ? [c.plan] : []));
-    const { adopted, strays } = matchAdopted(plans, found);
+    // An assignment that cannot configure the pod keeps what was made, whatever its configuration.
+    const keepAny = this.assignment.configError !== undefined;
+    const { adopted, strays } = matchAdopted(plans, found, keepAny);
     for (const s of strays)
       this.strays.push({ id: s.container.id, name: s.container.name, reason: s.reason });
     const owner = this.containers[0];
     for (const [i, c] of this.containers.entries()) {
       const info = adopted.get(c.name);
       if (!info) continue;
+      // Known by the configuration it was made with: an assignment that names it again keeps it.
+      const madeWith = info.labels[LABEL_SPEC_HASH];
+      if (keepAny && c.plan && madeWith) c.plan = { ...c.plan, hash: madeWith };
       c.adopt(info, i > 0 ? owner : undefined);
       this.deps.log.info('adopted container', { replica: this.id, container: c.name, running: info.running });
       // Probe at once: an adopted ready container is reported ready within milliseconds.

@@ -80,6 +80,13 @@ export const Assignment = z.object({
   terminationGracePeriodSeconds: z.int(),
   /** Seconds to keep serving after leaving the endpoint set, before SIGTERM. */
   drainDelaySeconds: z.int(),
+  /**
+   * Why the pod cannot be configured: a secret or key it names does not exist (`secret "db" not
+   * found`). Its env then lacks those variables, so the agent creates none of its containers and
+   * reports it Pending (`CreateContainerConfigError: ...`) until an assignment arrives without
+   * this; containers that already run keep running. Agents that predate it ignore it.
+   */
+  configError: z.string().optional(),
 });
 export type Assignment = z.infer<typeof Assignment>;
 
@@ -106,8 +113,20 @@ export const ReplicaPhase = z.enum([
 ]);
 export type ReplicaPhase = z.infer<typeof ReplicaPhase>;
 
-/** What an agent may say of a replica: never Pending/Scheduled/Lost, which only the controller knows. */
-export const ObservedPhase = z.enum(['Pulling', 'Starting', 'Running', 'Terminating', 'Succeeded', 'Failed']);
+/**
+ * What an agent may say of a replica: never Scheduled/Lost, which only the controller knows.
+ * Pending only for a pod its assignment's `configError` keeps from being created (servers that
+ * predate it never send one, so no agent says Pending to them).
+ */
+export const ObservedPhase = z.enum([
+  'Pending',
+  'Pulling',
+  'Starting',
+  'Running',
+  'Terminating',
+  'Succeeded',
+  'Failed',
+]);
 
 export const HostPort = z.strictObject({
   containerPort: z.int().min(1).max(65535),

@@ -9,6 +9,7 @@ import { DomainError } from '../errors.ts';
 import { withServiceEnv } from '../store/discovery.ts';
 import { recordEvents } from '../store/events.ts';
 import { wakeDeployments, wakeWaitingDeployments } from '../store/wakeups.ts';
+import { missingSecretRefs, secretNamesOf } from './secret-refs.ts';
 import { resolveSecrets } from './secrets.ts';
 
 /**
@@ -57,9 +58,7 @@ export async function buildAssignments(
   for (const { replica, template } of rows) {
     if (replica.desired !== 'running') continue;
     const names = wanted.get(replica.namespace) ?? new Set<string>();
-    for (const c of template.spec.containers)
-      for (const e of c.env) if (e.valueFrom) names.add(e.valueFrom.secretKeyRef.name);
-    for (const s of template.spec.imagePullSecrets) names.add(s.name);
+    for (const name of secretNamesOf(template.spec)) names.add(name);
     wanted.set(replica.namespace, names);
   }
   const resolved = new Map<string, Map<string, { type: string; data: Record<string, string> }>>();
@@ -92,12 +91,26 @@ export async function buildAssignments(
   };
 }
 
-function toAssignment(
+/**
+ * One replica as its agent must run it. A secret or key it names that does not exist is never
+ * sent as an empty value: the assignment carries the reason instead (`configError`), and the
+ * agent creates nothing until an assignment arrives without it.
+ */
+export function toAssignment(
   replica: typeof replicas.$inferSelect,
   template: PodTemplate,
   secrets: Map<string, { type: string; data: Record<string, string> }>,
 ): Assignment {
   const spec = template.spec;
+  // Secrets are read for running replicas only: one told to stop needs none.
+  const [configError] =
+    replica.desired === 'running'
+      ? missingSecretRefs(spec, (name) => {
+          const found = secrets.get(name);
+          return found ? Object.keys(found.data) : undefined;
+        })
+      : [];
+  const secretValue = (ref: { name: string; key: string }) => secrets.get(ref.name)?.data[ref.key];
   const pullAuth = spec.imagePullSecrets
     .map((s) => secrets.get(s.name))
     .filter((s) => s?.type === 'registry')
@@ -116,6 +129,7 @@ function toAssignment(
     terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
     drainDelaySeconds: spec.drainDelaySeconds,
     ...(pullAuth.length ? { imagePullAuth: pullAuth } : {}),
+    ...(configError ? { configError } : {}),
     containers: spec.containers.map((c) => ({
       name: c.name,
       image: c.image,
@@ -125,12 +139,11 @@ function toAssignment(
       ...(c.command ? { command: c.command } : {}),
       ...(c.args ? { args: c.args } : {}),
       ...(c.workingDir ? { workingDir: c.workingDir } : {}),
-      env: c.env.map((e) => ({
-        name: e.name,
-        value: e.valueFrom
-          ? (secrets.get(e.valueFrom.secretKeyRef.name)?.data[e.valueFrom.secretKeyRef.key] ?? '')
-          : (e.value ?? ''),
-      })),
+      // A reference that does not resolve is left out (configError says why), never sent empty.
+      env: c.env.flatMap((e) => {
+        const value = e.valueFrom ? secretValue(e.valueFrom.secretKeyRef) : (e.value ?? '');
+        return value === undefined ? [] : [{ name: e.name, value }];
+      }),
       ports: c.ports.map((p) => ({
         ...(p.name ? { name: p.name } : {}),
         containerPort: p.containerPort,

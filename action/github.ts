@@ -3,7 +3,7 @@ import { appendFile } from 'node:fs/promises';
 /**
  * The runner's side of a JavaScript action, without @actions/core: inputs arrive as INPUT_<NAME>
  * environment variables, outputs and the job summary are files named by GITHUB_OUTPUT and
- * GITHUB_STEP_SUMMARY, annotations are "::error::" lines on stdout.
+ * GITHUB_STEP_SUMMARY, annotations are "::error::" and "::warning::" lines on stdout.
  */
 
 type Env = Record<string, string | undefined>;
@@ -28,6 +28,11 @@ export function escapeData(text: string): string {
 
 export function errorAnnotation(message: string): string {
   return `::error::${escapeData(message)}\n`;
+}
+
+/** Shown on the run without failing it (an apply that will not run as written). */
+export function warningAnnotation(message: string): string {
+  return `::warning::${escapeData(message)}\n`;
 }
 
 /** Keeps a secret out of the job log from here on. */

@@ -110,6 +110,28 @@ describe('runAction', () => {
     expect(stub.sent('POST', '/v1/apply')[0]!.headers.authorization).toBe('Bearer ci-token');
   });
 
+  it('shows the warnings of the apply as ::warning:: annotations', async () => {
+    stub.on('POST', '/v1/apply', {
+      body: {
+        items: [{ kind: 'Deployment', namespace: 'default', name: 'flask-app', action: 'created' }],
+        warnings: [
+          {
+            kind: 'Deployment',
+            namespace: 'default',
+            name: 'flask-app',
+            message:
+              'secret "db" not found: its replicas stay Pending (CreateContainerConfigError) until it exists',
+          },
+        ],
+      },
+    });
+    stub.on('GET', '/v1/namespaces/default/deployments/flask-app', { body: done('flask-app', 1) });
+    expect(await runAction(io)).toBe(0);
+    expect(io.output()).toContain(
+      '::warning::deployment/flask-app: secret "db" not found: its replicas stay Pending (CreateContainerConfigError) until it exists\n',
+    );
+  });
+
   it('overrides the image of every Deployment before applying', async () => {
     io.env.INPUT_MANIFESTS = 'berth-app.yaml';
     io.env.INPUT_IMAGE = 'web=registry.example.com/web:sha-1234';

@@ -1,4 +1,4 @@
-import { applyManifests, parseImageOverrides } from '../cli/apply-manifests.ts';
+import { applyManifests, parseImageOverrides, warningLine } from '../cli/apply-manifests.ts';
 import { parseDuration } from '../cli/args.ts';
 import { ApiError, BerthClient, ConnectionError } from '../cli/client.ts';
 import { CliError } from '../cli/exit-codes.ts';
@@ -15,6 +15,7 @@ import {
   getInput,
   maskCommand,
   setOutputs,
+  warningAnnotation,
 } from './github.ts';
 
 /**
@@ -90,11 +91,12 @@ export async function runAction(io: Io): Promise<number> {
     const workspace = { ...io, cwd: env.GITHUB_WORKSPACE || io.cwd };
     const files = await readManifests(inputs.manifests, workspace);
     log(`Applying ${files.map((f) => f.source).join(', ')} to ${inputs.server}`);
-    const results = await applyManifests(client, files, {
+    const { items: results, warnings } = await applyManifests(client, files, {
       namespace: inputs.namespace,
       images: inputs.images,
     });
     for (const r of results) log(`${r.kind.toLowerCase()}/${r.name} ${r.action}`);
+    for (const w of warnings) io.stdout.write(warningAnnotation(warningLine(w)));
 
     const defaultNamespace = inputs.namespace ?? 'default';
     const outcomes: DeploymentOutcome[] = results

@@ -1,8 +1,8 @@
 import { stringify } from 'yaml';
-import { ApiError, type BerthClient } from './client.ts';
+import { ApiError, type ApplyAnswer, type BerthClient } from './client.ts';
 import { CliError, EXIT, UsageError } from './exit-codes.ts';
 import type { ManifestFile } from './manifest-files.ts';
-import type { AppliedObject } from './resources.ts';
+import type { AppliedObject, ApplyWarning } from './resources.ts';
 
 /**
  * Turning manifest files into one `POST /v1/apply`, with the two edits the CLI (-n) and the
@@ -120,16 +120,16 @@ export async function applyManifests(
   client: BerthClient,
   files: ManifestFile[],
   edits: ApplyEdits = {},
-): Promise<AppliedObject[]> {
+): Promise<ApplyAnswer> {
   const prepared = prepareApply(files, edits);
-  let results: AppliedObject[];
+  let answer: ApplyAnswer;
   try {
-    results = await client.apply({ yaml: prepared.yaml });
+    answer = await client.apply({ yaml: prepared.yaml });
   } catch (err) {
     throw err instanceof ApiError ? withSources(err, prepared.sources) : err;
   }
-  if (!Array.isArray(results)) throw new CliError('the server sent no apply results', EXIT.UNAVAILABLE);
-  return results;
+  if (!Array.isArray(answer.items)) throw new CliError('the server sent no apply results', EXIT.UNAVAILABLE);
+  return answer;
 }
 
 /** Names the file (and document) of each field error, since the server only knows indexes. */
@@ -144,4 +144,9 @@ function withSources(err: ApiError, sources: string[]): ApiError {
 /** "deployment/web created" */
 export function applyLine(result: AppliedObject): string {
   return `${result.kind.toLowerCase()}/${result.name} ${result.action}`;
+}
+
+/** "deployment/web: secret "db" not found: ..." (the CLI prefixes "Warning: ", as kubectl does). */
+export function warningLine(warning: ApplyWarning): string {
+  return `${String(warning.kind).toLowerCase()}/${warning.name}: ${warning.message}`;
 }

@@ -1,6 +1,7 @@
 import { type FieldError, problemSummary, type ReceivedProblem, toProblem } from '../common/problem.ts';
 import type {
   AppliedObject,
+  ApplyWarning,
   Deployment,
   Event,
   List,
@@ -221,10 +222,13 @@ export class BerthClient {
   }
 
   /** POST /v1/apply with YAML (as written) or a JSON array (after client-side edits). */
-  apply(body: { yaml: string } | { json: unknown[] }) {
+  apply(body: { yaml: string } | { json: unknown[] }): Promise<ApplyAnswer> {
     const options: RequestOptions =
       'yaml' in body ? { rawBody: body.yaml, contentType: 'application/yaml' } : { body: body.json };
-    return this.request<unknown>('POST', '/v1/apply', options).then(applyResults);
+    return this.request<unknown>('POST', '/v1/apply', options).then((answer) => ({
+      items: applyResults(answer),
+      warnings: applyWarnings(answer),
+    }));
   }
 
   // Nodes, tokens -------------------------------------------------------------------------------
@@ -275,6 +279,21 @@ const enc = encodeURIComponent;
 function items<T>(list: List<T> | T[] | undefined): T[] {
   if (Array.isArray(list)) return list;
   return list?.items ?? [];
+}
+
+/** What an apply did, and what of it will not run as written. */
+export interface ApplyAnswer {
+  items: AppliedObject[];
+  warnings: ApplyWarning[];
+}
+
+/** Warnings an older server does not send are none; entries that are not objects are dropped. */
+function applyWarnings(body: unknown): ApplyWarning[] {
+  const warnings = body && typeof body === 'object' ? (body as { warnings?: unknown }).warnings : undefined;
+  if (!Array.isArray(warnings)) return [];
+  return warnings.filter(
+    (w): w is ApplyWarning => !!w && typeof w === 'object' && typeof w.message === 'string',
+  );
 }
 
 function applyResults(body: unknown): AppliedObject[] {

@@ -72,6 +72,22 @@ describe('apply', () => {
     expect(sent!.body).toBe(await readFile(QUICK_START, 'utf8'));
   });
 
+  it('prints the warnings of the apply on stderr, as kubectl does, leaving -o json alone', async () => {
+    const message =
+      'secret "db" not found: its replicas stay Pending (CreateContainerConfigError) until it exists';
+    stub.on('POST', '/v1/apply', {
+      body: {
+        items: [{ kind: 'Deployment', namespace: 'default', name: 'flask-app', action: 'created' }],
+        warnings: [{ kind: 'Deployment', namespace: 'default', name: 'flask-app', message }],
+      },
+    });
+    expect(await berth('apply', '-f', QUICK_START)).toBe(EXIT.OK);
+    expect(io.output()).toBe('deployment/flask-app created\n');
+    expect(io.errors()).toBe(`Warning: deployment/flask-app: ${message}\n`);
+    expect(await berth('apply', '-f', QUICK_START, '-o', 'json')).toBe(EXIT.OK);
+    expect(JSON.parse(io.output().slice('deployment/flask-app created\n'.length)).items).toHaveLength(1);
+  });
+
   it('reads standard input with -f - and puts documents into the -n namespace', async () => {
     stub.on('POST', '/v1/apply', (req) => {
       expect(req.body).toMatch(/namespace: staging/);

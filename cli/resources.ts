@@ -23,6 +23,6 @@ export type Service = Lenient<wire.Service>;
 export type Secret = Lenient<wire.Secret>;
 export type Node = Lenient<wire.Node>;
 export type Token = Lenient<wire.Token>;
-/** What the apply just did: read as sent, since the command acts on every line of it. */
+/** What the apply just did (and warns of): read as sent, since the command acts on every line of it. */
 /** The answers that carry a secret, read as sent: the command prints that secret. */
-export type { AppliedObject, CreatedJoinToken, CreatedToken } from '../common/wire/index.ts';
+export type { AppliedObject, ApplyWarning, CreatedJoinToken, CreatedToken } from '../common/wire/index.ts';

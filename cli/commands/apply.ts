@@ -1,4 +1,4 @@
-import { applyLine, applyManifests } from '../apply-manifests.ts';
+import { applyLine, applyManifests, warningLine } from '../apply-manifests.ts';
 import { parseDuration } from '../args.ts';
 import type { Command } from '../command.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -20,10 +20,12 @@ export const apply: Command = {
     // Documents that name no namespace go to -n (or the context's); one naming another namespace
     // than an explicit -n is refused, as kubectl does.
     const namespace = await ctx.namespace();
-    const results = await applyManifests(client, files, {
+    const { items: results, warnings } = await applyManifests(client, files, {
       namespace: namespace === 'default' && !ctx.flags.namespace ? undefined : namespace,
       strictNamespace: ctx.flags.namespace !== undefined,
     });
+    // On stderr whatever the output format, so -o json stays parseable.
+    for (const w of warnings) ctx.err(`Warning: ${warningLine(w)}`);
     if (format === 'table') for (const r of results) ctx.out(applyLine(r));
     else printData(ctx, format, { items: results });
     if (!ctx.flags.wait) return EXIT.OK;

@@ -13,8 +13,30 @@ export const AppliedObject = z
   .meta({ id: 'AppliedObject' });
 export type AppliedObject = z.infer<typeof AppliedObject>;
 
-/** One item per document, in document order. `dryRun`: nothing was written. */
+/**
+ * Something applied that will not run as written, though the apply succeeded: a Deployment naming
+ * a secret or key its namespace lacks after the apply (its replicas wait, Pending with
+ * CreateContainerConfigError, until it exists).
+ */
+export const ApplyWarning = z
+  .object({
+    kind: AppliedObject.shape.kind,
+    namespace: z.string(),
+    name: z.string(),
+    message: z.string(),
+  })
+  .meta({ id: 'ApplyWarning' });
+export type ApplyWarning = z.infer<typeof ApplyWarning>;
+
+/**
+ * One item per document, in document order. `dryRun`: nothing was written. `warnings`: only when
+ * there are any.
+ */
 export const ApplyResponse = z
-  .object({ items: z.array(AppliedObject), dryRun: z.literal(true).optional() })
+  .object({
+    items: z.array(AppliedObject),
+    warnings: z.array(ApplyWarning).optional(),
+    dryRun: z.literal(true).optional(),
+  })
   .meta({ id: 'ApplyResponse' });
 export type ApplyResponse = z.infer<typeof ApplyResponse>;

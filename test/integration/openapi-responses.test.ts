@@ -189,7 +189,8 @@ describe('/openapi.json describes every response body, on Postgres', () => {
     const call: Call = { route, path, ...bodies[route] };
     if (route === 'POST /v1/apply') {
       const yaml = [
-        `apiVersion: berth.dev/v1\nkind: Deployment\nmetadata: {name: applied}\nspec:\n  replicas: 0\n  template:\n    spec:\n      containers: [{name: web, image: "x:1"}]`,
+        // Naming a key the secret below lacks: the answer carries warnings too.
+        `apiVersion: berth.dev/v1\nkind: Deployment\nmetadata: {name: applied}\nspec:\n  replicas: 0\n  template:\n    spec:\n      containers: [{name: web, image: "x:1", env: [{name: K, valueFrom: {secretKeyRef: {name: applied, key: nope}}}]}]`,
         'apiVersion: v1\nkind: Service\nmetadata: {name: applied}\nspec:\n  selector: {app: applied}\n  ports: [{port: 80}]',
         'apiVersion: berth.dev/v1\nkind: Secret\nmetadata: {name: applied}\ndata: {k: v}',
       ].join('\n---\n');

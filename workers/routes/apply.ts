@@ -8,6 +8,7 @@ import { mediaType, readBodyText, unstorableStrings, validate } from '../http/bo
 import { ApiError, invalid } from '../http/errors.ts';
 import { reconcileAfter } from '../http/reconcile-after.ts';
 import { route } from '../http/route.ts';
+import { wakeAgents } from '../http/wake-agents.ts';
 import { hostOf } from '../ingress/hosts.ts';
 import { applyManifests } from '../verbs/apply.ts';
 
@@ -78,7 +79,12 @@ export function applyRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
         reservedHost: hostOf(c.req.raw),
       });
       if (result.changedDeployments.length) reconcileAfter(c, deps, result.changedDeployments);
-      return c.json({ items: result.items, ...(query.dryRun === 'true' ? { dryRun: true } : {}) });
+      if (query.dryRun !== 'true') wakeAgents(c, deps, result.wakeNodes);
+      return c.json({
+        items: result.items,
+        ...(result.warnings.length ? { warnings: result.warnings } : {}),
+        ...(query.dryRun === 'true' ? { dryRun: true } : {}),
+      });
     },
   );
 }

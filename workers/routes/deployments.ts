@@ -14,8 +14,10 @@ import { authorize } from '../auth/authorize.ts';
 import { readJson, readOptionalJson, readValid, validate } from '../http/body.ts';
 import { reconcileAfter } from '../http/reconcile-after.ts';
 import { route } from '../http/route.ts';
+import { addWarningHeaders } from '../http/warning-header.ts';
 import {
   applyDeployment,
+  type DeploymentRow,
   deleteDeployment,
   getDeployment,
   listDeployments,
@@ -26,6 +28,7 @@ import {
   setPaused,
   toDeploymentObject,
 } from '../verbs/deployments.ts';
+import { missingSecretWarnings } from '../verbs/secrets.ts';
 import { DryRunQuery, dryRunParam, nameParam } from './params.ts';
 
 const BASE = '/v1/namespaces/{ns}/deployments';
@@ -38,6 +41,9 @@ export function deploymentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
     authorize(c.get('principal'), action, 'deployments', ns);
     return ns;
   };
+  // A deployment naming a secret or key its namespace lacks is stored, and told so (Warning headers).
+  const warnMissingSecrets = async (c: Context<AppEnv>, ns: string, row: DeploymentRow) =>
+    addWarningHeaders(c, await missingSecretWarnings(deps.db, ns, row.spec.template.spec));
 
   route(
     app,
@@ -58,6 +64,7 @@ export function deploymentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       const input = await readValid(c, DeploymentInput);
       const result = await applyDeployment(deps.db, { namespace: ns, name, input, now: deps.now(), dryRun });
       if (result.changed && !dryRun) kick(c, result.row.id);
+      await warnMissingSecrets(c, ns, result.row);
       return c.json(toDeploymentObject(result.row), result.created ? 201 : 200);
     },
   );
@@ -149,6 +156,7 @@ export function deploymentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       const patch = await readJson(c, ['application/merge-patch+json', 'application/json']);
       const result = await patchDeployment(deps.db, ns, name, patch, deps.now(), dryRun);
       if (result.changed && !dryRun) kick(c, result.row.id);
+      await warnMissingSecrets(c, ns, result.row);
       return c.json(toDeploymentObject(result.row));
     },
   );

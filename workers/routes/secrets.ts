@@ -5,6 +5,7 @@ import type { AppDeps, AppEnv } from '../app-context.ts';
 import { authorize } from '../auth/authorize.ts';
 import { readValid } from '../http/body.ts';
 import { route } from '../http/route.ts';
+import { wakeAgents } from '../http/wake-agents.ts';
 import { applySecret, deleteSecret, getSecret, listSecrets, toSecretObject } from '../verbs/secrets.ts';
 import { DryRunQuery, dryRunParam, nameParam } from './params.ts';
 
@@ -37,6 +38,8 @@ export function secretRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
         now: deps.now(),
         dryRun,
       });
+      // Replicas waiting for this secret start now: their nodes' assignments were bumped with it.
+      wakeAgents(c, deps, result.wakeNodes);
       return c.json(toSecretObject(result.row), result.created ? 201 : 200);
     },
   );

@@ -1,6 +1,6 @@
-import { inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, isNull, like, or, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.ts';
-import { nodes } from '../../db/schema/index.ts';
+import { deployments, nodes, replicas, revisions } from '../../db/schema/index.ts';
 
 /** Bump the assignment version (the ETag) of nodes whose desired set changed. */
 export async function bumpAssignments(tx: Database, nodeIds: Iterable<string>): Promise<void> {
@@ -10,4 +10,44 @@ export async function bumpAssignments(tx: Database, nodeIds: Iterable<string>): 
     .update(nodes)
     .set({ assignmentVersion: sql`${nodes.assignmentVersion} + 1` })
     .where(inArray(nodes.id, ids));
+}
+
+/**
+ * A secret was written: bump the nodes holding replicas that may be waiting for it, so their
+ * agents read it at once and start them. Those are the replicas of its namespace placed to run
+ * and not started yet (Scheduled, or Pending since their agent was told the secret or a key of
+ * it was missing) or still reporting a CreateContainerConfigError, whose template names the
+ * secret. Running replicas are left alone: their containers keep the values they were made with.
+ * Returns the nodes bumped, for waking their long-polls after commit.
+ */
+export async function bumpSecretWaiters(tx: Database, namespace: string, name: string): Promise<string[]> {
+  const envRef = { spec: { containers: [{ env: [{ valueFrom: { secretKeyRef: { name } } }] }] } };
+  const pullRef = { spec: { imagePullSecrets: [{ name }] } };
+  const rows = await tx
+    .selectDistinct({ nodeId: replicas.nodeId })
+    .from(replicas)
+    .innerJoin(deployments, eq(deployments.id, replicas.deploymentId))
+    .innerJoin(
+      revisions,
+      and(eq(revisions.deploymentId, replicas.deploymentId), eq(revisions.revision, replicas.revision)),
+    )
+    .where(
+      and(
+        eq(deployments.namespace, namespace),
+        isNull(deployments.deletedAt),
+        isNotNull(replicas.nodeId),
+        eq(replicas.desired, 'running'),
+        or(
+          inArray(replicas.phase, ['Scheduled', 'Pending']),
+          like(replicas.message, 'CreateContainerConfigError:%'),
+        ),
+        or(
+          sql`${revisions.template} @> ${JSON.stringify(envRef)}::jsonb`,
+          sql`${revisions.template} @> ${JSON.stringify(pullRef)}::jsonb`,
+        ),
+      ),
+    );
+  const ids = rows.flatMap((r) => (r.nodeId ? [r.nodeId] : []));
+  await bumpAssignments(tx, ids);
+  return ids;
 }

@@ -4,7 +4,7 @@ import { authorize } from '../auth/authorize.ts';
 import type { Principal, Resource } from '../auth/principal.ts';
 import { maybeDryRun, type Written } from '../store/objects.ts';
 import { applyDeployment } from './deployments.ts';
-import { applySecret } from './secrets.ts';
+import { applySecret, missingSecretWarnings } from './secrets.ts';
 import { applyService } from './services.ts';
 
 export interface AppliedObject {
@@ -13,6 +13,17 @@ export interface AppliedObject {
   name: string;
   action: 'created' | 'configured' | 'unchanged';
 }
+
+/** An object applied that will not run as written (common/wire/apply.ts ApplyWarning). */
+export interface ApplyWarning {
+  kind: ManifestObject['kind'];
+  namespace: string;
+  name: string;
+  message: string;
+}
+
+/** What a kind's write did, and which nodes' agents to wake after commit (a secret they wait for). */
+type KindWritten = Written<unknown> & { wakeNodes?: string[] };
 
 interface ApplyContext {
   namespace: string;
@@ -25,11 +36,7 @@ interface ApplyContext {
 const KINDS: {
   [K in ManifestObject['kind']]: {
     resource: Resource;
-    apply(
-      tx: Database,
-      o: Extract<ManifestObject, { kind: K }>,
-      ctx: ApplyContext,
-    ): Promise<Written<unknown>>;
+    apply(tx: Database, o: Extract<ManifestObject, { kind: K }>, ctx: ApplyContext): Promise<KindWritten>;
   };
 } = {
   Deployment: {
@@ -73,9 +80,9 @@ function metadataOf(o: ManifestObject) {
   };
 }
 
-function applyOne(tx: Database, o: ManifestObject, ctx: ApplyContext): Promise<Written<unknown>> {
+function applyOne(tx: Database, o: ManifestObject, ctx: ApplyContext): Promise<KindWritten> {
   const entry = KINDS[o.kind] as {
-    apply(tx: Database, o: ManifestObject, ctx: ApplyContext): Promise<Written<unknown>>;
+    apply(tx: Database, o: ManifestObject, ctx: ApplyContext): Promise<KindWritten>;
   };
   return entry.apply(tx, o, ctx);
 }
@@ -84,7 +91,8 @@ function applyOne(tx: Database, o: ManifestObject, ctx: ApplyContext): Promise<W
  * Apply a set of manifests all or nothing: one transaction, so any rejected document (a
  * conflict, a host another service holds) leaves every other document unapplied too.
  * Permissions are checked for every document before anything is written. A dry run goes
- * through every check of the real apply, then rolls back.
+ * through every check of the real apply, then rolls back. Warnings are judged once every
+ * document is written, so a secret the same apply creates counts as existing.
  */
 export async function applyManifests(
   db: Database,
@@ -98,7 +106,12 @@ export async function applyManifests(
     /** The host the API was reached by: no service may claim it (it would cut the API off). */
     reservedHost?: string;
   },
-): Promise<{ items: AppliedObject[]; changedDeployments: string[] }> {
+): Promise<{
+  items: AppliedObject[];
+  changedDeployments: string[];
+  warnings: ApplyWarning[];
+  wakeNodes: string[];
+}> {
   const targets = args.objects.map((o) => ({ object: o, namespace: o.namespace ?? args.defaultNamespace }));
   for (const { object, namespace } of targets)
     authorize(args.principal, 'write', KINDS[object.kind].resource, namespace);
@@ -107,6 +120,7 @@ export async function applyManifests(
     work.transaction(async (tx) => {
       const items: AppliedObject[] = [];
       const changedDeployments: string[] = [];
+      const wakeNodes = new Set<string>();
       for (const { object, namespace } of targets) {
         const result = await applyOne(tx, object, {
           namespace,
@@ -116,6 +130,7 @@ export async function applyManifests(
         });
         if (object.kind === 'Deployment' && result.changed && !dryRun)
           changedDeployments.push((result.row as { id: string }).id);
+        for (const id of result.wakeNodes ?? []) wakeNodes.add(id);
         items.push({
           kind: object.kind,
           namespace,
@@ -123,7 +138,13 @@ export async function applyManifests(
           action: result.created ? 'created' : result.changed ? 'configured' : 'unchanged',
         });
       }
-      return { items, changedDeployments };
+      const warnings: ApplyWarning[] = [];
+      for (const { object, namespace } of targets) {
+        if (object.kind !== 'Deployment') continue;
+        for (const message of await missingSecretWarnings(tx, namespace, object.spec.template.spec))
+          warnings.push({ kind: object.kind, namespace, name: object.name, message });
+      }
+      return { items, changedDeployments, warnings, wakeNodes: [...wakeNodes] };
     }),
   );
 }

@@ -20,11 +20,6 @@ export function secretNamesOf(spec: Pick<PodSpec, 'containers' | 'imagePullSecre
   return [...names];
 }
 
-/** Whether a pod names this secret (a write of it may let its waiting replicas start). */
-export function namesSecret(spec: Pick<PodSpec, 'containers' | 'imagePullSecrets'>, name: string): boolean {
-  return secretNamesOf(spec).includes(name);
-}
-
 /**
  * Why the pod cannot be configured, in pod order (containers and their env first, then
  * `imagePullSecrets`), each reason once: `secret "db" not found`, `key "password" not found in

@@ -1,4 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm';
+import type { PodSpec } from '../../common/deployment.ts';
 import type { SecretInput } from '../../common/secret.ts';
 import type { Database } from '../../db/database.ts';
 import { secrets } from '../../db/schema/index.ts';
@@ -10,17 +11,42 @@ import {
   toSecretObject,
 } from '../kinds/secret.ts';
 import { openSecret } from '../secret-box.ts';
+import { bumpSecretWaiters } from '../store/assignments.ts';
 import { applyObject, deleteObject, getObject, listObjects, type Written } from '../store/objects.ts';
+import { missingSecretRefs, secretNamesOf } from './secret-refs.ts';
 
 export { toSecretObject };
 
+/** A secret written, and the nodes whose agents must be woken after commit to read it. */
+export interface SecretWritten extends Written<SecretRow> {
+  wakeNodes: string[];
+}
+
+/**
+ * Create or replace a secret. Replicas waiting for it (a CreateContainerConfigError) get it in
+ * the same transaction: their nodes' assignments are bumped with the write, so the agents, once
+ * woken, start them within a poll.
+ */
 export function applySecret(
+  db: Database,
+  key: string | undefined,
+  args: { namespace: string; name: string; input: SecretInput; now: Date; dryRun?: boolean },
+): Promise<SecretWritten> {
+  requireSecretKey(key);
+  if (args.dryRun) return writeSecret(db, key, args).then((w) => ({ ...w, wakeNodes: [] }));
+  return db.transaction(async (tx) => {
+    const written = await writeSecret(tx, key, args);
+    const wakeNodes = written.changed ? await bumpSecretWaiters(tx, args.namespace, args.name) : [];
+    return { ...written, wakeNodes };
+  });
+}
+
+function writeSecret(
   db: Database,
   key: string | undefined,
   args: { namespace: string; name: string; input: SecretInput; now: Date; dryRun?: boolean },
 ): Promise<Written<SecretRow>> {
   const { input } = args;
-  requireSecretKey(key);
   return applyObject(
     db,
     secretKind(key),
@@ -69,4 +95,26 @@ export async function resolveSecrets(
     });
   }
   return out;
+}
+
+/**
+ * What a pod spec lacks of its namespace's secrets, as the warnings of the write that stored it
+ * (`secret "db" not found: ...`), read in that write's transaction where there is one. Only key
+ * names are read, never values.
+ */
+export async function missingSecretWarnings(
+  db: Database,
+  namespace: string,
+  spec: Pick<PodSpec, 'containers' | 'imagePullSecrets'>,
+): Promise<string[]> {
+  const names = secretNamesOf(spec);
+  if (names.length === 0) return [];
+  const rows = await db
+    .select({ name: secrets.name, keys: secrets.keys })
+    .from(secrets)
+    .where(and(eq(secrets.namespace, namespace), inArray(secrets.name, names)));
+  const keys = new Map(rows.map((r) => [r.name, r.keys]));
+  return missingSecretRefs(spec, (name) => keys.get(name)).map(
+    (reason) => `${reason}: its replicas stay Pending (CreateContainerConfigError) until it exists`,
+  );
 }

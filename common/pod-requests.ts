@@ -1,5 +1,5 @@
-import type { PodTemplate } from '../../common/deployment.ts';
-import { parseCpu, parseMemory } from '../../common/quantity.ts';
+import type { PodTemplate } from './deployment.ts';
+import { parseCpu, parseMemory } from './quantity.ts';
 
 /**
  * What one replica asks of a node: the sum of its containers' requests. As in Kubernetes, a

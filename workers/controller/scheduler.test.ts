@@ -693,4 +693,27 @@ describe('placeReplicas: scale', () => {
       expect(ms).toBeLessThan(10_000);
     }
   });
+
+  it('fills every node with host-port replicas, among others, and reports the ones left over', () => {
+    const nodes = cluster();
+    // Every 8th asks for one of 10 ports, in turn: 10 ports × 1,000 nodes, so 10,000 of these
+    // 12,500 fit and the last 2,500 find their port taken everywhere.
+    const requests = Array.from({ length: 100_000 }, (_, i) => {
+      const port = (i / 8) % 10;
+      return i % 8 === 0
+        ? req({ group: `ns/port-${port}`, hostPorts: [`${8000 + port}/TCP`] })
+        : req({ group: `ns/app-${i % 100}` });
+    });
+    const started = performance.now();
+    const result = placeReplicas({ nodes, requests, groupCounts: new Map() });
+    const ms = performance.now() - started;
+    console.log(
+      `scheduler: 12,500 of 100,000 with host ports: ${result.placements.length} placed over 1,000 nodes in ${ms.toFixed(0)} ms`,
+    );
+    expect(result.placements).toHaveLength(97_500);
+    expect(result.unplaced[0]?.reason).toBe(
+      "0/1000 nodes available: 1000 node(s) didn't have free ports for the requested pod ports (8000/TCP)",
+    );
+    expect(ms).toBeLessThan(10_000);
+  });
 });

@@ -1,9 +1,9 @@
 /**
  * The scheduler: places replicas onto nodes. A pure function over plain data, like Kubernetes'
  * kube-scheduler reduced to what Berth needs: filters (node ready, schedulable, nodeSelector,
- * host ports free, resources fit), then a score (spread the replicas of a deployment, then least allocated), then
- * the node name as a stable tie-breaker. Requests are placed one after another in the order given,
- * each seeing the placements made before it.
+ * host ports free, resources fit), then a score (spread the replicas of a deployment, then least
+ * allocated), then the node name as a stable tie-breaker. Requests are placed one after another in
+ * the order given, each seeing the placements made before it.
  */
 
 export interface SchedulerNode {
@@ -222,12 +222,16 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
   const allocMem = new Float64Array(n);
   const invCpu = new Float64Array(n);
   const invMem = new Float64Array(n);
-  // Host port -> indexes of the nodes where it is taken: a few entries, or none at all.
-  const taken = new Map<string, Set<number>>();
+  // Host port -> a byte per node, set where it is taken. Few ports are ever in use, and a request
+  // with host ports tests them on every eligible node: an array is several times faster than a set.
+  const taken = new Map<string, Uint8Array>();
   const take = (port: string, i: number) => {
-    const on = taken.get(port);
-    if (on) on.add(i);
-    else taken.set(port, new Set([i]));
+    let on = taken.get(port);
+    if (!on) {
+      on = new Uint8Array(n);
+      taken.set(port, on);
+    }
+    on[i] = 1;
   };
   nodes.forEach((node, i) => {
     index.set(node.id, i);
@@ -464,23 +468,26 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
    * by the plain loop of byScan; or, when there is none, why. The reason names the ports that were
    * taken on the nodes it counts.
    */
-  const withPorts = (req: ReplicaRequest, ports: readonly string[], counts: Map<number, number>) => {
+  const withPorts = (req: ReplicaRequest, ports: readonly string[], group: Group) => {
     const fit = selectorFit(req.nodeSelector, selectorKey(req.nodeSelector));
     const { cpuMillis: cpu, memoryBytes: memory } = req.requests;
-    const holders: Set<number>[] = [];
+    const holders: Uint8Array[] = [];
     for (const port of ports) {
       const on = taken.get(port);
       if (on) holders.push(on);
     }
+    // A group on many nodes is counted from its dense copy, as byScan does.
+    const counts = group.counts;
+    const dense = counts.size > smallGroup ? denseOf(group) : null;
     const eligible = fit.eligible;
     let best = -1;
     let bestCount = 0;
     let bestFrac = 0;
-    for (let k = 0; k < eligible.length; k++) {
+    scan: for (let k = 0; k < eligible.length; k++) {
       const i = eligible[k]!;
       if ((cpu > 0 && freeCpu[i]! < cpu) || (memory > 0 && freeMem[i]! < memory)) continue;
-      if (holders.some((on) => on.has(i))) continue;
-      const count = counts.get(i) ?? 0;
+      for (let h = 0; h < holders.length; h++) if (holders[h]![i]) continue scan;
+      const count = dense ? dense[i]! : counts.size ? (counts.get(i) ?? 0) : 0;
       if (best >= 0 && count > bestCount) continue;
       const frac = fracOn(i, cpu, memory);
       if (best < 0 || count < bestCount || frac < bestFrac) {
@@ -497,7 +504,7 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
     for (const i of eligible) {
       let clash = false;
       for (const port of ports) {
-        if (taken.get(port)?.has(i)) {
+        if (taken.get(port)?.[i]) {
           named.add(port);
           clash = true;
         }
@@ -524,7 +531,7 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
     let best: number;
     if (req.hostPorts?.length) {
       const ports = [...new Set(req.hostPorts)];
-      const found = withPorts(req, ports, counts);
+      const found = withPorts(req, ports, group);
       if (typeof found === 'string') {
         result.unplaced.push({ replicaId: req.replicaId, reason: found });
         continue;

@@ -4,6 +4,7 @@ import { DeploymentInput, type DeploymentSpec } from './deployment.ts';
 import { jsonPath } from './issue-path.ts';
 import { kubernetesDeployment, kubernetesService, unsupportedFieldMessage } from './manifest-kubernetes.ts';
 import type { Labels } from './names.ts';
+import { NamespacePolicyInput, type NamespacePolicySpec } from './policy.ts';
 import type { FieldError } from './problem.ts';
 import { SecretInput, type SecretType } from './secret.ts';
 import { ServiceInput, type ServiceSpec } from './service.ts';
@@ -60,6 +61,16 @@ export type ManifestObject =
       resourceVersion?: string;
       type: SecretType;
       data: Record<string, string>;
+    }
+  | {
+      kind: 'NamespacePolicy';
+      /** A policy is named after the namespace it governs. */
+      name: string;
+      namespace?: undefined;
+      labels: Labels;
+      annotations: Labels;
+      resourceVersion?: string;
+      spec: NamespacePolicySpec;
     };
 
 /** One problem in one document; `document` indexes the array given to normalizeManifests. */
@@ -269,7 +280,7 @@ type PlainObject = Record<string, unknown>;
 const isPlainObject = (v: unknown): v is PlainObject =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const KINDS = ['Deployment', 'Service', 'Secret'] as const;
+const KINDS = ['Deployment', 'Service', 'Secret', 'NamespacePolicy'] as const;
 
 /**
  * Validates each document and turns it into the object the server applies. A document with any
@@ -419,6 +430,35 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
       });
       return;
     }
+    case 'berth.dev/v1 NamespacePolicy': {
+      const parsed = NamespacePolicyInput.safeParse(doc);
+      if (!parsed.success) {
+        reportAll(zodFieldErrors(parsed.error, [], doc));
+        return;
+      }
+      const meta = parsed.data.metadata;
+      if (!named(meta)) return;
+      if (meta.namespace !== undefined && meta.namespace !== meta.name) {
+        reportAt(
+          ['metadata', 'namespace'],
+          `must be the policy's name ("${meta.name}"): a policy is named after its namespace`,
+        );
+        return;
+      }
+      const { name, labels = {}, annotations = {}, resourceVersion } = meta;
+      found.push({
+        at,
+        object: {
+          kind: 'NamespacePolicy',
+          name,
+          labels,
+          annotations,
+          resourceVersion,
+          spec: parsed.data.spec,
+        },
+      });
+      return;
+    }
     case 'v1 List':
       // What `kubectl get deployments -o yaml` prints: each item is applied as if it were a document.
       if (!Array.isArray(doc.items)) {
@@ -440,6 +480,7 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
         Deployment: 'berth.dev/v1 or apps/v1',
         Service: 'berth.dev/v1 or v1',
         Secret: 'berth.dev/v1',
+        NamespacePolicy: 'berth.dev/v1',
       };
       const hint = hints[kind];
       if (hint) reportAt(['apiVersion'], `${apiVersion} is not supported for kind ${kind} (use ${hint})`);

@@ -58,15 +58,12 @@ export const NamespacePolicyInput = z.strictObject({
 export type NamespacePolicyInput = z.infer<typeof NamespacePolicyInput>;
 
 /** What a namespace without a written policy gets. */
-export const DEFAULT_POLICY: NamespacePolicySpec = NamespacePolicySpec.parse({ defaultLimits: { memory: '1Gi' } });
+export const DEFAULT_POLICY: NamespacePolicySpec = NamespacePolicySpec.parse({
+  defaultLimits: { memory: '1Gi' },
+});
 
-/** The memory limit a container gets: its limit, else its request, else the namespace's default. */
-export function effectiveMemoryLimit(
-  resources: { requests?: { memory?: string | number | undefined }; limits?: { memory?: string | number | undefined } },
-  policy: NamespacePolicySpec,
-): number | undefined {
-  const own = resources.limits?.memory ?? resources.requests?.memory;
-  if (own !== undefined) return parseMemory(own);
+/** The memory limit of containers that set neither a limit nor a request, in bytes; none when unset. */
+export function defaultMemoryLimit(policy: NamespacePolicySpec): number | undefined {
   const fallback = policy.defaultLimits.memory;
   return fallback === null || fallback === undefined ? undefined : parseMemory(fallback);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ObjectMetaInput } from './deployment.ts';
+import { isIpLiteral } from './host-patterns.ts';
 import { Labels } from './names.ts';
 
 /**
@@ -26,7 +27,9 @@ export const Hostname = z
   .refine(
     (h) => h.split('.').every((label) => label.length <= 63),
     'each label must be at most 63 characters',
-  );
+  )
+  // As in Kubernetes Ingress: an address would take every request made to the machine by address.
+  .refine((h) => !isIpLiteral(h), 'must be a DNS name, not an IP address');
 export type Hostname = z.infer<typeof Hostname>;
 
 /** targetPort defaults to port, as in Kubernetes, so the stored spec always names both. */

@@ -17,6 +17,7 @@ import { applyRoutes } from './routes/apply.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { opsRoutes } from './routes/ops.ts';
+import { policyRoutes } from './routes/policies.ts';
 import { replicaRoutes } from './routes/replicas.ts';
 import { secretRoutes } from './routes/secrets.ts';
 import { serviceRoutes } from './routes/services.ts';
@@ -87,6 +88,7 @@ export function createApp(deps: AppDeps) {
   agentRoutes(app, deps);
   nodeRoutes(app, deps);
   tokenRoutes(app, deps);
+  policyRoutes(app, deps);
   opsRoutes(app, deps);
   app.route('/ui', createUi());
   app.get('/', (c) => c.redirect('/ui'));

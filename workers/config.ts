@@ -43,6 +43,29 @@ const Env = z.object({
       }
     })
     .optional(),
+  BERTH_PUBLIC_URL: z
+    .string()
+    .refine((v) => {
+      try {
+        return ['http:', 'https:'].includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, 'must be the http(s) URL users and agents reach the API by, e.g. https://berth.example.com')
+    .optional(),
+  BERTH_API_HOSTS: z
+    .string()
+    .transform((text, ctx) => {
+      const hosts = text
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean);
+      for (const h of hosts)
+        if (!API_HOST.test(h))
+          ctx.addIssue({ code: 'custom', message: `"${h}" is not a host name (or *.suffix)` });
+      return hosts;
+    })
+    .optional(),
   BERTH_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   BERTH_NODE_ADDRESS_CIDRS: z
     .string()
@@ -54,6 +77,12 @@ const Env = z.object({
     })
     .optional(),
 });
+
+/** A host name, or `*.suffix` for every name under a suffix. */
+const API_HOST = /^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Names that reach every control plane on its own machine: never a Service's. */
+const LOCAL_API_HOSTS = ['localhost', '*.localhost'];
 
 export interface ControlPlaneConfig {
   /** Where Node and Deno listen (PORT, HOST); Workers are given their port. */
@@ -81,6 +110,14 @@ export interface ControlPlaneConfig {
    * connection's peer, whatever the request's headers claim.
    */
   trustedProxies: TrustedProxies;
+  /**
+   * The API's own host names (BERTH_PUBLIC_URL's host, BERTH_API_HOSTS, localhost, and what the
+   * runtime adds: the machine's name on Node, `*.workers.dev` on Workers). Configuration, never
+   * taken from a request: no Service may claim one, and the ingress never routes one.
+   */
+  apiHosts: readonly string[];
+  /** BERTH_PUBLIC_URL without a trailing slash, when set. */
+  publicUrl: string | undefined;
   /** SHA-256 of BERTH_METRICS_TOKEN; null: /metrics is open to anyone who can reach it. */
   metricsTokenHash: string | null;
   /**
@@ -95,6 +132,8 @@ export class ConfigError extends Error {}
 export async function parseConfig(
   env: Record<string, string | undefined>,
   overrides: Partial<ControlPlaneConfig> = {},
+  /** Host names the runtime itself answers to (see `apiHosts`). */
+  runtimeApiHosts: readonly string[] = [],
 ): Promise<ControlPlaneConfig> {
   const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = Env.safeParse(clean);
@@ -122,6 +161,15 @@ export async function parseConfig(
     longPollMaxSeconds: Math.min(e.BERTH_LONG_POLL_MAX_SECONDS, beat),
     reconcileBatch: e.BERTH_RECONCILE_BATCH,
     trustedProxies: e.BERTH_TRUSTED_PROXIES ?? [],
+    apiHosts: [
+      ...new Set([
+        ...(e.BERTH_PUBLIC_URL ? [new URL(e.BERTH_PUBLIC_URL).hostname.toLowerCase()] : []),
+        ...(e.BERTH_API_HOSTS ?? []),
+        ...LOCAL_API_HOSTS,
+        ...runtimeApiHosts.map((h) => h.toLowerCase()).filter((h) => API_HOST.test(h)),
+      ]),
+    ],
+    publicUrl: e.BERTH_PUBLIC_URL?.replace(/\/+$/, ''),
     metricsTokenHash: e.BERTH_METRICS_TOKEN ? await sha256Hex(e.BERTH_METRICS_TOKEN) : null,
     nodeAddressCidrs: e.BERTH_NODE_ADDRESS_CIDRS ?? [],
     ...overrides,

@@ -8,5 +8,6 @@ export * from './apply.ts';
 export * from './deployment.ts';
 export * from './meta.ts';
 export * from './node.ts';
+export * from './policy.ts';
 export * from './replica.ts';
 export * from './service.ts';

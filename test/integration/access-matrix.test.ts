@@ -66,6 +66,11 @@ const ROUTES: Record<string, Access> = {
   'DELETE /v1/namespaces/{ns}/secrets/{name}': { write: 'secrets' },
   'GET /v1/namespaces/{ns}/secrets': { read: 'secrets' },
   'POST /v1/apply': { write: 'deployments' },
+  // A namespace's tokens read the policy in force there (to know what they may do); admins write.
+  'PUT /v1/namespaces/{ns}/policy': 'admin',
+  'GET /v1/namespaces/{ns}/policy': { read: 'policies' },
+  'DELETE /v1/namespaces/{ns}/policy': 'admin',
+  'GET /v1/policies': 'admin',
   'GET /v1/namespaces/{ns}/replicas': { read: 'replicas' },
   'GET /v1/namespaces/{ns}/replicas/{id}/logs': { read: 'replicas' },
   'GET /v1/namespaces/{ns}/events': { read: 'events' },
@@ -249,6 +254,7 @@ describe('access matrix: every route × every caller, on Postgres', () => {
         spec: { selector: { app: 'web' }, ports: [{ port: 80 }] },
       }),
       'PUT /v1/namespaces/{ns}/secrets/{name}': json({ data: { k: 'v' } }),
+      'PUT /v1/namespaces/{ns}/policy': json({ spec: { allowedHostSuffixes: [`${who}.example.com`] } }),
       'POST /v1/apply': {
         body: `apiVersion: berth.dev/v1\nkind: Deployment\nmetadata:\n  name: ap-${who}\nspec:\n  replicas: 0\n  template:\n    spec:\n      containers: [{name: web, image: "x:1"}]\n`,
         type: 'application/yaml',

@@ -185,6 +185,13 @@ describe('/openapi.json describes every response body, on Postgres', () => {
       'POST /v1/agent/logs': { ...json({ id: 'log_nothing', lines: [] }), token: node },
       'POST /v1/tokens': json({ name: 'new', role: 'deployer', namespaces: [NS], expiresInSeconds: 3600 }),
       'POST /v1/join-tokens': json({ ttlSeconds: 600, maxUses: 2 }),
+      'PUT /v1/namespaces/{ns}/policy': json({
+        spec: {
+          allowedHostSuffixes: ['example.com'],
+          hostPorts: { min: 30000, max: 30100 },
+          quota: { replicas: 50 },
+        },
+      }),
     };
     const call: Call = { route, path, ...bodies[route] };
     if (route === 'POST /v1/apply') {

@@ -5,7 +5,8 @@ import type { Action, Principal, Resource } from './principal.ts';
  * The role matrix of API.md in one place. Admin: everything. Deployer: read/write deployments,
  * services, secrets in its namespaces. Viewer: read deployments, services, replicas, events in
  * its namespaces (never secret values: secret reads are key names only, which viewers may not
- * list either). Node credentials never reach object routes.
+ * list either). Both read their namespaces' policies; only admins write them. Node credentials
+ * never reach object routes.
  */
 const DEPLOYER: Record<Resource, Action[]> = {
   deployments: ['read', 'write'],
@@ -15,6 +16,7 @@ const DEPLOYER: Record<Resource, Action[]> = {
   events: ['read'],
   tokens: [],
   nodes: ['read'],
+  policies: ['read'],
 };
 const VIEWER: Record<Resource, Action[]> = {
   deployments: ['read'],
@@ -24,6 +26,7 @@ const VIEWER: Record<Resource, Action[]> = {
   events: ['read'],
   tokens: [],
   nodes: ['read'],
+  policies: ['read'],
 };
 
 export function can(principal: Principal, action: Action, resource: Resource, namespace?: string): boolean {

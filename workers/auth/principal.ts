@@ -15,7 +15,16 @@ export type Principal =
     };
 
 export type Action = 'read' | 'write';
-export type Resource = 'deployments' | 'services' | 'secrets' | 'replicas' | 'events' | 'tokens' | 'nodes';
+export type Resource =
+  | 'deployments'
+  | 'services'
+  | 'secrets'
+  | 'replicas'
+  | 'events'
+  | 'tokens'
+  | 'nodes'
+  /** Namespace policies: read by the namespace's own tokens (to know what is allowed), written by admins. */
+  | 'policies';
 
 /** Token prefixes route a token to its table without a second lookup. */
 export const TOKEN_PREFIX = { user: 'berth_u_', node: 'berth_n_', join: 'berth_j_' } as const;

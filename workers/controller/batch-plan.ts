@@ -1,9 +1,9 @@
 import type { PodTemplate } from '../../common/deployment.ts';
+import { podHostPorts, podRequests } from '../../common/pod-requests.ts';
 import type { deployments, replicas, revisions } from '../../db/schema/index.ts';
 import type { EventInput } from '../store/events.ts';
 import { type Decision, decideDeployment } from './deployment-decision.ts';
 import type { PendingReplica, PlacementOutcome } from './placement.ts';
-import { podHostPorts, podRequests } from '../../common/pod-requests.ts';
 
 /**
  * One reconcile batch as pure steps around the one decision that needs the database under its

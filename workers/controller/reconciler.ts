@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { PodTemplate } from '../../common/deployment.ts';
+import { defaultMemoryLimit } from '../../common/policy.ts';
 import type { Database } from '../../db/database.ts';
 import { retryOnConflict } from '../../db/retry.ts';
 import { deployments, replicas, revisions } from '../../db/schema/index.ts';
@@ -8,6 +9,7 @@ import { shortId } from '../crypto.ts';
 import { bumpAssignments } from '../store/assignments.ts';
 import { type DiscoveryService, discoveryEnv, loadDiscoveryServices } from '../store/discovery.ts';
 import { recordEvents } from '../store/events.ts';
+import { loadPolicies } from '../store/policies.ts';
 import { consumeWakeups, forgetOrphanWakeups, promoteWakeups, wokenAgain } from '../store/wakeups.ts';
 import {
   type BatchPlan,
@@ -221,15 +223,19 @@ async function writeBatch(
       .set({ desired: 'stopped', phase: 'Terminating', stoppedAt: now, updatedAt: now })
       .where(inArray(replicas.id, plan.stopIds));
   }
-  // Each new replica's service variables are fixed now, from the services that exist now.
-  const discovery = plan.newReplicas.length
-    ? await loadDiscoveryServices(tx, [...new Set(plan.newReplicas.map((r) => r.namespace))])
+  // Each new replica's service variables and default memory limit are fixed now, from the
+  // services and the namespace policy there are now (as Kubernetes fixes them at admission).
+  const namespaces = [...new Set(plan.newReplicas.map((r) => r.namespace))];
+  const discovery = namespaces.length
+    ? await loadDiscoveryServices(tx, namespaces)
     : new Map<string, DiscoveryService[]>();
+  const policies = await loadPolicies(tx, namespaces);
   await insertReplicas(
     tx,
     plan.newReplicas.map((r) => ({
       ...r,
       serviceEnv: discoveryEnv(discovery.get(r.namespace), now, new Set()),
+      defaultMemoryLimitBytes: defaultMemoryLimit(policies.get(r.namespace)!),
     })),
     placement,
     now,
@@ -274,7 +280,10 @@ async function writeBatch(
  */
 async function insertReplicas(
   tx: Database,
-  created: (NewReplica & { serviceEnv: { name: string; value: string }[] })[],
+  created: (NewReplica & {
+    serviceEnv: { name: string; value: string }[];
+    defaultMemoryLimitBytes: number | undefined;
+  })[],
   placement: PlacementOutcome,
   now: Date,
 ): Promise<void> {
@@ -295,16 +304,18 @@ async function insertReplicas(
       request_memory_bytes: r.requestMemoryBytes,
       request_host_ports: r.requestHostPorts,
       service_env: r.serviceEnv ?? null,
+      default_memory_limit_bytes: r.defaultMemoryLimitBytes ?? null,
     }));
     await tx.execute(sql`
       insert into replicas (id, deployment_id, namespace, deployment_name, revision, node_id, desired, phase,
                             message, request_cpu_millis, request_memory_bytes, request_host_ports, service_env,
-                            created_at, updated_at)
+                            default_memory_limit_bytes, created_at, updated_at)
       select v.id, v.deployment_id, v.namespace, v.deployment_name, v.revision, v.node_id, 'running', v.phase,
-             v.message, v.request_cpu_millis, v.request_memory_bytes, v.request_host_ports, v.service_env, ${now}, ${now}
+             v.message, v.request_cpu_millis, v.request_memory_bytes, v.request_host_ports, v.service_env,
+             v.default_memory_limit_bytes, ${now}, ${now}
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id text, deployment_id uuid, namespace text,
         deployment_name text, revision int, node_id uuid, phase text, message text, request_cpu_millis int,
-        request_memory_bytes bigint, request_host_ports text[], service_env jsonb)`);
+        request_memory_bytes bigint, request_host_ports text[], service_env jsonb, default_memory_limit_bytes bigint)`);
   }
 }
 

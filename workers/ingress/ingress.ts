@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import { isApiHost } from '../../common/host-patterns.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { shortId } from '../crypto.ts';
@@ -51,6 +52,11 @@ export class IngressState {
 }
 
 export interface IngressOptions {
+  /**
+   * The API's own host names: never routed to a service, whatever the database says (a row
+   * that got there anyway must not take the API, the dashboard and the agents' traffic).
+   */
+  apiHosts?: readonly string[];
   source: IngressSource;
   /** Peers whose X-Forwarded-For is passed on (BERTH_TRUSTED_PROXIES); others' is replaced. */
   trustedProxies?: TrustedProxies;
@@ -80,7 +86,7 @@ export class Ingress {
    * answered once yet) nothing matches, so the API keeps answering for itself.
    */
   async route(host: string | undefined, defer?: Defer): Promise<ServiceRoute | undefined> {
-    if (!host) return undefined;
+    if (!host || isApiHost(host, this.options.apiHosts ?? [])) return undefined;
     try {
       const source = this.options.source;
       const load = this.logged('the service routing table', source.routes);
@@ -267,6 +273,7 @@ export function ingressFor(deps: AppDeps): Ingress {
       },
       log: deps.log,
       trustedProxies: deps.config.trustedProxies,
+      apiHosts: deps.config.apiHosts,
     });
     byDeps.set(deps, ingress);
   }

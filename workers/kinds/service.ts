@@ -1,9 +1,12 @@
 import { and, sql } from 'drizzle-orm';
+import { apiHostClaimedBy, withinSuffix } from '../../common/host-patterns.ts';
+import type { NamespacePolicySpec } from '../../common/policy.ts';
 import type { ServiceSpec } from '../../common/service.ts';
 import type { Database } from '../../db/database.ts';
 import { services } from '../../db/schema/index.ts';
-import { conflict, type FieldError } from '../errors.ts';
+import { conflict, type FieldError, invalid } from '../errors.ts';
 import type { ObjectKind } from '../store/objects.ts';
+import { loadPolicy } from '../store/policies.ts';
 
 export type ServiceRow = typeof services.$inferSelect;
 
@@ -18,9 +21,58 @@ export const serviceKind: ObjectKind<ServiceRow, ServiceSpec> = {
   stateOf: (row) => ({ spec: row.spec as ServiceSpec, labels: row.labels, annotations: row.annotations }),
   columns: (next) => ({ spec: next.spec, hosts: next.spec.hosts }),
   admit: async (tx, next, write) => {
-    if (write.specChanged) await claimHosts(tx, write.namespace, write.name, next.spec.hosts);
+    if (!write.specChanged) return;
+    const policy = write.admission.admin ? undefined : await loadPolicy(tx, write.namespace);
+    const refused = refusedHosts(next.spec.hosts, write.admission.apiHosts, policy, write.namespace);
+    if (refused.length) throw invalid(refused);
+    await claimHosts(tx, write.namespace, write.name, next.spec.hosts);
   },
 };
+
+/**
+ * Hosts a service may not claim. Nobody takes the API's own host names (configuration, never a
+ * request's Host header): the ingress runs before authentication, so such a claim would carry
+ * the API's, the dashboard's and the agents' traffic, tokens included, to a tenant's container.
+ * A deployer (`policy` given) claims only names within its namespace's allowed suffixes, and
+ * wildcards only where the policy allows them.
+ */
+export function refusedHosts(
+  hosts: readonly string[],
+  apiHosts: readonly string[],
+  policy: NamespacePolicySpec | undefined,
+  namespace: string,
+): FieldError[] {
+  const errors: FieldError[] = [];
+  hosts.forEach((host, i) => {
+    const path = `spec.hosts[${i}]`;
+    const api = apiHostClaimedBy(host, apiHosts);
+    if (api) {
+      errors.push({
+        path,
+        message: `"${host}" would take the API's own host name (${api}); the API's hosts are never routed to a service`,
+      });
+      return;
+    }
+    if (!policy) return;
+    if (host.startsWith('*.') && !policy.allowWildcardHosts) {
+      errors.push({
+        path,
+        message: `wildcard hosts are not allowed in namespace "${namespace}" (its namespace policy: allowWildcardHosts)`,
+      });
+      return;
+    }
+    if (!policy.allowedHostSuffixes.some((suffix) => withinSuffix(host, suffix))) {
+      const allowed = policy.allowedHostSuffixes.length
+        ? `only names within ${policy.allowedHostSuffixes.join(', ')}`
+        : 'no host names (an admin sets allowedHostSuffixes)';
+      errors.push({
+        path,
+        message: `"${host}" is not allowed in namespace "${namespace}": its namespace policy allows ${allowed}`,
+      });
+    }
+  });
+  return errors;
+}
 
 /**
  * A hostname belongs to one service at a time, across namespaces: claiming one that another
@@ -43,10 +95,12 @@ async function claimHosts(tx: Database, namespace: string, name: string, hosts: 
   hosts.forEach((h, i) => {
     const holder = others.find((o) => o.hosts.includes(h));
     if (!holder) return;
-    errors.push({
-      path: `spec.hosts[${i}]`,
-      message: `host "${h}" is already used by service "${holder.namespace}/${holder.name}"`,
-    });
+    // Another namespace's services are none of this caller's business: not even their names.
+    const who =
+      holder.namespace === namespace
+        ? `service "${holder.namespace}/${holder.name}"`
+        : 'a service in another namespace';
+    errors.push({ path: `spec.hosts[${i}]`, message: `host "${h}" is already used by ${who}` });
   });
   throw conflict(errors[0]!.message, errors);
 }

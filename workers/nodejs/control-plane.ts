@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { createLogger, type Logger } from '../../common/logger.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
@@ -35,6 +36,8 @@ export async function createNodeControlPlane(options: NodeControlPlaneOptions) {
   const config = await parseConfig(
     { ...env, BERTH_ADMIN_TOKEN: adminToken.value, BERTH_SECRET_KEY: secretKey },
     options.configOverrides,
+    // The machine's own name reaches this server too.
+    [hostname()],
   );
   const log = options.log ?? createLogger(config.logLevel, undefined, { component: 'control-plane' });
 

@@ -9,8 +9,8 @@ import { ApiError, invalid } from '../http/errors.ts';
 import { reconcileAfter } from '../http/reconcile-after.ts';
 import { route } from '../http/route.ts';
 import { wakeAgents } from '../http/wake-agents.ts';
-import { hostOf } from '../ingress/hosts.ts';
 import { applyManifests } from '../verbs/apply.ts';
+import { writeOptions } from './params.ts';
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
 const ApplyQuery = z.object({
@@ -74,9 +74,7 @@ export function applyRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
         defaultNamespace: query.namespace ?? 'default',
         principal: c.get('principal'),
         secretKey: deps.config.secretKey,
-        now: deps.now(),
-        dryRun: query.dryRun === 'true',
-        reservedHost: hostOf(c.req.raw),
+        write: writeOptions(c, deps, query.dryRun === 'true'),
       });
       if (result.changedDeployments.length) reconcileAfter(c, deps, result.changedDeployments);
       if (query.dryRun !== 'true') wakeAgents(c, deps, result.wakeNodes);

@@ -29,7 +29,7 @@ import {
   toDeploymentObject,
 } from '../verbs/deployments.ts';
 import { missingSecretWarnings } from '../verbs/secrets.ts';
-import { DryRunQuery, dryRunParam, nameParam } from './params.ts';
+import { DryRunQuery, dryRunParam, nameParam, writeOptions } from './params.ts';
 
 const BASE = '/v1/namespaces/{ns}/deployments';
 const TAGS = ['Deployments'];
@@ -62,7 +62,11 @@ export function deploymentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       const name = nameParam(c, 'name');
       const dryRun = dryRunParam(c);
       const input = await readValid(c, DeploymentInput);
-      const result = await applyDeployment(deps.db, { namespace: ns, name, input, now: deps.now(), dryRun });
+      const result = await applyDeployment(
+        deps.db,
+        { namespace: ns, name, input },
+        writeOptions(c, deps, dryRun),
+      );
       if (result.changed && !dryRun) kick(c, result.row.id);
       await warnMissingSecrets(c, ns, result.row);
       return c.json(toDeploymentObject(result.row), result.created ? 201 : 200);
@@ -130,7 +134,7 @@ export function deploymentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       const ns = target(c, 'write');
       const name = nameParam(c, 'name');
       const { replicas } = await readValid(c, ScaleBody);
-      const result = await scaleDeployment(deps.db, ns, name, replicas, deps.now());
+      const result = await scaleDeployment(deps.db, ns, name, replicas, writeOptions(c, deps));
       if (result.changed) kick(c, result.row.id);
       return c.json(toDeploymentObject(result.row));
     },
@@ -154,7 +158,7 @@ export function deploymentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       const name = nameParam(c, 'name');
       const dryRun = dryRunParam(c);
       const patch = await readJson(c, ['application/merge-patch+json', 'application/json']);
-      const result = await patchDeployment(deps.db, ns, name, patch, deps.now(), dryRun);
+      const result = await patchDeployment(deps.db, ns, name, patch, writeOptions(c, deps, dryRun));
       if (result.changed && !dryRun) kick(c, result.row.id);
       await warnMissingSecrets(c, ns, result.row);
       return c.json(toDeploymentObject(result.row));
@@ -175,7 +179,7 @@ export function deploymentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       const ns = target(c, 'write');
       const name = nameParam(c, 'name');
       const { toRevision } = validate(RollbackBody, (await readOptionalJson(c)) ?? {});
-      const result = await rollbackDeployment(deps.db, ns, name, toRevision, deps.now());
+      const result = await rollbackDeployment(deps.db, ns, name, toRevision, writeOptions(c, deps));
       if (result.changed) kick(c, result.row.id);
       return c.json(toDeploymentObject(result.row));
     },
@@ -196,7 +200,7 @@ export function deploymentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       },
       async (c) => {
         const ns = target(c, 'write');
-        const result = await setPaused(deps.db, ns, nameParam(c, 'name'), paused, deps.now());
+        const result = await setPaused(deps.db, ns, nameParam(c, 'name'), paused, writeOptions(c, deps));
         if (result.changed) kick(c, result.row.id);
         return c.json(toDeploymentObject(result.row));
       },

@@ -1,6 +1,8 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { DNS_LABEL } from '../../common/names.ts';
+import type { AppDeps, AppEnv } from '../app-context.ts';
+import { admissionFor } from '../auth/admission.ts';
 import { invalid } from '../http/errors.ts';
 
 /** A namespace or object name from the URL: a DNS label, or 422 naming the parameter. */
@@ -20,4 +22,13 @@ export function dryRunParam(c: Context): boolean {
   if (value === undefined || value === 'false') return false;
   if (value === 'true') return true;
   throw invalid([{ path: 'dryRun', message: `must be "true" or "false" (got "${value.slice(0, 80)}")` }]);
+}
+
+/** How a route's write goes to its verb: now, by this caller, for real unless `?dryRun=true`. */
+export function writeOptions(c: Context<AppEnv>, deps: Pick<AppDeps, 'now' | 'config'>, dryRun = false) {
+  return {
+    now: deps.now(),
+    admission: admissionFor(c.get('principal'), deps.config),
+    ...(dryRun ? { dryRun: true } : {}),
+  };
 }

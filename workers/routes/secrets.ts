@@ -7,7 +7,7 @@ import { readValid } from '../http/body.ts';
 import { route } from '../http/route.ts';
 import { wakeAgents } from '../http/wake-agents.ts';
 import { applySecret, deleteSecret, getSecret, listSecrets, toSecretObject } from '../verbs/secrets.ts';
-import { DryRunQuery, dryRunParam, nameParam } from './params.ts';
+import { DryRunQuery, dryRunParam, nameParam, writeOptions } from './params.ts';
 
 const BASE = '/v1/namespaces/{ns}/secrets';
 const TAGS = ['Secrets'];
@@ -31,13 +31,12 @@ export function secretRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       const name = nameParam(c, 'name');
       const dryRun = dryRunParam(c);
       const input = await readValid(c, SecretInput);
-      const result = await applySecret(deps.db, deps.config.secretKey, {
-        namespace: ns,
-        name,
-        input,
-        now: deps.now(),
-        dryRun,
-      });
+      const result = await applySecret(
+        deps.db,
+        deps.config.secretKey,
+        { namespace: ns, name, input },
+        writeOptions(c, deps, dryRun),
+      );
       // Replicas waiting for this secret start now: their nodes' assignments were bumped with it.
       wakeAgents(c, deps, result.wakeNodes);
       return c.json(toSecretObject(result.row), result.created ? 201 : 200);

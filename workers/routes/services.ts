@@ -7,7 +7,6 @@ import type { AppDeps, AppEnv } from '../app-context.ts';
 import { authorize } from '../auth/authorize.ts';
 import { readValid } from '../http/body.ts';
 import { route } from '../http/route.ts';
-import { hostOf } from '../ingress/hosts.ts';
 import {
   applyService,
   deleteService,
@@ -16,7 +15,7 @@ import {
   listServices,
   toServiceObject,
 } from '../verbs/services.ts';
-import { DryRunQuery, dryRunParam, nameParam } from './params.ts';
+import { DryRunQuery, dryRunParam, nameParam, writeOptions } from './params.ts';
 
 const BASE = '/v1/namespaces/{ns}/services';
 const TAGS = ['Services'];
@@ -46,14 +45,11 @@ export function serviceRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       const name = nameParam(c, 'name');
       const dryRun = dryRunParam(c);
       const input = await readValid(c, ServiceInput);
-      const result = await applyService(deps.db, {
-        namespace: ns,
-        name,
-        input,
-        now: deps.now(),
-        dryRun,
-        reservedHost: hostOf(c.req.raw),
-      });
+      const result = await applyService(
+        deps.db,
+        { namespace: ns, name, input },
+        writeOptions(c, deps, dryRun),
+      );
       return c.json(toServiceObject(result.row), result.created ? 201 : 200);
     },
   );

@@ -50,7 +50,12 @@ async function parseEdgeSettings(env: Record<string, string>, runtime: Runtime):
   try {
     // Workers cannot hold a request open for a long-poll (and are billed for it): agents are
     // answered at once and told their poll interval instead.
-    config = await parseConfig(env, runtime === 'workers' ? { longPollMaxSeconds: 0 } : {});
+    config = await parseConfig(
+      env,
+      runtime === 'workers' ? { longPollMaxSeconds: 0 } : {},
+      // The platform's own names for the deployment reach the API whatever BERTH_PUBLIC_URL says.
+      runtime === 'workers' ? ['*.workers.dev'] : ['*.deno.dev', '*.deno.net'],
+    );
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     problems.push(...e.message.split('\n').slice(1));

@@ -47,6 +47,22 @@ export interface ObjectState<Spec> {
   annotations: Record<string, string>;
 }
 
+/**
+ * Who is writing, for the rules that depend on it: a namespace policy's allowances (hosts, host
+ * ports) bind deployers, not admins; the API's own host names bind everyone.
+ */
+export interface Admission {
+  admin: boolean;
+  apiHosts: readonly string[];
+}
+
+/** How a verb writes: when, for whom, and whether for real. */
+export interface WriteOptions {
+  now: Date;
+  admission: Admission;
+  dryRun?: boolean;
+}
+
 /** What a kind's hooks know of the write under way. */
 export interface ObjectWrite<Row> {
   namespace: string;
@@ -54,6 +70,7 @@ export interface ObjectWrite<Row> {
   existing: Row | undefined;
   specChanged: boolean;
   now: Date;
+  admission: Admission;
 }
 
 export interface ObjectKind<Row extends ObjectRow, Spec> {
@@ -90,6 +107,7 @@ export interface WriteTarget {
   /** Succeed only if the stored object has this resourceVersion (API.md "Optimistic concurrency"). */
   resourceVersion?: string | undefined;
   now: Date;
+  admission: Admission;
   /** POST semantics: an object of this name must not exist yet. */
   createOnly?: boolean;
   /** Check everything, write nothing: the answer is what the write would have stored. */
@@ -192,7 +210,7 @@ export async function applyObject<Row extends ObjectRow, Spec>(
 export async function mutateObject<Row extends ObjectRow, Spec>(
   db: Database,
   kind: ObjectKind<Row, Spec>,
-  target: { namespace: string; name: string; now: Date; dryRun?: boolean },
+  target: { namespace: string; name: string; now: Date; admission: Admission; dryRun?: boolean },
   change: (current: Row, tx: Database) => Promise<{ next: ObjectState<Spec>; resourceVersion?: string }>,
 ): Promise<Written<Row>> {
   return maybeDryRun(db, target.dryRun ?? false, (work) =>
@@ -247,7 +265,14 @@ async function writeObject<Row extends ObjectRow, Spec>(
     canonicalJson(next.annotations) !== canonicalJson(stored.annotations);
   if (existing && !specChanged && !metadataChanged) return { row: existing, created: false, changed: false };
 
-  const write: ObjectWrite<Row> = { namespace, name, existing, specChanged, now };
+  const write: ObjectWrite<Row> = {
+    namespace,
+    name,
+    existing,
+    specChanged,
+    now,
+    admission: target.admission,
+  };
   await kind.admit?.(tx, next, write);
   const values: Record<string, unknown> = {
     labels: next.labels,

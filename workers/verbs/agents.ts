@@ -150,14 +150,22 @@ export function toAssignment(
         ...(p.hostPort ? { hostPort: p.hostPort } : {}),
         protocol: p.protocol,
       })),
-      resources: quantities(c.resources),
+      resources: quantities(c.resources, replica.defaultMemoryLimitBytes),
       ...(c.readinessProbe ? { readinessProbe: c.readinessProbe } : {}),
       ...(c.livenessProbe ? { livenessProbe: c.livenessProbe } : {}),
     })),
   };
 }
 
-function quantities(r: PodTemplate['spec']['containers'][number]['resources']) {
+/**
+ * A container's resources in numbers. One that sets neither a memory limit nor a request gets
+ * the default its replica was created with (the namespace policy's); with either, the agent
+ * limits it to the limit, else the request.
+ */
+function quantities(
+  r: PodTemplate['spec']['containers'][number]['resources'],
+  defaultMemoryLimit: number | null,
+) {
   const out: {
     cpuRequestMillis?: number;
     memoryRequestBytes?: number;
@@ -168,6 +176,8 @@ function quantities(r: PodTemplate['spec']['containers'][number]['resources']) {
   if (r.requests?.memory !== undefined) out.memoryRequestBytes = parseMemory(r.requests.memory);
   if (r.limits?.cpu !== undefined) out.cpuLimitMillis = parseCpu(r.limits.cpu);
   if (r.limits?.memory !== undefined) out.memoryLimitBytes = parseMemory(r.limits.memory);
+  else if (r.requests?.memory === undefined && defaultMemoryLimit !== null)
+    out.memoryLimitBytes = defaultMemoryLimit;
   return out;
 }
 

@@ -2,8 +2,9 @@ import type { ManifestObject } from '../../common/manifest.ts';
 import type { Database } from '../../db/database.ts';
 import { authorize } from '../auth/authorize.ts';
 import type { Principal, Resource } from '../auth/principal.ts';
-import { maybeDryRun, type Written } from '../store/objects.ts';
+import { maybeDryRun, type WriteOptions, type Written } from '../store/objects.ts';
 import { applyDeployment } from './deployments.ts';
+import { applyPolicy } from './policies.ts';
 import { applySecret, missingSecretWarnings } from './secrets.ts';
 import { applyService } from './services.ts';
 
@@ -28,8 +29,7 @@ type KindWritten = Written<unknown> & { wakeNodes?: string[] };
 interface ApplyContext {
   namespace: string;
   secretKey: string | undefined;
-  now: Date;
-  reservedHost: string | undefined;
+  write: WriteOptions;
 }
 
 /** How each manifest kind is authorized and applied: adding a kind is adding an entry. */
@@ -42,35 +42,44 @@ const KINDS: {
   Deployment: {
     resource: 'deployments',
     apply: (tx, o, ctx) =>
-      applyDeployment(tx, {
-        namespace: ctx.namespace,
-        name: o.name,
-        input: { metadata: metadataOf(o), spec: o.spec },
-        now: ctx.now,
-      }),
+      applyDeployment(
+        tx,
+        { namespace: ctx.namespace, name: o.name, input: { metadata: metadataOf(o), spec: o.spec } },
+        ctx.write,
+      ),
   },
   Service: {
     resource: 'services',
     apply: (tx, o, ctx) =>
-      applyService(tx, {
-        namespace: ctx.namespace,
-        name: o.name,
-        input: { metadata: metadataOf(o), spec: o.spec },
-        now: ctx.now,
-        ...(ctx.reservedHost ? { reservedHost: ctx.reservedHost } : {}),
-      }),
+      applyService(
+        tx,
+        { namespace: ctx.namespace, name: o.name, input: { metadata: metadataOf(o), spec: o.spec } },
+        ctx.write,
+      ),
   },
   Secret: {
     resource: 'secrets',
     apply: (tx, o, ctx) =>
-      applySecret(tx, ctx.secretKey, {
-        namespace: ctx.namespace,
-        name: o.name,
-        input: { metadata: metadataOf(o), type: o.type, data: o.data },
-        now: ctx.now,
-      }),
+      applySecret(
+        tx,
+        ctx.secretKey,
+        {
+          namespace: ctx.namespace,
+          name: o.name,
+          input: { metadata: metadataOf(o), type: o.type, data: o.data },
+        },
+        ctx.write,
+      ),
+  },
+  NamespacePolicy: {
+    resource: 'policies',
+    apply: (tx, o, ctx) => applyPolicy(tx, o.name, { metadata: metadataOf(o), spec: o.spec }, ctx.write),
   },
 };
+
+/** Where a document lands: a policy governs the namespace it is named after. */
+const namespaceOf = (o: ManifestObject, fallback: string) =>
+  o.kind === 'NamespacePolicy' ? o.name : (o.namespace ?? fallback);
 
 function metadataOf(o: ManifestObject) {
   return {
@@ -101,10 +110,7 @@ export async function applyManifests(
     defaultNamespace: string;
     principal: Principal;
     secretKey: string | undefined;
-    now: Date;
-    dryRun?: boolean;
-    /** The host the API was reached by: no service may claim it (it would cut the API off). */
-    reservedHost?: string;
+    write: WriteOptions;
   },
 ): Promise<{
   items: AppliedObject[];
@@ -112,22 +118,19 @@ export async function applyManifests(
   warnings: ApplyWarning[];
   wakeNodes: string[];
 }> {
-  const targets = args.objects.map((o) => ({ object: o, namespace: o.namespace ?? args.defaultNamespace }));
+  const targets = args.objects.map((o) => ({ object: o, namespace: namespaceOf(o, args.defaultNamespace) }));
   for (const { object, namespace } of targets)
     authorize(args.principal, 'write', KINDS[object.kind].resource, namespace);
-  const dryRun = args.dryRun ?? false;
+  const dryRun = args.write.dryRun ?? false;
+  // The one transaction below is the dry run's; each object's own write runs inside it for real.
+  const write = { ...args.write, dryRun: false };
   return maybeDryRun(db, dryRun, (work) =>
     work.transaction(async (tx) => {
       const items: AppliedObject[] = [];
       const changedDeployments: string[] = [];
       const wakeNodes = new Set<string>();
       for (const { object, namespace } of targets) {
-        const result = await applyOne(tx, object, {
-          namespace,
-          secretKey: args.secretKey,
-          now: args.now,
-          reservedHost: args.reservedHost,
-        });
+        const result = await applyOne(tx, object, { namespace, secretKey: args.secretKey, write });
         if (object.kind === 'Deployment' && result.changed && !dryRun)
           changedDeployments.push((result.row as { id: string }).id);
         for (const id of result.wakeNodes ?? []) wakeNodes.add(id);

@@ -10,6 +10,7 @@ import {
   getObject,
   listObjects,
   mutateObject,
+  type WriteOptions,
   type Written,
   whereName,
 } from '../store/objects.ts';
@@ -31,27 +32,20 @@ export const listDeployments = (db: Database, namespace: string, labelSelector?:
  */
 export function applyDeployment(
   db: Database,
-  args: {
-    namespace: string;
-    name: string;
-    input: DeploymentInput;
-    now: Date;
-    createOnly?: boolean;
-    dryRun?: boolean;
-  },
+  args: { namespace: string; name: string; input: DeploymentInput; createOnly?: boolean },
+  write: WriteOptions,
 ): Promise<ApplyResult> {
   const meta = args.input.metadata;
   return applyObject(
     db,
     deploymentKind,
     {
+      ...write,
       namespace: args.namespace,
       name: args.name,
       metadata: meta,
       resourceVersion: meta.resourceVersion,
-      now: args.now,
       ...(args.createOnly ? { createOnly: true } : {}),
-      ...(args.dryRun ? { dryRun: true } : {}),
     },
     { spec: args.input.spec, labels: meta.labels ?? {}, annotations: meta.annotations ?? {} },
   );
@@ -63,7 +57,7 @@ export function applyDeployment(
  */
 export function mutateDeployment(
   db: Database,
-  target: { namespace: string; name: string; now: Date; dryRun?: boolean },
+  target: { namespace: string; name: string } & WriteOptions,
   change: (
     current: DeploymentRow,
     tx: Database,
@@ -94,12 +88,28 @@ export function mutateDeployment(
   });
 }
 
-export function scaleDeployment(db: Database, namespace: string, name: string, replicas: number, now: Date) {
-  return mutateDeployment(db, { namespace, name, now }, async (row) => ({ spec: { ...row.spec, replicas } }));
+export function scaleDeployment(
+  db: Database,
+  namespace: string,
+  name: string,
+  replicas: number,
+  write: WriteOptions,
+) {
+  return mutateDeployment(db, { namespace, name, ...write }, async (row) => ({
+    spec: { ...row.spec, replicas },
+  }));
 }
 
-export function setPaused(db: Database, namespace: string, name: string, paused: boolean, now: Date) {
-  return mutateDeployment(db, { namespace, name, now }, async (row) => ({ spec: { ...row.spec, paused } }));
+export function setPaused(
+  db: Database,
+  namespace: string,
+  name: string,
+  paused: boolean,
+  write: WriteOptions,
+) {
+  return mutateDeployment(db, { namespace, name, ...write }, async (row) => ({
+    spec: { ...row.spec, paused },
+  }));
 }
 
 /** JSON merge patch (RFC 7386) of `{metadata: {labels, annotations, resourceVersion}, spec}`. */
@@ -108,8 +118,7 @@ export function patchDeployment(
   namespace: string,
   name: string,
   patch: unknown,
-  now: Date,
-  dryRun = false,
+  write: WriteOptions,
 ) {
   if (!patch || typeof patch !== 'object' || Array.isArray(patch)) {
     throw invalid([{ path: '', message: 'a merge patch must be a JSON object' }]);
@@ -117,7 +126,7 @@ export function patchDeployment(
   const allowed = new Set(['apiVersion', 'kind', 'metadata', 'spec']);
   const unknown = Object.keys(patch).filter((k) => !allowed.has(k));
   if (unknown.length) throw invalid(unknown.map((k) => ({ path: k, message: 'cannot be patched' })));
-  return mutateDeployment(db, { namespace, name, now, dryRun }, async (row) => {
+  return mutateDeployment(db, { namespace, name, ...write }, async (row) => {
     const current = {
       metadata: { labels: row.labels, annotations: row.annotations },
       spec: row.spec,
@@ -197,10 +206,10 @@ export async function rollbackDeployment(
   namespace: string,
   name: string,
   toRevision: number | undefined,
-  now: Date,
+  write: WriteOptions,
 ) {
   let target = 0;
-  const result = await mutateDeployment(db, { namespace, name, now }, async (row, tx) => {
+  const result = await mutateDeployment(db, { namespace, name, ...write }, async (row, tx) => {
     const history = await tx
       .select()
       .from(revisions)
@@ -231,7 +240,7 @@ export async function rollbackDeployment(
         message: `rolling back to revision ${target}`,
       },
     ],
-    now,
+    write.now,
   );
   return { ...result, toRevision: target };
 }

@@ -12,7 +12,14 @@ import {
 } from '../kinds/secret.ts';
 import { openSecret } from '../secret-box.ts';
 import { bumpSecretWaiters } from '../store/assignments.ts';
-import { applyObject, deleteObject, getObject, listObjects, type Written } from '../store/objects.ts';
+import {
+  applyObject,
+  deleteObject,
+  getObject,
+  listObjects,
+  type WriteOptions,
+  type Written,
+} from '../store/objects.ts';
 import { missingSecretRefs, secretNamesOf } from './secret-refs.ts';
 
 export { toSecretObject };
@@ -30,12 +37,13 @@ export interface SecretWritten extends Written<SecretRow> {
 export function applySecret(
   db: Database,
   key: string | undefined,
-  args: { namespace: string; name: string; input: SecretInput; now: Date; dryRun?: boolean },
+  args: { namespace: string; name: string; input: SecretInput },
+  write: WriteOptions,
 ): Promise<SecretWritten> {
   requireSecretKey(key);
-  if (args.dryRun) return writeSecret(db, key, args).then((w) => ({ ...w, wakeNodes: [] }));
+  if (write.dryRun) return writeSecret(db, key, args, write).then((w) => ({ ...w, wakeNodes: [] }));
   return db.transaction(async (tx) => {
-    const written = await writeSecret(tx, key, args);
+    const written = await writeSecret(tx, key, args, write);
     const wakeNodes = written.changed ? await bumpSecretWaiters(tx, args.namespace, args.name) : [];
     return { ...written, wakeNodes };
   });
@@ -44,19 +52,19 @@ export function applySecret(
 function writeSecret(
   db: Database,
   key: string | undefined,
-  args: { namespace: string; name: string; input: SecretInput; now: Date; dryRun?: boolean },
+  args: { namespace: string; name: string; input: SecretInput },
+  write: WriteOptions,
 ): Promise<Written<SecretRow>> {
   const { input } = args;
   return applyObject(
     db,
     secretKind(key),
     {
+      ...write,
       namespace: args.namespace,
       name: args.name,
       metadata: input.metadata,
       resourceVersion: input.metadata.resourceVersion,
-      now: args.now,
-      ...(args.dryRun ? { dryRun: true } : {}),
     },
     {
       spec: { type: input.type, data: input.data },

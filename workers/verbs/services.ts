@@ -4,9 +4,15 @@ import type { ServiceInput, ServicePort, ServiceSpec } from '../../common/servic
 import type { Database } from '../../db/database.ts';
 import { rowsOf } from '../../db/rows.ts';
 import { services } from '../../db/schema/index.ts';
-import { type FieldError, invalid } from '../errors.ts';
 import { type ServiceRow, serviceKind } from '../kinds/service.ts';
-import { applyObject, deleteObject, getObject, listObjects, type Written } from '../store/objects.ts';
+import {
+  applyObject,
+  deleteObject,
+  getObject,
+  listObjects,
+  type WriteOptions,
+  type Written,
+} from '../store/objects.ts';
 
 export { type ServiceObject, type ServiceRow, toServiceObject } from '../kinds/service.ts';
 
@@ -20,49 +26,28 @@ export const deleteService = (db: Database, namespace: string, name: string) =>
   deleteObject(db, serviceKind, namespace, name);
 
 /**
- * Create or replace a service. A hostname belongs to one service at a time, across namespaces
- * (see kinds/service.ts). `reservedHost` is the host the control plane was reached by: routing
- * it to a service would cut the API (and every agent) off, so it is refused.
+ * Create or replace a service. A hostname belongs to one service at a time, across namespaces;
+ * no service may take the API's own host names; a deployer claims only what its namespace's
+ * policy allows (see kinds/service.ts).
  */
 export function applyService(
   db: Database,
-  args: {
-    namespace: string;
-    name: string;
-    input: ServiceInput;
-    now: Date;
-    createOnly?: boolean;
-    dryRun?: boolean;
-    reservedHost?: string;
-  },
+  args: { namespace: string; name: string; input: ServiceInput; createOnly?: boolean },
+  write: WriteOptions,
 ): Promise<Written<ServiceRow>> {
   const { input } = args;
-  const spec = input.spec;
-  const reserved = args.reservedHost?.toLowerCase();
-  const errors: FieldError[] = [];
-  if (reserved) {
-    spec.hosts.forEach((h, i) => {
-      if (hostMatches(h, reserved))
-        errors.push({
-          path: `spec.hosts[${i}]`,
-          message: `"${h}" would route the control plane's own host (${reserved}) away from the API`,
-        });
-    });
-  }
-  if (errors.length) throw invalid(errors);
   return applyObject(
     db,
     serviceKind,
     {
+      ...write,
       namespace: args.namespace,
       name: args.name,
       metadata: input.metadata,
       resourceVersion: input.metadata.resourceVersion,
-      now: args.now,
       ...(args.createOnly ? { createOnly: true } : {}),
-      ...(args.dryRun ? { dryRun: true } : {}),
     },
-    { spec, labels: input.metadata.labels ?? {}, annotations: input.metadata.annotations ?? {} },
+    { spec: input.spec, labels: input.metadata.labels ?? {}, annotations: input.metadata.annotations ?? {} },
   );
 }
 

@@ -37,6 +37,13 @@ describe('containerDefaults', () => {
     expect(containerDefaults(neither, DEFAULT_CONTAINER_POLICY)).not.toHaveProperty('memoryBytes');
   });
 
+  it('raises a limit derived from a request below what Docker accepts, never one the user wrote', () => {
+    const tiny = container({ memoryRequestBytes: 2 * Mi });
+    expect(containerDefaults(tiny, DEFAULT_CONTAINER_POLICY).memoryBytes).toBe(6 * Mi);
+    const written = container({ memoryLimitBytes: 2 * Mi });
+    expect(containerDefaults(written, DEFAULT_CONTAINER_POLICY).memoryBytes).toBe(2 * Mi);
+  });
+
   it('hands out fresh lists: a caller that adds to one changes no other container', () => {
     const a = containerDefaults(container(), DEFAULT_CONTAINER_POLICY);
     a.security.capDrop.push('CHOWN');

@@ -31,8 +31,15 @@ export interface ContainerDefaults {
   memoryBytes?: number;
 }
 
+/** Docker refuses a memory limit below 6 MiB. */
+export const MIN_MEMORY_LIMIT = 6 * 2 ** 20;
+
 export function containerDefaults(c: AssignedContainer, policy: ContainerPolicy): ContainerDefaults {
-  const memoryBytes = c.resources.memoryLimitBytes ?? c.resources.memoryRequestBytes;
+  const limit = c.resources.memoryLimitBytes;
+  const request = c.resources.memoryRequestBytes;
+  // A limit the user wrote is passed on as written (too small, Docker says so in the replica's
+  // message); one derived from a small request is raised to what Docker accepts instead.
+  const memoryBytes = limit ?? (request ? Math.max(request, MIN_MEMORY_LIMIT) : undefined);
   return {
     security: { noNewPrivileges: true, capAdd: [], capDrop: [...DROPPED_CAPABILITIES] },
     ...(policy.pidsLimit > 0 ? { pidsLimit: policy.pidsLimit } : {}),

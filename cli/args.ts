@@ -28,6 +28,15 @@ export const OPTIONS = {
   deployment: { type: 'string', short: 'd' },
   for: { type: 'string' },
   address: { type: 'string' },
+  'allow-host-suffix': { type: 'string', multiple: true },
+  'clear-host-suffixes': { type: 'boolean' },
+  'allow-wildcard-hosts': { type: 'boolean' },
+  'no-wildcard-hosts': { type: 'boolean' },
+  'host-ports': { type: 'string' },
+  'quota-replicas': { type: 'string' },
+  'quota-cpu': { type: 'string' },
+  'quota-memory': { type: 'string' },
+  'default-memory-limit': { type: 'string' },
   wait: { type: 'boolean' },
   'ignore-not-found': { type: 'boolean' },
   'no-verify': { type: 'boolean' },
@@ -62,6 +71,15 @@ export interface Flags {
   deployment?: string;
   for?: string;
   address?: string;
+  'allow-host-suffix'?: string[];
+  'clear-host-suffixes'?: boolean;
+  'allow-wildcard-hosts'?: boolean;
+  'no-wildcard-hosts'?: boolean;
+  'host-ports'?: string;
+  'quota-replicas'?: string;
+  'quota-cpu'?: string;
+  'quota-memory'?: string;
+  'default-memory-limit'?: string;
   wait?: boolean;
   'ignore-not-found'?: boolean;
   'no-verify'?: boolean;
@@ -162,8 +180,20 @@ const KIND_ALIASES: Record<string, ResourceKind> = {
   ev: 'event',
   revision: 'revision',
   revisions: 'revision',
+  policy: 'policy',
+  policies: 'policy',
+  namespacepolicy: 'policy',
+  namespacepolicies: 'policy',
 };
-export type ResourceKind = 'deployment' | 'service' | 'secret' | 'node' | 'replica' | 'event' | 'revision';
+export type ResourceKind =
+  | 'deployment'
+  | 'service'
+  | 'secret'
+  | 'node'
+  | 'replica'
+  | 'event'
+  | 'revision'
+  | 'policy';
 
 export function resourceKind(word: string | undefined): ResourceKind | undefined {
   return word === undefined ? undefined : KIND_ALIASES[word.toLowerCase()];

@@ -5,6 +5,7 @@ import type {
   Deployment,
   Event,
   List,
+  NamespacePolicy,
   Node,
   Replica,
   Revision,
@@ -229,6 +230,26 @@ export class BerthClient {
       items: applyResults(answer),
       warnings: applyWarnings(answer),
     }));
+  }
+
+  // Namespace policies --------------------------------------------------------------------------
+
+  private policy(ns: string): string {
+    return `/v1/namespaces/${enc(ns)}/policy`;
+  }
+  /** The policy in force: the namespace's own, or the default (annotated `berth.dev/default`). */
+  getPolicy(ns: string) {
+    return this.request<NamespacePolicy>('GET', this.policy(ns));
+  }
+  putPolicy(ns: string, policy: unknown) {
+    return this.request<NamespacePolicy>('PUT', this.policy(ns), { body: policy });
+  }
+  deletePolicy(ns: string) {
+    return this.request<NamespacePolicy>('DELETE', this.policy(ns));
+  }
+  /** Every policy an admin set; namespaces without one are not listed. */
+  listPolicies() {
+    return this.request<List<NamespacePolicy>>('GET', '/v1/policies').then(items);
   }
 
   // Nodes, tokens -------------------------------------------------------------------------------

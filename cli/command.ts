@@ -55,6 +55,8 @@ export interface Command {
   /** Sub-verbs (`rollout status`): the first positional chooses one. */
   summary: string;
   usage: string;
+  /** What `berth COMMAND --help` explains beyond the usage: the meaning of each flag. */
+  help?: string;
   flags: readonly OptionName[];
   run(ctx: CommandContext): Promise<number | undefined>;
 }

@@ -1,4 +1,4 @@
-import type { Deployment, HostPort, Labels, Replica } from './resources.ts';
+import type { Deployment, HostPort, Labels, NamespacePolicySpec, Replica } from './resources.ts';
 
 /** Age as kubectl shows it: 45s, 12m, 5h, 3d. */
 export function formatAge(since: string | undefined | null, now: Date): string {
@@ -43,4 +43,18 @@ export function formatDuration(ms: number): string {
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
   return `${Math.round(ms / 1000)}s`;
+}
+
+/** "30000-30100", or one port; undefined when the policy allows none. */
+export function formatPortRange(range: NamespacePolicySpec['hostPorts']): string | undefined {
+  if (range?.min === undefined || range.max === undefined) return undefined;
+  return range.min === range.max ? String(range.min) : `${range.min}-${range.max}`;
+}
+
+/** "replicas=10,cpu=4,memory=8Gi": the quotas a policy sets, undefined when none. */
+export function formatQuota(quota: NamespacePolicySpec['quota']): string | undefined {
+  const parts = (['replicas', 'cpu', 'memory'] as const)
+    .filter((k) => quota?.[k] !== undefined && quota[k] !== null)
+    .map((k) => `${k}=${quota?.[k]}`);
+  return parts.length ? parts.join(',') : undefined;
 }

@@ -707,3 +707,292 @@ describe('usage', () => {
     expect(io.output()).toMatch(/Usage: berth scale deployment NAME --replicas N/);
   });
 });
+
+describe('namespace policies', () => {
+  const POLICY = '/v1/namespaces/team-a/policy';
+  const defaultPolicy = {
+    apiVersion: 'berth.dev/v1',
+    kind: 'NamespacePolicy',
+    metadata: { name: 'team-a', namespace: 'team-a', annotations: { 'berth.dev/default': 'true' } },
+    spec: { allowedHostSuffixes: [], allowWildcardHosts: false, quota: {}, defaultLimits: { memory: '1Gi' } },
+  };
+  const ownPolicy = (resourceVersion: string, spec: Record<string, unknown> = {}) => ({
+    apiVersion: 'berth.dev/v1',
+    kind: 'NamespacePolicy',
+    metadata: {
+      name: 'team-a',
+      namespace: 'team-a',
+      uid: 'p1',
+      labels: { team: 'a' },
+      resourceVersion,
+      generation: 1,
+      createdAt: '2025-01-01T00:00:00Z',
+      updatedAt: '2025-01-01T00:00:00Z',
+    },
+    spec: {
+      allowedHostSuffixes: ['a.example.com'],
+      allowWildcardHosts: false,
+      hostPorts: { min: 30000, max: 30010 },
+      quota: { replicas: 10, memory: '4Gi' },
+      defaultLimits: { memory: '512Mi' },
+      ...spec,
+    },
+  });
+  /** The server's answer to a PUT: what was sent, stored. */
+  const stored = (req: { json: unknown }) => ({
+    status: 200,
+    body: { ...ownPolicy('9'), spec: (req.json as { spec: unknown }).spec },
+  });
+
+  it('sets a policy on a namespace that has the default: changes what the flags say, keeps the rest', async () => {
+    stub.on('GET', POLICY, { body: defaultPolicy });
+    stub.on('PUT', POLICY, stored);
+    const code = await berth(
+      'namespace',
+      'set-policy',
+      'team-a',
+      '--allow-host-suffix',
+      'a.example.com',
+      '--allow-host-suffix',
+      'shop.example.net',
+      '--host-ports',
+      '30000-30100',
+      '--quota-replicas',
+      '20',
+      '--quota-cpu',
+      '4',
+    );
+    expect(io.errors()).toBe('');
+    expect(code).toBe(EXIT.OK);
+    // The default carries no version to match and its annotation is the server's: neither is sent.
+    expect(stub.sent('PUT', POLICY)[0]!.json).toEqual({
+      apiVersion: 'berth.dev/v1',
+      kind: 'NamespacePolicy',
+      metadata: { name: 'team-a' },
+      spec: {
+        allowedHostSuffixes: ['a.example.com', 'shop.example.net'],
+        allowWildcardHosts: false,
+        hostPorts: { min: 30000, max: 30100 },
+        quota: { replicas: 20, cpu: '4' },
+        defaultLimits: { memory: '1Gi' },
+      },
+    });
+    expect(io.output()).toBe(
+      [
+        'NAMESPACE   HOST-SUFFIXES                    WILDCARDS   HOST-PORTS    QUOTA               DEFAULT-MEMORY-LIMIT',
+        'team-a      a.example.com,shop.example.net   false       30000-30100   replicas=20,cpu=4   1Gi',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('writes with the resourceVersion it read and, after a conflict, reads again and reapplies the change', async () => {
+    let version = 7;
+    stub.on('GET', POLICY, () => ({
+      body: ownPolicy(String(version), version === 8 ? { allowWildcardHosts: true } : {}),
+    }));
+    let puts = 0;
+    stub.on('PUT', POLICY, (req) => {
+      if (++puts === 1) {
+        version = 8; // another admin allowed wildcards in between
+        return problem(
+          409,
+          'CONFLICT',
+          'namespace policy "team-a" was modified (resourceVersion 8, you sent 7)',
+        );
+      }
+      return stored(req);
+    });
+    expect(
+      await berth('namespace', 'set-policy', 'team-a', '--allow-host-suffix', 'b.example.com', '-o', 'json'),
+    ).toBe(EXIT.OK);
+    const sent = stub.sent('PUT', POLICY).map((r) => r.json as { metadata: unknown; spec: unknown });
+    expect(sent.map((s) => (s.metadata as { resourceVersion: string }).resourceVersion)).toEqual(['7', '8']);
+    expect(sent[1]).toEqual({
+      apiVersion: 'berth.dev/v1',
+      kind: 'NamespacePolicy',
+      metadata: { name: 'team-a', labels: { team: 'a' }, resourceVersion: '8' },
+      spec: {
+        allowedHostSuffixes: ['a.example.com', 'b.example.com'],
+        allowWildcardHosts: true,
+        hostPorts: { min: 30000, max: 30010 },
+        quota: { replicas: 10, memory: '4Gi' },
+        defaultLimits: { memory: '512Mi' },
+      },
+    });
+    expect(JSON.parse(io.output()).spec.allowedHostSuffixes).toEqual(['a.example.com', 'b.example.com']);
+  });
+
+  it('gives up after a second conflict, exit 1, changing nothing more', async () => {
+    stub.on('GET', POLICY, { body: ownPolicy('7') });
+    stub.on('PUT', POLICY, problem(409, 'CONFLICT', 'namespace policy "team-a" was modified'));
+    expect(await berth('namespace', 'set-policy', 'team-a', '--no-wildcard-hosts')).toBe(EXIT.FAILURE);
+    expect(stub.sent('PUT', POLICY)).toHaveLength(2);
+    expect(io.errors()).toBe('error: namespace policy "team-a" was modified (CONFLICT)\n');
+  });
+
+  it('clears the host suffixes and removes settings given "none"', async () => {
+    stub.on('GET', POLICY, { body: ownPolicy('3') });
+    stub.on('PUT', POLICY, stored);
+    expect(
+      await berth(
+        'namespace',
+        'set-policy',
+        'team-a',
+        '--clear-host-suffixes',
+        '--allow-wildcard-hosts',
+        '--host-ports',
+        'none',
+        '--quota-replicas',
+        'none',
+        '--quota-memory',
+        '8Gi',
+        '--default-memory-limit',
+        'none',
+        '-o',
+        'yaml',
+      ),
+    ).toBe(EXIT.OK);
+    expect((stub.sent('PUT', POLICY)[0]!.json as { spec: unknown }).spec).toEqual({
+      allowedHostSuffixes: [],
+      allowWildcardHosts: true,
+      quota: { memory: '8Gi' },
+      // null, not absent: "no default limit" where the default policy has one
+      defaultLimits: { memory: null },
+    });
+    expect(io.output()).toMatch(/^ {2}allowedHostSuffixes: \[\]$/m);
+  });
+
+  it("shows the API's problem: each errors[].path of a 422, the text of a 403", async () => {
+    stub.on('GET', POLICY, { body: defaultPolicy });
+    stub.on(
+      'PUT',
+      POLICY,
+      problem(422, 'VALIDATION_FAILED', 'The request is invalid.', [
+        { path: 'spec.allowedHostSuffixes[0]', message: 'must be a lowercase domain such as example.com' },
+        { path: 'spec.hostPorts.max', message: 'min must not be above max' },
+      ]),
+    );
+    expect(
+      await berth(
+        'namespace',
+        'set-policy',
+        'team-a',
+        '--allow-host-suffix',
+        'Bad_Domain',
+        '--host-ports',
+        '30010-30000',
+      ),
+    ).toBe(EXIT.INVALID);
+    expect(io.errors()).toBe(
+      [
+        'error: The request is invalid. (VALIDATION_FAILED)',
+        '  spec.allowedHostSuffixes[0]: must be a lowercase domain such as example.com',
+        '  spec.hostPorts.max: min must not be above max',
+        '',
+      ].join('\n'),
+    );
+    expect(io.output()).toBe('');
+
+    const io2 = captureIo({ env: { ...io.env } });
+    stub.on('PUT', POLICY, problem(403, 'FORBIDDEN', 'this action needs an admin token'));
+    expect(await run(['namespace', 'set-policy', 'team-a', '--quota-cpu', '2'], io2)).toBe(EXIT.DENIED);
+    expect(io2.errors()).toBe('error: this action needs an admin token (FORBIDDEN)\n');
+  });
+
+  it('gets the policy in force, saying when it is the default; get policy is the same', async () => {
+    stub.on('GET', POLICY, { body: defaultPolicy });
+    expect(await berth('namespace', 'get-policy', 'team-a')).toBe(EXIT.OK);
+    expect(io.output()).toMatch(/^team-a\s+<none>\s+false\s+<none>\s+<none>\s+1Gi$/m);
+    expect(io.errors()).toBe(
+      'Namespace team-a has no policy of its own: this is the default (berth namespace set-policy team-a sets one).\n',
+    );
+    // -n names the namespace when the argument is left out; -o json is what the server sent.
+    const io2 = captureIo({ env: { ...io.env } });
+    expect(await run(['namespace', 'get-policy', '-n', 'team-a', '-o', 'json'], io2)).toBe(EXIT.OK);
+    expect(JSON.parse(io2.output())).toEqual(defaultPolicy);
+    expect(io2.errors()).toBe('');
+    const io3 = captureIo({ env: { ...io.env } });
+    expect(await run(['get', 'policy', 'team-a', '-o', 'name'], io3)).toBe(EXIT.OK);
+    expect(io3.output()).toBe('policy/team-a\n');
+    expect(stub.requests.every((r) => r.path === POLICY && r.method === 'GET')).toBe(true);
+  });
+
+  it('lists every policy that was set (admin), with a hint for a token that may not', async () => {
+    stub.on('GET', '/v1/policies', {
+      body: {
+        apiVersion: 'berth.dev/v1',
+        kind: 'NamespacePolicyList',
+        items: [
+          ownPolicy('3'),
+          {
+            ...ownPolicy('1', {
+              allowedHostSuffixes: [],
+              allowWildcardHosts: true,
+              hostPorts: undefined,
+              quota: {},
+              defaultLimits: { memory: null },
+            }),
+            metadata: { name: 'team-b', namespace: 'team-b', createdAt: '2025-01-01T00:09:00Z' },
+          },
+        ],
+      },
+    });
+    expect(await berth('get', 'policies', '-o', 'wide')).toBe(EXIT.OK);
+    expect(io.output()).toBe(
+      [
+        'NAMESPACE   HOST-SUFFIXES   WILDCARDS   HOST-PORTS    QUOTA                    DEFAULT-MEMORY-LIMIT   AGE',
+        'team-a      a.example.com   false       30000-30010   replicas=10,memory=4Gi   512Mi                  10m',
+        'team-b      <none>          true        <none>        <none>                   <none>                 60s',
+        '',
+      ].join('\n'),
+    );
+    stub.on('GET', '/v1/policies', problem(403, 'FORBIDDEN', 'this action needs an admin token'));
+    const io2 = captureIo({ env: { ...io.env } });
+    expect(await run(['get', 'policies'], io2)).toBe(EXIT.DENIED);
+    expect(io2.errors()).toMatch(
+      /^error: this action needs an admin token \(FORBIDDEN\)\n {2}hint: .*berth get policy NS/,
+    );
+  });
+
+  it('deletes a policy; one that is not there is exit 4 unless --ignore-not-found', async () => {
+    stub.on('DELETE', POLICY, { body: ownPolicy('3') });
+    expect(await berth('namespace', 'delete-policy', 'team-a')).toBe(EXIT.OK);
+    expect(io.output()).toBe('policy/team-a deleted: namespace team-a has the default policy\n');
+    stub.on('DELETE', POLICY, problem(404, 'NOT_FOUND', 'namespace policy "team-a" not found'));
+    expect(await berth('namespace', 'delete-policy', 'team-a')).toBe(EXIT.NOT_FOUND);
+    expect(io.errors()).toBe('error: namespace policy "team-a" not found (NOT_FOUND)\n');
+    expect(await berth('namespace', 'delete-policy', 'team-a', '--ignore-not-found')).toBe(EXIT.OK);
+  });
+
+  it('refuses a set without changes, a bad range, contradicting flags and write flags on reads, sending nothing', async () => {
+    expect(await berth('namespace', 'set-policy', 'team-a')).toBe(EXIT.USAGE);
+    expect(io.errors()).toMatch(/nothing to change/);
+    expect(await berth('namespace', 'set-policy', 'team-a', '--host-ports', '30000:30100')).toBe(EXIT.USAGE);
+    expect(io.errors()).toMatch(/--host-ports must be a range such as 30000-30100/);
+    expect(
+      await berth('namespace', 'set-policy', 'team-a', '--allow-wildcard-hosts', '--no-wildcard-hosts'),
+    ).toBe(EXIT.USAGE);
+    expect(await berth('namespace', 'set-policy', 'team-a', '--quota-replicas', 'lots')).toBe(EXIT.USAGE);
+    expect(await berth('namespace', 'set-policy', '--quota-cpu', '2')).toBe(EXIT.USAGE);
+    expect(io.errors()).toMatch(/missing the namespace/);
+    expect(await berth('namespace', 'get-policy', 'team-a', '--quota-cpu', '2')).toBe(EXIT.USAGE);
+    expect(await berth('namespace', 'rename', 'team-a')).toBe(EXIT.USAGE);
+    expect(stub.requests).toHaveLength(0);
+  });
+
+  it('explains every flag in its help', async () => {
+    expect(await berth('namespace', '--help')).toBe(EXIT.OK);
+    for (const flag of [
+      '--allow-host-suffix',
+      '--clear-host-suffixes',
+      '--allow-wildcard-hosts',
+      '--host-ports',
+      '--quota-replicas',
+      '--default-memory-limit',
+    ])
+      expect(io.output()).toContain(`  ${flag}`);
+    expect(await berth('help')).toBe(EXIT.OK);
+    expect(io.output()).toMatch(/^ {2}namespace\s+Show, set or remove a namespace's policy/m);
+  });
+});

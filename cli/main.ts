@@ -7,6 +7,7 @@ import { deleteCommand } from './commands/delete.ts';
 import { describe } from './commands/describe.ts';
 import { get } from './commands/get.ts';
 import { logs } from './commands/logs.ts';
+import { namespace } from './commands/namespace.ts';
 import { node } from './commands/node.ts';
 import { portForward } from './commands/port-forward.ts';
 import { rollout } from './commands/rollout.ts';
@@ -32,6 +33,7 @@ export const COMMANDS: Command[] = [
   token,
   joinToken,
   node,
+  namespace,
   login,
   context,
   version,
@@ -59,7 +61,7 @@ function helpText(): string {
 
 function commandHelp(c: Command): string {
   const flags = c.flags.length ? `\nFlags: ${c.flags.map((f) => `--${f}`).join(' ')}\n` : '\n';
-  return `${c.summary}\n\nUsage: ${c.usage}\n${flags}`;
+  return `${c.summary}\n\nUsage: ${c.usage}\n${c.help ? `\n${c.help}\n` : ''}${flags}`;
 }
 
 export async function run(argv: string[], io: Io = processIo()): Promise<number> {

@@ -1,6 +1,7 @@
 import { formatMemory } from '../../common/quantity.ts';
 import { assessRollout } from '../../common/rollout.ts';
 import { objectRef, type ResourceKind, resourceKind } from '../args.ts';
+import { ApiError, type BerthClient } from '../client.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { CliError, EXIT, UsageError } from '../exit-codes.ts';
 import {
@@ -9,9 +10,21 @@ import {
   formatAge,
   formatHostPorts,
   formatLabels,
+  formatPortRange,
+  formatQuota,
 } from '../format.ts';
 import { type OutputFormat, outputFormat, printData } from '../output.ts';
-import type { Deployment, Event, Node, Replica, Revision, Secret, Service } from '../resources.ts';
+import { isDefaultPolicy } from '../policy-edit.ts';
+import type {
+  Deployment,
+  Event,
+  NamespacePolicy,
+  Node,
+  Replica,
+  Revision,
+  Secret,
+  Service,
+} from '../resources.ts';
 import { type Cell, renderTable } from '../table.ts';
 
 /** A table view of one kind: columns for -o table, more for -o wide. */
@@ -141,6 +154,24 @@ export const revisionView: View<Revision> = {
   name: (r) => String(r.revision ?? ''),
 };
 
+/** A namespace's policy: what its deployers may claim and what its workloads may use. */
+export const policyView: View<NamespacePolicy> = {
+  kind: 'policy',
+  headers: ['namespace', 'host-suffixes', 'wildcards', 'host-ports', 'quota', 'default-memory-limit'],
+  wide: ['age'],
+  row: (p) => [
+    p.metadata?.namespace ?? p.metadata?.name,
+    (p.spec?.allowedHostSuffixes ?? []).join(','),
+    p.spec?.allowWildcardHosts ? 'true' : 'false',
+    formatPortRange(p.spec?.hostPorts),
+    formatQuota(p.spec?.quota),
+    p.spec?.defaultLimits?.memory ?? undefined,
+  ],
+  // The default policy is not stored, so it has no age.
+  wideRow: (p, now) => [p.metadata?.createdAt ? formatAge(p.metadata.createdAt, now) : undefined],
+  name: (p) => p.metadata?.namespace ?? p.metadata?.name ?? '',
+};
+
 export function renderView<T>(view: View<T>, items: T[], format: 'table' | 'wide', now: Date): string {
   const headers = format === 'wide' ? [...view.headers, ...view.wide] : view.headers;
   return renderTable(
@@ -151,7 +182,7 @@ export function renderView<T>(view: View<T>, items: T[], format: 'table' | 'wide
   );
 }
 
-function print<T>(
+export function print<T>(
   ctx: CommandContext,
   format: OutputFormat,
   view: View<T>,
@@ -167,17 +198,61 @@ function print<T>(
   return EXIT.OK;
 }
 
-const KINDS: ResourceKind[] = ['deployment', 'replica', 'node', 'service', 'secret', 'event', 'revision'];
+const KINDS: ResourceKind[] = [
+  'deployment',
+  'replica',
+  'node',
+  'service',
+  'secret',
+  'event',
+  'revision',
+  'policy',
+];
+
+/** One namespace's policy in force; the default one is said to be so (on stderr, stdout stays the data). */
+export function printPolicy(ctx: CommandContext, format: OutputFormat, policy: NamespacePolicy): number {
+  print(ctx, format, policyView, policy, '');
+  if (isDefaultPolicy(policy) && (format === 'table' || format === 'wide')) {
+    const ns = policyView.name(policy);
+    ctx.err(
+      `Namespace ${ns} has no policy of its own: this is the default (berth namespace set-policy ${ns} sets one).`,
+    );
+  }
+  return EXIT.OK;
+}
+
+/** Every policy an admin set (GET /v1/policies, admins only); namespaces without one have the default. */
+async function printPolicies(
+  ctx: CommandContext,
+  format: OutputFormat,
+  client: BerthClient,
+): Promise<number> {
+  let policies: NamespacePolicy[];
+  try {
+    policies = await client.listPolicies();
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 403)) throw err;
+    throw new CliError(`${err.message}${err.code ? ` (${err.code})` : ''}`, EXIT.DENIED, [
+      "hint: listing every namespace's policy takes an admin token; berth get policy NS reads one namespace's",
+    ]);
+  }
+  if (policies.length === 0 && (format === 'table' || format === 'wide')) {
+    ctx.err('No namespace policies set: every namespace has the default (berth get policy NS shows it).');
+    return EXIT.OK;
+  }
+  return print(ctx, format, policyView, policies, '');
+}
 
 export const get: Command = {
   name: 'get',
-  summary: 'List objects: deployments, replicas, nodes, services, secrets, events, revisions',
+  summary: 'List objects: deployments, replicas, nodes, services, secrets, events, revisions, policies',
   usage: [
     'berth get deployments|services|secrets [NAME] [-l SELECTOR] [-o table|wide|json|yaml|name]',
     'berth get replicas [-d DEPLOYMENT]',
     'berth get nodes [NAME]',
     'berth get events [--for deployment/NAME]',
     'berth get revisions deployment/NAME',
+    'berth get policy NAMESPACE | berth get policies (admin: every policy that was set)',
   ].join('\n       '),
   flags: ['output', 'selector', 'deployment', 'for'],
   async run(ctx) {
@@ -190,7 +265,7 @@ export const get: Command = {
     const name = inlineName ?? ctx.args[1];
     ctx.noMoreArgs(inlineName === undefined ? 2 : 1);
     const client = await ctx.client();
-    const ns = kind === 'node' ? '' : await ctx.namespace();
+    const ns = kind === 'node' || kind === 'policy' ? '' : await ctx.namespace();
     switch (kind) {
       case 'deployment':
         return name
@@ -225,6 +300,11 @@ export const get: Command = {
         const deployment = objectRef([name], ['deployment'], 'deployment').name;
         return print(ctx, format, revisionView, await client.listRevisions(ns, deployment), ns);
       }
+      case 'policy':
+        // A policy is named after its namespace: "get policy team-a" is team-a's.
+        return name
+          ? printPolicy(ctx, format, await client.getPolicy(name))
+          : printPolicies(ctx, format, client);
     }
   },
 };

@@ -8,7 +8,7 @@ import { formatCpu, formatMemory } from '../../common/quantity.ts';
 import type { Database } from '../../db/database.ts';
 import { type DeploymentStatus, deployments } from '../../db/schema/index.ts';
 import { DomainError, type FieldError, invalid } from '../errors.ts';
-import type { ObjectKind, ObjectWrite } from '../store/objects.ts';
+import { type ObjectKind, type ObjectWrite, objectMetadata } from '../store/objects.ts';
 import { loadPolicy } from '../store/policies.ts';
 
 export type DeploymentRow = typeof deployments.$inferSelect;
@@ -62,17 +62,7 @@ export function toDeploymentObject(row: DeploymentRow) {
   return {
     apiVersion: 'berth.dev/v1' as const,
     kind: 'Deployment' as const,
-    metadata: {
-      name: row.name,
-      namespace: row.namespace,
-      uid: row.id,
-      labels: row.labels,
-      ...(Object.keys(row.annotations).length ? { annotations: row.annotations } : {}),
-      resourceVersion: String(row.resourceVersion),
-      generation: row.generation,
-      createdAt: row.createdAt.toISOString(),
-      updatedAt: row.updatedAt.toISOString(),
-    },
+    metadata: objectMetadata(row),
     spec: row.spec,
     status: row.status ?? EMPTY_STATUS,
   };

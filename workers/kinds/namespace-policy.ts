@@ -1,6 +1,6 @@
 import type { NamespacePolicySpec } from '../../common/policy.ts';
 import { namespacePolicies } from '../../db/schema/index.ts';
-import type { ObjectKind } from '../store/objects.ts';
+import { type ObjectKind, objectMetadata } from '../store/objects.ts';
 
 export type NamespacePolicyRow = typeof namespacePolicies.$inferSelect;
 
@@ -17,17 +17,7 @@ export function toNamespacePolicyObject(row: NamespacePolicyRow) {
   return {
     apiVersion: 'berth.dev/v1' as const,
     kind: 'NamespacePolicy' as const,
-    metadata: {
-      name: row.name,
-      namespace: row.namespace,
-      uid: row.id,
-      labels: row.labels,
-      ...(Object.keys(row.annotations).length ? { annotations: row.annotations } : {}),
-      resourceVersion: String(row.resourceVersion),
-      generation: row.generation,
-      createdAt: row.createdAt.toISOString(),
-      updatedAt: row.updatedAt.toISOString(),
-    },
+    metadata: objectMetadata(row),
     spec: row.spec,
   };
 }

@@ -2,7 +2,7 @@ import type { SecretData, SecretType } from '../../common/secret.ts';
 import { secrets } from '../../db/schema/index.ts';
 import { unavailable } from '../errors.ts';
 import { openSecret, sealSecret } from '../secret-box.ts';
-import type { ObjectKind } from '../store/objects.ts';
+import { type ObjectKind, objectMetadata } from '../store/objects.ts';
 
 export type SecretRow = typeof secrets.$inferSelect;
 
@@ -50,16 +50,7 @@ export function toSecretObject(row: SecretRow) {
   return {
     apiVersion: 'berth.dev/v1' as const,
     kind: 'Secret' as const,
-    metadata: {
-      name: row.name,
-      namespace: row.namespace,
-      uid: row.id,
-      labels: row.labels,
-      ...(Object.keys(row.annotations).length ? { annotations: row.annotations } : {}),
-      resourceVersion: String(row.resourceVersion),
-      createdAt: row.createdAt.toISOString(),
-      updatedAt: row.updatedAt.toISOString(),
-    },
+    metadata: objectMetadata(row),
     type: row.type,
     keys: row.keys,
   };

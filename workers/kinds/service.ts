@@ -5,7 +5,7 @@ import type { ServiceSpec } from '../../common/service.ts';
 import type { Database } from '../../db/database.ts';
 import { services } from '../../db/schema/index.ts';
 import { conflict, type FieldError, invalid } from '../errors.ts';
-import type { ObjectKind } from '../store/objects.ts';
+import { type ObjectKind, objectMetadata } from '../store/objects.ts';
 import { loadPolicy } from '../store/policies.ts';
 
 export type ServiceRow = typeof services.$inferSelect;
@@ -109,17 +109,7 @@ export function toServiceObject(row: ServiceRow) {
   return {
     apiVersion: 'berth.dev/v1' as const,
     kind: 'Service' as const,
-    metadata: {
-      name: row.name,
-      namespace: row.namespace,
-      uid: row.id,
-      labels: row.labels,
-      ...(Object.keys(row.annotations).length ? { annotations: row.annotations } : {}),
-      resourceVersion: String(row.resourceVersion),
-      generation: row.generation,
-      createdAt: row.createdAt.toISOString(),
-      updatedAt: row.updatedAt.toISOString(),
-    },
+    metadata: objectMetadata(row),
     spec: row.spec as ServiceSpec,
   };
 }

@@ -40,6 +40,24 @@ type ObjectTable = PgTable & {
   labels: AnyPgColumn;
 };
 
+/**
+ * `metadata` as every kind returns it (API.md "Conventions"): annotations only when there are
+ * some; `generation` for the kinds that count spec changes.
+ */
+export function objectMetadata(row: ObjectRow & { generation?: number }) {
+  return {
+    name: row.name,
+    namespace: row.namespace,
+    uid: row.id,
+    labels: row.labels,
+    ...(Object.keys(row.annotations).length ? { annotations: row.annotations } : {}),
+    resourceVersion: String(row.resourceVersion),
+    ...(row.generation !== undefined ? { generation: row.generation } : {}),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
 /** What a write asks an object to be. Spec changes count in `generation`; metadata changes do not. */
 export interface ObjectState<Spec> {
   spec: Spec;

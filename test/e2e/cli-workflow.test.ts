@@ -341,6 +341,81 @@ spec:
     }
   });
 
+  it("bounds a deployer's hosts by the policy an admin sets with the CLI", async () => {
+    const ns = 'cli-policy';
+    // Before any policy, the namespace has the default, and stderr says so.
+    const before = await berth('get', 'policy', ns);
+    expect(before.code).toBe(0);
+    expect(before.stdout).toMatch(new RegExp(`^${ns}\\s+<none>\\s+false\\s+<none>\\s+<none>\\s+1Gi$`, 'm'));
+    expect(before.stderr).toMatch(/has no policy of its own: this is the default/);
+
+    const set = await berth(
+      'namespace',
+      'set-policy',
+      ns,
+      '--allow-host-suffix',
+      'shop.example.test',
+      '--quota-replicas',
+      '4',
+      '-o',
+      'json',
+    );
+    expect(set.stderr).toBe('');
+    expect(set.code).toBe(0);
+    const policy = JSON.parse(set.stdout);
+    expect(policy.spec).toMatchObject({
+      allowedHostSuffixes: ['shop.example.test'],
+      quota: { replicas: 4 },
+      defaultLimits: { memory: '1Gi' },
+    });
+    expect(policy.metadata.annotations?.['berth.dev/default']).toBeUndefined();
+
+    const created = await berth('token', 'create', 'ci-policy', '--role', 'deployer', '--namespaces', ns);
+    expect(created.code).toBe(0);
+    const deployer = { ...env, BERTH_TOKEN: created.stdout.trim(), BERTH_NAMESPACE: ns };
+    const asDeployer = (...args: string[]) => berthCli(args, { env: deployer });
+    const serviceYaml = (host: string) => `apiVersion: berth.dev/v1
+kind: Service
+metadata:
+  name: storefront
+spec:
+  selector: {app: storefront}
+  ports:
+  - port: 80
+    targetPort: 8080
+  hosts: [${host}]
+`;
+
+    const outside = await asDeployer('apply', '-f', manifest('outside.yaml', serviceYaml('shop.other.test')));
+    expect(outside.code).toBe(6);
+    expect(outside.stdout).toBe('');
+    expect(outside.stderr).toMatch(
+      /spec\.hosts\[0\]: "shop\.other\.test" is not allowed in namespace "cli-policy".*shop\.example\.test$/m,
+    );
+    expect((await asDeployer('get', 'service', 'storefront')).code).toBe(4);
+
+    const inside = await asDeployer(
+      'apply',
+      '-f',
+      manifest('inside.yaml', serviceYaml('eu.shop.example.test')),
+    );
+    expect(inside).toMatchObject({ code: 0, stdout: 'service/storefront created\n', stderr: '' });
+
+    // The deployer reads its namespace's policy but may not change it: the server's 403 text.
+    expect((await asDeployer('namespace', 'get-policy')).stdout).toMatch(
+      /^cli-policy\s+shop\.example\.test\s/m,
+    );
+    const refused = await asDeployer('namespace', 'set-policy', ns, '--allow-host-suffix', 'other.test');
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toBe('error: this action needs an admin token (FORBIDDEN)\n');
+
+    const listed = await berth('get', 'policies');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^cli-policy\s+shop\.example\.test\s+false\s+<none>\s+replicas=4\s+1Gi$/m);
+    expect((await berth('namespace', 'delete-policy', ns)).code).toBe(0);
+    expect((await berth('get', 'policies')).stdout).not.toMatch(/cli-policy/);
+  });
+
   it('deletes what a manifest names', async () => {
     const deleted = await berth('delete', '-f', QUICK_START);
     expect(deleted).toMatchObject({ code: 0, stdout: 'deployment/flask-app deleted\n' });

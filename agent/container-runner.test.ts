@@ -10,7 +10,7 @@ import {
 } from './container-runner.ts';
 import { planContainers } from './container-spec.ts';
 import { type Driver, EngineUnavailableError } from './driver/driver.ts';
-import { FakeDriver } from './driver/fake-driver.ts';
+import { FakeDriver } from './testing/fake-driver.ts';
 import { createLogger } from './log.ts';
 import type { RestartPolicy } from './restart-tracker.ts';
 

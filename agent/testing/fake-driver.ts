@@ -8,7 +8,7 @@ import {
   type LogLine,
   NameConflictError,
   type RegistryAuth,
-} from './driver.ts';
+} from '../driver/driver.ts';
 
 interface FakeContainer {
   id: string;

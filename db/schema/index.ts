@@ -1,4 +1,5 @@
 export { allocationChanges, nodeAllocations } from './allocations.ts';
+export { configMaps } from './config-maps.ts';
 export { deploymentWakeups } from './deployment-wakeups.ts';
 export type { DeploymentCondition, DeploymentStatus } from './deployments.ts';
 export { deployments } from './deployments.ts';

@@ -10,9 +10,9 @@ import {
 } from './container-runner.ts';
 import { planContainers } from './container-spec.ts';
 import { type Driver, EngineUnavailableError } from './driver/driver.ts';
-import { FakeDriver } from './testing/fake-driver.ts';
 import { createLogger } from './log.ts';
 import type { RestartPolicy } from './restart-tracker.ts';
+import { FakeDriver } from './testing/fake-driver.ts';
 
 const IMAGE = 'app:1';
 const log = createLogger('error');
@@ -445,6 +445,92 @@ describe('ContainerRunner transitions', () => {
     expect(kind(owner)).toBe('running');
     expect(owner.containerId).toBe(id);
     expect(owner.restartCount).toBe(1);
+  });
+});
+
+describe('the startup probe', () => {
+  it('holds readiness and liveness off until its first success', async () => {
+    const { driver, owner } = pod([
+      container({
+        startupProbe: Probe.parse({ exec: { command: ['started'] }, periodSeconds: 1, failureThreshold: 5 }),
+        readinessProbe: Probe.parse({ exec: { command: ['ready'] }, periodSeconds: 1 }),
+        // It would kill the container at its first run, were it not held off.
+        livenessProbe: Probe.parse({ exec: { command: ['alive'] }, periodSeconds: 1, failureThreshold: 1 }),
+      }),
+    ]);
+    let startups = 0;
+    let alive = 0;
+    driver.execHandler = (_id, cmd) => {
+      if (cmd[0] === 'started') return ++startups >= 3 ? 0 : 1;
+      return cmd[0] === 'alive' ? alive : 0;
+    };
+    await owner.advance(undefined);
+    await until('started', () => startups >= 3);
+    const startedAt = driver.execs.find((e, i) => e.command[0] === 'started' && i === 2)?.at ?? Date.now();
+    expect(owner.state).toMatchObject({ kind: 'running', killing: false });
+    // Nothing but the startup probe ran before its third (first passing) run.
+    const first = driver.execs.findIndex((e) => e.command[0] !== 'started');
+    expect(first === -1 || first > 2).toBe(true);
+    await until('ready', () => owner.ready);
+    expect(driver.execs.filter((e) => e.command[0] === 'started')).toHaveLength(3);
+    expect(driver.execs.find((e) => e.command[0] === 'ready')!.at).toBeGreaterThanOrEqual(startedAt);
+    // Three runs a period apart: the start took at least two periods.
+    expect(startedAt - driver.execs[0]!.at).toBeGreaterThanOrEqual(1900);
+    // Liveness runs now, and kills on failure as usual.
+    alive = 1;
+    await until('killed by liveness', () => driver.stops.length > 0);
+    expect(driver.stops[0]!.graceSeconds).toBe(1);
+  });
+
+  it("kills the container after failureThreshold failures, with the probe's own grace; the restart policy applies", async () => {
+    const { driver, owner, ctl } = pod([
+      container({
+        startupProbe: Probe.parse({
+          exec: { command: ['started'] },
+          periodSeconds: 1,
+          failureThreshold: 2,
+          terminationGracePeriodSeconds: 7,
+        }),
+        readinessProbe: Probe.parse({ exec: { command: ['ready'] }, periodSeconds: 1 }),
+      }),
+    ]);
+    driver.execHandler = (_id, cmd) => (cmd[0] === 'started' ? 1 : 0);
+    await owner.advance(undefined);
+    const t0 = Date.now();
+    await until('killed', () => kind(owner) === 'exited');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    expect(driver.stops).toEqual([{ name: 'berth-n1-r1-web', graceSeconds: 7, at: expect.any(Number) }]);
+    expect(driver.execs.map((e) => e.command[0])).toEqual(['started', 'started']);
+    expect(owner.ready).toBe(false);
+    // Always: started again, probing from the start.
+    await owner.advance(undefined);
+    expect(owner.state).toMatchObject({ kind: 'running', ready: false });
+    expect(owner.restartCount).toBe(1);
+    // Never: a second kill leaves it exited.
+    ctl.policy = 'Never';
+    await until('killed again', () => kind(owner) === 'exited');
+    expect(owner.state).toMatchObject({ kind: 'exited', restartAt: undefined });
+  });
+
+  it("counts initialDelaySeconds from the container's start", async () => {
+    const { driver, owner } = pod([
+      container({
+        startupProbe: Probe.parse({
+          exec: { command: ['started'] },
+          initialDelaySeconds: 1,
+          periodSeconds: 1,
+        }),
+        readinessProbe: Probe.parse({ exec: { command: ['ready'] }, initialDelaySeconds: 1 }),
+      }),
+    ]);
+    await owner.advance(undefined);
+    const startedAt = driver.containers.get(owner.containerId!)!.startedAt!;
+    await until('ready', () => owner.ready);
+    const [startup, ready] = driver.execs;
+    expect(startup!.at - startedAt).toBeGreaterThanOrEqual(990);
+    // Readiness's own delay of a second had passed already: it ran right after the startup probe.
+    expect(ready!.command[0]).toBe('ready');
+    expect(ready!.at - startup!.at).toBeLessThan(900);
   });
 });
 

@@ -1,4 +1,5 @@
 import type { AssignedContainer, ContainerStatus, HostPort } from '../common/agent-protocol.ts';
+import type { Probe } from '../common/deployment.ts';
 import { isSameContainer } from './container-match.ts';
 import type { PlannedContainer } from './container-spec.ts';
 import { type ContainerInfo, type Driver, NameConflictError } from './driver/driver.ts';
@@ -85,8 +86,10 @@ export interface Running extends OnEngine {
   probeDetail: string | undefined;
   /** The engine reported it out of memory; its exit will say OOMKilled. */
   oom: boolean;
-  /** A failed liveness probe asked the engine to stop it: its death is a crash like any other. */
+  /** A failed liveness or startup probe asked the engine to stop it: its death is a crash like any other. */
   killing: boolean;
+  /** Until its first success, readiness and liveness wait (neither worker exists meanwhile). */
+  startup: ProbeWorker | undefined;
   readiness: ProbeWorker | undefined;
   liveness: ProbeWorker | undefined;
 }
@@ -297,7 +300,11 @@ export class ContainerRunner {
     }
   }
 
-  /** Starts its probes (a running container); one without a readiness probe is ready at once. */
+  /**
+   * Starts its probes (a running container): the startup probe first when it has one, readiness
+   * and liveness once that succeeded (Kubernetes). One without a readiness probe is ready as soon
+   * as it has started.
+   */
   startProbes(): void {
     const s = this.current;
     if (s.kind !== 'running') return;
@@ -305,14 +312,41 @@ export class ContainerRunner {
     s.ready = false;
     s.everReady = false;
     s.probeDetail = undefined;
-    const ctx = (): ProbeContext => ({ ports: this.spec.ports, ...this.deps.podNetwork() });
-    const exec = (cmd: string[], timeoutMs: number) => this.deps.driver.exec(s.id, cmd, timeoutMs);
+    const startup = this.spec.startupProbe;
+    if (!startup) {
+      this.startLiveProbes(s);
+      return;
+    }
+    s.startup = new ProbeWorker(
+      'startup',
+      startup,
+      () => runProbe(startup, this.probeContext(), this.execIn(s)),
+      (started, detail) => {
+        if (!this.isIn(s)) return;
+        s.startup = undefined;
+        if (started) this.startLiveProbes(s);
+        else this.killUnhealthy(s, 'startup', startup, detail);
+      },
+    );
+    s.startup.start(s.startedAt);
+  }
+
+  private probeContext(): ProbeContext {
+    return { ports: this.spec.ports, ...this.deps.podNetwork() };
+  }
+
+  private execIn(s: OnEngine): (cmd: string[], timeoutMs: number) => Promise<number> {
+    return (cmd, timeoutMs) => this.deps.driver.exec(s.id, cmd, timeoutMs);
+  }
+
+  /** Readiness and liveness, once the container has started (passed its startup probe, or has none). */
+  private startLiveProbes(s: Running): void {
     const readiness = this.spec.readinessProbe;
     if (readiness) {
       s.readiness = new ProbeWorker(
         'readiness',
         readiness,
-        () => runProbe(readiness, ctx(), exec),
+        () => runProbe(readiness, this.probeContext(), this.execIn(s)),
         (ok, detail) => {
           s.ready = ok;
           if (ok) s.everReady = true;
@@ -326,7 +360,7 @@ export class ContainerRunner {
           this.deps.onReadyChanged();
         },
       );
-      s.readiness.start();
+      s.readiness.start(s.startedAt);
     } else {
       s.ready = true;
       s.everReady = true;
@@ -337,34 +371,51 @@ export class ContainerRunner {
       s.liveness = new ProbeWorker(
         'liveness',
         liveness,
-        () => runProbe(liveness, ctx(), exec),
+        () => runProbe(liveness, this.probeContext(), this.execIn(s)),
         (ok, detail) => {
-          if (ok || this.current !== s || s.killing) return;
-          this.deps.log.info('liveness probe failed, restarting container', {
-            replica: this.deps.replica,
-            container: this.name,
-            detail,
-          });
-          s.killing = true;
-          // The die event that follows applies the restart policy.
-          void this.deps.driver.stopContainer(s.id, this.deps.graceSeconds()).catch((e: unknown) => {
-            this.deps.log.warn('stopping unhealthy container failed', {
-              container: this.name,
-              error: errorMessage(e),
-            });
-          });
+          if (!ok) this.killUnhealthy(s, 'liveness', liveness, detail);
         },
       );
-      s.liveness.start();
+      s.liveness.start(s.startedAt);
     }
+  }
+
+  /**
+   * A liveness or startup probe failed: the engine stops the container, with the probe's own
+   * terminationGracePeriodSeconds when it has one; the die event that follows applies the restart
+   * policy.
+   */
+  private killUnhealthy(
+    s: Running,
+    kind: 'liveness' | 'startup',
+    probe: Probe,
+    detail: string | undefined,
+  ): void {
+    if (this.current !== s || s.killing) return;
+    const grace = probe.terminationGracePeriodSeconds ?? this.deps.graceSeconds();
+    this.deps.log.info(`${kind} probe failed, restarting container`, {
+      replica: this.deps.replica,
+      container: this.name,
+      detail,
+      graceSeconds: grace,
+    });
+    s.killing = true;
+    void this.deps.driver.stopContainer(s.id, grace).catch((e: unknown) => {
+      this.deps.log.warn('stopping unhealthy container failed', {
+        container: this.name,
+        error: errorMessage(e),
+      });
+    });
   }
 
   /** Stops probing and leaves the container as it is (the pod drains, or the agent shuts down). */
   stopProbes(): void {
     const s = this.current;
     if (s.kind !== 'running') return;
+    s.startup?.stop();
     s.readiness?.stop();
     s.liveness?.stop();
+    s.startup = undefined;
     s.readiness = undefined;
     s.liveness = undefined;
   }
@@ -652,6 +703,7 @@ function runningState(
     probeDetail: undefined,
     oom: false,
     killing: false,
+    startup: undefined,
     readiness: undefined,
     liveness: undefined,
   };

@@ -3,12 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AssignedProbe, Probe } from '../common/deployment.ts';
 import {
+  initialDelayMs,
   initialProbeState,
   nextProbeDelayMs,
   type ProbeState,
   probeTarget,
   recordProbeResult,
   runProbe,
+  startupVerdict,
 } from './probes.ts';
 
 const probe = (over: object) => Probe.parse({ httpGet: { port: 8080 }, ...over });
@@ -39,6 +41,26 @@ describe('probe state', () => {
     expect(s.ok).toBe(true);
     s = recordProbeResult(s, p, false);
     expect(s.ok).toBe(false);
+  });
+
+  it('a startup probe starts at its first success and fails after failureThreshold failures in a row', () => {
+    const p = probe({ failureThreshold: 3 });
+    let s = initialProbeState('startup');
+    expect(startupVerdict(s, p)).toBe('pending');
+    s = recordProbeResult(s, p, false);
+    s = recordProbeResult(s, p, false);
+    expect(startupVerdict(s, p)).toBe('pending');
+    expect(startupVerdict(recordProbeResult(s, p, true), p)).toBe('started');
+    expect(startupVerdict(recordProbeResult(s, p, false), p)).toBe('failed');
+    // Startup probes keep Kubernetes' period: no fast-path, whose failures would shorten the start.
+    expect(nextProbeDelayMs('startup', probe({ periodSeconds: 4 }), s, 0)).toBe(4000);
+  });
+
+  it('counts initialDelaySeconds from the container start', () => {
+    const p = probe({ initialDelaySeconds: 5 });
+    expect(initialDelayMs(p, undefined, 1000)).toBe(5000);
+    expect(initialDelayMs(p, 1000, 3000)).toBe(3000);
+    expect(initialDelayMs(p, 1000, 60_000)).toBe(0);
   });
 
   it('probes fast until the first readiness success, then at periodSeconds', () => {

@@ -5,19 +5,23 @@ import type { AssignedContainer, HostPort } from '../common/agent-protocol.ts';
 import type { Probe } from '../common/deployment.ts';
 
 /**
- * Readiness and liveness probes with Kubernetes semantics, plus one deliberate deviation, the
- * "startup fast-path": until a container's readiness probe first succeeds it is probed every
+ * Startup, readiness and liveness probes with Kubernetes semantics, plus one deliberate deviation,
+ * the "startup fast-path": until a container's readiness probe first succeeds it is probed every
  * FAST_START_MS (growing by 25% per attempt up to 1 s, never slower than periodSeconds) rather
  * than every periodSeconds, so a replica is reported ready within milliseconds of serving.
  * After the first success the probe runs at periodSeconds, so a ready pod costs one timer.
+ *
+ * A startup probe runs at periodSeconds, as in Kubernetes (its failures count towards a kill, so
+ * probing faster would shorten the start it allows): failureThreshold × periodSeconds after its
+ * initial delay bound the start. Its first success ends it, and readiness and liveness begin.
  */
 
-export type ProbeKind = 'readiness' | 'liveness';
+export type ProbeKind = 'startup' | 'readiness' | 'liveness';
 export const FAST_START_MS = 50;
 const FAST_START_MAX_MS = 1000;
 
 export interface ProbeState {
-  /** Current verdict: readiness starts false, liveness starts true (Kubernetes). */
+  /** Current verdict: startup and readiness start false, liveness starts true (Kubernetes). */
   readonly ok: boolean;
   readonly successes: number;
   readonly failures: number;
@@ -38,6 +42,25 @@ export function recordProbeResult(s: ProbeState, probe: Probe, success: boolean)
   }
   const failures = s.failures + 1;
   return { ok: s.ok && failures < probe.failureThreshold, successes: 0, failures, everOk: s.everOk };
+}
+
+/**
+ * What a startup probe's state means: `started` at its first success, `failed` (kill the
+ * container) once failureThreshold probes in a row failed, `pending` meanwhile.
+ */
+export function startupVerdict(s: ProbeState, probe: Probe): 'started' | 'failed' | 'pending' {
+  if (s.ok) return 'started';
+  return s.failures >= probe.failureThreshold ? 'failed' : 'pending';
+}
+
+/**
+ * Milliseconds until a probe's first run: initialDelaySeconds count from the container's start
+ * (as the kubelet counts them), so a probe that begins late (after a startup probe, or on an
+ * adopted container) does not wait them out again.
+ */
+export function initialDelayMs(probe: Probe, startedAt: number | undefined, now = Date.now()): number {
+  const delay = probe.initialDelaySeconds * 1000;
+  return startedAt === undefined ? delay : Math.max(0, delay - (now - startedAt));
 }
 
 /** Milliseconds until the next probe after `attempt` probes (0-based) have run. */
@@ -189,8 +212,9 @@ export class ProbeWorker {
     return this.state.ok;
   }
 
-  start(): void {
-    this.schedule(this.probe.initialDelaySeconds * 1000);
+  /** `startedAt`: when the container started (epoch ms), from which the initial delay counts. */
+  start(startedAt: number | undefined): void {
+    this.schedule(initialDelayMs(this.probe, startedAt));
   }
 
   stop(): void {
@@ -213,6 +237,17 @@ export class ProbeWorker {
     this.state = recordProbeResult(this.state, this.probe, outcome.ok);
     this.lastDetail = outcome.ok ? undefined : outcome.detail;
     const delay = nextProbeDelayMs(this.kind, this.probe, this.state, this.attempt++);
+    if (this.kind === 'startup') {
+      // A startup probe speaks once: started (it is done) or failed (the container is killed).
+      const verdict = startupVerdict(this.state, this.probe);
+      if (verdict === 'pending') {
+        this.schedule(delay);
+        return;
+      }
+      this.stop();
+      this.onChange(verdict === 'started', this.lastDetail);
+      return;
+    }
     if (this.state.ok !== before) this.onChange(this.state.ok, this.lastDetail);
     this.schedule(delay);
   }

@@ -61,6 +61,7 @@ export const AssignedContainer = z.object({
   }),
   readinessProbe: AssignedProbe.optional(),
   livenessProbe: AssignedProbe.optional(),
+  startupProbe: AssignedProbe.optional(),
 });
 export type AssignedContainer = z.infer<typeof AssignedContainer>;
 export { ExecAction, HttpGetAction, TcpSocketAction };

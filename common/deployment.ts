@@ -67,6 +67,11 @@ function probeSchemas(host: typeof CarriedProbeHost) {
       httpGet: HttpGetAction.optional(),
       tcpSocket: TcpSocketAction.optional(),
       exec: ExecAction.optional(),
+      /**
+       * Liveness and startup probes: the grace between SIGTERM and SIGKILL when this probe's
+       * failure kills the container (the pod's terminationGracePeriodSeconds otherwise).
+       */
+      terminationGracePeriodSeconds: z.int().min(1).max(3600).optional(),
       initialDelaySeconds: z.int().min(0).max(3600).default(0),
       periodSeconds: z.int().min(1).max(3600).default(10),
       timeoutSeconds: z.int().min(1).max(3600).default(1),
@@ -128,23 +133,38 @@ export const ContainerPort = z.strictObject({
   protocol: z.enum(['TCP', 'UDP']).default('TCP'),
 });
 
-export const Container = z.strictObject({
-  name: Name,
-  image: z
-    .string()
-    .min(1)
-    .max(512)
-    .regex(/^[^\s]+$/, 'must be an image reference without spaces'),
-  imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
-  command: z.array(z.string().max(4096)).max(256).optional(),
-  args: z.array(z.string().max(4096)).max(256).optional(),
-  workingDir: z.string().max(4096).optional(),
-  env: z.array(EnvVar).max(512).default([]),
-  ports: z.array(ContainerPort).max(64).default([]),
-  resources: Resources.default({}),
-  readinessProbe: Probe.optional(),
-  livenessProbe: Probe.optional(),
-});
+export const Container = z
+  .strictObject({
+    name: Name,
+    image: z
+      .string()
+      .min(1)
+      .max(512)
+      .regex(/^[^\s]+$/, 'must be an image reference without spaces'),
+    imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
+    command: z.array(z.string().max(4096)).max(256).optional(),
+    args: z.array(z.string().max(4096)).max(256).optional(),
+    workingDir: z.string().max(4096).optional(),
+    env: z.array(EnvVar).max(512).default([]),
+    ports: z.array(ContainerPort).max(64).default([]),
+    resources: Resources.default({}),
+    readinessProbe: Probe.optional(),
+    livenessProbe: Probe.optional(),
+    /** Readiness and liveness wait for its first success; failureThreshold failures kill the container. */
+    startupProbe: Probe.optional(),
+  })
+  .check((ctx) => {
+    // Kubernetes' rules for the probes that end in a kill rather than in a readiness verdict.
+    const c = ctx.value;
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.issues.push({ code: 'custom', input: c, path, message });
+    for (const kind of ['livenessProbe', 'startupProbe'] as const) {
+      const p = c[kind];
+      if (p && p.successThreshold !== 1) issue([kind, 'successThreshold'], 'must be 1');
+    }
+    if (c.readinessProbe?.terminationGracePeriodSeconds !== undefined)
+      issue(['readinessProbe', 'terminationGracePeriodSeconds'], 'must not be set for readinessProbes');
+  });
 export type Container = z.infer<typeof Container>;
 
 export const PodSpec = z

@@ -69,7 +69,6 @@ const UNSUPPORTED = new Map<string, string>([
   ['volumeMounts', ''],
   ['volumeDevices', ''],
   ['lifecycle', ''],
-  ['startupProbe', 'use readinessProbe with initialDelaySeconds'],
   ['envFrom', 'list each variable under env'],
   ['stdin', 'only false is accepted'],
   ['stdinOnce', 'only false is accepted'],
@@ -196,10 +195,10 @@ function stripContainer(container: unknown): void {
   strip(resources?.limits);
   stripProbe(c.readinessProbe);
   stripProbe(c.livenessProbe);
-  strip(c.startupProbe);
+  stripProbe(c.startupProbe);
 }
 
-function stripRoot(doc: PlainObject): PlainObject {
+export function stripRoot(doc: PlainObject): PlainObject {
   const copy = structuredClone(doc);
   delete copy.apiVersion;
   delete copy.kind;

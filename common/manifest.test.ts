@@ -310,11 +310,6 @@ spec:
       'spec.template.spec.containers[0].lifecycle',
     ],
     [
-      'startupProbe',
-      k8sDeployment('', '\n        startupProbe: {tcpSocket: {port: 80}}'),
-      'spec.template.spec.containers[0].startupProbe',
-    ],
-    [
       'envFrom',
       k8sDeployment('', '\n        envFrom: [{secretRef: {name: s}}]'),
       'spec.template.spec.containers[0].envFrom',
@@ -699,9 +694,9 @@ describe('normalizeManifests: documents', () => {
     ['no apiVersion', { kind: 'Deployment' }, 'apiVersion', /is required/],
     [
       'an unknown kind',
-      { apiVersion: 'v1', kind: 'ConfigMap' },
+      { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
       'kind',
-      /ConfigMap is not supported by Berth/,
+      /PersistentVolumeClaim is not supported by Berth/,
     ],
     ['a StatefulSet', { apiVersion: 'apps/v1', kind: 'StatefulSet' }, 'kind', /StatefulSet is not supported/],
     [

@@ -28,6 +28,12 @@ export class FakeDriver implements Driver {
   readonly calls: string[] = [];
   readonly containers = new Map<string, FakeContainer>();
   execExitCode = 0;
+  /** Answers execs by command (its exit code, or a rejection); execExitCode when absent. */
+  execHandler: ((id: string, command: string[], timeoutMs: number) => Promise<number> | number) | undefined;
+  /** Every exec run: container name and command. */
+  readonly execs: { name: string; command: string[]; at: number }[] = [];
+  /** Every stop asked for, with the grace it was given. */
+  readonly stops: { name: string; graceSeconds: number; at: number }[] = [];
   /** The runtime is not answering (stopped or restarting): every call fails as Docker's would. */
   down = false;
   private seq = 0;
@@ -93,9 +99,10 @@ export class FakeDriver implements Driver {
     this.emit(c, 'start');
   }
 
-  async stopContainer(id: string): Promise<void> {
+  async stopContainer(id: string, graceSeconds: number): Promise<void> {
     await this.answer();
     const c = this.containers.get(id);
+    if (c) this.stops.push({ name: c.spec.name, graceSeconds, at: Date.now() });
     if (!c?.running) return;
     this.calls.push(`stop ${c.spec.name}`);
     this.exit(c, 143);
@@ -130,8 +137,9 @@ export class FakeDriver implements Driver {
       .map((c) => this.info(c));
   }
 
-  async exec(): Promise<number> {
-    return this.execExitCode;
+  async exec(id: string, command: string[], timeoutMs: number): Promise<number> {
+    this.execs.push({ name: this.containers.get(id)?.spec.name ?? id, command, at: Date.now() });
+    return this.execHandler ? await this.execHandler(id, command, timeoutMs) : this.execExitCode;
   }
 
   async logs(id: string): Promise<LogLine[]> {

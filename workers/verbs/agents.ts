@@ -153,6 +153,7 @@ export function toAssignment(
       resources: quantities(c.resources, replica.defaultMemoryLimitBytes),
       ...(c.readinessProbe ? { readinessProbe: c.readinessProbe } : {}),
       ...(c.livenessProbe ? { livenessProbe: c.livenessProbe } : {}),
+      ...(c.startupProbe ? { startupProbe: c.startupProbe } : {}),
     })),
   };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LabelKey, Labels, LabelValue, Name } from './names.ts';
-import { parseCpu, parseMemory } from './quantity.ts';
+import { cpuQuantityProblem, memoryQuantityProblem } from './quantity.ts';
 
 /**
  * The Deployment as users write it (berth.dev/v1), with Kubernetes names and defaults.
@@ -10,19 +10,14 @@ import { parseCpu, parseMemory } from './quantity.ts';
 const Port = z.int().min(1).max(65535);
 const PortRef = z.union([Port, Name]);
 
-/**
- * No node has more than 4096 cores (RegisterRequest's bound), so no request beyond that could ever
- * be placed; the bound also keeps a replica's summed millicores inside the 32-bit columns that
- * hold them (an unbounded quantity failed every reconcile of its batch).
- */
-export const MAX_CPU_MILLIS = 4096 * 1000;
-export const CpuQuantity = z
-  .union([z.string(), z.number()])
-  .refine((v) => parseCpu(v) !== undefined, 'must be a CPU quantity such as "250m" or "1.5"')
-  .refine((v) => (parseCpu(v) ?? 0) <= MAX_CPU_MILLIS, 'must be at most 4096 cores');
-export const MemoryQuantity = z
-  .union([z.string(), z.number()])
-  .refine((v) => parseMemory(v) !== undefined, 'must be a memory quantity such as "128Mi" or "1G"');
+/** Quantities as Kubernetes reads them, within what a node can hold (common/quantity.ts). */
+const quantity = (problem: (v: string | number) => string | undefined) =>
+  z.union([z.string(), z.number()]).check((ctx) => {
+    const message = problem(ctx.value);
+    if (message) ctx.issues.push({ code: 'custom', input: ctx.value, message });
+  });
+export const CpuQuantity = quantity(cpuQuantityProblem);
+export const MemoryQuantity = quantity(memoryQuantityProblem);
 
 export const ResourceList = z.strictObject({
   cpu: CpuQuantity.optional(),

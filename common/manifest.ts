@@ -1,8 +1,10 @@
 import { isCollection, isDocument, LineCounter, parseAllDocuments, visit } from 'yaml';
 import type { z } from 'zod';
+import { ConfigMapInput, type ConfigMapSpec } from './config-map.ts';
 import { DeploymentInput, type DeploymentSpec } from './deployment.ts';
 import { jsonPath } from './issue-path.ts';
 import { kubernetesDeployment, kubernetesService, unsupportedFieldMessage } from './manifest-kubernetes.ts';
+import { kubernetesConfigMap } from './manifest-kubernetes-config.ts';
 import type { Labels } from './names.ts';
 import { NamespacePolicyInput, type NamespacePolicySpec } from './policy.ts';
 import type { FieldError } from './problem.ts';
@@ -61,6 +63,15 @@ export type ManifestObject =
       resourceVersion?: string;
       type: SecretType;
       data: Record<string, string>;
+    }
+  | {
+      kind: 'ConfigMap';
+      namespace?: string;
+      name: string;
+      labels: Labels;
+      annotations: Labels;
+      resourceVersion?: string;
+      spec: ConfigMapSpec;
     }
   | {
       kind: 'NamespacePolicy';
@@ -280,7 +291,7 @@ type PlainObject = Record<string, unknown>;
 const isPlainObject = (v: unknown): v is PlainObject =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const KINDS = ['Deployment', 'Service', 'Secret', 'NamespacePolicy'] as const;
+const KINDS = ['Deployment', 'Service', 'Secret', 'ConfigMap', 'NamespacePolicy'] as const;
 
 /**
  * Validates each document and turns it into the object the server applies. A document with any
@@ -430,6 +441,32 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
       });
       return;
     }
+    case 'berth.dev/v1 ConfigMap':
+    case 'v1 ConfigMap': {
+      const value = apiVersion === 'v1' ? kubernetesConfigMap(doc) : doc;
+      const parsed = ConfigMapInput.safeParse(value);
+      if (!parsed.success) {
+        reportAll(zodFieldErrors(parsed.error, [], value));
+        return;
+      }
+      const meta = parsed.data.metadata;
+      if (!named(meta)) return;
+      const { name, namespace, labels = {}, annotations = {}, resourceVersion } = meta;
+      const { data, binaryData, immutable = false } = parsed.data;
+      found.push({
+        at,
+        object: {
+          kind: 'ConfigMap',
+          name,
+          namespace,
+          labels,
+          annotations,
+          resourceVersion,
+          spec: { data, binaryData, immutable },
+        },
+      });
+      return;
+    }
     case 'berth.dev/v1 NamespacePolicy': {
       const parsed = NamespacePolicyInput.safeParse(doc);
       if (!parsed.success) {
@@ -480,6 +517,7 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
         Deployment: 'berth.dev/v1 or apps/v1',
         Service: 'berth.dev/v1 or v1',
         Secret: 'berth.dev/v1',
+        ConfigMap: 'berth.dev/v1 or v1',
         NamespacePolicy: 'berth.dev/v1',
       };
       const hint = hints[kind];

@@ -14,6 +14,7 @@ import { ingressMiddleware } from './ingress/ingress.ts';
 import { Metrics } from './metrics.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { applyRoutes } from './routes/apply.ts';
+import { configMapRoutes } from './routes/config-maps.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { opsRoutes } from './routes/ops.ts';
@@ -83,6 +84,7 @@ export function createApp(deps: AppDeps) {
   deploymentRoutes(app, deps);
   serviceRoutes(app, deps);
   secretRoutes(app, deps);
+  configMapRoutes(app, deps);
   applyRoutes(app, deps);
   replicaRoutes(app, deps);
   agentRoutes(app, deps);

@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 export const AppliedObject = z
   .object({
-    kind: z.enum(['Deployment', 'Service', 'Secret']),
+    kind: z.enum(['Deployment', 'Service', 'Secret', 'ConfigMap']),
     namespace: z.string(),
     name: z.string(),
     /** `unchanged`: the document matched what was stored, and nothing was written. */

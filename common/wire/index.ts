@@ -5,6 +5,7 @@
 export * from '../problem.ts';
 export * from './access.ts';
 export * from './apply.ts';
+export * from './config-map.ts';
 export * from './deployment.ts';
 export * from './meta.ts';
 export * from './node.ts';

@@ -38,7 +38,7 @@ const NS = 'team-a';
 /**
  * The expected matrix. Namespaced routes are called in team-a: "-in" tokens hold team-a, "-out"
  * tokens hold team-b only. Deployers read what viewers read (replicas, events) and write
- * deployments, services and secrets; viewers never see secrets. A node credential reaches only
+ * deployments, services, secrets and configmaps; viewers never see secrets (configmaps they read). A node credential reaches only
  * /v1/agent/* (and /v1/whoami, which names the caller and nothing else). Two readings where
  * API.md is silent: cluster-scoped node reads (GET /v1/nodes) are open to every user token, as
  * the dashboard shows nodes to everyone signed in; cluster events (GET /v1/events, node events)
@@ -65,6 +65,11 @@ const ROUTES: Record<string, Access> = {
   'GET /v1/namespaces/{ns}/secrets/{name}': { read: 'secrets' },
   'DELETE /v1/namespaces/{ns}/secrets/{name}': { write: 'secrets' },
   'GET /v1/namespaces/{ns}/secrets': { read: 'secrets' },
+  // ConfigMaps hold configuration, not secrets: viewers read them (as in Kubernetes' view role).
+  'PUT /v1/namespaces/{ns}/configmaps/{name}': { write: 'configmaps' },
+  'GET /v1/namespaces/{ns}/configmaps/{name}': { read: 'configmaps' },
+  'DELETE /v1/namespaces/{ns}/configmaps/{name}': { write: 'configmaps' },
+  'GET /v1/namespaces/{ns}/configmaps': { read: 'configmaps' },
   'POST /v1/apply': { write: 'deployments' },
   // A namespace's tokens read the policy in force there (to know what they may do); admins write.
   'PUT /v1/namespaces/{ns}/policy': 'admin',
@@ -174,6 +179,9 @@ describe('access matrix: every route × every caller, on Postgres', () => {
       ).status,
     ).toBe(201);
     expect((await t.call('PUT', `/v1/namespaces/${NS}/secrets/sec`, { data: { k: 'v' } })).status).toBe(201);
+    expect((await t.call('PUT', `/v1/namespaces/${NS}/configmaps/cm`, { data: { k: 'v' } })).status).toBe(
+      201,
+    );
     replicaId = await eventually(async () => {
       await t.plane.reconciler.tick();
       const [r] = (await t.call('GET', `/v1/namespaces/${NS}/replicas?deployment=web`)).body.items;
@@ -195,6 +203,9 @@ describe('access matrix: every route × every caller, on Postgres', () => {
       ).toBe(201);
       expect(
         (await t.call('PUT', `/v1/namespaces/${NS}/secrets/del-${who}`, { data: { k: 'v' } })).status,
+      ).toBe(201);
+      expect(
+        (await t.call('PUT', `/v1/namespaces/${NS}/configmaps/del-${who}`, { data: { k: 'v' } })).status,
       ).toBe(201);
       fixtures.set(`token ${who}`, (await create({ name: `del-${who}`, role: 'viewer' })).id);
       fixtures.set(`join ${who}`, (await t.call('POST', '/v1/join-tokens', {})).body.id);
@@ -230,6 +241,9 @@ describe('access matrix: every route × every caller, on Postgres', () => {
       'PUT /v1/namespaces/{ns}/secrets/{name}': `put-${who}`,
       'DELETE /v1/namespaces/{ns}/secrets/{name}': `del-${who}`,
       'GET /v1/namespaces/{ns}/secrets/{name}': 'sec',
+      'PUT /v1/namespaces/{ns}/configmaps/{name}': `put-${who}`,
+      'DELETE /v1/namespaces/{ns}/configmaps/{name}': `del-${who}`,
+      'GET /v1/namespaces/{ns}/configmaps/{name}': 'cm',
       'DELETE /v1/nodes/{name}': `del-${who}`,
       // Each caller's reset takes a node of its own, so the admin's leaves the others' standing.
       'POST /v1/nodes/{name}/reset': `reset-${who}`,
@@ -254,6 +268,7 @@ describe('access matrix: every route × every caller, on Postgres', () => {
         spec: { selector: { app: 'web' }, ports: [{ port: 80 }] },
       }),
       'PUT /v1/namespaces/{ns}/secrets/{name}': json({ data: { k: 'v' } }),
+      'PUT /v1/namespaces/{ns}/configmaps/{name}': json({ data: { k: 'v' } }),
       'PUT /v1/namespaces/{ns}/policy': json({ spec: { allowedHostSuffixes: [`${who}.example.com`] } }),
       'POST /v1/apply': {
         body: `apiVersion: berth.dev/v1\nkind: Deployment\nmetadata:\n  name: ap-${who}\nspec:\n  replicas: 0\n  template:\n    spec:\n      containers: [{name: web, image: "x:1"}]\n`,

@@ -104,6 +104,8 @@ describe('/openapi.json describes every response body, on Postgres', () => {
     await put(`/v1/namespaces/${NS}/services/doomed`, { spec: { selector: { a: 'b' }, ports } });
     await put(`/v1/namespaces/${NS}/secrets/sec`, { data: { k: 'v' } });
     await put(`/v1/namespaces/${NS}/secrets/doomed`, { data: { k: 'v' } });
+    await put(`/v1/namespaces/${NS}/configmaps/cm`, { data: { k: 'v' } });
+    await put(`/v1/namespaces/${NS}/configmaps/doomed`, { data: { k: 'v' } });
     replicaId = await eventually(async () => {
       await t.plane.reconciler.tick();
       const [r] = (await t.call('GET', `/v1/namespaces/${NS}/replicas?deployment=web`)).body.items;
@@ -141,6 +143,9 @@ describe('/openapi.json describes every response body, on Postgres', () => {
       'PUT /v1/namespaces/{ns}/secrets/{name}': 'created',
       'DELETE /v1/namespaces/{ns}/secrets/{name}': 'doomed',
       'GET /v1/namespaces/{ns}/secrets/{name}': 'sec',
+      'PUT /v1/namespaces/{ns}/configmaps/{name}': 'created',
+      'DELETE /v1/namespaces/{ns}/configmaps/{name}': 'doomed',
+      'GET /v1/namespaces/{ns}/configmaps/{name}': 'cm',
       'DELETE /v1/nodes/{name}': 'doomed',
       'GET /v1/nodes/{name}': 'doc-1',
     };
@@ -171,6 +176,12 @@ describe('/openapi.json describes every response body, on Postgres', () => {
         type: 'registry',
         data: { server: 's', username: 'u', password: 'p' },
       }),
+      // Every optional field of the answer: binaryData and immutable.
+      'PUT /v1/namespaces/{ns}/configmaps/{name}': json({
+        data: { 'app.conf': 'mode=prod' },
+        binaryData: { logo: 'iVBORw0KGgo=' },
+        immutable: true,
+      }),
       'POST /v1/agent/register': {
         ...json({
           joinToken,
@@ -200,6 +211,7 @@ describe('/openapi.json describes every response body, on Postgres', () => {
         `apiVersion: berth.dev/v1\nkind: Deployment\nmetadata: {name: applied}\nspec:\n  replicas: 0\n  template:\n    spec:\n      containers: [{name: web, image: "x:1", env: [{name: K, valueFrom: {secretKeyRef: {name: applied, key: nope}}}]}]`,
         'apiVersion: v1\nkind: Service\nmetadata: {name: applied}\nspec:\n  selector: {app: applied}\n  ports: [{port: 80}]',
         'apiVersion: berth.dev/v1\nkind: Secret\nmetadata: {name: applied}\ndata: {k: v}',
+        'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied}\ndata: {k: v}',
       ].join('\n---\n');
       const apply = { body: yaml, type: 'application/yaml' };
       return [

@@ -3,15 +3,16 @@ import type { Action, Principal, Resource } from './principal.ts';
 
 /**
  * The role matrix of API.md in one place. Admin: everything. Deployer: read/write deployments,
- * services, secrets in its namespaces. Viewer: read deployments, services, replicas, events in
- * its namespaces (never secret values: secret reads are key names only, which viewers may not
- * list either). Both read their namespaces' policies; only admins write them. Node credentials
- * never reach object routes.
+ * services, secrets, configmaps in its namespaces. Viewer: read deployments, services,
+ * configmaps, replicas, events in its namespaces (never secret values: secret reads are key names
+ * only, which viewers may not list either). Both read their namespaces' policies; only admins
+ * write them. Node credentials never reach object routes.
  */
 const DEPLOYER: Record<Resource, Action[]> = {
   deployments: ['read', 'write'],
   services: ['read', 'write'],
   secrets: ['read', 'write'],
+  configmaps: ['read', 'write'],
   replicas: ['read'],
   events: ['read'],
   tokens: [],
@@ -22,6 +23,7 @@ const VIEWER: Record<Resource, Action[]> = {
   deployments: ['read'],
   services: ['read'],
   secrets: [],
+  configmaps: ['read'],
   replicas: ['read'],
   events: ['read'],
   tokens: [],

@@ -19,6 +19,8 @@ export type Resource =
   | 'deployments'
   | 'services'
   | 'secrets'
+  /** Read by viewers too: ConfigMaps hold configuration, not secrets (as in Kubernetes). */
+  | 'configmaps'
   | 'replicas'
   | 'events'
   | 'tokens'

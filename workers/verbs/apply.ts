@@ -3,6 +3,7 @@ import type { Database } from '../../db/database.ts';
 import { authorize } from '../auth/authorize.ts';
 import type { Principal, Resource } from '../auth/principal.ts';
 import { maybeDryRun, type WriteOptions, type Written } from '../store/objects.ts';
+import { applyConfigMap } from './config-maps.ts';
 import { applyDeployment } from './deployments.ts';
 import { applyPolicy } from './policies.ts';
 import { applySecret, missingSecretWarnings } from './secrets.ts';
@@ -68,6 +69,15 @@ const KINDS: {
           name: o.name,
           input: { metadata: metadataOf(o), type: o.type, data: o.data },
         },
+        ctx.write,
+      ),
+  },
+  ConfigMap: {
+    resource: 'configmaps',
+    apply: (tx, o, ctx) =>
+      applyConfigMap(
+        tx,
+        { namespace: ctx.namespace, name: o.name, input: { metadata: metadataOf(o), ...o.spec } },
         ctx.write,
       ),
   },

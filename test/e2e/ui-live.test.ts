@@ -207,6 +207,53 @@ describe('dashboard on the real server', () => {
     expect(problems, server.output()).toEqual([]);
   });
 
+  it("shows the namespace policy, refuses an invalid one beside its field, and saves an admin's edit", async () => {
+    // 422: the invalid suffix below is refused on purpose.
+    const { page, problems } = await signedIn(server.adminToken, '/ui/policy/default', [422]);
+    const facts = page.locator('section[aria-labelledby="policy-title"]');
+    await facts
+      .locator('[data-default]', { hasText: 'has no policy of its own' })
+      .waitFor({ timeout: 30_000 });
+    await expect(facts.locator('[data-field="defaultMemory"]').textContent()).resolves.toBe('1Gi');
+
+    const suffixes = page.getByLabel('Allowed host suffixes');
+    await suffixes.fill('Shop_Example.test');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    const error = page.locator('.field[data-field="allowedHostSuffixes"] .field-error');
+    await error.waitFor({ timeout: 30_000 });
+    await expect(error.textContent()).resolves.toContain('spec.allowedHostSuffixes[0]');
+    const refused = await server.call('GET', '/v1/namespaces/default/policy');
+    expect((refused.body as { metadata: { annotations?: object } }).metadata.annotations).toEqual({
+      'berth.dev/default': 'true',
+    });
+
+    await suffixes.fill('shop.example.test');
+    await page.getByLabel('Replicas quota').fill('50');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page
+      .locator('.flash', { hasText: 'Saved the policy of namespace default' })
+      .waitFor({ timeout: 30_000 });
+    await facts.locator('.card-head .badge', { hasText: 'Own policy' }).waitFor();
+    await facts.locator('[data-field="hostSuffixes"]', { hasText: 'shop.example.test' }).waitFor();
+    const saved = await server.call('GET', '/v1/namespaces/default/policy');
+    expect(saved.status).toBe(200);
+    expect((saved.body as { spec: unknown }).spec).toMatchObject({
+      allowedHostSuffixes: ['shop.example.test'],
+      quota: { replicas: 50 },
+      defaultLimits: { memory: '1Gi' },
+    });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(page, 'live-policy');
+
+    // The namespace's viewer reads it, with no form.
+    const viewer = await signedIn(viewerToken, '/ui/policy/default');
+    await viewer.page.locator('[data-field="hostSuffixes"]', { hasText: 'shop.example.test' }).waitFor({
+      timeout: 30_000,
+    });
+    await expect(viewer.page.locator('form[data-form="policy"]').count()).resolves.toBe(0);
+    expect([...problems, ...viewer.problems], server.output()).toEqual([]);
+  });
+
   it('signs out a session whose token is revoked', async () => {
     const { page, problems } = await signedIn(viewerToken, '/ui/deployments/default', [401]);
     await webRow(page).waitFor({ timeout: 30_000 });

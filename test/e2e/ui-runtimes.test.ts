@@ -39,6 +39,10 @@ async function exercise(ui: { fetch: (req: Request) => Response | Promise<Respon
     await page.locator('table.replicas tbody tr').first().waitFor({ timeout: 15_000 });
     await page.getByRole('link', { name: 'Nodes' }).click();
     await page.locator('.node-card').first().waitFor();
+    // The policy page is another module's function, served the same way.
+    await page.getByRole('link', { name: 'Policy' }).click();
+    await page.locator('[data-field="hostSuffixes"]', { hasText: 'shop.example.com' }).waitFor();
+    await page.getByRole('button', { name: 'Save policy' }).waitFor();
     expect(problems).toEqual([]);
     return await (await fetch(`${stub.url}/ui/assets/app.js`)).text();
   } finally {

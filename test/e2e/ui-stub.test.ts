@@ -238,6 +238,171 @@ describe('dashboard against the stub API', () => {
     expect(problems).toEqual([]);
   });
 
+  it("shows a namespace's policy and lets an admin edit it, with a refusal's errors beside their fields", async () => {
+    // 422: the invalid save below is refused on purpose.
+    const { page, problems } = await signedIn(STUB_TOKENS.admin, '/ui/policy/default', {
+      expectedStatus: [422],
+    });
+    await page.getByRole('heading', { level: 1, name: 'Namespace policy' }).waitFor();
+    await expect(
+      page
+        .getByRole('navigation', { name: 'Main' })
+        .getByRole('link', { name: 'Policy' })
+        .getAttribute('aria-current'),
+    ).resolves.toBe('page');
+    const facts = page.locator('section[aria-labelledby="policy-title"]');
+    await facts.locator('[data-field="hostSuffixes"]', { hasText: 'shop.example.com' }).waitFor();
+    await expect(facts.locator('.card-head .badge').textContent()).resolves.toBe('Own policy');
+    await expect(facts.locator('[data-default]').count()).resolves.toBe(0);
+    await expect(facts.locator('[data-field="hostPorts"]').textContent()).resolves.toBe('30000–30100');
+    await expect(facts.locator('[data-field="quotaReplicas"]').textContent()).resolves.toBe('20');
+    await expect(facts.locator('[data-field="defaultMemory"]').textContent()).resolves.toBe('512Mi');
+
+    // The form starts from the policy in force.
+    const suffixes = page.getByLabel('Allowed host suffixes');
+    await expect(suffixes.inputValue()).resolves.toBe('shop.example.com');
+    await expect(page.getByLabel('Default memory limit').inputValue()).resolves.toBe('512Mi');
+
+    // Invalid values: the API's errors[].path appear beside the fields they name, and what was
+    // typed survives the polls that follow.
+    await suffixes.fill('Bad_Domain.com, eu.example.net');
+    await page.getByLabel('Host ports from').fill('30100');
+    await page.getByLabel('to', { exact: true }).fill('30000');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    const suffixError = page.locator('.field[data-field="allowedHostSuffixes"] .field-error');
+    await suffixError.waitFor();
+    await expect(suffixError.textContent()).resolves.toContain(
+      'spec.allowedHostSuffixes[0]: must be a lowercase domain',
+    );
+    await expect(
+      page.locator('.field[data-field="hostPortsMax"] .field-error').textContent(),
+    ).resolves.toContain('spec.hostPorts.max: min must not be above max');
+    await expect(suffixes.getAttribute('aria-invalid')).resolves.toBe('true');
+    await expect(page.getByLabel('Host ports from').getAttribute('aria-invalid')).resolves.toBeNull();
+    await page.getByRole('alert').filter({ hasText: 'The policy was not saved' }).waitFor();
+    // Focus goes to the first field to fix.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('policy-allowedHostSuffixes');
+    const polls = stub.requests.filter((r) => r.path === '/v1/namespaces/default/policy').length;
+    await expect
+      .poll(() => stub.requests.filter((r) => r.path === '/v1/namespaces/default/policy').length, {
+        timeout: 10_000,
+      })
+      .toBeGreaterThan(polls + 1);
+    await expect(suffixes.inputValue()).resolves.toBe('Bad_Domain.com, eu.example.net');
+    await screenshot(page, 'stub-policy-refused');
+
+    // Fixed and saved: sent with the resourceVersion read, answered with the new policy.
+    await suffixes.fill('shop.example.com, eu.example.net');
+    await page.getByLabel('to', { exact: true }).fill('30200');
+    await page.getByLabel('Host ports from').fill('30000');
+    await page.getByLabel('Allow wildcard hosts').check();
+    await page.getByLabel('CPU quota').fill('8');
+    await page.getByLabel('Default memory limit').fill('');
+    await page.getByLabel('Default memory limit').press('Enter');
+    await page.locator('.flash', { hasText: 'Saved the policy of namespace default' }).waitFor();
+    const puts = stub.requests.filter(
+      (r) => r.method === 'PUT' && r.path === '/v1/namespaces/default/policy',
+    );
+    expect(puts).toHaveLength(2);
+    expect(puts[1]!.body).toEqual({
+      apiVersion: 'berth.dev/v1',
+      kind: 'NamespacePolicy',
+      metadata: { name: 'default', labels: {}, resourceVersion: '1' },
+      spec: {
+        allowedHostSuffixes: ['shop.example.com', 'eu.example.net'],
+        allowWildcardHosts: true,
+        hostPorts: { min: 30000, max: 30200 },
+        quota: { replicas: 20, cpu: '8' },
+        defaultLimits: { memory: null },
+      },
+    });
+    await facts.locator('[data-field="hostSuffixes"]', { hasText: 'eu.example.net' }).waitFor();
+    await expect(facts.locator('[data-field="hostPorts"]').textContent()).resolves.toBe('30000–30200');
+    await expect(facts.locator('[data-field="wildcards"]').textContent()).resolves.toBe(
+      'allowed within the suffixes',
+    );
+    await expect(facts.locator('[data-field="defaultMemory"]').textContent()).resolves.toBe('none');
+    await expect(page.locator('.field-error').count()).resolves.toBe(0);
+    await expect(suffixes.getAttribute('aria-invalid')).resolves.toBeNull();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(page, 'stub-policy-1366');
+    expect(problems).toEqual([]);
+  });
+
+  it('marks the default policy, gives a namespace its own from it, and never overwrites a save made meanwhile', async () => {
+    const { page, problems } = await signedIn(STUB_TOKENS.admin, '/ui/policy/default', {
+      expectedStatus: [409],
+    });
+    const picker = page.getByRole('combobox', { name: 'Namespace' });
+    await picker.fill('staging');
+    await picker.press('Enter');
+    await page.waitForURL('**/ui/policy/staging');
+    const facts = page.locator('section[aria-labelledby="policy-title"]');
+    await facts.locator('[data-default]', { hasText: 'has no policy of its own' }).waitFor();
+    await expect(facts.locator('.card-head .badge').textContent()).resolves.toBe('Default');
+    await expect(facts.locator('[data-field="defaultMemory"]').textContent()).resolves.toBe('1Gi');
+    await expect(facts.locator('[data-field="hostSuffixes"]').textContent()).resolves.toContain(
+      'no host names',
+    );
+    // What was typed for the other namespace does not follow: this form is staging's.
+    await expect(page.getByLabel('Allowed host suffixes').inputValue()).resolves.toBe('');
+    await screenshot(page, 'stub-policy-default');
+
+    await page.getByLabel('Replicas quota').fill('5');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.locator('.flash', { hasText: 'Saved the policy of namespace staging' }).waitFor();
+    const created = stub.requests.filter(
+      (r) => r.method === 'PUT' && r.path === '/v1/namespaces/staging/policy',
+    );
+    // The default is not stored: no version to match, and its annotation stays the server's.
+    expect(created.at(-1)!.body).toMatchObject({
+      metadata: { name: 'staging' },
+      spec: { quota: { replicas: 5 }, defaultLimits: { memory: '1Gi' } },
+    });
+    expect((created.at(-1)!.body as { metadata: object }).metadata).toEqual({ name: 'staging' });
+    await facts.locator('.card-head .badge', { hasText: 'Own policy' }).waitFor();
+
+    // The page goes on showing version 1 while another admin saves version 2: saving from the
+    // stale page is refused (409), and the next poll brings version 2 with the typed edit kept.
+    const stale = await (
+      await fetch(`${stub.url}/v1/namespaces/staging/policy`, {
+        headers: { Authorization: `Bearer ${STUB_TOKENS.admin}` },
+      })
+    ).text();
+    await page.route('**/v1/namespaces/staging/policy', (route) =>
+      route.request().method() === 'GET'
+        ? route.fulfill({ status: 200, contentType: 'application/json', body: stale })
+        : route.fallback(),
+    );
+    const other = await fetch(`${stub.url}/v1/namespaces/staging/policy`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${STUB_TOKENS.admin}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        spec: { allowedHostSuffixes: ['staging.example.com'], quota: { replicas: 5 } },
+      }),
+    });
+    expect(other.status).toBe(200);
+    await page.getByLabel('Memory quota').fill('2Gi');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.locator('.flash-error', { hasText: 'The policy of staging was changed meanwhile' }).waitFor();
+    await page.unroute('**/v1/namespaces/staging/policy');
+    await facts
+      .locator('[data-field="hostSuffixes"]', { hasText: 'staging.example.com' })
+      .waitFor({ timeout: 10_000 });
+    await expect(page.getByLabel('Allowed host suffixes').inputValue()).resolves.toBe('staging.example.com');
+    await expect(page.getByLabel('Memory quota').inputValue()).resolves.toBe('2Gi');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.locator('.flash-ok', { hasText: 'Saved the policy of namespace staging' }).last().waitFor();
+    const last = stub.requests
+      .filter((r) => r.method === 'PUT' && r.path === '/v1/namespaces/staging/policy')
+      .at(-1);
+    expect(last!.body).toMatchObject({
+      metadata: { resourceVersion: '2' },
+      spec: { allowedHostSuffixes: ['staging.example.com'], quota: { replicas: 5, memory: '2Gi' } },
+    });
+    expect(problems).toEqual([]);
+  });
+
   it('gives a viewer every page but no write controls', async () => {
     const { page, problems } = await signedIn(STUB_TOKENS.viewer, '/ui/deployments/default/web');
     await page.getByRole('heading', { level: 1, name: 'web' }).waitFor();
@@ -261,6 +426,13 @@ describe('dashboard against the stub API', () => {
     await page.getByRole('link', { name: 'Nodes' }).click();
     await page.locator('.node-card').first().waitFor();
     await expect(page.getByRole('button', { name: /Cordon|Uncordon|Drain/ }).count()).resolves.toBe(0);
+    // The namespace policy is readable, not editable.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Policy' }).click();
+    await page.waitForURL('**/ui/policy/default');
+    await page.locator('[data-field="hostSuffixes"]', { hasText: 'shop.example.com' }).waitFor();
+    await page.getByText('Read-only: only an admin token may change a namespace policy.').waitFor();
+    await expect(page.locator('form[data-form="policy"]').count()).resolves.toBe(0);
+    await expect(page.getByRole('button', { name: 'Save policy' }).count()).resolves.toBe(0);
     expect(stub.requests.some((r) => r.auth === `Bearer ${STUB_TOKENS.viewer}` && r.method !== 'GET')).toBe(
       false,
     );
@@ -274,6 +446,11 @@ describe('dashboard against the stub API', () => {
     const alert = page.getByRole('alert').filter({ hasText: 'Could not load deployments' });
     await alert.waitFor();
     await expect(alert.textContent()).resolves.toContain('may not use namespace "staging"');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Policy' }).click();
+    await page.waitForURL('**/ui/policy/staging');
+    const policy = page.getByRole('alert').filter({ hasText: 'Could not load the policy' });
+    await policy.waitFor();
+    await expect(policy.textContent()).resolves.toContain('may not use namespace "staging"');
     expect(problems).toEqual([]);
   });
 
@@ -371,6 +548,22 @@ describe('dashboard against a server without GET /v1/whoami', () => {
     await expect(pause.count()).resolves.toBe(0);
     await expect(page.getByLabel('Scale to').count()).resolves.toBe(0);
     await page.getByText('Read-only').waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('offers the policy form until the server refuses a save, then shows the policy read-only', async () => {
+    const { page, problems } = await open({ expectedStatus: [403, 404] });
+    await page.goto(`${old.url}/ui/policy/default`);
+    await signIn(page, STUB_TOKENS.deployer);
+    await page.getByRole('heading', { level: 1, name: 'Namespace policy' }).waitFor();
+    await page.getByLabel('Replicas quota').fill('100');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    const err = page.locator('.flash-error', { hasText: 'Not allowed to change the policy of default' });
+    await err.waitFor();
+    await expect(err.textContent()).resolves.toContain('this action needs an admin token');
+    await page.getByText('Read-only: only an admin token may change a namespace policy.').waitFor();
+    await expect(page.locator('form[data-form="policy"]').count()).resolves.toBe(0);
+    await expect(page.locator('[data-field="quotaReplicas"]').textContent()).resolves.toBe('20');
     expect(problems).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { createApi } from './client/api.ts';
 import { startDashboard } from './client/app.ts';
 import { createDom } from './client/dom.ts';
 import { createFormat } from './client/format.ts';
+import { createPolicyPage } from './client/policy.ts';
 import { createViews } from './client/views.ts';
 
 /**
@@ -28,6 +29,7 @@ export function clientScript(): string {
     `  createFormat: ${createFormat.toString()},`,
     `  createApi: ${createApi.toString()},`,
     `  createViews: ${createViews.toString()},`,
+    `  createPolicyPage: ${createPolicyPage.toString()},`,
     `  assessRollout: ${assessRollout.toString()},`,
     '});',
     '})();',

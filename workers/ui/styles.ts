@@ -216,6 +216,21 @@ label { font-weight: 600; }
 .stack label { margin-top: 4px; }
 .stack input { padding: 11px 12px; }
 
+/* ---- the namespace policy form: each field's problem sits under it ---- */
+.policy-grid { align-items: start; }
+.policy-form { display: flex; flex-direction: column; gap: 14px; }
+.policy-form .notice { margin: 0; }
+.field { display: flex; flex-direction: column; gap: 5px; min-width: 0; }
+.field input { width: 100%; }
+.field-row { display: grid; grid-template-columns: repeat(auto-fit, minmax(120px, 1fr)); gap: 12px; align-items: start; }
+.field-check { flex-direction: row; align-items: center; gap: 9px; }
+.field-check input { width: 17px; height: 17px; margin: 0; accent-color: var(--accent); }
+.field-check label { font-weight: 550; }
+.field-hint { margin: 0; }
+.field-error { margin: 0; color: var(--bad); font-size: 12.5px; font-weight: 550; display: flex; flex-direction: column; gap: 2px; }
+.field-error code { font-weight: 650; }
+.form-actions { display: flex; align-items: center; gap: 12px; flex-wrap: wrap; padding-top: 14px; border-top: 1px solid var(--border); }
+
 /* ---- tables ---- */
 .table-wrap { overflow-x: auto; }
 table.data { width: 100%; border-collapse: collapse; }

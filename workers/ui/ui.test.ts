@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { assessRollout } from '../../common/rollout.ts';
 import { createFormat } from './client/format.ts';
+import { createPolicyPage } from './client/policy.ts';
 import type { Deployment } from './client/types.ts';
 import { createUi } from './index.ts';
 import { keepNamesHelper } from './script.ts';
@@ -16,7 +17,14 @@ function mounted(prefix = '/ui') {
 describe('createUi', () => {
   it('serves the shell for every path under the mount point, so deep links load', async () => {
     const app = mounted();
-    for (const path of ['/ui', '/ui/', '/ui/deployments/default/web', '/ui/nodes', '/ui/events/staging']) {
+    for (const path of [
+      '/ui',
+      '/ui/',
+      '/ui/deployments/default/web',
+      '/ui/nodes',
+      '/ui/events/staging',
+      '/ui/policy/staging',
+    ]) {
       const res = await app.request(path);
       expect(res.status, path).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/html/);
@@ -216,5 +224,29 @@ describe('client formatting', () => {
     expect(fmt.eventObject({ object: 'deployment/web' })).toMatchObject({ kind: 'deployment', name: 'web' });
     expect(fmt.eventObject({ object: 'Deployment/api' })).toMatchObject({ kind: 'deployment', name: 'api' });
     expect(fmt.eventObject({})).toMatchObject({ text: '—' });
+  });
+});
+
+describe('the namespace policy page', () => {
+  it('puts each error the API names beside the field that holds it, and the rest above the form', () => {
+    // As the browser receives it: the function's own source.
+    const helper = keepNamesHelper() ?? '__name';
+    const served = new Function(helper, `return (${createPolicyPage.toString()});`)(
+      (fn: unknown) => fn,
+    ) as typeof createPolicyPage;
+    const { fieldOf } = served({ h: () => null } as never, {} as never, {} as never);
+    expect(fieldOf('spec.allowedHostSuffixes')).toBe('allowedHostSuffixes');
+    expect(fieldOf('spec.allowedHostSuffixes[3]')).toBe('allowedHostSuffixes');
+    expect(fieldOf('spec.hostPorts.max')).toBe('hostPortsMax');
+    expect(fieldOf('spec.hostPorts.min')).toBe('hostPortsMin');
+    expect(fieldOf('spec.hostPorts')).toBe('hostPortsMin');
+    expect(fieldOf('spec.quota.replicas')).toBe('quotaReplicas');
+    expect(fieldOf('spec.quota.cpu')).toBe('quotaCpu');
+    expect(fieldOf('spec.defaultLimits.memory')).toBe('defaultMemory');
+    // Not a field: a prefix alone never matches (quotaX is not quota), nor do the policy's other parts.
+    expect(fieldOf('spec.quotas')).toBeUndefined();
+    expect(fieldOf('spec.allowWildcardHosts')).toBeUndefined();
+    expect(fieldOf('metadata.name')).toBeUndefined();
+    expect(fieldOf(undefined)).toBeUndefined();
   });
 });

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
+import { zodFieldErrors } from '../../../common/manifest.ts';
+import { DEFAULT_POLICY, NamespacePolicyInput, type NamespacePolicySpec } from '../../../common/policy.ts';
 import { createUi } from '../../../workers/ui/index.ts';
 
 /**
@@ -105,6 +107,16 @@ export function createStubApp(opts: StubOptions = {}) {
   const deps = new Map<string, Dep>();
   const events: (StubEvent & { namespace: string })[] = [];
   const cordoned = new Set<string>();
+  const policies = new Map<
+    string,
+    {
+      spec: NamespacePolicySpec;
+      labels: Record<string, string>;
+      resourceVersion: number;
+      createdAt: string;
+      updatedAt: string;
+    }
+  >();
   let seq = 0;
 
   const event = (ns: string, object: string, reason: string, message: string, type = 'Normal') =>
@@ -438,6 +450,74 @@ export function createStubApp(opts: StubOptions = {}) {
       }),
     });
   });
+  // Namespace policies, validated with the server's own schema so a refusal names the same paths.
+  const policyOf = (ns: string) => {
+    const own = policies.get(ns);
+    if (!own) {
+      return {
+        apiVersion: 'berth.dev/v1',
+        kind: 'NamespacePolicy',
+        metadata: { name: ns, namespace: ns, annotations: { 'berth.dev/default': 'true' } },
+        spec: DEFAULT_POLICY,
+      };
+    }
+    return {
+      apiVersion: 'berth.dev/v1',
+      kind: 'NamespacePolicy',
+      metadata: {
+        name: ns,
+        namespace: ns,
+        uid: `policy-${ns}`,
+        labels: own.labels,
+        resourceVersion: String(own.resourceVersion),
+        generation: own.resourceVersion,
+        createdAt: own.createdAt,
+        updatedAt: own.updatedAt,
+      },
+      spec: own.spec,
+    };
+  };
+  app.get('/v1/namespaces/:ns/policy', (c) => c.json(policyOf(c.req.param('ns'))));
+  app.put('/v1/namespaces/:ns/policy', async (c) => {
+    if (c.get('who').role !== 'admin')
+      return problem(c, 403, 'FORBIDDEN', 'this action needs an admin token');
+    const ns = c.req.param('ns');
+    const body = await c.req.json().catch(() => undefined);
+    if (body === undefined) return problem(c, 400, 'BAD_REQUEST', 'malformed JSON');
+    const parsed = NamespacePolicyInput.safeParse(body);
+    if (!parsed.success) {
+      const errors = zodFieldErrors(parsed.error, [], body);
+      return problem(c, 422, 'VALIDATION_FAILED', `${errors.length} problem(s) in the request body`, errors);
+    }
+    const existing = policies.get(ns);
+    const sent = parsed.data.metadata.resourceVersion;
+    if (sent !== undefined && sent !== String(existing?.resourceVersion)) {
+      return problem(
+        c,
+        409,
+        'CONFLICT',
+        `namespace policy "${ns}" was modified (resourceVersion ${existing?.resourceVersion}, you sent ${sent}); read it again and retry`,
+      );
+    }
+    policies.set(ns, {
+      spec: parsed.data.spec,
+      labels: parsed.data.metadata.labels ?? {},
+      resourceVersion: (existing?.resourceVersion ?? 0) + 1,
+      createdAt: existing?.createdAt ?? now(),
+      updatedAt: now(),
+    });
+    return c.json(policyOf(ns), existing ? 200 : 201);
+  });
+  app.get('/v1/policies', (c) => {
+    if (c.get('who').role !== 'admin')
+      return problem(c, 403, 'FORBIDDEN', 'this action needs an admin token');
+    return c.json({
+      apiVersion: 'berth.dev/v1',
+      kind: 'NamespacePolicyList',
+      items: [...policies.keys()].sort().map(policyOf),
+    });
+  });
+
   for (const verb of ['cordon', 'uncordon', 'drain'] as const) {
     app.post(`/v1/nodes/:name/${verb}`, (c) => {
       const name = c.req.param('name');
@@ -497,6 +577,21 @@ export function createStubApp(opts: StubOptions = {}) {
   );
   addDeployment('default', 'queue', 'registry.example.com/queue:3.1.0', 2);
   addDeployment('staging', 'web', 'registry.example.com/web:1.5.0-rc.1', 1);
+  // default has a policy of its own; staging has the default.
+  policies.set('default', {
+    spec: NamespacePolicyInput.parse({
+      spec: {
+        allowedHostSuffixes: ['shop.example.com'],
+        hostPorts: { min: 30000, max: 30100 },
+        quota: { replicas: 20 },
+        defaultLimits: { memory: '512Mi' },
+      },
+    }).spec,
+    labels: {},
+    resourceVersion: 1,
+    createdAt: new Date(started - 3600_000).toISOString(),
+    updatedAt: new Date(started - 3600_000).toISOString(),
+  });
 
   return { app, requests, step, deps };
 }

@@ -2,12 +2,14 @@ import type { assessRollout } from '../../../common/rollout.ts';
 import type { createApi } from './api.ts';
 import type { createDom } from './dom.ts';
 import type { createFormat } from './format.ts';
-import type { DeploymentData, Flash, PageData, Route, State } from './state.ts';
+import type { createPolicyPage } from './policy.ts';
+import type { DeploymentData, Flash, PageData, PolicyData, Route, State } from './state.ts';
 import type {
   ApiResult,
   BerthEvent,
   Deployment,
   Identity,
+  NamespacePolicy,
   NodeInfo,
   Problem,
   Replica,
@@ -20,6 +22,7 @@ export interface Factories {
   createFormat: typeof createFormat;
   createApi: typeof createApi;
   createViews: typeof createViews;
+  createPolicyPage: typeof createPolicyPage;
   /** The rollout rule shared with the CLI and the Action (common/rollout.ts). */
   assessRollout: typeof assessRollout;
 }
@@ -64,6 +67,7 @@ export function startDashboard(f: Factories): void {
     logs: null,
     flashes: [],
     pending: new Set(),
+    policyRefusal: null,
     confirmDrain: null,
     offline: false,
     now: Date.now(),
@@ -92,12 +96,20 @@ export function startDashboard(f: Factories): void {
     return !role || role === 'admin';
   }
 
+  /** Policies are written by admins only, whatever the namespace. */
+  function canEditPolicy(): boolean {
+    if (state.forbidden.has('policies')) return false;
+    const role = state.identity?.role;
+    return !role || role === 'admin';
+  }
+
   const views = f.createViews(dom, fmt, {
     state,
     href: (p: string) => uiBase + (p === '/' ? '/' : p),
     canWrite,
     canManageNodes,
   });
+  const policyPage = f.createPolicyPage(dom, views, { state, canEditPolicy });
 
   // ---- routing ----------------------------------------------------------------------------
 
@@ -117,6 +129,7 @@ export function startDashboard(f: Factories): void {
     }
     if (first === 'nodes' && parts.length === 1) return { view: 'nodes' };
     if (first === 'events' && parts.length <= 2) return { view: 'events', ns: a ?? state.namespace };
+    if (first === 'policy' && parts.length <= 2) return { view: 'policy', ns: a ?? state.namespace };
     return { view: 'notfound', path: pathname };
   }
 
@@ -124,6 +137,7 @@ export function startDashboard(f: Factories): void {
     switch (r.view) {
       case 'deployments':
       case 'events':
+      case 'policy':
         return `${r.view}:${r.ns}`;
       case 'deployment':
         return `deployment:${r.ns}/${r.name}`;
@@ -144,6 +158,8 @@ export function startDashboard(f: Factories): void {
         return 'Nodes';
       case 'events':
         return `Events · ${r.ns}`;
+      case 'policy':
+        return `Policy · ${r.ns}`;
       default:
         return 'Not found';
     }
@@ -170,6 +186,7 @@ export function startDashboard(f: Factories): void {
       state.page = { key, loading: true };
       state.logs = null;
       state.confirmDrain = null;
+      state.policyRefusal = null;
       state.flashes = state.flashes.filter((x) => x.kind !== 'error');
     }
     render();
@@ -248,6 +265,11 @@ export function startDashboard(f: Factories): void {
       case 'events': {
         const r = check(await api.get<unknown>(`${nsPath(route.ns)}/events`));
         data = r.ok ? { items: itemsOf<BerthEvent>(r.data) } : { error: r.problem };
+        break;
+      }
+      case 'policy': {
+        const r = check(await api.get<NamespacePolicy>(`${nsPath(route.ns)}/policy`));
+        data = r.ok ? { policy: r.data } : { error: r.problem };
         break;
       }
       default:
@@ -519,6 +541,72 @@ export function startDashboard(f: Factories): void {
     if (pre) pre.scrollTop = pre.scrollHeight;
   }
 
+  /**
+   * Writes the policy the form shows. Fields the person did not touch follow the polls, so the
+   * form is the policy last read plus their edits, sent with that read's resourceVersion: a save
+   * made meanwhile by someone else is a 409, never silently overwritten.
+   */
+  async function savePolicy(form: HTMLFormElement): Promise<void> {
+    const ns = data(form, 'ns');
+    const key = `policy:${ns}`;
+    const shown = state.page.key === key ? (state.page.data as PolicyData | undefined)?.policy : undefined;
+    if (state.pending.has(key) || !shown) return;
+    const meta = shown.metadata ?? {};
+    // The default policy is not stored: no version to match, and its annotation is the server's.
+    const own = meta.resourceVersion !== undefined;
+    const body = {
+      apiVersion: 'berth.dev/v1',
+      kind: 'NamespacePolicy',
+      metadata: own
+        ? {
+            name: ns,
+            ...(meta.labels ? { labels: meta.labels } : {}),
+            ...(meta.annotations ? { annotations: meta.annotations } : {}),
+            resourceVersion: meta.resourceVersion,
+          }
+        : { name: ns },
+      spec: policyPage.specFromForm(form),
+    };
+    state.pending.add(key);
+    render();
+    const r = await api.put<NamespacePolicy>(`${nsPath(ns)}/policy`, body);
+    state.pending.delete(key);
+    if (r.status === 401) {
+      signOut('Your token is no longer accepted. Sign in again.');
+      return;
+    }
+    state.policyRefusal = null;
+    if (r.ok) {
+      // Every field follows the server again, starting with its answer.
+      for (const input of Array.from(form.querySelectorAll('input'))) dom.clearEdited(input);
+      if (state.page.key === key)
+        state.page = { ...state.page, data: { policy: r.data }, loadedAt: Date.now() };
+      flash('ok', `Saved the policy of namespace ${ns}`);
+    } else if (r.status === 422 || r.status === 400) {
+      state.policyRefusal = { ns, problem: r.problem };
+    } else if (r.status === 409) {
+      flash(
+        'error',
+        `The policy of ${ns} was changed meanwhile`,
+        'The fields you did not touch now show the saved version; save again to apply your changes to it.',
+      );
+    } else {
+      if (r.status === 403) state.forbidden.add('policies');
+      flash(
+        'error',
+        r.status === 403 ? `Not allowed to change the policy of ${ns}` : `Could not save the policy of ${ns}`,
+        fmt.problemText(r.problem),
+        r.problem.errors,
+      );
+    }
+    render();
+    if (state.policyRefusal) {
+      // Straight to what needs fixing, for keyboard and screen reader users.
+      root?.querySelector<HTMLElement>('form[data-form="policy"] [aria-invalid="true"]')?.focus();
+    }
+    void refresh();
+  }
+
   let drainTimer: ReturnType<typeof setTimeout> | undefined;
 
   function onAction(btn: HTMLElement): void {
@@ -621,9 +709,14 @@ export function startDashboard(f: Factories): void {
       if (!ns) return;
       const input = form.querySelector('input');
       if (input) dom.clearEdited(input);
+      const view = data(form, 'view');
       navigate(
-        `${uiBase}/${data(form, 'view') === 'events' ? 'events' : 'deployments'}/${encodeURIComponent(ns)}`,
+        `${uiBase}/${view === 'events' || view === 'policy' ? view : 'deployments'}/${encodeURIComponent(ns)}`,
       );
+      return;
+    }
+    if (kind === 'policy') {
+      void savePolicy(form);
       return;
     }
     if (kind === 'scale') {
@@ -771,6 +864,7 @@ export function startDashboard(f: Factories): void {
             ),
             link('Nodes', '/nodes', r.view === 'nodes'),
             link('Events', `/events/${encodeURIComponent(ns)}`, r.view === 'events'),
+            link('Policy', `/policy/${encodeURIComponent(ns)}`, r.view === 'policy'),
           ),
         ),
         h(
@@ -867,6 +961,8 @@ export function startDashboard(f: Factories): void {
         return views.nodes(d as never);
       case 'events':
         return views.events(r, d as never);
+      case 'policy':
+        return policyPage.page(r, d as never);
       default:
         return views.notFound(r.path);
     }

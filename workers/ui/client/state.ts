@@ -1,4 +1,13 @@
-import type { BerthEvent, Deployment, Identity, NodeInfo, Problem, Replica, Revision } from './types.ts';
+import type {
+  BerthEvent,
+  Deployment,
+  Identity,
+  NamespacePolicy,
+  NodeInfo,
+  Problem,
+  Replica,
+  Revision,
+} from './types.ts';
 
 /** The client-side routes, all under the mount point (`/ui` by default). */
 export type Route =
@@ -6,6 +15,7 @@ export type Route =
   | { view: 'deployment'; ns: string; name: string }
   | { view: 'nodes' }
   | { view: 'events'; ns: string }
+  | { view: 'policy'; ns: string }
   | { view: 'notfound'; path: string };
 
 export interface DeploymentsData {
@@ -32,7 +42,13 @@ export interface EventsData {
   error?: Problem;
 }
 
-export type PageData = DeploymentsData | DeploymentData | NodesData | EventsData;
+/** The policy in force in a namespace: its own, or the default (annotated `berth.dev/default`). */
+export interface PolicyData {
+  policy?: NamespacePolicy;
+  error?: Problem;
+}
+
+export type PageData = DeploymentsData | DeploymentData | NodesData | EventsData | PolicyData;
 
 export interface Page {
   /** The route this data belongs to; a late answer for another route is dropped. */
@@ -76,6 +92,8 @@ export interface State {
   logs: Logs | null;
   flashes: Flash[];
   pending: Set<string>;
+  /** The server's refusal of the last policy save, shown beside the fields it names until the next one. */
+  policyRefusal: { ns: string; problem: Problem } | null;
   /** Node name whose Drain button is armed for a confirming second press. */
   confirmDrain: string | null;
   /** The last poll failed for a network reason: show that the data may be stale. */

@@ -23,6 +23,8 @@ export type Revision = Lenient<wire.Revision>;
 /** `Event` and `Node` are the DOM's in a browser: these carry the API's. */
 export type BerthEvent = Lenient<wire.Event>;
 export type NodeInfo = Lenient<wire.Node>;
+export type NamespacePolicy = Lenient<wire.NamespacePolicy>;
+export type PolicySpec = NonNullable<NamespacePolicy['spec']>;
 /** The dashboard signs in people and pipelines: a node credential has no role there. */
 export type Identity = Lenient<wire.UserIdentity>;
 

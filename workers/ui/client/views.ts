@@ -185,7 +185,7 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
     );
   }
 
-  function nsPicker(view: 'deployments' | 'events', ns: string): HTMLElement {
+  function nsPicker(view: 'deployments' | 'events' | 'policy', ns: string): HTMLElement {
     const listId = 'ns-options';
     return h(
       'form',
@@ -936,7 +936,23 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
     );
   }
 
-  return { deployments, deployment, nodes, events, notFound, problemErrors, badge };
+  return {
+    deployments,
+    deployment,
+    nodes,
+    events,
+    notFound,
+    problemErrors,
+    badge,
+    // Building blocks for pages made in other modules (client/policy.ts).
+    card,
+    pageHead,
+    nsPicker,
+    problemBox,
+    liveNote,
+    loading,
+    time,
+  };
 }
 
 export type Views = ReturnType<typeof createViews>;

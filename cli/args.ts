@@ -29,6 +29,8 @@ export const OPTIONS = {
   for: { type: 'string' },
   address: { type: 'string' },
   'allow-host-suffix': { type: 'string', multiple: true },
+  'from-literal': { type: 'string', multiple: true },
+  'from-file': { type: 'string', multiple: true },
   'clear-host-suffixes': { type: 'boolean' },
   'allow-wildcard-hosts': { type: 'boolean' },
   'no-wildcard-hosts': { type: 'boolean' },
@@ -72,6 +74,8 @@ export interface Flags {
   for?: string;
   address?: string;
   'allow-host-suffix'?: string[];
+  'from-literal'?: string[];
+  'from-file'?: string[];
   'clear-host-suffixes'?: boolean;
   'allow-wildcard-hosts'?: boolean;
   'no-wildcard-hosts'?: boolean;
@@ -170,6 +174,9 @@ const KIND_ALIASES: Record<string, ResourceKind> = {
   svc: 'service',
   secret: 'secret',
   secrets: 'secret',
+  configmap: 'configmap',
+  configmaps: 'configmap',
+  cm: 'configmap',
   node: 'node',
   nodes: 'node',
   no: 'node',
@@ -189,6 +196,7 @@ export type ResourceKind =
   | 'deployment'
   | 'service'
   | 'secret'
+  | 'configmap'
   | 'node'
   | 'replica'
   | 'event'

@@ -2,6 +2,7 @@ import { type FieldError, problemSummary, type ReceivedProblem, toProblem } from
 import type {
   AppliedObject,
   ApplyWarning,
+  ConfigMap,
   Deployment,
   Event,
   List,
@@ -215,6 +216,15 @@ export class BerthClient {
   listSecrets(ns: string) {
     return this.request<List<Secret>>('GET', `/v1/namespaces/${enc(ns)}/secrets`).then(items);
   }
+  listConfigMaps(ns: string, labelSelector?: string) {
+    return this.request<List<ConfigMap>>('GET', `/v1/namespaces/${enc(ns)}/configmaps`, {
+      query: { labelSelector },
+    }).then(items);
+  }
+  /** Create or replace a ConfigMap. */
+  putConfigMap(ns: string, name: string, body: unknown) {
+    return this.request<ConfigMap>('PUT', `/v1/namespaces/${enc(ns)}/configmaps/${enc(name)}`, { body });
+  }
   getObject<T>(ns: string, resource: NamespacedResource, name: string) {
     return this.request<T>('GET', `/v1/namespaces/${enc(ns)}/${resource}/${enc(name)}`);
   }
@@ -292,7 +302,7 @@ export class BerthClient {
   }
 }
 
-export type NamespacedResource = 'deployments' | 'services' | 'secrets' | 'replicas';
+export type NamespacedResource = 'deployments' | 'services' | 'secrets' | 'configmaps' | 'replicas';
 
 const enc = encodeURIComponent;
 

@@ -3,6 +3,7 @@ import { ApiError, ConnectionError } from './client.ts';
 import { type Command, CommandContext } from './command.ts';
 import { apply } from './commands/apply.ts';
 import { context, login } from './commands/config.ts';
+import { create } from './commands/create.ts';
 import { deleteCommand } from './commands/delete.ts';
 import { describe } from './commands/describe.ts';
 import { get } from './commands/get.ts';
@@ -22,6 +23,7 @@ import { type Io, processIo } from './io.ts';
 
 export const COMMANDS: Command[] = [
   apply,
+  create,
   get,
   describe,
   scale,

@@ -21,6 +21,7 @@ export type HostPort = Lenient<wire.Replica['hostPorts'][number]>;
 export type Event = Lenient<wire.Event>;
 export type Service = Lenient<wire.Service>;
 export type Secret = Lenient<wire.Secret>;
+export type ConfigMap = Lenient<wire.ConfigMap>;
 export type Node = Lenient<wire.Node>;
 export type Token = Lenient<wire.Token>;
 export type NamespacePolicy = Lenient<wire.NamespacePolicy>;

@@ -8,6 +8,7 @@ const RESOURCES: Partial<Record<ResourceKind, NamespacedResource>> = {
   deployment: 'deployments',
   service: 'services',
   secret: 'secrets',
+  configmap: 'configmaps',
 };
 
 interface Target {
@@ -52,9 +53,9 @@ async function deleteOne(
 
 export const deleteCommand: Command = {
   name: 'delete',
-  summary: 'Delete deployments, services or secrets, by name or from manifests',
+  summary: 'Delete deployments, services, secrets or configmaps, by name or from manifests',
   usage:
-    'berth delete -f FILE|DIR|- | berth delete deployment|service|secret NAME [NAME ...] [--ignore-not-found]',
+    'berth delete -f FILE|DIR|- | berth delete deployment|service|secret|configmap NAME [NAME ...] [--ignore-not-found]',
   flags: ['filename', 'ignore-not-found'],
   async run(ctx) {
     const targets: Target[] = [];
@@ -63,7 +64,7 @@ export const deleteCommand: Command = {
       for (const file of await readManifests(ctx.flags.filename, ctx.io))
         for (const doc of file.docs) targetsOf(doc, targets);
     } else {
-      const { kind, name, rest } = objectRef(ctx.args, ['deployment', 'service', 'secret']);
+      const { kind, name, rest } = objectRef(ctx.args, ['deployment', 'service', 'secret', 'configmap']);
       for (const n of [name, ...rest]) targets.push({ kind, name: n.replace(/^[a-z]+\//, '') });
     }
     const client = await ctx.client();

@@ -16,6 +16,7 @@ import {
 import { type OutputFormat, outputFormat, printData } from '../output.ts';
 import { isDefaultPolicy } from '../policy-edit.ts';
 import type {
+  ConfigMap,
   Deployment,
   Event,
   NamespacePolicy,
@@ -131,6 +132,18 @@ export const secretView: View<Secret> = {
   name: (s) => s.metadata?.name ?? '',
 };
 
+const configMapKeys = (m: ConfigMap) => [...Object.keys(m.data ?? {}), ...Object.keys(m.binaryData ?? {})];
+
+/** As kubectl: the number of keys; -o wide names them. */
+export const configMapView: View<ConfigMap> = {
+  kind: 'configmap',
+  headers: ['name', 'data', 'age'],
+  wide: ['keys', 'immutable'],
+  row: (m, now) => [m.metadata?.name, configMapKeys(m).length, formatAge(m.metadata?.createdAt, now)],
+  wideRow: (m) => [configMapKeys(m).join(','), m.immutable ? 'true' : 'false'],
+  name: (m) => m.metadata?.name ?? '',
+};
+
 export const eventView: View<Event> = {
   kind: 'event',
   headers: ['age', 'type', 'reason', 'object', 'message'],
@@ -204,6 +217,7 @@ const KINDS: ResourceKind[] = [
   'node',
   'service',
   'secret',
+  'configmap',
   'event',
   'revision',
   'policy',
@@ -245,9 +259,10 @@ async function printPolicies(
 
 export const get: Command = {
   name: 'get',
-  summary: 'List objects: deployments, replicas, nodes, services, secrets, events, revisions, policies',
+  summary:
+    'List objects: deployments, replicas, nodes, services, secrets, configmaps, events, revisions, policies',
   usage: [
-    'berth get deployments|services|secrets [NAME] [-l SELECTOR] [-o table|wide|json|yaml|name]',
+    'berth get deployments|services|secrets|configmaps [NAME] [-l SELECTOR] [-o table|wide|json|yaml|name]',
     'berth get replicas [-d DEPLOYMENT]',
     'berth get nodes [NAME]',
     'berth get events [--for deployment/NAME]',
@@ -279,6 +294,10 @@ export const get: Command = {
         return name
           ? print(ctx, format, secretView, await client.getObject<Secret>(ns, 'secrets', name), ns)
           : print(ctx, format, secretView, await client.listSecrets(ns), ns);
+      case 'configmap':
+        return name
+          ? print(ctx, format, configMapView, await client.getObject<ConfigMap>(ns, 'configmaps', name), ns)
+          : print(ctx, format, configMapView, await client.listConfigMaps(ns, ctx.flags.selector), ns);
       case 'node':
         return name
           ? print(ctx, format, nodeView, await client.getNode(name), ns)

@@ -1,4 +1,6 @@
 import { stringify } from 'yaml';
+import { applyProblemDetail, objectLabel } from '../common/manifest-issues.ts';
+import type { FieldError } from '../common/problem.ts';
 import { ApiError, type ApplyAnswer, type BerthClient } from './client.ts';
 import { CliError, EXIT, UsageError } from './exit-codes.ts';
 import type { ManifestFile } from './manifest-files.ts';
@@ -55,19 +57,35 @@ export interface PreparedApply {
   yaml: string;
   /** Where each document came from, by its index in the request. */
   sources: string[];
+  /** The same as file and number: documents are counted from 1 in each file, as the server counts in the request. */
+  origins: DocumentOrigin[];
+}
+
+export interface DocumentOrigin {
+  file: string;
+  /** Only for a file holding several documents. */
+  number?: number;
+}
+
+/** `b.yaml (document 2, Service "web")`: the file, the document's number in it, and the object. */
+export function sourceLabel(origin: DocumentOrigin, object = ''): string {
+  const parts = [origin.number === undefined ? '' : `document ${origin.number}`, object].filter(Boolean);
+  return parts.length ? `${origin.file} (${parts.join(', ')})` : origin.file;
 }
 
 export function prepareApply(files: ManifestFile[], edits: ApplyEdits = {}): PreparedApply {
   const entries = files.flatMap((f) =>
-    f.docs.map((doc, i) => ({
-      doc,
-      source: f.docs.length > 1 ? `${f.source} (document ${i + 1})` : f.source,
-    })),
+    f.docs.map((doc, i) => {
+      const origin = { file: f.source, ...(f.docs.length > 1 ? { number: i + 1 } : {}) };
+      return { doc, origin, source: sourceLabel(origin) };
+    }),
   );
   const sources = entries.map((e) => e.source);
+  const origins = entries.map((e) => e.origin);
   const images = edits.images ?? [];
   const editing = edits.namespace !== undefined || images.length > 0;
-  if (!editing && files.length === 1 && files[0]!.format === 'yaml') return { yaml: files[0]!.text, sources };
+  if (!editing && files.length === 1 && files[0]!.format === 'yaml')
+    return { yaml: files[0]!.text, sources, origins };
 
   const docs = entries.map(({ doc, source }) => ({ doc: structuredClone(doc), source }));
   const matched = new Map<string, number>(images.map((o) => [o.container, 0]));
@@ -94,6 +112,7 @@ export function prepareApply(files: ManifestFile[], edits: ApplyEdits = {}): Pre
   return {
     yaml: docs.map(({ doc }) => stringify(doc, { lineWidth: 0 })).join('---\n'),
     sources,
+    origins,
   };
 }
 
@@ -126,19 +145,31 @@ export async function applyManifests(
   try {
     answer = await client.apply({ yaml: prepared.yaml });
   } catch (err) {
-    throw err instanceof ApiError ? withSources(err, prepared.sources) : err;
+    throw err instanceof ApiError ? withSources(err, prepared.origins) : err;
   }
   if (!Array.isArray(answer.items)) throw new CliError('the server sent no apply results', EXIT.UNAVAILABLE);
   return answer;
 }
 
-/** Names the file (and document) of each field error, since the server only knows indexes. */
-function withSources(err: ApiError, sources: string[]): ApiError {
+/**
+ * Names the file, document and object of each field error, since the server only knows the
+ * request; the summary's first problem is named the same way.
+ */
+function withSources(err: ApiError, origins: DocumentOrigin[]): ApiError {
+  const label = (e: FieldError) => {
+    const origin = e.document === undefined ? undefined : origins[e.document];
+    return origin ? sourceLabel(origin, objectLabel(e)) : undefined;
+  };
   const errors = err.fieldErrors.map((e) => {
-    const source = e.document === undefined ? undefined : sources[e.document];
+    const source = label(e);
     return source ? { ...e, path: e.path ? `${source}: ${e.path}` : source } : e;
   });
-  return new ApiError(err.status, { ...err.problem, errors }, err.retryAfter);
+  const named = err.fieldErrors.every((e) => label(e) !== undefined);
+  const detail =
+    err.status === 422 && named && err.fieldErrors.length
+      ? applyProblemDetail(err.fieldErrors, (e) => label(e) ?? '')
+      : err.problem.detail;
+  return new ApiError(err.status, { ...err.problem, detail, errors }, err.retryAfter);
 }
 
 /** "deployment/web created" */

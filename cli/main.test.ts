@@ -141,16 +141,23 @@ describe('apply', () => {
         detail: '2 problems in the manifests; nothing was applied.',
         errors: [
           { document: 1, path: 'kind', message: 'kind ConfigMap is not supported by Berth' },
-          { document: 2, path: 'kind', message: 'kind Pod is not supported by Berth' },
+          {
+            document: 2,
+            kind: 'Pod',
+            name: 'p',
+            path: 'kind',
+            message: 'kind Pod is not supported by Berth',
+          },
         ],
       },
     });
     expect(await berth('apply', '-f', 'a.yaml', '-f', 'b.yaml')).toBe(EXIT.INVALID);
+    // The server counts documents in the request (b.yaml's first is its 2nd); the CLI in each file.
     expect(io.errors()).toBe(
       [
-        'error: 2 problems in the manifests; nothing was applied. (VALIDATION_FAILED)',
+        'error: 2 problems in the manifests; nothing was applied. First: b.yaml (document 1): kind: kind ConfigMap is not supported by Berth (VALIDATION_FAILED)',
         '  b.yaml (document 1): kind: kind ConfigMap is not supported by Berth',
-        '  b.yaml (document 2): kind: kind Pod is not supported by Berth',
+        '  b.yaml (document 2, Pod "p"): kind: kind Pod is not supported by Berth',
         '',
       ].join('\n'),
     );

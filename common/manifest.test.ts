@@ -682,7 +682,7 @@ describe('normalizeManifests: documents', () => {
       {
         document: 1,
         path: 'metadata.name',
-        message: 'Deployment "web" appears more than once (first in document 0)',
+        message: 'Deployment "web" appears more than once (first in document 1)',
       },
     ]);
   });

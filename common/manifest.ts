@@ -315,7 +315,7 @@ export function normalizeManifests(docs: unknown[]): { objects: ManifestObject[]
         });
         continue;
       }
-      seen.set(key, `document ${document}${at.length ? ` at ${issuePath(at)}` : ''}`);
+      seen.set(key, `document ${document + 1}${at.length ? ` at ${issuePath(at)}` : ''}`);
       objects.push(object);
     }
   });

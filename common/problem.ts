@@ -26,13 +26,16 @@ export type ErrorCode = z.infer<typeof ErrorCode>;
 
 /**
  * One problem with one field: `path` is a JSON path such as spec.template.spec.containers[0].image.
- * `document` (POST /v1/apply) is the index of the manifest document the path is in.
+ * `document` (POST /v1/apply) is the 0-based index of the manifest document the path is in (prose
+ * counts documents from 1), and `kind`/`name` name the object there when it says them.
  */
 export const FieldError = z
   .object({
     path: z.string(),
     message: z.string(),
     document: z.int().optional(),
+    kind: z.string().optional(),
+    name: z.string().optional(),
   })
   .meta({ id: 'FieldError' });
 export type FieldError = z.infer<typeof FieldError>;

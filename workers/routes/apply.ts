@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { ManifestSyntaxError, normalizeManifests, parseManifestText } from '../../common/manifest.ts';
+import { applyProblemDetail, manifestFieldErrors } from '../../common/manifest-issues.ts';
 import { Name } from '../../common/names.ts';
 import { ApplyResponse } from '../../common/wire/apply.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
@@ -54,20 +55,15 @@ export function applyRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
         });
       }
       if (docs.length === 0) throw invalid([{ path: '', message: 'no documents to apply' }]);
-      const unstorable = docs.flatMap((doc, document) =>
-        unstorableStrings(doc).map((e) => ({ ...e, document })),
+      const unstorable = manifestFieldErrors(
+        docs,
+        docs.flatMap((doc, document) => unstorableStrings(doc).map((e) => ({ ...e, document }))),
       );
-      if (unstorable.length) throw invalid(unstorable);
+      if (unstorable.length) throw invalid(unstorable, applyProblemDetail(unstorable));
       const { objects, issues } = normalizeManifests(docs);
       if (issues.length) {
-        throw invalid(
-          issues.map((i) => ({ path: i.path, message: i.message, document: i.document })),
-          `${issues.length} problem${issues.length > 1 ? 's' : ''} in the manifests; nothing was applied. ${
-            issues[0]
-              ? `First: document ${issues[0].document}, ${issues[0].path || '(root)'}: ${issues[0].message}`
-              : ''
-          }`,
-        );
+        const errors = manifestFieldErrors(docs, issues);
+        throw invalid(errors, applyProblemDetail(errors));
       }
       const result = await applyManifests(deps.db, {
         objects,

@@ -3,6 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import type { AssignedContainer, HostPort } from '../common/agent-protocol.ts';
 import type { Probe } from '../common/deployment.ts';
+import { grpcHealthCheck } from './grpc-health.ts';
 
 /**
  * Startup, readiness and liveness probes with Kubernetes semantics, plus one deliberate deviation,
@@ -89,7 +90,7 @@ export function resolvePort(port: number | string, ports: AssignedContainer['por
 }
 
 /**
- * Where to connect for an httpGet/tcpSocket probe: the published host port on the node address,
+ * Where to connect for an httpGet/tcpSocket/grpc probe: the published host port on the node address,
  * else the pod's own address. Never anywhere else: a probe `host` (refused by the API, but
  * possibly stored before that) would let a deployer make the agent connect into the node's
  * network and read the outcome in replica status, so it is ignored.
@@ -124,11 +125,12 @@ export async function runProbe(probe: Probe, ctx: ProbeContext, exec: ExecFn): P
       const code = await exec(probe.exec.command, timeoutMs);
       return code === 0 ? { ok: true } : { ok: false, detail: `command exited with ${code}` };
     }
-    const action = probe.httpGet ?? probe.tcpSocket;
+    const action = probe.httpGet ?? probe.tcpSocket ?? probe.grpc;
     if (!action) return { ok: false, detail: 'probe has no handler' };
     const target = probeTarget(action, ctx);
     if ('error' in target) return { ok: false, detail: target.error };
     if (probe.httpGet) return await httpProbe(probe.httpGet, target, timeoutMs);
+    if (probe.grpc) return await grpcHealthCheck(target, probe.grpc.service ?? '', timeoutMs);
     return await tcpProbe(target, timeoutMs);
   } catch (e) {
     return { ok: false, detail: e instanceof Error ? e.message : String(e) };

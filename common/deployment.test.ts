@@ -77,3 +77,23 @@ describe('startup probes', () => {
     expect(issues[1]!.message).toBe('must not be set for readinessProbes');
   });
 });
+
+describe('grpc probes', () => {
+  it('takes a Kubernetes grpc probe, service optional', () => {
+    const c = container(
+      k8s('readinessProbe: {grpc: {port: 9000}}\nlivenessProbe: {grpc: {port: 9000, service: db}}'),
+    );
+    expect(c.readinessProbe?.grpc).toEqual({ port: 9000 });
+    expect(c.livenessProbe?.grpc).toEqual({ port: 9000, service: 'db' });
+  });
+
+  it('refuses a port name (Kubernetes takes numbers only) and two handlers', () => {
+    const { issues } = apply(
+      k8s(
+        'readinessProbe: {grpc: {port: web}}\nlivenessProbe: {grpc: {port: 9000}, tcpSocket: {port: 9000}}',
+      ),
+    );
+    expect(issues.map((i) => i.path)).toEqual([`${C}.readinessProbe.grpc.port`, `${C}.livenessProbe`]);
+    expect(issues[1]!.message).toBe('must specify exactly one of httpGet, tcpSocket, exec, grpc');
+  });
+});

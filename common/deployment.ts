@@ -62,24 +62,27 @@ function probeSchemas(host: typeof CarriedProbeHost) {
       httpGet: HttpGetAction.optional(),
       tcpSocket: TcpSocketAction.optional(),
       exec: ExecAction.optional(),
-      /**
-       * Liveness and startup probes: the grace between SIGTERM and SIGKILL when this probe's
-       * failure kills the container (the pod's terminationGracePeriodSeconds otherwise).
-       */
-      terminationGracePeriodSeconds: z.int().min(1).max(3600).optional(),
+      grpc: GrpcAction.optional(),
       initialDelaySeconds: z.int().min(0).max(3600).default(0),
       periodSeconds: z.int().min(1).max(3600).default(10),
       timeoutSeconds: z.int().min(1).max(3600).default(1),
       successThreshold: z.int().min(1).max(100).default(1),
       failureThreshold: z.int().min(1).max(100).default(3),
+      /**
+       * Liveness and startup probes: the grace between SIGTERM and SIGKILL when this probe's
+       * failure kills the container (the pod's terminationGracePeriodSeconds otherwise).
+       */
+      terminationGracePeriodSeconds: z.int().min(1).max(3600).optional(),
     })
     .check((ctx) => {
-      const handlers = ['httpGet', 'tcpSocket', 'exec'].filter((k) => ctx.value[k as 'exec'] !== undefined);
+      const handlers = ['httpGet', 'tcpSocket', 'exec', 'grpc'].filter(
+        (k) => ctx.value[k as 'exec'] !== undefined,
+      );
       if (handlers.length !== 1) {
         ctx.issues.push({
           code: 'custom',
           input: ctx.value,
-          message: 'must specify exactly one of httpGet, tcpSocket, exec',
+          message: 'must specify exactly one of httpGet, tcpSocket, exec, grpc',
         });
       }
     });
@@ -87,6 +90,11 @@ function probeSchemas(host: typeof CarriedProbeHost) {
 }
 
 export const ExecAction = z.strictObject({ command: z.array(z.string().max(4096)).min(1).max(64) });
+/**
+ * The standard gRPC health check (grpc.health.v1.Health/Check) of `service` ('' or absent: the
+ * whole server) on a port number, as Kubernetes takes it (no port names).
+ */
+export const GrpcAction = z.strictObject({ port: Port, service: z.string().max(1024).optional() });
 const written = probeSchemas(RefusedProbeHost);
 /** Probes as users write them. */
 export const HttpGetAction = written.HttpGetAction;

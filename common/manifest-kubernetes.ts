@@ -83,7 +83,6 @@ const UNSUPPORTED = new Map<string, string>([
   ['resourceFieldRef', ''],
   ['fileKeyRef', ''],
   ['optional', 'only false is accepted'],
-  ['grpc', 'use httpGet, tcpSocket or exec'],
   // Service
   ['type', "only ClusterIP and LoadBalancer are accepted: Berth's ingress is the load balancer"],
   ['clusterIP', 'only an automatic cluster IP is accepted, not None'],
@@ -184,6 +183,7 @@ function stripProbe(probe: unknown): void {
   strip(p.httpGet, PROBE_ACTION_DEFAULTS);
   strip(p.tcpSocket, PROBE_ACTION_DEFAULTS);
   strip(p.exec);
+  strip(p.grpc);
 }
 
 function stripContainer(container: unknown): void {

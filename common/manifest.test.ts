@@ -360,11 +360,6 @@ spec:
       'spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef.optional',
     ],
     [
-      'a grpc probe',
-      k8sDeployment('', '\n        livenessProbe: {grpc: {port: 9000}}'),
-      'spec.template.spec.containers[0].livenessProbe.grpc',
-    ],
-    [
       'selector.matchExpressions',
       k8sDeployment('', '', '\n    matchExpressions: [{key: tier, operator: In, values: [web]}]'),
       'spec.selector.matchExpressions',

@@ -35,17 +35,21 @@ function describeContainer(c: Container): string {
     const http = p.httpGet as { path?: string; port?: unknown } | undefined;
     const tcp = p.tcpSocket as { port?: unknown } | undefined;
     const exec = p.exec as { command?: string[] } | undefined;
+    const grpc = p.grpc as { port?: unknown; service?: string } | undefined;
     const how = http
       ? `http-get :${String(http.port)}${http.path ?? '/'}`
       : tcp
         ? `tcp-socket :${String(tcp.port)}`
         : exec
           ? `exec [${(exec.command ?? []).join(' ')}]`
-          : 'unknown';
+          : grpc
+            ? `grpc :${String(grpc.port)} ${grpc.service ?? ''}`.trimEnd()
+            : 'unknown';
     return `${how} delay=${p.initialDelaySeconds ?? 0}s period=${p.periodSeconds ?? 10}s #failure=${p.failureThreshold ?? 3}`;
   };
   if (c.readinessProbe) fields.push(['Readiness', probe(c.readinessProbe)]);
   if (c.livenessProbe) fields.push(['Liveness', probe(c.livenessProbe)]);
+  if (c.startupProbe) fields.push(['Startup', probe(c.startupProbe)]);
   if (c.env?.length) {
     fields.push([
       'Environment',

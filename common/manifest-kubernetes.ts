@@ -215,7 +215,19 @@ export function stripRoot(doc: PlainObject): PlainObject {
 export function kubernetesDeployment(doc: PlainObject): Translated {
   const copy = stripRoot(doc);
   const spec = strip(copy.spec);
-  strip(spec?.selector);
+  const selector = strip(spec?.selector);
+  const errors: FieldError[] = [];
+  // apps/v1 has no default selector (only extensions/v1beta1 took the template's labels), and an
+  // empty one would select every pod of the namespace.
+  if (spec && spec.selector === undefined)
+    errors.push({ path: 'spec.selector', message: "is required: matchLabels with the template's labels" });
+  else if (selector && selector.matchExpressions === undefined && isEmpty(selector.matchLabels ?? {})) {
+    errors.push({
+      path: 'spec.selector',
+      message: 'must not be empty: an empty selector would select every pod',
+    });
+    delete spec?.selector; // said once here, not again by the schema (matchLabels is required)
+  }
   const strategy = strip(spec?.strategy);
   strip(strategy?.rollingUpdate);
   const template = strip(spec?.template);
@@ -224,7 +236,7 @@ export function kubernetesDeployment(doc: PlainObject): Translated {
   const pod = strip(template?.spec, POD_DEFAULTS);
   eachItem(pod?.containers, stripContainer);
   eachItem(pod?.imagePullSecrets, (s) => strip(s));
-  return { value: copy, errors: [] };
+  return { value: copy, errors };
 }
 
 export const HOSTS_ANNOTATION = 'berth.dev/hosts';

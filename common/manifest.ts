@@ -135,7 +135,9 @@ function parseYaml(text: string): unknown[] {
     parsed = parseAllDocuments(text, {
       version: '1.2',
       schema: 'core',
-      merge: false,
+      // Merge keys (`<<: *defaults`), as kubectl reads them (YAML 1.1); their aliases count
+      // towards MAX_ALIASES like any other.
+      merge: true,
       uniqueKeys: true,
       strict: true,
       prettyErrors: true,
@@ -297,7 +299,13 @@ const KINDS = ['Deployment', 'Service', 'Secret', 'ConfigMap', 'NamespacePolicy'
  * Validates each document and turns it into the object the server applies. A document with any
  * issue yields no object; the caller rejects the whole request when `issues` is not empty.
  */
-export function normalizeManifests(docs: unknown[]): { objects: ManifestObject[]; issues: ManifestIssue[] } {
+export function normalizeManifests(
+  docs: unknown[],
+  options: {
+    /** The namespace the request names (`?namespace=`): a document naming another is refused, as kubectl does. */
+    namespace?: string;
+  } = {},
+): { objects: ManifestObject[]; issues: ManifestIssue[] } {
   const objects: ManifestObject[] = [];
   const issues: ManifestIssue[] = [];
   const seen = new Map<string, string>();
@@ -305,6 +313,18 @@ export function normalizeManifests(docs: unknown[]): { objects: ManifestObject[]
     const found: Found[] = [];
     normalizeDocument(doc, [], (path, message) => issues.push({ document, path, message }), found);
     for (const { object, at } of found) {
+      if (
+        options.namespace !== undefined &&
+        object.namespace !== undefined &&
+        object.namespace !== options.namespace
+      ) {
+        issues.push({
+          document,
+          path: issuePath([...at, 'metadata', 'namespace']),
+          message: `the namespace of the object ("${object.namespace}") does not match the namespace of the request ("${options.namespace}"): remove it, or apply with namespace ${object.namespace}`,
+        });
+        continue;
+      }
       const key = `${object.kind}/${object.namespace ?? ''}/${object.name}`;
       const first = seen.get(key);
       if (first !== undefined) {

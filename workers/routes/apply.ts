@@ -60,7 +60,7 @@ export function applyRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
         docs.flatMap((doc, document) => unstorableStrings(doc).map((e) => ({ ...e, document }))),
       );
       if (unstorable.length) throw invalid(unstorable, applyProblemDetail(unstorable));
-      const { objects, issues } = normalizeManifests(docs);
+      const { objects, issues } = normalizeManifests(docs, { namespace: query.namespace });
       if (issues.length) {
         const errors = manifestFieldErrors(docs, issues);
         throw invalid(errors, applyProblemDetail(errors));

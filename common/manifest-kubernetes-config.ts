@@ -1,10 +1,77 @@
+import { decodeBase64Text } from './base64.ts';
 import { stripRoot } from './manifest-kubernetes.ts';
+import type { FieldError } from './problem.ts';
 
 /**
- * Kubernetes' configuration kinds (v1 ConfigMap) → the berth.dev/v1 shape, which uses Kubernetes'
- * own field names: only what the Kubernetes API server assigns is dropped, so what `kubectl create
- * configmap ... --dry-run=client -o yaml` prints applies unchanged.
+ * Kubernetes' configuration kinds (v1 ConfigMap, v1 Secret) → the berth.dev/v1 shape. Only what
+ * the Kubernetes API server assigns is dropped, so what `kubectl create configmap|secret ...
+ * --dry-run=client -o yaml` prints applies unchanged.
  */
 
-/** v1 ConfigMap → berth.dev/v1 ConfigMap input. */
-export const kubernetesConfigMap = (doc: Record<string, unknown>): unknown => stripRoot(doc);
+type PlainObject = Record<string, unknown>;
+const isPlainObject = (v: unknown): v is PlainObject =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** v1 ConfigMap → berth.dev/v1 ConfigMap input: the same fields. */
+export const kubernetesConfigMap = (doc: PlainObject): unknown => stripRoot(doc);
+
+/** Kubernetes' Secret types Berth honours, as Berth stores them. */
+const SECRET_TYPES: Record<string, string> = {
+  Opaque: 'opaque',
+  'kubernetes.io/dockerconfigjson': 'kubernetes.io/dockerconfigjson',
+  'kubernetes.io/tls': 'kubernetes.io/tls',
+};
+
+const keyPath = (field: string, key: string) =>
+  `${field}${/^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`}`;
+
+/**
+ * v1 Secret → berth.dev/v1 Secret input: `data` decoded from base64 (a value that is not base64,
+ * or not UTF-8 text, is an error naming its key), `stringData` written over it key by key (it wins,
+ * as in Kubernetes), the type mapped (`Opaque`, or none, is `opaque`).
+ */
+export function kubernetesSecret(doc: PlainObject): { value: unknown; errors: FieldError[] } {
+  const copy = stripRoot(doc);
+  const errors: FieldError[] = [];
+  const data: Record<string, unknown> = {};
+  if (copy.data !== undefined) {
+    if (!isPlainObject(copy.data))
+      errors.push({ path: 'data', message: 'must be an object of key → base64' });
+    else
+      for (const [key, value] of Object.entries(copy.data)) {
+        const text = typeof value === 'string' ? decodeBase64Text(value) : undefined;
+        if (text === undefined)
+          errors.push({
+            path: keyPath('data', key),
+            message: 'must be base64 (the standard alphabet, padded)',
+          });
+        else if (text === null)
+          errors.push({
+            path: keyPath('data', key),
+            message: 'must decode to UTF-8 text: Berth keeps secret values as text',
+          });
+        else data[key] = text;
+      }
+  }
+  if (copy.stringData !== undefined) {
+    if (!isPlainObject(copy.stringData)) errors.push({ path: 'stringData', message: 'must be an object' });
+    else Object.assign(data, copy.stringData);
+  }
+  delete copy.stringData;
+  copy.data = data;
+  if (copy.type === undefined || copy.type === '') copy.type = 'opaque';
+  else if (typeof copy.type === 'string' && SECRET_TYPES[copy.type]) copy.type = SECRET_TYPES[copy.type];
+  else {
+    errors.push({
+      path: 'type',
+      message: `type ${String(copy.type)} is not supported by Berth (${Object.keys(SECRET_TYPES).join(', ')})`,
+    });
+    delete copy.type;
+  }
+  if (copy.immutable !== undefined) {
+    if (copy.immutable !== false)
+      errors.push({ path: 'immutable', message: 'immutable is not supported by Berth for a Secret' });
+    delete copy.immutable;
+  }
+  return { value: copy, errors };
+}

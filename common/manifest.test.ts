@@ -647,10 +647,15 @@ describe('normalizeManifests: Secrets', () => {
     expect(issues.map((i) => i.path).sort()).toEqual(['data.port', 'data["bad key"]', 'type']);
   });
 
-  it('explains that a Kubernetes v1 Secret must be rewritten', () => {
+  it('reads a Kubernetes v1 Secret: data decoded from base64, stringData over it, Opaque as opaque', () => {
     expect(
-      issuesOf('apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {a: eA==}\n')[0]!.message,
-    ).toMatch(/berth.dev\/v1/);
+      only(
+        'apiVersion: v1\nkind: Secret\nmetadata: {name: s, creationTimestamp: null}\ntype: Opaque\ndata: {a: eA==, b: eQ==}\nstringData: {b: z}\n',
+      ),
+    ).toMatchObject({ kind: 'Secret', name: 's', type: 'opaque', data: { a: 'x', b: 'z' } });
+    expect(issuesOf('apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {a: "eA"}\n')).toEqual([
+      { document: 0, path: 'data.a', message: 'must be base64 (the standard alphabet, padded)' },
+    ]);
   });
 });
 

@@ -4,7 +4,7 @@ import { ConfigMapInput, type ConfigMapSpec } from './config-map.ts';
 import { DeploymentInput, type DeploymentSpec } from './deployment.ts';
 import { jsonPath } from './issue-path.ts';
 import { kubernetesDeployment, kubernetesService, unsupportedFieldMessage } from './manifest-kubernetes.ts';
-import { kubernetesConfigMap } from './manifest-kubernetes-config.ts';
+import { kubernetesConfigMap, kubernetesSecret } from './manifest-kubernetes-config.ts';
 import type { Labels } from './names.ts';
 import { NamespacePolicyInput, type NamespacePolicySpec } from './policy.ts';
 import type { FieldError } from './problem.ts';
@@ -437,14 +437,17 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
       });
       return;
     }
-    case 'berth.dev/v1 Secret': {
-      const parsed = SecretInput.safeParse(doc);
+    case 'berth.dev/v1 Secret':
+    case 'v1 Secret': {
+      const input = apiVersion === 'v1' ? kubernetesSecret(doc) : { value: doc, errors: [] };
+      reportAll(input.errors);
+      const parsed = SecretInput.safeParse(input.value);
       if (!parsed.success) {
-        reportAll(zodFieldErrors(parsed.error, [], doc));
+        reportAll(zodFieldErrors(parsed.error, [], input.value));
         return;
       }
       const meta = parsed.data.metadata;
-      if (!named(meta)) return;
+      if (!named(meta) || input.errors.length) return;
       const { name, namespace, labels = {}, annotations = {}, resourceVersion } = meta;
       found.push({
         at,
@@ -526,17 +529,11 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
         normalizeDocument(item, [...at, 'items', i], report, found);
       });
       return;
-    case 'v1 Secret':
-      reportAt(
-        ['apiVersion'],
-        'a Kubernetes v1 Secret is not supported: write apiVersion berth.dev/v1 with type opaque or registry and plain-text data',
-      );
-      return;
     default: {
       const hints: Record<string, string> = {
         Deployment: 'berth.dev/v1 or apps/v1',
         Service: 'berth.dev/v1 or v1',
-        Secret: 'berth.dev/v1',
+        Secret: 'berth.dev/v1 or v1',
         ConfigMap: 'berth.dev/v1 or v1',
         NamespacePolicy: 'berth.dev/v1',
       };

@@ -1,4 +1,5 @@
 import { jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import type { SecretType } from '../../common/secret.ts';
 import { at, big } from './columns.ts';
 
 /** Secret values are AES-GCM encrypted with BERTH_SECRET_KEY; only key names are stored in clear. */
@@ -10,7 +11,8 @@ export const secrets = pgTable(
     name: text('name').notNull(),
     labels: jsonb('labels').$type<Record<string, string>>().notNull(),
     annotations: jsonb('annotations').$type<Record<string, string>>().notNull().default({}),
-    type: text('type', { enum: ['opaque', 'registry'] }).notNull(),
+    /** Any of common/secret.ts SecretType (a text column: a new type needs no migration). */
+    type: text('type').$type<SecretType>().notNull(),
     keys: jsonb('keys').$type<string[]>().notNull(),
     ciphertext: text('ciphertext').notNull(),
     resourceVersion: big('resource_version').notNull(),

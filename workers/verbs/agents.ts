@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { Assignment, AssignmentsResponse, StatusReport } from '../../common/agent-protocol.ts';
 import type { PodTemplate } from '../../common/deployment.ts';
+import { registryAuthsOf } from '../../common/docker-config.ts';
 import { parseCpu, parseMemory } from '../../common/quantity.ts';
 import type { Database } from '../../db/database.ts';
 import { retryOnConflict } from '../../db/retry.ts';
@@ -111,14 +112,11 @@ export function toAssignment(
         })
       : [];
   const secretValue = (ref: { name: string; key: string }) => secrets.get(ref.name)?.data[ref.key];
-  const pullAuth = spec.imagePullSecrets
-    .map((s) => secrets.get(s.name))
-    .filter((s) => s?.type === 'registry')
-    .map((s) => ({
-      server: s!.data.server ?? '',
-      username: s!.data.username ?? '',
-      password: s!.data.password ?? '',
-    }));
+  // Berth's registry secrets and Kubernetes' dockerconfigjson ones alike (each of its auths).
+  const pullAuth = spec.imagePullSecrets.flatMap((s) => {
+    const secret = secrets.get(s.name);
+    return secret ? registryAuthsOf(secret) : [];
+  });
   return {
     id: replica.id,
     namespace: replica.namespace,

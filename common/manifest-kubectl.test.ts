@@ -126,3 +126,123 @@ spec:
     expect(() => parseManifestText(lines.join('\n'), 'yaml')).toThrow(ManifestSyntaxError);
   });
 });
+
+describe("kinds that only serve Kubernetes' API machinery", () => {
+  const rbac = `apiVersion: v1
+kind: ServiceAccount
+metadata: {name: web, namespace: shop}
+automountServiceAccountToken: false
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: pod-reader}
+rules:
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: web-reads-pods}
+subjects: [{kind: ServiceAccount, name: web}]
+roleRef: {kind: Role, name: pod-reader, apiGroup: rbac.authorization.k8s.io}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "system:metrics-reader"}
+rules: [{nonResourceURLs: [/metrics], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: metrics}
+subjects: [{kind: ServiceAccount, name: web, namespace: shop}]
+roleRef: {kind: ClusterRole, name: "system:metrics-reader", apiGroup: rbac.authorization.k8s.io}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web}
+spec:
+  minAvailable: 1
+  selector: {matchLabels: {app: web}}
+`;
+
+  it('accepts them as objects that store nothing, each with the warning that says why', () => {
+    const { objects, issues } = normalize(rbac);
+    expect(issues).toEqual([]);
+    expect(
+      objects.map((o) => [o.kind, o.name, o.namespace, 'clusterScoped' in o && o.clusterScoped]),
+    ).toEqual([
+      ['ServiceAccount', 'web', 'shop', false],
+      ['Role', 'pod-reader', undefined, false],
+      ['RoleBinding', 'web-reads-pods', undefined, false],
+      ['ClusterRole', 'system:metrics-reader', undefined, true],
+      ['ClusterRoleBinding', 'metrics', undefined, true],
+      ['PodDisruptionBudget', 'web', undefined, false],
+    ]);
+    const warnings = objects.map((o) => ('warnings' in o ? o.warnings : undefined));
+    expect(warnings[0]).toEqual([
+      'accepted and not stored: Berth mounts no Kubernetes API token into pods and has no RBAC of its own',
+    ]);
+    expect(warnings[5]?.[0]).toMatch(/^accepted and not stored: Berth's drain keeps each Deployment within/);
+  });
+
+  it("refuses a ServiceAccount's imagePullSecrets, which would change what its pods pull", () => {
+    const { objects, issues } = normalize(
+      'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web}\nimagePullSecrets: [{name: registry}]\n',
+    );
+    expect(objects).toEqual([]);
+    expect(issues.map((i) => i.path)).toEqual(['imagePullSecrets']);
+  });
+
+  it('requires a name', () => {
+    expect(normalize('apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nrules: []\n').issues).toEqual([
+      { document: 0, path: 'metadata.name', message: 'is required' },
+    ]);
+  });
+
+  it('keeps refusing the kinds whose absence would change what runs, naming kind and why', () => {
+    for (const [apiVersion, kind, reason] of [
+      ['networking.k8s.io/v1', 'NetworkPolicy', /leave open the traffic/],
+      ['apps/v1', 'StatefulSet', /stable per-replica identities/],
+      ['apps/v1', 'DaemonSet', /one replica per node/],
+      ['batch/v1', 'Job', /to completion/],
+      ['batch/v1', 'CronJob', /to completion/],
+    ] as const) {
+      const { issues } = normalize(`apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: {name: x}\n`);
+      expect(issues).toEqual([
+        {
+          document: 0,
+          path: 'kind',
+          message: expect.stringMatching(new RegExp(`^kind ${kind} is not supported by Berth \\(`)),
+        },
+      ]);
+      expect(issues[0]?.message).toMatch(reason);
+    }
+  });
+
+  it("takes a pod's serviceAccountName and automountServiceAccountToken out, with a warning", () => {
+    const { objects, issues } = normalize(
+      deployment(SELECTOR).replace(
+        '    spec:\n      containers:',
+        '    spec:\n      serviceAccountName: web\n      automountServiceAccountToken: true\n      containers:',
+      ),
+    );
+    expect(issues).toEqual([]);
+    const web = objects[0];
+    expect(web?.kind === 'Deployment' && web.warnings).toEqual([
+      'spec.template.spec.serviceAccountName "web" is accepted and not used: Berth mounts no Kubernetes API token into pods and has no RBAC of its own',
+      'spec.template.spec.automountServiceAccountToken is accepted and not used: Berth mounts no Kubernetes API token into pods and has no RBAC of its own',
+    ]);
+    expect(web?.kind === 'Deployment' && Object.keys(web.spec.template.spec)).not.toContain(
+      'serviceAccountName',
+    );
+    // The defaults say what Berth does anyway: no warning.
+    const quiet = normalize(
+      deployment(SELECTOR).replace(
+        '    spec:\n      containers:',
+        '    spec:\n      serviceAccountName: default\n      automountServiceAccountToken: false\n      containers:',
+      ),
+    );
+    expect(quiet.objects[0] && 'warnings' in quiet.objects[0]).toBe(false);
+  });
+});

@@ -1,3 +1,4 @@
+import { takeServiceAccountFields } from './manifest-machinery.ts';
 import type { FieldError } from './problem.ts';
 
 /**
@@ -18,6 +19,8 @@ export interface Translated {
   errors: FieldError[];
   /** Rewrites a schema error whose path only exists after translation (spec.hosts of a v1 Service). */
   remap?: (error: FieldError) => FieldError;
+  /** Fields taken out because they change nothing on Berth, each said in the apply's warnings. */
+  warnings?: string[];
 }
 
 /** Kubernetes fields Berth knows and does not implement: key → what to use instead (may be empty). */
@@ -38,9 +41,10 @@ const UNSUPPORTED = new Map<string, string>([
   ['tolerations', ''],
   ['topologySpreadConstraints', ''],
   ['securityContext', ''],
-  ['serviceAccountName', 'only "default" is accepted'],
-  ['serviceAccount', 'only "default" is accepted'],
-  ['automountServiceAccountToken', 'only false is accepted'],
+  // A string (a boolean) in an apps/v1 Deployment is taken out with a warning: Berth mounts no token.
+  ['serviceAccountName', 'Berth mounts no service account token; an apps/v1 Deployment may name one'],
+  ['serviceAccount', 'Berth mounts no service account token; an apps/v1 Deployment may name one'],
+  ['automountServiceAccountToken', 'Berth mounts no service account token'],
   ['enableServiceLinks', 'only false is accepted: Berth does not inject service environment variables'],
   ['hostNetwork', 'only false is accepted'],
   ['hostPID', 'only false is accepted'],
@@ -234,9 +238,10 @@ export function kubernetesDeployment(doc: PlainObject): Translated {
   // Pod annotations are plain metadata to Kubernetes; Berth keeps no pod metadata besides labels.
   strip(template?.metadata, { creationTimestamp: always, annotations: always });
   const pod = strip(template?.spec, POD_DEFAULTS);
+  const warnings = takeServiceAccountFields(pod);
   eachItem(pod?.containers, stripContainer);
   eachItem(pod?.imagePullSecrets, (s) => strip(s));
-  return { value: copy, errors };
+  return { value: copy, errors, ...(warnings.length ? { warnings } : {}) };
 }
 
 export const HOSTS_ANNOTATION = 'berth.dev/hosts';

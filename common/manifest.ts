@@ -5,6 +5,7 @@ import { DeploymentInput, type DeploymentSpec } from './deployment.ts';
 import { jsonPath } from './issue-path.ts';
 import { kubernetesDeployment, kubernetesService, unsupportedFieldMessage } from './manifest-kubernetes.ts';
 import { kubernetesConfigMap, kubernetesSecret } from './manifest-kubernetes-config.ts';
+import { refusedKindReason, type SkippedObject, skippedKind } from './manifest-machinery.ts';
 import type { Labels } from './names.ts';
 import { NamespacePolicyInput, type NamespacePolicySpec } from './policy.ts';
 import type { FieldError } from './problem.ts';
@@ -44,7 +45,10 @@ export type ManifestObject =
       annotations: Labels;
       resourceVersion?: string;
       spec: DeploymentSpec;
+      /** Fields accepted without effect (a pod's serviceAccountName): the apply's warnings. */
+      warnings?: string[];
     }
+  | SkippedObject
   | {
       kind: 'Service';
       namespace?: string;
@@ -406,6 +410,7 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
           annotations,
           resourceVersion,
           spec: parsed.data.spec,
+          ...('warnings' in input && input.warnings?.length ? { warnings: input.warnings } : {}),
         },
       });
       return;
@@ -530,6 +535,12 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
       });
       return;
     default: {
+      const skipped = skippedKind(apiVersion, kind, doc);
+      if (skipped) {
+        reportAll(skipped.errors);
+        if (skipped.object) found.push({ at, object: skipped.object });
+        return;
+      }
       const hints: Record<string, string> = {
         Deployment: 'berth.dev/v1 or apps/v1',
         Service: 'berth.dev/v1 or v1',
@@ -539,7 +550,10 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
       };
       const hint = hints[kind];
       if (hint) reportAt(['apiVersion'], `${apiVersion} is not supported for kind ${kind} (use ${hint})`);
-      else reportAt(['kind'], `kind ${kind} is not supported by Berth (${KINDS.join(', ')} are)`);
+      else {
+        const reason = refusedKindReason(kind);
+        reportAt(['kind'], `kind ${kind} is not supported by Berth (${reason ?? `${KINDS.join(', ')} are`})`);
+      }
       return;
     }
   }

@@ -1,14 +1,20 @@
 import { z } from 'zod';
+import { SKIPPED_KINDS } from '../manifest-machinery.ts';
 
 /** The answer to `POST /v1/apply` (API.md "Manifests"). */
 
 export const AppliedObject = z
   .object({
-    kind: z.enum(['Deployment', 'Service', 'Secret', 'ConfigMap']),
+    kind: z.enum(['Deployment', 'Service', 'Secret', 'ConfigMap', ...SKIPPED_KINDS]),
+    /** Empty for a cluster-scoped kind (ClusterRole, ClusterRoleBinding). */
     namespace: z.string(),
     name: z.string(),
-    /** `unchanged`: the document matched what was stored, and nothing was written. */
-    action: z.enum(['created', 'configured', 'unchanged']),
+    /**
+     * `unchanged`: the document matched what was stored, and nothing was written. `skipped`: a kind
+     * that only serves Kubernetes' API machinery (ServiceAccount, RBAC, PodDisruptionBudget),
+     * accepted and not stored; a warning says why.
+     */
+    action: z.enum(['created', 'configured', 'unchanged', 'skipped']),
   })
   .meta({ id: 'AppliedObject' });
 export type AppliedObject = z.infer<typeof AppliedObject>;
@@ -16,7 +22,8 @@ export type AppliedObject = z.infer<typeof AppliedObject>;
 /**
  * Something applied that will not run as written, though the apply succeeded: a Deployment naming
  * a secret or key its namespace lacks after the apply (its replicas wait, Pending with
- * CreateContainerConfigError, until it exists).
+ * CreateContainerConfigError, until it exists); a skipped kind, or a pod template field with no
+ * effect on Berth (serviceAccountName), and why.
  */
 export const ApplyWarning = z
   .object({

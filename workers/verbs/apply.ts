@@ -1,6 +1,7 @@
 import type { ManifestObject } from '../../common/manifest.ts';
+import type { SkippedObject } from '../../common/manifest-machinery.ts';
 import type { Database } from '../../db/database.ts';
-import { authorize } from '../auth/authorize.ts';
+import { authorize, requireAdmin } from '../auth/authorize.ts';
 import type { Principal, Resource } from '../auth/principal.ts';
 import { maybeDryRun, type WriteOptions, type Written } from '../store/objects.ts';
 import { applyConfigMap } from './config-maps.ts';
@@ -13,7 +14,8 @@ export interface AppliedObject {
   kind: ManifestObject['kind'];
   namespace: string;
   name: string;
-  action: 'created' | 'configured' | 'unchanged';
+  /** `skipped`: a kind that only serves Kubernetes' API machinery, accepted and not stored. */
+  action: 'created' | 'configured' | 'unchanged' | 'skipped';
 }
 
 /** An object applied that will not run as written (common/wire/apply.ts ApplyWarning). */
@@ -33,11 +35,15 @@ interface ApplyContext {
   write: WriteOptions;
 }
 
+/** The objects an apply stores. */
+type StoredObject = Exclude<ManifestObject, SkippedObject>;
+const isSkipped = (o: ManifestObject): o is SkippedObject => 'clusterScoped' in o;
+
 /** How each manifest kind is authorized and applied: adding a kind is adding an entry. */
 const KINDS: {
-  [K in ManifestObject['kind']]: {
+  [K in StoredObject['kind']]: {
     resource: Resource;
-    apply(tx: Database, o: Extract<ManifestObject, { kind: K }>, ctx: ApplyContext): Promise<KindWritten>;
+    apply(tx: Database, o: Extract<StoredObject, { kind: K }>, ctx: ApplyContext): Promise<KindWritten>;
   };
 } = {
   Deployment: {
@@ -87,11 +93,20 @@ const KINDS: {
   },
 };
 
-/** Where a document lands: a policy governs the namespace it is named after. */
+/** Where a document lands: a policy governs the namespace it is named after; '' is no namespace. */
 const namespaceOf = (o: ManifestObject, fallback: string) =>
-  o.kind === 'NamespacePolicy' ? o.name : (o.namespace ?? fallback);
+  o.kind === 'NamespacePolicy' ? o.name : isSkipped(o) && o.clusterScoped ? '' : (o.namespace ?? fallback);
 
-function metadataOf(o: ManifestObject) {
+/**
+ * A skipped object is written nowhere, yet answering for it still takes the right to write where it
+ * would live: its namespace's workloads, or (cluster-scoped RBAC) an admin's.
+ */
+function authorizeSkipped(principal: Principal, namespace: string): void {
+  if (namespace) authorize(principal, 'write', 'deployments', namespace);
+  else requireAdmin(principal);
+}
+
+function metadataOf(o: StoredObject) {
   return {
     labels: o.labels,
     annotations: o.annotations,
@@ -99,9 +114,9 @@ function metadataOf(o: ManifestObject) {
   };
 }
 
-function applyOne(tx: Database, o: ManifestObject, ctx: ApplyContext): Promise<KindWritten> {
+function applyOne(tx: Database, o: StoredObject, ctx: ApplyContext): Promise<KindWritten> {
   const entry = KINDS[o.kind] as {
-    apply(tx: Database, o: ManifestObject, ctx: ApplyContext): Promise<KindWritten>;
+    apply(tx: Database, o: StoredObject, ctx: ApplyContext): Promise<KindWritten>;
   };
   return entry.apply(tx, o, ctx);
 }
@@ -129,8 +144,10 @@ export async function applyManifests(
   wakeNodes: string[];
 }> {
   const targets = args.objects.map((o) => ({ object: o, namespace: namespaceOf(o, args.defaultNamespace) }));
-  for (const { object, namespace } of targets)
-    authorize(args.principal, 'write', KINDS[object.kind].resource, namespace);
+  for (const { object, namespace } of targets) {
+    if (isSkipped(object)) authorizeSkipped(args.principal, namespace);
+    else authorize(args.principal, 'write', KINDS[object.kind].resource, namespace);
+  }
   const dryRun = args.write.dryRun ?? false;
   // The one transaction below is the dry run's; each object's own write runs inside it for real.
   const write = { ...args.write, dryRun: false };
@@ -140,6 +157,10 @@ export async function applyManifests(
       const changedDeployments: string[] = [];
       const wakeNodes = new Set<string>();
       for (const { object, namespace } of targets) {
+        if (isSkipped(object)) {
+          items.push({ kind: object.kind, namespace, name: object.name, action: 'skipped' });
+          continue;
+        }
         const result = await applyOne(tx, object, { namespace, secretKey: args.secretKey, write });
         if (object.kind === 'Deployment' && result.changed && !dryRun)
           changedDeployments.push((result.row as { id: string }).id);
@@ -153,6 +174,9 @@ export async function applyManifests(
       }
       const warnings: ApplyWarning[] = [];
       for (const { object, namespace } of targets) {
+        if ('warnings' in object)
+          for (const message of object.warnings ?? [])
+            warnings.push({ kind: object.kind, namespace, name: object.name, message });
         if (object.kind !== 'Deployment') continue;
         for (const message of await missingSecretWarnings(tx, namespace, object.spec.template.spec))
           warnings.push({ kind: object.kind, namespace, name: object.name, message });

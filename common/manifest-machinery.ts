@@ -1,0 +1,127 @@
+import type { FieldError } from './problem.ts';
+
+/**
+ * Kubernetes kinds that only serve Kubernetes' own API machinery, and cannot change what runs on
+ * Berth: an apply accepts them as no-ops (item action `skipped`, nothing stored) with a warning
+ * that says why, so the manifests people already have apply unchanged. Kinds whose absence would
+ * change what runs, or weaken security, are refused with their reason instead.
+ */
+
+type PlainObject = Record<string, unknown>;
+const isPlainObject = (v: unknown): v is PlainObject =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const NO_TOKEN = 'Berth mounts no Kubernetes API token into pods and has no RBAC of its own';
+
+/** `apiVersion kind` → the kind, whether it lives in a namespace, and why storing it would change nothing. */
+const SKIPPED = {
+  'v1 ServiceAccount': { kind: 'ServiceAccount', namespaced: true, reason: NO_TOKEN },
+  'rbac.authorization.k8s.io/v1 Role': { kind: 'Role', namespaced: true, reason: NO_TOKEN },
+  'rbac.authorization.k8s.io/v1 RoleBinding': { kind: 'RoleBinding', namespaced: true, reason: NO_TOKEN },
+  'rbac.authorization.k8s.io/v1 ClusterRole': { kind: 'ClusterRole', namespaced: false, reason: NO_TOKEN },
+  'rbac.authorization.k8s.io/v1 ClusterRoleBinding': {
+    kind: 'ClusterRoleBinding',
+    namespaced: false,
+    reason: NO_TOKEN,
+  },
+  'policy/v1 PodDisruptionBudget': {
+    kind: 'PodDisruptionBudget',
+    namespaced: true,
+    reason:
+      "Berth's drain keeps each Deployment within its own maxUnavailable and reads no disruption budgets",
+  },
+} as const;
+
+export type SkippedKind = (typeof SKIPPED)[keyof typeof SKIPPED]['kind'];
+export const SKIPPED_KINDS: readonly SkippedKind[] = Object.values(SKIPPED).map((s) => s.kind);
+
+/** What an apply answers for a skipped object: accepted, not stored, and the warning saying why. */
+export interface SkippedObject {
+  kind: SkippedKind;
+  /** Undefined for cluster-scoped kinds, and for namespaced ones that name none. */
+  namespace?: string;
+  clusterScoped: boolean;
+  name: string;
+  warnings: string[];
+}
+
+/** Kinds that stay a 422 naming `kind`, each with its reason. */
+const REFUSED: Record<string, string> = {
+  NetworkPolicy:
+    'Berth does not enforce network policies, and accepting one would leave open the traffic it means to close',
+  StatefulSet: 'Berth has no stable per-replica identities or volumes; use a Deployment',
+  DaemonSet: 'Berth does not run one replica per node; use a Deployment with a nodeSelector',
+  Job: 'Berth does not run workloads to completion yet',
+  CronJob: 'Berth does not run workloads to completion yet',
+  Pod: 'use a Deployment with one replica: Berth runs pods only for Deployments',
+  ReplicaSet: 'use a Deployment: Berth makes its own revisions',
+};
+
+/** The reason a kind is refused, when Berth knows the kind; undefined otherwise. */
+export function refusedKindReason(kind: string): string | undefined {
+  return Object.hasOwn(REFUSED, kind) ? REFUSED[kind] : undefined;
+}
+
+// Kubernetes' rule for RBAC names (a path segment): anything but "/" and "%", and not "." or "..".
+const SEGMENT = /^(?!\.\.?$)[^/%]{1,253}$/;
+
+/**
+ * A document of a skipped kind → the no-op it applies as, or the problems that keep it from
+ * applying. Returns undefined for every other kind. Only what could change what runs is checked:
+ * a ServiceAccount's imagePullSecrets would reach its pods in Kubernetes, so one is refused.
+ */
+export function skippedKind(
+  apiVersion: string,
+  kind: string,
+  doc: PlainObject,
+): { object?: SkippedObject; errors: FieldError[] } | undefined {
+  const entry = Object.hasOwn(SKIPPED, `${apiVersion} ${kind}`)
+    ? SKIPPED[`${apiVersion} ${kind}` as keyof typeof SKIPPED]
+    : undefined;
+  if (!entry) return undefined;
+  const errors: FieldError[] = [];
+  const metadata = isPlainObject(doc.metadata) ? doc.metadata : {};
+  const { name, namespace } = metadata;
+  if (typeof name !== 'string' || !SEGMENT.test(name))
+    errors.push({ path: 'metadata.name', message: name === undefined ? 'is required' : 'must be a name' });
+  if (namespace !== undefined && namespace !== null && typeof namespace !== 'string')
+    errors.push({ path: 'metadata.namespace', message: 'must be a string' });
+  if (entry.kind === 'ServiceAccount' && Array.isArray(doc.imagePullSecrets) && doc.imagePullSecrets.length)
+    errors.push({
+      path: 'imagePullSecrets',
+      message:
+        "a ServiceAccount's imagePullSecrets are not supported by Berth (list them under the pod template's imagePullSecrets)",
+    });
+  if (errors.length || typeof name !== 'string') return { errors };
+  return {
+    errors,
+    object: {
+      kind: entry.kind,
+      ...(entry.namespaced && typeof namespace === 'string' ? { namespace } : {}),
+      clusterScoped: !entry.namespaced,
+      name,
+      warnings: [`accepted and not stored: ${entry.reason}`],
+    },
+  };
+}
+
+/**
+ * The pod template's service-account fields, when set to anything but what Berth does anyway
+ * (stripped before): removed with a warning, since they only choose the token Kubernetes would
+ * mount and Berth mounts none. Returns the warnings.
+ */
+export function takeServiceAccountFields(pod: PlainObject | undefined): string[] {
+  if (!pod) return [];
+  const warnings: string[] = [];
+  for (const key of ['serviceAccountName', 'serviceAccount'] as const) {
+    const value = pod[key];
+    if (typeof value !== 'string') continue;
+    warnings.push(`spec.template.spec.${key} "${value}" is accepted and not used: ${NO_TOKEN}`);
+    delete pod[key];
+  }
+  if (pod.automountServiceAccountToken === true) {
+    warnings.push(`spec.template.spec.automountServiceAccountToken is accepted and not used: ${NO_TOKEN}`);
+    delete pod.automountServiceAccountToken;
+  }
+  return warnings;
+}

@@ -53,6 +53,12 @@ export const replicas = pgTable(
      * policy change later never restarts running containers.
      */
     defaultMemoryLimitBytes: big('default_memory_limit_bytes'),
+    /**
+     * The ConfigMaps its env reads, as they were when the replica was first sent resolvable (null: a
+     * ConfigMap it names optionally did not exist), so a ConfigMap written later never changes a
+     * started container's environment (Kubernetes fixes it at container start). Null until then.
+     */
+    configMapData: jsonb('config_map_data').$type<Record<string, Record<string, string> | null>>(),
   },
   (t) => [
     index('replicas_deployment').on(t.deploymentId),

@@ -1,0 +1,1 @@
+ALTER TABLE "replicas" ADD COLUMN "config_map_data" jsonb;

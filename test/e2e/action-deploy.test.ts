@@ -88,6 +88,11 @@ beforeAll(async () => {
   });
   expect(created.status).toBe(201);
   deployerToken = (created.body as { token: string }).token;
+  // What an admin does before handing a pipeline a deployer token: the hosts it may claim.
+  const policy = await server.call('PUT', '/v1/namespaces/default/policy', {
+    spec: { allowedHostSuffixes: ['example.com'], allowWildcardHosts: true },
+  });
+  expect(policy.status).toBe(201);
   dir = mkdtempSync(join(tmpdir(), 'berth-action-e2e-'));
 });
 

@@ -282,8 +282,9 @@ spec:
       'spec.template.spec.securityContext',
     ],
     [
-      'serviceAccountName',
-      k8sDeployment('\n      serviceAccountName: builder'),
+      // A name is taken out with a warning (manifest-kubectl.test.ts); anything else is no name.
+      'a serviceAccountName that is not a name',
+      k8sDeployment('\n      serviceAccountName: 5'),
       'spec.template.spec.serviceAccountName',
     ],
     ['hostNetwork: true', k8sDeployment('\n      hostNetwork: true'), 'spec.template.spec.hostNetwork'],

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LabelKey, Labels, LabelValue, Name } from './names.ts';
-import { cpuQuantityProblem, memoryQuantityProblem } from './quantity.ts';
+import { cpuQuantityProblem, memoryQuantityProblem, parseCpu, parseMemory } from './quantity.ts';
 
 /**
  * The Deployment as users write it (berth.dev/v1), with Kubernetes names and defaults.
@@ -24,10 +24,30 @@ export const ResourceList = z.strictObject({
   memory: MemoryQuantity.optional(),
 });
 
-export const Resources = z.strictObject({
-  requests: ResourceList.optional(),
-  limits: ResourceList.optional(),
-});
+export const Resources = z
+  .strictObject({
+    requests: ResourceList.optional(),
+    limits: ResourceList.optional(),
+  })
+  .check((ctx) => {
+    // Kubernetes refuses a request above its limit: the limit would cap what was reserved.
+    const { requests, limits } = ctx.value;
+    for (const [name, parse] of [
+      ['cpu', parseCpu],
+      ['memory', parseMemory],
+    ] as const) {
+      const request = requests?.[name];
+      const limit = limits?.[name];
+      if (request === undefined || limit === undefined) continue;
+      if ((parse(request) ?? 0) > (parse(limit) ?? Number.POSITIVE_INFINITY))
+        ctx.issues.push({
+          code: 'custom',
+          input: request,
+          path: ['requests', name],
+          message: `must be less than or equal to ${name} limit of ${limit}`,
+        });
+    }
+  });
 
 export const HttpHeader = z.strictObject({ name: z.string().min(1).max(256), value: z.string().max(4096) });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CpuQuantity, MemoryQuantity } from './deployment.ts';
+import { CpuQuantity, MemoryQuantity, Resources } from './deployment.ts';
 import { cpuQuantityProblem, memoryQuantityProblem, parseCpu, parseMemory } from './quantity.ts';
 
 /**
@@ -135,5 +135,21 @@ describe('quantities, as Kubernetes reads them', () => {
     expect(negative.success ? [] : negative.error.issues.map((i) => i.message)).toEqual([
       'must be greater than or equal to 0',
     ]);
+  });
+});
+
+describe('requests against limits', () => {
+  const resources = (requests: object, limits: object) =>
+    Resources.safeParse({ requests, limits }).error?.issues.map((i) => [i.path.join('.'), i.message]) ?? [];
+
+  it('refuses a request above its limit, as Kubernetes does, comparing values rather than text', () => {
+    expect(resources({ cpu: '2' }, { cpu: '1' })).toEqual([
+      ['requests.cpu', 'must be less than or equal to cpu limit of 1'],
+    ]);
+    expect(resources({ memory: '129e6' }, { memory: '123Mi' })).toEqual([
+      ['requests.memory', 'must be less than or equal to memory limit of 123Mi'],
+    ]);
+    expect(resources({ cpu: '.5', memory: '128974848000m' }, { cpu: '500m', memory: '123Mi' })).toEqual([]);
+    expect(resources({ cpu: '100m' }, { memory: '1Gi' })).toEqual([]);
   });
 });

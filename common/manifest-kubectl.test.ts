@@ -236,6 +236,19 @@ spec:
     expect(web?.kind === 'Deployment' && Object.keys(web.spec.template.spec)).not.toContain(
       'serviceAccountName',
     );
+    // A name a container reads would read "default" on Berth: that is refused, not warned of.
+    const read = normalize(
+      deployment(SELECTOR).replace(
+        '    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n',
+        '    spec:\n      serviceAccountName: web\n      containers:\n      - name: web\n        image: nginx:1.27\n        env: [{name: SA, valueFrom: {fieldRef: {fieldPath: spec.serviceAccountName}}}]\n',
+      ),
+    );
+    expect(read.objects).toEqual([]);
+    expect(read.issues).toContainEqual({
+      document: 0,
+      path: 'spec.template.spec.serviceAccountName',
+      message: expect.stringMatching(/^must be "default" when a container reads it/),
+    });
     // The defaults say what Berth does anyway: no warning.
     const quiet = normalize(
       deployment(SELECTOR).replace(

@@ -238,7 +238,8 @@ export function kubernetesDeployment(doc: PlainObject): Translated {
   // Pod annotations are plain metadata to Kubernetes; Berth keeps no pod metadata besides labels.
   strip(template?.metadata, { creationTimestamp: always, annotations: always });
   const pod = strip(template?.spec, POD_DEFAULTS);
-  const warnings = takeServiceAccountFields(pod);
+  const { warnings, errors: accountErrors } = takeServiceAccountFields(pod);
+  errors.push(...accountErrors);
   eachItem(pod?.containers, stripContainer);
   eachItem(pod?.imagePullSecrets, (s) => strip(s));
   return { value: copy, errors, ...(warnings.length ? { warnings } : {}) };

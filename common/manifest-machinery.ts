@@ -108,20 +108,42 @@ export function skippedKind(
 /**
  * The pod template's service-account fields, when set to anything but what Berth does anyway
  * (stripped before): removed with a warning, since they only choose the token Kubernetes would
- * mount and Berth mounts none. Returns the warnings.
+ * mount and Berth mounts none. A name some container reads (env fieldRef spec.serviceAccountName)
+ * is not without effect: that is an error, since the container would read "default" on Berth.
  */
-export function takeServiceAccountFields(pod: PlainObject | undefined): string[] {
-  if (!pod) return [];
+export function takeServiceAccountFields(pod: PlainObject | undefined): {
+  warnings: string[];
+  errors: FieldError[];
+} {
   const warnings: string[] = [];
+  const errors: FieldError[] = [];
+  if (!pod) return { warnings, errors };
+  const readsName = (Array.isArray(pod.containers) ? pod.containers : []).some(
+    (c) =>
+      isPlainObject(c) &&
+      Array.isArray(c.env) &&
+      c.env.some(
+        (e) =>
+          isPlainObject(e) &&
+          isPlainObject(e.valueFrom) &&
+          isPlainObject(e.valueFrom.fieldRef) &&
+          e.valueFrom.fieldRef.fieldPath === 'spec.serviceAccountName',
+      ),
+  );
   for (const key of ['serviceAccountName', 'serviceAccount'] as const) {
     const value = pod[key];
     if (typeof value !== 'string') continue;
-    warnings.push(`spec.template.spec.${key} "${value}" is accepted and not used: ${NO_TOKEN}`);
+    if (readsName)
+      errors.push({
+        path: `spec.template.spec.${key}`,
+        message: `must be "default" when a container reads it (env fieldRef spec.serviceAccountName): ${NO_TOKEN}`,
+      });
+    else warnings.push(`spec.template.spec.${key} "${value}" is accepted and not used: ${NO_TOKEN}`);
     delete pod[key];
   }
   if (pod.automountServiceAccountToken === true) {
     warnings.push(`spec.template.spec.automountServiceAccountToken is accepted and not used: ${NO_TOKEN}`);
     delete pod.automountServiceAccountToken;
   }
-  return warnings;
+  return { warnings, errors };
 }

@@ -194,9 +194,14 @@ spec:
     expect(issues.map((i) => i.path)).toEqual(['imagePullSecrets']);
   });
 
-  it('requires a name', () => {
+  it('requires a name, and a namespace that can be one', () => {
     expect(normalize('apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nrules: []\n').issues).toEqual([
       { document: 0, path: 'metadata.name', message: 'is required' },
+    ]);
+    expect(
+      normalize('apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a, namespace: Team_A}\n').issues,
+    ).toEqual([
+      { document: 0, path: 'metadata.namespace', message: 'must be a namespace name (a DNS-1123 label)' },
     ]);
   });
 

@@ -1,3 +1,4 @@
+import { Name } from './names.ts';
 import type { FieldError } from './problem.ts';
 
 /**
@@ -84,8 +85,8 @@ export function skippedKind(
   const { name, namespace } = metadata;
   if (typeof name !== 'string' || !SEGMENT.test(name))
     errors.push({ path: 'metadata.name', message: name === undefined ? 'is required' : 'must be a name' });
-  if (namespace !== undefined && namespace !== null && typeof namespace !== 'string')
-    errors.push({ path: 'metadata.namespace', message: 'must be a string' });
+  if (namespace !== undefined && namespace !== null && !Name.safeParse(namespace).success)
+    errors.push({ path: 'metadata.namespace', message: 'must be a namespace name (a DNS-1123 label)' });
   if (entry.kind === 'ServiceAccount' && Array.isArray(doc.imagePullSecrets) && doc.imagePullSecrets.length)
     errors.push({
       path: 'imagePullSecrets',

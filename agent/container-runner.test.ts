@@ -57,17 +57,18 @@ function pod(containers: AssignedContainer[] = [container()], seed?: (d: FakeDri
   driver.images.add(IMAGE);
   seed?.(driver);
   const seen: string[] = [];
-  const ctl = { policy: 'Always' as RestartPolicy | undefined, runners: [] as ContainerRunner[] };
+  const ctl = { policy: 'Always' as RestartPolicy | undefined, runners: [] as ContainerRunner[], grace: 1 };
   const deps: ContainerDeps = {
     driver,
     log,
     replica: 'r1',
     since: performance.now(),
     restartPolicy: () => ctl.policy,
-    graceSeconds: () => 1,
+    graceSeconds: () => ctl.grace,
     podNetwork: () => ({ hostPorts: ctl.runners[0]?.hostPorts ?? [], address: '127.0.0.1' }),
     onReadyChanged: () => seen.push('readyChanged'),
     onExited: () => seen.push('exited'),
+    onStarted: () => seen.push('started'),
     onChange: () => {},
   };
   const a = assignment(containers);
@@ -467,7 +468,7 @@ describe('the startup probe', () => {
     await owner.advance(undefined);
     await until('started', () => startups >= 3);
     const startedAt = driver.execs.find((e, i) => e.command[0] === 'started' && i === 2)?.at ?? Date.now();
-    expect(owner.state).toMatchObject({ kind: 'running', killing: false });
+    expect(owner.state).toMatchObject({ kind: 'running', killing: undefined });
     // Nothing but the startup probe ran before its third (first passing) run.
     const first = driver.execs.findIndex((e) => e.command[0] !== 'started');
     expect(first === -1 || first > 2).toBe(true);
@@ -531,6 +532,153 @@ describe('the startup probe', () => {
     // Readiness's own delay of a second had passed already: it ran right after the startup probe.
     expect(ready!.command[0]).toBe('ready');
     expect(ready!.at - startup!.at).toBeLessThan(900);
+  });
+});
+
+/** A promise and the functions that settle it, for a hook the test ends when it likes. */
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+const exec = (...command: string[]) => ({ exec: { command } });
+
+describe('lifecycle hooks', () => {
+  it('postStart: not Running, probed or followed by the next container until the hook returns', async () => {
+    const { driver, owner, member, seen, step } = pod([
+      container({ lifecycle: { postStart: exec('post') } }),
+      container({ name: 'side', ports: [] }),
+    ]);
+    const hook = deferred<number>();
+    driver.execHandler = (_id, cmd) => (cmd[0] === 'post' ? hook.promise : 0);
+    await step();
+    expect(kind(owner)).toBe('postStart');
+    expect(owner.ready).toBe(false);
+    expect(owner.status([], 'ContainerCreating')).toMatchObject({
+      state: 'waiting',
+      reason: 'ContainerCreating',
+      containerId: owner.containerId,
+    });
+    expect(owner.hostPorts).toEqual([{ containerPort: 8080, hostPort: 30000 }]);
+    // The next container waits for the hook, as the kubelet starts them.
+    await step();
+    expect(kind(member)).toBe('waiting');
+    expect(driver.calls).toEqual(['create berth-n1-r1-web', 'start berth-n1-r1-web']);
+
+    hook.resolve(0);
+    await until('started', () => seen.includes('started'));
+    expect(owner.state).toMatchObject({ kind: 'running', ready: true });
+    await step();
+    expect(kind(member)).toBe('running');
+  });
+
+  it('postStart: a failed hook kills the container and the restart policy applies', async () => {
+    const { driver, owner, ctl } = pod([container({ lifecycle: { postStart: exec('post') } })]);
+    driver.execHandler = (_id, cmd) => (cmd[0] === 'post' ? 1 : 0);
+    await owner.advance(undefined);
+    await until('killed', () => kind(owner) === 'exited');
+    expect(driver.stops.map((x) => x.name)).toEqual(['berth-n1-r1-web']);
+    expect(owner.ready).toBe(false);
+    // Always: started again, through its hook again.
+    await owner.advance(undefined);
+    expect(kind(owner)).toBe('postStart');
+    expect(owner.restartCount).toBe(1);
+    ctl.policy = 'Never';
+    await until('killed again', () => kind(owner) === 'exited');
+    expect(owner.state).toMatchObject({ kind: 'exited', restartAt: undefined });
+  });
+
+  it('preStop runs before SIGTERM, and what it takes comes off the grace', async () => {
+    const { driver, owner, ctl } = pod([container({ lifecycle: { preStop: exec('pre') } })]);
+    ctl.grace = 5;
+    const order: string[] = [];
+    driver.execHandler = async (_id, cmd) => {
+      order.push(`exec ${cmd[0]}`);
+      await new Promise((r) => setTimeout(r, 1200));
+      order.push(`done ${cmd[0]}`);
+      return 0;
+    };
+    await owner.advance(undefined);
+    const realStop = driver.stopContainer.bind(driver);
+    driver.stopContainer = async (id, grace) => {
+      order.push('SIGTERM');
+      return realStop(id, grace);
+    };
+    const t0 = Date.now();
+    await owner.stop();
+    expect(order).toEqual(['exec pre', 'done pre', 'SIGTERM']);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1190);
+    // 5 s of grace, at least one whole second of it used by the hook.
+    const used = Math.floor((driver.stops[0]!.at - t0) / 1000);
+    expect(driver.stops[0]!.graceSeconds).toBe(Math.max(2, 5 - used));
+    expect(driver.stops[0]!.graceSeconds).toBeLessThanOrEqual(4);
+  });
+
+  it('preStop: a hook that outlasts the grace is cut off there, and SIGTERM still gets two seconds', async () => {
+    const { driver, owner, ctl } = pod([container({ lifecycle: { preStop: exec('hang') } })]);
+    ctl.grace = 1;
+    driver.execHandler = (_id, _cmd, timeoutMs) =>
+      new Promise((_r, reject) => setTimeout(() => reject(new Error('command timed out')), timeoutMs));
+    await owner.advance(undefined);
+    const t0 = Date.now();
+    await owner.stop();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(990);
+    expect(driver.stops).toEqual([{ name: 'berth-n1-r1-web', graceSeconds: 2, at: expect.any(Number) }]);
+  });
+
+  it('preStop: a sleep hook; a stop the engine cut short does not run the hook twice', async () => {
+    const { driver, owner, ctl } = pod([container({ lifecycle: { preStop: { sleep: { seconds: 1 } } } })]);
+    ctl.grace = 4;
+    await owner.advance(undefined);
+    const realStop = driver.stopContainer.bind(driver);
+    let refused = false;
+    driver.stopContainer = async (id, grace) => {
+      if (!refused) {
+        refused = true;
+        throw new Error('the Docker Engine did not answer');
+      }
+      return realStop(id, grace);
+    };
+    const t0 = Date.now();
+    await expect(owner.stop()).rejects.toThrow(/did not answer/);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(990);
+    const t1 = Date.now();
+    await owner.stop();
+    expect(Date.now() - t1).toBeLessThan(500);
+    expect(driver.stops.map((x) => x.graceSeconds)).toEqual([3]);
+  });
+
+  it('a container stopped before it ever started runs no preStop hook', async () => {
+    const { driver, owner } = pod([container({ lifecycle: { preStop: exec('pre') } })]);
+    driver.startContainer = async () => {
+      throw new Error('port is already allocated');
+    };
+    await expect(owner.advance(undefined)).rejects.toThrow(/port is already allocated/);
+    expect(kind(owner)).toBe('created');
+    await owner.stop();
+    expect(driver.execs).toEqual([]);
+  });
+
+  it('a failed liveness probe runs preStop before the kill, with the probe grace', async () => {
+    const { driver, owner } = pod([
+      container({
+        lifecycle: { preStop: exec('pre') },
+        livenessProbe: Probe.parse({
+          exec: { command: ['alive'] },
+          periodSeconds: 1,
+          failureThreshold: 1,
+          terminationGracePeriodSeconds: 9,
+        }),
+      }),
+    ]);
+    driver.execHandler = (_id, cmd) => (cmd[0] === 'alive' ? 1 : 0);
+    await owner.advance(undefined);
+    await until('killed', () => kind(owner) === 'exited');
+    expect(driver.execs.map((e) => e.command[0])).toEqual(['alive', 'pre']);
+    expect(driver.stops[0]!.graceSeconds).toBe(9);
   });
 });
 

@@ -3,6 +3,7 @@ import type { Probe } from '../common/deployment.ts';
 import { isSameContainer } from './container-match.ts';
 import type { PlannedContainer } from './container-spec.ts';
 import { type ContainerInfo, type Driver, NameConflictError } from './driver/driver.ts';
+import { type HookOutcome, NO_DEADLINE_MS, runHook } from './hooks.ts';
 import { errorMessage, type Logger } from './log.ts';
 import { type ProbeContext, ProbeWorker, runProbe } from './probes.ts';
 import {
@@ -22,11 +23,18 @@ import {
  *     ┌─────────┐ create ┌─────────┐  start  ┌─────────┐  dies  ┌────────┐
  *     │ Waiting │───────►│ Created │────────►│ Running │───────►│ Exited │ restartAt unset:
  *     └─────────┘        └─────────┘         └─────────┘◄───────└────────┘ it stays (policy)
+ *                             │ start (a postStart hook)  ▲ the hook      ▲
+ *                             ▼                           │ returned      │ dies (a failed hook
+ *                        ┌───────────┐────────────────────┘               │ kills it)
+ *                        │ PostStart │────────────────────────────────────┘
+ *                        └───────────┘ (an Exited one restarts through it too; stop → Stopping)
  *       ▲    ▲  │             │                   │   restart, after   │
  *       │    │  │             │ stop              │ stop   back-off    │ stop
  *       │    │  │             ▼                   ▼                    ▼
  *       │    │  │        ┌──────────────────────────────────────────────────────┐
  *       │    │  │        │ Stopping: the agent stops it; its death is expected. │
+ *       │    │  │        │ preStop hook (if it had started) → SIGTERM → SIGKILL │
+ *       │    │  │        │ when the grace the hook left is over.                │
  *       │    │  │        │ Its purpose says what follows:                       │
  *       │    │  │        │   rejoin   → Exited, restarted at once in the        │
  *       │    │  │        │              owner's new namespace                   │
@@ -40,7 +48,13 @@ import {
  *       └─ Running exits first)
  *
  * "Vanished" is a container removed behind the agent's back (a destroy event or a listing without
- * it): it is created again. The restart policy and CrashLoopBackOff are restart-tracker.ts's; the
+ * it): it is created again.
+ *
+ * Lifecycle hooks are steps of these states, as the kubelet runs them: postStart is the PostStart
+ * state (started, not yet Running: not probed, reported waiting, and the pod's later containers
+ * wait for it; a failure kills the container and the restart policy decides); preStop is the first
+ * step of every stop of a started container (Stopping, and the kill a failed probe or postStart
+ * asks for), taken from the grace before SIGKILL, with at least MIN_GRACE_AFTER_PRESTOP left. The restart policy and CrashLoopBackOff are restart-tracker.ts's; the
  * probes are probes.ts's. What is pod-wide (image pulls, the order of containers, the error a
  * failed create or start leaves on the replica, the drain before termination) is pod-runner.ts's.
  *
@@ -49,6 +63,12 @@ import {
  * so that when the owner restarts (a new namespace) the member restarts to join the new one, and
  * when the owner is replaced (a new container) the member is recreated.
  */
+
+/**
+ * The least grace SIGTERM gets after a preStop hook, however long the hook took (the kubelet's
+ * minimum): a hook that used the whole grace does not turn the stop into a SIGKILL.
+ */
+export const MIN_GRACE_AFTER_PRESTOP = 2;
 
 /** A container that exists on the engine. */
 interface OnEngine {
@@ -86,8 +106,11 @@ export interface Running extends OnEngine {
   probeDetail: string | undefined;
   /** The engine reported it out of memory; its exit will say OOMKilled. */
   oom: boolean;
-  /** A failed liveness or startup probe asked the engine to stop it: its death is a crash like any other. */
-  killing: boolean;
+  /**
+   * A failed liveness or startup probe asked for a kill (its preStop hook, then the engine's stop),
+   * resolving to the grace the hook left; its death is a crash like any other.
+   */
+  killing: Promise<number> | undefined;
   /** Until its first success, readiness and liveness wait (neither worker exists meanwhile). */
   startup: ProbeWorker | undefined;
   readiness: ProbeWorker | undefined;
@@ -103,27 +126,51 @@ export interface Exited extends OnEngine {
   restartAt: number | undefined;
 }
 
+/**
+ * Started, its postStart hook running. Not Running until the hook returns: not probed, reported
+ * waiting, and the pod's later containers wait (the kubelet starts them one after another).
+ */
+export interface PostStart extends OnEngine {
+  kind: 'postStart';
+  startedAt: number;
+  joinedStart: number | undefined;
+  /** As Running's: the owner's ports and address are read before its hook runs (an httpGet needs them). */
+  networkRead: boolean;
+  oom: boolean;
+  /** Aborted when it leaves this state: the hook's outcome matters no more. */
+  hook: AbortController;
+  /** The hook failed: a kill under way, as Running's. */
+  killing: Promise<number> | undefined;
+}
+
 /** The agent is stopping it; `purpose` says what comes after, so a stop cut short can be finished. */
 export interface Stopping extends OnEngine {
   kind: 'stopping';
   purpose: 'rejoin' | 'recreate' | 'remove';
   /** It was running when the stop began: reported running (not ready) until it is gone. */
   wasRunning: boolean;
+  /**
+   * Its preStop hook: `due` for a started container (Running or PostStart) whose stop has not
+   * begun, then the hook under way or done, resolving to the grace it left before SIGKILL (a stop
+   * retried after the engine failed to answer does not run it twice); `none`: nothing to run.
+   */
+  preStop: 'none' | 'due' | Promise<number>;
 }
 
 export interface Removed {
   kind: 'removed';
 }
 
-export type ContainerState = Waiting | Created | Running | Exited | Stopping | Removed;
+export type ContainerState = Waiting | Created | PostStart | Running | Exited | Stopping | Removed;
 export type ContainerStateKind = ContainerState['kind'];
 
 /** The transitions of the diagram above; anything else is a defect and throws. */
 export const TRANSITIONS: Readonly<Record<ContainerStateKind, readonly ContainerStateKind[]>> = {
   waiting: ['created', 'running', 'exited', 'removed'],
-  created: ['running', 'stopping', 'waiting'],
+  created: ['postStart', 'running', 'stopping', 'waiting'],
+  postStart: ['running', 'exited', 'stopping'],
   running: ['exited', 'stopping'],
-  exited: ['running', 'stopping', 'waiting'],
+  exited: ['postStart', 'running', 'stopping', 'waiting'],
   stopping: ['exited', 'waiting', 'removed'],
   removed: [],
 };
@@ -145,6 +192,8 @@ export interface ContainerDeps {
   onReadyChanged(): void;
   /** It died or vanished by itself: the pod reports it and steps again. */
   onExited(): void;
+  /** Its postStart hook returned: it runs, and the pod steps again (the containers after it may start). */
+  onStarted(): void;
   /** Something a status report shows changed. */
   onChange(): void;
 }
@@ -248,6 +297,10 @@ export class ContainerRunner {
         return started(await this.start(owner, false));
       case 'created':
         return started(await this.start(owner, false));
+      case 'postStart':
+        // The engine did not answer right after the start: read the ports, then run the hook.
+        if (!s.networkRead) await this.readNetwork(s);
+        return { blocked: true };
       case 'running':
         if (!s.networkRead) {
           // The engine did not answer right after the start: read the ports now.
@@ -381,9 +434,9 @@ export class ContainerRunner {
   }
 
   /**
-   * A liveness or startup probe failed: the engine stops the container, with the probe's own
-   * terminationGracePeriodSeconds when it has one; the die event that follows applies the restart
-   * policy.
+   * A liveness or startup probe failed: the container is killed (preStop, then the engine's stop),
+   * with the probe's own terminationGracePeriodSeconds when it has one; the die event that follows
+   * applies the restart policy.
    */
   private killUnhealthy(
     s: Running,
@@ -399,12 +452,76 @@ export class ContainerRunner {
       detail,
       graceSeconds: grace,
     });
-    s.killing = true;
-    void this.deps.driver.stopContainer(s.id, grace).catch((e: unknown) => {
-      this.deps.log.warn('stopping unhealthy container failed', {
-        container: this.name,
-        error: errorMessage(e),
+    this.kill(s, grace);
+  }
+
+  /** A kill the agent does not wait for: preStop, then SIGTERM, SIGKILL when the grace it left is over. */
+  private kill(s: Running | PostStart, graceSeconds: number): void {
+    const killing = this.runPreStop(s.id, graceSeconds);
+    s.killing = killing;
+    void killing
+      .then((grace) => this.deps.driver.stopContainer(s.id, grace))
+      .catch((e: unknown) => {
+        this.deps.log.warn('stopping unhealthy container failed', {
+          container: this.name,
+          error: errorMessage(e),
+        });
       });
+  }
+
+  /**
+   * Runs the preStop hook within graceSeconds; resolves to the grace left for SIGTERM → SIGKILL
+   * (whole seconds, as the engine takes them, and at least MIN_GRACE_AFTER_PRESTOP after a hook).
+   */
+  private runPreStop(id: string, graceSeconds: number): Promise<number> {
+    const hook = this.spec.lifecycle?.preStop;
+    if (!hook || graceSeconds <= 0) return Promise.resolve(graceSeconds);
+    const t0 = Date.now();
+    return runHook(
+      hook,
+      this.probeContext(),
+      (cmd, ms) => this.deps.driver.exec(id, cmd, ms),
+      graceSeconds * 1000,
+    ).then((outcome) => {
+      const usedSeconds = Math.floor((Date.now() - t0) / 1000);
+      const left = Math.max(MIN_GRACE_AFTER_PRESTOP, graceSeconds - usedSeconds);
+      const fields = {
+        replica: this.deps.replica,
+        container: this.name,
+        ms: Date.now() - t0,
+        graceLeft: left,
+      };
+      if (outcome.ok) this.deps.log.debug('preStop hook done', fields);
+      else this.deps.log.warn('preStop hook failed', { ...fields, detail: outcome.detail });
+      return left;
+    });
+  }
+
+  /**
+   * Runs the postStart hook of a container just started: Running when it returns, killed when it
+   * fails (the restart policy decides what follows, as for any death).
+   */
+  private runPostStart(s: PostStart): void {
+    const hook = this.spec.lifecycle?.postStart;
+    const t0 = Date.now();
+    const done = hook
+      ? runHook(hook, this.probeContext(), this.execIn(s), NO_DEADLINE_MS, s.hook.signal)
+      : Promise.resolve({ ok: true });
+    void done.then((outcome: HookOutcome) => {
+      if (!this.isIn(s) || s.killing) return;
+      const fields = { replica: this.deps.replica, container: this.name, ms: Date.now() - t0 };
+      if (!outcome.ok) {
+        this.deps.log.warn('postStart hook failed, killing container', { ...fields, detail: outcome.detail });
+        this.kill(s, this.deps.graceSeconds());
+        return;
+      }
+      this.deps.log.debug('postStart hook done', fields);
+      const running = runningState(s, s.startedAt, s.joinedStart, true);
+      running.oom = s.oom;
+      this.move(running);
+      this.startProbes();
+      this.deps.onChange();
+      this.deps.onStarted();
     });
   }
 
@@ -431,8 +548,14 @@ export class ContainerRunner {
   async stop(): Promise<void> {
     const s = this.current;
     if (!onEngine(s)) return;
-    if (s.kind !== 'stopping') this.toStopping(s, 'remove');
-    await this.deps.driver.stopContainer(s.id, this.deps.graceSeconds());
+    await this.terminate(s.kind === 'stopping' ? s : this.toStopping(s, 'remove'));
+  }
+
+  /** The engine's stop of a Stopping container, after its preStop hook (once) when it had started. */
+  private async terminate(s: Stopping): Promise<void> {
+    if (s.preStop === 'due') s.preStop = this.runPreStop(s.id, this.deps.graceSeconds());
+    const grace = s.preStop === 'none' ? this.deps.graceSeconds() : await s.preStop;
+    await this.deps.driver.stopContainer(s.id, grace);
   }
 
   async remove(): Promise<void> {
@@ -460,7 +583,7 @@ export class ContainerRunner {
   /** A die event, or a listing that shows it stopped: it stopped on its own; apply the restart policy. */
   died(exitCode: number): void {
     const s = this.current;
-    if (s.kind !== 'running') return;
+    if (s.kind !== 'running' && s.kind !== 'postStart') return;
     const ranFor = s.startedAt ? Date.now() - s.startedAt : 0;
     this.deps.log.info('container exited', {
       replica: this.deps.replica,
@@ -481,12 +604,12 @@ export class ContainerRunner {
 
   oomKilled(): void {
     const s = this.current;
-    if (s.kind === 'running' || s.kind === 'exited') s.oom = true;
+    if (s.kind === 'running' || s.kind === 'postStart' || s.kind === 'exited') s.oom = true;
   }
 
   /** Removed behind the agent's back: it is created again. */
   vanished(): void {
-    if (this.current.kind === 'running') this.died(-1);
+    if (this.current.kind === 'running' || this.current.kind === 'postStart') this.died(-1);
     const s = this.current;
     if (!onEngine(s) || s.kind === 'stopping') return;
     this.move({ kind: 'waiting' });
@@ -527,6 +650,7 @@ export class ContainerRunner {
     if (!TRANSITIONS[from].includes(next.kind))
       throw new Error(`container ${this.name}: no transition from ${from} to ${next.kind}`);
     this.stopProbes();
+    if (this.current.kind === 'postStart') this.current.hook.abort();
     this.current = next;
   }
 
@@ -537,6 +661,7 @@ export class ContainerRunner {
       networkFrom: s.networkFrom,
       purpose,
       wasRunning: s.kind === 'running',
+      preStop: preStopStep(s),
     };
     this.move(stopping);
     return stopping;
@@ -617,22 +742,42 @@ export class ContainerRunner {
     });
     this.starts++;
     // A member publishes nothing of its own: the owner's network is the pod's.
-    const running = runningState(before, Date.now(), owner?.starts, owner !== undefined);
-    this.move(running);
+    const networkRead = owner !== undefined;
+    const next: Running | PostStart = this.spec.lifecycle?.postStart
+      ? {
+          kind: 'postStart',
+          id: before.id,
+          networkFrom: before.networkFrom,
+          startedAt: Date.now(),
+          joinedStart: owner?.starts,
+          networkRead,
+          oom: false,
+          hook: new AbortController(),
+          killing: undefined,
+        }
+      : runningState(before, Date.now(), owner?.starts, networkRead);
+    this.move(next);
     if (owner) {
-      this.startProbes();
+      this.afterStart(next);
       this.deps.onChange();
     } else {
-      await this.readNetwork(running);
+      await this.readNetwork(next);
     }
     return true;
   }
 
+  /** What follows a start once the pod's network is known: the postStart hook, or the probes. */
+  private afterStart(s: Running | PostStart): void {
+    if (s.kind === 'postStart') this.runPostStart(s);
+    else this.startProbes();
+  }
+
   /**
-   * Reads which host ports the engine chose for the owner (and its address), then starts probing.
-   * Rejects when the engine does not answer; the state says so, and the next step reads again.
+   * Reads which host ports the engine chose for the owner (and its address), then goes on
+   * (afterStart). Rejects when the engine does not answer; the state says so, and the next step
+   * reads again.
    */
-  private async readNetwork(running: Running): Promise<void> {
+  private async readNetwork(running: Running | PostStart): Promise<void> {
     const info = await this.deps.driver.inspectContainer(running.id);
     if (!this.isIn(running)) return;
     running.networkRead = true;
@@ -641,7 +786,7 @@ export class ContainerRunner {
       if (info.ip) this.ip = info.ip;
       if (!info.running) return this.died(info.exitCode ?? -1);
     }
-    this.startProbes();
+    this.afterStart(running);
     this.deps.onChange();
   }
 
@@ -655,7 +800,7 @@ export class ContainerRunner {
     if (!onEngine(s)) return;
     const stopping = s.kind === 'stopping' ? s : this.toStopping(s, purpose);
     stopping.purpose = purpose;
-    await this.deps.driver.stopContainer(s.id, this.deps.graceSeconds());
+    await this.terminate(stopping);
     if (!this.isIn(stopping)) return;
     if (purpose === 'rejoin') {
       this.move({
@@ -679,7 +824,14 @@ function started(yes: boolean): Advance {
   return yes ? { started: true } : {};
 }
 
-type OnEngineState = Created | Running | Exited | Stopping;
+type OnEngineState = Created | PostStart | Running | Exited | Stopping;
+
+/** Leaving `s` for Stopping: a started container's preStop hook is due, unless a kill already runs it. */
+function preStopStep(s: OnEngineState): Stopping['preStop'] {
+  if (s.kind === 'stopping') return s.preStop;
+  if (s.kind !== 'running' && s.kind !== 'postStart') return 'none';
+  return s.killing ?? 'due';
+}
 
 function onEngine(s: ContainerState): s is OnEngineState {
   return s.kind !== 'waiting' && s.kind !== 'removed';
@@ -702,7 +854,7 @@ function runningState(
     everReady: false,
     probeDetail: undefined,
     oom: false,
-    killing: false,
+    killing: undefined,
     startup: undefined,
     readiness: undefined,
     liveness: undefined,

@@ -44,9 +44,11 @@ interface StrayContainer {
  * pod-wide, as ordered steps:
  *   running:     adopt or remove what the engine has → pull missing images → [init containers,
  *                one after another to completion] → containers in order, the network owner first
- *                (a member waits for a running owner) → report
- *   terminating: drain delay (still serving) → [preStop hooks] → SIGTERM to every container,
- *                SIGKILL after the grace period → remove members, then the owner → gone
+ *                (a member waits for a running owner; each waits for the postStart hook of the
+ *                one before it) → report
+ *   terminating: drain delay (still serving) → each container's preStop hook, within the grace
+ *                period → SIGTERM to every container, SIGKILL when the grace the hook left is
+ *                over → remove members, then the owner → gone
  * plus what a failed pull, create or start leaves on the replica (Failed, retried with back-off),
  * and a runtime that does not answer (waited for, counted against nothing).
  *
@@ -106,6 +108,10 @@ export class PodRunner {
       },
       onReadyChanged: () => this.readyChanged(),
       onExited: () => {
+        this.deps.onChange();
+        this.kick();
+      },
+      onStarted: () => {
         this.deps.onChange();
         this.kick();
       },
@@ -401,7 +407,7 @@ export class PodRunner {
         this.drain = 0;
         if (this.detached) return;
       }
-      // preStop hooks go here: each container's runs to completion (within the grace period) before its SIGTERM.
+      // Each container's preStop hook, then its SIGTERM (container-runner.ts), all at once.
       await Promise.all(live.map((c) => c.stop()));
       // Members first, then the network owner.
       for (const c of [...live].reverse()) await c.remove();

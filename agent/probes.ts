@@ -137,12 +137,28 @@ export async function runProbe(probe: Probe, ctx: ProbeContext, exec: ExecFn): P
   }
 }
 
-function httpProbe(
+async function httpProbe(
   action: NonNullable<Probe['httpGet']>,
   target: { host: string; port: number },
   timeoutMs: number,
 ): Promise<ProbeOutcome> {
-  return new Promise((resolve) => {
+  const code = await httpGetStatus(action, target, timeoutMs);
+  return code >= 200 && code < 400
+    ? { ok: true }
+    : { ok: false, detail: `HTTP probe failed with statuscode: ${code}` };
+}
+
+/**
+ * One GET as a probe or a lifecycle hook sends it: the answer's status code. Rejects when there
+ * is none within timeoutMs, or when `signal` aborts.
+ */
+export function httpGetStatus(
+  action: NonNullable<Probe['httpGet']>,
+  target: { host: string; port: number },
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { 'user-agent': 'berth-probe/1', connection: 'close' };
     for (const h of action.httpHeaders ?? []) headers[h.name.toLowerCase()] = h.value;
     const req = (action.scheme === 'HTTPS' ? httpsRequest : httpRequest)({
@@ -155,18 +171,14 @@ function httpProbe(
       timeout: timeoutMs,
       // Kubernetes does not verify probe certificates either.
       rejectUnauthorized: false,
+      ...(signal ? { signal } : {}),
     });
     req.on('response', (res) => {
       res.resume();
-      const code = res.statusCode ?? 0;
-      resolve(
-        code >= 200 && code < 400
-          ? { ok: true }
-          : { ok: false, detail: `HTTP probe failed with statuscode: ${code}` },
-      );
+      resolve(res.statusCode ?? 0);
     });
     req.on('timeout', () => req.destroy(new Error(`probe timed out after ${timeoutMs} ms`)));
-    req.on('error', (e) => resolve({ ok: false, detail: e.message }));
+    req.on('error', reject);
     req.end();
   });
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  AssignedLifecycle,
   AssignedProbe,
   ExecAction,
   AssignedHttpGetAction as HttpGetAction,
@@ -62,6 +63,7 @@ export const AssignedContainer = z.object({
   readinessProbe: AssignedProbe.optional(),
   livenessProbe: AssignedProbe.optional(),
   startupProbe: AssignedProbe.optional(),
+  lifecycle: AssignedLifecycle.optional(),
 });
 export type AssignedContainer = z.infer<typeof AssignedContainer>;
 export { ExecAction, HttpGetAction, TcpSocketAction };

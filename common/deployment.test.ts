@@ -97,3 +97,53 @@ describe('grpc probes', () => {
     expect(issues[1]!.message).toBe('must specify exactly one of httpGet, tcpSocket, exec, grpc');
   });
 });
+
+describe('lifecycle hooks', () => {
+  it('takes postStart and preStop with exec, httpGet and sleep', () => {
+    const c = container(
+      k8s(
+        'lifecycle: {postStart: {exec: {command: [sh, -c, "echo up"]}}, preStop: {httpGet: {path: /drain, port: 8080, host: ""}}}',
+      ),
+    );
+    expect(c.lifecycle).toEqual({
+      postStart: { exec: { command: ['sh', '-c', 'echo up'] } },
+      preStop: { httpGet: { path: '/drain', port: 8080, scheme: 'HTTP' } },
+    });
+    expect(container(k8s('lifecycle: {preStop: {sleep: {seconds: 5}}}')).lifecycle).toEqual({
+      preStop: { sleep: { seconds: 5 } },
+    });
+  });
+
+  it("refuses tcpSocket (Kubernetes never runs it), two handlers, a host, and a sleep past the pod's grace", () => {
+    const { issues } = apply(
+      k8s(
+        'lifecycle: {postStart: {tcpSocket: {port: 80}}, preStop: {sleep: {seconds: 31}}}',
+        '\n      terminationGracePeriodSeconds: 30',
+      ),
+    );
+    expect(issues.map((i) => [i.path, i.message])).toEqual([
+      [
+        `${C}.lifecycle.postStart.tcpSocket`,
+        'tcpSocket is not supported by Berth in lifecycle hooks (Kubernetes does not run it either; use exec or httpGet)',
+      ],
+    ]);
+    // The grace is checked once the containers are valid.
+    expect(apply(k8s('lifecycle: {preStop: {sleep: {seconds: 31}}}')).issues).toEqual([
+      expect.objectContaining({
+        path: `${C}.lifecycle.preStop.sleep.seconds`,
+        message: 'must be at most terminationGracePeriodSeconds (30)',
+      }),
+    ]);
+    expect(
+      apply(k8s('lifecycle: {preStop: {exec: {command: [a]}, sleep: {seconds: 1}}}')).issues.map(
+        (i) => i.path,
+      ),
+    ).toEqual([`${C}.lifecycle.preStop`]);
+    expect(apply(k8s('lifecycle: {preStop: {}}')).issues[0]?.message).toBe(
+      'must specify exactly one of exec, httpGet, sleep',
+    );
+    expect(
+      apply(k8s('lifecycle: {preStop: {httpGet: {port: 80, host: evil.example}}}')).issues.map((i) => i.path),
+    ).toEqual([`${C}.lifecycle.preStop.httpGet.host`]);
+  });
+});

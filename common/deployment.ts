@@ -106,10 +106,39 @@ function probeSchemas(host: typeof CarriedProbeHost) {
         });
       }
     });
-  return { HttpGetAction, TcpSocketAction, Probe };
+  /**
+   * A lifecycle hook (Kubernetes' LifecycleHandler). Kubernetes also has tcpSocket here, but
+   * never runs it (it is kept for compatibility only), so Berth refuses it rather than accept it.
+   */
+  const LifecycleHandler = z
+    .strictObject({
+      exec: ExecAction.optional(),
+      httpGet: HttpGetAction.optional(),
+      sleep: SleepAction.optional(),
+    })
+    .check((ctx) => {
+      const handlers = ['exec', 'httpGet', 'sleep'].filter((k) => ctx.value[k as 'exec'] !== undefined);
+      if (handlers.length !== 1)
+        ctx.issues.push({
+          code: 'custom',
+          input: ctx.value,
+          message: 'must specify exactly one of exec, httpGet, sleep',
+        });
+    });
+  /**
+   * postStart runs right after the container starts (it is not Running until the hook returns; a
+   * failure kills it); preStop runs before SIGTERM, within the grace period (see agent/README.md).
+   */
+  const Lifecycle = z.strictObject({
+    postStart: LifecycleHandler.optional(),
+    preStop: LifecycleHandler.optional(),
+  });
+  return { HttpGetAction, TcpSocketAction, Probe, Lifecycle };
 }
 
 export const ExecAction = z.strictObject({ command: z.array(z.string().max(4096)).min(1).max(64) });
+/** A lifecycle hook that waits on the node (Kubernetes' SleepAction). */
+export const SleepAction = z.strictObject({ seconds: z.int().min(0).max(3600) });
 /**
  * The standard gRPC health check (grpc.health.v1.Health/Check) of `service` ('' or absent: the
  * whole server) on a port number, as Kubernetes takes it (no port names).
@@ -121,11 +150,15 @@ export const HttpGetAction = written.HttpGetAction;
 export const TcpSocketAction = written.TcpSocketAction;
 export const Probe = written.Probe;
 export type Probe = z.infer<typeof Probe>;
+export const Lifecycle = written.Lifecycle;
+export type Lifecycle = z.infer<typeof Lifecycle>;
+export type LifecycleHandler = NonNullable<Lifecycle['postStart']>;
 const carried = probeSchemas(CarriedProbeHost);
 /** Probes as assignments carry them to agents (see CarriedProbeHost). */
 export const AssignedHttpGetAction = carried.HttpGetAction;
 export const AssignedTcpSocketAction = carried.TcpSocketAction;
 export const AssignedProbe = carried.Probe;
+export const AssignedLifecycle = carried.Lifecycle;
 
 export const SecretKeyRef = z.strictObject({ name: Name, key: z.string().min(1).max(253) });
 
@@ -175,6 +208,7 @@ export const Container = z
     livenessProbe: Probe.optional(),
     /** Readiness and liveness wait for its first success; failureThreshold failures kill the container. */
     startupProbe: Probe.optional(),
+    lifecycle: Lifecycle.optional(),
   })
   .check((ctx) => {
     // Kubernetes' rules for the probes that end in a kill rather than in a readiness verdict.
@@ -214,6 +248,18 @@ export const PodSpec = z
           message: `duplicate container name "${c.name}"`,
         });
       seen.add(c.name);
+      // A sleep hook longer than the grace could never finish (Kubernetes refuses it too).
+      const grace = ctx.value.terminationGracePeriodSeconds;
+      for (const hook of ['postStart', 'preStop'] as const) {
+        const seconds = c.lifecycle?.[hook]?.sleep?.seconds;
+        if (seconds !== undefined && seconds > grace)
+          ctx.issues.push({
+            code: 'custom',
+            input: seconds,
+            path: ['containers', i, 'lifecycle', hook, 'sleep', 'seconds'],
+            message: `must be at most terminationGracePeriodSeconds (${grace})`,
+          });
+      }
     });
   });
 export type PodSpec = z.infer<typeof PodSpec>;

@@ -72,7 +72,6 @@ const UNSUPPORTED = new Map<string, string>([
   // container
   ['volumeMounts', ''],
   ['volumeDevices', ''],
-  ['lifecycle', ''],
   ['envFrom', 'list each variable under env'],
   ['stdin', 'only false is accepted'],
   ['stdinOnce', 'only false is accepted'],
@@ -118,6 +117,8 @@ export function unsupportedFieldMessage(path: readonly PropertyKey[], key: strin
       return 'ephemeral-storage is not supported by Berth (only cpu and memory): nodes do not report their disk, so it could not be scheduled against';
     return `${key} is not supported by Berth (only cpu and memory)`;
   }
+  if (key === 'tcpSocket' && (parent === 'postStart' || parent === 'preStop'))
+    return 'tcpSocket is not supported by Berth in lifecycle hooks (Kubernetes does not run it either; use exec or httpGet)';
   const hint = UNSUPPORTED.get(key);
   if (hint === undefined) return `unknown field "${key}"`;
   return `${key} is not supported by Berth${hint ? ` (${hint})` : ''}`;
@@ -204,6 +205,13 @@ function stripContainer(container: unknown): void {
   stripProbe(c.readinessProbe);
   stripProbe(c.livenessProbe);
   stripProbe(c.startupProbe);
+  const lifecycle = strip(c.lifecycle);
+  for (const hook of [lifecycle?.postStart, lifecycle?.preStop]) {
+    const h = strip(hook);
+    strip(h?.httpGet, PROBE_ACTION_DEFAULTS);
+    strip(h?.exec);
+    strip(h?.sleep);
+  }
 }
 
 export function stripRoot(doc: PlainObject): PlainObject {

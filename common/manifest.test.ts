@@ -306,11 +306,6 @@ spec:
       'spec.template.spec.containers[0].volumeMounts',
     ],
     [
-      'lifecycle',
-      k8sDeployment('', '\n        lifecycle: {preStop: {exec: {command: [x]}}}'),
-      'spec.template.spec.containers[0].lifecycle',
-    ],
-    [
       'envFrom',
       k8sDeployment('', '\n        envFrom: [{secretRef: {name: s}}]'),
       'spec.template.spec.containers[0].envFrom',

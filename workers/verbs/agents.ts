@@ -152,6 +152,7 @@ export function toAssignment(
       ...(c.readinessProbe ? { readinessProbe: c.readinessProbe } : {}),
       ...(c.livenessProbe ? { livenessProbe: c.livenessProbe } : {}),
       ...(c.startupProbe ? { startupProbe: c.startupProbe } : {}),
+      ...(c.lifecycle ? { lifecycle: c.lifecycle } : {}),
     })),
   };
 }

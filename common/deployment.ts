@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EnvFromSource, EnvVar } from './env.ts';
 import { LabelKey, Labels, LabelValue, Name } from './names.ts';
 import { cpuQuantityProblem, memoryQuantityProblem, parseCpu, parseMemory } from './quantity.ts';
 
@@ -160,23 +161,8 @@ export const AssignedTcpSocketAction = carried.TcpSocketAction;
 export const AssignedProbe = carried.Probe;
 export const AssignedLifecycle = carried.Lifecycle;
 
-export const SecretKeyRef = z.strictObject({ name: Name, key: z.string().min(1).max(253) });
-
-export const EnvVar = z
-  .strictObject({
-    name: z
-      .string()
-      .min(1)
-      .max(256)
-      .regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/, 'must be a valid environment variable name'),
-    value: z.string().max(65536).optional(),
-    valueFrom: z.strictObject({ secretKeyRef: SecretKeyRef }).optional(),
-  })
-  .refine(
-    (e) => !(e.value !== undefined && e.valueFrom !== undefined),
-    'may not have both value and valueFrom',
-  );
-export type EnvVar = z.infer<typeof EnvVar>;
+// A container's environment (env, envFrom) has its own module: it is most of what a pod reads.
+export { EnvFromSource, EnvVar, SecretKeyRef } from './env.ts';
 
 export const ContainerPort = z.strictObject({
   name: z
@@ -202,6 +188,8 @@ export const Container = z
     args: z.array(z.string().max(4096)).max(256).optional(),
     workingDir: z.string().max(4096).optional(),
     env: z.array(EnvVar).max(512).default([]),
+    // Optional, not defaulted: a default would change the hash of every stored template.
+    envFrom: z.array(EnvFromSource).max(64).optional(),
     ports: z.array(ContainerPort).max(64).default([]),
     resources: Resources.default({}),
     readinessProbe: Probe.optional(),

@@ -72,7 +72,6 @@ const UNSUPPORTED = new Map<string, string>([
   // container
   ['volumeMounts', ''],
   ['volumeDevices', ''],
-  ['envFrom', 'list each variable under env'],
   ['stdin', 'only false is accepted'],
   ['stdinOnce', 'only false is accepted'],
   ['tty', 'only false is accepted'],
@@ -81,11 +80,7 @@ const UNSUPPORTED = new Map<string, string>([
   ['resizePolicy', ''],
   ['claims', ''],
   ['hostIP', ''],
-  ['configMapKeyRef', 'use a secretKeyRef or a value'],
-  ['fieldRef', ''],
-  ['resourceFieldRef', ''],
   ['fileKeyRef', ''],
-  ['optional', 'only false is accepted'],
   // Service
   ['type', "only ClusterIP and LoadBalancer are accepted: Berth's ingress is the load balancer"],
   ['clusterIP', 'only an automatic cluster IP is accepted, not None'],

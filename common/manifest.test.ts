@@ -306,11 +306,6 @@ spec:
       'spec.template.spec.containers[0].volumeMounts',
     ],
     [
-      'envFrom',
-      k8sDeployment('', '\n        envFrom: [{secretRef: {name: s}}]'),
-      'spec.template.spec.containers[0].envFrom',
-    ],
-    [
       'container securityContext',
       k8sDeployment('', '\n        securityContext: {privileged: true}'),
       'spec.template.spec.containers[0].securityContext',
@@ -336,24 +331,6 @@ spec:
       'ports[].hostIP',
       k8sDeployment('', '\n        ports: [{containerPort: 80, hostIP: 0.0.0.0}]'),
       'spec.template.spec.containers[0].ports[0].hostIP',
-    ],
-    [
-      'env configMapKeyRef',
-      k8sDeployment('', '\n        env: [{name: A, valueFrom: {configMapKeyRef: {name: c, key: k}}}]'),
-      'spec.template.spec.containers[0].env[0].valueFrom.configMapKeyRef',
-    ],
-    [
-      'env fieldRef',
-      k8sDeployment('', '\n        env: [{name: A, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]'),
-      'spec.template.spec.containers[0].env[0].valueFrom.fieldRef',
-    ],
-    [
-      'an optional secretKeyRef',
-      k8sDeployment(
-        '',
-        '\n        env: [{name: A, valueFrom: {secretKeyRef: {name: s, key: k, optional: true}}}]',
-      ),
-      'spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef.optional',
     ],
     [
       'selector.matchExpressions',

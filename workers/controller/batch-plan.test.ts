@@ -103,6 +103,7 @@ function replica(id: string, over: Partial<ReplicaRow> = {}): ReplicaRow {
     serviceEnv: null,
     draining: false,
     defaultMemoryLimitBytes: null,
+    configMapData: null,
     ...over,
   };
 }

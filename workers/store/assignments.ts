@@ -20,9 +20,24 @@ export async function bumpAssignments(tx: Database, nodeIds: Iterable<string>): 
  * secret. Running replicas are left alone: their containers keep the values they were made with.
  * Returns the nodes bumped, for waking their long-polls after commit.
  */
-export async function bumpSecretWaiters(tx: Database, namespace: string, name: string): Promise<string[]> {
-  const envRef = { spec: { containers: [{ env: [{ valueFrom: { secretKeyRef: { name } } }] }] } };
-  const pullRef = { spec: { imagePullSecrets: [{ name }] } };
+export function bumpSecretWaiters(tx: Database, namespace: string, name: string): Promise<string[]> {
+  return bumpWaiters(tx, namespace, [
+    { spec: { containers: [{ env: [{ valueFrom: { secretKeyRef: { name } } }] }] } },
+    { spec: { containers: [{ envFrom: [{ secretRef: { name } }] }] } },
+    { spec: { imagePullSecrets: [{ name }] } },
+  ]);
+}
+
+/** A ConfigMap was written: as bumpSecretWaiters, for the replicas whose env reads it. */
+export function bumpConfigMapWaiters(tx: Database, namespace: string, name: string): Promise<string[]> {
+  return bumpWaiters(tx, namespace, [
+    { spec: { containers: [{ env: [{ valueFrom: { configMapKeyRef: { name } } }] }] } },
+    { spec: { containers: [{ envFrom: [{ configMapRef: { name } }] }] } },
+  ]);
+}
+
+/** Bump the nodes of not-yet-started replicas of `namespace` whose template contains any of `refs`. */
+async function bumpWaiters(tx: Database, namespace: string, refs: object[]): Promise<string[]> {
   const rows = await tx
     .selectDistinct({ nodeId: replicas.nodeId })
     .from(replicas)
@@ -41,10 +56,7 @@ export async function bumpSecretWaiters(tx: Database, namespace: string, name: s
           inArray(replicas.phase, ['Scheduled', 'Pending']),
           like(replicas.message, 'CreateContainerConfigError:%'),
         ),
-        or(
-          sql`${revisions.template} @> ${JSON.stringify(envRef)}::jsonb`,
-          sql`${revisions.template} @> ${JSON.stringify(pullRef)}::jsonb`,
-        ),
+        or(...refs.map((ref) => sql`${revisions.template} @> ${JSON.stringify(ref)}::jsonb`)),
       ),
     );
   const ids = rows.flatMap((r) => (r.nodeId ? [r.nodeId] : []));

@@ -5,12 +5,15 @@ import { registryAuthsOf } from '../../common/docker-config.ts';
 import { parseCpu, parseMemory } from '../../common/quantity.ts';
 import type { Database } from '../../db/database.ts';
 import { retryOnConflict } from '../../db/retry.ts';
+import { rowsOf } from '../../db/rows.ts';
 import { logRequests, nodes, replicas, revisions } from '../../db/schema/index.ts';
 import { DomainError } from '../errors.ts';
 import { withServiceEnv } from '../store/discovery.ts';
 import { recordEvents } from '../store/events.ts';
 import { wakeDeployments, wakeWaitingDeployments } from '../store/wakeups.ts';
-import { missingSecretRefs, secretNamesOf } from './secret-refs.ts';
+import { resolveConfigMaps } from './config-maps.ts';
+import { type ContainerResources, type PodEnvContext, resolveContainerEnv } from './pod-env.ts';
+import { configMapNamesOf, missingSecretRefs, secretNamesOf } from './secret-refs.ts';
 import { resolveSecrets } from './secrets.ts';
 
 /**
@@ -40,7 +43,13 @@ export async function buildAssignments(
   now: Date,
 ): Promise<{ version: number; body: AssignmentsResponse }> {
   const [node] = await db
-    .select({ version: nodes.assignmentVersion })
+    .select({
+      version: nodes.assignmentVersion,
+      name: nodes.name,
+      address: nodes.address,
+      allocatableCpuMillis: nodes.allocatableCpuMillis,
+      allocatableMemoryBytes: nodes.allocatableMemoryBytes,
+    })
     .from(nodes)
     .where(and(eq(nodes.id, nodeId), eq(nodes.tokenHash, credentialHash)));
   if (!node)
@@ -54,24 +63,40 @@ export async function buildAssignments(
     )
     .where(eq(replicas.nodeId, nodeId));
 
-  // Secrets are resolved per namespace, only for what this node's replicas reference.
-  const wanted = new Map<string, Set<string>>();
+  // Secrets and ConfigMaps are resolved per namespace, only for what this node's replicas
+  // reference (ConfigMaps only for replicas that have not fixed theirs yet).
+  const wanted = new Map<string, { secrets: Set<string>; configMaps: Set<string> }>();
   for (const { replica, template } of rows) {
     if (replica.desired !== 'running') continue;
-    const names = wanted.get(replica.namespace) ?? new Set<string>();
-    for (const name of secretNamesOf(template.spec)) names.add(name);
+    const names = wanted.get(replica.namespace) ?? { secrets: new Set(), configMaps: new Set() };
+    for (const name of secretNamesOf(template.spec)) names.secrets.add(name);
+    if (!replica.configMapData)
+      for (const name of configMapNamesOf(template.spec)) names.configMaps.add(name);
     wanted.set(replica.namespace, names);
   }
   const resolved = new Map<string, Map<string, { type: string; data: Record<string, string> }>>();
-  for (const [ns, names] of wanted) resolved.set(ns, await resolveSecrets(db, secretKey, ns, [...names]));
-
-  // Service variables were fixed when each replica was created (see replicas.serviceEnv).
-  const assignments: Assignment[] = rows.map(({ replica, template }) =>
+  const liveConfigMaps = new Map<string, Map<string, Record<string, string>>>();
+  for (const [ns, names] of wanted) {
+    resolved.set(ns, await resolveSecrets(db, secretKey, ns, [...names.secrets]));
+    liveConfigMaps.set(ns, await resolveConfigMaps(db, ns, [...names.configMaps]));
+  }
+  const nodeOf = {
+    name: node.name,
+    address: node.address,
+    allocatableCpuMillis: node.allocatableCpuMillis,
+    allocatableMemoryBytes: node.allocatableMemoryBytes,
+  };
+  const build = (replica: ReplicaRow, template: PodTemplate) =>
+    // Service variables were fixed when each replica was created (see replicas.serviceEnv).
     withServiceEnv(
-      toAssignment(replica, template, resolved.get(replica.namespace) ?? new Map()),
+      toAssignment(replica, template, resolved.get(replica.namespace) ?? new Map(), {
+        node: nodeOf,
+        configMaps: liveConfigMaps.get(replica.namespace) ?? new Map(),
+      }),
       replica.serviceEnv ?? [],
-    ),
-  );
+    );
+  const assignments: Assignment[] = rows.map(({ replica, template }) => build(replica, template));
+  await fixConfigMaps(db, rows, assignments, liveConfigMaps, build);
   const pendingLogs = await db
     .select()
     .from(logRequests)
@@ -92,26 +117,110 @@ export async function buildAssignments(
   };
 }
 
+type ReplicaRow = typeof replicas.$inferSelect;
+
 /**
- * One replica as its agent must run it. A secret or key it names that does not exist is never
- * sent as an empty value: the assignment carries the reason instead (`configError`), and the
- * agent creates nothing until an assignment arrives without it.
+ * A replica sent resolvable for the first time keeps the ConfigMaps it was sent
+ * (replicas.configMapData), so one written later never changes the environment of a container
+ * that may have started with it. Only the first snapshot is kept: when two builds race, the one
+ * that lost rebuilds from the stored one, so every agent is sent the same values. Work is
+ * proportional to change: a replica writes once, and only when its env reads a ConfigMap.
+ */
+async function fixConfigMaps(
+  db: Database,
+  rows: { replica: ReplicaRow; template: PodTemplate }[],
+  assignments: Assignment[],
+  live: Map<string, Map<string, Record<string, string>>>,
+  build: (replica: ReplicaRow, template: PodTemplate) => Assignment,
+): Promise<void> {
+  const fresh = rows.flatMap(({ replica, template }, i) => {
+    if (replica.configMapData || replica.desired !== 'running' || assignments[i]!.configError) return [];
+    const names = configMapNamesOf(template.spec);
+    if (!names.length) return [];
+    const data = Object.fromEntries(names.map((n) => [n, live.get(replica.namespace)?.get(n) ?? null]));
+    return [{ i, id: replica.id, data }];
+  });
+  if (!fresh.length) return;
+  const written = await db.execute(sql`
+    update replicas set config_map_data = v.data
+    from jsonb_to_recordset(${JSON.stringify(fresh.map(({ id, data }) => ({ id, data })))}::jsonb)
+      as v(id text, data jsonb)
+    where replicas.id = v.id and replicas.config_map_data is null
+    returning replicas.id`);
+  const won = new Set(rowsOf<{ id: string }>(written).map((r) => r.id));
+  const lost = fresh.filter((f) => !won.has(f.id));
+  if (!lost.length) return;
+  const stored = await db
+    .select({ id: replicas.id, configMapData: replicas.configMapData })
+    .from(replicas)
+    .where(
+      inArray(
+        replicas.id,
+        lost.map((l) => l.id),
+      ),
+    );
+  for (const { i } of lost) {
+    const { replica, template } = rows[i]!;
+    const data = stored.find((s) => s.id === replica.id)?.configMapData;
+    if (data) assignments[i] = build({ ...replica, configMapData: data }, template);
+  }
+}
+
+/** What a replica's env reads besides secrets: its node, and its namespace's ConfigMaps as they are now. */
+export interface AssignmentContext {
+  node: PodEnvContext['node'];
+  configMaps: ReadonlyMap<string, Record<string, string>>;
+}
+
+const NO_CONTEXT: AssignmentContext = {
+  node: { name: '', address: '', allocatableCpuMillis: 0, allocatableMemoryBytes: 0 },
+  configMaps: new Map(),
+};
+
+/** A replica's snapshot of its ConfigMaps (replicas.configMapData), as a lookup. */
+function snapshotOf(
+  data: Record<string, Record<string, string> | null>,
+): Map<string, Record<string, string>> {
+  return new Map(Object.entries(data).flatMap(([name, d]) => (d ? [[name, d] as const] : [])));
+}
+
+/**
+ * One replica as its agent must run it, its env fully resolved (pod-env.ts). A secret, ConfigMap
+ * or key it needs that does not exist is never sent as an empty value: the assignment carries the
+ * reason instead (`configError`), and the agent creates nothing until an assignment arrives
+ * without it. A replica already sent resolvable reads its ConfigMaps as they were then.
  */
 export function toAssignment(
   replica: typeof replicas.$inferSelect,
   template: PodTemplate,
   secrets: Map<string, { type: string; data: Record<string, string> }>,
+  context: AssignmentContext = NO_CONTEXT,
 ): Assignment {
   const spec = template.spec;
+  const configMaps = replica.configMapData ? snapshotOf(replica.configMapData) : context.configMaps;
+  const keysOf = (data: Record<string, string> | undefined) => (data ? Object.keys(data) : undefined);
   // Secrets are read for running replicas only: one told to stop needs none.
   const [configError] =
     replica.desired === 'running'
-      ? missingSecretRefs(spec, (name) => {
-          const found = secrets.get(name);
-          return found ? Object.keys(found.data) : undefined;
-        })
+      ? missingSecretRefs(
+          spec,
+          (name) => keysOf(secrets.get(name)?.data),
+          (name) => keysOf(configMaps.get(name)),
+        )
       : [];
-  const secretValue = (ref: { name: string; key: string }) => secrets.get(ref.name)?.data[ref.key];
+  const resources = new Map(
+    spec.containers.map((c) => [c.name, containerResources(c.resources, replica.defaultMemoryLimitBytes)]),
+  );
+  const env: PodEnvContext = {
+    podName: replica.id,
+    namespace: replica.namespace,
+    labels: template.metadata.labels,
+    node: context.node,
+    secrets,
+    configMaps,
+    serviceEnv: replica.serviceEnv ?? [],
+    resources: (name) => resources.get(name),
+  };
   // Berth's registry secrets and Kubernetes' dockerconfigjson ones alike (each of its auths).
   const pullAuth = spec.imagePullSecrets.flatMap((s) => {
     const secret = secrets.get(s.name);
@@ -134,14 +243,10 @@ export function toAssignment(
       imagePullPolicy:
         c.imagePullPolicy ??
         (/:latest$|^[^:]*$/.test(c.image.split('/').pop() ?? '') ? 'Always' : 'IfNotPresent'),
-      ...(c.command ? { command: c.command } : {}),
-      ...(c.args ? { args: c.args } : {}),
+      // env, and command and args with their $(VAR) expanded; a reference that does not resolve
+      // is left out (configError says why when it was required), never sent empty.
+      ...resolveContainerEnv(c, env),
       ...(c.workingDir ? { workingDir: c.workingDir } : {}),
-      // A reference that does not resolve is left out (configError says why), never sent empty.
-      env: c.env.flatMap((e) => {
-        const value = e.valueFrom ? secretValue(e.valueFrom.secretKeyRef) : (e.value ?? '');
-        return value === undefined ? [] : [{ name: e.name, value }];
-      }),
       ports: c.ports.map((p) => ({
         ...(p.name ? { name: p.name } : {}),
         containerPort: p.containerPort,
@@ -154,6 +259,21 @@ export function toAssignment(
       ...(c.startupProbe ? { startupProbe: c.startupProbe } : {}),
       ...(c.lifecycle ? { lifecycle: c.lifecycle } : {}),
     })),
+  };
+}
+
+/** A container's resources for resourceFieldRef: requests not written default to limits written. */
+function containerResources(
+  r: PodTemplate['spec']['containers'][number]['resources'],
+  defaultMemoryLimit: number | null,
+): ContainerResources {
+  const q = quantities(r, defaultMemoryLimit);
+  return {
+    requests: {
+      cpu: q.cpuRequestMillis ?? q.cpuLimitMillis,
+      memory: q.memoryRequestBytes ?? (r.limits?.memory !== undefined ? q.memoryLimitBytes : undefined),
+    },
+    limits: { cpu: q.cpuLimitMillis, memory: q.memoryLimitBytes },
   };
 }
 

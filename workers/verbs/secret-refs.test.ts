@@ -60,20 +60,26 @@ describe('secret references of a pod', () => {
   });
 
   it('finds nothing missing when every secret and key exists', () => {
-    expect(missingSecretRefs(web.spec, keysIn(ALL))).toEqual([]);
+    expect(missingSecretRefs(web.spec, keysIn(ALL), () => undefined)).toEqual([]);
   });
 
   it('says which secret, key or registry secret is missing, in pod order, each once', () => {
-    expect(missingSecretRefs(web.spec, keysIn(without('db')))).toEqual(['secret "db" not found']);
-    expect(missingSecretRefs(web.spec, keysIn(without('db', 'password')))).toEqual([
+    expect(missingSecretRefs(web.spec, keysIn(without('db')), () => undefined)).toEqual([
+      'secret "db" not found',
+    ]);
+    expect(missingSecretRefs(web.spec, keysIn(without('db', 'password')), () => undefined)).toEqual([
       'key "password" not found in secret "db"',
     ]);
-    expect(missingSecretRefs(web.spec, keysIn(without('regcred')))).toEqual(['secret "regcred" not found']);
-    expect(missingSecretRefs(web.spec, () => undefined)).toEqual([
-      'secret "db" not found',
-      'secret "api" not found',
+    expect(missingSecretRefs(web.spec, keysIn(without('regcred')), () => undefined)).toEqual([
       'secret "regcred" not found',
     ]);
+    expect(
+      missingSecretRefs(
+        web.spec,
+        () => undefined,
+        () => undefined,
+      ),
+    ).toEqual(['secret "db" not found', 'secret "api" not found', 'secret "regcred" not found']);
   });
 });
 

@@ -20,7 +20,8 @@ import {
   type WriteOptions,
   type Written,
 } from '../store/objects.ts';
-import { missingSecretRefs, secretNamesOf } from './secret-refs.ts';
+import { resolveConfigMaps } from './config-maps.ts';
+import { configMapNamesOf, missingSecretRefs, secretNamesOf } from './secret-refs.ts';
 
 export { toSecretObject };
 
@@ -106,9 +107,9 @@ export async function resolveSecrets(
 }
 
 /**
- * What a pod spec lacks of its namespace's secrets, as the warnings of the write that stored it
- * (`secret "db" not found: ...`), read in that write's transaction where there is one. Only key
- * names are read, never values.
+ * What a pod spec lacks of its namespace's secrets and ConfigMaps, as the warnings of the write
+ * that stored it (`secret "db" not found: ...`), read in that write's transaction where there is
+ * one. Only secrets' key names are read, never their values.
  */
 export async function missingSecretWarnings(
   db: Database,
@@ -116,13 +117,21 @@ export async function missingSecretWarnings(
   spec: Pick<PodSpec, 'containers' | 'imagePullSecrets'>,
 ): Promise<string[]> {
   const names = secretNamesOf(spec);
-  if (names.length === 0) return [];
-  const rows = await db
-    .select({ name: secrets.name, keys: secrets.keys })
-    .from(secrets)
-    .where(and(eq(secrets.namespace, namespace), inArray(secrets.name, names)));
+  const mapNames = configMapNamesOf(spec);
+  if (names.length === 0 && mapNames.length === 0) return [];
+  const rows = names.length
+    ? await db
+        .select({ name: secrets.name, keys: secrets.keys })
+        .from(secrets)
+        .where(and(eq(secrets.namespace, namespace), inArray(secrets.name, names)))
+    : [];
   const keys = new Map(rows.map((r) => [r.name, r.keys]));
-  return missingSecretRefs(spec, (name) => keys.get(name)).map(
+  const maps = await resolveConfigMaps(db, namespace, mapNames);
+  const mapKeys = (name: string) => {
+    const data = maps.get(name);
+    return data ? Object.keys(data) : undefined;
+  };
+  return missingSecretRefs(spec, (name) => keys.get(name), mapKeys).map(
     (reason) => `${reason}: its replicas stay Pending (CreateContainerConfigError) until it exists`,
   );
 }

@@ -23,14 +23,14 @@ import {
  *     ┌─────────┐ create ┌─────────┐  start  ┌─────────┐  dies  ┌────────┐
  *     │ Waiting │───────►│ Created │────────►│ Running │───────►│ Exited │ restartAt unset:
  *     └─────────┘        └─────────┘         └─────────┘◄───────└────────┘ it stays (policy)
- *                             │ start (a postStart hook)  ▲ the hook      ▲
- *                             ▼                           │ returned      │ dies (a failed hook
- *                        ┌───────────┐────────────────────┘               │ kills it)
- *                        │ PostStart │────────────────────────────────────┘
- *                        └───────────┘ (an Exited one restarts through it too; stop → Stopping)
- *       ▲    ▲  │             │                   │   restart, after   │
- *       │    │  │             │ stop              │ stop   back-off    │ stop
- *       │    │  │             ▼                   ▼                    ▼
+ *       ▲    ▲  │         │     │ start        ▲    │   restart, after   │
+ *       │    │  │         │     ▼              │    │   back-off         │
+ *       │    │  │         │ ┌───────────┐      │    │                    │
+ *       │    │  │         │ │ PostStart │──────┘    │                    │
+ *       │    │  │         │ └───────────┘ hook      │                    │
+ *       │    │  │         │       │       returned  │                    │
+ *       │    │  │         │ stop  │ stop            │ stop               │ stop
+ *       │    │  │         ▼       ▼                 ▼                    ▼
  *       │    │  │        ┌──────────────────────────────────────────────────────┐
  *       │    │  │        │ Stopping: the agent stops it; its death is expected. │
  *       │    │  │        │ preStop hook (if it had started) → SIGTERM → SIGKILL │
@@ -54,8 +54,12 @@ import {
  * state (started, not yet Running: not probed, reported waiting, and the pod's later containers
  * wait for it; a failure kills the container and the restart policy decides); preStop is the first
  * step of every stop of a started container (Stopping, and the kill a failed probe or postStart
- * asks for), taken from the grace before SIGKILL, with at least MIN_GRACE_AFTER_PRESTOP left. The restart policy and CrashLoopBackOff are restart-tracker.ts's; the
- * probes are probes.ts's. What is pod-wide (image pulls, the order of containers, the error a
+ * asks for), taken from the grace before SIGKILL, with at least MIN_GRACE_AFTER_PRESTOP left.
+ * PostStart is entered by any start of a container that has the hook (an Exited one's restart
+ * too) and left for Running when the hook returns, or for Exited when the container dies (a
+ * failed hook kills it), or for Stopping.
+ *
+ * The restart policy and CrashLoopBackOff are restart-tracker.ts's; the probes are probes.ts's. What is pod-wide (image pulls, the order of containers, the error a
  * failed create or start leaves on the replica, the drain before termination) is pod-runner.ts's.
  *
  * Network namespaces: the pod's first container (the owner) has its own; the others (members) are

@@ -2,11 +2,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AssignedContainer, Assignment, ReplicaStatus } from '../common/agent-protocol.ts';
 import { planContainers } from './container-spec.ts';
 import { EngineUnavailableError } from './driver/driver.ts';
-import { FakeDriver } from './testing/fake-driver.ts';
 import { ImagePuller } from './image-puller.ts';
 import { LABEL_NODE, LABEL_REPLICA } from './labels.ts';
 import { createLogger } from './log.ts';
 import { PodManager } from './pod-manager.ts';
+import { FakeDriver } from './testing/fake-driver.ts';
 
 const NODE = 'n1';
 const IMAGE = 'app:1';

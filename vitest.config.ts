@@ -2,7 +2,24 @@ import { defineConfig } from 'vitest/config';
 
 // Three tiers, all required in CI: unit (pure, seconds), integration (the app in-process on
 // PGlite and on the real PostgreSQL server), e2e (real processes: server, agents, Docker,
-// workerd, Deno, Chromium). e2e files run one at a time: they share one Docker Engine.
+// workerd, Deno, Chromium). e2e files that use Docker run one at a time: they share one Docker
+// Engine; those that do not (e2e-processes) run one at a time beside them.
+/**
+ * End-to-end files that start real processes (servers, workerd, Deno, Chromium, the CLI, simulated
+ * agents) but no container: they share no Docker Engine with the others, so they run beside them.
+ */
+const WITHOUT_DOCKER = [
+  'test/e2e/action-deploy.test.ts',
+  'test/e2e/cli-workflow.test.ts',
+  'test/e2e/contract.test.ts',
+  'test/e2e/fault-control-plane.test.ts',
+  'test/e2e/ingress-runtimes.test.ts',
+  'test/e2e/server-lifecycle.test.ts',
+  'test/e2e/ui-live.test.ts',
+  'test/e2e/ui-runtimes.test.ts',
+  'test/e2e/ui-stub.test.ts',
+];
+
 export default defineConfig({
   test: {
     projects: [
@@ -25,6 +42,17 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          exclude: WITHOUT_DOCKER,
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // Real processes, but no Docker Engine: one at a time among themselves, beside the Docker ones.
+        test: {
+          name: 'e2e-processes',
+          include: WITHOUT_DOCKER,
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,

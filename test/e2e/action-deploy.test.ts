@@ -165,7 +165,7 @@ describe('the Action against a live server', () => {
     const run = await runAction({ manifests: path });
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(
-      /^::error::.*VALIDATION_FAILED.*%0A.*invalid\.yaml: spec\.template\.spec\.hostNetwork: hostNetwork is not supported by Berth/m,
+      /^::error::.*VALIDATION_FAILED.*%0A.*invalid\.yaml \(Deployment \\?"flask-app\\?"\): spec\.template\.spec\.hostNetwork: hostNetwork is not supported by Berth/m,
     );
     expect(run.outputs).toEqual({ revision: '', status: 'failed' });
   });

@@ -404,6 +404,8 @@ describe('probe host through the API', () => {
     expect(json.body.errors).toEqual([
       {
         document: 0,
+        kind: 'Deployment',
+        name: 'probe-host',
         path: `${PATH}.httpGet.host`,
         message: expect.stringMatching(/^host is not supported by Berth/),
       },
@@ -432,6 +434,8 @@ spec:
     expect(body.errors).toEqual([
       {
         document: 0,
+        kind: 'Deployment',
+        name: 'probe-host',
         path: 'spec.template.spec.containers[0].livenessProbe.tcpSocket.host',
         message: expect.stringMatching(/^host is not supported by Berth/),
       },

@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 // Three tiers, all required in CI: unit (pure, seconds), integration (the app in-process on
 // PGlite and on the real PostgreSQL server), e2e (real processes: server, agents, Docker,
 // workerd, Deno, Chromium). e2e files that use Docker run one at a time: they share one Docker
-// Engine; those that do not (e2e-processes) run one at a time beside them.
+// Engine; those that do not (e2e-processes) run side by side with the in-process tiers.
 /**
  * End-to-end files that start real processes (servers, workerd, Deno, Chromium, the CLI, simulated
  * agents) but no container: they share no Docker Engine with the others, so they run beside them.
@@ -22,6 +22,9 @@ const WITHOUT_DOCKER = [
 
 export default defineConfig({
   test: {
+    // Most of an end-to-end file's time is waiting on the processes it started: three workers on
+    // two cores keep the machine busy without starving the timing-sensitive files.
+    maxWorkers: 3,
     projects: [
       {
         test: {
@@ -49,13 +52,14 @@ export default defineConfig({
         },
       },
       {
-        // Real processes, but no Docker Engine: one at a time among themselves, beside the Docker ones.
+        // Real processes, but no Docker Engine: each starts its own servers on its own ports and its
+        // own databases, so they run side by side with the in-process tiers (Vitest runs the
+        // one-at-a-time Docker files in a phase of their own).
         test: {
           name: 'e2e-processes',
           include: WITHOUT_DOCKER,
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          fileParallelism: false,
         },
       },
     ],

@@ -15,7 +15,8 @@ describe('npm start on the embedded database', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   const start = async () => {
-    port = port || (await freePort());
+    // A fresh port each start: a port freed by the last stop may be taken meanwhile by a test beside this one.
+    port = await freePort();
     const child = spawn('npm', ['start', '--silent'], {
       cwd: ROOT,
       env: {
@@ -61,6 +62,8 @@ describe('npm start on the embedded database', () => {
     expect(lines[0]).toContain(join(dataDir, 'admin-token'));
     const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
     expect(statSync(join(dataDir, 'admin-token')).mode & 0o777).toBe(0o600);
+    // Printed on the line after the one above, which may arrive in a later chunk of the pipe.
+    for (let i = 0; i < 100 && !output().includes(token); i++) await new Promise((r) => setTimeout(r, 50));
     expect(output()).toContain(token);
 
     const base = `http://127.0.0.1:${port}`;

@@ -212,10 +212,12 @@ describe('berth against a live server', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/rollout failed: ProgressDeadlineExceeded/);
 
-    // A good revision first, then a bad one that the server rolls back by itself.
+    // A good revision first, then a bad one that the server rolls back by itself. `rollout
+    // status` follows from the moment it starts, so the deadline leaves the CLI (a new process
+    // on a busy machine) time to start watching before the rollback.
     const good = manifest(
       'auto.yaml',
-      deploymentYaml('auto', 'web:1', '\n  progressDeadlineSeconds: 2\n  autoRollback: true'),
+      deploymentYaml('auto', 'web:1', '\n  progressDeadlineSeconds: 10\n  autoRollback: true'),
     );
     expect((await berth('apply', '-f', good, '--wait', '--timeout', '60s')).code).toBe(0);
     expect((await berth('set', 'image', 'deployment/auto', 'auto=web:never-ready')).code).toBe(0);

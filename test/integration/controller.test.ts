@@ -401,7 +401,10 @@ describe.each(DATABASE_KINDS)('controller with simulated agents on %s', (kind) =
         await t.plane.reconciler.tick();
         const list = await replicas('survivor');
         const live = list.filter((r) => r.node !== victim.name && r.ready);
-        return live.length === 3 ? list : undefined;
+        // The lost replica is told to stop by the reconcile after its replacement is placed, and
+        // the replacement may report ready before that one runs: wait for both.
+        const lostStillWanted = list.some((r) => r.node === victim.name && r.desired === 'running');
+        return live.length === 3 && !lostStillWanted ? list : undefined;
       },
       15_000,
       'replacement of the lost replica',

@@ -1,4 +1,5 @@
 import { boolean, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import type { Taint } from '../../common/scheduling.ts';
 import { at, big } from './columns.ts';
 
 /**
@@ -17,6 +18,8 @@ export const nodes = pgTable('nodes', {
   allocatableCpuMillis: integer('allocatable_cpu_millis').notNull(),
   allocatableMemoryBytes: big('allocatable_memory_bytes').notNull(),
   unschedulable: boolean('unschedulable').notNull().default(false),
+  /** `berth node taint`: replicas without a matching toleration avoid the node. */
+  taints: jsonb('taints').$type<Taint[]>().notNull().default([]),
   /** Ready | NotReady | Lost: written by the controller's node sweep and by heartbeats. */
   status: text('status', { enum: ['Ready', 'NotReady', 'Lost'] })
     .notNull()

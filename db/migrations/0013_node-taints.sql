@@ -1,0 +1,1 @@
+ALTER TABLE "nodes" ADD COLUMN "taints" jsonb DEFAULT '[]'::jsonb NOT NULL;

@@ -6,7 +6,7 @@ import { forgetJoinToken } from './env-file.ts';
 import { ImagePuller } from './image-puller.ts';
 import { createLogger, errorMessage, type Logger } from './log.ts';
 import { MetadataGuard } from './metadata-guard.ts';
-import { detectAddress, nodeCapacity } from './node-info.ts';
+import { detectAddress, nodeCapacity, platformLabels } from './node-info.ts';
 import { PodManager } from './pod-manager.ts';
 import { type IdentityError, Session } from './session.ts';
 import { StateStore } from './state-store.ts';
@@ -62,7 +62,14 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const session = new Session(
     api,
     store,
-    { server, name: config.name, labels: config.labels, address, joinToken: config.joinToken },
+    {
+      server,
+      name: config.name,
+      // The operator's --labels win over the detected platform, as the kubelet's --node-labels do.
+      labels: { ...platformLabels(), ...config.labels },
+      address,
+      joinToken: config.joinToken,
+    },
     log,
     abort.signal,
     { onRegistered: () => reporter?.sendSoon(), onRefused: (e) => refusedWith(e) },

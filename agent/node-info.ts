@@ -15,3 +15,30 @@ export function detectAddress(ifaces: ReturnType<typeof networkInterfaces> = net
 export function nodeCapacity(): { cpu: number; memoryBytes: number } {
   return { cpu: Math.max(1, cpus().length), memoryBytes: totalmem() };
 }
+
+/** Node's process.arch as Go (and so Kubernetes' kubernetes.io/arch) names it. */
+const GOARCH: Record<string, string> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ia32: '386',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+  loong64: 'loong64',
+};
+
+/**
+ * The platform labels the kubelet sets, so selectors written for Kubernetes match Berth nodes:
+ * kubernetes.io/os and /arch and their beta. forms. The agent runs on Linux only. The control
+ * plane adds kubernetes.io/hostname (the node name) itself, as it adds berth.dev/node.
+ */
+export function platformLabels(arch: string = process.arch): Record<string, string> {
+  const goArch = GOARCH[arch] ?? arch;
+  return {
+    'kubernetes.io/os': 'linux',
+    'kubernetes.io/arch': goArch,
+    'beta.kubernetes.io/os': 'linux',
+    'beta.kubernetes.io/arch': goArch,
+  };
+}

@@ -1,4 +1,5 @@
 import { type FieldError, problemSummary, type ReceivedProblem, toProblem } from '../common/problem.ts';
+import type { NodeTaintsChange } from '../common/wire/node.ts';
 import type {
   AppliedObject,
   ApplyWarning,
@@ -273,6 +274,10 @@ export class BerthClient {
   /** `reset`: revoke the node's credential; the next registration with a join token takes the name. */
   nodeAction(name: string, action: 'cordon' | 'uncordon' | 'drain' | 'reset') {
     return this.request<unknown>('POST', `/v1/nodes/${enc(name)}/${action}`);
+  }
+  /** Add and remove taints in one change (`berth node taint`); answers with the node. */
+  changeNodeTaints(name: string, body: NodeTaintsChange) {
+    return this.request<Node>('POST', `/v1/nodes/${enc(name)}/taints`, { body });
   }
   deleteNode(name: string) {
     return this.request<unknown>('DELETE', `/v1/nodes/${enc(name)}`);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { EnvFromSource, EnvVar } from './env.ts';
 import { LabelKey, Labels, LabelValue, Name } from './names.ts';
 import { cpuQuantityProblem, memoryQuantityProblem, parseCpu, parseMemory } from './quantity.ts';
+import { schedulingFields } from './scheduling.ts';
 
 /**
  * The Deployment as users write it (berth.dev/v1), with Kubernetes names and defaults.
@@ -224,6 +225,8 @@ export const PodSpec = z
       .array(z.strictObject({ name: Name }))
       .max(16)
       .default([]),
+    // affinity, tolerations, topologySpreadConstraints (common/scheduling.ts)
+    ...schedulingFields,
   })
   .check((ctx) => {
     const seen = new Set<string>();

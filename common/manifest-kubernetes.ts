@@ -37,9 +37,13 @@ const UNSUPPORTED = new Map<string, string>([
   ['volumes', ''],
   ['initContainers', ''],
   ['ephemeralContainers', ''],
-  ['affinity', 'use nodeSelector'],
-  ['tolerations', ''],
-  ['topologySpreadConstraints', ''],
+  // affinity, tolerations and topologySpreadConstraints: these parts of them (common/scheduling.ts)
+  ['namespaceSelector', "Berth matches pods in the pod's own namespace only"],
+  ['matchLabelKeys', ''],
+  ['mismatchLabelKeys', ''],
+  ['minDomains', ''],
+  ['nodeAffinityPolicy', ''],
+  ['nodeTaintsPolicy', ''],
   ['securityContext', ''],
   // A string (a boolean) in an apps/v1 Deployment is taken out with a warning: Berth mounts no token.
   ['serviceAccountName', 'Berth mounts no service account token; an apps/v1 Deployment may name one'],

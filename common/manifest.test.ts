@@ -266,15 +266,19 @@ spec:
       'spec.template.spec.initContainers',
     ],
     [
-      'affinity',
-      k8sDeployment('\n      affinity: {nodeAffinity: {}}'),
-      'spec.template.spec.affinity',
-      /nodeSelector/,
+      'a pod affinity term over other namespaces',
+      k8sDeployment(
+        '\n      affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: kubernetes.io/hostname, namespaceSelector: {}}]}}',
+      ),
+      'spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].namespaceSelector',
+      /own namespace/,
     ],
     [
-      'tolerations',
-      k8sDeployment('\n      tolerations: [{key: a, operator: Exists}]'),
-      'spec.template.spec.tolerations',
+      'topologySpreadConstraints minDomains',
+      k8sDeployment(
+        '\n      topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, minDomains: 3}]',
+      ),
+      'spec.template.spec.topologySpreadConstraints[0].minDomains',
     ],
     [
       'pod securityContext',

@@ -171,3 +171,13 @@ export const Taint = z.strictObject({
   }),
 });
 export type Taint = z.infer<typeof Taint>;
+
+/** The node labels Kubernetes' kubelet sets, which selectors written for Kubernetes match on. */
+export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
+/** What an agent reports of its platform (agent/node-info.ts); a label the operator set wins. */
+export const PLATFORM_LABELS = [
+  'kubernetes.io/os',
+  'kubernetes.io/arch',
+  'beta.kubernetes.io/os',
+  'beta.kubernetes.io/arch',
+] as const;

@@ -89,7 +89,7 @@ const cores = (n: number) => String(Math.round(n * 100) / 100);
 export const nodeView: View<Node> = {
   kind: 'node',
   headers: ['name', 'status', 'address', 'cpu', 'memory', 'age', 'version'],
-  wide: ['labels', 'last-heartbeat'],
+  wide: ['labels', 'last-heartbeat', 'taints'],
   row: (n, now) => [
     nodeName(n),
     nodeStatus(n),
@@ -102,6 +102,7 @@ export const nodeView: View<Node> = {
   wideRow: (n, now) => [
     formatLabels(n.labels),
     n.lastHeartbeat ? `${formatAge(n.lastHeartbeat, now)} ago` : undefined,
+    (n.taints ?? []).map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join(','),
   ],
   name: nodeName,
 };

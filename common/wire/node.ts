@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { LabelKey } from '../names.ts';
+import { Taint } from '../scheduling.ts';
 import { Timestamp } from './meta.ts';
 
 /** Nodes as the API returns them (API.md "Nodes"). */
@@ -25,6 +27,8 @@ export const Node = z
     agentVersion: z.string(),
     /** Cordoned: no new replicas are placed there. */
     unschedulable: z.boolean(),
+    /** Replicas without a matching toleration avoid the node (`berth node taint`). */
+    taints: z.array(Taint),
     createdAt: Timestamp,
   })
   .meta({ id: 'Node' });
@@ -36,3 +40,18 @@ export type NodeList = z.infer<typeof NodeList>;
 /** `POST /v1/nodes/{name}/drain`: the node, and how many of its replicas are being moved. */
 export const DrainedNode = Node.extend({ draining: z.int() }).meta({ id: 'DrainedNode' });
 export type DrainedNode = z.infer<typeof DrainedNode>;
+
+/**
+ * `POST /v1/nodes/{name}/taints`: taints to add (one with the same key and effect is replaced)
+ * and to remove (by key and effect; without an effect, every taint of the key), in one change.
+ */
+export const NodeTaintsChange = z
+  .strictObject({
+    add: z.array(Taint).max(32).optional(),
+    remove: z
+      .array(z.strictObject({ key: LabelKey, effect: z.enum(['NoSchedule', 'PreferNoSchedule']).optional() }))
+      .max(32)
+      .optional(),
+  })
+  .meta({ id: 'NodeTaintsChange' });
+export type NodeTaintsChange = z.infer<typeof NodeTaintsChange>;

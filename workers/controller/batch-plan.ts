@@ -142,6 +142,7 @@ export function planBatch(state: BatchState, newReplicaId: (deploymentName: stri
           nodeSelector: template.spec.nodeSelector,
           requests,
           hostPorts,
+          ...podIdentity(row, template),
           unsaved: true,
         });
       }
@@ -156,11 +157,17 @@ export function planBatch(state: BatchState, newReplicaId: (deploymentName: stri
           nodeSelector: templateOf(r.revision).spec.nodeSelector,
           requests: { cpuMillis: r.requestCpuMillis, memoryBytes: r.requestMemoryBytes },
           hostPorts: r.requestHostPorts,
+          ...podIdentity(row, templateOf(r.revision)),
         });
       }
     }
   }
   return plan;
+}
+
+/** What pod affinity and spread see of a replica, and its own scheduling fields (the spec holds them). */
+function podIdentity(row: DeploymentRow, template: PodTemplate) {
+  return { namespace: row.namespace, labels: template.metadata.labels, scheduling: template.spec };
 }
 
 /** The writes that follow placement, per deployment. */

@@ -3,7 +3,8 @@ import type { Database } from '../../db/database.ts';
 import { rowsOf } from '../../db/rows.ts';
 import { nodes, replicas } from '../../db/schema/index.ts';
 import { foldAllocations } from '../store/allocations.ts';
-import { placeReplicas, type ReplicaRequest, type SchedulerNode } from './scheduler.ts';
+import { placeReplicas, type ReplicaRequest, type ScheduleInput, type SchedulerNode } from './scheduler.ts';
+import { countsPods } from './scheduling-rules.ts';
 
 /** Arbitrary constant: placements are decided one transaction at a time, so capacity is never double-counted. */
 const PLACEMENT_LOCK = 727_274_002;
@@ -48,8 +49,12 @@ export async function placePending(
     allocatable: { cpuMillis: n.allocatableCpuMillis, memoryBytes: n.allocatableMemoryBytes },
     allocated: allocated.get(n.id) ?? { cpuMillis: 0, memoryBytes: 0 },
     usedHostPorts: portsInUse?.get(n.id) ?? [],
+    taints: n.taints,
   }));
-  const result = placeReplicas({ nodes: schedulerNodes, requests: pending, groupCounts });
+  // Only a request with pod affinity or spread counts other pods: only then are they read.
+  const counting = [...new Set(pending.filter((p) => countsPods(p.scheduling)).map((p) => p.namespace!))];
+  const pods = counting.length ? await runningPods(tx, counting) : undefined;
+  const result = placeReplicas({ nodes: schedulerNodes, requests: pending, groupCounts, pods });
   const names = new Map(nodeRows.map((n) => [n.id, n.name]));
   const deploymentOf = new Map(pending.map((p) => [p.replicaId, p.deploymentId]));
   const unsaved = new Set(pending.filter((p) => p.unsaved).map((p) => p.replicaId));
@@ -107,4 +112,24 @@ async function hostPortsInUse(tx: Database): Promise<Map<string, string[]>> {
     else out.set(nodeId!, [...ports]);
   }
   return out;
+}
+
+/**
+ * The running replicas of some namespaces with their node and labels (their revision's template
+ * labels; the deployment's own template if that revision is gone), for pod affinity and spread.
+ */
+async function runningPods(tx: Database, namespaces: string[]): Promise<NonNullable<ScheduleInput['pods']>> {
+  const rows = await tx.execute(sql`
+    select r.node_id as "nodeId", d.namespace,
+      coalesce(v.template, d.spec->'template')->'metadata'->'labels' as labels
+    from deployments d
+    join replicas r on r.deployment_id = d.id
+    left join revisions v on v.deployment_id = r.deployment_id and v.revision = r.revision
+    where d.namespace in (${sql.join(
+      namespaces.map((ns) => sql`${ns}`),
+      sql`, `,
+    )}) and r.node_id is not null and r.desired = 'running'`);
+  return rowsOf<{ nodeId: string; namespace: string; labels: Record<string, string> | null }>(rows).map(
+    (r) => ({ nodeId: r.nodeId, namespace: r.namespace, labels: r.labels ?? {} }),
+  );
 }

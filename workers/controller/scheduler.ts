@@ -6,6 +6,10 @@
  * the order given, each seeing the placements made before it.
  */
 
+import type { Taint } from '../../common/scheduling.ts';
+import { type PlacedPod, PodIndex, placeConstrained } from './constrained-placement.ts';
+import { countsPods, formatTaint, hasRules, type PodScheduling } from './scheduling-rules.ts';
+
 export interface SchedulerNode {
   id: string;
   name: string;
@@ -21,6 +25,8 @@ export interface SchedulerNode {
    * containers hold the port until they are gone). Absent: none.
    */
   usedHostPorts?: readonly string[];
+  /** Node taints (berth node taint). Absent: none. */
+  taints?: readonly Taint[];
 }
 
 export interface ReplicaRequest {
@@ -31,6 +37,11 @@ export interface ReplicaRequest {
   requests: { cpuMillis: number; memoryBytes: number };
   /** Host ports ("8080/TCP") the replica publishes on its node. Absent: none. */
   hostPorts?: readonly string[];
+  /** The pod's namespace and labels: what other pods' affinity terms and spread count. */
+  namespace?: string;
+  labels?: Record<string, string>;
+  /** affinity, tolerations, topologySpreadConstraints: placed by constrained-placement.ts. */
+  scheduling?: PodScheduling;
 }
 
 export interface ScheduleInput {
@@ -38,6 +49,8 @@ export interface ScheduleInput {
   requests: ReplicaRequest[];
   /** group -> nodeId -> number of alive replicas already there. */
   groupCounts: Map<string, Map<string, number>>;
+  /** Running replicas with their labels, for pod affinity and spread; needed only when a request has them. */
+  pods?: { nodeId: string; namespace: string; labels: Record<string, string> }[];
 }
 
 export interface ScheduleResult {
@@ -51,6 +64,8 @@ interface SelectorFit {
   eligible: Int32Array;
   notReady: number;
   unschedulable: number;
+  /** Nodes with an untolerated NoSchedule taint, by the first such taint as Kubernetes prints it. */
+  tainted: Map<string, number>;
   mismatch: number;
 }
 
@@ -257,13 +272,16 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
     let notReady = 0;
     let unschedulable = 0;
     let mismatch = 0;
+    const tainted = new Map<string, number>();
     nodes.forEach((node, i) => {
+      const taint = node.taints?.find((t) => t.effect === 'NoSchedule');
       if (!node.ready) notReady++;
       else if (node.unschedulable) unschedulable++;
+      else if (taint) tainted.set(formatTaint(taint), (tainted.get(formatTaint(taint)) ?? 0) + 1);
       else if (entries.some(([k, v]) => node.labels[k] !== v)) mismatch++;
       else eligible.push(i);
     });
-    fit = { eligible: Int32Array.from(eligible), notReady, unschedulable, mismatch };
+    fit = { eligible: Int32Array.from(eligible), notReady, unschedulable, tainted, mismatch };
     fits.set(key, fit);
     return fit;
   };
@@ -437,6 +455,7 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
     const parts: string[] = [];
     if (fit.notReady) parts.push(`${fit.notReady} not ready`);
     if (fit.unschedulable) parts.push(`${fit.unschedulable} unschedulable`);
+    for (const [taint, count] of fit.tainted) parts.push(`${count} node(s) had untolerated taint ${taint}`);
     if (fit.mismatch)
       parts.push(`${fit.mismatch} ${fit.mismatch === 1 ? 'does' : 'do'} not match nodeSelector`);
     if (portless)
@@ -524,12 +543,61 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
     );
   };
 
+  // A PreferNoSchedule taint anywhere is something every pod should avoid when it can: then
+  // every request takes the path that scores each node (constrained-placement.ts).
+  const avoidSome = nodes.some((node) => node.taints?.some((t) => t.effect === 'PreferNoSchedule'));
+  const view = {
+    nodes,
+    freeCpu,
+    freeMem,
+    fracOn,
+    portTaken: (port: string, i: number) => taken.get(port)?.[i] === 1,
+  };
+  // Pods are indexed only when a request counts them; placements made before that wait here.
+  const counting = input.requests.some((r) => countsPods(r.scheduling));
+  const placedPods: PlacedPod[] = [];
+  const built: { podIndex: PodIndex | null } = { podIndex: null };
+  const podIndexOf = (): PodIndex => {
+    if (!built.podIndex) {
+      const pods: PlacedPod[] = [];
+      for (const pod of input.pods ?? []) {
+        const i = index.get(pod.nodeId);
+        if (i !== undefined) pods.push({ node: i, namespace: pod.namespace, labels: pod.labels });
+      }
+      built.podIndex = new PodIndex(nodes, [...pods, ...placedPods]);
+    }
+    return built.podIndex;
+  };
+  const namespaceOf = (req: ReplicaRequest) => req.namespace ?? req.group.slice(0, req.group.indexOf('/'));
+
   const result: ScheduleResult = { placements: [], unplaced: [] };
   for (const req of input.requests) {
     const group = groupOf(req.group);
     const counts = group.counts;
     let best: number;
-    if (req.hostPorts?.length) {
+    if (avoidSome || hasRules(req.scheduling)) {
+      const ports = [...new Set(req.hostPorts ?? [])];
+      const found = placeConstrained(
+        {
+          namespace: namespaceOf(req),
+          labels: req.labels ?? {},
+          nodeSelector: req.nodeSelector,
+          scheduling: req.scheduling,
+          cpu: req.requests.cpuMillis,
+          memory: req.requests.memoryBytes,
+          ports,
+          groupCount: (i) => counts.get(i) ?? 0,
+        },
+        view,
+        podIndexOf(),
+      );
+      if (typeof found === 'string') {
+        result.unplaced.push({ replicaId: req.replicaId, reason: found });
+        continue;
+      }
+      best = found;
+      for (const port of ports) take(port, best);
+    } else if (req.hostPorts?.length) {
       const ports = [...new Set(req.hostPorts)];
       const found = withPorts(req, ports, group);
       if (typeof found === 'string') {
@@ -571,6 +639,11 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
     freeMem[best] = freeMem[best]! - memory;
     counts.set(best, (counts.get(best) ?? 0) + 1);
     if (group.dense) group.dense[best] = group.dense[best]! + 1;
+    if (counting && req.labels) {
+      const pod = { node: best, namespace: namespaceOf(req), labels: req.labels };
+      if (built.podIndex) built.podIndex.add(pod);
+      else placedPods.push(pod);
+    }
     placed++;
     result.placements.push({ replicaId: req.replicaId, nodeId: nodes[best]!.id });
   }

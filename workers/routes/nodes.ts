@@ -1,11 +1,13 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { DrainedNode, Node, NodeList } from '../../common/wire/node.ts';
+import { DrainedNode, Node, NodeList, NodeTaintsChange } from '../../common/wire/node.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { authorize, requireAdmin } from '../auth/authorize.ts';
+import { readValid } from '../http/body.ts';
 import { reconcileAfter } from '../http/reconcile-after.ts';
 import { route } from '../http/route.ts';
 import { resetNode } from '../verbs/node-registration.ts';
+import { changeNodeTaints } from '../verbs/node-taints.ts';
 import { deleteNode, drainNode, getNode, listNodes, setUnschedulable } from '../verbs/nodes.ts';
 import { nameParam } from './params.ts';
 
@@ -62,6 +64,26 @@ export function nodeRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       },
     );
   }
+  route(
+    app,
+    {
+      method: 'post',
+      path: '/v1/nodes/{name}/taints',
+      summary:
+        'Add and remove node taints (replicas without a matching toleration avoid the node; those there stay)',
+      tags: TAGS,
+      body: NodeTaintsChange,
+      response: Node,
+    },
+    async (c) => {
+      requireAdmin(c.get('principal'));
+      const name = nameParam(c, 'name');
+      const change = await readValid(c, NodeTaintsChange);
+      const { node, woken } = await changeNodeTaints(deps.db, name, change, deps.now());
+      kick(c, woken);
+      return c.json(node);
+    },
+  );
   route(
     app,
     {

@@ -1,6 +1,7 @@
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { RegisterRequest } from '../../common/agent-protocol.ts';
 import type { Cidr } from '../../common/ip-address.ts';
+import { HOSTNAME_LABEL, PLATFORM_LABELS } from '../../common/scheduling.ts';
 import type { Database } from '../../db/database.ts';
 import { joinTokens, nodes } from '../../db/schema/index.ts';
 import { checkNodeAddress } from '../auth/node-address.ts';
@@ -64,7 +65,9 @@ export async function registerNode(db: Database, input: RegisterRequest, o: Regi
 function reportedOf(input: RegisterRequest, address: string, now: Date) {
   const cpuMillis = Math.round(input.capacity.cpu * 1000);
   return {
-    labels: { ...input.labels, 'berth.dev/node': input.name },
+    // The node's name is its host name for selectors written for Kubernetes; like berth.dev/node it
+    // is the server's, so a node cannot take another's place in hostname affinity or spread.
+    labels: { ...input.labels, [HOSTNAME_LABEL]: input.name, 'berth.dev/node': input.name },
     address,
     agentVersion: input.agentVersion,
     capacityCpuMillis: cpuMillis,
@@ -187,11 +190,21 @@ async function join(
   return { nodeId, nodeToken };
 }
 
-/** The labels an agent sends, against a token's: exactly the same set (berth.dev/node is the server's). */
+/**
+ * The labels an agent sends, against a token's: exactly the same set (berth.dev/node and the
+ * host name are the server's). The platform labels an agent detects are compared only when the
+ * token names them: a token made before agents reported them still registers a new agent.
+ */
 function sameLabels(bound: Record<string, string>, sent: Record<string, string>): boolean {
+  const platform: readonly string[] = PLATFORM_LABELS;
   const strip = (l: Record<string, string>) =>
     Object.entries(l)
-      .filter(([k]) => k !== 'berth.dev/node')
+      .filter(
+        ([k]) =>
+          k !== 'berth.dev/node' &&
+          k !== HOSTNAME_LABEL &&
+          !(platform.includes(k) && !Object.hasOwn(bound, k)),
+      )
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return JSON.stringify(strip(bound)) === JSON.stringify(strip(sent));
 }

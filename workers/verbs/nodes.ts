@@ -27,6 +27,7 @@ export function toNodeObject(n: NodeRow, allocated: Allocation) {
     address: n.address,
     agentVersion: n.agentVersion,
     unschedulable: n.unschedulable,
+    taints: n.taints,
     createdAt: n.createdAt.toISOString(),
   };
 }

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isLogLevel, type LogLevel } from '../common/logger.ts';
 import { LabelKey, LabelValue, Name } from '../common/names.ts';
@@ -40,6 +40,8 @@ export interface AgentConfig {
   pidsLimit?: number;
   /** Let containers reach the cloud metadata address (default: an iptables rule blocks it). */
   allowMetadata?: boolean;
+  /** configMap, secret and memory emptyDir volumes, on a tmpfs (default: defaultVolumeDir). */
+  volumeDir?: string;
 }
 
 export class ConfigError extends Error {
@@ -60,6 +62,7 @@ const OPTIONS = {
   'env-file': 'BERTH_ENV_FILE',
   'pids-limit': 'BERTH_PIDS_LIMIT',
   'allow-metadata': 'BERTH_ALLOW_METADATA',
+  'volume-dir': 'BERTH_VOLUME_DIR',
 } as const;
 type Option = keyof typeof OPTIONS;
 /** Switches: `--flag` alone means true; `--flag=false` and the variable set to 0/false mean false. */
@@ -88,6 +91,9 @@ Options (each also read from the environment variable shown):
   --allow-metadata    let containers reach the cloud metadata address 169.254.169.254
                       (default: blocked by an iptables rule, which needs root)
                                                                       BERTH_ALLOW_METADATA=1
+  --volume-dir DIR    configMap, secret and memory emptyDir volumes, on a tmpfs the agent
+                      mounts there if it is none (default: /run/berth/volumes as root)
+                                                                      BERTH_VOLUME_DIR
   -h, --help          show this help
   --version           print the agent version
 
@@ -195,6 +201,7 @@ export function parseCli(
       ...(get('env-file') ? { envFile: get('env-file')! } : {}),
       ...(pidsLimit !== undefined ? { pidsLimit } : {}),
       ...(allowMetadata ? { allowMetadata } : {}),
+      ...(get('volume-dir') ? { volumeDir: get('volume-dir')! } : {}),
       ...(logLevel ? { logLevel } : {}),
     },
   };
@@ -204,6 +211,12 @@ function switchValue(raw: string): boolean | undefined {
   if (/^(1|true|yes)$/i.test(raw)) return true;
   if (/^(0|false|no)$/i.test(raw)) return false;
   return undefined;
+}
+
+/** As root /run/berth/volumes; else under $XDG_RUNTIME_DIR (a tmpfs where systemd makes it). */
+export function defaultVolumeDir(env: Readonly<Record<string, string | undefined>>): string {
+  if (process.getuid?.() === 0) return '/run/berth/volumes';
+  return join(env.XDG_RUNTIME_DIR || tmpdir(), 'berth-agent', 'volumes');
 }
 
 export function defaultDataDir(env: Readonly<Record<string, string | undefined>>): string {

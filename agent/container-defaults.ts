@@ -1,11 +1,12 @@
 import type { AssignedContainer } from '../common/agent-protocol.ts';
 import type { ContainerSecurity } from './driver/driver.ts';
+import { containerSecurity } from './security-context.ts';
 
 /**
  * What every container the agent creates gets, unless a tenant's spec says otherwise: the limits
  * and privileges that keep one tenant from taking down the node or reaching its neighbours.
- * The pod and container securityContext will map onto the same fields (capabilities add/drop,
- * allowPrivilegeEscalation → noNewPrivileges, ...), starting from these defaults.
+ * The pod and container securityContext map onto the same fields, starting from these defaults
+ * (security-context.ts).
  */
 
 /** Node-wide settings of the agent (berth-agent flags) that shape every container. */
@@ -17,8 +18,7 @@ export interface ContainerPolicy {
 export const DEFAULT_PIDS_LIMIT = 4096;
 export const DEFAULT_CONTAINER_POLICY: ContainerPolicy = { pidsLimit: DEFAULT_PIDS_LIMIT };
 
-/** Capabilities taken from Docker's default set. NET_RAW forges packets: ARP and IP spoofing on a bridge. */
-export const DROPPED_CAPABILITIES: readonly string[] = ['NET_RAW'];
+export { DROPPED_CAPABILITIES } from './security-context.ts';
 
 export interface ContainerDefaults {
   security: ContainerSecurity;
@@ -41,7 +41,7 @@ export function containerDefaults(c: AssignedContainer, policy: ContainerPolicy)
   // message); one derived from a small request is raised to what Docker accepts instead.
   const memoryBytes = limit ?? (request ? Math.max(request, MIN_MEMORY_LIMIT) : undefined);
   return {
-    security: { noNewPrivileges: true, capAdd: [], capDrop: [...DROPPED_CAPABILITIES] },
+    security: containerSecurity(c.securityContext),
     ...(policy.pidsLimit > 0 ? { pidsLimit: policy.pidsLimit } : {}),
     ...(memoryBytes ? { memoryBytes } : {}),
   };

@@ -14,6 +14,7 @@ import {
   LABEL_SPEC_HASH,
 } from './labels.ts';
 import { namespaceNetwork } from './namespace-network.ts';
+import { defaultVolumeRoots, planMounts, type VolumeRoots } from './pod-volumes.ts';
 
 export interface PlannedContainer {
   name: string;
@@ -33,6 +34,7 @@ export function planContainers(
   node: string,
   hostIp: string,
   policy: ContainerPolicy = DEFAULT_CONTAINER_POLICY,
+  volumeRoots: VolumeRoots = defaultVolumeRoots(node),
 ): PlannedContainer[] {
   const network = namespaceNetwork(a.namespace);
   const publish: CreateSpec['publish'] = [];
@@ -62,6 +64,8 @@ export function planContainers(
       network,
       ...(c.resources.cpuLimitMillis ? { nanoCpus: c.resources.cpuLimitMillis * 1_000_000 } : {}),
       ...containerDefaults(c, policy),
+      // Paths only: new files of a volume never change the hash (agent/pod-volumes.ts).
+      ...(c.volumeMounts?.length ? { mounts: planMounts(a, c, volumeRoots) } : {}),
     };
     const hash = specHash(base);
     const labels: Record<string, string> = {

@@ -6,6 +6,7 @@ import { LABEL_NODE, LABEL_REPLICA } from './labels.ts';
 import { errorMessage, type Logger } from './log.ts';
 import { mergeTails } from './log-tail.ts';
 import { PodRunner } from './pod-runner.ts';
+import { type Mounter, sweepVolumes, systemMounter, type VolumeRoots } from './pod-volumes.ts';
 
 export interface ManagerDeps {
   driver: Driver;
@@ -18,6 +19,9 @@ export interface ManagerDeps {
   resyncMs?: number;
   /** Node-wide container settings (pids limit); default: DEFAULT_CONTAINER_POLICY. */
   containerPolicy?: ContainerPolicy;
+  /** Where pods' volumes go; given, volumes of replicas that are gone are swept at the first set. */
+  volumeRoots?: VolumeRoots;
+  mounter?: Mounter;
 }
 
 /**
@@ -68,6 +72,7 @@ export class PodManager {
       this.adopted = true;
       for (const a of replicas) this.spawn(a.id, a, found.get(a.id) ?? []);
       for (const [id, containers] of found) if (!this.latest.has(id)) this.spawn(id, undefined, containers);
+      await this.sweepVolumes();
       this.deps.log.info('assignments applied', { replicas: replicas.length, adoptedReplicas: found.size });
       return;
     }
@@ -77,6 +82,22 @@ export class PodManager {
       else if (a.desired === 'running') this.spawn(a.id, a, []);
     }
     for (const [id, r] of this.runners) if (!this.latest.has(id)) r.terminate();
+  }
+
+  /** Volumes no replica here owns any more (it went while the agent was down, with no container left). */
+  private async sweepVolumes(): Promise<void> {
+    const roots = this.deps.volumeRoots;
+    if (!roots) return;
+    try {
+      const removed = await sweepVolumes(
+        roots,
+        new Set(this.runners.keys()),
+        this.deps.mounter ?? systemMounter,
+      );
+      if (removed.length) this.deps.log.info('removed volumes of gone replicas', { replicas: removed });
+    } catch (e) {
+      this.deps.log.warn('sweeping volumes failed', { error: errorMessage(e) });
+    }
   }
 
   private spawn(id: string, a: Assignment | undefined, found: ContainerInfo[]): void {

@@ -9,6 +9,7 @@ import type { ImagePuller } from './image-puller.ts';
 import { LABEL_CONTAINER, LABEL_GRACE, LABEL_SPEC_HASH } from './labels.ts';
 import { errorMessage, type Logger } from './log.ts';
 import { backoffDelayMs } from './restart-tracker.ts';
+import { runAsRootRefusal } from './security-context.ts';
 
 /** How often a replica asks again while the container runtime does not answer. */
 const ENGINE_RETRY_MS = 1000;
@@ -66,6 +67,8 @@ export class PodRunner {
   private terminating: boolean;
   private gone = false;
   private pulling = false;
+  /** runAsNonRoot and an image that runs as root: the kubelet's reason, and nothing is created. */
+  private rootRefusal: string | undefined;
   private error: { message: string; retryAt: number; attempts: number } | undefined;
   /** The runtime did not answer: try again soon, counting nothing against the replica. */
   private engineWait: { message: string; retryAt: number } | undefined;
@@ -200,7 +203,7 @@ export class PodRunner {
     const cs = this.containers;
     const waitingReason = this.pulling ? 'Pulling' : this.error ? 'Error' : 'ContainerCreating';
     // Containers the assignment cannot configure (a missing secret) wait for it, not for the engine.
-    const configError = this.assignment?.configError;
+    const configError = this.assignment?.configError ?? this.rootRefusal;
     const unconfigured = (c: ContainerRunner) => configError !== undefined && c.state.kind === 'waiting';
     const podPorts = cs[0]?.hostPorts ?? [];
     const containers = cs.map((c) =>
@@ -296,9 +299,10 @@ export class PodRunner {
     if (this.error && this.error.retryAt > now) return this.scheduleWake(this.error.retryAt);
 
     // An assignment that cannot configure the pod creates nothing (and pulls nothing for it).
-    const blocked = a.configError !== undefined;
+    let blocked = a.configError !== undefined;
     const toCreate = this.containers.filter((c) => c.state.kind === 'waiting');
     if (toCreate.length > 0 && !blocked && !(await this.ensureImages(a, toCreate))) return;
+    if (await this.refuseRoot(blocked ? [] : toCreate)) blocked = true;
 
     // Init containers go here: each run to completion, in order, before any container below.
     for (let i = 0; i < this.containers.length; i++) {
@@ -325,6 +329,26 @@ export class PodRunner {
         this.deps.onChange();
       }
     }
+  }
+
+  /**
+   * The kubelet's runAsNonRoot check (security-context.ts), once the images are on the node; true:
+   * a container would run as root, so none is created and the replica is Pending with the reason.
+   */
+  private async refuseRoot(toCreate: ContainerRunner[]): Promise<boolean> {
+    const refusal = await runAsRootRefusal(
+      this.deps.driver,
+      this.id,
+      toCreate.map((c) => c.spec),
+    );
+    if (refusal !== this.rootRefusal) {
+      if (refusal) this.deps.log.warn('container refused', { replica: this.id, reason: refusal });
+      this.rootRefusal = refusal;
+      this.deps.onChange();
+    }
+    // Checked again now and then, as the kubelet does: another image may come under the same tag.
+    if (refusal) this.scheduleWake(Date.now() + 10_000);
+    return refusal !== undefined;
   }
 
   /** Pulls what is missing. false: not all images are there (error recorded, retry scheduled). */

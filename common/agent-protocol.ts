@@ -8,6 +8,7 @@ import {
 } from './deployment.ts';
 import { isIpLiteral } from './ip-address.ts';
 import { Labels, Name } from './names.ts';
+import { AssignedSecurity } from './security-context.ts';
 
 /**
  * The wire between the control plane and berth-agent (API.md "Agent protocol").
@@ -64,6 +65,8 @@ export const AssignedContainer = z.object({
   livenessProbe: AssignedProbe.optional(),
   startupProbe: AssignedProbe.optional(),
   lifecycle: AssignedLifecycle.optional(),
+  /** The pod's and the container's securityContext merged; agents that predate it ignore it. */
+  securityContext: AssignedSecurity.optional(),
 });
 export type AssignedContainer = z.infer<typeof AssignedContainer>;
 export { ExecAction, HttpGetAction, TcpSocketAction };

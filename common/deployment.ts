@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { EnvFromSource, EnvVar } from './env.ts';
 import { LabelKey, Labels, LabelValue, Name } from './names.ts';
 import { cpuQuantityProblem, memoryQuantityProblem, parseCpu, parseMemory } from './quantity.ts';
-import { schedulingFields } from './scheduling.ts';
+import { PodSecurityContext, podSecurityIssues, SecurityContext } from './security-context.ts';
 
 /**
  * The Deployment as users write it (berth.dev/v1), with Kubernetes names and defaults.
@@ -198,6 +198,8 @@ export const Container = z
     /** Readiness and liveness wait for its first success; failureThreshold failures kill the container. */
     startupProbe: Probe.optional(),
     lifecycle: Lifecycle.optional(),
+    // Optional, not defaulted, as envFrom (common/security-context.ts).
+    securityContext: SecurityContext.optional(),
   })
   .check((ctx) => {
     // Kubernetes' rules for the probes that end in a kill rather than in a readiness verdict.
@@ -225,10 +227,11 @@ export const PodSpec = z
       .array(z.strictObject({ name: Name }))
       .max(16)
       .default([]),
-    // affinity, tolerations, topologySpreadConstraints (common/scheduling.ts)
-    ...schedulingFields,
+    securityContext: PodSecurityContext.optional(),
   })
   .check((ctx) => {
+    for (const { path, message } of podSecurityIssues(ctx.value))
+      ctx.issues.push({ code: 'custom', input: ctx.value, path, message });
     const seen = new Set<string>();
     ctx.value.containers.forEach((c, i) => {
       if (seen.has(c.name))

@@ -1,5 +1,6 @@
 import { takeServiceAccountFields } from './manifest-machinery.ts';
 import type { FieldError } from './problem.ts';
+import { UNSUPPORTED_SECURITY_FIELDS } from './security-context.ts';
 
 /**
  * Kubernetes manifests (apps/v1 Deployment, v1 Service) → the berth.dev/v1 shape. The Berth schema
@@ -37,14 +38,12 @@ const UNSUPPORTED = new Map<string, string>([
   ['volumes', ''],
   ['initContainers', ''],
   ['ephemeralContainers', ''],
-  // affinity, tolerations and topologySpreadConstraints: these parts of them (common/scheduling.ts)
-  ['namespaceSelector', "Berth matches pods in the pod's own namespace only"],
-  ['matchLabelKeys', ''],
-  ['mismatchLabelKeys', ''],
-  ['minDomains', ''],
-  ['nodeAffinityPolicy', ''],
-  ['nodeTaintsPolicy', ''],
+  ['affinity', 'use nodeSelector'],
+  ['tolerations', ''],
+  ['topologySpreadConstraints', ''],
   ['securityContext', ''],
+  // securityContext fields (common/security-context.ts)
+  ...UNSUPPORTED_SECURITY_FIELDS,
   // A string (a boolean) in an apps/v1 Deployment is taken out with a warning: Berth mounts no token.
   ['serviceAccountName', 'Berth mounts no service account token; an apps/v1 Deployment may name one'],
   ['serviceAccount', 'Berth mounts no service account token; an apps/v1 Deployment may name one'],
@@ -204,6 +203,9 @@ function stripContainer(container: unknown): void {
   stripProbe(c.readinessProbe);
   stripProbe(c.livenessProbe);
   stripProbe(c.startupProbe);
+  const security = strip(c.securityContext, { procMount: is('Default') });
+  strip(security?.capabilities);
+  strip(security?.seccompProfile);
   const lifecycle = strip(c.lifecycle);
   for (const hook of [lifecycle?.postStart, lifecycle?.preStop]) {
     const h = strip(hook);
@@ -245,6 +247,7 @@ export function kubernetesDeployment(doc: PlainObject): Translated {
   // Pod annotations are plain metadata to Kubernetes; Berth keeps no pod metadata besides labels.
   strip(template?.metadata, { creationTimestamp: always, annotations: always });
   const pod = strip(template?.spec, POD_DEFAULTS);
+  strip(strip(pod?.securityContext, { supplementalGroupsPolicy: is('Merge') })?.seccompProfile);
   const { warnings, errors: accountErrors } = takeServiceAccountFields(pod);
   errors.push(...accountErrors);
   eachItem(pod?.containers, stripContainer);

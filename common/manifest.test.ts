@@ -266,24 +266,20 @@ spec:
       'spec.template.spec.initContainers',
     ],
     [
-      'a pod affinity term over other namespaces',
-      k8sDeployment(
-        '\n      affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: kubernetes.io/hostname, namespaceSelector: {}}]}}',
-      ),
-      'spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].namespaceSelector',
-      /own namespace/,
+      'affinity',
+      k8sDeployment('\n      affinity: {nodeAffinity: {}}'),
+      'spec.template.spec.affinity',
+      /nodeSelector/,
     ],
     [
-      'topologySpreadConstraints minDomains',
-      k8sDeployment(
-        '\n      topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, minDomains: 3}]',
-      ),
-      'spec.template.spec.topologySpreadConstraints[0].minDomains',
+      'tolerations',
+      k8sDeployment('\n      tolerations: [{key: a, operator: Exists}]'),
+      'spec.template.spec.tolerations',
     ],
     [
-      'pod securityContext',
-      k8sDeployment('\n      securityContext: {runAsUser: 1000}'),
-      'spec.template.spec.securityContext',
+      'pod securityContext sysctls',
+      k8sDeployment('\n      securityContext: {runAsUser: 1000, sysctls: [{name: a, value: b}]}'),
+      'spec.template.spec.securityContext.sysctls',
     ],
     [
       // A name is taken out with a warning (manifest-kubectl.test.ts); anything else is no name.
@@ -310,9 +306,9 @@ spec:
       'spec.template.spec.containers[0].volumeMounts',
     ],
     [
-      'container securityContext',
-      k8sDeployment('', '\n        securityContext: {privileged: true}'),
-      'spec.template.spec.containers[0].securityContext',
+      'container securityContext procMount',
+      k8sDeployment('', '\n        securityContext: {procMount: Unmasked}'),
+      'spec.template.spec.containers[0].securityContext.procMount',
     ],
     ['tty: true', k8sDeployment('', '\n        tty: true'), 'spec.template.spec.containers[0].tty'],
     [

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CpuQuantity, MemoryQuantity, ObjectMetaInput } from './deployment.ts';
 import { parseCpu, parseMemory } from './quantity.ts';
+import { Capability } from './security-context.ts';
 
 /**
  * A namespace's policy: what deployers may claim in it and what its workloads may use, set by an
@@ -8,7 +9,9 @@ import { parseCpu, parseMemory } from './quantity.ts';
  * shared by tenants who do not trust each other: no public host names, no host ports, a default
  * memory limit; admins themselves are not held to the allowances (hosts, host ports), but quotas
  * and default limits apply to every workload of the namespace, as Kubernetes' ResourceQuota and
- * LimitRange do.
+ * LimitRange do. So do the security allowances (capabilities, privileged, Unconfined seccomp):
+ * what a namespace's containers may do to the node is read from its policy alone, and an admin
+ * who wants more for a workload writes it there first.
  */
 
 const HOST_SUFFIX = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -40,6 +43,15 @@ export const NamespacePolicySpec = z.strictObject({
       memory: MemoryQuantity.optional(),
     })
     .default({}),
+  /**
+   * Capabilities containers may add (securityContext.capabilities.add); absent: NET_BIND_SERVICE.
+   * Optional without a default, as the two below: policies stored before them read the same.
+   */
+  allowedCapabilities: z.array(Capability).max(64).optional(),
+  /** Whether containers may run privileged (every capability, every device of the node). */
+  allowPrivileged: z.boolean().optional(),
+  /** Whether a pod or container may set seccompProfile.type Unconfined (no system-call filter). */
+  allowUnconfinedSeccomp: z.boolean().optional(),
   /** Limits for containers that set neither a limit nor a request. */
   defaultLimits: z
     .strictObject({

@@ -55,6 +55,14 @@ export class DockerDriver implements Driver {
     }
   }
 
+  async imageUser(image: string): Promise<string> {
+    try {
+      return (await this.docker.getImage(image).inspect()).Config?.User ?? '';
+    } catch (e) {
+      throw engineError(e);
+    }
+  }
+
   async pullImage(image: string, auth?: RegistryAuth): Promise<void> {
     const ref = parseImageRef(image);
     let stream: NodeJS.ReadableStream;
@@ -100,6 +108,7 @@ export class DockerDriver implements Driver {
       ...(spec.entrypoint ? { Entrypoint: spec.entrypoint, Cmd: spec.cmd ?? [] } : {}),
       ...(!spec.entrypoint && spec.cmd ? { Cmd: spec.cmd } : {}),
       ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
+      ...(spec.security.user ? { User: spec.security.user } : {}),
       ...(spec.networkFrom ? {} : { ExposedPorts: exposed }),
       HostConfig: {
         // docker-init as PID 1 forwards SIGTERM and reaps zombies, so stop is graceful.
@@ -111,7 +120,13 @@ export class DockerDriver implements Driver {
         // Swap equal to memory: the limit is the limit, as in Kubernetes.
         ...(spec.memoryBytes ? { Memory: spec.memoryBytes, MemorySwap: spec.memoryBytes } : {}),
         ...(spec.pidsLimit ? { PidsLimit: spec.pidsLimit } : {}),
-        SecurityOpt: spec.security.noNewPrivileges ? ['no-new-privileges'] : [],
+        SecurityOpt: [
+          ...(spec.security.noNewPrivileges ? ['no-new-privileges'] : []),
+          ...(spec.security.seccompUnconfined ? ['seccomp=unconfined'] : []),
+        ],
+        ...(spec.security.privileged ? { Privileged: true } : {}),
+        ...(spec.security.readonlyRootfs ? { ReadonlyRootfs: true } : {}),
+        ...(spec.security.groupAdd?.length ? { GroupAdd: spec.security.groupAdd } : {}),
         ...(spec.security.capAdd.length > 0 ? { CapAdd: spec.security.capAdd } : {}),
         ...(spec.security.capDrop.length > 0 ? { CapDrop: spec.security.capDrop } : {}),
         // The agent restarts containers itself (CrashLoopBackOff, restartCount).

@@ -9,6 +9,8 @@ export interface Driver {
   /** Resolves when the runtime answers. */
   ping(): Promise<void>;
   imageExists(image: string): Promise<boolean>;
+  /** The user an image runs as (its USER; '' when it sets none); rejects when the image is absent. */
+  imageUser(image: string): Promise<string>;
   /** Pulls `image` (a tag defaults to latest); rejects with the registry's own message. */
   pullImage(image: string, auth?: RegistryAuth): Promise<void>;
   /** Creates (does not start) a container; rejects with NameConflictError when the name is taken. */
@@ -75,6 +77,15 @@ export interface ContainerSecurity {
   /** Capability names (without CAP_) added to or dropped from the runtime's default set. */
   capAdd: string[];
   capDrop: string[];
+  /** Docker's User, "uid" or "uid:gid" (runAsUser, runAsGroup); absent: the image's own. */
+  user?: string;
+  /** Supplementary groups of the container's processes (fsGroup, supplementalGroups). */
+  groupAdd?: string[];
+  readonlyRootfs?: boolean;
+  /** Every capability and device (Kubernetes' privileged); the lists above are then empty. */
+  privileged?: boolean;
+  /** No seccomp filter (seccompProfile Unconfined); absent: the engine's default profile. */
+  seccompUnconfined?: boolean;
 }
 
 export interface ContainerInfo {

@@ -25,6 +25,8 @@ export class FakeDriver implements Driver {
   readonly images = new Set<string>();
   /** image → the registry's error message. */
   readonly pullErrors = new Map<string, string>();
+  /** image → its configured user (USER); '' when absent. */
+  readonly imageUsers = new Map<string, string>();
   readonly calls: string[] = [];
   readonly containers = new Map<string, FakeContainer>();
   execExitCode = 0;
@@ -47,6 +49,12 @@ export class FakeDriver implements Driver {
   async imageExists(image: string): Promise<boolean> {
     await this.answer();
     return this.images.has(image);
+  }
+
+  async imageUser(image: string): Promise<string> {
+    await this.answer();
+    if (!this.images.has(image)) throw new Error(`No such image: ${image}`);
+    return this.imageUsers.get(image) ?? '';
   }
 
   async pullImage(image: string, auth?: RegistryAuth): Promise<void> {

@@ -5,6 +5,7 @@ import { podRequests } from '../../common/pod-requests.ts';
 import type { NamespacePolicySpec } from '../../common/policy.ts';
 import { quotaCpuMillis, quotaMemoryBytes } from '../../common/policy.ts';
 import { formatCpu, formatMemory } from '../../common/quantity.ts';
+import { refusedSecurity } from '../../common/security-context.ts';
 import type { Database } from '../../db/database.ts';
 import { type DeploymentStatus, deployments } from '../../db/schema/index.ts';
 import { DomainError, type FieldError, invalid } from '../errors.ts';
@@ -28,10 +29,12 @@ export const deploymentKind: ObjectKind<DeploymentRow, DeploymentSpec> = {
   admit: async (tx, next, write) => {
     if (!write.specChanged) return;
     const policy = await loadPolicy(tx, write.namespace);
-    if (!write.admission.admin) {
-      const refused = refusedHostPorts(next.spec, policy, write.namespace);
-      if (refused.length) throw invalid(refused);
-    }
+    // Host ports bind deployers only; what containers may do to the node binds admins too (policy.ts).
+    const refused = [
+      ...(write.admission.admin ? [] : refusedHostPorts(next.spec, policy, write.namespace)),
+      ...refusedSecurity(next.spec.template.spec, policy, write.namespace),
+    ];
+    if (refused.length) throw invalid(refused);
     await enforceQuota(tx, policy, next.spec, write);
   },
   columns: (next, { existing, specChanged, now }) => {

@@ -20,20 +20,56 @@ export async function bumpAssignments(tx: Database, nodeIds: Iterable<string>): 
  * secret. Running replicas are left alone: their containers keep the values they were made with.
  * Returns the nodes bumped, for waking their long-polls after commit.
  */
-export function bumpSecretWaiters(tx: Database, namespace: string, name: string): Promise<string[]> {
-  return bumpWaiters(tx, namespace, [
+export async function bumpSecretWaiters(tx: Database, namespace: string, name: string): Promise<string[]> {
+  const waiting = await bumpWaiters(tx, namespace, [
     { spec: { containers: [{ env: [{ valueFrom: { secretKeyRef: { name } } }] }] } },
     { spec: { containers: [{ envFrom: [{ secretRef: { name } }] }] } },
+    { spec: { initContainers: [{ env: [{ valueFrom: { secretKeyRef: { name } } }] }] } },
+    { spec: { initContainers: [{ envFrom: [{ secretRef: { name } }] }] } },
     { spec: { imagePullSecrets: [{ name }] } },
   ]);
+  return union(waiting, await bumpVolumeUsers(tx, namespace, { secret: { secretName: name } }));
 }
 
 /** A ConfigMap was written: as bumpSecretWaiters, for the replicas whose env reads it. */
-export function bumpConfigMapWaiters(tx: Database, namespace: string, name: string): Promise<string[]> {
-  return bumpWaiters(tx, namespace, [
+export async function bumpConfigMapWaiters(tx: Database, namespace: string, name: string): Promise<string[]> {
+  const waiting = await bumpWaiters(tx, namespace, [
     { spec: { containers: [{ env: [{ valueFrom: { configMapKeyRef: { name } } }] }] } },
     { spec: { containers: [{ envFrom: [{ configMapRef: { name } }] }] } },
+    { spec: { initContainers: [{ env: [{ valueFrom: { configMapKeyRef: { name } } }] }] } },
+    { spec: { initContainers: [{ envFrom: [{ configMapRef: { name } }] }] } },
   ]);
+  return union(waiting, await bumpVolumeUsers(tx, namespace, { configMap: { name } }));
+}
+
+const union = (a: string[], b: string[]) => [...new Set([...a, ...b])];
+
+/**
+ * A ConfigMap or Secret a volume mounts was written: bump the nodes of every replica of
+ * `namespace` placed to run whose template mounts it, started or not, since a volume's files
+ * follow the object in running replicas too (the agent swaps them in place).
+ */
+async function bumpVolumeUsers(tx: Database, namespace: string, source: object): Promise<string[]> {
+  const rows = await tx
+    .selectDistinct({ nodeId: replicas.nodeId })
+    .from(replicas)
+    .innerJoin(deployments, eq(deployments.id, replicas.deploymentId))
+    .innerJoin(
+      revisions,
+      and(eq(revisions.deploymentId, replicas.deploymentId), eq(revisions.revision, replicas.revision)),
+    )
+    .where(
+      and(
+        eq(deployments.namespace, namespace),
+        isNull(deployments.deletedAt),
+        isNotNull(replicas.nodeId),
+        eq(replicas.desired, 'running'),
+        sql`${revisions.template} @> ${JSON.stringify({ spec: { volumes: [source] } })}::jsonb`,
+      ),
+    );
+  const ids = rows.flatMap((r) => (r.nodeId ? [r.nodeId] : []));
+  await bumpAssignments(tx, ids);
+  return ids;
 }
 
 /** Bump the nodes of not-yet-started replicas of `namespace` whose template contains any of `refs`. */

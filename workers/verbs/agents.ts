@@ -3,6 +3,7 @@ import type { Assignment, AssignmentsResponse, StatusReport } from '../../common
 import type { PodTemplate } from '../../common/deployment.ts';
 import { registryAuthsOf } from '../../common/docker-config.ts';
 import { parseCpu, parseMemory } from '../../common/quantity.ts';
+import { assignedSecurity } from '../../common/security-context.ts';
 import type { Database } from '../../db/database.ts';
 import { retryOnConflict } from '../../db/retry.ts';
 import { rowsOf } from '../../db/rows.ts';
@@ -258,6 +259,7 @@ export function toAssignment(
       ...(c.livenessProbe ? { livenessProbe: c.livenessProbe } : {}),
       ...(c.startupProbe ? { startupProbe: c.startupProbe } : {}),
       ...(c.lifecycle ? { lifecycle: c.lifecycle } : {}),
+      ...assignedSecurity(spec.securityContext, c.securityContext),
     })),
   };
 }

@@ -1,0 +1,342 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  readdir,
+  readlink,
+  realpath,
+  rename,
+  rm,
+  stat,
+  statfs,
+  symlink,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { promisify } from 'node:util';
+import type { AssignedContainer, Assignment } from '../common/agent-protocol.ts';
+import type { AssignedVolume, AssignedVolumeFile } from '../common/volumes.ts';
+import type { Logger } from './log.ts';
+
+/**
+ * A replica's volumes on this node, laid out as the kubelet lays them out, each a directory
+ * bind-mounted into the containers that mount it:
+ *
+ *   <memory root>/<replica>/<volume>/   configMap and secret files, and emptyDir medium: Memory
+ *                                       (a tmpfs of its own, sized by sizeLimit)
+ *   <disk root>/<replica>/<volume>/     emptyDir on disk (0777, as the kubelet makes it)
+ *
+ * The memory root is on a tmpfs (the agent mounts one there when it is not), so secret files
+ * never reach a disk. A configMap or secret volume is written as Kubernetes' atomic writer does:
+ *
+ *   ..2026_12_05_02_40_00.123.<hash>/   the files, with their modes
+ *   ..data -> ..2026_...                 swapped by one rename, so a reader sees all old or all new
+ *   <key> -> ..data/<key>                what the container opens
+ *
+ * Nothing here is part of a container's spec hash but the paths, so new files never recreate a
+ * container. The directories outlive container restarts and agent restarts (prepare is
+ * idempotent) and are removed with the replica.
+ */
+
+export interface VolumeRoots {
+  /** On a tmpfs: configMap, secret and memory emptyDir volumes (per node: agents may share the directory). */
+  memory: string;
+  /** On disk: emptyDir volumes. */
+  disk: string;
+}
+
+/** Where volumes go without --volume-dir and --data-dir (a root agent's defaults). */
+export const defaultVolumeRoots = (node: string): VolumeRoots => ({
+  memory: join('/run/berth/volumes', node),
+  disk: '/var/lib/berth-agent/volumes',
+});
+
+/** Linux's statfs f_type of a tmpfs. */
+const TMPFS_MAGIC = 0x01021994;
+
+export function volumeDir(roots: VolumeRoots, replica: string, v: AssignedVolume): string {
+  const onDisk = v.emptyDir !== undefined && v.emptyDir.medium !== 'Memory';
+  return join(onDisk ? roots.disk : roots.memory, replica, v.name);
+}
+
+/** A directory of the node bound into a container. */
+export interface BindMount {
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+/**
+ * The container's mounts, in its order: pure, from paths alone. configMap and secret volumes are
+ * always read-only, as the kubelet mounts them. A subPath binds that file or directory of the
+ * volume, so it keeps what it held at the container's start (as in Kubernetes).
+ */
+export function planMounts(
+  a: Pick<Assignment, 'id' | 'volumes'>,
+  c: Pick<AssignedContainer, 'volumeMounts'>,
+  roots: VolumeRoots,
+): BindMount[] {
+  return (c.volumeMounts ?? []).flatMap((m) => {
+    const v = a.volumes?.find((x) => x.name === m.name);
+    if (!v) return [];
+    const dir = volumeDir(roots, a.id, v);
+    return [
+      {
+        source: m.subPath ? join(dir, m.subPath) : dir,
+        target: m.mountPath,
+        readOnly: m.readOnly || v.emptyDir === undefined,
+      },
+    ];
+  });
+}
+
+/** Mounting and unmounting tmpfs file systems: the system's `mount`, or a fake in tests. */
+export interface Mounter {
+  mountTmpfs(dir: string, options: { sizeBytes?: number; mode: number }): Promise<void>;
+  unmount(dir: string): Promise<void>;
+}
+
+const run = promisify(execFile);
+
+export const systemMounter: Mounter = {
+  async mountTmpfs(dir, { sizeBytes, mode }) {
+    const o = [`mode=${mode.toString(8).padStart(4, '0')}`, ...(sizeBytes ? [`size=${sizeBytes}`] : [])];
+    await run('mount', ['-t', 'tmpfs', '-o', o.join(','), 'tmpfs', dir]);
+  },
+  async unmount(dir) {
+    await run('umount', [dir]);
+  },
+};
+
+export const isTmpfs = async (dir: string) => (await statfs(dir)).type === TMPFS_MAGIC;
+
+/** A mount point: a different file system than its parent's. */
+async function isMountPoint(dir: string): Promise<boolean> {
+  const [self, parent] = await Promise.all([stat(dir), stat(dirname(dir))]);
+  return self.dev !== parent.dev;
+}
+
+/** What stops a volume from being made, said in the replica's message. */
+export class VolumeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VolumeError';
+  }
+}
+
+export interface PodVolumesDeps {
+  roots: VolumeRoots;
+  mounter: Mounter;
+  log: Logger;
+  now?: () => Date;
+}
+
+/** One replica's volumes: made before its containers, kept up to date, removed after them. */
+export class PodVolumes {
+  /** The volumes last made, as sent: an unchanged assignment costs nothing. */
+  private made: string | undefined;
+
+  constructor(
+    private readonly deps: PodVolumesDeps,
+    readonly replica: string,
+  ) {}
+
+  /** Makes every volume of `a` and writes its files; throws VolumeError with what failed. */
+  async prepare(a: Pick<Assignment, 'volumes' | 'containers'>): Promise<void> {
+    const key = JSON.stringify([a.volumes ?? [], a.containers.map((c) => c.volumeMounts ?? [])]);
+    if (key === this.made) return;
+    for (const v of a.volumes ?? []) {
+      try {
+        await this.prepareVolume(v);
+      } catch (e) {
+        if (e instanceof VolumeError) throw e;
+        throw new VolumeError(`volume "${v.name}": ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    for (const c of a.containers) {
+      for (const m of c.volumeMounts ?? []) {
+        const v = a.volumes?.find((x) => x.name === m.name);
+        if (v && m.subPath) await this.ensureSubPath(v, m.subPath);
+      }
+    }
+    this.made = key;
+  }
+
+  private async prepareVolume(v: AssignedVolume): Promise<void> {
+    const dir = volumeDir(this.deps.roots, this.replica, v);
+    if (v.emptyDir?.medium === 'Memory') {
+      await mkdir(dir, { recursive: true });
+      if (!(await isMountPoint(dir))) {
+        try {
+          const size = v.emptyDir.sizeLimitBytes;
+          await this.deps.mounter.mountTmpfs(dir, { mode: 0o777, ...(size ? { sizeBytes: size } : {}) });
+        } catch (e) {
+          throw new VolumeError(
+            `volume "${v.name}": mounting its tmpfs failed (the agent mounts it, which takes root): ${errorText(e)}`,
+          );
+        }
+      }
+      return;
+    }
+    if (v.emptyDir) {
+      await mkdir(dir, { recursive: true });
+      // Any user of any container may write it, as in Kubernetes (the umask would take that away).
+      await chmod(dir, 0o777);
+      return;
+    }
+    if (v.secret) await this.ensureMemoryRoot(v.name);
+    await mkdir(dir, { recursive: true });
+    const files = (v.configMap ?? v.secret)!.files;
+    if (await writeVolumeFiles(dir, files, this.deps.now?.() ?? new Date()))
+      this.deps.log.debug('volume files written', {
+        replica: this.replica,
+        volume: v.name,
+        files: files.length,
+      });
+  }
+
+  /** Secret files go only where no disk is: a tmpfs, mounted by the agent if the root is not one. */
+  private async ensureMemoryRoot(volume: string): Promise<void> {
+    const root = this.deps.roots.memory;
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    if (await isTmpfs(root)) return;
+    try {
+      await this.deps.mounter.mountTmpfs(root, { mode: 0o700 });
+    } catch (e) {
+      throw new VolumeError(
+        `volume "${volume}": secret files are written only to a tmpfs; ${root} is not one and mounting one failed (see --volume-dir): ${errorText(e)}`,
+      );
+    }
+    if (!(await isTmpfs(root))) throw new VolumeError(`volume "${volume}": ${root} is not a tmpfs`);
+  }
+
+  /**
+   * A subPath must be inside its volume once symlinks are followed (a key's symlink leads into
+   * ..data); one that does not exist is made a directory, as the kubelet does.
+   */
+  private async ensureSubPath(v: AssignedVolume, subPath: string): Promise<void> {
+    const dir = volumeDir(this.deps.roots, this.replica, v);
+    const path = join(dir, subPath);
+    try {
+      await stat(path);
+    } catch {
+      await mkdir(path, { recursive: true });
+    }
+    const [real, base] = await Promise.all([realpath(path), realpath(dir)]);
+    if (real !== base && !real.startsWith(base + sep))
+      throw new VolumeError(`volume "${v.name}": subPath "${subPath}" leads out of the volume`);
+  }
+
+  /** Removes the replica's volumes (after its containers), unmounting their tmpfs first. */
+  async remove(): Promise<void> {
+    await removeReplicaVolumes(this.deps.roots, this.replica, this.deps.mounter);
+    this.made = undefined;
+  }
+}
+
+async function removeReplicaVolumes(roots: VolumeRoots, replica: string, mounter: Mounter): Promise<void> {
+  for (const root of [roots.memory, roots.disk]) {
+    const dir = join(root, replica);
+    let volumes: string[];
+    try {
+      volumes = await readdir(dir);
+    } catch {
+      continue; // none made here
+    }
+    for (const name of volumes) {
+      const path = join(dir, name);
+      if ((await lstat(path)).isDirectory() && (await isMountPoint(path))) await mounter.unmount(path);
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Removes the volumes of every replica not in `keep` (those of replicas that went while the
+ * agent was down with nothing left to remove them by).
+ */
+export async function sweepVolumes(
+  roots: VolumeRoots,
+  keep: ReadonlySet<string>,
+  mounter: Mounter,
+): Promise<string[]> {
+  const removed = new Set<string>();
+  for (const root of [roots.memory, roots.disk]) {
+    let replicas: string[];
+    try {
+      replicas = await readdir(root);
+    } catch {
+      continue;
+    }
+    for (const r of replicas) if (!keep.has(r)) removed.add(r);
+  }
+  for (const r of removed) await removeReplicaVolumes(roots, r, mounter);
+  return [...removed];
+}
+
+const DATA = '..data';
+
+/**
+ * Writes `files` into `dir` as Kubernetes' atomic writer does (see the top of this file). false:
+ * `dir` already holds exactly these files, and nothing was written.
+ */
+export async function writeVolumeFiles(
+  dir: string,
+  files: AssignedVolumeFile[],
+  now: Date,
+): Promise<boolean> {
+  const sorted = [...files].sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
+  const hash = createHash('sha256')
+    .update(JSON.stringify(sorted.map((f) => [f.path, f.mode, f.data])))
+    .digest('hex')
+    .slice(0, 12);
+  const current = await readlink(join(dir, DATA)).catch(() => undefined);
+  const top = new Set(sorted.map((f) => f.path.split('/')[0]!));
+  if (current?.endsWith(`.${hash}`)) {
+    await linkTop(dir, top);
+    return false;
+  }
+  const stamp = now.toISOString().replace(/[-T:]/g, '_').replace(/Z$/, '');
+  const version = `..${stamp}.${hash}`;
+  const target = join(dir, version);
+  await rm(target, { recursive: true, force: true });
+  await mkdir(target, { mode: 0o755 });
+  for (const f of sorted) {
+    const path = join(target, f.path);
+    if (relative(target, path).startsWith('..'))
+      throw new VolumeError(`file "${f.path}" leads out of the volume`);
+    await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+    await writeFile(path, Buffer.from(f.data, 'base64'), { mode: f.mode });
+    await chmod(path, f.mode); // the umask would take bits away
+  }
+  // The swap: one rename of a symlink, atomic for every reader.
+  const tmp = join(dir, `${DATA}_tmp`);
+  await unlink(tmp).catch(() => undefined);
+  await symlink(version, tmp);
+  await rename(tmp, join(dir, DATA));
+  await linkTop(dir, top);
+  for (const name of await readdir(dir)) {
+    const old = name.startsWith('..') ? name !== DATA && name !== version : !top.has(name);
+    if (old) await rm(join(dir, name), { recursive: true, force: true });
+  }
+  return true;
+}
+
+/** Each top-level name of the files, a symlink through ..data. */
+async function linkTop(dir: string, top: Set<string>): Promise<void> {
+  for (const name of top) {
+    const link = join(dir, name);
+    const to = join(DATA, name);
+    if ((await readlink(link).catch(() => undefined)) === to) continue;
+    await rm(link, { recursive: true, force: true });
+    await symlink(to, link);
+  }
+}
+
+function errorText(e: unknown): string {
+  const err = e as { stderr?: string; message?: string };
+  return (err.stderr?.trim() || err.message || String(e)).split('\n')[0]!;
+}

@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import type { DeploymentSpec } from './deployment.ts';
+import { normalizeManifests, parseManifestText } from './manifest.ts';
+
+const deployment = (pod: string, container = '') => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:${pod}
+      containers:
+      - name: web
+        image: web:1${container}
+`;
+
+const apply = (text: string) => normalizeManifests(parseManifestText(text, 'yaml'));
+const issuesOf = (text: string) => apply(text).issues.map(({ path, message }) => ({ path, message }));
+const POD = 'spec.template.spec';
+
+describe('pod volumes and volumeMounts', () => {
+  it('accepts emptyDir, configMap and secret volumes as kubectl prints them, unchanged', () => {
+    const { objects, issues } = apply(
+      deployment(
+        `
+      volumes:
+      - {name: cache, emptyDir: {}}
+      - {name: scratch, emptyDir: {medium: Memory, sizeLimit: 64Mi}}
+      - name: config
+        configMap: {name: web-config, defaultMode: 420, items: [{key: nginx.conf, path: conf/nginx.conf, mode: 0o600}]}
+      - name: tls
+        secret: {secretName: web-tls, defaultMode: 256, optional: true}`,
+        `
+        volumeMounts:
+        - {name: cache, mountPath: /var/cache}
+        - {name: scratch, mountPath: /tmp}
+        - {name: config, mountPath: /etc/nginx/nginx.conf, subPath: conf/nginx.conf, readOnly: true}
+        - {name: tls, mountPath: /etc/tls/}`,
+      ),
+    );
+    expect(issues).toEqual([]);
+    const spec = (objects[0] as { spec: DeploymentSpec }).spec.template.spec;
+    expect(spec.volumes?.map((v) => v.name)).toEqual(['cache', 'scratch', 'config', 'tls']);
+    expect(spec.volumes?.[2]?.configMap?.items?.[0]).toEqual({
+      key: 'nginx.conf',
+      path: 'conf/nginx.conf',
+      mode: 0o600,
+    });
+    expect(spec.containers[0]?.volumeMounts?.[2]).toMatchObject({
+      subPath: 'conf/nginx.conf',
+      readOnly: true,
+    });
+  });
+
+  it('keeps a template without volumes as it was (no default appears, so stored hashes hold)', () => {
+    const { objects } = apply(deployment('\n      volumes: []', '\n        volumeMounts: []'));
+    const spec = (objects[0] as { spec: DeploymentSpec }).spec.template.spec;
+    expect(spec).not.toHaveProperty('volumes');
+    expect(spec.containers[0]).not.toHaveProperty('volumeMounts');
+  });
+
+  it.each([
+    [
+      'a mount of a volume the pod lacks',
+      deployment(
+        '\n      volumes: [{name: a, emptyDir: {}}]',
+        '\n        volumeMounts: [{name: b, mountPath: /b}]',
+      ),
+      `${POD}.containers[0].volumeMounts[0].name`,
+      'volume "b" not found in volumes',
+    ],
+    [
+      'two volumes of one name',
+      deployment('\n      volumes: [{name: a, emptyDir: {}}, {name: a, emptyDir: {}}]'),
+      `${POD}.volumes[1].name`,
+      'duplicate volume "a"',
+    ],
+    [
+      'two mounts at one path',
+      deployment(
+        '\n      volumes: [{name: a, emptyDir: {}}, {name: b, emptyDir: {}}]',
+        '\n        volumeMounts: [{name: a, mountPath: /d}, {name: b, mountPath: /d/}]',
+      ),
+      `${POD}.containers[0].volumeMounts[1].mountPath`,
+      'must be unique',
+    ],
+    [
+      'a relative mountPath',
+      deployment(
+        '\n      volumes: [{name: a, emptyDir: {}}]',
+        '\n        volumeMounts: [{name: a, mountPath: data}]',
+      ),
+      `${POD}.containers[0].volumeMounts[0].mountPath`,
+      'must be an absolute path',
+    ],
+    [
+      'a subPath through ..',
+      deployment(
+        '\n      volumes: [{name: a, configMap: {name: c}}]',
+        '\n        volumeMounts: [{name: a, mountPath: /d, subPath: x/../../etc}]',
+      ),
+      `${POD}.containers[0].volumeMounts[0].subPath`,
+      "must not contain '..'",
+    ],
+    [
+      'an absolute subPath',
+      deployment(
+        '\n      volumes: [{name: a, configMap: {name: c}}]',
+        '\n        volumeMounts: [{name: a, mountPath: /d, subPath: /etc}]',
+      ),
+      `${POD}.containers[0].volumeMounts[0].subPath`,
+      'must be a relative path',
+    ],
+    [
+      'a subPath into an emptyDir',
+      deployment(
+        '\n      volumes: [{name: a, emptyDir: {}}]',
+        '\n        volumeMounts: [{name: a, mountPath: /d, subPath: x}]',
+      ),
+      `${POD}.containers[0].volumeMounts[0].subPath`,
+      expect.stringMatching(/^subPath is not supported by Berth for an emptyDir/),
+    ],
+    [
+      'an item path that climbs out',
+      deployment('\n      volumes: [{name: a, configMap: {name: c, items: [{key: k, path: ../k}]}}]'),
+      `${POD}.volumes[0].configMap.items[0].path`,
+      "must not contain '..'",
+    ],
+    [
+      'an item path starting with ..',
+      deployment('\n      volumes: [{name: a, secret: {secretName: s, items: [{key: k, path: ..data}]}}]'),
+      `${POD}.volumes[0].secret.items[0].path`,
+      "must not start with '..'",
+    ],
+    [
+      'an absolute item path',
+      deployment('\n      volumes: [{name: a, secret: {secretName: s, items: [{key: k, path: /k}]}}]'),
+      `${POD}.volumes[0].secret.items[0].path`,
+      'must be a relative path',
+    ],
+    [
+      'two items at one path',
+      deployment(
+        '\n      volumes: [{name: a, configMap: {name: c, items: [{key: k, path: p}, {key: j, path: p}]}}]',
+      ),
+      `${POD}.volumes[0].configMap.items[1].path`,
+      'must be unique',
+    ],
+    [
+      'a mode above 0777',
+      deployment('\n      volumes: [{name: a, configMap: {name: c, defaultMode: 512}}]'),
+      `${POD}.volumes[0].configMap.defaultMode`,
+      'must be a file mode between 0 and 0777 (511)',
+    ],
+    [
+      'two sources',
+      deployment('\n      volumes: [{name: a, emptyDir: {}, configMap: {name: c}}]'),
+      `${POD}.volumes[0]`,
+      'must specify exactly one of emptyDir, configMap, secret',
+    ],
+    [
+      'no source',
+      deployment('\n      volumes: [{name: a}]'),
+      `${POD}.volumes[0]`,
+      'must specify exactly one of emptyDir, configMap, secret',
+    ],
+    [
+      'a size limit on a disk emptyDir',
+      deployment('\n      volumes: [{name: a, emptyDir: {sizeLimit: 1Gi}}]'),
+      `${POD}.volumes[0].emptyDir.sizeLimit`,
+      expect.stringMatching(/^sizeLimit is supported only with medium: Memory/),
+    ],
+    [
+      'a persistentVolumeClaim',
+      deployment('\n      volumes: [{name: a, persistentVolumeClaim: {claimName: data}}]'),
+      `${POD}.volumes[0].persistentVolumeClaim`,
+      'persistentVolumeClaim is not supported by Berth (use emptyDir for scratch data)',
+    ],
+    [
+      'a projected volume',
+      deployment('\n      volumes: [{name: a, projected: {sources: []}}]'),
+      `${POD}.volumes[0].projected`,
+      'projected is not supported by Berth (use configMap and secret volumes)',
+    ],
+    [
+      'a downwardAPI volume',
+      deployment('\n      volumes: [{name: a, downwardAPI: {items: []}}]'),
+      `${POD}.volumes[0].downwardAPI`,
+      'downwardAPI is not supported by Berth (use env fieldRef)',
+    ],
+  ])('refuses %s at its path', (_name, text, path, message) => {
+    expect(issuesOf(text)).toEqual([{ path, message }]);
+  });
+});

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import type { PodSpec } from '../../common/deployment.ts';
+import { resolvePodVolumes, volumeObjectNames } from './pod-volumes.ts';
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const secrets = new Map([['tls', { data: { 'tls.crt': 'CERT', 'tls.key': 'KEY' } }]]);
+const maps = new Map([
+  ['web', { data: { 'app.conf': 'a=1', ünï: 'ç' }, binaryData: { 'logo.png': 'iVBORw==' } }],
+]);
+const spec = (volumes: PodSpec['volumes']) => ({ volumes });
+
+describe('resolvePodVolumes', () => {
+  it("turns a ConfigMap's data and binaryData and a secret's keys into files with the default mode 0644", () => {
+    const { volumes, missing } = resolvePodVolumes(
+      spec([
+        { name: 'cfg', configMap: { name: 'web' } },
+        { name: 'tls', secret: { secretName: 'tls', defaultMode: 0o400 } },
+        { name: 'scratch', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
+        { name: 'cache', emptyDir: {} },
+      ]),
+      secrets,
+      maps,
+    );
+    expect(missing).toEqual([]);
+    expect(volumes).toEqual([
+      {
+        name: 'cfg',
+        configMap: {
+          files: [
+            { path: 'app.conf', mode: 0o644, data: b64('a=1') },
+            { path: 'logo.png', mode: 0o644, data: 'iVBORw==' },
+            { path: 'ünï', mode: 0o644, data: b64('ç') },
+          ],
+        },
+      },
+      {
+        name: 'tls',
+        secret: {
+          files: [
+            { path: 'tls.crt', mode: 0o400, data: b64('CERT') },
+            { path: 'tls.key', mode: 0o400, data: b64('KEY') },
+          ],
+        },
+      },
+      { name: 'scratch', emptyDir: { medium: 'Memory', sizeLimitBytes: 64 * 1024 * 1024 } },
+      { name: 'cache', emptyDir: { medium: '' } },
+    ]);
+  });
+
+  it('writes only the items, at their paths and modes', () => {
+    const { volumes } = resolvePodVolumes(
+      spec([
+        {
+          name: 'tls',
+          secret: { secretName: 'tls', items: [{ key: 'tls.key', path: 'private/key.pem', mode: 0o600 }] },
+        },
+      ]),
+      secrets,
+      maps,
+    );
+    expect(volumes[0]?.secret?.files).toEqual([{ path: 'private/key.pem', mode: 0o600, data: b64('KEY') }]);
+  });
+
+  it('says what is missing, unless the volume is optional', () => {
+    const missing = resolvePodVolumes(
+      spec([
+        { name: 'a', configMap: { name: 'nope' } },
+        { name: 'b', secret: { secretName: 'gone' } },
+        { name: 'c', secret: { secretName: 'tls', items: [{ key: 'ca.crt', path: 'ca' }] } },
+        { name: 'd', configMap: { name: 'nope2', optional: true } },
+        { name: 'e', secret: { secretName: 'tls', optional: true, items: [{ key: 'ca.crt', path: 'ca' }] } },
+      ]),
+      secrets,
+      maps,
+    );
+    expect(missing.missing).toEqual([
+      'configmap "nope" not found',
+      'secret "gone" not found',
+      'key "ca.crt" not found in secret "tls"',
+    ]);
+    expect(missing.volumes[3]).toEqual({ name: 'd', configMap: { files: [] } });
+    expect(missing.volumes[4]).toEqual({ name: 'e', secret: { files: [] } });
+  });
+
+  it('names the objects the volumes read', () => {
+    expect(
+      volumeObjectNames(
+        spec([
+          { name: 'a', configMap: { name: 'web' } },
+          { name: 'b', secret: { secretName: 'tls' } },
+          { name: 'c', configMap: { name: 'web' } },
+        ]),
+      ),
+    ).toEqual({ secrets: ['tls'], configMaps: ['web'] });
+  });
+});

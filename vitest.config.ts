@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // PGlite and on the real PostgreSQL server), e2e (real processes: server, agents, Docker,
 // workerd, Deno, Chromium). e2e files that use Docker run one at a time: they share one Docker
 // Engine; those that do not (e2e-processes) run side by side with the in-process tiers.
+// `npm test` (test/run-tiers.sh) runs the Docker files in a Vitest process of their own, beside
+// the rest, since one Vitest run would only start them once everything else has finished.
 /**
  * End-to-end files that start real processes (servers, workerd, Deno, Chromium, the CLI, simulated
  * agents) but no container: they share no Docker Engine with the others, so they run beside them.
@@ -53,8 +55,7 @@ export default defineConfig({
       },
       {
         // Real processes, but no Docker Engine: each starts its own servers on its own ports and its
-        // own databases, so they run side by side with the in-process tiers (Vitest runs the
-        // one-at-a-time Docker files in a phase of their own).
+        // own databases, so they run side by side with the in-process tiers.
         test: {
           name: 'e2e-processes',
           include: WITHOUT_DOCKER,

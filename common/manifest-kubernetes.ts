@@ -36,7 +36,6 @@ const UNSUPPORTED = new Map<string, string>([
   ['matchExpressions', 'use matchLabels'],
   // pod spec
   ['volumes', ''],
-  ['initContainers', ''],
   ['ephemeralContainers', ''],
   ['affinity', 'use nodeSelector'],
   ['tolerations', ''],
@@ -251,6 +250,7 @@ export function kubernetesDeployment(doc: PlainObject): Translated {
   const { warnings, errors: accountErrors } = takeServiceAccountFields(pod);
   errors.push(...accountErrors);
   eachItem(pod?.containers, stripContainer);
+  eachItem(pod?.initContainers, stripContainer);
   eachItem(pod?.imagePullSecrets, (s) => strip(s));
   return { value: copy, errors, ...(warnings.length ? { warnings } : {}) };
 }

@@ -261,9 +261,9 @@ spec:
   const unsupported: [string, string, string, RegExp?][] = [
     ['volumes', k8sDeployment('\n      volumes: [{name: data, emptyDir: {}}]'), 'spec.template.spec.volumes'],
     [
-      'initContainers',
-      k8sDeployment('\n      initContainers: [{name: i, image: x}]'),
-      'spec.template.spec.initContainers',
+      'ephemeralContainers',
+      k8sDeployment('\n      ephemeralContainers: [{name: i, image: x}]'),
+      'spec.template.spec.ephemeralContainers',
     ],
     [
       'affinity',

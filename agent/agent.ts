@@ -1,5 +1,6 @@
+import { join } from 'node:path';
 import { ApiClient, ApiError } from './api-client.ts';
-import type { AgentConfig } from './config.ts';
+import { type AgentConfig, defaultVolumeDir } from './config.ts';
 import { DEFAULT_PIDS_LIMIT } from './container-defaults.ts';
 import { DockerDriver } from './driver/docker-driver.ts';
 import { forgetJoinToken } from './env-file.ts';
@@ -89,6 +90,11 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     log,
     onChange: (urgent) => reporter?.markDirty(urgent),
     containerPolicy: { pidsLimit: config.pidsLimit ?? DEFAULT_PIDS_LIMIT },
+    // Per node: agents of one machine may share the volume directory (agent/pod-volumes.ts).
+    volumeRoots: {
+      memory: join(config.volumeDir ?? defaultVolumeDir(process.env), config.name),
+      disk: join(config.dataDir, 'volumes'),
+    },
   });
   const capacity = nodeCapacity();
   reporter = new StatusReporter({

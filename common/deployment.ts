@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { EnvFromSource, EnvVar } from './env.ts';
-import { initContainerIssues } from './init-containers.ts';
 import { LabelKey, Labels, LabelValue, Name } from './names.ts';
 import { cpuQuantityProblem, memoryQuantityProblem, parseCpu, parseMemory } from './quantity.ts';
+import { schedulingFields } from './scheduling.ts';
 import { PodSecurityContext, podSecurityIssues, SecurityContext } from './security-context.ts';
+import { podVolumeIssues, Volume, VolumeMount } from './volumes.ts';
 
 /**
  * The Deployment as users write it (berth.dev/v1), with Kubernetes names and defaults.
@@ -201,6 +202,8 @@ export const Container = z
     lifecycle: Lifecycle.optional(),
     // Optional, not defaulted, as envFrom (common/security-context.ts).
     securityContext: SecurityContext.optional(),
+    // Optional, not defaulted, as envFrom (common/volumes.ts).
+    volumeMounts: z.array(VolumeMount).max(64).optional(),
   })
   .check((ctx) => {
     // Kubernetes' rules for the probes that end in a kill rather than in a readiness verdict.
@@ -216,15 +219,9 @@ export const Container = z
   });
 export type Container = z.infer<typeof Container>;
 
-/** A container, and `restartPolicy: Always` makes it a sidecar (common/init-containers.ts). */
-export const InitContainer = Container.safeExtend({ restartPolicy: z.literal('Always').optional() });
-export type InitContainer = z.infer<typeof InitContainer>;
-
 export const PodSpec = z
   .strictObject({
     containers: z.array(Container).min(1).max(16),
-    // Optional, not defaulted: a default would change the hash of every stored template.
-    initContainers: z.array(InitContainer).max(16).optional(),
     restartPolicy: z.enum(['Always', 'OnFailure', 'Never']).default('Always'),
     nodeSelector: z.record(LabelKey, LabelValue).default({}),
     terminationGracePeriodSeconds: z.int().min(0).max(3600).default(30),
@@ -235,11 +232,15 @@ export const PodSpec = z
       .max(16)
       .default([]),
     securityContext: PodSecurityContext.optional(),
+    // affinity, tolerations, topologySpreadConstraints (common/scheduling.ts)
+    ...schedulingFields,
+    // Optional, not defaulted: a default would change the hash of every stored template.
+    volumes: z.array(Volume).max(64).optional(),
   })
   .check((ctx) => {
-    for (const { path, message } of podSecurityIssues(ctx.value))
+    for (const { path, message } of podVolumeIssues(ctx.value))
       ctx.issues.push({ code: 'custom', input: ctx.value, path, message });
-    for (const { path, message } of initContainerIssues(ctx.value))
+    for (const { path, message } of podSecurityIssues(ctx.value))
       ctx.issues.push({ code: 'custom', input: ctx.value, path, message });
     const seen = new Set<string>();
     ctx.value.containers.forEach((c, i) => {

@@ -1,6 +1,7 @@
 import { takeServiceAccountFields } from './manifest-machinery.ts';
 import type { FieldError } from './problem.ts';
 import { UNSUPPORTED_SECURITY_FIELDS } from './security-context.ts';
+import { UNSUPPORTED_VOLUME_FIELDS } from './volumes.ts';
 
 /**
  * Kubernetes manifests (apps/v1 Deployment, v1 Service) → the berth.dev/v1 shape. The Berth schema
@@ -35,11 +36,17 @@ const UNSUPPORTED = new Map<string, string>([
   // Deployment spec
   ['matchExpressions', 'use matchLabels'],
   // pod spec
-  ['volumes', ''],
+  // volume sources and mount fields (common/volumes.ts)
+  ...UNSUPPORTED_VOLUME_FIELDS,
+  ['initContainers', ''],
   ['ephemeralContainers', ''],
-  ['affinity', 'use nodeSelector'],
-  ['tolerations', ''],
-  ['topologySpreadConstraints', ''],
+  // affinity, tolerations and topologySpreadConstraints: these parts of them (common/scheduling.ts)
+  ['namespaceSelector', "Berth matches pods in the pod's own namespace only"],
+  ['matchLabelKeys', ''],
+  ['mismatchLabelKeys', ''],
+  ['minDomains', ''],
+  ['nodeAffinityPolicy', ''],
+  ['nodeTaintsPolicy', ''],
   ['securityContext', ''],
   // securityContext fields (common/security-context.ts)
   ...UNSUPPORTED_SECURITY_FIELDS,
@@ -72,7 +79,6 @@ const UNSUPPORTED = new Map<string, string>([
   ['schedulingGates', ''],
   ['resourceClaims', ''],
   // container
-  ['volumeMounts', ''],
   ['volumeDevices', ''],
   ['stdin', 'only false is accepted'],
   ['stdinOnce', 'only false is accepted'],
@@ -166,6 +172,7 @@ const POD_DEFAULTS: Rules = {
   automountServiceAccountToken: is(false),
   serviceAccountName: is('default'),
   serviceAccount: is('default'),
+  volumes: isEmpty,
 };
 
 const CONTAINER_DEFAULTS: Rules = {
@@ -174,6 +181,7 @@ const CONTAINER_DEFAULTS: Rules = {
   stdin: is(false),
   stdinOnce: is(false),
   tty: is(false),
+  volumeMounts: isEmpty,
 };
 
 /** An empty host is the pod's own address, the default; any other host the Berth schema refuses. */
@@ -192,6 +200,7 @@ function stripContainer(container: unknown): void {
   const c = strip(container, CONTAINER_DEFAULTS);
   if (!c) return;
   eachItem(c.ports, (p) => strip(p));
+  eachItem(c.volumeMounts, (m) => strip(m));
   eachItem(c.env, (e) => {
     const valueFrom = strip(strip(e)?.valueFrom);
     strip(valueFrom?.secretKeyRef, { optional: is(false) });
@@ -250,8 +259,12 @@ export function kubernetesDeployment(doc: PlainObject): Translated {
   const { warnings, errors: accountErrors } = takeServiceAccountFields(pod);
   errors.push(...accountErrors);
   eachItem(pod?.containers, stripContainer);
-  eachItem(pod?.initContainers, stripContainer);
   eachItem(pod?.imagePullSecrets, (s) => strip(s));
+  eachItem(pod?.volumes, (v) => {
+    const volume = strip(v);
+    for (const source of [volume?.emptyDir, volume?.configMap, volume?.secret])
+      eachItem(strip(source)?.items, (item) => strip(item));
+  });
   return { value: copy, errors, ...(warnings.length ? { warnings } : {}) };
 }
 

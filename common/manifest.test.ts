@@ -259,22 +259,30 @@ spec:
   });
 
   const unsupported: [string, string, string, RegExp?][] = [
-    ['volumes', k8sDeployment('\n      volumes: [{name: data, emptyDir: {}}]'), 'spec.template.spec.volumes'],
     [
-      'ephemeralContainers',
-      k8sDeployment('\n      ephemeralContainers: [{name: i, image: x}]'),
-      'spec.template.spec.ephemeralContainers',
+      'a persistentVolumeClaim volume',
+      k8sDeployment('\n      volumes: [{name: data, persistentVolumeClaim: {claimName: data}}]'),
+      'spec.template.spec.volumes[0].persistentVolumeClaim',
     ],
     [
-      'affinity',
-      k8sDeployment('\n      affinity: {nodeAffinity: {}}'),
-      'spec.template.spec.affinity',
-      /nodeSelector/,
+      'initContainers',
+      k8sDeployment('\n      initContainers: [{name: i, image: x}]'),
+      'spec.template.spec.initContainers',
     ],
     [
-      'tolerations',
-      k8sDeployment('\n      tolerations: [{key: a, operator: Exists}]'),
-      'spec.template.spec.tolerations',
+      'a pod affinity term over other namespaces',
+      k8sDeployment(
+        '\n      affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: kubernetes.io/hostname, namespaceSelector: {}}]}}',
+      ),
+      'spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].namespaceSelector',
+      /own namespace/,
+    ],
+    [
+      'topologySpreadConstraints minDomains',
+      k8sDeployment(
+        '\n      topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, minDomains: 3}]',
+      ),
+      'spec.template.spec.topologySpreadConstraints[0].minDomains',
     ],
     [
       'pod securityContext sysctls',
@@ -301,9 +309,12 @@ spec:
       'spec.template.spec.priorityClassName',
     ],
     [
-      'volumeMounts',
-      k8sDeployment('', '\n        volumeMounts: [{name: d, mountPath: /d}]'),
-      'spec.template.spec.containers[0].volumeMounts',
+      'volumeMounts[].mountPropagation',
+      k8sDeployment(
+        '\n      volumes: [{name: d, emptyDir: {}}]',
+        '\n        volumeMounts: [{name: d, mountPath: /d, mountPropagation: HostToContainer}]',
+      ),
+      'spec.template.spec.containers[0].volumeMounts[0].mountPropagation',
     ],
     [
       'container securityContext procMount',
@@ -353,9 +364,13 @@ spec:
     });
   }
 
-  it('names volumes exactly as the docs promise', () => {
-    expect(issuesOf(k8sDeployment('\n      volumes: [{name: data, emptyDir: {}}]'))).toEqual([
-      { document: 0, path: 'spec.template.spec.volumes', message: 'volumes is not supported by Berth' },
+  it('names a hostPath volume exactly as the docs promise', () => {
+    expect(issuesOf(k8sDeployment('\n      volumes: [{name: data, hostPath: {path: /srv}}]'))).toEqual([
+      {
+        document: 0,
+        path: 'spec.template.spec.volumes[0].hostPath',
+        message: "hostPath is not supported by Berth (a container would reach the node's own files)",
+      },
     ]);
   });
 
@@ -371,14 +386,14 @@ spec:
   it('reports every unsupported field of one document, and no object for it', () => {
     const issues = issuesOf(
       k8sDeployment(
-        '\n      volumes: [{name: d}]\n      hostPID: true',
-        '\n        volumeMounts: [{name: d, mountPath: /d}]',
+        '\n      volumes: [{name: d, hostPath: {path: /d}}]\n      hostPID: true',
+        '\n        volumeMounts: [{name: d, mountPath: /d, subPathExpr: $(POD)}]',
       ),
     );
     expect(issues.map((i) => i.path).sort()).toEqual([
-      'spec.template.spec.containers[0].volumeMounts',
+      'spec.template.spec.containers[0].volumeMounts[0].subPathExpr',
       'spec.template.spec.hostPID',
-      'spec.template.spec.volumes',
+      'spec.template.spec.volumes[0].hostPath',
     ]);
   });
 
@@ -641,11 +656,11 @@ describe('normalizeManifests: documents', () => {
 
   it('numbers issues by document', () => {
     const { objects, issues } = apply(
-      `${k8sDeployment()}---\n${k8sDeployment('\n      volumes: [{name: d}]').replace('name: web\nspec', 'name: api\nspec')}`,
+      `${k8sDeployment()}---\n${k8sDeployment('\n      volumes: [{name: d, nfs: {server: s, path: /}}]').replace('name: web\nspec', 'name: api\nspec')}`,
     );
     expect(objects).toHaveLength(1);
     expect(issues).toEqual([
-      { document: 1, path: 'spec.template.spec.volumes', message: 'volumes is not supported by Berth' },
+      { document: 1, path: 'spec.template.spec.volumes[0].nfs', message: 'nfs is not supported by Berth' },
     ]);
   });
 

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { HostPort } from '../../common/agent-protocol.ts';
 import { parseImageRef } from '../image-ref.ts';
@@ -93,19 +92,6 @@ export class DockerDriver implements Driver {
     }
   }
 
-  async importImage(ref: string, tar: Buffer): Promise<void> {
-    const [repo, tag] = ref.split(':');
-    try {
-      const stream = (await this.docker.importImage(Readable.from([tar]), {
-        repo,
-        tag,
-      })) as NodeJS.ReadableStream;
-      await readAll(stream);
-    } catch (e) {
-      throw engineError(e);
-    }
-  }
-
   async createContainer(spec: CreateSpec): Promise<string> {
     const exposed: Record<string, object> = {};
     const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
@@ -127,6 +113,16 @@ export class DockerDriver implements Driver {
       HostConfig: {
         // docker-init as PID 1 forwards SIGTERM and reaps zombies, so stop is graceful.
         Init: true,
+        ...(spec.mounts?.length
+          ? {
+              Mounts: spec.mounts.map((m) => ({
+                Type: 'bind' as const,
+                Source: m.source,
+                Target: m.target,
+                ReadOnly: m.readOnly,
+              })),
+            }
+          : {}),
         ...(spec.networkFrom
           ? { NetworkMode: `container:${spec.networkFrom}` }
           : { NetworkMode: spec.network.name, PortBindings: bindings }),

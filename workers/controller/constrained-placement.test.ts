@@ -245,7 +245,9 @@ describe('topology spread constraints', () => {
       requests: times(6, () => req(spread('DoNotSchedule'))),
       groupCounts: new Map(),
     });
-    const zones = names(r, zoned).map((n) => zoned.find((z) => z.name === n)!.labels.zone);
+    const zones = names(r, zoned).map(
+      (n) => (zoned.find((z) => z.name === n)!.labels as Record<string, string>).zone,
+    );
     expect(zones.filter((z) => z === 'eu-1')).toHaveLength(3);
     expect(zones.filter((z) => z === 'eu-2')).toHaveLength(3);
     expect(zones).not.toContain(undefined);

@@ -2,7 +2,6 @@ import { and, asc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { Assignment, AssignmentsResponse, StatusReport } from '../../common/agent-protocol.ts';
 import type { PodTemplate } from '../../common/deployment.ts';
 import { registryAuthsOf } from '../../common/docker-config.ts';
-import { splitInitContainers, withInitContainers } from '../../common/init-containers.ts';
 import { parseCpu, parseMemory } from '../../common/quantity.ts';
 import { assignedSecurity } from '../../common/security-context.ts';
 import type { Database } from '../../db/database.ts';
@@ -14,8 +13,14 @@ import { withServiceEnv } from '../store/discovery.ts';
 import { recordEvents } from '../store/events.ts';
 import { wakeDeployments, wakeWaitingDeployments } from '../store/wakeups.ts';
 import { resolveConfigMaps } from './config-maps.ts';
-import { storedContainers } from './init-statuses.ts';
 import { type ContainerResources, type PodEnvContext, resolveContainerEnv } from './pod-env.ts';
+import {
+  assignedMounts,
+  resolvePodVolumes,
+  resolveVolumeConfigMaps,
+  type VolumeConfigMap,
+  volumeObjectNames,
+} from './pod-volumes.ts';
 import { configMapNamesOf, missingSecretRefs, secretNamesOf } from './secret-refs.ts';
 import { resolveSecrets } from './secrets.ts';
 
@@ -68,20 +73,33 @@ export async function buildAssignments(
 
   // Secrets and ConfigMaps are resolved per namespace, only for what this node's replicas
   // reference (ConfigMaps only for replicas that have not fixed theirs yet).
-  const wanted = new Map<string, { secrets: Set<string>; configMaps: Set<string> }>();
+  const wanted = new Map<
+    string,
+    { secrets: Set<string>; configMaps: Set<string>; volumeConfigMaps: Set<string> }
+  >();
   for (const { replica, template } of rows) {
     if (replica.desired !== 'running') continue;
-    const names = wanted.get(replica.namespace) ?? { secrets: new Set(), configMaps: new Set() };
-    for (const name of secretNamesOf(withInitContainers(template.spec))) names.secrets.add(name);
+    const names = wanted.get(replica.namespace) ?? {
+      secrets: new Set(),
+      configMaps: new Set(),
+      volumeConfigMaps: new Set(),
+    };
+    for (const name of secretNamesOf(template.spec)) names.secrets.add(name);
     if (!replica.configMapData)
-      for (const name of configMapNamesOf(withInitContainers(template.spec))) names.configMaps.add(name);
+      for (const name of configMapNamesOf(template.spec)) names.configMaps.add(name);
+    // Volumes read their objects as they are now, started or not (pod-volumes.ts).
+    const mounted = volumeObjectNames(template.spec);
+    for (const name of mounted.secrets) names.secrets.add(name);
+    for (const name of mounted.configMaps) names.volumeConfigMaps.add(name);
     wanted.set(replica.namespace, names);
   }
   const resolved = new Map<string, Map<string, { type: string; data: Record<string, string> }>>();
   const liveConfigMaps = new Map<string, Map<string, Record<string, string>>>();
+  const volumeConfigMaps = new Map<string, Map<string, VolumeConfigMap>>();
   for (const [ns, names] of wanted) {
     resolved.set(ns, await resolveSecrets(db, secretKey, ns, [...names.secrets]));
     liveConfigMaps.set(ns, await resolveConfigMaps(db, ns, [...names.configMaps]));
+    volumeConfigMaps.set(ns, await resolveVolumeConfigMaps(db, ns, [...names.volumeConfigMaps]));
   }
   const nodeOf = {
     name: node.name,
@@ -95,6 +113,7 @@ export async function buildAssignments(
       toAssignment(replica, template, resolved.get(replica.namespace) ?? new Map(), {
         node: nodeOf,
         configMaps: liveConfigMaps.get(replica.namespace) ?? new Map(),
+        volumeConfigMaps: volumeConfigMaps.get(replica.namespace) ?? new Map(),
       }),
       replica.serviceEnv ?? [],
     );
@@ -138,7 +157,7 @@ async function fixConfigMaps(
 ): Promise<void> {
   const fresh = rows.flatMap(({ replica, template }, i) => {
     if (replica.configMapData || replica.desired !== 'running' || assignments[i]!.configError) return [];
-    const names = configMapNamesOf(withInitContainers(template.spec));
+    const names = configMapNamesOf(template.spec);
     if (!names.length) return [];
     const data = Object.fromEntries(names.map((n) => [n, live.get(replica.namespace)?.get(n) ?? null]));
     return [{ i, id: replica.id, data }];
@@ -173,6 +192,8 @@ async function fixConfigMaps(
 export interface AssignmentContext {
   node: PodEnvContext['node'];
   configMaps: ReadonlyMap<string, Record<string, string>>;
+  /** The ConfigMaps its volumes mount, as they are now. */
+  volumeConfigMaps?: ReadonlyMap<string, VolumeConfigMap>;
 }
 
 const NO_CONTEXT: AssignmentContext = {
@@ -199,20 +220,24 @@ export function toAssignment(
   secrets: Map<string, { type: string; data: Record<string, string> }>,
   context: AssignmentContext = NO_CONTEXT,
 ): Assignment {
-  // Init containers first, read as containers are (env, the secrets and ConfigMaps they name, their
-  // mounts), and moved to initContainers at the end (common/init-containers.ts).
-  const spec = withInitContainers(template.spec);
+  const spec = template.spec;
   const configMaps = replica.configMapData ? snapshotOf(replica.configMapData) : context.configMaps;
   const keysOf = (data: Record<string, string> | undefined) => (data ? Object.keys(data) : undefined);
   // Secrets are read for running replicas only: one told to stop needs none.
-  const [configError] =
-    replica.desired === 'running'
-      ? missingSecretRefs(
+  const running = replica.desired === 'running';
+  const volumes = running
+    ? resolvePodVolumes(spec, secrets, context.volumeConfigMaps ?? new Map())
+    : undefined;
+  const [configError] = running
+    ? [
+        ...missingSecretRefs(
           spec,
           (name) => keysOf(secrets.get(name)?.data),
           (name) => keysOf(configMaps.get(name)),
-        )
-      : [];
+        ),
+        ...(volumes?.missing ?? []),
+      ]
+    : [];
   const resources = new Map(
     spec.containers.map((c) => [c.name, containerResources(c.resources, replica.defaultMemoryLimitBytes)]),
   );
@@ -231,7 +256,7 @@ export function toAssignment(
     const secret = secrets.get(s.name);
     return secret ? registryAuthsOf(secret) : [];
   });
-  return splitInitContainers(template.spec, {
+  return {
     id: replica.id,
     namespace: replica.namespace,
     deployment: replica.deploymentName,
@@ -242,6 +267,7 @@ export function toAssignment(
     drainDelaySeconds: spec.drainDelaySeconds,
     ...(pullAuth.length ? { imagePullAuth: pullAuth } : {}),
     ...(configError ? { configError } : {}),
+    ...(volumes?.volumes.length ? { volumes: volumes.volumes } : {}),
     containers: spec.containers.map((c) => ({
       name: c.name,
       image: c.image,
@@ -263,9 +289,10 @@ export function toAssignment(
       ...(c.livenessProbe ? { livenessProbe: c.livenessProbe } : {}),
       ...(c.startupProbe ? { startupProbe: c.startupProbe } : {}),
       ...(c.lifecycle ? { lifecycle: c.lifecycle } : {}),
+      ...(c.volumeMounts?.length ? { volumeMounts: assignedMounts(c.volumeMounts) } : {}),
       ...assignedSecurity(spec.securityContext, c.securityContext),
     })),
-  });
+  };
 }
 
 /** A container's resources for resourceFieldRef: requests not written default to limits written. */
@@ -350,14 +377,12 @@ export async function recordStatus(
             ? 'Terminating'
             : r.phase;
         const ready = row.desired === 'running' && r.ready;
-        // Init containers' too: restarts, host ports (a sidecar's), statuses (init-statuses.ts).
-        const statuses = storedContainers(r);
         // The column is a 32-bit integer; a report may add up more (each count is any safe integer).
         const restartCount = Math.min(
-          statuses.reduce((n, c) => n + c.restartCount, 0),
+          r.containers.reduce((n, c) => n + c.restartCount, 0),
           2_147_483_647,
         );
-        const hostPorts = statuses.flatMap((c) => c.hostPorts);
+        const hostPorts = r.containers.flatMap((c) => c.hostPorts);
         const message = r.message ?? null;
         const same =
           row.phase === phase &&
@@ -365,7 +390,7 @@ export async function recordStatus(
           row.restartCount === restartCount &&
           row.message === message &&
           JSON.stringify(row.hostPorts) === JSON.stringify(hostPorts) &&
-          JSON.stringify(row.containers) === JSON.stringify(statuses);
+          JSON.stringify(row.containers) === JSON.stringify(r.containers);
         if (same) continue;
         changed.add(row.deploymentId);
         updates.push({
@@ -380,7 +405,7 @@ export async function recordStatus(
           message,
           restart_count: restartCount,
           host_ports: hostPorts,
-          containers: statuses,
+          containers: r.containers,
         });
       }
       if (updates.length) {

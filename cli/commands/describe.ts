@@ -2,9 +2,9 @@ import { assessRollout } from '../../common/rollout.ts';
 import { objectRef } from '../args.ts';
 import { ApiError } from '../client.ts';
 import type { Command } from '../command.ts';
+import { describeNode, formatToleration } from '../describe-node.ts';
 import { EXIT } from '../exit-codes.ts';
 import { formatAge, formatHostPorts, formatLabels } from '../format.ts';
-import { replicaPhase } from '../replica-phase.ts';
 import type { Container, Deployment, Event, Replica } from '../resources.ts';
 import { renderFields, renderTable } from '../table.ts';
 
@@ -107,6 +107,8 @@ export function describeDeployment(d: Deployment, replicas: Replica[], events: E
   const nodeSelector = spec.template?.spec?.nodeSelector;
   if (nodeSelector && Object.keys(nodeSelector).length)
     out.push(`  Node selector: ${formatLabels(nodeSelector)}`);
+  const tolerations = spec.template?.spec?.tolerations;
+  if (tolerations?.length) out.push(`  Tolerations: ${tolerations.map(formatToleration).join(', ')}`);
   out.push('  Containers:');
   for (const c of spec.template?.spec?.containers ?? [])
     out.push(`   ${c.name}:\n${describeContainer(c).trimEnd()}`);
@@ -133,7 +135,7 @@ export function describeDeployment(d: Deployment, replicas: Replica[], events: E
               r.id,
               r.revision,
               r.node,
-              replicaPhase(r),
+              r.phase,
               r.ready ? 'true' : 'false',
               r.restartCount ?? 0,
               formatHostPorts(r.hostPorts),
@@ -169,13 +171,18 @@ function indent(text: string): string {
 
 export const describe: Command = {
   name: 'describe',
-  summary: 'Show a deployment in detail: spec, status, conditions, replicas and recent events',
-  usage: 'berth describe deployment NAME',
+  summary:
+    'Show a deployment (spec, status, conditions, replicas, recent events) or a node (labels, taints) in detail',
+  usage: 'berth describe deployment|node NAME',
   flags: [],
   async run(ctx) {
-    const { name, rest } = objectRef(ctx.args, ['deployment']);
+    const { kind, name, rest } = objectRef(ctx.args, ['deployment', 'node']);
     if (rest.length) ctx.noMoreArgs(ctx.args.length - rest.length);
     const client = await ctx.client();
+    if (kind === 'node') {
+      ctx.io.stdout.write(describeNode(await client.getNode(name), ctx.io.now()));
+      return EXIT.OK;
+    }
     const ns = await ctx.namespace();
     const deployment = await client.getDeployment(ns, name);
     const optional = <T>(p: Promise<T[]>) =>

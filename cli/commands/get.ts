@@ -3,6 +3,7 @@ import { assessRollout } from '../../common/rollout.ts';
 import { objectRef, type ResourceKind, resourceKind } from '../args.ts';
 import { ApiError, type BerthClient } from '../client.ts';
 import type { Command, CommandContext } from '../command.ts';
+import { formatTaint } from '../describe-node.ts';
 import { CliError, EXIT, UsageError } from '../exit-codes.ts';
 import {
   deploymentContainers,
@@ -15,7 +16,6 @@ import {
 } from '../format.ts';
 import { type OutputFormat, outputFormat, printData } from '../output.ts';
 import { isDefaultPolicy } from '../policy-edit.ts';
-import { replicaPhase } from '../replica-phase.ts';
 import type {
   ConfigMap,
   Deployment,
@@ -69,7 +69,7 @@ export const replicaView: View<Replica> = {
     r.deployment,
     r.revision,
     r.node,
-    replicaPhase(r),
+    r.phase,
     r.ready ? 'true' : 'false',
     r.restartCount ?? 0,
     formatAge(r.createdAt, now),
@@ -103,7 +103,7 @@ export const nodeView: View<Node> = {
   wideRow: (n, now) => [
     formatLabels(n.labels),
     n.lastHeartbeat ? `${formatAge(n.lastHeartbeat, now)} ago` : undefined,
-    (n.taints ?? []).map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join(','),
+    (n.taints ?? []).map(formatTaint).join(','),
   ],
   name: nodeName,
 };

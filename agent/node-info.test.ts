@@ -1,6 +1,6 @@
 import type { NetworkInterfaceInfo } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { detectAddress } from './node-info.ts';
+import { detectAddress, platformLabels } from './node-info.ts';
 
 const v4 = (address: string, internal = false) =>
   ({ address, family: 'IPv4', internal }) as NetworkInterfaceInfo;
@@ -21,5 +21,18 @@ describe('detectAddress', () => {
 
   it('falls back to loopback', () => {
     expect(detectAddress({ lo: [v4('127.0.0.1', true)], docker0: [v4('172.17.0.1')] })).toBe('127.0.0.1');
+  });
+});
+
+describe('platformLabels', () => {
+  it('names the platform as the kubelet does, in both label forms', () => {
+    expect(platformLabels('x64')).toEqual({
+      'kubernetes.io/os': 'linux',
+      'kubernetes.io/arch': 'amd64',
+      'beta.kubernetes.io/os': 'linux',
+      'beta.kubernetes.io/arch': 'amd64',
+    });
+    expect(platformLabels('arm64')['kubernetes.io/arch']).toBe('arm64');
+    expect(platformLabels('ppc64')['kubernetes.io/arch']).toBe('ppc64le');
   });
 });

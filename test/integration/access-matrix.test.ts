@@ -90,6 +90,7 @@ const ROUTES: Record<string, Access> = {
   'POST /v1/nodes/{name}/cordon': 'admin',
   'POST /v1/nodes/{name}/uncordon': 'admin',
   'POST /v1/nodes/{name}/drain': 'admin',
+  'POST /v1/nodes/{name}/taints': 'admin',
   'POST /v1/nodes/{name}/reset': 'admin',
   'POST /v1/tokens': 'admin',
   'GET /v1/tokens': 'admin',
@@ -285,6 +286,9 @@ describe('access matrix: every route × every caller, on Postgres', () => {
       'POST /v1/agent/logs': json({ id: 'log_nothing', lines: [] }),
       'POST /v1/tokens': json({ name: `new-${who}`, role: 'viewer', namespaces: [NS] }),
       'POST /v1/join-tokens': json({}),
+      'POST /v1/nodes/{name}/taints': json({
+        add: [{ key: 'matrix', value: who, effect: 'PreferNoSchedule' }],
+      }),
     };
     const query = key === 'POST /v1/apply' ? `?namespace=${NS}` : '';
     return { method, path: path + query, ...bodies[key] };

@@ -93,7 +93,7 @@ describe.each(DATABASE_KINDS)('node identities on %s', (kind) => {
     expect(again.body).toMatchObject({ nodeId: real.nodeId, nodeToken: real.nodeToken });
     const node = await nodeRow('own');
     expect(node.address).toBe('10.0.0.8');
-    expect(node.labels).toEqual({ disk: 'ssd', 'berth.dev/node': 'own' });
+    expect(node.labels).toEqual({ disk: 'ssd', 'kubernetes.io/hostname': 'own', 'berth.dev/node': 'own' });
     expect((await poll(real.nodeToken)).status).toBe(200);
     // Its credential is its own name's only.
     await victim('other-own');
@@ -195,9 +195,16 @@ describe.each(DATABASE_KINDS)('node identities on %s', (kind) => {
     expect(other.status).toBe(403);
     expect(await uses(jt.id)).toBe(0);
     expect((await t.call('GET', '/v1/nodes/unbound')).status).toBe(404);
-    const ok = await register({ joinToken: jt.token, name: 'bound', labels: { region: 'eu' } });
+    // The platform labels an agent detects are not held to a token that does not name them.
+    const platform = { 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'arm64' };
+    const ok = await register({ joinToken: jt.token, name: 'bound', labels: { region: 'eu', ...platform } });
     expect(ok.status).toBe(200);
-    expect((await nodeRow('bound')).labels).toEqual({ region: 'eu', 'berth.dev/node': 'bound' });
+    expect((await nodeRow('bound')).labels).toEqual({
+      region: 'eu',
+      ...platform,
+      'kubernetes.io/hostname': 'bound',
+      'berth.dev/node': 'bound',
+    });
     const bad = await t.call('POST', '/v1/join-tokens', {
       nodeName: 'Not A Name',
       labels: { 'bad key!': 'x' },

@@ -196,6 +196,13 @@ describe('/openapi.json describes every response body, on Postgres', () => {
       'POST /v1/agent/logs': { ...json({ id: 'log_nothing', lines: [] }), token: node },
       'POST /v1/tokens': json({ name: 'new', role: 'deployer', namespaces: [NS], expiresInSeconds: 3600 }),
       'POST /v1/join-tokens': json({ ttlSeconds: 600, maxUses: 2 }),
+      // A taint with a value and one without: both shapes of the answer's taints.
+      'POST /v1/nodes/{name}/taints': json({
+        add: [
+          { key: 'dedicated', value: 'docs', effect: 'PreferNoSchedule' },
+          { key: 'docs', effect: 'PreferNoSchedule' },
+        ],
+      }),
       'PUT /v1/namespaces/{ns}/policy': json({
         spec: {
           allowedHostSuffixes: ['example.com'],

@@ -172,6 +172,10 @@ const POD_DEFAULTS: Rules = {
   automountServiceAccountToken: is(false),
   serviceAccountName: is('default'),
   serviceAccount: is('default'),
+  // Empty, these change nothing, and templates stored before they were accepted had them taken out.
+  affinity: isEmpty,
+  tolerations: isEmpty,
+  topologySpreadConstraints: isEmpty,
   volumes: isEmpty,
 };
 

@@ -106,6 +106,8 @@ export interface Running extends OnEngine {
   ready: boolean;
   /** Has been ready since this start: its pod counts as Running rather than Starting. */
   everReady: boolean;
+  /** Past its startup probe (or without one) since this start: a sidecar lets the next container start. */
+  started: boolean;
   /** Why the readiness probe last failed. */
   probeDetail: string | undefined;
   /** The engine reported it out of memory; its exit will say OOMKilled. */
@@ -270,6 +272,11 @@ export class ContainerRunner {
     return this.current.kind === 'running' && this.current.everReady;
   }
 
+  /** Running, its postStart hook done and its startup probe passed (or none). */
+  get started(): boolean {
+    return this.current.kind === 'running' && this.current.started;
+  }
+
   /** Running with its network known: members may join it. */
   get joinable(): boolean {
     return this.current.kind === 'running' && this.current.networkRead;
@@ -398,6 +405,7 @@ export class ContainerRunner {
 
   /** Readiness and liveness, once the container has started (passed its startup probe, or has none). */
   private startLiveProbes(s: Running): void {
+    s.started = true;
     const readiness = this.spec.readinessProbe;
     if (readiness) {
       s.readiness = new ProbeWorker(
@@ -856,6 +864,7 @@ function runningState(
     networkRead,
     ready: false,
     everReady: false,
+    started: false,
     probeDetail: undefined,
     oom: false,
     killing: undefined,

@@ -6,6 +6,15 @@ import { type PlannedContainer, planContainers } from './container-spec.ts';
 import type { ContainerEvent, ContainerInfo, Driver } from './driver/driver.ts';
 import { EngineUnavailableError } from './driver/driver.ts';
 import type { ImagePuller } from './image-puller.ts';
+import {
+  type ContainerRole,
+  ensureHolderImage,
+  failedForGood,
+  initProgress,
+  letsNextStart,
+  podMembers,
+  restartPolicyOf,
+} from './init-containers.ts';
 import { LABEL_CONTAINER, LABEL_GRACE, LABEL_SPEC_HASH } from './labels.ts';
 import { errorMessage, type Logger } from './log.ts';
 import {
@@ -72,6 +81,8 @@ interface StrayContainer {
 export class PodRunner {
   private assignment: Assignment | undefined;
   private containers: ContainerRunner[] = [];
+  /** What each container is to the pod (init-containers.ts); absent: an app container. */
+  private readonly roles = new WeakMap<ContainerRunner, ContainerRole>();
   /** Containers of this replica that must go: stale configuration, duplicates, removed containers. */
   private strays: StrayContainer[] = [];
   private terminating: boolean;
@@ -198,7 +209,9 @@ export class PodRunner {
 
   /** Containers whose logs a log request reads, in pod order. */
   logTargets(): { name: string; id: string }[] {
-    return this.containers.flatMap((c) => (c.containerId ? [{ name: c.name, id: c.containerId }] : []));
+    return this.containers.flatMap((c) =>
+      c.containerId && this.roleOf(c) !== 'holder' ? [{ name: c.name, id: c.containerId }] : [],
+    );
   }
 
   /** Stop timers and probes but leave containers as they are (the agent is shutting down). */
@@ -219,22 +232,42 @@ export class PodRunner {
 
   private observe(): ReplicaStatus | undefined {
     if (this.gone) return undefined;
-    const cs = this.containers;
+    const all = this.containers;
+    // The network holder is the pod's own business: it is not shown.
+    const cs = all.filter((c) => this.roleOf(c) === 'app');
+    const inits = all.filter((c) => ['init', 'sidecar'].includes(this.roleOf(c)));
+    const progress = initProgress(inits.map((c) => ({ role: this.roleOf(c), gate: c })));
     const waitingReason = this.pulling ? 'Pulling' : this.error ? 'Error' : 'ContainerCreating';
     // Containers the assignment cannot configure (a missing secret) wait for it, not for the engine.
     const configError = this.assignment?.configError ?? this.rootRefusal;
     const unconfigured = (c: ContainerRunner) => configError !== undefined && c.state.kind === 'waiting';
-    const podPorts = cs[0]?.hostPorts ?? [];
-    const containers = cs.map((c) =>
-      c.status(podPorts, unconfigured(c) ? 'CreateContainerConfigError' : waitingReason),
-    );
-    const ready = !this.terminating && cs.length > 0 && cs.every((c) => c.ready);
-    const base = { id: this.id, ready, containers };
+    const podPorts = all[0]?.hostPorts ?? [];
+    const statusOf = (c: ContainerRunner, reason: string) =>
+      c.status(podPorts, unconfigured(c) ? 'CreateContainerConfigError' : reason);
+    // App containers wait for the init containers first, as Kubernetes says.
+    const containers = cs.map((c) => statusOf(c, progress ? 'PodInitializing' : waitingReason));
+    const counted = this.counted();
+    const ready = !this.terminating && !progress && counted.length > 0 && counted.every((c) => c.ready);
+    const base = {
+      id: this.id,
+      ready,
+      containers,
+      ...(inits.length > 0 ? { initContainers: inits.map((c) => statusOf(c, waitingReason)) } : {}),
+    };
     if (this.terminating) return { ...base, phase: 'Terminating' };
-    const configMessage = cs.some(unconfigured) ? `CreateContainerConfigError: ${configError}` : undefined;
-    if (configMessage && cs.every(unconfigured)) return { ...base, phase: 'Pending', message: configMessage };
+    const configMessage = all.some(unconfigured) ? `CreateContainerConfigError: ${configError}` : undefined;
+    if (configMessage && all.every(unconfigured))
+      return { ...base, phase: 'Pending', message: configMessage };
     if (this.error) return { ...base, phase: 'Failed', message: this.error.message };
     if (this.pulling) return { ...base, phase: 'Pulling' };
+    // An init container that failed and is not restarted (restartPolicy Never) fails the pod.
+    const initFailed = inits.find((c) => failedForGood(c.state));
+    if (initFailed?.state.kind === 'exited')
+      return {
+        ...base,
+        phase: 'Failed',
+        message: `Init:Error: init container ${initFailed.name} exited with code ${initFailed.state.exitCode}`,
+      };
     if (cs.length > 0 && cs.every((c) => c.state.kind === 'exited' && c.state.restartAt === undefined)) {
       const failed = cs.find((c) => c.state.kind === 'exited' && c.state.exitCode !== 0);
       return failed?.state.kind === 'exited'
@@ -245,8 +278,9 @@ export class PodRunner {
           }
         : { ...base, phase: 'Succeeded' };
     }
-    const message = configMessage ?? this.backOffMessage() ?? this.unreadyMessage();
-    const running = cs.every((c) => c.everReady);
+    const detail = this.backOffMessage() ?? this.unreadyMessage();
+    const message = configMessage ?? (progress ? [progress, detail].filter(Boolean).join(': ') : detail);
+    const running = !progress && counted.every((c) => c.everReady);
     const shown = this.engineWait ? `waiting for the container runtime: ${this.engineWait.message}` : message;
     return { ...base, phase: running ? 'Running' : 'Starting', ...(shown ? { message: shown } : {}) };
   }
@@ -325,7 +359,8 @@ export class PodRunner {
     if (toCreate.length > 0 && !blocked && !(await this.ensureImages(a, toCreate))) return;
     if (await this.refuseRoot(blocked ? [] : toCreate)) blocked = true;
 
-    // Init containers go here: each run to completion, in order, before any container below.
+    // In order; an init container holds back the ones after it until it succeeded (a sidecar:
+    // until it started), so no app container starts before every init container is through.
     for (let i = 0; i < this.containers.length; i++) {
       if (this.detached || this.terminating) return;
       const c = this.containers[i]!;
@@ -338,8 +373,9 @@ export class PodRunner {
         if (e instanceof EngineUnavailableError) return this.fail(`${c.name}: ${e.message}`, e);
         if (!(e instanceof ContainerStepError)) throw e;
         this.fail(e.message, e.cause);
-        // Nothing after a container that could not be created; a failed start lets the others go on.
-        if (e.stage === 'create') return;
+        // Nothing after a container that could not be created; a failed start lets the others go on
+        // (unless it is an init container they wait for).
+        if (e.stage === 'create' || !letsNextStart(this.roleOf(c), c)) return;
         continue;
       }
       if (next.blocked) break; // members join a running owner
@@ -349,6 +385,7 @@ export class PodRunner {
         this.engineWait = undefined;
         this.deps.onChange();
       }
+      if (!letsNextStart(this.roleOf(c), c)) break;
     }
   }
 
@@ -375,7 +412,7 @@ export class PodRunner {
   /** Makes the pod's volumes and writes their files (pod-volumes.ts). false: failed, retry scheduled. */
   private async prepareVolumes(a: Assignment): Promise<boolean> {
     try {
-      await this.volumes.prepare(a);
+      await this.volumes.prepare({ volumes: a.volumes, containers: podMembers(a).map((m) => m.spec) });
       return true;
     } catch (e) {
       this.fail(`failed to prepare volumes: ${errorMessage(e)}`, e);
@@ -388,12 +425,14 @@ export class PodRunner {
     try {
       await Promise.all(
         containers.map((c) =>
-          this.deps.images.ensure(c.spec.image, c.spec.imagePullPolicy, a.imagePullAuth, () => {
-            if (!this.pulling) {
-              this.pulling = true;
-              this.deps.onChange();
-            }
-          }),
+          this.roleOf(c) === 'holder'
+            ? ensureHolderImage(this.deps.driver)
+            : this.deps.images.ensure(c.spec.image, c.spec.imagePullPolicy, a.imagePullAuth, () => {
+                if (!this.pulling) {
+                  this.pulling = true;
+                  this.deps.onChange();
+                }
+              }),
         ),
       );
       if (this.error) this.deps.onChange();
@@ -439,7 +478,7 @@ export class PodRunner {
   }
 
   private readyChanged(): void {
-    const ready = this.containers.every((c) => c.ready);
+    const ready = this.counted().every((c) => c.ready);
     if (!this.readyLogged && ready) {
       this.readyLogged = true;
       this.deps.log.debug('replica ready', {
@@ -448,6 +487,8 @@ export class PodRunner {
       });
     }
     this.deps.onChange(ready);
+    // A sidecar past its startup probe lets the containers after it start.
+    if (this.containers.some((c) => this.roleOf(c) === 'sidecar')) this.kick();
   }
 
   // ---- termination ----------------------------------------------------------------------------
@@ -456,15 +497,19 @@ export class PodRunner {
     for (const c of this.containers) c.stopProbes();
     const live = this.containers.filter((c) => c.containerId);
     if (live.length > 0) {
-      if (this.drain > 0 && live.some((c) => c.running)) {
+      if (this.drain > 0 && live.some((c) => c.running && this.roleOf(c) !== 'holder')) {
         // Keep serving while the control plane takes the replica out of its endpoints.
         this.deps.onChange();
         await sleepUnlessDetached(this.drain * 1000, () => this.detached);
         this.drain = 0;
         if (this.detached) return;
       }
-      // Each container's preStop hook, then its SIGTERM (container-runner.ts), all at once.
-      await Promise.all(live.map((c) => c.stop()));
+      // Each container's preStop hook, then its SIGTERM (container-runner.ts): app and init
+      // containers at once; then sidecars one at a time in reverse order, since they serve the
+      // app containers to the end (Kubernetes); the network holder last.
+      const after = live.filter((c) => ['sidecar', 'holder'].includes(this.roleOf(c))).reverse();
+      await Promise.all(live.filter((c) => !after.includes(c)).map((c) => c.stop()));
+      for (const c of after) await c.stop();
       // Members first, then the network owner.
       for (const c of [...live].reverse()) await c.remove();
       this.deps.log.debug('replica removed', { replica: this.id, containers: live.length });
@@ -486,22 +531,26 @@ export class PodRunner {
 
   /** The containers of `a` in order, keeping those of `previous` whose configuration is unchanged. */
   private replan(a: Assignment, previous: ContainerRunner[]): ContainerRunner[] {
+    // Init containers and the network holder are planned as containers are (the same mounts, the
+    // same defaults), in the order they start.
+    const members = podMembers(a);
+    const pod = { ...a, containers: members.map((m) => m.spec) };
     const planned = planContainers(
-      a,
+      pod,
       this.deps.node,
       this.deps.address,
       this.deps.containerPolicy,
       this.deps.volumeRoots,
     );
     const next = planned.map((plan, i) => {
-      const spec = a.containers[i]!;
+      const { spec, role } = members[i]!;
       const old = previous.find((c) => c.name === plan.name);
-      if (old && old.plan?.hash === plan.hash) {
+      if (old && old.plan?.hash === plan.hash && this.roleOf(old) === role) {
         old.spec = spec;
         old.plan = plan;
         return old;
       }
-      return this.newContainer(plan, spec);
+      return this.newContainer(plan, spec, role);
     });
     for (const old of previous) {
       if (next.includes(old)) continue;
@@ -512,8 +561,34 @@ export class PodRunner {
     return next;
   }
 
-  private newContainer(plan: PlannedContainer | undefined, spec: AssignedContainer): ContainerRunner {
-    return new ContainerRunner(this.containerDeps, plan, spec);
+  private newContainer(
+    plan: PlannedContainer | undefined,
+    spec: AssignedContainer,
+    role: ContainerRole = 'app',
+  ): ContainerRunner {
+    const deps: ContainerDeps =
+      role === 'app'
+        ? this.containerDeps
+        : {
+            ...this.containerDeps,
+            restartPolicy: () =>
+              this.terminating ? undefined : restartPolicyOf(role, this.assignment?.restartPolicy ?? 'Never'),
+          };
+    const c = new ContainerRunner(deps, plan, spec);
+    this.roles.set(c, role);
+    return c;
+  }
+
+  private roleOf(c: ContainerRunner): ContainerRole {
+    return this.roles.get(c) ?? 'app';
+  }
+
+  /** The containers whose readiness is the pod's: app containers and sidecars. */
+  private counted(): ContainerRunner[] {
+    return this.containers.filter((c) => {
+      const role = this.roleOf(c);
+      return role === 'app' || role === 'sidecar';
+    });
   }
 
   /** Takes over containers found on the engine that match the plan (container-match.ts); the rest go. */

@@ -71,6 +71,11 @@ export const AssignedContainer = z.object({
   volumeMounts: z.array(AssignedVolumeMount).optional(),
 });
 export type AssignedContainer = z.infer<typeof AssignedContainer>;
+/** An init container; `restartPolicy: Always` makes it a sidecar (runs for the pod's life). */
+export const AssignedInitContainer = AssignedContainer.extend({
+  restartPolicy: z.literal('Always').optional(),
+});
+export type AssignedInitContainer = z.infer<typeof AssignedInitContainer>;
 export { ExecAction, HttpGetAction, TcpSocketAction };
 
 export const ImagePullAuth = z.object({ server: z.string(), username: z.string(), password: z.string() });
@@ -83,6 +88,8 @@ export const Assignment = z.object({
   revision: z.int(),
   desired: z.enum(['running', 'stopped']),
   containers: z.array(AssignedContainer),
+  /** Run in order before `containers` (agent/init-containers.ts); agents that predate it ignore it. */
+  initContainers: z.array(AssignedInitContainer).optional(),
   /** The pod's volumes, configMap and secret files resolved (common/volumes.ts); agents that predate it ignore it. */
   volumes: z.array(AssignedVolume).optional(),
   restartPolicy: z.enum(['Always', 'OnFailure', 'Never']),
@@ -162,6 +169,8 @@ export const ReplicaStatus = z.strictObject({
   ready: z.boolean(),
   message: z.string().max(4096).optional(),
   containers: z.array(ContainerStatus).max(16).default([]),
+  /** The pod's init containers and sidecars, in order (absent: it has none). */
+  initContainers: z.array(ContainerStatus).max(16).optional(),
 });
 export type ReplicaStatus = z.infer<typeof ReplicaStatus>;
 

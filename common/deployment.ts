@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EnvFromSource, EnvVar } from './env.ts';
+import { initContainerIssues } from './init-containers.ts';
 import { LabelKey, Labels, LabelValue, Name } from './names.ts';
 import { cpuQuantityProblem, memoryQuantityProblem, parseCpu, parseMemory } from './quantity.ts';
 import { schedulingFields } from './scheduling.ts';
@@ -219,9 +220,15 @@ export const Container = z
   });
 export type Container = z.infer<typeof Container>;
 
+/** A container, and `restartPolicy: Always` makes it a sidecar (common/init-containers.ts). */
+export const InitContainer = Container.safeExtend({ restartPolicy: z.literal('Always').optional() });
+export type InitContainer = z.infer<typeof InitContainer>;
+
 export const PodSpec = z
   .strictObject({
     containers: z.array(Container).min(1).max(16),
+    // Optional, not defaulted: a default would change the hash of every stored template.
+    initContainers: z.array(InitContainer).max(16).optional(),
     restartPolicy: z.enum(['Always', 'OnFailure', 'Never']).default('Always'),
     nodeSelector: z.record(LabelKey, LabelValue).default({}),
     terminationGracePeriodSeconds: z.int().min(0).max(3600).default(30),
@@ -241,6 +248,8 @@ export const PodSpec = z
     for (const { path, message } of podVolumeIssues(ctx.value))
       ctx.issues.push({ code: 'custom', input: ctx.value, path, message });
     for (const { path, message } of podSecurityIssues(ctx.value))
+      ctx.issues.push({ code: 'custom', input: ctx.value, path, message });
+    for (const { path, message } of initContainerIssues(ctx.value))
       ctx.issues.push({ code: 'custom', input: ctx.value, path, message });
     const seen = new Set<string>();
     ctx.value.containers.forEach((c, i) => {

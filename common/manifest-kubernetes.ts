@@ -38,7 +38,6 @@ const UNSUPPORTED = new Map<string, string>([
   // pod spec
   // volume sources and mount fields (common/volumes.ts)
   ...UNSUPPORTED_VOLUME_FIELDS,
-  ['initContainers', ''],
   ['ephemeralContainers', ''],
   // affinity, tolerations and topologySpreadConstraints: these parts of them (common/scheduling.ts)
   ['namespaceSelector', "Berth matches pods in the pod's own namespace only"],
@@ -263,6 +262,7 @@ export function kubernetesDeployment(doc: PlainObject): Translated {
   const { warnings, errors: accountErrors } = takeServiceAccountFields(pod);
   errors.push(...accountErrors);
   eachItem(pod?.containers, stripContainer);
+  eachItem(pod?.initContainers, stripContainer);
   eachItem(pod?.imagePullSecrets, (s) => strip(s));
   eachItem(pod?.volumes, (v) => {
     const volume = strip(v);

@@ -265,9 +265,9 @@ spec:
       'spec.template.spec.volumes[0].persistentVolumeClaim',
     ],
     [
-      'initContainers',
-      k8sDeployment('\n      initContainers: [{name: i, image: x}]'),
-      'spec.template.spec.initContainers',
+      'ephemeralContainers',
+      k8sDeployment('\n      ephemeralContainers: [{name: i, image: x}]'),
+      'spec.template.spec.ephemeralContainers',
     ],
     [
       'a pod affinity term over other namespaces',

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { HostPort } from '../../common/agent-protocol.ts';
 import { parseImageRef } from '../image-ref.ts';
@@ -89,6 +90,19 @@ export class DockerDriver implements Driver {
       }
       const msg = obj.errorDetail?.message ?? obj.error;
       if (msg) throw new Error(msg);
+    }
+  }
+
+  async importImage(ref: string, tar: Buffer): Promise<void> {
+    const [repo, tag] = ref.split(':');
+    try {
+      const stream = (await this.docker.importImage(Readable.from([tar]), {
+        repo,
+        tag,
+      })) as NodeJS.ReadableStream;
+      await readAll(stream);
+    } catch (e) {
+      throw engineError(e);
     }
   }
 

@@ -13,6 +13,8 @@ export interface Driver {
   imageUser(image: string): Promise<string>;
   /** Pulls `image` (a tag defaults to latest); rejects with the registry's own message. */
   pullImage(image: string, auth?: RegistryAuth): Promise<void>;
+  /** Makes image `ref` from a tar of a root file system (the pod's network holder, pause-image.ts). */
+  importImage(ref: string, tar: Buffer): Promise<void>;
   /** Creates (does not start) a container; rejects with NameConflictError when the name is taken. */
   createContainer(spec: CreateSpec): Promise<string>;
   startContainer(id: string): Promise<void>;

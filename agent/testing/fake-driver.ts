@@ -65,6 +65,12 @@ export class FakeDriver implements Driver {
     this.images.add(image);
   }
 
+  async importImage(ref: string, _tar: Buffer): Promise<void> {
+    this.calls.push(`import ${ref}`);
+    await this.answer();
+    this.images.add(ref);
+  }
+
   async createContainer(spec: CreateSpec): Promise<string> {
     await this.answer();
     if ([...this.containers.values()].some((c) => c.spec.name === spec.name))

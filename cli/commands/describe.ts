@@ -5,6 +5,7 @@ import type { Command } from '../command.ts';
 import { describeNode, formatToleration } from '../describe-node.ts';
 import { EXIT } from '../exit-codes.ts';
 import { formatAge, formatHostPorts, formatLabels } from '../format.ts';
+import { replicaPhase } from '../replica-phase.ts';
 import type { Container, Deployment, Event, Replica } from '../resources.ts';
 import { renderFields, renderTable } from '../table.ts';
 
@@ -135,7 +136,7 @@ export function describeDeployment(d: Deployment, replicas: Replica[], events: E
               r.id,
               r.revision,
               r.node,
-              r.phase,
+              replicaPhase(r),
               r.ready ? 'true' : 'false',
               r.restartCount ?? 0,
               formatHostPorts(r.hostPorts),

@@ -16,6 +16,7 @@ import {
 } from '../format.ts';
 import { type OutputFormat, outputFormat, printData } from '../output.ts';
 import { isDefaultPolicy } from '../policy-edit.ts';
+import { replicaPhase } from '../replica-phase.ts';
 import type {
   ConfigMap,
   Deployment,
@@ -69,7 +70,7 @@ export const replicaView: View<Replica> = {
     r.deployment,
     r.revision,
     r.node,
-    r.phase,
+    replicaPhase(r),
     r.ready ? 'true' : 'false',
     r.restartCount ?? 0,
     formatAge(r.createdAt, now),

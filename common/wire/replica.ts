@@ -20,6 +20,8 @@ export const Replica = z
     hostPorts: z.array(HostPort),
     message: z.string().nullable(),
     containers: z.array(ContainerStatus),
+    /** The pod's init containers and sidecars, in order; absent when it has none. */
+    initContainers: z.array(ContainerStatus).optional(),
     /** Being replaced elsewhere because its node is draining. */
     draining: z.boolean(),
     createdAt: Timestamp,

@@ -83,12 +83,18 @@ export function refusedHostPorts(
 ): FieldError[] {
   const errors: FieldError[] = [];
   const range = policy.hostPorts;
-  spec.template.spec.containers.forEach((c, i) => {
+  const pod = spec.template.spec;
+  // An init container's ports are published as a container's are.
+  const listed = [
+    ...(pod.initContainers ?? []).map((c, i) => ({ c, at: `initContainers[${i}]` })),
+    ...pod.containers.map((c, i) => ({ c, at: `containers[${i}]` })),
+  ];
+  listed.forEach(({ c, at }) => {
     c.ports.forEach((p, j) => {
       if (!p.hostPort) return;
       if (range && p.hostPort >= range.min && p.hostPort <= range.max) return;
       errors.push({
-        path: `spec.template.spec.containers[${i}].ports[${j}].hostPort`,
+        path: `spec.template.spec.${at}.ports[${j}].hostPort`,
         message: range
           ? `host port ${p.hostPort} is outside ${range.min}-${range.max}, the range the namespace policy of "${namespace}" allows`
           : `host ports are not allowed in namespace "${namespace}" (an admin sets hostPorts in its namespace policy)`,

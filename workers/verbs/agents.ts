@@ -2,6 +2,7 @@ import { and, asc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { Assignment, AssignmentsResponse, StatusReport } from '../../common/agent-protocol.ts';
 import type { PodTemplate } from '../../common/deployment.ts';
 import { registryAuthsOf } from '../../common/docker-config.ts';
+import { splitInitContainers, withInitContainers } from '../../common/init-containers.ts';
 import { parseCpu, parseMemory } from '../../common/quantity.ts';
 import { assignedSecurity } from '../../common/security-context.ts';
 import type { Database } from '../../db/database.ts';
@@ -13,6 +14,7 @@ import { withServiceEnv } from '../store/discovery.ts';
 import { recordEvents } from '../store/events.ts';
 import { wakeDeployments, wakeWaitingDeployments } from '../store/wakeups.ts';
 import { resolveConfigMaps } from './config-maps.ts';
+import { storedContainers } from './init-statuses.ts';
 import { type ContainerResources, type PodEnvContext, resolveContainerEnv } from './pod-env.ts';
 import {
   assignedMounts,
@@ -84,9 +86,9 @@ export async function buildAssignments(
       configMaps: new Set(),
       volumeConfigMaps: new Set(),
     };
-    for (const name of secretNamesOf(template.spec)) names.secrets.add(name);
+    for (const name of secretNamesOf(withInitContainers(template.spec))) names.secrets.add(name);
     if (!replica.configMapData)
-      for (const name of configMapNamesOf(template.spec)) names.configMaps.add(name);
+      for (const name of configMapNamesOf(withInitContainers(template.spec))) names.configMaps.add(name);
     // Volumes read their objects as they are now, started or not (pod-volumes.ts).
     const mounted = volumeObjectNames(template.spec);
     for (const name of mounted.secrets) names.secrets.add(name);
@@ -157,7 +159,7 @@ async function fixConfigMaps(
 ): Promise<void> {
   const fresh = rows.flatMap(({ replica, template }, i) => {
     if (replica.configMapData || replica.desired !== 'running' || assignments[i]!.configError) return [];
-    const names = configMapNamesOf(template.spec);
+    const names = configMapNamesOf(withInitContainers(template.spec));
     if (!names.length) return [];
     const data = Object.fromEntries(names.map((n) => [n, live.get(replica.namespace)?.get(n) ?? null]));
     return [{ i, id: replica.id, data }];
@@ -220,7 +222,9 @@ export function toAssignment(
   secrets: Map<string, { type: string; data: Record<string, string> }>,
   context: AssignmentContext = NO_CONTEXT,
 ): Assignment {
-  const spec = template.spec;
+  // Init containers first, read as containers are (env, the secrets and ConfigMaps they name, their
+  // mounts), and moved to initContainers at the end (common/init-containers.ts).
+  const spec = withInitContainers(template.spec);
   const configMaps = replica.configMapData ? snapshotOf(replica.configMapData) : context.configMaps;
   const keysOf = (data: Record<string, string> | undefined) => (data ? Object.keys(data) : undefined);
   // Secrets are read for running replicas only: one told to stop needs none.
@@ -256,7 +260,7 @@ export function toAssignment(
     const secret = secrets.get(s.name);
     return secret ? registryAuthsOf(secret) : [];
   });
-  return {
+  return splitInitContainers(template.spec, {
     id: replica.id,
     namespace: replica.namespace,
     deployment: replica.deploymentName,
@@ -292,7 +296,7 @@ export function toAssignment(
       ...(c.volumeMounts?.length ? { volumeMounts: assignedMounts(c.volumeMounts) } : {}),
       ...assignedSecurity(spec.securityContext, c.securityContext),
     })),
-  };
+  });
 }
 
 /** A container's resources for resourceFieldRef: requests not written default to limits written. */
@@ -377,12 +381,14 @@ export async function recordStatus(
             ? 'Terminating'
             : r.phase;
         const ready = row.desired === 'running' && r.ready;
+        // Init containers' too: restarts, host ports (a sidecar's), statuses (init-statuses.ts).
+        const statuses = storedContainers(r);
         // The column is a 32-bit integer; a report may add up more (each count is any safe integer).
         const restartCount = Math.min(
-          r.containers.reduce((n, c) => n + c.restartCount, 0),
+          statuses.reduce((n, c) => n + c.restartCount, 0),
           2_147_483_647,
         );
-        const hostPorts = r.containers.flatMap((c) => c.hostPorts);
+        const hostPorts = statuses.flatMap((c) => c.hostPorts);
         const message = r.message ?? null;
         const same =
           row.phase === phase &&
@@ -390,7 +396,7 @@ export async function recordStatus(
           row.restartCount === restartCount &&
           row.message === message &&
           JSON.stringify(row.hostPorts) === JSON.stringify(hostPorts) &&
-          JSON.stringify(row.containers) === JSON.stringify(r.containers);
+          JSON.stringify(row.containers) === JSON.stringify(statuses);
         if (same) continue;
         changed.add(row.deploymentId);
         updates.push({
@@ -405,7 +411,7 @@ export async function recordStatus(
           message,
           restart_count: restartCount,
           host_ports: hostPorts,
-          containers: r.containers,
+          containers: statuses,
         });
       }
       if (updates.length) {

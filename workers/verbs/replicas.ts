@@ -4,6 +4,7 @@ import { logRequests, nodes, replicas } from '../../db/schema/index.ts';
 import { randomToken } from '../crypto.ts';
 import { DomainError, notFound } from '../errors.ts';
 import { bumpAssignments } from '../store/assignments.ts';
+import { shownContainers } from './init-statuses.ts';
 
 export async function listReplicas(db: Database, namespace: string, deployment?: string) {
   const where = [eq(replicas.namespace, namespace)];
@@ -27,7 +28,7 @@ export async function listReplicas(db: Database, namespace: string, deployment?:
     restartCount: r.restartCount,
     hostPorts: r.hostPorts,
     message: r.message,
-    containers: r.containers,
+    ...shownContainers(r.containers),
     draining: r.draining,
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),

@@ -39,6 +39,11 @@ export const OPTIONS = {
   'quota-cpu': { type: 'string' },
   'quota-memory': { type: 'string' },
   'default-memory-limit': { type: 'string' },
+  'allow-capabilities': { type: 'string' },
+  'allow-privileged': { type: 'boolean' },
+  'no-privileged': { type: 'boolean' },
+  'allow-unconfined-seccomp': { type: 'boolean' },
+  'no-unconfined-seccomp': { type: 'boolean' },
   wait: { type: 'boolean' },
   'ignore-not-found': { type: 'boolean' },
   'no-verify': { type: 'boolean' },
@@ -84,6 +89,11 @@ export interface Flags {
   'quota-cpu'?: string;
   'quota-memory'?: string;
   'default-memory-limit'?: string;
+  'allow-capabilities'?: string;
+  'allow-privileged'?: boolean;
+  'no-privileged'?: boolean;
+  'allow-unconfined-seccomp'?: boolean;
+  'no-unconfined-seccomp'?: boolean;
   wait?: boolean;
   'ignore-not-found'?: boolean;
   'no-verify'?: boolean;

@@ -19,6 +19,10 @@ export interface PolicyEdit {
   hostPorts?: { min: number; max: number } | null;
   quota: { replicas?: number | null; cpu?: string | null; memory?: string | null };
   defaultMemoryLimit?: string | null;
+  /** Capabilities containers may add; null: back to the default (NET_BIND_SERVICE). */
+  allowedCapabilities?: string[] | null;
+  allowPrivileged?: boolean;
+  allowUnconfinedSeccomp?: boolean;
 }
 
 /** The annotation the server puts on the default policy of a namespace without its own. */
@@ -46,6 +50,31 @@ function portRange(text: string | undefined): PolicyEdit['hostPorts'] {
   return { min, max: m[2] === undefined ? min : Number(m[2]) };
 }
 
+/** Capability names are checked by the server, which names a bad one (422). */
+function capabilities(text: string | undefined): PolicyEdit['allowedCapabilities'] {
+  if (text === undefined) return undefined;
+  const t = text.trim();
+  if (t === 'default') return null;
+  if (t === NONE) return [];
+  const list = t
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  if (list.length === 0)
+    throw new UsageError('--allow-capabilities needs names such as NET_ADMIN, "none" or "default"');
+  return list;
+}
+
+/** --allow-X / --no-X: true, false, or undefined (neither given). */
+function either(
+  flags: Flags,
+  allow: 'allow-privileged' | 'allow-unconfined-seccomp',
+  deny: 'no-privileged' | 'no-unconfined-seccomp',
+) {
+  if (flags[allow] && flags[deny]) throw new UsageError(`--${allow} and --${deny} contradict each other`);
+  return flags[allow] ? true : flags[deny] ? false : undefined;
+}
+
 /** The change the flags ask for; a usage error when they ask for nothing or contradict each other. */
 export function policyEditFromFlags(flags: Flags): PolicyEdit {
   if (flags['allow-wildcard-hosts'] && flags['no-wildcard-hosts'])
@@ -67,6 +96,9 @@ export function policyEditFromFlags(flags: Flags): PolicyEdit {
       memory: quantity(flags['quota-memory'], 'quota-memory'),
     },
     defaultMemoryLimit: quantity(flags['default-memory-limit'], 'default-memory-limit'),
+    allowedCapabilities: capabilities(flags['allow-capabilities']),
+    allowPrivileged: either(flags, 'allow-privileged', 'no-privileged'),
+    allowUnconfinedSeccomp: either(flags, 'allow-unconfined-seccomp', 'no-unconfined-seccomp'),
   };
   const nothing =
     !edit.clearHostSuffixes &&
@@ -74,7 +106,10 @@ export function policyEditFromFlags(flags: Flags): PolicyEdit {
     edit.allowWildcardHosts === undefined &&
     edit.hostPorts === undefined &&
     Object.values(edit.quota).every((v) => v === undefined) &&
-    edit.defaultMemoryLimit === undefined;
+    edit.defaultMemoryLimit === undefined &&
+    edit.allowedCapabilities === undefined &&
+    edit.allowPrivileged === undefined &&
+    edit.allowUnconfinedSeccomp === undefined;
   if (nothing) throw new UsageError('nothing to change: say what with the flags (berth namespace --help)');
   return edit;
 }
@@ -99,6 +134,9 @@ export function applyPolicyEdit(spec: NamespacePolicySpec, edit: PolicyEdit): Na
   let next: NamespacePolicySpec = { ...spec, allowedHostSuffixes: suffixes };
   if (edit.allowWildcardHosts !== undefined) next.allowWildcardHosts = edit.allowWildcardHosts;
   next = setOrDrop(next, 'hostPorts', edit.hostPorts);
+  next = setOrDrop(next, 'allowedCapabilities', edit.allowedCapabilities);
+  if (edit.allowPrivileged !== undefined) next.allowPrivileged = edit.allowPrivileged;
+  if (edit.allowUnconfinedSeccomp !== undefined) next.allowUnconfinedSeccomp = edit.allowUnconfinedSeccomp;
   let quota = { ...spec.quota };
   quota = setOrDrop(quota, 'replicas', edit.quota.replicas);
   quota = setOrDrop(quota, 'cpu', edit.quota.cpu);

@@ -1,6 +1,12 @@
+import { writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AssignedInitContainer, Assignment, ReplicaStatus } from '../../common/agent-protocol.ts';
 import { Probe } from '../../common/deployment.ts';
+import { freshPostgres } from '../support/databases.ts';
+import { type ServerProcess, startServerProcess } from '../support/processes.ts';
+import { eventually } from '../support/sim-agents.ts';
 import {
   type AgentProcess,
   allReady,
@@ -18,6 +24,7 @@ import {
   tempDir,
   uniqueNode,
 } from './support/agent-harness.ts';
+import { berthCli } from './support/cli-run.ts';
 import { FakeControlPlane } from './support/fake-control-plane.ts';
 
 /*
@@ -249,5 +256,140 @@ describe('init containers and sidecars on Docker', () => {
           ],
       );
     expect(order).toEqual(['web', 'store', 'POD']);
+  });
+});
+
+/** An init container that fills an emptyDir the app serves, written as a Kubernetes manifest. */
+const SITE = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: site}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: site}
+  template:
+    metadata:
+      labels: {app: site}
+    spec:
+      terminationGracePeriodSeconds: 2
+      volumes:
+      - name: content
+        emptyDir: {}
+      initContainers:
+      - name: render
+        image: ${HTTPD_1}
+        # Waits for the test's go-ahead, so that the replica is seen initializing.
+        command: [sh, -c, 'until [ -f /content/go ]; do sleep 0.2; done; echo rendered > /content/index.html; echo render done']
+        volumeMounts:
+        - {name: content, mountPath: /content}
+        terminationMessagePath: /dev/termination-log
+        terminationMessagePolicy: File
+      - name: cache
+        image: ${HTTPD_1}
+        restartPolicy: Always
+        command: [httpd, -f, -p, '9000', -h, /www]
+      containers:
+      - name: web
+        image: ${HTTPD_1}
+        command: [httpd, -f, -p, '8080', -h, /content]
+        ports:
+        - containerPort: 8080
+        readinessProbe:
+          httpGet: {path: /index.html, port: 8080}
+          periodSeconds: 1
+        volumeMounts:
+        - {name: content, mountPath: /content, readOnly: true}
+`;
+
+describe('init containers through the API, the agent and the CLI', () => {
+  let db: Awaited<ReturnType<typeof freshPostgres>>;
+  let server: ServerProcess;
+  let agent: AgentProcess;
+  let dir: string;
+  let volumeDir: string;
+  const node = uniqueNode('e2e-init-api');
+  const cli = (args: string[]) =>
+    berthCli(args, { env: { BERTH_SERVER: server.url, BERTH_TOKEN: server.adminToken, HOME: dir } });
+  type ApiReplica = ReplicaStatus & { ready: boolean };
+  const replicas = async () =>
+    (await server.call('GET', '/v1/namespaces/default/replicas?deployment=site')).body.items as ApiReplica[];
+
+  beforeAll(async () => {
+    await requireDocker([HTTPD_1]);
+    db = await freshPostgres();
+    server = await startServerProcess({ databaseUrl: db.url, env: { BERTH_RECONCILE_INTERVAL_MS: '500' } });
+    const joinToken = (await server.call('POST', '/v1/join-tokens', {})).body.token;
+    dir = await tempDir('berth-e2e-init');
+    // A directory on a tmpfs already (the agent would mount one on any other).
+    volumeDir = join('/dev/shm', `berth-e2e-${node}`);
+    agent = startAgentProcess({
+      server: server.url,
+      name: node,
+      dataDir: join(dir, 'agent'),
+      joinToken,
+      env: { BERTH_VOLUME_DIR: volumeDir },
+    });
+    await eventually(
+      async () => (await server.call('GET', `/v1/nodes/${node}`)).status === 200,
+      30_000,
+      'agent registration',
+    );
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    await removeNodeContainers(node);
+    await server?.close();
+    await db?.drop();
+    if (volumeDir) await rm(volumeDir, { recursive: true, force: true });
+    await cleanupDir(dir);
+  });
+
+  it('shows Init:0/2 while the first init container runs, then serves what it prepared in a volume', async () => {
+    const manifest = join(dir, 'site.yaml');
+    writeFileSync(manifest, SITE);
+    const applied = await cli(['apply', '-f', manifest]);
+    expect([applied.code, applied.stderr]).toEqual([0, '']);
+
+    const initializing = await eventually(
+      async () => {
+        const [r] = await replicas();
+        return r?.initContainers?.[0]?.state === 'running' ? r : undefined;
+      },
+      60_000,
+      'the init container to run',
+    );
+    expect(initializing).toMatchObject({ phase: 'Starting', ready: false, message: 'Init:0/2' });
+    expect(initializing.containers).toEqual([
+      expect.objectContaining({ name: 'web', reason: 'PodInitializing' }),
+    ]);
+    const listed = await cli(['get', 'replicas']);
+    expect(listed.stdout).toMatch(
+      new RegExp(`${initializing.id}\\s+site\\s+1\\s+${node}\\s+Init:0/2\\s+false`),
+    );
+
+    // The go-ahead, through the volume the init container shares with the pod.
+    const render = initializing.initContainers![0]!.containerId!;
+    await execIn(render, ['touch', '/content/go']);
+    const ready = await eventually(
+      async () => {
+        const [r] = await replicas();
+        return r?.ready ? r : undefined;
+      },
+      60_000,
+      'the replica to be ready',
+    );
+    expect(ready.phase).toBe('Running');
+    expect(ready.initContainers!.map((c) => [c.name, c.state, c.reason])).toEqual([
+      ['render', 'terminated', 'Completed'],
+      ['cache', 'running', undefined],
+    ]);
+    const hostPort = ready.containers[0]!.hostPorts[0]!.hostPort;
+    expect((await httpText(`http://127.0.0.1:${hostPort}/index.html`)).trim()).toBe('rendered');
+    expect((await cli(['get', 'replicas'])).stdout).toMatch(/\sRunning\s+true\s/);
+
+    // berth logs reads the init containers too.
+    const logs = await cli(['logs', 'deployment/site']);
+    expect(logs.stdout).toContain('[render] render done');
   });
 });

@@ -1,4 +1,4 @@
-import { isCollection, isDocument, LineCounter, parseAllDocuments, visit } from 'yaml';
+import { isCollection, isDocument, LineCounter, parseAllDocuments, type ScalarTag, visit } from 'yaml';
 import type { z } from 'zod';
 import { ConfigMapInput, type ConfigMapSpec } from './config-map.ts';
 import { DeploymentInput, type DeploymentSpec } from './deployment.ts';
@@ -132,6 +132,16 @@ function jsonErrorLine(text: string, message: string): number | undefined {
   return text.slice(0, Number(position[1])).split('\n').length;
 }
 
+/** `0644` as YAML 1.1 (kubectl) reads it: octal, 420. YAML 1.2 would read 644. */
+const YAML11_OCTAL: ScalarTag = {
+  identify: () => false,
+  default: true,
+  tag: 'tag:yaml.org,2002:int',
+  format: 'OCT',
+  test: /^0[0-7]+$/,
+  resolve: (text: string) => Number.parseInt(text, 8),
+};
+
 function parseYaml(text: string): unknown[] {
   const lineCounter = new LineCounter();
   let parsed: ReturnType<typeof parseAllDocuments>;
@@ -142,6 +152,8 @@ function parseYaml(text: string): unknown[] {
       // Merge keys (`<<: *defaults`), as kubectl reads them (YAML 1.1); their aliases count
       // towards MAX_ALIASES like any other.
       merge: true,
+      // File modes as kubectl reads them (YAML 1.1): defaultMode: 0644 is octal.
+      customTags: (tags) => [YAML11_OCTAL, ...(Array.isArray(tags) ? tags : [])],
       uniqueKeys: true,
       strict: true,
       prettyErrors: true,

@@ -54,6 +54,17 @@ describe('pod volumes and volumeMounts', () => {
     });
   });
 
+  it('reads a mode written with a leading zero as octal, as kubectl does (YAML 1.1)', () => {
+    const { objects, issues } = apply(
+      deployment(
+        '\n      volumes: [{name: tls, secret: {secretName: tls, defaultMode: 0400, items: [{key: k, path: k, mode: 0644}]}}]',
+      ),
+    );
+    expect(issues).toEqual([]);
+    const secret = (objects[0] as { spec: DeploymentSpec }).spec.template.spec.volumes?.[0]?.secret;
+    expect([secret?.defaultMode, secret?.items?.[0]?.mode]).toEqual([0o400, 0o644]);
+  });
+
   it('keeps a template without volumes as it was (no default appears, so stored hashes hold)', () => {
     const { objects } = apply(deployment('\n      volumes: []', '\n        volumeMounts: []'));
     const spec = (objects[0] as { spec: DeploymentSpec }).spec.template.spec;

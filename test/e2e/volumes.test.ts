@@ -1,0 +1,249 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demuxDockerStream } from '../../agent/log-tail.ts';
+import { freshPostgres } from '../support/databases.ts';
+import { type ServerProcess, startServerProcess } from '../support/processes.ts';
+import { eventually } from '../support/sim-agents.ts';
+import {
+  type AgentProcess,
+  docker,
+  HTTPD_1,
+  nodeContainers,
+  removeNodeContainers,
+  requireDocker,
+  startAgentProcess,
+  tempDir,
+  uniqueNode,
+} from './support/agent-harness.ts';
+import { berthCli } from './support/cli-run.ts';
+
+/**
+ * A Deployment whose two containers share an emptyDir (one writes, the other reads it
+ * read-only), with a memory emptyDir, a configMap volume (whole, and one key through subPath) and
+ * a secret volume with items and a mode, on the real agent and Docker Engine.
+ */
+const NS = '/v1/namespaces/default';
+
+/** Runs a command in a container: its exit code and output. */
+async function execIn(id: string, cmd: string[]): Promise<{ code: number; out: string }> {
+  const exec = await docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const chunks: Buffer[] = [];
+  stream.on('data', (b: Buffer) => chunks.push(b));
+  await new Promise((r) => stream.once('end', r));
+  const code = (await exec.inspect()).ExitCode ?? -1;
+  return { code, out: demuxDockerStream(Buffer.concat(chunks)) };
+}
+const sh = async (id: string, script: string) => (await execIn(id, ['sh', '-c', script])).out.trim();
+
+const MANIFEST = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: app-config}
+data:
+  greeting.txt: hello
+  app.conf: "level=info"
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: app-tls}
+type: Opaque
+data:
+  tls.key: ${Buffer.from('PRIVATE KEY').toString('base64')}
+  tls.crt: ${Buffer.from('CERT').toString('base64')}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: vol}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: vol}
+  template:
+    metadata:
+      labels: {app: vol}
+    spec:
+      terminationGracePeriodSeconds: 2
+      volumes:
+      - name: shared
+        emptyDir: {}
+      - name: scratch
+        emptyDir: {medium: Memory, sizeLimit: 16Mi}
+      - name: config
+        configMap: {name: app-config}
+      - name: tls
+        secret:
+          secretName: app-tls
+          defaultMode: 0444
+          items:
+          - {key: tls.key, path: keys/server.key, mode: 0400}
+          - {key: tls.crt, path: server.crt}
+      containers:
+      - name: writer
+        image: ${HTTPD_1}
+        command: [sh, -c, 'date > /shared/started; exec httpd -f -p 8080 -h /www']
+        volumeMounts:
+        - {name: shared, mountPath: /shared}
+        - {name: scratch, mountPath: /scratch}
+        - {name: config, mountPath: /etc/app}
+        - {name: config, mountPath: /greeting.txt, subPath: greeting.txt}
+        - {name: tls, mountPath: /etc/tls, readOnly: true}
+      - name: reader
+        image: ${HTTPD_1}
+        command: [httpd, -f, -p, '8081', -h, /www]
+        volumeMounts:
+        - {name: shared, mountPath: /data, readOnly: true}
+`;
+
+describe('pod volumes on a real agent and Docker Engine', () => {
+  let db: Awaited<ReturnType<typeof freshPostgres>>;
+  let server: ServerProcess;
+  let agent: AgentProcess;
+  let dir: string;
+  let volumeDir: string;
+  const node = uniqueNode('e2e-vol');
+  const cli = (args: string[]) =>
+    berthCli(args, { env: { BERTH_SERVER: server.url, BERTH_TOKEN: server.adminToken, HOME: dir } });
+  const containerOf = async (name: string) =>
+    (await nodeContainers(node)).find(
+      (c) => c.Labels['berth.dev/deployment'] === 'default/vol' && c.Labels['berth.dev/container'] === name,
+    );
+  let replica = '';
+
+  beforeAll(async () => {
+    await requireDocker([HTTPD_1]);
+    db = await freshPostgres();
+    server = await startServerProcess({ databaseUrl: db.url, env: { BERTH_RECONCILE_INTERVAL_MS: '500' } });
+    const joinToken = (await server.call('POST', '/v1/join-tokens', {})).body.token;
+    dir = await tempDir('berth-e2e-vol');
+    // A directory on a tmpfs already (the agent would mount one on any other).
+    volumeDir = join('/dev/shm', `berth-e2e-${node}`);
+    agent = startAgentProcess({
+      server: server.url,
+      name: node,
+      dataDir: join(dir, 'agent'),
+      joinToken,
+      env: { BERTH_VOLUME_DIR: volumeDir },
+    });
+    await eventually(
+      async () => (await server.call('GET', `/v1/nodes/${node}`)).status === 200,
+      30_000,
+      'agent registration',
+    );
+    const manifest = join(dir, 'app.yaml');
+    writeFileSync(manifest, MANIFEST);
+    const applied = await cli(['apply', '-f', manifest]);
+    expect([applied.code, applied.stderr]).toEqual([0, '']);
+    replica = await eventually(
+      async () => {
+        const [r] = (await server.call('GET', `${NS}/replicas?deployment=vol`)).body.items as {
+          id: string;
+          ready: boolean;
+        }[];
+        return r?.ready ? r.id : undefined;
+      },
+      60_000,
+      'the replica to be ready',
+    );
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await removeNodeContainers(node);
+    await server?.close();
+    await db?.drop();
+    if (volumeDir) await rm(volumeDir, { recursive: true, force: true });
+  });
+
+  it('shares an emptyDir between the containers: one writes, the other reads it and may not write', async () => {
+    const writer = (await containerOf('writer'))!;
+    const reader = (await containerOf('reader'))!;
+    await sh(writer.Id, 'echo from-writer > /shared/note');
+    expect(await sh(reader.Id, 'cat /data/note')).toBe('from-writer');
+    const refused = await execIn(reader.Id, ['touch', '/data/other']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.out).toMatch(/Read-only file system/);
+  });
+
+  it('mounts a memory emptyDir as a tmpfs of its sizeLimit', async () => {
+    const writer = (await containerOf('writer'))!;
+    expect(await sh(writer.Id, 'grep " /scratch " /proc/mounts')).toMatch(
+      /^tmpfs \/scratch tmpfs rw,.*size=16384k/,
+    );
+  });
+
+  it('writes configMap and secret files with their modes, read-only, and the secret never on disk', async () => {
+    const writer = (await containerOf('writer'))!;
+    expect(await sh(writer.Id, 'cat /etc/app/greeting.txt; echo; cat /etc/app/app.conf')).toBe(
+      'hello\nlevel=info',
+    );
+    expect(
+      await sh(
+        writer.Id,
+        'stat -L -c "%a %n" /etc/app/app.conf /etc/tls/keys/server.key /etc/tls/server.crt',
+      ),
+    ).toBe('644 /etc/app/app.conf\n400 /etc/tls/keys/server.key\n444 /etc/tls/server.crt');
+    expect(await sh(writer.Id, 'cat /etc/tls/keys/server.key')).toBe('PRIVATE KEY');
+    expect(await sh(writer.Id, 'ls -a /etc/app | tr "\\n" " "')).toMatch(
+      /^\. \.\. \.\.\d{4}_\S+ \.\.data app\.conf greeting\.txt$/,
+    );
+    const refused = await execIn(writer.Id, ['touch', '/etc/app/new']);
+    expect(refused.out).toMatch(/Read-only file system/);
+    expect(await sh(writer.Id, 'grep " /etc/tls " /proc/mounts')).toMatch(/^tmpfs \/etc\/tls tmpfs ro,/);
+  });
+
+  it('swaps the files of a changed ConfigMap into the running container, without a restart; a subPath keeps its copy', async () => {
+    const writer = (await containerOf('writer'))!;
+    const started = Date.now();
+    const put = await server.call('PUT', `${NS}/configmaps/app-config`, {
+      data: { 'greeting.txt': 'hello again', 'app.conf': 'level=debug' },
+    });
+    expect(put.status).toBe(200);
+    await eventually(
+      async () => (await sh(writer.Id, 'cat /etc/app/greeting.txt')) === 'hello again',
+      60_000,
+      'the new file in the container',
+    );
+    const seconds = (Date.now() - started) / 1000;
+    console.log(
+      `configMap volume: the changed file was seen in the running container ${seconds.toFixed(2)} s after the PUT`,
+    );
+    expect(await sh(writer.Id, 'cat /etc/app/app.conf')).toBe('level=debug');
+    expect(await sh(writer.Id, 'cat /greeting.txt')).toBe('hello');
+    const now = (await containerOf('writer'))!;
+    expect(now.Id).toBe(writer.Id);
+    expect((await docker.getContainer(now.Id).inspect()).RestartCount).toBe(0);
+  });
+
+  it('keeps the emptyDir data across a container restart, and removes every volume with the replica', async () => {
+    const writer = (await containerOf('writer'))!;
+    await sh(writer.Id, 'echo kept > /shared/kept; echo mem > /scratch/kept');
+    await docker.getContainer(writer.Id).kill();
+    const restarted = await eventually(
+      async () => {
+        const [r] = (await server.call('GET', `${NS}/replicas?deployment=vol`)).body.items as {
+          ready: boolean;
+          restartCount: number;
+        }[];
+        if (!r?.ready || r.restartCount < 1) return undefined;
+        const c = await containerOf('writer');
+        return c?.State === 'running' ? c : undefined;
+      },
+      60_000,
+      'the writer restarted',
+    );
+    expect(await sh(restarted.Id, 'cat /shared/kept /scratch/kept')).toBe('kept\nmem');
+
+    const disk = join(dir, 'agent', 'volumes', replica);
+    const memory = join(volumeDir, node, replica);
+    expect(existsSync(disk) && existsSync(memory)).toBe(true);
+    expect((await cli(['delete', 'deployment', 'vol'])).code).toBe(0);
+    await eventually(
+      async () => (await server.call('GET', `${NS}/replicas?deployment=vol`)).body.items.length === 0,
+      60_000,
+      'the replica gone',
+    );
+    await eventually(async () => !existsSync(disk) && !existsSync(memory), 30_000, 'the volumes removed');
+    expect(readFileSync('/proc/mounts', 'utf8')).not.toContain(memory);
+  });
+});

@@ -271,6 +271,25 @@ describe('refusedSecurity: the namespace policy', () => {
     ).toEqual([]);
   });
 
+  it('holds init containers to the same rules, naming them', () => {
+    const pod = PodSpec.parse({
+      containers: [{ name: 'web', image: 'web:1' }],
+      initContainers: [
+        { name: 'setup', image: 'setup:1', securityContext: { capabilities: { add: ['NET_ADMIN'] } } },
+      ],
+    });
+    expect(refusedSecurity(pod, DEFAULT, 'shop').map((e) => e.path)).toEqual([
+      'spec.template.spec.initContainers[0].securityContext.capabilities.add[0]',
+    ]);
+    const grouped = PodSpec.safeParse({
+      containers: [{ name: 'web', image: 'web:1' }],
+      initContainers: [{ name: 'setup', image: 'setup:1', securityContext: { runAsGroup: 5 } }],
+    });
+    expect(grouped.error?.issues.map((i) => i.path)).toEqual([
+      ['initContainers', 0, 'securityContext', 'runAsGroup'],
+    ]);
+  });
+
   it('reads policies stored before these fields as the defaults', () => {
     const stored: NamespacePolicySpec = {
       allowedHostSuffixes: [],

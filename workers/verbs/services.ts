@@ -130,11 +130,17 @@ export async function findEndpoints(
 }
 
 /** A targetPort (number, or a container port's name in the replica's template) → its published host port. */
-function hostPortOf(row: EndpointRow, targetPort: number | string): number | undefined {
+export function hostPortOf(
+  row: Pick<EndpointRow, 'host_ports' | 'template'>,
+  targetPort: number | string,
+): number | undefined {
   let containerPort: number | undefined;
   if (typeof targetPort === 'number') containerPort = targetPort;
   else {
-    for (const c of row.template.spec.containers)
+    // A sidecar's ports too (an init container with restartPolicy Always), as Kubernetes finds them.
+    const pod = row.template.spec;
+    const sidecars = (pod.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
+    for (const c of [...pod.containers, ...sidecars])
       for (const p of c.ports ?? []) if (p.name === targetPort) containerPort ??= p.containerPort;
   }
   if (containerPort === undefined) return undefined;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { PodSpec } from '../../common/deployment.ts';
-import { resolvePodVolumes, volumeObjectNames } from './pod-volumes.ts';
+import { type PodSpec, PodTemplate } from '../../common/deployment.ts';
+import type { replicas } from '../../db/schema/index.ts';
+import { toAssignment } from './agents.ts';
+import { missingVolumeRefs, resolvePodVolumes, volumeObjectNames } from './pod-volumes.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const secrets = new Map([['tls', { data: { 'tls.crt': 'CERT', 'tls.key': 'KEY' } }]]);
@@ -92,5 +94,79 @@ describe('resolvePodVolumes', () => {
         ]),
       ),
     ).toEqual({ secrets: ['tls'], configMaps: ['web'] });
+  });
+
+  it('says the same from key names alone, for the warnings of an apply', () => {
+    const keys = (m: Map<string, { data: Record<string, string> }>) => (n: string) => {
+      const d = m.get(n)?.data;
+      return d ? Object.keys(d) : undefined;
+    };
+    expect(
+      missingVolumeRefs(
+        spec([
+          { name: 'a', configMap: { name: 'nope' } },
+          { name: 'c', secret: { secretName: 'tls', items: [{ key: 'ca.crt', path: 'ca' }] } },
+          { name: 'd', configMap: { name: 'nope', optional: true } },
+        ]),
+        keys(secrets),
+        keys(maps),
+      ),
+    ).toEqual(['configmap "nope" not found', 'key "ca.crt" not found in secret "tls"']);
+  });
+});
+
+describe('toAssignment with volumes', () => {
+  const template = PodTemplate.parse({
+    spec: {
+      volumes: [
+        { name: 'cfg', configMap: { name: 'web' } },
+        { name: 'cache', emptyDir: {} },
+      ],
+      containers: [
+        {
+          name: 'web',
+          image: 'web:1',
+          volumeMounts: [
+            { name: 'cfg', mountPath: '/etc/web', readOnly: true },
+            { name: 'cache', mountPath: '/cache' },
+          ],
+        },
+      ],
+    },
+  });
+  const row = (desired: 'running' | 'stopped') =>
+    ({
+      id: 'web-abc',
+      namespace: 'default',
+      deploymentName: 'web',
+      revision: 1,
+      desired,
+      defaultMemoryLimitBytes: null,
+      configMapData: null,
+      serviceEnv: null,
+    }) as typeof replicas.$inferSelect;
+  const context = (volumeConfigMaps: typeof maps) => ({
+    node: { name: 'n1', address: '10.0.0.1', allocatableCpuMillis: 1000, allocatableMemoryBytes: 2 ** 30 },
+    configMaps: new Map(),
+    volumeConfigMaps,
+  });
+
+  it('carries the volumes with their files and each container its mounts', () => {
+    const a = toAssignment(row('running'), template, new Map(), context(maps));
+    expect(a.configError).toBeUndefined();
+    expect(a.volumes?.map((v) => v.name)).toEqual(['cfg', 'cache']);
+    expect(a.volumes?.[0]?.configMap?.files.map((f) => f.path)).toEqual(['app.conf', 'logo.png', 'ünï']);
+    expect(a.containers[0]?.volumeMounts).toEqual([
+      { name: 'cfg', mountPath: '/etc/web', readOnly: true },
+      { name: 'cache', mountPath: '/cache', readOnly: false },
+    ]);
+  });
+
+  it('keeps a replica whose ConfigMap is missing from starting, with the reason; one told to stop needs none', () => {
+    expect(toAssignment(row('running'), template, new Map(), context(new Map())).configError).toBe(
+      'configmap "web" not found',
+    );
+    const stopped = toAssignment(row('stopped'), template, new Map(), context(new Map()));
+    expect([stopped.configError, stopped.volumes]).toEqual([undefined, undefined]);
   });
 });

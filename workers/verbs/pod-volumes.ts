@@ -120,6 +120,29 @@ export function resolvePodVolumes(
   return { volumes, missing: [...missing] };
 }
 
+/**
+ * What the pod's volumes lack, from key names alone (an apply's warnings read no values): as
+ * resolvePodVolumes says it, in volume order.
+ */
+export function missingVolumeRefs(
+  spec: PodVolumesSpec,
+  secretKeysOf: (name: string) => readonly string[] | undefined,
+  configMapKeysOf: (name: string) => readonly string[] | undefined,
+): string[] {
+  const missing = new Set<string>();
+  for (const v of spec.volumes ?? []) {
+    const source = v.configMap ?? v.secret;
+    if (!source || source.optional) continue;
+    const [kind, name] = v.configMap ? ['configmap', v.configMap.name] : ['secret', v.secret!.secretName];
+    const keys = v.configMap ? configMapKeysOf(name) : secretKeysOf(name);
+    if (!keys) missing.add(`${kind} "${name}" not found`);
+    else
+      for (const item of source.items ?? [])
+        if (!keys.includes(item.key)) missing.add(`key "${item.key}" not found in ${kind} "${name}"`);
+  }
+  return [...missing];
+}
+
 /** A container's mounts as the agent makes them (readOnly spelled out). */
 export function assignedMounts(mounts: VolumeMount[] | undefined): AssignedVolumeMount[] | undefined {
   if (!mounts?.length) return undefined;

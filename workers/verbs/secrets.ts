@@ -20,7 +20,7 @@ import {
   type WriteOptions,
   type Written,
 } from '../store/objects.ts';
-import { resolveConfigMaps } from './config-maps.ts';
+import { missingVolumeRefs, resolveVolumeConfigMaps, volumeObjectNames } from './pod-volumes.ts';
 import { configMapNamesOf, missingSecretRefs, secretNamesOf } from './secret-refs.ts';
 
 export { toSecretObject };
@@ -114,10 +114,11 @@ export async function resolveSecrets(
 export async function missingSecretWarnings(
   db: Database,
   namespace: string,
-  spec: Pick<PodSpec, 'containers' | 'imagePullSecrets'>,
+  spec: Pick<PodSpec, 'containers' | 'imagePullSecrets' | 'volumes'>,
 ): Promise<string[]> {
-  const names = secretNamesOf(spec);
-  const mapNames = configMapNamesOf(spec);
+  const mounted = volumeObjectNames(spec);
+  const names = [...new Set([...secretNamesOf(spec), ...mounted.secrets])];
+  const mapNames = [...new Set([...configMapNamesOf(spec), ...mounted.configMaps])];
   if (names.length === 0 && mapNames.length === 0) return [];
   const rows = names.length
     ? await db
@@ -126,12 +127,20 @@ export async function missingSecretWarnings(
         .where(and(eq(secrets.namespace, namespace), inArray(secrets.name, names)))
     : [];
   const keys = new Map(rows.map((r) => [r.name, r.keys]));
-  const maps = await resolveConfigMaps(db, namespace, mapNames);
+  const maps = await resolveVolumeConfigMaps(db, namespace, mapNames);
+  // env reads `data`; a volume's files are binaryData's keys too.
   const mapKeys = (name: string) => {
-    const data = maps.get(name);
-    return data ? Object.keys(data) : undefined;
+    const found = maps.get(name);
+    return found ? Object.keys(found.data) : undefined;
   };
-  return missingSecretRefs(spec, (name) => keys.get(name), mapKeys).map(
-    (reason) => `${reason}: its replicas stay Pending (CreateContainerConfigError) until it exists`,
-  );
+  const fileKeys = (name: string) => {
+    const found = maps.get(name);
+    return found ? [...Object.keys(found.data), ...Object.keys(found.binaryData)] : undefined;
+  };
+  return [
+    ...new Set([
+      ...missingSecretRefs(spec, (name) => keys.get(name), mapKeys),
+      ...missingVolumeRefs(spec, (name) => keys.get(name), fileKeys),
+    ]),
+  ].map((reason) => `${reason}: its replicas stay Pending (CreateContainerConfigError) until it exists`);
 }

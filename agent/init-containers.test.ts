@@ -262,3 +262,23 @@ describe('init containers', () => {
 // Compile-time: an init container is a container the pod plans like the others.
 const _asContainer: AssignedContainer = container();
 void _asContainer;
+
+describe('a pod whose app containers are done', () => {
+  it('stops its sidecars (restartPolicy Never): the replica Succeeded, nothing restarted', async () => {
+    const { driver, manager, status, initStatus } = setup();
+    await manager.apply([
+      replica('a', { restartPolicy: 'Never', initContainers: [init('proxy', { restartPolicy: 'Always' })] }),
+    ]);
+    await until('ready', () => status('a')?.ready);
+    driver.crash(status('a')!.containers[0]!.containerId!, 0);
+    const s = await until('succeeded', () => status('a')?.phase === 'Succeeded' && status('a'));
+    await until('sidecar stopped', () => initStatus('a', 'proxy')?.state === 'terminated');
+    expect(s.containers[0]).toMatchObject({ state: 'terminated', reason: 'Completed' });
+    await settle();
+    expect(driver.byName('berth-n1-a-proxy')!.running).toBe(false);
+    expect(driver.byName('berth-n1-a-POD')!.running).toBe(false);
+    const stops = driver.stops.map((x) => x.name.replace('berth-n1-a-', ''));
+    expect(stops).toEqual(['proxy', 'POD']);
+    expect(starts(driver).filter((c) => c.endsWith('-proxy'))).toHaveLength(1);
+  });
+});

@@ -83,6 +83,8 @@ export class PodRunner {
   private containers: ContainerRunner[] = [];
   /** What each container is to the pod (init-containers.ts); absent: an app container. */
   private readonly roles = new WeakMap<ContainerRunner, ContainerRole>();
+  /** Every app container exited for good: sidecars and the holder were stopped, and stay so. */
+  private finished = false;
   /** Containers of this replica that must go: stale configuration, duplicates, removed containers. */
   private strays: StrayContainer[] = [];
   private terminating: boolean;
@@ -261,7 +263,7 @@ export class PodRunner {
     if (this.error) return { ...base, phase: 'Failed', message: this.error.message };
     if (this.pulling) return { ...base, phase: 'Pulling' };
     // An init container that failed and is not restarted (restartPolicy Never) fails the pod.
-    const initFailed = inits.find((c) => failedForGood(c.state));
+    const initFailed = inits.find((c) => this.roleOf(c) === 'init' && failedForGood(c.state));
     if (initFailed?.state.kind === 'exited')
       return {
         ...base,
@@ -365,6 +367,7 @@ export class PodRunner {
       if (this.detached || this.terminating) return;
       const c = this.containers[i]!;
       if (blocked && c.state.kind === 'waiting') continue;
+      if (this.finished && this.roleOf(c) !== 'app') continue; // the pod is done: they stay stopped
       let next: Advance;
       try {
         next = await c.advance(i > 0 ? this.containers[0] : undefined);
@@ -387,6 +390,7 @@ export class PodRunner {
       }
       if (!letsNextStart(this.roleOf(c), c)) break;
     }
+    await this.stopSidecarsWhenDone();
   }
 
   /**
@@ -418,6 +422,21 @@ export class PodRunner {
       this.fail(`failed to prepare volumes: ${errorMessage(e)}`, e);
       return false;
     }
+  }
+
+  /**
+   * Kubernetes' end of a pod whose app containers all exited for good (restartPolicy Never or
+   * OnFailure): its sidecars stop, in reverse order, and nothing restarts them; the holder last.
+   */
+  private async stopSidecarsWhenDone(): Promise<void> {
+    if (this.finished) return;
+    const apps = this.containers.filter((c) => this.roleOf(c) === 'app');
+    if (apps.length === 0 || !apps.every((c) => c.state.kind === 'exited' && c.state.restartAt === undefined))
+      return;
+    const rest = this.containers.filter((c) => this.roleOf(c) !== 'app' && c.containerId).reverse();
+    if (rest.length === 0) return;
+    this.finished = true;
+    for (const c of rest) if (c.running) await this.deps.driver.stopContainer(c.containerId!, this.grace);
   }
 
   /** Pulls what is missing. false: not all images are there (error recorded, retry scheduled). */
@@ -572,7 +591,9 @@ export class PodRunner {
         : {
             ...this.containerDeps,
             restartPolicy: () =>
-              this.terminating ? undefined : restartPolicyOf(role, this.assignment?.restartPolicy ?? 'Never'),
+              this.terminating || this.finished
+                ? undefined
+                : restartPolicyOf(role, this.assignment?.restartPolicy ?? 'Never'),
           };
     const c = new ContainerRunner(deps, plan, spec);
     this.roles.set(c, role);

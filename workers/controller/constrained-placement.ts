@@ -57,6 +57,16 @@ export interface PlacementView {
   freeMem: Float64Array;
   fracOn(i: number, cpu: number, memory: number): number;
   portTaken(port: string, i: number): boolean;
+  /** Arrays this path reuses from one replica to the next of a call (set on first use). */
+  scratch?: Scratch;
+}
+
+interface Scratch {
+  candidates: Int32Array;
+  rawNode: Float64Array;
+  rawPod: Float64Array;
+  rawTaint: Float64Array;
+  rawSpread: Float64Array;
 }
 
 export interface ConstrainedRequest {
@@ -81,14 +91,47 @@ interface Counter {
 /**
  * Running pods counted per pod term and topology domain. A counter is built the first time a
  * term is asked for and kept up to date as the call places replicas.
+ *
+ * Cost: most selectors name a label and its value (`matchLabels: {app: web}`), so pods are
+ * filed under each of their `namespace/key=value` pairs and a counter under the first pair its
+ * selector requires: building one reads only the pods with that pair, and a placement updates
+ * only the counters filed under the new pod's pairs, plus the few whose selector requires no
+ * value. With thousands of deployments each spreading its own replicas, both stay small.
  */
 export class PodIndex {
   private readonly counters = new Map<string, Counter>();
+  /** `namespace/key=value` → the pods with that label, and the counters that require it. */
+  private readonly podsByPair = new Map<string, PlacedPod[]>();
+  private readonly countersByPair = new Map<string, Counter[]>();
+  /** Counters whose selector requires no label value: they look at every pod. */
+  private readonly open: Counter[] = [];
+  private readonly pods: PlacedPod[] = [];
 
   constructor(
     private readonly nodes: readonly ConstrainedNode[],
-    private readonly pods: PlacedPod[],
-  ) {}
+    pods: readonly PlacedPod[],
+  ) {
+    for (const pod of pods) this.file(pod);
+  }
+
+  private file(pod: PlacedPod): void {
+    this.pods.push(pod);
+    for (const key in pod.labels) {
+      const pair = `${pod.namespace}/${key}=${pod.labels[key]}`;
+      const list = this.podsByPair.get(pair);
+      if (list) list.push(pod);
+      else this.podsByPair.set(pair, [pod]);
+    }
+  }
+
+  /** The first `key=value` a selector requires (matchLabels, or an In with one value), if any. */
+  private static pairOf(term: PodTerm): string | null {
+    const labels = term.selector?.matchLabels;
+    for (const key in labels) return `${term.namespace}/${key}=${labels[key]}`;
+    for (const e of term.selector?.matchExpressions ?? [])
+      if (e.operator === 'In' && e.values?.length === 1) return `${term.namespace}/${e.key}=${e.values[0]}`;
+    return null;
+  }
 
   private count(c: Counter, pod: PlacedPod): void {
     if (pod.namespace !== c.term.namespace || !podSelectorMatches(c.term.selector, pod.labels)) return;
@@ -102,16 +145,27 @@ export class PodIndex {
     let c = this.counters.get(key);
     if (!c) {
       c = { term, byDomain: new Map(), total: 0 };
-      for (const pod of this.pods) this.count(c, pod);
+      const pair = PodIndex.pairOf(term);
+      for (const pod of pair === null ? this.pods : (this.podsByPair.get(pair) ?? [])) this.count(c, pod);
+      if (pair === null) this.open.push(c);
+      else {
+        const list = this.countersByPair.get(pair);
+        if (list) list.push(c);
+        else this.countersByPair.set(pair, [c]);
+      }
       this.counters.set(key, c);
     }
     return c;
   }
 
-  /** A placement of this call: every counter built so far sees it. */
+  /** A placement of this call: every counter whose selector may match it sees it. */
   add(pod: PlacedPod): void {
-    this.pods.push(pod);
-    for (const c of this.counters.values()) this.count(c, pod);
+    this.file(pod);
+    for (const c of this.open) this.count(c, pod);
+    for (const key in pod.labels) {
+      const list = this.countersByPair.get(`${pod.namespace}/${key}=${pod.labels[key]}`);
+      if (list) for (const c of list) this.count(c, pod);
+    }
   }
 }
 
@@ -229,11 +283,14 @@ export function placeConstrained(
   const leanings = [...preferred('podAffinity', 1), ...preferred('podAntiAffinity', -1)];
 
   const tally = new Tally();
-  const candidates = new Int32Array(n);
-  const rawNode = new Float64Array(n);
-  const rawPod = new Float64Array(n);
-  const rawTaint = new Float64Array(n);
-  const rawSpread = new Float64Array(n);
+  view.scratch ??= {
+    candidates: new Int32Array(n),
+    rawNode: new Float64Array(n),
+    rawPod: new Float64Array(n),
+    rawTaint: new Float64Array(n),
+    rawSpread: new Float64Array(n),
+  };
+  const { candidates, rawNode, rawPod, rawTaint, rawSpread } = view.scratch;
   let count = 0;
   scan: for (let i = 0; i < n; i++) {
     const node = nodes[i]!;

@@ -7,7 +7,7 @@
  */
 
 import type { Taint } from '../../common/scheduling.ts';
-import { type PlacedPod, PodIndex, placeConstrained } from './constrained-placement.ts';
+import { type PlacedPod, type PlacementView, PodIndex, placeConstrained } from './constrained-placement.ts';
 import { countsPods, formatTaint, hasRules, type PodScheduling } from './scheduling-rules.ts';
 
 export interface SchedulerNode {
@@ -546,7 +546,7 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
   // A PreferNoSchedule taint anywhere is something every pod should avoid when it can: then
   // every request takes the path that scores each node (constrained-placement.ts).
   const avoidSome = nodes.some((node) => node.taints?.some((t) => t.effect === 'PreferNoSchedule'));
-  const view = {
+  const view: PlacementView = {
     nodes,
     freeCpu,
     freeMem,

@@ -131,26 +131,23 @@ describe('writeVolumeFiles', () => {
 });
 
 describe('PodVolumes', () => {
-  it('makes each kind where it belongs: disk emptyDir 0777, memory emptyDir a tmpfs of its size, files on a tmpfs root', async () => {
+  it('makes each kind where it belongs: disk emptyDir 0777, memory emptyDir a tmpfs of its size, files under the memory root', async () => {
     const a = assignment(
       [
         { name: 'cache', emptyDir: { medium: '' } },
         { name: 'scratch', emptyDir: { medium: 'Memory', sizeLimitBytes: 1 << 20 } },
         config('x=1'),
-        { name: 'tls', secret: { files: [{ path: 'tls.key', mode: 0o400, data: b64('k') }] } },
       ],
       [],
     );
-    const v = new PodVolumes({ roots, mounter, log }, 'r1');
-    // The fake mounts nothing, so the root stays on disk and the secret is refused (next test).
-    await expect(v.prepare(a)).rejects.toThrow(/volume "tls"/);
+    await new PodVolumes({ roots, mounter, log }, 'r1').prepare(a);
     expect((await stat(join(roots.disk, 'r1', 'cache'))).mode & 0o777).toBe(0o777);
     expect(mounts).toEqual([
-      `mount ${join(roots.memory, 'r1', 'scratch')} 777 1048576`,
-      // The temporary directory is on disk: the secret's root gets a tmpfs first.
+      // The temporary directory is on disk: the root gets a tmpfs before anything goes in it.
       `mount ${roots.memory} 700 `,
+      `mount ${join(roots.memory, 'r1', 'scratch')} 777 1048576`,
     ]);
-    expect(await readdir(join(roots.memory, 'r1'))).not.toContain('tls');
+    expect(await readFile(join(roots.memory, 'r1', 'config', 'app.conf'), 'utf8')).toBe('x=1');
   });
 
   it('refuses to write a secret where no tmpfs is, with the reason', async () => {

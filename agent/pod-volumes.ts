@@ -57,9 +57,10 @@ export const defaultVolumeRoots = (node: string): VolumeRoots => ({
 /** Linux's statfs f_type of a tmpfs. */
 const TMPFS_MAGIC = 0x01021994;
 
+const isOnDisk = (v: AssignedVolume) => v.emptyDir !== undefined && v.emptyDir.medium !== 'Memory';
+
 export function volumeDir(roots: VolumeRoots, replica: string, v: AssignedVolume): string {
-  const onDisk = v.emptyDir !== undefined && v.emptyDir.medium !== 'Memory';
-  return join(onDisk ? roots.disk : roots.memory, replica, v.name);
+  return join(isOnDisk(v) ? roots.disk : roots.memory, replica, v.name);
 }
 
 /** A directory of the node bound into a container. */
@@ -148,7 +149,11 @@ export class PodVolumes {
   async prepare(a: Pick<Assignment, 'volumes' | 'containers'>): Promise<void> {
     const key = JSON.stringify([a.volumes ?? [], a.containers.map((c) => c.volumeMounts ?? [])]);
     if (key === this.made) return;
-    for (const v of a.volumes ?? []) {
+    const volumes = a.volumes ?? [];
+    // The memory root becomes a tmpfs before anything goes in it: mounted later, it would hide
+    // what was there. Only secret files require it; configMap files may stay on a disk.
+    if (volumes.some((v) => !isOnDisk(v))) await this.ensureMemoryRoot(volumes.find((v) => v.secret)?.name);
+    for (const v of volumes) {
       try {
         await this.prepareVolume(v);
       } catch (e) {
@@ -187,7 +192,6 @@ export class PodVolumes {
       await chmod(dir, 0o777);
       return;
     }
-    if (v.secret) await this.ensureMemoryRoot(v.name);
     await mkdir(dir, { recursive: true });
     const files = (v.configMap ?? v.secret)!.files;
     if (await writeVolumeFiles(dir, files, this.deps.now?.() ?? new Date()))
@@ -198,19 +202,25 @@ export class PodVolumes {
       });
   }
 
-  /** Secret files go only where no disk is: a tmpfs, mounted by the agent if the root is not one. */
-  private async ensureMemoryRoot(volume: string): Promise<void> {
+  /**
+   * Secret files go only where no disk is: a tmpfs, mounted by the agent if the root is not one.
+   * `secretVolume`: the pod's first secret volume, which cannot go on without it.
+   */
+  private async ensureMemoryRoot(secretVolume: string | undefined): Promise<void> {
     const root = this.deps.roots.memory;
     await mkdir(root, { recursive: true, mode: 0o700 });
     if (await isTmpfs(root)) return;
+    const volume = secretVolume;
     try {
       await this.deps.mounter.mountTmpfs(root, { mode: 0o700 });
     } catch (e) {
+      if (volume === undefined) return;
       throw new VolumeError(
         `volume "${volume}": secret files are written only to a tmpfs; ${root} is not one and mounting one failed (see --volume-dir): ${errorText(e)}`,
       );
     }
-    if (!(await isTmpfs(root))) throw new VolumeError(`volume "${volume}": ${root} is not a tmpfs`);
+    if (volume !== undefined && !(await isTmpfs(root)))
+      throw new VolumeError(`volume "${volume}": ${root} is not a tmpfs`);
   }
 
   /**

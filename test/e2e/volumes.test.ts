@@ -1,6 +1,8 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demuxDockerStream } from '../../agent/log-tail.ts';
 import { freshPostgres } from '../support/databases.ts';
@@ -25,6 +27,8 @@ import { berthCli } from './support/cli-run.ts';
  * a secret volume with items and a mode, on the real agent and Docker Engine.
  */
 const NS = '/v1/namespaces/default';
+const run = promisify(execFile);
+const TMPFS_MAGIC = 0x01021994;
 
 /** Runs a command in a container: its exit code and output. */
 async function execIn(id: string, cmd: string[]): Promise<{ code: number; out: string }> {
@@ -117,8 +121,8 @@ describe('pod volumes on a real agent and Docker Engine', () => {
     server = await startServerProcess({ databaseUrl: db.url, env: { BERTH_RECONCILE_INTERVAL_MS: '500' } });
     const joinToken = (await server.call('POST', '/v1/join-tokens', {})).body.token;
     dir = await tempDir('berth-e2e-vol');
-    // A directory on a tmpfs already (the agent would mount one on any other).
-    volumeDir = join('/dev/shm', `berth-e2e-${node}`);
+    // On the disk: the agent mounts a tmpfs there before it writes any file.
+    volumeDir = join(dir, 'volumes');
     agent = startAgentProcess({
       server: server.url,
       name: node,
@@ -152,6 +156,8 @@ describe('pod volumes on a real agent and Docker Engine', () => {
     await removeNodeContainers(node);
     await server?.close();
     await db?.drop();
+    // The tmpfs the agent mounted outlives it (it is the node's, as /run is); a test unmounts it.
+    if (volumeDir) await run('umount', [join(volumeDir, node)]).catch(() => undefined);
     if (volumeDir) await rm(volumeDir, { recursive: true, force: true });
   });
 
@@ -190,6 +196,8 @@ describe('pod volumes on a real agent and Docker Engine', () => {
     const refused = await execIn(writer.Id, ['touch', '/etc/app/new']);
     expect(refused.out).toMatch(/Read-only file system/);
     expect(await sh(writer.Id, 'grep " /etc/tls " /proc/mounts')).toMatch(/^tmpfs \/etc\/tls tmpfs ro,/);
+    // The volume directory was on the disk: the agent mounted a tmpfs over it first.
+    expect(statfsSync(join(volumeDir, node)).type).toBe(TMPFS_MAGIC);
   });
 
   it('swaps the files of a changed ConfigMap into the running container, without a restart; a subPath keeps its copy', async () => {

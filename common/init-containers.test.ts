@@ -107,6 +107,33 @@ describe('init containers in a pod spec', () => {
     expect(a.containers).toEqual([c('web')]);
   });
 
+  it('refuses a serviceAccountName an init container reads, as one a container reads', () => {
+    const { issues: found } = normalizeManifests(
+      parseManifestText(
+        `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      serviceAccountName: web
+      initContainers:
+        - {name: setup, image: app, env: [{name: SA, valueFrom: {fieldRef: {fieldPath: spec.serviceAccountName}}}]}
+      containers: [{name: web, image: app}]
+`,
+        'yaml',
+      ),
+    );
+    expect(found).toEqual([
+      expect.objectContaining({
+        path: 'spec.template.spec.serviceAccountName',
+        message: expect.stringMatching(/^must be "default" when a container reads it/),
+      }),
+    ]);
+  });
+
   it('reads init containers of a Kubernetes manifest, its defaults taken out', () => {
     const { objects, issues: found } = normalizeManifests(
       parseManifestText(

@@ -119,7 +119,11 @@ export function takeServiceAccountFields(pod: PlainObject | undefined): {
   const warnings: string[] = [];
   const errors: FieldError[] = [];
   if (!pod) return { warnings, errors };
-  const readsName = (Array.isArray(pod.containers) ? pod.containers : []).some(
+  // Init containers read it as containers do.
+  const containers = [pod.initContainers, pod.containers].flatMap((list) =>
+    Array.isArray(list) ? list : [],
+  );
+  const readsName = containers.some(
     (c) =>
       isPlainObject(c) &&
       Array.isArray(c.env) &&

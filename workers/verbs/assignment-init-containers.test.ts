@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Assignment } from '../../common/agent-protocol.ts';
-import { PodTemplate } from '../../common/deployment.ts';
+import { DeploymentSpec, PodTemplate } from '../../common/deployment.ts';
+import { NamespacePolicySpec } from '../../common/policy.ts';
 import type { replicas } from '../../db/schema/index.ts';
+import { refusedHostPorts } from '../kinds/deployment.ts';
 import { toAssignment } from './agents.ts';
 import { shownContainers, storedContainers } from './init-statuses.ts';
 
@@ -84,5 +86,26 @@ describe('init containers in assignments', () => {
     });
     expect(storedContainers({ containers: [c('web')] })).toEqual([c('web')]);
     expect(shownContainers([c('web')])).toEqual({ containers: [c('web')] });
+  });
+
+  it("refuses an init container's host port that the namespace policy does not allow, at its path", () => {
+    const spec = DeploymentSpec.parse({
+      template: {
+        spec: {
+          initContainers: [
+            {
+              name: 'proxy',
+              image: 'p',
+              restartPolicy: 'Always',
+              ports: [{ containerPort: 80, hostPort: 8080 }],
+            },
+          ],
+          containers: [{ name: 'web', image: 'app:1' }],
+        },
+      },
+    });
+    expect(refusedHostPorts(spec, NamespacePolicySpec.parse({}), 'default').map((e) => e.path)).toEqual([
+      'spec.template.spec.initContainers[0].ports[0].hostPort',
+    ]);
   });
 });

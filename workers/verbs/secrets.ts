@@ -1,5 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { PodSpec } from '../../common/deployment.ts';
+import { withInitContainers } from '../../common/init-containers.ts';
 import type { SecretInput } from '../../common/secret.ts';
 import type { Database } from '../../db/database.ts';
 import { secrets } from '../../db/schema/index.ts';
@@ -114,8 +115,10 @@ export async function resolveSecrets(
 export async function missingSecretWarnings(
   db: Database,
   namespace: string,
-  spec: Pick<PodSpec, 'containers' | 'imagePullSecrets' | 'volumes'>,
+  pod: Pick<PodSpec, 'containers' | 'initContainers' | 'imagePullSecrets' | 'volumes'>,
 ): Promise<string[]> {
+  // Init containers name secrets and ConfigMaps as containers do.
+  const spec = withInitContainers(pod);
   const mounted = volumeObjectNames(spec);
   const names = [...new Set([...secretNamesOf(spec), ...mounted.secrets])];
   const mapNames = [...new Set([...configMapNamesOf(spec), ...mounted.configMaps])];

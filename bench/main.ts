@@ -10,6 +10,7 @@ import { machine, reportMarkdown, type Section, writeResults } from './lib/repor
 import { agentFootprint } from './parts/agent-footprint.ts';
 import { applyToReady } from './parts/apply-to-ready.ts';
 import { controlPlaneAtScale } from './parts/control-plane.ts';
+import { podFeatures } from './parts/pod-features.ts';
 import { rollingUpdate } from './parts/rolling-update.ts';
 import { scaleUpDown } from './parts/scale.ts';
 
@@ -20,7 +21,8 @@ import { scaleUpDown } from './parts/scale.ts';
  *   all         every part below (the default)
  *   swarm       parts 1-3 on the real Docker Engine, each against Swarm
  *   controller  part 4 (placements/s, no-op tick, API latency, apply → ready with simulated agents)
- *   agent       part 1 for Berth alone (apply → ready, 3 and 30 replicas) and part 5 (agent footprint)
+ *   agent       part 1 for Berth alone (apply → ready, 3 and 30 replicas, and a pod with an init
+ *               container and volumes against the same containers on the engine) and part 5 (agent footprint)
  *
  * Options: --scales 1,2,4 (part 4's sizes, 1x = 250 nodes / 2,500 deployments / 25,000 replicas),
  * --quick (fewer repetitions, 1x and 2x only: a smoke run).
@@ -88,6 +90,7 @@ try {
     onCleanup('remove the containers of this run', async () => {
       await removeContainersWithLabel(`${BENCH_LABEL}=${runLabel}`);
       await removeContainersWithLabel(`${BENCH_LABEL}=${runLabel}-raw`);
+      await removeContainersWithLabel(`${BENCH_LABEL}=${runLabel}-pod`);
     });
     let stack: BerthStack | undefined;
     try {
@@ -107,6 +110,11 @@ try {
               ];
           return (await applyToReady({ stack: s, swarm: withSwarm, sizes, runLabel, log })).section;
         });
+      if (parts.apply)
+        await part(
+          'a pod with an init container and volumes',
+          async () => await podFeatures({ stack: s, repetitions: quick ? 2 : 5, runLabel, log }),
+        );
       if (parts.rolling)
         await part(
           'rolling update',

@@ -76,8 +76,8 @@ function setup(seed?: (d: FakeDriver) => void) {
   return { driver, manager, status, initStatus, exit };
 }
 
-async function until<T>(what: string, fn: () => T | undefined | false): Promise<T> {
-  const deadline = Date.now() + 3000;
+async function until<T>(what: string, fn: () => T | undefined | false, ms = 3000): Promise<T> {
+  const deadline = Date.now() + ms;
   for (;;) {
     const v = fn();
     if (v) return v;
@@ -280,5 +280,25 @@ describe('a pod whose app containers are done', () => {
     const stops = driver.stops.map((x) => x.name.replace('berth-n1-a-', ''));
     expect(stops).toEqual(['proxy', 'POD']);
     expect(starts(driver).filter((c) => c.endsWith('-proxy'))).toHaveLength(1);
+  });
+});
+
+describe('terminating a pod with sidecars', () => {
+  it("gives the sidecars what the app containers left of the pod's grace, not a grace of their own", async () => {
+    const { driver, manager, status } = setup();
+    const a = replica('a', {
+      terminationGracePeriodSeconds: 10,
+      initContainers: [init('proxy', { restartPolicy: 'Always' })],
+      containers: [container({ lifecycle: { preStop: { sleep: { seconds: 3 } } } })],
+    });
+    await manager.apply([a]);
+    await until('ready', () => status('a')?.ready);
+    await manager.apply([]);
+    await until('gone', () => !status('a'), 15_000);
+    const grace = (name: string) => driver.stops.find((s) => s.name === `berth-n1-a-${name}`)!.graceSeconds;
+    // The app's preStop hook took 3 of the 10 seconds: what is left goes to its SIGTERM and then to the sidecar.
+    expect(grace('web')).toBe(7);
+    expect(grace('proxy')).toBeLessThanOrEqual(7);
+    expect(grace('proxy')).toBeGreaterThanOrEqual(2);
   });
 });

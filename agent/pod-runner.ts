@@ -1,7 +1,13 @@
 import type { AssignedContainer, Assignment, ReplicaStatus } from '../common/agent-protocol.ts';
 import type { ContainerPolicy } from './container-defaults.ts';
 import { diffListing, matchAdopted } from './container-match.ts';
-import { type Advance, type ContainerDeps, ContainerRunner, ContainerStepError } from './container-runner.ts';
+import {
+  type Advance,
+  type ContainerDeps,
+  ContainerRunner,
+  ContainerStepError,
+  MIN_GRACE_AFTER_PRESTOP,
+} from './container-runner.ts';
 import { type PlannedContainer, planContainers } from './container-spec.ts';
 import type { ContainerEvent, ContainerInfo, Driver } from './driver/driver.ts';
 import { EngineUnavailableError } from './driver/driver.ts';
@@ -85,6 +91,8 @@ export class PodRunner {
   private readonly roles = new WeakMap<ContainerRunner, ContainerRole>();
   /** Every app container exited for good: sidecars and the holder were stopped, and stay so. */
   private finished = false;
+  /** While the pod terminates: the grace its app containers left to the sidecars (seconds). */
+  private sidecarGrace: number | undefined;
   /** Containers of this replica that must go: stale configuration, duplicates, removed containers. */
   private strays: StrayContainer[] = [];
   private terminating: boolean;
@@ -525,10 +533,16 @@ export class PodRunner {
       }
       // Each container's preStop hook, then its SIGTERM (container-runner.ts): app and init
       // containers at once; then sidecars one at a time in reverse order, since they serve the
-      // app containers to the end (Kubernetes); the network holder last.
+      // app containers to the end (Kubernetes); the network holder last. The pod's grace is one
+      // budget, as the kubelet's: each sidecar gets what is left of it (at least the minimum).
+      const deadline = Date.now() + this.grace * 1000;
       const after = live.filter((c) => ['sidecar', 'holder'].includes(this.roleOf(c))).reverse();
       await Promise.all(live.filter((c) => !after.includes(c)).map((c) => c.stop()));
-      for (const c of after) await c.stop();
+      for (const c of after) {
+        const left = Math.ceil((deadline - Date.now()) / 1000);
+        this.sidecarGrace = Math.min(this.grace, Math.max(MIN_GRACE_AFTER_PRESTOP, left));
+        await c.stop();
+      }
       // Members first, then the network owner.
       for (const c of [...live].reverse()) await c.remove();
       this.deps.log.debug('replica removed', { replica: this.id, containers: live.length });
@@ -590,6 +604,7 @@ export class PodRunner {
         ? this.containerDeps
         : {
             ...this.containerDeps,
+            graceSeconds: () => this.sidecarGrace ?? this.grace,
             restartPolicy: () =>
               this.terminating || this.finished
                 ? undefined

@@ -4,6 +4,7 @@ import type { deployments, replicas, revisions } from '../../db/schema/index.ts'
 import type { EventInput } from '../store/events.ts';
 import { type Decision, decideDeployment } from './deployment-decision.ts';
 import type { PendingReplica, PlacementOutcome } from './placement.ts';
+import { hasRules } from './scheduling-rules.ts';
 
 /**
  * One reconcile batch as pure steps around the one decision that needs the database under its
@@ -123,6 +124,7 @@ export function planBatch(state: BatchState, newReplicaId: (deploymentName: stri
       const template = templateOf(c.revision);
       const requests = podRequests(template);
       const hostPorts = podHostPorts(template);
+      const identity = podIdentity(row, template);
       for (let i = 0; i < c.count; i++) {
         const id = newReplicaId(row.name);
         plan.newReplicas.push({
@@ -142,7 +144,7 @@ export function planBatch(state: BatchState, newReplicaId: (deploymentName: stri
           nodeSelector: template.spec.nodeSelector,
           requests,
           hostPorts,
-          ...podIdentity(row, template),
+          ...identity,
           unsaved: true,
         });
       }
@@ -165,9 +167,17 @@ export function planBatch(state: BatchState, newReplicaId: (deploymentName: stri
   return plan;
 }
 
-/** What pod affinity and spread see of a replica, and its own scheduling fields (the spec holds them). */
+/**
+ * What pod affinity and spread see of a replica, and its own scheduling fields (the spec holds
+ * them), left out when it has none: the scheduler then takes its plain path without looking.
+ */
 function podIdentity(row: DeploymentRow, template: PodTemplate) {
-  return { namespace: row.namespace, labels: template.metadata.labels, scheduling: template.spec };
+  const scheduling = hasRules(template.spec) ? template.spec : undefined;
+  return {
+    namespace: row.namespace,
+    labels: template.metadata.labels,
+    ...(scheduling ? { scheduling } : {}),
+  };
 }
 
 /** The writes that follow placement, per deployment. */

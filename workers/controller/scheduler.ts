@@ -569,6 +569,26 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
     return built.podIndex;
   };
   const namespaceOf = (req: ReplicaRequest) => req.namespace ?? req.group.slice(0, req.group.indexOf('/'));
+  // Kept out of the loop below, so the plain path's loop stays small for the compiler.
+  const constrained = (req: ReplicaRequest, counts: Map<number, number>): number | string => {
+    const ports = [...new Set(req.hostPorts ?? [])];
+    const found = placeConstrained(
+      {
+        namespace: namespaceOf(req),
+        labels: req.labels ?? {},
+        nodeSelector: req.nodeSelector,
+        scheduling: req.scheduling,
+        cpu: req.requests.cpuMillis,
+        memory: req.requests.memoryBytes,
+        ports,
+        groupCount: (i) => counts.get(i) ?? 0,
+      },
+      view,
+      podIndexOf(),
+    );
+    if (typeof found === 'number') for (const port of ports) take(port, found);
+    return found;
+  };
 
   const result: ScheduleResult = { placements: [], unplaced: [] };
   for (const req of input.requests) {
@@ -576,27 +596,12 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
     const counts = group.counts;
     let best: number;
     if (avoidSome || hasRules(req.scheduling)) {
-      const ports = [...new Set(req.hostPorts ?? [])];
-      const found = placeConstrained(
-        {
-          namespace: namespaceOf(req),
-          labels: req.labels ?? {},
-          nodeSelector: req.nodeSelector,
-          scheduling: req.scheduling,
-          cpu: req.requests.cpuMillis,
-          memory: req.requests.memoryBytes,
-          ports,
-          groupCount: (i) => counts.get(i) ?? 0,
-        },
-        view,
-        podIndexOf(),
-      );
+      const found = constrained(req, counts);
       if (typeof found === 'string') {
         result.unplaced.push({ replicaId: req.replicaId, reason: found });
         continue;
       }
       best = found;
-      for (const port of ports) take(port, best);
     } else if (req.hostPorts?.length) {
       const ports = [...new Set(req.hostPorts)];
       const found = withPorts(req, ports, group);

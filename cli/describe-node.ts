@@ -1,12 +1,8 @@
 import { formatMemory } from '../common/quantity.ts';
+import { taintText } from '../common/scheduling.ts';
 import { formatAge, formatLabels } from './format.ts';
 import type { Node } from './resources.ts';
 import { renderFields } from './table.ts';
-
-/** A taint as `kubectl taint` and `kubectl describe node` write it: `key=value:Effect`. */
-export function formatTaint(t: { key?: string; value?: string; effect?: string }): string {
-  return `${t.key ?? ''}${t.value ? `=${t.value}` : ''}:${t.effect ?? ''}`;
-}
 
 /** `berth describe node NAME`: what kubectl's describe node shows that Berth has. */
 export function describeNode(n: Node, now: Date): string {
@@ -20,7 +16,7 @@ export function describeNode(n: Node, now: Date): string {
     ['Status', `${n.condition ?? n.status ?? 'Unknown'}${n.unschedulable ? ', SchedulingDisabled' : ''}`],
     ['Address', n.address],
     ['Labels', formatLabels(n.labels)],
-    ['Taints', taints.length ? taints.map(formatTaint).join(', ') : '<none>'],
+    ['Taints', taints.length ? taints.map(taintText).join(', ') : '<none>'],
     ['Capacity', resources(n.capacity)],
     ['Allocatable', resources(n.allocatable)],
     ['Allocated', `${resources(n.allocated)}, ${n.allocated?.replicas ?? 0} replicas`],

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EnvFromSource, EnvVar } from './env.ts';
-import { initContainerIssues } from './init-containers.ts';
+import { initContainerIssues } from './init-container-rules.ts';
 import { LabelKey, Labels, LabelValue, Name } from './names.ts';
 import { cpuQuantityProblem, memoryQuantityProblem, parseCpu, parseMemory } from './quantity.ts';
 import { schedulingFields } from './scheduling.ts';

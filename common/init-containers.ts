@@ -5,52 +5,9 @@ import type { Container, PodSpec } from './deployment.ts';
  * A pod's init containers (`spec.initContainers`), as Kubernetes defines them: each runs to
  * success, in order, before the app containers start; one with `restartPolicy: Always` is a
  * sidecar, started in order and kept running for the pod's life. Their schema is the container's
- * (deployment.ts InitContainer); the rules here are those that only make sense pod-wide.
+ * (deployment.ts InitContainer); the rules that only make sense pod-wide are in
+ * init-container-rules.ts, which the schema reads.
  */
-
-/** What the rules read of a pod. */
-type InitPod = Pick<PodSpec, 'containers' | 'initContainers' | 'terminationGracePeriodSeconds'>;
-
-export interface InitContainerIssue {
-  path: (string | number)[];
-  message: string;
-}
-
-/** Fields a plain init container may not have: it runs once to its exit, nothing probes or hooks it. */
-const SIDECAR_ONLY = ['livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle'] as const;
-
-/**
- * Kubernetes' validation of init containers: names unique across init and app containers, no
- * probes or lifecycle hooks on a plain init container, and (as for containers) no sleep hook
- * longer than the pod's grace on a sidecar.
- */
-export function initContainerIssues(spec: InitPod): InitContainerIssue[] {
-  const issues: InitContainerIssue[] = [];
-  const names = new Set(spec.containers.map((c) => c.name));
-  (spec.initContainers ?? []).forEach((c, i) => {
-    if (names.has(c.name))
-      issues.push({ path: ['initContainers', i, 'name'], message: `duplicate container name "${c.name}"` });
-    names.add(c.name);
-    if (c.restartPolicy !== 'Always') {
-      for (const field of SIDECAR_ONLY)
-        if (c[field] !== undefined)
-          issues.push({
-            path: ['initContainers', i, field],
-            message: 'may not be set for init containers without restartPolicy=Always',
-          });
-      return;
-    }
-    for (const hook of ['postStart', 'preStop'] as const) {
-      const seconds = c.lifecycle?.[hook]?.sleep?.seconds;
-      if (seconds !== undefined && seconds > spec.terminationGracePeriodSeconds)
-        issues.push({
-          path: ['initContainers', i, 'lifecycle', hook, 'sleep', 'seconds'],
-          message: `must be at most terminationGracePeriodSeconds (${spec.terminationGracePeriodSeconds})`,
-        });
-    }
-  });
-  return issues;
-}
 
 /**
  * The pod with its init containers first in `containers`: what reads every container of a pod

@@ -181,3 +181,8 @@ export const PLATFORM_LABELS = [
   'beta.kubernetes.io/os',
   'beta.kubernetes.io/arch',
 ] as const;
+
+/** A taint as `kubectl taint` and `berth node taint` write it: `key=value:Effect`. */
+export function taintText(t: { key?: string; value?: string | undefined; effect?: string }): string {
+  return `${t.key ?? ''}${t.value ? `=${t.value}` : ''}:${t.effect ?? ''}`;
+}

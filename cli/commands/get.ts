@@ -1,9 +1,9 @@
 import { formatMemory } from '../../common/quantity.ts';
 import { assessRollout } from '../../common/rollout.ts';
+import { taintText } from '../../common/scheduling.ts';
 import { objectRef, type ResourceKind, resourceKind } from '../args.ts';
 import { ApiError, type BerthClient } from '../client.ts';
 import type { Command, CommandContext } from '../command.ts';
-import { formatTaint } from '../describe-node.ts';
 import { CliError, EXIT, UsageError } from '../exit-codes.ts';
 import {
   deploymentContainers,
@@ -104,7 +104,7 @@ export const nodeView: View<Node> = {
   wideRow: (n, now) => [
     formatLabels(n.labels),
     n.lastHeartbeat ? `${formatAge(n.lastHeartbeat, now)} ago` : undefined,
-    (n.taints ?? []).map(formatTaint).join(','),
+    (n.taints ?? []).map(taintText).join(','),
   ],
   name: nodeName,
 };

@@ -144,11 +144,6 @@ export function formatTaint(taint: Taint): string {
   return `{${taint.key}: ${taint.value ?? ''}}`;
 }
 
-/** A taint as kubectl and `berth node taint` write it: `key=value:Effect`. */
-export function taintText(taint: Taint): string {
-  return `${taint.key}${taint.value ? `=${taint.value}` : ''}:${taint.effect}`;
-}
-
 /** The scheduling fields of one pod, as a request carries them to the scheduler. */
 export interface PodScheduling {
   affinity?: Affinity;

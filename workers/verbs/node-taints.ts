@@ -1,9 +1,8 @@
 import { eq } from 'drizzle-orm';
-import type { Taint } from '../../common/scheduling.ts';
+import { type Taint, taintText } from '../../common/scheduling.ts';
 import type { NodeTaintsChange } from '../../common/wire/node.ts';
 import type { Database } from '../../db/database.ts';
 import { nodes } from '../../db/schema/index.ts';
-import { taintText } from '../controller/scheduling-rules.ts';
 import { invalid, notFound } from '../errors.ts';
 import { recordEvents } from '../store/events.ts';
 import { wakeWaitingDeployments } from '../store/wakeups.ts';

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { agentFeatureLabels } from '../common/agent-features.ts';
 import { ApiClient, ApiError } from './api-client.ts';
 import { type AgentConfig, defaultVolumeDir } from './config.ts';
 import { DEFAULT_PIDS_LIMIT } from './container-defaults.ts';
@@ -66,8 +67,9 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     {
       server,
       name: config.name,
-      // The operator's --labels win over the detected platform, as the kubelet's --node-labels do.
-      labels: { ...platformLabels(), ...config.labels },
+      // The operator's --labels win over the detected platform, as the kubelet's --node-labels do;
+      // the feature labels are this build's own (common/agent-features.ts).
+      labels: { ...platformLabels(), ...config.labels, ...agentFeatureLabels() },
       address,
       joinToken: config.joinToken,
     },

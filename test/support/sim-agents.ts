@@ -1,3 +1,4 @@
+import { agentFeatureLabels } from '../../common/agent-features.ts';
 import type { Assignment, AssignmentsResponse, ReplicaStatus } from '../../common/agent-protocol.ts';
 
 /**
@@ -55,7 +56,8 @@ export class SimAgent {
       body: JSON.stringify({
         joinToken: this.options.joinToken,
         name: this.options.name,
-        labels: this.options.labels ?? {},
+        // A simulated agent stands for one of this build: it honours every pod feature.
+        labels: { ...agentFeatureLabels(), ...this.options.labels },
         capacity: this.options.capacity ?? { cpu: 4, memoryBytes: 8 * 1024 ** 3 },
         address: this.options.address ?? '127.0.0.1',
         agentVersion: 'sim',

@@ -1,3 +1,4 @@
+import { placementSelector } from '../../common/agent-features.ts';
 import type { PodTemplate } from '../../common/deployment.ts';
 import { podHostPorts, podRequests } from '../../common/pod-requests.ts';
 import type { deployments, replicas, revisions } from '../../db/schema/index.ts';
@@ -141,7 +142,7 @@ export function planBatch(state: BatchState, newReplicaId: (deploymentName: stri
           replicaId: id,
           deploymentId: row.id,
           group: key,
-          nodeSelector: template.spec.nodeSelector,
+          nodeSelector: placementSelector(template.spec),
           requests,
           hostPorts,
           ...identity,
@@ -156,7 +157,7 @@ export function planBatch(state: BatchState, newReplicaId: (deploymentName: stri
           replicaId: r.id,
           deploymentId: row.id,
           group: key,
-          nodeSelector: templateOf(r.revision).spec.nodeSelector,
+          nodeSelector: placementSelector(templateOf(r.revision).spec),
           requests: { cpuMillis: r.requestCpuMillis, memoryBytes: r.requestMemoryBytes },
           hostPorts: r.requestHostPorts,
           ...podIdentity(row, templateOf(r.revision)),

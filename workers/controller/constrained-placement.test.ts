@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { featureLabel } from '../../common/agent-features.ts';
 import type { Affinity, Taint, TopologySpreadConstraint } from '../../common/scheduling.ts';
 import { placeReplicas, type ReplicaRequest, type ScheduleResult, type SchedulerNode } from './scheduler.ts';
 import type { PodScheduling } from './scheduling-rules.ts';
@@ -45,6 +46,22 @@ const antiAffinity = (required: boolean, topologyKey = 'kubernetes.io/hostname')
       : { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] },
   };
 };
+
+describe('agent features', () => {
+  it('keeps a pod with rules off nodes whose agent lacks a feature it uses, and names them', () => {
+    const nodes = [node('old'), node('new', { labels: { [featureLabel('init-containers')]: 'true' } })];
+    const selector = { [featureLabel('init-containers')]: 'true' };
+    const result = placeReplicas({
+      nodes,
+      requests: times(2, () => req({ affinity: antiAffinity(true) }, { nodeSelector: selector })),
+      groupCounts: new Map(),
+    });
+    expect(names(result, nodes)).toEqual(['new']);
+    expect(reasons(result)).toEqual([
+      "0/2 nodes available: 1 node(s) run a berth-agent without init-containers (upgrade berth-agent), 1 node(s) didn't match pod anti-affinity rules",
+    ]);
+  });
+});
 
 describe('node affinity', () => {
   const nodes = [

@@ -1,3 +1,4 @@
+import { missingFeatures, outdatedAgentsReason } from '../../common/agent-features.ts';
 import type { Taint } from '../../common/scheduling.ts';
 import {
   formatTaint,
@@ -175,6 +176,9 @@ class Tally {
   unschedulable = 0;
   taints = new Map<string, number>();
   mismatch = 0;
+  /** Nodes whose agent lacks a feature the pod uses (common/agent-features.ts), and which. */
+  outdated = 0;
+  readonly missing = new Set<string>();
   portless = 0;
   readonly ports = new Set<string>();
   shortCpu = 0;
@@ -196,6 +200,7 @@ class Tally {
           ? `${this.mismatch} node(s) didn't match Pod's node affinity/selector`
           : `${this.mismatch} ${this.mismatch === 1 ? 'does' : 'do'} not match nodeSelector`,
       );
+    if (this.outdated) parts.push(outdatedAgentsReason(this.outdated, this.missing));
     if (this.portless)
       parts.push(
         `${this.portless} node(s) didn't have free ports for the requested pod ports (${[...this.ports].join(', ')})`,
@@ -309,7 +314,12 @@ export function placeConstrained(
       continue;
     }
     if (!selects(node)) {
-      tally.mismatch++;
+      const lacking = missingFeatures(selector, node.labels);
+      if (lacking.length === 0) tally.mismatch++;
+      else {
+        tally.outdated++;
+        for (const f of lacking) tally.missing.add(f);
+      }
       continue;
     }
     let clash = false;

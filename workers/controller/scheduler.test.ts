@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { agentFeatureLabels, featureLabel, placementSelector } from '../../common/agent-features.ts';
+import { PodSpec } from '../../common/deployment.ts';
 import {
   placeReplicas,
   type ReplicaRequest,
@@ -48,6 +50,33 @@ const names = (result: ScheduleResult, nodes: SchedulerNode[]) =>
   result.placements.map((p) => nodes.find((n) => n.id === p.nodeId)!.name);
 
 describe('placeReplicas: filtering and reasons', () => {
+  it('places a pod that uses a newer feature only where the agent honours it, and says which agents are too old', () => {
+    const spec = PodSpec.parse({
+      containers: [{ name: 'web', image: 'web:1', securityContext: { runAsNonRoot: true } }],
+      volumes: [{ name: 'scratch', emptyDir: {} }],
+    });
+    const current = { ...agentFeatureLabels(), zone: 'eu' };
+    const nodes = [
+      node('old-1', { labels: { zone: 'eu' } }),
+      node('old-2', { labels: { zone: 'eu', [featureLabel('volumes')]: 'true' } }),
+      node('other', { labels: { ...current, zone: 'us' } }),
+      node('new', { labels: current }),
+    ];
+    const selector = placementSelector({ ...spec, nodeSelector: { zone: 'eu' } });
+    const placed = schedule(nodes, [req({ nodeSelector: selector })]);
+    expect(names(placed, nodes)).toEqual(['new']);
+    const waiting = schedule(nodes.slice(0, 3), [req({ nodeSelector: selector })]);
+    expect(waiting.unplaced[0]?.reason).toBe(
+      '0/3 nodes available: 1 does not match nodeSelector, 2 node(s) run a berth-agent without security-context, volumes (upgrade berth-agent)',
+    );
+    // A plain pod keeps its own selector object (the scheduler groups requests by it).
+    const plain = PodSpec.parse({ containers: [{ name: 'web', image: 'web:1' }] });
+    expect(placementSelector(plain)).toBe(plain.nodeSelector);
+    expect(
+      names(schedule(nodes.slice(0, 2), [req({ nodeSelector: placementSelector(plain) })]), nodes),
+    ).toEqual(['old-1']);
+  });
+
   it('says so when there are no nodes at all', () => {
     const r = req();
     expect(schedule([], [r])).toEqual({

@@ -6,6 +6,7 @@
  * the order given, each seeing the placements made before it.
  */
 
+import { missingFeatures, outdatedAgentsReason } from '../../common/agent-features.ts';
 import type { Taint } from '../../common/scheduling.ts';
 import { type PlacedPod, type PlacementView, PodIndex, placeConstrained } from './constrained-placement.ts';
 import { countsPods, formatTaint, hasRules, type PodScheduling } from './scheduling-rules.ts';
@@ -67,6 +68,9 @@ interface SelectorFit {
   /** Nodes with an untolerated NoSchedule taint, by the first such taint as Kubernetes prints it. */
   tainted: Map<string, number>;
   mismatch: number;
+  /** Nodes whose agent lacks a feature the pod uses (common/agent-features.ts), and which. */
+  outdated: number;
+  missing: Set<string>;
 }
 
 /**
@@ -272,16 +276,32 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
     let notReady = 0;
     let unschedulable = 0;
     let mismatch = 0;
+    let outdated = 0;
+    const missing = new Set<string>();
     const tainted = new Map<string, number>();
     nodes.forEach((node, i) => {
       const taint = node.taints?.find((t) => t.effect === 'NoSchedule');
       if (!node.ready) notReady++;
       else if (node.unschedulable) unschedulable++;
       else if (taint) tainted.set(formatTaint(taint), (tainted.get(formatTaint(taint)) ?? 0) + 1);
-      else if (entries.some(([k, v]) => node.labels[k] !== v)) mismatch++;
-      else eligible.push(i);
+      else if (entries.some(([k, v]) => node.labels[k] !== v)) {
+        const lacking = missingFeatures(entries, node.labels);
+        if (lacking.length === 0) mismatch++;
+        else {
+          outdated++;
+          for (const f of lacking) missing.add(f);
+        }
+      } else eligible.push(i);
     });
-    fit = { eligible: Int32Array.from(eligible), notReady, unschedulable, tainted, mismatch };
+    fit = {
+      eligible: Int32Array.from(eligible),
+      notReady,
+      unschedulable,
+      tainted,
+      mismatch,
+      outdated,
+      missing,
+    };
     fits.set(key, fit);
     return fit;
   };
@@ -458,6 +478,7 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
     for (const [taint, count] of fit.tainted) parts.push(`${count} node(s) had untolerated taint ${taint}`);
     if (fit.mismatch)
       parts.push(`${fit.mismatch} ${fit.mismatch === 1 ? 'does' : 'do'} not match nodeSelector`);
+    if (fit.outdated) parts.push(outdatedAgentsReason(fit.outdated, fit.missing));
     if (portless)
       parts.push(
         `${portless} node(s) didn't have free ports for the requested pod ports (${ports.join(', ')})`,

@@ -174,14 +174,14 @@ describe('berth against a live server', () => {
       'volumes.yaml',
       deploymentYaml('vol', 'busybox:1').replace(
         '      containers:',
-        '      volumes:\n      - name: data\n        emptyDir: {}\n      containers:',
+        '      volumes:\n      - name: data\n        hostPath: {path: /var/lib/data}\n      containers:',
       ),
     );
     const result = await berth('apply', '-f', path);
     expect(result.code).toBe(6);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/^error: .+ \(VALIDATION_FAILED\)$/m);
-    expect(result.stderr).toMatch(/spec\.template\.spec\.volumes: volumes is not supported by Berth$/m);
+    expect(result.stderr).toMatch(/spec\.template\.spec\.volumes\[0\]\.hostPath: .*not supported by Berth/m);
     expect(result.stderr).not.toMatch(/\n\s+at /); // never a stack trace
     expect((await berth('get', 'deployment', 'vol')).code).toBe(4);
   });

@@ -27,8 +27,21 @@ export async function freshPostgres(): Promise<{ url: string; drop: () => Promis
     async drop() {
       const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
       await c.connect();
-      await c.query(`drop database if exists "${name}" with (force)`);
-      await c.end();
+      try {
+        // An autovacuum worker in the database is a backend the berth role may not terminate
+        // ("must be a member of ... pg_signal_backend"); it finishes within moments.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await c.query(`drop database if exists "${name}" with (force)`);
+            return;
+          } catch (e) {
+            if (attempt >= 20 || (e as { code?: string }).code !== '42501') throw e;
+            await new Promise((r) => setTimeout(r, 250));
+          }
+        }
+      } finally {
+        await c.end();
+      }
     },
   };
 }

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Assignment } from '../../common/agent-protocol.ts';
 import { eventually, type SimFleet, startSimAgents } from '../support/sim-agents.ts';
-import { berthCli, ROOT, type RunningProcess, startCli } from './support/cli-run.ts';
+import { berthCheckoutCli, berthCli, ROOT, type RunningProcess, startCli } from './support/cli-run.ts';
 import { type BerthServer, startBerthServer } from './support/ui-server.ts';
 
 /**
- * The `berth` CLI as a user runs it (`node bin/berth.mjs ...`, a real process each time) against
- * the real server (`npm start`'s entry) with three simulated agents.
+ * The `berth` CLI as a user runs it, a real process each time (the single-file build; once
+ * `node bin/berth.mjs`), against the real server (`npm start`'s entry) with three simulated agents.
  */
 
 const QUICK_START = join(ROOT, 'test/fixtures/manifests/quick-start.yaml');
@@ -227,7 +227,8 @@ describe('berth against a live server', () => {
   });
 
   it('exits 4 for an absent object, 5 for a bad token, 3 for an unreachable server, 2 for bad usage', async () => {
-    const absent = await berth('get', 'deployment', 'nope');
+    // Through the checkout's entry (tsx), as the README runs it; the rest run the single-file build.
+    const absent = await berthCheckoutCli(['get', 'deployment', 'nope'], { env });
     expect(absent.code).toBe(4);
     expect(absent.stderr).toMatch(/^error: .*nope.* \(NOT_FOUND\)$/m);
     expect((await berthCli(['get', 'deployments'], { env: { ...env, BERTH_TOKEN: 'wrong' } })).code).toBe(5);
@@ -326,7 +327,7 @@ spec:
         'the endpoint to carry the backend port',
       );
 
-      forward = startCli(['port-forward', 'service/pf', '0'], env);
+      forward = await startCli(['port-forward', 'service/pf', '0'], env);
       const [, url] = await forward.line(
         /^Forwarding from (http:\/\/127\.0\.0\.1:\d+) -> service\/pf \(Host: pf\.example\.test\)/m,
       );

@@ -388,7 +388,14 @@ describe.each(RUNTIMES)('API contract on %s', (runtime) => {
         // Generous: workerd beside the other test files on two busy cores is slow, not wrong.
         60_000,
         'the rollout to complete',
-      );
+      ).catch(async (e) => {
+        const d = (await call('GET', `${NS}/deployments/placed`)).body;
+        const r = (await call('GET', `${NS}/replicas?deployment=placed`)).body;
+        throw new Error(
+          `${(e as Error).message}\nstatus: ${JSON.stringify(d.status)}\nreplicas: ${JSON.stringify(r.items)}\n` +
+            `--- server output ---\n${server().output().slice(-6000)}`,
+        );
+      });
       expect(done.status).toMatchObject({ replicas: 4, updatedReplicas: 4, availableReplicas: 4 });
 
       const replicas = (await call('GET', `${NS}/replicas?deployment=placed`)).body.items as {

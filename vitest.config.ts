@@ -22,6 +22,13 @@ const WITHOUT_DOCKER = [
   'test/e2e/ui-stub.test.ts',
 ];
 
+/**
+ * End-to-end files that start a Docker Engine of their own (they restart it, or cut it off): they
+ * share nothing with the shared engine's files, and most of their time is waiting out node
+ * timeouts, so `npm test` runs them in a lane of their own beside the other two.
+ */
+const OWN_ENGINE = ['test/e2e/fault-agent.test.ts'];
+
 export default defineConfig({
   test: {
     // Most of an end-to-end file's time is waiting on the processes it started: three workers on
@@ -47,10 +54,18 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          exclude: WITHOUT_DOCKER,
+          exclude: [...WITHOUT_DOCKER, ...OWN_ENGINE],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'e2e-own-engine',
+          include: OWN_ENGINE,
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
         },
       },
       {

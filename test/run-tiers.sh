@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test tier in two lanes at once: the end-to-end files that share the one Docker
-# Engine, one after another, beside everything else (unit, integration, e2e files without Docker)
-# three files wide. Each lane prints its lines with its name in front; the run fails if either
+# Runs every test tier in three lanes at once: the end-to-end files that share the one Docker
+# Engine, one after another; the ones that start an engine of their own (mostly waiting out node
+# timeouts); and everything else (unit, integration, e2e files without Docker) three files wide. Each lane prints its lines with its name in front; the run fails if either
 # lane fails. With arguments, it is plain `vitest run` with them (one file, a project, -t ...).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -18,12 +18,16 @@ lane() {
 
 lane docker --project e2e &
 docker_lane=$!
+lane own-engine --project e2e-own-engine &
+own_lane=$!
 lane rest --project unit --project integration --project e2e-processes &
 rest_lane=$!
 
 docker_rc=0
+own_rc=0
 rest_rc=0
 wait "$docker_lane" || docker_rc=$?
+wait "$own_lane" || own_rc=$?
 wait "$rest_lane" || rest_rc=$?
-printf '\n== test lanes: docker exit %s, rest exit %s\n' "$docker_rc" "$rest_rc"
-[ "$docker_rc" = 0 ] && [ "$rest_rc" = 0 ]
+printf '\n== test lanes: docker exit %s, own-engine exit %s, rest exit %s\n' "$docker_rc" "$own_rc" "$rest_rc"
+[ "$docker_rc" = 0 ] && [ "$own_rc" = 0 ] && [ "$rest_rc" = 0 ]

@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { errorChain } from '../common/error-chain.ts';
 import { isSchemaOutOfDate, MIGRATE_HINT } from '../db/migration-status.ts';
 import { isRetryableConflict } from '../db/retry.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
@@ -111,7 +112,12 @@ function renderError(err: unknown, c: Context<AppEnv>, deps: AppDeps): Response 
   const requestId = c.get('requestId') ?? shortId(12);
   if (err instanceof DomainError) return problemResponse(err, requestId);
   if (isDatabaseUnavailable(err)) {
-    deps.log.warn('database unavailable', { requestId, method: c.req.method, path: c.req.path });
+    deps.log.warn('database unavailable', {
+      requestId,
+      method: c.req.method,
+      path: c.req.path,
+      error: errorChain(err),
+    });
     return problemResponse(
       new ApiError('UNAVAILABLE', 'the database is unavailable; retry shortly', {
         headers: { 'retry-after': '2' },
@@ -155,7 +161,7 @@ function renderError(err: unknown, c: Context<AppEnv>, deps: AppDeps): Response 
     requestId,
     method: c.req.method,
     path: c.req.path,
-    error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+    error: errorChain(err, true),
   });
   return problemResponse(
     new ApiError('INTERNAL', `internal error; quote request id ${requestId}`),

@@ -39,6 +39,13 @@ interface Reply {
 
 const NS = '/v1/namespaces/default';
 
+/** Where a server's output first went wrong: its first warning or error lines, and what follows. */
+function firstProblems(output: string): string {
+  const lines = output.split('\n');
+  const first = lines.findIndex((l) => /warn|error/i.test(l));
+  return first < 0 ? '(none)' : lines.slice(Math.max(0, first - 5), first + 60).join('\n');
+}
+
 /**
  * A deployment for the API tests. Unless `placeable`, it selects a node that never exists: its
  * replicas stay Pending, so they never land on the nodes the agent tests register (which
@@ -393,7 +400,7 @@ describe.each(RUNTIMES)('API contract on %s', (runtime) => {
         const r = (await call('GET', `${NS}/replicas?deployment=placed`)).body;
         throw new Error(
           `${(e as Error).message}\nstatus: ${JSON.stringify(d.status)}\nreplicas: ${JSON.stringify(r.items)}\n` +
-            `--- server output ---\n${server().output().slice(-6000)}`,
+            `--- the server's first warnings and errors ---\n${firstProblems(server().output())}`,
         );
       });
       expect(done.status).toMatchObject({ replicas: 4, updatedReplicas: 4, availableReplicas: 4 });

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { errorChain } from '../../common/error-chain.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { inBackground } from '../http/in-background.ts';
 import { recordHeartbeat } from '../verbs/agents.ts';
@@ -25,7 +26,7 @@ export class Heartbeats {
     this.writing.add(node.nodeId);
     const work = recordHeartbeat(this.deps.db, node.nodeId, now)
       .catch((e: unknown) =>
-        this.deps.log.warn('heartbeat not recorded', { node: node.nodeName, error: String(e) }),
+        this.deps.log.warn('heartbeat not recorded', { node: node.nodeName, error: errorChain(e) }),
       )
       .finally(() => this.writing.delete(node.nodeId));
     inBackground(c, work);

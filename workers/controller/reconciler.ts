@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { PodTemplate } from '../../common/deployment.ts';
+import { errorChain } from '../../common/error-chain.ts';
 import { defaultMemoryLimit } from '../../common/policy.ts';
 import type { Database } from '../../db/database.ts';
 import { retryOnConflict } from '../../db/retry.ts';
@@ -66,7 +67,7 @@ export function createReconciler(deps: ControllerDeps): Reconciler {
     for (const id of ids) queued.add(id);
     if (!running) {
       running = drain()
-        .catch((e) => deps.log.warn('reconcile failed; the next tick retries', { error: String(e) }))
+        .catch((e) => deps.log.warn('reconcile failed; the next tick retries', { error: errorChain(e) }))
         .finally(() => {
           running = null;
         });
@@ -159,7 +160,7 @@ async function runBatch(
   if (touchedNodes.size) {
     await deps
       .publishAssignments?.([...touchedNodes])
-      .catch((e) => deps.log.warn('notify failed', { error: String(e) }));
+      .catch((e) => deps.log.warn('notify failed', { error: errorChain(e) }));
   }
   return { ...result, wokenAgain: await wokenAgain(deps.db, result.ids) };
 }

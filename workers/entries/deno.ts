@@ -1,3 +1,4 @@
+import { errorChain } from '../../common/error-chain.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
 import { openNeonDatabase } from '../../db/neon-database.ts';
 import { ConfigError } from '../config.ts';
@@ -64,7 +65,7 @@ const loop = startReconcileLoop(reconciler, settings.config.reconcileIntervalMs,
 if (typeof Deno.cron === 'function') {
   // Registered at start-up, as Deno Deploy requires; overlapping ticks are safe (row locks).
   void Deno.cron('berth reconcile', '* * * * *', async () => {
-    await reconciler.tick().catch((e) => deps.log.warn('cron tick failed', { error: String(e) }));
+    await reconciler.tick().catch((e) => deps.log.warn('cron tick failed', { error: errorChain(e) }));
   });
 }
 

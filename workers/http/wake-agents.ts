@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { errorChain } from '../../common/error-chain.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { inBackground } from './in-background.ts';
 
@@ -15,6 +16,6 @@ export function wakeAgents(c: Context<AppEnv>, deps: AppDeps, nodeIds: string[])
   }
   inBackground(
     c,
-    deps.publishAssignments(nodeIds).catch((e) => deps.log.warn('notify failed', { error: String(e) })),
+    deps.publishAssignments(nodeIds).catch((e) => deps.log.warn('notify failed', { error: errorChain(e) })),
   );
 }

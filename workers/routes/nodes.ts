@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { errorChain } from '../../common/error-chain.ts';
 import { DrainedNode, Node, NodeList, NodeTaintsChange } from '../../common/wire/node.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { authorize, requireAdmin } from '../auth/authorize.ts';
@@ -19,7 +20,7 @@ export function nodeRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
     if (deps.publishAssignments)
       void deps
         .publishAssignments([nodeId])
-        .catch((e) => deps.log.warn('notify failed', { error: String(e) }));
+        .catch((e) => deps.log.warn('notify failed', { error: errorChain(e) }));
     else deps.signals.notify([nodeId]);
   };
   route(

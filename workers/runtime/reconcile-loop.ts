@@ -1,3 +1,4 @@
+import { errorChain } from '../../common/error-chain.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { Reconciler } from '../controller/reconciler.ts';
 
@@ -20,7 +21,7 @@ export function startReconcileLoop(reconciler: Reconciler, intervalMs: number, l
         if (!stopped) timer = setTimeout(run, r.more ? 0 : intervalMs);
       })
       .catch((e) => {
-        if (!failing) log.warn('reconcile tick failed; retrying', { error: String(e) });
+        if (!failing) log.warn('reconcile tick failed; retrying', { error: errorChain(e) });
         failing = true;
         if (!stopped) timer = setTimeout(run, intervalMs);
       });

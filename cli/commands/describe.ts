@@ -1,3 +1,4 @@
+import { replicaPhase } from '../../common/replica-phase.ts';
 import { assessRollout } from '../../common/rollout.ts';
 import { objectRef } from '../args.ts';
 import { ApiError } from '../client.ts';
@@ -5,7 +6,6 @@ import type { Command } from '../command.ts';
 import { describeNode, formatToleration } from '../describe-node.ts';
 import { EXIT } from '../exit-codes.ts';
 import { formatAge, formatHostPorts, formatLabels } from '../format.ts';
-import { replicaPhase } from '../replica-phase.ts';
 import type { Container, Deployment, Event, Replica } from '../resources.ts';
 import { renderFields, renderTable } from '../table.ts';
 

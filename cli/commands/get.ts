@@ -1,4 +1,5 @@
 import { formatMemory } from '../../common/quantity.ts';
+import { replicaPhase } from '../../common/replica-phase.ts';
 import { assessRollout } from '../../common/rollout.ts';
 import { taintText } from '../../common/scheduling.ts';
 import { objectRef, type ResourceKind, resourceKind } from '../args.ts';
@@ -16,7 +17,6 @@ import {
 } from '../format.ts';
 import { type OutputFormat, outputFormat, printData } from '../output.ts';
 import { isDefaultPolicy } from '../policy-edit.ts';
-import { replicaPhase } from '../replica-phase.ts';
 import type {
   ConfigMap,
   Deployment,

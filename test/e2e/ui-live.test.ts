@@ -254,6 +254,27 @@ describe('dashboard on the real server', () => {
     expect([...problems, ...viewer.problems], server.output()).toEqual([]);
   });
 
+  it("shows a ConfigMap's text values to a viewer, and its binary data by size only", async () => {
+    const put = await server.call('PUT', '/v1/namespaces/default/configmaps/web-config', {
+      metadata: { name: 'web-config' },
+      data: { 'nginx.conf': 'worker_processes 1;\n' },
+      binaryData: { 'favicon.ico': Buffer.alloc(64, 1).toString('base64') },
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(201);
+    const { page, problems } = await signedIn(viewerToken, '/ui/configmaps/default');
+    const row = page.locator('table.configmaps tr[data-name="web-config"]');
+    await row.waitFor({ timeout: 30_000 });
+    // 20 bytes of text, 64 of binary data.
+    await expect(row.locator('[data-field="size"]').textContent()).resolves.toBe('84 B');
+    await row.getByRole('link', { name: 'web-config' }).click();
+    await page.locator('pre.cm-value[data-value="nginx.conf"]', { hasText: 'worker_processes 1;' }).waitFor();
+    await expect(page.locator('table.binary tr[data-binary="favicon.ico"]').textContent()).resolves.toBe(
+      'favicon.ico64 B',
+    );
+    await screenshot(page, 'live-configmap');
+    expect(problems, server.output()).toEqual([]);
+  });
+
   it('signs out a session whose token is revoked', async () => {
     const { page, problems } = await signedIn(viewerToken, '/ui/deployments/default', [401]);
     await webRow(page).waitFor({ timeout: 30_000 });

@@ -403,6 +403,146 @@ describe('dashboard against the stub API', () => {
     expect(problems).toEqual([]);
   });
 
+  it('shows init containers and sidecars with their states, the Init:N/M phase, their logs and the volumes', async () => {
+    const { page, problems } = await signedIn(STUB_TOKENS.admin, '/ui/deployments/default/shop');
+    await page.getByRole('heading', { level: 1, name: 'shop' }).waitFor();
+    const rep = (id: string) => page.locator(`table.replicas tr[data-replica="${id}"]`);
+    const ctrs = (id: string) => page.locator(`table.replicas tr[data-containers-of="${id}"]`);
+    // The phase as `berth get replicas` words it, from the CLI's own rule.
+    await rep('shop-initing').locator('[data-field="phase"]', { hasText: 'Init:1/2' }).waitFor();
+    await expect(rep('shop-crashing').locator('[data-field="phase"]').textContent()).resolves.toBe(
+      'Init:CrashLoopBackOff',
+    );
+    await expect(rep('shop-running').locator('[data-field="phase"]').textContent()).resolves.toBe('Running');
+
+    // Each init container and sidecar with its state, exit code and restarts, before the app's.
+    const crashing = ctrs('shop-crashing').locator('li.ctr');
+    await expect(
+      crashing.evaluateAll((els) => els.map((e) => e.getAttribute('data-container'))),
+    ).resolves.toEqual(['migrate', 'log-shipper', 'shop']);
+    const migrate = ctrs('shop-crashing').locator('li.ctr[data-container="migrate"]');
+    await expect(migrate.getAttribute('data-role')).resolves.toBe('init');
+    await expect(migrate.locator('[data-field="state"]').textContent()).resolves.toBe('Waiting');
+    await expect(migrate.textContent()).resolves.toMatch(/CrashLoopBackOff.*exit 1.*3 restarts/);
+    const done = ctrs('shop-running').locator('li.ctr[data-container="migrate"]');
+    await expect(done.locator('[data-field="state"]').textContent()).resolves.toBe('Terminated');
+    await expect(done.textContent()).resolves.toMatch(/Completed.*exit 0/);
+    const sidecar = ctrs('shop-running').locator('li.ctr[data-container="log-shipper"]');
+    await expect(sidecar.getAttribute('data-role')).resolves.toBe('sidecar');
+    await expect(sidecar.locator('[data-field="state"]').textContent()).resolves.toBe('Running');
+    await expect(
+      ctrs('shop-initing').locator('li.ctr[data-container="shop"] [data-field="reason"]').textContent(),
+    ).resolves.toBe('PodInitializing');
+    await page.locator('.facts [data-init="log-shipper"]', { hasText: 'sidecar' }).waitFor();
+
+    // The pod's volumes: name, source kind, what it reads and where it is mounted.
+    const vol = (name: string) => page.locator(`table.volumes tr[data-volume="${name}"]`);
+    await expect(vol('cache').locator('[data-field="kind"]').textContent()).resolves.toBe('emptyDir');
+    await expect(vol('cache').locator('[data-field="mounts"]').textContent()).resolves.toContain(
+      'log-shipper: /var/log/shop',
+    );
+    await expect(vol('tls').locator('[data-field="kind"]').textContent()).resolves.toBe('secret');
+    await expect(vol('tls').locator('[data-field="source"]').textContent()).resolves.toBe('shop-tls');
+    await expect(vol('tls').locator('[data-field="mounts"]').textContent()).resolves.toBe(
+      'shop: /etc/tls (read-only)',
+    );
+    await expect(vol('config').locator('[data-field="kind"]').textContent()).resolves.toBe('configMap');
+    await expect(vol('config').locator('[data-field="mounts"]').textContent()).resolves.toContain(
+      'shop: /etc/shop/app.properties (subPath app.properties)',
+    );
+
+    // Logs: every container's, then one init container's or the sidecar's alone.
+    await rep('shop-running').getByRole('button', { name: 'Show logs of replica shop-running' }).click();
+    const logs = page.locator('pre.logs');
+    await logs.filter({ hasText: '[shop] listening on :8080' }).waitFor();
+    const picker = page.getByRole('group', { name: 'Containers' });
+    await expect(picker.getByRole('button').allTextContents()).resolves.toEqual([
+      'All containers',
+      'migrate (init)',
+      'log-shipper (sidecar)',
+      'shop',
+    ]);
+    await picker.getByRole('button', { name: 'migrate (init)' }).click();
+    await page.locator('pre.logs[aria-label*="container migrate"]').waitFor();
+    await expect(logs.textContent()).resolves.toBe('applied 3 migrations');
+    expect(stub.requests.some((r) => /\/replicas\/shop-running\/logs\?tail=1000$/.test(r.path))).toBe(true);
+    await picker.getByRole('button', { name: 'log-shipper (sidecar)' }).click();
+    await page.locator('pre.logs[aria-label*="container log-shipper"]').waitFor();
+    await expect(logs.textContent()).resolves.toBe('shipping /var/log/shop\nshipped 12 lines');
+    await expect(
+      picker.getByRole('button', { name: 'log-shipper (sidecar)' }).getAttribute('aria-pressed'),
+    ).resolves.toBe('true');
+    await screenshot(page, 'stub-deployment-init-containers');
+
+    // A ConfigMap volume links to the ConfigMap's page.
+    await vol('config').getByRole('link', { name: 'shop-config' }).click();
+    await page.waitForURL('**/ui/configmaps/default/shop-config');
+    await page.getByRole('heading', { level: 1, name: 'shop-config' }).waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('lists ConfigMaps and shows one to a viewer, live: text values shown, binary data by size only', async () => {
+    // 404: the missing ConfigMap below is asked for on purpose.
+    const { page, problems } = await signedIn(STUB_TOKENS.viewer, '/ui/configmaps/default', {
+      expectedStatus: [404],
+    });
+    await page.getByRole('heading', { level: 1, name: 'ConfigMaps' }).waitFor();
+    await expect(
+      page
+        .getByRole('navigation', { name: 'Main' })
+        .getByRole('link', { name: 'ConfigMaps' })
+        .getAttribute('aria-current'),
+    ).resolves.toBe('page');
+    const cmRow = (name: string) => page.locator(`table.configmaps tr[data-name="${name}"]`);
+    await cmRow('shop-config').waitFor();
+    await expect(cmRow('shop-config').locator('[data-field="keys"]').textContent()).resolves.toBe(
+      '3 LOG_LEVEL, app.properties, logo.png',
+    );
+    // 4 + 21 bytes of text and 300 of binary data.
+    await expect(cmRow('shop-config').locator('[data-field="size"]').textContent()).resolves.toBe('325 B');
+    await expect(cmRow('shop-config').locator('[data-field="immutable"]').textContent()).resolves.toBe('No');
+    await expect(cmRow('feature-flags').locator('[data-field="immutable"]').textContent()).resolves.toBe(
+      'Yes',
+    );
+    await screenshot(page, 'stub-configmaps');
+
+    await cmRow('shop-config').getByRole('link', { name: 'shop-config' }).click();
+    await page.waitForURL('**/ui/configmaps/default/shop-config');
+    await page.getByRole('heading', { level: 1, name: 'shop-config' }).waitFor();
+    const value = (key: string) => page.locator(`pre.cm-value[data-value="${key}"]`);
+    await expect(value('app.properties').textContent()).resolves.toBe('color=blue\nmode=fast\n');
+    await expect(value('LOG_LEVEL').textContent()).resolves.toBe('info');
+    await expect(page.locator('table.binary tr[data-binary="logo.png"]').textContent()).resolves.toBe(
+      'logo.png300 B',
+    );
+    await expect(value('logo.png').count()).resolves.toBe(0);
+    const base64 = Buffer.alloc(300, 7).toString('base64');
+    await expect(page.locator('main').textContent()).resolves.not.toContain(base64.slice(0, 40));
+    await screenshot(page, 'stub-configmap');
+
+    // A change made elsewhere shows up without a reload.
+    const put = await fetch(`${stub.url}/v1/namespaces/default/configmaps/shop-config`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${STUB_TOKENS.admin}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ data: { 'app.properties': 'color=green\n', LOG_LEVEL: 'debug' } }),
+    });
+    expect(put.status).toBe(200);
+    await page
+      .locator('pre.cm-value[data-value="LOG_LEVEL"]', { hasText: 'debug' })
+      .waitFor({ timeout: 10_000 });
+    await expect(page.locator('table.binary').count()).resolves.toBe(0);
+
+    // A missing one is an error on the page, not a blank.
+    await page.goto(`${stub.url}/ui/configmaps/default/nope`);
+    await page.getByRole('alert').filter({ hasText: 'Could not load this ConfigMap' }).waitFor();
+    expect(stub.requests.some((r) => r.auth === `Bearer ${STUB_TOKENS.viewer}` && r.method !== 'GET')).toBe(
+      false,
+    );
+    // Secrets are write-only: the dashboard never reads them.
+    expect(stub.requests.some((r) => r.path.includes('/secrets'))).toBe(false);
+    expect(problems).toEqual([]);
+  });
+
   it('gives a viewer every page but no write controls', async () => {
     const { page, problems } = await signedIn(STUB_TOKENS.viewer, '/ui/deployments/default/web');
     await page.getByRole('heading', { level: 1, name: 'web' }).waitFor();

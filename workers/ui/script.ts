@@ -1,8 +1,11 @@
+import { replicaPhase } from '../../common/replica-phase.ts';
 import { assessRollout } from '../../common/rollout.ts';
 import { createApi } from './client/api.ts';
 import { startDashboard } from './client/app.ts';
+import { createConfigMapPages } from './client/config-maps.ts';
 import { createDom } from './client/dom.ts';
 import { createFormat } from './client/format.ts';
+import { createPodParts } from './client/pods.ts';
 import { createPolicyPage } from './client/policy.ts';
 import { createViews } from './client/views.ts';
 
@@ -11,7 +14,8 @@ import { createViews } from './client/views.ts';
  * file (tsx, wrangler's esbuild, Deno) already turned those functions into JavaScript, so
  * `Function.prototype.toString` yields browser-ready code with no build step on any runtime.
  *
- * The client functions (and common/rollout.ts's assessRollout, the rollout rule the CLI shares)
+ * The client functions (and common/rollout.ts's assessRollout and common/replica-phase.ts's
+ * replicaPhase, rules the CLI shares)
  * reference nothing outside themselves, with one exception a compiler may
  * add: esbuild's keepNames (tsx, wrangler) wraps inner functions in `__name(fn, "name")`, and a
  * minifying bundler renames that helper. The prelude defines it, under whatever name this
@@ -30,7 +34,10 @@ export function clientScript(): string {
     `  createApi: ${createApi.toString()},`,
     `  createViews: ${createViews.toString()},`,
     `  createPolicyPage: ${createPolicyPage.toString()},`,
+    `  createPodParts: ${createPodParts.toString()},`,
+    `  createConfigMapPages: ${createConfigMapPages.toString()},`,
     `  assessRollout: ${assessRollout.toString()},`,
+    `  replicaPhase: ${replicaPhase.toString()},`,
     '});',
     '})();',
     '',

@@ -318,6 +318,35 @@ table.data th:last-child, table.data td:last-child { padding-right: 18px; }
   background: #0f141c; color: #d7dde6; line-height: 1.55; white-space: pre-wrap; overflow-wrap: anywhere;
 }
 
+/* ---- pods: containers, log picker, volumes ---- */
+.ctrs { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: 6px 22px; }
+.ctr { display: flex; align-items: center; gap: 6px; font-size: 12.5px; white-space: nowrap; }
+table.data tr.has-ctrs > * { border-bottom: 0; padding-bottom: 4px; }
+table.data tr.ctrs-row > td { padding-top: 0; }
+table.data tbody tr.has-ctrs:hover + tr.ctrs-row { background: var(--surface-2); }
+table.data tbody tr.selected.has-ctrs:hover + tr.ctrs-row { background: var(--accent-soft); }
+.ctr .badge { font-size: 11.5px; }
+.ctr-name { color: var(--text); }
+.ctr-role {
+  font-size: 10.5px; font-weight: 650; text-transform: uppercase; letter-spacing: 0.04em;
+  padding: 1px 6px; border-radius: 4px; background: var(--neutral-bg); color: var(--muted);
+}
+.ctr-sidecar { background: var(--info-bg); color: var(--info); }
+.ctr-reason { font-family: var(--mono); color: var(--muted); }
+.ctr-fact { color: var(--muted); font-variant-numeric: tabular-nums; }
+.log-picker { display: flex; flex-wrap: wrap; gap: 6px; margin-bottom: 12px; }
+.log-picker .btn[aria-pressed='true'] { background: var(--accent-soft); border-color: var(--accent); color: var(--text); }
+
+/* ---- ConfigMaps ---- */
+.cm-data { margin: 0; display: flex; flex-direction: column; gap: 6px; }
+.cm-data dt { font-weight: 600; }
+.cm-data dd { margin: 0 0 10px; }
+.cm-value {
+  margin: 0; max-height: 320px; overflow: auto; padding: 10px 12px; border-radius: 8px;
+  background: var(--surface-2); border: 1px solid var(--border); white-space: pre-wrap; overflow-wrap: anywhere;
+  font-size: 12.5px; line-height: 1.5;
+}
+
 /* ---- nodes ---- */
 .node-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(330px, 1fr)); gap: 18px; }
 .node-card { margin: 0; display: flex; flex-direction: column; }

@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
+import { replicaPhase } from '../../common/replica-phase.ts';
 import { assessRollout } from '../../common/rollout.ts';
 import { createFormat } from './client/format.ts';
+import { createPodParts } from './client/pods.ts';
 import { createPolicyPage } from './client/policy.ts';
 import type { Deployment } from './client/types.ts';
 import { createUi } from './index.ts';
@@ -248,5 +250,97 @@ describe('the namespace policy page', () => {
     expect(fieldOf('spec.allowWildcardHosts')).toBeUndefined();
     expect(fieldOf('metadata.name')).toBeUndefined();
     expect(fieldOf(undefined)).toBeUndefined();
+  });
+});
+
+describe('the pod parts of the replica and deployment views', () => {
+  /** As the browser receives a function: its own source, the keepNames helper a no-op. */
+  function served<F>(fn: F): F {
+    const helper = keepNamesHelper() ?? '__name';
+    return new Function(helper, `return (${String(fn)});`)((f: unknown) => f) as F;
+  }
+  const pod = served(createPodParts)({ h: () => null } as never, served(replicaPhase));
+  const status = (name: string, state: 'waiting' | 'running' | 'terminated', reason?: string) => ({
+    name,
+    state,
+    reason,
+    restartCount: 0,
+  });
+
+  it("words a replica's phase as the CLI does, Init:N/M while its init containers run", () => {
+    const init = [status('migrate', 'running')];
+    expect(pod.phaseText({ phase: 'Starting', message: 'Init:0/1', initContainers: init })).toBe('Init:0/1');
+    expect(
+      pod.phaseText({
+        phase: 'Starting',
+        message: 'Init:0/1: back-off 10s',
+        initContainers: [status('migrate', 'waiting', 'CrashLoopBackOff')],
+      }),
+    ).toBe('Init:CrashLoopBackOff');
+    expect(pod.phaseText({ phase: 'Running', initContainers: init })).toBe('Running');
+    expect(pod.phaseText({})).toBe('Unknown');
+  });
+
+  it('lists init containers and sidecars before the app containers, each with its status', () => {
+    const template = {
+      spec: {
+        initContainers: [{ name: 'migrate' }, { name: 'proxy', restartPolicy: 'Always' as const }],
+        containers: [{ name: 'web' }],
+      },
+    };
+    const rep = {
+      id: 'web-1',
+      initContainers: [status('migrate', 'terminated', 'Completed'), status('proxy', 'running')],
+      containers: [status('web', 'waiting', 'PodInitializing')],
+    };
+    expect(pod.containersOf(rep, template).map((c) => [c.name, c.role, c.status?.state])).toEqual([
+      ['migrate', 'init', 'terminated'],
+      ['proxy', 'sidecar', 'running'],
+      ['web', 'app', 'waiting'],
+    ]);
+    // Not reported yet: the template's containers, without a state.
+    expect(pod.containersOf({ id: 'web-2' }, template).map((c) => c.status)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it("names each volume's source kind and where containers mount it, whatever kinds the server knows", () => {
+    const volumes = pod.volumesOf({
+      spec: {
+        initContainers: [{ name: 'init', volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+        containers: [
+          {
+            name: 'web',
+            volumeMounts: [
+              { name: 'data', mountPath: '/srv', readOnly: true },
+              { name: 'conf', mountPath: '/etc/app.conf', subPath: 'app.conf' },
+            ],
+          },
+        ],
+        volumes: [
+          { name: 'data', emptyDir: { medium: 'Memory' } },
+          { name: 'conf', configMap: { name: 'app' } },
+          { name: 'keys', secret: { secretName: 'tls' } },
+          { name: 'db', persistentVolumeClaim: { claimName: 'pg' } } as never,
+        ],
+      },
+    });
+    expect(volumes).toEqual([
+      { name: 'data', kind: 'emptyDir', source: 'Memory', mounts: ['init: /data', 'web: /srv (read-only)'] },
+      { name: 'conf', kind: 'configMap', source: 'app', mounts: ['web: /etc/app.conf (subPath app.conf)'] },
+      { name: 'keys', kind: 'secret', source: 'tls', mounts: [] },
+      { name: 'db', kind: 'persistentVolumeClaim', source: 'pg', mounts: [] },
+    ]);
+  });
+
+  it("picks one container's lines out of the replica's merged logs", () => {
+    const lines = ['[migrate] done', '[web] up', '[web] [x] not a tag', 'stray'];
+    const names = ['migrate', 'web'];
+    expect(pod.linesOf(lines, 'web', names)).toEqual({ lines: ['up', '[x] not a tag'], unsplit: false });
+    expect(pod.linesOf(lines, undefined, names)).toEqual({ lines, unsplit: false });
+    // One container with logs so far: the agent tags nothing, and the lines are all its own.
+    expect(pod.linesOf(['up'], 'web', names)).toEqual({ lines: ['up'], unsplit: true });
   });
 });

@@ -20,6 +20,16 @@ export const STUB_TOKENS = {
   deployer: 'stub-deployer-token',
 } as const;
 
+interface Ctr {
+  name: string;
+  state: 'waiting' | 'running' | 'terminated';
+  reason?: string;
+  exitCode?: number;
+  restartCount: number;
+  ready?: boolean;
+  hostPorts: { containerPort: number; hostPort: number }[];
+}
+
 interface Rep {
   id: string;
   revision: number;
@@ -30,6 +40,17 @@ interface Rep {
   hostPorts: { containerPort: number; hostPort: number }[];
   message: string;
   createdAt: string;
+  containers?: Ctr[];
+  initContainers?: Ctr[];
+  /** Log lines the stub answers for this replica (default: the app's "listening" lines). */
+  logs?: string[];
+}
+
+/** What a pod template has beyond its one app container, as the API shows it. */
+interface PodExtras {
+  initContainers?: { name: string; image: string; restartPolicy?: 'Always'; volumeMounts?: object[] }[];
+  volumes?: object[];
+  volumeMounts?: object[];
 }
 
 interface Dep {
@@ -45,6 +66,18 @@ interface Dep {
   revisions: { revision: number; image: string; createdAt: string }[];
   reps: Rep[];
   deadlineExceeded: boolean;
+  pod?: PodExtras;
+  /** The fake controller leaves it as seeded (replicas in fixed states). */
+  frozen?: boolean;
+}
+
+interface StubConfigMap {
+  data: Record<string, string>;
+  binaryData?: Record<string, string>;
+  immutable?: boolean;
+  resourceVersion: number;
+  createdAt: string;
+  updatedAt: string;
 }
 
 interface StubEvent {
@@ -160,6 +193,7 @@ export function createStubApp(opts: StubOptions = {}) {
   function step() {
     for (const d of deps.values()) {
       d.observedGeneration = d.generation;
+      if (d.frozen) continue;
       const starting = d.reps.find((r) => r.phase !== 'Running' && r.phase !== 'Failed');
       if (starting) {
         starting.phase = 'Running';
@@ -199,6 +233,21 @@ export function createStubApp(opts: StubOptions = {}) {
         event(d.namespace, `deployment/${d.name}`, 'ReplicaDeleted', `Stopped replica ${gone.id}`);
       }
     }
+  }
+
+  function template(d: Dep, image: string) {
+    const { volumeMounts, ...extras } = d.pod ?? {};
+    return {
+      ...extras,
+      containers: [
+        {
+          name: d.name,
+          image,
+          ports: [{ name: 'http', containerPort: 8080 }],
+          ...(volumeMounts ? { volumeMounts } : {}),
+        },
+      ],
+    };
   }
 
   function view(d: Dep) {
@@ -241,9 +290,7 @@ export function createStubApp(opts: StubOptions = {}) {
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
         template: {
           metadata: { labels: { app: d.name } },
-          spec: {
-            containers: [{ name: d.name, image: d.image, ports: [{ name: 'http', containerPort: 8080 }] }],
-          },
+          spec: template(d, d.image),
         },
       },
       status: {
@@ -398,7 +445,7 @@ export function createStubApp(opts: StubOptions = {}) {
         revision: r.revision,
         createdAt: r.createdAt,
         current: r.revision === d.revision,
-        template: { spec: { containers: [{ name: d.name, image: r.image }] } },
+        template: { spec: template(d, r.image) },
       })),
     });
   });
@@ -414,6 +461,7 @@ export function createStubApp(opts: StubOptions = {}) {
     const rep = [...deps.values()].flatMap((d) => d.reps).find((r) => r.id === id);
     if (!rep) return problem(c, 404, 'NOT_FOUND', `Replica "${id}" not found.`);
     const tail = Number(c.req.query('tail') ?? 100);
+    if (rep.logs) return c.json({ lines: rep.logs.slice(-tail) });
     const lines = Array.from(
       { length: 12 },
       (_, i) => `2025-01-01T00:00:${String(i).padStart(2, '0')}Z ${id} listening on :8080 (line ${i + 1})`,
@@ -428,6 +476,54 @@ export function createStubApp(opts: StubOptions = {}) {
         .filter((e) => e.namespace === ns && (!object || e.object === object))
         .map(({ namespace: _ns, ...e }) => e),
     });
+  });
+
+  const configMaps = new Map<string, StubConfigMap>();
+  const configMapOf = (ns: string, name: string, cm: StubConfigMap) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name,
+      namespace: ns,
+      uid: `cm-${name}`,
+      labels: { app: 'shop' },
+      resourceVersion: String(cm.resourceVersion),
+      generation: cm.resourceVersion,
+      createdAt: cm.createdAt,
+      updatedAt: cm.updatedAt,
+    },
+    data: cm.data,
+    ...(cm.binaryData ? { binaryData: cm.binaryData } : {}),
+    ...(cm.immutable ? { immutable: true } : {}),
+  });
+  app.get('/v1/namespaces/:ns/configmaps', (c) => {
+    const ns = c.req.param('ns');
+    const items = [...configMaps]
+      .filter(([k]) => k.startsWith(`${ns}/`))
+      .map(([k, cm]) => configMapOf(ns, k.slice(ns.length + 1), cm));
+    return c.json({ items });
+  });
+  app.get('/v1/namespaces/:ns/configmaps/:name', (c) => {
+    const { ns, name } = c.req.param();
+    const cm = configMaps.get(`${ns}/${name}`);
+    if (!cm) return problem(c, 404, 'NOT_FOUND', `configmap "${ns}/${name}" not found`);
+    return c.json(configMapOf(ns, name, cm));
+  });
+  app.put('/v1/namespaces/:ns/configmaps/:name', async (c) => {
+    const { ns, name } = c.req.param();
+    const body = (await c.req.json()) as {
+      data?: Record<string, string>;
+      binaryData?: Record<string, string>;
+    };
+    const old = configMaps.get(`${ns}/${name}`);
+    configMaps.set(`${ns}/${name}`, {
+      data: body.data ?? {},
+      binaryData: body.binaryData,
+      resourceVersion: (old?.resourceVersion ?? 0) + 1,
+      createdAt: old?.createdAt ?? now(),
+      updatedAt: now(),
+    });
+    return c.json(configMapOf(ns, name, configMaps.get(`${ns}/${name}`)!), old ? 200 : 201);
   });
 
   app.get('/v1/nodes', (c) => {
@@ -576,6 +672,106 @@ export function createStubApp(opts: StubOptions = {}) {
     'Warning',
   );
   addDeployment('default', 'queue', 'registry.example.com/queue:3.1.0', 2);
+  // A pod with an init container, a native sidecar and volumes, its replicas in fixed states.
+  const shop = addDeployment('default', 'shop', 'registry.example.com/shop:1.0.0', 3, {
+    frozen: true,
+    pod: {
+      initContainers: [
+        {
+          name: 'migrate',
+          image: 'registry.example.com/shop-migrate:1.0.0',
+          volumeMounts: [{ name: 'config', mountPath: '/etc/shop', readOnly: true }],
+        },
+        {
+          name: 'log-shipper',
+          image: 'registry.example.com/shipper:2.1',
+          restartPolicy: 'Always',
+          volumeMounts: [{ name: 'cache', mountPath: '/var/log/shop' }],
+        },
+      ],
+      volumes: [
+        { name: 'cache', emptyDir: {} },
+        { name: 'config', configMap: { name: 'shop-config' } },
+        { name: 'tls', secret: { secretName: 'shop-tls', defaultMode: 256 } },
+      ],
+      volumeMounts: [
+        { name: 'cache', mountPath: '/var/log/shop' },
+        { name: 'config', mountPath: '/etc/shop/app.properties', subPath: 'app.properties' },
+        { name: 'tls', mountPath: '/etc/tls', readOnly: true },
+      ],
+    },
+  });
+  const ctr = (name: string, state: Ctr['state'], more: Partial<Ctr> = {}): Ctr => ({
+    name,
+    state,
+    restartCount: 0,
+    hostPorts: [],
+    ...more,
+  });
+  const shopRep = (id: string, more: Partial<Rep>): Rep => ({
+    id,
+    revision: 1,
+    node: 'vm-eu-1',
+    phase: 'Starting',
+    ready: false,
+    restartCount: 0,
+    hostPorts: [],
+    message: '',
+    createdAt: now(),
+    ...more,
+  });
+  shop.reps.push(
+    shopRep('shop-running', {
+      phase: 'Running',
+      ready: true,
+      initContainers: [
+        ctr('migrate', 'terminated', { reason: 'Completed', exitCode: 0 }),
+        ctr('log-shipper', 'running', { ready: true }),
+      ],
+      containers: [ctr('shop', 'running', { ready: true })],
+      logs: [
+        '[migrate] applied 3 migrations',
+        '[log-shipper] shipping /var/log/shop',
+        '[shop] listening on :8080',
+        '[log-shipper] shipped 12 lines',
+      ],
+    }),
+    shopRep('shop-initing', {
+      node: 'vm-eu-2',
+      message: 'Init:1/2',
+      initContainers: [
+        ctr('migrate', 'terminated', { reason: 'Completed', exitCode: 0 }),
+        ctr('log-shipper', 'running', { ready: false }),
+      ],
+      containers: [ctr('shop', 'waiting', { reason: 'PodInitializing' })],
+      logs: ['[migrate] applied 3 migrations', '[log-shipper] starting'],
+    }),
+    shopRep('shop-crashing', {
+      message: 'Init:0/2: back-off 40s restarting failed container migrate (exit code 1)',
+      restartCount: 3,
+      initContainers: [
+        ctr('migrate', 'waiting', { reason: 'CrashLoopBackOff', exitCode: 1, restartCount: 3 }),
+        ctr('log-shipper', 'waiting'),
+      ],
+      containers: [ctr('shop', 'waiting', { reason: 'PodInitializing' })],
+      logs: ['migrate: connecting to db:5432', 'migrate: connection refused'],
+    }),
+  );
+  configMaps.set('default/shop-config', {
+    data: { 'app.properties': 'color=blue\nmode=fast\n', LOG_LEVEL: 'info' },
+    // 300 bytes, listed by size only.
+    binaryData: { 'logo.png': Buffer.alloc(300, 7).toString('base64') },
+    resourceVersion: 1,
+    createdAt: new Date(started - 600_000).toISOString(),
+    updatedAt: new Date(started - 600_000).toISOString(),
+  });
+  configMaps.set('default/feature-flags', {
+    data: { 'flags.json': '{"beta":true}' },
+    immutable: true,
+    resourceVersion: 1,
+    createdAt: new Date(started - 60_000).toISOString(),
+    updatedAt: new Date(started - 60_000).toISOString(),
+  });
   addDeployment('staging', 'web', 'registry.example.com/web:1.5.0-rc.1', 1);
   // default has a policy of its own; staging has the default.
   policies.set('default', {

@@ -1,12 +1,16 @@
+import type { replicaPhase } from '../../../common/replica-phase.ts';
 import type { assessRollout } from '../../../common/rollout.ts';
 import type { createApi } from './api.ts';
+import type { createConfigMapPages } from './config-maps.ts';
 import type { createDom } from './dom.ts';
 import type { createFormat } from './format.ts';
+import type { createPodParts } from './pods.ts';
 import type { createPolicyPage } from './policy.ts';
-import type { DeploymentData, Flash, PageData, PolicyData, Route, State } from './state.ts';
+import type { ConfigMapData, DeploymentData, Flash, PageData, PolicyData, Route, State } from './state.ts';
 import type {
   ApiResult,
   BerthEvent,
+  ConfigMap,
   Deployment,
   Identity,
   NamespacePolicy,
@@ -23,8 +27,12 @@ export interface Factories {
   createApi: typeof createApi;
   createViews: typeof createViews;
   createPolicyPage: typeof createPolicyPage;
+  createPodParts: typeof createPodParts;
+  createConfigMapPages: typeof createConfigMapPages;
   /** The rollout rule shared with the CLI and the Action (common/rollout.ts). */
   assessRollout: typeof assessRollout;
+  /** A replica's `Init:N/M` as the CLI shows it (common/replica-phase.ts). */
+  replicaPhase: typeof replicaPhase;
 }
 
 /**
@@ -103,13 +111,16 @@ export function startDashboard(f: Factories): void {
     return !role || role === 'admin';
   }
 
+  const href = (p: string) => uiBase + (p === '/' ? '/' : p);
   const views = f.createViews(dom, fmt, {
     state,
-    href: (p: string) => uiBase + (p === '/' ? '/' : p),
+    href,
     canWrite,
     canManageNodes,
+    pod: f.createPodParts(dom, f.replicaPhase),
   });
   const policyPage = f.createPolicyPage(dom, views, { state, canEditPolicy });
+  const configMapPages = f.createConfigMapPages(dom, fmt, views, { state, href });
 
   // ---- routing ----------------------------------------------------------------------------
 
@@ -130,6 +141,10 @@ export function startDashboard(f: Factories): void {
     if (first === 'nodes' && parts.length === 1) return { view: 'nodes' };
     if (first === 'events' && parts.length <= 2) return { view: 'events', ns: a ?? state.namespace };
     if (first === 'policy' && parts.length <= 2) return { view: 'policy', ns: a ?? state.namespace };
+    if (first === 'configmaps' && parts.length <= 3) {
+      if (a && b) return { view: 'configmap', ns: a, name: b };
+      return { view: 'configmaps', ns: a ?? state.namespace };
+    }
     return { view: 'notfound', path: pathname };
   }
 
@@ -138,9 +153,11 @@ export function startDashboard(f: Factories): void {
       case 'deployments':
       case 'events':
       case 'policy':
+      case 'configmaps':
         return `${r.view}:${r.ns}`;
       case 'deployment':
-        return `deployment:${r.ns}/${r.name}`;
+      case 'configmap':
+        return `${r.view}:${r.ns}/${r.name}`;
       case 'nodes':
         return 'nodes';
       default:
@@ -160,6 +177,10 @@ export function startDashboard(f: Factories): void {
         return `Events · ${r.ns}`;
       case 'policy':
         return `Policy · ${r.ns}`;
+      case 'configmaps':
+        return `ConfigMaps · ${r.ns}`;
+      case 'configmap':
+        return `${r.name} · ConfigMaps · ${r.ns}`;
       default:
         return 'Not found';
     }
@@ -270,6 +291,26 @@ export function startDashboard(f: Factories): void {
       case 'policy': {
         const r = check(await api.get<NamespacePolicy>(`${nsPath(route.ns)}/policy`));
         data = r.ok ? { policy: r.data } : { error: r.problem };
+        break;
+      }
+      case 'configmaps': {
+        const r = check(await api.get<unknown>(`${nsPath(route.ns)}/configmaps`));
+        data = r.ok ? { items: itemsOf<ConfigMap>(r.data) } : { error: r.problem };
+        break;
+      }
+      case 'configmap': {
+        const r = check(
+          await api.get<ConfigMap>(`${nsPath(route.ns)}/configmaps/${encodeURIComponent(route.name)}`),
+        );
+        const prev =
+          state.page.key === routeKey(route) ? (state.page.data as ConfigMapData | undefined) : undefined;
+        // A failed refresh keeps the data on screen; a deleted or forbidden one does not.
+        data = r.ok
+          ? { configMap: r.data }
+          : {
+              error: r.problem,
+              configMap: r.status === 404 || r.status === 403 ? undefined : prev?.configMap,
+            };
         break;
       }
       default:
@@ -496,18 +537,21 @@ export function startDashboard(f: Factories): void {
     return { lines: [], error, pending };
   }
 
-  async function showLogs(ns: string, replica: string): Promise<void> {
+  async function showLogs(ns: string, replica: string, container?: string): Promise<void> {
     const key = `logs:${replica}`;
     if (state.pending.has(key)) return;
-    const same = state.logs?.replica === replica;
-    state.logs = { ns, replica, loading: true, lines: same ? state.logs?.lines : undefined };
+    const same = state.logs?.replica === replica && state.logs.container === container;
+    state.logs = { ns, replica, container, loading: true, lines: same ? state.logs?.lines : undefined };
     state.pending.add(key);
     render();
-    const path = `${nsPath(ns)}/replicas/${encodeURIComponent(replica)}/logs?tail=${LOG_TAIL}`;
+    // The API merges the replica's containers (each line tagged `[name] `): one container's last
+    // lines are picked from a longer tail.
+    const tail = container ? LOG_TAIL * 10 : LOG_TAIL;
+    const path = `${nsPath(ns)}/replicas/${encodeURIComponent(replica)}/logs?tail=${tail}`;
     // Logs come from the agent on the replica's node, so the server may ask us to come back.
     for (let attempt = 0; attempt < 15; attempt++) {
       const r = await api.get<unknown>(path);
-      if (state.logs?.replica !== replica) break;
+      if (state.logs?.replica !== replica || state.logs.container !== container) break;
       if (r.ok) {
         const parsed = logLines(r.data);
         if ((r.status === 202 || parsed.pending) && attempt < 14) {
@@ -519,6 +563,7 @@ export function startDashboard(f: Factories): void {
         state.logs = {
           ns,
           replica,
+          container,
           loading: false,
           lines: parsed.lines,
           error: parsed.error
@@ -531,7 +576,7 @@ export function startDashboard(f: Factories): void {
         signOut('Your token is no longer accepted. Sign in again.');
         return;
       } else {
-        state.logs = { ns, replica, loading: false, error: r.problem };
+        state.logs = { ns, replica, container, loading: false, error: r.problem };
       }
       break;
     }
@@ -650,7 +695,7 @@ export function startDashboard(f: Factories): void {
         return;
       }
       case 'logs':
-        void showLogs(ns, data(btn, 'replica'));
+        void showLogs(ns, data(btn, 'replica'), data(btn, 'container') || undefined);
         return;
       case 'logs-close':
         state.logs = null;
@@ -711,7 +756,7 @@ export function startDashboard(f: Factories): void {
       if (input) dom.clearEdited(input);
       const view = data(form, 'view');
       navigate(
-        `${uiBase}/${view === 'events' || view === 'policy' ? view : 'deployments'}/${encodeURIComponent(ns)}`,
+        `${uiBase}/${view === 'events' || view === 'policy' || view === 'configmaps' ? view : 'deployments'}/${encodeURIComponent(ns)}`,
       );
       return;
     }
@@ -863,6 +908,11 @@ export function startDashboard(f: Factories): void {
               r.view === 'deployments' || r.view === 'deployment',
             ),
             link('Nodes', '/nodes', r.view === 'nodes'),
+            link(
+              'ConfigMaps',
+              `/configmaps/${encodeURIComponent(ns)}`,
+              r.view === 'configmaps' || r.view === 'configmap',
+            ),
             link('Events', `/events/${encodeURIComponent(ns)}`, r.view === 'events'),
             link('Policy', `/policy/${encodeURIComponent(ns)}`, r.view === 'policy'),
           ),
@@ -963,6 +1013,10 @@ export function startDashboard(f: Factories): void {
         return views.events(r, d as never);
       case 'policy':
         return policyPage.page(r, d as never);
+      case 'configmaps':
+        return configMapPages.list(r, d as never);
+      case 'configmap':
+        return configMapPages.detail(r, d as never);
       default:
         return views.notFound(r.path);
     }

@@ -1,5 +1,6 @@
 import type {
   BerthEvent,
+  ConfigMap,
   Deployment,
   Identity,
   NamespacePolicy,
@@ -16,6 +17,8 @@ export type Route =
   | { view: 'nodes' }
   | { view: 'events'; ns: string }
   | { view: 'policy'; ns: string }
+  | { view: 'configmaps'; ns: string }
+  | { view: 'configmap'; ns: string; name: string }
   | { view: 'notfound'; path: string };
 
 export interface DeploymentsData {
@@ -48,7 +51,24 @@ export interface PolicyData {
   error?: Problem;
 }
 
-export type PageData = DeploymentsData | DeploymentData | NodesData | EventsData | PolicyData;
+export interface ConfigMapsData {
+  items?: ConfigMap[];
+  error?: Problem;
+}
+
+export interface ConfigMapData {
+  configMap?: ConfigMap;
+  error?: Problem;
+}
+
+export type PageData =
+  | DeploymentsData
+  | DeploymentData
+  | NodesData
+  | EventsData
+  | PolicyData
+  | ConfigMapsData
+  | ConfigMapData;
 
 export interface Page {
   /** The route this data belongs to; a late answer for another route is dropped. */
@@ -61,6 +81,8 @@ export interface Page {
 export interface Logs {
   ns: string;
   replica: string;
+  /** One container's lines (init containers and sidecars included); absent: every container's. */
+  container?: string;
   loading: boolean;
   lines?: string[];
   note?: string;

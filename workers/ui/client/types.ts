@@ -19,11 +19,14 @@ export type DeploymentSpec = NonNullable<Deployment['spec']>;
 export type DeploymentStatus = Lenient<wire.DeploymentStatus>;
 export type Deployment = Lenient<wire.Deployment>;
 export type Replica = Lenient<wire.Replica>;
+export type ContainerStatus = NonNullable<Replica['containers']>[number];
 export type Revision = Lenient<wire.Revision>;
 /** `Event` and `Node` are the DOM's in a browser: these carry the API's. */
 export type BerthEvent = Lenient<wire.Event>;
 export type NodeInfo = Lenient<wire.Node>;
 export type NamespacePolicy = Lenient<wire.NamespacePolicy>;
+/** Values included: ConfigMaps are readable by viewers (secrets are never read back). */
+export type ConfigMap = Lenient<wire.ConfigMap>;
 export type PolicySpec = NonNullable<NamespacePolicy['spec']>;
 /** The dashboard signs in people and pipelines: a node credential has no role there. */
 export type Identity = Lenient<wire.UserIdentity>;

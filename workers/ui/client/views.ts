@@ -1,5 +1,6 @@
 import type { Child, Dom } from './dom.ts';
 import type { Format, Rollout } from './format.ts';
+import type { PodParts } from './pods.ts';
 import type {
   DeploymentData,
   DeploymentsData,
@@ -10,7 +11,16 @@ import type {
   Route,
   State,
 } from './state.ts';
-import type { BerthEvent, Condition, Deployment, NodeInfo, Problem, Replica, Revision } from './types.ts';
+import type {
+  BerthEvent,
+  Condition,
+  Deployment,
+  NodeInfo,
+  PodTemplate,
+  Problem,
+  Replica,
+  Revision,
+} from './types.ts';
 
 export interface ViewKit {
   state: State;
@@ -18,6 +28,8 @@ export interface ViewKit {
   href(path: string): string;
   canWrite(ns: string): boolean;
   canManageNodes(): boolean;
+  /** Containers, phases, volumes and per-container logs of pods (client/pods.ts). */
+  pod: PodParts;
 }
 
 /**
@@ -185,7 +197,7 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
     );
   }
 
-  function nsPicker(view: 'deployments' | 'events' | 'policy', ns: string): HTMLElement {
+  function nsPicker(view: 'deployments' | 'events' | 'policy' | 'configmaps', ns: string): HTMLElement {
     const listId = 'ns-options';
     return h(
       'form',
@@ -368,6 +380,9 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
     }
     const r = fmt.rollout(d, data.replicas);
     const writable = kit.canWrite(ns);
+    // A replica runs its revision's template, which names its init containers and sidecars.
+    const templateOf = (revision: number | undefined): PodTemplate | undefined =>
+      data.revisions?.find((rev) => rev.revision === revision)?.template ?? d.spec?.template;
     const paused = Boolean(d.spec?.paused);
     const side = writable
       ? paused
@@ -397,8 +412,9 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
           conditionsCard(d.status?.conditions ?? []),
         ),
       ),
-      replicasCard(ns, data.replicas, data.errors.replicas),
-      logsCard(kit.state.logs),
+      replicasCard(ns, data.replicas, data.errors.replicas, templateOf),
+      logsCard(kit.state.logs, data.replicas, templateOf),
+      volumesCard(ns, d.spec?.template),
       h(
         'div',
         { class: 'grid grid-2' },
@@ -411,6 +427,7 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
   function overviewCard(d: Deployment, r: Rollout): HTMLElement {
     const s = d.status ?? {};
     const containers = d.spec?.template?.spec?.containers ?? [];
+    const initContainers = d.spec?.template?.spec?.initContainers ?? [];
     const gen = fmt.num(d.metadata?.generation);
     const seen = fmt.num(s.observedGeneration);
     const row = (k: string, v: Child) => [h('dt', null, k), h('dd', null, v)];
@@ -433,6 +450,19 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
               )
             : '—',
         ),
+        initContainers.length
+          ? row(
+              'Init containers',
+              initContainers.map((c) =>
+                h(
+                  'div',
+                  { 'data-init': c.name ?? '?' },
+                  h('code', { class: 'image' }, c.image ?? '?'),
+                  ` (${c.name ?? '?'}${c.restartPolicy === 'Always' ? ', sidecar' : ''})`,
+                ),
+              ),
+            )
+          : null,
         row('Replicas', h('span', { 'data-field': 'ready' }, `${fmt.readyText(d)} ready`)),
         row(
           'Up-to-date / available',
@@ -542,6 +572,9 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
   }
 
   function phaseTone(rep: Replica): string {
+    const shown = kit.pod.phaseText(rep);
+    if (shown.startsWith('Init:'))
+      return shown === 'Init:Error' || shown === 'Init:CrashLoopBackOff' ? 'bad' : 'info';
     switch (rep.phase) {
       case 'Running':
         return rep.ready ? 'ok' : 'warn';
@@ -560,6 +593,7 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
     ns: string,
     replicas: Replica[] | undefined,
     error: Problem | undefined,
+    templateOf: (revision: number | undefined) => PodTemplate | undefined,
   ): HTMLElement {
     let body: Child;
     if (error) body = problemBox(error, 'Could not load replicas');
@@ -572,11 +606,17 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
       body = table(
         'replicas-title',
         ['Replica', 'Revision', 'Node', 'Phase', 'Ready', 'Restarts', 'Host ports', 'Message', 'Age', ''],
-        sorted.map((rep) => {
+        sorted.flatMap((rep) => {
           const id = rep.id ?? '?';
-          return h(
+          const template = templateOf(rep.revision);
+          // A pod of one container says all in its row; with init containers, sidecars or more
+          // containers, a second row lists each with its state.
+          const ctrs =
+            kit.pod.containersOf(rep, template).length > 1 ? kit.pod.containerList(rep, template) : null;
+          const cls = [open === id ? 'selected' : '', ctrs ? 'has-ctrs' : ''].join(' ').trim() || null;
+          const main = h(
             'tr',
-            { 'data-key': id, 'data-replica': id, class: open === id ? 'selected' : null },
+            { 'data-key': id, 'data-replica': id, class: cls },
             h('th', { scope: 'row' }, h('code', { class: 'id', title: id }, id)),
             h('td', { class: 'num' }, rep.revision !== undefined ? `#${rep.revision}` : '—'),
             h(
@@ -584,7 +624,7 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
               { 'data-field': 'node' },
               rep.node ? rep.node : h('span', { class: 'muted' }, 'unplaced'),
             ),
-            h('td', null, badge(phaseTone(rep), rep.phase ?? 'Unknown')),
+            h('td', { 'data-field': 'phase' }, badge(phaseTone(rep), kit.pod.phaseText(rep))),
             h(
               'td',
               null,
@@ -610,6 +650,19 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
               ),
             ),
           );
+          if (!ctrs) return [main];
+          return [
+            main,
+            h(
+              'tr',
+              {
+                'data-key': `${id}/containers`,
+                'data-containers-of': id,
+                class: `ctrs-row${open === id ? ' selected' : ''}`,
+              },
+              h('td', { colspan: 10 }, ctrs),
+            ),
+          ];
         }),
         'No replicas yet.',
         'replicas',
@@ -618,33 +671,93 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
     return card('replicas-title', `Replicas${replicas ? ` (${replicas.length})` : ''}`, body);
   }
 
-  function logsCard(logs: Logs | null): HTMLElement | null {
+  function logsCard(
+    logs: Logs | null,
+    replicas: Replica[] | undefined,
+    templateOf: (revision: number | undefined) => PodTemplate | undefined,
+  ): HTMLElement | null {
     if (!logs) return null;
+    const rep = replicas?.find((r) => r.id === logs.replica);
+    const containers = rep ? kit.pod.containersOf(rep, templateOf(rep.revision)) : [];
+    const picked = logs.lines
+      ? kit.pod.linesOf(
+          logs.lines,
+          logs.container,
+          containers.map((c) => c.name),
+        )
+      : undefined;
+    // A container's lines are the last 100 of its own, read from the replica's last 1000.
+    const lines = picked ? (logs.container ? picked.lines.slice(-100) : picked.lines) : undefined;
+    const whose = logs.container
+      ? `container ${logs.container} of replica ${logs.replica}`
+      : `replica ${logs.replica}`;
     let body: Child;
     if (logs.error) body = problemBox(logs.error, 'Could not fetch logs');
-    else if (!logs.lines)
-      body = logs.note ? h('p', { class: 'loading', role: 'status' }, logs.note) : loading();
-    else if (!logs.lines.length) body = h('p', { class: 'empty' }, 'No log lines yet.');
+    else if (!lines) body = logs.note ? h('p', { class: 'loading', role: 'status' }, logs.note) : loading();
+    else if (!lines.length)
+      body = h(
+        'p',
+        { class: 'empty' },
+        logs.container ? `No log lines of ${logs.container} yet.` : 'No log lines yet.',
+      );
     else
       body = h(
         'pre',
         {
           class: 'logs',
           tabindex: 0,
-          'aria-label': `Last ${logs.lines.length} log lines of replica ${logs.replica}`,
+          'aria-label': `Last ${lines.length} log lines of ${whose}`,
         },
-        logs.lines.join('\n'),
+        lines.join('\n'),
       );
+    // Every container of the pod, init containers and sidecars first, as `kubectl logs -c` offers.
+    const picker =
+      containers.length > 1
+        ? h(
+            'div',
+            { class: 'log-picker', role: 'group', 'aria-label': 'Containers' },
+            [{ name: '', role: 'all' }, ...containers].map((c) =>
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'btn btn-small',
+                  'data-action': 'logs',
+                  'data-ns': logs.ns,
+                  'data-replica': logs.replica,
+                  'data-container': c.name,
+                  'aria-pressed': (logs.container ?? '') === c.name ? 'true' : 'false',
+                },
+                c.name ? c.name : 'All containers',
+                c.role === 'init' || c.role === 'sidecar'
+                  ? h('span', { class: 'muted' }, ` (${c.role})`)
+                  : null,
+              ),
+            ),
+          )
+        : null;
     return card(
       'logs-title',
-      ['Logs ', h('code', { class: 'id' }, logs.replica)],
       [
+        'Logs ',
+        h('code', { class: 'id' }, logs.replica),
+        logs.container ? [' · ', h('code', null, logs.container)] : null,
+      ],
+      [
+        picker,
         body,
-        logs.fetchedAt && logs.lines
+        picked?.unsplit
           ? h(
               'p',
               { class: 'muted small' },
-              `${logs.lines.length} line${logs.lines.length === 1 ? '' : 's'} (the last 100 at most), newest last; fetched ${fmt.ago(new Date(logs.fetchedAt).toISOString(), kit.state.now)}`,
+              'Only one container of this replica has logs so far: these are its lines.',
+            )
+          : null,
+        logs.fetchedAt && lines
+          ? h(
+              'p',
+              { class: 'muted small' },
+              `${lines.length} line${lines.length === 1 ? '' : 's'} (the last 100 at most), newest last; fetched ${fmt.ago(new Date(logs.fetchedAt).toISOString(), kit.state.now)}`,
             )
           : null,
       ],
@@ -652,7 +765,7 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
         button(
           'Refresh',
           'logs',
-          { ns: logs.ns, replica: logs.replica },
+          { ns: logs.ns, replica: logs.replica, container: logs.container ?? '' },
           {
             aria: 'Refresh logs',
             pendingKey: `logs:${logs.replica}`,
@@ -662,6 +775,44 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
         button('Close', 'logs-close', {}, { aria: 'Close logs' }),
       ],
       'logs-card',
+    );
+  }
+
+  /** The pod's volumes: name, source kind, what it reads, and where each container mounts it. */
+  function volumesCard(ns: string, template: PodTemplate | undefined): HTMLElement | null {
+    const volumes = kit.pod.volumesOf(template);
+    if (!volumes.length) return null;
+    return card(
+      'volumes-title',
+      `Volumes (${volumes.length})`,
+      table(
+        'volumes-title',
+        ['Volume', 'Source', 'Reads', 'Mounted at'],
+        volumes.map((v) =>
+          h(
+            'tr',
+            { 'data-key': v.name, 'data-volume': v.name },
+            h('th', { scope: 'row' }, h('code', null, v.name)),
+            h('td', { 'data-field': 'kind' }, v.kind),
+            h(
+              'td',
+              { 'data-field': 'source' },
+              v.kind === 'configMap' && v.source
+                ? h('a', { href: kit.href(`/configmaps/${enc(ns)}/${enc(v.source)}`) }, v.source)
+                : (v.source ?? h('span', { class: 'muted' }, '—')),
+            ),
+            h(
+              'td',
+              { 'data-field': 'mounts' },
+              v.mounts.length
+                ? v.mounts.map((m) => h('div', null, h('code', null, m)))
+                : h('span', { class: 'muted' }, 'not mounted'),
+            ),
+          ),
+        ),
+        '',
+        'volumes',
+      ),
     );
   }
 
@@ -944,8 +1095,10 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
     notFound,
     problemErrors,
     badge,
-    // Building blocks for pages made in other modules (client/policy.ts).
+    // Building blocks for pages made in other modules (client/policy.ts, client/config-maps.ts).
     card,
+    table,
+    chips,
     pageHead,
     nsPicker,
     problemBox,

@@ -371,6 +371,16 @@ describe.each(RUNTIMES)('API contract on %s', (runtime) => {
         await sleep(150);
       return res;
     };
+    /** A wait that gave up says what the deployment, its replicas and the server's log showed. */
+    const explain = async (e: unknown): Promise<never> => {
+      const d = (await call('GET', `${NS}/deployments/placed`)).body;
+      const r = (await call('GET', `${NS}/replicas?deployment=placed`)).body;
+      const running = fleet.agents.map((a) => `${a.name}: ${a.running().length}`).join(', ');
+      throw new Error(
+        `${(e as Error).message}\nstatus: ${JSON.stringify(d.status)}\nreplicas: ${JSON.stringify(r.items)}\n` +
+          `agents run: ${running}\n--- the server's first warnings and errors ---\n${firstProblems(server().output())}`,
+      );
+    };
     const fleet = await startSimAgents({
       server: server().url,
       adminToken: ADMIN_TOKEN,
@@ -395,14 +405,7 @@ describe.each(RUNTIMES)('API contract on %s', (runtime) => {
         // Generous: workerd beside the other test files on two busy cores is slow, not wrong.
         60_000,
         'the rollout to complete',
-      ).catch(async (e) => {
-        const d = (await call('GET', `${NS}/deployments/placed`)).body;
-        const r = (await call('GET', `${NS}/replicas?deployment=placed`)).body;
-        throw new Error(
-          `${(e as Error).message}\nstatus: ${JSON.stringify(d.status)}\nreplicas: ${JSON.stringify(r.items)}\n` +
-            `--- the server's first warnings and errors ---\n${firstProblems(server().output())}`,
-        );
-      });
+      ).catch(explain);
       expect(done.status).toMatchObject({ replicas: 4, updatedReplicas: 4, availableReplicas: 4 });
 
       const replicas = (await call('GET', `${NS}/replicas?deployment=placed`)).body.items as {
@@ -437,7 +440,7 @@ describe.each(RUNTIMES)('API contract on %s', (runtime) => {
         },
         60_000,
         'the scale-down to reach the agents',
-      );
+      ).catch(explain);
     } finally {
       await fleet.stop();
       for (const agent of fleet.agents) await call('DELETE', `/v1/nodes/${agent.name}`);

@@ -37,6 +37,7 @@ export class SimAgent {
   private readonly ports = new Map<string, number>();
   private loop: Promise<void> | undefined;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private heartbeatInFlight = false;
   private nextPort = 30000 + Math.floor(Math.random() * 20000);
   private readonly fetch: FetchLike;
   private abort = new AbortController();
@@ -73,7 +74,17 @@ export class SimAgent {
     if (!this.token) await this.register();
     this.stopped = false;
     this.loop = this.pollLoop();
-    this.heartbeat = setInterval(() => void this.report().catch(() => {}), this.options.heartbeatMs ?? 1000);
+    this.heartbeat = setInterval(() => {
+      // One heartbeat at a time, as berth-agent's reporter: a server slower than the interval must
+      // not be sent ever more requests at once (on a busy machine that overload fed on itself).
+      if (this.heartbeatInFlight) return;
+      this.heartbeatInFlight = true;
+      void this.report()
+        .catch(() => {})
+        .finally(() => {
+          this.heartbeatInFlight = false;
+        });
+    }, this.options.heartbeatMs ?? 1000);
     return this;
   }
 

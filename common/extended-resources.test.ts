@@ -7,6 +7,7 @@ import {
   parseExtended,
   podScalars,
 } from './extended-resources.ts';
+import { normalizeManifests, parseManifestText } from './manifest.ts';
 
 const issues = (resources: unknown) => {
   const r = Container.safeParse({ name: 'a', image: 'x', resources });
@@ -123,5 +124,35 @@ describe('--extended-resource', () => {
     expect(parseAdvertised('gpu=2')).toMatch(/no extended resource name/);
     expect(parseAdvertised('nvidia.com/gpu=1.5')).toMatch(/whole number/);
     expect(parseAdvertised('nvidia.com/gpu')).toMatch(/whole number/);
+  });
+});
+
+describe('a Deployment written for kubectl', () => {
+  it('applies unchanged with a GPU limit and an ephemeral-storage request, and names a bad count by its path', () => {
+    const text = (gpu: string) => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: train}
+spec:
+  selector: {matchLabels: {app: train}}
+  template:
+    metadata: {labels: {app: train}}
+    spec:
+      containers:
+      - name: train
+        image: trainer:1
+        resources:
+          requests: {cpu: 500m, ephemeral-storage: 2Gi}
+          limits: {nvidia.com/gpu: ${gpu}}
+`;
+    const ok = normalizeManifests(parseManifestText(text('1'), 'yaml'));
+    expect(ok.issues).toEqual([]);
+    const bad = normalizeManifests(parseManifestText(text('"0.5"'), 'yaml'));
+    expect(bad.issues).toMatchObject([
+      {
+        path: 'spec.template.spec.containers[0].resources.limits["nvidia.com/gpu"]',
+        message: 'must be an integer',
+      },
+    ]);
   });
 });

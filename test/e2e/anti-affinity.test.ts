@@ -21,7 +21,8 @@ import { berthCli } from './support/cli-run.ts';
  * Required pod anti-affinity on kubernetes.io/hostname over three real agents (three node names
  * on the shared Docker Engine: each agent labels its containers with its node and touches no
  * other's): one replica per node, each ready; a fourth has nowhere to go and waits Pending with
- * the scheduler's reason.
+ * the scheduler's reason. One agent also offers an extended resource (BERTH_EXTENDED_RESOURCES):
+ * `berth describe node` shows it beside the disk every agent reports.
  */
 const deployment = (replicas: number) => `apiVersion: apps/v1
 kind: Deployment
@@ -77,8 +78,17 @@ describe('required pod anti-affinity over three real agents', () => {
     server = await startServerProcess({ databaseUrl: db.url, env: { BERTH_RECONCILE_INTERVAL_MS: '500' } });
     const joinToken = (await server.call('POST', '/v1/join-tokens', { maxUses: 3 })).body.token;
     dir = await tempDir('berth-e2e-anti');
+    // The first also offers an extended resource, as an operator with a device would.
     for (const name of nodes)
-      agents.push(startAgentProcess({ server: server.url, name, dataDir: join(dir, name), joinToken }));
+      agents.push(
+        startAgentProcess({
+          server: server.url,
+          name,
+          dataDir: join(dir, name),
+          joinToken,
+          ...(name === nodes[0] ? { env: { BERTH_EXTENDED_RESOURCES: 'example.com/dongle=1' } } : {}),
+        }),
+      );
     try {
       await eventually(
         async () => {
@@ -100,6 +110,15 @@ describe('required pod anti-affinity over three real agents', () => {
     await server?.close();
     await db?.drop();
     if (dir) await cleanupDir(dir);
+  });
+
+  it('shows what an agent offers beyond cpu and memory: its extended resources and its disk', async () => {
+    const described = await cli(['describe', 'node', nodes[0]!]);
+    expect(described.code).toBe(0);
+    expect(described.stdout).toMatch(/^Allocatable: .*, ephemeral-storage \S+, example\.com\/dongle 1$/m);
+    const other = (await server.call('GET', `/v1/nodes/${nodes[1]}`)).body;
+    expect(other.allocatable.ephemeralStorageBytes).toBeGreaterThan(0);
+    expect(other.allocatable.extendedResources).toBeUndefined();
   });
 
   it('runs one ready replica on each node, and a fourth waits Pending with the reason', async () => {

@@ -8,6 +8,7 @@ import { forgetJoinToken } from './env-file.ts';
 import { ImagePuller } from './image-puller.ts';
 import { createLogger, errorMessage, type Logger } from './log.ts';
 import { MetadataGuard } from './metadata-guard.ts';
+import { allocatableDisk } from './node-disk.ts';
 import { detectAddress, nodeCapacity, platformLabels } from './node-info.ts';
 import { PodManager } from './pod-manager.ts';
 import { type IdentityError, Session } from './session.ts';
@@ -72,6 +73,9 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       labels: { ...platformLabels(), ...config.labels, ...agentFeatureLabels() },
       address,
       joinToken: config.joinToken,
+      extendedResources: config.extendedResources,
+      ephemeralStorageBytes:
+        driver instanceof DockerDriver ? await allocatableDisk(driver.docker, log) : undefined,
     },
     log,
     abort.signal,

@@ -137,4 +137,30 @@ describe('parseCli', () => {
     expect(parseCli(['--help'], {}).kind).toBe('help');
     expect(parseCli(['--version'], {}).kind).toBe('version');
   });
+
+  it('reads --extended-resource, repeatable, over BERTH_EXTENDED_RESOURCES, and names a bad one', () => {
+    const base = ['--server', 'http://cp:8080', '--name', 'gpu-1'];
+    const run = (argv: string[], env: Record<string, string> = {}) => {
+      const action = parseCli([...base, ...argv], env);
+      return action.kind === 'run' ? action.config.extendedResources : undefined;
+    };
+    expect(
+      run(['--extended-resource', 'nvidia.com/gpu=2', '--extended-resource=example.com/dongle=1']),
+    ).toEqual({
+      'nvidia.com/gpu': 2,
+      'example.com/dongle': 1,
+    });
+    expect(run([], { BERTH_EXTENDED_RESOURCES: 'nvidia.com/gpu=4, example.com/dongle=1' })).toEqual({
+      'nvidia.com/gpu': 4,
+      'example.com/dongle': 1,
+    });
+    expect(
+      run(['--extended-resource', 'nvidia.com/gpu=1'], { BERTH_EXTENDED_RESOURCES: 'nvidia.com/gpu=4' }),
+    ).toEqual({ 'nvidia.com/gpu': 1 });
+    expect(run([])).toBeUndefined();
+    expect(() => parseCli([...base, '--extended-resource', 'gpu=2'], {})).toThrow(
+      /no extended resource name/,
+    );
+    expect(USAGE).toContain('--extended-resource NAME=COUNT');
+  });
 });

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseAdvertised } from '../common/extended-resources.ts';
 import { isLogLevel, type LogLevel } from '../common/logger.ts';
 import { LabelKey, LabelValue, Name } from '../common/names.ts';
 import type { Driver } from './driver/driver.ts';
@@ -42,6 +43,8 @@ export interface AgentConfig {
   allowMetadata?: boolean;
   /** configMap, secret and memory emptyDir volumes, on a tmpfs (default: defaultVolumeDir). */
   volumeDir?: string;
+  /** Extended resources this node offers (`--extended-resource nvidia.com/gpu=2`), by name. */
+  extendedResources?: Record<string, number>;
 }
 
 export class ConfigError extends Error {
@@ -63,6 +66,7 @@ const OPTIONS = {
   'pids-limit': 'BERTH_PIDS_LIMIT',
   'allow-metadata': 'BERTH_ALLOW_METADATA',
   'volume-dir': 'BERTH_VOLUME_DIR',
+  'extended-resource': 'BERTH_EXTENDED_RESOURCES',
 } as const;
 type Option = keyof typeof OPTIONS;
 /** Switches: `--flag` alone means true; `--flag=false` and the variable set to 0/false mean false. */
@@ -94,6 +98,10 @@ Options (each also read from the environment variable shown):
   --volume-dir DIR    configMap, secret and memory emptyDir volumes, on a tmpfs the agent
                       mounts there if it is none (default: /run/berth/volumes as root)
                                                                       BERTH_VOLUME_DIR
+  --extended-resource NAME=COUNT
+                      an extended resource this node offers, e.g. nvidia.com/gpu=2
+                      (repeatable; the variable takes a comma-separated list)
+                                                                      BERTH_EXTENDED_RESOURCES
   -h, --help          show this help
   --version           print the agent version
 
@@ -108,6 +116,8 @@ export function parseCli(
 ): CliAction {
   const flags: Partial<Record<Option, string>> = {};
   const problems: string[] = [];
+  // The one repeatable flag: each --extended-resource adds a resource.
+  const extendedFlags: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '-h' || arg === '--help') return { kind: 'help' };
@@ -128,7 +138,8 @@ export function parseCli(
       }
       i++;
     }
-    flags[key as Option] = value;
+    if (key === 'extended-resource') extendedFlags.push(value);
+    else flags[key as Option] = value;
   }
   const get = (o: Option): string | undefined => {
     const v = flags[o] ?? env[OPTIONS[o]];
@@ -181,6 +192,16 @@ export function parseCli(
   if (rawAllow !== undefined && allowMetadata === undefined)
     problems.push(`--allow-metadata takes true or false (or 1 or 0), got "${rawAllow}"`);
 
+  const extendedResources: Record<string, number> = {};
+  const rawExtended = extendedFlags.length
+    ? extendedFlags
+    : (env[OPTIONS['extended-resource']] ?? '').split(',').filter((t) => t.trim());
+  for (const text of rawExtended) {
+    const parsed = parseAdvertised(text);
+    if (typeof parsed === 'string') problems.push(`--extended-resource ${parsed}`);
+    else extendedResources[parsed.name] = parsed.count;
+  }
+
   // BERTH_LOG_LEVEL is the control plane's variable too; BERTH_LOG is the agent's older name for it.
   const rawLevel = env.BERTH_LOG_LEVEL || env.BERTH_LOG;
   if (rawLevel !== undefined && rawLevel !== '' && !isLogLevel(rawLevel))
@@ -203,6 +224,7 @@ export function parseCli(
       ...(allowMetadata ? { allowMetadata } : {}),
       ...(get('volume-dir') ? { volumeDir: get('volume-dir')! } : {}),
       ...(logLevel ? { logLevel } : {}),
+      ...(Object.keys(extendedResources).length ? { extendedResources } : {}),
     },
   };
 }

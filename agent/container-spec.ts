@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Assignment } from '../common/agent-protocol.ts';
+import { NVIDIA_GPU } from '../common/extended-resources.ts';
 import { type ContainerPolicy, containerDefaults, DEFAULT_CONTAINER_POLICY } from './container-defaults.ts';
 import type { CreateSpec } from './driver/driver.ts';
 import {
@@ -63,6 +64,8 @@ export function planContainers(
       hostIp,
       network,
       ...(c.resources.cpuLimitMillis ? { nanoCpus: c.resources.cpuLimitMillis * 1_000_000 } : {}),
+      // Other extended resources are counted by the scheduler only (common/extended-resources.ts).
+      ...(c.resources.extended?.[NVIDIA_GPU] ? { gpus: c.resources.extended[NVIDIA_GPU] } : {}),
       ...containerDefaults(c, policy),
       // Paths only: new files of a volume never change the hash (agent/pod-volumes.ts).
       ...(c.volumeMounts?.length ? { mounts: planMounts(a, c, volumeRoots) } : {}),

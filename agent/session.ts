@@ -12,6 +12,10 @@ export interface SessionConfig {
   labels: Record<string, string>;
   address: string;
   joinToken?: string | undefined;
+  /** Extended resources the node offers (--extended-resource). */
+  extendedResources?: Record<string, number> | undefined;
+  /** Allocatable disk of the Docker data root (agent/node-disk.ts); absent: unknown. */
+  ephemeralStorageBytes?: number | undefined;
 }
 
 export interface SessionHooks {
@@ -85,7 +89,8 @@ export class Session {
       this.cred = stored;
       const changed =
         JSON.stringify(stored.labels) !== JSON.stringify(this.cfg.labels) ||
-        stored.address !== this.cfg.address;
+        stored.address !== this.cfg.address ||
+        (stored.offered ?? '{}') !== this.offered();
       // A join token this credential did not come from: an operator re-joining the machine
       // (after `berth node reset`). It is used only if the stored credential is refused.
       const fresh =
@@ -154,7 +159,13 @@ export class Session {
   private async renew(): Promise<void> {
     const cred = this.cred!;
     const res = await this.api.register(this.request(), this.signal, cred.nodeToken);
-    this.cred = { ...cred, nodeToken: res.nodeToken, labels: this.cfg.labels, address: this.cfg.address };
+    this.cred = {
+      ...cred,
+      nodeToken: res.nodeToken,
+      labels: this.cfg.labels,
+      address: this.cfg.address,
+      offered: this.offered(),
+    };
     await this.store.saveCredential(this.cred);
     this.log.info('registered again with the node credential', { node: this.cfg.name });
   }
@@ -166,7 +177,22 @@ export class Session {
       capacity: nodeCapacity(),
       address: this.cfg.address,
       agentVersion: AGENT_VERSION,
+      ...(this.cfg.extendedResources ? { extendedResources: this.cfg.extendedResources } : {}),
+      ...(this.cfg.ephemeralStorageBytes !== undefined
+        ? { ephemeralStorageBytes: this.cfg.ephemeralStorageBytes }
+        : {}),
     };
+  }
+
+  /**
+   * What the node offers beyond cpu and memory, as one comparable text: "{}" for nothing, which is
+   * what a credential stored before this was recorded compares as.
+   */
+  private offered(): string {
+    const extended = this.cfg.extendedResources ?? {};
+    const disk = this.cfg.ephemeralStorageBytes;
+    if (Object.keys(extended).length === 0 && disk === undefined) return '{}';
+    return JSON.stringify({ extendedResources: extended, ephemeralStorageBytes: disk ?? null });
   }
 
   private async register(retry: boolean): Promise<void> {
@@ -183,6 +209,7 @@ export class Session {
           labels: this.cfg.labels,
           address: this.cfg.address,
           joinTokenSha256: sha256(joinToken),
+          offered: this.offered(),
         };
         await this.store.saveCredential(this.cred);
         this.hooks.onRegistered?.();

@@ -11,6 +11,8 @@ export const StoredCredential = z.object({
   nodeToken: z.string(),
   labels: z.record(z.string(), z.string()).default({}),
   address: z.string().optional(),
+  /** What it registered offering (session.ts offered()): a change registers again. */
+  offered: z.string().optional(),
   /** SHA-256 of the join token the credential came from: that token is never spent again. */
   joinTokenSha256: z.string().optional(),
 });

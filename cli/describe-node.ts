@@ -6,9 +6,22 @@ import { renderFields } from './table.ts';
 
 /** `berth describe node NAME`: what kubectl's describe node shows that Berth has. */
 export function describeNode(n: Node, now: Date): string {
-  const resources = (r: { cpu?: number; memoryBytes?: number } | undefined) =>
+  const resources = (
+    r:
+      | {
+          cpu?: number;
+          memoryBytes?: number;
+          ephemeralStorageBytes?: number | undefined;
+          extendedResources?: Record<string, number> | undefined;
+        }
+      | undefined,
+  ) =>
     r
-      ? `cpu ${r.cpu ?? '?'}, memory ${r.memoryBytes === undefined ? '?' : formatMemory(r.memoryBytes)}`
+      ? [
+          `cpu ${r.cpu ?? '?'}, memory ${r.memoryBytes === undefined ? '?' : formatMemory(r.memoryBytes)}`,
+          ...(r.ephemeralStorageBytes ? [`ephemeral-storage ${formatMemory(r.ephemeralStorageBytes)}`] : []),
+          ...Object.entries(r.extendedResources ?? {}).map(([name, count]) => `${name} ${count}`),
+        ].join(', ')
       : undefined;
   const taints = n.taints ?? [];
   return renderFields([

@@ -6,6 +6,7 @@ import {
   AssignedHttpGetAction as HttpGetAction,
   AssignedTcpSocketAction as TcpSocketAction,
 } from './deployment.ts';
+import { isExtendedResourceName } from './extended-resources.ts';
 import { isIpLiteral } from './ip-address.ts';
 import { Labels, Name } from './names.ts';
 import { AssignedSecurity } from './security-context.ts';
@@ -29,6 +30,18 @@ export const RegisterRequest = z.strictObject({
   /** Where the control plane reaches the node's published ports: an IP literal, never a name. */
   address: z.string().refine(isIpLiteral, 'must be an IP address (IPv4 or IPv6), not a host name'),
   agentVersion: z.string().max(64).default('unknown'),
+  /** Extended resources the node offers (`--extended-resource`), by name: whole counts. */
+  extendedResources: z
+    .record(
+      z.string().refine(isExtendedResourceName, 'must be an extended resource name such as nvidia.com/gpu'),
+      z
+        .int()
+        .min(0)
+        .max(2 ** 31 - 1),
+    )
+    .optional(),
+  /** Allocatable disk of the Docker data root, for ephemeral-storage requests. Absent: unknown (none). */
+  ephemeralStorageBytes: z.int().min(0).optional(),
 });
 export type RegisterRequest = z.infer<typeof RegisterRequest>;
 
@@ -61,6 +74,8 @@ export const AssignedContainer = z.object({
     memoryRequestBytes: z.int().optional(),
     cpuLimitMillis: z.int().optional(),
     memoryLimitBytes: z.int().optional(),
+    /** Extended resources (nvidia.com/gpu: 2): the agent asks Docker for GPUs; others are counted only. */
+    extended: z.record(z.string(), z.int()).optional(),
   }),
   readinessProbe: AssignedProbe.optional(),
   livenessProbe: AssignedProbe.optional(),

@@ -1,5 +1,11 @@
 import { z } from 'zod';
 import { EnvFromSource, EnvVar } from './env.ts';
+import {
+  EPHEMERAL_STORAGE,
+  extendedQuantityProblem,
+  isExtendedResourceName,
+  resourceListIssues,
+} from './extended-resources.ts';
 import { initContainerIssues } from './init-container-rules.ts';
 import { LabelKey, Labels, LabelValue, Name } from './names.ts';
 import { cpuQuantityProblem, memoryQuantityProblem, parseCpu, parseMemory } from './quantity.ts';
@@ -24,10 +30,31 @@ const quantity = (problem: (v: string | number) => string | undefined) =>
 export const CpuQuantity = quantity(cpuQuantityProblem);
 export const MemoryQuantity = quantity(memoryQuantityProblem);
 
-export const ResourceList = z.strictObject({
-  cpu: CpuQuantity.optional(),
-  memory: MemoryQuantity.optional(),
-});
+export const StorageQuantity = quantity(memoryQuantityProblem);
+
+/**
+ * cpu, memory, ephemeral-storage and extended resources (common/extended-resources.ts); any other
+ * key is unknown, and says so by name as strict objects do.
+ */
+export const ResourceList = z
+  .object({
+    cpu: CpuQuantity.optional(),
+    memory: MemoryQuantity.optional(),
+    [EPHEMERAL_STORAGE]: StorageQuantity.optional(),
+  })
+  .catchall(z.union([z.string(), z.number()]))
+  .check((ctx) => {
+    const unknown: string[] = [];
+    for (const [name, value] of Object.entries(ctx.value)) {
+      if (name === 'cpu' || name === 'memory' || name === EPHEMERAL_STORAGE || value === undefined) continue;
+      if (!isExtendedResourceName(name)) unknown.push(name);
+      else {
+        const message = extendedQuantityProblem(value);
+        if (message) ctx.issues.push({ code: 'custom', input: value, path: [name], message });
+      }
+    }
+    if (unknown.length) ctx.issues.push({ code: 'unrecognized_keys', keys: unknown, input: ctx.value });
+  });
 
 export const Resources = z
   .strictObject({
@@ -52,6 +79,8 @@ export const Resources = z
           message: `must be less than or equal to ${name} limit of ${limit}`,
         });
     }
+    for (const { path, message } of resourceListIssues(requests, limits))
+      ctx.issues.push({ code: 'custom', input: ctx.value, path, message });
   });
 
 export const HttpHeader = z.strictObject({ name: z.string().min(1).max(256), value: z.string().max(4096) });

@@ -113,12 +113,8 @@ const UNSUPPORTED = new Map<string, string>([
 /** The message for an unknown key at `path` (the object holding it), in any document. */
 export function unsupportedFieldMessage(path: readonly PropertyKey[], key: string): string {
   const parent = path[path.length - 1];
-  if (parent === 'requests' || parent === 'limits') {
-    // Honouring it would take node disk capacity to schedule against, which agents do not report.
-    if (key === 'ephemeral-storage')
-      return 'ephemeral-storage is not supported by Berth (only cpu and memory): nodes do not report their disk, so it could not be scheduled against';
-    return `${key} is not supported by Berth (only cpu and memory)`;
-  }
+  if (parent === 'requests' || parent === 'limits')
+    return `${key} is not supported by Berth (only cpu, memory, ephemeral-storage and extended resources such as nvidia.com/gpu)`;
   if (key === 'tcpSocket' && (parent === 'postStart' || parent === 'preStop'))
     return 'tcpSocket is not supported by Berth in lifecycle hooks (Kubernetes does not run it either; use exec or httpGet)';
   const hint = UNSUPPORTED.get(key);

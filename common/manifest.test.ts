@@ -333,10 +333,16 @@ spec:
       'spec.template.spec.containers[0].resources.claims',
     ],
     [
-      'an extended resource',
-      k8sDeployment('', '\n        resources: {limits: {nvidia.com/gpu: 1}}'),
-      'spec.template.spec.containers[0].resources.limits["nvidia.com/gpu"]',
-      /only cpu and memory/,
+      'a huge-pages resource',
+      k8sDeployment('', '\n        resources: {limits: {hugepages-2Mi: 4Mi}}'),
+      'spec.template.spec.containers[0].resources.limits.hugepages-2Mi',
+      /only cpu, memory, ephemeral-storage and extended resources/,
+    ],
+    [
+      'an ephemeral-storage limit',
+      k8sDeployment('', '\n        resources: {limits: {ephemeral-storage: 1Gi}}'),
+      'spec.template.spec.containers[0].resources.limits.ephemeral-storage',
+      /could not be enforced/,
     ],
     [
       'ports[].hostIP',

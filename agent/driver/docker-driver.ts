@@ -144,6 +144,10 @@ export class DockerDriver implements Driver {
         // Swap equal to memory: the limit is the limit, as in Kubernetes.
         ...(spec.memoryBytes ? { Memory: spec.memoryBytes, MemorySwap: spec.memoryBytes } : {}),
         ...(spec.pidsLimit ? { PidsLimit: spec.pidsLimit } : {}),
+        // `docker run --gpus N`: the NVIDIA container runtime's devices, counted, not chosen.
+        ...(spec.gpus
+          ? { DeviceRequests: [{ Driver: 'nvidia', Count: spec.gpus, Capabilities: [['gpu']] }] }
+          : {}),
         SecurityOpt: [
           ...(spec.security.noNewPrivileges ? ['no-new-privileges'] : []),
           ...(spec.security.seccompUnconfined ? ['seccomp=unconfined'] : []),

@@ -69,6 +69,8 @@ export interface CreateSpec {
   memoryBytes?: number;
   /** Most processes and threads in the container; absent: no limit. */
   pidsLimit?: number;
+  /** NVIDIA GPUs (resources nvidia.com/gpu) the engine gives the container; absent: none. */
+  gpus?: number;
   security: ContainerSecurity;
   /** Directories of the node bound into the container (the pod's volumes, agent/pod-volumes.ts). */
   mounts?: { source: string; target: string; readOnly: boolean }[];

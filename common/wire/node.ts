@@ -6,7 +6,14 @@ import { Timestamp } from './meta.ts';
 /** Nodes as the API returns them (API.md "Nodes"). */
 
 /** cpu in cores (fractions allowed), memory in bytes: the units agents register in. */
-export const NodeResources = z.object({ cpu: z.number(), memoryBytes: z.number() });
+export const NodeResources = z.object({
+  cpu: z.number(),
+  memoryBytes: z.number(),
+  /** Disk for ephemeral-storage requests (the Docker data root's); absent: none offered or held. */
+  ephemeralStorageBytes: z.number().optional(),
+  /** Extended resources (nvidia.com/gpu: 2) offered or held; absent: none. */
+  extendedResources: z.record(z.string(), z.number()).optional(),
+});
 export type NodeResources = z.infer<typeof NodeResources>;
 
 export const Node = z

@@ -17,6 +17,10 @@ export const nodes = pgTable('nodes', {
   capacityMemoryBytes: big('capacity_memory_bytes').notNull(),
   allocatableCpuMillis: integer('allocatable_cpu_millis').notNull(),
   allocatableMemoryBytes: big('allocatable_memory_bytes').notNull(),
+  /** Extended resources the agent advertises (`--extended-resource nvidia.com/gpu=2`): whole counts. */
+  extendedResources: jsonb('extended_resources').$type<Record<string, number>>().notNull().default({}),
+  /** The allocatable disk of the node's Docker data root, for ephemeral-storage requests (0: unknown). */
+  allocatableEphemeralStorageBytes: big('allocatable_ephemeral_storage_bytes').notNull().default(0),
   unschedulable: boolean('unschedulable').notNull().default(false),
   /** `berth node taint`: replicas without a matching toleration avoid the node. */
   taints: jsonb('taints').$type<Taint[]>().notNull().default([]),

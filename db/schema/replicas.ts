@@ -35,6 +35,11 @@ export const replicas = pgTable(
      * from its revision's template: placement keeps two replicas wanting one from sharing a node.
      */
     requestHostPorts: text('request_host_ports').array().notNull().default([]),
+    /**
+     * Its ephemeral-storage (bytes) and extended resources (units), from its revision's template
+     * (common/extended-resources.ts); null when it asks for none, as nearly every replica does.
+     */
+    requestScalars: jsonb('request_scalars').$type<Record<string, number>>(),
     createdAt: at('created_at').notNull().defaultNow(),
     updatedAt: at('updated_at').notNull().defaultNow(),
     /** When the controller set desired=stopped: drives endpoint removal and Terminating display. */
@@ -72,5 +77,9 @@ export const replicas = pgTable(
     index('replicas_host_ports')
       .on(t.nodeId)
       .where(sql`${t.nodeId} is not null and ${t.requestHostPorts} <> '{}'`),
+    // The same for ephemeral-storage and extended resources (a device is held until the row goes).
+    index('replicas_scalars')
+      .on(t.nodeId)
+      .where(sql`${t.nodeId} is not null and ${t.requestScalars} is not null`),
   ],
 );

@@ -15,6 +15,9 @@ export interface SimAgentOptions {
   name: string;
   labels?: Record<string, string>;
   capacity?: { cpu: number; memoryBytes: number };
+  /** What the agent's --extended-resource flags and its disk would report. */
+  extendedResources?: Record<string, number>;
+  ephemeralStorageBytes?: number;
   address?: string;
   fetch?: FetchLike;
   /** Long-poll wait sent to the server (seconds). */
@@ -62,6 +65,8 @@ export class SimAgent {
         capacity: this.options.capacity ?? { cpu: 4, memoryBytes: 8 * 1024 ** 3 },
         address: this.options.address ?? '127.0.0.1',
         agentVersion: 'sim',
+        extendedResources: this.options.extendedResources,
+        ephemeralStorageBytes: this.options.ephemeralStorageBytes,
       }),
     });
     if (!res.ok) throw new Error(`register ${this.options.name}: ${res.status} ${await res.text()}`);

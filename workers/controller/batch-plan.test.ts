@@ -104,6 +104,7 @@ function replica(id: string, over: Partial<ReplicaRow> = {}): ReplicaRow {
     draining: false,
     defaultMemoryLimitBytes: null,
     configMapData: null,
+    requestScalars: null,
     ...over,
   };
 }

@@ -1,5 +1,6 @@
 import { placementSelector } from '../../common/agent-features.ts';
 import type { PodTemplate } from '../../common/deployment.ts';
+import { podScalars, type Scalars } from '../../common/extended-resources.ts';
 import { podHostPorts, podRequests } from '../../common/pod-requests.ts';
 import type { deployments, replicas, revisions } from '../../db/schema/index.ts';
 import type { EventInput } from '../store/events.ts';
@@ -35,6 +36,8 @@ export interface NewReplica {
   requestMemoryBytes: number;
   /** Host ports it publishes on its node ("8080/TCP"), from its revision's template. */
   requestHostPorts: string[];
+  /** Its ephemeral-storage and extended resources (common/extended-resources.ts); absent: none. */
+  requestScalars?: Scalars;
 }
 
 /** What a batch read under its locks. */
@@ -125,6 +128,7 @@ export function planBatch(state: BatchState, newReplicaId: (deploymentName: stri
       const template = templateOf(c.revision);
       const requests = podRequests(template);
       const hostPorts = podHostPorts(template);
+      const scalars = podScalars(template.spec);
       const identity = podIdentity(row, template);
       for (let i = 0; i < c.count; i++) {
         const id = newReplicaId(row.name);
@@ -137,6 +141,7 @@ export function planBatch(state: BatchState, newReplicaId: (deploymentName: stri
           requestCpuMillis: requests.cpuMillis,
           requestMemoryBytes: requests.memoryBytes,
           requestHostPorts: hostPorts,
+          ...(scalars ? { requestScalars: scalars } : {}),
         });
         plan.pending.push({
           replicaId: id,
@@ -145,6 +150,7 @@ export function planBatch(state: BatchState, newReplicaId: (deploymentName: stri
           nodeSelector: placementSelector(template.spec),
           requests,
           hostPorts,
+          ...(scalars ? { scalars } : {}),
           ...identity,
           unsaved: true,
         });
@@ -160,6 +166,7 @@ export function planBatch(state: BatchState, newReplicaId: (deploymentName: stri
           nodeSelector: placementSelector(templateOf(r.revision).spec),
           requests: { cpuMillis: r.requestCpuMillis, memoryBytes: r.requestMemoryBytes },
           hostPorts: r.requestHostPorts,
+          ...(r.requestScalars ? { scalars: r.requestScalars } : {}),
           ...podIdentity(row, templateOf(r.revision)),
         });
       }

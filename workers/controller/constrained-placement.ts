@@ -1,4 +1,5 @@
 import { missingFeatures, outdatedAgentsReason } from '../../common/agent-features.ts';
+import type { Scalars } from '../../common/extended-resources.ts';
 import type { Taint } from '../../common/scheduling.ts';
 import {
   formatTaint,
@@ -58,6 +59,8 @@ export interface PlacementView {
   freeMem: Float64Array;
   fracOn(i: number, cpu: number, memory: number): number;
   portTaken(port: string, i: number): boolean;
+  /** The ephemeral-storage and extended resources node i has too little of for `want`, or null. */
+  scalarsShort(i: number, want: Scalars): string[] | null;
   /** Arrays this path reuses from one replica to the next of a call (set on first use). */
   scratch?: Scratch;
 }
@@ -75,6 +78,8 @@ export interface ConstrainedRequest {
   labels: Labels;
   nodeSelector: Record<string, string>;
   scheduling: PodScheduling | undefined;
+  /** ephemeral-storage and extended resources; absent: none. */
+  scalars?: Scalars | undefined;
   cpu: number;
   memory: number;
   ports: readonly string[];
@@ -183,6 +188,8 @@ class Tally {
   readonly ports = new Set<string>();
   shortCpu = 0;
   shortMem = 0;
+  /** Nodes short of an ephemeral-storage or extended resource, by its name. */
+  readonly short = new Map<string, number>();
   spread = 0;
   spreadLabel = 0;
   affinity = 0;
@@ -207,6 +214,8 @@ class Tally {
       );
     if (this.shortCpu) parts.push(`${this.shortCpu} insufficient cpu`);
     if (this.shortMem) parts.push(`${this.shortMem} insufficient memory`);
+    // Kubernetes' NodeResourcesFit words it so for every resource beyond cpu and memory.
+    for (const [name, count] of this.short) parts.push(`${count} Insufficient ${name}`);
     if (this.spreadLabel)
       parts.push(
         `${this.spreadLabel} node(s) didn't match pod topology spread constraints (missing required label)`,
@@ -335,9 +344,11 @@ export function placeConstrained(
     }
     const shortCpu = req.cpu > 0 && freeCpu[i]! < req.cpu;
     const shortMem = req.memory > 0 && freeMem[i]! < req.memory;
-    if (shortCpu || shortMem) {
+    const shortOf = req.scalars ? view.scalarsShort(i, req.scalars) : null;
+    if (shortCpu || shortMem || shortOf) {
       if (shortCpu) tally.shortCpu++;
       if (shortMem) tally.shortMem++;
+      for (const name of shortOf ?? []) tally.short.set(name, (tally.short.get(name) ?? 0) + 1);
       continue;
     }
     for (const c of hard) {

@@ -3,6 +3,7 @@ import type { Database } from '../../db/database.ts';
 import { rowsOf } from '../../db/rows.ts';
 import { nodes, replicas } from '../../db/schema/index.ts';
 import { foldAllocations } from '../store/allocations.ts';
+import { offeredScalars, scalarsInUse } from '../store/scalar-allocations.ts';
 import { placeReplicas, type ReplicaRequest, type ScheduleInput, type SchedulerNode } from './scheduler.ts';
 import { countsPods } from './scheduling-rules.ts';
 
@@ -39,6 +40,8 @@ export async function placePending(
   const allocated = await foldAllocations(tx);
   // Only a request with host ports needs the ports in use, so the common case reads nothing more.
   const portsInUse = pending.some((p) => p.hostPorts?.length) ? await hostPortsInUse(tx) : null;
+  // Likewise ephemeral-storage and extended resources (store/scalar-allocations.ts).
+  const scalarsUsed = pending.some((p) => p.scalars) ? await scalarsInUse(tx) : null;
   const freshAfter = now.getTime() - graceSeconds * 1000;
   const schedulerNodes: SchedulerNode[] = nodeRows.map((n) => ({
     id: n.id,
@@ -50,6 +53,14 @@ export async function placePending(
     allocated: allocated.get(n.id) ?? { cpuMillis: 0, memoryBytes: 0 },
     usedHostPorts: portsInUse?.get(n.id) ?? [],
     taints: n.taints,
+    ...(scalarsUsed
+      ? {
+          scalars: {
+            allocatable: offeredScalars(n),
+            allocated: scalarsUsed.get(n.id) ?? {},
+          },
+        }
+      : {}),
   }));
   // Only a request with pod affinity or spread counts other pods: only then are they read.
   const counting = [...new Set(pending.filter((p) => countsPods(p.scheduling)).map((p) => p.namespace!))];

@@ -304,19 +304,21 @@ async function insertReplicas(
       request_cpu_millis: r.requestCpuMillis,
       request_memory_bytes: r.requestMemoryBytes,
       request_host_ports: r.requestHostPorts,
+      request_scalars: r.requestScalars ?? null,
       service_env: r.serviceEnv ?? null,
       default_memory_limit_bytes: r.defaultMemoryLimitBytes ?? null,
     }));
     await tx.execute(sql`
       insert into replicas (id, deployment_id, namespace, deployment_name, revision, node_id, desired, phase,
                             message, request_cpu_millis, request_memory_bytes, request_host_ports, service_env,
-                            default_memory_limit_bytes, created_at, updated_at)
+                            default_memory_limit_bytes, request_scalars, created_at, updated_at)
       select v.id, v.deployment_id, v.namespace, v.deployment_name, v.revision, v.node_id, 'running', v.phase,
              v.message, v.request_cpu_millis, v.request_memory_bytes, v.request_host_ports, v.service_env,
-             v.default_memory_limit_bytes, ${now}, ${now}
+             v.default_memory_limit_bytes, v.request_scalars, ${now}, ${now}
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id text, deployment_id uuid, namespace text,
         deployment_name text, revision int, node_id uuid, phase text, message text, request_cpu_millis int,
-        request_memory_bytes bigint, request_host_ports text[], service_env jsonb, default_memory_limit_bytes bigint)`);
+        request_memory_bytes bigint, request_host_ports text[], service_env jsonb, default_memory_limit_bytes bigint,
+        request_scalars jsonb)`);
   }
 }
 

@@ -7,6 +7,7 @@
  */
 
 import { missingFeatures, outdatedAgentsReason } from '../../common/agent-features.ts';
+import type { Scalars } from '../../common/extended-resources.ts';
 import type { Taint } from '../../common/scheduling.ts';
 import { type PlacedPod, type PlacementView, PodIndex, placeConstrained } from './constrained-placement.ts';
 import { countsPods, formatTaint, hasRules, type PodScheduling } from './scheduling-rules.ts';
@@ -28,6 +29,11 @@ export interface SchedulerNode {
   usedHostPorts?: readonly string[];
   /** Node taints (berth node taint). Absent: none. */
   taints?: readonly Taint[];
+  /**
+   * ephemeral-storage and extended resources (common/extended-resources.ts): what the node offers
+   * and what its replicas hold. Absent: offers none.
+   */
+  scalars?: { allocatable: Scalars; allocated: Scalars };
 }
 
 export interface ReplicaRequest {
@@ -43,6 +49,8 @@ export interface ReplicaRequest {
   labels?: Record<string, string>;
   /** affinity, tolerations, topologySpreadConstraints: placed by constrained-placement.ts. */
   scheduling?: PodScheduling;
+  /** ephemeral-storage and extended resources; placed by constrained-placement.ts too. Absent: none. */
+  scalars?: Scalars;
 }
 
 export interface ScheduleInput {
@@ -567,12 +575,31 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
   // A PreferNoSchedule taint anywhere is something every pod should avoid when it can: then
   // every request takes the path that scores each node (constrained-placement.ts).
   const avoidSome = nodes.some((node) => node.taints?.some((t) => t.effect === 'PreferNoSchedule'));
+  // What each node has left of each scalar resource, read only when a request asks for one.
+  const scalarFree = new Map<string, Float64Array>();
+  const freeOf = (name: string): Float64Array => {
+    let free = scalarFree.get(name);
+    if (!free) {
+      free = new Float64Array(n);
+      nodes.forEach((node, i) => {
+        const s = node.scalars;
+        free![i] = (s?.allocatable[name] ?? 0) - (s?.allocated[name] ?? 0);
+      });
+      scalarFree.set(name, free);
+    }
+    return free;
+  };
   const view: PlacementView = {
     nodes,
     freeCpu,
     freeMem,
     fracOn,
     portTaken: (port: string, i: number) => taken.get(port)?.[i] === 1,
+    scalarsShort: (i: number, want: Scalars) => {
+      const short: string[] = [];
+      for (const name in want) if (freeOf(name)[i]! < want[name]!) short.push(name);
+      return short.length ? short : null;
+    },
   };
   // Pods are indexed only when a request counts them; placements made before that wait here.
   const counting = input.requests.some((r) => countsPods(r.scheduling));
@@ -599,6 +626,7 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
         labels: req.labels ?? {},
         nodeSelector: req.nodeSelector,
         scheduling: req.scheduling,
+        scalars: req.scalars,
         cpu: req.requests.cpuMillis,
         memory: req.requests.memoryBytes,
         ports,
@@ -616,7 +644,7 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
     const group = groupOf(req.group);
     const counts = group.counts;
     let best: number;
-    if (avoidSome || hasRules(req.scheduling)) {
+    if (avoidSome || hasRules(req.scheduling) || req.scalars) {
       const found = constrained(req, counts);
       if (typeof found === 'string') {
         result.unplaced.push({ replicaId: req.replicaId, reason: found });
@@ -663,6 +691,7 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
     allocMem[best] = allocMem[best]! + memory;
     freeCpu[best] = freeCpu[best]! - cpu;
     freeMem[best] = freeMem[best]! - memory;
+    if (req.scalars) for (const name in req.scalars) freeOf(name)[best]! -= req.scalars[name]!;
     counts.set(best, (counts.get(best) ?? 0) + 1);
     if (group.dense) group.dense[best] = group.dense[best]! + 1;
     if (counting && req.labels) {

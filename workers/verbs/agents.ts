@@ -2,6 +2,7 @@ import { and, asc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { Assignment, AssignmentsResponse, StatusReport } from '../../common/agent-protocol.ts';
 import type { PodTemplate } from '../../common/deployment.ts';
 import { registryAuthsOf } from '../../common/docker-config.ts';
+import { extendedLimits } from '../../common/extended-resources.ts';
 import { splitInitContainers, withInitContainers } from '../../common/init-containers.ts';
 import { parseCpu, parseMemory } from '../../common/quantity.ts';
 import { assignedSecurity } from '../../common/security-context.ts';
@@ -328,6 +329,7 @@ function quantities(
     memoryRequestBytes?: number;
     cpuLimitMillis?: number;
     memoryLimitBytes?: number;
+    extended?: Record<string, number>;
   } = {};
   if (r.requests?.cpu !== undefined) out.cpuRequestMillis = parseCpu(r.requests.cpu);
   if (r.requests?.memory !== undefined) out.memoryRequestBytes = parseMemory(r.requests.memory);
@@ -335,6 +337,8 @@ function quantities(
   if (r.limits?.memory !== undefined) out.memoryLimitBytes = parseMemory(r.limits.memory);
   else if (r.requests?.memory === undefined && defaultMemoryLimit !== null)
     out.memoryLimitBytes = defaultMemoryLimit;
+  const extended = extendedLimits(r);
+  if (extended) out.extended = extended;
   return out;
 }
 

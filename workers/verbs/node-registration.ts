@@ -74,6 +74,9 @@ function reportedOf(input: RegisterRequest, address: string, now: Date) {
     capacityMemoryBytes: input.capacity.memoryBytes,
     allocatableCpuMillis: cpuMillis,
     allocatableMemoryBytes: input.capacity.memoryBytes,
+    // An agent that sends none (or predates them) offers none: what it offered before is gone.
+    extendedResources: input.extendedResources ?? {},
+    allocatableEphemeralStorageBytes: input.ephemeralStorageBytes ?? 0,
     lastHeartbeat: now,
     // A new assignments ETag: the agent behind this registration starts from a full answer.
     assignmentVersion: sql`${nodes.assignmentVersion} + 1`,

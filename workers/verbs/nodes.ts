@@ -1,15 +1,26 @@
 import { and, asc, eq } from 'drizzle-orm';
+import { EPHEMERAL_STORAGE, type Scalars } from '../../common/extended-resources.ts';
 import type { Database } from '../../db/database.ts';
 import { retryOnConflict } from '../../db/retry.ts';
 import { nodes, replicas } from '../../db/schema/index.ts';
 import { notFound } from '../errors.ts';
 import { type Allocation, readAllocations } from '../store/allocations.ts';
 import { recordEvents } from '../store/events.ts';
+import { offeredScalars, scalarsInUse } from '../store/scalar-allocations.ts';
 import { wakeDeployments, wakeWaitingDeployments } from '../store/wakeups.ts';
 
 type NodeRow = typeof nodes.$inferSelect;
 
-export function toNodeObject(n: NodeRow, allocated: Allocation) {
+/** ephemeral-storage and extended resources in the wire's form, left out when there are none. */
+function scalarFields(scalars: Scalars) {
+  const { [EPHEMERAL_STORAGE]: storage, ...extended } = scalars;
+  return {
+    ...(storage ? { ephemeralStorageBytes: storage } : {}),
+    ...(Object.keys(extended).length ? { extendedResources: extended } : {}),
+  };
+}
+
+export function toNodeObject(n: NodeRow, allocated: Allocation, scalarsUsed: Scalars = {}) {
   return {
     name: n.name,
     uid: n.id,
@@ -17,10 +28,15 @@ export function toNodeObject(n: NodeRow, allocated: Allocation) {
     condition: n.status,
     lastHeartbeat: n.lastHeartbeat.toISOString(),
     capacity: { cpu: n.capacityCpuMillis / 1000, memoryBytes: n.capacityMemoryBytes },
-    allocatable: { cpu: n.allocatableCpuMillis / 1000, memoryBytes: n.allocatableMemoryBytes },
+    allocatable: {
+      cpu: n.allocatableCpuMillis / 1000,
+      memoryBytes: n.allocatableMemoryBytes,
+      ...scalarFields(offeredScalars(n)),
+    },
     allocated: {
       cpu: allocated.cpuMillis / 1000,
       memoryBytes: allocated.memoryBytes,
+      ...scalarFields(scalarsUsed),
       replicas: allocated.replicas,
     },
     labels: n.labels,
@@ -36,13 +52,15 @@ const NONE: Allocation = { cpuMillis: 0, memoryBytes: 0, replicas: 0 };
 
 export async function listNodes(db: Database) {
   const [rows, alloc] = [await db.select().from(nodes).orderBy(asc(nodes.name)), await readAllocations(db)];
-  return rows.map((n) => toNodeObject(n, alloc.get(n.id) ?? NONE));
+  const used = await scalarsInUse(db);
+  return rows.map((n) => toNodeObject(n, alloc.get(n.id) ?? NONE, used.get(n.id)));
 }
 
 export async function getNode(db: Database, name: string) {
   const [row] = await db.select().from(nodes).where(eq(nodes.name, name));
   if (!row) throw notFound(`node "${name}"`);
-  return toNodeObject(row, (await readAllocations(db, row.id)).get(row.id) ?? NONE);
+  const used = (await scalarsInUse(db, row.id)).get(row.id);
+  return toNodeObject(row, (await readAllocations(db, row.id)).get(row.id) ?? NONE, used);
 }
 
 export async function setUnschedulable(db: Database, name: string, unschedulable: boolean, now: Date) {

@@ -3,6 +3,7 @@ import type { PodTemplate } from '../../common/deployment.ts';
 import { podHostPorts, podRequests } from '../../common/pod-requests.ts';
 import type { deployments, replicas, revisions } from '../../db/schema/index.ts';
 import type { EventInput } from '../store/events.ts';
+import { podClaims } from './claim-placement.ts';
 import { type Decision, decideDeployment } from './deployment-decision.ts';
 import type { PendingReplica, PlacementOutcome } from './placement.ts';
 import { hasRules } from './scheduling-rules.ts';
@@ -174,10 +175,12 @@ export function planBatch(state: BatchState, newReplicaId: (deploymentName: stri
  */
 function podIdentity(row: DeploymentRow, template: PodTemplate) {
   const scheduling = hasRules(template.spec) ? template.spec : undefined;
+  const claims = podClaims(template.spec);
   return {
     namespace: row.namespace,
     labels: template.metadata.labels,
     ...(scheduling ? { scheduling } : {}),
+    ...(claims.length ? { claims } : {}),
   };
 }
 

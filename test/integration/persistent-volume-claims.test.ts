@@ -305,3 +305,82 @@ describe.each(DATABASE_KINDS)('PersistentVolumeClaims on %s', (kind) => {
     expect((await t.call('DELETE', path, undefined, deployer)).status).toBe(200);
   });
 });
+
+describe('PersistentVolumeClaims and lost nodes, on pglite', () => {
+  let t: TestPlane;
+  let fleet: SimFleet;
+  beforeAll(async () => {
+    t = await startTestPlane('pglite', { BERTH_NODE_GRACE_SECONDS: '1', BERTH_NODE_LOST_SECONDS: '1' });
+    fleet = await startSimAgents({
+      server: t.server,
+      adminToken: ADMIN_TOKEN,
+      count: 2,
+      fetch: t.fetch,
+      prefix: 'lost',
+      options: { heartbeatMs: 200 },
+    });
+  });
+  afterAll(async () => {
+    await fleet?.stop();
+    await t?.close();
+  });
+
+  it("keeps a lost node's claim users waiting for it (their data is there), and places them there when it is back", async () => {
+    const docs = [claimDoc('kept'), deployment('kept', 'kept')];
+    const res = await t.plane.app.request(`/v1/apply?namespace=${NS}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(docs),
+    });
+    expect(res.status).toBe(200);
+    const replicas = async () =>
+      (await t.call('GET', `${BASE}/replicas?deployment=kept`)).body.items as ReplicaView[];
+    const [first] = await eventually(async () => {
+      await t.plane.reconciler.tick();
+      const list = await replicas();
+      return list.length === 1 && list[0]!.ready ? list : undefined;
+    });
+    const node = first!.node!;
+    const agent = fleet.agents.find((a) => a.name === node)!;
+    await agent.stop();
+    // The node goes NotReady then Lost; its replica is replaced, and the replacement waits for it.
+    const waiting = await eventually(async () => {
+      await t.plane.reconciler.tick();
+      return (await replicas()).find((r) => r.node === null && r.message);
+    }, 15_000);
+    expect(waiting.message).toBe(
+      `persistentvolumeclaim "kept" is bound to node "${node}", which is not ready: the replica waits for it (its data is there)`,
+    );
+    // Never on the other node, however long it waits.
+    await t.plane.reconciler.tick();
+    expect((await replicas()).every((r) => r.node === null || r.node === node)).toBe(true);
+    await agent.start();
+    const back = await eventually(async () => {
+      await t.plane.reconciler.tick();
+      const list = (await replicas()).filter((r) => r.ready);
+      return list.length >= 1 ? list : undefined;
+    }, 15_000);
+    expect(back.every((r) => r.node === node)).toBe(true);
+  });
+
+  it('lets only one replica at a time use a ReadWriteOncePod claim', async () => {
+    const docs = [claimDoc('solo', { accessModes: ['ReadWriteOncePod'] }), deployment('solo', 'solo', 2)];
+    const res = await t.plane.app.request(`/v1/apply?namespace=${NS}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(docs),
+    });
+    expect(res.status).toBe(200);
+    const list = await eventually(async () => {
+      await t.plane.reconciler.tick();
+      const items = (await t.call('GET', `${BASE}/replicas?deployment=solo`)).body.items as ReplicaView[];
+      return items.length === 2 && items.some((r) => r.ready) && items.some((r) => r.message)
+        ? items
+        : undefined;
+    });
+    expect(list.filter((r) => r.node).length).toBe(1);
+    expect(list.find((r) => !r.node)!.message).toBe(
+      'persistentvolumeclaim "solo" is ReadWriteOncePod and another replica uses it',
+    );
+  });
+});

@@ -6,10 +6,10 @@ import {
 } from '../../common/persistent-volume-claim.ts';
 import type { Database } from '../../db/database.ts';
 import { rowsOf } from '../../db/rows.ts';
-import { claimVolumeRemovals, nodes, persistentVolumeClaims } from '../../db/schema/index.ts';
+import { claimVolumeRemovals, persistentVolumeClaims } from '../../db/schema/index.ts';
 import { notFound } from '../errors.ts';
 import { type ClaimRow, persistentVolumeClaimKind, toClaimObject } from '../kinds/persistent-volume-claim.ts';
-import { bumpAssignments } from '../store/assignments.ts';
+import { claimInUse, finishClaimDeletions, removeClaim, usesClaim } from '../store/claim-deletions.ts';
 import {
   applyObject,
   getObject,
@@ -19,7 +19,7 @@ import {
   type Written,
 } from '../store/objects.ts';
 
-export { toClaimObject };
+export { finishClaimDeletions, toClaimObject };
 
 /**
  * PersistentVolumeClaims: the verbs of the API, and what the agents' side needs of them (the
@@ -33,10 +33,6 @@ export { toClaimObject };
 export interface ClaimWritten extends Written<ClaimRow> {
   wakeDeployments: string[];
 }
-
-/** The containment a pod template has when it mounts the claim (a jsonb @> pattern). */
-const usesClaim = (name: string) =>
-  JSON.stringify({ spec: { volumes: [{ persistentVolumeClaim: { claimName: name } }] } });
 
 export async function applyClaim(
   db: Database,
@@ -89,34 +85,6 @@ export const listClaims = (db: Database, namespace: string, labelSelector?: stri
   listObjects(db, persistentVolumeClaimKind, namespace, labelSelector);
 
 /**
- * Whether any replica placed on a node mounts the claim, stopping ones included: their containers
- * hold the volume until their agent confirms them gone, and then their rows go.
- */
-async function claimInUse(tx: Database, claim: ClaimRow): Promise<boolean> {
-  const rows = await tx.execute(sql`
-    select 1 from replicas r
-    join revisions v on v.deployment_id = r.deployment_id and v.revision = r.revision
-    where r.namespace = ${claim.namespace} and r.node_id is not null
-      and v.template @> ${usesClaim(claim.name)}::jsonb
-    limit 1`);
-  return rowsOf(rows).length > 0;
-}
-
-/** The claim is deleted: its row goes, and its node (if it was ever used) is told to remove the volume. */
-async function removeClaim(tx: Database, claim: ClaimRow): Promise<string[]> {
-  await tx.delete(persistentVolumeClaims).where(eq(persistentVolumeClaims.id, claim.id));
-  if (claim.nodeName === null) return [];
-  await tx
-    .insert(claimVolumeRemovals)
-    .values({ claimId: claim.id, nodeName: claim.nodeName, namespace: claim.namespace, name: claim.name })
-    .onConflictDoNothing();
-  const [node] = await tx.select({ id: nodes.id }).from(nodes).where(eq(nodes.name, claim.nodeName));
-  if (!node) return [];
-  await bumpAssignments(tx, [node.id]);
-  return [node.id];
-}
-
-/**
  * DELETE: a claim no replica uses goes at once; one in use turns Terminating (deletionTimestamp)
  * and goes with its last replica (finishClaimDeletions). Returns the claim as it is after the call
  * and the nodes whose agents must be woken (to remove the volume).
@@ -147,25 +115,6 @@ export async function deleteClaim(
       row: { ...claim, deletingAt: claim.deletingAt ?? now },
       wakeNodes: await removeClaim(tx, claim),
     };
-  });
-}
-
-/**
- * Terminating claims bound to the node that no replica uses any more go now (their last replica
- * was just confirmed gone). Level-triggered: it looks at every Terminating claim of the node, so a
- * call that failed is made good by the next. Returns the nodes bumped.
- */
-export async function finishClaimDeletions(db: Database, nodeName: string): Promise<string[]> {
-  return db.transaction(async (tx) => {
-    const terminating = await tx
-      .select()
-      .from(persistentVolumeClaims)
-      .where(and(eq(persistentVolumeClaims.nodeName, nodeName), sql`deleting_at is not null`))
-      .for('update', { skipLocked: true });
-    const woken = new Set<string>();
-    for (const claim of terminating)
-      if (!(await claimInUse(tx, claim))) for (const id of await removeClaim(tx, claim)) woken.add(id);
-    return [...woken];
   });
 }
 

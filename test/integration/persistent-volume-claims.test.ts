@@ -220,7 +220,17 @@ describe.each(DATABASE_KINDS)('PersistentVolumeClaims on %s', (kind) => {
   });
 
   it('keeps a replica whose claim does not exist Pending, and places it as soon as the claim is created', async () => {
-    expect((await apply([deployment('late', 'late')])).status).toBe(200);
+    const applied = await apply([deployment('late', 'late')]);
+    expect(applied.status).toBe(200);
+    // The apply says so.
+    expect(applied.body.warnings).toEqual([
+      {
+        kind: 'Deployment',
+        namespace: NS,
+        name: 'late',
+        message: 'persistentvolumeclaim "late" not found: its replicas stay Pending until it exists',
+      },
+    ]);
     const waiting = await eventually(async () => {
       await t.plane.reconciler.tick();
       return (await replicasOf('late')).find((r) => r.message);

@@ -6,7 +6,7 @@ import type { Principal, Resource } from '../auth/principal.ts';
 import { maybeDryRun, type WriteOptions, type Written } from '../store/objects.ts';
 import { applyConfigMap } from './config-maps.ts';
 import { applyDeployment } from './deployments.ts';
-import { applyClaim } from './persistent-volume-claims.ts';
+import { applyClaim, missingClaimWarnings } from './persistent-volume-claims.ts';
 import { applyPolicy } from './policies.ts';
 import { applySecret, missingSecretWarnings } from './secrets.ts';
 import { applyService } from './services.ts';
@@ -202,6 +202,8 @@ export async function applyManifests(
             warnings.push({ kind: object.kind, namespace, name: object.name, message });
         if (object.kind !== 'Deployment') continue;
         for (const message of await missingSecretWarnings(tx, namespace, object.spec.template.spec))
+          warnings.push({ kind: object.kind, namespace, name: object.name, message });
+        for (const message of await missingClaimWarnings(tx, namespace, object.spec.template.spec))
           warnings.push({ kind: object.kind, namespace, name: object.name, message });
       }
       return { items, changedDeployments, warnings, wakeNodes: [...wakeNodes] };

@@ -1,4 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { PodSpec } from '../../common/deployment.ts';
 import {
   claimSpecOf,
   claimVolumeName,
@@ -18,6 +19,7 @@ import {
   type WriteOptions,
   type Written,
 } from '../store/objects.ts';
+import { volumeObjectNames } from './pod-volumes.ts';
 
 export { finishClaimDeletions, toClaimObject };
 
@@ -115,6 +117,32 @@ export async function deleteClaim(
       row: { ...claim, deletingAt: claim.deletingAt ?? now },
       wakeNodes: await removeClaim(tx, claim),
     };
+  });
+}
+
+/**
+ * What an apply warns of a pod that mounts claims its namespace lacks (or is deleting): its
+ * replicas wait Pending until the claim exists. Judged after every document is written.
+ */
+export async function missingClaimWarnings(
+  db: Database,
+  namespace: string,
+  pod: Pick<PodSpec, 'volumes'>,
+): Promise<string[]> {
+  const names = volumeObjectNames(pod).claims;
+  if (names.length === 0) return [];
+  const rows = await db
+    .select({ name: persistentVolumeClaims.name, deletingAt: persistentVolumeClaims.deletingAt })
+    .from(persistentVolumeClaims)
+    .where(and(eq(persistentVolumeClaims.namespace, namespace), inArray(persistentVolumeClaims.name, names)));
+  const found = new Map(rows.map((r) => [r.name, r]));
+  return names.flatMap((name) => {
+    const claim = found.get(name);
+    if (!claim)
+      return [`persistentvolumeclaim "${name}" not found: its replicas stay Pending until it exists`];
+    if (claim.deletingAt)
+      return [`persistentvolumeclaim "${name}" is being deleted: new replicas that use it stay Pending`];
+    return [];
   });
 }
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { agentFeatureLabels } from '../common/agent-features.ts';
 import { ApiClient, ApiError } from './api-client.ts';
+import { ClaimVolumes } from './claim-volumes.ts';
 import { type AgentConfig, defaultVolumeDir } from './config.ts';
 import { DEFAULT_PIDS_LIMIT } from './container-defaults.ts';
 import { DockerDriver } from './driver/docker-driver.ts';
@@ -133,7 +134,15 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     log.info('resuming saved assignments', { replicas: resumed.replicas.length, savedAt: resumed.savedAt });
     void manager.apply(resumed.replicas);
   }
+  const claims = new ClaimVolumes({
+    node: config.name,
+    log,
+    removeVolume: async (name, labels) =>
+      driver.removeVolume ? driver.removeVolume(name, labels) : 'in-use',
+    confirm: (uids) => api.releasedClaims(session.token, uids, abort.signal),
+  });
   const sync = new SyncLoop({
+    claims,
     api,
     session,
     store,
@@ -159,6 +168,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     stop: () => {
       stopping ??= (async () => {
         abort.abort();
+        claims.stop();
         metadata.stop();
         reporter.stop();
         await sync.stopped();

@@ -89,6 +89,12 @@ export class ApiClient {
     await res.text();
   }
 
+  /** The volumes of these released claims are gone from this node. */
+  async releasedClaims(token: string, uids: string[], signal?: AbortSignal): Promise<void> {
+    const res = await this.call('POST', '/v1/agent/released-claims', { token, body: { uids }, signal });
+    await res.text();
+  }
+
   async logs(token: string, answer: LogAnswer, signal?: AbortSignal): Promise<void> {
     const res = await this.call('POST', '/v1/agent/logs', { token, body: answer, signal });
     await res.text();

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Assignment } from '../common/agent-protocol.ts';
 import { NVIDIA_GPU } from '../common/extended-resources.ts';
+import { claimMounts } from './claim-volumes.ts';
 import { type ContainerPolicy, containerDefaults, DEFAULT_CONTAINER_POLICY } from './container-defaults.ts';
 import type { CreateSpec } from './driver/driver.ts';
 import {
@@ -68,7 +69,9 @@ export function planContainers(
       ...(c.resources.extended?.[NVIDIA_GPU] ? { gpus: c.resources.extended[NVIDIA_GPU] } : {}),
       ...containerDefaults(c, policy),
       // Paths only: new files of a volume never change the hash (agent/pod-volumes.ts).
-      ...(c.volumeMounts?.length ? { mounts: planMounts(a, c, volumeRoots) } : {}),
+      ...(c.volumeMounts?.length
+        ? { mounts: [...planMounts(a, c, volumeRoots), ...claimMounts(a, c, node)] }
+        : {}),
     };
     const hash = specHash(base);
     const labels: Record<string, string> = {

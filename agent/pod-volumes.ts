@@ -82,7 +82,8 @@ export function planMounts(
 ): BindMount[] {
   return (c.volumeMounts ?? []).flatMap((m) => {
     const v = a.volumes?.find((x) => x.name === m.name);
-    if (!v) return [];
+    // A claim is a Docker volume, not a directory of the agent's (agent/claim-volumes.ts).
+    if (!v || v.persistentVolumeClaim) return [];
     const dir = volumeDir(roots, a.id, v);
     return [
       {
@@ -149,7 +150,8 @@ export class PodVolumes {
   async prepare(a: Pick<Assignment, 'volumes' | 'containers'>): Promise<void> {
     const key = JSON.stringify([a.volumes ?? [], a.containers.map((c) => c.volumeMounts ?? [])]);
     if (key === this.made) return;
-    const volumes = a.volumes ?? [];
+    // Claims are Docker volumes the engine makes (agent/claim-volumes.ts): nothing to do here.
+    const volumes = (a.volumes ?? []).filter((v) => !v.persistentVolumeClaim);
     // The memory root becomes a tmpfs before anything goes in it: mounted later, it would hide
     // what was there. Only secret files require it; configMap files may stay on a disk.
     if (volumes.some((v) => !isOnDisk(v))) await this.ensureMemoryRoot(volumes.find((v) => v.secret)?.name);

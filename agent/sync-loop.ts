@@ -1,5 +1,6 @@
 import type { Assignment, LogRequest } from '../common/agent-protocol.ts';
 import { type ApiClient, ApiError } from './api-client.ts';
+import type { ClaimVolumes } from './claim-volumes.ts';
 import { stableJson } from './container-spec.ts';
 import { errorMessage, type Logger } from './log.ts';
 import type { PodManager } from './pod-manager.ts';
@@ -19,6 +20,8 @@ export interface SyncDeps {
   signal: AbortSignal;
   /** The server answered again after failures. */
   onReconnect?: () => void;
+  /** Removes the volumes of claims the control plane released (agent/claim-volumes.ts). */
+  claims?: ClaimVolumes;
 }
 
 /** An answer faster than this came back without waiting: the server does not long-poll (Workers). */
@@ -68,6 +71,7 @@ export class SyncLoop {
         if (r.kind === 'changed') {
           this.pollIntervalMs = Math.max(100, r.body.pollIntervalSeconds * 1000);
           news = await this.received(r.etag, r.body.replicas, r.body.logRequests, ms);
+          this.d.claims?.release(r.body.releasedClaims);
         }
         // No waiting happened and nothing new: the server does not long-poll, pace ourselves.
         if (!news && ms < IMMEDIATE_MS) await sleep(this.pollIntervalMs, signal);

@@ -187,6 +187,10 @@ const KIND_ALIASES: Record<string, ResourceKind> = {
   configmap: 'configmap',
   configmaps: 'configmap',
   cm: 'configmap',
+  persistentvolumeclaim: 'persistentvolumeclaim',
+  persistentvolumeclaims: 'persistentvolumeclaim',
+  pvc: 'persistentvolumeclaim',
+  pvcs: 'persistentvolumeclaim',
   node: 'node',
   nodes: 'node',
   no: 'node',
@@ -207,6 +211,7 @@ export type ResourceKind =
   | 'service'
   | 'secret'
   | 'configmap'
+  | 'persistentvolumeclaim'
   | 'node'
   | 'replica'
   | 'event'

@@ -9,6 +9,7 @@ import type {
   List,
   NamespacePolicy,
   Node,
+  PersistentVolumeClaim,
   Replica,
   Revision,
   Secret,
@@ -222,6 +223,15 @@ export class BerthClient {
       query: { labelSelector },
     }).then(items);
   }
+  listClaims(ns: string, labelSelector?: string) {
+    return this.request<List<PersistentVolumeClaim>>(
+      'GET',
+      `/v1/namespaces/${enc(ns)}/persistentvolumeclaims`,
+      {
+        query: { labelSelector },
+      },
+    ).then(items);
+  }
   /** Create or replace a ConfigMap. */
   putConfigMap(ns: string, name: string, body: unknown) {
     return this.request<ConfigMap>('PUT', `/v1/namespaces/${enc(ns)}/configmaps/${enc(name)}`, { body });
@@ -307,7 +317,13 @@ export class BerthClient {
   }
 }
 
-export type NamespacedResource = 'deployments' | 'services' | 'secrets' | 'configmaps' | 'replicas';
+export type NamespacedResource =
+  | 'deployments'
+  | 'services'
+  | 'secrets'
+  | 'configmaps'
+  | 'persistentvolumeclaims'
+  | 'replicas';
 
 const enc = encodeURIComponent;
 

@@ -33,6 +33,10 @@ export const POD_FEATURES: readonly PodFeature[] = [
     uses: (spec) =>
       spec.securityContext !== undefined || any(everyContainer(spec), (c) => !!c.securityContext),
   },
+  {
+    name: 'persistent-volume-claims',
+    uses: (spec) => any(spec.volumes, (v) => v.persistentVolumeClaim !== undefined),
+  },
   { name: 'startup-probes', uses: (spec) => any(everyContainer(spec), (c) => !!c.startupProbe) },
   { name: 'lifecycle-hooks', uses: (spec) => any(everyContainer(spec), (c) => !!c.lifecycle) },
   {

@@ -125,8 +125,24 @@ export type Assignment = z.infer<typeof Assignment>;
 export const LogRequest = z.object({ id: z.string(), replicaId: z.string(), tail: z.int() });
 export type LogRequest = z.infer<typeof LogRequest>;
 
+/** A deleted claim whose node-local volume the agent must remove (common/persistent-volume-claim.ts). */
+export const ReleasedClaim = z.object({
+  uid: z.string(),
+  namespace: z.string(),
+  name: z.string(),
+  /** The Docker volume's name. */
+  volume: z.string(),
+});
+export type ReleasedClaim = z.infer<typeof ReleasedClaim>;
+
 export const AssignmentsResponse = z.object({
   replicas: z.array(Assignment),
+  /**
+   * Claims deleted with a volume on this node: the only word on which the agent removes a claim's
+   * volume. Listed until the agent confirms (POST /v1/agent/released-claims); agents that predate
+   * it ignore it.
+   */
+  releasedClaims: z.array(ReleasedClaim).optional(),
   logRequests: z.array(LogRequest),
   pollIntervalSeconds: z.number(),
 });
@@ -202,6 +218,10 @@ export const StatusReport = z.strictObject({
   agentVersion: z.string().max(64).optional(),
 });
 export type StatusReport = z.infer<typeof StatusReport>;
+
+/** The claims' volumes the agent removed (or found absent), by claim uid. */
+export const ReleasedClaimsDone = z.strictObject({ uids: z.array(z.string().max(64)).max(1000) });
+export type ReleasedClaimsDone = z.infer<typeof ReleasedClaimsDone>;
 
 export const LogAnswer = z.strictObject({
   id: z.string().max(128),

@@ -56,6 +56,9 @@ const REFUSED: Record<string, string> = {
   CronJob: 'Berth does not run workloads to completion yet',
   Pod: 'use a Deployment with one replica: Berth runs pods only for Deployments',
   ReplicaSet: 'use a Deployment: Berth makes its own revisions',
+  PersistentVolume:
+    "Berth makes each PersistentVolumeClaim's volume on the node that first uses it; apply the claim alone",
+  StorageClass: "a claim's storageClassName is recorded, and every claim is a node-local volume",
 };
 
 /** The reason a kind is refused, when Berth knows the kind; undefined otherwise. */

@@ -260,9 +260,9 @@ spec:
 
   const unsupported: [string, string, string, RegExp?][] = [
     [
-      'a persistentVolumeClaim volume',
-      k8sDeployment('\n      volumes: [{name: data, persistentVolumeClaim: {claimName: data}}]'),
-      'spec.template.spec.volumes[0].persistentVolumeClaim',
+      'a csi volume',
+      k8sDeployment('\n      volumes: [{name: data, csi: {driver: x}}]'),
+      'spec.template.spec.volumes[0].csi',
     ],
     [
       'ephemeralContainers',
@@ -688,9 +688,9 @@ describe('normalizeManifests: documents', () => {
     ['no apiVersion', { kind: 'Deployment' }, 'apiVersion', /is required/],
     [
       'an unknown kind',
-      { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
+      { apiVersion: 'v1', kind: 'PersistentVolume' },
       'kind',
-      /PersistentVolumeClaim is not supported by Berth/,
+      /PersistentVolume is not supported by Berth/,
     ],
     ['a StatefulSet', { apiVersion: 'apps/v1', kind: 'StatefulSet' }, 'kind', /StatefulSet is not supported/],
     [

@@ -3,10 +3,20 @@ import type { z } from 'zod';
 import { ConfigMapInput, type ConfigMapSpec } from './config-map.ts';
 import { DeploymentInput, type DeploymentSpec } from './deployment.ts';
 import { jsonPath } from './issue-path.ts';
-import { kubernetesDeployment, kubernetesService, unsupportedFieldMessage } from './manifest-kubernetes.ts';
+import {
+  kubernetesDeployment,
+  kubernetesService,
+  stripRoot,
+  unsupportedFieldMessage,
+} from './manifest-kubernetes.ts';
 import { kubernetesConfigMap, kubernetesSecret } from './manifest-kubernetes-config.ts';
 import { refusedKindReason, type SkippedObject, skippedKind } from './manifest-machinery.ts';
 import type { Labels } from './names.ts';
+import {
+  claimSpecOf,
+  PersistentVolumeClaimInput,
+  type PersistentVolumeClaimSpec,
+} from './persistent-volume-claim.ts';
 import { NamespacePolicyInput, type NamespacePolicySpec } from './policy.ts';
 import type { FieldError } from './problem.ts';
 import { SecretInput, type SecretType } from './secret.ts';
@@ -76,6 +86,15 @@ export type ManifestObject =
       annotations: Labels;
       resourceVersion?: string;
       spec: ConfigMapSpec;
+    }
+  | {
+      kind: 'PersistentVolumeClaim';
+      namespace?: string;
+      name: string;
+      labels: Labels;
+      annotations: Labels;
+      resourceVersion?: string;
+      spec: PersistentVolumeClaimSpec;
     }
   | {
       kind: 'NamespacePolicy';
@@ -309,7 +328,14 @@ type PlainObject = Record<string, unknown>;
 const isPlainObject = (v: unknown): v is PlainObject =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const KINDS = ['Deployment', 'Service', 'Secret', 'ConfigMap', 'NamespacePolicy'] as const;
+const KINDS = [
+  'Deployment',
+  'Service',
+  'Secret',
+  'ConfigMap',
+  'PersistentVolumeClaim',
+  'NamespacePolicy',
+] as const;
 
 /**
  * Validates each document and turns it into the object the server applies. A document with any
@@ -481,6 +507,31 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
       });
       return;
     }
+    case 'berth.dev/v1 PersistentVolumeClaim':
+    case 'v1 PersistentVolumeClaim': {
+      const value = apiVersion === 'v1' ? stripRoot(doc) : doc;
+      const parsed = PersistentVolumeClaimInput.safeParse(value);
+      if (!parsed.success) {
+        reportAll(zodFieldErrors(parsed.error, [], value));
+        return;
+      }
+      const meta = parsed.data.metadata;
+      if (!named(meta)) return;
+      const { name, namespace, labels = {}, annotations = {}, resourceVersion } = meta;
+      found.push({
+        at,
+        object: {
+          kind: 'PersistentVolumeClaim',
+          name,
+          namespace,
+          labels,
+          annotations,
+          resourceVersion,
+          spec: claimSpecOf(parsed.data.spec),
+        },
+      });
+      return;
+    }
     case 'berth.dev/v1 ConfigMap':
     case 'v1 ConfigMap': {
       const value = apiVersion === 'v1' ? kubernetesConfigMap(doc) : doc;
@@ -558,6 +609,7 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
         Service: 'berth.dev/v1 or v1',
         Secret: 'berth.dev/v1 or v1',
         ConfigMap: 'berth.dev/v1 or v1',
+        PersistentVolumeClaim: 'berth.dev/v1 or v1',
         NamespacePolicy: 'berth.dev/v1',
       };
       const hint = hints[kind];

@@ -169,13 +169,13 @@ describe('pod volumes and volumeMounts', () => {
       'two sources',
       deployment('\n      volumes: [{name: a, emptyDir: {}, configMap: {name: c}}]'),
       `${POD}.volumes[0]`,
-      'must specify exactly one of emptyDir, configMap, secret',
+      'must specify exactly one of emptyDir, configMap, secret, persistentVolumeClaim',
     ],
     [
       'no source',
       deployment('\n      volumes: [{name: a}]'),
       `${POD}.volumes[0]`,
-      'must specify exactly one of emptyDir, configMap, secret',
+      'must specify exactly one of emptyDir, configMap, secret, persistentVolumeClaim',
     ],
     [
       'a size limit on a disk emptyDir',
@@ -184,10 +184,19 @@ describe('pod volumes and volumeMounts', () => {
       expect.stringMatching(/^sizeLimit is supported only with medium: Memory/),
     ],
     [
-      'a persistentVolumeClaim',
-      deployment('\n      volumes: [{name: a, persistentVolumeClaim: {claimName: data}}]'),
-      `${POD}.volumes[0].persistentVolumeClaim`,
-      'persistentVolumeClaim is not supported by Berth (use emptyDir for scratch data)',
+      'a subPath into a persistentVolumeClaim',
+      deployment(
+        '\n      volumes: [{name: a, persistentVolumeClaim: {claimName: data}}]',
+        '\n        volumeMounts: [{name: a, mountPath: /data, subPath: x}]',
+      ),
+      `${POD}.containers[0].volumeMounts[0].subPath`,
+      expect.stringMatching(/^subPath is not supported by Berth for a persistentVolumeClaim/),
+    ],
+    [
+      'a persistentVolumeClaim with an unknown field',
+      deployment('\n      volumes: [{name: a, persistentVolumeClaim: {claimName: data, size: 1}}]'),
+      `${POD}.volumes[0].persistentVolumeClaim.size`,
+      'unknown field "size"',
     ],
     [
       'a projected volume',

@@ -4,10 +4,11 @@ import { memoryQuantityProblem, parseMemory } from './quantity.ts';
 
 /**
  * A pod's volumes and its containers' volumeMounts, as Kubernetes writes them, and what an
- * assignment carries of them to the agent. Berth honours three sources: `emptyDir` (a directory
- * that lives and dies with the replica; `medium: Memory` is a tmpfs), and `configMap` and
- * `secret` (the object's keys as files, kept up to date in running replicas). Every other
- * source is refused at its path (UNSUPPORTED_VOLUME_FIELDS).
+ * assignment carries of them to the agent. Berth honours four sources: `emptyDir` (a directory
+ * that lives and dies with the replica; `medium: Memory` is a tmpfs), `configMap` and `secret`
+ * (the object's keys as files, kept up to date in running replicas), and `persistentVolumeClaim`
+ * (a node-local Docker volume that outlives the replica, common/persistent-volume-claim.ts).
+ * Every other source is refused at its path (UNSUPPORTED_VOLUME_FIELDS).
  */
 
 /** Kubernetes' file modes: 0 to 0777, written in decimal in JSON and YAML (0644 is 420). */
@@ -77,7 +78,13 @@ export const SecretVolumeSource = z.strictObject({
   optional: z.boolean().optional(),
 });
 
-const SOURCES = ['emptyDir', 'configMap', 'secret'] as const;
+/** A claim of the pod's namespace; `readOnly` makes every mount of it read-only. */
+export const PersistentVolumeClaimVolumeSource = z.strictObject({
+  claimName: Name,
+  readOnly: z.boolean().optional(),
+});
+
+const SOURCES = ['emptyDir', 'configMap', 'secret', 'persistentVolumeClaim'] as const;
 
 export const Volume = z
   .strictObject({
@@ -85,11 +92,12 @@ export const Volume = z
     emptyDir: EmptyDirSource.optional(),
     configMap: ConfigMapVolumeSource.optional(),
     secret: SecretVolumeSource.optional(),
+    persistentVolumeClaim: PersistentVolumeClaimVolumeSource.optional(),
   })
   .check((ctx) => {
     const v = ctx.value;
     const given = SOURCES.filter((s) => v[s] !== undefined);
-    // A source Berth lacks (persistentVolumeClaim, hostPath...) is already an issue at its path.
+    // A source Berth lacks (hostPath, csi...) is already an issue at its path.
     const unknown = ctx.issues.some((i) => i.code === 'unrecognized_keys');
     if (given.length > 1 || (given.length === 0 && !unknown))
       ctx.issues.push({
@@ -132,7 +140,6 @@ export type VolumeMount = z.infer<typeof VolumeMount>;
 
 /** Kubernetes volume fields Berth refuses, each with what to know (manifest-kubernetes.ts names them). */
 export const UNSUPPORTED_VOLUME_FIELDS: [string, string][] = [
-  ['persistentVolumeClaim', 'use emptyDir for scratch data'],
   ['hostPath', "a container would reach the node's own files"],
   ['projected', 'use configMap and secret volumes'],
   ['downwardAPI', 'use env fieldRef'],
@@ -188,6 +195,12 @@ export function podVolumeIssues(spec: PodVolumesView): { path: (string | number)
       const mountPath = m.mountPath.replace(/\/+$/, '') || '/';
       if (paths.has(mountPath)) issues.push({ path: [...at, 'mountPath'], message: 'must be unique' });
       paths.add(mountPath);
+      if (volume?.persistentVolumeClaim && m.subPath)
+        issues.push({
+          path: [...at, 'subPath'],
+          message:
+            'subPath is not supported by Berth for a persistentVolumeClaim (mount the whole volume): the Docker Engine mounts a named volume whole',
+        });
       if (volume?.emptyDir && m.subPath)
         issues.push({
           path: [...at, 'subPath'],
@@ -214,6 +227,10 @@ export const AssignedVolume = z.object({
   emptyDir: z.object({ medium: z.enum(['', 'Memory']), sizeLimitBytes: z.int().optional() }).optional(),
   configMap: z.object({ files: z.array(AssignedVolumeFile) }).optional(),
   secret: z.object({ files: z.array(AssignedVolumeFile) }).optional(),
+  /** A claim's node-local Docker volume (common/persistent-volume-claim.ts claimVolumeName). */
+  persistentVolumeClaim: z
+    .object({ uid: z.string(), namespace: z.string(), claimName: z.string(), readOnly: z.boolean() })
+    .optional(),
 });
 export type AssignedVolume = z.infer<typeof AssignedVolume>;
 

@@ -19,6 +19,7 @@ import { configMapRoutes } from './routes/config-maps.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { opsRoutes } from './routes/ops.ts';
+import { persistentVolumeClaimRoutes } from './routes/persistent-volume-claims.ts';
 import { policyRoutes } from './routes/policies.ts';
 import { replicaRoutes } from './routes/replicas.ts';
 import { secretRoutes } from './routes/secrets.ts';
@@ -86,6 +87,7 @@ export function createApp(deps: AppDeps) {
   serviceRoutes(app, deps);
   secretRoutes(app, deps);
   configMapRoutes(app, deps);
+  persistentVolumeClaimRoutes(app, deps);
   applyRoutes(app, deps);
   replicaRoutes(app, deps);
   agentRoutes(app, deps);

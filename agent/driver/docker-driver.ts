@@ -129,12 +129,22 @@ export class DockerDriver implements Driver {
         Init: true,
         ...(spec.mounts?.length
           ? {
-              Mounts: spec.mounts.map((m) => ({
-                Type: 'bind' as const,
-                Source: m.source,
-                Target: m.target,
-                ReadOnly: m.readOnly,
-              })),
+              Mounts: spec.mounts.map((m) =>
+                m.volume
+                  ? {
+                      // Made empty on first use (no copy of the image's files, as a Kubernetes volume).
+                      Type: 'volume' as const,
+                      Source: m.source,
+                      Target: m.target,
+                      ReadOnly: m.readOnly,
+                      VolumeOptions: {
+                        NoCopy: true,
+                        Labels: m.volume.labels,
+                        DriverConfig: { Name: 'local', Options: {} },
+                      },
+                    }
+                  : { Type: 'bind' as const, Source: m.source, Target: m.target, ReadOnly: m.readOnly },
+              ),
             }
           : {}),
         ...(spec.networkFrom
@@ -218,6 +228,21 @@ export class DockerDriver implements Driver {
     }
     // Perhaps the last container of its namespace on this engine.
     this.sweep.request();
+  }
+
+  async removeVolume(name: string, labels: Record<string, string>): Promise<'removed' | 'absent' | 'in-use'> {
+    const volume = this.docker.getVolume(name);
+    try {
+      const info = (await volume.inspect()) as { Labels?: Record<string, string> | null };
+      if (Object.entries(labels).some(([k, v]) => info.Labels?.[k] !== v)) return 'absent';
+      await volume.remove();
+      return 'removed';
+    } catch (e) {
+      const s = statusOf(e);
+      if (s === 404) return 'absent';
+      if (s === 409) return 'in-use';
+      throw engineError(e);
+    }
   }
 
   async inspectContainer(idOrName: string): Promise<ContainerInfo | undefined> {

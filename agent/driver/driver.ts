@@ -29,6 +29,11 @@ export interface Driver {
    * per-container inspection: exit codes, start times and networkFrom are then missing.
    */
   listContainers(labels: Record<string, string>, detailed?: boolean): Promise<ContainerInfo[]>;
+  /**
+   * Removes a named volume if it carries all `labels` ('absent' when it does not exist or is not
+   * the one meant); 'in-use' while a container holds it. Optional: fakes may lack it.
+   */
+  removeVolume?(name: string, labels: Record<string, string>): Promise<'removed' | 'absent' | 'in-use'>;
   /** Runs a command inside a running container; exit code, or rejects on timeout. */
   exec(id: string, command: string[], timeoutMs: number): Promise<number>;
   /** The last `tail` lines of stdout and stderr, oldest first. */
@@ -72,8 +77,17 @@ export interface CreateSpec {
   /** NVIDIA GPUs (resources nvidia.com/gpu) the engine gives the container; absent: none. */
   gpus?: number;
   security: ContainerSecurity;
-  /** Directories of the node bound into the container (the pod's volumes, agent/pod-volumes.ts). */
-  mounts?: { source: string; target: string; readOnly: boolean }[];
+  /**
+   * Directories of the node bound into the container (the pod's volumes, agent/pod-volumes.ts); with
+   * `volume`, `source` is a Docker named volume, made with these labels on first use
+   * (agent/claim-volumes.ts).
+   */
+  mounts?: {
+    source: string;
+    target: string;
+    readOnly: boolean;
+    volume?: { labels: Record<string, string> };
+  }[];
 }
 
 /** What a process in the container may do to the kernel (see container-defaults.ts). */

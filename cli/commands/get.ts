@@ -23,6 +23,7 @@ import type {
   Event,
   NamespacePolicy,
   Node,
+  PersistentVolumeClaim,
   Replica,
   Revision,
   Secret,
@@ -147,6 +148,29 @@ export const configMapView: View<ConfigMap> = {
   name: (m) => m.metadata?.name ?? '',
 };
 
+/**
+ * As kubectl's columns: a claim in use that was deleted shows Terminating; NODE is where its
+ * volume is (Berth's claims are node-local); CAPACITY once bound.
+ */
+export const claimView: View<PersistentVolumeClaim> = {
+  kind: 'persistentvolumeclaim',
+  headers: ['name', 'status', 'node', 'capacity', 'access modes', 'storageclass', 'age'],
+  wide: ['volumemode'],
+  row: (c, now) => [
+    c.metadata?.name,
+    c.metadata?.deletionTimestamp ? 'Terminating' : c.status?.phase,
+    c.status?.nodeName,
+    c.status?.capacity?.storage,
+    (c.spec?.accessModes ?? []).map((m) => ACCESS_MODES[m] ?? m).join(','),
+    c.spec?.storageClassName,
+    formatAge(c.metadata?.createdAt, now),
+  ],
+  wideRow: (c) => [c.spec?.volumeMode],
+  name: (c) => c.metadata?.name ?? '',
+};
+/** kubectl's short forms of access modes. */
+const ACCESS_MODES: Record<string, string> = { ReadWriteOnce: 'RWO', ReadWriteOncePod: 'RWOP' };
+
 export const eventView: View<Event> = {
   kind: 'event',
   headers: ['age', 'type', 'reason', 'object', 'message'],
@@ -221,6 +245,7 @@ const KINDS: ResourceKind[] = [
   'service',
   'secret',
   'configmap',
+  'persistentvolumeclaim',
   'event',
   'revision',
   'policy',
@@ -263,9 +288,9 @@ async function printPolicies(
 export const get: Command = {
   name: 'get',
   summary:
-    'List objects: deployments, replicas, nodes, services, secrets, configmaps, events, revisions, policies',
+    'List objects: deployments, replicas, nodes, services, secrets, configmaps, persistentvolumeclaims (pvc), events, revisions, policies',
   usage: [
-    'berth get deployments|services|secrets|configmaps [NAME] [-l SELECTOR] [-o table|wide|json|yaml|name]',
+    'berth get deployments|services|secrets|configmaps|pvc [NAME] [-l SELECTOR] [-o table|wide|json|yaml|name]',
     'berth get replicas [-d DEPLOYMENT]',
     'berth get nodes [NAME]',
     'berth get events [--for deployment/NAME]',
@@ -301,6 +326,16 @@ export const get: Command = {
         return name
           ? print(ctx, format, configMapView, await client.getObject<ConfigMap>(ns, 'configmaps', name), ns)
           : print(ctx, format, configMapView, await client.listConfigMaps(ns, ctx.flags.selector), ns);
+      case 'persistentvolumeclaim':
+        return name
+          ? print(
+              ctx,
+              format,
+              claimView,
+              await client.getObject<PersistentVolumeClaim>(ns, 'persistentvolumeclaims', name),
+              ns,
+            )
+          : print(ctx, format, claimView, await client.listClaims(ns, ctx.flags.selector), ns);
       case 'node':
         return name
           ? print(ctx, format, nodeView, await client.getNode(name), ns)

@@ -5,7 +5,15 @@ import { SKIPPED_KINDS } from '../manifest-machinery.ts';
 
 export const AppliedObject = z
   .object({
-    kind: z.enum(['Deployment', 'Service', 'Secret', 'ConfigMap', 'NamespacePolicy', ...SKIPPED_KINDS]),
+    kind: z.enum([
+      'Deployment',
+      'Service',
+      'Secret',
+      'ConfigMap',
+      'PersistentVolumeClaim',
+      'NamespacePolicy',
+      ...SKIPPED_KINDS,
+    ]),
     /** Empty for a cluster-scoped kind (ClusterRole, ClusterRoleBinding). */
     namespace: z.string(),
     name: z.string(),

@@ -9,6 +9,7 @@ export * from './config-map.ts';
 export * from './deployment.ts';
 export * from './meta.ts';
 export * from './node.ts';
+export * from './persistent-volume-claim.ts';
 export * from './policy.ts';
 export * from './replica.ts';
 export * from './service.ts';

@@ -9,6 +9,7 @@ export { logRequests } from './log-requests.ts';
 export { namespacePolicies } from './namespace-policies.ts';
 export { namespaces } from './namespaces.ts';
 export { nodes } from './nodes.ts';
+export { claimVolumeRemovals, persistentVolumeClaims } from './persistent-volume-claims.ts';
 export { replicas } from './replicas.ts';
 export { revisions } from './revisions.ts';
 export { secrets } from './secrets.ts';

@@ -38,7 +38,8 @@ const NS = 'team-a';
 /**
  * The expected matrix. Namespaced routes are called in team-a: "-in" tokens hold team-a, "-out"
  * tokens hold team-b only. Deployers read what viewers read (replicas, events) and write
- * deployments, services, secrets and configmaps; viewers never see secrets (configmaps they read). A node credential reaches only
+ * deployments, services, secrets, configmaps and persistentvolumeclaims; viewers never see secrets
+ * (configmaps and claims they read). A node credential reaches only
  * /v1/agent/* (and /v1/whoami, which names the caller and nothing else). Two readings where
  * API.md is silent: cluster-scoped node reads (GET /v1/nodes) are open to every user token, as
  * the dashboard shows nodes to everyone signed in; cluster events (GET /v1/events, node events)
@@ -70,6 +71,10 @@ const ROUTES: Record<string, Access> = {
   'GET /v1/namespaces/{ns}/configmaps/{name}': { read: 'configmaps' },
   'DELETE /v1/namespaces/{ns}/configmaps/{name}': { write: 'configmaps' },
   'GET /v1/namespaces/{ns}/configmaps': { read: 'configmaps' },
+  'PUT /v1/namespaces/{ns}/persistentvolumeclaims/{name}': { write: 'persistentvolumeclaims' },
+  'GET /v1/namespaces/{ns}/persistentvolumeclaims/{name}': { read: 'persistentvolumeclaims' },
+  'DELETE /v1/namespaces/{ns}/persistentvolumeclaims/{name}': { write: 'persistentvolumeclaims' },
+  'GET /v1/namespaces/{ns}/persistentvolumeclaims': { read: 'persistentvolumeclaims' },
   'POST /v1/apply': { write: 'deployments' },
   // A namespace's tokens read the policy in force there (to know what they may do); admins write.
   'PUT /v1/namespaces/{ns}/policy': 'admin',
@@ -84,6 +89,7 @@ const ROUTES: Record<string, Access> = {
   'GET /v1/agent/assignments': 'node',
   'POST /v1/agent/status': 'node',
   'POST /v1/agent/logs': 'node',
+  'POST /v1/agent/released-claims': 'node',
   'GET /v1/nodes': 'users',
   'GET /v1/nodes/{name}': 'users',
   'DELETE /v1/nodes/{name}': 'admin',
@@ -190,7 +196,12 @@ describe('access matrix: every route × every caller, on Postgres', () => {
     });
     await registerNode('spare');
     // What each caller's destructive call removes is its own.
+    const claim = { spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } };
+    expect((await t.call('PUT', `/v1/namespaces/${NS}/persistentvolumeclaims/pvc`, claim)).status).toBe(201);
     for (const who of WHO) {
+      expect(
+        (await t.call('PUT', `/v1/namespaces/${NS}/persistentvolumeclaims/del-${who}`, claim)).status,
+      ).toBe(201);
       expect(
         (await t.call('PUT', `/v1/namespaces/${NS}/deployments/del-${who}`, deploymentBody({ replicas: 0 })))
           .status,
@@ -245,6 +256,9 @@ describe('access matrix: every route × every caller, on Postgres', () => {
       'PUT /v1/namespaces/{ns}/configmaps/{name}': `put-${who}`,
       'DELETE /v1/namespaces/{ns}/configmaps/{name}': `del-${who}`,
       'GET /v1/namespaces/{ns}/configmaps/{name}': 'cm',
+      'PUT /v1/namespaces/{ns}/persistentvolumeclaims/{name}': `put-${who}`,
+      'DELETE /v1/namespaces/{ns}/persistentvolumeclaims/{name}': `del-${who}`,
+      'GET /v1/namespaces/{ns}/persistentvolumeclaims/{name}': 'pvc',
       'DELETE /v1/nodes/{name}': `del-${who}`,
       // Each caller's reset takes a node of its own, so the admin's leaves the others' standing.
       'POST /v1/nodes/{name}/reset': `reset-${who}`,
@@ -270,6 +284,9 @@ describe('access matrix: every route × every caller, on Postgres', () => {
       }),
       'PUT /v1/namespaces/{ns}/secrets/{name}': json({ data: { k: 'v' } }),
       'PUT /v1/namespaces/{ns}/configmaps/{name}': json({ data: { k: 'v' } }),
+      'PUT /v1/namespaces/{ns}/persistentvolumeclaims/{name}': json({
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+      }),
       'PUT /v1/namespaces/{ns}/policy': json({ spec: { allowedHostSuffixes: [`${who}.example.com`] } }),
       'POST /v1/apply': {
         body: `apiVersion: berth.dev/v1\nkind: Deployment\nmetadata:\n  name: ap-${who}\nspec:\n  replicas: 0\n  template:\n    spec:\n      containers: [{name: web, image: "x:1"}]\n`,
@@ -284,6 +301,7 @@ describe('access matrix: every route × every caller, on Postgres', () => {
       }),
       'POST /v1/agent/status': json({ replicas: [] }),
       'POST /v1/agent/logs': json({ id: 'log_nothing', lines: [] }),
+      'POST /v1/agent/released-claims': json({ uids: [] }),
       'POST /v1/tokens': json({ name: `new-${who}`, role: 'viewer', namespaces: [NS] }),
       'POST /v1/join-tokens': json({}),
       'POST /v1/nodes/{name}/taints': json({

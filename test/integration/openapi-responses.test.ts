@@ -106,6 +106,15 @@ describe('/openapi.json describes every response body, on Postgres', () => {
     await put(`/v1/namespaces/${NS}/secrets/doomed`, { data: { k: 'v' } });
     await put(`/v1/namespaces/${NS}/configmaps/cm`, { data: { k: 'v' } });
     await put(`/v1/namespaces/${NS}/configmaps/doomed`, { data: { k: 'v' } });
+    const claim = {
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: '1Gi' } },
+        storageClassName: 'local',
+      },
+    };
+    await put(`/v1/namespaces/${NS}/persistentvolumeclaims/pvc`, claim);
+    await put(`/v1/namespaces/${NS}/persistentvolumeclaims/doomed`, claim);
     replicaId = await eventually(async () => {
       await t.plane.reconciler.tick();
       const [r] = (await t.call('GET', `/v1/namespaces/${NS}/replicas?deployment=web`)).body.items;
@@ -146,6 +155,9 @@ describe('/openapi.json describes every response body, on Postgres', () => {
       'PUT /v1/namespaces/{ns}/configmaps/{name}': 'created',
       'DELETE /v1/namespaces/{ns}/configmaps/{name}': 'doomed',
       'GET /v1/namespaces/{ns}/configmaps/{name}': 'cm',
+      'PUT /v1/namespaces/{ns}/persistentvolumeclaims/{name}': 'created',
+      'DELETE /v1/namespaces/{ns}/persistentvolumeclaims/{name}': 'doomed',
+      'GET /v1/namespaces/{ns}/persistentvolumeclaims/{name}': 'pvc',
       'DELETE /v1/nodes/{name}': 'doomed',
       'GET /v1/nodes/{name}': 'doc-1',
     };
@@ -182,6 +194,10 @@ describe('/openapi.json describes every response body, on Postgres', () => {
         binaryData: { logo: 'iVBORw0KGgo=' },
         immutable: true,
       }),
+      'PUT /v1/namespaces/{ns}/persistentvolumeclaims/{name}': json({
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } } },
+      }),
+      'POST /v1/agent/released-claims': { ...json({ uids: [] }), token: node },
       'POST /v1/agent/register': {
         ...json({
           joinToken,
@@ -219,6 +235,7 @@ describe('/openapi.json describes every response body, on Postgres', () => {
         'apiVersion: v1\nkind: Service\nmetadata: {name: applied}\nspec:\n  selector: {app: applied}\n  ports: [{port: 80}]',
         'apiVersion: berth.dev/v1\nkind: Secret\nmetadata: {name: applied}\ndata: {k: v}',
         'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied}\ndata: {k: v}',
+        'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: applied}\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 1Gi}}',
       ].join('\n---\n');
       const apply = { body: yaml, type: 'application/yaml' };
       return [

@@ -21,6 +21,8 @@ export type Resource =
   | 'secrets'
   /** Read by viewers too: ConfigMaps hold configuration, not secrets (as in Kubernetes). */
   | 'configmaps'
+  /** Read by viewers too, written by deployers: a claim holds no secret. */
+  | 'persistentvolumeclaims'
   | 'replicas'
   | 'events'
   | 'tokens'

@@ -4,6 +4,7 @@ import { podScalars, type Scalars } from '../../common/extended-resources.ts';
 import { podHostPorts, podRequests } from '../../common/pod-requests.ts';
 import type { deployments, replicas, revisions } from '../../db/schema/index.ts';
 import type { EventInput } from '../store/events.ts';
+import { podClaims } from './claim-placement.ts';
 import { type Decision, decideDeployment } from './deployment-decision.ts';
 import type { PendingReplica, PlacementOutcome } from './placement.ts';
 import { hasRules } from './scheduling-rules.ts';
@@ -181,10 +182,12 @@ export function planBatch(state: BatchState, newReplicaId: (deploymentName: stri
  */
 function podIdentity(row: DeploymentRow, template: PodTemplate) {
   const scheduling = hasRules(template.spec) ? template.spec : undefined;
+  const claims = podClaims(template.spec);
   return {
     namespace: row.namespace,
     labels: template.metadata.labels,
     ...(scheduling ? { scheduling } : {}),
+    ...(claims.length ? { claims } : {}),
   };
 }
 

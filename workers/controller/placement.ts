@@ -4,6 +4,7 @@ import { rowsOf } from '../../db/rows.ts';
 import { nodes, replicas } from '../../db/schema/index.ts';
 import { foldAllocations } from '../store/allocations.ts';
 import { offeredScalars, scalarsInUse } from '../store/scalar-allocations.ts';
+import { bindClaims, lockClaims } from './claim-binding.ts';
 import { placeReplicas, type ReplicaRequest, type ScheduleInput, type SchedulerNode } from './scheduler.ts';
 import { countsPods } from './scheduling-rules.ts';
 
@@ -65,7 +66,16 @@ export async function placePending(
   // Only a request with pod affinity or spread counts other pods: only then are they read.
   const counting = [...new Set(pending.filter((p) => countsPods(p.scheduling)).map((p) => p.namespace!))];
   const pods = counting.length ? await runningPods(tx, counting) : undefined;
-  const result = placeReplicas({ nodes: schedulerNodes, requests: pending, groupCounts, pods });
+  // Claims are read under their row locks and bound in this transaction (claim-binding.ts).
+  const claims = await lockClaims(tx, pending);
+  const result = placeReplicas({
+    nodes: schedulerNodes,
+    requests: pending,
+    groupCounts,
+    pods,
+    ...(claims ? { claims } : {}),
+  });
+  if (result.bound) await bindClaims(tx, result.bound, now);
   const names = new Map(nodeRows.map((n) => [n.id, n.name]));
   const deploymentOf = new Map(pending.map((p) => [p.replicaId, p.deploymentId]));
   const unsaved = new Set(pending.filter((p) => p.unsaved).map((p) => p.replicaId));

@@ -8,6 +8,7 @@ import { deployments, replicas, revisions } from '../../db/schema/index.ts';
 import type { ReconcileTrigger } from '../app-context.ts';
 import { shortId } from '../crypto.ts';
 import { bumpAssignments } from '../store/assignments.ts';
+import { finishClaimDeletions } from '../store/claim-deletions.ts';
 import { type DiscoveryService, discoveryEnv, loadDiscoveryServices } from '../store/discovery.ts';
 import { recordEvents } from '../store/events.ts';
 import { loadPolicies } from '../store/policies.ts';
@@ -87,6 +88,9 @@ export function createReconciler(deps: ControllerDeps): Reconciler {
       const started = performance.now();
       // Idempotent, so a deadlock victim simply runs again.
       await retryOnConflict(() => sweepNodes(deps));
+      // Deleted claims whose last replica went without its agent's report (a lost or deleted node).
+      const released = await retryOnConflict(() => finishClaimDeletions(deps.db));
+      if (released.length) await deps.publishAssignments?.(released).catch(() => undefined);
       await forgetOrphanWakeups(deps.db);
       let total = 0;
       let placements = 0;

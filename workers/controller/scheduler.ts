@@ -9,6 +9,7 @@
 import { missingFeatures, outdatedAgentsReason } from '../../common/agent-features.ts';
 import type { Scalars } from '../../common/extended-resources.ts';
 import type { Taint } from '../../common/scheduling.ts';
+import { ClaimPlacement, type ClaimView } from './claim-placement.ts';
 import { type PlacedPod, type PlacementView, PodIndex, placeConstrained } from './constrained-placement.ts';
 import { countsPods, formatTaint, hasRules, type PodScheduling } from './scheduling-rules.ts';
 
@@ -51,6 +52,8 @@ export interface ReplicaRequest {
   scheduling?: PodScheduling;
   /** ephemeral-storage and extended resources; placed by constrained-placement.ts too. Absent: none. */
   scalars?: Scalars;
+  /** The PersistentVolumeClaims the pod mounts, by name (claim-placement.ts). Absent: none. */
+  claims?: readonly string[];
 }
 
 export interface ScheduleInput {
@@ -60,12 +63,16 @@ export interface ScheduleInput {
   groupCounts: Map<string, Map<string, number>>;
   /** Running replicas with their labels, for pod affinity and spread; needed only when a request has them. */
   pods?: { nodeId: string; namespace: string; labels: Record<string, string> }[];
+  /** The claims the requests mount, by "namespace/name"; needed only when a request has claims. */
+  claims?: ReadonlyMap<string, ClaimView>;
 }
 
 export interface ScheduleResult {
   placements: { replicaId: string; nodeId: string }[];
   /** reason like "0/3 nodes available: 1 not ready, 2 insufficient memory". */
   unplaced: { replicaId: string; reason: string }[];
+  /** Claims bound by these placements: claim id → node name. */
+  bound?: Map<string, string>;
 }
 
 /** Nodes passing the filters that do not depend on resources, for one nodeSelector. */
@@ -640,14 +647,28 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
   };
 
   const result: ScheduleResult = { placements: [], unplaced: [] };
-  for (const req of input.requests) {
+  const claims = input.claims ? new ClaimPlacement(input.claims, nodes) : null;
+  if (claims) result.bound = claims.bound;
+  // A pinned request's reason names its claim and node.
+  const wait = (asked: ReplicaRequest, req: ReplicaRequest, reason: string) =>
+    result.unplaced.push({
+      replicaId: asked.replicaId,
+      reason: claims && req !== asked ? claims.explain(asked, req, reason) : reason,
+    });
+  for (const asked of input.requests) {
+    // A request with claims is pinned to their node, or waits (claim-placement.ts).
+    const req = claims ? claims.pin(asked) : asked;
+    if (typeof req === 'string') {
+      result.unplaced.push({ replicaId: asked.replicaId, reason: req });
+      continue;
+    }
     const group = groupOf(req.group);
     const counts = group.counts;
     let best: number;
     if (avoidSome || hasRules(req.scheduling) || req.scalars) {
       const found = constrained(req, counts);
       if (typeof found === 'string') {
-        result.unplaced.push({ replicaId: req.replicaId, reason: found });
+        wait(asked, req, found);
         continue;
       }
       best = found;
@@ -655,7 +676,7 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
       const ports = [...new Set(req.hostPorts)];
       const found = withPorts(req, ports, group);
       if (typeof found === 'string') {
-        result.unplaced.push({ replicaId: req.replicaId, reason: found });
+        wait(asked, req, found);
         continue;
       }
       best = found;
@@ -681,7 +702,7 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
         }
       }
       if (best < 0) {
-        result.unplaced.push({ replicaId: req.replicaId, reason: reasonFor(shape) });
+        wait(asked, req, reasonFor(shape));
         continue;
       }
     }
@@ -701,6 +722,7 @@ export function placeReplicas(input: ScheduleInput, tuning: SchedulerTuning = {}
     }
     placed++;
     result.placements.push({ replicaId: req.replicaId, nodeId: nodes[best]!.id });
+    claims?.placed(asked, nodes[best]!);
   }
   return result;
 }

@@ -5,6 +5,7 @@ import {
   LogAnswer,
   RegisterRequest,
   RegisterResponse,
+  ReleasedClaimsDone,
   StatusReport,
 } from '../../common/agent-protocol.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
@@ -13,9 +14,11 @@ import { TOKEN_PREFIX } from '../auth/principal.ts';
 import { readValid } from '../http/body.ts';
 import { reconcileAfter } from '../http/reconcile-after.ts';
 import { route } from '../http/route.ts';
+import { wakeAgents } from '../http/wake-agents.ts';
 import { answerLogRequest, buildAssignments, etagOf, recordStatus } from '../verbs/agents.ts';
 import { awaitAssignmentChange } from '../verbs/assignment-wait.ts';
 import { registerNode } from '../verbs/node-registration.ts';
+import { confirmClaimRemovals, finishClaimDeletions } from '../verbs/persistent-volume-claims.ts';
 
 const TAGS = ['Agent protocol'];
 
@@ -100,7 +103,30 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       const node = requireNode(c.get('principal'));
       const report = await readValid(c, StatusReport);
       const changed = await recordStatus(deps.db, node.nodeId, report, deps.now());
-      if (changed.length) reconcileAfter(c, deps, changed);
+      if (changed.length) {
+        reconcileAfter(c, deps, changed);
+        // Replicas may have gone: a Terminating claim they held goes with the last of them.
+        wakeAgents(c, deps, await finishClaimDeletions(deps.db, node.nodeName));
+      }
+      return c.body(null, 204);
+    },
+  );
+
+  route(
+    app,
+    {
+      method: 'post',
+      path: '/v1/agent/released-claims',
+      summary:
+        "The volumes of released claims (AssignmentsResponse.releasedClaims) are gone from the agent's node",
+      tags: TAGS,
+      body: ReleasedClaimsDone,
+      status: 204,
+    },
+    async (c) => {
+      const node = requireNode(c.get('principal'));
+      const done = await readValid(c, ReleasedClaimsDone);
+      await confirmClaimRemovals(deps.db, node.nodeName, done.uids);
       return c.body(null, 204);
     },
   );

@@ -16,11 +16,13 @@ import { recordEvents } from '../store/events.ts';
 import { wakeDeployments, wakeWaitingDeployments } from '../store/wakeups.ts';
 import { resolveConfigMaps } from './config-maps.ts';
 import { storedContainers } from './init-statuses.ts';
+import { claimRemovalsFor, type ResolvedClaim, resolveClaims } from './persistent-volume-claims.ts';
 import { type ContainerResources, type PodEnvContext, resolveContainerEnv } from './pod-env.ts';
 import {
   assignedMounts,
   resolvePodVolumes,
   resolveVolumeConfigMaps,
+  type VolumeClaim,
   type VolumeConfigMap,
   volumeObjectNames,
 } from './pod-volumes.ts';
@@ -78,7 +80,7 @@ export async function buildAssignments(
   // reference (ConfigMaps only for replicas that have not fixed theirs yet).
   const wanted = new Map<
     string,
-    { secrets: Set<string>; configMaps: Set<string>; volumeConfigMaps: Set<string> }
+    { secrets: Set<string>; configMaps: Set<string>; volumeConfigMaps: Set<string>; claims: Set<string> }
   >();
   for (const { replica, template } of rows) {
     if (replica.desired !== 'running') continue;
@@ -86,6 +88,7 @@ export async function buildAssignments(
       secrets: new Set(),
       configMaps: new Set(),
       volumeConfigMaps: new Set(),
+      claims: new Set(),
     };
     for (const name of secretNamesOf(withInitContainers(template.spec))) names.secrets.add(name);
     if (!replica.configMapData)
@@ -94,12 +97,15 @@ export async function buildAssignments(
     const mounted = volumeObjectNames(template.spec);
     for (const name of mounted.secrets) names.secrets.add(name);
     for (const name of mounted.configMaps) names.volumeConfigMaps.add(name);
+    for (const name of mounted.claims) names.claims.add(name);
     wanted.set(replica.namespace, names);
   }
   const resolved = new Map<string, Map<string, { type: string; data: Record<string, string> }>>();
   const liveConfigMaps = new Map<string, Map<string, Record<string, string>>>();
   const volumeConfigMaps = new Map<string, Map<string, VolumeConfigMap>>();
+  const claims = new Map<string, Map<string, ResolvedClaim>>();
   for (const [ns, names] of wanted) {
+    claims.set(ns, await resolveClaims(db, ns, [...names.claims], node.name));
     resolved.set(ns, await resolveSecrets(db, secretKey, ns, [...names.secrets]));
     liveConfigMaps.set(ns, await resolveConfigMaps(db, ns, [...names.configMaps]));
     volumeConfigMaps.set(ns, await resolveVolumeConfigMaps(db, ns, [...names.volumeConfigMaps]));
@@ -117,6 +123,7 @@ export async function buildAssignments(
         node: nodeOf,
         configMaps: liveConfigMaps.get(replica.namespace) ?? new Map(),
         volumeConfigMaps: volumeConfigMaps.get(replica.namespace) ?? new Map(),
+        claims: claims.get(replica.namespace) ?? new Map(),
       }),
       replica.serviceEnv ?? [],
     );
@@ -132,10 +139,13 @@ export async function buildAssignments(
         gt(logRequests.createdAt, new Date(now.getTime() - 60_000)),
       ),
     );
+  // Volumes of deleted claims to remove: only ever on this word (agent/claim-volumes.ts).
+  const released = await claimRemovalsFor(db, node.name);
   return {
     version: node.version,
     body: {
       replicas: assignments,
+      ...(released.length ? { releasedClaims: released } : {}),
       logRequests: pendingLogs.map((l) => ({ id: l.id, replicaId: l.replicaId, tail: l.tail })),
       pollIntervalSeconds,
     },
@@ -197,6 +207,8 @@ export interface AssignmentContext {
   configMaps: ReadonlyMap<string, Record<string, string>>;
   /** The ConfigMaps its volumes mount, as they are now. */
   volumeConfigMaps?: ReadonlyMap<string, VolumeConfigMap>;
+  /** The claims its volumes mount that are bound to its node. */
+  claims?: ReadonlyMap<string, VolumeClaim>;
 }
 
 const NO_CONTEXT: AssignmentContext = {
@@ -231,7 +243,7 @@ export function toAssignment(
   // Secrets are read for running replicas only: one told to stop needs none.
   const running = replica.desired === 'running';
   const volumes = running
-    ? resolvePodVolumes(spec, secrets, context.volumeConfigMaps ?? new Map())
+    ? resolvePodVolumes(spec, secrets, context.volumeConfigMaps ?? new Map(), context.claims)
     : undefined;
   const [configError] = running
     ? [

@@ -6,6 +6,7 @@ import type { Principal, Resource } from '../auth/principal.ts';
 import { maybeDryRun, type WriteOptions, type Written } from '../store/objects.ts';
 import { applyConfigMap } from './config-maps.ts';
 import { applyDeployment } from './deployments.ts';
+import { applyClaim, missingClaimWarnings } from './persistent-volume-claims.ts';
 import { applyPolicy } from './policies.ts';
 import { applySecret, missingSecretWarnings } from './secrets.ts';
 import { applyService } from './services.ts';
@@ -27,7 +28,7 @@ export interface ApplyWarning {
 }
 
 /** What a kind's write did, and which nodes' agents to wake after commit (a secret they wait for). */
-type KindWritten = Written<unknown> & { wakeNodes?: string[] };
+type KindWritten = Written<unknown> & { wakeNodes?: string[]; wakeDeployments?: string[] };
 
 interface ApplyContext {
   namespace: string;
@@ -84,6 +85,26 @@ const KINDS: {
       applyConfigMap(
         tx,
         { namespace: ctx.namespace, name: o.name, input: { metadata: metadataOf(o), ...o.spec } },
+        ctx.write,
+      ),
+  },
+  PersistentVolumeClaim: {
+    resource: 'persistentvolumeclaims',
+    apply: (tx, o, ctx) =>
+      applyClaim(
+        tx,
+        {
+          namespace: ctx.namespace,
+          name: o.name,
+          input: {
+            metadata: metadataOf(o),
+            spec: {
+              accessModes: o.spec.accessModes,
+              resources: { requests: { storage: o.spec.storage } },
+              ...(o.spec.storageClassName !== null ? { storageClassName: o.spec.storageClassName } : {}),
+            },
+          },
+        },
         ctx.write,
       ),
   },
@@ -165,6 +186,8 @@ export async function applyManifests(
         if (object.kind === 'Deployment' && result.changed && !dryRun)
           changedDeployments.push((result.row as { id: string }).id);
         for (const id of result.wakeNodes ?? []) wakeNodes.add(id);
+        // Replicas that waited for a claim this apply creates are placed now.
+        if (!dryRun) changedDeployments.push(...(result.wakeDeployments ?? []));
         items.push({
           kind: object.kind,
           namespace,
@@ -179,6 +202,8 @@ export async function applyManifests(
             warnings.push({ kind: object.kind, namespace, name: object.name, message });
         if (object.kind !== 'Deployment') continue;
         for (const message of await missingSecretWarnings(tx, namespace, object.spec.template.spec))
+          warnings.push({ kind: object.kind, namespace, name: object.name, message });
+        for (const message of await missingClaimWarnings(tx, namespace, object.spec.template.spec))
           warnings.push({ kind: object.kind, namespace, name: object.name, message });
       }
       return { items, changedDeployments, warnings, wakeNodes: [...wakeNodes] };

@@ -91,9 +91,28 @@ describe('resolvePodVolumes', () => {
           { name: 'a', configMap: { name: 'web' } },
           { name: 'b', secret: { secretName: 'tls' } },
           { name: 'c', configMap: { name: 'web' } },
+          { name: 'd', persistentVolumeClaim: { claimName: 'data' } },
+          { name: 'e', persistentVolumeClaim: { claimName: 'data', readOnly: true } },
         ]),
       ),
-    ).toEqual({ secrets: ['tls'], configMaps: ['web'] });
+    ).toEqual({ secrets: ['tls'], configMaps: ['web'], claims: ['data'] });
+  });
+
+  it("sends a claim bound to the replica's node by its uid, and names one that is not", () => {
+    const volumes = spec([
+      { name: 'data', persistentVolumeClaim: { claimName: 'data', readOnly: true } },
+      { name: 'gone', persistentVolumeClaim: { claimName: 'gone' } },
+    ]);
+    const claims = new Map([['data', { uid: 'u-1', namespace: 'shop' }]]);
+    expect(resolvePodVolumes(volumes, new Map(), new Map(), claims)).toEqual({
+      volumes: [
+        {
+          name: 'data',
+          persistentVolumeClaim: { uid: 'u-1', namespace: 'shop', claimName: 'data', readOnly: true },
+        },
+      ],
+      missing: ['persistentvolumeclaim "gone" not found'],
+    });
   });
 
   it('says the same from key names alone, for the warnings of an apply', () => {

@@ -22,15 +22,27 @@ import { configMaps } from '../../db/schema/index.ts';
 
 type PodVolumesSpec = Pick<PodSpec, 'volumes'>;
 
-/** The secrets and ConfigMaps the pod's volumes name, each once. */
-export function volumeObjectNames(spec: PodVolumesSpec): { secrets: string[]; configMaps: string[] } {
+/** The secrets, ConfigMaps and claims the pod's volumes name, each once. */
+export function volumeObjectNames(spec: PodVolumesSpec): {
+  secrets: string[];
+  configMaps: string[];
+  claims: string[];
+} {
   const secrets = new Set<string>();
   const maps = new Set<string>();
+  const claims = new Set<string>();
   for (const v of spec.volumes ?? []) {
     if (v.secret) secrets.add(v.secret.secretName);
     if (v.configMap) maps.add(v.configMap.name);
+    if (v.persistentVolumeClaim) claims.add(v.persistentVolumeClaim.claimName);
   }
-  return { secrets: [...secrets], configMaps: [...maps] };
+  return { secrets: [...secrets], configMaps: [...maps], claims: [...claims] };
+}
+
+/** A claim bound to the replica's node, as its volume names it (verbs/persistent-volume-claims.ts). */
+export interface VolumeClaim {
+  uid: string;
+  namespace: string;
 }
 
 /** A ConfigMap's files: `data` as UTF-8, `binaryData` as written (base64). */
@@ -68,9 +80,28 @@ export function resolvePodVolumes(
   spec: PodVolumesSpec,
   secrets: ReadonlyMap<string, { data: Record<string, string> }>,
   maps: ReadonlyMap<string, VolumeConfigMap>,
+  claims: ReadonlyMap<string, VolumeClaim> = new Map(),
 ): ResolvedVolumes {
   const missing = new Set<string>();
-  const volumes = (spec.volumes ?? []).map((v): AssignedVolume => {
+  const resolved = (spec.volumes ?? []).map((v): AssignedVolume | undefined => {
+    if (v.persistentVolumeClaim) {
+      const { claimName, readOnly } = v.persistentVolumeClaim;
+      const claim = claims.get(claimName);
+      // Placed only where the claim is bound; one not bound here was deleted meanwhile.
+      if (!claim) {
+        missing.add(`persistentvolumeclaim "${claimName}" not found`);
+        return undefined;
+      }
+      return {
+        name: v.name,
+        persistentVolumeClaim: {
+          uid: claim.uid,
+          namespace: claim.namespace,
+          claimName,
+          readOnly: readOnly ?? false,
+        },
+      };
+    }
     if (v.emptyDir) {
       const size = sizeLimitBytes(v.emptyDir.sizeLimit);
       return {
@@ -117,6 +148,7 @@ export function resolvePodVolumes(
     }
     return v.configMap ? { name: v.name, configMap: { files } } : { name: v.name, secret: { files } };
   });
+  const volumes = resolved.filter((v): v is AssignedVolume => v !== undefined);
   return { volumes, missing: [...missing] };
 }
 

@@ -187,6 +187,9 @@ const KIND_ALIASES: Record<string, ResourceKind> = {
   configmap: 'configmap',
   configmaps: 'configmap',
   cm: 'configmap',
+  serviceaccount: 'serviceaccount',
+  serviceaccounts: 'serviceaccount',
+  sa: 'serviceaccount',
   node: 'node',
   nodes: 'node',
   no: 'node',
@@ -207,6 +210,7 @@ export type ResourceKind =
   | 'service'
   | 'secret'
   | 'configmap'
+  | 'serviceaccount'
   | 'node'
   | 'replica'
   | 'event'

@@ -13,6 +13,7 @@ import type {
   Revision,
   Secret,
   Service,
+  ServiceAccount,
 } from './resources.ts';
 
 /**
@@ -222,6 +223,11 @@ export class BerthClient {
       query: { labelSelector },
     }).then(items);
   }
+  listServiceAccounts(ns: string, labelSelector?: string) {
+    return this.request<List<ServiceAccount>>('GET', `/v1/namespaces/${enc(ns)}/serviceaccounts`, {
+      query: { labelSelector },
+    }).then(items);
+  }
   /** Create or replace a ConfigMap. */
   putConfigMap(ns: string, name: string, body: unknown) {
     return this.request<ConfigMap>('PUT', `/v1/namespaces/${enc(ns)}/configmaps/${enc(name)}`, { body });
@@ -307,7 +313,13 @@ export class BerthClient {
   }
 }
 
-export type NamespacedResource = 'deployments' | 'services' | 'secrets' | 'configmaps' | 'replicas';
+export type NamespacedResource =
+  | 'deployments'
+  | 'services'
+  | 'secrets'
+  | 'configmaps'
+  | 'serviceaccounts'
+  | 'replicas';
 
 const enc = encodeURIComponent;
 

@@ -22,6 +22,7 @@ export type Event = Lenient<wire.Event>;
 export type Service = Lenient<wire.Service>;
 export type Secret = Lenient<wire.Secret>;
 export type ConfigMap = Lenient<wire.ConfigMap>;
+export type ServiceAccount = Lenient<wire.ServiceAccount>;
 export type Node = Lenient<wire.Node>;
 export type Token = Lenient<wire.Token>;
 export type NamespacePolicy = Lenient<wire.NamespacePolicy>;

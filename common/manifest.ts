@@ -4,13 +4,18 @@ import { ConfigMapInput, type ConfigMapSpec } from './config-map.ts';
 import { DeploymentInput, type DeploymentSpec } from './deployment.ts';
 import { jsonPath } from './issue-path.ts';
 import { kubernetesDeployment, kubernetesService, unsupportedFieldMessage } from './manifest-kubernetes.ts';
-import { kubernetesConfigMap, kubernetesSecret } from './manifest-kubernetes-config.ts';
+import {
+  kubernetesConfigMap,
+  kubernetesSecret,
+  kubernetesServiceAccount,
+} from './manifest-kubernetes-config.ts';
 import { refusedKindReason, type SkippedObject, skippedKind } from './manifest-machinery.ts';
 import type { Labels } from './names.ts';
 import { NamespacePolicyInput, type NamespacePolicySpec } from './policy.ts';
 import type { FieldError } from './problem.ts';
 import { SecretInput, type SecretType } from './secret.ts';
 import { ServiceInput, type ServiceSpec } from './service.ts';
+import { ServiceAccountInput, type ServiceAccountSpec } from './service-account.ts';
 
 /**
  * The body of `POST /v1/apply`: YAML (multi-document) or JSON (object or array), in the berth.dev/v1
@@ -45,8 +50,13 @@ export type ManifestObject =
       annotations: Labels;
       resourceVersion?: string;
       spec: DeploymentSpec;
-      /** Fields accepted without effect (a pod's serviceAccountName): the apply's warnings. */
+      /** Fields accepted without effect: the apply's warnings. */
       warnings?: string[];
+      /**
+       * Whether Kubernetes would mount an API token into its pods (apps/v1 only): `pod` (the pod
+       * says so), `account` (its ServiceAccount decides), absent (the pod says no).
+       */
+      serviceAccountToken?: 'pod' | 'account';
     }
   | SkippedObject
   | {
@@ -76,6 +86,15 @@ export type ManifestObject =
       annotations: Labels;
       resourceVersion?: string;
       spec: ConfigMapSpec;
+    }
+  | {
+      kind: 'ServiceAccount';
+      namespace?: string;
+      name: string;
+      labels: Labels;
+      annotations: Labels;
+      resourceVersion?: string;
+      spec: ServiceAccountSpec;
     }
   | {
       kind: 'NamespacePolicy';
@@ -309,7 +328,7 @@ type PlainObject = Record<string, unknown>;
 const isPlainObject = (v: unknown): v is PlainObject =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const KINDS = ['Deployment', 'Service', 'Secret', 'ConfigMap', 'NamespacePolicy'] as const;
+const KINDS = ['Deployment', 'Service', 'Secret', 'ConfigMap', 'ServiceAccount', 'NamespacePolicy'] as const;
 
 /**
  * Validates each document and turns it into the object the server applies. A document with any
@@ -423,6 +442,9 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
           resourceVersion,
           spec: parsed.data.spec,
           ...('warnings' in input && input.warnings?.length ? { warnings: input.warnings } : {}),
+          ...('serviceAccountToken' in input && input.serviceAccountToken
+            ? { serviceAccountToken: input.serviceAccountToken }
+            : {}),
         },
       });
       return;
@@ -507,6 +529,33 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
       });
       return;
     }
+    case 'berth.dev/v1 ServiceAccount':
+    case 'v1 ServiceAccount': {
+      const input = apiVersion === 'v1' ? kubernetesServiceAccount(doc) : { value: doc, errors: [] };
+      reportAll(input.errors);
+      const parsed = ServiceAccountInput.safeParse(input.value);
+      if (!parsed.success) {
+        reportAll(zodFieldErrors(parsed.error, [], input.value));
+        return;
+      }
+      const meta = parsed.data.metadata;
+      if (!named(meta) || input.errors.length) return;
+      const { name, namespace, labels = {}, annotations = {}, resourceVersion } = meta;
+      const automount = parsed.data.automountServiceAccountToken;
+      found.push({
+        at,
+        object: {
+          kind: 'ServiceAccount',
+          name,
+          namespace,
+          labels,
+          annotations,
+          resourceVersion,
+          spec: automount === undefined ? {} : { automountServiceAccountToken: automount },
+        },
+      });
+      return;
+    }
     case 'berth.dev/v1 NamespacePolicy': {
       const parsed = NamespacePolicyInput.safeParse(doc);
       if (!parsed.success) {
@@ -558,6 +607,7 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
         Service: 'berth.dev/v1 or v1',
         Secret: 'berth.dev/v1 or v1',
         ConfigMap: 'berth.dev/v1 or v1',
+        ServiceAccount: 'berth.dev/v1 or v1',
         NamespacePolicy: 'berth.dev/v1',
       };
       const hint = hints[kind];

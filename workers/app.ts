@@ -21,6 +21,7 @@ import { opsRoutes } from './routes/ops.ts';
 import { policyRoutes } from './routes/policies.ts';
 import { replicaRoutes } from './routes/replicas.ts';
 import { secretRoutes } from './routes/secrets.ts';
+import { serviceAccountRoutes } from './routes/service-accounts.ts';
 import { serviceRoutes } from './routes/services.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { createUi } from './ui/index.ts';
@@ -85,6 +86,7 @@ export function createApp(deps: AppDeps) {
   serviceRoutes(app, deps);
   secretRoutes(app, deps);
   configMapRoutes(app, deps);
+  serviceAccountRoutes(app, deps);
   applyRoutes(app, deps);
   replicaRoutes(app, deps);
   agentRoutes(app, deps);

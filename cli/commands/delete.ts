@@ -9,6 +9,7 @@ const RESOURCES: Partial<Record<ResourceKind, NamespacedResource>> = {
   service: 'services',
   secret: 'secrets',
   configmap: 'configmaps',
+  serviceaccount: 'serviceaccounts',
 };
 
 interface Target {
@@ -53,9 +54,9 @@ async function deleteOne(
 
 export const deleteCommand: Command = {
   name: 'delete',
-  summary: 'Delete deployments, services, secrets or configmaps, by name or from manifests',
+  summary: 'Delete deployments, services, secrets, configmaps or serviceaccounts, by name or from manifests',
   usage:
-    'berth delete -f FILE|DIR|- | berth delete deployment|service|secret|configmap NAME [NAME ...] [--ignore-not-found]',
+    'berth delete -f FILE|DIR|- | berth delete deployment|service|secret|configmap|serviceaccount NAME [NAME ...] [--ignore-not-found]',
   flags: ['filename', 'ignore-not-found'],
   async run(ctx) {
     const targets: Target[] = [];
@@ -64,7 +65,13 @@ export const deleteCommand: Command = {
       for (const file of await readManifests(ctx.flags.filename, ctx.io))
         for (const doc of file.docs) targetsOf(doc, targets);
     } else {
-      const { kind, name, rest } = objectRef(ctx.args, ['deployment', 'service', 'secret', 'configmap']);
+      const { kind, name, rest } = objectRef(ctx.args, [
+        'deployment',
+        'service',
+        'secret',
+        'configmap',
+        'serviceaccount',
+      ]);
       for (const n of [name, ...rest]) targets.push({ kind, name: n.replace(/^[a-z]+\//, '') });
     }
     const client = await ctx.client();

@@ -27,6 +27,7 @@ import type {
   Revision,
   Secret,
   Service,
+  ServiceAccount,
 } from '../resources.ts';
 import { type Cell, renderTable } from '../table.ts';
 
@@ -147,6 +148,18 @@ export const configMapView: View<ConfigMap> = {
   name: (m) => m.metadata?.name ?? '',
 };
 
+/** As kubectl, without its SECRETS column: Berth mounts no token. */
+export const serviceAccountView: View<ServiceAccount> = {
+  kind: 'serviceaccount',
+  headers: ['name', 'age'],
+  wide: ['automount'],
+  row: (a, now) => [a.metadata?.name, formatAge(a.metadata?.createdAt, now)],
+  wideRow: (a) => [
+    a.automountServiceAccountToken === undefined ? '' : String(a.automountServiceAccountToken),
+  ],
+  name: (a) => a.metadata?.name ?? '',
+};
+
 export const eventView: View<Event> = {
   kind: 'event',
   headers: ['age', 'type', 'reason', 'object', 'message'],
@@ -221,6 +234,7 @@ const KINDS: ResourceKind[] = [
   'service',
   'secret',
   'configmap',
+  'serviceaccount',
   'event',
   'revision',
   'policy',
@@ -263,9 +277,9 @@ async function printPolicies(
 export const get: Command = {
   name: 'get',
   summary:
-    'List objects: deployments, replicas, nodes, services, secrets, configmaps, events, revisions, policies',
+    'List objects: deployments, replicas, nodes, services, secrets, configmaps, serviceaccounts, events, revisions, policies',
   usage: [
-    'berth get deployments|services|secrets|configmaps [NAME] [-l SELECTOR] [-o table|wide|json|yaml|name]',
+    'berth get deployments|services|secrets|configmaps|serviceaccounts [NAME] [-l SELECTOR] [-o table|wide|json|yaml|name]',
     'berth get replicas [-d DEPLOYMENT]',
     'berth get nodes [NAME]',
     'berth get events [--for deployment/NAME]',
@@ -301,6 +315,22 @@ export const get: Command = {
         return name
           ? print(ctx, format, configMapView, await client.getObject<ConfigMap>(ns, 'configmaps', name), ns)
           : print(ctx, format, configMapView, await client.listConfigMaps(ns, ctx.flags.selector), ns);
+      case 'serviceaccount':
+        return name
+          ? print(
+              ctx,
+              format,
+              serviceAccountView,
+              await client.getObject<ServiceAccount>(ns, 'serviceaccounts', name),
+              ns,
+            )
+          : print(
+              ctx,
+              format,
+              serviceAccountView,
+              await client.listServiceAccounts(ns, ctx.flags.selector),
+              ns,
+            );
       case 'node':
         return name
           ? print(ctx, format, nodeView, await client.getNode(name), ns)

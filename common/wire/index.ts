@@ -12,3 +12,4 @@ export * from './node.ts';
 export * from './policy.ts';
 export * from './replica.ts';
 export * from './service.ts';
+export * from './service-account.ts';

@@ -12,5 +12,6 @@ export { nodes } from './nodes.ts';
 export { replicas } from './replicas.ts';
 export { revisions } from './revisions.ts';
 export { secrets } from './secrets.ts';
+export { serviceAccounts } from './service-accounts.ts';
 export { services } from './services.ts';
 export { tokens } from './tokens.ts';

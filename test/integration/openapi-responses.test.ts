@@ -106,6 +106,8 @@ describe('/openapi.json describes every response body, on Postgres', () => {
     await put(`/v1/namespaces/${NS}/secrets/doomed`, { data: { k: 'v' } });
     await put(`/v1/namespaces/${NS}/configmaps/cm`, { data: { k: 'v' } });
     await put(`/v1/namespaces/${NS}/configmaps/doomed`, { data: { k: 'v' } });
+    await put(`/v1/namespaces/${NS}/serviceaccounts/sa`, {});
+    await put(`/v1/namespaces/${NS}/serviceaccounts/doomed`, {});
     replicaId = await eventually(async () => {
       await t.plane.reconciler.tick();
       const [r] = (await t.call('GET', `/v1/namespaces/${NS}/replicas?deployment=web`)).body.items;
@@ -146,6 +148,9 @@ describe('/openapi.json describes every response body, on Postgres', () => {
       'PUT /v1/namespaces/{ns}/configmaps/{name}': 'created',
       'DELETE /v1/namespaces/{ns}/configmaps/{name}': 'doomed',
       'GET /v1/namespaces/{ns}/configmaps/{name}': 'cm',
+      'PUT /v1/namespaces/{ns}/serviceaccounts/{name}': 'created',
+      'DELETE /v1/namespaces/{ns}/serviceaccounts/{name}': 'doomed',
+      'GET /v1/namespaces/{ns}/serviceaccounts/{name}': 'sa',
       'DELETE /v1/nodes/{name}': 'doomed',
       'GET /v1/nodes/{name}': 'doc-1',
     };
@@ -182,6 +187,8 @@ describe('/openapi.json describes every response body, on Postgres', () => {
         binaryData: { logo: 'iVBORw0KGgo=' },
         immutable: true,
       }),
+      // Every optional field of the answer.
+      'PUT /v1/namespaces/{ns}/serviceaccounts/{name}': json({ automountServiceAccountToken: false }),
       'POST /v1/agent/register': {
         ...json({
           joinToken,

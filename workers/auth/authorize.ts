@@ -3,8 +3,8 @@ import type { Action, Principal, Resource } from './principal.ts';
 
 /**
  * The role matrix of API.md in one place. Admin: everything. Deployer: read/write deployments,
- * services, secrets, configmaps in its namespaces. Viewer: read deployments, services,
- * configmaps, replicas, events in its namespaces (never secret values: secret reads are key names
+ * services, secrets, configmaps, serviceaccounts in its namespaces. Viewer: read deployments,
+ * services, configmaps, serviceaccounts, replicas, events in its namespaces (never secret values: secret reads are key names
  * only, which viewers may not list either). Both read their namespaces' policies; only admins
  * write them. Node credentials never reach object routes.
  */
@@ -13,6 +13,7 @@ const DEPLOYER: Record<Resource, Action[]> = {
   services: ['read', 'write'],
   secrets: ['read', 'write'],
   configmaps: ['read', 'write'],
+  serviceaccounts: ['read', 'write'],
   replicas: ['read'],
   events: ['read'],
   tokens: [],
@@ -24,6 +25,7 @@ const VIEWER: Record<Resource, Action[]> = {
   services: ['read'],
   secrets: [],
   configmaps: ['read'],
+  serviceaccounts: ['read'],
   replicas: ['read'],
   events: ['read'],
   tokens: [],

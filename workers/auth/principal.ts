@@ -21,6 +21,8 @@ export type Resource =
   | 'secrets'
   /** Read by viewers too: ConfigMaps hold configuration, not secrets (as in Kubernetes). */
   | 'configmaps'
+  /** Names only (Berth mounts no token): read by viewers too. */
+  | 'serviceaccounts'
   | 'replicas'
   | 'events'
   | 'tokens'

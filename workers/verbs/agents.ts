@@ -25,6 +25,7 @@ import {
 } from './pod-volumes.ts';
 import { configMapNamesOf, missingSecretRefs, secretNamesOf } from './secret-refs.ts';
 import { resolveSecrets } from './secrets.ts';
+import { findServiceAccounts } from './service-accounts.ts';
 
 /**
  * Record that the node was heard from at `now`. Never moves the heartbeat back: writes that
@@ -77,7 +78,12 @@ export async function buildAssignments(
   // reference (ConfigMaps only for replicas that have not fixed theirs yet).
   const wanted = new Map<
     string,
-    { secrets: Set<string>; configMaps: Set<string>; volumeConfigMaps: Set<string> }
+    {
+      secrets: Set<string>;
+      configMaps: Set<string>;
+      volumeConfigMaps: Set<string>;
+      serviceAccounts: Set<string>;
+    }
   >();
   for (const { replica, template } of rows) {
     if (replica.desired !== 'running') continue;
@@ -85,7 +91,9 @@ export async function buildAssignments(
       secrets: new Set(),
       configMaps: new Set(),
       volumeConfigMaps: new Set(),
+      serviceAccounts: new Set(),
     };
+    if (template.spec.serviceAccountName) names.serviceAccounts.add(template.spec.serviceAccountName);
     for (const name of secretNamesOf(withInitContainers(template.spec))) names.secrets.add(name);
     if (!replica.configMapData)
       for (const name of configMapNamesOf(withInitContainers(template.spec))) names.configMaps.add(name);
@@ -98,7 +106,10 @@ export async function buildAssignments(
   const resolved = new Map<string, Map<string, { type: string; data: Record<string, string> }>>();
   const liveConfigMaps = new Map<string, Map<string, Record<string, string>>>();
   const volumeConfigMaps = new Map<string, Map<string, VolumeConfigMap>>();
+  const serviceAccounts = new Map<string, ReadonlySet<string>>();
   for (const [ns, names] of wanted) {
+    const accounts = await findServiceAccounts(db, ns, [...names.serviceAccounts]);
+    serviceAccounts.set(ns, new Set(accounts.keys()));
     resolved.set(ns, await resolveSecrets(db, secretKey, ns, [...names.secrets]));
     liveConfigMaps.set(ns, await resolveConfigMaps(db, ns, [...names.configMaps]));
     volumeConfigMaps.set(ns, await resolveVolumeConfigMaps(db, ns, [...names.volumeConfigMaps]));
@@ -116,6 +127,7 @@ export async function buildAssignments(
         node: nodeOf,
         configMaps: liveConfigMaps.get(replica.namespace) ?? new Map(),
         volumeConfigMaps: volumeConfigMaps.get(replica.namespace) ?? new Map(),
+        serviceAccounts: serviceAccounts.get(replica.namespace) ?? new Set(),
       }),
       replica.serviceEnv ?? [],
     );
@@ -196,6 +208,8 @@ export interface AssignmentContext {
   configMaps: ReadonlyMap<string, Record<string, string>>;
   /** The ConfigMaps its volumes mount, as they are now. */
   volumeConfigMaps?: ReadonlyMap<string, VolumeConfigMap>;
+  /** Of the ServiceAccounts its pod names, those that exist (`default` always does). */
+  serviceAccounts?: ReadonlySet<string>;
 }
 
 const NO_CONTEXT: AssignmentContext = {
@@ -240,6 +254,10 @@ export function toAssignment(
           (name) => keysOf(configMaps.get(name)),
         ),
         ...(volumes?.missing ?? []),
+        // Kubernetes creates no pod for an account that does not exist; Berth's replica waits.
+        ...(spec.serviceAccountName && !context.serviceAccounts?.has(spec.serviceAccountName)
+          ? [`serviceaccount "${spec.serviceAccountName}" not found`]
+          : []),
       ]
     : [];
   const resources = new Map(
@@ -254,6 +272,7 @@ export function toAssignment(
     configMaps,
     serviceEnv: replica.serviceEnv ?? [],
     resources: (name) => resources.get(name),
+    serviceAccountName: spec.serviceAccountName,
   };
   // Berth's registry secrets and Kubernetes' dockerconfigjson ones alike (each of its auths).
   const pullAuth = spec.imagePullSecrets.flatMap((s) => {

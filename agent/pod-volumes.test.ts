@@ -7,6 +7,7 @@ import type { AssignedVolume } from '../common/volumes.ts';
 import { planContainers } from './container-spec.ts';
 import { createLogger } from './log.ts';
 import {
+  checkHostPath,
   type Mounter,
   PodVolumes,
   planMounts,
@@ -228,5 +229,44 @@ describe('planMounts', () => {
       containers: [{ ...a.containers[0]!, volumeMounts: undefined }],
     };
     expect(planContainers(plain, 'n1', '127.0.0.1')[0]!.spec).not.toHaveProperty('mounts');
+  });
+});
+
+describe('hostPath volumes', () => {
+  const host = (path: string, type: string): AssignedVolume => ({ name: 'h', hostPath: { path, type } });
+
+  it('checks what is there as the kubelet does, making what the ...OrCreate types ask for', async () => {
+    const dir = join(base, 'node');
+    expect(await checkHostPath(join(dir, 'made'), 'DirectoryOrCreate')).toBeUndefined();
+    expect((await stat(join(dir, 'made'))).isDirectory()).toBe(true);
+    expect(await checkHostPath(join(dir, 'sub', 'f.log'), 'FileOrCreate')).toBeUndefined();
+    expect((await stat(join(dir, 'sub', 'f.log'))).isFile()).toBe(true);
+    expect(await checkHostPath(join(dir, 'missing'), 'Directory')).toBe(
+      `hostPath type check failed: ${join(dir, 'missing')} is not a directory`,
+    );
+    expect(await checkHostPath(join(dir, 'made'), 'File')).toMatch(/is not a file$/);
+    expect(await checkHostPath(join(dir, 'sub', 'f.log'), 'Socket')).toMatch(/is not a socket file$/);
+    expect(await checkHostPath(join(dir, 'nothing'), '')).toBeUndefined();
+  });
+
+  it('binds the node path itself (never under the volume roots, never removed), and keeps a missing Directory from starting', async () => {
+    const path = join(base, 'logs');
+    const a = {
+      id: 'r1',
+      volumes: [host(path, 'DirectoryOrCreate')],
+      containers: [{ volumeMounts: [{ name: 'h', mountPath: '/logs', readOnly: false }] }],
+    } as unknown as Assignment;
+    expect(planMounts(a, a.containers[0]!, roots)).toEqual([
+      { source: path, target: '/logs', readOnly: false },
+    ]);
+    const volumes = new PodVolumes({ roots, mounter, log }, 'r1');
+    await volumes.prepare(a);
+    expect(mounts).toEqual([]); // no tmpfs for a pod with only a hostPath
+    await volumes.remove();
+    expect((await stat(path)).isDirectory()).toBe(true);
+    const missing = new PodVolumes({ roots, mounter, log }, 'r2');
+    await expect(
+      missing.prepare({ volumes: [host(join(base, 'absent'), 'Directory')], containers: [] }),
+    ).rejects.toThrow(`volume "h": hostPath type check failed: ${join(base, 'absent')} is not a directory`);
   });
 });

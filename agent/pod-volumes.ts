@@ -60,6 +60,8 @@ const TMPFS_MAGIC = 0x01021994;
 const isOnDisk = (v: AssignedVolume) => v.emptyDir !== undefined && v.emptyDir.medium !== 'Memory';
 
 export function volumeDir(roots: VolumeRoots, replica: string, v: AssignedVolume): string {
+  // The node's own path: never made or removed with the replica.
+  if (v.hostPath) return v.hostPath.path;
   return join(isOnDisk(v) ? roots.disk : roots.memory, replica, v.name);
 }
 
@@ -88,7 +90,7 @@ export function planMounts(
       {
         source: m.subPath ? join(dir, m.subPath) : dir,
         target: m.mountPath,
-        readOnly: m.readOnly || v.emptyDir === undefined,
+        readOnly: m.readOnly || (v.emptyDir === undefined && v.hostPath === undefined),
       },
     ];
   });
@@ -152,7 +154,8 @@ export class PodVolumes {
     const volumes = a.volumes ?? [];
     // The memory root becomes a tmpfs before anything goes in it: mounted later, it would hide
     // what was there. Only secret files require it; configMap files may stay on a disk.
-    if (volumes.some((v) => !isOnDisk(v))) await this.ensureMemoryRoot(volumes.find((v) => v.secret)?.name);
+    if (volumes.some((v) => !isOnDisk(v) && !v.hostPath))
+      await this.ensureMemoryRoot(volumes.find((v) => v.secret)?.name);
     for (const v of volumes) {
       try {
         await this.prepareVolume(v);
@@ -171,6 +174,11 @@ export class PodVolumes {
   }
 
   private async prepareVolume(v: AssignedVolume): Promise<void> {
+    if (v.hostPath) {
+      const problem = await checkHostPath(v.hostPath.path, v.hostPath.type);
+      if (problem) throw new VolumeError(`volume "${v.name}": ${problem}`);
+      return;
+    }
     const dir = volumeDir(this.deps.roots, this.replica, v);
     if (v.emptyDir?.medium === 'Memory') {
       await mkdir(dir, { recursive: true });
@@ -343,6 +351,36 @@ async function linkTop(dir: string, top: Set<string>): Promise<void> {
     if ((await readlink(link).catch(() => undefined)) === to) continue;
     await rm(link, { recursive: true, force: true });
     await symlink(to, link);
+  }
+}
+
+/**
+ * The kubelet's check of a hostPath before the bind, in its words (undefined: bind it): the
+ * `...OrCreate` types make what is missing (a directory 0755, an empty file 0644, as the kubelet
+ * does); the others require it to be there, so a missing one keeps the replica from starting.
+ */
+export async function checkHostPath(path: string, type: string): Promise<string | undefined> {
+  const found = await stat(path).catch(() => undefined);
+  const failed = (what: string) => `hostPath type check failed: ${path} is not a ${what}`;
+  switch (type) {
+    case 'DirectoryOrCreate':
+      if (!found) await mkdir(path, { recursive: true, mode: 0o755 });
+      else if (!found.isDirectory()) return failed('directory');
+      return undefined;
+    case 'Directory':
+      return found?.isDirectory() ? undefined : failed('directory');
+    case 'FileOrCreate':
+      if (!found) {
+        await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+        await writeFile(path, '', { mode: 0o644, flag: 'a' });
+      } else if (!found.isFile()) return failed('file');
+      return undefined;
+    case 'File':
+      return found?.isFile() ? undefined : failed('file');
+    case 'Socket':
+      return found?.isSocket() ? undefined : failed('socket file');
+    default:
+      return undefined;
   }
 }
 

@@ -33,6 +33,7 @@ export const POD_FEATURES: readonly PodFeature[] = [
     uses: (spec) =>
       spec.securityContext !== undefined || any(everyContainer(spec), (c) => !!c.securityContext),
   },
+  { name: 'host-path-volumes', uses: (spec) => any(spec.volumes, (v) => !!v.hostPath) },
   { name: 'startup-probes', uses: (spec) => any(everyContainer(spec), (c) => !!c.startupProbe) },
   { name: 'lifecycle-hooks', uses: (spec) => any(everyContainer(spec), (c) => !!c.lifecycle) },
   {

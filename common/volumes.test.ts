@@ -169,13 +169,13 @@ describe('pod volumes and volumeMounts', () => {
       'two sources',
       deployment('\n      volumes: [{name: a, emptyDir: {}, configMap: {name: c}}]'),
       `${POD}.volumes[0]`,
-      'must specify exactly one of emptyDir, configMap, secret',
+      'must specify exactly one of emptyDir, configMap, secret, hostPath',
     ],
     [
       'no source',
       deployment('\n      volumes: [{name: a}]'),
       `${POD}.volumes[0]`,
-      'must specify exactly one of emptyDir, configMap, secret',
+      'must specify exactly one of emptyDir, configMap, secret, hostPath',
     ],
     [
       'a size limit on a disk emptyDir',

@@ -1,13 +1,14 @@
 import { z } from 'zod';
+import { HostPathVolumeSource } from './host-path.ts';
 import { Name } from './names.ts';
 import { memoryQuantityProblem, parseMemory } from './quantity.ts';
 
 /**
  * A pod's volumes and its containers' volumeMounts, as Kubernetes writes them, and what an
- * assignment carries of them to the agent. Berth honours three sources: `emptyDir` (a directory
- * that lives and dies with the replica; `medium: Memory` is a tmpfs), and `configMap` and
- * `secret` (the object's keys as files, kept up to date in running replicas). Every other
- * source is refused at its path (UNSUPPORTED_VOLUME_FIELDS).
+ * assignment carries of them to the agent. Berth honours four sources: `emptyDir` (a directory
+ * that lives and dies with the replica; `medium: Memory` is a tmpfs), `configMap` and `secret`
+ * (the object's keys as files, kept up to date in running replicas), and `hostPath` where the
+ * namespace policy allows it. Every other source is refused at its path (UNSUPPORTED_VOLUME_FIELDS).
  */
 
 /** Kubernetes' file modes: 0 to 0777, written in decimal in JSON and YAML (0644 is 420). */
@@ -77,7 +78,7 @@ export const SecretVolumeSource = z.strictObject({
   optional: z.boolean().optional(),
 });
 
-const SOURCES = ['emptyDir', 'configMap', 'secret'] as const;
+const SOURCES = ['emptyDir', 'configMap', 'secret', 'hostPath'] as const;
 
 export const Volume = z
   .strictObject({
@@ -85,6 +86,8 @@ export const Volume = z
     emptyDir: EmptyDirSource.optional(),
     configMap: ConfigMapVolumeSource.optional(),
     secret: SecretVolumeSource.optional(),
+    /** Only under a path prefix the namespace policy allows (common/host-path.ts). */
+    hostPath: HostPathVolumeSource.optional(),
   })
   .check((ctx) => {
     const v = ctx.value;
@@ -133,7 +136,6 @@ export type VolumeMount = z.infer<typeof VolumeMount>;
 /** Kubernetes volume fields Berth refuses, each with what to know (manifest-kubernetes.ts names them). */
 export const UNSUPPORTED_VOLUME_FIELDS: [string, string][] = [
   ['persistentVolumeClaim', 'use emptyDir for scratch data'],
-  ['hostPath', "a container would reach the node's own files"],
   ['projected', 'use configMap and secret volumes'],
   ['downwardAPI', 'use env fieldRef'],
   ['ephemeral', 'use emptyDir'],
@@ -214,6 +216,8 @@ export const AssignedVolume = z.object({
   emptyDir: z.object({ medium: z.enum(['', 'Memory']), sizeLimitBytes: z.int().optional() }).optional(),
   configMap: z.object({ files: z.array(AssignedVolumeFile) }).optional(),
   secret: z.object({ files: z.array(AssignedVolumeFile) }).optional(),
+  /** A path of the node, normalized, and the kubelet's check of what is there before the bind. */
+  hostPath: z.object({ path: z.string(), type: z.string() }).optional(),
 });
 export type AssignedVolume = z.infer<typeof AssignedVolume>;
 

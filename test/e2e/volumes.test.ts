@@ -42,7 +42,8 @@ async function execIn(id: string, cmd: string[]): Promise<{ code: number; out: s
 }
 const sh = async (id: string, script: string) => (await execIn(id, ['sh', '-c', script])).out.trim();
 
-const MANIFEST = `apiVersion: v1
+/** `hostDir`: a directory of the node the namespace policy lets the pod bind. */
+const manifest = (hostDir: string) => `apiVersion: v1
 kind: ConfigMap
 metadata: {name: app-config}
 data:
@@ -69,6 +70,7 @@ spec:
       labels: {app: vol}
     spec:
       terminationGracePeriodSeconds: 2
+      automountServiceAccountToken: false
       volumes:
       - name: shared
         emptyDir: {}
@@ -76,6 +78,8 @@ spec:
         emptyDir: {medium: Memory, sizeLimit: 16Mi}
       - name: config
         configMap: {name: app-config}
+      - name: host
+        hostPath: {path: ${hostDir}/logs, type: DirectoryOrCreate}
       - name: tls
         secret:
           secretName: app-tls
@@ -93,6 +97,7 @@ spec:
         - {name: config, mountPath: /etc/app}
         - {name: config, mountPath: /greeting.txt, subPath: greeting.txt}
         - {name: tls, mountPath: /etc/tls, readOnly: true}
+        - {name: host, mountPath: /node-logs}
       - name: reader
         image: ${HTTPD_1}
         command: [httpd, -f, -p, '8081', -h, /www]
@@ -106,6 +111,7 @@ describe('pod volumes on a real agent and Docker Engine', () => {
   let agent: AgentProcess;
   let dir: string;
   let volumeDir: string;
+  let hostDir: string;
   const node = uniqueNode('e2e-vol');
   const cli = (args: string[]) =>
     berthCli(args, { env: { BERTH_SERVER: server.url, BERTH_TOKEN: server.adminToken, HOME: dir } });
@@ -135,9 +141,15 @@ describe('pod volumes on a real agent and Docker Engine', () => {
       30_000,
       'agent registration',
     );
-    const manifest = join(dir, 'app.yaml');
-    writeFileSync(manifest, MANIFEST);
-    const applied = await cli(['apply', '-f', manifest]);
+    // hostPath only where the namespace policy allows it: an admin allows this test's directory.
+    hostDir = join(dir, 'node');
+    const policy = await server.call('PUT', '/v1/namespaces/default/policy', {
+      spec: { allowedHostPaths: [{ pathPrefix: hostDir }] },
+    });
+    expect(policy.status).toBe(201);
+    const file = join(dir, 'app.yaml');
+    writeFileSync(file, manifest(hostDir));
+    const applied = await cli(['apply', '-f', file]);
     expect([applied.code, applied.stderr]).toEqual([0, '']);
     replica = await eventually(
       async () => {
@@ -169,6 +181,47 @@ describe('pod volumes on a real agent and Docker Engine', () => {
     const refused = await execIn(reader.Id, ['touch', '/data/other']);
     expect(refused.code).not.toBe(0);
     expect(refused.out).toMatch(/Read-only file system/);
+  });
+
+  it('binds a hostPath the policy allows, made by DirectoryOrCreate; a missing Directory keeps a replica from starting', async () => {
+    const writer = (await containerOf('writer'))!;
+    await sh(writer.Id, 'echo to-the-node > /node-logs/app.log');
+    expect(readFileSync(join(hostDir, 'logs', 'app.log'), 'utf8')).toBe('to-the-node\n');
+    const missing = join(hostDir, 'absent');
+    const put = await server.call('PUT', `${NS}/deployments/nohost`, {
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'nohost' } },
+        template: {
+          metadata: { labels: { app: 'nohost' } },
+          spec: {
+            volumes: [{ name: 'h', hostPath: { path: missing, type: 'Directory' } }],
+            containers: [{ name: 'c', image: HTTPD_1, volumeMounts: [{ name: 'h', mountPath: '/h' }] }],
+          },
+        },
+      },
+    });
+    expect(put.status).toBe(201);
+    const message = await eventually(
+      async () => {
+        const [r] = (await server.call('GET', `${NS}/replicas?deployment=nohost`)).body.items as {
+          message: string | null;
+        }[];
+        return r?.message?.includes('hostPath') ? r.message : undefined;
+      },
+      30_000,
+      'the replica to say why it does not start',
+    );
+    expect(message).toContain(`volume "h": hostPath type check failed: ${missing} is not a directory`);
+    expect(
+      await nodeContainers(node).then((cs) =>
+        cs.filter(
+          (c) =>
+            c.Labels['berth.dev/deployment'] === 'default/nohost' && c.Labels['berth.dev/container'] === 'c',
+        ),
+      ),
+    ).toEqual([]);
+    expect((await server.call('DELETE', `${NS}/deployments/nohost`)).status).toBe(200);
   });
 
   it('mounts a memory emptyDir as a tmpfs of its sizeLimit', async () => {

@@ -33,6 +33,19 @@ export const POD_FEATURES: readonly PodFeature[] = [
     uses: (spec) =>
       spec.securityContext !== undefined || any(everyContainer(spec), (c) => !!c.securityContext),
   },
+  {
+    // The group owns the pod's volumes, configMap and secret files included.
+    name: 'volume-fs-group',
+    uses: (spec) => spec.securityContext?.fsGroup !== undefined && (spec.volumes?.length ?? 0) > 0,
+  },
+  {
+    // An emptyDir's subPath is bound through a file descriptor, safe from the containers' symlinks.
+    name: 'empty-dir-sub-path',
+    uses: (spec) =>
+      any(everyContainer(spec), (c) =>
+        any(c.volumeMounts, (m) => !!m.subPath && !!spec.volumes?.find((v) => v.name === m.name)?.emptyDir),
+      ),
+  },
   { name: 'host-path-volumes', uses: (spec) => any(spec.volumes, (v) => !!v.hostPath) },
   { name: 'startup-probes', uses: (spec) => any(everyContainer(spec), (c) => !!c.startupProbe) },
   { name: 'lifecycle-hooks', uses: (spec) => any(everyContainer(spec), (c) => !!c.lifecycle) },

@@ -125,13 +125,13 @@ describe('pod volumes and volumeMounts', () => {
       'must be a relative path',
     ],
     [
-      'a subPath into an emptyDir',
+      'a subPath into a hostPath',
       deployment(
-        '\n      volumes: [{name: a, emptyDir: {}}]',
+        '\n      volumes: [{name: a, hostPath: {path: /srv}}]',
         '\n        volumeMounts: [{name: a, mountPath: /d, subPath: x}]',
       ),
       `${POD}.containers[0].volumeMounts[0].subPath`,
-      expect.stringMatching(/^subPath is not supported by Berth for an emptyDir/),
+      expect.stringMatching(/^subPath is not supported by Berth for a hostPath/),
     ],
     [
       'an item path that climbs out',

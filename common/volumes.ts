@@ -168,9 +168,9 @@ interface PodVolumesView {
 
 /**
  * A pod's volume rules that span fields: volume names unique, each mount naming a volume, mount
- * paths unique within a container. And one Berth rule: no `subPath` into an emptyDir, since a
- * container can replace a directory of it with a symlink out of the volume, and the agent does
- * not yet bind such a path safely (the kubelet binds it through a file descriptor for that).
+ * paths unique within a container. And one Berth rule: no `subPath` into a hostPath (name the
+ * path itself); an emptyDir's is bound through a file descriptor, as the kubelet binds it, since a
+ * container can replace a directory of it with a symlink out of the volume.
  * Paths are relative to the pod spec.
  */
 export function podVolumeIssues(spec: PodVolumesView): { path: (string | number)[]; message: string }[] {
@@ -190,11 +190,10 @@ export function podVolumeIssues(spec: PodVolumesView): { path: (string | number)
       const mountPath = m.mountPath.replace(/\/+$/, '') || '/';
       if (paths.has(mountPath)) issues.push({ path: [...at, 'mountPath'], message: 'must be unique' });
       paths.add(mountPath);
-      if (volume?.emptyDir && m.subPath)
+      if (volume?.hostPath && m.subPath)
         issues.push({
           path: [...at, 'subPath'],
-          message:
-            'subPath is not supported by Berth for an emptyDir (mount the whole volume); it is for configMap and secret volumes',
+          message: 'subPath is not supported by Berth for a hostPath (give the whole path as the hostPath)',
         });
     });
   };

@@ -71,6 +71,7 @@ spec:
     spec:
       terminationGracePeriodSeconds: 2
       automountServiceAccountToken: false
+      securityContext: {fsGroup: 2000}
       volumes:
       - name: shared
         emptyDir: {}
@@ -98,6 +99,7 @@ spec:
         - {name: config, mountPath: /greeting.txt, subPath: greeting.txt}
         - {name: tls, mountPath: /etc/tls, readOnly: true}
         - {name: host, mountPath: /node-logs}
+        - {name: shared, mountPath: /var/cache/app, subPath: cache/app}
       - name: reader
         image: ${HTTPD_1}
         command: [httpd, -f, -p, '8081', -h, /www]
@@ -181,6 +183,11 @@ describe('pod volumes on a real agent and Docker Engine', () => {
     const refused = await execIn(reader.Id, ['touch', '/data/other']);
     expect(refused.code).not.toBe(0);
     expect(refused.out).toMatch(/Read-only file system/);
+    // A subPath of it: the kubelet makes the directory, and both containers see the same files.
+    await sh(writer.Id, 'echo cached > /var/cache/app/entry');
+    expect(await sh(reader.Id, 'cat /data/cache/app/entry')).toBe('cached');
+    // The fsGroup owns the emptyDir, setgid: what is made in it is the group's too.
+    expect(await sh(writer.Id, 'stat -c "%a %g" /shared /shared/note')).toBe('2777 2000\n644 2000');
   });
 
   it('binds a hostPath the policy allows, made by DirectoryOrCreate; a missing Directory keeps a replica from starting', async () => {
@@ -241,7 +248,11 @@ describe('pod volumes on a real agent and Docker Engine', () => {
         writer.Id,
         'stat -L -c "%a %n" /etc/app/app.conf /etc/tls/keys/server.key /etc/tls/server.crt',
       ),
-    ).toBe('644 /etc/app/app.conf\n400 /etc/tls/keys/server.key\n444 /etc/tls/server.crt');
+    ).toBe('644 /etc/app/app.conf\n440 /etc/tls/keys/server.key\n444 /etc/tls/server.crt');
+    // The pod's fsGroup owns the files (and reads them: 0400 became 0440, as the kubelet does).
+    expect(await sh(writer.Id, 'stat -L -c %g /etc/app/app.conf /etc/tls/keys/server.key | sort -u')).toBe(
+      '2000',
+    );
     expect(await sh(writer.Id, 'cat /etc/tls/keys/server.key')).toBe('PRIVATE KEY');
     expect(await sh(writer.Id, 'ls -a /etc/app | tr "\\n" " "')).toMatch(
       /^\. \.\. \.\.\d{4}_\S+ \.\.data app\.conf greeting\.txt$/,

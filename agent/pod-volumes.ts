@@ -24,6 +24,7 @@ import { promisify } from 'node:util';
 import type { AssignedContainer, Assignment } from '../common/agent-protocol.ts';
 import type { AssignedVolume, AssignedVolumeFile } from '../common/volumes.ts';
 import type { Logger } from './log.ts';
+import { podFsGroup } from './security-context.ts';
 
 /**
  * A replica's volumes on this node, laid out as the kubelet lays them out, each a directory
@@ -162,8 +163,7 @@ export class PodVolumes {
   async prepare(a: Pick<Assignment, 'volumes' | 'containers'>): Promise<void> {
     // The pod's fsGroup owns its volumes, as the kubelet gives them to it (a pod field: every
     // container carries the same one).
-    const fsGroup = a.containers.find((c) => c.securityContext?.fsGroup !== undefined)?.securityContext
-      ?.fsGroup;
+    const fsGroup = podFsGroup(a);
     const key = JSON.stringify([a.volumes ?? [], a.containers.map((c) => c.volumeMounts ?? []), fsGroup]);
     if (key === this.made) return;
     const volumes = a.volumes ?? [];

@@ -46,6 +46,12 @@ export const POD_FEATURES: readonly PodFeature[] = [
         any(c.volumeMounts, (m) => !!m.subPath && !!spec.volumes?.find((v) => v.name === m.name)?.emptyDir),
       ),
   },
+  {
+    // A disk emptyDir's sizeLimit: measured by the agent, which evicts the replica past it.
+    name: 'empty-dir-size-limit',
+    uses: (spec) =>
+      any(spec.volumes, (v) => v.emptyDir?.sizeLimit !== undefined && v.emptyDir.medium !== 'Memory'),
+  },
   { name: 'host-path-volumes', uses: (spec) => any(spec.volumes, (v) => !!v.hostPath) },
   { name: 'startup-probes', uses: (spec) => any(everyContainer(spec), (c) => !!c.startupProbe) },
   { name: 'lifecycle-hooks', uses: (spec) => any(everyContainer(spec), (c) => !!c.lifecycle) },

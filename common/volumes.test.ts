@@ -178,12 +178,6 @@ describe('pod volumes and volumeMounts', () => {
       'must specify exactly one of emptyDir, configMap, secret, hostPath',
     ],
     [
-      'a size limit on a disk emptyDir',
-      deployment('\n      volumes: [{name: a, emptyDir: {sizeLimit: 1Gi}}]'),
-      `${POD}.volumes[0].emptyDir.sizeLimit`,
-      expect.stringMatching(/^sizeLimit is supported only with medium: Memory/),
-    ],
-    [
       'a persistentVolumeClaim',
       deployment('\n      volumes: [{name: a, persistentVolumeClaim: {claimName: data}}]'),
       `${POD}.volumes[0].persistentVolumeClaim`,

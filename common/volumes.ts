@@ -100,16 +100,6 @@ export const Volume = z
         input: v,
         message: `must specify exactly one of ${SOURCES.join(', ')}`,
       });
-    // A disk directory's size could only be bounded by measuring it over and over (the kubelet
-    // walks it and evicts the pod); Berth bounds what it can bound: a tmpfs, by its size.
-    if (v.emptyDir?.sizeLimit !== undefined && v.emptyDir.medium !== 'Memory')
-      ctx.issues.push({
-        code: 'custom',
-        input: v.emptyDir.sizeLimit,
-        path: ['emptyDir', 'sizeLimit'],
-        message:
-          'sizeLimit is supported only with medium: Memory (a tmpfs of that size); Berth does not bound an emptyDir on disk',
-      });
   });
 export type Volume = z.infer<typeof Volume>;
 

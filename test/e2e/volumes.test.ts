@@ -231,6 +231,64 @@ describe('pod volumes on a real agent and Docker Engine', () => {
     expect((await server.call('DELETE', `${NS}/deployments/nohost`)).status).toBe(200);
   });
 
+  it('evicts a replica whose disk emptyDir passes its sizeLimit, and the controller replaces it', async () => {
+    const started = Date.now();
+    const put = await server.call('PUT', `${NS}/deployments/bounded`, {
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'bounded' } },
+        template: {
+          metadata: { labels: { app: 'bounded' } },
+          spec: {
+            terminationGracePeriodSeconds: 1,
+            volumes: [{ name: 'cache', emptyDir: { sizeLimit: '1Mi' } }],
+            containers: [
+              {
+                name: 'c',
+                image: HTTPD_1,
+                command: [
+                  'sh',
+                  '-c',
+                  'dd if=/dev/zero of=/cache/fill bs=1024 count=2048; exec httpd -f -p 8080 -h /www',
+                ],
+                volumeMounts: [{ name: 'cache', mountPath: '/cache' }],
+              },
+            ],
+          },
+        },
+      },
+    });
+    expect(put.status).toBe(201);
+    // The agent measures every 10 s: the first replica is evicted within two rounds.
+    const evicted = await eventually(
+      async () => {
+        const events = (await server.call('GET', `${NS}/events?object=deployment/bounded`)).body.items as {
+          reason: string;
+          message: string;
+        }[];
+        return events.find((e) => e.reason === 'Evicted');
+      },
+      45_000,
+      'the eviction',
+    );
+    expect(evicted.message).toMatch(
+      /^replica \S+: Evicted: Usage of EmptyDir volume "cache" exceeds the limit "1Mi"\.$/,
+    );
+    const first = evicted.message.split(' ')[1]!.replace(/:$/, '');
+    await eventually(
+      async () =>
+        ((await server.call('GET', `${NS}/replicas?deployment=bounded`)).body.items as { id: string }[]).some(
+          (r) => r.id !== first,
+        ),
+      30_000,
+      'a replacement',
+    );
+    console.log(
+      `emptyDir sizeLimit: evicted and replaced ${((Date.now() - started) / 1000).toFixed(1)} s after the PUT`,
+    );
+    expect((await server.call('DELETE', `${NS}/deployments/bounded`)).status).toBe(200);
+  });
+
   it('mounts a memory emptyDir as a tmpfs of its sizeLimit', async () => {
     const writer = (await containerOf('writer'))!;
     expect(await sh(writer.Id, 'grep " /scratch " /proc/mounts')).toMatch(

@@ -86,5 +86,10 @@ describe('a pod naming a ServiceAccount', () => {
     expect((await apply([deployment('plain', 'default')])).status).toBe(200);
     const a = await eventually(async () => (await assignments()).find((x) => x.deployment === 'plain'));
     expect([a.configError, sa(a)]).toEqual([undefined, 'default']);
+    // Named outright in a berth.dev/v1 Deployment, where it is kept as written.
+    const named = { ...deployment('named', 'default'), apiVersion: 'berth.dev/v1' };
+    expect((await apply([named])).status).toBe(200);
+    const b = await eventually(async () => (await assignments()).find((x) => x.deployment === 'named'));
+    expect([b.configError, sa(b)]).toEqual([undefined, 'default']);
   });
 });

@@ -5,6 +5,7 @@ import { registryAuthsOf } from '../../common/docker-config.ts';
 import { splitInitContainers, withInitContainers } from '../../common/init-containers.ts';
 import { parseCpu, parseMemory } from '../../common/quantity.ts';
 import { assignedSecurity } from '../../common/security-context.ts';
+import { DEFAULT_SERVICE_ACCOUNT } from '../../common/service-account.ts';
 import type { Database } from '../../db/database.ts';
 import { retryOnConflict } from '../../db/retry.ts';
 import { rowsOf } from '../../db/rows.ts';
@@ -255,7 +256,9 @@ export function toAssignment(
         ),
         ...(volumes?.missing ?? []),
         // Kubernetes creates no pod for an account that does not exist; Berth's replica waits.
-        ...(spec.serviceAccountName && !context.serviceAccounts?.has(spec.serviceAccountName)
+        ...(spec.serviceAccountName &&
+        spec.serviceAccountName !== DEFAULT_SERVICE_ACCOUNT &&
+        !context.serviceAccounts?.has(spec.serviceAccountName)
           ? [`serviceaccount "${spec.serviceAccountName}" not found`]
           : []),
       ]

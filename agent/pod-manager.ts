@@ -1,6 +1,7 @@
 import type { Assignment, LogAnswer, LogRequest, ReplicaStatus } from '../common/agent-protocol.ts';
 import type { ContainerPolicy } from './container-defaults.ts';
 import type { ContainerInfo, Driver } from './driver/driver.ts';
+import { emptyDirOverLimit, hasBoundedDiskEmptyDir } from './empty-dir-usage.ts';
 import type { ImagePuller } from './image-puller.ts';
 import { LABEL_NODE, LABEL_REPLICA } from './labels.ts';
 import { errorMessage, type Logger } from './log.ts';
@@ -22,6 +23,8 @@ export interface ManagerDeps {
   /** Where pods' volumes go; given, volumes of replicas that are gone are swept at the first set. */
   volumeRoots?: VolumeRoots;
   mounter?: Mounter;
+  /** How often disk emptyDirs with a sizeLimit are measured (default 10 s). */
+  emptyDirCheckMs?: number;
 }
 
 /**
@@ -36,6 +39,7 @@ export class PodManager {
   private applying: Promise<void> = Promise.resolve();
   private events: { close(): void } | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
+  private usageTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(private readonly deps: ManagerDeps) {}
@@ -51,6 +55,24 @@ export class PodManager {
     );
     this.resyncTimer = setInterval(() => void this.resync(), this.deps.resyncMs ?? 30_000);
     this.resyncTimer.unref();
+    this.usageTimer = setInterval(() => void this.checkEmptyDirs(), this.deps.emptyDirCheckMs ?? 10_000);
+    this.usageTimer.unref();
+  }
+
+  /** Evicts the replicas whose disk emptyDir is past its sizeLimit (empty-dir-usage.ts). */
+  private async checkEmptyDirs(): Promise<void> {
+    const roots = this.deps.volumeRoots;
+    if (!roots || this.stopped) return;
+    for (const r of this.runners.values()) {
+      const a = r.current();
+      if (!a || !hasBoundedDiskEmptyDir(a)) continue;
+      try {
+        const reason = await emptyDirOverLimit(roots, a);
+        if (reason) r.evict(reason);
+      } catch (e) {
+        this.deps.log.warn('measuring emptyDir volumes failed', { replica: a.id, error: errorMessage(e) });
+      }
+    }
   }
 
   /** The complete desired set for this node. Calls are applied in order. */
@@ -175,6 +197,7 @@ export class PodManager {
     this.stopped = true;
     this.events?.close();
     if (this.resyncTimer) clearInterval(this.resyncTimer);
+    if (this.usageTimer) clearInterval(this.usageTimer);
     await this.applying;
     await Promise.all([...this.runners.values()].map((r) => r.detach()));
   }

@@ -101,6 +101,8 @@ export class PodRunner {
   /** runAsNonRoot and an image that runs as root: the kubelet's reason, and nothing is created. */
   private rootRefusal: string | undefined;
   private error: { message: string; retryAt: number; attempts: number } | undefined;
+  /** Evicted (an emptyDir past its sizeLimit): its containers stopped for good, until the controller replaces it. */
+  private evicted: string | undefined;
   /** The runtime did not answer: try again soon, counting nothing against the replica. */
   private engineWait: { message: string; retryAt: number } | undefined;
   private loop: Promise<void> | undefined;
@@ -195,6 +197,23 @@ export class PodRunner {
     return a.configError !== undefined && this.containers.some((c) => c.containerId !== undefined);
   }
 
+  /** The assignment it runs now (undefined: only found on the node). */
+  current(): Assignment | undefined {
+    return this.evicted || this.terminating ? undefined : this.assignment;
+  }
+
+  /**
+   * Evicts the replica, as the kubelet does a pod past a limit: its containers are stopped and not
+   * restarted, and it reports Failed with `message` until the controller tells it to stop.
+   */
+  evict(message: string): void {
+    if (this.evicted || this.terminating || this.gone) return;
+    this.evicted = message;
+    this.deps.log.warn('replica evicted', { replica: this.id, reason: message });
+    this.deps.onChange(true);
+    this.kick();
+  }
+
   /** Stop and remove everything (the replica is no longer assigned here). */
   terminate(): void {
     if (this.terminating || this.gone) return;
@@ -265,6 +284,7 @@ export class PodRunner {
       ...(inits.length > 0 ? { initContainers: inits.map((c) => statusOf(c, waitingReason)) } : {}),
     };
     if (this.terminating) return { ...base, phase: 'Terminating' };
+    if (this.evicted) return { ...base, ready: false, phase: 'Failed', message: this.evicted };
     const configMessage = all.some(unconfigured) ? `CreateContainerConfigError: ${configError}` : undefined;
     if (configMessage && all.every(unconfigured))
       return { ...base, phase: 'Pending', message: configMessage };
@@ -356,6 +376,11 @@ export class PodRunner {
     if (this.pendingResync) await this.applyResync(this.pendingResync);
     await this.removeStrays();
     if (this.terminating) return this.stepTerminate();
+    if (this.evicted) {
+      for (const c of this.containers) c.stopProbes();
+      await Promise.all(this.containers.filter((c) => c.running).map((c) => c.stop()));
+      return;
+    }
     const a = this.assignment!;
     const now = Date.now();
     if (this.engineWait && this.engineWait.retryAt > now) return this.scheduleWake(this.engineWait.retryAt);

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,9 +7,12 @@ import type { AssignedVolume } from '../common/volumes.ts';
 import { planContainers } from './container-spec.ts';
 import { createLogger } from './log.ts';
 import {
+  checkHostPath,
   type Mounter,
+  openBeneath,
   PodVolumes,
   planMounts,
+  subPathSource,
   sweepVolumes,
   type VolumeRoots,
   writeVolumeFiles,
@@ -25,6 +28,9 @@ let mounts: string[];
 const mounter: Mounter = {
   async mountTmpfs(dir, o) {
     mounts.push(`mount ${dir} ${o.mode.toString(8)} ${o.sizeBytes ?? ''}`);
+  },
+  async bind(source, target) {
+    mounts.push(`bind ${source} ${target}`);
   },
   async unmount(dir) {
     mounts.push(`umount ${dir}`);
@@ -228,5 +234,115 @@ describe('planMounts', () => {
       containers: [{ ...a.containers[0]!, volumeMounts: undefined }],
     };
     expect(planContainers(plain, 'n1', '127.0.0.1')[0]!.spec).not.toHaveProperty('mounts');
+  });
+});
+
+describe('hostPath volumes', () => {
+  const host = (path: string, type: string): AssignedVolume => ({ name: 'h', hostPath: { path, type } });
+
+  it('checks what is there as the kubelet does, making what the ...OrCreate types ask for', async () => {
+    const dir = join(base, 'node');
+    expect(await checkHostPath(join(dir, 'made'), 'DirectoryOrCreate')).toBeUndefined();
+    expect((await stat(join(dir, 'made'))).isDirectory()).toBe(true);
+    expect(await checkHostPath(join(dir, 'sub', 'f.log'), 'FileOrCreate')).toBeUndefined();
+    expect((await stat(join(dir, 'sub', 'f.log'))).isFile()).toBe(true);
+    expect(await checkHostPath(join(dir, 'missing'), 'Directory')).toBe(
+      `hostPath type check failed: ${join(dir, 'missing')} is not a directory`,
+    );
+    expect(await checkHostPath(join(dir, 'made'), 'File')).toMatch(/is not a file$/);
+    expect(await checkHostPath(join(dir, 'sub', 'f.log'), 'Socket')).toMatch(/is not a socket file$/);
+    expect(await checkHostPath(join(dir, 'nothing'), '')).toBeUndefined();
+  });
+
+  it('binds the node path itself (never under the volume roots, never removed), and keeps a missing Directory from starting', async () => {
+    const path = join(base, 'logs');
+    const a = {
+      id: 'r1',
+      volumes: [host(path, 'DirectoryOrCreate')],
+      containers: [{ volumeMounts: [{ name: 'h', mountPath: '/logs', readOnly: false }] }],
+    } as unknown as Assignment;
+    expect(planMounts(a, a.containers[0]!, roots)).toEqual([
+      { source: path, target: '/logs', readOnly: false },
+    ]);
+    const volumes = new PodVolumes({ roots, mounter, log }, 'r1');
+    await volumes.prepare(a);
+    expect(mounts).toEqual([]); // no tmpfs for a pod with only a hostPath
+    await volumes.remove();
+    expect((await stat(path)).isDirectory()).toBe(true);
+    const missing = new PodVolumes({ roots, mounter, log }, 'r2');
+    await expect(
+      missing.prepare({ volumes: [host(join(base, 'absent'), 'Directory')], containers: [] }),
+    ).rejects.toThrow(`volume "h": hostPath type check failed: ${join(base, 'absent')} is not a directory`);
+  });
+});
+
+describe('fsGroup', () => {
+  it("gives the pod's volumes to its fsGroup: files group-readable, directories setgid", async () => {
+    const dir = join(base, 'files');
+    await mkdir(dir, { recursive: true });
+    const files = [
+      { path: 'keys/tls.key', mode: 0o400, data: b64('k') },
+      { path: 'app.conf', mode: 0o644, data: b64('c') },
+    ];
+    expect(await writeVolumeFiles(dir, files, new Date(), 2345)).toBe(true);
+    const key = await stat(join(dir, 'keys', 'tls.key'));
+    expect([key.mode & 0o7777, key.gid]).toEqual([0o440, 2345]);
+    expect((await stat(join(dir, 'app.conf'))).mode & 0o7777).toBe(0o644);
+    const keys = await stat(join(dir, 'keys'));
+    expect([keys.mode & 0o7777, keys.gid]).toEqual([0o2755, 2345]);
+    // The same files without the group are new files: written again, as they were sent.
+    expect(await writeVolumeFiles(dir, files, new Date(), undefined)).toBe(true);
+    expect((await stat(join(dir, 'keys', 'tls.key'))).mode & 0o7777).toBe(0o400);
+
+    const volumes = new PodVolumes({ roots, mounter, log }, 'r1');
+    const scratch: AssignedVolume = { name: 'scratch', emptyDir: { medium: '' } };
+    await volumes.prepare({
+      volumes: [scratch],
+      containers: [{ securityContext: { fsGroup: 2345 } }],
+    } as unknown as Assignment);
+    const made = await stat(join(roots.disk, 'r1', 'scratch'));
+    expect([made.mode & 0o7777, made.gid]).toEqual([0o2777, 2345]);
+  });
+});
+
+describe('subPath into an emptyDir', () => {
+  it('opens the path one component at a time, making what is missing, and refuses a symlink anywhere', async () => {
+    const dir = join(base, 'vol');
+    await mkdir(dir, { recursive: true });
+    const held = await openBeneath(dir, 'cache/app');
+    expect((await held.stat()).isDirectory()).toBe(true);
+    await held.close();
+    expect((await stat(join(dir, 'cache', 'app'))).mode & 0o777).toBe(0o777);
+    await symlink('/etc', join(dir, 'escape'));
+    await expect(openBeneath(dir, 'escape')).rejects.toThrow(/symlink/);
+    await expect(openBeneath(dir, 'escape/passwd')).rejects.toThrow(/symlink/);
+    await symlink(join(dir, 'cache'), join(dir, 'inside'));
+    await expect(openBeneath(dir, 'inside/app')).rejects.toThrow(/symlink/);
+  });
+
+  it('binds what it holds open onto a path no container reaches, and unbinds it with the replica', async () => {
+    const a = {
+      id: 'r1',
+      volumes: [{ name: 'data', emptyDir: { medium: '' } }],
+      containers: [
+        { volumeMounts: [{ name: 'data', mountPath: '/var/cache', readOnly: false, subPath: 'cache' }] },
+      ],
+    } as unknown as Assignment;
+    const [mount] = planMounts(a, a.containers[0]!, roots);
+    expect(mount).toEqual({
+      source: subPathSource(roots, 'r1', 'data', 'cache'),
+      target: '/var/cache',
+      readOnly: false,
+    });
+    expect(mount!.source.startsWith(join(roots.disk, 'r1', '..subpaths'))).toBe(true);
+    const volumes = new PodVolumes({ roots, mounter, log }, 'r1');
+    await volumes.prepare(a);
+    expect(mounts.filter((m) => m.startsWith('bind'))).toEqual([
+      expect.stringMatching(new RegExp(`^bind /proc/${process.pid}/fd/\\d+ ${mount!.source}$`)),
+    ]);
+    expect((await stat(join(roots.disk, 'r1', 'data', 'cache'))).isDirectory()).toBe(true);
+    mounts = [];
+    await volumes.remove();
+    expect(mounts).toContain(`umount ${mount!.source}`);
   });
 });

@@ -65,7 +65,7 @@ function identity(sc: AssignedSecurity | undefined): Pick<ContainerSecurity, 'us
  * The pod's fsGroup, for the pod's volumes: the group that owns them and may write them. Every
  * container of a pod carries the same one (it is a pod field).
  */
-export function podFsGroup(a: Assignment): number | undefined {
+export function podFsGroup(a: Pick<Assignment, 'containers'>): number | undefined {
   return a.containers.find((c) => c.securityContext?.fsGroup !== undefined)?.securityContext?.fsGroup;
 }
 

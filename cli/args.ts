@@ -40,6 +40,7 @@ export const OPTIONS = {
   'quota-memory': { type: 'string' },
   'default-memory-limit': { type: 'string' },
   'allow-capabilities': { type: 'string' },
+  'allow-host-paths': { type: 'string' },
   'allow-privileged': { type: 'boolean' },
   'no-privileged': { type: 'boolean' },
   'allow-unconfined-seccomp': { type: 'boolean' },
@@ -90,6 +91,7 @@ export interface Flags {
   'quota-memory'?: string;
   'default-memory-limit'?: string;
   'allow-capabilities'?: string;
+  'allow-host-paths'?: string;
   'allow-privileged'?: boolean;
   'no-privileged'?: boolean;
   'allow-unconfined-seccomp'?: boolean;
@@ -191,6 +193,9 @@ const KIND_ALIASES: Record<string, ResourceKind> = {
   persistentvolumeclaims: 'persistentvolumeclaim',
   pvc: 'persistentvolumeclaim',
   pvcs: 'persistentvolumeclaim',
+  serviceaccount: 'serviceaccount',
+  serviceaccounts: 'serviceaccount',
+  sa: 'serviceaccount',
   node: 'node',
   nodes: 'node',
   no: 'node',
@@ -212,6 +217,7 @@ export type ResourceKind =
   | 'secret'
   | 'configmap'
   | 'persistentvolumeclaim'
+  | 'serviceaccount'
   | 'node'
   | 'replica'
   | 'event'

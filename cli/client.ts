@@ -14,6 +14,7 @@ import type {
   Revision,
   Secret,
   Service,
+  ServiceAccount,
 } from './resources.ts';
 
 /**
@@ -232,6 +233,11 @@ export class BerthClient {
       },
     ).then(items);
   }
+  listServiceAccounts(ns: string, labelSelector?: string) {
+    return this.request<List<ServiceAccount>>('GET', `/v1/namespaces/${enc(ns)}/serviceaccounts`, {
+      query: { labelSelector },
+    }).then(items);
+  }
   /** Create or replace a ConfigMap. */
   putConfigMap(ns: string, name: string, body: unknown) {
     return this.request<ConfigMap>('PUT', `/v1/namespaces/${enc(ns)}/configmaps/${enc(name)}`, { body });
@@ -323,6 +329,7 @@ export type NamespacedResource =
   | 'secrets'
   | 'configmaps'
   | 'persistentvolumeclaims'
+  | 'serviceaccounts'
   | 'replicas';
 
 const enc = encodeURIComponent;

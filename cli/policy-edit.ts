@@ -23,6 +23,8 @@ export interface PolicyEdit {
   allowedCapabilities?: string[] | null;
   allowPrivileged?: boolean;
   allowUnconfinedSeccomp?: boolean;
+  /** Node path prefixes hostPath volumes may bind; null: none (the default). */
+  allowedHostPaths?: { pathPrefix: string; readOnly?: boolean }[] | null;
 }
 
 /** The annotation the server puts on the default policy of a namespace without its own. */
@@ -65,6 +67,20 @@ function capabilities(text: string | undefined): PolicyEdit['allowedCapabilities
   return list;
 }
 
+/** `/var/log:ro,/srv/cache`: prefixes (checked by the server), `:ro` for read-only; "none". */
+function hostPaths(text: string | undefined): PolicyEdit['allowedHostPaths'] {
+  if (text === undefined) return undefined;
+  if (text.trim() === NONE) return null;
+  const list = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) => (p.endsWith(':ro') ? { pathPrefix: p.slice(0, -3), readOnly: true } : { pathPrefix: p }));
+  if (list.length === 0)
+    throw new UsageError('--allow-host-paths needs path prefixes such as /var/log:ro, or "none"');
+  return list;
+}
+
 /** --allow-X / --no-X: true, false, or undefined (neither given). */
 function either(
   flags: Flags,
@@ -99,6 +115,7 @@ export function policyEditFromFlags(flags: Flags): PolicyEdit {
     allowedCapabilities: capabilities(flags['allow-capabilities']),
     allowPrivileged: either(flags, 'allow-privileged', 'no-privileged'),
     allowUnconfinedSeccomp: either(flags, 'allow-unconfined-seccomp', 'no-unconfined-seccomp'),
+    allowedHostPaths: hostPaths(flags['allow-host-paths']),
   };
   const nothing =
     !edit.clearHostSuffixes &&
@@ -109,7 +126,8 @@ export function policyEditFromFlags(flags: Flags): PolicyEdit {
     edit.defaultMemoryLimit === undefined &&
     edit.allowedCapabilities === undefined &&
     edit.allowPrivileged === undefined &&
-    edit.allowUnconfinedSeccomp === undefined;
+    edit.allowUnconfinedSeccomp === undefined &&
+    edit.allowedHostPaths === undefined;
   if (nothing) throw new UsageError('nothing to change: say what with the flags (berth namespace --help)');
   return edit;
 }
@@ -135,6 +153,7 @@ export function applyPolicyEdit(spec: NamespacePolicySpec, edit: PolicyEdit): Na
   if (edit.allowWildcardHosts !== undefined) next.allowWildcardHosts = edit.allowWildcardHosts;
   next = setOrDrop(next, 'hostPorts', edit.hostPorts);
   next = setOrDrop(next, 'allowedCapabilities', edit.allowedCapabilities);
+  next = setOrDrop(next, 'allowedHostPaths', edit.allowedHostPaths);
   if (edit.allowPrivileged !== undefined) next.allowPrivileged = edit.allowPrivileged;
   if (edit.allowUnconfinedSeccomp !== undefined) next.allowUnconfinedSeccomp = edit.allowUnconfinedSeccomp;
   let quota = { ...spec.quota };

@@ -54,4 +54,13 @@ describe('set-policy security allowances', () => {
     expect(() => edit('--allow-unconfined-seccomp', '--no-unconfined-seccomp')).toThrow(/contradict/);
     expect(() => edit('--allow-capabilities', ' , ')).toThrow(/needs names/);
   });
+
+  it('sets the hostPath prefixes, :ro for read-only, and takes them back with none', () => {
+    const set = applyPolicyEdit(SPEC, edit('--allow-host-paths', '/var/log:ro, /srv/cache'));
+    expect(set.allowedHostPaths).toEqual([
+      { pathPrefix: '/var/log', readOnly: true },
+      { pathPrefix: '/srv/cache' },
+    ]);
+    expect(applyPolicyEdit(set, edit('--allow-host-paths', 'none')).allowedHostPaths).toBeUndefined();
+  });
 });

@@ -23,6 +23,7 @@ export type Service = Lenient<wire.Service>;
 export type Secret = Lenient<wire.Secret>;
 export type ConfigMap = Lenient<wire.ConfigMap>;
 export type PersistentVolumeClaim = Lenient<wire.PersistentVolumeClaim>;
+export type ServiceAccount = Lenient<wire.ServiceAccount>;
 export type Node = Lenient<wire.Node>;
 export type Token = Lenient<wire.Token>;
 export type NamespacePolicy = Lenient<wire.NamespacePolicy>;

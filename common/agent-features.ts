@@ -37,6 +37,26 @@ export const POD_FEATURES: readonly PodFeature[] = [
     name: 'persistent-volume-claims',
     uses: (spec) => any(spec.volumes, (v) => v.persistentVolumeClaim !== undefined),
   },
+  {
+    // The group owns the pod's volumes, configMap and secret files included.
+    name: 'volume-fs-group',
+    uses: (spec) => spec.securityContext?.fsGroup !== undefined && (spec.volumes?.length ?? 0) > 0,
+  },
+  {
+    // An emptyDir's subPath is bound through a file descriptor, safe from the containers' symlinks.
+    name: 'empty-dir-sub-path',
+    uses: (spec) =>
+      any(everyContainer(spec), (c) =>
+        any(c.volumeMounts, (m) => !!m.subPath && !!spec.volumes?.find((v) => v.name === m.name)?.emptyDir),
+      ),
+  },
+  {
+    // A disk emptyDir's sizeLimit: measured by the agent, which evicts the replica past it.
+    name: 'empty-dir-size-limit',
+    uses: (spec) =>
+      any(spec.volumes, (v) => v.emptyDir?.sizeLimit !== undefined && v.emptyDir.medium !== 'Memory'),
+  },
+  { name: 'host-path-volumes', uses: (spec) => any(spec.volumes, (v) => !!v.hostPath) },
   { name: 'startup-probes', uses: (spec) => any(everyContainer(spec), (c) => !!c.startupProbe) },
   { name: 'lifecycle-hooks', uses: (spec) => any(everyContainer(spec), (c) => !!c.lifecycle) },
   {

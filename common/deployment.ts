@@ -268,6 +268,9 @@ export const PodSpec = z
       .max(16)
       .default([]),
     securityContext: PodSecurityContext.optional(),
+    /** Recorded, and read by env fieldRef; absent is `default`. Berth mounts no API token. */
+    serviceAccountName: Name.optional(),
+    automountServiceAccountToken: z.boolean().optional(),
     // affinity, tolerations, topologySpreadConstraints (common/scheduling.ts)
     ...schedulingFields,
     // Optional, not defaulted: a default would change the hash of every stored template.

@@ -179,8 +179,14 @@ spec:
       ['ClusterRoleBinding', 'metrics', undefined, true],
       ['PodDisruptionBudget', 'web', undefined, false],
     ]);
+    // A ServiceAccount is stored (workers' service-accounts verbs); the rest are not.
+    expect(objects[0]).toMatchObject({
+      kind: 'ServiceAccount',
+      spec: { automountServiceAccountToken: false },
+    });
     const warnings = objects.map((o) => ('warnings' in o ? o.warnings : undefined));
-    expect(warnings[0]).toEqual([
+    expect(warnings[0]).toBeUndefined();
+    expect(warnings[1]).toEqual([
       'accepted and not stored: Berth mounts no Kubernetes API token into pods and has no RBAC of its own',
     ]);
     expect(warnings[5]?.[0]).toMatch(/^accepted and not stored: Berth's drain keeps each Deployment within/);
@@ -192,6 +198,16 @@ spec:
     );
     expect(objects).toEqual([]);
     expect(issues.map((i) => i.path)).toEqual(['imagePullSecrets']);
+    // Its token secrets name what Berth never mounts; empty lists say nothing.
+    expect(
+      normalize('apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web}\nsecrets: [{name: web-token}]\n')
+        .issues[0]?.path,
+    ).toBe('secrets');
+    expect(
+      normalize(
+        'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web}\nsecrets: []\nimagePullSecrets: []\n',
+      ).issues,
+    ).toEqual([]);
   });
 
   it('requires a name, and a namespace that can be one', () => {
@@ -199,7 +215,8 @@ spec:
       { document: 0, path: 'metadata.name', message: 'is required' },
     ]);
     expect(
-      normalize('apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a, namespace: Team_A}\n').issues,
+      normalize('apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: a, namespace: Team_A}\n')
+        .issues,
     ).toEqual([
       { document: 0, path: 'metadata.namespace', message: 'must be a namespace name (a DNS-1123 label)' },
     ]);
@@ -225,7 +242,7 @@ spec:
     }
   });
 
-  it("takes a pod's serviceAccountName and automountServiceAccountToken out, with a warning", () => {
+  it("records a pod's serviceAccountName and automountServiceAccountToken, and whether Kubernetes would mount a token", () => {
     const { objects, issues } = normalize(
       deployment(SELECTOR).replace(
         '    spec:\n      containers:',
@@ -234,33 +251,44 @@ spec:
     );
     expect(issues).toEqual([]);
     const web = objects[0];
-    expect(web?.kind === 'Deployment' && web.warnings).toEqual([
-      'spec.template.spec.serviceAccountName "web" is accepted and not used: Berth mounts no Kubernetes API token into pods and has no RBAC of its own',
-      'spec.template.spec.automountServiceAccountToken is accepted and not used: Berth mounts no Kubernetes API token into pods and has no RBAC of its own',
-    ]);
-    expect(web?.kind === 'Deployment' && Object.keys(web.spec.template.spec)).not.toContain(
-      'serviceAccountName',
-    );
-    // A name a container reads would read "default" on Berth: that is refused, not warned of.
-    const read = normalize(
+    expect(web?.kind === 'Deployment' && web.spec.template.spec).toMatchObject({
+      serviceAccountName: 'web',
+      automountServiceAccountToken: true,
+    });
+    expect(web?.kind === 'Deployment' && web.serviceAccountToken).toBe('pod');
+    // The deprecated alias names the account when serviceAccountName does not; both must agree.
+    const alias = normalize(
       deployment(SELECTOR).replace(
-        '    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n',
-        '    spec:\n      serviceAccountName: web\n      containers:\n      - name: web\n        image: nginx:1.27\n        env: [{name: SA, valueFrom: {fieldRef: {fieldPath: spec.serviceAccountName}}}]\n',
+        '    spec:\n      containers:',
+        '    spec:\n      serviceAccount: web\n      containers:',
       ),
     );
-    expect(read.objects).toEqual([]);
-    expect(read.issues).toContainEqual({
+    const aliased = alias.objects[0];
+    expect(aliased?.kind === 'Deployment' && aliased.spec.template.spec.serviceAccountName).toBe('web');
+    expect(aliased?.kind === 'Deployment' && aliased.serviceAccountToken).toBe('account');
+    const both = normalize(
+      deployment(SELECTOR).replace(
+        '    spec:\n      containers:',
+        '    spec:\n      serviceAccountName: web\n      serviceAccount: api\n      containers:',
+      ),
+    );
+    expect(both.issues).toContainEqual({
       document: 0,
-      path: 'spec.template.spec.serviceAccountName',
-      message: expect.stringMatching(/^must be "default" when a container reads it/),
+      path: 'spec.template.spec.serviceAccount',
+      message: expect.stringMatching(/^must equal serviceAccountName \("web"\)/),
     });
-    // The defaults say what Berth does anyway: no warning.
+    // The defaults are left out of the template (templates stored before keep their hash): no token.
     const quiet = normalize(
       deployment(SELECTOR).replace(
         '    spec:\n      containers:',
         '    spec:\n      serviceAccountName: default\n      automountServiceAccountToken: false\n      containers:',
       ),
     );
-    expect(quiet.objects[0] && 'warnings' in quiet.objects[0]).toBe(false);
+    const q = quiet.objects[0];
+    expect(q?.kind === 'Deployment' && Object.keys(q.spec.template.spec)).not.toContain('serviceAccountName');
+    expect(q?.kind === 'Deployment' && Object.keys(q.spec.template.spec)).not.toContain(
+      'automountServiceAccountToken',
+    );
+    expect(q && 'serviceAccountToken' in q).toBe(false);
   });
 });

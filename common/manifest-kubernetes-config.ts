@@ -75,3 +75,26 @@ export function kubernetesSecret(doc: PlainObject): { value: unknown; errors: Fi
   }
   return { value: copy, errors };
 }
+
+/**
+ * v1 ServiceAccount → berth.dev/v1 ServiceAccount input. Its imagePullSecrets would reach its pods
+ * in Kubernetes, and its secrets name the tokens Berth never mounts: either, non-empty, is a 422.
+ */
+export function kubernetesServiceAccount(doc: Record<string, unknown>): {
+  value: Record<string, unknown>;
+  errors: { path: string; message: string }[];
+} {
+  const value = stripRoot(doc);
+  const errors: { path: string; message: string }[] = [];
+  const refused = {
+    imagePullSecrets:
+      "a ServiceAccount's imagePullSecrets are not supported by Berth (list them under the pod template's imagePullSecrets)",
+    secrets: "a ServiceAccount's secrets are not supported by Berth: it mounts no Kubernetes API token",
+  };
+  for (const [key, message] of Object.entries(refused)) {
+    const list = value[key];
+    if (Array.isArray(list) && list.length) errors.push({ path: key, message });
+    if (list === null || Array.isArray(list)) delete value[key];
+  }
+  return { value, errors };
+}

@@ -23,6 +23,8 @@ export interface Translated {
   remap?: (error: FieldError) => FieldError;
   /** Fields taken out because they change nothing on Berth, each said in the apply's warnings. */
   warnings?: string[];
+  /** Whether Kubernetes would mount an API token into the pods (ManifestObject's field of that name). */
+  serviceAccountToken?: 'pod' | 'account';
 }
 
 /** Kubernetes fields Berth knows and does not implement: key → what to use instead (may be empty). */
@@ -49,10 +51,8 @@ const UNSUPPORTED = new Map<string, string>([
   ['securityContext', ''],
   // securityContext fields (common/security-context.ts)
   ...UNSUPPORTED_SECURITY_FIELDS,
-  // A string (a boolean) in an apps/v1 Deployment is taken out with a warning: Berth mounts no token.
-  ['serviceAccountName', 'Berth mounts no service account token; an apps/v1 Deployment may name one'],
-  ['serviceAccount', 'Berth mounts no service account token; an apps/v1 Deployment may name one'],
-  ['automountServiceAccountToken', 'Berth mounts no service account token'],
+  // The deprecated alias of serviceAccountName, which an apps/v1 Deployment may still write.
+  ['serviceAccount', 'use serviceAccountName'],
   ['enableServiceLinks', 'only false is accepted: Berth does not inject service environment variables'],
   ['hostNetwork', 'only false is accepted'],
   ['hostPID', 'only false is accepted'],
@@ -164,9 +164,6 @@ const POD_DEFAULTS: Rules = {
   shareProcessNamespace: is(false),
   // Kubernetes defaults these to true; false is what Berth does, so only false carries no surprise.
   enableServiceLinks: is(false),
-  automountServiceAccountToken: is(false),
-  serviceAccountName: is('default'),
-  serviceAccount: is('default'),
   // Empty, these change nothing, and templates stored before they were accepted had them taken out.
   affinity: isEmpty,
   tolerations: isEmpty,
@@ -255,7 +252,7 @@ export function kubernetesDeployment(doc: PlainObject): Translated {
   strip(template?.metadata, { creationTimestamp: always, annotations: always });
   const pod = strip(template?.spec, POD_DEFAULTS);
   strip(strip(pod?.securityContext, { supplementalGroupsPolicy: is('Merge') })?.seccompProfile);
-  const { warnings, errors: accountErrors } = takeServiceAccountFields(pod);
+  const { serviceAccountToken, errors: accountErrors } = takeServiceAccountFields(pod);
   errors.push(...accountErrors);
   eachItem(pod?.containers, stripContainer);
   eachItem(pod?.initContainers, stripContainer);
@@ -265,7 +262,7 @@ export function kubernetesDeployment(doc: PlainObject): Translated {
     for (const source of [volume?.emptyDir, volume?.configMap, volume?.secret])
       eachItem(strip(source)?.items, (item) => strip(item));
   });
-  return { value: copy, errors, ...(warnings.length ? { warnings } : {}) };
+  return { value: copy, errors, ...(serviceAccountToken ? { serviceAccountToken } : {}) };
 }
 
 export const HOSTS_ANNOTATION = 'berth.dev/hosts';

@@ -16,7 +16,6 @@ const NO_TOKEN = 'Berth mounts no Kubernetes API token into pods and has no RBAC
 
 /** `apiVersion kind` → the kind, whether it lives in a namespace, and why storing it would change nothing. */
 const SKIPPED = {
-  'v1 ServiceAccount': { kind: 'ServiceAccount', namespaced: true, reason: NO_TOKEN },
   'rbac.authorization.k8s.io/v1 Role': { kind: 'Role', namespaced: true, reason: NO_TOKEN },
   'rbac.authorization.k8s.io/v1 RoleBinding': { kind: 'RoleBinding', namespaced: true, reason: NO_TOKEN },
   'rbac.authorization.k8s.io/v1 ClusterRole': { kind: 'ClusterRole', namespaced: false, reason: NO_TOKEN },
@@ -71,8 +70,7 @@ const SEGMENT = /^(?!\.\.?$)[^/%]{1,253}$/;
 
 /**
  * A document of a skipped kind → the no-op it applies as, or the problems that keep it from
- * applying. Returns undefined for every other kind. Only what could change what runs is checked:
- * a ServiceAccount's imagePullSecrets would reach its pods in Kubernetes, so one is refused.
+ * applying. Returns undefined for every other kind.
  */
 export function skippedKind(
   apiVersion: string,
@@ -90,12 +88,6 @@ export function skippedKind(
     errors.push({ path: 'metadata.name', message: name === undefined ? 'is required' : 'must be a name' });
   if (namespace !== undefined && namespace !== null && !Name.safeParse(namespace).success)
     errors.push({ path: 'metadata.namespace', message: 'must be a namespace name (a DNS-1123 label)' });
-  if (entry.kind === 'ServiceAccount' && Array.isArray(doc.imagePullSecrets) && doc.imagePullSecrets.length)
-    errors.push({
-      path: 'imagePullSecrets',
-      message:
-        "a ServiceAccount's imagePullSecrets are not supported by Berth (list them under the pod template's imagePullSecrets)",
-    });
   if (errors.length || typeof name !== 'string') return { errors };
   return {
     errors,
@@ -110,48 +102,32 @@ export function skippedKind(
 }
 
 /**
- * The pod template's service-account fields, when set to anything but what Berth does anyway
- * (stripped before): removed with a warning, since they only choose the token Kubernetes would
- * mount and Berth mounts none. A name some container reads (env fieldRef spec.serviceAccountName)
- * is not without effect: that is an error, since the container would read "default" on Berth.
+ * The pod template's service-account fields as Kubernetes reads them: the deprecated
+ * `serviceAccount` is the name when `serviceAccountName` is absent; `default` (every pod's account
+ * when it names none) is left out, as is `automountServiceAccountToken: false` (what Berth does
+ * anyway), so templates stored before these fields were kept read the same. Returns whether
+ * Kubernetes would mount an API token: `pod` (the pod asks), `account` (its account decides).
  */
 export function takeServiceAccountFields(pod: PlainObject | undefined): {
-  warnings: string[];
+  serviceAccountToken?: 'pod' | 'account';
   errors: FieldError[];
 } {
-  const warnings: string[] = [];
   const errors: FieldError[] = [];
-  if (!pod) return { warnings, errors };
-  // Init containers read it as containers do.
-  const containers = [pod.initContainers, pod.containers].flatMap((list) =>
-    Array.isArray(list) ? list : [],
-  );
-  const readsName = containers.some(
-    (c) =>
-      isPlainObject(c) &&
-      Array.isArray(c.env) &&
-      c.env.some(
-        (e) =>
-          isPlainObject(e) &&
-          isPlainObject(e.valueFrom) &&
-          isPlainObject(e.valueFrom.fieldRef) &&
-          e.valueFrom.fieldRef.fieldPath === 'spec.serviceAccountName',
-      ),
-  );
-  for (const key of ['serviceAccountName', 'serviceAccount'] as const) {
-    const value = pod[key];
-    if (typeof value !== 'string') continue;
-    if (readsName)
-      errors.push({
-        path: `spec.template.spec.${key}`,
-        message: `must be "default" when a container reads it (env fieldRef spec.serviceAccountName): ${NO_TOKEN}`,
-      });
-    else warnings.push(`spec.template.spec.${key} "${value}" is accepted and not used: ${NO_TOKEN}`);
-    delete pod[key];
+  if (!pod) return { errors };
+  const { serviceAccountName: named, serviceAccount: deprecated } = pod;
+  if (typeof named === 'string' && typeof deprecated === 'string' && named !== deprecated)
+    errors.push({
+      path: 'spec.template.spec.serviceAccount',
+      message: `must equal serviceAccountName ("${named}") when both are set: it is its deprecated alias`,
+    });
+  if (typeof deprecated === 'string' || deprecated === undefined) {
+    delete pod.serviceAccount;
+    const name = named ?? deprecated;
+    if (name === 'default' || name === undefined) delete pod.serviceAccountName;
+    else pod.serviceAccountName = name;
   }
-  if (pod.automountServiceAccountToken === true) {
-    warnings.push(`spec.template.spec.automountServiceAccountToken is accepted and not used: ${NO_TOKEN}`);
-    delete pod.automountServiceAccountToken;
-  }
-  return { warnings, errors };
+  const automount = pod.automountServiceAccountToken;
+  if (automount === false) delete pod.automountServiceAccountToken;
+  if (automount === true) return { serviceAccountToken: 'pod', errors };
+  return automount === undefined ? { serviceAccountToken: 'account', errors } : { errors };
 }

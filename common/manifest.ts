@@ -9,7 +9,11 @@ import {
   stripRoot,
   unsupportedFieldMessage,
 } from './manifest-kubernetes.ts';
-import { kubernetesConfigMap, kubernetesSecret } from './manifest-kubernetes-config.ts';
+import {
+  kubernetesConfigMap,
+  kubernetesSecret,
+  kubernetesServiceAccount,
+} from './manifest-kubernetes-config.ts';
 import { refusedKindReason, type SkippedObject, skippedKind } from './manifest-machinery.ts';
 import type { Labels } from './names.ts';
 import {
@@ -21,6 +25,7 @@ import { NamespacePolicyInput, type NamespacePolicySpec } from './policy.ts';
 import type { FieldError } from './problem.ts';
 import { SecretInput, type SecretType } from './secret.ts';
 import { ServiceInput, type ServiceSpec } from './service.ts';
+import { ServiceAccountInput, type ServiceAccountSpec } from './service-account.ts';
 
 /**
  * The body of `POST /v1/apply`: YAML (multi-document) or JSON (object or array), in the berth.dev/v1
@@ -55,8 +60,13 @@ export type ManifestObject =
       annotations: Labels;
       resourceVersion?: string;
       spec: DeploymentSpec;
-      /** Fields accepted without effect (a pod's serviceAccountName): the apply's warnings. */
+      /** Fields accepted without effect: the apply's warnings. */
       warnings?: string[];
+      /**
+       * Whether Kubernetes would mount an API token into its pods (apps/v1 only): `pod` (the pod
+       * says so), `account` (its ServiceAccount decides), absent (the pod says no).
+       */
+      serviceAccountToken?: 'pod' | 'account';
     }
   | SkippedObject
   | {
@@ -95,6 +105,15 @@ export type ManifestObject =
       annotations: Labels;
       resourceVersion?: string;
       spec: PersistentVolumeClaimSpec;
+    }
+  | {
+      kind: 'ServiceAccount';
+      namespace?: string;
+      name: string;
+      labels: Labels;
+      annotations: Labels;
+      resourceVersion?: string;
+      spec: ServiceAccountSpec;
     }
   | {
       kind: 'NamespacePolicy';
@@ -334,6 +353,7 @@ const KINDS = [
   'Secret',
   'ConfigMap',
   'PersistentVolumeClaim',
+  'ServiceAccount',
   'NamespacePolicy',
 ] as const;
 
@@ -449,6 +469,9 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
           resourceVersion,
           spec: parsed.data.spec,
           ...('warnings' in input && input.warnings?.length ? { warnings: input.warnings } : {}),
+          ...('serviceAccountToken' in input && input.serviceAccountToken
+            ? { serviceAccountToken: input.serviceAccountToken }
+            : {}),
         },
       });
       return;
@@ -558,6 +581,33 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
       });
       return;
     }
+    case 'berth.dev/v1 ServiceAccount':
+    case 'v1 ServiceAccount': {
+      const input = apiVersion === 'v1' ? kubernetesServiceAccount(doc) : { value: doc, errors: [] };
+      reportAll(input.errors);
+      const parsed = ServiceAccountInput.safeParse(input.value);
+      if (!parsed.success) {
+        reportAll(zodFieldErrors(parsed.error, [], input.value));
+        return;
+      }
+      const meta = parsed.data.metadata;
+      if (!named(meta) || input.errors.length) return;
+      const { name, namespace, labels = {}, annotations = {}, resourceVersion } = meta;
+      const automount = parsed.data.automountServiceAccountToken;
+      found.push({
+        at,
+        object: {
+          kind: 'ServiceAccount',
+          name,
+          namespace,
+          labels,
+          annotations,
+          resourceVersion,
+          spec: automount === undefined ? {} : { automountServiceAccountToken: automount },
+        },
+      });
+      return;
+    }
     case 'berth.dev/v1 NamespacePolicy': {
       const parsed = NamespacePolicyInput.safeParse(doc);
       if (!parsed.success) {
@@ -610,6 +660,7 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
         Secret: 'berth.dev/v1 or v1',
         ConfigMap: 'berth.dev/v1 or v1',
         PersistentVolumeClaim: 'berth.dev/v1 or v1',
+        ServiceAccount: 'berth.dev/v1 or v1',
         NamespacePolicy: 'berth.dev/v1',
       };
       const hint = hints[kind];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CpuQuantity, MemoryQuantity, ObjectMetaInput } from './deployment.ts';
+import { AllowedHostPath } from './host-path.ts';
 import { parseCpu, parseMemory } from './quantity.ts';
 import { Capability } from './security-context.ts';
 
@@ -52,6 +53,8 @@ export const NamespacePolicySpec = z.strictObject({
   allowPrivileged: z.boolean().optional(),
   /** Whether a pod or container may set seccompProfile.type Unconfined (no system-call filter). */
   allowUnconfinedSeccomp: z.boolean().optional(),
+  /** Node paths hostPath volumes may bind, by prefix (common/host-path.ts); absent: none. */
+  allowedHostPaths: z.array(AllowedHostPath).max(64).optional(),
   /** Limits for containers that set neither a limit nor a request. */
   defaultLimits: z
     .strictObject({

@@ -125,13 +125,13 @@ describe('pod volumes and volumeMounts', () => {
       'must be a relative path',
     ],
     [
-      'a subPath into an emptyDir',
+      'a subPath into a hostPath',
       deployment(
-        '\n      volumes: [{name: a, emptyDir: {}}]',
+        '\n      volumes: [{name: a, hostPath: {path: /srv}}]',
         '\n        volumeMounts: [{name: a, mountPath: /d, subPath: x}]',
       ),
       `${POD}.containers[0].volumeMounts[0].subPath`,
-      expect.stringMatching(/^subPath is not supported by Berth for an emptyDir/),
+      expect.stringMatching(/^subPath is not supported by Berth for a hostPath/),
     ],
     [
       'an item path that climbs out',
@@ -169,19 +169,13 @@ describe('pod volumes and volumeMounts', () => {
       'two sources',
       deployment('\n      volumes: [{name: a, emptyDir: {}, configMap: {name: c}}]'),
       `${POD}.volumes[0]`,
-      'must specify exactly one of emptyDir, configMap, secret, persistentVolumeClaim',
+      'must specify exactly one of emptyDir, configMap, secret, persistentVolumeClaim, hostPath',
     ],
     [
       'no source',
       deployment('\n      volumes: [{name: a}]'),
       `${POD}.volumes[0]`,
-      'must specify exactly one of emptyDir, configMap, secret, persistentVolumeClaim',
-    ],
-    [
-      'a size limit on a disk emptyDir',
-      deployment('\n      volumes: [{name: a, emptyDir: {sizeLimit: 1Gi}}]'),
-      `${POD}.volumes[0].emptyDir.sizeLimit`,
-      expect.stringMatching(/^sizeLimit is supported only with medium: Memory/),
+      'must specify exactly one of emptyDir, configMap, secret, persistentVolumeClaim, hostPath',
     ],
     [
       'a subPath into a persistentVolumeClaim',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HostPathVolumeSource } from './host-path.ts';
 import { Name } from './names.ts';
 import { memoryQuantityProblem, parseMemory } from './quantity.ts';
 
@@ -6,9 +7,10 @@ import { memoryQuantityProblem, parseMemory } from './quantity.ts';
  * A pod's volumes and its containers' volumeMounts, as Kubernetes writes them, and what an
  * assignment carries of them to the agent. Berth honours four sources: `emptyDir` (a directory
  * that lives and dies with the replica; `medium: Memory` is a tmpfs), `configMap` and `secret`
- * (the object's keys as files, kept up to date in running replicas), and `persistentVolumeClaim`
- * (a node-local Docker volume that outlives the replica, common/persistent-volume-claim.ts).
- * Every other source is refused at its path (UNSUPPORTED_VOLUME_FIELDS).
+ * (the object's keys as files, kept up to date in running replicas), `persistentVolumeClaim`
+ * (a node-local Docker volume that outlives the replica, common/persistent-volume-claim.ts), and
+ * `hostPath` where the namespace policy allows it. Every other source is refused at its path
+ * (UNSUPPORTED_VOLUME_FIELDS).
  */
 
 /** Kubernetes' file modes: 0 to 0777, written in decimal in JSON and YAML (0644 is 420). */
@@ -84,7 +86,7 @@ export const PersistentVolumeClaimVolumeSource = z.strictObject({
   readOnly: z.boolean().optional(),
 });
 
-const SOURCES = ['emptyDir', 'configMap', 'secret', 'persistentVolumeClaim'] as const;
+const SOURCES = ['emptyDir', 'configMap', 'secret', 'persistentVolumeClaim', 'hostPath'] as const;
 
 export const Volume = z
   .strictObject({
@@ -93,6 +95,8 @@ export const Volume = z
     configMap: ConfigMapVolumeSource.optional(),
     secret: SecretVolumeSource.optional(),
     persistentVolumeClaim: PersistentVolumeClaimVolumeSource.optional(),
+    /** Only under a path prefix the namespace policy allows (common/host-path.ts). */
+    hostPath: HostPathVolumeSource.optional(),
   })
   .check((ctx) => {
     const v = ctx.value;
@@ -104,16 +108,6 @@ export const Volume = z
         code: 'custom',
         input: v,
         message: `must specify exactly one of ${SOURCES.join(', ')}`,
-      });
-    // A disk directory's size could only be bounded by measuring it over and over (the kubelet
-    // walks it and evicts the pod); Berth bounds what it can bound: a tmpfs, by its size.
-    if (v.emptyDir?.sizeLimit !== undefined && v.emptyDir.medium !== 'Memory')
-      ctx.issues.push({
-        code: 'custom',
-        input: v.emptyDir.sizeLimit,
-        path: ['emptyDir', 'sizeLimit'],
-        message:
-          'sizeLimit is supported only with medium: Memory (a tmpfs of that size); Berth does not bound an emptyDir on disk',
       });
   });
 export type Volume = z.infer<typeof Volume>;
@@ -140,7 +134,6 @@ export type VolumeMount = z.infer<typeof VolumeMount>;
 
 /** Kubernetes volume fields Berth refuses, each with what to know (manifest-kubernetes.ts names them). */
 export const UNSUPPORTED_VOLUME_FIELDS: [string, string][] = [
-  ['hostPath', "a container would reach the node's own files"],
   ['projected', 'use configMap and secret volumes'],
   ['downwardAPI', 'use env fieldRef'],
   ['ephemeral', 'use emptyDir'],
@@ -173,9 +166,9 @@ interface PodVolumesView {
 
 /**
  * A pod's volume rules that span fields: volume names unique, each mount naming a volume, mount
- * paths unique within a container. And one Berth rule: no `subPath` into an emptyDir, since a
- * container can replace a directory of it with a symlink out of the volume, and the agent does
- * not yet bind such a path safely (the kubelet binds it through a file descriptor for that).
+ * paths unique within a container. And Berth's rules: no `subPath` into a hostPath (name the
+ * path itself) or into a claim (the engine mounts a named volume whole); an emptyDir's is bound through a file descriptor, as the kubelet binds it, since a
+ * container can replace a directory of it with a symlink out of the volume.
  * Paths are relative to the pod spec.
  */
 export function podVolumeIssues(spec: PodVolumesView): { path: (string | number)[]; message: string }[] {
@@ -201,11 +194,10 @@ export function podVolumeIssues(spec: PodVolumesView): { path: (string | number)
           message:
             'subPath is not supported by Berth for a persistentVolumeClaim (mount the whole volume): the Docker Engine mounts a named volume whole',
         });
-      if (volume?.emptyDir && m.subPath)
+      if (volume?.hostPath && m.subPath)
         issues.push({
           path: [...at, 'subPath'],
-          message:
-            'subPath is not supported by Berth for an emptyDir (mount the whole volume); it is for configMap and secret volumes',
+          message: 'subPath is not supported by Berth for a hostPath (give the whole path as the hostPath)',
         });
     });
   };
@@ -231,6 +223,8 @@ export const AssignedVolume = z.object({
   persistentVolumeClaim: z
     .object({ uid: z.string(), namespace: z.string(), claimName: z.string(), readOnly: z.boolean() })
     .optional(),
+  /** A path of the node, normalized, and the kubelet's check of what is there before the bind. */
+  hostPath: z.object({ path: z.string(), type: z.string() }).optional(),
 });
 export type AssignedVolume = z.infer<typeof AssignedVolume>;
 

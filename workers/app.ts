@@ -23,6 +23,7 @@ import { persistentVolumeClaimRoutes } from './routes/persistent-volume-claims.t
 import { policyRoutes } from './routes/policies.ts';
 import { replicaRoutes } from './routes/replicas.ts';
 import { secretRoutes } from './routes/secrets.ts';
+import { serviceAccountRoutes } from './routes/service-accounts.ts';
 import { serviceRoutes } from './routes/services.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { createUi } from './ui/index.ts';
@@ -88,6 +89,7 @@ export function createApp(deps: AppDeps) {
   secretRoutes(app, deps);
   configMapRoutes(app, deps);
   persistentVolumeClaimRoutes(app, deps);
+  serviceAccountRoutes(app, deps);
   applyRoutes(app, deps);
   replicaRoutes(app, deps);
   agentRoutes(app, deps);

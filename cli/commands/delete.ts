@@ -10,6 +10,7 @@ const RESOURCES: Partial<Record<ResourceKind, NamespacedResource>> = {
   secret: 'secrets',
   configmap: 'configmaps',
   persistentvolumeclaim: 'persistentvolumeclaims',
+  serviceaccount: 'serviceaccounts',
 };
 
 interface Target {
@@ -55,9 +56,9 @@ async function deleteOne(
 export const deleteCommand: Command = {
   name: 'delete',
   summary:
-    'Delete deployments, services, secrets, configmaps or persistentvolumeclaims, by name or from manifests',
+    'Delete deployments, services, secrets, configmaps, persistentvolumeclaims or serviceaccounts, by name or from manifests',
   usage:
-    'berth delete -f FILE|DIR|- | berth delete deployment|service|secret|configmap|pvc NAME [NAME ...] [--ignore-not-found]',
+    'berth delete -f FILE|DIR|- | berth delete deployment|service|secret|configmap|pvc|serviceaccount NAME [NAME ...] [--ignore-not-found]',
   flags: ['filename', 'ignore-not-found'],
   async run(ctx) {
     const targets: Target[] = [];
@@ -72,6 +73,7 @@ export const deleteCommand: Command = {
         'secret',
         'configmap',
         'persistentvolumeclaim',
+        'serviceaccount',
       ]);
       for (const n of [name, ...rest]) targets.push({ kind, name: n.replace(/^[a-z]+\//, '') });
     }

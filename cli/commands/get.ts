@@ -28,6 +28,7 @@ import type {
   Revision,
   Secret,
   Service,
+  ServiceAccount,
 } from '../resources.ts';
 import { type Cell, renderTable } from '../table.ts';
 
@@ -170,6 +171,17 @@ export const claimView: View<PersistentVolumeClaim> = {
 };
 /** kubectl's short forms of access modes. */
 const ACCESS_MODES: Record<string, string> = { ReadWriteOnce: 'RWO', ReadWriteOncePod: 'RWOP' };
+/** As kubectl, without its SECRETS column: Berth mounts no token. */
+export const serviceAccountView: View<ServiceAccount> = {
+  kind: 'serviceaccount',
+  headers: ['name', 'age'],
+  wide: ['automount'],
+  row: (a, now) => [a.metadata?.name, formatAge(a.metadata?.createdAt, now)],
+  wideRow: (a) => [
+    a.automountServiceAccountToken === undefined ? '' : String(a.automountServiceAccountToken),
+  ],
+  name: (a) => a.metadata?.name ?? '',
+};
 
 export const eventView: View<Event> = {
   kind: 'event',
@@ -246,6 +258,7 @@ const KINDS: ResourceKind[] = [
   'secret',
   'configmap',
   'persistentvolumeclaim',
+  'serviceaccount',
   'event',
   'revision',
   'policy',
@@ -288,9 +301,9 @@ async function printPolicies(
 export const get: Command = {
   name: 'get',
   summary:
-    'List objects: deployments, replicas, nodes, services, secrets, configmaps, persistentvolumeclaims (pvc), events, revisions, policies',
+    'List objects: deployments, replicas, nodes, services, secrets, configmaps, persistentvolumeclaims (pvc), serviceaccounts (sa), events, revisions, policies',
   usage: [
-    'berth get deployments|services|secrets|configmaps|pvc [NAME] [-l SELECTOR] [-o table|wide|json|yaml|name]',
+    'berth get deployments|services|secrets|configmaps|pvc|serviceaccounts [NAME] [-l SELECTOR] [-o table|wide|json|yaml|name]',
     'berth get replicas [-d DEPLOYMENT]',
     'berth get nodes [NAME]',
     'berth get events [--for deployment/NAME]',
@@ -336,6 +349,22 @@ export const get: Command = {
               ns,
             )
           : print(ctx, format, claimView, await client.listClaims(ns, ctx.flags.selector), ns);
+      case 'serviceaccount':
+        return name
+          ? print(
+              ctx,
+              format,
+              serviceAccountView,
+              await client.getObject<ServiceAccount>(ns, 'serviceaccounts', name),
+              ns,
+            )
+          : print(
+              ctx,
+              format,
+              serviceAccountView,
+              await client.listServiceAccounts(ns, ctx.flags.selector),
+              ns,
+            );
       case 'node':
         return name
           ? print(ctx, format, nodeView, await client.getNode(name), ns)

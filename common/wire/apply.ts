@@ -11,6 +11,7 @@ export const AppliedObject = z
       'Secret',
       'ConfigMap',
       'PersistentVolumeClaim',
+      'ServiceAccount',
       'NamespacePolicy',
       ...SKIPPED_KINDS,
     ]),
@@ -19,7 +20,7 @@ export const AppliedObject = z
     name: z.string(),
     /**
      * `unchanged`: the document matched what was stored, and nothing was written. `skipped`: a kind
-     * that only serves Kubernetes' API machinery (ServiceAccount, RBAC, PodDisruptionBudget),
+     * that only serves Kubernetes' API machinery (RBAC, PodDisruptionBudget),
      * accepted and not stored; a warning says why.
      */
     action: z.enum(['created', 'configured', 'unchanged', 'skipped']),
@@ -30,8 +31,8 @@ export type AppliedObject = z.infer<typeof AppliedObject>;
 /**
  * Something applied that will not run as written, though the apply succeeded: a Deployment naming
  * a secret or key its namespace lacks after the apply (its replicas wait, Pending with
- * CreateContainerConfigError, until it exists); a skipped kind, or a pod template field with no
- * effect on Berth (serviceAccountName), and why.
+ * CreateContainerConfigError, until it exists); a skipped kind, and why; a pod Kubernetes
+ * would have given an API token (Berth mounts none), or whose ServiceAccount does not exist yet.
  */
 export const ApplyWarning = z
   .object({

@@ -13,3 +13,4 @@ export * from './persistent-volume-claim.ts';
 export * from './policy.ts';
 export * from './replica.ts';
 export * from './service.ts';
+export * from './service-account.ts';

@@ -13,5 +13,6 @@ export { claimVolumeRemovals, persistentVolumeClaims } from './persistent-volume
 export { replicas } from './replicas.ts';
 export { revisions } from './revisions.ts';
 export { secrets } from './secrets.ts';
+export { serviceAccounts } from './service-accounts.ts';
 export { services } from './services.ts';
 export { tokens } from './tokens.ts';

@@ -88,6 +88,7 @@ spec:
       labels: {app: cfg}
     spec:
       terminationGracePeriodSeconds: 2
+      automountServiceAccountToken: false
       containers:
       - name: web
         image: ${HTTPD_1}

@@ -272,6 +272,7 @@ spec:
       labels: {app: site}
     spec:
       terminationGracePeriodSeconds: 2
+      automountServiceAccountToken: false
       volumes:
       - name: content
         emptyDir: {}

@@ -81,6 +81,7 @@ spec:
       labels: {app: app}
     spec:
       terminationGracePeriodSeconds: 2
+      automountServiceAccountToken: false
       containers:
       - name: web
         image: ${HTTPD_1}

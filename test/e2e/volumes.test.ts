@@ -42,7 +42,8 @@ async function execIn(id: string, cmd: string[]): Promise<{ code: number; out: s
 }
 const sh = async (id: string, script: string) => (await execIn(id, ['sh', '-c', script])).out.trim();
 
-const MANIFEST = `apiVersion: v1
+/** `hostDir`: a directory of the node the namespace policy lets the pod bind. */
+const manifest = (hostDir: string) => `apiVersion: v1
 kind: ConfigMap
 metadata: {name: app-config}
 data:
@@ -69,6 +70,8 @@ spec:
       labels: {app: vol}
     spec:
       terminationGracePeriodSeconds: 2
+      automountServiceAccountToken: false
+      securityContext: {fsGroup: 2000}
       volumes:
       - name: shared
         emptyDir: {}
@@ -76,6 +79,8 @@ spec:
         emptyDir: {medium: Memory, sizeLimit: 16Mi}
       - name: config
         configMap: {name: app-config}
+      - name: host
+        hostPath: {path: ${hostDir}/logs, type: DirectoryOrCreate}
       - name: tls
         secret:
           secretName: app-tls
@@ -93,6 +98,8 @@ spec:
         - {name: config, mountPath: /etc/app}
         - {name: config, mountPath: /greeting.txt, subPath: greeting.txt}
         - {name: tls, mountPath: /etc/tls, readOnly: true}
+        - {name: host, mountPath: /node-logs}
+        - {name: shared, mountPath: /var/cache/app, subPath: cache/app}
       - name: reader
         image: ${HTTPD_1}
         command: [httpd, -f, -p, '8081', -h, /www]
@@ -106,6 +113,7 @@ describe('pod volumes on a real agent and Docker Engine', () => {
   let agent: AgentProcess;
   let dir: string;
   let volumeDir: string;
+  let hostDir: string;
   const node = uniqueNode('e2e-vol');
   const cli = (args: string[]) =>
     berthCli(args, { env: { BERTH_SERVER: server.url, BERTH_TOKEN: server.adminToken, HOME: dir } });
@@ -135,9 +143,15 @@ describe('pod volumes on a real agent and Docker Engine', () => {
       30_000,
       'agent registration',
     );
-    const manifest = join(dir, 'app.yaml');
-    writeFileSync(manifest, MANIFEST);
-    const applied = await cli(['apply', '-f', manifest]);
+    // hostPath only where the namespace policy allows it: an admin allows this test's directory.
+    hostDir = join(dir, 'node');
+    const policy = await server.call('PUT', '/v1/namespaces/default/policy', {
+      spec: { allowedHostPaths: [{ pathPrefix: hostDir }] },
+    });
+    expect(policy.status).toBe(201);
+    const file = join(dir, 'app.yaml');
+    writeFileSync(file, manifest(hostDir));
+    const applied = await cli(['apply', '-f', file]);
     expect([applied.code, applied.stderr]).toEqual([0, '']);
     replica = await eventually(
       async () => {
@@ -169,6 +183,110 @@ describe('pod volumes on a real agent and Docker Engine', () => {
     const refused = await execIn(reader.Id, ['touch', '/data/other']);
     expect(refused.code).not.toBe(0);
     expect(refused.out).toMatch(/Read-only file system/);
+    // A subPath of it: the kubelet makes the directory, and both containers see the same files.
+    await sh(writer.Id, 'echo cached > /var/cache/app/entry');
+    expect(await sh(reader.Id, 'cat /data/cache/app/entry')).toBe('cached');
+    // The fsGroup owns the emptyDir, setgid: what is made in it is the group's too.
+    expect(await sh(writer.Id, 'stat -c "%a %g" /shared /shared/note')).toBe('2777 2000\n644 2000');
+  });
+
+  it('binds a hostPath the policy allows, made by DirectoryOrCreate; a missing Directory keeps a replica from starting', async () => {
+    const writer = (await containerOf('writer'))!;
+    await sh(writer.Id, 'echo to-the-node > /node-logs/app.log');
+    expect(readFileSync(join(hostDir, 'logs', 'app.log'), 'utf8')).toBe('to-the-node\n');
+    const missing = join(hostDir, 'absent');
+    const put = await server.call('PUT', `${NS}/deployments/nohost`, {
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'nohost' } },
+        template: {
+          metadata: { labels: { app: 'nohost' } },
+          spec: {
+            volumes: [{ name: 'h', hostPath: { path: missing, type: 'Directory' } }],
+            containers: [{ name: 'c', image: HTTPD_1, volumeMounts: [{ name: 'h', mountPath: '/h' }] }],
+          },
+        },
+      },
+    });
+    expect(put.status).toBe(201);
+    const message = await eventually(
+      async () => {
+        const [r] = (await server.call('GET', `${NS}/replicas?deployment=nohost`)).body.items as {
+          message: string | null;
+        }[];
+        return r?.message?.includes('hostPath') ? r.message : undefined;
+      },
+      30_000,
+      'the replica to say why it does not start',
+    );
+    expect(message).toContain(`volume "h": hostPath type check failed: ${missing} is not a directory`);
+    expect(
+      await nodeContainers(node).then((cs) =>
+        cs.filter(
+          (c) =>
+            c.Labels['berth.dev/deployment'] === 'default/nohost' && c.Labels['berth.dev/container'] === 'c',
+        ),
+      ),
+    ).toEqual([]);
+    expect((await server.call('DELETE', `${NS}/deployments/nohost`)).status).toBe(200);
+  });
+
+  it('evicts a replica whose disk emptyDir passes its sizeLimit, and the controller replaces it', async () => {
+    const started = Date.now();
+    const put = await server.call('PUT', `${NS}/deployments/bounded`, {
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'bounded' } },
+        template: {
+          metadata: { labels: { app: 'bounded' } },
+          spec: {
+            terminationGracePeriodSeconds: 1,
+            volumes: [{ name: 'cache', emptyDir: { sizeLimit: '1Mi' } }],
+            containers: [
+              {
+                name: 'c',
+                image: HTTPD_1,
+                command: [
+                  'sh',
+                  '-c',
+                  'dd if=/dev/zero of=/cache/fill bs=1024 count=2048; exec httpd -f -p 8080 -h /www',
+                ],
+                volumeMounts: [{ name: 'cache', mountPath: '/cache' }],
+              },
+            ],
+          },
+        },
+      },
+    });
+    expect(put.status).toBe(201);
+    // The agent measures every 10 s: the first replica is evicted within two rounds.
+    const evicted = await eventually(
+      async () => {
+        const events = (await server.call('GET', `${NS}/events?object=deployment/bounded`)).body.items as {
+          reason: string;
+          message: string;
+        }[];
+        return events.find((e) => e.reason === 'Evicted');
+      },
+      45_000,
+      'the eviction',
+    );
+    expect(evicted.message).toMatch(
+      /^replica \S+: Evicted: Usage of EmptyDir volume "cache" exceeds the limit "1Mi"\.$/,
+    );
+    const first = evicted.message.split(' ')[1]!.replace(/:$/, '');
+    await eventually(
+      async () =>
+        ((await server.call('GET', `${NS}/replicas?deployment=bounded`)).body.items as { id: string }[]).some(
+          (r) => r.id !== first,
+        ),
+      30_000,
+      'a replacement',
+    );
+    console.log(
+      `emptyDir sizeLimit: evicted and replaced ${((Date.now() - started) / 1000).toFixed(1)} s after the PUT`,
+    );
+    expect((await server.call('DELETE', `${NS}/deployments/bounded`)).status).toBe(200);
   });
 
   it('mounts a memory emptyDir as a tmpfs of its sizeLimit', async () => {
@@ -188,7 +306,11 @@ describe('pod volumes on a real agent and Docker Engine', () => {
         writer.Id,
         'stat -L -c "%a %n" /etc/app/app.conf /etc/tls/keys/server.key /etc/tls/server.crt',
       ),
-    ).toBe('644 /etc/app/app.conf\n400 /etc/tls/keys/server.key\n444 /etc/tls/server.crt');
+    ).toBe('644 /etc/app/app.conf\n440 /etc/tls/keys/server.key\n444 /etc/tls/server.crt');
+    // The pod's fsGroup owns the files (and reads them: 0400 became 0440, as the kubelet does).
+    expect(await sh(writer.Id, 'stat -L -c %g /etc/app/app.conf /etc/tls/keys/server.key | sort -u')).toBe(
+      '2000',
+    );
     expect(await sh(writer.Id, 'cat /etc/tls/keys/server.key')).toBe('PRIVATE KEY');
     expect(await sh(writer.Id, 'ls -a /etc/app | tr "\\n" " "')).toMatch(
       /^\. \.\. \.\.\d{4}_\S+ \.\.data app\.conf greeting\.txt$/,

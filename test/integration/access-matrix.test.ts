@@ -38,8 +38,8 @@ const NS = 'team-a';
 /**
  * The expected matrix. Namespaced routes are called in team-a: "-in" tokens hold team-a, "-out"
  * tokens hold team-b only. Deployers read what viewers read (replicas, events) and write
- * deployments, services, secrets, configmaps and persistentvolumeclaims; viewers never see secrets
- * (configmaps and claims they read). A node credential reaches only
+ * deployments, services, secrets, configmaps, persistentvolumeclaims and serviceaccounts; viewers never
+ * see secrets (configmaps, claims and serviceaccounts they read). A node credential reaches only
  * /v1/agent/* (and /v1/whoami, which names the caller and nothing else). Two readings where
  * API.md is silent: cluster-scoped node reads (GET /v1/nodes) are open to every user token, as
  * the dashboard shows nodes to everyone signed in; cluster events (GET /v1/events, node events)
@@ -75,6 +75,10 @@ const ROUTES: Record<string, Access> = {
   'GET /v1/namespaces/{ns}/persistentvolumeclaims/{name}': { read: 'persistentvolumeclaims' },
   'DELETE /v1/namespaces/{ns}/persistentvolumeclaims/{name}': { write: 'persistentvolumeclaims' },
   'GET /v1/namespaces/{ns}/persistentvolumeclaims': { read: 'persistentvolumeclaims' },
+  'PUT /v1/namespaces/{ns}/serviceaccounts/{name}': { write: 'serviceaccounts' },
+  'GET /v1/namespaces/{ns}/serviceaccounts/{name}': { read: 'serviceaccounts' },
+  'DELETE /v1/namespaces/{ns}/serviceaccounts/{name}': { write: 'serviceaccounts' },
+  'GET /v1/namespaces/{ns}/serviceaccounts': { read: 'serviceaccounts' },
   'POST /v1/apply': { write: 'deployments' },
   // A namespace's tokens read the policy in force there (to know what they may do); admins write.
   'PUT /v1/namespaces/{ns}/policy': 'admin',
@@ -189,6 +193,7 @@ describe('access matrix: every route × every caller, on Postgres', () => {
     expect((await t.call('PUT', `/v1/namespaces/${NS}/configmaps/cm`, { data: { k: 'v' } })).status).toBe(
       201,
     );
+    expect((await t.call('PUT', `/v1/namespaces/${NS}/serviceaccounts/sa`, {})).status).toBe(201);
     replicaId = await eventually(async () => {
       await t.plane.reconciler.tick();
       const [r] = (await t.call('GET', `/v1/namespaces/${NS}/replicas?deployment=web`)).body.items;
@@ -219,6 +224,7 @@ describe('access matrix: every route × every caller, on Postgres', () => {
       expect(
         (await t.call('PUT', `/v1/namespaces/${NS}/configmaps/del-${who}`, { data: { k: 'v' } })).status,
       ).toBe(201);
+      expect((await t.call('PUT', `/v1/namespaces/${NS}/serviceaccounts/del-${who}`, {})).status).toBe(201);
       fixtures.set(`token ${who}`, (await create({ name: `del-${who}`, role: 'viewer' })).id);
       fixtures.set(`join ${who}`, (await t.call('POST', '/v1/join-tokens', {})).body.id);
       await registerNode(`del-${who}`);
@@ -259,6 +265,9 @@ describe('access matrix: every route × every caller, on Postgres', () => {
       'PUT /v1/namespaces/{ns}/persistentvolumeclaims/{name}': `put-${who}`,
       'DELETE /v1/namespaces/{ns}/persistentvolumeclaims/{name}': `del-${who}`,
       'GET /v1/namespaces/{ns}/persistentvolumeclaims/{name}': 'pvc',
+      'PUT /v1/namespaces/{ns}/serviceaccounts/{name}': `put-${who}`,
+      'DELETE /v1/namespaces/{ns}/serviceaccounts/{name}': `del-${who}`,
+      'GET /v1/namespaces/{ns}/serviceaccounts/{name}': 'sa',
       'DELETE /v1/nodes/{name}': `del-${who}`,
       // Each caller's reset takes a node of its own, so the admin's leaves the others' standing.
       'POST /v1/nodes/{name}/reset': `reset-${who}`,
@@ -287,6 +296,7 @@ describe('access matrix: every route × every caller, on Postgres', () => {
       'PUT /v1/namespaces/{ns}/persistentvolumeclaims/{name}': json({
         spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
       }),
+      'PUT /v1/namespaces/{ns}/serviceaccounts/{name}': json({}),
       'PUT /v1/namespaces/{ns}/policy': json({ spec: { allowedHostSuffixes: [`${who}.example.com`] } }),
       'POST /v1/apply': {
         body: `apiVersion: berth.dev/v1\nkind: Deployment\nmetadata:\n  name: ap-${who}\nspec:\n  replicas: 0\n  template:\n    spec:\n      containers: [{name: web, image: "x:1"}]\n`,

@@ -69,13 +69,13 @@ describe.each(DATABASE_KINDS)('POST /v1/apply and secrets on %s', (kind) => {
 
   it('rejects an unsupported Kubernetes field with its exact path, applying nothing of the request', async () => {
     const good = QUICKSTART.replace(/flask-app/g, 'other-app');
-    const bad = `${QUICKSTART.replace(/flask-app/g, 'vol-app').replace('      containers:', '      volumes:\n      - name: data\n        hostPath: {path: /srv}\n      containers:')}`;
+    const bad = `${QUICKSTART.replace(/flask-app/g, 'vol-app').replace('      containers:', '      volumes:\n      - name: data\n        nfs: {server: nas, path: /srv}\n      containers:')}`;
     const res = await apply(`${good}---\n${bad}`);
     expect(res.status).toBe(422);
     const body = await res.json();
     expect(body.errors).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ path: 'spec.template.spec.volumes[0].hostPath', document: 1 }),
+        expect.objectContaining({ path: 'spec.template.spec.volumes[0].nfs', document: 1 }),
       ]),
     );
     expect((await t.call('GET', '/v1/namespaces/default/deployments/other-app')).status).toBe(404);

@@ -21,6 +21,7 @@ const deployment = (name: string, replicas = 1) => ({
     template: {
       metadata: { labels: { app: name, tier: 'front' } },
       spec: {
+        automountServiceAccountToken: false,
         containers: [
           {
             name: 'web',

@@ -123,7 +123,7 @@ describe.each(DATABASE_KINDS)('Kubernetes v1 Secrets on %s', (kind) => {
     expect((await apply(fixture('kubectl-create-secret-docker-registry.yaml'))).status).toBe(200);
     expect((await secret('regcred')).type).toBe('kubernetes.io/dockerconfigjson');
     const applied = await apply(
-      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: pulls}\nspec:\n  selector: {matchLabels: {app: pulls}}\n  template:\n    metadata: {labels: {app: pulls}}\n    spec:\n      imagePullSecrets: [{name: regcred}]\n      containers: [{name: c, image: "127.0.0.1:5000/private/app:1"}]\n',
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: pulls}\nspec:\n  selector: {matchLabels: {app: pulls}}\n  template:\n    metadata: {labels: {app: pulls}}\n    spec:\n      automountServiceAccountToken: false\n      imagePullSecrets: [{name: regcred}]\n      containers: [{name: c, image: "127.0.0.1:5000/private/app:1"}]\n',
     );
     expect([applied.status, applied.body.warnings]).toEqual([200, undefined]);
     const a: Assignment = await eventually(async () =>

@@ -115,6 +115,8 @@ describe('/openapi.json describes every response body, on Postgres', () => {
     };
     await put(`/v1/namespaces/${NS}/persistentvolumeclaims/pvc`, claim);
     await put(`/v1/namespaces/${NS}/persistentvolumeclaims/doomed`, claim);
+    await put(`/v1/namespaces/${NS}/serviceaccounts/sa`, {});
+    await put(`/v1/namespaces/${NS}/serviceaccounts/doomed`, {});
     replicaId = await eventually(async () => {
       await t.plane.reconciler.tick();
       const [r] = (await t.call('GET', `/v1/namespaces/${NS}/replicas?deployment=web`)).body.items;
@@ -158,6 +160,9 @@ describe('/openapi.json describes every response body, on Postgres', () => {
       'PUT /v1/namespaces/{ns}/persistentvolumeclaims/{name}': 'created',
       'DELETE /v1/namespaces/{ns}/persistentvolumeclaims/{name}': 'doomed',
       'GET /v1/namespaces/{ns}/persistentvolumeclaims/{name}': 'pvc',
+      'PUT /v1/namespaces/{ns}/serviceaccounts/{name}': 'created',
+      'DELETE /v1/namespaces/{ns}/serviceaccounts/{name}': 'doomed',
+      'GET /v1/namespaces/{ns}/serviceaccounts/{name}': 'sa',
       'DELETE /v1/nodes/{name}': 'doomed',
       'GET /v1/nodes/{name}': 'doc-1',
     };
@@ -198,6 +203,8 @@ describe('/openapi.json describes every response body, on Postgres', () => {
         spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } } },
       }),
       'POST /v1/agent/released-claims': { ...json({ uids: [] }), token: node },
+      // Every optional field of the answer.
+      'PUT /v1/namespaces/{ns}/serviceaccounts/{name}': json({ automountServiceAccountToken: false }),
       'POST /v1/agent/register': {
         ...json({
           joinToken,

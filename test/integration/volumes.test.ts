@@ -20,6 +20,7 @@ const deployment = (name: string) => ({
     template: {
       metadata: { labels: { app: name } },
       spec: {
+        automountServiceAccountToken: false,
         volumes: [
           { name: 'config', configMap: { name: `${name}-config` } },
           { name: 'tls', secret: { secretName: `${name}-tls`, defaultMode: 0o400 } },

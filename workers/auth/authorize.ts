@@ -3,8 +3,8 @@ import type { Action, Principal, Resource } from './principal.ts';
 
 /**
  * The role matrix of API.md in one place. Admin: everything. Deployer: read/write deployments,
- * services, secrets, configmaps, persistentvolumeclaims in its namespaces. Viewer: read deployments,
- * services, configmaps, persistentvolumeclaims, replicas, events in its namespaces (never secret values: secret reads are key names
+ * services, secrets, configmaps, persistentvolumeclaims, serviceaccounts in its namespaces. Viewer: read
+ * deployments, services, configmaps, persistentvolumeclaims, serviceaccounts, replicas, events in its namespaces (never secret values: secret reads are key names
  * only, which viewers may not list either). Both read their namespaces' policies; only admins
  * write them. Node credentials never reach object routes.
  */
@@ -14,6 +14,7 @@ const DEPLOYER: Record<Resource, Action[]> = {
   secrets: ['read', 'write'],
   configmaps: ['read', 'write'],
   persistentvolumeclaims: ['read', 'write'],
+  serviceaccounts: ['read', 'write'],
   replicas: ['read'],
   events: ['read'],
   tokens: [],
@@ -26,6 +27,7 @@ const VIEWER: Record<Resource, Action[]> = {
   secrets: [],
   configmaps: ['read'],
   persistentvolumeclaims: ['read'],
+  serviceaccounts: ['read'],
   replicas: ['read'],
   events: ['read'],
   tokens: [],

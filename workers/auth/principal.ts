@@ -23,6 +23,8 @@ export type Resource =
   | 'configmaps'
   /** Read by viewers too, written by deployers: a claim holds no secret. */
   | 'persistentvolumeclaims'
+  /** Names only (Berth mounts no token): read by viewers too. */
+  | 'serviceaccounts'
   | 'replicas'
   | 'events'
   | 'tokens'

@@ -56,11 +56,14 @@ export function decideDeployment(input: DecisionInput): Decision {
 
   if (d.deletedAt) return decideDeleted(input);
 
+  // An evicted replica (its agent stopped it: an emptyDir past its sizeLimit) is gone for good, as
+  // Kubernetes' ReplicaSet counts a Failed pod: replaced, and told to stop.
+  const evicted = input.replicas.filter((r) => r.desired === 'running' && isEvicted(r));
   const pods: PlannerReplica[] = input.replicas.map((r) => ({
     id: r.id,
     // A draining replica is replaced like one of an older revision, within the same bounds.
     revision: r.draining ? -1 : r.revision,
-    desired: r.desired,
+    desired: evicted.includes(r) ? 'stopped' : r.desired,
     phase: r.phase,
     nodeId: r.nodeId,
     ready: r.ready,
@@ -78,8 +81,9 @@ export function decideDeployment(input: DecisionInput): Decision {
   });
 
   const byId = new Map(input.replicas.map((r) => [r.id, r]));
-  const stop: string[] = [];
+  const stop: string[] = evicted.map((r) => r.id);
   const remove: string[] = [];
+  for (const r of evicted) events.push(event('Warning', 'Evicted', `replica ${r.id}: ${r.message}`));
   for (const id of plan.stop) {
     const r = byId.get(id);
     if (!r) continue;
@@ -294,3 +298,6 @@ function withTimes(
     lastUpdateTime: same ? before.lastUpdateTime : now.toISOString(),
   };
 }
+
+/** The agent's report of an evicted replica (agent/empty-dir-usage.ts): Failed, `Evicted: ...`. */
+const isEvicted = (r: ReplicaRow) => r.phase === 'Failed' && (r.message ?? '').startsWith('Evicted: ');

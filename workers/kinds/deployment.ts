@@ -1,6 +1,7 @@
 import { and, eq, isNull, ne, sql } from 'drizzle-orm';
 import { canonicalJson } from '../../common/canonical-json.ts';
 import type { DeploymentSpec } from '../../common/deployment.ts';
+import { refusedHostPaths } from '../../common/host-path.ts';
 import { podRequests } from '../../common/pod-requests.ts';
 import type { NamespacePolicySpec } from '../../common/policy.ts';
 import { quotaCpuMillis, quotaMemoryBytes } from '../../common/policy.ts';
@@ -33,6 +34,7 @@ export const deploymentKind: ObjectKind<DeploymentRow, DeploymentSpec> = {
     const refused = [
       ...(write.admission.admin ? [] : refusedHostPorts(next.spec, policy, write.namespace)),
       ...refusedSecurity(next.spec.template.spec, policy, write.namespace),
+      ...refusedHostPaths(next.spec.template.spec, policy.allowedHostPaths, write.namespace),
     ];
     if (refused.length) throw invalid(refused);
     await enforceQuota(tx, policy, next.spec, write);

@@ -42,6 +42,14 @@ export async function bumpConfigMapWaiters(tx: Database, namespace: string, name
   return union(waiting, await bumpVolumeUsers(tx, namespace, { configMap: { name } }));
 }
 
+/**
+ * A ServiceAccount was created: as bumpSecretWaiters, for the replicas whose pod names it (they
+ * waited, Pending, for it to exist).
+ */
+export function bumpServiceAccountWaiters(tx: Database, namespace: string, name: string): Promise<string[]> {
+  return bumpWaiters(tx, namespace, [{ spec: { serviceAccountName: name } }]);
+}
+
 const union = (a: string[], b: string[]) => [...new Set([...a, ...b])];
 
 /**

@@ -6,6 +6,7 @@ import { extendedLimits } from '../../common/extended-resources.ts';
 import { splitInitContainers, withInitContainers } from '../../common/init-containers.ts';
 import { parseCpu, parseMemory } from '../../common/quantity.ts';
 import { assignedSecurity } from '../../common/security-context.ts';
+import { DEFAULT_SERVICE_ACCOUNT } from '../../common/service-account.ts';
 import type { Database } from '../../db/database.ts';
 import { retryOnConflict } from '../../db/retry.ts';
 import { rowsOf } from '../../db/rows.ts';
@@ -28,6 +29,7 @@ import {
 } from './pod-volumes.ts';
 import { configMapNamesOf, missingSecretRefs, secretNamesOf } from './secret-refs.ts';
 import { resolveSecrets } from './secrets.ts';
+import { findServiceAccounts } from './service-accounts.ts';
 
 /**
  * Record that the node was heard from at `now`. Never moves the heartbeat back: writes that
@@ -80,7 +82,13 @@ export async function buildAssignments(
   // reference (ConfigMaps only for replicas that have not fixed theirs yet).
   const wanted = new Map<
     string,
-    { secrets: Set<string>; configMaps: Set<string>; volumeConfigMaps: Set<string>; claims: Set<string> }
+    {
+      secrets: Set<string>;
+      configMaps: Set<string>;
+      volumeConfigMaps: Set<string>;
+      claims: Set<string>;
+      serviceAccounts: Set<string>;
+    }
   >();
   for (const { replica, template } of rows) {
     if (replica.desired !== 'running') continue;
@@ -89,7 +97,9 @@ export async function buildAssignments(
       configMaps: new Set(),
       volumeConfigMaps: new Set(),
       claims: new Set(),
+      serviceAccounts: new Set(),
     };
+    if (template.spec.serviceAccountName) names.serviceAccounts.add(template.spec.serviceAccountName);
     for (const name of secretNamesOf(withInitContainers(template.spec))) names.secrets.add(name);
     if (!replica.configMapData)
       for (const name of configMapNamesOf(withInitContainers(template.spec))) names.configMaps.add(name);
@@ -104,8 +114,11 @@ export async function buildAssignments(
   const liveConfigMaps = new Map<string, Map<string, Record<string, string>>>();
   const volumeConfigMaps = new Map<string, Map<string, VolumeConfigMap>>();
   const claims = new Map<string, Map<string, ResolvedClaim>>();
+  const serviceAccounts = new Map<string, ReadonlySet<string>>();
   for (const [ns, names] of wanted) {
     claims.set(ns, await resolveClaims(db, ns, [...names.claims], node.name));
+    const accounts = await findServiceAccounts(db, ns, [...names.serviceAccounts]);
+    serviceAccounts.set(ns, new Set(accounts.keys()));
     resolved.set(ns, await resolveSecrets(db, secretKey, ns, [...names.secrets]));
     liveConfigMaps.set(ns, await resolveConfigMaps(db, ns, [...names.configMaps]));
     volumeConfigMaps.set(ns, await resolveVolumeConfigMaps(db, ns, [...names.volumeConfigMaps]));
@@ -124,6 +137,7 @@ export async function buildAssignments(
         configMaps: liveConfigMaps.get(replica.namespace) ?? new Map(),
         volumeConfigMaps: volumeConfigMaps.get(replica.namespace) ?? new Map(),
         claims: claims.get(replica.namespace) ?? new Map(),
+        serviceAccounts: serviceAccounts.get(replica.namespace) ?? new Set(),
       }),
       replica.serviceEnv ?? [],
     );
@@ -209,6 +223,8 @@ export interface AssignmentContext {
   volumeConfigMaps?: ReadonlyMap<string, VolumeConfigMap>;
   /** The claims its volumes mount that are bound to its node. */
   claims?: ReadonlyMap<string, VolumeClaim>;
+  /** Of the ServiceAccounts its pod names, those that exist (`default` always does). */
+  serviceAccounts?: ReadonlySet<string>;
 }
 
 const NO_CONTEXT: AssignmentContext = {
@@ -253,6 +269,12 @@ export function toAssignment(
           (name) => keysOf(configMaps.get(name)),
         ),
         ...(volumes?.missing ?? []),
+        // Kubernetes creates no pod for an account that does not exist; Berth's replica waits.
+        ...(spec.serviceAccountName &&
+        spec.serviceAccountName !== DEFAULT_SERVICE_ACCOUNT &&
+        !context.serviceAccounts?.has(spec.serviceAccountName)
+          ? [`serviceaccount "${spec.serviceAccountName}" not found`]
+          : []),
       ]
     : [];
   const resources = new Map(
@@ -267,6 +289,7 @@ export function toAssignment(
     configMaps,
     serviceEnv: replica.serviceEnv ?? [],
     resources: (name) => resources.get(name),
+    serviceAccountName: spec.serviceAccountName,
   };
   // Berth's registry secrets and Kubernetes' dockerconfigjson ones alike (each of its auths).
   const pullAuth = spec.imagePullSecrets.flatMap((s) => {

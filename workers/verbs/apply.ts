@@ -1,5 +1,6 @@
 import type { ManifestObject } from '../../common/manifest.ts';
 import type { SkippedObject } from '../../common/manifest-machinery.ts';
+import { DEFAULT_SERVICE_ACCOUNT, NO_TOKEN_WARNING } from '../../common/service-account.ts';
 import type { Database } from '../../db/database.ts';
 import { authorize, requireAdmin } from '../auth/authorize.ts';
 import type { Principal, Resource } from '../auth/principal.ts';
@@ -9,6 +10,7 @@ import { applyDeployment } from './deployments.ts';
 import { applyClaim, missingClaimWarnings } from './persistent-volume-claims.ts';
 import { applyPolicy } from './policies.ts';
 import { applySecret, missingSecretWarnings } from './secrets.ts';
+import { applyServiceAccount, findServiceAccounts } from './service-accounts.ts';
 import { applyService } from './services.ts';
 
 export interface AppliedObject {
@@ -105,6 +107,15 @@ const KINDS: {
             },
           },
         },
+        ctx.write,
+      ),
+  },
+  ServiceAccount: {
+    resource: 'serviceaccounts',
+    apply: (tx, o, ctx) =>
+      applyServiceAccount(
+        tx,
+        { namespace: ctx.namespace, name: o.name, input: { metadata: metadataOf(o), ...o.spec } },
         ctx.write,
       ),
   },
@@ -205,8 +216,33 @@ export async function applyManifests(
           warnings.push({ kind: object.kind, namespace, name: object.name, message });
         for (const message of await missingClaimWarnings(tx, namespace, object.spec.template.spec))
           warnings.push({ kind: object.kind, namespace, name: object.name, message });
+        for (const message of await serviceAccountWarnings(tx, namespace, object))
+          warnings.push({ kind: object.kind, namespace, name: object.name, message });
       }
       return { items, changedDeployments, warnings, wakeNodes: [...wakeNodes] };
     }),
   );
+}
+
+/**
+ * What Kubernetes would have done with the Deployment's service account that Berth does not: mount
+ * an API token (said once per document: when the pod asks, or leaves it to an account that does
+ * not say no), and refuse to create pods for an account that does not exist (Berth's replicas
+ * wait Pending for it instead). Read after every document is written, so an account the same
+ * apply creates counts.
+ */
+async function serviceAccountWarnings(
+  tx: Database,
+  namespace: string,
+  o: Extract<ManifestObject, { kind: 'Deployment' }>,
+): Promise<string[]> {
+  const name = o.spec.template.spec.serviceAccountName ?? DEFAULT_SERVICE_ACCOUNT;
+  const stored = await findServiceAccounts(tx, namespace, [name]);
+  const warnings: string[] = [];
+  if (name !== DEFAULT_SERVICE_ACCOUNT && !stored.has(name))
+    warnings.push(`serviceaccount "${name}" not found: its replicas wait (Pending) until it is created`);
+  const mounts =
+    o.serviceAccountToken === 'pod' || (o.serviceAccountToken === 'account' && stored.get(name) !== false);
+  if (mounts) warnings.push(NO_TOKEN_WARNING);
+  return warnings;
 }

@@ -32,6 +32,8 @@ export interface PodEnvContext {
   serviceEnv: readonly { name: string; value: string }[];
   /** Each container's resources, by name (for resourceFieldRef). */
   resources: (container: string) => ContainerResources | undefined;
+  /** The pod's serviceAccountName (absent: default). */
+  serviceAccountName?: string | undefined;
 }
 
 export interface ResolvedEnv {
@@ -99,8 +101,7 @@ export function fieldValue(path: string, ctx: PodEnvContext): string | undefined
     case 'spec.nodeName':
       return ctx.node.name;
     case 'spec.serviceAccountName':
-      // The only service account Berth accepts.
-      return 'default';
+      return ctx.serviceAccountName ?? 'default';
     case 'status.hostIP':
     case 'status.hostIPs':
       return ctx.node.address;

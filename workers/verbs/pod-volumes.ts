@@ -1,6 +1,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { encodeBase64Text } from '../../common/base64.ts';
 import type { PodSpec } from '../../common/deployment.ts';
+import { normalizeHostPath } from '../../common/host-path.ts';
 import {
   type AssignedVolume,
   type AssignedVolumeFile,
@@ -102,6 +103,11 @@ export function resolvePodVolumes(
         },
       };
     }
+    if (v.hostPath)
+      return {
+        name: v.name,
+        hostPath: { path: normalizeHostPath(v.hostPath.path), type: v.hostPath.type ?? '' },
+      };
     if (v.emptyDir) {
       const size = sizeLimitBytes(v.emptyDir.sizeLimit);
       return {

@@ -33,6 +33,7 @@ spec:
   template:
     metadata: {labels: {app: spread}}
     spec:
+      automountServiceAccountToken: false
       affinity:
         podAntiAffinity:
           requiredDuringSchedulingIgnoredDuringExecution:

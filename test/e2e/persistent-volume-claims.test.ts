@@ -39,6 +39,7 @@ spec:
       labels: {app: keeper}
     spec:
       terminationGracePeriodSeconds: 1
+      automountServiceAccountToken: false
       volumes:
       - name: data
         persistentVolumeClaim: {claimName: keeper-data}

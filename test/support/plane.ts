@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createLogger } from '../../common/logger.ts';
 import { createNodeControlPlane, type NodeControlPlane } from '../../workers/nodejs/control-plane.ts';
 import { freshPostgres } from './databases.ts';
+import { seedPglite } from './pglite-template.ts';
 import type { FetchLike } from './sim-agents.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -34,6 +35,7 @@ export async function startTestPlane(
 ): Promise<TestPlane> {
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-test-'));
   const pgdb = kind === 'postgres' ? await freshPostgres() : undefined;
+  if (!pgdb && !env.DATABASE_URL) await seedPglite(dataDir);
   const plane = await createNodeControlPlane({
     env: {
       BERTH_DATA_DIR: dataDir,

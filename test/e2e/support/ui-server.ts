@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { seedPglite } from '../../support/pglite-template.ts';
 
 /**
  * The real control plane as `npm start` runs it (`node --import tsx workers/entries/node.ts`),
@@ -39,6 +40,7 @@ async function freePort(): Promise<number> {
 export async function startBerthServer(entry = 'workers/entries/node.ts'): Promise<BerthServer> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-ui-e2e-'));
+  if (!process.env.DATABASE_URL) await seedPglite(dataDir);
   const adminToken = `ui-e2e-admin-${Math.random().toString(36).slice(2)}`;
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,

@@ -14,7 +14,8 @@ let template: Promise<string> | undefined;
 
 /** Put an empty, closed PGlite cluster at `<dataDir>/pgdata`, where the control plane looks for it. */
 export async function seedPglite(dataDir: string): Promise<void> {
-  const source = await (template ??= makeTemplate());
+  template ??= makeTemplate();
+  const source = await template;
   mkdirSync(dataDir, { recursive: true });
   cpSync(source, join(dataDir, 'pgdata'), { recursive: true });
 }

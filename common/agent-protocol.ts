@@ -135,6 +135,78 @@ export const ReleasedClaim = z.object({
 });
 export type ReleasedClaim = z.infer<typeof ReleasedClaim>;
 
+// ---- services inside the cluster (agent/services) ------------------------------------------
+
+/** A service port as nodes route it; `nodePort` only for NodePort and LoadBalancer services. */
+export const MapServicePort = z.object({
+  name: z.string().optional(),
+  protocol: z.enum(['TCP', 'UDP']),
+  port: z.int(),
+  nodePort: z.int().optional(),
+});
+export type MapServicePort = z.infer<typeof MapServicePort>;
+
+/**
+ * A ready replica behind a service: reached from any node at `address` (its node's address) on
+ * the host port published for each service port. `hostPorts[i]` belongs to the service's
+ * `ports[i]`; null where this replica does not publish that port (a rollout that dropped it).
+ */
+export const MapEndpoint = z.object({
+  replica: z.string(),
+  node: z.string(),
+  address: z.string(),
+  hostPorts: z.array(z.int().nullable()),
+});
+export type MapEndpoint = z.infer<typeof MapEndpoint>;
+
+export const MapService = z.object({
+  namespace: z.string(),
+  name: z.string(),
+  type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']),
+  /** The service's virtual address; absent for a headless service and for ExternalName. */
+  clusterIP: z.string().optional(),
+  /** `clusterIP: None`: the name resolves to an address per ready endpoint. */
+  headless: z.boolean().optional(),
+  /** ExternalName: the name is a CNAME to this host. */
+  externalName: z.string().optional(),
+  /** sessionAffinity ClientIP: a client keeps its endpoint for this long after its last connection. */
+  affinitySeconds: z.int().optional(),
+  ports: z.array(MapServicePort),
+  endpoints: z.array(MapEndpoint),
+  /** Namespaces (besides its own) whose replicas may reach it; absent: every namespace. */
+  reachableFrom: z.array(z.string()).optional(),
+});
+export type MapService = z.infer<typeof MapService>;
+
+/**
+ * One route of an ingress served on a node: a host (or `*.suffix`), a path (Prefix or Exact, as in
+ * networking.k8s.io/v1 Ingress; a service's own hosts are `/` Prefix), to a service port.
+ */
+export const MapRoute = z.object({
+  host: z.string(),
+  path: z.string(),
+  pathType: z.enum(['Prefix', 'Exact']),
+  namespace: z.string(),
+  service: z.string(),
+  /** The service port's number. */
+  port: z.int(),
+});
+export type MapRoute = z.infer<typeof MapRoute>;
+
+/**
+ * Every service a node routes, with its ready endpoints: the same for every node, and changed
+ * whenever a service, an endpoint or a namespace's service policy changes. Nodes keep the last
+ * one they received, so routing inside the cluster goes on while the control plane is away.
+ */
+export const ServiceMap = z.object({
+  clusterDomain: z.string(),
+  /** Where agents take node-local addresses for the endpoints of headless services. */
+  endpointCidr: z.string(),
+  services: z.array(MapService),
+  routes: z.array(MapRoute).optional(),
+});
+export type ServiceMap = z.infer<typeof ServiceMap>;
+
 export const AssignmentsResponse = z.object({
   replicas: z.array(Assignment),
   /**
@@ -145,6 +217,8 @@ export const AssignmentsResponse = z.object({
   releasedClaims: z.array(ReleasedClaim).optional(),
   logRequests: z.array(LogRequest),
   pollIntervalSeconds: z.number(),
+  /** The cluster's services for the node's DNS and proxy; agents that predate it ignore it. */
+  services: ServiceMap.optional(),
 });
 export type AssignmentsResponse = z.infer<typeof AssignmentsResponse>;
 
@@ -179,6 +253,8 @@ export const ObservedPhase = z.enum([
 export const HostPort = z.strictObject({
   containerPort: z.int().min(1).max(65535),
   hostPort: z.int().min(1).max(65535),
+  /** Absent: TCP (agents that predate UDP services report TCP ports only). */
+  protocol: z.literal('UDP').optional(),
 });
 export type HostPort = z.infer<typeof HostPort>;
 

@@ -6,6 +6,7 @@ import type { Principal } from './auth/principal.ts';
 import type { ControlPlaneConfig } from './config.ts';
 import type { Metrics } from './metrics.ts';
 import type { NodeSignals } from './signals.ts';
+import type { ServiceMapCache } from './verbs/service-map.ts';
 
 /** What the controller offers the API: a reconcile right after a write (never awaited by it). */
 export interface ReconcileTrigger {
@@ -44,6 +45,8 @@ export interface AppDeps {
   shuttingDown?: () => boolean;
   /** Prometheus counters for /metrics (per process or isolate). */
   metrics?: Metrics;
+  /** The service map agents poll, built once per version (per process or isolate). */
+  serviceMaps?: ServiceMapCache;
 }
 
 export interface AppEnv {

@@ -8,6 +8,7 @@ export { joinTokens } from './join-tokens.ts';
 export { logRequests } from './log-requests.ts';
 export { namespacePolicies } from './namespace-policies.ts';
 export { namespaces } from './namespaces.ts';
+export { networkVersions } from './network-versions.ts';
 export { nodes } from './nodes.ts';
 export { claimVolumeRemovals, persistentVolumeClaims } from './persistent-volume-claims.ts';
 export { replicas } from './replicas.ts';

@@ -7,6 +7,7 @@ import { shortId } from '../crypto.ts';
 import { ApiError, problemResponse } from '../http/errors.ts';
 import { type EdgeSettings, edgeSettings } from '../runtime/edge-settings.ts';
 import { buildPlane, createPlaneApp } from '../runtime/plane.ts';
+import { ServiceMapCache } from '../verbs/service-map.ts';
 
 /**
  * The Cloudflare Workers entry: configuration from bindings and secrets, Postgres through the
@@ -20,6 +21,8 @@ import { buildPlane, createPlaneApp } from '../runtime/plane.ts';
  */
 /** Plain memory, no I/O: safe to share across the requests of an isolate, as the app is not. */
 const failureLimiter = new FailureLimiter();
+/** Finished service maps only: requests of one isolate may not await each other's I/O. */
+const serviceMaps = new ServiceMapCache(false);
 
 export default {
   async fetch(request: Request, env: object, ctx: ExecutionContext): Promise<Response> {
@@ -43,6 +46,7 @@ export default {
       handle,
       clientAddress: (c) => c.req.header('cf-connecting-ip'),
       failureLimiter,
+      serviceMaps,
     });
     try {
       return await app.fetch(request, env, scoped);

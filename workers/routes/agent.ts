@@ -6,6 +6,7 @@ import {
   RegisterRequest,
   RegisterResponse,
   ReleasedClaimsDone,
+  type ServiceMap,
   StatusReport,
 } from '../../common/agent-protocol.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
@@ -19,6 +20,7 @@ import { answerLogRequest, buildAssignments, etagOf, recordStatus } from '../ver
 import { awaitAssignmentChange } from '../verbs/assignment-wait.ts';
 import { registerNode } from '../verbs/node-registration.ts';
 import { confirmClaimRemovals, finishClaimDeletions } from '../verbs/persistent-volume-claims.ts';
+import { buildServiceMap, DEFAULT_ENDPOINT_CIDR, readNetworkVersion } from '../verbs/service-map.ts';
 
 const TAGS = ['Agent protocol'];
 
@@ -75,6 +77,8 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
         c.header('etag', etagOf(version));
         return c.body(null, 304);
       }
+      // The map's version first: the map read after it is as new or newer, never older.
+      const network = await readNetworkVersion(deps.db);
       const { version: built, body } = await buildAssignments(
         deps.db,
         node.nodeId,
@@ -83,7 +87,8 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
         deps.config.pollIntervalSeconds,
         deps.now(),
       );
-      c.header('etag', etagOf(built));
+      body.services = await serviceMapOf(deps, network);
+      c.header('etag', etagOf({ assignments: built, network }));
       c.header('cache-control', 'no-store');
       return c.json(body);
     },
@@ -148,4 +153,13 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       return c.body(null, 204);
     },
   );
+}
+
+/** The cluster's service map at `version` or newer, built once per process per version. */
+function serviceMapOf(deps: AppDeps, version: number): Promise<ServiceMap> {
+  const build = () =>
+    buildServiceMap(deps.db, {
+      endpointCidr: (deps.config as { endpointCidr?: string }).endpointCidr ?? DEFAULT_ENDPOINT_CIDR,
+    });
+  return deps.serviceMaps ? deps.serviceMaps.get(version, build) : build();
 }

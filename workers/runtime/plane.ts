@@ -10,6 +10,7 @@ import type { ControlPlaneConfig } from '../config.ts';
 import { createReconciler, type Reconciler } from '../controller/reconciler.ts';
 import { Metrics } from '../metrics.ts';
 import { NodeSignals } from '../signals.ts';
+import { ServiceMapCache } from '../verbs/service-map.ts';
 
 /** The control plane's version, as /version, agents and the dashboard show it. */
 export const VERSION: string = packageJson.version;
@@ -27,6 +28,8 @@ export interface PlaneOptions {
   clientAddress?: (c: Context) => string | undefined;
   /** Kept across the per-request apps of one Workers isolate. */
   failureLimiter?: FailureLimiter;
+  /** The agents' service map per version; one per process (per isolate on Workers). */
+  serviceMaps?: ServiceMapCache;
 }
 
 export interface Plane {
@@ -67,6 +70,7 @@ export function buildPlane(options: PlaneOptions): Plane {
   };
   if (options.clientAddress) deps.clientAddress = options.clientAddress;
   if (options.failureLimiter) deps.failureLimiter = options.failureLimiter;
+  deps.serviceMaps = options.serviceMaps ?? new ServiceMapCache();
   const reconciler = createReconciler(deps);
   deps.reconciler = reconciler;
   return { deps, reconciler };

@@ -42,7 +42,13 @@ export async function recordHeartbeat(db: Database, nodeId: string, now: Date): 
     .where(and(eq(nodes.id, nodeId), lt(nodes.lastHeartbeat, now)));
 }
 
-export const etagOf = (version: number) => `"a${version}"`;
+/** What an agent's poll is answered from: its node's desired set and the cluster's service map. */
+export interface PollVersion {
+  assignments: number;
+  network: number;
+}
+
+export const etagOf = (v: PollVersion) => `"a${v.assignments}.n${v.network}"`;
 
 /**
  * The node's complete desired set: every replica placed on it, fully resolved. Only while

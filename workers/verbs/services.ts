@@ -78,7 +78,7 @@ interface EndpointRow {
   id: string;
   deployment_name: string;
   revision: number;
-  host_ports: { containerPort: number; hostPort: number }[];
+  host_ports: { containerPort: number; hostPort: number; protocol?: 'UDP' }[];
   node: string;
   address: string;
   template: PodTemplate;
@@ -133,6 +133,7 @@ export async function findEndpoints(
 export function hostPortOf(
   row: Pick<EndpointRow, 'host_ports' | 'template'>,
   targetPort: number | string,
+  protocol: 'TCP' | 'UDP' = 'TCP',
 ): number | undefined {
   let containerPort: number | undefined;
   if (typeof targetPort === 'number') containerPort = targetPort;
@@ -141,10 +142,13 @@ export function hostPortOf(
     const pod = row.template.spec;
     const sidecars = (pod.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
     for (const c of [...pod.containers, ...sidecars])
-      for (const p of c.ports ?? []) if (p.name === targetPort) containerPort ??= p.containerPort;
+      for (const p of c.ports ?? [])
+        if (p.name === targetPort && (p.protocol ?? 'TCP') === protocol) containerPort ??= p.containerPort;
   }
   if (containerPort === undefined) return undefined;
-  return (row.host_ports ?? []).find((h) => h.containerPort === containerPort)?.hostPort;
+  return (row.host_ports ?? []).find(
+    (h) => h.containerPort === containerPort && (h.protocol ?? 'TCP') === protocol,
+  )?.hostPort;
 }
 
 export async function listEndpoints(db: Database, namespace: string, name: string) {

@@ -82,6 +82,10 @@ export function startAgentProcess(o: {
   entry?: string;
   env?: Record<string, string>;
   nodeArgs?: string[];
+  /** The node's address (default 127.0.0.1): agents sharing a machine take one each for NodePorts. */
+  address?: string;
+  /** More command-line arguments. */
+  args?: string[];
 }): AgentProcess {
   const args = [
     ...(o.nodeArgs ?? []),
@@ -91,13 +95,14 @@ export function startAgentProcess(o: {
     '--name',
     o.name,
     '--address',
-    '127.0.0.1',
+    o.address ?? '127.0.0.1',
     '--data-dir',
     o.dataDir,
     '--labels',
     'test=e2e',
   ];
   if (o.joinToken) args.push('--join-token', o.joinToken);
+  args.push(...(o.args ?? []));
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, BERTH_LOG: 'debug', ...o.env },

@@ -13,7 +13,7 @@ import type { AppDeps } from '../app-context.ts';
 import { shortId } from '../crypto.ts';
 import { ApiError, problemBody } from '../http/errors.ts';
 import { normalizeHost } from '../ingress/hosts.ts';
-import { describe, type Ingress, ingressFor } from '../ingress/ingress.ts';
+import { describe, type Ingress, ingressFor, requestPath } from '../ingress/ingress.ts';
 import {
   connectionTokens,
   forwardsRequestHeader,
@@ -22,7 +22,7 @@ import {
   isHopByHop,
   type Target,
 } from '../ingress/proxy.ts';
-import type { ServiceRoute } from '../verbs/services.ts';
+import type { RoutedService } from '../verbs/ingress-routes.ts';
 import { handleUpgrade } from './websocket-upgrade.ts';
 
 /**
@@ -42,7 +42,7 @@ export function ingressServer(deps: AppDeps): typeof createServer {
       void dispatch(req, res);
     });
     const dispatch = async (req: IncomingMessage, res: ServerResponse) => {
-      const route = await ingress.route(normalizeHost(req.headers.host));
+      const route = await ingress.route(normalizeHost(req.headers.host), requestPath(req.url));
       if (!route) return listener(req, res);
       await proxyHttp(ingress, route, req, res, agent).catch((e) => {
         if (!res.headersSent) sendProblem(res, `proxy error (${describe(e)})`, requestIdOf(req));
@@ -69,11 +69,16 @@ const requestIdOf = (req: IncomingMessage) => {
   return (typeof given === 'string' && given.slice(0, 64)) || shortId(12);
 };
 
-export function sendProblem(res: ServerResponse, detail: string, requestId: string): void {
-  const error = new ApiError('UNAVAILABLE', detail);
+export function sendProblem(
+  res: ServerResponse,
+  detail: string,
+  requestId: string,
+  code: 'UNAVAILABLE' | 'NOT_FOUND' = 'UNAVAILABLE',
+): void {
+  const error = new ApiError(code, detail);
   res.writeHead(error.status, {
     'content-type': 'application/problem+json',
-    'retry-after': '1',
+    ...(code === 'UNAVAILABLE' ? { 'retry-after': '1' } : {}),
     'x-request-id': requestId,
   });
   res.end(JSON.stringify(problemBody(error, requestId)));
@@ -114,12 +119,19 @@ type Attempt = { ok: true } | { ok: false; error: unknown; consumed: boolean };
  */
 export async function proxyHttp(
   ingress: Ingress,
-  route: ServiceRoute,
+  route: RoutedService,
   req: IncomingMessage,
   res: ServerResponse,
   agent: Agent,
 ): Promise<void> {
   const requestId = requestIdOf(req);
+  if (route.refusal)
+    return sendProblem(
+      res,
+      route.refusal.detail,
+      requestId,
+      route.refusal.status === 404 ? 'NOT_FOUND' : 'UNAVAILABLE',
+    );
   const service = `${route.namespace}/${route.name}`;
   let endpoints: Awaited<ReturnType<Ingress['endpoints']>>;
   try {

@@ -1,0 +1,15 @@
+CREATE TABLE "ingresses" (
+	"id" uuid PRIMARY KEY NOT NULL,
+	"namespace" text NOT NULL,
+	"name" text NOT NULL,
+	"labels" jsonb NOT NULL,
+	"annotations" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	"spec" jsonb NOT NULL,
+	"hosts" jsonb DEFAULT '[]'::jsonb NOT NULL,
+	"generation" integer NOT NULL,
+	"resource_version" bigint NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX "ingresses_name" ON "ingresses" USING btree ("namespace","name");

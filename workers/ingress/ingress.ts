@@ -202,6 +202,10 @@ export class Ingress {
       for (const failed of order.slice(0, outcome.attempts - 1)) this.reportFailure(failed);
       return outcome.response;
     }
+    if (outcome.reason === 'malformed') {
+      for (const failed of order.slice(0, outcome.attempts - 1)) this.reportFailure(failed);
+      return badGateway(service, describe(outcome.error), requestId);
+    }
     for (const failed of order.slice(0, outcome.attempts)) this.reportFailure(failed);
     if (outcome.reason === 'aborted') return new Response(null, { status: 499 });
     return unavailable(
@@ -281,6 +285,16 @@ export function atPort(endpoints: Endpoint[], route: RoutedService): Endpoint[] 
 export function refusedResponse(refusal: NonNullable<RoutedService['refusal']>, requestId: string): Response {
   if (refusal.status === 503) return unavailable(refusal.detail, requestId);
   const res = problemResponse(new ApiError('NOT_FOUND', refusal.detail), requestId);
+  res.headers.set('x-request-id', requestId);
+  return res;
+}
+
+/** A replica answered with something that is not HTTP (the parser's code says what): 502, as nginx answers. */
+export function badGateway(service: string, code: string, requestId: string): Response {
+  const res = problemResponse(
+    new ApiError('BAD_GATEWAY', `an endpoint of service "${service}" sent a malformed answer (${code})`),
+    requestId,
+  );
   res.headers.set('x-request-id', requestId);
   return res;
 }

@@ -20,6 +20,7 @@ import {
   hostPart,
   IDEMPOTENT_METHODS,
   isHopByHop,
+  isMalformedAnswer,
   type Target,
 } from '../ingress/proxy.ts';
 import type { RoutedService } from '../verbs/ingress-routes.ts';
@@ -73,7 +74,7 @@ export function sendProblem(
   res: ServerResponse,
   detail: string,
   requestId: string,
-  code: 'UNAVAILABLE' | 'NOT_FOUND' = 'UNAVAILABLE',
+  code: 'UNAVAILABLE' | 'NOT_FOUND' | 'BAD_GATEWAY' = 'UNAVAILABLE',
 ): void {
   const error = new ApiError(code, detail);
   res.writeHead(error.status, {
@@ -155,11 +156,20 @@ export async function proxyHttp(
       if (i > 0) ingress.reportFailure(order[0]!);
       return;
     }
+    // The endpoint answered, badly: a 502, not another endpoint's turn (see proxy.ts forward).
+    if (isMalformedAnswer(last.error)) break;
     ingress.reportFailure(order[i]!);
     if (last.consumed) break;
   }
   if (gone) return;
   if (res.headersSent) res.destroy();
+  else if (!last.ok && isMalformedAnswer(last.error))
+    sendProblem(
+      res,
+      `an endpoint of service "${service}" sent a malformed answer (${describe(last.error)})`,
+      requestId,
+      'BAD_GATEWAY',
+    );
   else sendProblem(res, `no endpoint of service "${service}" answered (${describe(last.error)})`, requestId);
 }
 
@@ -182,6 +192,10 @@ function attempt(
       headers: upstreamRawHeaders(req, target, forwardedFor),
       agent,
       setHost: false,
+      // Answers as nginx and browsers take them: bare LF line endings (busybox httpd's CGI
+      // output) and the like. llhttp's strict mode refuses them (HPE_CR_EXPECTED), and Node has
+      // no finer switch; the lenient parser reads only this replica's own answers.
+      insecureHTTPParser: true,
     });
     // The body is read only once the connection stands, so a refused connection leaves it
     // whole for the retry. GET and HEAD carry none (as with fetch on the other runtimes).

@@ -2,6 +2,7 @@ import { isCollection, isDocument, LineCounter, parseAllDocuments, type ScalarTa
 import type { z } from 'zod';
 import { ConfigMapInput, type ConfigMapSpec } from './config-map.ts';
 import { DeploymentInput, type DeploymentSpec } from './deployment.ts';
+import { IngressInput, type IngressSpec } from './ingress.ts';
 import { jsonPath } from './issue-path.ts';
 import {
   kubernetesDeployment,
@@ -114,6 +115,15 @@ export type ManifestObject =
       annotations: Labels;
       resourceVersion?: string;
       spec: ServiceAccountSpec;
+    }
+  | {
+      kind: 'Ingress';
+      namespace?: string;
+      name: string;
+      labels: Labels;
+      annotations: Labels;
+      resourceVersion?: string;
+      spec: IngressSpec;
     }
   | {
       kind: 'NamespacePolicy';
@@ -354,6 +364,7 @@ const KINDS = [
   'ConfigMap',
   'PersistentVolumeClaim',
   'ServiceAccount',
+  'Ingress',
   'NamespacePolicy',
 ] as const;
 
@@ -608,6 +619,31 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
       });
       return;
     }
+    case 'berth.dev/v1 Ingress':
+    case 'networking.k8s.io/v1 Ingress': {
+      const value = apiVersion === 'berth.dev/v1' ? doc : stripRoot(doc);
+      const parsed = IngressInput.safeParse(value);
+      if (!parsed.success) {
+        reportAll(zodFieldErrors(parsed.error, [], value));
+        return;
+      }
+      const meta = parsed.data.metadata;
+      if (!named(meta)) return;
+      const { name, namespace, labels = {}, annotations = {}, resourceVersion } = meta;
+      found.push({
+        at,
+        object: {
+          kind: 'Ingress',
+          name,
+          namespace,
+          labels,
+          annotations,
+          resourceVersion,
+          spec: parsed.data.spec,
+        },
+      });
+      return;
+    }
     case 'berth.dev/v1 NamespacePolicy': {
       const parsed = NamespacePolicyInput.safeParse(doc);
       if (!parsed.success) {
@@ -661,6 +697,7 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
         ConfigMap: 'berth.dev/v1 or v1',
         PersistentVolumeClaim: 'berth.dev/v1 or v1',
         ServiceAccount: 'berth.dev/v1 or v1',
+        Ingress: 'berth.dev/v1 or networking.k8s.io/v1',
         NamespacePolicy: 'berth.dev/v1',
       };
       const hint = hints[kind];

@@ -19,6 +19,8 @@ export const ErrorCode = z
     'UNSUPPORTED_MEDIA_TYPE',
     'RATE_LIMITED',
     'UNAVAILABLE',
+    /** The ingress only: a replica answered with something that is not HTTP. */
+    'BAD_GATEWAY',
     'INTERNAL',
   ])
   .meta({ id: 'ErrorCode' });

@@ -17,6 +17,7 @@ import { agentRoutes } from './routes/agent.ts';
 import { applyRoutes } from './routes/apply.ts';
 import { configMapRoutes } from './routes/config-maps.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
+import { ingressRoutes } from './routes/ingresses.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { persistentVolumeClaimRoutes } from './routes/persistent-volume-claims.ts';
@@ -90,6 +91,7 @@ export function createApp(deps: AppDeps) {
   configMapRoutes(app, deps);
   persistentVolumeClaimRoutes(app, deps);
   serviceAccountRoutes(app, deps);
+  ingressRoutes(app, deps);
   applyRoutes(app, deps);
   replicaRoutes(app, deps);
   agentRoutes(app, deps);

@@ -12,6 +12,7 @@ export const AppliedObject = z
       'ConfigMap',
       'PersistentVolumeClaim',
       'ServiceAccount',
+      'Ingress',
       'NamespacePolicy',
       ...SKIPPED_KINDS,
     ]),

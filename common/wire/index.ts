@@ -7,6 +7,7 @@ export * from './access.ts';
 export * from './apply.ts';
 export * from './config-map.ts';
 export * from './deployment.ts';
+export * from './ingress.ts';
 export * from './meta.ts';
 export * from './node.ts';
 export * from './persistent-volume-claim.ts';

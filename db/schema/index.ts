@@ -4,6 +4,7 @@ export { deploymentWakeups } from './deployment-wakeups.ts';
 export type { DeploymentCondition, DeploymentStatus } from './deployments.ts';
 export { deployments } from './deployments.ts';
 export { events } from './events.ts';
+export { ingresses } from './ingresses.ts';
 export { joinTokens } from './join-tokens.ts';
 export { logRequests } from './log-requests.ts';
 export { namespacePolicies } from './namespace-policies.ts';

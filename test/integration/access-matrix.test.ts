@@ -38,7 +38,7 @@ const NS = 'team-a';
 /**
  * The expected matrix. Namespaced routes are called in team-a: "-in" tokens hold team-a, "-out"
  * tokens hold team-b only. Deployers read what viewers read (replicas, events) and write
- * deployments, services, secrets, configmaps, persistentvolumeclaims and serviceaccounts; viewers never
+ * deployments, services, secrets, configmaps, persistentvolumeclaims, serviceaccounts and ingresses; viewers never
  * see secrets (configmaps, claims and serviceaccounts they read). A node credential reaches only
  * /v1/agent/* (and /v1/whoami, which names the caller and nothing else). Two readings where
  * API.md is silent: cluster-scoped node reads (GET /v1/nodes) are open to every user token, as
@@ -79,6 +79,10 @@ const ROUTES: Record<string, Access> = {
   'GET /v1/namespaces/{ns}/serviceaccounts/{name}': { read: 'serviceaccounts' },
   'DELETE /v1/namespaces/{ns}/serviceaccounts/{name}': { write: 'serviceaccounts' },
   'GET /v1/namespaces/{ns}/serviceaccounts': { read: 'serviceaccounts' },
+  'PUT /v1/namespaces/{ns}/ingresses/{name}': { write: 'ingresses' },
+  'GET /v1/namespaces/{ns}/ingresses/{name}': { read: 'ingresses' },
+  'DELETE /v1/namespaces/{ns}/ingresses/{name}': { write: 'ingresses' },
+  'GET /v1/namespaces/{ns}/ingresses': { read: 'ingresses' },
   'POST /v1/apply': { write: 'deployments' },
   // A namespace's tokens read the policy in force there (to know what they may do); admins write.
   'PUT /v1/namespaces/{ns}/policy': 'admin',
@@ -194,6 +198,13 @@ describe('access matrix: every route × every caller, on Postgres', () => {
       201,
     );
     expect((await t.call('PUT', `/v1/namespaces/${NS}/serviceaccounts/sa`, {})).status).toBe(201);
+    // Ingress hosts within the namespace's policy, so a deployer's writes are judged by role alone
+    // (the policy route's own calls, later in the matrix, replace it).
+    expect(
+      (await t.call('PUT', `/v1/namespaces/${NS}/policy`, { spec: { allowedHostSuffixes: ['matrix.test'] } }))
+        .status,
+    ).toBeLessThan(300);
+    expect((await t.call('PUT', `/v1/namespaces/${NS}/ingresses/ing`, ingressBody('ing'))).status).toBe(201);
     replicaId = await eventually(async () => {
       await t.plane.reconciler.tick();
       const [r] = (await t.call('GET', `/v1/namespaces/${NS}/replicas?deployment=web`)).body.items;
@@ -225,6 +236,9 @@ describe('access matrix: every route × every caller, on Postgres', () => {
         (await t.call('PUT', `/v1/namespaces/${NS}/configmaps/del-${who}`, { data: { k: 'v' } })).status,
       ).toBe(201);
       expect((await t.call('PUT', `/v1/namespaces/${NS}/serviceaccounts/del-${who}`, {})).status).toBe(201);
+      expect(
+        (await t.call('PUT', `/v1/namespaces/${NS}/ingresses/del-${who}`, ingressBody(`del-${who}`))).status,
+      ).toBe(201);
       fixtures.set(`token ${who}`, (await create({ name: `del-${who}`, role: 'viewer' })).id);
       fixtures.set(`join ${who}`, (await t.call('POST', '/v1/join-tokens', {})).body.id);
       await registerNode(`del-${who}`);
@@ -268,6 +282,9 @@ describe('access matrix: every route × every caller, on Postgres', () => {
       'PUT /v1/namespaces/{ns}/serviceaccounts/{name}': `put-${who}`,
       'DELETE /v1/namespaces/{ns}/serviceaccounts/{name}': `del-${who}`,
       'GET /v1/namespaces/{ns}/serviceaccounts/{name}': 'sa',
+      'PUT /v1/namespaces/{ns}/ingresses/{name}': `put-${who}`,
+      'DELETE /v1/namespaces/{ns}/ingresses/{name}': `del-${who}`,
+      'GET /v1/namespaces/{ns}/ingresses/{name}': 'ing',
       'DELETE /v1/nodes/{name}': `del-${who}`,
       // Each caller's reset takes a node of its own, so the admin's leaves the others' standing.
       'POST /v1/nodes/{name}/reset': `reset-${who}`,
@@ -297,6 +314,7 @@ describe('access matrix: every route × every caller, on Postgres', () => {
         spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
       }),
       'PUT /v1/namespaces/{ns}/serviceaccounts/{name}': json({}),
+      'PUT /v1/namespaces/{ns}/ingresses/{name}': json(ingressBody(`put-${who}`)),
       'PUT /v1/namespaces/{ns}/policy': json({ spec: { allowedHostSuffixes: [`${who}.example.com`] } }),
       'POST /v1/apply': {
         body: `apiVersion: berth.dev/v1\nkind: Deployment\nmetadata:\n  name: ap-${who}\nspec:\n  replicas: 0\n  template:\n    spec:\n      containers: [{name: web, image: "x:1"}]\n`,
@@ -778,3 +796,21 @@ describe('secrets, rate limits, join tokens and node deletion against a server p
     expect((await server.call('GET', `/v1/nodes/${victim.name}`)).status).toBe(404);
   });
 });
+
+/** An Ingress of one host under matrix.test (the namespace policy's suffix for deployers). */
+function ingressBody(name: string) {
+  return {
+    spec: {
+      rules: [
+        {
+          host: `${name}.matrix.test`,
+          http: {
+            paths: [
+              { path: '/', pathType: 'Prefix', backend: { service: { name: 'svc', port: { number: 80 } } } },
+            ],
+          },
+        },
+      ],
+    },
+  };
+}

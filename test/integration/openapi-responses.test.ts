@@ -117,6 +117,26 @@ describe('/openapi.json describes every response body, on Postgres', () => {
     await put(`/v1/namespaces/${NS}/persistentvolumeclaims/doomed`, claim);
     await put(`/v1/namespaces/${NS}/serviceaccounts/sa`, {});
     await put(`/v1/namespaces/${NS}/serviceaccounts/doomed`, {});
+    const ingress = (host: string) => ({
+      spec: {
+        rules: [
+          {
+            host,
+            http: {
+              paths: [
+                {
+                  path: '/',
+                  pathType: 'Prefix',
+                  backend: { service: { name: 'svc', port: { number: 80 } } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    });
+    await put(`/v1/namespaces/${NS}/ingresses/ing`, ingress('ing.doc.test'));
+    await put(`/v1/namespaces/${NS}/ingresses/doomed`, ingress('doomed.doc.test'));
     replicaId = await eventually(async () => {
       await t.plane.reconciler.tick();
       const [r] = (await t.call('GET', `/v1/namespaces/${NS}/replicas?deployment=web`)).body.items;
@@ -163,6 +183,9 @@ describe('/openapi.json describes every response body, on Postgres', () => {
       'PUT /v1/namespaces/{ns}/serviceaccounts/{name}': 'created',
       'DELETE /v1/namespaces/{ns}/serviceaccounts/{name}': 'doomed',
       'GET /v1/namespaces/{ns}/serviceaccounts/{name}': 'sa',
+      'PUT /v1/namespaces/{ns}/ingresses/{name}': 'created',
+      'DELETE /v1/namespaces/{ns}/ingresses/{name}': 'doomed',
+      'GET /v1/namespaces/{ns}/ingresses/{name}': 'ing',
       'DELETE /v1/nodes/{name}': 'doomed',
       'GET /v1/nodes/{name}': 'doc-1',
     };
@@ -205,6 +228,26 @@ describe('/openapi.json describes every response body, on Postgres', () => {
       'POST /v1/agent/released-claims': { ...json({ uids: [] }), token: node },
       // Every optional field of the answer.
       'PUT /v1/namespaces/{ns}/serviceaccounts/{name}': json({ automountServiceAccountToken: false }),
+      // Every optional field of the answer: the class and a backend port by name.
+      'PUT /v1/namespaces/{ns}/ingresses/{name}': json({
+        spec: {
+          ingressClassName: 'berth',
+          rules: [
+            {
+              host: 'created.doc.test',
+              http: {
+                paths: [
+                  {
+                    path: '/m',
+                    pathType: 'Exact',
+                    backend: { service: { name: 'svc', port: { name: 'metrics' } } },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      }),
       'POST /v1/agent/register': {
         ...json({
           joinToken,

@@ -25,6 +25,8 @@ export type Resource =
   | 'persistentvolumeclaims'
   /** Names only (Berth mounts no token): read by viewers too. */
   | 'serviceaccounts'
+  /** Routes to services, no secret: read by viewers too, written by deployers. */
+  | 'ingresses'
   | 'replicas'
   | 'events'
   | 'tokens'

@@ -20,6 +20,7 @@ const STATUS: Record<ErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
+  BAD_GATEWAY: 502,
   INTERNAL: 500,
 };
 
@@ -34,6 +35,7 @@ const TITLE: Record<ErrorCode, string> = {
   UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
   RATE_LIMITED: 'Too many requests',
   UNAVAILABLE: 'Service unavailable',
+  BAD_GATEWAY: 'Bad gateway',
   INTERNAL: 'Internal server error',
 };
 

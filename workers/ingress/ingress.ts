@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { isApiHost } from '../../common/host-patterns.ts';
+import { RouteTable } from '../../common/ingress-routes.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { shortId } from '../crypto.ts';
@@ -7,8 +8,14 @@ import { clientOf } from '../http/client.ts';
 import { resolveClient, type TrustedProxies } from '../http/client-address.ts';
 import { ApiError, problemResponse } from '../http/errors.ts';
 import { inBackground } from '../http/in-background.ts';
+import {
+  type IngressRoute,
+  loadIngressRuleRoutes,
+  type RoutedService,
+  serviceHostRoutes,
+} from '../verbs/ingress-routes.ts';
 import { type Endpoint, findEndpoints, loadServiceRoutes, type ServiceRoute } from '../verbs/services.ts';
-import { HostTable, hostOf } from './hosts.ts';
+import { hostOf } from './hosts.ts';
 import { type FetchFn, forward, type Target } from './proxy.ts';
 import { RefreshingCache } from './refreshing-cache.ts';
 
@@ -17,7 +24,10 @@ export type Defer = (p: Promise<unknown>) => void;
 
 /** Where the ingress reads its routing state (the database in production, plain data in tests). */
 export interface IngressSource {
+  /** Services with hosts of their own (each host `/` Prefix to the service). */
   routes(): Promise<ServiceRoute[]>;
+  /** Ingress rules: host and path to a service port. */
+  ingressRoutes?(): Promise<IngressRoute[]>;
   endpoints(route: ServiceRoute): Promise<Endpoint[]>;
 }
 
@@ -28,7 +38,7 @@ export interface IngressSource {
  * database connection are built per request there; this is kept per isolate).
  */
 export class IngressState {
-  readonly table: RefreshingCache<HostTable<ServiceRoute>>;
+  readonly table: RefreshingCache<RouteTable<RoutedService>>;
   readonly sets: RefreshingCache<Endpoint[]>;
   readonly turn = new Map<string, number>();
   readonly suspects = new Map<string, number>();
@@ -82,35 +92,43 @@ export class Ingress {
   }
 
   /**
-   * The service whose hosts match, if any. With no routing table at all (the database has not
-   * answered once yet) nothing matches, so the API keeps answering for itself.
+   * Where a request for `host` and `path` goes: the service of the Ingress rule or service host
+   * that matches (common/ingress-routes.ts), or a refusal when the host is routed but nothing
+   * answers the path. With no routing table at all (the database has not answered once yet)
+   * nothing matches, so the API keeps answering for itself.
    */
-  async route(host: string | undefined, defer?: Defer): Promise<ServiceRoute | undefined> {
+  async route(host: string | undefined, path = '/', defer?: Defer): Promise<RoutedService | undefined> {
     if (!host || isApiHost(host, this.options.apiHosts ?? [])) return undefined;
     try {
       const source = this.options.source;
-      const load = this.logged('the service routing table', source.routes);
-      const table = await this.state.table.get(
-        '',
-        async () => new HostTable((await load()).map((r) => ({ hosts: r.hosts, value: r }))),
-        source,
-        defer,
-      );
-      return table.match(host);
+      const load = this.logged('the service routing table', async () => {
+        const rules = source.ingressRoutes ? await source.ingressRoutes() : [];
+        return new RouteTable([...rules, ...serviceHostRoutes(await source.routes())]);
+      });
+      const table = await this.state.table.get('', load, source, defer);
+      const found = table.match(host, path);
+      if (!found) return undefined;
+      return found.value ?? noPath(host, path);
     } catch {
       return undefined;
     }
   }
 
-  async endpoints(route: ServiceRoute, defer?: Defer): Promise<Endpoint[]> {
+  /**
+   * The ready endpoints of the route's service, each at its host port for the route's service
+   * port (the main port unless an Ingress rule names another).
+   */
+  async endpoints(route: RoutedService, defer?: Defer): Promise<Endpoint[]> {
+    if (route.refusal) return [];
     const source = this.options.source;
     const key = `${route.namespace}/${route.name}`;
-    return this.state.sets.get(
+    const all = await this.state.sets.get(
       key,
       this.logged(`the endpoints of service ${key}`, () => source.endpoints(route)),
       source,
       defer,
     );
+    return atPort(all, route);
   }
 
   /** A load whose failure is logged (at most every 10 s): the last known state is served meanwhile. */
@@ -161,8 +179,9 @@ export class Ingress {
   }
 
   /** Forward a request to the service (its Host matched); every failure is a problem+json 503. */
-  async handle(req: Request, route: ServiceRoute, forwardedFor?: string, defer?: Defer): Promise<Response> {
+  async handle(req: Request, route: RoutedService, forwardedFor?: string, defer?: Defer): Promise<Response> {
     const requestId = req.headers.get('x-request-id')?.slice(0, 64) || shortId(12);
+    if (route.refusal) return refusedResponse(route.refusal, requestId);
     const service = `${route.namespace}/${route.name}`;
     let endpoints: Endpoint[];
     try {
@@ -183,6 +202,10 @@ export class Ingress {
       for (const failed of order.slice(0, outcome.attempts - 1)) this.reportFailure(failed);
       return outcome.response;
     }
+    if (outcome.reason === 'malformed') {
+      for (const failed of order.slice(0, outcome.attempts - 1)) this.reportFailure(failed);
+      return badGateway(service, describe(outcome.error), requestId);
+    }
     for (const failed of order.slice(0, outcome.attempts)) this.reportFailure(failed);
     if (outcome.reason === 'aborted') return new Response(null, { status: 499 });
     return unavailable(
@@ -202,7 +225,8 @@ export class Ingress {
     const write = method !== 'GET' && method !== 'HEAD';
     if (write && status < 400) {
       this.state.sets.invalidate();
-      if (path === '/v1/apply' || path.includes('/services')) this.state.table.invalidate();
+      if (path === '/v1/apply' || path.includes('/services') || path.includes('/ingresses'))
+        this.state.table.invalidate();
     } else if (path === '/v1/agent/assignments' && status === 200) {
       this.state.sets.invalidate();
     }
@@ -227,6 +251,52 @@ export class Ingress {
     if (suspects.size > 10_000) suspects.clear();
     suspects.set(`${e.address}:${e.port}`, this.state.now() + this.state.suspectMs);
   }
+}
+
+/** A routed host whose rules do not cover the path: a 404, as an ingress's default backend answers. */
+function noPath(host: string, path: string): RoutedService {
+  const detail = `no rule of host "${host}" matches path "${path.slice(0, 200)}"`;
+  return {
+    namespace: '',
+    name: '',
+    hosts: [],
+    spec: { selector: {}, ports: [], hosts: [] } as unknown as ServiceRoute['spec'],
+    refusal: { status: 404, detail },
+  };
+}
+
+/**
+ * Endpoints at the host port of `route.port`: each Endpoint carries its main port, and every port
+ * when the service has several. An endpoint that does not publish the port (a rollout that
+ * dropped it) is left out.
+ */
+export function atPort(endpoints: Endpoint[], route: RoutedService): Endpoint[] {
+  const wanted = route.port;
+  if (wanted === undefined || route.spec.ports.length <= 1) return endpoints;
+  const out: Endpoint[] = [];
+  for (const e of endpoints) {
+    const hostPort = e.ports?.find((p) => p.port === wanted)?.hostPort;
+    if (hostPort === undefined) continue;
+    out.push(hostPort === e.port ? e : { ...e, port: hostPort });
+  }
+  return out;
+}
+
+export function refusedResponse(refusal: NonNullable<RoutedService['refusal']>, requestId: string): Response {
+  if (refusal.status === 503) return unavailable(refusal.detail, requestId);
+  const res = problemResponse(new ApiError('NOT_FOUND', refusal.detail), requestId);
+  res.headers.set('x-request-id', requestId);
+  return res;
+}
+
+/** A replica answered with something that is not HTTP (the parser's code says what): 502, as nginx answers. */
+export function badGateway(service: string, code: string, requestId: string): Response {
+  const res = problemResponse(
+    new ApiError('BAD_GATEWAY', `an endpoint of service "${service}" sent a malformed answer (${code})`),
+    requestId,
+  );
+  res.headers.set('x-request-id', requestId);
+  return res;
 }
 
 export function unavailable(detail: string, requestId: string): Response {
@@ -269,6 +339,7 @@ export function ingressFor(deps: AppDeps): Ingress {
       state,
       source: {
         routes: () => loadServiceRoutes(deps.db),
+        ingressRoutes: () => loadIngressRuleRoutes(deps.db),
         endpoints: (route) => findEndpoints(deps.db, route),
       },
       log: deps.log,
@@ -289,7 +360,7 @@ export function ingressMiddleware(deps: AppDeps): MiddlewareHandler<AppEnv> {
   return async (c: Context<AppEnv>, next) => {
     // Workers: a refresh that outlives this request must be allowed to finish.
     const defer: Defer = (p) => inBackground(c, p);
-    const route = await ingress.route(hostOf(c.req.raw), defer);
+    const route = await ingress.route(hostOf(c.req.raw), pathOf(c.req.url), defer);
     if (route) {
       const forwardedFor = clientOf(c, deps).forwardedFor.join(', ') || undefined;
       return ingress.handle(c.req.raw, route, forwardedFor, defer);
@@ -297,4 +368,20 @@ export function ingressMiddleware(deps: AppDeps): MiddlewareHandler<AppEnv> {
     await next();
     ingress.observe(c.req.method, c.req.path, c.res.status);
   };
+}
+
+/** The path of a request URL, without its query. */
+export function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start < 0) return '/';
+  const end = url.search(/[?#]/);
+  return url.slice(start, end < start ? undefined : end) || '/';
+}
+
+/** The path of a request target (origin form `/a?b`, or absolute form), without its query. */
+export function requestPath(target: string | undefined): string {
+  if (!target) return '/';
+  if (!target.startsWith('/')) return pathOf(target);
+  const end = target.search(/[?#]/);
+  return end < 0 ? target : target.slice(0, end);
 }

@@ -110,7 +110,20 @@ export function downstreamHeaders(upstream: Headers): Headers {
 
 export type ForwardOutcome =
   | { ok: true; response: Response; target: Target; attempts: number }
-  | { ok: false; reason: 'unreachable' | 'aborted'; attempts: number; error: unknown };
+  | { ok: false; reason: 'unreachable' | 'aborted' | 'malformed'; attempts: number; error: unknown };
+
+/**
+ * Whether an error is the HTTP parser refusing what an endpoint sent (llhttp's `HPE_*` codes,
+ * found on the error or its causes): the endpoint answered, with something that is not HTTP.
+ */
+export function isMalformedAnswer(error: unknown): boolean {
+  let e = error as { code?: unknown; cause?: unknown } | undefined;
+  for (let i = 0; e && i < 5; i++) {
+    if (typeof e.code === 'string' && e.code.startsWith('HPE_')) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
 
 /**
  * Send the request to `targets[0]`; when no response comes back (refused, reset, unreachable)
@@ -161,6 +174,9 @@ export async function forward(
     } catch (e) {
       error = e;
       if (req.signal?.aborted) return { ok: false, reason: 'aborted', attempts, error };
+      // The endpoint is up and answered badly: another try would not be any better (nginx does
+      // not retry an invalid header by default either).
+      if (isMalformedAnswer(e)) return { ok: false, reason: 'malformed', attempts, error };
       if (body instanceof ReplayGuard && body.consumed) break;
     }
   }

@@ -7,11 +7,12 @@ import { services } from '../../db/schema/index.ts';
 import { conflict, type FieldError, invalid } from '../errors.ts';
 import { type ObjectKind, objectMetadata } from '../store/objects.ts';
 import { loadPolicy } from '../store/policies.ts';
+import { ingressConflictsOfService } from './host-claims.ts';
 
 export type ServiceRow = typeof services.$inferSelect;
 
 /** Arbitrary constant: applies that claim hostnames take turns, so two services never win one host. */
-const HOSTS_LOCK = 727_274_007;
+export const HOSTS_LOCK = 727_274_007;
 
 /** Services in the object store; `hosts` is kept beside the spec, indexed for the ingress. */
 export const serviceKind: ObjectKind<ServiceRow, ServiceSpec> = {
@@ -90,9 +91,12 @@ async function claimHosts(tx: Database, namespace: string, name: string, hosts: 
         sql`not (${services.namespace} = ${namespace} and ${services.name} = ${name})`,
       ),
     );
-  if (others.length === 0) return;
+  const byIngress = await ingressConflictsOfService(tx, namespace, hosts);
+  if (others.length === 0 && byIngress.size === 0) return;
   const errors: FieldError[] = [];
   hosts.forEach((h, i) => {
+    const ingress = byIngress.get(h);
+    if (ingress) errors.push({ path: `spec.hosts[${i}]`, message: ingress });
     const holder = others.find((o) => o.hosts.includes(h));
     if (!holder) return;
     // Another namespace's services are none of this caller's business: not even their names.

@@ -13,16 +13,17 @@ import type { AppDeps } from '../app-context.ts';
 import { shortId } from '../crypto.ts';
 import { ApiError, problemBody } from '../http/errors.ts';
 import { normalizeHost } from '../ingress/hosts.ts';
-import { describe, type Ingress, ingressFor } from '../ingress/ingress.ts';
+import { describe, type Ingress, ingressFor, requestPath } from '../ingress/ingress.ts';
 import {
   connectionTokens,
   forwardsRequestHeader,
   hostPart,
   IDEMPOTENT_METHODS,
   isHopByHop,
+  isMalformedAnswer,
   type Target,
 } from '../ingress/proxy.ts';
-import type { ServiceRoute } from '../verbs/services.ts';
+import type { RoutedService } from '../verbs/ingress-routes.ts';
 import { handleUpgrade } from './websocket-upgrade.ts';
 
 /**
@@ -42,7 +43,7 @@ export function ingressServer(deps: AppDeps): typeof createServer {
       void dispatch(req, res);
     });
     const dispatch = async (req: IncomingMessage, res: ServerResponse) => {
-      const route = await ingress.route(normalizeHost(req.headers.host));
+      const route = await ingress.route(normalizeHost(req.headers.host), requestPath(req.url));
       if (!route) return listener(req, res);
       await proxyHttp(ingress, route, req, res, agent).catch((e) => {
         if (!res.headersSent) sendProblem(res, `proxy error (${describe(e)})`, requestIdOf(req));
@@ -69,11 +70,16 @@ const requestIdOf = (req: IncomingMessage) => {
   return (typeof given === 'string' && given.slice(0, 64)) || shortId(12);
 };
 
-export function sendProblem(res: ServerResponse, detail: string, requestId: string): void {
-  const error = new ApiError('UNAVAILABLE', detail);
+export function sendProblem(
+  res: ServerResponse,
+  detail: string,
+  requestId: string,
+  code: 'UNAVAILABLE' | 'NOT_FOUND' | 'BAD_GATEWAY' = 'UNAVAILABLE',
+): void {
+  const error = new ApiError(code, detail);
   res.writeHead(error.status, {
     'content-type': 'application/problem+json',
-    'retry-after': '1',
+    ...(code === 'UNAVAILABLE' ? { 'retry-after': '1' } : {}),
     'x-request-id': requestId,
   });
   res.end(JSON.stringify(problemBody(error, requestId)));
@@ -114,12 +120,19 @@ type Attempt = { ok: true } | { ok: false; error: unknown; consumed: boolean };
  */
 export async function proxyHttp(
   ingress: Ingress,
-  route: ServiceRoute,
+  route: RoutedService,
   req: IncomingMessage,
   res: ServerResponse,
   agent: Agent,
 ): Promise<void> {
   const requestId = requestIdOf(req);
+  if (route.refusal)
+    return sendProblem(
+      res,
+      route.refusal.detail,
+      requestId,
+      route.refusal.status === 404 ? 'NOT_FOUND' : 'UNAVAILABLE',
+    );
   const service = `${route.namespace}/${route.name}`;
   let endpoints: Awaited<ReturnType<Ingress['endpoints']>>;
   try {
@@ -143,11 +156,20 @@ export async function proxyHttp(
       if (i > 0) ingress.reportFailure(order[0]!);
       return;
     }
+    // The endpoint answered, badly: a 502, not another endpoint's turn (see proxy.ts forward).
+    if (isMalformedAnswer(last.error)) break;
     ingress.reportFailure(order[i]!);
     if (last.consumed) break;
   }
   if (gone) return;
   if (res.headersSent) res.destroy();
+  else if (!last.ok && isMalformedAnswer(last.error))
+    sendProblem(
+      res,
+      `an endpoint of service "${service}" sent a malformed answer (${describe(last.error)})`,
+      requestId,
+      'BAD_GATEWAY',
+    );
   else sendProblem(res, `no endpoint of service "${service}" answered (${describe(last.error)})`, requestId);
 }
 
@@ -170,6 +192,10 @@ function attempt(
       headers: upstreamRawHeaders(req, target, forwardedFor),
       agent,
       setHost: false,
+      // Answers as nginx and browsers take them: bare LF line endings (busybox httpd's CGI
+      // output) and the like. llhttp's strict mode refuses them (HPE_CR_EXPECTED), and Node has
+      // no finer switch; the lenient parser reads only this replica's own answers.
+      insecureHTTPParser: true,
     });
     // The body is read only once the connection stands, so a refused connection leaves it
     // whole for the retry. GET and HEAD carry none (as with fetch on the other runtimes).

@@ -4,9 +4,9 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { ApiError, problemBody } from '../http/errors.ts';
 import { normalizeHost } from '../ingress/hosts.ts';
-import type { Ingress } from '../ingress/ingress.ts';
+import { type Ingress, requestPath } from '../ingress/ingress.ts';
 import { connectionTokens, forwardsRequestHeader, hostPart, type Target } from '../ingress/proxy.ts';
-import type { ServiceRoute } from '../verbs/services.ts';
+import type { RoutedService } from '../verbs/ingress-routes.ts';
 
 /**
  * WebSocket pass-through for service hosts on Node. Once Node hands over an upgrade request,
@@ -23,12 +23,13 @@ export async function handleUpgrade(o: {
   req: IncomingMessage;
   socket: Duplex;
   head: Buffer;
-  plain: (req: IncomingMessage, res: ServerResponse, route: ServiceRoute | undefined) => unknown;
+  plain: (req: IncomingMessage, res: ServerResponse, route: RoutedService | undefined) => unknown;
 }): Promise<void> {
   const { ingress, req, socket } = o;
   socket.on('error', () => socket.destroy());
-  const route = await ingress.route(normalizeHost(req.headers.host));
-  if (!route || req.headers.upgrade?.toLowerCase() !== 'websocket') return servePlain(o, route);
+  const route = await ingress.route(normalizeHost(req.headers.host), requestPath(req.url));
+  if (!route || route.refusal || req.headers.upgrade?.toLowerCase() !== 'websocket')
+    return servePlain(o, route);
 
   let endpoints: Awaited<ReturnType<Ingress['endpoints']>> = [];
   try {
@@ -98,9 +99,9 @@ function servePlain(
   o: {
     req: IncomingMessage;
     socket: Duplex;
-    plain: (req: IncomingMessage, res: ServerResponse, route: ServiceRoute | undefined) => unknown;
+    plain: (req: IncomingMessage, res: ServerResponse, route: RoutedService | undefined) => unknown;
   },
-  route: ServiceRoute | undefined,
+  route: RoutedService | undefined,
 ): void {
   const res = new ServerResponse(o.req);
   res.shouldKeepAlive = false;

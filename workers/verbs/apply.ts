@@ -7,6 +7,7 @@ import type { Principal, Resource } from '../auth/principal.ts';
 import { maybeDryRun, type WriteOptions, type Written } from '../store/objects.ts';
 import { applyConfigMap } from './config-maps.ts';
 import { applyDeployment } from './deployments.ts';
+import { applyIngress } from './ingresses.ts';
 import { applyClaim, missingClaimWarnings } from './persistent-volume-claims.ts';
 import { applyPolicy } from './policies.ts';
 import { applySecret, missingSecretWarnings } from './secrets.ts';
@@ -116,6 +117,15 @@ const KINDS: {
       applyServiceAccount(
         tx,
         { namespace: ctx.namespace, name: o.name, input: { metadata: metadataOf(o), ...o.spec } },
+        ctx.write,
+      ),
+  },
+  Ingress: {
+    resource: 'ingresses',
+    apply: (tx, o, ctx) =>
+      applyIngress(
+        tx,
+        { namespace: ctx.namespace, name: o.name, input: { metadata: metadataOf(o), spec: o.spec } },
         ctx.write,
       ),
   },

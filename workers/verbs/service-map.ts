@@ -1,11 +1,12 @@
 import { eq, sql } from 'drizzle-orm';
-import type { MapEndpoint, MapRoute, MapService, ServiceMap } from '../../common/agent-protocol.ts';
+import type { MapEndpoint, MapService, ServiceMap } from '../../common/agent-protocol.ts';
 import type { PodTemplate } from '../../common/deployment.ts';
 import type { ServiceSpec } from '../../common/service.ts';
 import type { Database } from '../../db/database.ts';
 import { rowsOf } from '../../db/rows.ts';
 import { namespacePolicies, networkVersions, services } from '../../db/schema/index.ts';
-import { hostPortOf, mainPort } from './services.ts';
+import { loadIngressRoutes } from './ingress-routes.ts';
+import { hostPortOf } from './services.ts';
 
 /**
  * The service map every node routes by (common/agent-protocol.ts ServiceMap): each service with
@@ -58,7 +59,7 @@ interface EndpointRow {
 /** Builds the map as the database holds it now (call after reading the version it answers for). */
 export async function buildServiceMap(
   db: Database,
-  options: { endpointCidr: string; routes?: (db: Database) => Promise<MapRoute[]> },
+  options: { endpointCidr: string },
 ): Promise<ServiceMap> {
   const serviceRows = await db
     .select({ namespace: services.namespace, name: services.name, spec: services.spec })
@@ -94,7 +95,7 @@ export async function buildServiceMap(
     const from = reachable.get(s.namespace);
     if (from) s.reachableFrom = from;
   }
-  const routes = options.routes ? await options.routes(db) : serviceHostRoutes(serviceRows);
+  const routes = await loadIngressRoutes(db);
   return {
     clusterDomain: CLUSTER_DOMAIN,
     endpointCidr: options.endpointCidr,
@@ -141,21 +142,6 @@ export function mapService(
     service.endpoints.push(endpoint);
   }
   return service;
-}
-
-/** A service's own hosts (berth.dev/hosts), as the ingress routes them: every path, to its main port. */
-export function serviceHostRoutes(
-  rows: readonly { namespace: string; name: string; spec: unknown }[],
-): MapRoute[] {
-  const routes: MapRoute[] = [];
-  for (const row of rows) {
-    const spec = row.spec as ServiceSpec;
-    if (!spec.hosts?.length || !spec.ports?.length) continue;
-    const port = mainPort(spec).port;
-    for (const host of spec.hosts)
-      routes.push({ host, path: '/', pathType: 'Prefix', namespace: row.namespace, service: row.name, port });
-  }
-  return routes;
 }
 
 /**

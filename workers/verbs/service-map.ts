@@ -57,10 +57,7 @@ interface EndpointRow {
 }
 
 /** Builds the map as the database holds it now (call after reading the version it answers for). */
-export async function buildServiceMap(
-  db: Database,
-  options: { endpointCidr: string },
-): Promise<ServiceMap> {
+export async function buildServiceMap(db: Database, options: { endpointCidr: string }): Promise<ServiceMap> {
   const serviceRows = await db
     .select({ namespace: services.namespace, name: services.name, spec: services.spec })
     .from(services)

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { isApiHost } from '../../common/host-patterns.ts';
+import type { Target } from '../../common/http-forwarding.ts';
 import { RouteTable } from '../../common/ingress-routes.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
@@ -16,7 +17,7 @@ import {
 } from '../verbs/ingress-routes.ts';
 import { type Endpoint, findEndpoints, loadServiceRoutes, type ServiceRoute } from '../verbs/services.ts';
 import { hostOf } from './hosts.ts';
-import { type FetchFn, forward, type Target } from './proxy.ts';
+import { type FetchFn, forward } from './proxy.ts';
 import { RefreshingCache } from './refreshing-cache.ts';
 
 /** Keeps a promise that may outlive the request alive (Workers' waitUntil). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { downstreamHeaders, type FetchFn, forward, hostPart, type Target, upstreamHeaders } from './proxy.ts';
+import { hostPart, type Target } from '../../common/http-forwarding.ts';
+import { downstreamHeaders, type FetchFn, forward, upstreamHeaders } from './proxy.ts';
 
 const A: Target = { address: '10.0.0.1', port: 31001 };
 const B: Target = { address: '10.0.0.2', port: 31002 };

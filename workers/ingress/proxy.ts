@@ -4,60 +4,20 @@
  * runs on Node, Deno and Workers; only `fetch` differs.
  */
 
+import {
+  connectionTokens,
+  forwardsRequestHeader,
+  hostPart,
+  IDEMPOTENT_METHODS,
+  isHopByHop,
+  isMalformedAnswer,
+  type Target,
+} from '../../common/http-forwarding.ts';
+
 export type FetchFn = (url: string, init: RequestInit & { duplex?: 'half' }) => Promise<Response>;
-
-export interface Target {
-  address: string;
-  port: number;
-}
-
-/** Methods that may be sent twice (RFC 9110 §9.2.2): a failed attempt is retried on another endpoint. */
-export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
-
-/** Meaningful for one connection only (RFC 9110 §7.6.1), never forwarded in either direction. */
-const HOP_BY_HOP: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-]);
-
-/** Request headers the proxy replaces or that the client of the endpoint must set itself. */
-const NOT_FORWARDED: ReadonlySet<string> = new Set([
-  // The endpoint's address makes the Host; the client's is passed as X-Forwarded-Host.
-  'host',
-  // The server in front already answered `100 Continue`; fetch refuses to send Expect.
-  'expect',
-  // Set by this proxy alone: a client cannot claim another address, scheme or host.
-  'x-forwarded-for',
-  'x-forwarded-proto',
-  'x-forwarded-host',
-]);
 
 /** Codings every runtime's fetch decodes transparently while keeping the Content-Encoding header. */
 const DECODED_CODINGS = new Set(['gzip', 'x-gzip', 'deflate', 'br']);
-
-/** Header names listed in a Connection header: hop-by-hop too. */
-export function connectionTokens(value: string | null | undefined): ReadonlySet<string> {
-  if (!value) return EMPTY;
-  return new Set(value.split(',').map((t) => t.trim().toLowerCase()));
-}
-const EMPTY: ReadonlySet<string> = new Set();
-
-/** `name` lower-cased. Applies to requests and responses alike. */
-export function isHopByHop(name: string, tokens: ReadonlySet<string>): boolean {
-  return HOP_BY_HOP.has(name) || name.startsWith('proxy-') || tokens.has(name);
-}
-
-/** Whether a client's request header (lower-cased name) is passed on to the endpoint. */
-export function forwardsRequestHeader(name: string, tokens: ReadonlySet<string>): boolean {
-  return !isHopByHop(name, tokens) && !NOT_FORWARDED.has(name);
-}
 
 function dropHopByHop(headers: Headers): void {
   const tokens = connectionTokens(headers.get('connection'));
@@ -111,19 +71,6 @@ export function downstreamHeaders(upstream: Headers): Headers {
 export type ForwardOutcome =
   | { ok: true; response: Response; target: Target; attempts: number }
   | { ok: false; reason: 'unreachable' | 'aborted' | 'malformed'; attempts: number; error: unknown };
-
-/**
- * Whether an error is the HTTP parser refusing what an endpoint sent (llhttp's `HPE_*` codes,
- * found on the error or its causes): the endpoint answered, with something that is not HTTP.
- */
-export function isMalformedAnswer(error: unknown): boolean {
-  let e = error as { code?: unknown; cause?: unknown } | undefined;
-  for (let i = 0; e && i < 5; i++) {
-    if (typeof e.code === 'string' && e.code.startsWith('HPE_')) return true;
-    e = e.cause as typeof e;
-  }
-  return false;
-}
 
 /**
  * Send the request to `targets[0]`; when no response comes back (refused, reset, unreachable)
@@ -181,11 +128,6 @@ export async function forward(
     }
   }
   return { ok: false, reason: 'unreachable', attempts, error };
-}
-
-/** IPv6 addresses go in brackets in a URL. */
-export function hostPart(address: string): string {
-  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
 }
 
 /**

@@ -1,9 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { handshake, upstreamRawHeaders } from '../../common/node-proxy.ts';
 import { parseTrustedProxies } from '../http/client-address.ts';
 import { Ingress } from '../ingress/ingress.ts';
-import { upstreamRawHeaders } from './ingress-server.ts';
-import { handshake } from './websocket-upgrade.ts';
 
 /** The parts of a Node request the header rules read. */
 function request(peer: string, headers: [string, string][]): IncomingMessage {

@@ -1,11 +1,10 @@
 import { type IncomingMessage, ServerResponse } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
+import { forwardUpgrade } from '../../common/node-proxy.ts';
 import { ApiError, problemBody } from '../http/errors.ts';
 import { normalizeHost } from '../ingress/hosts.ts';
 import { type Ingress, requestPath } from '../ingress/ingress.ts';
-import { connectionTokens, forwardsRequestHeader, hostPart, type Target } from '../ingress/proxy.ts';
 import type { RoutedService } from '../verbs/ingress-routes.ts';
 
 /**
@@ -38,24 +37,11 @@ export async function handleUpgrade(o: {
     // Same answer as having none.
   }
   const order = ingress.pick(route, endpoints);
-  for (const target of order.slice(0, 2)) {
-    const upstream = await open(target);
-    if (!upstream) {
-      ingress.reportFailure(target);
-      continue;
-    }
-    if (socket.destroyed) return void upstream.destroy();
-    upstream.setNoDelay(true);
-    upstream.write(
-      handshake(req, target, ingress.forwardedFor(req.socket.remoteAddress, req.headers['x-forwarded-for'])),
-    );
-    if (o.head.length) upstream.write(o.head);
-    upstream.pipe(socket).pipe(upstream);
-    upstream.on('error', () => socket.destroy());
-    upstream.on('close', () => socket.destroy());
-    socket.on('close', () => upstream.destroy());
-    return;
-  }
+  const forwarded = await forwardUpgrade(order, req, socket, o.head, {
+    forwardedFor: ingress.forwardedFor(req.socket.remoteAddress, req.headers['x-forwarded-for']),
+    failed: (target) => ingress.reportFailure(target),
+  });
+  if (forwarded) return;
   const service = `${route.namespace}/${route.name}`;
   const detail = order.length
     ? `no endpoint of service "${service}" answered`
@@ -66,32 +52,6 @@ export async function handleUpgrade(o: {
     `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\nretry-after: 1\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
-}
-
-function open(target: Target): Promise<Socket | undefined> {
-  return new Promise((resolve) => {
-    const s = connect({ host: target.address, port: target.port });
-    s.once('connect', () => resolve(s));
-    s.once('error', () => {
-      s.destroy();
-      resolve(undefined);
-    });
-  });
-}
-
-/** The client's handshake for the endpoint: hop-by-hop headers dropped, the upgrade itself kept. */
-export function handshake(req: IncomingMessage, target: Target, forwardedFor: string | undefined): string {
-  const tokens = connectionTokens(req.headers.connection);
-  const lines = [`${req.method} ${req.url} HTTP/1.1`, `host: ${hostPart(target.address)}:${target.port}`];
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (forwardsRequestHeader(raw[i]!.toLowerCase(), tokens)) lines.push(`${raw[i]}: ${raw[i + 1]}`);
-  }
-  lines.push('connection: Upgrade', `upgrade: ${req.headers.upgrade}`);
-  if (forwardedFor) lines.push(`x-forwarded-for: ${forwardedFor}`);
-  lines.push(`x-forwarded-proto: ${(req.socket as TLSSocket).encrypted ? 'https' : 'http'}`);
-  lines.push(`x-forwarded-host: ${req.headers.host ?? ''}`);
-  return `${lines.join('\r\n')}\r\n\r\n`;
 }
 
 /** Answer an upgrade request as an ordinary HTTP request on its socket, then close it. */

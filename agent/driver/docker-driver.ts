@@ -400,12 +400,19 @@ function parseEvent(line: string): ContainerEvent | undefined {
   }
 }
 
-function toInfo(c: Docker.ContainerInspectInfo): ContainerInfo {
+export function toInfo(c: Docker.ContainerInspectInfo): ContainerInfo {
   const hostPorts: HostPort[] = [];
   for (const [key, binds] of Object.entries(c.NetworkSettings?.Ports ?? {})) {
     const containerPort = Number.parseInt(key, 10);
     const b = binds?.[0];
-    if (b?.HostPort) hostPorts.push({ containerPort, hostPort: Number.parseInt(b.HostPort, 10) });
+    if (!b?.HostPort) continue;
+    // Docker's keys are `80/tcp`, `53/udp`; the report says UDP only (absent: TCP).
+    const udp = key.endsWith('/udp');
+    hostPorts.push({
+      containerPort,
+      hostPort: Number.parseInt(b.HostPort, 10),
+      ...(udp ? { protocol: 'UDP' } : {}),
+    });
   }
   const netMode = c.HostConfig?.NetworkMode ?? '';
   const time = (s: string | undefined) => {

@@ -150,6 +150,9 @@ export class DockerDriver implements Driver {
         ...(spec.networkFrom
           ? { NetworkMode: `container:${spec.networkFrom}` }
           : { NetworkMode: spec.network.name, PortBindings: bindings }),
+        ...(spec.dns && !spec.networkFrom
+          ? { Dns: spec.dns.servers, DnsSearch: spec.dns.search, DnsOptions: spec.dns.options }
+          : {}),
         ...(spec.nanoCpus ? { NanoCpus: spec.nanoCpus } : {}),
         // Swap equal to memory: the limit is the limit, as in Kubernetes.
         ...(spec.memoryBytes ? { Memory: spec.memoryBytes, MemorySwap: spec.memoryBytes } : {}),

@@ -32,6 +32,8 @@ import { UdpProxy } from './udp-proxy.ts';
  */
 export const DNS_ADDRESS = '169.254.20.10';
 
+const RESYNC_MS = 30_000;
+
 /** A container's resolv.conf, as Kubernetes writes a pod's. */
 export interface ContainerDns {
   servers: string[];
@@ -119,6 +121,7 @@ export class ServiceNetwork {
   private syncing: Promise<void> = Promise.resolve();
   private pending = false;
   private readonly upstreams: () => readonly Upstream[];
+  private resync: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: ServiceNetworkOptions) {
     this.nat = new NatChain(chainName(o.identity), o.run ?? runCommand, o.restore ?? runRestore);
@@ -144,6 +147,9 @@ export class ServiceNetwork {
       return false;
     }
     if (saved) await this.apply(saved);
+    // A namespace network removed (pruned) or made by another agent of this engine is noticed here.
+    this.resync = setInterval(() => void this.bridgesChanged(), RESYNC_MS);
+    this.resync.unref();
     return true;
   }
 
@@ -188,6 +194,7 @@ export class ServiceNetwork {
     if (this.state === 'stopped') return;
     const wasDisabled = this.state === 'disabled';
     this.state = 'stopped';
+    clearInterval(this.resync);
     await this.syncing;
     for (const b of this.bridges.values()) this.closeBridge(b);
     this.bridges.clear();

@@ -25,6 +25,8 @@ interface Session {
   socket: Socket;
   target: Target;
   idle: NodeJS.Timeout;
+  /** Datagrams that came before the session socket was connected; undefined once it is. */
+  queued: Buffer[] | undefined;
 }
 
 export class UdpProxy {
@@ -67,7 +69,7 @@ export class UdpProxy {
       if (!target) return;
       this.o.picker.connected(target.key, address, affinity);
       const socket = createSocket('udp4');
-      const s: Session = { socket, target, idle: setTimeout(() => {}, 0) };
+      const s: Session = { socket, target, idle: setTimeout(() => {}, 0), queued: [] };
       session = s;
       this.sessions.set(key, s);
       socket.on('message', (reply) => {
@@ -80,10 +82,16 @@ export class UdpProxy {
         if (this.sessions.get(key) === s) this.sessions.delete(key);
         this.end(s);
       });
-      socket.connect(target.port, target.host);
+      socket.connect(target.port, target.host, () => {
+        for (const m of s.queued ?? []) socket.send(m);
+        s.queued = undefined;
+      });
     }
     this.touch(key, session);
-    session.socket.send(msg);
+    if (session.queued) {
+      // Bounded: a client that floods before the connect completes loses the excess, as UDP may.
+      if (session.queued.length < 64) session.queued.push(msg);
+    } else session.socket.send(msg);
   }
 
   private touch(key: string, s: Session): void {

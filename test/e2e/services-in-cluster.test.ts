@@ -161,11 +161,15 @@ describe('berth-agent: services inside the cluster', () => {
   const frontend = httpdReplica({ namespace: shop, deployment: 'frontend' });
   const backend = httpdReplica({ namespace: shop, deployment: 'backend' });
   const outsider = httpdReplica({ namespace: other, deployment: 'outsider' });
+  const canary = httpdReplica({ namespace: shop, deployment: 'canary', drainDelaySeconds: 10 });
   const containerOf = (r: Assignment) => replicaOf(cp.latest(node), r.id)?.containers[0]?.containerId ?? '';
 
-  const map = (backendPort?: number): ServiceMap => {
-    const endpoints = backendPort
-      ? [{ replica: backend.id, node, address: '127.0.0.1', hostPorts: [backendPort] }]
+  const map = (ports?: { backend: number; canary: number }): ServiceMap => {
+    const endpoints = ports
+      ? [{ replica: backend.id, node, address: '127.0.0.1', hostPorts: [ports.backend] }]
+      : [];
+    const canaryEndpoints = ports
+      ? [{ replica: canary.id, node, address: '127.0.0.1', hostPorts: [ports.canary] }]
       : [];
     const base = {
       namespace: shop,
@@ -182,6 +186,13 @@ describe('berth-agent: services inside the cluster', () => {
         reachableFrom: [],
       },
       { ...base, name: 'db', type: 'ClusterIP', headless: true },
+      {
+        ...base,
+        name: 'canary',
+        type: 'ClusterIP',
+        clusterIP: `${clusterIP.split('.').slice(0, 3).join('.')}.252`,
+        endpoints: canaryEndpoints,
+      },
       {
         namespace: shop,
         name: 'echo',
@@ -213,9 +224,15 @@ describe('berth-agent: services inside the cluster', () => {
       joinToken: cp.joinToken,
       env: { BERTH_DNS_UPSTREAM: `127.0.0.1:${upstream.port}` },
     });
-    cp.setAssignments(node, [frontend, backend, outsider]);
-    const { report } = await cp.waitForReport(node, allReady([frontend.id, backend.id, outsider.id]), 60_000);
-    cp.setServices(map(hostPortOf(replicaOf(report, backend.id))));
+    cp.setAssignments(node, [frontend, backend, outsider, canary]);
+    const all = [frontend, backend, outsider, canary].map((r) => r.id);
+    const { report } = await cp.waitForReport(node, allReady(all), 60_000);
+    cp.setServices(
+      map({
+        backend: hostPortOf(replicaOf(report, backend.id)),
+        canary: hostPortOf(replicaOf(report, canary.id)),
+      }),
+    );
   }, 90_000);
 
   afterAll(async () => {
@@ -319,6 +336,25 @@ describe('berth-agent: services inside the cluster', () => {
     );
     expect(proxied).toHaveLength(rounds);
   }, 60_000);
+
+  it('takes a replica told to stop out of rotation at once, while the map still lists it and it drains', async () => {
+    const id = containerOf(frontend);
+    await until('canary reachable', async () => (await wget(id, 'http://canary/')).out === 'v1' || undefined);
+    const canaryContainer = containerOf(canary);
+    const t0 = performance.now();
+    cp.setAssignments(node, [frontend, backend, outsider, { ...canary, desired: 'stopped' }]);
+    await until(
+      'canary out of rotation',
+      async () => (await wget(id, 'http://canary/')).code !== 0 || undefined,
+      5_000,
+    );
+    const ms = performance.now() - t0;
+    // Still draining (10 s): the container runs and answers on its own port; only the service left it.
+    expect((await docker.getContainer(canaryContainer).inspect()).State.Running).toBe(true);
+    console.log(
+      `a stopped replica left the service's rotation ${Math.round(ms)} ms after its assignment changed`,
+    );
+  });
 
   it('removes its nat rules when it stops, and routes again from its saved map when restarted with the control plane away', async () => {
     const net = await docker.getNetwork(`berth-ns-${shop}`).inspect();

@@ -129,7 +129,7 @@ export class DnsServer {
   constructor(private readonly o: DnsServerOptions) {
     this.udp.on('message', (msg, rinfo) => {
       void this.answer(msg).then((out) => {
-        if (out) this.udp.send(out, rinfo.port, rinfo.address);
+        if (out) sendQuietly(this.udp, out, rinfo.port, rinfo.address);
       });
     });
     this.tcp = createServer((socket) => this.serveTcp(socket));
@@ -188,5 +188,14 @@ export class DnsServer {
         });
       }
     });
+  }
+}
+
+/** A send on a socket closed meanwhile (a bridge gone, the agent stopping) is dropped, as UDP may. */
+export function sendQuietly(socket: UdpSocket, msg: Buffer, port: number, address: string): void {
+  try {
+    socket.send(msg, port, address);
+  } catch {
+    // Not running any more.
   }
 }

@@ -88,7 +88,7 @@ export class TcpProxy {
     const target = order[i];
     if (!target || client.destroyed) {
       // No endpoint answered: the client sees the connection reset, as with no listener at all.
-      client.resetAndDestroy();
+      if (!client.destroyed) client.resetAndDestroy();
       return;
     }
     const t0 = performance.now();
@@ -96,6 +96,8 @@ export class TcpProxy {
     const timer = setTimeout(() => upstream.destroy(new Error('connect timeout')), this.timeout.ms);
     const failed = () => {
       clearTimeout(timer);
+      // A late second error of this socket must not go unheard (it would end the process).
+      upstream.on('error', () => {});
       upstream.destroy();
       this.o.picker.refused(target.key);
       this.tryNext(client, clientIp, affinity, order, i + 1);

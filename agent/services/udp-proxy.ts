@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from '../log.ts';
+import { sendQuietly } from './dns-server.ts';
 import type { EndpointPicker, Target } from './endpoint-picker.ts';
 
 /**
@@ -74,7 +75,7 @@ export class UdpProxy {
       this.sessions.set(key, s);
       socket.on('message', (reply) => {
         this.touch(key, s);
-        this.socket.send(reply, port, address);
+        sendQuietly(this.socket, reply, port, address);
       });
       socket.on('error', () => {
         // ECONNREFUSED from an ICMP port unreachable: that endpoint is not there.
@@ -91,7 +92,13 @@ export class UdpProxy {
     if (session.queued) {
       // Bounded: a client that floods before the connect completes loses the excess, as UDP may.
       if (session.queued.length < 64) session.queued.push(msg);
-    } else session.socket.send(msg);
+    } else {
+      try {
+        session.socket.send(msg);
+      } catch {
+        // The session closed under it (an ICMP refusal): the next datagram makes a new one.
+      }
+    }
   }
 
   private touch(key: string, s: Session): void {

@@ -91,6 +91,35 @@ describe('respond', () => {
     ]);
   });
 
+  it('truncates a UDP answer longer than the client takes, so that it asks over TCP, where it gets all', async () => {
+    const many = dnsZone(
+      {
+        ...map,
+        services: [
+          {
+            namespace: 'shop',
+            name: 'db',
+            type: 'ClusterIP',
+            headless: true,
+            ports: [],
+            endpoints: Array.from({ length: 60 }, (_, i) => ({
+              replica: `db-${i}`,
+              node: 'n',
+              address: '192.0.2.1',
+              hostPorts: [],
+            })),
+          },
+        ],
+      },
+      (_s, replica) => `10.250.0.${Number(replica.slice(3)) + 1}`,
+    );
+    const udp = dns.decode((await respond(query('db.shop.svc.cluster.local'), 'shop', many, []))!);
+    expect(udp).toMatchObject({ flag_tc: true, answers: [] });
+    const tcp = dns.decode((await respond(query('db.shop.svc.cluster.local'), 'shop', many, [], 'tcp'))!);
+    expect(tcp.answers).toHaveLength(60);
+    expect(tcp).toMatchObject({ flag_tc: false });
+  });
+
   it('drops what is not a query', async () => {
     expect(await respond(Buffer.from('nonsense'), 'shop', zone, upstreams)).toBeUndefined();
   });

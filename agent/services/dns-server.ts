@@ -33,6 +33,12 @@ export function systemUpstreams(path = '/etc/resolv.conf'): Upstream[] {
 
 const UPSTREAM_TIMEOUT_MS = 2_000;
 
+/** What a UDP answer may hold: 512 bytes, or what the client's EDNS record offers. */
+function udpLimit(query: dns.DecodedPacket): number {
+  const opt = query.additionals?.find((a): a is dns.OptAnswer => a.type === 'OPT');
+  return Math.max(512, Math.min(opt?.udpPayloadSize ?? 512, 4096));
+}
+
 /** One question to the upstreams over UDP, in order, each given UPSTREAM_TIMEOUT_MS; undefined: none answered. */
 export function askUpstream(
   query: Buffer,
@@ -65,6 +71,7 @@ export async function respond(
   namespace: string,
   zone: DnsZone,
   upstreams: readonly Upstream[],
+  transport: 'udp' | 'tcp' = 'udp',
 ): Promise<Buffer | undefined> {
   let packet: dns.DecodedPacket;
   try {
@@ -79,13 +86,22 @@ export async function respond(
   const rd = (packet.flags ?? 0) & dns.RECURSION_DESIRED;
   const flags = dns.AUTHORITATIVE_ANSWER | dns.RECURSION_AVAILABLE | rd;
   if (decision.kind === 'answer') {
-    return dns.encode({
+    const response: dns.Packet = {
       type: 'response',
       id: packet.id ?? 0,
       flags: flags | (decision.rcode === 'NXDOMAIN' ? 3 : 0),
       questions: [question],
       answers: decision.answers,
       additionals: decision.additionals,
+    };
+    const out = dns.encode(response);
+    if (transport === 'tcp' || out.length <= udpLimit(packet)) return out;
+    // Too long for the client's UDP (a headless service with many endpoints): it asks again over TCP.
+    return dns.encode({
+      ...response,
+      flags: response.flags! | dns.TRUNCATED_RESPONSE,
+      answers: [],
+      additionals: [],
     });
   }
   // ExternalName: the CNAME, and what the node's resolvers say of its target.
@@ -161,11 +177,13 @@ export class DnsServer {
     this.tcp.close();
   }
 
-  private answer(query: Buffer): Promise<Buffer | undefined> {
-    return respond(query, this.o.namespace, this.o.zone(), this.o.upstreams()).catch((e: unknown) => {
-      this.o.log.debug('DNS question not answered', { error: e instanceof Error ? e.message : String(e) });
-      return undefined;
-    });
+  private answer(query: Buffer, transport: 'udp' | 'tcp' = 'udp'): Promise<Buffer | undefined> {
+    return respond(query, this.o.namespace, this.o.zone(), this.o.upstreams(), transport).catch(
+      (e: unknown) => {
+        this.o.log.debug('DNS question not answered', { error: e instanceof Error ? e.message : String(e) });
+        return undefined;
+      },
+    );
   }
 
   /** DNS over TCP: each message prefixed with its length; several may come on one connection. */
@@ -180,7 +198,7 @@ export class DnsServer {
         if (buffered.length < len + 2) break;
         const query = buffered.subarray(2, len + 2);
         buffered = buffered.subarray(len + 2);
-        void this.answer(Buffer.from(query)).then((out) => {
+        void this.answer(Buffer.from(query), 'tcp').then((out) => {
           if (!out || socket.destroyed) return;
           const prefix = Buffer.alloc(2);
           prefix.writeUInt16BE(out.length);

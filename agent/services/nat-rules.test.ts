@@ -52,6 +52,11 @@ describe('nat rules', () => {
     expect(restored).toHaveLength(1);
     await chain.apply([{ bridge: 'b', destination: '10.0.0.1', protocol: 'TCP', port: 1, toPort: 2 }]);
     expect(restored).toHaveLength(2);
+    // Flushed behind its back (a firewall reload): the same rules are written again, with the jump.
+    jumps.length = 0;
+    await chain.apply([{ bridge: 'b', destination: '10.0.0.1', protocol: 'TCP', port: 1, toPort: 2 }]);
+    expect(restored).toHaveLength(3);
+    expect(jumps).toEqual(['C']);
     await chain.remove();
     expect(jumps).toEqual([]);
     expect(calls.slice(-2)).toEqual(['-w 5 -t nat -F C', '-w 5 -t nat -X C']);

@@ -57,12 +57,14 @@ export class NatChain {
   /** Writes the chain (when its text changed) and makes sure PREROUTING jumps to it. */
   async apply(rules: readonly RedirectRule[]): Promise<void> {
     const text = restoreText(this.chain, rules);
-    if (text !== this.last) {
+    // No jump: the rules were flushed behind the agent's back (a firewall reload), chain and all.
+    const jumps = (await this.run('iptables', jumpArgs(this.chain, '-C'))).code === 0;
+    if (text !== this.last || !jumps) {
       const r = await this.restore(text);
       if (r.code !== 0) throw new Error(`iptables-restore: ${r.output.trim() || `exit code ${r.code}`}`);
       this.last = text;
     }
-    if ((await this.run('iptables', jumpArgs(this.chain, '-C'))).code === 0) return;
+    if (jumps) return;
     const r = await this.run('iptables', jumpArgs(this.chain, '-I'));
     if (r.code !== 0) throw new Error(`iptables ${jumpArgs(this.chain, '-I').join(' ')}: ${r.output.trim()}`);
   }

@@ -5,6 +5,7 @@ import { ClaimVolumes } from './claim-volumes.ts';
 import { type AgentConfig, defaultVolumeDir } from './config.ts';
 import { DEFAULT_PIDS_LIMIT } from './container-defaults.ts';
 import { DockerDriver } from './driver/docker-driver.ts';
+import type { Driver } from './driver/driver.ts';
 import { forgetJoinToken } from './env-file.ts';
 import { ImagePuller } from './image-puller.ts';
 import { createLogger, errorMessage, type Logger } from './log.ts';
@@ -12,6 +13,8 @@ import { MetadataGuard } from './metadata-guard.ts';
 import { allocatableDisk } from './node-disk.ts';
 import { detectAddress, nodeCapacity, platformLabels } from './node-info.ts';
 import { PodManager } from './pod-manager.ts';
+import { loadServiceMap, saveServiceMap } from './services/saved-map.ts';
+import { dockerBridges, ServiceNetwork } from './services/service-network.ts';
 import { type IdentityError, Session } from './session.ts';
 import { StateStore } from './state-store.ts';
 import { StatusReporter } from './status-reporter.ts';
@@ -88,6 +91,18 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   // Before any container runs: the metadata address is blocked (or the operator is told it is not).
   const metadata = new MetadataGuard({ allow: config.allowMetadata === true, log });
   await metadata.start();
+  const services = await startServiceNetwork(config, driver, address, server, log);
+  // Coalesced: many changes in one turn make one look at the replicas.
+  let localQueued = false;
+  const localChanged = () => {
+    if (!services || localQueued) return;
+    localQueued = true;
+    setImmediate(() => {
+      localQueued = false;
+      const ready = manager.statuses().filter((s) => s.ready && s.phase === 'Running');
+      services.setLocalReady(new Set(ready.map((s) => s.id)));
+    });
+  };
 
   const manager = new PodManager({
     driver,
@@ -95,7 +110,12 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     node: config.name,
     address,
     log,
-    onChange: (urgent) => reporter?.markDirty(urgent),
+    onChange: (urgent) => {
+      reporter?.markDirty(urgent);
+      // A replica not ready or told to stop leaves rotation on this node at once.
+      localChanged();
+    },
+    ...(services ? { containerDns: (namespace: string) => services.dnsFor(namespace) } : {}),
     containerPolicy: { pidsLimit: config.pidsLimit ?? DEFAULT_PIDS_LIMIT },
     // Per node: agents of one machine may share the volume directory (agent/pod-volumes.ts).
     volumeRoots: {
@@ -141,6 +161,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       driver.removeVolume ? driver.removeVolume(name, labels) : 'in-use',
     confirm: (uids) => api.releasedClaims(session.token, uids, abort.signal),
   });
+  let savedServices: string | undefined;
   const sync = new SyncLoop({
     claims,
     api,
@@ -153,6 +174,19 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     waitSeconds: config.waitSeconds ?? 25,
     signal: abort.signal,
     onReconnect: () => reporter?.sendSoon(),
+    onServices: (map) => {
+      if (!services) return;
+      const key = JSON.stringify(map);
+      if (key === savedServices) return;
+      savedServices = key;
+      void services.apply(map);
+      saveServiceMap(config.dataDir, {
+        server,
+        name: config.name,
+        map,
+        savedAt: new Date().toISOString(),
+      }).catch((e: unknown) => log.warn('saving the service map failed', { error: errorMessage(e) }));
+    },
   });
   sync.start(resumed ? { etag: resumed.etag, replicas: resumed.replicas } : undefined);
   reporter.start();
@@ -173,6 +207,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
         reporter.stop();
         await sync.stopped();
         await manager.stop();
+        await services?.stop();
         log.info('agent stopped; containers left running', { node: config.name });
       })();
       return stopping;
@@ -182,6 +217,40 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   // Refused: nothing this agent does as the node is wanted any more. Its containers stay.
   void failed.then(() => agent.stop());
   return agent;
+}
+
+/**
+ * The node's services inside the cluster (agent/services), resumed from the saved map so that a
+ * restarted agent routes before it reaches the control plane; undefined where they cannot be
+ * (not the Docker driver, no iptables: said once, pods run anyway).
+ */
+async function startServiceNetwork(
+  config: AgentConfig,
+  driver: Driver,
+  address: string,
+  server: string,
+  log: Logger,
+): Promise<ServiceNetwork | undefined> {
+  if (!(driver instanceof DockerDriver)) return undefined;
+  const docker = driver.docker;
+  const info = (await docker.info().catch(() => ({}))) as { ID?: string; DockerRootDir?: string };
+  const services = new ServiceNetwork({
+    log,
+    node: config.name,
+    nodeAddress: config.nodePortAddress ?? address,
+    // Two agents on one machine (two engines, or two nodes of one engine) keep their own rules.
+    identity: `${info.ID ?? ''}\n${info.DockerRootDir ?? ''}\n${config.name}`,
+    listBridges: () => dockerBridges(docker),
+    ...(config.dnsUpstreams ? { upstreams: () => config.dnsUpstreams ?? [] } : {}),
+  });
+  const saved = await loadServiceMap(config.dataDir).catch((e: unknown) => {
+    log.warn('ignoring an unreadable saved service map', { error: errorMessage(e) });
+    return undefined;
+  });
+  const resumed = saved && saved.server === server && saved.name === config.name ? saved.map : undefined;
+  if (!(await services.start(resumed))) return undefined;
+  driver.networks.onReady = () => services.bridgesChanged();
+  return services;
 }
 
 async function removeJoinToken(envFile: string, log: Logger): Promise<void> {

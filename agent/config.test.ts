@@ -107,6 +107,20 @@ describe('parseCli', () => {
     expect(run([...base, '--allow-metadata=0'], { BERTH_ALLOW_METADATA: '1' }).allowMetadata).toBeUndefined();
   });
 
+  it('reads --node-port-address and --dns-upstream, and refuses what is not an IPv4 address', () => {
+    const base = ['--server', 'http://x', '--name', 'n'];
+    expect(run([...base, '--node-port-address', '10.0.0.9']).nodePortAddress).toBe('10.0.0.9');
+    expect(run(base, { BERTH_DNS_UPSTREAM: '10.0.0.53,127.0.0.1:5353' }).dnsUpstreams).toEqual([
+      { host: '10.0.0.53', port: 53 },
+      { host: '127.0.0.1', port: 5353 },
+    ]);
+    expect(run(base)).not.toHaveProperty('dnsUpstreams');
+    expect(() => run([...base, '--node-port-address', 'eth0'])).toThrow(
+      /--node-port-address must be an IPv4/,
+    );
+    expect(() => run([...base, '--dns-upstream', 'resolver.local'])).toThrow(/--dns-upstream takes IPv4/);
+  });
+
   it('refuses a pids limit that is not a whole number, and a switch value that is not one', () => {
     const base = ['--server', 'http://x', '--name', 'n'];
     expect(problems([...base, '--pids-limit', '-1'])).toEqual([

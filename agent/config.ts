@@ -45,6 +45,10 @@ export interface AgentConfig {
   volumeDir?: string;
   /** Extended resources this node offers (`--extended-resource nvidia.com/gpu=2`), by name. */
   extendedResources?: Record<string, number>;
+  /** Where NodePort services listen (default: the node's address). */
+  nodePortAddress?: string;
+  /** Where cluster DNS sends names outside the cluster (default: the nameservers of /etc/resolv.conf). */
+  dnsUpstreams?: { host: string; port: number }[];
 }
 
 export class ConfigError extends Error {
@@ -67,6 +71,8 @@ const OPTIONS = {
   'allow-metadata': 'BERTH_ALLOW_METADATA',
   'volume-dir': 'BERTH_VOLUME_DIR',
   'extended-resource': 'BERTH_EXTENDED_RESOURCES',
+  'node-port-address': 'BERTH_NODE_PORT_ADDRESS',
+  'dns-upstream': 'BERTH_DNS_UPSTREAM',
 } as const;
 type Option = keyof typeof OPTIONS;
 /** Switches: `--flag` alone means true; `--flag=false` and the variable set to 0/false mean false. */
@@ -102,6 +108,12 @@ Options (each also read from the environment variable shown):
                       an extended resource this node offers, e.g. nvidia.com/gpu=2
                       (repeatable; the variable takes a comma-separated list)
                                                                       BERTH_EXTENDED_RESOURCES
+  --node-port-address IP
+                      where NodePort services listen (default: the --address)
+                                                                      BERTH_NODE_PORT_ADDRESS
+  --dns-upstream IP[:PORT],...
+                      where cluster DNS sends names outside the cluster
+                      (default: the nameservers of /etc/resolv.conf)  BERTH_DNS_UPSTREAM
   -h, --help          show this help
   --version           print the agent version
 
@@ -182,6 +194,19 @@ export function parseCli(
   if (address !== undefined && isIP(address) === 0)
     problems.push(`--address must be an IP address, got "${address}"`);
 
+  const nodePortAddress = get('node-port-address');
+  if (nodePortAddress !== undefined && isIP(nodePortAddress) !== 4)
+    problems.push(`--node-port-address must be an IPv4 address, got "${nodePortAddress}"`);
+
+  const dnsUpstreams: { host: string; port: number }[] = [];
+  for (const text of (get('dns-upstream') ?? '').split(',').filter((t) => t.trim())) {
+    const m = /^([^:]+)(?::(\d{1,5}))?$/.exec(text.trim());
+    const port = Number(m?.[2] ?? 53);
+    if (!m || isIP(m[1]!) !== 4 || port < 1 || port > 65535)
+      problems.push(`--dns-upstream takes IPv4[:port],... got "${text}"`);
+    else dnsUpstreams.push({ host: m[1]!, port });
+  }
+
   const rawPids = get('pids-limit');
   const pidsLimit = rawPids !== undefined && /^\d{1,9}$/.test(rawPids) ? Number(rawPids) : undefined;
   if (rawPids !== undefined && pidsLimit === undefined)
@@ -225,6 +250,8 @@ export function parseCli(
       ...(get('volume-dir') ? { volumeDir: get('volume-dir')! } : {}),
       ...(logLevel ? { logLevel } : {}),
       ...(Object.keys(extendedResources).length ? { extendedResources } : {}),
+      ...(nodePortAddress ? { nodePortAddress } : {}),
+      ...(dnsUpstreams.length ? { dnsUpstreams } : {}),
     },
   };
 }

@@ -629,8 +629,8 @@ export class ContainerRunner {
   }
 
   status(podHostPorts: readonly HostPort[], waitingReason: string): ContainerStatus {
-    const own = new Set(this.spec.ports.map((p) => p.containerPort));
-    const hostPorts = podHostPorts.filter((h) => own.has(h.containerPort));
+    const own = new Set(this.spec.ports.map((p) => `${p.containerPort}/${p.protocol}`));
+    const hostPorts = podHostPorts.filter((h) => own.has(`${h.containerPort}/${h.protocol ?? 'TCP'}`));
     const s = this.current;
     const base = { name: this.name, restartCount: this.restartCount, ready: this.ready, hostPorts };
     const id = onEngine(s) ? { containerId: s.id } : {};

@@ -122,3 +122,18 @@ describe('planContainers', () => {
     expect(specHash({ x: 1, y: 2 })).toBe(specHash({ y: 2, x: 1 }));
   });
 });
+
+describe('planContainers with the cluster DNS', () => {
+  const dns = { servers: ['169.254.20.10'], search: ['shop.svc.cluster.local'], options: ['ndots:5'] };
+
+  it("gives the network owner the cluster's resolv.conf without changing any hash", () => {
+    const without = planContainers(a, 'node-1', '10.0.0.5');
+    const withDns = planContainers(a, 'node-1', '10.0.0.5', undefined, undefined, dns);
+    // Running containers are not recreated when the node's first service map (or an upgrade) comes.
+    expect(withDns.map((p) => p.hash)).toEqual(without.map((p) => p.hash));
+    expect(withDns[0]?.spec.dns).toEqual(dns);
+    // Members share the owner's network namespace, and with it its resolv.conf.
+    expect(withDns[1]?.spec).not.toHaveProperty('dns');
+    expect(without[0]?.spec).not.toHaveProperty('dns');
+  });
+});

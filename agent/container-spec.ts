@@ -37,6 +37,7 @@ export function planContainers(
   hostIp: string,
   policy: ContainerPolicy = DEFAULT_CONTAINER_POLICY,
   volumeRoots: VolumeRoots = defaultVolumeRoots(node),
+  dns?: CreateSpec['dns'],
 ): PlannedContainer[] {
   const network = namespaceNetwork(a.namespace);
   const publish: CreateSpec['publish'] = [];
@@ -84,7 +85,10 @@ export function planContainers(
       [LABEL_SPEC_HASH]: hash,
       [LABEL_GRACE]: String(a.terminationGracePeriodSeconds),
     };
-    return { name: c.name, spec: { ...base, labels }, hash };
+    // The cluster DNS is left out of the hash: the first service map (or an agent upgrade) must not
+    // recreate every running container; one made without it keeps the engine's DNS until replaced.
+    const withDns = i === 0 && dns ? { dns } : {};
+    return { name: c.name, spec: { ...base, ...withDns, labels }, hash };
   });
 }
 

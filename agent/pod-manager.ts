@@ -1,6 +1,6 @@
 import type { Assignment, LogAnswer, LogRequest, ReplicaStatus } from '../common/agent-protocol.ts';
 import type { ContainerPolicy } from './container-defaults.ts';
-import type { ContainerInfo, Driver } from './driver/driver.ts';
+import type { ContainerInfo, CreateSpec, Driver } from './driver/driver.ts';
 import { emptyDirOverLimit, hasBoundedDiskEmptyDir } from './empty-dir-usage.ts';
 import type { ImagePuller } from './image-puller.ts';
 import { LABEL_NODE, LABEL_REPLICA } from './labels.ts';
@@ -25,6 +25,8 @@ export interface ManagerDeps {
   mounter?: Mounter;
   /** How often disk emptyDirs with a sizeLimit are measured (default 10 s). */
   emptyDirCheckMs?: number;
+  /** The cluster DNS for a namespace's new containers (agent/services); undefined: the engine's. */
+  containerDns?: (namespace: string) => CreateSpec['dns'];
 }
 
 /**

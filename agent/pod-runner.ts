@@ -9,7 +9,7 @@ import {
   MIN_GRACE_AFTER_PRESTOP,
 } from './container-runner.ts';
 import { type PlannedContainer, planContainers } from './container-spec.ts';
-import type { ContainerEvent, ContainerInfo, Driver } from './driver/driver.ts';
+import type { ContainerEvent, ContainerInfo, CreateSpec, Driver } from './driver/driver.ts';
 import { EngineUnavailableError } from './driver/driver.ts';
 import type { ImagePuller } from './image-puller.ts';
 import {
@@ -52,6 +52,8 @@ export interface PodDeps {
   /** Where the pod's volumes go (default: defaultVolumeRoots), and what mounts their tmpfs. */
   volumeRoots?: VolumeRoots;
   mounter?: Mounter;
+  /** The cluster DNS for a namespace's new containers (agent/services); undefined: the engine's. */
+  containerDns?: (namespace: string) => CreateSpec['dns'];
 }
 
 /** A container of this replica that must go: stale configuration, a duplicate, no longer in the pod. */
@@ -599,6 +601,7 @@ export class PodRunner {
       this.deps.address,
       this.deps.containerPolicy,
       this.deps.volumeRoots,
+      this.deps.containerDns?.(a.namespace),
     );
     const next = planned.map((plan, i) => {
       const { spec, role } = members[i]!;

@@ -101,7 +101,8 @@ export function probeTarget(
 ): { host: string; port: number } | { error: string } {
   const containerPort = resolvePort(action.port, ctx.ports);
   if (containerPort === undefined) return { error: `probe names unknown port "${action.port}"` };
-  const published = ctx.hostPorts.find((h) => h.containerPort === containerPort);
+  // Probes speak TCP (HTTP, gRPC, a connect): a UDP port of the same number is not the one.
+  const published = ctx.hostPorts.find((h) => h.containerPort === containerPort && h.protocol !== 'UDP');
   if (published) {
     const host = ctx.address === '0.0.0.0' ? '127.0.0.1' : ctx.address;
     return { host, port: published.hostPort };

@@ -1,4 +1,4 @@
-import type { Assignment, LogRequest } from '../common/agent-protocol.ts';
+import type { Assignment, LogRequest, ServiceMap } from '../common/agent-protocol.ts';
 import { type ApiClient, ApiError } from './api-client.ts';
 import type { ClaimVolumes } from './claim-volumes.ts';
 import { stableJson } from './container-spec.ts';
@@ -22,6 +22,8 @@ export interface SyncDeps {
   onReconnect?: () => void;
   /** Removes the volumes of claims the control plane released (agent/claim-volumes.ts). */
   claims?: ClaimVolumes;
+  /** The cluster's service map, with every answer that carries one (agent/services). */
+  onServices?: (map: ServiceMap) => void;
 }
 
 /** An answer faster than this came back without waiting: the server does not long-poll (Workers). */
@@ -70,6 +72,7 @@ export class SyncLoop {
         let news = false;
         if (r.kind === 'changed') {
           this.pollIntervalMs = Math.max(100, r.body.pollIntervalSeconds * 1000);
+          if (r.body.services) this.d.onServices?.(r.body.services);
           news = await this.received(r.etag, r.body.replicas, r.body.logRequests, ms);
           this.d.claims?.release(r.body.releasedClaims);
         }

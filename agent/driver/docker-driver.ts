@@ -150,6 +150,9 @@ export class DockerDriver implements Driver {
         ...(spec.networkFrom
           ? { NetworkMode: `container:${spec.networkFrom}` }
           : { NetworkMode: spec.network.name, PortBindings: bindings }),
+        ...(spec.dns && !spec.networkFrom
+          ? { Dns: spec.dns.servers, DnsSearch: spec.dns.search, DnsOptions: spec.dns.options }
+          : {}),
         ...(spec.nanoCpus ? { NanoCpus: spec.nanoCpus } : {}),
         // Swap equal to memory: the limit is the limit, as in Kubernetes.
         ...(spec.memoryBytes ? { Memory: spec.memoryBytes, MemorySwap: spec.memoryBytes } : {}),
@@ -400,12 +403,19 @@ function parseEvent(line: string): ContainerEvent | undefined {
   }
 }
 
-function toInfo(c: Docker.ContainerInspectInfo): ContainerInfo {
+export function toInfo(c: Docker.ContainerInspectInfo): ContainerInfo {
   const hostPorts: HostPort[] = [];
   for (const [key, binds] of Object.entries(c.NetworkSettings?.Ports ?? {})) {
     const containerPort = Number.parseInt(key, 10);
     const b = binds?.[0];
-    if (b?.HostPort) hostPorts.push({ containerPort, hostPort: Number.parseInt(b.HostPort, 10) });
+    if (!b?.HostPort) continue;
+    // Docker's keys are `80/tcp`, `53/udp`; the report says UDP only (absent: TCP).
+    const udp = key.endsWith('/udp');
+    hostPorts.push({
+      containerPort,
+      hostPort: Number.parseInt(b.HostPort, 10),
+      ...(udp ? { protocol: 'UDP' } : {}),
+    });
   }
   const netMode = c.HostConfig?.NetworkMode ?? '';
   const time = (s: string | undefined) => {

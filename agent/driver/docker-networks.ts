@@ -17,6 +17,11 @@ export class DockerNetworks {
   /** Creates in flight per network: prune leaves those networks alone. */
   private readonly inUse = new Map<string, number>();
   private engine: Promise<string> | undefined;
+  /**
+   * Awaited when this process first finds or makes a network, before containers join it: the
+   * node's services listen on its bridge by then (agent/services). Must not throw.
+   */
+  onReady: ((net: NamespaceNetwork) => Promise<void>) | undefined;
 
   constructor(private readonly docker: Docker) {}
 
@@ -59,7 +64,9 @@ export class DockerNetworks {
     if (this.known.has(net.name)) return Promise.resolve();
     let pending = this.ensuring.get(net.name);
     if (!pending) {
-      pending = this.lookUpOrCreate(net).finally(() => this.ensuring.delete(net.name));
+      pending = this.lookUpOrCreate(net)
+        .then(() => this.onReady?.(net))
+        .finally(() => this.ensuring.delete(net.name));
       this.ensuring.set(net.name, pending);
     }
     return pending;

@@ -69,6 +69,8 @@ export interface CreateSpec {
   networkFrom?: string;
   /** The bridge network a container that owns its network namespace is attached to (created on demand). */
   network: NamespaceNetwork;
+  /** The cluster's DNS as resolv.conf (agent/services); absent: the engine's default. Owners only. */
+  dns?: { servers: string[]; search: string[]; options: string[] };
   nanoCpus?: number;
   /** A hard limit, swap included (none beyond it). */
   memoryBytes?: number;

@@ -7,6 +7,7 @@ import {
   type LogAnswer as LogAnswerT,
   type LogRequest,
   RegisterRequest,
+  type ServiceMap,
   StatusReport,
   type StatusReport as StatusReportT,
 } from '../../../common/agent-protocol.ts';
@@ -50,6 +51,15 @@ export class FakeControlPlane {
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** The service map every node gets with its assignments (absent: none sent). */
+  private services: ServiceMap | undefined;
+
+  /** Replaces the cluster's service map and wakes every node's long-poll. */
+  setServices(map: ServiceMap): void {
+    this.services = map;
+    for (const n of this.nodes.values()) this.bump(n);
   }
 
   /** Replaces the node's desired set and wakes its long-poll. */
@@ -231,6 +241,7 @@ export class FakeControlPlane {
           replicas: n.replicas,
           logRequests: n.logRequests.map((l) => l.req),
           pollIntervalSeconds: this.pollIntervalSeconds,
+          ...(this.services ? { services: this.services } : {}),
         },
         { etag: etag() },
       );

@@ -13,6 +13,7 @@ import { MetadataGuard } from './metadata-guard.ts';
 import { allocatableDisk } from './node-disk.ts';
 import { detectAddress, nodeCapacity, platformLabels } from './node-info.ts';
 import { PodManager } from './pod-manager.ts';
+import { NodeIngress } from './services/node-ingress.ts';
 import { loadServiceMap, saveServiceMap } from './services/saved-map.ts';
 import { dockerBridges, ServiceNetwork } from './services/service-network.ts';
 import { type IdentityError, Session } from './session.ts';
@@ -92,6 +93,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const metadata = new MetadataGuard({ allow: config.allowMetadata === true, log });
   await metadata.start();
   const services = await startServiceNetwork(config, driver, address, server, log);
+  const ingress = await startNodeIngress(config, services, log);
   // Coalesced: many changes in one turn make one look at the replicas.
   let localQueued = false;
   const localChanged = () => {
@@ -180,6 +182,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       if (key === savedServices) return;
       savedServices = key;
       void services.apply(map);
+      ingress?.setRoutes(map.routes ?? []);
       saveServiceMap(config.dataDir, {
         server,
         name: config.name,
@@ -207,6 +210,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
         reporter.stop();
         await sync.stopped();
         await manager.stop();
+        await ingress?.close();
         await services?.stop();
         log.info('agent stopped; containers left running', { node: config.name });
       })();
@@ -251,6 +255,35 @@ async function startServiceNetwork(
   if (!(await services.start(resumed))) return undefined;
   driver.networks.onReady = () => services.bridgesChanged();
   return services;
+}
+
+/**
+ * The node's own ingress (`--ingress-listen`), routed by the service map's hosts and paths to the
+ * endpoints the service network knows (so it needs that network: the Docker driver and iptables).
+ */
+async function startNodeIngress(
+  config: AgentConfig,
+  services: ServiceNetwork | undefined,
+  log: Logger,
+): Promise<NodeIngress | undefined> {
+  const at = config.ingressListen;
+  if (!at) return undefined;
+  if (!services) {
+    log.warn('the node ingress is not served: it routes by the service network, which this node lacks', {
+      listen: `${at.host}:${at.port}`,
+    });
+    return undefined;
+  }
+  const ingress = new NodeIngress({ backends: services.ingressBackends, log });
+  ingress.setRoutes(services.routes());
+  try {
+    const bound = await ingress.listen(at.host, at.port);
+    log.info('serving the cluster ingress on this node', { listen: `${bound.address}:${bound.port}` });
+    return ingress;
+  } catch (e) {
+    log.warn('the node ingress cannot listen', { listen: `${at.host}:${at.port}`, error: errorMessage(e) });
+    return undefined;
+  }
 }
 
 async function removeJoinToken(envFile: string, log: Logger): Promise<void> {

@@ -49,6 +49,8 @@ export interface AgentConfig {
   nodePortAddress?: string;
   /** Where cluster DNS sends names outside the cluster (default: the nameservers of /etc/resolv.conf). */
   dnsUpstreams?: { host: string; port: number }[];
+  /** Serve the cluster's ingress routes on this node, here (default: not served). */
+  ingressListen?: { host: string; port: number };
 }
 
 export class ConfigError extends Error {
@@ -73,6 +75,7 @@ const OPTIONS = {
   'extended-resource': 'BERTH_EXTENDED_RESOURCES',
   'node-port-address': 'BERTH_NODE_PORT_ADDRESS',
   'dns-upstream': 'BERTH_DNS_UPSTREAM',
+  'ingress-listen': 'BERTH_INGRESS_LISTEN',
 } as const;
 type Option = keyof typeof OPTIONS;
 /** Switches: `--flag` alone means true; `--flag=false` and the variable set to 0/false mean false. */
@@ -114,6 +117,9 @@ Options (each also read from the environment variable shown):
   --dns-upstream IP[:PORT],...
                       where cluster DNS sends names outside the cluster
                       (default: the nameservers of /etc/resolv.conf)  BERTH_DNS_UPSTREAM
+  --ingress-listen IP:PORT
+                      serve the hosts and paths of services and Ingresses on this node
+                      (e.g. 0.0.0.0:80; default: not served)         BERTH_INGRESS_LISTEN
   -h, --help          show this help
   --version           print the agent version
 
@@ -207,6 +213,17 @@ export function parseCli(
     else dnsUpstreams.push({ host: m[1]!, port });
   }
 
+  const rawIngress = get('ingress-listen');
+  const ingressMatch = rawIngress === undefined ? undefined : /^(.+):(\d{1,5})$/.exec(rawIngress);
+  const ingressHost = ingressMatch?.[1]?.replace(/^\[(.*)\]$/, '$1');
+  const ingressPort = Number(ingressMatch?.[2]);
+  const ingressListen =
+    ingressHost && isIP(ingressHost) && ingressPort >= 1 && ingressPort <= 65535
+      ? { host: ingressHost, port: ingressPort }
+      : undefined;
+  if (rawIngress !== undefined && !ingressListen)
+    problems.push(`--ingress-listen takes IP:PORT (e.g. 0.0.0.0:80), got "${rawIngress}"`);
+
   const rawPids = get('pids-limit');
   const pidsLimit = rawPids !== undefined && /^\d{1,9}$/.test(rawPids) ? Number(rawPids) : undefined;
   if (rawPids !== undefined && pidsLimit === undefined)
@@ -252,6 +269,7 @@ export function parseCli(
       ...(Object.keys(extendedResources).length ? { extendedResources } : {}),
       ...(nodePortAddress ? { nodePortAddress } : {}),
       ...(dnsUpstreams.length ? { dnsUpstreams } : {}),
+      ...(ingressListen ? { ingressListen } : {}),
     },
   };
 }

@@ -62,11 +62,11 @@ type Attempt = { ok: true } | { ok: false; error: unknown; consumed: boolean; an
  * an idempotent method whose body was not read yet. `failed` hears of every endpoint that did not
  * answer (to pass it over for a while).
  */
-export async function forwardHttp(
-  order: readonly Target[],
+export async function forwardHttp<T extends Target>(
+  order: readonly T[],
   req: IncomingMessage,
   res: ServerResponse,
-  o: { agent: Agent; forwardedFor: string | undefined; failed: (target: Target) => void },
+  o: { agent: Agent; forwardedFor: string | undefined; failed: (target: T) => void },
 ): Promise<ForwardResult> {
   const method = req.method ?? 'GET';
   const attempts = IDEMPOTENT_METHODS.has(method) ? Math.min(2, order.length) : Math.min(1, order.length);
@@ -168,12 +168,12 @@ export function handshake(req: IncomingMessage, target: Target, forwardedFor: st
  * connection gets the client's handshake, then bytes are only copied both ways. False when none
  * accepted; `failed` hears of each that refused.
  */
-export async function forwardUpgrade(
-  order: readonly Target[],
+export async function forwardUpgrade<T extends Target>(
+  order: readonly T[],
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
-  o: { forwardedFor: string | undefined; failed: (target: Target) => void },
+  o: { forwardedFor: string | undefined; failed: (target: T) => void },
 ): Promise<boolean> {
   for (const target of order.slice(0, 2)) {
     const upstream = await openConnection(target);

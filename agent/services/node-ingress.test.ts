@@ -89,7 +89,7 @@ describe('the node ingress', () => {
     endpoints.set('empty', []);
     ingress = new NodeIngress({
       backends: {
-        order: (r) => [...(endpoints.get(r.service) ?? [])],
+        order: (r) => (endpoints.get(r.service) ?? []).map((t) => ({ ...t, key: `${t.port}` })),
         failed: (r, t) => failures.push(`${r.service}:${t.port}`),
       },
       log: createLogger('silent'),

@@ -20,9 +20,14 @@ import type { Logger } from '../log.ts';
 /** Where a matched route's requests go, from the agent's view of the service map. */
 export interface IngressBackends {
   /** The endpoints of the route's service port, in the order to try them for this client. */
-  order(route: MapRoute, client: string): Target[];
+  order(route: MapRoute, client: string): IngressTarget[];
   /** An endpoint did not answer: passed over for a moment. */
-  failed(route: MapRoute, target: Target): void;
+  failed(route: MapRoute, target: IngressTarget): void;
+}
+
+/** An endpoint, and the replica it is (what the rotation remembers). */
+export interface IngressTarget extends Target {
+  key: string;
 }
 
 export class NodeIngress {

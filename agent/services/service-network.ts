@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import type { MapService, ServiceMap } from '../../common/agent-protocol.ts';
+import type { MapRoute, MapService, ServiceMap } from '../../common/agent-protocol.ts';
 import { LABEL_NAMESPACE } from '../labels.ts';
 import { errorMessage, type Logger } from '../log.ts';
 import { type RunCommand, runCommand } from '../metadata-guard.ts';
@@ -9,6 +9,7 @@ import { DnsServer, systemUpstreams, type Upstream } from './dns-server.ts';
 import { EndpointPicker, type Target } from './endpoint-picker.ts';
 import { HeadlessAddresses } from './headless-addresses.ts';
 import { chainName, NatChain, type RedirectRule, type RestoreCommand, runRestore } from './nat-rules.ts';
+import type { IngressBackends } from './node-ingress.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 import { UdpProxy } from './udp-proxy.ts';
 
@@ -159,6 +160,11 @@ export class ServiceNetwork {
     return containerDns(this.map.clusterDomain, namespace);
   }
 
+  /** The ingress routes of the map in use (none before one is known). */
+  routes(): MapRoute[] {
+    return this.map?.routes ?? [];
+  }
+
   /** A new map; unchanged maps cost nothing. */
   apply(map: ServiceMap): Promise<void> {
     if (this.state === 'disabled' || this.state === 'stopped') return Promise.resolve();
@@ -202,6 +208,32 @@ export class ServiceNetwork {
     this.nodePorts.clear();
     if (!wasDisabled) await this.nat.remove().catch(() => {});
   }
+
+  /**
+   * Where the node ingress sends a route's requests: the endpoints of that service port, in the
+   * same rotation (and with the same passing over of refusing endpoints) as its cluster address.
+   */
+  readonly ingressBackends: IngressBackends = {
+    order: (route, client) => {
+      const r: Route = {
+        service: serviceKey(route.namespace, route.service),
+        protocol: 'TCP',
+        port: route.port,
+      };
+      const affinity = this.services.get(r.service)?.affinitySeconds;
+      return this.picker(r)
+        .order(this.targets(r), client, affinity)
+        .map((t) => ({ address: t.host, port: t.port, key: t.key }));
+    },
+    failed: (route, target) => {
+      const r: Route = {
+        service: serviceKey(route.namespace, route.service),
+        protocol: 'TCP',
+        port: route.port,
+      };
+      this.picker(r).refused(target.key);
+    },
+  };
 
   /** The endpoints a connection of `route` may go to now. */
   targets(route: Route): Target[] {
@@ -369,17 +401,22 @@ export class ServiceNetwork {
     }
   }
 
-  private listener(route: Route, host: string, port: number): Listener {
-    const pickerKey = `${route.service}|${route.protocol}|${route.port}`;
-    let picker = this.pickers.get(pickerKey);
+  /** One rotation per service port, shared by its addresses, its NodePort and the node ingress. */
+  private picker(route: Route): EndpointPicker {
+    const key = `${route.service}|${route.protocol}|${route.port}`;
+    let picker = this.pickers.get(key);
     if (!picker) {
       picker = new EndpointPicker();
-      this.pickers.set(pickerKey, picker);
+      this.pickers.set(key, picker);
     }
+    return picker;
+  }
+
+  private listener(route: Route, host: string, port: number): Listener {
     const options = {
       host,
       port,
-      picker,
+      picker: this.picker(route),
       targets: () => this.targets(route),
       affinitySeconds: () => this.services.get(route.service)?.affinitySeconds,
       log: this.o.log,

@@ -126,7 +126,7 @@ export function startDashboard(f: Factories): void {
   });
   const policyPage = f.createPolicyPage(dom, views, { state, canEditPolicy });
   const configMapPages = f.createConfigMapPages(dom, fmt, views, { state, href });
-  const networkPages = f.createNetworkPages(dom, views, { state, href });
+  const networkPages = f.createNetworkPages(dom, views);
 
   // ---- routing ----------------------------------------------------------------------------
 

@@ -1,12 +1,7 @@
 import type { Child, Dom } from './dom.ts';
-import type { IngressesData, Route, ServicesData, State } from './state.ts';
+import type { IngressesData, Route, ServicesData } from './state.ts';
 import type { Endpoint, Ingress, Service } from './types.ts';
 import type { Views } from './views.ts';
-
-export interface NetworkKit {
-  state: State;
-  href(path: string): string;
-}
 
 /** The pieces of the other pages these are built from, so every page looks alike. */
 export type NetworkParts = Pick<
@@ -22,7 +17,7 @@ export type NetworkParts = Pick<
  *
  * Self-contained: served to the browser as `${createNetworkPages}` and called by the app.
  */
-export function createNetworkPages(dom: Dom, parts: NetworkParts, kit: NetworkKit) {
+export function createNetworkPages(dom: Dom, parts: NetworkParts) {
   const { h } = dom;
 
   /** Service fields that only newer servers send, read without trusting their shape. */

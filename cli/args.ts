@@ -196,6 +196,9 @@ const KIND_ALIASES: Record<string, ResourceKind> = {
   serviceaccount: 'serviceaccount',
   serviceaccounts: 'serviceaccount',
   sa: 'serviceaccount',
+  ingress: 'ingress',
+  ingresses: 'ingress',
+  ing: 'ingress',
   node: 'node',
   nodes: 'node',
   no: 'node',
@@ -218,6 +221,7 @@ export type ResourceKind =
   | 'configmap'
   | 'persistentvolumeclaim'
   | 'serviceaccount'
+  | 'ingress'
   | 'node'
   | 'replica'
   | 'event'

@@ -6,6 +6,7 @@ import type {
   ConfigMap,
   Deployment,
   Event,
+  Ingress,
   List,
   NamespacePolicy,
   Node,
@@ -233,6 +234,11 @@ export class BerthClient {
       },
     ).then(items);
   }
+  listIngresses(ns: string, labelSelector?: string) {
+    return this.request<List<Ingress>>('GET', `/v1/namespaces/${enc(ns)}/ingresses`, {
+      query: { labelSelector },
+    }).then(items);
+  }
   listServiceAccounts(ns: string, labelSelector?: string) {
     return this.request<List<ServiceAccount>>('GET', `/v1/namespaces/${enc(ns)}/serviceaccounts`, {
       query: { labelSelector },
@@ -330,6 +336,7 @@ export type NamespacedResource =
   | 'configmaps'
   | 'persistentvolumeclaims'
   | 'serviceaccounts'
+  | 'ingresses'
   | 'replicas';
 
 const enc = encodeURIComponent;

@@ -24,6 +24,7 @@ export type Secret = Lenient<wire.Secret>;
 export type ConfigMap = Lenient<wire.ConfigMap>;
 export type PersistentVolumeClaim = Lenient<wire.PersistentVolumeClaim>;
 export type ServiceAccount = Lenient<wire.ServiceAccount>;
+export type Ingress = Lenient<wire.Ingress>;
 export type Node = Lenient<wire.Node>;
 export type Token = Lenient<wire.Token>;
 export type NamespacePolicy = Lenient<wire.NamespacePolicy>;

@@ -56,17 +56,20 @@ export function forwardsRequestHeader(name: string, tokens: ReadonlySet<string>)
 }
 
 /**
- * Whether an error is the HTTP parser refusing what an endpoint sent (llhttp's `HPE_*` codes,
- * found on the error or its causes): the endpoint answered, with something that is not HTTP.
+ * Whether an error is the HTTP parser refusing what an endpoint sent, found on the error or its
+ * causes: llhttp's `HPE_*` codes (Node), hyper's "invalid HTTP ... parsed" (Deno's fetch). The
+ * endpoint answered, with something that is not HTTP.
  */
 export function isMalformedAnswer(error: unknown): boolean {
-  let e = error as { code?: unknown; cause?: unknown } | undefined;
+  let e = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined;
   for (let i = 0; e && i < 5; i++) {
     if (typeof e.code === 'string' && e.code.startsWith('HPE_')) return true;
+    if (typeof e.message === 'string' && HYPER_PARSE_ERROR.test(e.message)) return true;
     e = e.cause as typeof e;
   }
   return false;
 }
+const HYPER_PARSE_ERROR = /\(SendRequest\): (invalid HTTP [a-z -]+ parsed|message head is too large)/;
 
 /** IPv6 addresses go in brackets in a URL. */
 export function hostPart(address: string): string {

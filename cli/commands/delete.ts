@@ -11,6 +11,7 @@ const RESOURCES: Partial<Record<ResourceKind, NamespacedResource>> = {
   configmap: 'configmaps',
   persistentvolumeclaim: 'persistentvolumeclaims',
   serviceaccount: 'serviceaccounts',
+  ingress: 'ingresses',
 };
 
 interface Target {
@@ -56,9 +57,9 @@ async function deleteOne(
 export const deleteCommand: Command = {
   name: 'delete',
   summary:
-    'Delete deployments, services, secrets, configmaps, persistentvolumeclaims or serviceaccounts, by name or from manifests',
+    'Delete deployments, services, secrets, configmaps, persistentvolumeclaims, serviceaccounts or ingresses, by name or from manifests',
   usage:
-    'berth delete -f FILE|DIR|- | berth delete deployment|service|secret|configmap|pvc|serviceaccount NAME [NAME ...] [--ignore-not-found]',
+    'berth delete -f FILE|DIR|- | berth delete deployment|service|secret|configmap|pvc|serviceaccount|ingress NAME [NAME ...] [--ignore-not-found]',
   flags: ['filename', 'ignore-not-found'],
   async run(ctx) {
     const targets: Target[] = [];
@@ -74,6 +75,7 @@ export const deleteCommand: Command = {
         'configmap',
         'persistentvolumeclaim',
         'serviceaccount',
+        'ingress',
       ]);
       for (const n of [name, ...rest]) targets.push({ kind, name: n.replace(/^[a-z]+\//, '') });
     }

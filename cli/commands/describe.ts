@@ -3,6 +3,7 @@ import { assessRollout } from '../../common/rollout.ts';
 import { objectRef } from '../args.ts';
 import { ApiError } from '../client.ts';
 import type { Command } from '../command.ts';
+import { describeIngress } from '../describe-ingress.ts';
 import { describeNode, formatToleration } from '../describe-node.ts';
 import { EXIT } from '../exit-codes.ts';
 import { formatAge, formatHostPorts, formatLabels } from '../format.ts';
@@ -173,11 +174,11 @@ function indent(text: string): string {
 export const describe: Command = {
   name: 'describe',
   summary:
-    'Show a deployment (spec, status, conditions, replicas, recent events) or a node (labels, taints) in detail',
-  usage: 'berth describe deployment|node NAME',
+    'Show a deployment (spec, status, conditions, replicas, recent events), a node (labels, taints) or an ingress (rules) in detail',
+  usage: 'berth describe deployment|node|ingress NAME',
   flags: [],
   async run(ctx) {
-    const { kind, name, rest } = objectRef(ctx.args, ['deployment', 'node']);
+    const { kind, name, rest } = objectRef(ctx.args, ['deployment', 'node', 'ingress']);
     if (rest.length) ctx.noMoreArgs(ctx.args.length - rest.length);
     const client = await ctx.client();
     if (kind === 'node') {
@@ -185,6 +186,10 @@ export const describe: Command = {
       return EXIT.OK;
     }
     const ns = await ctx.namespace();
+    if (kind === 'ingress') {
+      ctx.io.stdout.write(describeIngress(await client.getObject(ns, 'ingresses', name), ctx.io.now()));
+      return EXIT.OK;
+    }
     const deployment = await client.getDeployment(ns, name);
     const optional = <T>(p: Promise<T[]>) =>
       p.catch((err) => {

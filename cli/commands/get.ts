@@ -21,6 +21,7 @@ import type {
   ConfigMap,
   Deployment,
   Event,
+  Ingress,
   NamespacePolicy,
   Node,
   PersistentVolumeClaim,
@@ -35,6 +36,8 @@ import { type Cell, renderTable } from '../table.ts';
 /** A table view of one kind: columns for -o table, more for -o wide. */
 interface View<T> {
   kind: string;
+  /** When not `${kind}s`. */
+  plural?: string;
   headers: string[];
   wide: string[];
   row: (item: T, now: Date) => Cell[];
@@ -183,6 +186,42 @@ export const serviceAccountView: View<ServiceAccount> = {
   name: (a) => a.metadata?.name ?? '',
 };
 
+/** An Ingress's rules as `host/path → service:port`, Exact paths marked (=). */
+export function ingressRules(i: Ingress): string[] {
+  const out: string[] = [];
+  for (const rule of i.spec?.rules ?? [])
+    for (const p of rule.http?.paths ?? []) {
+      const service = p.backend?.service;
+      const port = service?.port?.number ?? service?.port?.name;
+      out.push(
+        `${rule.host ?? '*'}${p.pathType === 'Exact' ? '=' : ''}${p.path ?? '/'} -> ${service?.name}:${port}`,
+      );
+    }
+  return out;
+}
+
+/**
+ * As kubectl's columns. CLASS is the class that serves it (absent: berth, the only one); ADDRESS
+ * stays empty, as for an ingress no load balancer reports; PORTS is 80 (no TLS yet). -o wide
+ * lists the rules.
+ */
+export const ingressView: View<Ingress> = {
+  kind: 'ingress',
+  plural: 'ingresses',
+  headers: ['name', 'class', 'hosts', 'address', 'ports', 'age'],
+  wide: ['rules'],
+  row: (i, now) => [
+    i.metadata?.name,
+    i.spec?.ingressClassName ?? 'berth',
+    [...new Set((i.spec?.rules ?? []).map((r) => r.host ?? '*'))].join(','),
+    undefined,
+    '80',
+    formatAge(i.metadata?.createdAt, now),
+  ],
+  wideRow: (i) => [ingressRules(i).join(',')],
+  name: (i) => i.metadata?.name ?? '',
+};
+
 export const eventView: View<Event> = {
   kind: 'event',
   headers: ['age', 'type', 'reason', 'object', 'message'],
@@ -245,7 +284,8 @@ export function print<T>(
   const items = Array.isArray(data) ? data : [data];
   if (format === 'json' || format === 'yaml') printData(ctx, format, single ? data : { items });
   else if (format === 'name') for (const item of items) ctx.out(`${view.kind}/${view.name(item)}`);
-  else if (items.length === 0) ctx.err(`No ${view.kind}s found${ns ? ` in namespace ${ns}` : ''}.`);
+  else if (items.length === 0)
+    ctx.err(`No ${view.plural ?? `${view.kind}s`} found${ns ? ` in namespace ${ns}` : ''}.`);
   else ctx.io.stdout.write(renderView(view, items, format, ctx.io.now()));
   return EXIT.OK;
 }
@@ -259,6 +299,7 @@ const KINDS: ResourceKind[] = [
   'configmap',
   'persistentvolumeclaim',
   'serviceaccount',
+  'ingress',
   'event',
   'revision',
   'policy',
@@ -301,9 +342,9 @@ async function printPolicies(
 export const get: Command = {
   name: 'get',
   summary:
-    'List objects: deployments, replicas, nodes, services, secrets, configmaps, persistentvolumeclaims (pvc), serviceaccounts (sa), events, revisions, policies',
+    'List objects: deployments, replicas, nodes, services, secrets, configmaps, persistentvolumeclaims (pvc), serviceaccounts (sa), ingresses (ing), events, revisions, policies',
   usage: [
-    'berth get deployments|services|secrets|configmaps|pvc|serviceaccounts [NAME] [-l SELECTOR] [-o table|wide|json|yaml|name]',
+    'berth get deployments|services|secrets|configmaps|pvc|serviceaccounts|ingresses [NAME] [-l SELECTOR] [-o table|wide|json|yaml|name]',
     'berth get replicas [-d DEPLOYMENT]',
     'berth get nodes [NAME]',
     'berth get events [--for deployment/NAME]',
@@ -365,6 +406,10 @@ export const get: Command = {
               await client.listServiceAccounts(ns, ctx.flags.selector),
               ns,
             );
+      case 'ingress':
+        return name
+          ? print(ctx, format, ingressView, await client.getObject<Ingress>(ns, 'ingresses', name), ns)
+          : print(ctx, format, ingressView, await client.listIngresses(ns, ctx.flags.selector), ns);
       case 'node':
         return name
           ? print(ctx, format, nodeView, await client.getNode(name), ns)

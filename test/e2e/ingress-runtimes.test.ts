@@ -17,11 +17,19 @@ import {
  * replica; a request sent to the control plane with the service's Host must reach it.
  */
 const servers = new Map<RuntimeName, LiveServer>();
+const RAW_ANSWERS: Record<string, string> = {
+  '/lf': 'HTTP/1.0 200 OK\nContent-Type: text/plain\n\nbare lf\n',
+  '/garbage': 'SSH-2.0-OpenSSH_9.2\r\n\r\n',
+};
 let backend: Server;
 let backendPort = 0;
 
 beforeAll(async () => {
   backend = createServer((req, res) => {
+    // Answers as a replica may write them, past node:http's own rules: bare LF line endings
+    // (busybox httpd's CGI output), and bytes that are not HTTP at all.
+    const raw = RAW_ANSWERS[req.url ?? ''];
+    if (raw) return void req.socket.end(raw);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -196,6 +204,14 @@ describe.each(RUNTIMES)('ingress on %s', (runtime) => {
     const post = await viaHost(server().url, host, '/form', 'POST', 'z'.repeat(100_000));
     expect(post.status).toBe(200);
     expect(JSON.parse(post.text).body).toHaveLength(100_000);
+    // What a replica writes that is not quite HTTP: bare LF passes everywhere; bytes that are not
+    // HTTP are a 502 where the runtime says its parser refused them (workerd's fetch reports an
+    // "internal error" that a failed connection also gives, so there it stays a 503).
+    const lf = await viaHost(server().url, host, '/lf');
+    expect(lf.status).toBe(200);
+    expect(lf.text).toBe('bare lf\n');
+    const garbage = await viaHost(server().url, host, '/garbage');
+    expect(garbage.status).toBe(runtime === 'workerd' ? 503 : 502);
     // The API keeps answering on the control plane's own host.
     expect((await call('GET', `/v1/namespaces/${ns}/services/web/endpoints`)).body.items).toHaveLength(1);
 

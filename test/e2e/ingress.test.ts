@@ -333,6 +333,58 @@ describe('ingress through the real server and Docker', () => {
     }
   });
 
+  it('routes an Ingress by path, and passes on a CGI answer whose lines end in a bare LF', async () => {
+    // busybox httpd writes its status line with CRLF and a CGI's headers as the script does.
+    const script = "#!/bin/sh\nprintf 'Content-Type: text/plain\\nX-Cgi: lf\\n\\nbare lf\\n'\n";
+    for (const e of await endpoints())
+      await exec(e.replica, [
+        'sh',
+        '-c',
+        `printf '%b' "$0" > /tmp/www/cgi-bin/lf && chmod 755 /tmp/www/cgi-bin/lf`,
+        script,
+      ]);
+    const applied = await call('POST', `/v1/apply?namespace=${NS}`, [
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: { name: 'paths' },
+        spec: {
+          rules: [
+            {
+              host: 'paths.test',
+              http: {
+                paths: [
+                  {
+                    path: '/cgi-bin',
+                    pathType: 'Prefix',
+                    backend: { service: { name: 'web', port: { name: 'http' } } },
+                  },
+                  {
+                    path: '/gone',
+                    pathType: 'Prefix',
+                    backend: { service: { name: 'nowhere', port: { number: 80 } } },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      },
+    ]);
+    expect(applied.status).toBe(200);
+    for (let i = 0; i < 6; i++) {
+      const lf = await viaIngress('/cgi-bin/lf', 'paths.test');
+      expect(lf.status, lf.text).toBe(200);
+      expect(lf.text).toBe('bare lf\n');
+    }
+    expect(JSON.parse((await viaIngress('/cgi-bin/whoami', 'paths.test')).text).version).toBe('v2');
+    const other = await viaIngress('/healthz', 'paths.test');
+    expect(other.status).toBe(404);
+    expect(other.type).toBe('application/problem+json');
+    expect((await viaIngress('/gone/x', 'paths.test')).status).toBe(503);
+    expect((await call('DELETE', `/v1/namespaces/${NS}/ingresses/paths`)).status).toBe(200);
+  });
+
   it('answers 503 problem+json with no ready endpoint, and stops routing once the service is deleted', async () => {
     await call('PUT', `/v1/namespaces/${NS}/deployments/web/scale`, { replicas: 0 });
     await until('no endpoints', async () => (await endpoints()).length === 0 || undefined, 30_000);

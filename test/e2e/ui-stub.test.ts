@@ -543,6 +543,56 @@ describe('dashboard against the stub API', () => {
     expect(problems).toEqual([]);
   });
 
+  it("lists a namespace's services with type, cluster IP, node ports, hosts and ready endpoints, and its ingresses' rules", async () => {
+    // 403: the viewer's look at another namespace below.
+    const { page, problems } = await signedIn(STUB_TOKENS.viewer, '/ui/services/default', {
+      expectedStatus: [403],
+    });
+    await page.getByRole('heading', { level: 1, name: 'Services' }).waitFor();
+    await expect(
+      page
+        .getByRole('navigation', { name: 'Main' })
+        .getByRole('link', { name: 'Services' })
+        .getAttribute('aria-current'),
+    ).resolves.toBe('page');
+    const svc = (name: string, field: string) =>
+      page.locator(`table.services tr[data-name="${name}"] [data-field="${field}"]`);
+    await svc('web', 'type').waitFor();
+    await expect(svc('web', 'type').textContent()).resolves.toBe('NodePort');
+    await expect(svc('web', 'cluster-ip').textContent()).resolves.toBe('10.43.0.17');
+    await expect(svc('web', 'ports').textContent()).resolves.toBe('http 80:30080/TCP → 8080');
+    await expect(svc('web', 'hosts').textContent()).resolves.toBe('web.shop.example.com');
+    // Endpoints follow the replicas as they become ready, each with its node.
+    await svc('web', 'endpoints').locator('li[data-endpoint]').nth(2).waitFor({ timeout: 15_000 });
+    await expect(svc('web', 'endpoints').textContent()).resolves.toMatch(/^3 10\.0\.0\.\d:\d+ on vm-/);
+    // A server that sends no type or cluster IP: the defaults, and no endpoints is said so.
+    await expect(svc('db', 'type').textContent()).resolves.toBe('ClusterIP');
+    await expect(svc('db', 'cluster-ip').textContent()).resolves.toBe('—');
+    await expect(svc('db', 'ports').textContent()).resolves.toBe('5432/TCP → 5432');
+    await expect(svc('db', 'endpoints').textContent()).resolves.toBe('0 none ready');
+    await screenshot(page, 'stub-services');
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Ingresses' }).click();
+    await page.waitForURL('**/ui/ingresses/default');
+    await page.getByRole('heading', { level: 1, name: 'Ingresses' }).waitFor();
+    const ing = (field: string) =>
+      page.locator(`table.ingresses tr[data-name="shop"] [data-field="${field}"]`);
+    await ing('rules').waitFor();
+    await expect(ing('class').textContent()).resolves.toBe('berth');
+    await expect(ing('hosts').textContent()).resolves.toBe('shop.example.com');
+    await expect(ing('rules').locator('li').allTextContents()).resolves.toEqual([
+      'shop.example.com/ prefix → web:80',
+      'shop.example.com/healthz exact → web:http',
+    ]);
+    await screenshot(page, 'stub-ingresses');
+    // The picker keeps the page; a namespace the token may not read is an error, not a blank.
+    await page.locator('#ns-input').fill('staging');
+    await page.locator('#ns-input').press('Enter');
+    await page.waitForURL('**/ui/ingresses/staging');
+    await page.getByRole('alert').filter({ hasText: 'Could not load ingresses' }).waitFor();
+    expect(problems).toEqual([]);
+  });
+
   it('gives a viewer every page but no write controls', async () => {
     const { page, problems } = await signedIn(STUB_TOKENS.viewer, '/ui/deployments/default/web');
     await page.getByRole('heading', { level: 1, name: 'web' }).waitFor();

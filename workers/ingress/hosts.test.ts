@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { RouteTable } from '../../common/ingress-routes.ts';
 import { hostMatches } from '../verbs/services.ts';
-import { HostTable, hostOf, normalizeHost } from './hosts.ts';
+import { hostOf, normalizeHost } from './hosts.ts';
 
 describe('normalizeHost', () => {
   it('strips the port and a trailing dot, lower-cases, keeps IPv6 brackets', () => {
@@ -19,29 +20,34 @@ describe('normalizeHost', () => {
   });
 });
 
-describe('HostTable', () => {
-  const table = new HostTable([
-    { hosts: ['web.example.com', 'www.example.com'], value: 'web' },
-    { hosts: ['*.example.com'], value: 'wild' },
-    { hosts: ['*.apps.test'], value: 'apps' },
-  ]);
+describe('host matching of the route table', () => {
+  const table = new RouteTable(
+    [
+      { hosts: ['web.example.com', 'www.example.com'], value: 'web' },
+      { hosts: ['*.example.com'], value: 'wild' },
+      { hosts: ['*.apps.test'], value: 'apps' },
+    ].flatMap(({ hosts, value }) =>
+      hosts.map((host) => ({ host, path: '/', pathType: 'Prefix' as const, value })),
+    ),
+  );
+  const match = (host: string | undefined) => table.match(host, '/')?.value;
 
   it('matches exact hosts before wildcards', () => {
-    expect(table.match('web.example.com')).toBe('web');
-    expect(table.match('www.example.com')).toBe('web');
-    expect(table.match('shop.example.com')).toBe('wild');
+    expect(match('web.example.com')).toBe('web');
+    expect(match('www.example.com')).toBe('web');
+    expect(match('shop.example.com')).toBe('wild');
   });
 
   it('lets a wildcard cover exactly one label', () => {
-    expect(table.match('a.apps.test')).toBe('apps');
-    expect(table.match('apps.test')).toBeUndefined();
-    expect(table.match('a.b.apps.test')).toBeUndefined();
-    expect(table.match('example.com')).toBeUndefined();
+    expect(match('a.apps.test')).toBe('apps');
+    expect(match('apps.test')).toBeUndefined();
+    expect(match('a.b.apps.test')).toBeUndefined();
+    expect(match('example.com')).toBeUndefined();
   });
 
   it('matches nothing else', () => {
-    expect(table.match('localhost')).toBeUndefined();
-    expect(table.match(undefined)).toBeUndefined();
+    expect(match('localhost')).toBeUndefined();
+    expect(match(undefined)).toBeUndefined();
   });
 
   it('agrees with hostMatches, which the API uses to protect its own host', () => {
@@ -53,7 +59,8 @@ describe('HostTable', () => {
       ['web.test', 'a.web.test', false],
     ] as const) {
       expect(hostMatches(pattern, host), `${pattern} ~ ${host}`).toBe(want);
-      expect(new HostTable([{ hosts: [pattern], value: 1 }]).match(host) === 1).toBe(want);
+      const one = new RouteTable([{ host: pattern, path: '/', pathType: 'Prefix', value: 1 }]);
+      expect(one.match(host, '/')?.value === 1).toBe(want);
     }
   });
 });

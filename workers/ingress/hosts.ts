@@ -1,6 +1,6 @@
 /**
- * Host header → service. Exact names win over wildcards; `*.example.com` covers exactly one
- * more label, as in Kubernetes Ingress (a.example.com, never example.com or a.b.example.com).
+ * The Host a request names, as the ingress matches it (common/ingress-routes.ts: exact names
+ * before wildcards; `*.example.com` covers exactly one more label, as in Kubernetes Ingress).
  */
 
 /** The Host of a request, port stripped, lower-cased, without a trailing dot; undefined when absent. */
@@ -26,36 +26,5 @@ export function hostOf(req: Request): string | undefined {
     return normalizeHost(new URL(req.url).host);
   } catch {
     return undefined;
-  }
-}
-
-export class HostTable<T> {
-  private readonly exact = new Map<string, T>();
-  /** Keyed by the part after `*.`. */
-  private readonly wildcard = new Map<string, T>();
-
-  constructor(entries: Iterable<{ hosts: readonly string[]; value: T }>) {
-    for (const { hosts, value } of entries) {
-      for (const h of hosts) {
-        const host = h.toLowerCase();
-        const into = host.startsWith('*.') ? this.wildcard : this.exact;
-        const key = host.startsWith('*.') ? host.slice(2) : host;
-        // Hosts are unique across services (the API refuses duplicates); first one wins regardless.
-        if (!into.has(key)) into.set(key, value);
-      }
-    }
-  }
-
-  get size(): number {
-    return this.exact.size + this.wildcard.size;
-  }
-
-  match(host: string | undefined): T | undefined {
-    if (!host) return undefined;
-    const exact = this.exact.get(host);
-    if (exact !== undefined) return exact;
-    if (this.wildcard.size === 0) return undefined;
-    const dot = host.indexOf('.');
-    return dot > 0 ? this.wildcard.get(host.slice(dot + 1)) : undefined;
   }
 }

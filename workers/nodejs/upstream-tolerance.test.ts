@@ -1,6 +1,7 @@
 import { Agent, createServer as createHttpServer, get, type Server } from 'node:http';
 import { type AddressInfo, createServer, type Server as TcpServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isMalformedAnswer } from '../../common/http-forwarding.ts';
 import { Ingress } from '../ingress/ingress.ts';
 import type { Endpoint, ServiceRoute } from '../verbs/services.ts';
 import { proxyHttp } from './ingress-server.ts';
@@ -138,5 +139,39 @@ describe('the fetch ingress (Deno, Workers, in-process)', () => {
     } finally {
       await new Promise((r) => garbage.close(r));
     }
+  });
+});
+
+describe('what counts as a malformed answer', () => {
+  it("reads Node's parser codes and Deno's fetch messages, and not a refused or reset connection", () => {
+    const deno = (message: string) =>
+      Object.assign(new TypeError('fetch failed'), { cause: new Error(message) });
+    expect(
+      isMalformedAnswer(
+        Object.assign(new TypeError('fetch failed'), { cause: { code: 'HPE_INVALID_CONSTANT' } }),
+      ),
+    ).toBe(true);
+    expect(
+      isMalformedAnswer(
+        deno(
+          'error sending request for url (http://127.0.0.1:1/): client error (SendRequest): invalid HTTP version parsed',
+        ),
+      ),
+    ).toBe(true);
+    expect(
+      isMalformedAnswer(
+        deno(
+          'error sending request for url (http://127.0.0.1:1/): client error (Connect): tcp connect error: Connection refused (os error 111)',
+        ),
+      ),
+    ).toBe(false);
+    expect(
+      isMalformedAnswer(
+        deno(
+          'error sending request for url (http://127.0.0.1:1/): client error (SendRequest): connection closed before message completed',
+        ),
+      ),
+    ).toBe(false);
+    expect(isMalformedAnswer(Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }))).toBe(false);
   });
 });

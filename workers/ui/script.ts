@@ -5,6 +5,7 @@ import { startDashboard } from './client/app.ts';
 import { createConfigMapPages } from './client/config-maps.ts';
 import { createDom } from './client/dom.ts';
 import { createFormat } from './client/format.ts';
+import { createNetworkPages } from './client/network.ts';
 import { createPodParts } from './client/pods.ts';
 import { createPolicyPage } from './client/policy.ts';
 import { createViews } from './client/views.ts';
@@ -36,6 +37,7 @@ export function clientScript(): string {
     `  createPolicyPage: ${createPolicyPage.toString()},`,
     `  createPodParts: ${createPodParts.toString()},`,
     `  createConfigMapPages: ${createConfigMapPages.toString()},`,
+    `  createNetworkPages: ${createNetworkPages.toString()},`,
     `  assessRollout: ${assessRollout.toString()},`,
     `  replicaPhase: ${replicaPhase.toString()},`,
     '});',

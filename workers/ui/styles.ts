@@ -280,6 +280,8 @@ table.data th:last-child, table.data td:last-child { padding-right: 18px; }
 .badge-live::before { animation: pulse 1.2s ease-in-out infinite; }
 .badges { display: flex; gap: 6px; }
 .chips { display: flex; flex-wrap: wrap; gap: 6px; list-style: none; margin: 0; padding: 0; }
+.plain-list { list-style: none; margin: 0; padding: 0; }
+.plain-list li + li { margin-top: 2px; }
 .chip {
   font-family: var(--mono); font-size: 11.5px; padding: 2px 8px; border-radius: 6px;
   background: var(--neutral-bg); color: var(--text); border: 1px solid var(--border);

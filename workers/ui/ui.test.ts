@@ -26,6 +26,8 @@ describe('createUi', () => {
       '/ui/nodes',
       '/ui/events/staging',
       '/ui/policy/staging',
+      '/ui/services/staging',
+      '/ui/ingresses/staging',
     ]) {
       const res = await app.request(path);
       expect(res.status, path).toBe(200);

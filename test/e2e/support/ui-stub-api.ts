@@ -526,6 +526,93 @@ export function createStubApp(opts: StubOptions = {}) {
     return c.json(configMapOf(ns, name, configMaps.get(`${ns}/${name}`)!), old ? 200 : 201);
   });
 
+  // Services of default: `web` as a newer server sends it (type, cluster IP, node port), `db` as
+  // a server without them; endpoints are the ready replicas of the deployment of that name.
+  const meta = (ns: string, name: string) => ({
+    name,
+    namespace: ns,
+    uid: `uid-${name}`,
+    labels: {},
+    resourceVersion: '1',
+    generation: 1,
+    createdAt: new Date(started - 1800_000).toISOString(),
+    updatedAt: new Date(started - 1800_000).toISOString(),
+  });
+  const services = new Map<string, Record<string, unknown>>([
+    [
+      'default/web',
+      {
+        selector: { app: 'web' },
+        type: 'NodePort',
+        clusterIP: '10.43.0.17',
+        ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP', nodePort: 30080 }],
+        hosts: ['web.shop.example.com'],
+      },
+    ],
+    [
+      'default/db',
+      { selector: { app: 'db' }, ports: [{ port: 5432, targetPort: 5432, protocol: 'TCP' }], hosts: [] },
+    ],
+  ]);
+  app.get('/v1/namespaces/:ns/services', (c) => {
+    const ns = c.req.param('ns');
+    const items = [...services]
+      .filter(([k]) => k.startsWith(`${ns}/`))
+      .map(([k, spec]) => ({
+        apiVersion: 'berth.dev/v1',
+        kind: 'Service',
+        metadata: meta(ns, k.slice(ns.length + 1)),
+        spec,
+      }));
+    return c.json({ apiVersion: 'berth.dev/v1', kind: 'ServiceList', items });
+  });
+  app.get('/v1/namespaces/:ns/services/:name/endpoints', (c) => {
+    const { ns, name } = c.req.param();
+    if (!services.has(`${ns}/${name}`))
+      return problem(c, 404, 'NOT_FOUND', `service "${ns}/${name}" not found`);
+    const d = deps.get(`${ns}/${name}`);
+    const items = (d?.reps ?? [])
+      .filter((r) => r.ready)
+      .map((r) => ({
+        replica: r.id,
+        deployment: name,
+        revision: r.revision,
+        node: r.node,
+        address: `10.0.0.${NODES.findIndex((n) => n.name === r.node) + 1}`,
+        port: r.hostPorts[0]?.hostPort ?? 0,
+      }));
+    return c.json({ service: name, namespace: ns, items });
+  });
+  app.get('/v1/namespaces/:ns/ingresses', (c) => {
+    const ns = c.req.param('ns');
+    const backend = (name: string, port: object) => ({ service: { name, port } });
+    const items =
+      ns === 'default'
+        ? [
+            {
+              apiVersion: 'berth.dev/v1',
+              kind: 'Ingress',
+              metadata: meta(ns, 'shop'),
+              spec: {
+                ingressClassName: 'berth',
+                rules: [
+                  {
+                    host: 'shop.example.com',
+                    http: {
+                      paths: [
+                        { path: '/', pathType: 'Prefix', backend: backend('web', { number: 80 }) },
+                        { path: '/healthz', pathType: 'Exact', backend: backend('web', { name: 'http' }) },
+                      ],
+                    },
+                  },
+                ],
+              },
+            },
+          ]
+        : [];
+    return c.json({ items });
+  });
+
   app.get('/v1/nodes', (c) => {
     const all = [...deps.values()].flatMap((d) => d.reps);
     return c.json({

@@ -4,6 +4,7 @@ import type { createApi } from './api.ts';
 import type { createConfigMapPages } from './config-maps.ts';
 import type { createDom } from './dom.ts';
 import type { createFormat } from './format.ts';
+import type { createNetworkPages } from './network.ts';
 import type { createPodParts } from './pods.ts';
 import type { createPolicyPage } from './policy.ts';
 import type { ConfigMapData, DeploymentData, Flash, PageData, PolicyData, Route, State } from './state.ts';
@@ -12,12 +13,15 @@ import type {
   BerthEvent,
   ConfigMap,
   Deployment,
+  Endpoint,
   Identity,
+  Ingress,
   NamespacePolicy,
   NodeInfo,
   Problem,
   Replica,
   Revision,
+  Service,
 } from './types.ts';
 import type { createViews } from './views.ts';
 
@@ -29,6 +33,7 @@ export interface Factories {
   createPolicyPage: typeof createPolicyPage;
   createPodParts: typeof createPodParts;
   createConfigMapPages: typeof createConfigMapPages;
+  createNetworkPages: typeof createNetworkPages;
   /** The rollout rule shared with the CLI and the Action (common/rollout.ts). */
   assessRollout: typeof assessRollout;
   /** A replica's `Init:N/M` as the CLI shows it (common/replica-phase.ts). */
@@ -121,6 +126,7 @@ export function startDashboard(f: Factories): void {
   });
   const policyPage = f.createPolicyPage(dom, views, { state, canEditPolicy });
   const configMapPages = f.createConfigMapPages(dom, fmt, views, { state, href });
+  const networkPages = f.createNetworkPages(dom, views);
 
   // ---- routing ----------------------------------------------------------------------------
 
@@ -145,6 +151,8 @@ export function startDashboard(f: Factories): void {
       if (a && b) return { view: 'configmap', ns: a, name: b };
       return { view: 'configmaps', ns: a ?? state.namespace };
     }
+    if (first === 'services' && parts.length <= 2) return { view: 'services', ns: a ?? state.namespace };
+    if (first === 'ingresses' && parts.length <= 2) return { view: 'ingresses', ns: a ?? state.namespace };
     return { view: 'notfound', path: pathname };
   }
 
@@ -154,6 +162,8 @@ export function startDashboard(f: Factories): void {
       case 'events':
       case 'policy':
       case 'configmaps':
+      case 'services':
+      case 'ingresses':
         return `${r.view}:${r.ns}`;
       case 'deployment':
       case 'configmap':
@@ -181,6 +191,10 @@ export function startDashboard(f: Factories): void {
         return `ConfigMaps · ${r.ns}`;
       case 'configmap':
         return `${r.name} · ConfigMaps · ${r.ns}`;
+      case 'services':
+        return `Services · ${r.ns}`;
+      case 'ingresses':
+        return `Ingresses · ${r.ns}`;
       default:
         return 'Not found';
     }
@@ -311,6 +325,33 @@ export function startDashboard(f: Factories): void {
               error: r.problem,
               configMap: r.status === 404 || r.status === 403 ? undefined : prev?.configMap,
             };
+        break;
+      }
+      case 'services': {
+        const r = check(await api.get<unknown>(`${nsPath(route.ns)}/services`));
+        if (!r.ok) {
+          data = { error: r.problem };
+          break;
+        }
+        const items = itemsOf<Service>(r.data);
+        const endpoints: Record<string, Endpoint[]> = {};
+        // Each service's endpoints (at most 50 services a poll); one that fails is shown as unknown.
+        const answers = await Promise.all(
+          items.slice(0, 50).map(async (s) => {
+            const name = s.metadata?.name ?? '';
+            const e = check(
+              await api.get<unknown>(`${nsPath(route.ns)}/services/${encodeURIComponent(name)}/endpoints`),
+            );
+            return [name, e.ok ? itemsOf<Endpoint>(e.data) : undefined] as const;
+          }),
+        );
+        for (const [name, list] of answers) if (list) endpoints[name] = list;
+        data = { items, endpoints };
+        break;
+      }
+      case 'ingresses': {
+        const r = check(await api.get<unknown>(`${nsPath(route.ns)}/ingresses`));
+        data = r.ok ? { items: itemsOf<Ingress>(r.data) } : { error: r.problem };
         break;
       }
       default:
@@ -756,7 +797,7 @@ export function startDashboard(f: Factories): void {
       if (input) dom.clearEdited(input);
       const view = data(form, 'view');
       navigate(
-        `${uiBase}/${view === 'events' || view === 'policy' || view === 'configmaps' ? view : 'deployments'}/${encodeURIComponent(ns)}`,
+        `${uiBase}/${view === 'events' || view === 'policy' || view === 'configmaps' || view === 'services' || view === 'ingresses' ? view : 'deployments'}/${encodeURIComponent(ns)}`,
       );
       return;
     }
@@ -913,6 +954,8 @@ export function startDashboard(f: Factories): void {
               `/configmaps/${encodeURIComponent(ns)}`,
               r.view === 'configmaps' || r.view === 'configmap',
             ),
+            link('Services', `/services/${encodeURIComponent(ns)}`, r.view === 'services'),
+            link('Ingresses', `/ingresses/${encodeURIComponent(ns)}`, r.view === 'ingresses'),
             link('Events', `/events/${encodeURIComponent(ns)}`, r.view === 'events'),
             link('Policy', `/policy/${encodeURIComponent(ns)}`, r.view === 'policy'),
           ),
@@ -1017,6 +1060,10 @@ export function startDashboard(f: Factories): void {
         return configMapPages.list(r, d as never);
       case 'configmap':
         return configMapPages.detail(r, d as never);
+      case 'services':
+        return networkPages.services(r, d as never);
+      case 'ingresses':
+        return networkPages.ingresses(r, d as never);
       default:
         return views.notFound(r.path);
     }

@@ -2,12 +2,15 @@ import type {
   BerthEvent,
   ConfigMap,
   Deployment,
+  Endpoint,
   Identity,
+  Ingress,
   NamespacePolicy,
   NodeInfo,
   Problem,
   Replica,
   Revision,
+  Service,
 } from './types.ts';
 
 /** The client-side routes, all under the mount point (`/ui` by default). */
@@ -19,6 +22,8 @@ export type Route =
   | { view: 'policy'; ns: string }
   | { view: 'configmaps'; ns: string }
   | { view: 'configmap'; ns: string; name: string }
+  | { view: 'services'; ns: string }
+  | { view: 'ingresses'; ns: string }
   | { view: 'notfound'; path: string };
 
 export interface DeploymentsData {
@@ -61,6 +66,18 @@ export interface ConfigMapData {
   error?: Problem;
 }
 
+export interface ServicesData {
+  items?: Service[];
+  /** Each service's ready endpoints, by service name (absent: not read, or not readable). */
+  endpoints?: Record<string, Endpoint[]>;
+  error?: Problem;
+}
+
+export interface IngressesData {
+  items?: Ingress[];
+  error?: Problem;
+}
+
 export type PageData =
   | DeploymentsData
   | DeploymentData
@@ -68,7 +85,9 @@ export type PageData =
   | EventsData
   | PolicyData
   | ConfigMapsData
-  | ConfigMapData;
+  | ConfigMapData
+  | ServicesData
+  | IngressesData;
 
 export interface Page {
   /** The route this data belongs to; a late answer for another route is dropped. */

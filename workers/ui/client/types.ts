@@ -27,6 +27,9 @@ export type NodeInfo = Lenient<wire.Node>;
 export type NamespacePolicy = Lenient<wire.NamespacePolicy>;
 /** Values included: ConfigMaps are readable by viewers (secrets are never read back). */
 export type ConfigMap = Lenient<wire.ConfigMap>;
+export type Service = Lenient<wire.Service>;
+export type Endpoint = Lenient<wire.Endpoint>;
+export type Ingress = Lenient<wire.Ingress>;
 export type PolicySpec = NonNullable<NamespacePolicy['spec']>;
 /** The dashboard signs in people and pipelines: a node credential has no role there. */
 export type Identity = Lenient<wire.UserIdentity>;

@@ -197,7 +197,10 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
     );
   }
 
-  function nsPicker(view: 'deployments' | 'events' | 'policy' | 'configmaps', ns: string): HTMLElement {
+  function nsPicker(
+    view: 'deployments' | 'events' | 'policy' | 'configmaps' | 'services' | 'ingresses',
+    ns: string,
+  ): HTMLElement {
     const listId = 'ns-options';
     return h(
       'form',

@@ -95,6 +95,8 @@ export async function findEndpoints(
   db: Database,
   target: { namespace: string; spec: Pick<ServiceSpec, 'selector' | 'ports'> },
 ): Promise<Endpoint[]> {
+  // An ExternalName service selects nothing: its name is a CNAME.
+  if (target.spec.selector === undefined) return [];
   const result = await db.execute(sql`
     select r.id, r.deployment_name, r.revision, r.host_ports, n.name as node, n.address, v.template
     from replicas r

@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATABASE_KINDS, startTestPlane, type TestPlane } from '../support/plane.ts';
+
+/**
+ * Cluster IPs and node ports: assigned on create, kept by later applies that leave them out,
+ * immutable (clusterIP), unique across the cluster (409), released on delete or on a type change.
+ * Small ranges, so that "every address is different" and "the range is full" are quick to reach.
+ */
+
+const serviceBody = (spec: Record<string, unknown> = {}) => ({
+  spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }], ...spec },
+});
+
+const ipNumber = (ip: string) => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+
+describe.each(DATABASE_KINDS)('service addresses on %s', (kind) => {
+  let t: TestPlane;
+  beforeAll(async () => {
+    t = await startTestPlane(kind, {
+      BERTH_SERVICE_CIDR: '10.96.0.0/27',
+      BERTH_NODE_PORT_RANGE: '30000-30029',
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+  const put = (ns: string, name: string, body: unknown) =>
+    t.call('PUT', `/v1/namespaces/${ns}/services/${name}`, body);
+  const paths = (res: { body: { errors?: { path: string }[] } }) => res.body.errors?.map((e) => e.path);
+
+  it('assigns a cluster IP and node ports on create and keeps them across applies that leave them out', async () => {
+    const created = await put('addr', 'web', serviceBody({ type: 'NodePort' }));
+    expect(created.status).toBe(201);
+    const { clusterIP, ports } = created.body.spec;
+    // Inside 10.96.0.0/27, and neither its network (.0) nor its broadcast (.31) address.
+    expect(ipNumber(clusterIP) - ipNumber('10.96.0.0')).toBeGreaterThan(0);
+    expect(ipNumber(clusterIP) - ipNumber('10.96.0.0')).toBeLessThan(31);
+    expect(ports[0].nodePort).toBeGreaterThanOrEqual(30000);
+    expect(ports[0].nodePort).toBeLessThanOrEqual(30029);
+    const again = await put('addr', 'web', serviceBody({ type: 'NodePort' }));
+    expect(again.status).toBe(200);
+    expect(again.body.metadata.resourceVersion).toBe('1');
+    expect(again.body.spec).toEqual(created.body.spec);
+    // What GET shows applies back unchanged (the round trip of `kubectl get -o yaml`).
+    const shown = (await t.call('GET', '/v1/namespaces/addr/services/web')).body;
+    const back = await put('addr', 'web', { spec: shown.spec });
+    expect([back.status, back.body.metadata.resourceVersion]).toEqual([200, '1']);
+    // A second port gets its own node port; the first keeps its own.
+    const twoPorts = await put(
+      'addr',
+      'web',
+      serviceBody({
+        type: 'NodePort',
+        ports: [
+          { name: 'http', port: 80, targetPort: 8080 },
+          { name: 'dns', port: 53, protocol: 'UDP' },
+        ],
+      }),
+    );
+    expect(twoPorts.status).toBe(200);
+    expect(twoPorts.body.spec.clusterIP).toBe(clusterIP);
+    expect(twoPorts.body.spec.ports[0].nodePort).toBe(ports[0].nodePort);
+    expect(twoPorts.body.spec.ports[1].nodePort).not.toBe(ports[0].nodePort);
+  });
+
+  it('refuses to change a cluster IP (422), one outside the range (422), and one or a node port another service holds (409)', async () => {
+    const first = await put('addr2', 'a', serviceBody({ type: 'LoadBalancer', clusterIP: '10.96.0.20' }));
+    expect(first.status).toBe(201);
+    expect(first.body.spec.clusterIP).toBe('10.96.0.20');
+    const nodePort = first.body.spec.ports[0].nodePort as number;
+
+    const change = await put('addr2', 'a', serviceBody({ type: 'LoadBalancer', clusterIP: '10.96.0.21' }));
+    expect(change.status).toBe(422);
+    expect(change.body.errors).toEqual([
+      { path: 'spec.clusterIP', message: expect.stringMatching(/field is immutable/) },
+    ]);
+    const toHeadless = await put('addr2', 'a', serviceBody({ clusterIP: 'None' }));
+    expect([toHeadless.status, paths(toHeadless)]).toEqual([422, ['spec.clusterIP']]);
+
+    for (const ip of ['10.96.0.0', '10.96.0.31', '10.97.0.5']) {
+      const outside = await put('addr2', `out-${ip.replace(/\./g, '-')}`, serviceBody({ clusterIP: ip }));
+      expect([outside.status, paths(outside)]).toEqual([422, ['spec.clusterIP']]);
+    }
+    const ipTaken = await put('other-ns', 'b', serviceBody({ clusterIP: '10.96.0.20' }));
+    expect(ipTaken.status).toBe(409);
+    expect(ipTaken.body.errors).toEqual([
+      { path: 'spec.clusterIP', message: '10.96.0.20 is already allocated to another service' },
+    ]);
+    const portTaken = await put(
+      'other-ns',
+      'b',
+      serviceBody({ type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort }] }),
+    );
+    expect([portTaken.status, paths(portTaken)]).toEqual([409, ['spec.ports[0].nodePort']]);
+    const portOutside = await put(
+      'other-ns',
+      'b',
+      serviceBody({ type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 31000 }] }),
+    );
+    expect([portOutside.status, paths(portOutside)]).toEqual([422, ['spec.ports[0].nodePort']]);
+    expect((await t.call('GET', '/v1/namespaces/other-ns/services/b')).status).toBe(404);
+
+    // A type change to ClusterIP releases the node port; a delete releases the address.
+    const toClusterIP = await put('addr2', 'a', serviceBody({}));
+    expect(toClusterIP.status).toBe(200);
+    expect(toClusterIP.body.spec.ports[0].nodePort).toBeUndefined();
+    expect(toClusterIP.body.spec.clusterIP).toBe('10.96.0.20');
+    const takesPort = await put(
+      'other-ns',
+      'b',
+      serviceBody({ type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort }] }),
+    );
+    expect(takesPort.status).toBe(201);
+    expect((await t.call('DELETE', '/v1/namespaces/addr2/services/a')).status).toBe(200);
+    const takesIP = await put('other-ns', 'c', serviceBody({ clusterIP: '10.96.0.20' }));
+    expect(takesIP.status).toBe(201);
+    expect((await t.call('DELETE', '/v1/namespaces/other-ns/services/b')).status).toBe(200);
+    const takesPortAgain = await put(
+      'other-ns',
+      'd',
+      serviceBody({ type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort }] }),
+    );
+    expect(takesPortAgain.status).toBe(201);
+  });
+
+  it('gives a headless service and an ExternalName service no address', async () => {
+    const headless = await put('addr3', 'db', serviceBody({ clusterIP: 'None' }));
+    expect([headless.status, headless.body.spec.clusterIP]).toEqual([201, 'None']);
+    const again = await put('addr3', 'db', serviceBody({}));
+    expect([again.status, again.body.spec.clusterIP, again.body.metadata.resourceVersion]).toEqual([
+      200,
+      'None',
+      '1',
+    ]);
+    const external = await put('addr3', 'ext', {
+      spec: { type: 'ExternalName', externalName: 'db.example.com' },
+    });
+    expect(external.status).toBe(201);
+    expect(external.body.spec).toEqual({
+      type: 'ExternalName',
+      externalName: 'db.example.com',
+      ports: [],
+      hosts: [],
+    });
+    // ExternalName → ClusterIP: an address is assigned then.
+    const becomes = await put('addr3', 'ext', serviceBody({}));
+    expect(becomes.body.spec.clusterIP).toMatch(/^10\.96\.0\./);
+  });
+
+  it('never gives two services applied at once the same address or node port', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => put('race', `svc-${i}`, serviceBody({ type: 'NodePort' }))),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(8).fill(201));
+    const ips = results.map((r) => r.body.spec.clusterIP as string);
+    const nodePorts = results.map((r) => r.body.spec.ports[0].nodePort as number);
+    expect(new Set(ips).size).toBe(8);
+    expect(new Set(nodePorts).size).toBe(8);
+  });
+});

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATABASE_KINDS, startTestPlane, type TestPlane } from '../support/plane.ts';
+import {
+  ADMIN_TOKEN,
+  DATABASE_KINDS,
+  deploymentBody,
+  startTestPlane,
+  type TestPlane,
+} from '../support/plane.ts';
+import { eventually, startSimAgents } from '../support/sim-agents.ts';
 
 /**
  * Cluster IPs and node ports: assigned on create, kept by later applies that leave them out,
@@ -156,5 +163,54 @@ describe.each(DATABASE_KINDS)('service addresses on %s', (kind) => {
     const nodePorts = results.map((r) => r.body.spec.ports[0].nodePort as number);
     expect(new Set(ips).size).toBe(8);
     expect(new Set(nodePorts).size).toBe(8);
+  });
+
+  it("gives a new replica Kubernetes' service variables, unless its pod sets enableServiceLinks: false", async () => {
+    const sims = await startSimAgents({
+      server: t.server,
+      adminToken: ADMIN_TOKEN,
+      count: 1,
+      fetch: t.fetch,
+      prefix: 'links',
+      options: { labels: { fleet: 'links' }, heartbeatMs: 300 },
+    });
+    try {
+      const redis = await put('links', 'redis-master', {
+        spec: { selector: { app: 'redis' }, ports: [{ port: 6379 }] },
+      });
+      await put('links', 'headless', serviceBody({ clusterIP: 'None' }));
+      await put('links', 'ext', { spec: { type: 'ExternalName', externalName: 'db.example.com' } });
+      const ip = redis.body.spec.clusterIP as string;
+      const deploy = async (name: string, podExtra: Record<string, unknown>) => {
+        const body = deploymentBody({ replicas: 1, labels: { app: name } });
+        Object.assign(body.spec.template.spec, { nodeSelector: { fleet: 'links' }, ...podExtra });
+        body.spec.template.metadata.labels = { app: name };
+        (body.spec as Record<string, unknown>).selector = { matchLabels: { app: name } };
+        (body.spec.template.spec.containers[0] as Record<string, unknown>).env = [
+          { name: 'REDIS_URL', value: 'redis://$(REDIS_MASTER_SERVICE_HOST):$(REDIS_MASTER_SERVICE_PORT)' },
+        ];
+        expect((await t.call('PUT', `/v1/namespaces/links/deployments/${name}`, body)).status).toBe(201);
+        const a = await eventually(async () => sims.agents[0]!.running().find((x) => x.deployment === name));
+        return Object.fromEntries(a.containers[0]!.env.map((e) => [e.name, e.value]));
+      };
+      const env = await deploy('linked', {});
+      expect(env).toMatchObject({
+        REDIS_MASTER_SERVICE_HOST: ip,
+        REDIS_MASTER_SERVICE_PORT: '6379',
+        REDIS_MASTER_PORT: `tcp://${ip}:6379`,
+        REDIS_MASTER_PORT_6379_TCP: `tcp://${ip}:6379`,
+        REDIS_MASTER_PORT_6379_TCP_PROTO: 'tcp',
+        REDIS_MASTER_PORT_6379_TCP_PORT: '6379',
+        REDIS_MASTER_PORT_6379_TCP_ADDR: ip,
+        REDIS_URL: `redis://${ip}:6379`,
+      });
+      // Headless and ExternalName services have no address to give.
+      expect(Object.keys(env).filter((n) => n.startsWith('HEADLESS_') || n.startsWith('EXT_'))).toEqual([]);
+      const unlinked = await deploy('unlinked', { enableServiceLinks: false });
+      expect(Object.keys(unlinked).filter((n) => n.startsWith('REDIS_MASTER'))).toEqual([]);
+      expect(unlinked.REDIS_URL).toBe('redis://$(REDIS_MASTER_SERVICE_HOST):$(REDIS_MASTER_SERVICE_PORT)');
+    } finally {
+      await sims.stop();
+    }
   });
 });

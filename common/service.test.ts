@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { zodFieldErrors } from './manifest.ts';
+import { NamespacePolicySpec, serviceTrafficFrom } from './policy.ts';
 import { affinitySeconds, ServiceInput, ServiceSpec } from './service.ts';
 
 describe('ServiceSpec', () => {
@@ -140,5 +141,19 @@ describe('ServiceSpec', () => {
       ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }],
       hosts: [],
     });
+  });
+});
+
+describe('acceptServiceTrafficFrom', () => {
+  it('is optional (stored policies read the same), takes names or *, and reads as the namespaces besides its own', () => {
+    expect(NamespacePolicySpec.parse({})).not.toHaveProperty('acceptServiceTrafficFrom');
+    expect(serviceTrafficFrom(NamespacePolicySpec.parse({}), 'shop')).toBeUndefined();
+    const some = NamespacePolicySpec.parse({ acceptServiceTrafficFrom: ['web', 'shop', 'jobs'] });
+    expect(serviceTrafficFrom(some, 'shop')).toEqual(['jobs', 'web']);
+    expect(serviceTrafficFrom(NamespacePolicySpec.parse({ acceptServiceTrafficFrom: [] }), 'shop')).toEqual(
+      [],
+    );
+    const bad = NamespacePolicySpec.safeParse({ acceptServiceTrafficFrom: ['Bad_NS'] });
+    expect(zodFieldErrors(bad.error!).map((e) => e.path)).toEqual(['acceptServiceTrafficFrom[0]']);
   });
 });

@@ -213,4 +213,13 @@ describe.each(DATABASE_KINDS)('service addresses on %s', (kind) => {
       await sims.stop();
     }
   });
+
+  it("stores a namespace's acceptServiceTrafficFrom and refuses a name that is no namespace's (422)", async () => {
+    const path = '/v1/namespaces/addr4/policy';
+    const set = await t.call('PUT', path, { spec: { acceptServiceTrafficFrom: ['shop', '*'] } });
+    expect(set.status).toBeLessThan(300);
+    expect((await t.call('GET', path)).body.spec.acceptServiceTrafficFrom).toEqual(['shop', '*']);
+    const bad = await t.call('PUT', path, { spec: { acceptServiceTrafficFrom: ['Not A Namespace'] } });
+    expect([bad.status, paths(bad)]).toEqual([422, ['spec.acceptServiceTrafficFrom[0]']]);
+  });
 });

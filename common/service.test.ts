@@ -135,6 +135,22 @@ describe('ServiceSpec', () => {
     ).toEqual(['sessionAffinityConfig.clientIP.timeoutSeconds']);
   });
 
+  it('needs a TCP port for hosts (the ingress speaks HTTP)', () => {
+    expect(paths({ ...base, ports: [{ port: 53, protocol: 'UDP' }], hosts: ['dns.example.com'] })).toEqual([
+      'hosts',
+    ]);
+    expect(
+      paths({
+        ...base,
+        ports: [
+          { name: 'dns', port: 53, protocol: 'UDP' },
+          { name: 'web', port: 80 },
+        ],
+        hosts: ['dns.example.com'],
+      }),
+    ).toEqual([]);
+  });
+
   it('leaves a spec without the new fields as it was stored', () => {
     expect(ServiceSpec.parse(base)).toEqual({
       selector: { app: 'web' },

@@ -178,6 +178,9 @@ function serviceSpecIssues(spec: z.infer<typeof ServiceSpecFields>): Issue[] {
       seen.nodePort.add(key);
     }
   });
+  // The ingress speaks HTTP, over TCP.
+  if (spec.hosts.length && spec.ports.length && !spec.ports.some((p) => p.protocol === 'TCP'))
+    issues.push({ path: ['hosts'], message: 'need a TCP port: the ingress sends HTTP to the service' });
   const hosts = new Set<string>();
   spec.hosts.forEach((h, i) => {
     if (hosts.has(h)) issues.push({ path: ['hosts', i], message: `duplicate host ${JSON.stringify(h)}` });

@@ -67,11 +67,12 @@ export interface Endpoint {
 }
 
 /**
- * The port the ingress sends HTTP to: the one named "http", else the first. A service with
+ * The port the ingress sends HTTP to: the TCP one named "http", else the first TCP one. A service with
  * several ports (http plus metrics, say) is reached on the one meant for browsers.
  */
 export function mainPort(spec: Pick<ServiceSpec, 'ports'>): ServicePort {
-  return spec.ports.find((p) => p.name === 'http') ?? spec.ports[0]!;
+  const tcp = spec.ports.filter((p) => p.protocol === 'TCP');
+  return tcp.find((p) => p.name === 'http') ?? tcp[0] ?? spec.ports[0]!;
 }
 
 interface EndpointRow {

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rowsOf } from '../../db/rows.ts';
 import {
   ADMIN_TOKEN,
   DATABASE_KINDS,
@@ -34,6 +37,14 @@ describe.each(DATABASE_KINDS)('service addresses on %s', (kind) => {
   const put = (ns: string, name: string, body: unknown) =>
     t.call('PUT', `/v1/namespaces/${ns}/services/${name}`, body);
   const paths = (res: { body: { errors?: { path: string }[] } }) => res.body.errors?.map((e) => e.path);
+  const freeAddress = async () => {
+    const used = await t.plane.deps.db.execute(
+      sql`select cluster_ip from services where cluster_ip is not null`,
+    );
+    const taken = new Set(rowsOf<{ cluster_ip: string }>(used).map((r) => r.cluster_ip));
+    for (let i = 30; i > 0; i--) if (!taken.has(`10.96.0.${i}`)) return `10.96.0.${i}`;
+    throw new Error('the test range is full');
+  };
 
   it('assigns a cluster IP and node ports on create and keeps them across applies that leave them out', async () => {
     const created = await put('addr', 'web', serviceBody({ type: 'NodePort' }));
@@ -71,12 +82,18 @@ describe.each(DATABASE_KINDS)('service addresses on %s', (kind) => {
   });
 
   it('refuses to change a cluster IP (422), one outside the range (422), and one or a node port another service holds (409)', async () => {
-    const first = await put('addr2', 'a', serviceBody({ type: 'LoadBalancer', clusterIP: '10.96.0.20' }));
+    // An address no earlier service was given (they are picked at random).
+    const ip = await freeAddress();
+    const first = await put('addr2', 'a', serviceBody({ type: 'LoadBalancer', clusterIP: ip }));
     expect(first.status).toBe(201);
-    expect(first.body.spec.clusterIP).toBe('10.96.0.20');
+    expect(first.body.spec.clusterIP).toBe(ip);
     const nodePort = first.body.spec.ports[0].nodePort as number;
 
-    const change = await put('addr2', 'a', serviceBody({ type: 'LoadBalancer', clusterIP: '10.96.0.21' }));
+    const change = await put(
+      'addr2',
+      'a',
+      serviceBody({ type: 'LoadBalancer', clusterIP: await freeAddress() }),
+    );
     expect(change.status).toBe(422);
     expect(change.body.errors).toEqual([
       { path: 'spec.clusterIP', message: expect.stringMatching(/field is immutable/) },
@@ -88,10 +105,10 @@ describe.each(DATABASE_KINDS)('service addresses on %s', (kind) => {
       const outside = await put('addr2', `out-${ip.replace(/\./g, '-')}`, serviceBody({ clusterIP: ip }));
       expect([outside.status, paths(outside)]).toEqual([422, ['spec.clusterIP']]);
     }
-    const ipTaken = await put('other-ns', 'b', serviceBody({ clusterIP: '10.96.0.20' }));
+    const ipTaken = await put('other-ns', 'b', serviceBody({ clusterIP: ip }));
     expect(ipTaken.status).toBe(409);
     expect(ipTaken.body.errors).toEqual([
-      { path: 'spec.clusterIP', message: '10.96.0.20 is already allocated to another service' },
+      { path: 'spec.clusterIP', message: `${ip} is already allocated to another service` },
     ]);
     const portTaken = await put(
       'other-ns',
@@ -111,7 +128,7 @@ describe.each(DATABASE_KINDS)('service addresses on %s', (kind) => {
     const toClusterIP = await put('addr2', 'a', serviceBody({}));
     expect(toClusterIP.status).toBe(200);
     expect(toClusterIP.body.spec.ports[0].nodePort).toBeUndefined();
-    expect(toClusterIP.body.spec.clusterIP).toBe('10.96.0.20');
+    expect(toClusterIP.body.spec.clusterIP).toBe(ip);
     const takesPort = await put(
       'other-ns',
       'b',
@@ -119,7 +136,7 @@ describe.each(DATABASE_KINDS)('service addresses on %s', (kind) => {
     );
     expect(takesPort.status).toBe(201);
     expect((await t.call('DELETE', '/v1/namespaces/addr2/services/a')).status).toBe(200);
-    const takesIP = await put('other-ns', 'c', serviceBody({ clusterIP: '10.96.0.20' }));
+    const takesIP = await put('other-ns', 'c', serviceBody({ clusterIP: ip }));
     expect(takesIP.status).toBe(201);
     expect((await t.call('DELETE', '/v1/namespaces/other-ns/services/b')).status).toBe(200);
     const takesPortAgain = await put(
@@ -221,5 +238,47 @@ describe.each(DATABASE_KINDS)('service addresses on %s', (kind) => {
     expect((await t.call('GET', path)).body.spec.acceptServiceTrafficFrom).toEqual(['shop', '*']);
     const bad = await t.call('PUT', path, { spec: { acceptServiceTrafficFrom: ['Not A Namespace'] } });
     expect([bad.status, paths(bad)]).toEqual([422, ['spec.acceptServiceTrafficFrom[0]']]);
+  });
+
+  it('applies `kubectl get svc -o yaml` with its cluster IPs and node port, and again unchanged', async () => {
+    // The fixture's addresses are in the default ranges; this plane's are smaller, so a plane of its own.
+    const plane = await startTestPlane(kind);
+    try {
+      const yaml = readFileSync(
+        new URL('../fixtures/manifests/kubectl-get-services.yaml', import.meta.url),
+        'utf8',
+      );
+      const apply = async () => {
+        const res = await plane.plane.app.request('/v1/apply', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/yaml' },
+          body: yaml,
+        });
+        return { status: res.status, body: await res.json() };
+      };
+      const first = await apply();
+      expect(first.status).toBe(200);
+      const lb = (await plane.call('GET', '/v1/namespaces/default/services/web-lb')).body.spec;
+      expect([lb.type, lb.clusterIP, lb.ports[0].nodePort]).toEqual(['LoadBalancer', '10.96.12.35', 31234]);
+      expect((await plane.call('GET', '/v1/namespaces/default/services/web')).body.spec.clusterIP).toBe(
+        '10.96.12.34',
+      );
+      const again = await apply();
+      expect(again.body.items.map((i: { action: string }) => i.action)).toEqual(['unchanged', 'unchanged']);
+    } finally {
+      await plane.close();
+    }
+  });
+
+  it('gives a service stored before addresses existed its cluster IP on its next apply', async () => {
+    await put('legacy', 'old', serviceBody({}));
+    // As a service written before this version was stored: no clusterIP in its spec, none in its column.
+    await t.plane.deps.db.execute(
+      sql`update services set spec = spec - 'clusterIP', cluster_ip = null where namespace = 'legacy' and name = 'old'`,
+    );
+    expect((await t.call('GET', '/v1/namespaces/legacy/services/old')).body.spec.clusterIP).toBeUndefined();
+    const again = await put('legacy', 'old', serviceBody({}));
+    expect(again.status).toBe(200);
+    expect(again.body.spec.clusterIP).toMatch(/^10\.96\.0\./);
   });
 });

@@ -41,6 +41,7 @@ export const OPTIONS = {
   'default-memory-limit': { type: 'string' },
   'allow-capabilities': { type: 'string' },
   'allow-host-paths': { type: 'string' },
+  'accept-service-traffic-from': { type: 'string' },
   'allow-privileged': { type: 'boolean' },
   'no-privileged': { type: 'boolean' },
   'allow-unconfined-seccomp': { type: 'boolean' },
@@ -92,6 +93,7 @@ export interface Flags {
   'default-memory-limit'?: string;
   'allow-capabilities'?: string;
   'allow-host-paths'?: string;
+  'accept-service-traffic-from'?: string;
   'allow-privileged'?: boolean;
   'no-privileged'?: boolean;
   'allow-unconfined-seccomp'?: boolean;
@@ -184,6 +186,9 @@ const KIND_ALIASES: Record<string, ResourceKind> = {
   service: 'service',
   services: 'service',
   svc: 'service',
+  endpoints: 'endpoints',
+  endpoint: 'endpoints',
+  ep: 'endpoints',
   secret: 'secret',
   secrets: 'secret',
   configmap: 'configmap',
@@ -217,6 +222,7 @@ const KIND_ALIASES: Record<string, ResourceKind> = {
 export type ResourceKind =
   | 'deployment'
   | 'service'
+  | 'endpoints'
   | 'secret'
   | 'configmap'
   | 'persistentvolumeclaim'

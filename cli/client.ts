@@ -5,6 +5,7 @@ import type {
   ApplyWarning,
   ConfigMap,
   Deployment,
+  EndpointList,
   Event,
   Ingress,
   List,
@@ -216,6 +217,9 @@ export class BerthClient {
   }
   getService(ns: string, name: string) {
     return this.request<Service>('GET', `/v1/namespaces/${enc(ns)}/services/${enc(name)}`);
+  }
+  listEndpoints(ns: string, service: string) {
+    return this.request<EndpointList>('GET', `/v1/namespaces/${enc(ns)}/services/${enc(service)}/endpoints`);
   }
   listSecrets(ns: string) {
     return this.request<List<Secret>>('GET', `/v1/namespaces/${enc(ns)}/secrets`).then(items);

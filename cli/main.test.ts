@@ -288,6 +288,62 @@ describe('get', () => {
     expect(io.output()).toMatch(/n1\s+Ready,SchedulingDisabled\s+10\.0\.0\.1\s+0\.5\/2\s+256Mi\/2Gi/);
   });
 
+  const svc = (name: string) => ({
+    apiVersion: 'berth.dev/v1',
+    kind: 'Service',
+    metadata: { name, namespace: 'default', createdAt: '2025-01-01T00:00:00Z' },
+    spec: {
+      type: 'NodePort',
+      clusterIP: '10.96.0.10',
+      selector: { app: name },
+      ports: [{ port: 80, targetPort: 8080, protocol: 'TCP', nodePort: 30080 }],
+      hosts: [],
+    },
+  });
+  const endpoints = (service: string) => ({
+    service,
+    namespace: 'default',
+    items: [
+      {
+        replica: `${service}-1`,
+        deployment: service,
+        revision: 1,
+        node: 'n1',
+        address: '10.0.0.1',
+        port: 32768,
+      },
+    ],
+  });
+
+  it('lists services and endpoints, one table per kind, with kubectl names (get svc,ep)', async () => {
+    stub.on('GET', '/v1/namespaces/default/services', { body: { items: [svc('web')] } });
+    stub.on('GET', '/v1/namespaces/default/services/web/endpoints', { body: endpoints('web') });
+    expect(await berth('get', 'svc,ep')).toBe(EXIT.OK);
+    expect(io.output()).toBe(
+      [
+        'NAME          TYPE       CLUSTER-IP   EXTERNAL-IP   PORT(S)        AGE',
+        'service/web   NodePort   10.96.0.10   <none>        80:30080/TCP   10m',
+        '',
+        'NAME            ENDPOINTS        AGE',
+        'endpoints/web   10.0.0.1:32768   10m',
+        '',
+      ].join('\n'),
+    );
+    const io2 = captureIo({ env: { ...io.env } });
+    expect(await run(['get', 'services,endpoints', '-o', 'json'], io2)).toBe(EXIT.OK);
+    expect(JSON.parse(io2.output()).items).toHaveLength(2);
+    expect(await berth('get', 'svc,nope')).toBe(EXIT.USAGE);
+  });
+
+  it("reads one service's endpoints, with their nodes in -o wide (get ep NAME)", async () => {
+    stub.on('GET', '/v1/namespaces/default/services/web', { body: svc('web') });
+    stub.on('GET', '/v1/namespaces/default/services/web/endpoints', { body: endpoints('web') });
+    expect(await berth('get', 'ep', 'web', '-o', 'wide')).toBe(EXIT.OK);
+    expect(io.output()).toBe(
+      ['NAME   ENDPOINTS        AGE   NODES', 'web    10.0.0.1:32768   10m   n1', ''].join('\n'),
+    );
+  });
+
   it('exits 4 with the server message when the object is absent', async () => {
     stub.on(
       'GET',
@@ -931,7 +987,7 @@ describe('namespace policies', () => {
         apiVersion: 'berth.dev/v1',
         kind: 'NamespacePolicyList',
         items: [
-          ownPolicy('3'),
+          { ...ownPolicy('3'), spec: { ...ownPolicy('3').spec, acceptServiceTrafficFrom: ['shop', 'jobs'] } },
           {
             ...ownPolicy('1', {
               allowedHostSuffixes: [],
@@ -948,9 +1004,9 @@ describe('namespace policies', () => {
     expect(await berth('get', 'policies', '-o', 'wide')).toBe(EXIT.OK);
     expect(io.output()).toBe(
       [
-        'NAMESPACE   HOST-SUFFIXES   WILDCARDS   HOST-PORTS    QUOTA                    DEFAULT-MEMORY-LIMIT   AGE',
-        'team-a      a.example.com   false       30000-30010   replicas=10,memory=4Gi   512Mi                  10m',
-        'team-b      <none>          true        <none>        <none>                   <none>                 60s',
+        'NAMESPACE   HOST-SUFFIXES   WILDCARDS   HOST-PORTS    QUOTA                    DEFAULT-MEMORY-LIMIT   AGE   SERVICE-TRAFFIC-FROM',
+        'team-a      a.example.com   false       30000-30010   replicas=10,memory=4Gi   512Mi                  10m   shop,jobs',
+        'team-b      <none>          true        <none>        <none>                   <none>                 60s   *',
         '',
       ].join('\n'),
     );

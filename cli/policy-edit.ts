@@ -25,6 +25,8 @@ export interface PolicyEdit {
   allowUnconfinedSeccomp?: boolean;
   /** Node path prefixes hostPath volumes may bind; null: none (the default). */
   allowedHostPaths?: { pathPrefix: string; readOnly?: boolean }[] | null;
+  /** Namespaces whose replicas may reach its services; [] for none but its own. */
+  acceptServiceTrafficFrom?: string[];
 }
 
 /** The annotation the server puts on the default policy of a namespace without its own. */
@@ -81,6 +83,19 @@ function hostPaths(text: string | undefined): PolicyEdit['allowedHostPaths'] {
   return list;
 }
 
+/** `web,jobs`, `*` or "none" (only the namespace itself); names are checked by the server. */
+function namespaceList(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  if (text.trim() === NONE) return [];
+  const list = text
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  if (list.length === 0)
+    throw new UsageError('--accept-service-traffic-from needs namespace names, "*" or "none"');
+  return list;
+}
+
 /** --allow-X / --no-X: true, false, or undefined (neither given). */
 function either(
   flags: Flags,
@@ -116,6 +131,7 @@ export function policyEditFromFlags(flags: Flags): PolicyEdit {
     allowPrivileged: either(flags, 'allow-privileged', 'no-privileged'),
     allowUnconfinedSeccomp: either(flags, 'allow-unconfined-seccomp', 'no-unconfined-seccomp'),
     allowedHostPaths: hostPaths(flags['allow-host-paths']),
+    acceptServiceTrafficFrom: namespaceList(flags['accept-service-traffic-from']),
   };
   const nothing =
     !edit.clearHostSuffixes &&
@@ -127,7 +143,8 @@ export function policyEditFromFlags(flags: Flags): PolicyEdit {
     edit.allowedCapabilities === undefined &&
     edit.allowPrivileged === undefined &&
     edit.allowUnconfinedSeccomp === undefined &&
-    edit.allowedHostPaths === undefined;
+    edit.allowedHostPaths === undefined &&
+    edit.acceptServiceTrafficFrom === undefined;
   if (nothing) throw new UsageError('nothing to change: say what with the flags (berth namespace --help)');
   return edit;
 }
@@ -154,6 +171,8 @@ export function applyPolicyEdit(spec: NamespacePolicySpec, edit: PolicyEdit): Na
   next = setOrDrop(next, 'hostPorts', edit.hostPorts);
   next = setOrDrop(next, 'allowedCapabilities', edit.allowedCapabilities);
   next = setOrDrop(next, 'allowedHostPaths', edit.allowedHostPaths);
+  if (edit.acceptServiceTrafficFrom !== undefined)
+    next.acceptServiceTrafficFrom = edit.acceptServiceTrafficFrom;
   if (edit.allowPrivileged !== undefined) next.allowPrivileged = edit.allowPrivileged;
   if (edit.allowUnconfinedSeccomp !== undefined) next.allowUnconfinedSeccomp = edit.allowUnconfinedSeccomp;
   let quota = { ...spec.quota };

@@ -63,4 +63,17 @@ describe('set-policy security allowances', () => {
     ]);
     expect(applyPolicyEdit(set, edit('--allow-host-paths', 'none')).allowedHostPaths).toBeUndefined();
   });
+
+  it('sets which namespaces may reach its services: a list, * or none (its own only)', () => {
+    expect(
+      applyPolicyEdit(SPEC, edit('--accept-service-traffic-from', 'shop, jobs')).acceptServiceTrafficFrom,
+    ).toEqual(['shop', 'jobs']);
+    expect(
+      applyPolicyEdit(SPEC, edit('--accept-service-traffic-from', 'none')).acceptServiceTrafficFrom,
+    ).toEqual([]);
+    expect(
+      applyPolicyEdit(SPEC, edit('--accept-service-traffic-from', '*')).acceptServiceTrafficFrom,
+    ).toEqual(['*']);
+    expect(() => edit('--accept-service-traffic-from', ' , ')).toThrow(/needs namespace names/);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderView, serviceView } from './commands/get.ts';
+import { endpointsView, renderView, serviceView } from './commands/get.ts';
 import { formatAge } from './format.ts';
 import { renderFields, renderTable } from './table.ts';
 
@@ -48,24 +48,96 @@ describe('renderFields', () => {
 });
 
 describe('views', () => {
-  it('renders services with ports and hosts', () => {
+  it('renders services as kubectl does: type, cluster IP, external IP, ports with node ports', () => {
+    const now = new Date('2025-01-01T12:00:00Z');
+    const created = '2025-01-01T11:50:00Z';
     const out = renderView(
       serviceView,
       [
         {
-          metadata: { name: 'web' },
+          metadata: { name: 'web', createdAt: created },
           spec: {
             selector: { app: 'web' },
-            ports: [{ port: 80, targetPort: 'http' }],
+            clusterIP: '10.96.0.10',
+            ports: [{ port: 80, targetPort: 'http', protocol: 'TCP' }],
             hosts: ['a.example.com', 'b.example.com'],
           },
         },
+        {
+          metadata: { name: 'lb', createdAt: created },
+          spec: {
+            type: 'LoadBalancer',
+            selector: { app: 'web' },
+            clusterIP: '10.96.0.11',
+            ports: [
+              { name: 'http', port: 80, nodePort: 30080, protocol: 'TCP' },
+              { name: 'dns', port: 53, nodePort: 30053, protocol: 'UDP' },
+            ],
+            hosts: [],
+          },
+        },
+        {
+          metadata: { name: 'db', createdAt: created },
+          spec: { type: 'ExternalName', externalName: 'db.example.com', ports: [], hosts: [] },
+        },
+        {
+          metadata: { name: 'peers', createdAt: created },
+          spec: {
+            clusterIP: 'None',
+            selector: { app: 'db' },
+            ports: [{ port: 5432, protocol: 'TCP' }],
+            hosts: [],
+          },
+        },
       ],
-      'table',
+      'wide',
+      now,
+    );
+    expect(out).toBe(
+      [
+        'NAME    TYPE           CLUSTER-IP   EXTERNAL-IP      PORT(S)                     AGE   SELECTOR   HOSTS',
+        'web     ClusterIP      10.96.0.10   <none>           80/TCP                      10m   app=web    a.example.com,b.example.com',
+        'lb      LoadBalancer   10.96.0.11   <pending>        80:30080/TCP,53:30053/UDP   10m   app=web    <none>',
+        'db      ExternalName   <none>       db.example.com   <none>                      10m   <none>     <none>',
+        'peers   ClusterIP      None         <none>           5432/TCP                    10m   app=db     <none>',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('renders endpoints as node address:published port, three at most, with their nodes wide', () => {
+    const endpoint = (node: string, address: string, port: number) => ({
+      replica: `web-${port}`,
+      deployment: 'web',
+      revision: 1,
+      node,
+      address,
+      port,
+    });
+    const out = renderView(
+      endpointsView,
+      [
+        {
+          name: 'web',
+          items: [
+            endpoint('n1', '10.0.0.1', 32001),
+            endpoint('n1', '10.0.0.1', 32002),
+            endpoint('n2', '10.0.0.2', 32003),
+            endpoint('n2', '10.0.0.2', 32004),
+          ],
+        },
+        { name: 'idle', items: [] },
+      ],
+      'wide',
       new Date(),
     );
-    expect(out.split('\n')[1]).toBe(
-      'web    app=web    80->http/TCP   a.example.com,b.example.com   <unknown>',
+    expect(out).toBe(
+      [
+        'NAME   ENDPOINTS                                                  AGE         NODES',
+        'web    10.0.0.1:32001,10.0.0.1:32002,10.0.0.2:32003 + 1 more...   <unknown>   n1,n2',
+        'idle   <none>                                                     <unknown>   <none>',
+        '',
+      ].join('\n'),
     );
   });
 });

@@ -271,6 +271,8 @@ export const PodSpec = z
     /** Recorded, and read by env fieldRef; absent is `default`. Berth mounts no API token. */
     serviceAccountName: Name.optional(),
     automountServiceAccountToken: z.boolean().optional(),
+    /** false: no Kubernetes service variables (<SVC>_SERVICE_HOST…); absent is true. Not defaulted (hash). */
+    enableServiceLinks: z.boolean().optional(),
     // affinity, tolerations, topologySpreadConstraints (common/scheduling.ts)
     ...schedulingFields,
     // Optional, not defaulted: a default would change the hash of every stored template.

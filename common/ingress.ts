@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ObjectMetaInput } from './deployment.ts';
 import { Name } from './names.ts';
-import { Hostname, PortName } from './service.ts';
+import { Hostname, ServicePortName } from './service.ts';
 
 /**
  * The Ingress as users write it: networking.k8s.io/v1's shape, also accepted as berth.dev/v1.
@@ -42,7 +42,7 @@ const IngressClassName = z.string().check((ctx) => {
 });
 
 export const ServiceBackendPort = z
-  .strictObject({ number: z.int().min(1).max(65535).optional(), name: PortName.optional() })
+  .strictObject({ number: z.int().min(1).max(65535).optional(), name: ServicePortName.optional() })
   .check((ctx) => {
     const given = (ctx.value.number !== undefined ? 1 : 0) + (ctx.value.name !== undefined ? 1 : 0);
     if (given !== 1) issue(ctx, ctx.value, [], 'must give exactly one of number or name');

@@ -53,7 +53,6 @@ const UNSUPPORTED = new Map<string, string>([
   ...UNSUPPORTED_SECURITY_FIELDS,
   // The deprecated alias of serviceAccountName, which an apps/v1 Deployment may still write.
   ['serviceAccount', 'use serviceAccountName'],
-  ['enableServiceLinks', 'only false is accepted: Berth does not inject service environment variables'],
   ['hostNetwork', 'only false is accepted'],
   ['hostPID', 'only false is accepted'],
   ['hostIPC', 'only false is accepted'],
@@ -89,13 +88,10 @@ const UNSUPPORTED = new Map<string, string>([
   ['hostIP', ''],
   ['fileKeyRef', ''],
   // Service
-  ['type', "only ClusterIP and LoadBalancer are accepted: Berth's ingress is the load balancer"],
-  ['clusterIP', 'only an automatic cluster IP is accepted, not None'],
-  ['clusterIPs', 'only an automatic cluster IP is accepted, not None'],
-  ['externalIPs', ''],
-  ['externalName', ''],
-  ['sessionAffinity', 'only the default, None, is accepted'],
-  ['sessionAffinityConfig', ''],
+  [
+    'externalIPs',
+    'no node listens on addresses it does not own; use a NodePort or the hosts of a LoadBalancer',
+  ],
   ['loadBalancerIP', ''],
   ['loadBalancerSourceRanges', ''],
   ['loadBalancerClass', ''],
@@ -107,7 +103,6 @@ const UNSUPPORTED = new Map<string, string>([
   ['ipFamilyPolicy', 'only the default, SingleStack, is accepted'],
   ['allocateLoadBalancerNodePorts', 'only true is accepted'],
   ['trafficDistribution', ''],
-  ['nodePort', 'Berth has no node ports; use a Service of type LoadBalancer or ClusterIP'],
 ]);
 
 /** The message for an unknown key at `path` (the object holding it), in any document. */
@@ -162,8 +157,8 @@ const POD_DEFAULTS: Rules = {
   hostPID: is(false),
   hostIPC: is(false),
   shareProcessNamespace: is(false),
-  // Kubernetes defaults these to true; false is what Berth does, so only false carries no surprise.
-  enableServiceLinks: is(false),
+  // Kubernetes' default, the same as absent; false is kept (no Kubernetes service variables).
+  enableServiceLinks: is(true),
   // Empty, these change nothing, and templates stored before they were accepted had them taken out.
   affinity: isEmpty,
   tolerations: isEmpty,
@@ -268,25 +263,17 @@ export function kubernetesDeployment(doc: PlainObject): Translated {
 export const HOSTS_ANNOTATION = 'berth.dev/hosts';
 const HOSTS_PATH = `metadata.annotations[${JSON.stringify(HOSTS_ANNOTATION)}]`;
 
-/** v1 Service → berth.dev/v1 Service input; the hostnames come from the berth.dev/hosts annotation. */
+/**
+ * v1 Service → berth.dev/v1 Service input; the hostnames come from the berth.dev/hosts annotation.
+ * What `kubectl get svc -o yaml` shows (clusterIP, clusterIPs, nodePorts) applies back unchanged.
+ */
 export function kubernetesService(doc: PlainObject): Translated {
   const copy = stripRoot(doc);
   delete copy.status;
   const errors: FieldError[] = [];
   const spec = strip(copy.spec);
-  const type = spec?.type;
-  const isLoadBalancer = type === 'LoadBalancer';
-  if (spec && type !== undefined && type !== 'ClusterIP' && !isLoadBalancer) {
-    errors.push({
-      path: 'spec.type',
-      message: `type ${String(type)} is not supported by Berth (${UNSUPPORTED.get('type')})`,
-    });
-    delete spec.type;
-  }
   strip(spec, {
-    type: (t) => t === 'ClusterIP' || t === 'LoadBalancer',
-    clusterIP: (ip) => typeof ip === 'string' && ip !== 'None',
-    clusterIPs: (ips) => Array.isArray(ips) && ips.every((ip) => typeof ip === 'string' && ip !== 'None'),
+    type: is('ClusterIP'),
     ipFamilies: (f) => Array.isArray(f) && f.length === 1 && f[0] === 'IPv4',
     ipFamilyPolicy: is('SingleStack'),
     sessionAffinity: is('None'),
@@ -295,10 +282,10 @@ export function kubernetesService(doc: PlainObject): Translated {
     allocateLoadBalancerNodePorts: is(true),
     publishNotReadyAddresses: is(false),
   });
-  eachItem(spec?.ports, (port) =>
-    // appProtocol is a hint without behaviour; a LoadBalancer's nodePort is an allocation artifact.
-    strip(port, { appProtocol: always, nodePort: () => isLoadBalancer }),
-  );
+  takeClusterIPs(spec, errors);
+  strip(strip(spec?.sessionAffinityConfig)?.clientIP);
+  // appProtocol is a hint without behaviour.
+  eachItem(spec?.ports, (port) => strip(port, { appProtocol: always }));
 
   const annotations = isPlainObject(copy.metadata) ? copy.metadata.annotations : undefined;
   const hostsValue = isPlainObject(annotations) ? annotations[HOSTS_ANNOTATION] : undefined;
@@ -326,4 +313,18 @@ export function kubernetesService(doc: PlainObject): Translated {
     return { path: HOSTS_PATH, message: host === undefined ? error.message : `"${host}" ${error.message}` };
   };
   return { value: copy, errors, remap };
+}
+
+/** `clusterIPs` says again what `clusterIP` says (Berth's services have one IPv4 address). */
+function takeClusterIPs(spec: PlainObject | undefined, errors: FieldError[]): void {
+  if (!spec || spec.clusterIPs === undefined) return;
+  const ips = spec.clusterIPs;
+  const single = Array.isArray(ips) && ips.length === 1 && typeof ips[0] === 'string' ? ips[0] : undefined;
+  if (single === undefined || (spec.clusterIP !== undefined && spec.clusterIP !== single)) {
+    errors.push({
+      path: 'spec.clusterIPs',
+      message: 'clusterIPs is accepted only as [clusterIP]: Berth gives a service one IPv4 address',
+    });
+  } else spec.clusterIP ??= single;
+  delete spec.clusterIPs;
 }

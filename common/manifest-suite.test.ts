@@ -34,7 +34,9 @@ describe('the Kubernetes manifest suite', () => {
       const selected = deployments.filter(
         (d) =>
           (d.namespace ?? '') === (service.namespace ?? '') &&
-          Object.entries(service.spec.selector).every(([k, v]) => d.spec.template.metadata.labels[k] === v),
+          Object.entries(service.spec.selector ?? {}).every(
+            ([k, v]) => d.spec.template.metadata.labels[k] === v,
+          ),
       );
       expect(
         selected.map((d) => d.name),

@@ -450,6 +450,17 @@ spec:
   });
 });
 
+describe('normalizeManifests: enableServiceLinks', () => {
+  it("keeps false, and takes out true (Kubernetes' default, the same as absent)", () => {
+    const off = only(k8sDeployment('\n      enableServiceLinks: false'));
+    expect(off.kind === 'Deployment' && off.spec.template.spec.enableServiceLinks).toBe(false);
+    const on = only(k8sDeployment('\n      enableServiceLinks: true'));
+    expect(on.kind === 'Deployment' && 'enableServiceLinks' in on.spec.template.spec).toBe(false);
+    const absent = only(k8sDeployment());
+    expect(absent.kind === 'Deployment' && 'enableServiceLinks' in absent.spec.template.spec).toBe(false);
+  });
+});
+
 describe('normalizeManifests: Services', () => {
   it('reads a berth.dev/v1 Service and defaults targetPort to port', () => {
     const object = only(`
@@ -488,6 +499,7 @@ spec:
         annotations: { 'berth.dev/hosts': 'web.example.com,www.example.com' },
         resourceVersion: undefined,
         spec: {
+          clusterIP: '10.96.12.34',
           selector: { app: 'web' },
           ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
           hosts: ['web.example.com', 'www.example.com'],
@@ -501,8 +513,10 @@ spec:
         annotations: {},
         resourceVersion: undefined,
         spec: {
+          type: 'LoadBalancer',
+          clusterIP: '10.96.12.35',
           selector: { app: 'web' },
-          ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
+          ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP', nodePort: 31234 }],
           hosts: [],
         },
       },
@@ -540,14 +554,131 @@ spec:
     );
   });
 
+  const good: [string, string, Record<string, unknown>][] = [
+    ['type NodePort', '\n  type: NodePort', { type: 'NodePort' }],
+    ['a headless service', '\n  clusterIP: None', { clusterIP: 'None' }],
+    [
+      'a clusterIP given twice',
+      '\n  clusterIP: 10.96.0.9\n  clusterIPs: [10.96.0.9]',
+      { clusterIP: '10.96.0.9' },
+    ],
+    ['clusterIPs alone', '\n  clusterIPs: [10.96.0.9]', { clusterIP: '10.96.0.9' }],
+    [
+      'sessionAffinity ClientIP',
+      '\n  sessionAffinity: ClientIP\n  sessionAffinityConfig: {clientIP: {timeoutSeconds: 60}}',
+      { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } } },
+    ],
+    [
+      'the defaults written out',
+      '\n  sessionAffinity: None\n  type: ClusterIP\n  externalTrafficPolicy: Cluster',
+      {},
+    ],
+  ];
+  for (const [name, extra, fields] of good) {
+    it(`accepts ${name}`, () => {
+      const object = only(k8sService(extra));
+      expect(object.kind === 'Service' && object.spec).toEqual({
+        selector: { app: 'web' },
+        ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }],
+        hosts: [],
+        ...fields,
+      });
+    });
+  }
+
+  it('accepts UDP, and one port number on TCP and UDP (a DNS server)', () => {
+    const object = only(`
+apiVersion: v1
+kind: Service
+metadata: {name: dns}
+spec:
+  selector: {app: dns}
+  ports:
+  - {name: dns, port: 53, protocol: UDP}
+  - {name: dns-tcp, port: 53, protocol: TCP}
+`);
+    expect(object.kind === 'Service' && object.spec.ports.map((p) => `${p.port}/${p.protocol}`)).toEqual([
+      '53/UDP',
+      '53/TCP',
+    ]);
+  });
+
+  it('accepts an ExternalName service without selector or ports', () => {
+    const object = only(
+      'apiVersion: v1\nkind: Service\nmetadata: {name: db}\nspec: {type: ExternalName, externalName: db.example.com}\n',
+    );
+    expect(object.kind === 'Service' && object.spec).toEqual({
+      type: 'ExternalName',
+      externalName: 'db.example.com',
+      ports: [],
+      hosts: [],
+    });
+  });
+
+  it('accepts the port names kubectl create service writes (80-8080)', () => {
+    const object = only(k8sService('\n    name: 80-8080'));
+    expect(object.kind === 'Service' && object.spec.ports[0]?.name).toBe('80-8080');
+  });
+
   const bad: [string, string, string, RegExp][] = [
-    ['type NodePort', '\n  type: NodePort', 'spec.type', /NodePort is not supported by Berth/],
-    ['type ExternalName', '\n  type: ExternalName', 'spec.type', /ExternalName is not supported/],
-    ['a headless service', '\n  clusterIP: None', 'spec.clusterIP', /not supported/],
-    ['UDP', '\n    protocol: UDP', 'spec.ports[0].protocol', /only TCP/],
-    ['sessionAffinity ClientIP', '\n  sessionAffinity: ClientIP', 'spec.sessionAffinity', /not supported/],
+    ['type Foo', '\n  type: Foo', 'spec.type', /must be ClusterIP, NodePort, LoadBalancer or ExternalName/],
+    ['externalName on a ClusterIP service', '\n  externalName: a.example.com', 'spec.externalName', /only/],
+    ['an IPv6 clusterIP', '\n  clusterIP: fd00::1', 'spec.clusterIP', /IPv4/],
+    [
+      'clusterIPs unlike clusterIP',
+      '\n  clusterIP: 10.96.0.9\n  clusterIPs: [10.96.0.8]',
+      'spec.clusterIPs',
+      /\[clusterIP\]/,
+    ],
+    ['a headless NodePort', '\n  type: NodePort\n  clusterIP: None', 'spec.clusterIP', /None/],
+    ['SCTP', '\n    protocol: SCTP', 'spec.ports[0].protocol', /TCP or UDP/],
+    ['sessionAffinity Sticky', '\n  sessionAffinity: Sticky', 'spec.sessionAffinity', /None or ClientIP/],
+    [
+      'an affinity timeout past a day',
+      '\n  sessionAffinity: ClientIP\n  sessionAffinityConfig: {clientIP: {timeoutSeconds: 86401}}',
+      'spec.sessionAffinityConfig.clientIP.timeoutSeconds',
+      /86400/,
+    ],
+    [
+      'sessionAffinityConfig without ClientIP',
+      '\n  sessionAffinityConfig: {clientIP: {timeoutSeconds: 60}}',
+      'spec.sessionAffinityConfig',
+      /ClientIP/,
+    ],
     ['externalIPs', '\n  externalIPs: [1.2.3.4]', 'spec.externalIPs', /not supported/],
-    ['a nodePort on a ClusterIP service', '\n    nodePort: 30000', 'spec.ports[0].nodePort', /node ports/],
+    [
+      'loadBalancerSourceRanges',
+      '\n  loadBalancerSourceRanges: [10.0.0.0/8]',
+      'spec.loadBalancerSourceRanges',
+      /not supported/,
+    ],
+    [
+      'externalTrafficPolicy Local',
+      '\n  externalTrafficPolicy: Local',
+      'spec.externalTrafficPolicy',
+      /only the default, Cluster/,
+    ],
+    [
+      'internalTrafficPolicy Local',
+      '\n  internalTrafficPolicy: Local',
+      'spec.internalTrafficPolicy',
+      /only the default, Cluster/,
+    ],
+    [
+      'publishNotReadyAddresses',
+      '\n  publishNotReadyAddresses: true',
+      'spec.publishNotReadyAddresses',
+      /only false/,
+    ],
+    ['IPv6 families', '\n  ipFamilies: [IPv6]', 'spec.ipFamilies', /only \[IPv4\]/],
+    [
+      'a nodePort on a ClusterIP service',
+      '\n    nodePort: 30000',
+      'spec.ports[0].nodePort',
+      /only NodePort and LoadBalancer/,
+    ],
+    ['a port name past 63 characters', `\n    name: ${'a'.repeat(64)}`, 'spec.ports[0].name', /63/],
+    ['a port name that is no DNS label', '\n    name: Web_1', 'spec.ports[0].name', /DNS label/],
   ];
   for (const [name, extra, path, message] of bad) {
     it(`rejects ${name}`, () => {

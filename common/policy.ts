@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CpuQuantity, MemoryQuantity, ObjectMetaInput } from './deployment.ts';
 import { AllowedHostPath } from './host-path.ts';
+import { Name } from './names.ts';
 import { parseCpu, parseMemory } from './quantity.ts';
 import { Capability } from './security-context.ts';
 
@@ -55,6 +56,14 @@ export const NamespacePolicySpec = z.strictObject({
   allowUnconfinedSeccomp: z.boolean().optional(),
   /** Node paths hostPath volumes may bind, by prefix (common/host-path.ts); absent: none. */
   allowedHostPaths: z.array(AllowedHostPath).max(64).optional(),
+  /**
+   * Namespaces whose replicas may reach this namespace's services by name and address (`*`: every
+   * namespace); its own namespace always may. Absent: `["*"]`, so policies stored before it read the same.
+   */
+  acceptServiceTrafficFrom: z
+    .array(z.union([z.literal('*'), Name], 'must be a namespace name or "*"'))
+    .max(256)
+    .optional(),
   /** Limits for containers that set neither a limit nor a request. */
   defaultLimits: z
     .strictObject({
@@ -87,3 +96,13 @@ export const quotaCpuMillis = (p: NamespacePolicySpec) =>
   p.quota.cpu === undefined ? undefined : parseCpu(p.quota.cpu);
 export const quotaMemoryBytes = (p: NamespacePolicySpec) =>
   p.quota.memory === undefined ? undefined : parseMemory(p.quota.memory);
+
+/**
+ * The namespaces besides its own whose replicas may reach a namespace's services; undefined:
+ * every namespace (the map's `reachableFrom` is then left out).
+ */
+export function serviceTrafficFrom(policy: NamespacePolicySpec, namespace: string): string[] | undefined {
+  const list = policy.acceptServiceTrafficFrom ?? ['*'];
+  if (list.includes('*')) return undefined;
+  return [...new Set(list)].filter((ns) => ns !== namespace).sort();
+}

@@ -4,6 +4,24 @@ import { LOG_LEVELS, type LogLevel } from '../common/logger.ts';
 import { zodFieldErrors } from '../common/manifest.ts';
 import { parseCidrList } from './auth/node-address.ts';
 import { parseTrustedProxies, type TrustedProxies } from './http/client-address.ts';
+import {
+  blocksOverlap,
+  DEFAULT_ENDPOINT_CIDR,
+  DEFAULT_NODE_PORT_RANGE,
+  DEFAULT_SERVICE_CIDR,
+  type PortRange,
+  parseIpv4Block,
+  parsePortRange,
+} from './kinds/service-addresses.ts';
+
+const ipv4Block = z.string().transform((text, ctx) => {
+  const block = parseIpv4Block(text);
+  if (typeof block === 'string') {
+    ctx.addIssue({ code: 'custom', message: block });
+    return z.NEVER;
+  }
+  return block;
+});
 
 /**
  * Control-plane configuration, parsed once per process from whatever the runtime offers
@@ -67,6 +85,19 @@ const Env = z.object({
     })
     .optional(),
   BERTH_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  BERTH_SERVICE_CIDR: ipv4Block.prefault(DEFAULT_SERVICE_CIDR),
+  BERTH_ENDPOINT_CIDR: ipv4Block.prefault(DEFAULT_ENDPOINT_CIDR),
+  BERTH_NODE_PORT_RANGE: z
+    .string()
+    .transform((text, ctx) => {
+      const range = parsePortRange(text);
+      if (typeof range === 'string') {
+        ctx.addIssue({ code: 'custom', message: range });
+        return z.NEVER;
+      }
+      return range;
+    })
+    .optional(),
   BERTH_NODE_ADDRESS_CIDRS: z
     .string()
     .transform((text, ctx) => {
@@ -125,6 +156,12 @@ export interface ControlPlaneConfig {
    * address outside the refused ranges (link-local, metadata services; see auth/node-address.ts).
    */
   nodeAddressCidrs: readonly Cidr[];
+  /** BERTH_SERVICE_CIDR: the IPv4 block services' cluster IPs come from (`10.96.0.0/12`). */
+  serviceCidr: string;
+  /** BERTH_NODE_PORT_RANGE: the ports NodePort and LoadBalancer services are given on every node. */
+  nodePortRange: PortRange;
+  /** BERTH_ENDPOINT_CIDR: where agents take node-local addresses for headless services' endpoints. */
+  endpointCidr: string;
 }
 
 export class ConfigError extends Error {}
@@ -142,6 +179,11 @@ export async function parseConfig(
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  // Agents route both blocks on each node: an address in both would mean two things.
+  if (blocksOverlap(e.BERTH_SERVICE_CIDR, e.BERTH_ENDPOINT_CIDR))
+    throw new ConfigError(
+      `invalid configuration:\n  BERTH_ENDPOINT_CIDR: ${e.BERTH_ENDPOINT_CIDR.text} overlaps BERTH_SERVICE_CIDR ${e.BERTH_SERVICE_CIDR.text}; choose blocks that share no address`,
+    );
   const { sha256Hex } = await import('./crypto.ts');
   // Every agent call is its heartbeat. A long-poll held, or a pause between polls, longer than
   // the grace period would have the controller declare a healthy, idle node NotReady (then Lost,
@@ -172,6 +214,9 @@ export async function parseConfig(
     publicUrl: e.BERTH_PUBLIC_URL?.replace(/\/+$/, ''),
     metricsTokenHash: e.BERTH_METRICS_TOKEN ? await sha256Hex(e.BERTH_METRICS_TOKEN) : null,
     nodeAddressCidrs: e.BERTH_NODE_ADDRESS_CIDRS ?? [],
+    serviceCidr: e.BERTH_SERVICE_CIDR.text,
+    nodePortRange: e.BERTH_NODE_PORT_RANGE ?? DEFAULT_NODE_PORT_RANGE,
+    endpointCidr: e.BERTH_ENDPOINT_CIDR.text,
     ...overrides,
   };
 }

@@ -20,6 +20,7 @@ import { isDefaultPolicy } from '../policy-edit.ts';
 import type {
   ConfigMap,
   Deployment,
+  Endpoint,
   Event,
   Ingress,
   NamespacePolicy,
@@ -114,19 +115,62 @@ export const nodeView: View<Node> = {
   name: nodeName,
 };
 
+/** kubectl's PORT(S): `80/TCP`, with the node port `80:30080/TCP`. */
+const servicePorts = (s: Service) =>
+  (s.spec?.ports ?? [])
+    .map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`)
+    .join(',');
+
+/** kubectl's EXTERNAL-IP: the CNAME of an ExternalName; a LoadBalancer's hosts (its ingress names). */
+function externalIP(s: Service): string | undefined {
+  if (s.spec?.type === 'ExternalName') return s.spec.externalName;
+  if (s.spec?.type === 'LoadBalancer') return (s.spec.hosts ?? []).join(',') || '<pending>';
+  return undefined;
+}
+
+/** As kubectl's columns; -o wide adds the selector and the hosts the ingress routes. */
 export const serviceView: View<Service> = {
   kind: 'service',
-  headers: ['name', 'selector', 'ports', 'hosts', 'age'],
-  wide: [],
+  headers: ['name', 'type', 'cluster-ip', 'external-ip', 'port(s)', 'age'],
+  wide: ['selector', 'hosts'],
   row: (s, now) => [
     s.metadata?.name,
-    formatLabels(s.spec?.selector),
-    (s.spec?.ports ?? []).map((p) => `${p.port}->${p.targetPort ?? p.port}/${p.protocol ?? 'TCP'}`).join(','),
-    (s.spec?.hosts ?? []).join(','),
+    s.spec?.type ?? 'ClusterIP',
+    s.spec?.clusterIP,
+    externalIP(s),
+    servicePorts(s),
     formatAge(s.metadata?.createdAt, now),
   ],
-  wideRow: () => [],
+  wideRow: (s) => [formatLabels(s.spec?.selector), (s.spec?.hosts ?? []).join(',')],
   name: (s) => s.metadata?.name ?? '',
+};
+
+/** A service's endpoints, with the service's age (Berth keeps no Endpoints object of its own). */
+export interface ServiceEndpoints {
+  name: string;
+  createdAt?: string | undefined;
+  items: Endpoint[];
+}
+
+/** Each ready replica's `node address:published port`, for every service port it publishes. */
+const endpointAddresses = (e: Endpoint) =>
+  e.ports?.length ? e.ports.map((p) => `${e.address}:${p.hostPort}`) : [`${e.address}:${e.port}`];
+
+/** As kubectl: the first three addresses, then how many more. */
+function formatEndpoints(items: Endpoint[]): string | undefined {
+  const all = items.flatMap(endpointAddresses);
+  if (all.length === 0) return undefined;
+  const shown = all.slice(0, 3).join(',');
+  return all.length > 3 ? `${shown} + ${all.length - 3} more...` : shown;
+}
+
+export const endpointsView: View<ServiceEndpoints> = {
+  kind: 'endpoints',
+  headers: ['name', 'endpoints', 'age'],
+  wide: ['nodes'],
+  row: (e, now) => [e.name, formatEndpoints(e.items), formatAge(e.createdAt, now)],
+  wideRow: (e) => [[...new Set(e.items.map((i) => i.node))].join(',')],
+  name: (e) => e.name,
 };
 
 const secretKeys = (s: Secret) => s.keys ?? [];
@@ -186,6 +230,90 @@ export const serviceAccountView: View<ServiceAccount> = {
   name: (a) => a.metadata?.name ?? '',
 };
 
+export const eventView: View<Event> = {
+  kind: 'event',
+  headers: ['age', 'type', 'reason', 'object', 'message'],
+  wide: [],
+  row: (e, now) => [formatAge(e.createdAt, now), e.type, e.reason, e.object, e.message],
+  wideRow: () => [],
+  name: (e) => String(e.id ?? ''),
+};
+
+export const revisionView: View<Revision> = {
+  kind: 'revision',
+  headers: ['revision', 'images', 'age', 'current'],
+  wide: [],
+  row: (r, now) => [
+    r.revision,
+    (r.template?.spec?.containers ?? []).map((c) => `${c.name}=${c.image}`).join(','),
+    formatAge(r.createdAt, now),
+    r.current === undefined ? undefined : r.current ? 'yes' : 'no',
+  ],
+  wideRow: () => [],
+  name: (r) => String(r.revision ?? ''),
+};
+
+/** A namespace's policy: what its deployers may claim and what its workloads may use. */
+export const policyView: View<NamespacePolicy> = {
+  kind: 'policy',
+  headers: ['namespace', 'host-suffixes', 'wildcards', 'host-ports', 'quota', 'default-memory-limit'],
+  wide: ['age', 'service-traffic-from'],
+  row: (p) => [
+    p.metadata?.namespace ?? p.metadata?.name,
+    (p.spec?.allowedHostSuffixes ?? []).join(','),
+    p.spec?.allowWildcardHosts ? 'true' : 'false',
+    formatPortRange(p.spec?.hostPorts),
+    formatQuota(p.spec?.quota),
+    p.spec?.defaultLimits?.memory ?? undefined,
+  ],
+  // The default policy is not stored, so it has no age.
+  wideRow: (p, now) => [
+    p.metadata?.createdAt ? formatAge(p.metadata.createdAt, now) : undefined,
+    // Absent is every namespace; an empty list is the namespace's own only.
+    (p.spec?.acceptServiceTrafficFrom ?? ['*']).join(',') || '<own>',
+  ],
+  name: (p) => p.metadata?.namespace ?? p.metadata?.name ?? '',
+};
+
+/** `kinded`: names read `service/web`, as kubectl prints them when it lists several kinds. */
+export function renderView<T>(
+  view: View<T>,
+  items: T[],
+  format: 'table' | 'wide',
+  now: Date,
+  kinded = false,
+): string {
+  const headers = format === 'wide' ? [...view.headers, ...view.wide] : view.headers;
+  return renderTable(
+    headers,
+    items.map((item) => {
+      const row =
+        format === 'wide' ? [...view.row(item, now), ...view.wideRow(item, now)] : view.row(item, now);
+      return kinded ? [`${view.kind}/${row[0] ?? ''}`, ...row.slice(1)] : row;
+    }),
+  );
+}
+
+export function print<T>(
+  ctx: CommandContext,
+  format: OutputFormat,
+  view: View<T>,
+  data: T[] | T,
+  ns: string,
+  kinded = false,
+): number {
+  const single = !Array.isArray(data);
+  const items = Array.isArray(data) ? data : [data];
+  if (format === 'json' || format === 'yaml') printData(ctx, format, single ? data : { items });
+  else if (format === 'name') for (const item of items) ctx.out(`${view.kind}/${view.name(item)}`);
+  else if (items.length === 0)
+    ctx.err(
+      `No ${view.plural ?? `${view.kind.replace(/s$/, '')}s`} found${ns ? ` in namespace ${ns}` : ''}.`,
+    );
+  else ctx.io.stdout.write(renderView(view, items, format, ctx.io.now(), kinded));
+  return EXIT.OK;
+}
+
 /** An Ingress's rules as `host/path → service:port`, Exact paths marked (=). */
 export function ingressRules(i: Ingress): string[] {
   const out: string[] = [];
@@ -222,79 +350,12 @@ export const ingressView: View<Ingress> = {
   name: (i) => i.metadata?.name ?? '',
 };
 
-export const eventView: View<Event> = {
-  kind: 'event',
-  headers: ['age', 'type', 'reason', 'object', 'message'],
-  wide: [],
-  row: (e, now) => [formatAge(e.createdAt, now), e.type, e.reason, e.object, e.message],
-  wideRow: () => [],
-  name: (e) => String(e.id ?? ''),
-};
-
-export const revisionView: View<Revision> = {
-  kind: 'revision',
-  headers: ['revision', 'images', 'age', 'current'],
-  wide: [],
-  row: (r, now) => [
-    r.revision,
-    (r.template?.spec?.containers ?? []).map((c) => `${c.name}=${c.image}`).join(','),
-    formatAge(r.createdAt, now),
-    r.current === undefined ? undefined : r.current ? 'yes' : 'no',
-  ],
-  wideRow: () => [],
-  name: (r) => String(r.revision ?? ''),
-};
-
-/** A namespace's policy: what its deployers may claim and what its workloads may use. */
-export const policyView: View<NamespacePolicy> = {
-  kind: 'policy',
-  headers: ['namespace', 'host-suffixes', 'wildcards', 'host-ports', 'quota', 'default-memory-limit'],
-  wide: ['age'],
-  row: (p) => [
-    p.metadata?.namespace ?? p.metadata?.name,
-    (p.spec?.allowedHostSuffixes ?? []).join(','),
-    p.spec?.allowWildcardHosts ? 'true' : 'false',
-    formatPortRange(p.spec?.hostPorts),
-    formatQuota(p.spec?.quota),
-    p.spec?.defaultLimits?.memory ?? undefined,
-  ],
-  // The default policy is not stored, so it has no age.
-  wideRow: (p, now) => [p.metadata?.createdAt ? formatAge(p.metadata.createdAt, now) : undefined],
-  name: (p) => p.metadata?.namespace ?? p.metadata?.name ?? '',
-};
-
-export function renderView<T>(view: View<T>, items: T[], format: 'table' | 'wide', now: Date): string {
-  const headers = format === 'wide' ? [...view.headers, ...view.wide] : view.headers;
-  return renderTable(
-    headers,
-    items.map((item) =>
-      format === 'wide' ? [...view.row(item, now), ...view.wideRow(item, now)] : view.row(item, now),
-    ),
-  );
-}
-
-export function print<T>(
-  ctx: CommandContext,
-  format: OutputFormat,
-  view: View<T>,
-  data: T[] | T,
-  ns: string,
-): number {
-  const single = !Array.isArray(data);
-  const items = Array.isArray(data) ? data : [data];
-  if (format === 'json' || format === 'yaml') printData(ctx, format, single ? data : { items });
-  else if (format === 'name') for (const item of items) ctx.out(`${view.kind}/${view.name(item)}`);
-  else if (items.length === 0)
-    ctx.err(`No ${view.plural ?? `${view.kind}s`} found${ns ? ` in namespace ${ns}` : ''}.`);
-  else ctx.io.stdout.write(renderView(view, items, format, ctx.io.now()));
-  return EXIT.OK;
-}
-
 const KINDS: ResourceKind[] = [
   'deployment',
   'replica',
   'node',
   'service',
+  'endpoints',
   'secret',
   'configmap',
   'persistentvolumeclaim',
@@ -339,12 +400,119 @@ async function printPolicies(
   return print(ctx, format, policyView, policies, '');
 }
 
+/** What one kind fetched: its data (for -o json|yaml of several kinds) and how it prints alone. */
+interface Fetched {
+  data: unknown;
+  print(format: OutputFormat, kinded: boolean): number | Promise<number>;
+}
+
+/** One kind's objects (or the one named), fetched and ready to print. */
+async function fetchKind(
+  ctx: CommandContext,
+  client: BerthClient,
+  kind: ResourceKind,
+  name: string | undefined,
+): Promise<Fetched> {
+  const ns = kind === 'node' || kind === 'policy' ? '' : await ctx.namespace();
+  const of = <T>(view: View<T>, data: T | T[]): Fetched => ({
+    data,
+    print: (format, kinded) => print(ctx, format, view, data, ns, kinded),
+  });
+  switch (kind) {
+    case 'deployment':
+      return of(
+        deploymentView,
+        name ? await client.getDeployment(ns, name) : await client.listDeployments(ns, ctx.flags.selector),
+      );
+    case 'service':
+      return of(
+        serviceView,
+        name ? await client.getService(ns, name) : await client.listServices(ns, ctx.flags.selector),
+      );
+    case 'endpoints': {
+      // Endpoints are read per service: one service's, or every (selected) service's.
+      const services = name
+        ? [await client.getService(ns, name)]
+        : await client.listServices(ns, ctx.flags.selector);
+      const all = await Promise.all(
+        services.map(async (svc): Promise<ServiceEndpoints> => {
+          const svcName = svc.metadata?.name ?? '';
+          const list = await client.listEndpoints(ns, svcName);
+          return { name: svcName, createdAt: svc.metadata?.createdAt, items: list.items ?? [] };
+        }),
+      );
+      return of(endpointsView, name ? all[0]! : all);
+    }
+    case 'secret':
+      return of(
+        secretView,
+        name ? await client.getObject<Secret>(ns, 'secrets', name) : await client.listSecrets(ns),
+      );
+    case 'configmap':
+      return of(
+        configMapView,
+        name
+          ? await client.getObject<ConfigMap>(ns, 'configmaps', name)
+          : await client.listConfigMaps(ns, ctx.flags.selector),
+      );
+    case 'persistentvolumeclaim':
+      return of(
+        claimView,
+        name
+          ? await client.getObject<PersistentVolumeClaim>(ns, 'persistentvolumeclaims', name)
+          : await client.listClaims(ns, ctx.flags.selector),
+      );
+    case 'serviceaccount':
+      return of(
+        serviceAccountView,
+        name
+          ? await client.getObject<ServiceAccount>(ns, 'serviceaccounts', name)
+          : await client.listServiceAccounts(ns, ctx.flags.selector),
+      );
+    case 'ingress':
+      return of(
+        ingressView,
+        name
+          ? await client.getObject<Ingress>(ns, 'ingresses', name)
+          : await client.listIngresses(ns, ctx.flags.selector),
+      );
+    case 'node':
+      return of(nodeView, name ? await client.getNode(name) : await client.listNodes());
+    case 'replica': {
+      const replicas = await client.listReplicas(ns, ctx.flags.deployment);
+      if (!name) return of(replicaView, replicas);
+      const found = replicas.find((r) => r.id === name);
+      if (!found) throw new CliError(`replica "${name}" not found in namespace ${ns}`, EXIT.NOT_FOUND);
+      return of(replicaView, found);
+    }
+    case 'event': {
+      const object = ctx.flags.for ?? (name ? `deployment/${name}` : undefined);
+      if (object) objectRef([object], ['deployment', 'service', 'secret', 'node', 'replica']);
+      return of(eventView, await client.listEvents(ns, object));
+    }
+    case 'revision': {
+      if (!name) throw new UsageError('missing the deployment: berth get revisions deployment/NAME');
+      const deployment = objectRef([name], ['deployment'], 'deployment').name;
+      return of(revisionView, await client.listRevisions(ns, deployment));
+    }
+    case 'policy': {
+      // A policy is named after its namespace: "get policy team-a" is team-a's.
+      if (name) {
+        const policy = await client.getPolicy(name);
+        return { data: policy, print: (format) => printPolicy(ctx, format, policy) };
+      }
+      return { data: undefined, print: (format) => printPolicies(ctx, format, client) };
+    }
+  }
+}
+
 export const get: Command = {
   name: 'get',
   summary:
-    'List objects: deployments, replicas, nodes, services, secrets, configmaps, persistentvolumeclaims (pvc), serviceaccounts (sa), ingresses (ing), events, revisions, policies',
+    'List objects: deployments, replicas, nodes, services (svc), endpoints (ep), secrets, configmaps, persistentvolumeclaims (pvc), serviceaccounts (sa), ingresses (ing), events, revisions, policies',
   usage: [
-    'berth get deployments|services|secrets|configmaps|pvc|serviceaccounts|ingresses [NAME] [-l SELECTOR] [-o table|wide|json|yaml|name]',
+    'berth get deployments|services|endpoints|secrets|configmaps|pvc|serviceaccounts|ingresses [NAME] [-l SELECTOR] [-o table|wide|json|yaml|name]',
+    'berth get services,endpoints,ingresses [NAME]   (several kinds: one table each)',
     'berth get replicas [-d DEPLOYMENT]',
     'berth get nodes [NAME]',
     'berth get events [--for deployment/NAME]',
@@ -355,87 +523,35 @@ export const get: Command = {
   async run(ctx) {
     const format = outputFormat(ctx.flags);
     const word = ctx.arg(0, `what to get (${KINDS.join(', ')})`);
-    // "get deployment/web" is "get deployment web".
-    const [kindWord, inlineName] = word.includes('/') ? word.split('/', 2) : [word, undefined];
-    const kind = resourceKind(kindWord);
-    if (!kind) throw new UsageError(`cannot get "${kindWord}" (${KINDS.join(', ')})`);
+    // "get deployment/web" is "get deployment web"; "get svc,ep" is each kind in turn.
+    const [kindWords, inlineName] = word.includes('/') ? word.split('/', 2) : [word, undefined];
+    const kinds = kindWords!.split(',').map((w) => {
+      const kind = resourceKind(w);
+      if (!kind) throw new UsageError(`cannot get "${w}" (${KINDS.join(', ')})`);
+      return kind;
+    });
     const name = inlineName ?? ctx.args[1];
     ctx.noMoreArgs(inlineName === undefined ? 2 : 1);
     const client = await ctx.client();
-    const ns = kind === 'node' || kind === 'policy' ? '' : await ctx.namespace();
-    switch (kind) {
-      case 'deployment':
-        return name
-          ? print(ctx, format, deploymentView, await client.getDeployment(ns, name), ns)
-          : print(ctx, format, deploymentView, await client.listDeployments(ns, ctx.flags.selector), ns);
-      case 'service':
-        return name
-          ? print(ctx, format, serviceView, await client.getService(ns, name), ns)
-          : print(ctx, format, serviceView, await client.listServices(ns, ctx.flags.selector), ns);
-      case 'secret':
-        return name
-          ? print(ctx, format, secretView, await client.getObject<Secret>(ns, 'secrets', name), ns)
-          : print(ctx, format, secretView, await client.listSecrets(ns), ns);
-      case 'configmap':
-        return name
-          ? print(ctx, format, configMapView, await client.getObject<ConfigMap>(ns, 'configmaps', name), ns)
-          : print(ctx, format, configMapView, await client.listConfigMaps(ns, ctx.flags.selector), ns);
-      case 'persistentvolumeclaim':
-        return name
-          ? print(
-              ctx,
-              format,
-              claimView,
-              await client.getObject<PersistentVolumeClaim>(ns, 'persistentvolumeclaims', name),
-              ns,
-            )
-          : print(ctx, format, claimView, await client.listClaims(ns, ctx.flags.selector), ns);
-      case 'serviceaccount':
-        return name
-          ? print(
-              ctx,
-              format,
-              serviceAccountView,
-              await client.getObject<ServiceAccount>(ns, 'serviceaccounts', name),
-              ns,
-            )
-          : print(
-              ctx,
-              format,
-              serviceAccountView,
-              await client.listServiceAccounts(ns, ctx.flags.selector),
-              ns,
-            );
-      case 'ingress':
-        return name
-          ? print(ctx, format, ingressView, await client.getObject<Ingress>(ns, 'ingresses', name), ns)
-          : print(ctx, format, ingressView, await client.listIngresses(ns, ctx.flags.selector), ns);
-      case 'node':
-        return name
-          ? print(ctx, format, nodeView, await client.getNode(name), ns)
-          : print(ctx, format, nodeView, await client.listNodes(), ns);
-      case 'replica': {
-        const replicas = await client.listReplicas(ns, ctx.flags.deployment);
-        if (!name) return print(ctx, format, replicaView, replicas, ns);
-        const found = replicas.find((r) => r.id === name);
-        if (!found) throw new CliError(`replica "${name}" not found in namespace ${ns}`, EXIT.NOT_FOUND);
-        return print(ctx, format, replicaView, found, ns);
-      }
-      case 'event': {
-        const object = ctx.flags.for ?? (name ? `deployment/${name}` : undefined);
-        if (object) objectRef([object], ['deployment', 'service', 'secret', 'node', 'replica']);
-        return print(ctx, format, eventView, await client.listEvents(ns, object), ns);
-      }
-      case 'revision': {
-        if (!name) throw new UsageError('missing the deployment: berth get revisions deployment/NAME');
-        const deployment = objectRef([name], ['deployment'], 'deployment').name;
-        return print(ctx, format, revisionView, await client.listRevisions(ns, deployment), ns);
-      }
-      case 'policy':
-        // A policy is named after its namespace: "get policy team-a" is team-a's.
-        return name
-          ? printPolicy(ctx, format, await client.getPolicy(name))
-          : printPolicies(ctx, format, client);
+    if (kinds.length === 1) return (await fetchKind(ctx, client, kinds[0]!, name)).print(format, false);
+    const fetched: Fetched[] = [];
+    for (const kind of [...new Set(kinds)]) fetched.push(await fetchKind(ctx, client, kind, name));
+    if (format === 'json' || format === 'yaml') {
+      // As kubectl: one list of every kind's objects.
+      const items = fetched.flatMap((f) =>
+        Array.isArray(f.data) ? f.data : f.data === undefined ? [] : [f.data],
+      );
+      printData(ctx, format, { items });
+      return EXIT.OK;
     }
+    // As kubectl: a table per kind, names written kind/name, a blank line between tables.
+    let first = true;
+    for (const f of fetched) {
+      const empty = Array.isArray(f.data) && f.data.length === 0;
+      if (!first && !empty && format !== 'name') ctx.out('');
+      await f.print(format, true);
+      if (!empty) first = false;
+    }
+    return EXIT.OK;
   },
 };

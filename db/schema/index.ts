@@ -16,5 +16,5 @@ export { replicas } from './replicas.ts';
 export { revisions } from './revisions.ts';
 export { secrets } from './secrets.ts';
 export { serviceAccounts } from './service-accounts.ts';
-export { services } from './services.ts';
+export { serviceNodePorts, services } from './services.ts';
 export { tokens } from './tokens.ts';

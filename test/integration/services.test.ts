@@ -774,10 +774,22 @@ describe.each(DATABASE_KINDS)('services and ingress on %s', (kind) => {
         return Object.fromEntries(a.containers[0]!.env.map((e) => [e.name, e.value]));
       };
       const env = await envOf();
-      expect(env).toEqual({
+      const berth = Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith('BERTH_')));
+      expect(berth).toEqual({
         BERTH_SERVICE_API_GW_HOST: 'mine',
         BERTH_SERVICE_API_GW_URL: 'http://api.disc.test',
       });
+      // Kubernetes' variables of every service of the namespace with a cluster IP, never another namespace's.
+      const ip = (await t.call('GET', '/v1/namespaces/disc/services/internal')).body.spec.clusterIP;
+      expect(env).toMatchObject({
+        INTERNAL_SERVICE_HOST: ip,
+        INTERNAL_SERVICE_PORT: '80',
+        INTERNAL_SERVICE_PORT_HTTP: '80',
+        INTERNAL_PORT: `tcp://${ip}:80`,
+        INTERNAL_PORT_80_TCP_ADDR: ip,
+        API_GW_SERVICE_PORT: '80',
+      });
+      expect(Object.keys(env).filter((n) => n.startsWith('ELSEWHERE'))).toEqual([]);
       // A service created later leaves running replicas as they are (their containers are not replaced).
       await t.call('PUT', '/v1/namespaces/disc/services/late', serviceBody({ hosts: ['late.test'] }));
       await t.call('PUT', '/v1/namespaces/disc/deployments/app/scale', { replicas: 2 });

@@ -39,6 +39,8 @@ export interface NewReplica {
   requestHostPorts: string[];
   /** Its ephemeral-storage and extended resources (common/extended-resources.ts); absent: none. */
   requestScalars?: Scalars;
+  /** false when its template sets enableServiceLinks: false (no Kubernetes service variables). */
+  serviceLinks?: false;
 }
 
 /** What a batch read under its locks. */
@@ -143,6 +145,7 @@ export function planBatch(state: BatchState, newReplicaId: (deploymentName: stri
           requestMemoryBytes: requests.memoryBytes,
           requestHostPorts: hostPorts,
           ...(scalars ? { requestScalars: scalars } : {}),
+          ...(template.spec.enableServiceLinks === false ? { serviceLinks: false as const } : {}),
         });
         plan.pending.push({
           replicaId: id,

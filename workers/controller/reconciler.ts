@@ -239,7 +239,9 @@ async function writeBatch(
     tx,
     plan.newReplicas.map((r) => ({
       ...r,
-      serviceEnv: discoveryEnv(discovery.get(r.namespace), now, new Set()),
+      serviceEnv: discoveryEnv(discovery.get(r.namespace), now, new Set(), {
+        serviceLinks: r.serviceLinks !== false,
+      }),
       defaultMemoryLimitBytes: defaultMemoryLimit(policies.get(r.namespace)!),
     })),
     placement,

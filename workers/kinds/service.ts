@@ -8,6 +8,14 @@ import { conflict, type FieldError, invalid } from '../errors.ts';
 import { type ObjectKind, objectMetadata } from '../store/objects.ts';
 import { loadPolicy } from '../store/policies.ts';
 import { ingressConflictsOfService } from './host-claims.ts';
+import { DEFAULT_SERVICE_ADDRESSES } from './service-addresses.ts';
+import {
+  assignAddresses,
+  clusterIpColumn,
+  keepAssigned,
+  lacksAssigned,
+  syncNodePorts,
+} from './service-allocations.ts';
 
 export type ServiceRow = typeof services.$inferSelect;
 
@@ -20,14 +28,20 @@ export const serviceKind: ObjectKind<ServiceRow, ServiceSpec> = {
   table: services,
   generation: true,
   stateOf: (row) => ({ spec: row.spec as ServiceSpec, labels: row.labels, annotations: row.annotations }),
-  columns: (next) => ({ spec: next.spec, hosts: next.spec.hosts }),
+  columns: (next) => ({ spec: next.spec, hosts: next.spec.hosts, clusterIp: clusterIpColumn(next.spec) }),
+  prepare: keepAssigned,
+  incomplete: lacksAssigned,
   admit: async (tx, next, write) => {
     if (!write.specChanged) return;
     const policy = write.admission.admin ? undefined : await loadPolicy(tx, write.namespace);
     const refused = refusedHosts(next.spec.hosts, write.admission.apiHosts, policy, write.namespace);
     if (refused.length) throw invalid(refused);
     await claimHosts(tx, write.namespace, write.name, next.spec.hosts);
+    const existing = write.existing && { id: write.existing.id, spec: write.existing.spec as ServiceSpec };
+    const config = write.admission.serviceAddresses ?? DEFAULT_SERVICE_ADDRESSES;
+    return { ...next, spec: await assignAddresses(tx, next.spec, existing, config) };
   },
+  afterWrite: (tx, row, next) => syncNodePorts(tx, row.id, next.spec),
 };
 
 /**

@@ -20,7 +20,7 @@ import { answerLogRequest, buildAssignments, etagOf, recordStatus } from '../ver
 import { awaitAssignmentChange } from '../verbs/assignment-wait.ts';
 import { registerNode } from '../verbs/node-registration.ts';
 import { confirmClaimRemovals, finishClaimDeletions } from '../verbs/persistent-volume-claims.ts';
-import { buildServiceMap, DEFAULT_ENDPOINT_CIDR, readNetworkVersion } from '../verbs/service-map.ts';
+import { buildServiceMap, readNetworkVersion } from '../verbs/service-map.ts';
 
 const TAGS = ['Agent protocol'];
 
@@ -159,7 +159,7 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
 function serviceMapOf(deps: AppDeps, version: number): Promise<ServiceMap> {
   const build = () =>
     buildServiceMap(deps.db, {
-      endpointCidr: (deps.config as { endpointCidr?: string }).endpointCidr ?? DEFAULT_ENDPOINT_CIDR,
+      endpointCidr: deps.config.endpointCidr,
     });
   return deps.serviceMaps ? deps.serviceMaps.get(version, build) : build();
 }

@@ -33,7 +33,7 @@ export function serviceRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       method: 'put',
       path: `${BASE}/{name}`,
       summary:
-        'Apply a service (create: 201, update: 200; ?dryRun=true checks without writing); hosts route through the ingress',
+        'Apply a service (create: 201, update: 200; ?dryRun=true checks without writing): its cluster IP and node ports are assigned when left out and kept after (409 when another service holds one); hosts route through the ingress',
       tags: TAGS,
       body: ServiceInput,
       query: DryRunQuery,
@@ -101,7 +101,7 @@ export function serviceRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       method: 'get',
       path: `${BASE}/{name}/endpoints`,
       summary:
-        'Ready replicas the service selects: node address and published host port of its main port ("http", else the first)',
+        'Ready replicas the service selects: node name, node address and published host port of its main port (the TCP one named "http", else the first TCP one) and of each port',
       tags: TAGS,
       response: EndpointList,
     },

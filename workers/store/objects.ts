@@ -72,6 +72,8 @@ export interface ObjectState<Spec> {
 export interface Admission {
   admin: boolean;
   apiHosts: readonly string[];
+  /** Where services' cluster IPs and node ports come from (absent: the defaults of workers/config.ts). */
+  serviceAddresses?: { serviceCidr: string; nodePortRange: { min: number; max: number } };
 }
 
 /** How a verb writes: when, for whom, and whether for real. */
@@ -106,8 +108,21 @@ export interface ObjectKind<Row extends ObjectRow, Spec> {
     next: ObjectState<Spec>,
     write: ObjectWrite<Row>,
   ): Record<string, unknown> | Promise<Record<string, unknown>>;
-  /** Rules that need the rest of the database, checked in the write's transaction before it writes. */
-  admit?(tx: Database, next: ObjectState<Spec>, write: ObjectWrite<Row>): Promise<void>;
+  /**
+   * Fills what a write may leave out from what is stored (an assigned address), and refuses what
+   * may not change, before "nothing changed" is judged. Pure.
+   */
+  prepare?(next: ObjectState<Spec>, stored: ObjectState<Spec> | undefined): ObjectState<Spec>;
+  /** Whether a stored object still lacks what its kind now assigns: its next write counts as a change. */
+  incomplete?(stored: ObjectState<Spec>): boolean;
+  /**
+   * Rules that need the rest of the database, checked in the write's transaction before it writes;
+   * may return the state to write instead (with what it assigned).
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: most kinds' admit returns nothing
+  admit?(tx: Database, next: ObjectState<Spec>, write: ObjectWrite<Row>): Promise<ObjectState<Spec> | void>;
+  /** Rows of other tables that follow the object's own, written in the same transaction. */
+  afterWrite?(tx: Database, row: Row, next: ObjectState<Spec>): Promise<void>;
 }
 
 export interface Written<Row> {
@@ -276,7 +291,11 @@ async function writeObject<Row extends ObjectRow, Spec>(
       `${title(kind, namespace, name)} was modified (resourceVersion ${existing.resourceVersion}, you sent ${sent}); read it again and retry`,
     );
   const stored = existing ? await kind.stateOf(existing) : undefined;
-  const specChanged = !stored || canonicalJson(next.spec) !== canonicalJson(stored.spec);
+  if (kind.prepare) next = kind.prepare(next, stored);
+  const specChanged =
+    !stored ||
+    canonicalJson(next.spec) !== canonicalJson(stored.spec) ||
+    (kind.incomplete?.(stored) ?? false);
   const metadataChanged =
     !stored ||
     canonicalJson(next.labels) !== canonicalJson(stored.labels) ||
@@ -291,7 +310,7 @@ async function writeObject<Row extends ObjectRow, Spec>(
     now,
     admission: target.admission,
   };
-  await kind.admit?.(tx, next, write);
+  next = (await kind.admit?.(tx, next, write)) ?? next;
   const values: Record<string, unknown> = {
     labels: next.labels,
     annotations: next.annotations,
@@ -312,6 +331,7 @@ async function writeObject<Row extends ObjectRow, Spec>(
         createdAt: now,
       } as never)
       .returning();
+    await kind.afterWrite?.(tx, row as unknown as Row, next);
     return { row: row as unknown as Row, created: true, changed: true };
   }
   const generation = (existing as Row & { generation?: number }).generation ?? 0;
@@ -324,6 +344,7 @@ async function writeObject<Row extends ObjectRow, Spec>(
     } as never)
     .where(eq(kind.table.id, existing.id))
     .returning();
+  await kind.afterWrite?.(tx, row as unknown as Row, next);
   return { row: row as unknown as Row, created: false, changed: true };
 }
 

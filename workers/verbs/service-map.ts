@@ -1,7 +1,8 @@
 import { eq, sql } from 'drizzle-orm';
 import type { MapEndpoint, MapService, ServiceMap } from '../../common/agent-protocol.ts';
 import type { PodTemplate } from '../../common/deployment.ts';
-import type { ServiceSpec } from '../../common/service.ts';
+import { serviceTrafficFrom } from '../../common/policy.ts';
+import { affinitySeconds, HEADLESS, type ServiceSpec, serviceType } from '../../common/service.ts';
 import type { Database } from '../../db/database.ts';
 import { rowsOf } from '../../db/rows.ts';
 import { namespacePolicies, networkVersions, services } from '../../db/schema/index.ts';
@@ -16,28 +17,6 @@ import { hostPortOf } from './services.ts';
  */
 
 export const CLUSTER_DOMAIN = 'cluster.local';
-/** Where agents take addresses for headless services' endpoints, unless configured otherwise. */
-export const DEFAULT_ENDPOINT_CIDR = '10.112.0.0/16';
-
-/** The stored spec with the fields of Kubernetes' Service types, which older rows lack. */
-type StoredServiceSpec = Partial<Pick<ServiceSpec, 'selector'>> &
-  Pick<ServiceSpec, 'hosts'> & {
-    type?: MapService['type'];
-    clusterIP?: string;
-    externalName?: string;
-    sessionAffinity?: 'None' | 'ClientIP';
-    sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } };
-    ports?: {
-      name?: string;
-      port: number;
-      targetPort: number | string;
-      protocol?: 'TCP' | 'UDP';
-      nodePort?: number;
-    }[];
-  };
-
-/** Kubernetes' default for sessionAffinity ClientIP: three hours. */
-const DEFAULT_AFFINITY_SECONDS = 10_800;
 
 export async function readNetworkVersion(db: Database): Promise<number> {
   const [row] = await db
@@ -76,8 +55,8 @@ export async function buildServiceMap(db: Database, options: { endpointCidr: str
     .from(namespacePolicies);
   const reachable = new Map<string, string[]>();
   for (const p of policies) {
-    const from = (p.spec as { acceptServiceTrafficFrom?: string[] }).acceptServiceTrafficFrom;
-    if (from && !from.includes('*')) reachable.set(p.namespace, from);
+    const from = serviceTrafficFrom(p.spec, p.namespace);
+    if (from) reachable.set(p.namespace, from);
   }
   const byNamespace = new Map<string, EndpointRow[]>();
   for (const row of endpointRows) {
@@ -86,7 +65,7 @@ export async function buildServiceMap(db: Database, options: { endpointCidr: str
     byNamespace.set(row.namespace, list);
   }
   const mapped = serviceRows.map((row) =>
-    mapService(row.namespace, row.name, row.spec as StoredServiceSpec, byNamespace.get(row.namespace) ?? []),
+    mapService(row.namespace, row.name, row.spec as ServiceSpec, byNamespace.get(row.namespace) ?? []),
   );
   for (const s of mapped) {
     const from = reachable.get(s.namespace);
@@ -105,13 +84,13 @@ export async function buildServiceMap(db: Database, options: { endpointCidr: str
 export function mapService(
   namespace: string,
   name: string,
-  spec: StoredServiceSpec,
+  spec: ServiceSpec,
   candidates: readonly EndpointRow[],
 ): MapService {
-  const type = spec.type ?? 'ClusterIP';
-  const ports = (spec.ports ?? []).map((p) => ({
+  const type = serviceType(spec);
+  const ports = spec.ports.map((p) => ({
     ...(p.name ? { name: p.name } : {}),
-    protocol: p.protocol ?? 'TCP',
+    protocol: p.protocol,
     port: p.port,
     ...(p.nodePort ? { nodePort: p.nodePort } : {}),
   }));
@@ -120,19 +99,16 @@ export function mapService(
     if (spec.externalName) service.externalName = spec.externalName;
     return service;
   }
-  if (spec.clusterIP === 'None') service.headless = true;
+  if (spec.clusterIP === HEADLESS) service.headless = true;
   else if (spec.clusterIP) service.clusterIP = spec.clusterIP;
-  if (spec.sessionAffinity === 'ClientIP')
-    service.affinitySeconds =
-      spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_SECONDS;
+  const affinity = affinitySeconds(spec);
+  if (affinity) service.affinitySeconds = affinity;
   const selector = spec.selector;
   if (!selector || Object.keys(selector).length === 0) return service;
   for (const row of candidates) {
     const labels = row.template.metadata?.labels ?? {};
     if (!Object.entries(selector).every(([k, v]) => labels[k] === v)) continue;
-    const hostPorts = (spec.ports ?? []).map(
-      (p) => hostPortOf(row, p.targetPort, p.protocol ?? 'TCP') ?? null,
-    );
+    const hostPorts = spec.ports.map((p) => hostPortOf(row, p.targetPort, p.protocol) ?? null);
     // A replica that publishes none of the service's ports cannot be reached through it.
     if (hostPorts.every((h) => h === null)) continue;
     const endpoint: MapEndpoint = { replica: row.id, node: row.node, address: row.address, hostPorts };

@@ -67,11 +67,12 @@ export interface Endpoint {
 }
 
 /**
- * The port the ingress sends HTTP to: the one named "http", else the first. A service with
+ * The port the ingress sends HTTP to: the TCP one named "http", else the first TCP one. A service with
  * several ports (http plus metrics, say) is reached on the one meant for browsers.
  */
 export function mainPort(spec: Pick<ServiceSpec, 'ports'>): ServicePort {
-  return spec.ports.find((p) => p.name === 'http') ?? spec.ports[0]!;
+  const tcp = spec.ports.filter((p) => p.protocol === 'TCP');
+  return tcp.find((p) => p.name === 'http') ?? tcp[0] ?? spec.ports[0]!;
 }
 
 interface EndpointRow {
@@ -95,6 +96,8 @@ export async function findEndpoints(
   db: Database,
   target: { namespace: string; spec: Pick<ServiceSpec, 'selector' | 'ports'> },
 ): Promise<Endpoint[]> {
+  // An ExternalName service selects nothing: its name is a CNAME.
+  if (target.spec.selector === undefined) return [];
   const result = await db.execute(sql`
     select r.id, r.deployment_name, r.revision, r.host_ports, n.name as node, n.address, v.template
     from replicas r

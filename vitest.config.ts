@@ -27,7 +27,7 @@ const WITHOUT_DOCKER = [
  * share nothing with the shared engine's files, and most of their time is waiting out node
  * timeouts, so `npm test` runs them in a lane of their own beside the other two.
  */
-const OWN_ENGINE = ['test/e2e/fault-agent.test.ts'];
+const OWN_ENGINE = ['test/e2e/fault-agent.test.ts', 'test/e2e/services-cluster.test.ts'];
 
 export default defineConfig({
   test: {

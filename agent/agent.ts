@@ -102,7 +102,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     setImmediate(() => {
       localQueued = false;
       const ready = manager.statuses().filter((s) => s.ready && s.phase === 'Running');
-      services.setLocalReady(new Set(ready.map((s) => s.id)));
+      services.setLocal(new Set(ready.map((s) => s.id)), manager.localEndpoints());
     });
   };
 

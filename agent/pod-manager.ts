@@ -6,7 +6,7 @@ import type { ImagePuller } from './image-puller.ts';
 import { LABEL_NODE, LABEL_REPLICA } from './labels.ts';
 import { errorMessage, type Logger } from './log.ts';
 import { mergeTails } from './log-tail.ts';
-import { PodRunner } from './pod-runner.ts';
+import { type LocalEndpoint, PodRunner } from './pod-runner.ts';
 import { type Mounter, sweepVolumes, systemMounter, type VolumeRoots } from './pod-volumes.ts';
 
 export interface ManagerDeps {
@@ -138,6 +138,16 @@ export class PodManager {
     const a = this.latest.get(id);
     if (a?.desired === 'running' && !this.stopped) this.spawn(id, a, []);
     this.deps.onChange();
+  }
+
+  /** Each pod's address and published ports, by replica (see PodRunner.localEndpoint). */
+  localEndpoints(): Map<string, LocalEndpoint> {
+    const out = new Map<string, LocalEndpoint>();
+    for (const [id, r] of this.runners) {
+      const e = r.localEndpoint();
+      if (e) out.set(id, e);
+    }
+    return out;
   }
 
   statuses(): ReplicaStatus[] {

@@ -1,4 +1,4 @@
-import type { AssignedContainer, Assignment, ReplicaStatus } from '../common/agent-protocol.ts';
+import type { AssignedContainer, Assignment, HostPort, ReplicaStatus } from '../common/agent-protocol.ts';
 import type { ContainerPolicy } from './container-defaults.ts';
 import { diffListing, matchAdopted } from './container-match.ts';
 import {
@@ -252,6 +252,15 @@ export class PodRunner {
     this.wake = undefined;
     for (const c of this.containers) c.stopProbes();
     await this.loop;
+  }
+
+  /**
+   * The pod's address on its namespace network and its published ports: the node's service proxy
+   * reaches a local endpoint there, without the engine's port publisher in between.
+   */
+  localEndpoint(): LocalEndpoint | undefined {
+    const owner = this.containers[0];
+    return owner?.ip ? { ip: owner.ip, hostPorts: owner.hostPorts } : undefined;
   }
 
   status(): ReplicaStatus | undefined {
@@ -753,4 +762,9 @@ function sleepUnlessDetached(ms: number, detached: () => boolean): Promise<void>
     };
     tick();
   });
+}
+
+export interface LocalEndpoint {
+  ip: string;
+  hostPorts: readonly HostPort[];
 }

@@ -13,6 +13,7 @@ import { controlPlaneAtScale } from './parts/control-plane.ts';
 import { podFeatures } from './parts/pod-features.ts';
 import { rollingUpdate } from './parts/rolling-update.ts';
 import { scaleUpDown } from './parts/scale.ts';
+import { serviceHop } from './parts/service-hop.ts';
 
 /**
  * `npm run bench [-- SUITE]`: Berth against Docker Swarm and the machine's own limits, as one
@@ -22,7 +23,9 @@ import { scaleUpDown } from './parts/scale.ts';
  *   swarm       parts 1-3 on the real Docker Engine, each against Swarm
  *   controller  part 4 (placements/s, no-op tick, API latency, apply → ready with simulated agents)
  *   agent       part 1 for Berth alone (apply → ready, 3 and 30 replicas, and a pod with an init
- *               container and volumes against the same containers on the engine) and part 5 (agent footprint)
+ *               container and volumes against the same containers on the engine), part 5 (agent
+ *               footprint, its proxy serving a service) and part 6 (the service hop's latency)
+ *   services    part 6 alone
  *
  * Options: --scales 1,2,4 (part 4's sizes, 1x = 250 nodes / 2,500 deployments / 25,000 replicas),
  * --quick (fewer repetitions, 1x and 2x only: a smoke run).
@@ -35,7 +38,7 @@ const { values, positionals } = parseArgs({
   },
 });
 const suite = positionals[0] ?? 'all';
-const SUITES = ['all', 'swarm', 'controller', 'agent'];
+const SUITES = ['all', 'swarm', 'controller', 'agent', 'services'];
 if (!SUITES.includes(suite)) {
   process.stderr.write(`unknown suite "${suite}": one of ${SUITES.join(', ')}\n`);
   process.exit(2);
@@ -48,9 +51,10 @@ const parts = {
   scale: suite === 'all' || suite === 'swarm',
   controlPlane: suite === 'all' || suite === 'controller',
   footprint: suite === 'all' || suite === 'agent',
+  serviceHop: suite === 'all' || suite === 'agent' || suite === 'services',
 };
 const withSwarm = suite !== 'agent';
-const needsDocker = parts.apply || parts.rolling || parts.scale || parts.footprint;
+const needsDocker = parts.apply || parts.rolling || parts.scale || parts.footprint || parts.serviceHop;
 
 const started = new Date();
 const atStart = machine();
@@ -125,6 +129,11 @@ try {
         await part(
           'scale 3 → 30 → 3',
           async () => (await scaleUpDown({ stack: s, swarm: withSwarm, runLabel, log })).section,
+        );
+      if (parts.serviceHop)
+        await part(
+          'service hop',
+          async () => (await serviceHop({ stack: s, requests: quick ? 500 : 2000, log })).section,
         );
       if (parts.footprint)
         await part(

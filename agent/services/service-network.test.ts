@@ -60,9 +60,26 @@ describe('ServiceNetwork', () => {
     const n = network();
     await n.start();
     await n.apply(map);
-    n.setLocalReady(new Set(['here-2']));
+    n.setLocal(new Set(['here-2']));
     // here-1 is out; the other node's endpoint is the control plane's word.
     expect(n.targets(route).map((t) => t.key)).toEqual(['here-2', 'there']);
+    await n.stop();
+  });
+
+  it("reaches a local replica on its pod address and container port, skipping the engine's port publisher", async () => {
+    const n = network();
+    await n.start();
+    await n.apply(map);
+    n.setLocal(
+      new Set(['here-1', 'here-2']),
+      new Map([['here-2', { ip: '172.18.0.5', hostPorts: [{ containerPort: 8080, hostPort: 31002 }] }]]),
+    );
+    // here-1's address is not known yet: its published port still works.
+    expect(n.targets(route).map((t) => `${t.key}@${t.host}:${t.port}`)).toEqual([
+      'here-1@192.0.2.1:31001',
+      'here-2@172.18.0.5:8080',
+      'there@192.0.2.2:31003',
+    ]);
     await n.stop();
   });
 

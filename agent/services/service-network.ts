@@ -4,6 +4,7 @@ import { LABEL_NAMESPACE } from '../labels.ts';
 import { errorMessage, type Logger } from '../log.ts';
 import { type RunCommand, runCommand } from '../metadata-guard.ts';
 import { NETWORK_PREFIX } from '../namespace-network.ts';
+import type { LocalEndpoint } from '../pod-runner.ts';
 import { type DnsZone, dnsZone, reachable, serviceKey } from './dns-answer.ts';
 import { DnsServer, systemUpstreams, type Upstream } from './dns-server.ts';
 import { EndpointPicker, type Target } from './endpoint-picker.ts';
@@ -118,6 +119,7 @@ export class ServiceNetwork {
   private readonly nodePorts = new Map<string, { route: string; listener: Listener }>();
   private readonly pickers = new Map<string, EndpointPicker>();
   private localReady: ReadonlySet<string> | undefined;
+  private localEndpoints: ReadonlyMap<string, LocalEndpoint> = new Map();
   private readonly nat: NatChain;
   private syncing: Promise<void> = Promise.resolve();
   private pending = false;
@@ -191,8 +193,9 @@ export class ServiceNetwork {
    * The replicas of this node that are in rotation (ready, not told to stop): the agent knows
    * before the control plane's map says so. Local endpoints not in it get no new connections.
    */
-  setLocalReady(replicas: ReadonlySet<string>): void {
-    this.localReady = replicas;
+  setLocal(ready: ReadonlySet<string>, endpoints: ReadonlyMap<string, LocalEndpoint> = new Map()): void {
+    this.localReady = ready;
+    this.localEndpoints = endpoints;
   }
 
   /** Closes every listener and removes the rules (connections already piped go on). */
@@ -246,7 +249,14 @@ export class ServiceNetwork {
       if (route.replica !== undefined && e.replica !== route.replica) continue;
       if (e.node === this.o.node && this.localReady && !this.localReady.has(e.replica)) continue;
       const port = e.hostPorts[i];
-      if (port) out.push({ key: e.replica, host: e.address, port });
+      if (!port) continue;
+      // A pod of this node is reached on its own network: one hop fewer than its published port.
+      const local = e.node === this.o.node ? this.localEndpoints.get(e.replica) : undefined;
+      const published = local?.hostPorts.find(
+        (h) => h.hostPort === port && (h.protocol ?? 'TCP') === route.protocol,
+      );
+      if (local && published) out.push({ key: e.replica, host: local.ip, port: published.containerPort });
+      else out.push({ key: e.replica, host: e.address, port });
     }
     return out;
   }

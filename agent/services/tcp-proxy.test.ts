@@ -22,6 +22,16 @@ async function endpoint(name: string): Promise<number> {
   return (server.address() as { port: number }).port;
 }
 
+/** An endpoint that accepts and hangs up without a byte: a userland port proxy before a dead container. */
+async function hangsUp(): Promise<number> {
+  const server: Server = createServer((s) => {
+    s.once('data', () => s.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  closers.push(() => server.close());
+  return (server.address() as { port: number }).port;
+}
+
 /** A port nothing listens on: connecting is refused. */
 async function closedPort(): Promise<number> {
   const s = createServer();
@@ -94,5 +104,19 @@ describe('TcpProxy', () => {
   it('resets the client when no endpoint is there', async () => {
     const port = await proxy([]);
     await expect(ask(port, 'x')).rejects.toThrow(/ECONNRESET|socket hang up/);
+  });
+
+  it('sends the same bytes to the next endpoint when one accepts and hangs up without answering', async () => {
+    const picker = new EndpointPicker();
+    const port = await proxy(
+      [
+        { key: 'dead', host: '127.0.0.1', port: await hangsUp() },
+        { key: 'b', host: '127.0.0.1', port: await endpoint('b') },
+      ],
+      picker,
+    );
+    expect(await ask(port, 'PING')).toBe('b:PING');
+    // And the one that hung up is passed over for the next connection.
+    expect(await ask(port, 'again')).toBe('b:again');
   });
 });

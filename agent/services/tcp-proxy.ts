@@ -75,16 +75,11 @@ export class TcpProxy {
     const clientIp = client.remoteAddress ?? '';
     const affinity = this.o.affinitySeconds();
     const order = this.o.picker.order(this.o.targets(), clientIp, affinity);
-    this.tryNext(client, clientIp, affinity, order, 0);
+    this.tryNext({ client, clientIp, affinity, order, sent: new SentBytes() }, 0);
   }
 
-  private tryNext(
-    client: Socket,
-    clientIp: string,
-    affinity: number | undefined,
-    order: Target[],
-    i: number,
-  ): void {
+  private tryNext(c: Connection, i: number): void {
+    const { client, order } = c;
     const target = order[i];
     if (!target || client.destroyed) {
       // No endpoint answered: the client sees the connection reset, as with no listener at all.
@@ -100,20 +95,111 @@ export class TcpProxy {
       upstream.on('error', () => {});
       upstream.destroy();
       this.o.picker.refused(target.key);
-      this.tryNext(client, clientIp, affinity, order, i + 1);
+      this.tryNext(c, i + 1);
     };
     upstream.once('error', failed);
     upstream.once('connect', () => {
       clearTimeout(timer);
       upstream.off('error', failed);
       this.timeout.observe(performance.now() - t0);
-      this.o.picker.connected(target.key, clientIp, affinity);
-      upstream.on('error', () => client.destroy());
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-      client.pipe(upstream);
-      upstream.pipe(client);
-      client.resume();
+      this.o.picker.connected(target.key, c.clientIp, c.affinity);
+      this.relay(c, upstream, target, i);
     });
+  }
+
+  /**
+   * Pipe both ways. Until the endpoint sends its first byte, what the client sent is kept (up to
+   * EMPTY_RETRY_BYTES): an endpoint that closes without a byte in its first EMPTY_RETRY_MS (a
+   * userland port proxy in front of a container that just died accepts, then hangs up) is
+   * passed over and the same bytes go to the next one, as a refused connection would. Once the
+   * endpoint has said anything, the connection is theirs alone.
+   */
+  private relay(c: Connection, upstream: Socket, target: Target, i: number): void {
+    const { client, sent } = c;
+    const connectedAt = performance.now();
+    let answered = false;
+    const record = (chunk: Buffer) => sent.add(chunk);
+    const onEnd = () => sent.end();
+    const retry = () => {
+      client.unpipe(upstream);
+      upstream.destroy();
+      this.o.picker.refused(target.key);
+      this.tryNext(c, i + 1);
+    };
+    const mayRetry = () =>
+      !answered &&
+      !sent.overflowed &&
+      !client.destroyed &&
+      i + 1 < c.order.length &&
+      performance.now() - connectedAt < EMPTY_RETRY_MS;
+    upstream.once('data', () => {
+      answered = true;
+      client.off('data', record);
+      client.off('end', onEnd);
+      sent.clear();
+    });
+    upstream.on('error', () => {
+      if (!mayRetry()) client.destroy();
+    });
+    upstream.once('close', (hadError) => {
+      if (mayRetry()) retry();
+      // What the endpoint sent is flushed to the client before its socket goes.
+      else if (!hadError) client.end(() => client.destroy());
+      else client.destroy();
+    });
+    client.once('close', () => upstream.destroy());
+    // An endpoint tried before this one already has the client's bytes so far: send them again.
+    for (const chunk of sent.chunks) upstream.write(chunk);
+    if (sent.ended) upstream.end();
+    else {
+      client.on('data', record);
+      client.once('end', onEnd);
+      client.pipe(upstream);
+    }
+    upstream.pipe(client, { end: false });
+    upstream.once('end', () => {
+      // Half-close passed on only once the endpoint has answered (else the close may be retried).
+      if (answered || !mayRetry()) client.end();
+    });
+    client.resume();
+  }
+}
+
+/** How long after connecting an endpoint's silent hang-up still counts as "did not take it". */
+const EMPTY_RETRY_MS = 1_000;
+/** How much of what a client sends before the first answer is kept for a retry. */
+const EMPTY_RETRY_BYTES = 64 * 1024;
+
+interface Connection {
+  client: Socket;
+  clientIp: string;
+  affinity: number | undefined;
+  order: Target[];
+  sent: SentBytes;
+}
+
+/** What the client sent before any endpoint answered, while it fits. */
+class SentBytes {
+  chunks: Buffer[] = [];
+  size = 0;
+  overflowed = false;
+  ended = false;
+
+  add(chunk: Buffer): void {
+    if (this.overflowed) return;
+    this.size += chunk.length;
+    if (this.size > EMPTY_RETRY_BYTES) {
+      this.overflowed = true;
+      this.chunks = [];
+    } else this.chunks.push(chunk);
+  }
+
+  end(): void {
+    this.ended = true;
+  }
+
+  clear(): void {
+    this.chunks = [];
+    this.overflowed = true;
   }
 }

@@ -281,4 +281,20 @@ describe.each(DATABASE_KINDS)('service addresses on %s', (kind) => {
     expect(again.status).toBe(200);
     expect(again.body.spec.clusterIP).toMatch(/^10\.96\.0\./);
   });
+
+  it('gives such a service its cluster IP from the controller, never applied again', async () => {
+    await put('legacy', 'idle', serviceBody({}));
+    await t.plane.deps.db.execute(
+      sql`update services set spec = spec - 'clusterIP', cluster_ip = null where namespace = 'legacy' and name = 'idle'`,
+    );
+    await t.plane.reconciler.tick();
+    const got = (await t.call('GET', '/v1/namespaces/legacy/services/idle')).body;
+    expect(got.spec.clusterIP).toMatch(/^10\.96\.0\./);
+    // Once assigned, a tick finds nothing more to do for it.
+    const version = got.metadata.resourceVersion;
+    await t.plane.reconciler.tick();
+    expect((await t.call('GET', '/v1/namespaces/legacy/services/idle')).body.metadata.resourceVersion).toBe(
+      version,
+    );
+  });
 });

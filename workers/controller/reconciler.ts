@@ -26,6 +26,7 @@ import {
 import type { ControllerDeps } from './deps.ts';
 import { sweepNodes } from './node-sweep.ts';
 import { type PlacementOutcome, placePending } from './placement.ts';
+import { backfillServiceAddresses } from './service-backfill.ts';
 import { templateHash } from './template-hash.ts';
 
 export interface TickResult {
@@ -92,6 +93,7 @@ export function createReconciler(deps: ControllerDeps): Reconciler {
       const released = await retryOnConflict(() => finishClaimDeletions(deps.db));
       if (released.length) await deps.publishAssignments?.(released).catch(() => undefined);
       await forgetOrphanWakeups(deps.db);
+      await backfillServiceAddresses(deps);
       let total = 0;
       let placements = 0;
       let more = false;

@@ -101,7 +101,6 @@ const UNSUPPORTED = new Map<string, string>([
   ['publishNotReadyAddresses', 'only false is accepted'],
   ['ipFamilies', 'only [IPv4] is accepted'],
   ['ipFamilyPolicy', 'only the default, SingleStack, is accepted'],
-  ['allocateLoadBalancerNodePorts', 'only true is accepted'],
   ['trafficDistribution', ''],
 ]);
 

@@ -64,6 +64,12 @@ export const NamespacePolicySpec = z.strictObject({
     .array(z.union([z.literal('*'), Name], 'must be a namespace name or "*"'))
     .max(256)
     .optional(),
+  /**
+   * Whether a deployer's services may take node ports (type NodePort; a LoadBalancer's), which
+   * listen on every node. Absent: no; a deployer's LoadBalancer then gets none
+   * (allocateLoadBalancerNodePorts: false) and is served by its hosts at the ingress.
+   */
+  allowNodePorts: z.boolean().optional(),
   /** Limits for containers that set neither a limit nor a request. */
   defaultLimits: z
     .strictObject({

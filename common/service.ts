@@ -97,6 +97,8 @@ const ServiceSpecFields = z.strictObject({
   ports: z.array(ServicePort).max(64).default([]),
   hosts: z.array(Hostname).max(64).default([]),
   sessionAffinity: z.enum(['None', 'ClientIP'], 'must be None or ClientIP').optional(),
+  /** LoadBalancer only: false gives it no node ports (its hosts at the ingress alone). Absent: true. */
+  allocateLoadBalancerNodePorts: z.boolean().optional(),
   sessionAffinityConfig: z
     .strictObject({
       clientIP: z.strictObject({ timeoutSeconds: z.int().min(1).max(86_400).optional() }).optional(),
@@ -140,7 +142,13 @@ function serviceSpecIssues(spec: z.infer<typeof ServiceSpecFields>): Issue[] {
       issues.push({ path: ['selector'], message: 'must select at least one label' });
     if (spec.ports.length === 0) issues.push({ path: ['ports'], message: 'must list at least one port' });
   }
-  const nodePorts = type === 'NodePort' || type === 'LoadBalancer';
+  if (spec.allocateLoadBalancerNodePorts !== undefined && type !== 'LoadBalancer')
+    issues.push({
+      path: ['allocateLoadBalancerNodePorts'],
+      message: 'may only be set for type LoadBalancer',
+    });
+  const nodePorts =
+    type === 'NodePort' || (type === 'LoadBalancer' && spec.allocateLoadBalancerNodePorts !== false);
   if (nodePorts && spec.clusterIP === HEADLESS)
     issues.push({ path: ['clusterIP'], message: `may not be None for type ${type}` });
   if (spec.sessionAffinityConfig !== undefined && spec.sessionAffinity !== 'ClientIP')
@@ -170,7 +178,10 @@ function serviceSpecIssues(spec: z.infer<typeof ServiceSpecFields>): Issue[] {
       if (!nodePorts)
         issues.push({
           path: ['ports', i, 'nodePort'],
-          message: `may not be set for type ${type}: only NodePort and LoadBalancer services have node ports`,
+          message:
+            type === 'LoadBalancer'
+              ? 'may not be set with allocateLoadBalancerNodePorts false'
+              : `may not be set for type ${type}: only NodePort and LoadBalancer services have node ports`,
         });
       const key = `${p.nodePort}/${p.protocol}`;
       if (seen.nodePort.has(key))
@@ -197,8 +208,9 @@ export const hasClusterIP = (spec: Pick<ServiceSpec, 'type' | 'clusterIP'>) =>
   serviceType(spec) !== 'ExternalName' && spec.clusterIP !== HEADLESS;
 
 /** Whether each port is also served on every node. */
-export const hasNodePorts = (spec: Pick<ServiceSpec, 'type'>) =>
-  serviceType(spec) === 'NodePort' || serviceType(spec) === 'LoadBalancer';
+export const hasNodePorts = (spec: Pick<ServiceSpec, 'type' | 'allocateLoadBalancerNodePorts'>) =>
+  serviceType(spec) === 'NodePort' ||
+  (serviceType(spec) === 'LoadBalancer' && spec.allocateLoadBalancerNodePorts !== false);
 
 /** ClientIP affinity's timeout in seconds; undefined without affinity. */
 export function affinitySeconds(spec: Pick<ServiceSpec, 'sessionAffinity' | 'sessionAffinityConfig'>) {

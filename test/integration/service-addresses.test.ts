@@ -297,4 +297,29 @@ describe.each(DATABASE_KINDS)('service addresses on %s', (kind) => {
       version,
     );
   });
+
+  it("takes node ports for a deployer's services only where the namespace policy allows them", async () => {
+    const token = (
+      await t.call('POST', '/v1/tokens', { name: 'ci-np', role: 'deployer', namespaces: ['np'] })
+    ).body.token as string;
+    const asDeployer = (name: string, body: unknown) =>
+      t.call('PUT', `/v1/namespaces/np/services/${name}`, body, token);
+    const refused = await asDeployer('open', serviceBody({ type: 'NodePort' }));
+    expect(refused.status).toBe(422);
+    expect(paths(refused)).toEqual(['spec.type']);
+    expect(refused.body.errors[0].message).toMatch(/allowNodePorts/);
+    // A LoadBalancer is its hosts at the ingress, with no node port.
+    const lb = await asDeployer('lb', serviceBody({ type: 'LoadBalancer' }));
+    expect(lb.status).toBe(201);
+    expect(lb.body.spec.allocateLoadBalancerNodePorts).toBe(false);
+    expect(lb.body.spec.ports[0].nodePort).toBeUndefined();
+    expect(lb.body.spec.clusterIP).toMatch(/^10\.96\.0\./);
+    // Allowed by an admin: node ports as for anyone.
+    expect(
+      (await t.call('PUT', '/v1/namespaces/np/policy', { spec: { allowNodePorts: true } })).status,
+    ).toBeLessThan(300);
+    const allowed = await asDeployer('open', serviceBody({ type: 'NodePort' }));
+    expect(allowed.status).toBe(201);
+    expect(allowed.body.spec.ports[0].nodePort).toBeGreaterThanOrEqual(30000);
+  });
 });

@@ -5,20 +5,19 @@ import { mutateObject } from '../store/objects.ts';
 import type { ControllerDeps } from './deps.ts';
 
 /**
- * Services stored before cluster IPs and node ports were assigned get theirs from the controller,
- * a few per tick, through the same write (and the same allocation rules) as an apply: without
- * one, a service written by an older control plane would have no address inside the cluster
- * until someone applied it again. Cheap when there is nothing to do: one indexed query.
+ * Services stored before cluster IPs were assigned get theirs from the controller, a few per tick,
+ * through the same write (and the same allocation rules) as an apply: without one, a service
+ * written by an older control plane would have no address inside the cluster until someone
+ * applied it again. Node ports are not handed out this way: they open every node, which only a
+ * write by someone allowed to should do. Cheap when there is nothing to do: one query.
  */
 export async function backfillServiceAddresses(deps: ControllerDeps, limit = 20): Promise<number> {
   const missing = rowsOf<{ namespace: string; name: string }>(
     await deps.db.execute(sql`
       select s.namespace, s.name from services s
-      where (s.cluster_ip is null
-          and coalesce(s.spec->>'type', 'ClusterIP') <> 'ExternalName'
-          and coalesce(s.spec->>'clusterIP', '') <> 'None')
-        or (s.spec->>'type' in ('NodePort', 'LoadBalancer')
-          and exists (select 1 from jsonb_array_elements(s.spec->'ports') p where p->'nodePort' is null))
+      where s.cluster_ip is null
+        and coalesce(s.spec->>'type', 'ClusterIP') <> 'ExternalName'
+        and coalesce(s.spec->>'clusterIP', '') <> 'None'
       order by s.namespace, s.name
       limit ${limit}`),
   );
@@ -41,7 +40,19 @@ export async function backfillServiceAddresses(deps: ControllerDeps, limit = 20)
             },
           },
         },
-        async (row: ServiceRow) => ({ next: await serviceKind.stateOf(row) }),
+        async (row: ServiceRow) => {
+          const state = await serviceKind.stateOf(row);
+          // A LoadBalancer stored before node ports existed was its hosts alone: it stays so.
+          const hostsOnly =
+            state.spec.type === 'LoadBalancer' &&
+            state.spec.allocateLoadBalancerNodePorts === undefined &&
+            state.spec.ports.every((p) => p.nodePort === undefined);
+          return {
+            next: hostsOnly
+              ? { ...state, spec: { ...state.spec, allocateLoadBalancerNodePorts: false } }
+              : state,
+          };
+        },
       );
       done++;
     } catch (e) {

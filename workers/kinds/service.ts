@@ -1,7 +1,7 @@
 import { and, sql } from 'drizzle-orm';
 import { apiHostClaimedBy, withinSuffix } from '../../common/host-patterns.ts';
 import type { NamespacePolicySpec } from '../../common/policy.ts';
-import type { ServiceSpec } from '../../common/service.ts';
+import { hasNodePorts, type ServiceSpec, serviceType } from '../../common/service.ts';
 import type { Database } from '../../db/database.ts';
 import { services } from '../../db/schema/index.ts';
 import { conflict, type FieldError, invalid } from '../errors.ts';
@@ -37,9 +37,10 @@ export const serviceKind: ObjectKind<ServiceRow, ServiceSpec> = {
     const refused = refusedHosts(next.spec.hosts, write.admission.apiHosts, policy, write.namespace);
     if (refused.length) throw invalid(refused);
     await claimHosts(tx, write.namespace, write.name, next.spec.hosts);
+    const spec = policy && !policy.allowNodePorts ? withoutNodePorts(next.spec, write.namespace) : next.spec;
     const existing = write.existing && { id: write.existing.id, spec: write.existing.spec as ServiceSpec };
     const config = write.admission.serviceAddresses ?? DEFAULT_SERVICE_ADDRESSES;
-    return { ...next, spec: await assignAddresses(tx, next.spec, existing, config) };
+    return { ...next, spec: await assignAddresses(tx, spec, existing, config) };
   },
   afterWrite: (tx, row, next) => syncNodePorts(tx, row.id, next.spec),
 };
@@ -132,3 +133,18 @@ export function toServiceObject(row: ServiceRow) {
   };
 }
 export type ServiceObject = ReturnType<typeof toServiceObject>;
+
+/**
+ * A deployer's service where the namespace policy gives no node ports (they listen on every
+ * node): a NodePort service is refused; a LoadBalancer gets none (Kubernetes'
+ * allocateLoadBalancerNodePorts: false), as LoadBalancers were served before node ports existed.
+ */
+export function withoutNodePorts(spec: ServiceSpec, namespace: string): ServiceSpec {
+  if (!hasNodePorts(spec)) return spec;
+  const refusal = `node ports (which listen on every node) are not allowed in namespace "${namespace}" (its namespace policy: allowNodePorts)`;
+  if (serviceType(spec) === 'NodePort')
+    throw invalid([{ path: 'spec.type', message: `type NodePort: ${refusal}` }]);
+  const given = spec.ports.findIndex((p) => p.nodePort !== undefined);
+  if (given >= 0) throw invalid([{ path: `spec.ports[${given}].nodePort`, message: refusal }]);
+  return { ...spec, allocateLoadBalancerNodePorts: false };
+}

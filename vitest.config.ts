@@ -66,6 +66,8 @@ export default defineConfig({
           include: OWN_ENGINE,
           testTimeout: 180_000,
           hookTimeout: 180_000,
+          // One at a time: each starts Docker Engines of its own, and one restarts its engine.
+          fileParallelism: false,
         },
       },
       {

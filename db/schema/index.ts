@@ -17,4 +17,5 @@ export { revisions } from './revisions.ts';
 export { secrets } from './secrets.ts';
 export { serviceAccounts } from './service-accounts.ts';
 export { serviceNodePorts, services } from './services.ts';
+export { sweepClock } from './sweep-clock.ts';
 export { tokens } from './tokens.ts';

@@ -10,5 +10,7 @@ export interface ControllerDeps {
   log: Logger;
   now: () => Date;
   publishAssignments?: (nodeIds: string[]) => Promise<void>;
+  /** How often the safety-net tick runs, in seconds (Workers: the minute cron); default BERTH_RECONCILE_INTERVAL_MS. */
+  tickSeconds?: number;
   metrics?: Metrics;
 }

@@ -30,11 +30,16 @@ export async function sweepNodes(deps: ControllerDeps): Promise<void> {
   const nodeEvent = (name: string, type: 'Normal' | 'Warning', reason: string, message: string) =>
     events.push({ namespace: '', objectKind: 'node', objectName: name, type, reason, message });
 
-  const notReady = await db
-    .update(nodes)
-    .set({ status: 'NotReady', statusChangedAt: now })
-    .where(and(eq(nodes.status, 'Ready'), lt(nodes.lastHeartbeat, grace)))
-    .returning({ id: nodes.id, name: nodes.name });
+  // Silence counts only while the control plane could have heard it (see sweepingSince).
+  const since = await sweepingSince(deps, now);
+  const notReady =
+    since > grace
+      ? []
+      : await db
+          .update(nodes)
+          .set({ status: 'NotReady', statusChangedAt: now })
+          .where(and(eq(nodes.status, 'Ready'), lt(nodes.lastHeartbeat, grace)))
+          .returning({ id: nodes.id, name: nodes.name });
   for (const n of notReady)
     nodeEvent(n.name, 'Warning', 'NodeNotReady', `no heartbeat for ${deps.config.nodeGraceSeconds}s`);
 
@@ -109,4 +114,27 @@ export async function sweepNodes(deps: ControllerDeps): Promise<void> {
   }
   await wakeDeployments(db, affected);
   await recordEvents(db, events, now);
+}
+
+/**
+ * Since when the sweep has run without a long gap, across every copy of the control plane. A gap
+ * (no sweep for three tick periods, 10 s at least) means the control plane or its database was
+ * away: no agent could report then, so the nodes' silence says nothing about them, and judging
+ * them by it would mark every node NotReady at once and drop every endpoint of the cluster until
+ * their next heartbeats. As Kubernetes' node lifecycle controller, which counts a node's silence
+ * from its own observation, the grace period then starts again from when sweeping resumed.
+ */
+export async function sweepingSince(deps: ControllerDeps, now: Date): Promise<Date> {
+  const tickSeconds = deps.tickSeconds ?? deps.config.reconcileIntervalMs / 1000;
+  const gapStart = new Date(now.getTime() - Math.max(10_000, 3 * tickSeconds * 1000));
+  const rows = rowsOf<{ sweeping_since: string | Date }>(
+    await deps.db.execute(sql`
+      insert into sweep_clock (id, last_sweep_at, sweeping_since) values (1, ${now}, ${now})
+      on conflict (id) do update set
+        sweeping_since = case when sweep_clock.last_sweep_at < ${gapStart}
+          then excluded.last_sweep_at else sweep_clock.sweeping_since end,
+        last_sweep_at = greatest(sweep_clock.last_sweep_at, excluded.last_sweep_at)
+      returning sweeping_since`),
+  );
+  return new Date(rows[0]?.sweeping_since ?? now);
 }

@@ -71,7 +71,9 @@ export function buildPlane(options: PlaneOptions): Plane {
   if (options.clientAddress) deps.clientAddress = options.clientAddress;
   if (options.failureLimiter) deps.failureLimiter = options.failureLimiter;
   deps.serviceMaps = options.serviceMaps ?? new ServiceMapCache();
-  const reconciler = createReconciler(deps);
+  // Workers tick by the minute cron; the other runtimes every BERTH_RECONCILE_INTERVAL_MS.
+  const tickSeconds = options.runtime === 'workers' ? 60 : config.reconcileIntervalMs / 1000;
+  const reconciler = createReconciler({ ...deps, tickSeconds });
   deps.reconciler = reconciler;
   return { deps, reconciler };
 }

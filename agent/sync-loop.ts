@@ -72,8 +72,11 @@ export class SyncLoop {
         let news = false;
         if (r.kind === 'changed') {
           this.pollIntervalMs = Math.max(100, r.body.pollIntervalSeconds * 1000);
+          // A new version is news even when this node's replicas are the same (the service map
+          // changed): pausing a poll interval after it would leave whatever comes next waiting.
+          const newVersion = r.etag !== this.etag;
           if (r.body.services) this.d.onServices?.(r.body.services);
-          news = await this.received(r.etag, r.body.replicas, r.body.logRequests, ms);
+          news = (await this.received(r.etag, r.body.replicas, r.body.logRequests, ms)) || newVersion;
           this.d.claims?.release(r.body.releasedClaims);
         }
         // No waiting happened and nothing new: the server does not long-poll, pace ourselves.

@@ -411,6 +411,22 @@ describe('ContainerRunner transitions', () => {
     expect(owner.restartCount).toBe(0);
   });
 
+  it('makes a container anew when the engine still holds its task from before a restart', async () => {
+    const { driver, owner } = pod();
+    const real = driver.startContainer.bind(driver);
+    driver.startContainer = async () => {
+      throw new Error('task 58e9ed1404549aa0: already exists');
+    };
+    const start = await owner.advance(undefined).catch((e: unknown) => e);
+    expect(start).toMatchObject({ stage: 'start', message: /already exists/ });
+    // The container with the stale task is gone; the next step creates and starts a new one.
+    expect(kind(owner)).toBe('waiting');
+    expect(driver.containers.size).toBe(0);
+    driver.startContainer = real;
+    expect(await owner.advance(undefined)).toEqual({ started: true });
+    expect(driver.containers.size).toBe(1);
+  });
+
   it('readiness follows the probe; a failed liveness probe stops it and the restart policy applies', async () => {
     const { driver, owner } = pod([
       container({

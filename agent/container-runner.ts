@@ -740,6 +740,9 @@ export class ContainerRunner {
     try {
       await this.deps.driver.startContainer(before.id);
     } catch (e) {
+      // The engine still holds a task of this container from before it restarted (containerd:
+      // "task <id>: already exists"): no start of it can work again, so it is made anew.
+      if (STALE_TASK.test(errorMessage(e))) await this.halt('recreate').catch(() => {});
       throw new ContainerStepError('start', `failed to start container ${this.name}: ${errorMessage(e)}`, {
         cause: e,
       });
@@ -831,6 +834,9 @@ export class ContainerRunner {
     this.move({ kind: 'waiting' });
   }
 }
+
+/** containerd's answer for a start whose container still has a task: a leftover of an engine restart. */
+const STALE_TASK = /\btask [0-9a-f]+: already exists\b/;
 
 function started(yes: boolean): Advance {
   return yes ? { started: true } : {};

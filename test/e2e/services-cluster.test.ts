@@ -227,11 +227,20 @@ describe('services inside the cluster, across two nodes on two Docker engines', 
     );
     await apply(manifests(frontNode, backNode), 'shop.yaml');
     await rolledOut(HTTPD_1);
-    await eventually(
-      async () => (await loopLines()).includes('started'),
-      60_000,
-      'the frontend reaching the backend',
-    );
+    try {
+      await eventually(
+        async () => (await loopLines()).includes('started'),
+        120_000,
+        'the frontend reaching the backend',
+      );
+    } catch (e) {
+      // What the frontend's replica and its loop said, to tell a slow start from a broken route.
+      const replicas = (await server.call('GET', `/v1/namespaces/${NS}/replicas?deployment=frontend`)).body;
+      const lines = await loopLines().catch((err: unknown) => [String(err)]);
+      throw new Error(
+        `${(e as Error).message}\nreplicas: ${JSON.stringify(replicas)}\nfrontend: ${lines.slice(-5).join(' | ')}`,
+      );
+    }
   });
 
   afterAll(async () => {

@@ -8,12 +8,21 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 if [ "$#" -gt 0 ]; then exec npx vitest run "$@"; fi
 
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+
 lane() {
   local name=$1
   shift
-  # stdbuf keeps lines whole when both lanes write to one terminal or log.
-  npx vitest run "$@" 2>&1 | stdbuf -oL sed "s/^/[$name] /"
+  # stdbuf keeps lines whole when both lanes write to one terminal or log; each lane's lines are
+  # kept too, so a failing lane's failures can be shown again at the end, where a log's tail is.
+  npx vitest run "$@" 2>&1 | stdbuf -oL sed "s/^/[$name] /" | tee "$logs/$name.log"
   return "${PIPESTATUS[0]}"
+}
+
+# The failures of a lane: vitest's summary of failed tests, from its "Failed Tests" heading on.
+failures_of() {
+  sed 's/\x1b\[[0-9;]*m//g' "$logs/$1.log" | awk '/Failed Tests|Failed Suites|Unhandled Errors/ { on = 1 } on' | head -150
 }
 
 lane docker --project e2e &
@@ -29,5 +38,12 @@ rest_rc=0
 wait "$docker_lane" || docker_rc=$?
 wait "$own_lane" || own_rc=$?
 wait "$rest_lane" || rest_rc=$?
+for lane_rc in "docker $docker_rc" "own-engine $own_rc" "rest $rest_rc"; do
+  set -- $lane_rc
+  if [ "$2" != 0 ]; then
+    printf '\n== failures of lane %s (exit %s)\n' "$1" "$2"
+    failures_of "$1"
+  fi
+done
 printf '\n== test lanes: docker exit %s, own-engine exit %s, rest exit %s\n' "$docker_rc" "$own_rc" "$rest_rc"
 [ "$docker_rc" = 0 ] && [ "$own_rc" = 0 ] && [ "$rest_rc" = 0 ]

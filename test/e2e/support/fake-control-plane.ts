@@ -98,11 +98,15 @@ export class FakeControlPlane {
     return this.node(node).reports.at(-1)?.report;
   }
 
-  /** Milliseconds since the last setAssignments at which a report first satisfied `pred`. */
+  /**
+   * Milliseconds since the last setAssignments at which a report first satisfied `pred`. The
+   * default wait is a loaded machine's: with every test lane beside it, a first pull and start of
+   * a fresh agent's pod was seen to take longer than 30 s on two cores.
+   */
   async waitForReport(
     node: string,
     pred: (r: StatusReportT) => boolean,
-    timeoutMs = 30_000,
+    timeoutMs = 90_000,
   ): Promise<{ report: StatusReportT; sinceAssignedMs: number }> {
     const n = this.node(node);
     const deadline = Date.now() + timeoutMs;

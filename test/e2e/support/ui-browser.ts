@@ -41,6 +41,9 @@ export async function openPage(
     colorScheme: opts.colorScheme ?? 'light',
     reducedMotion: 'reduce',
   });
+  // Playwright's 30 s default is a quiet machine's: with every test lane running beside Chromium
+  // on two cores, a first paint was seen to take longer. The tests' own 180 s limit still holds.
+  context.setDefaultTimeout(90_000);
   const page = await context.newPage();
   const problems: string[] = [];
   const expected = new Set(opts.expectedStatus ?? []);

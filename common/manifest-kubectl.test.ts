@@ -227,8 +227,7 @@ spec:
       ['networking.k8s.io/v1', 'NetworkPolicy', /leave open the traffic/],
       ['apps/v1', 'StatefulSet', /stable per-replica identities/],
       ['apps/v1', 'DaemonSet', /one replica per node/],
-      ['batch/v1', 'Job', /to completion/],
-      ['batch/v1', 'CronJob', /to completion/],
+      ['batch/v1', 'CronJob', /on a schedule/],
     ] as const) {
       const { issues } = normalize(`apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: {name: x}\n`);
       expect(issues).toEqual([
@@ -240,6 +239,52 @@ spec:
       ]);
       expect(issues[0]?.message).toMatch(reason);
     }
+  });
+
+  it('reads a batch/v1 Job as kubectl writes it, and refuses what Berth does not run at its path', () => {
+    const job = [
+      'apiVersion: batch/v1',
+      'kind: Job',
+      'metadata: {name: migrate, creationTimestamp: null}',
+      'spec:',
+      '  completions: 3',
+      '  parallelism: 2',
+      '  completionMode: Indexed',
+      '  podReplacementPolicy: TerminatingOrFailed',
+      '  template:',
+      '    metadata: {creationTimestamp: null}',
+      '    spec:',
+      '      restartPolicy: Never',
+      '      containers:',
+      '      - {name: migrate, image: "shop/migrate:1", resources: {}}',
+      'status: {}',
+      '',
+    ].join('\n');
+    const { objects, issues } = normalize(job);
+    expect(issues).toEqual([]);
+    expect(objects[0]).toMatchObject({
+      kind: 'Job',
+      name: 'migrate',
+      spec: { completions: 3, parallelism: 2, completionMode: 'Indexed', backoffLimit: 6, suspend: false },
+    });
+    // Kubernetes' default restartPolicy (Always) never finishes: a Job must say Never or OnFailure.
+    expect(normalize(job.replace('      restartPolicy: Never\n', '')).issues).toEqual([
+      {
+        document: 0,
+        path: 'spec.template.spec.restartPolicy',
+        message: expect.stringMatching(/Never or OnFailure/),
+      },
+    ]);
+    expect(normalize(job.replace('  parallelism: 2', '  podFailurePolicy: {rules: []}')).issues).toEqual([
+      {
+        document: 0,
+        path: 'spec.podFailurePolicy',
+        message: expect.stringMatching(/not supported by Berth/),
+      },
+    ]);
+    expect(normalize(job.replace('  completions: 3\n', '')).issues).toEqual([
+      { document: 0, path: 'spec.completions', message: 'is required when completionMode is Indexed' },
+    ]);
   });
 
   it("records a pod's serviceAccountName and automountServiceAccountToken, and whether Kubernetes would mount a token", () => {

@@ -241,7 +241,20 @@ export function kubernetesDeployment(doc: PlainObject): Translated {
   }
   const strategy = strip(spec?.strategy);
   strip(strategy?.rollingUpdate);
-  const template = strip(spec?.template);
+  const pod = stripPodTemplate(spec?.template, errors);
+  return {
+    value: copy,
+    errors,
+    ...(pod.serviceAccountToken ? { serviceAccountToken: pod.serviceAccountToken } : {}),
+  };
+}
+
+/**
+ * A workload's pod template: what carries no behaviour goes (defaults, pod annotations), what
+ * decides a service-account token is taken out and said in `serviceAccountToken`.
+ */
+function stripPodTemplate(value: unknown, errors: FieldError[]): { serviceAccountToken?: 'pod' | 'account' } {
+  const template = strip(value);
   // Pod annotations are plain metadata to Kubernetes; Berth keeps no pod metadata besides labels.
   strip(template?.metadata, { creationTimestamp: always, annotations: always });
   const pod = strip(template?.spec, POD_DEFAULTS);
@@ -256,7 +269,27 @@ export function kubernetesDeployment(doc: PlainObject): Translated {
     for (const source of [volume?.emptyDir, volume?.configMap, volume?.secret])
       eachItem(strip(source)?.items, (item) => strip(item));
   });
-  return { value: copy, errors, ...(serviceAccountToken ? { serviceAccountToken } : {}) };
+  return serviceAccountToken ? { serviceAccountToken } : {};
+}
+
+/**
+ * batch/v1 Job → berth.dev/v1 Job input. Kubernetes' defaults that describe what Berth does
+ * anyway (replacing a pod once it is terminating or failed, Kubernetes' own job controller) go.
+ */
+export function kubernetesJob(doc: PlainObject): Translated {
+  const copy = stripRoot(doc);
+  delete copy.status;
+  const errors: FieldError[] = [];
+  const spec = strip(copy.spec, {
+    podReplacementPolicy: is('TerminatingOrFailed'),
+    managedBy: is('kubernetes.io/job-controller'),
+  });
+  const pod = stripPodTemplate(spec?.template, errors);
+  return {
+    value: copy,
+    errors,
+    ...(pod.serviceAccountToken ? { serviceAccountToken: pod.serviceAccountToken } : {}),
+  };
 }
 
 export const HOSTS_ANNOTATION = 'berth.dev/hosts';

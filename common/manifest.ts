@@ -4,8 +4,10 @@ import { ConfigMapInput, type ConfigMapSpec } from './config-map.ts';
 import { DeploymentInput, type DeploymentSpec } from './deployment.ts';
 import { IngressInput, type IngressSpec } from './ingress.ts';
 import { jsonPath } from './issue-path.ts';
+import { JobInput, type JobSpec } from './job.ts';
 import {
   kubernetesDeployment,
+  kubernetesJob,
   kubernetesService,
   stripRoot,
   unsupportedFieldMessage,
@@ -67,6 +69,17 @@ export type ManifestObject =
        * Whether Kubernetes would mount an API token into its pods (apps/v1 only): `pod` (the pod
        * says so), `account` (its ServiceAccount decides), absent (the pod says no).
        */
+      serviceAccountToken?: 'pod' | 'account';
+    }
+  | {
+      kind: 'Job';
+      namespace?: string;
+      name: string;
+      labels: Labels;
+      annotations: Labels;
+      resourceVersion?: string;
+      spec: JobSpec;
+      /** As a Deployment's: whether Kubernetes would mount an API token into its pods. */
       serviceAccountToken?: 'pod' | 'account';
     }
   | SkippedObject
@@ -359,6 +372,7 @@ const isPlainObject = (v: unknown): v is PlainObject =>
 
 const KINDS = [
   'Deployment',
+  'Job',
   'Service',
   'Secret',
   'ConfigMap',
@@ -480,6 +494,35 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
           resourceVersion,
           spec: parsed.data.spec,
           ...('warnings' in input && input.warnings?.length ? { warnings: input.warnings } : {}),
+          ...('serviceAccountToken' in input && input.serviceAccountToken
+            ? { serviceAccountToken: input.serviceAccountToken }
+            : {}),
+        },
+      });
+      return;
+    }
+    case 'berth.dev/v1 Job':
+    case 'batch/v1 Job': {
+      const input = apiVersion === 'batch/v1' ? kubernetesJob(doc) : { value: doc, errors: [] };
+      reportAll(input.errors);
+      const parsed = JobInput.safeParse(input.value);
+      if (!parsed.success) {
+        reportAll(zodFieldErrors(parsed.error, [], input.value));
+        return;
+      }
+      const meta = parsed.data.metadata;
+      if (!named(meta) || input.errors.length) return;
+      const { name, namespace, labels = {}, annotations = {}, resourceVersion } = meta;
+      found.push({
+        at,
+        object: {
+          kind: 'Job',
+          name,
+          namespace,
+          labels,
+          annotations,
+          resourceVersion,
+          spec: parsed.data.spec,
           ...('serviceAccountToken' in input && input.serviceAccountToken
             ? { serviceAccountToken: input.serviceAccountToken }
             : {}),

@@ -18,6 +18,7 @@ import { applyRoutes } from './routes/apply.ts';
 import { configMapRoutes } from './routes/config-maps.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
 import { ingressRoutes } from './routes/ingresses.ts';
+import { jobRoutes } from './routes/jobs.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { persistentVolumeClaimRoutes } from './routes/persistent-volume-claims.ts';
@@ -92,6 +93,7 @@ export function createApp(deps: AppDeps) {
   persistentVolumeClaimRoutes(app, deps);
   serviceAccountRoutes(app, deps);
   ingressRoutes(app, deps);
+  jobRoutes(app, deps);
   applyRoutes(app, deps);
   replicaRoutes(app, deps);
   agentRoutes(app, deps);

@@ -13,6 +13,7 @@ export const AppliedObject = z
       'PersistentVolumeClaim',
       'ServiceAccount',
       'Ingress',
+      'Job',
       'NamespacePolicy',
       ...SKIPPED_KINDS,
     ]),

@@ -8,6 +8,7 @@ export * from './apply.ts';
 export * from './config-map.ts';
 export * from './deployment.ts';
 export * from './ingress.ts';
+export * from './job.ts';
 export * from './meta.ts';
 export * from './node.ts';
 export * from './persistent-volume-claim.ts';

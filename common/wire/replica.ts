@@ -8,7 +8,12 @@ export const Replica = z
   .object({
     id: z.string(),
     namespace: z.string(),
+    /** The name of the workload it belongs to: a Deployment's, or a Job's (then `job` is set too). */
     deployment: z.string(),
+    /** A Job's pod: the Job's name. */
+    job: z.string().optional(),
+    /** An Indexed Job's pod: its index (JOB_COMPLETION_INDEX). */
+    completionIndex: z.int().optional(),
     revision: z.int(),
     /** null until the replica is placed. */
     node: z.string().nullable(),

@@ -23,10 +23,18 @@ export interface DeploymentStatus {
   conditions: DeploymentCondition[];
 }
 
+/**
+ * Every workload that owns replicas: Deployments, and Jobs (`kind`), which share revisions,
+ * replicas, placement and assignments. `spec` and `status` are typed as a Deployment's; a Job's
+ * row is read through workers/kinds/job.ts (JobRow), the one place that knows the other shape.
+ */
 export const deployments = pgTable(
   'deployments',
   {
     id: uuid('id').primaryKey(),
+    kind: text('kind', { enum: ['Deployment', 'Job'] })
+      .notNull()
+      .default('Deployment'),
     namespace: text('namespace').notNull(),
     name: text('name').notNull(),
     labels: jsonb('labels').$type<Record<string, string>>().notNull(),
@@ -48,7 +56,7 @@ export const deployments = pgTable(
     progressAt: at('progress_at'),
   },
   (t) => [
-    uniqueIndex('deployments_live_name').on(t.namespace, t.name).where(sql`${t.deletedAt} is null`),
+    uniqueIndex('deployments_live_name').on(t.namespace, t.kind, t.name).where(sql`${t.deletedAt} is null`),
     index('deployments_reconcile_at').on(t.reconcileAt).where(sql`${t.reconcileAt} is not null`),
   ],
 );

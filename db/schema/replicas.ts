@@ -64,6 +64,15 @@ export const replicas = pgTable(
      * started container's environment (Kubernetes fixes it at container start). Null until then.
      */
     configMapData: jsonb('config_map_data').$type<Record<string, Record<string, string> | null>>(),
+    /** A Job's pod in Indexed mode: its index (JOB_COMPLETION_INDEX); null otherwise. */
+    completionIndex: integer('completion_index'),
+    /**
+     * When the controller counted a Job's pod as succeeded or failed (in the Job's status, in the
+     * same transaction): it is never counted again, and it holds nothing on its node any more
+     * (Kubernetes leaves terminated pods out of the scheduler's sums), while its stopped
+     * containers stay for their logs until the Job goes.
+     */
+    finishedAt: at('finished_at'),
   },
   (t) => [
     index('replicas_deployment').on(t.deploymentId),

@@ -137,6 +137,7 @@ describe('/openapi.json describes every response body, on Postgres', () => {
     });
     await put(`/v1/namespaces/${NS}/ingresses/ing`, ingress('ing.doc.test'));
     await put(`/v1/namespaces/${NS}/ingresses/doomed`, ingress('doomed.doc.test'));
+    for (const name of ['job', 'doomed-job']) await put(`/v1/namespaces/${NS}/jobs/${name}`, JOB);
     replicaId = await eventually(async () => {
       await t.plane.reconciler.tick();
       const [r] = (await t.call('GET', `/v1/namespaces/${NS}/replicas?deployment=web`)).body.items;
@@ -186,6 +187,9 @@ describe('/openapi.json describes every response body, on Postgres', () => {
       'PUT /v1/namespaces/{ns}/ingresses/{name}': 'created',
       'DELETE /v1/namespaces/{ns}/ingresses/{name}': 'doomed',
       'GET /v1/namespaces/{ns}/ingresses/{name}': 'ing',
+      'PUT /v1/namespaces/{ns}/jobs/{name}': 'created',
+      'DELETE /v1/namespaces/{ns}/jobs/{name}': 'doomed-job',
+      'GET /v1/namespaces/{ns}/jobs/{name}': 'job',
       'DELETE /v1/nodes/{name}': 'doomed',
       'GET /v1/nodes/{name}': 'doc-1',
     };
@@ -247,6 +251,11 @@ describe('/openapi.json describes every response body, on Postgres', () => {
             },
           ],
         },
+      }),
+      // Every optional field of the answer.
+      'PUT /v1/namespaces/{ns}/jobs/{name}': json({
+        ...JOB,
+        spec: { ...JOB.spec, completions: 2, activeDeadlineSeconds: 60, ttlSecondsAfterFinished: 60 },
       }),
       'POST /v1/agent/register': {
         ...json({
@@ -450,3 +459,11 @@ describe('/openapi.json describes every response body, on Postgres', () => {
     expect([...seen.keys()].sort()).toEqual(expect.arrayContaining([400, 401, 403, 404, 409, 415, 422]));
   });
 });
+
+/** A suspended Job: stored, never run. */
+const JOB = {
+  spec: {
+    suspend: true,
+    template: { spec: { restartPolicy: 'Never', containers: [{ name: 'job', image: 'x:1' }] } },
+  },
+};

@@ -3,8 +3,8 @@ import type { Action, Principal, Resource } from './principal.ts';
 
 /**
  * The role matrix of API.md in one place. Admin: everything. Deployer: read/write deployments,
- * services, secrets, configmaps, persistentvolumeclaims, serviceaccounts, ingresses in its namespaces. Viewer: read
- * deployments, services, configmaps, persistentvolumeclaims, serviceaccounts, ingresses, replicas, events in its namespaces (never secret values: secret reads are key names
+ * services, secrets, configmaps, persistentvolumeclaims, serviceaccounts, ingresses, jobs in its namespaces. Viewer: read
+ * deployments, services, configmaps, persistentvolumeclaims, serviceaccounts, ingresses, jobs, replicas, events in its namespaces (never secret values: secret reads are key names
  * only, which viewers may not list either). Both read their namespaces' policies; only admins
  * write them. Node credentials never reach object routes.
  */
@@ -16,6 +16,7 @@ const DEPLOYER: Record<Resource, Action[]> = {
   persistentvolumeclaims: ['read', 'write'],
   serviceaccounts: ['read', 'write'],
   ingresses: ['read', 'write'],
+  jobs: ['read', 'write'],
   replicas: ['read'],
   events: ['read'],
   tokens: [],
@@ -30,6 +31,7 @@ const VIEWER: Record<Resource, Action[]> = {
   persistentvolumeclaims: ['read'],
   serviceaccounts: ['read'],
   ingresses: ['read'],
+  jobs: ['read'],
   replicas: ['read'],
   events: ['read'],
   tokens: [],

@@ -27,6 +27,8 @@ export type Resource =
   | 'serviceaccounts'
   /** Routes to services, no secret: read by viewers too, written by deployers. */
   | 'ingresses'
+  /** Workloads like deployments: read by viewers, written by deployers. */
+  | 'jobs'
   | 'replicas'
   | 'events'
   | 'tokens'

@@ -39,6 +39,7 @@ function deployment(
   const { spec, ...rest } = over;
   return {
     id: 'd1',
+    kind: 'Deployment',
     namespace: 'shop',
     name: 'web',
     labels: {},
@@ -105,6 +106,8 @@ function replica(id: string, over: Partial<ReplicaRow> = {}): ReplicaRow {
     defaultMemoryLimitBytes: null,
     configMapData: null,
     requestScalars: null,
+    completionIndex: null,
+    finishedAt: null,
     ...over,
   };
 }

@@ -3,9 +3,11 @@ import type { PodTemplate } from '../../common/deployment.ts';
 import { podScalars, type Scalars } from '../../common/extended-resources.ts';
 import { podHostPorts, podRequests } from '../../common/pod-requests.ts';
 import type { deployments, replicas, revisions } from '../../db/schema/index.ts';
+import { asJobRow, jobPodLabels } from '../kinds/job.ts';
 import type { EventInput } from '../store/events.ts';
 import { podClaims } from './claim-placement.ts';
 import { type Decision, decideDeployment } from './deployment-decision.ts';
+import { decideJob, type JobDecision } from './job-decision.ts';
 import type { PendingReplica, PlacementOutcome } from './placement.ts';
 import { hasRules } from './scheduling-rules.ts';
 
@@ -41,7 +43,14 @@ export interface NewReplica {
   requestScalars?: Scalars;
   /** false when its template sets enableServiceLinks: false (no Kubernetes service variables). */
   serviceLinks?: false;
+  /** An Indexed Job's pod: its index. */
+  completionIndex?: number;
 }
+
+/** What the controller decided for one workload: a Deployment's rollout or a Job's run. */
+export type WorkloadDecision =
+  | (Decision & { finish?: undefined; expire?: undefined })
+  | (JobDecision & { rollbackTo?: undefined; markAvailable?: undefined });
 
 /** What a batch read under its locks. */
 export interface BatchState {
@@ -61,7 +70,9 @@ export interface BatchPlan {
   pending: PendingReplica[];
   /** Per deployment (`namespace/name`), its running replicas per node, for spreading. */
   groupCounts: Map<string, Map<string, number>>;
-  decisions: Map<string, { row: DeploymentRow; decision: Decision }>;
+  decisions: Map<string, { row: DeploymentRow; decision: WorkloadDecision }>;
+  /** A Job's pods counted in its status now (replicas.finished_at). */
+  finishIds: string[];
   /** Nodes whose desired set changes (their assignment version is bumped). */
   touchedNodes: Set<string>;
   /** Deleted deployments whose last replicas go in this batch. */
@@ -82,6 +93,7 @@ export function planBatch(state: BatchState, newReplicaId: (deploymentName: stri
     decisions: new Map(),
     touchedNodes: new Set(),
     deleteIds: [],
+    finishIds: [],
     events: [],
   };
   for (const row of state.rows) {
@@ -102,14 +114,18 @@ export function planBatch(state: BatchState, newReplicaId: (deploymentName: stri
         );
       }
     }
-    const decision = decideDeployment({
-      now,
-      deployment: row,
-      revisions: history,
-      currentRevision: current.number,
-      replicas: own,
-    });
+    const decision: WorkloadDecision =
+      row.kind === 'Job'
+        ? decideJob({ now, job: asJobRow(row), revision: current.number, replicas: own })
+        : decideDeployment({
+            now,
+            deployment: row,
+            revisions: history,
+            currentRevision: current.number,
+            replicas: own,
+          });
     plan.decisions.set(row.id, { row, decision });
+    plan.finishIds.push(...(decision.finish ?? []));
     plan.events.push(...decision.events);
     plan.stopIds.push(...decision.stop);
     plan.removeIds.push(...decision.remove);
@@ -126,7 +142,7 @@ export function planBatch(state: BatchState, newReplicaId: (deploymentName: stri
     if (row.deletedAt && own.length === decision.remove.length) plan.deleteIds.push(row.id);
 
     const templateOf = (revision: number) =>
-      history.find((h) => h.revision === revision)?.template ?? (row.spec.template as PodTemplate);
+      history.find((h) => h.revision === revision)?.template ?? podTemplateOf(row);
     for (const c of decision.create) {
       const template = templateOf(c.revision);
       const requests = podRequests(template);
@@ -134,7 +150,8 @@ export function planBatch(state: BatchState, newReplicaId: (deploymentName: stri
       const scalars = podScalars(template.spec);
       const identity = podIdentity(row, template);
       for (let i = 0; i < c.count; i++) {
-        const id = newReplicaId(row.name);
+        const index = 'indexes' in c ? c.indexes?.[i] : undefined;
+        const id = newReplicaId(index === undefined ? row.name : `${row.name}-${index}`);
         plan.newReplicas.push({
           id,
           deploymentId: row.id,
@@ -146,6 +163,7 @@ export function planBatch(state: BatchState, newReplicaId: (deploymentName: stri
           requestHostPorts: hostPorts,
           ...(scalars ? { requestScalars: scalars } : {}),
           ...(template.spec.enableServiceLinks === false ? { serviceLinks: false as const } : {}),
+          ...(index !== undefined ? { completionIndex: index } : {}),
         });
         plan.pending.push({
           replicaId: id,
@@ -205,6 +223,8 @@ export interface BatchSettlement {
   deletedDue: { id: string; reconcileAt: Date | null }[];
   /** Deleted deployments with nothing left: their rows go. */
   deleteIds: string[];
+  /** Jobs past their ttlSecondsAfterFinished: deleted now, as by a user. */
+  expireIds: string[];
   events: EventInput[];
 }
 
@@ -219,6 +239,7 @@ export function settleBatch(plan: BatchPlan, placement: PlacementOutcome, now: D
     pruneRevisions: [],
     deletedDue: [],
     deleteIds: [],
+    expireIds: [],
     events: [],
   };
   const placedBy = groupBy(placement.placed, (p) => p.deploymentId);
@@ -263,6 +284,7 @@ export function settleBatch(plan: BatchPlan, placement: PlacementOutcome, now: D
       reconcile_at: reconcileAt?.toISOString() ?? null,
       progress_at: decision.progressAt.toISOString(),
     });
+    if (decision.expire) out.expireIds.push(row.id);
     if (decision.rollbackTo)
       out.rollbacks.push({ row, template: decision.rollbackTo.template as PodTemplate });
     if (decision.markAvailable !== undefined)
@@ -278,11 +300,24 @@ export function currentRevisionOf(
   history: RevisionRow[],
   hash: string,
 ): { number: number; created?: NewRevision } {
-  const template = row.spec.template as PodTemplate;
+  const template = podTemplateOf(row);
   const existing = history.find((h) => h.templateHash === hash);
   if (existing) return { number: existing.revision };
   const number = Math.max(0, ...history.map((h) => h.revision)) + 1;
   return { number, created: { deploymentId: row.id, revision: number, templateHash: hash, template } };
+}
+
+/**
+ * The template a workload's pods are made from: a Job's carries the labels naming the Job, as
+ * Kubernetes adds them (selectors and `berth logs job/NAME` find its pods by them).
+ */
+export function podTemplateOf(row: DeploymentRow): PodTemplate {
+  const template = row.spec.template as PodTemplate;
+  if (row.kind !== 'Job') return template;
+  return {
+    ...template,
+    metadata: { ...template.metadata, labels: { ...template.metadata.labels, ...jobPodLabels(row.name) } },
+  };
 }
 
 function deploymentEvent(

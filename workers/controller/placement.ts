@@ -1,4 +1,4 @@
-import { and, isNotNull, sql } from 'drizzle-orm';
+import { and, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.ts';
 import { rowsOf } from '../../db/rows.ts';
 import { nodes, replicas } from '../../db/schema/index.ts';
@@ -125,7 +125,14 @@ async function hostPortsInUse(tx: Database): Promise<Map<string, string[]>> {
   const rows = await tx
     .select({ nodeId: replicas.nodeId, ports: replicas.requestHostPorts })
     .from(replicas)
-    .where(and(isNotNull(replicas.nodeId), sql`${replicas.requestHostPorts} <> '{}'`));
+    .where(
+      and(
+        isNotNull(replicas.nodeId),
+        sql`${replicas.requestHostPorts} <> '{}'`,
+        // A Job's finished pod: its containers have exited, and an exited container holds no port.
+        isNull(replicas.finishedAt),
+      ),
+    );
   const out = new Map<string, string[]>();
   for (const { nodeId, ports } of rows) {
     const list = out.get(nodeId!);
@@ -149,7 +156,7 @@ async function runningPods(tx: Database, namespaces: string[]): Promise<NonNulla
     where d.namespace in (${sql.join(
       namespaces.map((ns) => sql`${ns}`),
       sql`, `,
-    )}) and r.node_id is not null and r.desired = 'running'`);
+    )}) and r.node_id is not null and r.desired = 'running' and r.finished_at is null`);
   return rowsOf<{ nodeId: string; namespace: string; labels: Record<string, string> | null }>(rows).map(
     (r) => ({ nodeId: r.nodeId, namespace: r.namespace, labels: r.labels ?? {} }),
   );

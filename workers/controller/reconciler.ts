@@ -1,5 +1,4 @@
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
-import type { PodTemplate } from '../../common/deployment.ts';
 import { errorChain } from '../../common/error-chain.ts';
 import { defaultMemoryLimit } from '../../common/policy.ts';
 import type { Database } from '../../db/database.ts';
@@ -20,6 +19,7 @@ import {
   groupBy,
   type NewReplica,
   planBatch,
+  podTemplateOf,
   type ReplicaRow,
   settleBatch,
 } from './batch-plan.ts';
@@ -201,9 +201,7 @@ async function loadBatch(
   const replicaRows = await tx.select().from(replicas).where(inArray(replicas.deploymentId, ids));
   // Hashed side by side: WebCrypto digests are asynchronous, one at a time they cost a round trip each.
   const hashes = new Map(
-    await Promise.all(
-      rows.map(async (r) => [r.id, await templateHash(r.spec.template as PodTemplate)] as const),
-    ),
+    await Promise.all(rows.map(async (r) => [r.id, await templateHash(podTemplateOf(r))] as const)),
   );
   return {
     now,
@@ -224,6 +222,8 @@ async function writeBatch(
 ): Promise<void> {
   if (plan.newRevisions.length) await tx.insert(revisions).values(plan.newRevisions).onConflictDoNothing();
   if (plan.removeIds.length) await tx.delete(replicas).where(inArray(replicas.id, plan.removeIds));
+  if (plan.finishIds.length)
+    await tx.update(replicas).set({ finishedAt: now }).where(inArray(replicas.id, plan.finishIds));
   if (plan.stopIds.length) {
     await tx
       .update(replicas)
@@ -275,6 +275,11 @@ async function writeBatch(
         as v(id uuid, status jsonb, reconcile_at timestamptz, progress_at timestamptz)
       where d.id = v.id`);
   }
+  if (settled.expireIds.length)
+    await tx
+      .update(deployments)
+      .set({ deletedAt: now, reconcileAt: now, resourceVersion: sql`${deployments.resourceVersion} + 1` })
+      .where(inArray(deployments.id, settled.expireIds));
   for (const d of settled.deletedDue)
     await tx.update(deployments).set({ reconcileAt: d.reconcileAt }).where(eq(deployments.id, d.id));
   if (settled.deleteIds.length)
@@ -315,18 +320,19 @@ async function insertReplicas(
       request_scalars: r.requestScalars ?? null,
       service_env: r.serviceEnv ?? null,
       default_memory_limit_bytes: r.defaultMemoryLimitBytes ?? null,
+      completion_index: r.completionIndex ?? null,
     }));
     await tx.execute(sql`
       insert into replicas (id, deployment_id, namespace, deployment_name, revision, node_id, desired, phase,
                             message, request_cpu_millis, request_memory_bytes, request_host_ports, service_env,
-                            default_memory_limit_bytes, request_scalars, created_at, updated_at)
+                            default_memory_limit_bytes, request_scalars, completion_index, created_at, updated_at)
       select v.id, v.deployment_id, v.namespace, v.deployment_name, v.revision, v.node_id, 'running', v.phase,
              v.message, v.request_cpu_millis, v.request_memory_bytes, v.request_host_ports, v.service_env,
-             v.default_memory_limit_bytes, v.request_scalars, ${now}, ${now}
+             v.default_memory_limit_bytes, v.request_scalars, v.completion_index, ${now}, ${now}
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id text, deployment_id uuid, namespace text,
         deployment_name text, revision int, node_id uuid, phase text, message text, request_cpu_millis int,
         request_memory_bytes bigint, request_host_ports text[], service_env jsonb, default_memory_limit_bytes bigint,
-        request_scalars jsonb)`);
+        request_scalars jsonb, completion_index int)`);
   }
 }
 

@@ -10,7 +10,7 @@ import { refusedSecurity } from '../../common/security-context.ts';
 import type { Database } from '../../db/database.ts';
 import { type DeploymentStatus, deployments } from '../../db/schema/index.ts';
 import { DomainError, type FieldError, invalid } from '../errors.ts';
-import { type ObjectKind, type ObjectWrite, objectMetadata } from '../store/objects.ts';
+import { type ObjectKind, objectMetadata } from '../store/objects.ts';
 import { loadPolicy } from '../store/policies.ts';
 
 export type DeploymentRow = typeof deployments.$inferSelect;
@@ -24,7 +24,7 @@ export type DeploymentRow = typeof deployments.$inferSelect;
 export const deploymentKind: ObjectKind<DeploymentRow, DeploymentSpec> = {
   noun: 'deployment',
   table: deployments,
-  live: isNull(deployments.deletedAt),
+  live: and(isNull(deployments.deletedAt), eq(deployments.kind, 'Deployment')),
   generation: true,
   stateOf: (row) => ({ spec: row.spec, labels: row.labels, annotations: row.annotations }),
   admit: async (tx, next, write) => {
@@ -79,7 +79,7 @@ export type DeploymentObject = ReturnType<typeof toDeploymentObject>;
  * range its namespace's policy allows (none by default; Kubernetes' baseline policy forbids them).
  */
 export function refusedHostPorts(
-  spec: DeploymentSpec,
+  spec: { template: DeploymentSpec['template'] },
   policy: NamespacePolicySpec,
   namespace: string,
 ): FieldError[] {
@@ -115,12 +115,16 @@ interface Usage {
   memoryBytes: number;
 }
 
-function usageOf(spec: DeploymentSpec): Usage {
+type WorkloadSpec = DeploymentSpec | { parallelism: number; template: DeploymentSpec['template'] };
+
+/** A workload's size: a Deployment's replicas, a Job's parallelism (the pods it runs at once). */
+function usageOf(spec: WorkloadSpec): Usage {
   const pod = podRequests(spec.template);
+  const count = 'replicas' in spec ? spec.replicas : spec.parallelism;
   return {
-    replicas: spec.replicas,
-    cpuMillis: pod.cpuMillis * spec.replicas,
-    memoryBytes: pod.memoryBytes * spec.replicas,
+    replicas: count,
+    cpuMillis: pod.cpuMillis * count,
+    memoryBytes: pod.memoryBytes * count,
   };
 }
 
@@ -130,11 +134,11 @@ function usageOf(spec: DeploymentSpec): Usage {
  * its quota is refused (403, naming the quota), unless it takes that total down (a namespace
  * over a quota lowered since may still shrink). Binds admins too: a quota is the admin's own rule.
  */
-async function enforceQuota(
+export async function enforceQuota(
   tx: Database,
   policy: NamespacePolicySpec,
-  spec: DeploymentSpec,
-  write: ObjectWrite<DeploymentRow>,
+  spec: WorkloadSpec,
+  write: { namespace: string; existing: { id: string; spec: WorkloadSpec } | undefined },
 ): Promise<void> {
   const limits: [keyof Usage, number | undefined, (n: number) => string, string][] = [
     ['replicas', policy.quota.replicas, String, 'spec.replicas'],
@@ -154,6 +158,7 @@ async function enforceQuota(
   if (limits.every(([, limit]) => limit === undefined)) return;
   // Concurrent writes would each see the other's deployment at its old size.
   await tx.execute(sql`select pg_advisory_xact_lock(${QUOTA_LOCK}, hashtext(${write.namespace}))`);
+  // Deployments and Jobs alike: the rows of both kinds.
   const others = await tx
     .select({ spec: deployments.spec })
     .from(deployments)

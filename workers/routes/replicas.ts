@@ -24,15 +24,19 @@ export function replicaRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
     {
       method: 'get',
       path: '/v1/namespaces/{ns}/replicas',
-      summary: 'Replicas (filter with ?deployment=NAME)',
+      summary: "Replicas (filter with ?deployment=NAME, or ?job=NAME for a Job's pods)",
       tags: ['Replicas'],
-      query: z.object({ deployment: z.string().optional() }),
+      query: z.object({ deployment: z.string().optional(), job: z.string().optional() }),
       response: ReplicaList,
     },
     async (c) => {
       const ns = nameParam(c, 'ns');
       authorize(c.get('principal'), 'read', 'replicas', ns);
-      return c.json({ items: await listReplicas(deps.db, ns, c.req.query('deployment') || undefined) });
+      const owner = {
+        deployment: c.req.query('deployment') || undefined,
+        job: c.req.query('job') || undefined,
+      };
+      return c.json({ items: await listReplicas(deps.db, ns, owner) });
     },
   );
   route(

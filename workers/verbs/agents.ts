@@ -4,6 +4,7 @@ import type { PodTemplate } from '../../common/deployment.ts';
 import { registryAuthsOf } from '../../common/docker-config.ts';
 import { extendedLimits } from '../../common/extended-resources.ts';
 import { splitInitContainers, withInitContainers } from '../../common/init-containers.ts';
+import { COMPLETION_INDEX_ENV } from '../../common/job.ts';
 import { parseCpu, parseMemory } from '../../common/quantity.ts';
 import { assignedSecurity } from '../../common/security-context.ts';
 import { DEFAULT_SERVICE_ACCOUNT } from '../../common/service-account.ts';
@@ -296,6 +297,9 @@ export function toAssignment(
     serviceEnv: replica.serviceEnv ?? [],
     resources: (name) => resources.get(name),
     serviceAccountName: spec.serviceAccountName,
+    ...(replica.completionIndex !== null
+      ? { podEnv: [{ name: COMPLETION_INDEX_ENV, value: String(replica.completionIndex) }] }
+      : {}),
   };
   // Berth's registry secrets and Kubernetes' dockerconfigjson ones alike (each of its auths).
   const pullAuth = spec.imagePullSecrets.flatMap((s) => {

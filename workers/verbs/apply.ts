@@ -8,6 +8,7 @@ import { maybeDryRun, type WriteOptions, type Written } from '../store/objects.t
 import { applyConfigMap } from './config-maps.ts';
 import { applyDeployment } from './deployments.ts';
 import { applyIngress } from './ingresses.ts';
+import { applyJob } from './jobs.ts';
 import { applyClaim, missingClaimWarnings } from './persistent-volume-claims.ts';
 import { applyPolicy } from './policies.ts';
 import { applySecret, missingSecretWarnings } from './secrets.ts';
@@ -54,6 +55,15 @@ const KINDS: {
     resource: 'deployments',
     apply: (tx, o, ctx) =>
       applyDeployment(
+        tx,
+        { namespace: ctx.namespace, name: o.name, input: { metadata: metadataOf(o), spec: o.spec } },
+        ctx.write,
+      ),
+  },
+  Job: {
+    resource: 'jobs',
+    apply: (tx, o, ctx) =>
+      applyJob(
         tx,
         { namespace: ctx.namespace, name: o.name, input: { metadata: metadataOf(o), spec: o.spec } },
         ctx.write,
@@ -204,7 +214,7 @@ export async function applyManifests(
           continue;
         }
         const result = await applyOne(tx, object, { namespace, secretKey: args.secretKey, write });
-        if (object.kind === 'Deployment' && result.changed && !dryRun)
+        if ((object.kind === 'Deployment' || object.kind === 'Job') && result.changed && !dryRun)
           changedDeployments.push((result.row as { id: string }).id);
         for (const id of result.wakeNodes ?? []) wakeNodes.add(id);
         // Replicas that waited for a claim this apply creates are placed now.
@@ -221,7 +231,7 @@ export async function applyManifests(
         if ('warnings' in object)
           for (const message of object.warnings ?? [])
             warnings.push({ kind: object.kind, namespace, name: object.name, message });
-        if (object.kind !== 'Deployment') continue;
+        if (object.kind !== 'Deployment' && object.kind !== 'Job') continue;
         for (const message of await missingSecretWarnings(tx, namespace, object.spec.template.spec))
           warnings.push({ kind: object.kind, namespace, name: object.name, message });
         for (const message of await missingClaimWarnings(tx, namespace, object.spec.template.spec))
@@ -244,7 +254,7 @@ export async function applyManifests(
 async function serviceAccountWarnings(
   tx: Database,
   namespace: string,
-  o: Extract<ManifestObject, { kind: 'Deployment' }>,
+  o: Extract<ManifestObject, { kind: 'Deployment' | 'Job' }>,
 ): Promise<string[]> {
   const name = o.spec.template.spec.serviceAccountName ?? DEFAULT_SERVICE_ACCOUNT;
   const stored = await findServiceAccounts(tx, namespace, [name]);

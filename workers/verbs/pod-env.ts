@@ -34,6 +34,8 @@ export interface PodEnvContext {
   resources: (container: string) => ContainerResources | undefined;
   /** The pod's serviceAccountName (absent: default). */
   serviceAccountName?: string | undefined;
+  /** Variables every container gets first (an Indexed Job's JOB_COMPLETION_INDEX); its own env may replace them. */
+  podEnv?: readonly { name: string; value: string }[];
 }
 
 export interface ResolvedEnv {
@@ -47,7 +49,7 @@ export function resolveContainerEnv(
   ctx: PodEnvContext,
 ): ResolvedEnv {
   // Insertion order is the order variables are sent in; a later definition replaces the value.
-  const env = new Map<string, string>();
+  const env = new Map<string, string>((ctx.podEnv ?? []).map((e) => [e.name, e.value]));
   for (const source of container.envFrom ?? []) {
     const data = source.configMapRef
       ? ctx.configMaps.get(source.configMapRef.name)

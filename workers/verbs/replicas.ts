@@ -1,24 +1,34 @@
 import { and, asc, eq, isNotNull } from 'drizzle-orm';
 import type { Database } from '../../db/database.ts';
-import { logRequests, nodes, replicas } from '../../db/schema/index.ts';
+import { deployments, logRequests, nodes, replicas } from '../../db/schema/index.ts';
 import { randomToken } from '../crypto.ts';
 import { DomainError, notFound } from '../errors.ts';
 import { bumpAssignments } from '../store/assignments.ts';
 import { shownContainers } from './init-statuses.ts';
 
-export async function listReplicas(db: Database, namespace: string, deployment?: string) {
+/** A namespace's replicas, or one workload's: `{ deployment }` or `{ job }` by name. */
+export async function listReplicas(
+  db: Database,
+  namespace: string,
+  owner: { deployment?: string | undefined; job?: string | undefined } = {},
+) {
   const where = [eq(replicas.namespace, namespace)];
-  if (deployment) where.push(eq(replicas.deploymentName, deployment));
+  if (owner.deployment)
+    where.push(eq(replicas.deploymentName, owner.deployment), eq(deployments.kind, 'Deployment'));
+  if (owner.job) where.push(eq(replicas.deploymentName, owner.job), eq(deployments.kind, 'Job'));
   const rows = await db
-    .select({ replica: replicas, node: nodes.name, address: nodes.address })
+    .select({ replica: replicas, node: nodes.name, address: nodes.address, kind: deployments.kind })
     .from(replicas)
+    .innerJoin(deployments, eq(deployments.id, replicas.deploymentId))
     .leftJoin(nodes, eq(nodes.id, replicas.nodeId))
     .where(and(...where))
     .orderBy(asc(replicas.deploymentName), asc(replicas.createdAt), asc(replicas.id));
-  return rows.map(({ replica: r, node, address }) => ({
+  return rows.map(({ replica: r, node, address, kind }) => ({
     id: r.id,
     namespace: r.namespace,
     deployment: r.deploymentName,
+    ...(kind === 'Job' ? { job: r.deploymentName } : {}),
+    ...(r.completionIndex !== null ? { completionIndex: r.completionIndex } : {}),
     revision: r.revision,
     node: node ?? null,
     nodeAddress: address ?? null,

@@ -297,7 +297,7 @@ export function toAssignment(
     serviceEnv: replica.serviceEnv ?? [],
     resources: (name) => resources.get(name),
     serviceAccountName: spec.serviceAccountName,
-    ...(replica.completionIndex !== null
+    ...(typeof replica.completionIndex === 'number'
       ? { podEnv: [{ name: COMPLETION_INDEX_ENV, value: String(replica.completionIndex) }] }
       : {}),
   };

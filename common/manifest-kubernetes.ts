@@ -292,6 +292,22 @@ export function kubernetesJob(doc: PlainObject): Translated {
   };
 }
 
+/** batch/v1 CronJob → berth.dev/v1 CronJob input: its job template read as a Job's spec is. */
+export function kubernetesCronJob(doc: PlainObject): Translated {
+  const copy = stripRoot(doc);
+  delete copy.status;
+  const errors: FieldError[] = [];
+  const spec = strip(copy.spec);
+  const template = strip(spec?.jobTemplate);
+  strip(template?.metadata, { creationTimestamp: always });
+  const job = strip(template?.spec, {
+    podReplacementPolicy: is('TerminatingOrFailed'),
+    managedBy: is('kubernetes.io/job-controller'),
+  });
+  stripPodTemplate(job?.template, errors);
+  return { value: copy, errors };
+}
+
 export const HOSTS_ANNOTATION = 'berth.dev/hosts';
 const HOSTS_PATH = `metadata.annotations[${JSON.stringify(HOSTS_ANNOTATION)}]`;
 

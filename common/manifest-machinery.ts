@@ -51,7 +51,6 @@ const REFUSED: Record<string, string> = {
     'Berth does not enforce network policies, and accepting one would leave open the traffic it means to close',
   StatefulSet: 'Berth has no stable per-replica identities or volumes; use a Deployment',
   DaemonSet: 'Berth does not run one replica per node; use a Deployment with a nodeSelector',
-  CronJob: 'Berth does not run Jobs on a schedule yet; apply the Job itself',
   Pod: 'use a Deployment with one replica, or a Job: Berth runs pods only for its workloads',
   ReplicaSet: 'use a Deployment: Berth makes its own revisions',
   PersistentVolume:

@@ -1,11 +1,13 @@
 import { isCollection, isDocument, LineCounter, parseAllDocuments, type ScalarTag, visit } from 'yaml';
 import type { z } from 'zod';
 import { ConfigMapInput, type ConfigMapSpec } from './config-map.ts';
+import { CronJobInput, type CronJobSpec } from './cron-job.ts';
 import { DeploymentInput, type DeploymentSpec } from './deployment.ts';
 import { IngressInput, type IngressSpec } from './ingress.ts';
 import { jsonPath } from './issue-path.ts';
 import { JobInput, type JobSpec } from './job.ts';
 import {
+  kubernetesCronJob,
   kubernetesDeployment,
   kubernetesJob,
   kubernetesService,
@@ -81,6 +83,15 @@ export type ManifestObject =
       spec: JobSpec;
       /** As a Deployment's: whether Kubernetes would mount an API token into its pods. */
       serviceAccountToken?: 'pod' | 'account';
+    }
+  | {
+      kind: 'CronJob';
+      namespace?: string;
+      name: string;
+      labels: Labels;
+      annotations: Labels;
+      resourceVersion?: string;
+      spec: CronJobSpec;
     }
   | SkippedObject
   | {
@@ -373,6 +384,7 @@ const isPlainObject = (v: unknown): v is PlainObject =>
 const KINDS = [
   'Deployment',
   'Job',
+  'CronJob',
   'Service',
   'Secret',
   'ConfigMap',
@@ -526,6 +538,32 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
           ...('serviceAccountToken' in input && input.serviceAccountToken
             ? { serviceAccountToken: input.serviceAccountToken }
             : {}),
+        },
+      });
+      return;
+    }
+    case 'berth.dev/v1 CronJob':
+    case 'batch/v1 CronJob': {
+      const input = apiVersion === 'batch/v1' ? kubernetesCronJob(doc) : { value: doc, errors: [] };
+      reportAll(input.errors);
+      const parsed = CronJobInput.safeParse(input.value);
+      if (!parsed.success) {
+        reportAll(zodFieldErrors(parsed.error, [], input.value));
+        return;
+      }
+      const meta = parsed.data.metadata;
+      if (!named(meta) || input.errors.length) return;
+      const { name, namespace, labels = {}, annotations = {}, resourceVersion } = meta;
+      found.push({
+        at,
+        object: {
+          kind: 'CronJob',
+          name,
+          namespace,
+          labels,
+          annotations,
+          resourceVersion,
+          spec: parsed.data.spec,
         },
       });
       return;

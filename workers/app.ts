@@ -16,6 +16,7 @@ import { Metrics } from './metrics.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { applyRoutes } from './routes/apply.ts';
 import { configMapRoutes } from './routes/config-maps.ts';
+import { cronJobRoutes } from './routes/cron-jobs.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
 import { ingressRoutes } from './routes/ingresses.ts';
 import { jobRoutes } from './routes/jobs.ts';
@@ -94,6 +95,7 @@ export function createApp(deps: AppDeps) {
   serviceAccountRoutes(app, deps);
   ingressRoutes(app, deps);
   jobRoutes(app, deps);
+  cronJobRoutes(app, deps);
   applyRoutes(app, deps);
   replicaRoutes(app, deps);
   agentRoutes(app, deps);

@@ -14,6 +14,7 @@ export const AppliedObject = z
       'ServiceAccount',
       'Ingress',
       'Job',
+      'CronJob',
       'NamespacePolicy',
       ...SKIPPED_KINDS,
     ]),

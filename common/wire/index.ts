@@ -6,6 +6,7 @@ export * from '../problem.ts';
 export * from './access.ts';
 export * from './apply.ts';
 export * from './config-map.ts';
+export * from './cron-job.ts';
 export * from './deployment.ts';
 export * from './ingress.ts';
 export * from './job.ts';

@@ -52,11 +52,14 @@ export const deployments = pgTable(
      * partial index is what makes a no-op tick cost almost nothing.
      */
     reconcileAt: at('reconcile_at'),
+    /** A Job a CronJob made: the CronJob's id (deleting the CronJob deletes its Jobs). */
+    ownerCronJobId: uuid('owner_cron_job_id'),
     /** When the current rollout last made progress (Kubernetes' Progressing lastUpdateTime). */
     progressAt: at('progress_at'),
   },
   (t) => [
     uniqueIndex('deployments_live_name').on(t.namespace, t.kind, t.name).where(sql`${t.deletedAt} is null`),
+    index('deployments_owner_cron_job').on(t.ownerCronJobId).where(sql`${t.ownerCronJobId} is not null`),
     index('deployments_reconcile_at').on(t.reconcileAt).where(sql`${t.reconcileAt} is not null`),
   ],
 );

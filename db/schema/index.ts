@@ -1,5 +1,6 @@
 export { allocationChanges, nodeAllocations } from './allocations.ts';
 export { configMaps } from './config-maps.ts';
+export { cronJobs } from './cron-jobs.ts';
 export { deploymentWakeups } from './deployment-wakeups.ts';
 export type { DeploymentCondition, DeploymentStatus } from './deployments.ts';
 export { deployments } from './deployments.ts';

@@ -3,8 +3,8 @@ import type { Action, Principal, Resource } from './principal.ts';
 
 /**
  * The role matrix of API.md in one place. Admin: everything. Deployer: read/write deployments,
- * services, secrets, configmaps, persistentvolumeclaims, serviceaccounts, ingresses, jobs in its namespaces. Viewer: read
- * deployments, services, configmaps, persistentvolumeclaims, serviceaccounts, ingresses, jobs, replicas, events in its namespaces (never secret values: secret reads are key names
+ * services, secrets, configmaps, persistentvolumeclaims, serviceaccounts, ingresses, jobs, cronjobs in its namespaces. Viewer: read
+ * deployments, services, configmaps, persistentvolumeclaims, serviceaccounts, ingresses, jobs, cronjobs, replicas, events in its namespaces (never secret values: secret reads are key names
  * only, which viewers may not list either). Both read their namespaces' policies; only admins
  * write them. Node credentials never reach object routes.
  */
@@ -17,6 +17,7 @@ const DEPLOYER: Record<Resource, Action[]> = {
   serviceaccounts: ['read', 'write'],
   ingresses: ['read', 'write'],
   jobs: ['read', 'write'],
+  cronjobs: ['read', 'write'],
   replicas: ['read'],
   events: ['read'],
   tokens: [],
@@ -32,6 +33,7 @@ const VIEWER: Record<Resource, Action[]> = {
   serviceaccounts: ['read'],
   ingresses: ['read'],
   jobs: ['read'],
+  cronjobs: ['read'],
   replicas: ['read'],
   events: ['read'],
   tokens: [],

@@ -29,6 +29,7 @@ export type Resource =
   | 'ingresses'
   /** Workloads like deployments: read by viewers, written by deployers. */
   | 'jobs'
+  | 'cronjobs'
   | 'replicas'
   | 'events'
   | 'tokens'

@@ -40,6 +40,7 @@ function deployment(
   return {
     id: 'd1',
     kind: 'Deployment',
+    ownerCronJobId: null,
     namespace: 'shop',
     name: 'web',
     labels: {},

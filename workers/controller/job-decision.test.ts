@@ -12,6 +12,7 @@ function job(spec: Record<string, unknown> = {}, over: Partial<JobRow> = {}): Jo
   return {
     id: 'j1',
     kind: 'Job',
+    ownerCronJobId: null,
     namespace: 'shop',
     name: 'migrate',
     labels: {},

@@ -23,6 +23,7 @@ import {
   type ReplicaRow,
   settleBatch,
 } from './batch-plan.ts';
+import { runCronJobs } from './cron-jobs.ts';
 import type { ControllerDeps } from './deps.ts';
 import { sweepNodes } from './node-sweep.ts';
 import { type PlacementOutcome, placePending } from './placement.ts';
@@ -94,6 +95,8 @@ export function createReconciler(deps: ControllerDeps): Reconciler {
       if (released.length) await deps.publishAssignments?.(released).catch(() => undefined);
       await forgetOrphanWakeups(deps.db);
       await backfillServiceAddresses(deps);
+      // CronJobs before the workloads: the Jobs they make now are due at once, in this same tick.
+      await runCronJobs(deps);
       let total = 0;
       let placements = 0;
       let more = false;

@@ -6,6 +6,7 @@ import { authorize, requireAdmin } from '../auth/authorize.ts';
 import type { Principal, Resource } from '../auth/principal.ts';
 import { maybeDryRun, type WriteOptions, type Written } from '../store/objects.ts';
 import { applyConfigMap } from './config-maps.ts';
+import { applyCronJob } from './cron-jobs.ts';
 import { applyDeployment } from './deployments.ts';
 import { applyIngress } from './ingresses.ts';
 import { applyJob } from './jobs.ts';
@@ -64,6 +65,15 @@ const KINDS: {
     resource: 'jobs',
     apply: (tx, o, ctx) =>
       applyJob(
+        tx,
+        { namespace: ctx.namespace, name: o.name, input: { metadata: metadataOf(o), spec: o.spec } },
+        ctx.write,
+      ),
+  },
+  CronJob: {
+    resource: 'cronjobs',
+    apply: (tx, o, ctx) =>
+      applyCronJob(
         tx,
         { namespace: ctx.namespace, name: o.name, input: { metadata: metadataOf(o), spec: o.spec } },
         ctx.write,

@@ -1,5 +1,5 @@
 import { UsageError } from './exit-codes.ts';
-import type { Job, JobCondition } from './resources.ts';
+import type { Event, Job, JobCondition } from './resources.ts';
 
 /**
  * `berth wait --for=condition=complete job/NAME`: what is waited for, and how each look at a Job
@@ -53,4 +53,33 @@ export function judgeJob(job: Job, wanted: WaitCondition): JobWaitState {
     if (ended) return { state: 'unreachable', condition: ended };
   }
   return { state: 'waiting' };
+}
+
+/** The events the controller writes when a Job finishes, by the condition they stand for. */
+const ENDING_EVENTS: Record<string, 'Complete' | 'Failed'> = {
+  Completed: 'Complete',
+  BackoffLimitExceeded: 'Failed',
+  DeadlineExceeded: 'Failed',
+};
+
+/**
+ * How a Job that vanished while watched had ended (ttlSecondsAfterFinished can delete it between
+ * two looks): the last ending event since it was created, as the condition it stood for. Undefined
+ * when it was deleted before it finished.
+ */
+export function endingFromEvents(
+  events: Pick<Event, 'reason' | 'message' | 'createdAt'>[],
+  createdAt: string | undefined,
+): JobCondition | undefined {
+  const since = Date.parse(createdAt ?? '') || 0;
+  const ending = events
+    .filter((e) => e.reason && ENDING_EVENTS[e.reason] && (Date.parse(e.createdAt ?? '') || 0) >= since)
+    .at(-1);
+  if (!ending?.reason) return undefined;
+  return {
+    type: ENDING_EVENTS[ending.reason],
+    status: 'True',
+    reason: ending.reason,
+    message: ending.message,
+  };
 }

@@ -377,6 +377,35 @@ describe('berth wait --for=condition=... job/NAME', () => {
     expect(io.errors()).toBe('error: job/pi completed, so condition Failed will not be met\n');
   });
 
+  it('judges a Job its TTL deleted between two looks by the ending event it left', async () => {
+    let looks = 0;
+    stub.on('GET', `${LIST}/pi`, () =>
+      looks++ === 0 ? { body: running } : problem(404, 'NOT_FOUND', 'job "default/pi" not found'),
+    );
+    const ended = (reason: string, createdAt: string) => ({
+      type: 'Normal',
+      reason,
+      message: reason === 'Completed' ? 'Job completed' : 'deleted 0s after it finished',
+      object: 'job/pi',
+      createdAt,
+    });
+    stub.on('GET', `${NS}/events`, {
+      body: {
+        items: [ended('Completed', '2025-01-01T00:09:00Z'), ended('TTLExpired', '2025-01-01T00:09:01Z')],
+      },
+    });
+    expect(await berth('wait', '--for=condition=complete', 'job/pi')).toBe(EXIT.OK);
+    expect(io.output()).toBe('job.batch/pi condition met\n');
+    expect(stub.sent('GET', `${NS}/events`)[0]?.query.get('object')).toBe('job/pi');
+
+    // An ending older than the Job is an earlier Job's of the same name: this one was deleted unfinished.
+    io = freshIo();
+    looks = 0;
+    stub.on('GET', `${NS}/events`, { body: { items: [ended('Completed', '2025-01-01T00:01:00Z')] } });
+    expect(await berth('wait', '--for=condition=complete', 'job/pi')).toBe(EXIT.NOT_FOUND);
+    expect(io.errors()).toBe('error: job/pi was deleted while waiting\n');
+  });
+
   it("times out with kubectl's message, after --timeout or 30s by default", async () => {
     io.env.BERTH_POLL_INTERVAL_MS = '1000';
     let looks = jobThrough(running);

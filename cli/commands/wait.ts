@@ -1,9 +1,9 @@
 import { objectRef, parseDuration, resourceKind } from '../args.ts';
-import type { BerthClient } from '../client.ts';
+import { ApiError, type BerthClient } from '../client.ts';
 import type { Command } from '../command.ts';
 import { CliError, EXIT, UsageError } from '../exit-codes.ts';
 import { hasLogs, jobPodLogLines, sortJobPods } from '../job-pods.ts';
-import { judgeJob, parseWaitFor, type WaitCondition } from '../job-wait.ts';
+import { endingFromEvents, judgeJob, parseWaitFor, type WaitCondition } from '../job-wait.ts';
 import type { Job, JobCondition } from '../resources.ts';
 
 /** How many failed pods, and how many of each one's last lines, a failed wait shows. */
@@ -38,6 +38,21 @@ async function failedPodLines(client: BerthClient, ns: string, name: string): Pr
   }
 }
 
+/**
+ * The Job now; a Job seen before that is gone (its TTL after finishing passed) is judged by the
+ * events its ending left. One never seen is not found, as in kubectl.
+ */
+async function look(client: BerthClient, ns: string, name: string, seen: Job | undefined): Promise<Job> {
+  try {
+    return await client.getObject<Job>(ns, 'jobs', name);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 404 && seen)) throw err;
+    const ending = endingFromEvents(await client.listEvents(ns, `job/${name}`), seen.metadata?.createdAt);
+    if (!ending) throw new CliError(`job/${name} was deleted while waiting`, EXIT.NOT_FOUND);
+    return { ...seen, status: { ...seen.status, conditions: [ending] } };
+  }
+}
+
 function endedMessage(name: string, ended: JobCondition, wanted: WaitCondition): string {
   if (ended.type !== 'Failed') return `job/${name} completed, so condition ${wanted.type} will not be met`;
   const why = [ended.reason, ended.message].filter(Boolean).join(': ');
@@ -67,8 +82,10 @@ export const wait: Command = {
     const now = () => ctx.io.now().getTime();
     const started = now();
     let pending = names;
+    const seen = new Map<string, Job>();
     for (;;) {
-      const jobs = await Promise.all(pending.map((name) => client.getObject<Job>(ns, 'jobs', name)));
+      const jobs = await Promise.all(pending.map((name) => look(client, ns, name, seen.get(name))));
+      for (const [i, name] of pending.entries()) seen.set(name, jobs[i]!);
       const still: string[] = [];
       for (const [i, name] of pending.entries()) {
         const look = judgeJob(jobs[i]!, wanted);

@@ -422,6 +422,12 @@ describe('berth wait --for=condition=... job/NAME', () => {
     expect(await berth('wait', '--for=condition=complete', 'job/pi')).toBe(EXIT.FAILURE);
     expect(io.now().getTime() - started).toBe(30_000);
     expect(looks()).toBe(31);
+
+    // --timeout 0 looks once.
+    io = freshIo();
+    looks = jobThrough(running);
+    expect(await berth('wait', '--for=condition=complete', 'job/pi', '--timeout=0')).toBe(EXIT.FAILURE);
+    expect(looks()).toBe(1);
   });
 
   it('refuses what it cannot wait for, and a missing Job is exit 4', async () => {

@@ -204,6 +204,10 @@ const KIND_ALIASES: Record<string, ResourceKind> = {
   ingress: 'ingress',
   ingresses: 'ingress',
   ing: 'ingress',
+  job: 'job',
+  jobs: 'job',
+  'job.batch': 'job',
+  'jobs.batch': 'job',
   node: 'node',
   nodes: 'node',
   no: 'node',
@@ -228,6 +232,7 @@ export type ResourceKind =
   | 'persistentvolumeclaim'
   | 'serviceaccount'
   | 'ingress'
+  | 'job'
   | 'node'
   | 'replica'
   | 'event'

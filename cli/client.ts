@@ -8,6 +8,7 @@ import type {
   EndpointList,
   Event,
   Ingress,
+  Job,
   List,
   NamespacePolicy,
   Node,
@@ -197,6 +198,12 @@ export class BerthClient {
       query: { deployment },
     }).then(items);
   }
+  /** A Job's pods (`?job=NAME`). */
+  listJobPods(ns: string, job: string) {
+    return this.request<List<Replica>>('GET', `/v1/namespaces/${enc(ns)}/replicas`, {
+      query: { job },
+    }).then(items);
+  }
   replicaLogs(ns: string, id: string, tail?: number) {
     return this.request<unknown>('GET', `/v1/namespaces/${enc(ns)}/replicas/${enc(id)}/logs`, {
       query: { tail },
@@ -240,6 +247,11 @@ export class BerthClient {
   }
   listIngresses(ns: string, labelSelector?: string) {
     return this.request<List<Ingress>>('GET', `/v1/namespaces/${enc(ns)}/ingresses`, {
+      query: { labelSelector },
+    }).then(items);
+  }
+  listJobs(ns: string, labelSelector?: string) {
+    return this.request<List<Job>>('GET', `/v1/namespaces/${enc(ns)}/jobs`, {
       query: { labelSelector },
     }).then(items);
   }
@@ -341,6 +353,7 @@ export type NamespacedResource =
   | 'persistentvolumeclaims'
   | 'serviceaccounts'
   | 'ingresses'
+  | 'jobs'
   | 'replicas';
 
 const enc = encodeURIComponent;

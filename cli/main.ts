@@ -16,6 +16,7 @@ import { scale } from './commands/scale.ts';
 import { set } from './commands/set.ts';
 import { joinToken, token } from './commands/tokens.ts';
 import { version } from './commands/version.ts';
+import { wait } from './commands/wait.ts';
 import { CliError, EXIT, exitCodeFor, UsageError } from './exit-codes.ts';
 import { type Io, processIo } from './io.ts';
 
@@ -29,6 +30,7 @@ export const COMMANDS: Command[] = [
   scale,
   set,
   rollout,
+  wait,
   deleteCommand,
   logs,
   portForward,

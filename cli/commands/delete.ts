@@ -12,6 +12,7 @@ const RESOURCES: Partial<Record<ResourceKind, NamespacedResource>> = {
   persistentvolumeclaim: 'persistentvolumeclaims',
   serviceaccount: 'serviceaccounts',
   ingress: 'ingresses',
+  job: 'jobs',
 };
 
 interface Target {
@@ -57,9 +58,9 @@ async function deleteOne(
 export const deleteCommand: Command = {
   name: 'delete',
   summary:
-    'Delete deployments, services, secrets, configmaps, persistentvolumeclaims, serviceaccounts or ingresses, by name or from manifests',
+    'Delete deployments, jobs, services, secrets, configmaps, persistentvolumeclaims, serviceaccounts or ingresses, by name or from manifests',
   usage:
-    'berth delete -f FILE|DIR|- | berth delete deployment|service|secret|configmap|pvc|serviceaccount|ingress NAME [NAME ...] [--ignore-not-found]',
+    'berth delete -f FILE|DIR|- | berth delete deployment|job|service|secret|configmap|pvc|serviceaccount|ingress NAME [NAME ...] [--ignore-not-found]',
   flags: ['filename', 'ignore-not-found'],
   async run(ctx) {
     const targets: Target[] = [];
@@ -76,6 +77,7 @@ export const deleteCommand: Command = {
         'persistentvolumeclaim',
         'serviceaccount',
         'ingress',
+        'job',
       ]);
       for (const n of [name, ...rest]) targets.push({ kind, name: n.replace(/^[a-z]+\//, '') });
     }

@@ -4,10 +4,11 @@ import { objectRef } from '../args.ts';
 import { ApiError } from '../client.ts';
 import type { Command } from '../command.ts';
 import { describeIngress } from '../describe-ingress.ts';
+import { describeJob } from '../describe-job.ts';
 import { describeNode, formatToleration } from '../describe-node.ts';
 import { EXIT } from '../exit-codes.ts';
 import { formatAge, formatHostPorts, formatLabels } from '../format.ts';
-import type { Container, Deployment, Event, Replica } from '../resources.ts';
+import type { Container, Deployment, Event, Job, Replica } from '../resources.ts';
 import { renderFields, renderTable } from '../table.ts';
 
 const RECENT_EVENTS = 15;
@@ -174,11 +175,11 @@ function indent(text: string): string {
 export const describe: Command = {
   name: 'describe',
   summary:
-    'Show a deployment (spec, status, conditions, replicas, recent events), a node (labels, taints) or an ingress (rules) in detail',
-  usage: 'berth describe deployment|node|ingress NAME',
+    'Show a deployment or job (spec, status, conditions, replicas or pods, recent events), a node (labels, taints) or an ingress (rules) in detail',
+  usage: 'berth describe deployment|job|node|ingress NAME',
   flags: [],
   async run(ctx) {
-    const { kind, name, rest } = objectRef(ctx.args, ['deployment', 'node', 'ingress']);
+    const { kind, name, rest } = objectRef(ctx.args, ['deployment', 'job', 'node', 'ingress']);
     if (rest.length) ctx.noMoreArgs(ctx.args.length - rest.length);
     const client = await ctx.client();
     if (kind === 'node') {
@@ -190,12 +191,21 @@ export const describe: Command = {
       ctx.io.stdout.write(describeIngress(await client.getObject(ns, 'ingresses', name), ctx.io.now()));
       return EXIT.OK;
     }
-    const deployment = await client.getDeployment(ns, name);
     const optional = <T>(p: Promise<T[]>) =>
       p.catch((err) => {
         if (err instanceof ApiError && err.status === 404) return [] as T[];
         throw err;
       });
+    if (kind === 'job') {
+      const job = await client.getObject<Job>(ns, 'jobs', name);
+      const [pods, events] = await Promise.all([
+        optional(client.listJobPods(ns, name)),
+        optional(client.listEvents(ns, `job/${name}`)),
+      ]);
+      ctx.io.stdout.write(describeJob(job, pods, events, ctx.io.now()));
+      return EXIT.OK;
+    }
+    const deployment = await client.getDeployment(ns, name);
     const [replicas, events] = await Promise.all([
       optional(client.listReplicas(ns, name)),
       optional(client.listEvents(ns, `deployment/${name}`)),

@@ -15,6 +15,7 @@ import {
   formatPortRange,
   formatQuota,
 } from '../format.ts';
+import { jobView } from '../job-view.ts';
 import { type OutputFormat, outputFormat, printData } from '../output.ts';
 import { isDefaultPolicy } from '../policy-edit.ts';
 import type {
@@ -23,6 +24,7 @@ import type {
   Endpoint,
   Event,
   Ingress,
+  Job,
   NamespacePolicy,
   Node,
   PersistentVolumeClaim,
@@ -361,6 +363,7 @@ const KINDS: ResourceKind[] = [
   'persistentvolumeclaim',
   'serviceaccount',
   'ingress',
+  'job',
   'event',
   'revision',
   'policy',
@@ -476,6 +479,11 @@ async function fetchKind(
           ? await client.getObject<Ingress>(ns, 'ingresses', name)
           : await client.listIngresses(ns, ctx.flags.selector),
       );
+    case 'job':
+      return of(
+        jobView,
+        name ? await client.getObject<Job>(ns, 'jobs', name) : await client.listJobs(ns, ctx.flags.selector),
+      );
     case 'node':
       return of(nodeView, name ? await client.getNode(name) : await client.listNodes());
     case 'replica': {
@@ -487,7 +495,7 @@ async function fetchKind(
     }
     case 'event': {
       const object = ctx.flags.for ?? (name ? `deployment/${name}` : undefined);
-      if (object) objectRef([object], ['deployment', 'service', 'secret', 'node', 'replica']);
+      if (object) objectRef([object], ['deployment', 'job', 'service', 'secret', 'node', 'replica']);
       return of(eventView, await client.listEvents(ns, object));
     }
     case 'revision': {
@@ -509,13 +517,13 @@ async function fetchKind(
 export const get: Command = {
   name: 'get',
   summary:
-    'List objects: deployments, replicas, nodes, services (svc), endpoints (ep), secrets, configmaps, persistentvolumeclaims (pvc), serviceaccounts (sa), ingresses (ing), events, revisions, policies',
+    'List objects: deployments, replicas, nodes, services (svc), endpoints (ep), secrets, configmaps, persistentvolumeclaims (pvc), serviceaccounts (sa), ingresses (ing), jobs, events, revisions, policies',
   usage: [
-    'berth get deployments|services|endpoints|secrets|configmaps|pvc|serviceaccounts|ingresses [NAME] [-l SELECTOR] [-o table|wide|json|yaml|name]',
+    'berth get deployments|jobs|services|endpoints|secrets|configmaps|pvc|serviceaccounts|ingresses [NAME] [-l SELECTOR] [-o table|wide|json|yaml|name]',
     'berth get services,endpoints,ingresses [NAME]   (several kinds: one table each)',
     'berth get replicas [-d DEPLOYMENT]',
     'berth get nodes [NAME]',
-    'berth get events [--for deployment/NAME]',
+    'berth get events [--for deployment/NAME|job/NAME]',
     'berth get revisions deployment/NAME',
     'berth get policy NAMESPACE | berth get policies (admin: every policy that was set)',
   ].join('\n       '),

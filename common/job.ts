@@ -36,9 +36,20 @@ export const JobSpecFields = z.strictObject({
 });
 
 export const JobSpec = JobSpecFields.extend({
-  selector: refused(
-    'is not supported by Berth: a Job selects its own pods (labels batch.kubernetes.io/job-name and job-name)',
-  ),
+  /**
+   * Berth sets it (its pods' batch.kubernetes.io/job-name label); written back as read, it is
+   * accepted when it names the Job (the write checks the name).
+   */
+  selector: z
+    .strictObject({
+      matchLabels: z.partialRecord(
+        z.enum([JOB_NAME_LABEL, LEGACY_JOB_NAME_LABEL], {
+          error: 'is not supported by Berth: a Job selects its own pods (label batch.kubernetes.io/job-name)',
+        }),
+        z.string(),
+      ),
+    })
+    .optional(),
   manualSelector: refused('is not supported by Berth: a Job selects its own pods'),
   podFailurePolicy: refused('is not supported by Berth (failures count against backoffLimit)'),
   successPolicy: refused('is not supported by Berth (a Job succeeds when its completions have)'),

@@ -227,7 +227,7 @@ spec:
       ['networking.k8s.io/v1', 'NetworkPolicy', /leave open the traffic/],
       ['apps/v1', 'StatefulSet', /stable per-replica identities/],
       ['apps/v1', 'DaemonSet', /one replica per node/],
-      ['batch/v1', 'CronJob', /on a schedule/],
+      ['v1', 'Pod', /or a Job/],
     ] as const) {
       const { issues } = normalize(`apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: {name: x}\n`);
       expect(issues).toEqual([
@@ -285,6 +285,37 @@ spec:
     expect(normalize(job.replace('  completions: 3\n', '')).issues).toEqual([
       { document: 0, path: 'spec.completions', message: 'is required when completionMode is Indexed' },
     ]);
+  });
+
+  it('reads a batch/v1 CronJob, and names a bad schedule or time zone at its path', () => {
+    const cron = [
+      'apiVersion: batch/v1',
+      'kind: CronJob',
+      'metadata: {name: nightly}',
+      'spec:',
+      '  schedule: "30 2 * * *"',
+      '  timeZone: Europe/Paris',
+      '  concurrencyPolicy: Forbid',
+      '  jobTemplate:',
+      '    metadata: {creationTimestamp: null}',
+      '    spec:',
+      '      template:',
+      '        spec:',
+      '          restartPolicy: OnFailure',
+      '          containers:',
+      '          - {name: report, image: "shop/report:1"}',
+      '',
+    ].join('\n');
+    const { objects, issues } = normalize(cron);
+    expect(issues).toEqual([]);
+    expect(objects[0]).toMatchObject({
+      kind: 'CronJob',
+      spec: { schedule: '30 2 * * *', timeZone: 'Europe/Paris', concurrencyPolicy: 'Forbid', suspend: false },
+    });
+    const bad = normalize(
+      cron.replace('"30 2 * * *"', '"0 30 2 * * *"').replace('Europe/Paris', 'Mars/Base'),
+    );
+    expect(bad.issues.map((i) => i.path).sort()).toEqual(['spec.schedule', 'spec.timeZone']);
   });
 
   it("records a pod's serviceAccountName and automountServiceAccountToken, and whether Kubernetes would mount a token", () => {

@@ -38,7 +38,7 @@ const NS = 'team-a';
 /**
  * The expected matrix. Namespaced routes are called in team-a: "-in" tokens hold team-a, "-out"
  * tokens hold team-b only. Deployers read what viewers read (replicas, events) and write
- * deployments, services, secrets, configmaps, persistentvolumeclaims, serviceaccounts, ingresses and jobs; viewers never
+ * deployments, services, secrets, configmaps, persistentvolumeclaims, serviceaccounts, ingresses, jobs and cronjobs; viewers never
  * see secrets (configmaps, claims and serviceaccounts they read). A node credential reaches only
  * /v1/agent/* (and /v1/whoami, which names the caller and nothing else). Two readings where
  * API.md is silent: cluster-scoped node reads (GET /v1/nodes) are open to every user token, as
@@ -87,6 +87,10 @@ const ROUTES: Record<string, Access> = {
   'GET /v1/namespaces/{ns}/jobs/{name}': { read: 'jobs' },
   'DELETE /v1/namespaces/{ns}/jobs/{name}': { write: 'jobs' },
   'GET /v1/namespaces/{ns}/jobs': { read: 'jobs' },
+  'PUT /v1/namespaces/{ns}/cronjobs/{name}': { write: 'cronjobs' },
+  'GET /v1/namespaces/{ns}/cronjobs/{name}': { read: 'cronjobs' },
+  'DELETE /v1/namespaces/{ns}/cronjobs/{name}': { write: 'cronjobs' },
+  'GET /v1/namespaces/{ns}/cronjobs': { read: 'cronjobs' },
   'POST /v1/apply': { write: 'deployments' },
   // A namespace's tokens read the policy in force there (to know what they may do); admins write.
   'PUT /v1/namespaces/{ns}/policy': 'admin',
@@ -210,6 +214,7 @@ describe('access matrix: every route × every caller, on Postgres', () => {
     ).toBeLessThan(300);
     expect((await t.call('PUT', `/v1/namespaces/${NS}/ingresses/ing`, ingressBody('ing'))).status).toBe(201);
     expect((await t.call('PUT', `/v1/namespaces/${NS}/jobs/job`, jobBody())).status).toBe(201);
+    expect((await t.call('PUT', `/v1/namespaces/${NS}/cronjobs/cron`, cronJobBody())).status).toBe(201);
     replicaId = await eventually(async () => {
       await t.plane.reconciler.tick();
       const [r] = (await t.call('GET', `/v1/namespaces/${NS}/replicas?deployment=web`)).body.items;
@@ -245,6 +250,9 @@ describe('access matrix: every route × every caller, on Postgres', () => {
         (await t.call('PUT', `/v1/namespaces/${NS}/ingresses/del-${who}`, ingressBody(`del-${who}`))).status,
       ).toBe(201);
       expect((await t.call('PUT', `/v1/namespaces/${NS}/jobs/del-${who}`, jobBody())).status).toBe(201);
+      expect((await t.call('PUT', `/v1/namespaces/${NS}/cronjobs/del-${who}`, cronJobBody())).status).toBe(
+        201,
+      );
       fixtures.set(`token ${who}`, (await create({ name: `del-${who}`, role: 'viewer' })).id);
       fixtures.set(`join ${who}`, (await t.call('POST', '/v1/join-tokens', {})).body.id);
       await registerNode(`del-${who}`);
@@ -294,6 +302,9 @@ describe('access matrix: every route × every caller, on Postgres', () => {
       'PUT /v1/namespaces/{ns}/jobs/{name}': `put-${who}`,
       'DELETE /v1/namespaces/{ns}/jobs/{name}': `del-${who}`,
       'GET /v1/namespaces/{ns}/jobs/{name}': 'job',
+      'PUT /v1/namespaces/{ns}/cronjobs/{name}': `put-${who}`,
+      'DELETE /v1/namespaces/{ns}/cronjobs/{name}': `del-${who}`,
+      'GET /v1/namespaces/{ns}/cronjobs/{name}': 'cron',
       'DELETE /v1/nodes/{name}': `del-${who}`,
       // Each caller's reset takes a node of its own, so the admin's leaves the others' standing.
       'POST /v1/nodes/{name}/reset': `reset-${who}`,
@@ -325,6 +336,7 @@ describe('access matrix: every route × every caller, on Postgres', () => {
       'PUT /v1/namespaces/{ns}/serviceaccounts/{name}': json({}),
       'PUT /v1/namespaces/{ns}/ingresses/{name}': json(ingressBody(`put-${who}`)),
       'PUT /v1/namespaces/{ns}/jobs/{name}': json(jobBody()),
+      'PUT /v1/namespaces/{ns}/cronjobs/{name}': json(cronJobBody()),
       'PUT /v1/namespaces/{ns}/policy': json({ spec: { allowedHostSuffixes: [`${who}.example.com`] } }),
       'POST /v1/apply': {
         body: `apiVersion: berth.dev/v1\nkind: Deployment\nmetadata:\n  name: ap-${who}\nspec:\n  replicas: 0\n  template:\n    spec:\n      containers: [{name: web, image: "x:1"}]\n`,
@@ -833,4 +845,9 @@ function jobBody() {
       template: { spec: { restartPolicy: 'Never', containers: [{ name: 'job', image: 'x:1' }] } },
     },
   };
+}
+
+/** A suspended CronJob: stored and judged by role, never run. */
+function cronJobBody() {
+  return { spec: { schedule: '@daily', suspend: true, jobTemplate: { spec: jobBody().spec } } };
 }

@@ -138,6 +138,7 @@ describe('/openapi.json describes every response body, on Postgres', () => {
     await put(`/v1/namespaces/${NS}/ingresses/ing`, ingress('ing.doc.test'));
     await put(`/v1/namespaces/${NS}/ingresses/doomed`, ingress('doomed.doc.test'));
     for (const name of ['job', 'doomed-job']) await put(`/v1/namespaces/${NS}/jobs/${name}`, JOB);
+    for (const name of ['cron', 'doomed-cron']) await put(`/v1/namespaces/${NS}/cronjobs/${name}`, CRON_JOB);
     replicaId = await eventually(async () => {
       await t.plane.reconciler.tick();
       const [r] = (await t.call('GET', `/v1/namespaces/${NS}/replicas?deployment=web`)).body.items;
@@ -190,6 +191,9 @@ describe('/openapi.json describes every response body, on Postgres', () => {
       'PUT /v1/namespaces/{ns}/jobs/{name}': 'created',
       'DELETE /v1/namespaces/{ns}/jobs/{name}': 'doomed-job',
       'GET /v1/namespaces/{ns}/jobs/{name}': 'job',
+      'PUT /v1/namespaces/{ns}/cronjobs/{name}': 'created',
+      'DELETE /v1/namespaces/{ns}/cronjobs/{name}': 'doomed-cron',
+      'GET /v1/namespaces/{ns}/cronjobs/{name}': 'cron',
       'DELETE /v1/nodes/{name}': 'doomed',
       'GET /v1/nodes/{name}': 'doc-1',
     };
@@ -256,6 +260,15 @@ describe('/openapi.json describes every response body, on Postgres', () => {
       'PUT /v1/namespaces/{ns}/jobs/{name}': json({
         ...JOB,
         spec: { ...JOB.spec, completions: 2, activeDeadlineSeconds: 60, ttlSecondsAfterFinished: 60 },
+      }),
+      // Every optional field of the answer.
+      'PUT /v1/namespaces/{ns}/cronjobs/{name}': json({
+        spec: {
+          ...CRON_JOB.spec,
+          timeZone: 'Europe/Paris',
+          startingDeadlineSeconds: 60,
+          jobTemplate: { metadata: { labels: { run: 'nightly' }, annotations: { a: 'b' } }, spec: JOB.spec },
+        },
       }),
       'POST /v1/agent/register': {
         ...json({
@@ -467,3 +480,6 @@ const JOB = {
     template: { spec: { restartPolicy: 'Never', containers: [{ name: 'job', image: 'x:1' }] } },
   },
 };
+
+/** A suspended CronJob: stored, never run. */
+const CRON_JOB = { spec: { schedule: '*/5 * * * *', suspend: true, jobTemplate: { spec: JOB.spec } } };

@@ -25,6 +25,11 @@ export const cronJobKind: ObjectKind<CronJobRow, CronJobSpec> = {
   table: cronJobs,
   generation: true,
   stateOf: (row) => ({ spec: row.spec, labels: row.labels, annotations: row.annotations }),
+  // A selector in the job template is its Jobs' own, which Berth sets on each: not kept.
+  prepare: (next) => {
+    const { selector: _selector, ...job } = next.spec.jobTemplate.spec;
+    return { ...next, spec: { ...next.spec, jobTemplate: { ...next.spec.jobTemplate, spec: job } } };
+  },
   admit: async (tx, next, write) => {
     if (write.name.length > MAX_NAME)
       throw invalid([

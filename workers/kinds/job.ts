@@ -39,8 +39,20 @@ export const jobKind: ObjectKind<JobRow, JobSpec> = {
   generation: true,
   stateOf: (row) => ({ spec: row.spec, labels: row.labels, annotations: row.annotations }),
   prepare: (next, stored) => {
-    if (stored) refuseImmutableChanges(next.spec, stored.spec);
-    return next;
+    // The labels naming the Job are Berth's to set (on its pods, and shown in the template read
+    // back): a template written back from a read carries them, one from a file does not; both are
+    // the same template.
+    const {
+      [JOB_NAME_LABEL]: _name,
+      [LEGACY_JOB_NAME_LABEL]: _legacy,
+      ...labels
+    } = next.spec.template.metadata.labels;
+    const spec = {
+      ...next.spec,
+      template: { ...next.spec.template, metadata: { ...next.spec.template.metadata, labels } },
+    };
+    if (stored) refuseImmutableChanges(spec, stored.spec);
+    return { ...next, spec };
   },
   admit: async (tx, next, write) => {
     if (!write.specChanged) return;
@@ -100,7 +112,18 @@ export function toJobObject(row: JobRow) {
     apiVersion: 'berth.dev/v1' as const,
     kind: 'Job' as const,
     metadata: objectMetadata(row),
-    spec: { ...row.spec, selector: { matchLabels: { [JOB_NAME_LABEL]: row.name } } },
+    // The template as its pods carry it: with the labels naming the Job, as Kubernetes stores it.
+    spec: {
+      ...row.spec,
+      selector: { matchLabels: { [JOB_NAME_LABEL]: row.name } },
+      template: {
+        ...row.spec.template,
+        metadata: {
+          ...row.spec.template.metadata,
+          labels: { ...row.spec.template.metadata.labels, ...jobPodLabels(row.name) },
+        },
+      },
+    },
     status: row.status ?? EMPTY_STATUS,
   };
 }

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { JobInput } from '../../common/job.ts';
 import type { Database } from '../../db/database.ts';
 import { deployments } from '../../db/schema/index.ts';
-import { notFound } from '../errors.ts';
+import { invalid, notFound } from '../errors.ts';
 import { type JobRow, jobKind } from '../kinds/job.ts';
 import { recordEvents } from '../store/events.ts';
 import {
@@ -23,6 +23,15 @@ export function applyJob(
   write: WriteOptions,
 ): Promise<Written<JobRow>> {
   const meta = args.input.metadata;
+  const { selector, ...spec } = args.input.spec;
+  for (const [key, value] of Object.entries(selector?.matchLabels ?? {}))
+    if (value !== args.name)
+      throw invalid([
+        {
+          path: `spec.selector.matchLabels.${key}`,
+          message: `must be "${args.name}" (Berth selects a Job's own pods)`,
+        },
+      ]);
   return applyObject(
     db,
     jobKind,
@@ -34,7 +43,7 @@ export function applyJob(
       resourceVersion: meta.resourceVersion,
       ...(args.createOnly ? { createOnly: true } : {}),
     },
-    { spec: args.input.spec, labels: meta.labels ?? {}, annotations: meta.annotations ?? {} },
+    { spec, labels: meta.labels ?? {}, annotations: meta.annotations ?? {} },
   );
 }
 

@@ -65,6 +65,7 @@ describe('inputs', () => {
       INPUT_IMAGE: 'web=registry.example.com/web:abc123',
       INPUT_WAIT: 'false',
       INPUT_TIMEOUT: '90s',
+      'INPUT_JOBS-FIRST': 'false',
     });
     expect(inputs).toEqual({
       server: 'https://berth.example.com',
@@ -74,6 +75,7 @@ describe('inputs', () => {
       images: [{ container: 'web', image: 'registry.example.com/web:abc123' }],
       wait: false,
       timeoutMs: 90_000,
+      jobsFirst: false,
     });
   });
 
@@ -108,6 +110,66 @@ describe('runAction', () => {
     expect(summary).toContain('| deployment/flask-app | default | configured | 4 | 2/2 | complete |');
     expect(summary).not.toMatch(/https?:\/\/\S+\)/); // no links
     expect(stub.sent('POST', '/v1/apply')[0]!.headers.authorization).toBe('Bearer ci-token');
+  });
+
+  it("stops at a failed Job before anything else is applied, with its pods' last lines in the summary", async () => {
+    io.env.INPUT_MANIFESTS = 'action/migrate-then-deploy.yaml';
+    stub.on('GET', '/v1/namespaces/default/jobs/shop-migrate', () =>
+      stub.sent('POST', '/v1/apply').length === 0
+        ? { status: 404, body: problem(404, 'NOT_FOUND', 'job "default/shop-migrate" not found') }
+        : {
+            body: {
+              metadata: { name: 'shop-migrate' },
+              status: {
+                active: 0,
+                succeeded: 0,
+                failed: 1,
+                conditions: [
+                  {
+                    type: 'Failed',
+                    status: 'True',
+                    reason: 'BackoffLimitExceeded',
+                    message: 'Job has reached the specified backoff limit',
+                  },
+                ],
+              },
+            },
+          },
+    );
+    stub.on('POST', '/v1/apply', {
+      body: { items: [{ kind: 'Job', namespace: 'default', name: 'shop-migrate', action: 'created' }] },
+    });
+    stub.on('GET', '/v1/namespaces/default/replicas', {
+      body: {
+        items: [
+          {
+            id: 'shop-migrate-x1',
+            job: 'shop-migrate',
+            phase: 'Failed',
+            node: 'vm-1',
+            createdAt: '2026-12-05T12:00:00Z',
+          },
+        ],
+      },
+    });
+    stub.on('GET', '/v1/namespaces/default/replicas/shop-migrate-x1/logs', {
+      body: {
+        replica: 'shop-migrate-x1',
+        lines: ['migrating 0042_orders', 'error: relation "orders" already exists'],
+      },
+    });
+    expect(await runAction(io)).toBe(1);
+    // One apply, of the Job alone: the Deployment was never sent.
+    const sent = stub.sent('POST', '/v1/apply');
+    expect(sent).toHaveLength(1);
+    expect(parseAllDocuments(sent[0]!.body).map((d) => d.toJSON().kind)).toEqual(['Job']);
+    expect(io.output()).toContain(
+      '::error::job/shop-migrate failed: BackoffLimitExceeded: Job has reached the specified backoff limit; nothing else was applied\n',
+    );
+    const summary = await file('summary.md');
+    expect(summary).toContain('#### job/shop-migrate: failed: BackoffLimitExceeded');
+    expect(summary).toContain('[pod/shop-migrate-x1] error: relation "orders" already exists');
+    expect(await file('output')).toBe('revision=\nstatus=failed\n');
   });
 
   it('shows the warnings of the apply as ::warning:: annotations', async () => {

@@ -1,10 +1,11 @@
-import { applyManifests, parseImageOverrides, warningLine } from '../cli/apply-manifests.ts';
+import { applyManifests, parseImageOverrides, prepareApply, warningLine } from '../cli/apply-manifests.ts';
 import { parseDuration } from '../cli/args.ts';
 import { ApiError, BerthClient, ConnectionError } from '../cli/client.ts';
 import { CliError } from '../cli/exit-codes.ts';
 import type { Io } from '../cli/io.ts';
-import { readManifests } from '../cli/manifest-files.ts';
-import type { AppliedObject, Deployment, Replica } from '../cli/resources.ts';
+import { type JobRunResult, watchJob } from '../cli/job-watch.ts';
+import { type ManifestFile, readManifests } from '../cli/manifest-files.ts';
+import type { AppliedObject, ApplyWarning, Deployment, Job, Replica } from '../cli/resources.ts';
 import { type RolloutResult, watchRollout } from '../cli/rollout-watch.ts';
 import { CLI_VERSION } from '../cli/version.ts';
 import { assessRollout, type RolloutAssessment } from '../common/rollout.ts';
@@ -19,9 +20,11 @@ import {
 } from './github.ts';
 
 /**
- * The GitHub Action: apply the manifests, optionally with an image override, wait for every
- * Deployment's rollout, report outputs and a job summary, and fail the job with the reason when a
- * rollout fails. The work is the CLI's own code (client, manifest reading, rollout watch).
+ * The GitHub Action: run the manifests' Jobs to completion first (a database migration from the
+ * new image), then apply the rest, optionally with an image override, wait for every Deployment's
+ * rollout, report outputs and a job summary, and fail the job with the reason when a Job or a
+ * rollout fails; a failed Job leaves everything else untouched. The work is the CLI's own code
+ * (client, manifest reading, rollout and job watches).
  */
 
 export interface Inputs {
@@ -32,6 +35,8 @@ export interface Inputs {
   images: ReturnType<typeof parseImageOverrides>;
   wait: boolean;
   timeoutMs: number;
+  /** Run the manifests' Jobs to completion before applying anything else. */
+  jobsFirst: boolean;
 }
 
 export function readInputs(env: Record<string, string | undefined>): Inputs {
@@ -57,6 +62,7 @@ export function readInputs(env: Record<string, string | undefined>): Inputs {
     images: parseImageOverrides(getInput(env, 'image')),
     wait: getBooleanInput(env, 'wait', true),
     timeoutMs: parseDuration(getInput(env, 'timeout') || '5m', 'timeout'),
+    jobsFirst: getBooleanInput(env, 'jobs-first', true),
   };
 }
 
@@ -90,13 +96,41 @@ export async function runAction(io: Io): Promise<number> {
   try {
     const workspace = { ...io, cwd: env.GITHUB_WORKSPACE || io.cwd };
     const files = await readManifests(inputs.manifests, workspace);
-    log(`Applying ${files.map((f) => f.source).join(', ')} to ${inputs.server}`);
-    const { items: results, warnings } = await applyManifests(client, files, {
-      namespace: inputs.namespace,
-      images: inputs.images,
-    });
-    for (const r of results) log(`${r.kind.toLowerCase()}/${r.name} ${r.action}`);
-    for (const w of warnings) io.stdout.write(warningAnnotation(warningLine(w)));
+    const edits = { namespace: inputs.namespace, images: inputs.images };
+    // Every override must find its container somewhere in the whole set, whichever part it is in.
+    prepareApply(files, edits);
+    const parts = inputs.jobsFirst ? splitJobs(files) : { jobs: [], rest: files };
+    const results: AppliedObject[] = [];
+    const warnings: ApplyWarning[] = [];
+    const apply = async (part: ManifestFile[]) => {
+      const answer = await applyManifests(client, part, { ...edits, partial: true });
+      for (const r of answer.items) log(`${r.kind.toLowerCase()}/${r.name} ${r.action}`);
+      for (const w of answer.warnings) io.stdout.write(warningAnnotation(warningLine(w)));
+      results.push(...answer.items);
+      warnings.push(...answer.warnings);
+    };
+
+    const jobs: JobOutcome[] = [];
+    if (parts.jobs.length) {
+      log(`Running the Jobs of ${parts.jobs.map((f) => f.source).join(', ')} before the rest`);
+      await clearEarlierRuns(client, parts.jobs, inputs.namespace ?? 'default', log);
+      await apply(parts.jobs);
+      jobs.push(...(await runJobs(client, results, inputs, io, log)));
+      const failedJobs = jobs.filter((j) => j.run.state !== 'complete');
+      if (failedJobs.length) {
+        for (const j of failedJobs) io.stdout.write(errorAnnotation(jobFailure(j)));
+        await setOutputs(env, { revision: '', status: 'failed' });
+        await appendSummary(
+          env,
+          `${summary(inputs, results, [], 'failed', jobs)}${jobLogSections(failedJobs)}`,
+        );
+        return 1;
+      }
+    }
+    if (parts.rest.length) {
+      log(`Applying ${parts.rest.map((f) => f.source).join(', ')} to ${inputs.server}`);
+      await apply(parts.rest);
+    }
 
     const defaultNamespace = inputs.namespace ?? 'default';
     const outcomes: DeploymentOutcome[] = results
@@ -131,7 +165,7 @@ export async function runAction(io: Io): Promise<number> {
     const failed = outcomes.filter((o) => o.rollout && o.rollout.state !== 'complete');
     const status = !inputs.wait ? 'applied' : failed.length ? 'failed' : 'succeeded';
     await setOutputs(env, { revision: revisionOutput(outcomes), status });
-    await appendSummary(env, summary(inputs, results, outcomes, status));
+    await appendSummary(env, summary(inputs, results, outcomes, status, jobs));
     for (const o of failed)
       io.stdout.write(errorAnnotation(`deployment/${o.result.name}: ${o.rollout!.message}`));
     return failed.length ? 1 : 0;
@@ -169,7 +203,9 @@ function summary(
   results: AppliedObject[],
   outcomes: DeploymentOutcome[],
   status: string,
+  jobs: JobOutcome[] = [],
 ): string {
+  const jobByName = new Map(jobs.map((j) => [`${j.namespace}/${j.name}`, j]));
   const byName = new Map(outcomes.map((o) => [`${o.namespace}/${o.result.name}`, o]));
   const lines = [
     `### Berth deploy: ${status}`,
@@ -184,7 +220,8 @@ function summary(
     const o = r.kind === 'Deployment' ? byName.get(`${namespace}/${r.name}`) : undefined;
     const d = o?.deployment;
     const ready = d ? `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 0}` : '';
-    const rollout = o ? rolloutCell(o) : '';
+    const job = r.kind === 'Job' ? jobByName.get(`${namespace}/${r.name}`) : undefined;
+    const rollout = o ? rolloutCell(o) : job ? jobCell(job) : '';
     lines.push(
       `| ${cell(`${r.kind.toLowerCase()}/${r.name}`)} | ${cell(namespace)} | ${cell(r.action)} | ${d?.status?.revision ?? ''} | ${ready} | ${cell(rollout)} |`,
     );
@@ -199,4 +236,114 @@ function summary(
 function rolloutCell(o: Pick<DeploymentOutcome, 'rollout' | 'assessment'>): string {
   if (o.rollout) return o.rollout.state === 'complete' ? 'complete' : `failed: ${o.rollout.message}`;
   return o.assessment ? `${o.assessment.phase} (not awaited)` : 'not awaited';
+}
+
+/** A Job the Action ran before the rest, and how it ended. */
+interface JobOutcome {
+  namespace: string;
+  name: string;
+  run: JobRunResult;
+}
+
+type Doc = Record<string, unknown>;
+const isDoc = (v: unknown): v is Doc => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isJob = (d: unknown) => isDoc(d) && d.kind === 'Job';
+
+/**
+ * The Job documents apart from the rest (a Job inside a v1 List stays with the rest). The parts
+ * are sent as their documents, not as the files' text, since a file may hold both.
+ */
+export function splitJobs(files: ManifestFile[]): { jobs: ManifestFile[]; rest: ManifestFile[] } {
+  const part = (keep: (d: unknown) => boolean) =>
+    files
+      .map((f) => ({ ...f, format: 'json' as const, docs: f.docs.filter(keep) }))
+      .filter((f) => f.docs.length > 0);
+  return { jobs: part(isJob), rest: part((d) => !isJob(d)) };
+}
+
+/**
+ * A Job's template is fixed once it exists, so a Job of the same name from an earlier deploy that
+ * has finished is deleted before this deploy's runs; one still running stops the deploy.
+ */
+async function clearEarlierRuns(
+  client: BerthClient,
+  files: ManifestFile[],
+  defaultNamespace: string,
+  log: (line: string) => void,
+): Promise<void> {
+  for (const doc of files.flatMap((f) => f.docs)) {
+    const metadata = isDoc(doc) && isDoc(doc.metadata) ? doc.metadata : {};
+    const name = typeof metadata.name === 'string' ? metadata.name : undefined;
+    if (!name) continue;
+    const ns = typeof metadata.namespace === 'string' ? metadata.namespace : defaultNamespace;
+    const earlier = await client.getObject<Job>(ns, 'jobs', name).catch((err) => {
+      if (err instanceof ApiError && err.status === 404) return undefined;
+      throw err;
+    });
+    if (!earlier) continue;
+    const ended = earlier.status?.conditions?.find(
+      (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+    );
+    if (!ended)
+      throw new CliError(
+        `job/${name} is still running from an earlier deploy: wait for it (berth wait --for=condition=complete job/${name}) or delete it, then run this deploy again`,
+      );
+    await client.deleteObject(ns, 'jobs', name);
+    log(`job/${name}: deleted its earlier run (${ended.type === 'Complete' ? 'complete' : 'failed'})`);
+  }
+}
+
+/** Waits for the Jobs just applied, side by side, each within the timeout. */
+function runJobs(
+  client: BerthClient,
+  results: AppliedObject[],
+  inputs: Inputs,
+  io: Io,
+  log: (line: string) => void,
+): Promise<JobOutcome[]> {
+  const intervalMs = Number(io.env.BERTH_POLL_INTERVAL_MS) || 2000;
+  return Promise.all(
+    results
+      .filter((r) => r.kind === 'Job')
+      .map(async (r) => {
+        const namespace = r.namespace ?? inputs.namespace ?? 'default';
+        let last = '';
+        const run = await watchJob(client, namespace, r.name, {
+          timeoutMs: inputs.timeoutMs,
+          intervalMs,
+          sleep: io.sleep,
+          now: () => io.now().getTime(),
+          onProgress: (job) => {
+            const s = job.status;
+            const line = `job/${r.name}: ${s?.active ?? 0} active, ${s?.succeeded ?? 0} succeeded, ${s?.failed ?? 0} failed`;
+            if (line !== last) log(line);
+            last = line;
+          },
+        });
+        log(`job/${r.name}: ${jobCell({ namespace, name: r.name, run })}`);
+        return { namespace, name: r.name, run };
+      }),
+  );
+}
+
+function jobCell(j: JobOutcome): string {
+  if (j.run.state === 'complete') return 'complete';
+  if (j.run.state === 'timeout') return 'failed: timed out waiting for it to complete';
+  const c = j.run.condition;
+  return `failed: ${[c.reason, c.message].filter(Boolean).join(': ')}`;
+}
+
+function jobFailure(j: JobOutcome): string {
+  return `job/${j.name} ${jobCell(j)}; nothing else was applied`;
+}
+
+/** Each failed Job's reason and its failed pods' last lines, for the job summary. */
+function jobLogSections(failed: JobOutcome[]): string {
+  return failed
+    .map((j) => {
+      const lines = j.run.state === 'failed' ? j.run.lines : [];
+      const body = lines.length ? `\n\n\`\`\`\n${lines.join('\n')}\n\`\`\`` : '';
+      return `#### job/${j.name}: ${cell(jobCell(j))}${body}\n\nNothing else was applied.\n`;
+    })
+    .join('\n');
 }

@@ -69,7 +69,7 @@ describe('prepareApply', () => {
   it('fails when no Deployment has the container to override', () => {
     expect(() =>
       prepareApply([file('x.yaml', deployment('a'))], { images: [{ container: 'api', image: 'x' }] }),
-    ).toThrow(/no Deployment in the manifests has a container named "api"/);
+    ).toThrow(/no Deployment, Job or CronJob in the manifests has a container named "api"/);
   });
 
   it('fills in the namespace, and checks it when strict', () => {

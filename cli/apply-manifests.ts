@@ -9,7 +9,7 @@ import type { AppliedObject, ApplyWarning } from './resources.ts';
 /**
  * Turning manifest files into one `POST /v1/apply`, with the two edits the CLI (-n) and the
  * Action (namespace, image inputs) make on the way: a namespace for documents that name none,
- * and image overrides for containers of every Deployment. Shared by both.
+ * and image overrides for containers of every Deployment, Job and CronJob. Shared by both.
  */
 
 export interface ImageOverride {
@@ -23,6 +23,11 @@ export interface ApplyEdits {
   /** When the namespace was asked for explicitly (-n), a document naming another one is an error. */
   strictNamespace?: boolean;
   images?: ImageOverride[];
+  /**
+   * The manifests are one part of a larger set (the Action applies Jobs first): an override none of
+   * these containers takes is not an error here, the caller checks the whole set.
+   */
+  partial?: boolean;
 }
 
 /** "web=registry/web:1.2" (several separated by newlines or commas). */
@@ -93,7 +98,7 @@ export function prepareApply(files: ManifestFile[], edits: ApplyEdits = {}): Pre
     eachObject(doc, (obj) => {
       if (edits.namespace !== undefined)
         setNamespace(obj, edits.namespace, source, edits.strictNamespace ?? false);
-      if (obj.kind === 'Deployment') {
+      if (WORKLOAD_KINDS.has(String(obj.kind))) {
         for (const container of containersOf(obj)) {
           for (const o of images) {
             if (container.name === o.container) {
@@ -106,8 +111,10 @@ export function prepareApply(files: ManifestFile[], edits: ApplyEdits = {}): Pre
     });
   }
   for (const [container, count] of matched) {
-    if (count === 0)
-      throw new UsageError(`no Deployment in the manifests has a container named "${container}"`);
+    if (count === 0 && !edits.partial)
+      throw new UsageError(
+        `no Deployment, Job or CronJob in the manifests has a container named "${container}"`,
+      );
   }
   return {
     yaml: docs.map(({ doc }) => stringify(doc, { lineWidth: 0 })).join('---\n'),
@@ -127,8 +134,14 @@ function setNamespace(obj: Doc, namespace: string, source: string, strict: boole
   obj.metadata = { ...metadata, namespace };
 }
 
-function containersOf(deployment: Doc): Doc[] {
-  const spec = deployment.spec;
+/** The kinds whose pod template an image override edits. */
+const WORKLOAD_KINDS = new Set(['Deployment', 'Job', 'CronJob']);
+
+/** A workload's containers: its pod template's (a CronJob's is in its job template). */
+function containersOf(workload: Doc): Doc[] {
+  const outer = workload.spec;
+  const jobTemplate = workload.kind === 'CronJob' && isObject(outer) ? outer.jobTemplate : undefined;
+  const spec = jobTemplate === undefined ? outer : isObject(jobTemplate) ? jobTemplate.spec : undefined;
   const template = isObject(spec) ? spec.template : undefined;
   const podSpec = isObject(template) ? template.spec : undefined;
   const containers = isObject(podSpec) ? podSpec.containers : undefined;

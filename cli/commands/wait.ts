@@ -1,14 +1,9 @@
 import { objectRef, parseDuration, resourceKind } from '../args.ts';
-import { ApiError, type BerthClient } from '../client.ts';
 import type { Command } from '../command.ts';
 import { CliError, EXIT, UsageError } from '../exit-codes.ts';
-import { hasLogs, jobPodLogLines, sortJobPods } from '../job-pods.ts';
-import { endingFromEvents, judgeJob, parseWaitFor, type WaitCondition } from '../job-wait.ts';
+import { judgeJob, parseWaitFor, type WaitCondition } from '../job-wait.ts';
+import { failedPodLines, lookAtJob } from '../job-watch.ts';
 import type { Job, JobCondition } from '../resources.ts';
-
-/** How many failed pods, and how many of each one's last lines, a failed wait shows. */
-const FAILED_PODS_SHOWN = 3;
-const FAILED_LOG_LINES = 10;
 
 /** `job/a job/b`, `jobs/a`, `job.batch/a`, or `job a b`: the names of the Jobs to wait for. */
 export function jobNames(args: string[]): string[] {
@@ -24,33 +19,6 @@ export function jobNames(args: string[]): string[] {
     return rest;
   }
   return args.map((a) => objectRef([a], ['job']).name);
-}
-
-/** The last lines of the Job's failed pods (the most recent ones), best effort: the failure is the news. */
-async function failedPodLines(client: BerthClient, ns: string, name: string): Promise<string[]> {
-  try {
-    const failed = sortJobPods(await client.listJobPods(ns, name)).filter(
-      (p) => p.phase === 'Failed' && hasLogs(p),
-    );
-    return await jobPodLogLines(client, ns, failed.slice(-FAILED_PODS_SHOWN), FAILED_LOG_LINES, 'always');
-  } catch {
-    return [];
-  }
-}
-
-/**
- * The Job now; a Job seen before that is gone (its TTL after finishing passed) is judged by the
- * events its ending left. One never seen is not found, as in kubectl.
- */
-async function look(client: BerthClient, ns: string, name: string, seen: Job | undefined): Promise<Job> {
-  try {
-    return await client.getObject<Job>(ns, 'jobs', name);
-  } catch (err) {
-    if (!(err instanceof ApiError && err.status === 404 && seen)) throw err;
-    const ending = endingFromEvents(await client.listEvents(ns, `job/${name}`), seen.metadata?.createdAt);
-    if (!ending) throw new CliError(`job/${name} was deleted while waiting`, EXIT.NOT_FOUND);
-    return { ...seen, status: { ...seen.status, conditions: [ending] } };
-  }
 }
 
 function endedMessage(name: string, ended: JobCondition, wanted: WaitCondition): string {
@@ -84,7 +52,7 @@ export const wait: Command = {
     let pending = names;
     const seen = new Map<string, Job>();
     for (;;) {
-      const jobs = await Promise.all(pending.map((name) => look(client, ns, name, seen.get(name))));
+      const jobs = await Promise.all(pending.map((name) => lookAtJob(client, ns, name, seen.get(name))));
       for (const [i, name] of pending.entries()) seen.set(name, jobs[i]!);
       const still: string[] = [];
       for (const [i, name] of pending.entries()) {

@@ -15,6 +15,11 @@ import { type BerthServer, startBerthServer } from './support/ui-server.ts';
 
 function observe(a: Assignment) {
   const image = a.containers[0]?.image ?? '';
+  // A Job's pod: it runs to its end, and an image tagged "broken" fails.
+  if (a.restartPolicy !== 'Always')
+    return image.includes('broken')
+      ? { phase: 'Failed' as const, ready: false, exitCode: 1, message: 'container shop exited with code 1' }
+      : { phase: 'Succeeded' as const, ready: false, exitCode: 0 };
   if (image.includes('does-not-exist')) {
     return {
       phase: 'Failed' as const,
@@ -101,7 +106,39 @@ afterAll(async () => {
   await server?.stop();
 });
 
+async function shopImage(): Promise<string | undefined> {
+  const res = await server.call('GET', '/v1/namespaces/default/deployments/shop');
+  if (res.status === 404) return undefined;
+  return (res.body as { spec: { template: { spec: { containers: { image: string }[] } } } }).spec.template
+    .spec.containers[0]!.image;
+}
+
 describe('the Action against a live server', () => {
+  it('runs the migration Job to completion, then rolls out; a failed migration touches nothing else', async () => {
+    const manifests = 'test/fixtures/manifests/action/migrate-then-deploy.yaml';
+    const first = await runAction({ manifests, image: 'shop=registry.example.com/shop:1.1.0' });
+    expect(first.code).toBe(0);
+    const out = first.stdout;
+    expect(out).toMatch(/^job\/shop-migrate created$/m);
+    expect(out).toMatch(/^job\/shop-migrate: complete$/m);
+    // Nothing else was applied before the Job completed.
+    expect(out.indexOf('job/shop-migrate: complete')).toBeLessThan(out.indexOf('deployment/shop created'));
+    expect(first.summary).toMatch(/\| job\/shop-migrate \| default \| created \| {2}\| {2}\| complete \|/);
+    expect(await shopImage()).toBe('registry.example.com/shop:1.1.0');
+
+    // The next deploy runs the migration again (its earlier run is deleted): it fails, so the
+    // Deployment keeps its image and the workflow fails with the Job's reason.
+    const broken = await runAction({ manifests, image: 'shop=registry.example.com/shop:broken' });
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toMatch(/^job\/shop-migrate: deleted its earlier run \(complete\)$/m);
+    expect(broken.stdout).toMatch(/::error::job\/shop-migrate failed: BackoffLimitExceeded/);
+    expect(broken.stdout).not.toMatch(/^deployment\/shop/m);
+    expect(broken.outputs.status).toBe('failed');
+    expect(broken.summary).toContain('#### job/shop-migrate: failed: BackoffLimitExceeded');
+    expect(broken.summary).toContain('Nothing else was applied.');
+    expect(await shopImage()).toBe('registry.example.com/shop:1.1.0');
+  });
+
   it('applies a secret, a deployment and a service with an image override, waits, and reports', async () => {
     const run = await runAction({
       manifests: 'test/fixtures/manifests/berth-app.yaml',

@@ -25,7 +25,14 @@ export interface SimAgentOptions {
   heartbeatMs?: number;
   readyAfterMs?: number;
   /** Decide what a replica looks like; default: Running and ready. */
-  observe?: (a: Assignment, agent: SimAgent) => Pick<ReplicaStatus, 'phase' | 'ready' | 'message'> | 'absent';
+  /**
+   * What the agent reports for an assignment instead of running/ready; `exitCode` reports its
+   * containers as exited with it (a Job's pod that finished).
+   */
+  observe?: (
+    a: Assignment,
+    agent: SimAgent,
+  ) => (Pick<ReplicaStatus, 'phase' | 'ready' | 'message'> & { exitCode?: number }) | 'absent';
 }
 
 export class SimAgent {
@@ -172,13 +179,16 @@ export class SimAgent {
           : { phase: 'Starting' as const, ready: false });
       const port = this.ports.get(a.id) ?? this.nextPort++;
       this.ports.set(a.id, port);
+      const { exitCode, ...observed } = state as typeof state & { exitCode?: number };
       replicas.push({
         id: a.id,
-        ...state,
+        ...observed,
         containers: a.containers.map((c, i) => ({
           name: c.name,
           containerId: `sim-${a.id}-${i}`,
-          state: 'running',
+          ...(exitCode === undefined
+            ? { state: 'running' as const }
+            : { state: 'terminated' as const, exitCode }),
           restartCount: 0,
           hostPorts: c.ports.map((p, j) => ({ containerPort: p.containerPort, hostPort: port + j })),
         })),

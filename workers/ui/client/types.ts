@@ -35,8 +35,8 @@ export type Job = Lenient<wire.Job>;
 export type JobSpec = NonNullable<Job['spec']>;
 export type JobCondition = NonNullable<NonNullable<Job['status']>['conditions']>[number];
 /**
- * A batch/v1 CronJob as the API returns it. Held here until common/wire has its schema; the
- * shape is the API's (API.md), read leniently like every other object.
+ * A batch/v1 CronJob as the API returns it (API.md), read leniently like every other object.
+ * Written out here because common/wire has no CronJob schema to take it from.
  */
 export type CronJob = Lenient<{
   apiVersion: string;

@@ -416,7 +416,7 @@ describe('Jobs and CronJobs', () => {
 
   it('runs a CronJob by hand as kubectl create job --from does, and suspends it at the version read', () => {
     const cj: CronJob = {
-      apiVersion: 'batch/v1',
+      apiVersion: 'berth.dev/v1',
       kind: 'CronJob',
       metadata: { name: 'nightly', labels: { team: 'ops' }, resourceVersion: '7' },
       spec: {
@@ -424,7 +424,11 @@ describe('Jobs and CronJobs', () => {
         suspend: false,
         jobTemplate: {
           metadata: { labels: { app: 'backup' } },
-          spec: { template: { spec: { containers: [{ name: 'main', image: 'b:1' }] } }, backoffLimit: 1 },
+          spec: {
+            template: { spec: { containers: [{ name: 'main', image: 'b:1' }] } },
+            backoffLimit: 1,
+            selector: { matchLabels: { 'batch.kubernetes.io/job-name': 'x' } },
+          },
         },
       },
       status: { active: [] },
@@ -438,10 +442,11 @@ describe('Jobs and CronJobs', () => {
         labels: { app: 'backup', 'berth.dev/cronjob': 'nightly' },
         annotations: { 'cronjob.kubernetes.io/instantiate': 'manual' },
       },
-      spec: cj.spec?.jobTemplate?.spec,
+      // The server sets a Job's selector, and refuses one sent.
+      spec: { template: { spec: { containers: [{ name: 'main', image: 'b:1' }] } }, backoffLimit: 1 },
     });
     expect(jf.suspended(cj, true)).toEqual({
-      apiVersion: 'batch/v1',
+      apiVersion: 'berth.dev/v1',
       kind: 'CronJob',
       metadata: { name: 'nightly', labels: { team: 'ops' }, resourceVersion: '7' },
       spec: { ...cj.spec, suspend: true },

@@ -771,7 +771,7 @@ export function createStubApp(opts: StubOptions = {}) {
 
   // Jobs and CronJobs, batch/v1 shapes (API.md). A Job's pods are Rep objects with `job` set.
   const jobOf = (ns: string, name: string, j: StubJob) => ({
-    apiVersion: 'batch/v1',
+    apiVersion: 'berth.dev/v1',
     kind: 'Job',
     metadata: {
       name,
@@ -788,7 +788,7 @@ export function createStubApp(opts: StubOptions = {}) {
     status: j.status,
   });
   const cronJobOf = (ns: string, name: string, cj: StubCronJob) => ({
-    apiVersion: 'batch/v1',
+    apiVersion: 'berth.dev/v1',
     kind: 'CronJob',
     metadata: {
       name,
@@ -826,6 +826,11 @@ export function createStubApp(opts: StubOptions = {}) {
     if (!body?.spec || typeof body.spec.template !== 'object')
       return problem(c, 422, 'VALIDATION_FAILED', 'The request is invalid.', [
         { path: 'spec.template', message: 'is required' },
+      ]);
+    // As the server: a Job's selector is its own to set.
+    if (body.spec.selector !== undefined)
+      return problem(c, 422, 'VALIDATION_FAILED', 'The request is invalid.', [
+        { path: 'spec.selector', message: 'is not supported by Berth: a Job selects its own pods' },
       ]);
     if (jobs.has(`${ns}/${name}`))
       return problem(c, 422, 'VALIDATION_FAILED', 'A Job’s template cannot change.', [
@@ -869,9 +874,14 @@ export function createStubApp(opts: StubOptions = {}) {
     const cj = cronJobs.get(`${ns}/${name}`);
     if (!cj) return problem(c, 404, 'NOT_FOUND', `cronjob "${ns}/${name}" not found`);
     const body = (await c.req.json().catch(() => null)) as {
+      apiVersion?: string;
       metadata?: { resourceVersion?: string };
       spec?: Record<string, unknown>;
     } | null;
+    if (body?.apiVersion !== undefined && body.apiVersion !== 'berth.dev/v1')
+      return problem(c, 422, 'VALIDATION_FAILED', 'The request is invalid.', [
+        { path: 'apiVersion', message: 'must be berth.dev/v1' },
+      ]);
     const sent = body?.metadata?.resourceVersion;
     if (sent !== undefined && sent !== String(cj.resourceVersion))
       return problem(

@@ -84,25 +84,30 @@ export function createJobFormat() {
   /**
    * The Job a hand-started run creates, as `kubectl create job --from=cronjob/NAME` does: the
    * template's labels plus the CronJob's label (so it is listed among its runs), the annotation
-   * that marks it manual, and the template's spec as it is.
+   * that marks it manual, and the template's spec as it is, less a pod selector should the server
+   * show one: a Job's selector is the server's to set, and one sent is refused.
    */
   function manualJob(cj: CronJob): { metadata: object; spec: unknown } {
     const template = cj.spec?.jobTemplate;
+    const { selector: _selector, ...spec } = template?.spec ?? {};
     return {
       metadata: {
         labels: { ...(template?.metadata?.labels ?? {}), 'berth.dev/cronjob': cj.metadata?.name ?? '' },
         annotations: { 'cronjob.kubernetes.io/instantiate': 'manual' },
       },
-      spec: template?.spec,
+      spec,
     };
   }
 
-  /** The CronJob as read with `spec.suspend` set, sent with its resourceVersion (a change meanwhile is a 409). */
+  /**
+   * The CronJob as read with `spec.suspend` set, sent with its resourceVersion (a change meanwhile
+   * is a 409). apiVersion and kind go back as the server sent them: it accepts its own.
+   */
   function suspended(cj: CronJob, suspend: boolean): object {
     const meta = cj.metadata ?? {};
     return {
-      apiVersion: cj.apiVersion ?? 'batch/v1',
-      kind: 'CronJob',
+      ...(cj.apiVersion ? { apiVersion: cj.apiVersion } : {}),
+      ...(cj.kind ? { kind: cj.kind } : {}),
       metadata: {
         name: meta.name,
         ...(meta.labels ? { labels: meta.labels } : {}),

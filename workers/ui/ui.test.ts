@@ -437,6 +437,9 @@ describe('Jobs and CronJobs', () => {
     const name = jf.manualJobName('nightly', () => [0, 0.5, 0.99, 0.1, 0.7][i++]!);
     expect(name).toBe('nightly-manual-as9dz');
     expect(jf.manualJobName('nightly')).toMatch(/^nightly-manual-[a-z0-9]{5}$/);
+    // A Job's name is at most 63 characters, whatever the CronJob's.
+    const long = `${'a'.repeat(49)}-${'b'.repeat(10)}`;
+    expect(jf.manualJobName(long, () => 0)).toBe(`${'a'.repeat(49)}-manual-aaaaa`);
     expect(jf.manualJob(cj)).toEqual({
       metadata: {
         labels: { app: 'backup', 'berth.dev/cronjob': 'nightly' },

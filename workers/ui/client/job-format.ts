@@ -73,12 +73,16 @@ export function createJobFormat() {
     );
   }
 
-  /** `{name}-manual-{5 random lowercase letters or digits}`, as a hand-started run is named. */
+  /**
+   * `{name}-manual-{5 random lowercase letters or digits}`, as a hand-started run is named. A name
+   * is at most 63 characters: a long CronJob name is cut (and any dash it then ends with) to fit.
+   */
   function manualJobName(cronJobName: string, random: () => number = Math.random): string {
     const chars = 'abcdefghijklmnopqrstuvwxyz0123456789';
     let suffix = '';
     for (let i = 0; i < 5; i++) suffix += chars[Math.floor(random() * chars.length) % chars.length];
-    return `${cronJobName}-manual-${suffix}`;
+    const tail = `-manual-${suffix}`;
+    return `${cronJobName.slice(0, 63 - tail.length).replace(/-+$/, '')}${tail}`;
   }
 
   /**

@@ -651,6 +651,12 @@ describe('dashboard against the stub API', () => {
       page.locator('tr[data-containers-of="nightly-backup-29002-a1b2c"] [data-field="exit"]').textContent(),
     ).resolves.toBe('exit 2');
     await page.getByRole('link', { name: 'cronjob/nightly-backup' }).waitFor();
+    await page
+      .locator('table.events tr', { hasText: 'Job has reached the specified backoff limit' })
+      .waitFor();
+    expect(stub.requests.some((r) => r.path.endsWith('/events?object=job%2Fnightly-backup-29002'))).toBe(
+      true,
+    );
 
     // Delete asks for a second press, then goes back to the list, where the Job is gone.
     await page.goto(`${stub.url}/ui/jobs/default/reindex`);

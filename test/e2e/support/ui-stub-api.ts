@@ -1182,6 +1182,13 @@ export function createStubApp(opts: StubOptions = {}) {
         }),
       ],
     });
+    event(
+      'default',
+      'job/nightly-backup-29002',
+      'BackoffLimitExceeded',
+      'Job has reached the specified backoff limit',
+      'Warning',
+    );
     jobs.set('default/render', {
       metadata: { labels: { app: 'render' } },
       spec: {

@@ -402,9 +402,10 @@ export function startDashboard(f: Factories): void {
         break;
       }
       case 'job': {
-        const [job, reps] = await Promise.all([
+        const [job, reps, evs] = await Promise.all([
           api.get<Job>(jobPath(route.ns, route.name)),
           api.get<unknown>(`${nsPath(route.ns)}/replicas?job=${encodeURIComponent(route.name)}`),
+          api.get<unknown>(`${nsPath(route.ns)}/events?object=${encodeURIComponent(`job/${route.name}`)}`),
         ]).then((rs) => rs.map(check) as typeof rs);
         const prev =
           state.page.key === routeKey(route) ? (state.page.data as JobData | undefined) : undefined;
@@ -417,6 +418,8 @@ export function startDashboard(f: Factories): void {
         }
         if (reps.ok) d.replicas = itemsOf<Replica>(reps.data);
         else d.errors.replicas = reps.problem;
+        if (evs.ok) d.events = itemsOf<BerthEvent>(evs.data);
+        else d.errors.events = evs.problem;
         data = d;
         break;
       }

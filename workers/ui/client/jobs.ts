@@ -27,6 +27,7 @@ export type JobParts = Pick<
   | 'replicasCard'
   | 'logsCard'
   | 'readOnlyNote'
+  | 'eventsCard'
 >;
 
 /**
@@ -310,6 +311,7 @@ export function createJobPages(dom: Dom, jf: JobFormat, parts: JobParts, kit: Jo
       // Every pod runs the Job's one template (a Job's template cannot change).
       parts.replicasCard(ns, data.replicas, data.errors.replicas, () => template, true),
       parts.logsCard(kit.state.logs, data.replicas, () => template),
+      parts.eventsCard(data.events, data.errors.events),
     );
   }
 

@@ -93,7 +93,8 @@ export interface JobData {
   job?: Job;
   /** The Job's pods, finished ones included (`GET .../replicas?job=NAME`). */
   replicas?: Replica[];
-  errors: { job?: Problem; replicas?: Problem };
+  events?: BerthEvent[];
+  errors: { job?: Problem; replicas?: Problem; events?: Problem };
 }
 
 export interface CronJobsData {

@@ -910,9 +910,18 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
       .map((e, i) => {
         const obj = fmt.eventObject(e);
         const warn = (e.type ?? '').toLowerCase() === 'warning';
+        // Objects with a page of their own link to it.
+        const page =
+          obj.kind === 'deployment'
+            ? 'deployments'
+            : obj.kind === 'job'
+              ? 'jobs'
+              : obj.kind === 'cronjob'
+                ? 'cronjobs'
+                : null;
         const objCell =
-          linkObjects && obj.kind === 'deployment' && obj.name
-            ? h('a', { href: kit.href(`/deployments/${enc(ns)}/${enc(obj.name)}`) }, obj.text)
+          linkObjects && page && obj.name
+            ? h('a', { href: kit.href(`/${page}/${enc(ns)}/${enc(obj.name)}`) }, obj.text)
             : obj.text;
         return h(
           'tr',
@@ -1131,6 +1140,7 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
     button,
     replicasCard,
     logsCard,
+    eventsCard,
     readOnlyNote,
     table,
     chips,

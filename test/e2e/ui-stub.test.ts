@@ -593,6 +593,219 @@ describe('dashboard against the stub API', () => {
     expect(problems).toEqual([]);
   });
 
+  it("lists a namespace's jobs as kubectl words them and opens one: pods, container states, logs of finished pods, Delete", async () => {
+    const { page, problems } = await signedIn(STUB_TOKENS.admin, '/ui/jobs/default');
+    await page.getByRole('heading', { level: 1, name: 'Jobs' }).waitFor();
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await expect(
+      nav.getByRole('link', { name: 'Jobs', exact: true }).getAttribute('aria-current'),
+    ).resolves.toBe('page');
+    await expect(page.title()).resolves.toBe('Jobs · default · Berth');
+    const job = (name: string, field: string) =>
+      page.locator(`table.jobs tr[data-name="${name}"] [data-field="${field}"]`);
+    await job('render', 'status').waitFor();
+    // Newest first, each in the words of kubectl get jobs.
+    await expect(
+      page.locator('table.jobs tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.name)),
+    ).resolves.toEqual(['reindex', 'render', 'nightly-backup-29002', 'nightly-backup-29001']);
+    await expect(job('nightly-backup-29001', 'status').textContent()).resolves.toBe('Complete');
+    await expect(job('nightly-backup-29001', 'completions').textContent()).resolves.toBe('1/1');
+    await expect(job('nightly-backup-29001', 'duration').textContent()).resolves.toBe('95s');
+    await expect(job('nightly-backup-29002', 'status').textContent()).resolves.toBe(
+      'Failed BackoffLimitExceeded',
+    );
+    await expect(job('render', 'status').textContent()).resolves.toBe('Running');
+    await expect(job('render', 'completions').textContent()).resolves.toBe('1/3');
+    await expect(job('reindex', 'status').textContent()).resolves.toBe('Suspended');
+    await expect(job('reindex', 'duration').textContent()).resolves.toBe('—');
+    await screenshot(page, 'stub-jobs');
+
+    // An Indexed Job: its pods by index, the indexes done, and a finished pod's logs.
+    await page.locator('table.jobs').getByRole('link', { name: 'render', exact: true }).click();
+    await page.waitForURL('**/ui/jobs/default/render');
+    await page.getByRole('heading', { level: 1, name: 'render' }).waitFor();
+    await expect(page.title()).resolves.toBe('render · Jobs · default · Berth');
+    await expect(page.locator('[data-field="completed-indexes"]').textContent()).resolves.toBe('0');
+    await expect(page.locator('.stat[data-field="succeeded"] .stat-num').textContent()).resolves.toBe('1');
+    const pods = page.locator('table.replicas tbody tr[data-replica]');
+    await expect(
+      pods.evaluateAll((rows) => rows.map((r) => r.querySelector('[data-field="index"]')?.textContent)),
+    ).resolves.toEqual(['0', '1', '2']);
+    const done = page.locator('tr[data-replica="render-0-q9w8e"]');
+    await expect(done.locator('[data-field="phase"]').textContent()).resolves.toBe('Succeeded');
+    await expect(
+      page.locator('tr[data-containers-of="render-0-q9w8e"] li[data-container="main"]').textContent(),
+    ).resolves.toBe('mainTerminatedCompletedexit 0');
+    await done.getByRole('button', { name: 'Show logs of replica render-0-q9w8e' }).click();
+    await page.locator('pre.logs', { hasText: 'frame 0 done' }).waitFor();
+    expect(stub.requests.some((r) => r.path === '/v1/namespaces/default/replicas?job=render')).toBe(true);
+    await screenshot(page, 'stub-job');
+
+    // A failed Job: its reason, and how each pod ended.
+    await page.goto(`${stub.url}/ui/jobs/default/nightly-backup-29002`);
+    await page.locator('[data-field="failure"]', { hasText: 'backoff limit' }).waitFor();
+    await expect(page.locator('.condition[data-condition="Failed"]').textContent()).resolves.toContain(
+      'BackoffLimitExceeded',
+    );
+    await expect(
+      page.locator('tr[data-containers-of="nightly-backup-29002-a1b2c"] [data-field="exit"]').textContent(),
+    ).resolves.toBe('exit 2');
+    await page.getByRole('link', { name: 'cronjob/nightly-backup' }).waitFor();
+    await page
+      .locator('table.events tr', { hasText: 'Job has reached the specified backoff limit' })
+      .waitFor();
+    expect(stub.requests.some((r) => r.path.endsWith('/events?object=job%2Fnightly-backup-29002'))).toBe(
+      true,
+    );
+
+    // Delete asks for a second press, then goes back to the list, where the Job is gone.
+    await page.goto(`${stub.url}/ui/jobs/default/reindex`);
+    await page.getByRole('button', { name: 'Delete job reindex' }).click();
+    expect(stub.requests.some((r) => r.method === 'DELETE')).toBe(false);
+    await page.getByRole('button', { name: 'Confirm deleting job reindex' }).click();
+    await page.waitForURL('**/ui/jobs/default');
+    await page.locator('.flash', { hasText: 'Deleted job reindex' }).waitFor();
+    await page.locator('table.jobs tr[data-name="render"]').waitFor();
+    await expect(page.locator('table.jobs tr[data-name="reindex"]').count()).resolves.toBe(0);
+    expect(stub.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([
+      '/v1/namespaces/default/jobs/reindex',
+    ]);
+    // The picker keeps the page: an empty namespace says so.
+    await page.locator('#ns-input').fill('staging');
+    await page.locator('#ns-input').press('Enter');
+    await page.waitForURL('**/ui/jobs/staging');
+    await page.getByText('No jobs in namespace “staging”.', { exact: false }).waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('lists CronJobs and runs one now, suspends and resumes it, and reloads after a conflicting change', async () => {
+    // 409: a change made behind the page's back, on purpose.
+    const { page, problems } = await signedIn(STUB_TOKENS.admin, '/ui/cronjobs/default', {
+      expectedStatus: [409],
+    });
+    await page.getByRole('heading', { level: 1, name: 'CronJobs' }).waitFor();
+    const cron = (name: string, field: string) =>
+      page.locator(`table.cronjobs tr[data-name="${name}"] [data-field="${field}"]`);
+    await cron('nightly-backup', 'schedule').waitFor();
+    await expect(cron('nightly-backup', 'schedule').textContent()).resolves.toBe('0 3 * * *');
+    await expect(cron('nightly-backup', 'time-zone').textContent()).resolves.toBe('Europe/Berlin');
+    await expect(cron('nightly-backup', 'suspend').textContent()).resolves.toBe('No');
+    await expect(cron('nightly-backup', 'active').textContent()).resolves.toBe('0');
+    // Seeded 10 minutes before the stub started, which may be a while ago on a busy machine.
+    await expect(cron('nightly-backup', 'last-schedule').textContent()).resolves.toMatch(/^1\dm ago$/);
+    await expect(cron('weekly-report', 'suspend').textContent()).resolves.toBe('Suspended');
+    await expect(cron('weekly-report', 'time-zone').textContent()).resolves.toBe('—');
+    await expect(cron('weekly-report', 'last-success').textContent()).resolves.toBe('never');
+    await screenshot(page, 'stub-cronjobs');
+
+    await page.getByRole('link', { name: 'nightly-backup' }).click();
+    await page.waitForURL('**/ui/cronjobs/default/nightly-backup');
+    await page.getByRole('heading', { level: 1, name: 'nightly-backup' }).waitFor();
+    await expect(page.title()).resolves.toBe('nightly-backup · CronJobs · default · Berth');
+    const runs = page.locator('table.runs tbody tr');
+    await runs.first().waitFor();
+    await expect(runs.evaluateAll((rows) => rows.map((r) => r.textContent))).resolves.toEqual([
+      expect.stringMatching(/^nightly-backup-29002Failed BackoffLimitExceeded0\/160sschedule/),
+      expect.stringMatching(/^nightly-backup-29001Complete1\/195sschedule/),
+    ]);
+    expect(
+      stub.requests.some(
+        (r) => r.path === '/v1/namespaces/default/jobs?labelSelector=berth.dev%2Fcronjob%3Dnightly-backup',
+      ),
+    ).toBe(true);
+
+    // Run now: a Job from its template, named and labelled as kubectl names and labels one.
+    await page.getByRole('button', { name: 'Run nightly-backup now' }).click();
+    await page
+      .locator('.flash', { hasText: /Started job nightly-backup-manual-[a-z0-9]{5} from nightly-backup/ })
+      .waitFor();
+    const put = stub.requests.find((r) => r.method === 'PUT' && r.path.includes('/jobs/'));
+    expect(put?.path).toMatch(/^\/v1\/namespaces\/default\/jobs\/nightly-backup-manual-[a-z0-9]{5}$/);
+    const sent = put?.body as { metadata: object; spec: { backoffLimit: number } };
+    expect(sent.metadata).toEqual({
+      labels: { app: 'backup', 'berth.dev/cronjob': 'nightly-backup' },
+      annotations: { 'cronjob.kubernetes.io/instantiate': 'manual' },
+    });
+    expect(sent.spec.backoffLimit).toBe(1);
+    // The new run comes first and finishes while we watch.
+    const manual = runs.first();
+    await manual.locator('[data-field="started-by"]', { hasText: 'hand' }).waitFor({ timeout: 15_000 });
+    await manual.locator('[data-field="status"][data-state="complete"]').waitFor({ timeout: 15_000 });
+    await screenshot(page, 'stub-cronjob');
+
+    // Suspend, then resume, each sent with the resourceVersion read.
+    await page.getByRole('button', { name: 'Suspend nightly-backup' }).click();
+    await page.getByRole('button', { name: 'Resume nightly-backup' }).waitFor();
+    await page.locator('[data-field="suspend"]', { hasText: 'Yes' }).waitFor();
+    const suspends = () =>
+      stub.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/cronjobs/nightly-backup'));
+    const first = suspends()[0]?.body as {
+      metadata: { resourceVersion: string };
+      spec: { suspend: boolean };
+    };
+    expect(first.metadata.resourceVersion).toBe('7');
+    expect(first.spec.suspend).toBe(true);
+    await page.getByRole('button', { name: 'Resume nightly-backup' }).click();
+    await page.getByRole('button', { name: 'Suspend nightly-backup' }).waitFor();
+    await page.locator('[data-field="suspend"]', { hasText: 'No' }).waitFor();
+
+    // Someone else changes it between the page's read and its write: a 409, then the page reads
+    // it again and the next press succeeds.
+    await page.route('**/v1/namespaces/default/cronjobs/nightly-backup', async (route) => {
+      if (route.request().method() === 'PUT') {
+        const current = (await (
+          await fetch(`${stub.url}/v1/namespaces/default/cronjobs/nightly-backup`, {
+            headers: { Authorization: `Bearer ${STUB_TOKENS.admin}` },
+          })
+        ).json()) as object;
+        await fetch(`${stub.url}/v1/namespaces/default/cronjobs/nightly-backup`, {
+          method: 'PUT',
+          headers: { Authorization: `Bearer ${STUB_TOKENS.admin}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify(current),
+        });
+      }
+      await route.continue();
+    });
+    await page.getByRole('button', { name: 'Suspend nightly-backup' }).click();
+    const err = page.locator('.flash-error', { hasText: 'Could not suspend nightly-backup' });
+    await err.waitFor();
+    await expect(err.textContent()).resolves.toContain('was changed meanwhile');
+    await page.unroute('**/v1/namespaces/default/cronjobs/nightly-backup');
+    await page.getByRole('button', { name: 'Suspend nightly-backup' }).click();
+    await page.getByRole('button', { name: 'Resume nightly-backup' }).waitFor();
+    const last = suspends().at(-1)?.body as { metadata: { resourceVersion: string } };
+    expect(Number(last.metadata.resourceVersion)).toBeGreaterThan(Number(first.metadata.resourceVersion) + 1);
+    await page.getByRole('button', { name: 'Resume nightly-backup' }).click();
+    await page.getByRole('button', { name: 'Suspend nightly-backup' }).waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('gives a viewer the Jobs and CronJobs pages with no write controls', async () => {
+    // 404: the missing Job below is asked for on purpose.
+    const { page, problems } = await signedIn(STUB_TOKENS.viewer, '/ui/cronjobs/default/nightly-backup', {
+      expectedStatus: [404],
+    });
+    await page.locator('table.runs tbody tr').first().waitFor();
+    await page.getByText('Read-only: your token may view this namespace but not change it.').waitFor();
+    await expect(page.getByRole('button', { name: /Run .* now|Suspend|Resume/ }).count()).resolves.toBe(0);
+    await page.locator('table.runs').getByRole('link', { name: 'nightly-backup-29001' }).click();
+    await page.waitForURL('**/ui/jobs/default/nightly-backup-29001');
+    await page.locator('table.replicas tbody tr[data-replica]').first().waitFor();
+    await expect(page.getByRole('button', { name: /Delete/ }).count()).resolves.toBe(0);
+    // Reading is still allowed: a finished pod's logs open.
+    await page.getByRole('button', { name: /Show logs of replica/ }).click();
+    await page.locator('pre.logs', { hasText: 'backup written' }).waitFor();
+    // A missing Job is the server's problem on the page, not a blank.
+    await page.goto(`${stub.url}/ui/jobs/default/nope`);
+    const alert = page.getByRole('alert').filter({ hasText: 'Could not load this job' });
+    await alert.waitFor();
+    await expect(alert.textContent()).resolves.toContain('job "default/nope" not found');
+    expect(stub.requests.some((r) => r.auth === `Bearer ${STUB_TOKENS.viewer}` && r.method !== 'GET')).toBe(
+      false,
+    );
+    expect(problems).toEqual([]);
+  });
+
   it('gives a viewer every page but no write controls', async () => {
     const { page, problems } = await signedIn(STUB_TOKENS.viewer, '/ui/deployments/default/web');
     await page.getByRole('heading', { level: 1, name: 'web' }).waitFor();
@@ -737,6 +950,20 @@ describe('dashboard against a server without GET /v1/whoami', () => {
     await expect(err.textContent()).resolves.toContain('A viewer token may not change anything.');
     await expect(pause.count()).resolves.toBe(0);
     await expect(page.getByLabel('Scale to').count()).resolves.toBe(0);
+    await page.getByText('Read-only').waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it("offers a CronJob's Run now and Suspend until the server refuses one, then hides them", async () => {
+    const { page, problems } = await open({ expectedStatus: [403, 404] });
+    await page.goto(`${old.url}/ui/cronjobs/default/nightly-backup`);
+    await signIn(page, STUB_TOKENS.viewer);
+    await page.getByRole('heading', { level: 1, name: 'nightly-backup' }).waitFor();
+    await page.getByRole('button', { name: 'Run nightly-backup now' }).click();
+    const err = page.locator('.flash-error', { hasText: 'Not allowed to run nightly-backup now' });
+    await err.waitFor();
+    await expect(err.textContent()).resolves.toContain('A viewer token may not change anything.');
+    await expect(page.getByRole('button', { name: /Run .* now|Suspend|Resume/ }).count()).resolves.toBe(0);
     await page.getByText('Read-only').waitFor();
     expect(problems).toEqual([]);
   });

@@ -5,6 +5,8 @@ import { startDashboard } from './client/app.ts';
 import { createConfigMapPages } from './client/config-maps.ts';
 import { createDom } from './client/dom.ts';
 import { createFormat } from './client/format.ts';
+import { createJobFormat } from './client/job-format.ts';
+import { createJobPages } from './client/jobs.ts';
 import { createNetworkPages } from './client/network.ts';
 import { createPodParts } from './client/pods.ts';
 import { createPolicyPage } from './client/policy.ts';
@@ -38,6 +40,8 @@ export function clientScript(): string {
     `  createPodParts: ${createPodParts.toString()},`,
     `  createConfigMapPages: ${createConfigMapPages.toString()},`,
     `  createNetworkPages: ${createNetworkPages.toString()},`,
+    `  createJobFormat: ${createJobFormat.toString()},`,
+    `  createJobPages: ${createJobPages.toString()},`,
     `  assessRollout: ${assessRollout.toString()},`,
     `  replicaPhase: ${replicaPhase.toString()},`,
     '});',

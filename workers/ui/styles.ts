@@ -304,6 +304,7 @@ table.data th:last-child, table.data td:last-child { padding-right: 18px; }
 .stat { background: var(--surface-2); border: 1px solid var(--border); border-radius: 8px; padding: 10px 12px; display: flex; flex-direction: column; }
 .stat-num { font-size: 24px; font-weight: 700; font-variant-numeric: tabular-nums; line-height: 1.2; }
 .stat-label { color: var(--muted); font-size: 12px; font-weight: 550; }
+.stats + .facts { margin-top: 16px; }
 
 /* ---- conditions ---- */
 .conditions { list-style: none; margin: -4px 0; padding: 0; }

@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { replicaPhase } from '../../common/replica-phase.ts';
 import { assessRollout } from '../../common/rollout.ts';
 import { createFormat } from './client/format.ts';
+import { createJobFormat } from './client/job-format.ts';
 import { createPodParts } from './client/pods.ts';
 import { createPolicyPage } from './client/policy.ts';
-import type { Deployment } from './client/types.ts';
+import type { CronJob, Deployment, Job } from './client/types.ts';
 import { createUi } from './index.ts';
 import { keepNamesHelper } from './script.ts';
 
@@ -28,6 +29,8 @@ describe('createUi', () => {
       '/ui/policy/staging',
       '/ui/services/staging',
       '/ui/ingresses/staging',
+      '/ui/jobs/staging/backup-1',
+      '/ui/cronjobs/staging/nightly',
     ]) {
       const res = await app.request(path);
       expect(res.status, path).toBe(200);
@@ -344,5 +347,112 @@ describe('the pod parts of the replica and deployment views', () => {
     expect(pod.linesOf(lines, undefined, names)).toEqual({ lines, unsplit: false });
     // One container with logs so far: the agent tags nothing, and the lines are all its own.
     expect(pod.linesOf(['up'], 'web', names)).toEqual({ lines: ['up'], unsplit: true });
+  });
+});
+
+describe('Jobs and CronJobs', () => {
+  const jf = createJobFormat();
+  const at = '2026-01-01T00:00:00.000Z';
+  const cond = (type: 'Complete' | 'Failed' | 'Suspended', status: 'True' | 'False', reason = '') => ({
+    type,
+    status,
+    reason,
+    message: `${type} message`,
+    lastProbeTime: at,
+    lastTransitionTime: at,
+  });
+  const job = (over: {
+    spec?: Job['spec'];
+    status?: Job['status'];
+    name?: string;
+    createdAt?: string;
+  }): Job => ({
+    metadata: { name: over.name ?? 'j', createdAt: over.createdAt ?? at },
+    spec: { parallelism: 1, ...over.spec },
+    status: { succeeded: 0, conditions: [], ...over.status },
+  });
+
+  it("words a Job's status as kubectl does: Complete, Failed (with its reason), Suspended, Running", () => {
+    expect(jf.jobState(job({ status: { conditions: [cond('Complete', 'True')] } })).label).toBe('Complete');
+    expect(
+      jf.jobState(job({ status: { conditions: [cond('Failed', 'True', 'BackoffLimitExceeded')] } })),
+    ).toEqual({ key: 'failed', label: 'Failed', reason: 'BackoffLimitExceeded', message: 'Failed message' });
+    expect(jf.jobState(job({ status: { conditions: [cond('Suspended', 'True')] } })).label).toBe('Suspended');
+    // A condition that no longer holds says nothing: a resumed Job runs.
+    expect(jf.jobState(job({ status: { conditions: [cond('Suspended', 'False')] } })).label).toBe('Running');
+    expect(jf.jobState(job({})).label).toBe('Running');
+  });
+
+  it('counts completions as succeeded/completions, and a work queue as n/1 (of its parallelism)', () => {
+    expect(jf.completionsText(job({ spec: { completions: 3 }, status: { succeeded: 2 } }))).toBe('2/3');
+    expect(jf.completionsText(job({ status: { succeeded: 0 } }))).toBe('0/1');
+    expect(jf.completionsText(job({ spec: { parallelism: 4 }, status: { succeeded: 1 } }))).toBe('1/1 of 4');
+  });
+
+  it("measures a Job's duration from its start to its completion, or to now while it runs", () => {
+    const start = Date.parse(at);
+    expect(jf.duration(job({}), start + 5000)).toBeUndefined();
+    expect(jf.duration(job({ status: { startTime: at } }), start + 95_000)).toBe('95s');
+    expect(
+      jf.duration(
+        job({ status: { startTime: at, completionTime: '2026-01-01T00:03:12.000Z' } }),
+        start + 1e9,
+      ),
+    ).toBe('3m12s');
+    expect(jf.humanDuration(125 * 60_000)).toBe('125m');
+    expect(jf.humanDuration(3 * 3600_000 + 5 * 60_000)).toBe('3h5m');
+    expect(jf.humanDuration(30 * 3600_000)).toBe('30h');
+    expect(jf.humanDuration(76 * 3600_000)).toBe('3d4h');
+  });
+
+  it('lists runs newest first', () => {
+    const runs = [
+      job({ name: 'a', createdAt: '2026-01-01T00:00:00Z' }),
+      job({ name: 'c', createdAt: '2026-01-03T00:00:00Z' }),
+      job({ name: 'b', createdAt: '2026-01-02T00:00:00Z' }),
+    ];
+    expect(jf.newestFirst(runs).map((j) => j.metadata?.name)).toEqual(['c', 'b', 'a']);
+  });
+
+  it('runs a CronJob by hand as kubectl create job --from does, and suspends it at the version read', () => {
+    const cj: CronJob = {
+      apiVersion: 'berth.dev/v1',
+      kind: 'CronJob',
+      metadata: { name: 'nightly', labels: { team: 'ops' }, resourceVersion: '7' },
+      spec: {
+        schedule: '0 3 * * *',
+        suspend: false,
+        jobTemplate: {
+          metadata: { labels: { app: 'backup' } },
+          spec: {
+            template: { spec: { containers: [{ name: 'main', image: 'b:1' }] } },
+            backoffLimit: 1,
+            selector: { matchLabels: { 'batch.kubernetes.io/job-name': 'x' } },
+          },
+        },
+      },
+      status: { active: [] },
+    };
+    let i = 0;
+    const name = jf.manualJobName('nightly', () => [0, 0.5, 0.99, 0.1, 0.7][i++]!);
+    expect(name).toBe('nightly-manual-as9dz');
+    expect(jf.manualJobName('nightly')).toMatch(/^nightly-manual-[a-z0-9]{5}$/);
+    // A Job's name is at most 63 characters, whatever the CronJob's.
+    const long = `${'a'.repeat(49)}-${'b'.repeat(10)}`;
+    expect(jf.manualJobName(long, () => 0)).toBe(`${'a'.repeat(49)}-manual-aaaaa`);
+    expect(jf.manualJob(cj)).toEqual({
+      metadata: {
+        labels: { app: 'backup', 'berth.dev/cronjob': 'nightly' },
+        annotations: { 'cronjob.kubernetes.io/instantiate': 'manual' },
+      },
+      // The server sets a Job's selector, and refuses one sent.
+      spec: { template: { spec: { containers: [{ name: 'main', image: 'b:1' }] } }, backoffLimit: 1 },
+    });
+    expect(jf.suspended(cj, true)).toEqual({
+      apiVersion: 'berth.dev/v1',
+      kind: 'CronJob',
+      metadata: { name: 'nightly', labels: { team: 'ops' }, resourceVersion: '7' },
+      spec: { ...cj.spec, suspend: true },
+    });
   });
 });

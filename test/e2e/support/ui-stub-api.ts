@@ -44,6 +44,29 @@ interface Rep {
   initContainers?: Ctr[];
   /** Log lines the stub answers for this replica (default: the app's "listening" lines). */
   logs?: string[];
+  /** A Job's pod: the Job's name and, in an Indexed Job, its completion index. */
+  job?: string;
+  completionIndex?: number;
+}
+
+/** A Job as stored: its spec and status are kept in the API's own shape. */
+interface StubJob {
+  metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
+  spec: Record<string, unknown>;
+  status: Record<string, unknown>;
+  createdAt: string;
+  resourceVersion: number;
+  pods: Rep[];
+  /** A Job started here (Run now): the fake controller runs its one pod to success. */
+  auto?: boolean;
+}
+
+interface StubCronJob {
+  labels: Record<string, string>;
+  spec: Record<string, unknown>;
+  status: { lastScheduleTime?: string; lastSuccessfulTime?: string; active: { name: string }[] };
+  createdAt: string;
+  resourceVersion: number;
 }
 
 /** What a pod template has beyond its one app container, as the API shows it. */
@@ -151,6 +174,8 @@ export function createStubApp(opts: StubOptions = {}) {
     }
   >();
   let seq = 0;
+  const jobs = new Map<string, StubJob>();
+  const cronJobs = new Map<string, StubCronJob>();
 
   const event = (ns: string, object: string, reason: string, message: string, type = 'Normal') =>
     events.push({ namespace: ns, type, reason, message, object, createdAt: now() });
@@ -189,8 +214,46 @@ export function createStubApp(opts: StubOptions = {}) {
     return usable[i]?.name ?? NODES[0]!.name;
   }
 
+  function jobCondition(type: string, reason: string, message: string, at: string) {
+    return { type, status: 'True', reason, message, lastProbeTime: at, lastTransitionTime: at };
+  }
+
   /** One step of the fake controller: converge every deployment by one replica. */
   function step() {
+    for (const [key, j] of jobs) {
+      if (!j.auto) continue;
+      const pod = j.pods[0];
+      if (!pod) {
+        const name = key.split('/')[1]!;
+        j.pods.push({
+          id: `${name}-${(++seq).toString(36).padStart(5, '0')}`,
+          revision: 1,
+          node: 'vm-eu-1',
+          phase: 'Running',
+          ready: true,
+          restartCount: 0,
+          hostPorts: [],
+          message: '',
+          createdAt: now(),
+          job: name,
+          logs: ['backing up 3 databases', 'backup written'],
+        });
+        Object.assign(j.status, { startTime: now(), active: 1, ready: 1 });
+      } else if (pod.phase === 'Running') {
+        Object.assign(pod, { phase: 'Succeeded', ready: false });
+        const done = now();
+        Object.assign(j.status, {
+          completionTime: done,
+          active: 0,
+          ready: 0,
+          succeeded: 1,
+          conditions: [
+            jobCondition('Complete', 'Completed', 'Reached expected number of succeeded pods', done),
+          ],
+        });
+        j.auto = false;
+      }
+    }
     for (const d of deps.values()) {
       d.observedGeneration = d.generation;
       if (d.frozen) continue;
@@ -450,6 +513,8 @@ export function createStubApp(opts: StubOptions = {}) {
     });
   });
   app.get('/v1/namespaces/:ns/replicas', (c) => {
+    const job = c.req.query('job');
+    if (job !== undefined) return c.json({ items: jobs.get(`${c.req.param('ns')}/${job}`)?.pods ?? [] });
     const name = c.req.query('deployment');
     const items = [...deps.values()]
       .filter((d) => d.namespace === c.req.param('ns') && (!name || d.name === name))
@@ -458,7 +523,10 @@ export function createStubApp(opts: StubOptions = {}) {
   });
   app.get('/v1/namespaces/:ns/replicas/:id/logs', (c) => {
     const id = c.req.param('id');
-    const rep = [...deps.values()].flatMap((d) => d.reps).find((r) => r.id === id);
+    const rep = [
+      ...[...deps.values()].flatMap((d) => d.reps),
+      ...[...jobs.values()].flatMap((j) => j.pods),
+    ].find((r) => r.id === id);
     if (!rep) return problem(c, 404, 'NOT_FOUND', `Replica "${id}" not found.`);
     const tail = Number(c.req.query('tail') ?? 100);
     if (rep.logs) return c.json({ lines: rep.logs.slice(-tail) });
@@ -701,6 +769,136 @@ export function createStubApp(opts: StubOptions = {}) {
     });
   });
 
+  // Jobs and CronJobs, batch/v1 shapes (API.md). A Job's pods are Rep objects with `job` set.
+  const jobOf = (ns: string, name: string, j: StubJob) => ({
+    apiVersion: 'berth.dev/v1',
+    kind: 'Job',
+    metadata: {
+      name,
+      namespace: ns,
+      uid: `job-${name}`,
+      labels: j.metadata.labels,
+      ...(j.metadata.annotations ? { annotations: j.metadata.annotations } : {}),
+      resourceVersion: String(j.resourceVersion),
+      generation: 1,
+      createdAt: j.createdAt,
+      updatedAt: j.createdAt,
+    },
+    spec: { ...j.spec, selector: { matchLabels: { 'batch.kubernetes.io/job-name': name } } },
+    status: j.status,
+  });
+  const cronJobOf = (ns: string, name: string, cj: StubCronJob) => ({
+    apiVersion: 'berth.dev/v1',
+    kind: 'CronJob',
+    metadata: {
+      name,
+      namespace: ns,
+      uid: `cronjob-${name}`,
+      labels: cj.labels,
+      resourceVersion: String(cj.resourceVersion),
+      generation: cj.resourceVersion,
+      createdAt: cj.createdAt,
+      updatedAt: cj.createdAt,
+    },
+    spec: cj.spec,
+    status: cj.status,
+  });
+  app.get('/v1/namespaces/:ns/jobs', (c) => {
+    const ns = c.req.param('ns');
+    // `key=value` selectors only, which is all the dashboard sends.
+    const [k, v] = (c.req.query('labelSelector') ?? '').split('=');
+    const items = [...jobs]
+      .filter(([key, j]) => key.startsWith(`${ns}/`) && (!k || j.metadata.labels[k] === v))
+      .map(([key, j]) => jobOf(ns, key.slice(ns.length + 1), j));
+    return c.json({ items });
+  });
+  app.get('/v1/namespaces/:ns/jobs/:name', (c) => {
+    const { ns, name } = c.req.param();
+    const j = jobs.get(`${ns}/${name}`);
+    return j ? c.json(jobOf(ns, name, j)) : problem(c, 404, 'NOT_FOUND', `job "${ns}/${name}" not found`);
+  });
+  app.put('/v1/namespaces/:ns/jobs/:name', async (c) => {
+    const { ns, name } = c.req.param();
+    const body = (await c.req.json().catch(() => null)) as {
+      metadata?: StubJob['metadata'];
+      spec?: Record<string, unknown>;
+    } | null;
+    if (!body?.spec || typeof body.spec.template !== 'object')
+      return problem(c, 422, 'VALIDATION_FAILED', 'The request is invalid.', [
+        { path: 'spec.template', message: 'is required' },
+      ]);
+    // As the server: a Job's selector is its own to set.
+    if (body.spec.selector !== undefined)
+      return problem(c, 422, 'VALIDATION_FAILED', 'The request is invalid.', [
+        { path: 'spec.selector', message: 'is not supported by Berth: a Job selects its own pods' },
+      ]);
+    if (jobs.has(`${ns}/${name}`))
+      return problem(c, 422, 'VALIDATION_FAILED', 'A Job’s template cannot change.', [
+        { path: 'spec.template', message: 'is immutable' },
+      ]);
+    jobs.set(`${ns}/${name}`, {
+      metadata: { labels: body.metadata?.labels ?? {}, annotations: body.metadata?.annotations },
+      spec: body.spec,
+      status: { active: 0, ready: 0, terminating: 0, succeeded: 0, failed: 0, conditions: [] },
+      createdAt: now(),
+      resourceVersion: 1,
+      pods: [],
+      auto: true,
+    });
+    return c.json(jobOf(ns, name, jobs.get(`${ns}/${name}`)!), 201);
+  });
+  app.delete('/v1/namespaces/:ns/jobs/:name', (c) => {
+    const { ns, name } = c.req.param();
+    const j = jobs.get(`${ns}/${name}`);
+    if (!j) return problem(c, 404, 'NOT_FOUND', `job "${ns}/${name}" not found`);
+    jobs.delete(`${ns}/${name}`);
+    return c.json(jobOf(ns, name, j));
+  });
+  app.get('/v1/namespaces/:ns/cronjobs', (c) => {
+    const ns = c.req.param('ns');
+    const items = [...cronJobs]
+      .filter(([key]) => key.startsWith(`${ns}/`))
+      .map(([key, cj]) => cronJobOf(ns, key.slice(ns.length + 1), cj));
+    return c.json({ items });
+  });
+  app.get('/v1/namespaces/:ns/cronjobs/:name', (c) => {
+    const { ns, name } = c.req.param();
+    const cj = cronJobs.get(`${ns}/${name}`);
+    return cj
+      ? c.json(cronJobOf(ns, name, cj))
+      : problem(c, 404, 'NOT_FOUND', `cronjob "${ns}/${name}" not found`);
+  });
+  // Replaces the spec, as the server does; only what the dashboard sends is checked.
+  app.put('/v1/namespaces/:ns/cronjobs/:name', async (c) => {
+    const { ns, name } = c.req.param();
+    const cj = cronJobs.get(`${ns}/${name}`);
+    if (!cj) return problem(c, 404, 'NOT_FOUND', `cronjob "${ns}/${name}" not found`);
+    const body = (await c.req.json().catch(() => null)) as {
+      apiVersion?: string;
+      metadata?: { resourceVersion?: string };
+      spec?: Record<string, unknown>;
+    } | null;
+    if (body?.apiVersion !== undefined && body.apiVersion !== 'berth.dev/v1')
+      return problem(c, 422, 'VALIDATION_FAILED', 'The request is invalid.', [
+        { path: 'apiVersion', message: 'must be berth.dev/v1' },
+      ]);
+    const sent = body?.metadata?.resourceVersion;
+    if (sent !== undefined && sent !== String(cj.resourceVersion))
+      return problem(
+        c,
+        409,
+        'CONFLICT',
+        `cronjob "${ns}/${name}" was modified (resourceVersion ${cj.resourceVersion}, you sent ${sent}); read it again and retry`,
+      );
+    if (typeof body?.spec?.schedule !== 'string' || typeof body.spec.suspend !== 'boolean')
+      return problem(c, 422, 'VALIDATION_FAILED', 'The request is invalid.', [
+        { path: 'spec.schedule', message: 'is required' },
+      ]);
+    cj.spec = body.spec;
+    cj.resourceVersion++;
+    return c.json(cronJobOf(ns, name, cj));
+  });
+
   for (const verb of ['cordon', 'uncordon', 'drain'] as const) {
     app.post(`/v1/nodes/:name/${verb}`, (c) => {
       const name = c.req.param('name');
@@ -876,7 +1074,207 @@ export function createStubApp(opts: StubOptions = {}) {
     updatedAt: new Date(started - 3600_000).toISOString(),
   });
 
+  seedJobs();
+
   return { app, requests, step, deps };
+
+  /**
+   * Jobs of default in each state kubectl names: a CronJob's finished run and its failed one, an
+   * Indexed Job mid-way, and a suspended Job; two CronJobs, one of them suspended.
+   */
+  function seedJobs() {
+    const ago = (s: number) => new Date(started - s * 1000).toISOString();
+    const template = (image: string, args: string[]) => ({
+      metadata: {},
+      spec: { restartPolicy: 'Never', containers: [{ name: 'main', image, args }] },
+    });
+    const backupSpec = {
+      template: template('registry.example.com/backup:1.2', ['--all']),
+      completions: 1,
+      parallelism: 1,
+      backoffLimit: 1,
+      completionMode: 'NonIndexed',
+      suspend: false,
+    };
+    const pod = (
+      id: string,
+      job: string,
+      phase: string,
+      createdAt: string,
+      more: Partial<Rep> = {},
+    ): Rep => ({
+      id,
+      revision: 1,
+      node: 'vm-eu-1',
+      phase,
+      ready: phase === 'Running',
+      restartCount: 0,
+      hostPorts: [],
+      message: '',
+      createdAt,
+      job,
+      containers: [
+        phase === 'Running'
+          ? { name: 'main', state: 'running', restartCount: 0, ready: true, hostPorts: [] }
+          : {
+              name: 'main',
+              state: 'terminated',
+              reason: phase === 'Succeeded' ? 'Completed' : 'Error',
+              exitCode: phase === 'Succeeded' ? 0 : 2,
+              restartCount: 0,
+              hostPorts: [],
+            },
+      ],
+      ...more,
+    });
+    const fromCron = { 'berth.dev/cronjob': 'nightly-backup' };
+    jobs.set('default/nightly-backup-29001', {
+      metadata: { labels: fromCron },
+      spec: backupSpec,
+      status: {
+        startTime: ago(7200),
+        completionTime: ago(7200 - 95),
+        active: 0,
+        ready: 0,
+        terminating: 0,
+        succeeded: 1,
+        failed: 0,
+        conditions: [
+          jobCondition('Complete', 'Completed', 'Reached expected number of succeeded pods', ago(7105)),
+        ],
+      },
+      createdAt: ago(7200),
+      resourceVersion: 3,
+      pods: [
+        pod('nightly-backup-29001-k2x8d', 'nightly-backup-29001', 'Succeeded', ago(7200), {
+          logs: ['backing up 3 databases', 'backup written to s3://backups/29001'],
+        }),
+      ],
+    });
+    jobs.set('default/nightly-backup-29002', {
+      metadata: { labels: fromCron },
+      spec: backupSpec,
+      status: {
+        startTime: ago(600),
+        completionTime: ago(540),
+        active: 0,
+        ready: 0,
+        terminating: 0,
+        succeeded: 0,
+        failed: 2,
+        conditions: [
+          jobCondition(
+            'Failed',
+            'BackoffLimitExceeded',
+            'Job has reached the specified backoff limit',
+            ago(540),
+          ),
+        ],
+      },
+      createdAt: ago(600),
+      resourceVersion: 4,
+      pods: [
+        pod('nightly-backup-29002-a1b2c', 'nightly-backup-29002', 'Failed', ago(600), {
+          logs: ['backing up 3 databases', 'error: db-2 unreachable'],
+        }),
+        pod('nightly-backup-29002-d3e4f', 'nightly-backup-29002', 'Failed', ago(570), {
+          logs: ['backing up 3 databases', 'error: db-2 unreachable (retry)'],
+        }),
+      ],
+    });
+    event(
+      'default',
+      'job/nightly-backup-29002',
+      'BackoffLimitExceeded',
+      'Job has reached the specified backoff limit',
+      'Warning',
+    );
+    jobs.set('default/render', {
+      metadata: { labels: { app: 'render' } },
+      spec: {
+        template: template('registry.example.com/render:4', ['--frames=3']),
+        completions: 3,
+        parallelism: 2,
+        backoffLimit: 6,
+        activeDeadlineSeconds: 3600,
+        completionMode: 'Indexed',
+        suspend: false,
+      },
+      status: {
+        startTime: ago(300),
+        active: 2,
+        ready: 2,
+        terminating: 0,
+        succeeded: 1,
+        failed: 0,
+        completedIndexes: '0',
+        conditions: [],
+      },
+      createdAt: ago(300),
+      resourceVersion: 5,
+      pods: [
+        pod('render-0-q9w8e', 'render', 'Succeeded', ago(300), {
+          completionIndex: 0,
+          logs: ['rendering frame 0', 'frame 0 done'],
+        }),
+        pod('render-1-r7t6y', 'render', 'Running', ago(299), { completionIndex: 1, node: 'vm-eu-2' }),
+        pod('render-2-u5i4o', 'render', 'Running', ago(120), { completionIndex: 2, node: 'vm-us-1' }),
+      ],
+    });
+    jobs.set('default/reindex', {
+      metadata: { labels: {} },
+      spec: {
+        template: template('registry.example.com/search:2', ['reindex']),
+        parallelism: 1,
+        backoffLimit: 6,
+        completionMode: 'NonIndexed',
+        suspend: true,
+      },
+      status: {
+        active: 0,
+        ready: 0,
+        terminating: 0,
+        succeeded: 0,
+        failed: 0,
+        conditions: [jobCondition('Suspended', 'JobSuspended', 'Job suspended', ago(60))],
+      },
+      createdAt: ago(60),
+      resourceVersion: 2,
+      pods: [],
+    });
+    cronJobs.set('default/nightly-backup', {
+      labels: { app: 'backup' },
+      spec: {
+        schedule: '0 3 * * *',
+        timeZone: 'Europe/Berlin',
+        concurrencyPolicy: 'Forbid',
+        startingDeadlineSeconds: 300,
+        suspend: false,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 1,
+        jobTemplate: { metadata: { labels: { app: 'backup' } }, spec: backupSpec },
+      },
+      status: { lastScheduleTime: ago(600), lastSuccessfulTime: ago(7105), active: [] },
+      createdAt: ago(86400 * 3),
+      resourceVersion: 7,
+    });
+    cronJobs.set('default/weekly-report', {
+      labels: {},
+      spec: {
+        schedule: '0 8 * * 1',
+        concurrencyPolicy: 'Allow',
+        suspend: true,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 1,
+        jobTemplate: {
+          spec: { ...backupSpec, template: template('registry.example.com/report:1', []) },
+        },
+      },
+      status: { active: [] },
+      createdAt: ago(86400),
+      resourceVersion: 1,
+    });
+  }
 }
 
 /** Starts the stub on a free port. `tickMs` paces the fake controller. */

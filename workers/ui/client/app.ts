@@ -4,18 +4,32 @@ import type { createApi } from './api.ts';
 import type { createConfigMapPages } from './config-maps.ts';
 import type { createDom } from './dom.ts';
 import type { createFormat } from './format.ts';
+import type { createJobFormat } from './job-format.ts';
+import type { createJobPages } from './jobs.ts';
 import type { createNetworkPages } from './network.ts';
 import type { createPodParts } from './pods.ts';
 import type { createPolicyPage } from './policy.ts';
-import type { ConfigMapData, DeploymentData, Flash, PageData, PolicyData, Route, State } from './state.ts';
+import type {
+  ConfigMapData,
+  CronJobData,
+  DeploymentData,
+  Flash,
+  JobData,
+  PageData,
+  PolicyData,
+  Route,
+  State,
+} from './state.ts';
 import type {
   ApiResult,
   BerthEvent,
   ConfigMap,
+  CronJob,
   Deployment,
   Endpoint,
   Identity,
   Ingress,
+  Job,
   NamespacePolicy,
   NodeInfo,
   Problem,
@@ -34,6 +48,8 @@ export interface Factories {
   createPodParts: typeof createPodParts;
   createConfigMapPages: typeof createConfigMapPages;
   createNetworkPages: typeof createNetworkPages;
+  createJobFormat: typeof createJobFormat;
+  createJobPages: typeof createJobPages;
   /** The rollout rule shared with the CLI and the Action (common/rollout.ts). */
   assessRollout: typeof assessRollout;
   /** A replica's `Init:N/M` as the CLI shows it (common/replica-phase.ts). */
@@ -82,6 +98,7 @@ export function startDashboard(f: Factories): void {
     pending: new Set(),
     policyRefusal: null,
     confirmDrain: null,
+    confirmDelete: null,
     offline: false,
     now: Date.now(),
   };
@@ -127,6 +144,8 @@ export function startDashboard(f: Factories): void {
   const policyPage = f.createPolicyPage(dom, views, { state, canEditPolicy });
   const configMapPages = f.createConfigMapPages(dom, fmt, views, { state, href });
   const networkPages = f.createNetworkPages(dom, views);
+  const jf = f.createJobFormat();
+  const jobPages = f.createJobPages(dom, jf, views, { state, href, canWrite });
 
   // ---- routing ----------------------------------------------------------------------------
 
@@ -153,6 +172,14 @@ export function startDashboard(f: Factories): void {
     }
     if (first === 'services' && parts.length <= 2) return { view: 'services', ns: a ?? state.namespace };
     if (first === 'ingresses' && parts.length <= 2) return { view: 'ingresses', ns: a ?? state.namespace };
+    if (first === 'jobs' && parts.length <= 3) {
+      if (a && b) return { view: 'job', ns: a, name: b };
+      return { view: 'jobs', ns: a ?? state.namespace };
+    }
+    if (first === 'cronjobs' && parts.length <= 3) {
+      if (a && b) return { view: 'cronjob', ns: a, name: b };
+      return { view: 'cronjobs', ns: a ?? state.namespace };
+    }
     return { view: 'notfound', path: pathname };
   }
 
@@ -164,9 +191,13 @@ export function startDashboard(f: Factories): void {
       case 'configmaps':
       case 'services':
       case 'ingresses':
+      case 'jobs':
+      case 'cronjobs':
         return `${r.view}:${r.ns}`;
       case 'deployment':
       case 'configmap':
+      case 'job':
+      case 'cronjob':
         return `${r.view}:${r.ns}/${r.name}`;
       case 'nodes':
         return 'nodes';
@@ -195,6 +226,14 @@ export function startDashboard(f: Factories): void {
         return `Services · ${r.ns}`;
       case 'ingresses':
         return `Ingresses · ${r.ns}`;
+      case 'jobs':
+        return `Jobs · ${r.ns}`;
+      case 'job':
+        return `${r.name} · Jobs · ${r.ns}`;
+      case 'cronjobs':
+        return `CronJobs · ${r.ns}`;
+      case 'cronjob':
+        return `${r.name} · CronJobs · ${r.ns}`;
       default:
         return 'Not found';
     }
@@ -221,6 +260,7 @@ export function startDashboard(f: Factories): void {
       state.page = { key, loading: true };
       state.logs = null;
       state.confirmDrain = null;
+      state.confirmDelete = null;
       state.policyRefusal = null;
       state.flashes = state.flashes.filter((x) => x.kind !== 'error');
     }
@@ -247,6 +287,8 @@ export function startDashboard(f: Factories): void {
 
   const nsPath = (ns: string) => `/v1/namespaces/${encodeURIComponent(ns)}`;
   const depPath = (ns: string, name: string) => `${nsPath(ns)}/deployments/${encodeURIComponent(name)}`;
+  const jobPath = (ns: string, name: string) => `${nsPath(ns)}/jobs/${encodeURIComponent(name)}`;
+  const cronJobPath = (ns: string, name: string) => `${nsPath(ns)}/cronjobs/${encodeURIComponent(name)}`;
 
   /** Loads what the route shows. Returns null when a 401 ended the session. */
   async function load(route: Route): Promise<PageData | null> {
@@ -352,6 +394,61 @@ export function startDashboard(f: Factories): void {
       case 'ingresses': {
         const r = check(await api.get<unknown>(`${nsPath(route.ns)}/ingresses`));
         data = r.ok ? { items: itemsOf<Ingress>(r.data) } : { error: r.problem };
+        break;
+      }
+      case 'jobs': {
+        const r = check(await api.get<unknown>(`${nsPath(route.ns)}/jobs`));
+        data = r.ok ? { items: itemsOf<Job>(r.data) } : { error: r.problem };
+        break;
+      }
+      case 'job': {
+        const [job, reps, evs] = await Promise.all([
+          api.get<Job>(jobPath(route.ns, route.name)),
+          api.get<unknown>(`${nsPath(route.ns)}/replicas?job=${encodeURIComponent(route.name)}`),
+          api.get<unknown>(`${nsPath(route.ns)}/events?object=${encodeURIComponent(`job/${route.name}`)}`),
+        ]).then((rs) => rs.map(check) as typeof rs);
+        const prev =
+          state.page.key === routeKey(route) ? (state.page.data as JobData | undefined) : undefined;
+        const d: JobData = { errors: {} };
+        // A failed refresh keeps the last good data on screen; a deleted or forbidden one does not.
+        if (job.ok) d.job = job.data;
+        else {
+          d.errors.job = job.problem;
+          if (job.status !== 404 && job.status !== 403) d.job = prev?.job;
+        }
+        if (reps.ok) d.replicas = itemsOf<Replica>(reps.data);
+        else d.errors.replicas = reps.problem;
+        if (evs.ok) d.events = itemsOf<BerthEvent>(evs.data);
+        else d.errors.events = evs.problem;
+        data = d;
+        break;
+      }
+      case 'cronjobs': {
+        const r = check(await api.get<unknown>(`${nsPath(route.ns)}/cronjobs`));
+        data = r.ok ? { items: itemsOf<CronJob>(r.data) } : { error: r.problem };
+        break;
+      }
+      case 'cronjob': {
+        const selector = encodeURIComponent(`berth.dev/cronjob=${route.name}`);
+        const [cj, runs] = await Promise.all([
+          api.get<CronJob>(cronJobPath(route.ns, route.name)),
+          api.get<unknown>(`${nsPath(route.ns)}/jobs?labelSelector=${selector}`),
+        ]).then((rs) => rs.map(check) as typeof rs);
+        const prev =
+          state.page.key === routeKey(route) ? (state.page.data as CronJobData | undefined) : undefined;
+        const d: CronJobData = { errors: {} };
+        if (cj.ok) d.cronJob = cj.data;
+        else {
+          d.errors.cronJob = cj.problem;
+          if (cj.status !== 404 && cj.status !== 403) d.cronJob = prev?.cronJob;
+        }
+        // Its runs are the Jobs carrying its label, whether or not the server filtered by it.
+        if (runs.ok)
+          d.jobs = itemsOf<Job>(runs.data).filter(
+            (j) => j.metadata?.labels?.['berth.dev/cronjob'] === route.name,
+          );
+        else d.errors.jobs = runs.problem;
+        data = d;
         break;
       }
       default:
@@ -523,6 +620,10 @@ export function startDashboard(f: Factories): void {
     scope: string;
     run: () => Promise<ApiResult<unknown>>;
     done: string;
+    /** What a 409 means for this write (it was read before someone else changed it). */
+    conflict?: string;
+    /** Runs once the write is accepted, before the page is read again (e.g. leave a deleted object's page). */
+    accepted?: () => void;
   }
 
   async function act(a: ActionSpec): Promise<boolean> {
@@ -533,9 +634,13 @@ export function startDashboard(f: Factories): void {
     state.pending.delete(a.key);
     if (r.ok) {
       flash('ok', a.done);
+      a.accepted?.();
     } else if (r.status === 401) {
       signOut('Your token is no longer accepted. Sign in again.');
       return false;
+    } else if (r.status === 409 && a.conflict) {
+      // The poll below reads the object again, as the policy form does after a 409.
+      flash('error', `Could not ${a.what}`, a.conflict);
     } else {
       if (r.status === 403) state.forbidden.add(a.scope);
       flash(
@@ -694,6 +799,13 @@ export function startDashboard(f: Factories): void {
   }
 
   let drainTimer: ReturnType<typeof setTimeout> | undefined;
+  let deleteTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** The CronJob the page shows, read by the last poll: its buttons act on what the person saw. */
+  function shownCronJob(ns: string, name: string): CronJob | undefined {
+    if (state.page.key !== `cronjob:${ns}/${name}`) return undefined;
+    return (state.page.data as CronJobData | undefined)?.cronJob;
+  }
 
   function onAction(btn: HTMLElement): void {
     const action = data(btn, 'action');
@@ -752,6 +864,66 @@ export function startDashboard(f: Factories): void {
           done: action === 'cordon' ? `Cordoned ${node}: no new replicas go there` : `Uncordoned ${node}`,
         });
         return;
+      case 'delete-job': {
+        // Deleting stops its pods and removes their logs: the first press arms, the second confirms.
+        const armed = `job/${ns}/${name}`;
+        if (state.confirmDelete !== armed) {
+          state.confirmDelete = armed;
+          clearTimeout(deleteTimer);
+          deleteTimer = setTimeout(() => {
+            state.confirmDelete = null;
+            render();
+          }, 6000);
+          render();
+          return;
+        }
+        state.confirmDelete = null;
+        void act({
+          key: `delete-job:${ns}/${name}`,
+          what: `delete job ${name}`,
+          scope: `ns:${ns}`,
+          run: () => api.del(jobPath(ns, name)),
+          done: `Deleted job ${name}: its pods are stopping`,
+          // Its page would only say it is gone: back to the list.
+          accepted: () => {
+            if (state.route.view === 'job' && state.route.name === name)
+              navigate(`${uiBase}/jobs/${encodeURIComponent(ns)}`);
+          },
+        });
+        return;
+      }
+      case 'run-cronjob': {
+        const cj = shownCronJob(ns, name);
+        if (!cj) return;
+        const job = jf.manualJobName(name, () => {
+          const b = new Uint32Array(1);
+          crypto.getRandomValues(b);
+          return (b[0] ?? 0) / 2 ** 32;
+        });
+        void act({
+          key: `run:${ns}/${name}`,
+          what: `run ${name} now`,
+          scope: `ns:${ns}`,
+          run: () => api.put(jobPath(ns, job), jf.manualJob(cj)),
+          done: `Started job ${job} from ${name}`,
+        });
+        return;
+      }
+      case 'suspend-cronjob':
+      case 'resume-cronjob': {
+        const cj = shownCronJob(ns, name);
+        if (!cj) return;
+        const suspend = action === 'suspend-cronjob';
+        void act({
+          key: `suspend:${ns}/${name}`,
+          what: `${suspend ? 'suspend' : 'resume'} ${name}`,
+          scope: `ns:${ns}`,
+          run: () => api.put(cronJobPath(ns, name), jf.suspended(cj, suspend)),
+          done: suspend ? `Suspended ${name}: it starts no new jobs` : `Resumed ${name}`,
+          conflict: `${name} was changed meanwhile: the page shows it again; press ${suspend ? 'Suspend' : 'Resume'} again if still wanted.`,
+        });
+        return;
+      }
       case 'drain':
         // Draining moves workloads: the first press arms the button, the second confirms.
         if (state.confirmDrain !== node) {
@@ -796,9 +968,8 @@ export function startDashboard(f: Factories): void {
       const input = form.querySelector('input');
       if (input) dom.clearEdited(input);
       const view = data(form, 'view');
-      navigate(
-        `${uiBase}/${view === 'events' || view === 'policy' || view === 'configmaps' || view === 'services' || view === 'ingresses' ? view : 'deployments'}/${encodeURIComponent(ns)}`,
-      );
+      const keeps = ['events', 'policy', 'configmaps', 'services', 'ingresses', 'jobs', 'cronjobs'];
+      navigate(`${uiBase}/${keeps.includes(view) ? view : 'deployments'}/${encodeURIComponent(ns)}`);
       return;
     }
     if (kind === 'policy') {
@@ -948,6 +1119,12 @@ export function startDashboard(f: Factories): void {
               `/deployments/${encodeURIComponent(ns)}`,
               r.view === 'deployments' || r.view === 'deployment',
             ),
+            link('Jobs', `/jobs/${encodeURIComponent(ns)}`, r.view === 'jobs' || r.view === 'job'),
+            link(
+              'CronJobs',
+              `/cronjobs/${encodeURIComponent(ns)}`,
+              r.view === 'cronjobs' || r.view === 'cronjob',
+            ),
             link('Nodes', '/nodes', r.view === 'nodes'),
             link(
               'ConfigMaps',
@@ -1064,6 +1241,14 @@ export function startDashboard(f: Factories): void {
         return networkPages.services(r, d as never);
       case 'ingresses':
         return networkPages.ingresses(r, d as never);
+      case 'jobs':
+        return jobPages.jobs(r, d as never);
+      case 'job':
+        return jobPages.job(r, d as never);
+      case 'cronjobs':
+        return jobPages.cronJobs(r, d as never);
+      case 'cronjob':
+        return jobPages.cronJob(r, d as never);
       default:
         return views.notFound(r.path);
     }

@@ -1,10 +1,12 @@
 import type {
   BerthEvent,
   ConfigMap,
+  CronJob,
   Deployment,
   Endpoint,
   Identity,
   Ingress,
+  Job,
   NamespacePolicy,
   NodeInfo,
   Problem,
@@ -24,6 +26,10 @@ export type Route =
   | { view: 'configmap'; ns: string; name: string }
   | { view: 'services'; ns: string }
   | { view: 'ingresses'; ns: string }
+  | { view: 'jobs'; ns: string }
+  | { view: 'job'; ns: string; name: string }
+  | { view: 'cronjobs'; ns: string }
+  | { view: 'cronjob'; ns: string; name: string }
   | { view: 'notfound'; path: string };
 
 export interface DeploymentsData {
@@ -78,6 +84,31 @@ export interface IngressesData {
   error?: Problem;
 }
 
+export interface JobsData {
+  items?: Job[];
+  error?: Problem;
+}
+
+export interface JobData {
+  job?: Job;
+  /** The Job's pods, finished ones included (`GET .../replicas?job=NAME`). */
+  replicas?: Replica[];
+  events?: BerthEvent[];
+  errors: { job?: Problem; replicas?: Problem; events?: Problem };
+}
+
+export interface CronJobsData {
+  items?: CronJob[];
+  error?: Problem;
+}
+
+export interface CronJobData {
+  cronJob?: CronJob;
+  /** The Jobs it made (label `berth.dev/cronjob`), in any order: the page sorts them. */
+  jobs?: Job[];
+  errors: { cronJob?: Problem; jobs?: Problem };
+}
+
 export type PageData =
   | DeploymentsData
   | DeploymentData
@@ -87,7 +118,11 @@ export type PageData =
   | ConfigMapsData
   | ConfigMapData
   | ServicesData
-  | IngressesData;
+  | IngressesData
+  | JobsData
+  | JobData
+  | CronJobsData
+  | CronJobData;
 
 export interface Page {
   /** The route this data belongs to; a late answer for another route is dropped. */
@@ -137,6 +172,8 @@ export interface State {
   policyRefusal: { ns: string; problem: Problem } | null;
   /** Node name whose Drain button is armed for a confirming second press. */
   confirmDrain: string | null;
+  /** `kind/ns/name` whose Delete button is armed for a confirming second press. */
+  confirmDelete: string | null;
   /** The last poll failed for a network reason: show that the data may be stale. */
   offline: boolean;
   now: number;

@@ -198,7 +198,7 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
   }
 
   function nsPicker(
-    view: 'deployments' | 'events' | 'policy' | 'configmaps' | 'services' | 'ingresses',
+    view: 'deployments' | 'events' | 'policy' | 'configmaps' | 'services' | 'ingresses' | 'jobs' | 'cronjobs',
     ns: string,
   ): HTMLElement {
     const listId = 'ns-options';
@@ -597,30 +597,54 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
     replicas: Replica[] | undefined,
     error: Problem | undefined,
     templateOf: (revision: number | undefined) => PodTemplate | undefined,
+    /** A Job's pods: a completion index column, and the order of their indexes, then of creation. */
+    job = false,
   ): HTMLElement {
     let body: Child;
     if (error) body = problemBox(error, 'Could not load replicas');
     else if (!replicas) body = loading();
     else {
-      const sorted = [...replicas].sort(
-        (a, b) => (b.revision ?? 0) - (a.revision ?? 0) || String(a.id).localeCompare(String(b.id)),
+      const created = (r: Replica) => Date.parse(r.createdAt ?? '') || 0;
+      const sorted = [...replicas].sort((a, b) =>
+        job
+          ? (a.completionIndex ?? -1) - (b.completionIndex ?? -1) || created(a) - created(b)
+          : (b.revision ?? 0) - (a.revision ?? 0) || String(a.id).localeCompare(String(b.id)),
       );
+      const indexed = job && replicas.some((r) => r.completionIndex !== undefined);
       const open = kit.state.logs?.replica;
       body = table(
         'replicas-title',
-        ['Replica', 'Revision', 'Node', 'Phase', 'Ready', 'Restarts', 'Host ports', 'Message', 'Age', ''],
+        [
+          'Replica',
+          indexed ? 'Index' : null,
+          'Revision',
+          'Node',
+          'Phase',
+          'Ready',
+          'Restarts',
+          'Host ports',
+          'Message',
+          'Age',
+          '',
+        ].filter((c): c is string => c !== null),
         sorted.flatMap((rep) => {
           const id = rep.id ?? '?';
           const template = templateOf(rep.revision);
           // A pod of one container says all in its row; with init containers, sidecars or more
-          // containers, a second row lists each with its state.
+          // containers, a second row lists each with its state. A Job's pod always does: how its
+          // container ended (reason, exit code) is what a finished pod has to tell.
           const ctrs =
-            kit.pod.containersOf(rep, template).length > 1 ? kit.pod.containerList(rep, template) : null;
+            job || kit.pod.containersOf(rep, template).length > 1
+              ? kit.pod.containerList(rep, template)
+              : null;
           const cls = [open === id ? 'selected' : '', ctrs ? 'has-ctrs' : ''].join(' ').trim() || null;
           const main = h(
             'tr',
             { 'data-key': id, 'data-replica': id, class: cls },
             h('th', { scope: 'row' }, h('code', { class: 'id', title: id }, id)),
+            indexed
+              ? h('td', { class: 'num', 'data-field': 'index' }, String(rep.completionIndex ?? '—'))
+              : null,
             h('td', { class: 'num' }, rep.revision !== undefined ? `#${rep.revision}` : '—'),
             h(
               'td',
@@ -663,15 +687,19 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
                 'data-containers-of': id,
                 class: `ctrs-row${open === id ? ' selected' : ''}`,
               },
-              h('td', { colspan: 10 }, ctrs),
+              h('td', { colspan: indexed ? 11 : 10 }, ctrs),
             ),
           ];
         }),
-        'No replicas yet.',
+        job ? 'No pods yet.' : 'No replicas yet.',
         'replicas',
       );
     }
-    return card('replicas-title', `Replicas${replicas ? ` (${replicas.length})` : ''}`, body);
+    return card(
+      'replicas-title',
+      `${job ? 'Pods' : 'Replicas'}${replicas ? ` (${replicas.length})` : ''}`,
+      body,
+    );
   }
 
   function logsCard(
@@ -882,9 +910,18 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
       .map((e, i) => {
         const obj = fmt.eventObject(e);
         const warn = (e.type ?? '').toLowerCase() === 'warning';
+        // Objects with a page of their own link to it.
+        const page =
+          obj.kind === 'deployment'
+            ? 'deployments'
+            : obj.kind === 'job'
+              ? 'jobs'
+              : obj.kind === 'cronjob'
+                ? 'cronjobs'
+                : null;
         const objCell =
-          linkObjects && obj.kind === 'deployment' && obj.name
-            ? h('a', { href: kit.href(`/deployments/${enc(ns)}/${enc(obj.name)}`) }, obj.text)
+          linkObjects && page && obj.name
+            ? h('a', { href: kit.href(`/${page}/${enc(ns)}/${enc(obj.name)}`) }, obj.text)
             : obj.text;
         return h(
           'tr',
@@ -1100,6 +1137,11 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
     badge,
     // Building blocks for pages made in other modules (client/policy.ts, client/config-maps.ts).
     card,
+    button,
+    replicasCard,
+    logsCard,
+    eventsCard,
+    readOnlyNote,
     table,
     chips,
     pageHead,

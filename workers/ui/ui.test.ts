@@ -427,7 +427,6 @@ describe('Jobs and CronJobs', () => {
           spec: {
             template: { spec: { containers: [{ name: 'main', image: 'b:1' }] } },
             backoffLimit: 1,
-            selector: { matchLabels: { 'batch.kubernetes.io/job-name': 'x' } },
           },
         },
       },

@@ -88,12 +88,11 @@ export function createJobFormat() {
   /**
    * The Job a hand-started run creates, as `kubectl create job --from=cronjob/NAME` does: the
    * template's labels plus the CronJob's label (so it is listed among its runs), the annotation
-   * that marks it manual, and the template's spec as it is, less a pod selector should the server
-   * show one: a Job's selector is the server's to set, and one sent is refused.
+   * that marks it manual, and the template's spec as it is (the server keeps no selector in it).
    */
   function manualJob(cj: CronJob): { metadata: object; spec: unknown } {
     const template = cj.spec?.jobTemplate;
-    const { selector: _selector, ...spec } = template?.spec ?? {};
+    const spec = template?.spec ?? {};
     return {
       metadata: {
         labels: { ...(template?.metadata?.labels ?? {}), 'berth.dev/cronjob': cj.metadata?.name ?? '' },

@@ -34,29 +34,7 @@ export type PolicySpec = NonNullable<NamespacePolicy['spec']>;
 export type Job = Lenient<wire.Job>;
 export type JobSpec = NonNullable<Job['spec']>;
 export type JobCondition = NonNullable<NonNullable<Job['status']>['conditions']>[number];
-/**
- * A batch/v1 CronJob as the API returns it (API.md), read leniently like every other object.
- * Written out here because common/wire has no CronJob schema to take it from.
- */
-export type CronJob = Lenient<{
-  apiVersion: string;
-  kind: 'CronJob';
-  metadata: wire.ObjectMeta;
-  spec: {
-    schedule: string;
-    timeZone?: string;
-    concurrencyPolicy: 'Allow' | 'Forbid' | 'Replace';
-    startingDeadlineSeconds?: number;
-    suspend: boolean;
-    successfulJobsHistoryLimit: number;
-    failedJobsHistoryLimit: number;
-    jobTemplate: {
-      metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
-      spec: wire.Job['spec'];
-    };
-  };
-  status: { lastScheduleTime?: string; lastSuccessfulTime?: string; active: { name: string }[] };
-}>;
+export type CronJob = Lenient<wire.CronJob>;
 /** The dashboard signs in people and pipelines: a node credential has no role there. */
 export type Identity = Lenient<wire.UserIdentity>;
 

@@ -34,7 +34,7 @@ export async function runCronJobs(deps: ControllerDeps): Promise<string[]> {
           .orderBy(asc(cronJobs.nextRunAt))
           .limit(BATCH)
           .for('update', { skipLocked: true });
-        if (rows.length === 0) return { count: 0, jobs: [] as string[] };
+        if (rows.length === 0) return { count: 0, jobs: [] as string[], outcomes: [] as string[] };
         const jobRows = (
           await tx
             .select()
@@ -51,6 +51,7 @@ export async function runCronJobs(deps: ControllerDeps): Promise<string[]> {
         ).map(asJobRow);
         const jobs: string[] = [];
         const events: EventInput[] = [];
+        const outcomes: string[] = [];
         for (const cronJob of rows) {
           const own = jobRows.filter((j) => j.ownerCronJobId === cronJob.id);
           const decision = decideCronJob({ now, cronJob, jobs: own });
@@ -70,7 +71,11 @@ export async function runCronJobs(deps: ControllerDeps): Promise<string[]> {
           if (decision.create) {
             const made = await createJob(tx, cronJob, decision.create, now, events);
             if (made) jobs.push(made);
+            outcomes.push(made ? 'created' : 'failed');
           }
+          for (const e of decision.events)
+            if (e.reason === 'JobAlreadyActive') outcomes.push('skipped');
+            else if (e.reason === 'MissSchedule') outcomes.push('missed');
           await tx
             .update(cronJobs)
             .set({
@@ -81,10 +86,16 @@ export async function runCronJobs(deps: ControllerDeps): Promise<string[]> {
             .where(eq(cronJobs.id, cronJob.id));
         }
         await recordEvents(tx, events, now);
-        return { count: rows.length, jobs };
+        return { count: rows.length, jobs, outcomes };
       }),
     );
     touched.push(...batch.jobs);
+    for (const outcome of batch.outcomes)
+      deps.metrics?.inc(
+        'berth_cronjob_schedules_total',
+        'Scheduled times of CronJobs, by what became of them (created, skipped, missed, failed)',
+        { outcome },
+      );
     if (batch.count < BATCH) return touched;
   }
 }

@@ -144,7 +144,8 @@ async function runBatch(
       touchedNodes.clear();
       const limit = deps.config.reconcileBatch;
       const state = await loadBatch(tx, selection, now, limit);
-      if (state.rows.length === 0) return { deployments: 0, placements: 0, full: false, ids: [] };
+      if (state.rows.length === 0)
+        return { deployments: 0, placements: 0, full: false, ids: [], jobsFinished: [] as string[] };
       const plan = planBatch(state, (name) => `${name}-${shortId(8)}`);
       const placement = await placePending(
         tx,
@@ -163,9 +164,17 @@ async function runBatch(
         placements: placement.placed.length,
         full: !selection.ids && state.rows.length === limit,
         ids: state.rows.map((r) => r.id),
+        jobsFinished: plan.events
+          .filter((e) => e.objectKind === 'job' && JOB_ENDINGS.has(e.reason))
+          .map((e) => e.reason),
       };
     }),
   );
+  // Counted once committed: a transaction retried after a conflict decides again.
+  for (const reason of result.jobsFinished)
+    deps.metrics?.inc('berth_jobs_finished_total', 'Jobs that finished, by the reason of their condition', {
+      reason,
+    });
   if (touchedNodes.size) {
     await deps
       .publishAssignments?.([...touchedNodes])
@@ -173,6 +182,9 @@ async function runBatch(
   }
   return { ...result, wokenAgain: await wokenAgain(deps.db, result.ids) };
 }
+
+/** The reasons a Job's decision gives when it finishes (its Complete or Failed condition). */
+const JOB_ENDINGS = new Set(['Completed', 'BackoffLimitExceeded', 'DeadlineExceeded']);
 
 /** Lock the batch's deployments (skipping those another run holds, unless asked to wait) and read their state. */
 async function loadBatch(

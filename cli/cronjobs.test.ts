@@ -210,7 +210,7 @@ describe('berth describe cronjob', () => {
     expect(text).toMatch(/^Last Schedule Time:\s+2025-01-01T00:05:00Z \(5m ago\)$/m);
     expect(text).toMatch(/^Last Successful Time:\s+2025-01-01T00:06:30Z \(3m ago\)$/m);
     expect(text).toMatch(/^Active Jobs:\s+nightly-29000000$/m);
-    expect(text).toMatch(/^Job Template:\n {2}Labels: app=report\n {2}Annotations: owner=data-team$/m);
+    expect(text).toMatch(/^Job Template:\n {2}Labels:\s+app=report\n {2}Annotations:\s+owner=data-team$/m);
     expect(text).toMatch(/^ {2}Backoff Limit:\s+6$/m);
     expect(text).toMatch(/^ {2}Restart Policy:\s+Never$/m);
     expect(text).toMatch(/^ {3}report:\n {6}Image:\s+busybox:1\n {6}Command:\s+sh -c echo report$/m);

@@ -57,27 +57,30 @@ export function describeCronJob(cronJob: CronJob, jobs: Job[], events: Event[], 
   const job = template?.spec ?? {};
   const pod = job.template;
   out.push('Job Template:');
-  out.push(`  Labels: ${formatLabels(template?.metadata?.labels)}`);
+  const jobFields: [string, Cell][] = [['Labels', formatLabels(template?.metadata?.labels)]];
   const annotations = template?.metadata?.annotations;
-  if (annotations && Object.keys(annotations).length) out.push(`  Annotations: ${formatLabels(annotations)}`);
-  const jobFields: [string, Cell][] = [
+  if (annotations && Object.keys(annotations).length)
+    jobFields.push(['Annotations', formatLabels(annotations)]);
+  jobFields.push(
     ['Parallelism', job.parallelism ?? 1],
     ['Completions', job.completions ?? '<unset>'],
     ['Completion Mode', job.completionMode ?? 'NonIndexed'],
     ['Backoff Limit', job.backoffLimit ?? 6],
-  ];
+  );
   if (job.activeDeadlineSeconds !== undefined)
     jobFields.push(['Active Deadline Seconds', `${job.activeDeadlineSeconds}s`]);
   if (job.ttlSecondsAfterFinished !== undefined)
     jobFields.push(['TTL Seconds After Finished', `${job.ttlSecondsAfterFinished}s`]);
-  jobFields.push(['Restart Policy', pod?.spec?.restartPolicy]);
-  out.push(renderFields(jobFields, '  ').trimEnd());
-  out.push(`  Pod Labels: ${formatLabels(pod?.metadata?.labels)}`);
+  jobFields.push(
+    ['Restart Policy', pod?.spec?.restartPolicy],
+    ['Pod Labels', formatLabels(pod?.metadata?.labels)],
+  );
   const nodeSelector = pod?.spec?.nodeSelector;
   if (nodeSelector && Object.keys(nodeSelector).length)
-    out.push(`  Node selector: ${formatLabels(nodeSelector)}`);
+    jobFields.push(['Node Selector', formatLabels(nodeSelector)]);
   const tolerations = pod?.spec?.tolerations;
-  if (tolerations?.length) out.push(`  Tolerations: ${tolerations.map(formatToleration).join(', ')}`);
+  if (tolerations?.length) jobFields.push(['Tolerations', tolerations.map(formatToleration).join(', ')]);
+  out.push(renderFields(jobFields, '  ').trimEnd());
   out.push('  Containers:');
   for (const c of pod?.spec?.containers ?? []) {
     const container: [string, Cell][] = [['Image', c.image]];

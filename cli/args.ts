@@ -31,6 +31,7 @@ export const OPTIONS = {
   'allow-host-suffix': { type: 'string', multiple: true },
   'from-literal': { type: 'string', multiple: true },
   'from-file': { type: 'string', multiple: true },
+  from: { type: 'string' },
   'clear-host-suffixes': { type: 'boolean' },
   'allow-wildcard-hosts': { type: 'boolean' },
   'no-wildcard-hosts': { type: 'boolean' },
@@ -83,6 +84,7 @@ export interface Flags {
   'allow-host-suffix'?: string[];
   'from-literal'?: string[];
   'from-file'?: string[];
+  from?: string;
   'clear-host-suffixes'?: boolean;
   'allow-wildcard-hosts'?: boolean;
   'no-wildcard-hosts'?: boolean;
@@ -208,6 +210,11 @@ const KIND_ALIASES: Record<string, ResourceKind> = {
   jobs: 'job',
   'job.batch': 'job',
   'jobs.batch': 'job',
+  cronjob: 'cronjob',
+  cronjobs: 'cronjob',
+  cj: 'cronjob',
+  'cronjob.batch': 'cronjob',
+  'cronjobs.batch': 'cronjob',
   node: 'node',
   nodes: 'node',
   no: 'node',
@@ -233,6 +240,7 @@ export type ResourceKind =
   | 'serviceaccount'
   | 'ingress'
   | 'job'
+  | 'cronjob'
   | 'node'
   | 'replica'
   | 'event'

@@ -4,6 +4,7 @@ import type {
   AppliedObject,
   ApplyWarning,
   ConfigMap,
+  CronJob,
   Deployment,
   EndpointList,
   Event,
@@ -255,6 +256,11 @@ export class BerthClient {
       query: { labelSelector },
     }).then(items);
   }
+  listCronJobs(ns: string, labelSelector?: string) {
+    return this.request<List<CronJob>>('GET', `/v1/namespaces/${enc(ns)}/cronjobs`, {
+      query: { labelSelector },
+    }).then(items);
+  }
   listServiceAccounts(ns: string, labelSelector?: string) {
     return this.request<List<ServiceAccount>>('GET', `/v1/namespaces/${enc(ns)}/serviceaccounts`, {
       query: { labelSelector },
@@ -263,6 +269,10 @@ export class BerthClient {
   /** Create or replace a ConfigMap. */
   putConfigMap(ns: string, name: string, body: unknown) {
     return this.request<ConfigMap>('PUT', `/v1/namespaces/${enc(ns)}/configmaps/${enc(name)}`, { body });
+  }
+  /** Create or replace an object; a `metadata.resourceVersion` in the body makes it a 409 if changed since. */
+  putObject<T>(ns: string, resource: NamespacedResource, name: string, body: unknown) {
+    return this.request<T>('PUT', `/v1/namespaces/${enc(ns)}/${resource}/${enc(name)}`, { body });
   }
   getObject<T>(ns: string, resource: NamespacedResource, name: string) {
     return this.request<T>('GET', `/v1/namespaces/${enc(ns)}/${resource}/${enc(name)}`);
@@ -354,6 +364,7 @@ export type NamespacedResource =
   | 'serviceaccounts'
   | 'ingresses'
   | 'jobs'
+  | 'cronjobs'
   | 'replicas';
 
 const enc = encodeURIComponent;

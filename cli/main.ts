@@ -14,6 +14,7 @@ import { portForward } from './commands/port-forward.ts';
 import { rollout } from './commands/rollout.ts';
 import { scale } from './commands/scale.ts';
 import { set } from './commands/set.ts';
+import { resume, suspend } from './commands/suspend.ts';
 import { joinToken, token } from './commands/tokens.ts';
 import { version } from './commands/version.ts';
 import { wait } from './commands/wait.ts';
@@ -31,6 +32,8 @@ export const COMMANDS: Command[] = [
   set,
   rollout,
   wait,
+  suspend,
+  resume,
   deleteCommand,
   logs,
   portForward,

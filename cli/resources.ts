@@ -28,6 +28,7 @@ export type PersistentVolumeClaim = Lenient<wire.PersistentVolumeClaim>;
 export type ServiceAccount = Lenient<wire.ServiceAccount>;
 export type Ingress = Lenient<wire.Ingress>;
 export type Job = Lenient<wire.Job>;
+export type CronJob = Lenient<wire.CronJob>;
 export type JobCondition = Lenient<wire.Job['status']['conditions'][number]>;
 export type Node = Lenient<wire.Node>;
 export type Token = Lenient<wire.Token>;

@@ -13,6 +13,7 @@ const RESOURCES: Partial<Record<ResourceKind, NamespacedResource>> = {
   serviceaccount: 'serviceaccounts',
   ingress: 'ingresses',
   job: 'jobs',
+  cronjob: 'cronjobs',
 };
 
 interface Target {
@@ -58,9 +59,9 @@ async function deleteOne(
 export const deleteCommand: Command = {
   name: 'delete',
   summary:
-    'Delete deployments, jobs, services, secrets, configmaps, persistentvolumeclaims, serviceaccounts or ingresses, by name or from manifests',
+    'Delete deployments, jobs, cronjobs (with their jobs), services, secrets, configmaps, persistentvolumeclaims, serviceaccounts or ingresses, by name or from manifests',
   usage:
-    'berth delete -f FILE|DIR|- | berth delete deployment|job|service|secret|configmap|pvc|serviceaccount|ingress NAME [NAME ...] [--ignore-not-found]',
+    'berth delete -f FILE|DIR|- | berth delete deployment|job|cronjob|service|secret|configmap|pvc|serviceaccount|ingress NAME [NAME ...] [--ignore-not-found]',
   flags: ['filename', 'ignore-not-found'],
   async run(ctx) {
     const targets: Target[] = [];
@@ -78,6 +79,7 @@ export const deleteCommand: Command = {
         'serviceaccount',
         'ingress',
         'job',
+        'cronjob',
       ]);
       for (const n of [name, ...rest]) targets.push({ kind, name: n.replace(/^[a-z]+\//, '') });
     }

@@ -1,14 +1,16 @@
+import { CRON_JOB_LABEL } from '../../common/cron-job.ts';
 import { replicaPhase } from '../../common/replica-phase.ts';
 import { assessRollout } from '../../common/rollout.ts';
 import { objectRef } from '../args.ts';
 import { ApiError } from '../client.ts';
 import type { Command } from '../command.ts';
+import { describeCronJob } from '../describe-cron-job.ts';
 import { describeIngress } from '../describe-ingress.ts';
 import { describeJob } from '../describe-job.ts';
 import { describeNode, formatToleration } from '../describe-node.ts';
 import { EXIT } from '../exit-codes.ts';
 import { formatAge, formatHostPorts, formatLabels } from '../format.ts';
-import type { Container, Deployment, Event, Job, Replica } from '../resources.ts';
+import type { Container, CronJob, Deployment, Event, Job, Replica } from '../resources.ts';
 import { renderFields, renderTable } from '../table.ts';
 
 const RECENT_EVENTS = 15;
@@ -175,11 +177,11 @@ function indent(text: string): string {
 export const describe: Command = {
   name: 'describe',
   summary:
-    'Show a deployment or job (spec, status, conditions, replicas or pods, recent events), a node (labels, taints) or an ingress (rules) in detail',
-  usage: 'berth describe deployment|job|node|ingress NAME',
+    'Show a deployment or job (spec, status, conditions, replicas or pods, recent events), a cronjob (schedule, template, its jobs), a node (labels, taints) or an ingress (rules) in detail',
+  usage: 'berth describe deployment|job|cronjob|node|ingress NAME',
   flags: [],
   async run(ctx) {
-    const { kind, name, rest } = objectRef(ctx.args, ['deployment', 'job', 'node', 'ingress']);
+    const { kind, name, rest } = objectRef(ctx.args, ['deployment', 'job', 'cronjob', 'node', 'ingress']);
     if (rest.length) ctx.noMoreArgs(ctx.args.length - rest.length);
     const client = await ctx.client();
     if (kind === 'node') {
@@ -203,6 +205,15 @@ export const describe: Command = {
         optional(client.listEvents(ns, `job/${name}`)),
       ]);
       ctx.io.stdout.write(describeJob(job, pods, events, ctx.io.now()));
+      return EXIT.OK;
+    }
+    if (kind === 'cronjob') {
+      const cronJob = await client.getObject<CronJob>(ns, 'cronjobs', name);
+      const [jobs, events] = await Promise.all([
+        optional(client.listJobs(ns, `${CRON_JOB_LABEL}=${name}`)),
+        optional(client.listEvents(ns, `cronjob/${name}`)),
+      ]);
+      ctx.io.stdout.write(describeCronJob(cronJob, jobs, events, ctx.io.now()));
       return EXIT.OK;
     }
     const deployment = await client.getDeployment(ns, name);

@@ -5,6 +5,7 @@ import { taintText } from '../../common/scheduling.ts';
 import { objectRef, type ResourceKind, resourceKind } from '../args.ts';
 import { ApiError, type BerthClient } from '../client.ts';
 import type { Command, CommandContext } from '../command.ts';
+import { cronJobView } from '../cron-job-view.ts';
 import { CliError, EXIT, UsageError } from '../exit-codes.ts';
 import {
   deploymentContainers,
@@ -20,6 +21,7 @@ import { type OutputFormat, outputFormat, printData } from '../output.ts';
 import { isDefaultPolicy } from '../policy-edit.ts';
 import type {
   ConfigMap,
+  CronJob,
   Deployment,
   Endpoint,
   Event,
@@ -364,6 +366,7 @@ const KINDS: ResourceKind[] = [
   'serviceaccount',
   'ingress',
   'job',
+  'cronjob',
   'event',
   'revision',
   'policy',
@@ -484,6 +487,13 @@ async function fetchKind(
         jobView,
         name ? await client.getObject<Job>(ns, 'jobs', name) : await client.listJobs(ns, ctx.flags.selector),
       );
+    case 'cronjob':
+      return of(
+        cronJobView,
+        name
+          ? await client.getObject<CronJob>(ns, 'cronjobs', name)
+          : await client.listCronJobs(ns, ctx.flags.selector),
+      );
     case 'node':
       return of(nodeView, name ? await client.getNode(name) : await client.listNodes());
     case 'replica': {
@@ -495,7 +505,8 @@ async function fetchKind(
     }
     case 'event': {
       const object = ctx.flags.for ?? (name ? `deployment/${name}` : undefined);
-      if (object) objectRef([object], ['deployment', 'job', 'service', 'secret', 'node', 'replica']);
+      if (object)
+        objectRef([object], ['deployment', 'job', 'cronjob', 'service', 'secret', 'node', 'replica']);
       return of(eventView, await client.listEvents(ns, object));
     }
     case 'revision': {
@@ -517,13 +528,13 @@ async function fetchKind(
 export const get: Command = {
   name: 'get',
   summary:
-    'List objects: deployments, replicas, nodes, services (svc), endpoints (ep), secrets, configmaps, persistentvolumeclaims (pvc), serviceaccounts (sa), ingresses (ing), jobs, events, revisions, policies',
+    'List objects: deployments, replicas, nodes, services (svc), endpoints (ep), secrets, configmaps, persistentvolumeclaims (pvc), serviceaccounts (sa), ingresses (ing), jobs, cronjobs (cj), events, revisions, policies',
   usage: [
-    'berth get deployments|jobs|services|endpoints|secrets|configmaps|pvc|serviceaccounts|ingresses [NAME] [-l SELECTOR] [-o table|wide|json|yaml|name]',
+    'berth get deployments|jobs|cronjobs|services|endpoints|secrets|configmaps|pvc|serviceaccounts|ingresses [NAME] [-l SELECTOR] [-o table|wide|json|yaml|name]',
     'berth get services,endpoints,ingresses [NAME]   (several kinds: one table each)',
     'berth get replicas [-d DEPLOYMENT]',
     'berth get nodes [NAME]',
-    'berth get events [--for deployment/NAME|job/NAME]',
+    'berth get events [--for deployment/NAME|job/NAME|cronjob/NAME]',
     'berth get revisions deployment/NAME',
     'berth get policy NAMESPACE | berth get policies (admin: every policy that was set)',
   ].join('\n       '),

@@ -148,9 +148,20 @@ describe('CronJobs with several schedulers on one Postgres', () => {
     ]);
   });
 
-  it('deletes its Jobs with it', async () => {
+  it('deletes its Jobs with it, one run by hand included', async () => {
     const cron = await create('doomed');
     await runAll(t0, t0, 1);
+    // What `berth create job --from=cronjob/doomed` sends.
+    const manual = await t.call('PUT', `${NS}/jobs/doomed-manual-abcde`, {
+      metadata: {
+        labels: { 'berth.dev/cronjob': 'doomed' },
+        annotations: { 'cronjob.kubernetes.io/instantiate': 'manual' },
+      },
+      spec: cron.spec.jobTemplate.spec,
+    });
+    expect(manual.status).toBe(201);
+    expect((await jobsOf(cron.id)).map((j) => j.name)).toContain('doomed-manual-abcde');
+    expect((await t.call('GET', `${NS}/cronjobs/doomed`)).body.status.active).toHaveLength(2);
     expect((await t.call('DELETE', `${NS}/cronjobs/doomed`)).status).toBe(200);
     const live = await t.plane.deps.db
       .select()

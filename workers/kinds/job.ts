@@ -1,4 +1,5 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { CRON_JOB_LABEL } from '../../common/cron-job.ts';
 import { canonicalJson } from '../../common/canonical-json.ts';
 import { refusedHostPaths } from '../../common/host-path.ts';
 import {
@@ -66,6 +67,17 @@ export const jobKind: ObjectKind<JobRow, JobSpec> = {
     ];
     if (refused.length) throw invalid(refused);
     await enforceQuota(tx, policy, spec, write);
+  },
+  // A Job made by hand from a CronJob (`berth create job --from=cronjob/X`, the dashboard's Run
+  // now) carries its label: it is the CronJob's, as Kubernetes' owner reference makes it (counted
+  // in its status and concurrency, pruned with its history, deleted with it).
+  afterWrite: async (tx, row, next) => {
+    const cronJob = next.labels[CRON_JOB_LABEL];
+    if (!cronJob || row.ownerCronJobId) return;
+    await tx.execute(sql`
+      update deployments set owner_cron_job_id = c.id
+      from cron_jobs c
+      where deployments.id = ${row.id} and c.namespace = ${row.namespace} and c.name = ${cronJob}`);
   },
   columns: (next, { existing, specChanged, now }) => ({
     kind: 'Job',

@@ -1,6 +1,6 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import { CRON_JOB_LABEL } from '../../common/cron-job.ts';
 import { canonicalJson } from '../../common/canonical-json.ts';
+import { CRON_JOB_LABEL } from '../../common/cron-job.ts';
 import { refusedHostPaths } from '../../common/host-path.ts';
 import {
   JOB_NAME_LABEL,

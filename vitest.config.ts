@@ -51,9 +51,6 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
-          // Each file starts control planes of its own on databases of its own: only the modules
-          // are shared, and importing them again per file was most of this tier's CPU time.
-          isolate: false,
         },
       },
       {

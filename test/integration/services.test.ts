@@ -482,7 +482,9 @@ describe.each(DATABASE_KINDS)('services and ingress on %s', (kind) => {
         const stopped = rs.filter((r) => r.desired === 'stopped');
         return stopped.length === 3 ? stopped : undefined;
       });
-      expect(stopping.every((r) => r.ready && r.phase === 'Terminating')).toBe(true);
+      // Terminating; most still show the readiness last reported (a report already on its way when
+      // the network was cut may have cleared it), and none is an endpoint any more.
+      expect(stopping.every((r) => r.phase === 'Terminating')).toBe(true);
       const remaining = await endpoints('filt', 'web');
       expect(remaining).toHaveLength(1);
       const lastNode = remaining[0]!.node;

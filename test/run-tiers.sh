@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test tier in three lanes at once: the end-to-end files that share the one Docker
-# Engine, one after another; the ones that start an engine of their own (mostly waiting out node
-# timeouts); and everything else (unit, integration, e2e files without Docker) three files wide. Each lane prints its lines with its name in front; the run fails if either
-# lane fails. With arguments, it is plain `vitest run` with them (one file, a project, -t ...).
+# Engine, one after another; those on a second engine the lane starts (agent faults, two nodes,
+# back-offs: mostly waiting), one after another; and everything else (unit, integration, e2e
+# files without Docker) three files wide. Each lane prints its lines with its name in front; the
+# run fails if any lane fails. With arguments, it is plain `vitest run` with them (one file, a project, -t ...).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

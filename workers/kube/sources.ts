@@ -1,0 +1,127 @@
+import { LabelSelectorError, matchesSelector, parseLabelSelector } from '../../common/label-selector.ts';
+import type { ConfigMap } from '../../common/wire/config-map.ts';
+import type { CronJob } from '../../common/wire/cron-job.ts';
+import type { Deployment } from '../../common/wire/deployment.ts';
+import type { Job } from '../../common/wire/job.ts';
+import type { Node } from '../../common/wire/node.ts';
+import type { Replica } from '../../common/wire/replica.ts';
+import type { Service } from '../../common/wire/service.ts';
+import type { Database } from '../../db/database.ts';
+import type { Resource } from '../auth/principal.ts';
+import { getConfigMap, listConfigMaps, toConfigMapObject } from '../verbs/config-maps.ts';
+import { cronJobObjects, getCronJob, listCronJobs } from '../verbs/cron-jobs.ts';
+import { getDeployment, listDeployments, toDeploymentObject } from '../verbs/deployments.ts';
+import { getJob, listJobs, toJobObject } from '../verbs/jobs.ts';
+import { listNamespaces } from '../verbs/namespaces.ts';
+import { getNode, listNodes } from '../verbs/nodes.ts';
+import { listReplicas } from '../verbs/replicas.ts';
+import { getService, listServices, toServiceObject } from '../verbs/services.ts';
+import {
+  type KubeObject,
+  kubeConfigMap,
+  kubeCronJob,
+  kubeDeployment,
+  kubeJob,
+  kubeNamespace,
+  kubeNode,
+  kubePod,
+  kubeService,
+} from './objects.ts';
+import { KubeStatusError } from './status.ts';
+
+/**
+ * Where each Kubernetes resource's objects come from: Berth's own verbs, the same ones `/v1`
+ * calls, with the result converted (objects.ts). The role a read needs is the `/v1` route's.
+ */
+export interface KubeSource {
+  /** The Berth resource whose read right this needs. */
+  authz: Resource | 'namespaces';
+  /** `namespace` undefined: a cluster-scoped resource. */
+  list(db: Database, namespace: string | undefined, labelSelector: string | undefined): Promise<KubeObject[]>;
+  /** Throws Berth's NOT_FOUND when absent; the route words it as Kubernetes does. */
+  get(db: Database, namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
+}
+
+const ns = (namespace: string | undefined) => namespace ?? 'default';
+
+/** A label selector checked here, for the sources whose verbs take none. */
+function selecting(labelSelector: string | undefined) {
+  try {
+    const requirements = labelSelector ? parseLabelSelector(labelSelector) : [];
+    return (o: KubeObject) => matchesSelector(o.metadata.labels ?? {}, requirements);
+  } catch (e) {
+    if (e instanceof LabelSelectorError)
+      throw new KubeStatusError('BAD_REQUEST', `unable to parse requirement: ${e.message}`);
+    throw e;
+  }
+}
+
+async function pods(db: Database, namespace: string): Promise<KubeObject[]> {
+  // A pod's labels are its workload's template labels (Berth keeps them on the workload).
+  const [replicas, deployments, jobs] = await Promise.all([
+    listReplicas(db, namespace),
+    listDeployments(db, namespace),
+    listJobs(db, namespace),
+  ]);
+  const deploymentLabels = new Map(deployments.map((d) => [d.name, d.spec.template.metadata.labels]));
+  const jobLabels = new Map(jobs.map((j) => [j.name, toJobObject(j).spec.template.metadata.labels]));
+  return replicas.map((r) =>
+    kubePod({
+      replica: r as Replica,
+      labels: (r.job !== undefined ? jobLabels.get(r.job) : deploymentLabels.get(r.deployment)) ?? {},
+    }),
+  );
+}
+
+export const KUBE_SOURCES: Record<string, KubeSource> = {
+  deployments: {
+    authz: 'deployments',
+    list: async (db, n, sel) =>
+      (await listDeployments(db, ns(n), sel)).map((r) => kubeDeployment(toDeploymentObject(r) as Deployment)),
+    get: async (db, n, name) =>
+      kubeDeployment(toDeploymentObject(await getDeployment(db, ns(n), name)) as Deployment),
+  },
+  services: {
+    authz: 'services',
+    list: async (db, n, sel) =>
+      (await listServices(db, ns(n), sel)).map((r) => kubeService(toServiceObject(r) as Service)),
+    get: async (db, n, name) => kubeService(toServiceObject(await getService(db, ns(n), name)) as Service),
+  },
+  configmaps: {
+    authz: 'configmaps',
+    list: async (db, n, sel) =>
+      (await listConfigMaps(db, ns(n), sel)).map((r) => kubeConfigMap(toConfigMapObject(r) as ConfigMap)),
+    get: async (db, n, name) =>
+      kubeConfigMap(toConfigMapObject(await getConfigMap(db, ns(n), name)) as ConfigMap),
+  },
+  jobs: {
+    authz: 'jobs',
+    list: async (db, n, sel) => (await listJobs(db, ns(n), sel)).map((r) => kubeJob(toJobObject(r) as Job)),
+    get: async (db, n, name) => kubeJob(toJobObject(await getJob(db, ns(n), name)) as Job),
+  },
+  cronjobs: {
+    authz: 'cronjobs',
+    list: async (db, n, sel) =>
+      ((await cronJobObjects(db, await listCronJobs(db, ns(n), sel))) as CronJob[]).map(kubeCronJob),
+    get: async (db, n, name) => {
+      const [object] = (await cronJobObjects(db, [await getCronJob(db, ns(n), name)])) as CronJob[];
+      return object && kubeCronJob(object);
+    },
+  },
+  pods: {
+    authz: 'replicas',
+    list: async (db, n, sel) => (await pods(db, ns(n))).filter(selecting(sel)),
+    get: async (db, n, name) => (await pods(db, ns(n))).find((p) => p.metadata.name === name),
+  },
+  nodes: {
+    authz: 'nodes',
+    list: async (db, _n, sel) => ((await listNodes(db)) as Node[]).map(kubeNode).filter(selecting(sel)),
+    get: async (db, _n, name) => kubeNode((await getNode(db, name)) as Node),
+  },
+  namespaces: {
+    authz: 'namespaces',
+    list: async (db, _n, sel) => (await listNamespaces(db)).map(kubeNamespace).filter(selecting(sel)),
+    get: async (db, _n, name) =>
+      (await listNamespaces(db)).includes(name) ? kubeNamespace(name) : undefined,
+  },
+};

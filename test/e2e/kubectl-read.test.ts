@@ -178,6 +178,27 @@ beforeAll(async () => {
         },
       },
     },
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'web' },
+      spec: {
+        rules: [
+          {
+            host: 'web.example.com',
+            http: {
+              paths: [
+                {
+                  path: '/',
+                  pathType: 'Prefix',
+                  backend: { service: { name: 'web', port: { number: 80 } } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
   ]);
   expect(applied.status, JSON.stringify(applied.body)).toBe(200);
   const token = async (role: string, namespaces: string[]) => {
@@ -242,6 +263,12 @@ describe('kubectl against Berth', () => {
       out.match(/^pod\/\S+\s+1\/1\s+Running\s+0\s+\S+\s+\S+\s+kube-node-[12]\s/gm)?.length,
     ).toBeGreaterThanOrEqual(3);
     expect(out).toMatch(/job\.batch\/migrate\s+\w+\s+\d\/1/);
+    const more = await ok('admin', ['get', 'cm,ing,ns,nodes']);
+    expect(more).toMatch(/configmap\/settings\s+2\s/);
+    expect(more).toMatch(/NAME\s+CLASS\s+HOSTS\s+ADDRESS\s+PORTS\s+AGE/);
+    expect(more).toMatch(/ingress\.networking\.k8s\.io\/web\s+<none>\s+web\.example\.com\s+80\s/);
+    expect(more).toMatch(/namespace\/team-a\s+Active\s+\d+[sm]/);
+    expect(more).toMatch(/node\/kube-node-1\s+Ready\s+<none>\s+\S+\s+berth-agent\//);
   });
 
   it('prints one deployment as YAML, as Kubernetes would', async () => {

@@ -1,6 +1,7 @@
 import type { ConfigMap } from '../../common/wire/config-map.ts';
 import type { CronJob } from '../../common/wire/cron-job.ts';
 import type { Deployment } from '../../common/wire/deployment.ts';
+import type { Ingress } from '../../common/wire/ingress.ts';
 import type { Job } from '../../common/wire/job.ts';
 import type { ObjectMeta } from '../../common/wire/meta.ts';
 import type { Node } from '../../common/wire/node.ts';
@@ -79,6 +80,16 @@ export function kubeService(s: Service): KubeObject {
   };
 }
 
+export function kubeIngress(i: Ingress): KubeObject {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: kubeMeta(i.metadata),
+    spec: i.spec,
+    status: { loadBalancer: {} },
+  };
+}
+
 export function kubeConfigMap(cm: ConfigMap): KubeObject {
   const { apiVersion: _a, kind: _k, metadata, ...rest } = cm;
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: kubeMeta(metadata), ...rest };
@@ -110,7 +121,7 @@ export function kubeCronJob(cj: CronJob): KubeObject {
   };
 }
 
-export function kubeNamespace(name: string): KubeObject {
+export function kubeNamespace(name: string, createdAt: string): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Namespace',
@@ -119,7 +130,7 @@ export function kubeNamespace(name: string): KubeObject {
       name,
       uid: `namespace-${name}`,
       resourceVersion: '1',
-      creationTimestamp: '1970-01-01T00:00:00.000Z',
+      creationTimestamp: createdAt,
       labels: { 'kubernetes.io/metadata.name': name },
     },
     spec: { finalizers: ['kubernetes'] },

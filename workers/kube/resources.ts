@@ -111,6 +111,17 @@ export const KUBE_RESOURCES: readonly KubeResource[] = [
     verbs: READ,
     categories: ['all'],
   },
+  {
+    group: 'networking.k8s.io',
+    version: 'v1',
+    plural: 'ingresses',
+    singular: 'ingress',
+    kind: 'Ingress',
+    namespaced: true,
+    shortNames: ['ing'],
+    verbs: READ,
+    categories: [],
+  },
 ];
 
 /** The groups besides the core one, in the order `/apis` lists them. */

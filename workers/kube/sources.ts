@@ -2,6 +2,7 @@ import { LabelSelectorError, matchesSelector, parseLabelSelector } from '../../c
 import type { ConfigMap } from '../../common/wire/config-map.ts';
 import type { CronJob } from '../../common/wire/cron-job.ts';
 import type { Deployment } from '../../common/wire/deployment.ts';
+import type { Ingress } from '../../common/wire/ingress.ts';
 import type { Job } from '../../common/wire/job.ts';
 import type { Node } from '../../common/wire/node.ts';
 import type { Replica } from '../../common/wire/replica.ts';
@@ -11,8 +12,9 @@ import type { Resource } from '../auth/principal.ts';
 import { getConfigMap, listConfigMaps, toConfigMapObject } from '../verbs/config-maps.ts';
 import { cronJobObjects, getCronJob, listCronJobs } from '../verbs/cron-jobs.ts';
 import { getDeployment, listDeployments, toDeploymentObject } from '../verbs/deployments.ts';
+import { getIngress, listIngresses, toIngressObject } from '../verbs/ingresses.ts';
 import { getJob, listJobs, toJobObject } from '../verbs/jobs.ts';
-import { listNamespaces } from '../verbs/namespaces.ts';
+import { listNamespacesCreated } from '../verbs/namespaces.ts';
 import { getNode, listNodes } from '../verbs/nodes.ts';
 import { listReplicas } from '../verbs/replicas.ts';
 import { getService, listServices, toServiceObject } from '../verbs/services.ts';
@@ -21,6 +23,7 @@ import {
   kubeConfigMap,
   kubeCronJob,
   kubeDeployment,
+  kubeIngress,
   kubeJob,
   kubeNamespace,
   kubeNode,
@@ -73,6 +76,10 @@ async function pods(db: Database, namespace: string): Promise<KubeObject[]> {
   );
 }
 
+async function namespaceObjects(db: Database): Promise<KubeObject[]> {
+  return (await listNamespacesCreated(db)).map((n) => kubeNamespace(n.name, n.createdAt.toISOString()));
+}
+
 export const KUBE_SOURCES: Record<string, KubeSource> = {
   deployments: {
     authz: 'deployments',
@@ -118,10 +125,15 @@ export const KUBE_SOURCES: Record<string, KubeSource> = {
     list: async (db, _n, sel) => ((await listNodes(db)) as Node[]).map(kubeNode).filter(selecting(sel)),
     get: async (db, _n, name) => kubeNode((await getNode(db, name)) as Node),
   },
+  ingresses: {
+    authz: 'ingresses',
+    list: async (db, n, sel) =>
+      (await listIngresses(db, ns(n), sel)).map((r) => kubeIngress(toIngressObject(r) as Ingress)),
+    get: async (db, n, name) => kubeIngress(toIngressObject(await getIngress(db, ns(n), name)) as Ingress),
+  },
   namespaces: {
     authz: 'namespaces',
-    list: async (db, _n, sel) => (await listNamespaces(db)).map(kubeNamespace).filter(selecting(sel)),
-    get: async (db, _n, name) =>
-      (await listNamespaces(db)).includes(name) ? kubeNamespace(name) : undefined,
+    list: async (db, _n, sel) => (await namespaceObjects(db)).filter(selecting(sel)),
+    get: async (db, _n, name) => (await namespaceObjects(db)).find((o) => o.metadata.name === name),
   },
 };

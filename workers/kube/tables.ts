@@ -441,6 +441,36 @@ const NODE: Column[] = [
   },
 ];
 
+const INGRESS: Column[] = [
+  name,
+  {
+    name: 'Class',
+    type: 'string',
+    description: 'The ingress class.',
+    priority: 0,
+    cell: (o) => orNone(str(spec(o).ingressClassName)),
+  },
+  {
+    name: 'Hosts',
+    type: 'string',
+    description: 'The hosts of its rules.',
+    priority: 0,
+    cell: (o) => {
+      const hosts = arr(spec(o).rules).map((r) => str(r.host) || '*');
+      return hosts.length ? hosts.join(',') : '*';
+    },
+  },
+  { name: 'Address', type: 'string', description: 'Where it is reached.', priority: 0, cell: () => '' },
+  {
+    name: 'Ports',
+    type: 'string',
+    description: 'The ports it serves.',
+    priority: 0,
+    cell: (o) => (arr(spec(o).tls).length ? '80, 443' : '80'),
+  },
+  age,
+];
+
 /** Columns per kind. */
 export const TABLE_COLUMNS: Record<string, Column[]> = {
   Deployment: DEPLOYMENT,
@@ -449,6 +479,7 @@ export const TABLE_COLUMNS: Record<string, Column[]> = {
   Job: JOB,
   CronJob: CRON_JOB,
   Pod: POD,
+  Ingress: INGRESS,
   Namespace: NAMESPACE,
   Node: NODE,
 };

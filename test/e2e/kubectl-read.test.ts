@@ -301,6 +301,19 @@ describe('kubectl against Berth', () => {
     expect(r.stderr.trim()).toBe('Error from server (NotFound): deployments.apps "missing" not found');
   });
 
+  it('says what it does not serve, and refuses a token it does not know', async () => {
+    const secrets = await kubectl('admin', ['get', 'secrets']);
+    expect(secrets.stderr).toContain('the server doesn\'t have a resource type "secrets"');
+    const write = await kubectl('admin', ['delete', 'deploy', 'web']);
+    expect(write.stderr.trim()).toBe(
+      'Error from server (MethodNotAllowed): the server does not allow this method on the requested resource',
+    );
+    expect(await ok('admin', ['get', 'deploy', 'web', '-o', 'name'])).toBe('deployment.apps/web\n');
+    await writeKubeconfig('stranger', 'berth_u_not-a-token', 'default');
+    const stranger = await kubectl('stranger', ['get', 'deploy']);
+    expect(stranger.stderr).toContain('error: You must be logged in to the server');
+  });
+
   it('refuses what a token may not read with Forbidden', async () => {
     const other = await kubectl('deployer', ['get', 'deploy', '-n', 'default']);
     expect(other.stderr).toContain(

@@ -291,6 +291,16 @@ describe('kubectl against Berth', () => {
     expect(selected.trim()).toBe('deployment.apps/web');
     const pods = await ok('admin', ['get', 'pods', '-l', 'app=api', '-o', 'name']);
     expect(pods.trim().split('\n')).toHaveLength(1);
+    // A pod of the current revision shows its template's containers.
+    const image = await ok('admin', [
+      'get',
+      'pods',
+      '-l',
+      'app=api',
+      '-o',
+      'jsonpath={.items[0].spec.containers[0].image}',
+    ]);
+    expect(image).toBe('registry.example.com/api:2.0');
     const none = await kubectl('admin', ['get', 'deploy', '-l', 'app=nothing']);
     expect(none.stderr).toContain('No resources found in default namespace.');
   });

@@ -196,6 +196,11 @@ export interface PodSource {
   replica: Replica;
   /** The pod template's labels of its Deployment or Job (empty when its owner is gone). */
   labels: Record<string, string>;
+  /**
+   * The containers of the template it runs, when that is known to be its revision's (a Job's, or
+   * a Deployment's current one); otherwise the Pod names its containers only.
+   */
+  containers?: readonly { name: string }[];
 }
 
 type KubePhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
@@ -252,7 +257,7 @@ function containerStatus(c: ContainerStatusWire, since: string) {
 }
 
 /** A replica as a Pod: Kubernetes' pod status (phase, conditions, containerStatuses). */
-export function kubePod({ replica: r, labels }: PodSource): KubeObject {
+export function kubePod({ replica: r, labels, containers }: PodSource): KubeObject {
   const ownerKind = r.job !== undefined ? 'Job' : 'Deployment';
   const phase = podPhase(r.phase);
   const scheduled = r.node !== null;
@@ -286,7 +291,7 @@ export function kubePod({ replica: r, labels }: PodSource): KubeObject {
     },
     spec: {
       ...(r.node ? { nodeName: r.node } : {}),
-      containers: r.containers.map((c) => ({ name: c.name })),
+      containers: containers ?? r.containers.map((c) => ({ name: c.name })),
       ...(r.initContainers ? { initContainers: r.initContainers.map((c) => ({ name: c.name })) } : {}),
     },
     status: {

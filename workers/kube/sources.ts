@@ -59,6 +59,15 @@ function selecting(labelSelector: string | undefined) {
   }
 }
 
+/** A pod's workload: its template, and the revision that template is (a Job's: any). */
+interface PodOwner {
+  template: {
+    metadata: { labels: Record<string, string> };
+    spec: { containers: readonly { name: string }[] };
+  };
+  revision: number | null | 'any';
+}
+
 async function pods(db: Database, namespace: string): Promise<KubeObject[]> {
   // A pod's labels are its workload's template labels (Berth keeps them on the workload).
   const [replicas, deployments, jobs] = await Promise.all([
@@ -66,14 +75,22 @@ async function pods(db: Database, namespace: string): Promise<KubeObject[]> {
     listDeployments(db, namespace),
     listJobs(db, namespace),
   ]);
-  const deploymentLabels = new Map(deployments.map((d) => [d.name, d.spec.template.metadata.labels]));
-  const jobLabels = new Map(jobs.map((j) => [j.name, toJobObject(j).spec.template.metadata.labels]));
-  return replicas.map((r) =>
-    kubePod({
+  const owners = new Map<string, PodOwner>();
+  for (const d of deployments)
+    owners.set(`d/${d.name}`, { template: d.spec.template, revision: d.status?.revision ?? null });
+  for (const j of jobs)
+    owners.set(`j/${j.name}`, { template: toJobObject(j).spec.template, revision: 'any' });
+  return replicas.map((r) => {
+    const owner = owners.get(r.job !== undefined ? `j/${r.job}` : `d/${r.deployment}`);
+    // A Deployment's template is this replica's only when the replica runs the current revision
+    // (a Job's template never changes).
+    const current = owner && (owner.revision === 'any' || owner.revision === r.revision);
+    return kubePod({
       replica: r as Replica,
-      labels: (r.job !== undefined ? jobLabels.get(r.job) : deploymentLabels.get(r.deployment)) ?? {},
-    }),
-  );
+      labels: owner?.template.metadata.labels ?? {},
+      ...(current ? { containers: owner.template.spec.containers } : {}),
+    });
+  });
 }
 
 async function namespaceObjects(db: Database): Promise<KubeObject[]> {

@@ -23,8 +23,11 @@ import { KUBE_SOURCES } from './sources.ts';
 import { forbiddenStatus, KubeStatusError, notFoundStatus, statusObject, statusOf } from './status.ts';
 import { toTable, wantsTable } from './tables.ts';
 
-/** The paths the face answers; nothing else of the app's passes through it. */
-const KUBE_PATHS = ['/version', '/api', '/api/*', '/apis', '/apis/*'];
+/**
+ * The paths the face answers; nothing else of the app's passes through it. (`/api/*` matches
+ * `/api` itself too: listing both would authenticate a request twice.)
+ */
+const KUBE_PATHS = ['/version', '/api/*', '/apis/*'];
 
 /**
  * The Kubernetes API face: discovery and reads of Berth's objects as Kubernetes serves them, for

@@ -105,7 +105,10 @@ export function createApp(deps: AppDeps) {
   policyRoutes(app, deps);
   opsRoutes(app, deps);
   // The Kubernetes API face (/version, /api, /apis) for kubectl: the same verbs, tokens and roles.
-  app.route('/', kubeApi(deps));
+  app.route(
+    '/',
+    kubeApi(deps, (err, c) => renderError(err, c, deps)),
+  );
   app.route('/ui', createUi());
   app.get('/', (c) => c.redirect('/ui'));
 

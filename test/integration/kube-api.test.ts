@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../db/node-database.ts';
+import { edgeSettings } from '../../workers/runtime/edge-settings.ts';
+import { createPlaneApp } from '../../workers/runtime/plane.ts';
+import { freshPostgres } from '../support/databases.ts';
 import { ADMIN_TOKEN, deploymentBody, startTestPlane, type TestPlane } from '../support/plane.ts';
+import { dropDatabase } from '../support/processes.ts';
 
 /**
  * The Kubernetes API face in-process: the same objects, tokens and roles as `/v1`, answered in
@@ -134,5 +139,37 @@ describe('the Kubernetes API face', () => {
     const res = await t.call('GET', '/v1/namespaces/default/nothing');
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
+  });
+});
+
+describe('the Kubernetes face when the database cannot answer', () => {
+  it('says so as a Status kubectl prints (503, Retry-After), not a problem+json', async () => {
+    // An empty database: every read meets the missing schema, which the app words (db:migrate).
+    const database = await freshPostgres();
+    const handle = await openDatabase({ url: database.url, dataDir: '.' });
+    try {
+      const settings = await edgeSettings(
+        { DATABASE_URL: database.url, BERTH_ADMIN_TOKEN: ADMIN_TOKEN, BERTH_LOG_LEVEL: 'silent' },
+        'deno',
+      );
+      const { app } = createPlaneApp({ runtime: 'deno', config: settings.config, handle });
+      const res = await app.request('/apis/apps/v1/namespaces/default/deployments', {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBeTruthy();
+      expect(res.headers.get('content-type')).toContain('application/json');
+      const body = await res.json();
+      expect(body).toMatchObject({
+        kind: 'Status',
+        status: 'Failure',
+        reason: 'ServiceUnavailable',
+        code: 503,
+      });
+      expect(body.message).toContain('db:migrate');
+    } finally {
+      await handle.close();
+      await dropDatabase(database.drop);
+    }
   });
 });

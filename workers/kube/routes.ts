@@ -4,7 +4,7 @@ import { authenticateBearer } from '../auth/authenticate.ts';
 import { can } from '../auth/authorize.ts';
 import { FailureLimiter } from '../auth/failure-limiter.ts';
 import type { Principal } from '../auth/principal.ts';
-import { DomainError } from '../errors.ts';
+import { DomainError, type ErrorCode } from '../errors.ts';
 import { authenticateToken } from '../verbs/tokens.ts';
 import {
   AGGREGATED_DISCOVERY,
@@ -33,7 +33,11 @@ const KUBE_PATHS = ['/version', '/api/*', '/apis/*'];
  * The Kubernetes API face: discovery and reads of Berth's objects as Kubernetes serves them, for
  * an unmodified kubectl. A second face of the same verbs and the same tokens and roles as `/v1`.
  */
-export function kubeApi(deps: AppDeps) {
+export function kubeApi(
+  deps: AppDeps,
+  /** The app's own renderer, for errors that are not the face's (database down, a bug): it logs them. */
+  renderError: (err: unknown, c: Context<AppEnv>) => Response,
+) {
   const app = new Hono<AppEnv>();
 
   const limiter = deps.failureLimiter ?? new FailureLimiter();
@@ -116,11 +120,21 @@ export function kubeApi(deps: AppDeps) {
     });
   }
 
-  app.onError((err, c) => {
+  app.onError(async (err, c) => {
     const s = statusOf(err);
-    if (!s) throw err;
-    for (const [k, v] of Object.entries(s.headers)) c.header(k, v);
-    return c.json(s.body, s.body.code as 400);
+    if (s) {
+      for (const [k, v] of Object.entries(s.headers)) c.header(k, v);
+      return c.json(s.body, s.body.code as 400);
+    }
+    // The app words and logs it (503 with Retry-After, or a 500 naming only the request id); the
+    // face only reshapes the problem into the Status kubectl reads.
+    const problem = renderError(err, c);
+    const { code, detail } = (await problem.json()) as { code: ErrorCode; detail: string };
+    const body = statusObject(code, detail);
+    const headers = Object.fromEntries(
+      [...problem.headers].filter(([k]) => k !== 'content-type' && k !== 'content-length'),
+    );
+    return c.json(body, problem.status as 500, headers);
   });
 
   async function read(

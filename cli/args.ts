@@ -19,6 +19,7 @@ export const OPTIONS = {
   timeout: { type: 'string' },
   tail: { type: 'string' },
   name: { type: 'string' },
+  'certificate-authority': { type: 'string' },
   role: { type: 'string' },
   namespaces: { type: 'string' },
   expires: { type: 'string' },
@@ -72,6 +73,7 @@ export interface Flags {
   timeout?: string;
   tail?: string;
   name?: string;
+  'certificate-authority'?: string;
   role?: string;
   namespaces?: string;
   expires?: string;

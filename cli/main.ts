@@ -7,6 +7,7 @@ import { create } from './commands/create.ts';
 import { deleteCommand } from './commands/delete.ts';
 import { describe } from './commands/describe.ts';
 import { get } from './commands/get.ts';
+import { kubeconfigCommand } from './commands/kubeconfig.ts';
 import { logs } from './commands/logs.ts';
 import { namespace } from './commands/namespace.ts';
 import { node } from './commands/node.ts';
@@ -43,6 +44,7 @@ export const COMMANDS: Command[] = [
   namespace,
   login,
   context,
+  kubeconfigCommand,
   version,
 ];
 

@@ -12,6 +12,7 @@ import { shortId } from './crypto.ts';
 import { DomainError } from './errors.ts';
 import { ApiError, problemResponse } from './http/errors.ts';
 import { ingressMiddleware } from './ingress/ingress.ts';
+import { kubeApi } from './kube/routes.ts';
 import { Metrics } from './metrics.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { applyRoutes } from './routes/apply.ts';
@@ -103,6 +104,11 @@ export function createApp(deps: AppDeps) {
   tokenRoutes(app, deps);
   policyRoutes(app, deps);
   opsRoutes(app, deps);
+  // The Kubernetes API face (/version, /api, /apis) for kubectl: the same verbs, tokens and roles.
+  app.route(
+    '/',
+    kubeApi(deps, (err, c) => renderError(err, c, deps)),
+  );
   app.route('/ui', createUi());
   app.get('/', (c) => c.redirect('/ui'));
 

@@ -1,0 +1,130 @@
+import { groupVersion, KUBE_GROUPS, type KubeResource, resourcesOf } from './resources.ts';
+
+/**
+ * Kubernetes discovery documents built from the resource table (resources.ts): what kubectl reads
+ * before anything else to learn which groups, versions and resources a server has.
+ */
+
+/** The Kubernetes minor this face answers as: kubectl's version-skew warning reads it. */
+export const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-berth' } as const;
+
+export function versionInfo(platform = 'linux/amd64') {
+  return {
+    major: KUBE_VERSION.major,
+    minor: KUBE_VERSION.minor,
+    gitVersion: KUBE_VERSION.gitVersion,
+    gitCommit: '',
+    gitTreeState: 'clean',
+    buildDate: '1970-01-01T00:00:00Z',
+    goVersion: '',
+    compiler: 'berth',
+    platform,
+  };
+}
+
+/** `GET /api`: the core group's versions. */
+export function coreVersions(serverAddress: string) {
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+  };
+}
+
+function groupEntry(group: string) {
+  const gv = { groupVersion: groupVersion(group, 'v1'), version: 'v1' };
+  return { name: group, versions: [gv], preferredVersion: gv };
+}
+
+/** `GET /apis`: the named groups. */
+export function groupList() {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: KUBE_GROUPS.map(groupEntry) };
+}
+
+/** `GET /apis/{group}`: one group. */
+export function groupInfo(group: string) {
+  return { kind: 'APIGroup', apiVersion: 'v1', ...groupEntry(group) };
+}
+
+export function isServedGroup(group: string): boolean {
+  return (KUBE_GROUPS as readonly string[]).includes(group);
+}
+
+/** `GET /api/v1`, `GET /apis/{group}/v1`: the resources of one group version. */
+export function resourceList(group: string, version: string) {
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: groupVersion(group, version),
+    resources: resourcesOf(group, version).map((r) => ({
+      name: r.plural,
+      singularName: r.singular,
+      namespaced: r.namespaced,
+      kind: r.kind,
+      verbs: r.verbs,
+      ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
+      ...(r.categories.length ? { categories: r.categories } : {}),
+    })),
+  };
+}
+
+/**
+ * The aggregated discovery media type kubectl asks for first: one document per `/api` or `/apis`
+ * that saves it a request per group version.
+ */
+export const AGGREGATED_DISCOVERY = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+
+/** Whether an Accept header asks for aggregated discovery (v2; v2beta1 is not served). */
+export function wantsAggregated(accept: string | undefined): boolean {
+  return mediaTypes(accept).some(
+    (m) =>
+      m.params.g === 'apidiscovery.k8s.io' && m.params.v === 'v2' && m.params.as === 'APIGroupDiscoveryList',
+  );
+}
+
+function aggregatedResource(r: KubeResource) {
+  return {
+    resource: r.plural,
+    responseKind: { group: r.group, version: r.version, kind: r.kind },
+    scope: r.namespaced ? 'Namespaced' : 'Cluster',
+    singularResource: r.singular,
+    verbs: r.verbs,
+    ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
+    ...(r.categories.length ? { categories: r.categories } : {}),
+  };
+}
+
+/** `/api` (the core group) or `/apis` (the named groups) as an APIGroupDiscoveryList. */
+export function aggregatedDiscovery(which: 'core' | 'groups') {
+  const groups = which === 'core' ? [''] : [...KUBE_GROUPS];
+  return {
+    kind: 'APIGroupDiscoveryList',
+    apiVersion: 'apidiscovery.k8s.io/v2',
+    metadata: {},
+    items: groups.map((group) => ({
+      metadata: { name: group, creationTimestamp: null },
+      versions: [
+        { version: 'v1', resources: resourcesOf(group, 'v1').map(aggregatedResource), freshness: 'Current' },
+      ],
+    })),
+  };
+}
+
+export interface MediaType {
+  type: string;
+  params: Record<string, string>;
+}
+
+/** An Accept header as its media types with their parameters (`application/json;as=Table;v=v1`). */
+export function mediaTypes(accept: string | undefined): MediaType[] {
+  if (!accept) return [];
+  return accept.split(',').map((part) => {
+    const [type = '', ...rest] = part.split(';').map((s) => s.trim());
+    const params: Record<string, string> = {};
+    for (const p of rest) {
+      const eq = p.indexOf('=');
+      if (eq > 0) params[p.slice(0, eq).trim()] = p.slice(eq + 1).trim();
+    }
+    return { type: type.toLowerCase(), params };
+  });
+}

@@ -1,0 +1,156 @@
+import { LabelSelectorError, matchesSelector, parseLabelSelector } from '../../common/label-selector.ts';
+import type { ConfigMap } from '../../common/wire/config-map.ts';
+import type { CronJob } from '../../common/wire/cron-job.ts';
+import type { Deployment } from '../../common/wire/deployment.ts';
+import type { Ingress } from '../../common/wire/ingress.ts';
+import type { Job } from '../../common/wire/job.ts';
+import type { Node } from '../../common/wire/node.ts';
+import type { Replica } from '../../common/wire/replica.ts';
+import type { Service } from '../../common/wire/service.ts';
+import type { Database } from '../../db/database.ts';
+import type { Resource } from '../auth/principal.ts';
+import { getConfigMap, listConfigMaps, toConfigMapObject } from '../verbs/config-maps.ts';
+import { cronJobObjects, getCronJob, listCronJobs } from '../verbs/cron-jobs.ts';
+import { getDeployment, listDeployments, toDeploymentObject } from '../verbs/deployments.ts';
+import { getIngress, listIngresses, toIngressObject } from '../verbs/ingresses.ts';
+import { getJob, listJobs, toJobObject } from '../verbs/jobs.ts';
+import { listNamespacesCreated } from '../verbs/namespaces.ts';
+import { getNode, listNodes } from '../verbs/nodes.ts';
+import { listReplicas } from '../verbs/replicas.ts';
+import { getService, listServices, toServiceObject } from '../verbs/services.ts';
+import {
+  type KubeObject,
+  kubeConfigMap,
+  kubeCronJob,
+  kubeDeployment,
+  kubeIngress,
+  kubeJob,
+  kubeNamespace,
+  kubeNode,
+  kubePod,
+  kubeService,
+} from './objects.ts';
+import { KubeStatusError } from './status.ts';
+
+/**
+ * Where each Kubernetes resource's objects come from: Berth's own verbs, the same ones `/v1`
+ * calls, with the result converted (objects.ts). The role a read needs is the `/v1` route's.
+ */
+export interface KubeSource {
+  /** The Berth resource whose read right this needs. */
+  authz: Resource | 'namespaces';
+  /** `namespace` undefined: a cluster-scoped resource. */
+  list(db: Database, namespace: string | undefined, labelSelector: string | undefined): Promise<KubeObject[]>;
+  /** Throws Berth's NOT_FOUND when absent; the route words it as Kubernetes does. */
+  get(db: Database, namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
+}
+
+const ns = (namespace: string | undefined) => namespace ?? 'default';
+
+/** A label selector checked here, for the sources whose verbs take none. */
+function selecting(labelSelector: string | undefined) {
+  try {
+    const requirements = labelSelector ? parseLabelSelector(labelSelector) : [];
+    return (o: KubeObject) => matchesSelector(o.metadata.labels ?? {}, requirements);
+  } catch (e) {
+    if (e instanceof LabelSelectorError)
+      throw new KubeStatusError('BAD_REQUEST', `unable to parse requirement: ${e.message}`);
+    throw e;
+  }
+}
+
+/** A pod's workload: its template, and the revision that template is (a Job's: any). */
+interface PodOwner {
+  template: {
+    metadata: { labels: Record<string, string> };
+    spec: { containers: readonly { name: string }[] };
+  };
+  revision: number | null | 'any';
+}
+
+async function pods(db: Database, namespace: string): Promise<KubeObject[]> {
+  // A pod's labels are its workload's template labels (Berth keeps them on the workload).
+  const [replicas, deployments, jobs] = await Promise.all([
+    listReplicas(db, namespace),
+    listDeployments(db, namespace),
+    listJobs(db, namespace),
+  ]);
+  const owners = new Map<string, PodOwner>();
+  for (const d of deployments)
+    owners.set(`d/${d.name}`, { template: d.spec.template, revision: d.status?.revision ?? null });
+  for (const j of jobs)
+    owners.set(`j/${j.name}`, { template: toJobObject(j).spec.template, revision: 'any' });
+  return replicas.map((r) => {
+    const owner = owners.get(r.job !== undefined ? `j/${r.job}` : `d/${r.deployment}`);
+    // A Deployment's template is this replica's only when the replica runs the current revision
+    // (a Job's template never changes).
+    const current = owner && (owner.revision === 'any' || owner.revision === r.revision);
+    return kubePod({
+      replica: r as Replica,
+      labels: owner?.template.metadata.labels ?? {},
+      ...(current ? { containers: owner.template.spec.containers } : {}),
+    });
+  });
+}
+
+async function namespaceObjects(db: Database): Promise<KubeObject[]> {
+  return (await listNamespacesCreated(db)).map((n) => kubeNamespace(n.name, n.createdAt.toISOString()));
+}
+
+export const KUBE_SOURCES: Record<string, KubeSource> = {
+  deployments: {
+    authz: 'deployments',
+    list: async (db, n, sel) =>
+      (await listDeployments(db, ns(n), sel)).map((r) => kubeDeployment(toDeploymentObject(r) as Deployment)),
+    get: async (db, n, name) =>
+      kubeDeployment(toDeploymentObject(await getDeployment(db, ns(n), name)) as Deployment),
+  },
+  services: {
+    authz: 'services',
+    list: async (db, n, sel) =>
+      (await listServices(db, ns(n), sel)).map((r) => kubeService(toServiceObject(r) as Service)),
+    get: async (db, n, name) => kubeService(toServiceObject(await getService(db, ns(n), name)) as Service),
+  },
+  configmaps: {
+    authz: 'configmaps',
+    list: async (db, n, sel) =>
+      (await listConfigMaps(db, ns(n), sel)).map((r) => kubeConfigMap(toConfigMapObject(r) as ConfigMap)),
+    get: async (db, n, name) =>
+      kubeConfigMap(toConfigMapObject(await getConfigMap(db, ns(n), name)) as ConfigMap),
+  },
+  jobs: {
+    authz: 'jobs',
+    list: async (db, n, sel) => (await listJobs(db, ns(n), sel)).map((r) => kubeJob(toJobObject(r) as Job)),
+    get: async (db, n, name) => kubeJob(toJobObject(await getJob(db, ns(n), name)) as Job),
+  },
+  cronjobs: {
+    authz: 'cronjobs',
+    list: async (db, n, sel) =>
+      ((await cronJobObjects(db, await listCronJobs(db, ns(n), sel))) as CronJob[]).map(kubeCronJob),
+    get: async (db, n, name) => {
+      const [object] = (await cronJobObjects(db, [await getCronJob(db, ns(n), name)])) as CronJob[];
+      return object && kubeCronJob(object);
+    },
+  },
+  pods: {
+    authz: 'replicas',
+    list: async (db, n, sel) => (await pods(db, ns(n))).filter(selecting(sel)),
+    get: async (db, n, name) => (await pods(db, ns(n))).find((p) => p.metadata.name === name),
+  },
+  nodes: {
+    authz: 'nodes',
+    list: async (db, _n, sel) => ((await listNodes(db)) as Node[]).map(kubeNode).filter(selecting(sel)),
+    get: async (db, _n, name) => kubeNode((await getNode(db, name)) as Node),
+  },
+  ingresses: {
+    authz: 'ingresses',
+    list: async (db, n, sel) =>
+      (await listIngresses(db, ns(n), sel)).map((r) => kubeIngress(toIngressObject(r) as Ingress)),
+    get: async (db, n, name) => kubeIngress(toIngressObject(await getIngress(db, ns(n), name)) as Ingress),
+  },
+  namespaces: {
+    authz: 'namespaces',
+    list: async (db, _n, sel) => (await namespaceObjects(db)).filter(selecting(sel)),
+    get: async (db, _n, name) => (await namespaceObjects(db)).find((o) => o.metadata.name === name),
+  },
+};

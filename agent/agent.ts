@@ -7,6 +7,7 @@ import { DEFAULT_PIDS_LIMIT } from './container-defaults.ts';
 import { DockerDriver } from './driver/docker-driver.ts';
 import type { Driver } from './driver/driver.ts';
 import { forgetJoinToken } from './env-file.ts';
+import { httpFetch, httpFetchWith } from './http-fetch.ts';
 import { ImagePuller } from './image-puller.ts';
 import { createLogger, errorMessage, type Logger } from './log.ts';
 import { MetadataGuard } from './metadata-guard.ts';
@@ -60,7 +61,11 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const abort = new AbortController();
   const store = new StateStore(config.dataDir);
   await store.init();
-  const api = new ApiClient(server, `berth-agent/${AGENT_VERSION}`);
+  const api = new ApiClient(
+    server,
+    `berth-agent/${AGENT_VERSION}`,
+    config.serverTls ? httpFetchWith(config.serverTls) : httpFetch,
+  );
   // Declared before the session: registration asks the reporter for a prompt report.
   let reporter: StatusReporter | undefined;
   let refusedWith: (e: IdentityError) => void = () => {};

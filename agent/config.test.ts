@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseCli, USAGE } from './config.ts';
 
@@ -119,6 +122,20 @@ describe('parseCli', () => {
       /--node-port-address must be an IPv4/,
     );
     expect(() => run([...base, '--dns-upstream', 'resolver.local'])).toThrow(/--dns-upstream takes IPv4/);
+  });
+
+  it('reads --ca-file (BERTH_CA_FILE) for the control plane’s certificate, and refuses one it cannot use', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-ca-'));
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    writeFileSync(join(dir, 'ca.pem'), pem);
+    writeFileSync(join(dir, 'other.txt'), 'hello');
+    const base = ['--server', 'https://x', '--name', 'n'];
+    expect(run([...base, '--ca-file', join(dir, 'ca.pem')]).serverTls).toEqual({ ca: pem });
+    expect(run(base, { BERTH_CA_FILE: join(dir, 'ca.pem') }).serverTls).toEqual({ ca: pem });
+    expect(run(base)).not.toHaveProperty('serverTls');
+    expect(() => run([...base, '--ca-file', join(dir, 'absent.pem')])).toThrow(/--ca-file .* cannot be read/);
+    expect(() => run([...base, '--ca-file', join(dir, 'other.txt')])).toThrow(/holds no PEM certificate/);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('refuses a pids limit that is not a whole number, and a switch value that is not one', () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +52,18 @@ export interface AgentConfig {
   dnsUpstreams?: { host: string; port: number }[];
   /** Serve the cluster's ingress routes on this node, here (default: not served). */
   ingressListen?: { host: string; port: number };
+  /**
+   * How the control plane's certificate is verified: the CAs trusted (`--ca-file`: added to
+   * Node's, for a private CA) and the name it must carry (default: the server URL's host; npm
+   * start's own agent calls 127.0.0.1 and checks the public name).
+   */
+  serverTls?: ServerTls;
+}
+
+export interface ServerTls {
+  /** PEM certificates trusted beside Node's own roots. */
+  ca?: string;
+  servername?: string;
 }
 
 export class ConfigError extends Error {
@@ -76,6 +89,7 @@ const OPTIONS = {
   'node-port-address': 'BERTH_NODE_PORT_ADDRESS',
   'dns-upstream': 'BERTH_DNS_UPSTREAM',
   'ingress-listen': 'BERTH_INGRESS_LISTEN',
+  'ca-file': 'BERTH_CA_FILE',
 } as const;
 type Option = keyof typeof OPTIONS;
 /** Switches: `--flag` alone means true; `--flag=false` and the variable set to 0/false mean false. */
@@ -120,6 +134,8 @@ Options (each also read from the environment variable shown):
   --ingress-listen IP:PORT
                       serve the hosts and paths of services and Ingresses on this node
                       (e.g. 0.0.0.0:80; default: not served)         BERTH_INGRESS_LISTEN
+  --ca-file PATH      PEM certificates to trust for the control plane's HTTPS, beside the
+                      system's (a private CA)                         BERTH_CA_FILE
   -h, --help          show this help
   --version           print the agent version
 
@@ -244,6 +260,18 @@ export function parseCli(
     else extendedResources[parsed.name] = parsed.count;
   }
 
+  const caFile = get('ca-file');
+  let ca: string | undefined;
+  if (caFile !== undefined) {
+    try {
+      ca = readFileSync(caFile, 'utf8');
+      if (!ca.includes('-----BEGIN CERTIFICATE-----'))
+        problems.push(`--ca-file ${caFile} holds no PEM certificate`);
+    } catch (e) {
+      problems.push(`--ca-file ${caFile} cannot be read: ${(e as Error).message}`);
+    }
+  }
+
   // BERTH_LOG_LEVEL is the control plane's variable too; BERTH_LOG is the agent's older name for it.
   const rawLevel = env.BERTH_LOG_LEVEL || env.BERTH_LOG;
   if (rawLevel !== undefined && rawLevel !== '' && !isLogLevel(rawLevel))
@@ -270,6 +298,7 @@ export function parseCli(
       ...(nodePortAddress ? { nodePortAddress } : {}),
       ...(dnsUpstreams.length ? { dnsUpstreams } : {}),
       ...(ingressListen ? { ingressListen } : {}),
+      ...(ca ? { serverTls: { ca } } : {}),
     },
   };
 }

@@ -1,5 +1,5 @@
-import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
-import type { request as httpsRequestType } from 'node:https';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { RequestOptions as HttpsOptions, request as httpsRequestType } from 'node:https';
 
 /** What the API client sends: the part of `RequestInit` it uses. */
 export interface HttpInit {
@@ -21,12 +21,36 @@ export interface HttpAnswer {
 /** A `fetch`-shaped function; the global `fetch` is one, so tests and other runtimes can pass it. */
 export type HttpFetch = (url: string, init?: HttpInit) => Promise<HttpAnswer>;
 
+/** How an https server's certificate is checked: extra trusted CAs, the name it must carry. */
+export interface TlsCheck {
+  ca?: string;
+  servername?: string;
+}
+
 /**
  * The agent's `fetch`, over node:http. Node's global fetch and its Headers and Response
  * classes load undici, about 12 MB of resident memory (a fifth of the agent's budget), so
  * nothing here touches them; node:https (3.5 MB) loads only for an https server.
  */
-export const httpFetch: HttpFetch = async (input, init = {}) => {
+export const httpFetch: HttpFetch = (input, init) => fetchWith(undefined, input, init);
+
+/** `httpFetch` checking an https server's certificate as `tls` says (always checked, never skipped). */
+export function httpFetchWith(tls: TlsCheck): HttpFetch {
+  let options: Promise<HttpsOptions> | undefined;
+  return async (input, init) => {
+    options ??= import('node:tls').then(({ rootCertificates }) => ({
+      ...(tls.ca ? { ca: [...rootCertificates, tls.ca] } : {}),
+      ...(tls.servername ? { servername: tls.servername } : {}),
+    }));
+    return fetchWith(await options, input, init);
+  };
+}
+
+async function fetchWith(
+  tls: HttpsOptions | undefined,
+  input: string,
+  init: HttpInit = {},
+): Promise<HttpAnswer> {
   const url = new URL(input);
   const { signal, body } = init;
   const headers: Record<string, string> = {};
@@ -35,7 +59,11 @@ export const httpFetch: HttpFetch = async (input, init = {}) => {
   const send = url.protocol === 'https:' ? await httpsRequest() : httpRequest;
   return new Promise<HttpAnswer>((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
-    const req = send(url, { method: init.method ?? 'GET', headers } satisfies RequestOptions);
+    const req = send(url, {
+      method: init.method ?? 'GET',
+      headers,
+      ...(url.protocol === 'https:' ? tls : {}),
+    } satisfies HttpsOptions);
     const onAbort = () => req.destroy(abortError(signal!));
     signal?.addEventListener('abort', onAbort, { once: true });
     req.once('error', (e) => {
@@ -56,7 +84,7 @@ export const httpFetch: HttpFetch = async (input, init = {}) => {
     });
     req.end(body);
   });
-};
+}
 
 let https: Promise<typeof httpsRequestType> | undefined;
 function httpsRequest(): Promise<typeof httpsRequestType> {

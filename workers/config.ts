@@ -33,6 +33,8 @@ const Env = z.object({
   HOST: z.string().max(255).default('0.0.0.0'),
   BERTH_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   BERTH_LOCAL_AGENT: z.enum(['auto', '0', '1']).default('auto'),
+  BERTH_TLS_CERT_FILE: z.string().max(4096).optional(),
+  BERTH_TLS_KEY_FILE: z.string().max(4096).optional(),
   BERTH_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   BERTH_SECRET_KEY: z
     .string()
@@ -123,6 +125,11 @@ export interface ControlPlaneConfig {
   logLevel: LogLevel;
   /** BERTH_LOCAL_AGENT: npm start also runs an agent for this machine (auto: when Docker answers). */
   localAgent: 'auto' | '0' | '1';
+  /**
+   * BERTH_TLS_CERT_FILE and BERTH_TLS_KEY_FILE: Node and Deno serve HTTPS with them (PEM; the
+   * certificate file may hold the chain). Workers are served TLS by Cloudflare.
+   */
+  tls: TlsFiles | undefined;
   /** SHA-256 of the bootstrap admin token (never the token itself). */
   adminTokenHash: string | null;
   /** 32-byte key for secrets at rest, base64; absent: secrets cannot be written. */
@@ -164,6 +171,11 @@ export interface ControlPlaneConfig {
   endpointCidr: string;
 }
 
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+}
+
 export class ConfigError extends Error {}
 
 export async function parseConfig(
@@ -184,6 +196,10 @@ export async function parseConfig(
     throw new ConfigError(
       `invalid configuration:\n  BERTH_ENDPOINT_CIDR: ${e.BERTH_ENDPOINT_CIDR.text} overlaps BERTH_SERVICE_CIDR ${e.BERTH_SERVICE_CIDR.text}; choose blocks that share no address`,
     );
+  if (Boolean(e.BERTH_TLS_CERT_FILE) !== Boolean(e.BERTH_TLS_KEY_FILE))
+    throw new ConfigError(
+      `invalid configuration:\n  ${e.BERTH_TLS_CERT_FILE ? 'BERTH_TLS_KEY_FILE' : 'BERTH_TLS_CERT_FILE'}: HTTPS needs both BERTH_TLS_CERT_FILE and BERTH_TLS_KEY_FILE`,
+    );
   const { sha256Hex } = await import('./crypto.ts');
   // Every agent call is its heartbeat. A long-poll held, or a pause between polls, longer than
   // the grace period would have the controller declare a healthy, idle node NotReady (then Lost,
@@ -194,6 +210,10 @@ export async function parseConfig(
     host: e.HOST,
     logLevel: e.BERTH_LOG_LEVEL,
     localAgent: e.BERTH_LOCAL_AGENT,
+    tls:
+      e.BERTH_TLS_CERT_FILE && e.BERTH_TLS_KEY_FILE
+        ? { certFile: e.BERTH_TLS_CERT_FILE, keyFile: e.BERTH_TLS_KEY_FILE }
+        : undefined,
     adminTokenHash: e.BERTH_ADMIN_TOKEN ? await sha256Hex(e.BERTH_ADMIN_TOKEN) : null,
     secretKey: e.BERTH_SECRET_KEY,
     nodeGraceSeconds: e.BERTH_NODE_GRACE_SECONDS,

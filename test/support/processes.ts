@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,12 +56,20 @@ export interface ServerProcessOptions {
   port?: number;
   /** Wait for /readyz (database reachable) rather than /healthz. */
   waitForReady?: boolean;
+  /**
+   * The server serves HTTPS (its env names BERTH_TLS_CERT_FILE/_KEY_FILE): `url` is https and
+   * the test's own requests trust this CA (PEM).
+   */
+  tlsCa?: string;
+  /** The name the test's own calls check the certificate for (default: the address). */
+  tlsServername?: string;
 }
 
 export async function startServerProcess(o: ServerProcessOptions): Promise<ServerProcess> {
   const port = o.port ?? (await freePort());
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-proc-'));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${o.tlsCa ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const get = o.tlsCa ? fetchTrusting(o.tlsCa, o.tlsServername) : fetch;
   let out = '';
   let child: ChildProcess | undefined;
   let exited: Promise<number | null> = Promise.resolve(null);
@@ -96,7 +105,7 @@ export async function startServerProcess(o: ServerProcessOptions): Promise<Serve
     for (;;) {
       if (proc.exitCode !== null)
         throw new Error(`server exited with ${proc.exitCode}:\n${out.slice(-4000)}`);
-      const ok = await fetch(url + probe, { signal: AbortSignal.timeout(3000) })
+      const ok = await get(url + probe, { signal: AbortSignal.timeout(3000) })
         .then(async (r) => {
           await r.body?.cancel();
           return r.status === 200;
@@ -131,7 +140,7 @@ export async function startServerProcess(o: ServerProcessOptions): Promise<Serve
       const headers: Record<string, string> = {};
       if (token) headers.authorization = `Bearer ${token}`;
       if (body !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(url + path, {
+      const res = await get(url + path, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -158,6 +167,43 @@ export async function startServerProcess(o: ServerProcessOptions): Promise<Serve
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A `fetch` that trusts `ca` (the global one trusts Node's roots only, and cannot be given a CA
+ * without undici's classes): node:https under a fetch-shaped function, for the test's own calls.
+ */
+export function fetchTrusting(ca: string, servername?: string): typeof fetch {
+  return (async (input: string | URL | Request, init: RequestInit = {}) => {
+    const body = typeof init.body === 'string' ? init.body : undefined;
+    return new Promise<Response>((resolve, reject) => {
+      const req = httpsRequest(
+        String(input),
+        {
+          method: init.method ?? 'GET',
+          headers: init.headers as Record<string, string>,
+          ca,
+          ...(servername ? { servername } : {}),
+          signal: init.signal ?? undefined,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const headers = new Headers();
+            for (const [k, v] of Object.entries(res.headers))
+              if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+            const status = res.statusCode ?? 0;
+            const text = [204, 304].includes(status) ? null : Buffer.concat(chunks);
+            resolve(new Response(text, { status, headers }));
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', (e) => reject(new TypeError('fetch failed', { cause: e })));
+      req.end(body);
+    });
+  }) as typeof fetch;
 }
 
 export function freePort(): Promise<number> {

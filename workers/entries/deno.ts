@@ -27,6 +27,8 @@ interface DenoRuntime {
     options: {
       port: number;
       hostname: string;
+      cert?: string;
+      key?: string;
       onListen?: (addr: { hostname: string; port: number }) => void;
     },
     handler: (request: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
@@ -34,6 +36,7 @@ interface DenoRuntime {
   cron?: (name: string, schedule: string, handler: () => Promise<void>) => Promise<void>;
   addSignalListener(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
   exit(code: number): never;
+  readTextFileSync(path: string): string;
 }
 const Deno = (globalThis as unknown as { Deno: DenoRuntime }).Deno;
 
@@ -69,15 +72,22 @@ if (typeof Deno.cron === 'function') {
   });
 }
 
+// HTTPS from the same files as on Node (BERTH_TLS_CERT_FILE/_KEY_FILE), read once: Deno.serve
+// cannot swap them, so a renewed certificate is taken by a restart.
+const tls = settings.config.tls && {
+  cert: Deno.readTextFileSync(settings.config.tls.certFile),
+  key: Deno.readTextFileSync(settings.config.tls.keyFile),
+};
 const server = Deno.serve(
   {
     port: settings.config.port,
     hostname: settings.config.host,
+    ...tls,
     onListen: ({ port: bound }) => {
       const ms = Math.round(performance.now() - started);
       const driver = handle.kind === 'neon' ? 'Neon driver' : 'node-postgres';
       console.log(
-        `berth listening on http://localhost:${bound} (deno; database over ${driver}; ready in ${ms} ms)`,
+        `berth listening on ${tls ? 'https' : 'http'}://localhost:${bound} (deno; database over ${driver}; ready in ${ms} ms)`,
       );
     },
   },

@@ -1,9 +1,11 @@
+import type { Server as TlsServer } from 'node:tls';
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { ConfigError } from '../config.ts';
 import { createNodeControlPlane } from '../nodejs/control-plane.ts';
 import { ingressServer } from '../nodejs/ingress-server.ts';
 import { maybeStartLocalAgent } from '../nodejs/local-agent.ts';
+import { keepTlsFresh, plainHttpWarning, readTls, type TlsMaterial } from '../nodejs/tls-files.ts';
 
 /**
  * `npm start`: the control plane on Node with embedded PGlite (or DATABASE_URL), the safety-net
@@ -12,8 +14,11 @@ import { maybeStartLocalAgent } from '../nodejs/local-agent.ts';
 const started = performance.now();
 
 let plane: Awaited<ReturnType<typeof createNodeControlPlane>>;
+let tls: TlsMaterial | undefined;
 try {
   plane = await createNodeControlPlane({ env: process.env, backgroundLoops: true });
+  const files = plane.deps.config.tls;
+  tls = files && readTls(files);
 } catch (e) {
   if (e instanceof ConfigError) {
     console.error(e.message);
@@ -29,7 +34,7 @@ const server = serve(
     fetch: plane.app.fetch,
     port: plane.deps.config.port,
     hostname: plane.deps.config.host,
-    createServer: ingressServer(plane.deps),
+    createServer: ingressServer(plane.deps, tls),
   },
   (info) => {
     const ms = Math.round(performance.now() - started);
@@ -38,11 +43,21 @@ const server = serve(
       : 'admin token from BERTH_ADMIN_TOKEN';
     const db =
       plane.handle.kind === 'pglite' ? `embedded database in ${plane.dataDir}` : 'database from DATABASE_URL';
-    console.log(`berth listening on http://localhost:${info.port} (${db}; ${where}; ready in ${ms} ms)`);
+    const scheme = tls ? 'https' : 'http';
+    console.log(`berth listening on ${scheme}://localhost:${info.port} (${db}; ${where}; ready in ${ms} ms)`);
+    if (tls) console.log(`TLS certificate for ${tls.subject}, valid until ${tls.notAfter.toISOString()}`);
+    const warning = tls ? undefined : plainHttpWarning(plane.deps.config.host);
+    if (warning) plane.deps.log.warn(warning);
     if (plane.adminToken.created) console.log(`admin token (shown once): ${plane.adminToken.value}`);
     maybeStartLocalAgent({
       mode: plane.deps.config.localAgent,
       port: info.port,
+      tls: tls && {
+        ...(tls.selfSigned ? { ca: tls.cert.toString() } : {}),
+        servername: tls.localName(
+          plane.deps.config.publicUrl && new URL(plane.deps.config.publicUrl).hostname,
+        ),
+      },
       dataDir: plane.dataDir,
       db: plane.deps.db,
       log: plane.deps.log,
@@ -57,6 +72,10 @@ const server = serve(
   },
 );
 let localAgent: { stop(): Promise<void> } | undefined;
+const stopTlsReload =
+  tls && plane.deps.config.tls
+    ? keepTlsFresh(server as TlsServer, plane.deps.config.tls, plane.deps.log)
+    : undefined;
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -70,6 +89,7 @@ async function shutdown(signal: string) {
   await localAgent?.stop().catch(() => {});
   // Long-polls would hold the close open for their full wait: wake them so they answer now.
   plane.deps.signals.notify(['*']);
+  stopTlsReload?.();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await plane.close();
   process.exit(0);

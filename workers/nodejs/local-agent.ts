@@ -14,6 +14,8 @@ import { claimEngine } from './engine-claim.ts';
 export async function maybeStartLocalAgent(args: {
   mode: string | undefined;
   port: number;
+  /** When npm start serves HTTPS: the name its agent checks, and a self-signed certificate to trust. */
+  tls?: { ca?: string; servername: string | undefined };
   dataDir: string;
   db: Database;
   log: Logger;
@@ -36,7 +38,7 @@ export async function maybeStartLocalAgent(args: {
     return undefined;
   }
   try {
-    const server = `http://127.0.0.1:${args.port}`;
+    const server = `${args.tls ? 'https' : 'http'}://127.0.0.1:${args.port}`;
     const dataDir = join(args.dataDir, 'local-agent');
     // A join token takes no name that holds a credential. Without one for node "local" here (a
     // wiped data dir, another port), the credential the name holds is one this control plane's
@@ -59,6 +61,14 @@ export async function maybeStartLocalAgent(args: {
     );
     const agent = await startAgent({
       ...localAgentConfig({ server, joinToken: token, dataDir }),
+      ...(args.tls
+        ? {
+            serverTls: {
+              ca: args.tls.ca,
+              ...(args.tls.servername ? { servername: args.tls.servername } : {}),
+            },
+          }
+        : {}),
       // One process, one log: the agent's lines go where the control plane's go, at its level.
       logger: withFields(args.log, { component: 'agent', node: 'local' }),
     });

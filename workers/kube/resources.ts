@@ -90,6 +90,17 @@ export const KUBE_RESOURCES: readonly KubeResource[] = [
     categories: ['all'],
   },
   {
+    group: 'apps',
+    version: 'v1',
+    plural: 'replicasets',
+    singular: 'replicaset',
+    kind: 'ReplicaSet',
+    namespaced: true,
+    shortNames: ['rs'],
+    verbs: READ,
+    categories: ['all'],
+  },
+  {
     group: 'batch',
     version: 'v1',
     plural: 'cronjobs',

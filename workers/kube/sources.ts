@@ -17,6 +17,7 @@ import { getJob, listJobs, toJobObject } from '../verbs/jobs.ts';
 import { listNamespacesCreated } from '../verbs/namespaces.ts';
 import { getNode, listNodes } from '../verbs/nodes.ts';
 import { listReplicas } from '../verbs/replicas.ts';
+import { listNamespaceRevisions } from '../verbs/revisions.ts';
 import { getService, listServices, toServiceObject } from '../verbs/services.ts';
 import {
   type KubeObject,
@@ -30,6 +31,7 @@ import {
   kubePod,
   kubeService,
 } from './objects.ts';
+import { kubeReplicaSets, POD_TEMPLATE_HASH, revisionIdentity } from './replica-sets.ts';
 import { KubeStatusError } from './status.ts';
 
 /**
@@ -66,22 +68,37 @@ interface PodOwner {
     spec: { containers: readonly { name: string }[] };
   };
   revision: number | null | 'any';
+  uid: string;
 }
 
 async function pods(db: Database, namespace: string): Promise<KubeObject[]> {
   // A pod's labels are its workload's template labels (Berth keeps them on the workload).
-  const [replicas, deployments, jobs] = await Promise.all([
+  const [replicas, deployments, jobs, revisions] = await Promise.all([
     listReplicas(db, namespace),
     listDeployments(db, namespace),
     listJobs(db, namespace),
+    listNamespaceRevisions(db, namespace),
   ]);
   const owners = new Map<string, PodOwner>();
   for (const d of deployments)
-    owners.set(`d/${d.name}`, { template: d.spec.template, revision: d.status?.revision ?? null });
+    owners.set(`d/${d.name}`, { template: d.spec.template, revision: d.status?.revision ?? null, uid: d.id });
   for (const j of jobs)
-    owners.set(`j/${j.name}`, { template: toJobObject(j).spec.template, revision: 'any' });
+    owners.set(`j/${j.name}`, { template: toJobObject(j).spec.template, revision: 'any', uid: j.id });
+  const byRevision = new Map(revisions.map((v) => [`${v.deployment}/${v.revision}`, v]));
   return replicas.map((r) => {
     const owner = owners.get(r.job !== undefined ? `j/${r.job}` : `d/${r.deployment}`);
+    if (r.job === undefined) {
+      // A Deployment's pod runs its revision's template, and is owned by that revision's ReplicaSet.
+      const rev = byRevision.get(`${r.deployment}/${r.revision}`);
+      const id = rev && owner && revisionIdentity({ name: r.deployment, uid: owner.uid }, rev.templateHash);
+      if (rev && id)
+        return kubePod({
+          replica: r as Replica,
+          labels: { ...rev.template.metadata.labels, [POD_TEMPLATE_HASH]: id.hash },
+          containers: rev.template.spec.containers,
+          owner: { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: id.name, uid: id.uid },
+        });
+    }
     // A Deployment's template is this replica's only when the replica runs the current revision
     // (a Job's template never changes).
     const current = owner && (owner.revision === 'any' || owner.revision === r.revision);
@@ -89,8 +106,27 @@ async function pods(db: Database, namespace: string): Promise<KubeObject[]> {
       replica: r as Replica,
       labels: owner?.template.metadata.labels ?? {},
       ...(current ? { containers: owner.template.spec.containers } : {}),
+      ...(owner && r.job !== undefined
+        ? { owner: { apiVersion: 'batch/v1', kind: 'Job', name: r.job, uid: owner.uid } }
+        : {}),
     });
   });
+}
+
+/** A namespace's ReplicaSets: each live Deployment's revisions (replica-sets.ts). */
+async function replicaSets(db: Database, namespace: string): Promise<KubeObject[]> {
+  const [deployments, revisions, replicas] = await Promise.all([
+    listDeployments(db, namespace),
+    listNamespaceRevisions(db, namespace),
+    listReplicas(db, namespace),
+  ]);
+  return deployments.flatMap((d) =>
+    kubeReplicaSets(
+      kubeDeployment(toDeploymentObject(d) as Deployment),
+      revisions.filter((v) => v.deployment === d.name),
+      (replicas as Replica[]).filter((r) => r.job === undefined && r.deployment === d.name),
+    ),
+  );
 }
 
 async function namespaceObjects(db: Database): Promise<KubeObject[]> {
@@ -131,6 +167,11 @@ export const KUBE_SOURCES: Record<string, KubeSource> = {
       const [object] = (await cronJobObjects(db, [await getCronJob(db, ns(n), name)])) as CronJob[];
       return object && kubeCronJob(object);
     },
+  },
+  replicasets: {
+    authz: 'deployments',
+    list: async (db, n, sel) => (await replicaSets(db, ns(n))).filter(selecting(sel)),
+    get: async (db, n, name) => (await replicaSets(db, ns(n))).find((o) => o.metadata.name === name),
   },
   pods: {
     authz: 'replicas',

@@ -132,6 +132,33 @@ const DEPLOYMENT: Column[] = [
   ...workloadWide(templateContainers, (o) => spec(o).selector),
 ];
 
+const REPLICA_SET: Column[] = [
+  name,
+  {
+    name: 'Desired',
+    type: 'integer',
+    description: 'Number of desired pods.',
+    priority: 0,
+    cell: (o) => num(spec(o).replicas),
+  },
+  {
+    name: 'Current',
+    type: 'integer',
+    description: 'Number of pods it has.',
+    priority: 0,
+    cell: (o) => num(status(o).replicas),
+  },
+  {
+    name: 'Ready',
+    type: 'integer',
+    description: 'Number of its pods that are ready.',
+    priority: 0,
+    cell: (o) => num(status(o).readyReplicas),
+  },
+  age,
+  ...workloadWide(templateContainers, (o) => spec(o).selector),
+];
+
 function servicePorts(o: KubeObject): string {
   const ports = arr(spec(o).ports).map((p) => {
     const node = p.nodePort ? `:${num(p.nodePort)}` : '';
@@ -474,6 +501,7 @@ const INGRESS: Column[] = [
 /** Columns per kind. */
 export const TABLE_COLUMNS: Record<string, Column[]> = {
   Deployment: DEPLOYMENT,
+  ReplicaSet: REPLICA_SET,
   Service: SERVICE,
   ConfigMap: CONFIG_MAP,
   Job: JOB,

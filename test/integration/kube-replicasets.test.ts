@@ -261,3 +261,67 @@ describe('the pod log subresource', () => {
     expect((await get(`${CORE}/pods/${pod.metadata.name}/log?container=side`)).status).toBe(200);
   });
 });
+
+describe('the remaining read kinds', () => {
+  it('serves Secrets with their key names and never their values, to those /v1 lets read secrets', async () => {
+    const put = await t.call('PUT', `${NS}/secrets/db`, { data: { password: 's3cret', user: 'app' } });
+    expect(put.status).toBe(201);
+    const secret = await get(`${CORE}/secrets/db`);
+    expect(secret.body).toMatchObject({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'Opaque',
+      metadata: { name: 'db', annotations: { 'berth.dev/keys': 'password,user' } },
+    });
+    expect(secret.body.data).toBeUndefined();
+    expect(JSON.stringify((await get(`${CORE}/secrets`)).body)).not.toContain('s3cret');
+    const table = await get(`${CORE}/secrets`, TABLE);
+    expect(table.body.rows.map((r: any) => r.cells.slice(0, 3))).toEqual([['db', 'Opaque', 2]]);
+    const viewer = (
+      await t.call('POST', '/v1/tokens', { name: 'look', role: 'viewer', namespaces: ['default'] })
+    ).body.token;
+    expect(await get(`${CORE}/secrets`, 'application/json', viewer)).toMatchObject({
+      status: 403,
+      body: { reason: 'Forbidden' },
+    });
+  });
+
+  it('serves PersistentVolumeClaims, ServiceAccounts and Events', async () => {
+    const claim = { spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } };
+    expect((await t.call('PUT', `${NS}/persistentvolumeclaims/data`, claim)).status).toBe(201);
+    expect((await t.call('PUT', `${NS}/serviceaccounts/api`, {})).status).toBe(201);
+    const pvc = await get(`${CORE}/persistentvolumeclaims/data`);
+    expect(pvc.body).toMatchObject({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+      status: { phase: 'Pending' },
+    });
+    const pvcTable = await get(`${CORE}/persistentvolumeclaims`, TABLE);
+    expect(pvcTable.body.rows[0].cells.slice(0, 2)).toEqual(['data', 'Pending']);
+    expect((await get(`${CORE}/serviceaccounts/api`)).body).toMatchObject({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+    });
+
+    const events = (await get(`${CORE}/events`)).body;
+    expect(events.kind).toBe('EventList');
+    const fromV1 = (await t.call('GET', `${NS}/events?limit=1000`)).body.items as any[];
+    expect(events.items).toHaveLength(fromV1.length);
+    const last = events.items.at(-1);
+    const berth = fromV1.at(-1);
+    expect(last).toMatchObject({
+      kind: 'Event',
+      reason: berth.reason,
+      message: berth.message,
+      type: berth.type,
+      count: 1,
+      involvedObject: { name: berth.object.split('/')[1] },
+    });
+    expect((await get(`${CORE}/events/${last.metadata.name}`)).body).toEqual(last);
+    const eventTable = await get(`${CORE}/events`, TABLE);
+    expect(
+      eventTable.body.columnDefinitions.filter((c: any) => c.priority === 0).map((c: any) => c.name),
+    ).toEqual(['Last Seen', 'Type', 'Reason', 'Object', 'Message']);
+  });
+});

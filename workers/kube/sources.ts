@@ -5,20 +5,27 @@ import type { Deployment } from '../../common/wire/deployment.ts';
 import type { Ingress } from '../../common/wire/ingress.ts';
 import type { Job } from '../../common/wire/job.ts';
 import type { Node } from '../../common/wire/node.ts';
-import type { Replica } from '../../common/wire/replica.ts';
-import type { Service } from '../../common/wire/service.ts';
+import type { PersistentVolumeClaim } from '../../common/wire/persistent-volume-claim.ts';
+import type { Event, Replica } from '../../common/wire/replica.ts';
+import type { Secret, Service } from '../../common/wire/service.ts';
+import type { ServiceAccount } from '../../common/wire/service-account.ts';
 import type { Database } from '../../db/database.ts';
 import type { Resource } from '../auth/principal.ts';
 import { getConfigMap, listConfigMaps, toConfigMapObject } from '../verbs/config-maps.ts';
 import { cronJobObjects, getCronJob, listCronJobs } from '../verbs/cron-jobs.ts';
 import { getDeployment, listDeployments, toDeploymentObject } from '../verbs/deployments.ts';
+import { listEvents } from '../verbs/events.ts';
 import { getIngress, listIngresses, toIngressObject } from '../verbs/ingresses.ts';
 import { getJob, listJobs, toJobObject } from '../verbs/jobs.ts';
 import { listNamespacesCreated } from '../verbs/namespaces.ts';
 import { getNode, listNodes } from '../verbs/nodes.ts';
+import { getClaim, listClaims, toClaimObject } from '../verbs/persistent-volume-claims.ts';
 import { listReplicas } from '../verbs/replicas.ts';
 import { listNamespaceRevisions } from '../verbs/revisions.ts';
+import { getSecret, listSecrets, toSecretObject } from '../verbs/secrets.ts';
+import { getServiceAccount, listServiceAccounts, toServiceAccountObject } from '../verbs/service-accounts.ts';
 import { getService, listServices, toServiceObject } from '../verbs/services.ts';
+import { kubeClaim, kubeEvent, kubeSecret, kubeServiceAccount } from './more-objects.ts';
 import {
   type KubeObject,
   kubeConfigMap,
@@ -177,6 +184,38 @@ export const KUBE_SOURCES: Record<string, KubeSource> = {
     authz: 'replicas',
     list: async (db, n, sel) => (await pods(db, ns(n))).filter(selecting(sel)),
     get: async (db, n, name) => (await pods(db, ns(n))).find((p) => p.metadata.name === name),
+  },
+  secrets: {
+    authz: 'secrets',
+    list: async (db, n, sel) =>
+      (await listSecrets(db, ns(n), sel)).map((r) => kubeSecret(toSecretObject(r) as Secret)),
+    get: async (db, n, name) => kubeSecret(toSecretObject(await getSecret(db, ns(n), name)) as Secret),
+  },
+  persistentvolumeclaims: {
+    authz: 'persistentvolumeclaims',
+    list: async (db, n, sel) =>
+      (await listClaims(db, ns(n), sel)).map((r) => kubeClaim(toClaimObject(r) as PersistentVolumeClaim)),
+    get: async (db, n, name) =>
+      kubeClaim(toClaimObject(await getClaim(db, ns(n), name)) as PersistentVolumeClaim),
+  },
+  serviceaccounts: {
+    authz: 'serviceaccounts',
+    list: async (db, n, sel) =>
+      (await listServiceAccounts(db, ns(n), sel)).map((r) =>
+        kubeServiceAccount(toServiceAccountObject(r) as ServiceAccount),
+      ),
+    get: async (db, n, name) =>
+      kubeServiceAccount(toServiceAccountObject(await getServiceAccount(db, ns(n), name)) as ServiceAccount),
+  },
+  events: {
+    authz: 'events',
+    // The namespace's most recent events (as many as `/v1` returns at most), oldest first.
+    list: async (db, n, sel) =>
+      (await listEvents(db, ns(n), { limit: 1000 })).map((e) => kubeEvent(e as Event)).filter(selecting(sel)),
+    get: async (db, n, name) =>
+      (await listEvents(db, ns(n), { limit: 1000 }))
+        .map((e) => kubeEvent(e as Event))
+        .find((o) => o.metadata.name === name),
   },
   nodes: {
     authz: 'nodes',

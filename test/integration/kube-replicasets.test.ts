@@ -286,6 +286,24 @@ describe('the remaining read kinds', () => {
     });
   });
 
+  it("serves a Service's ready endpoints as its Endpoints, as /v1 lists them", async () => {
+    const svc = { spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } };
+    expect((await t.call('PUT', `${NS}/services/web`, svc)).status).toBe(201);
+    const berth = (await t.call('GET', `${NS}/services/web/endpoints`)).body.items as any[];
+    expect(berth.length).toBe(2);
+    const ep = (await get(`${CORE}/endpoints/web`)).body;
+    expect(ep).toMatchObject({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'web' } });
+    expect(
+      (ep.subsets as any[]).map((s) => [s.addresses[0].ip, s.addresses[0].targetRef.name, s.ports[0].port]),
+    ).toEqual(berth.map((e) => [e.address, e.replica, e.port]));
+    const table = await get(`${CORE}/endpoints`, TABLE);
+    expect(table.body.rows[0].cells.slice(0, 2)).toEqual([
+      'web',
+      berth.map((e) => `${e.address}:${e.port}`).join(','),
+    ]);
+    expect((await get(`${CORE}/endpoints/nothing`)).status).toBe(404);
+  });
+
   it('serves PersistentVolumeClaims, ServiceAccounts and Events', async () => {
     const claim = { spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } };
     expect((await t.call('PUT', `${NS}/persistentvolumeclaims/data`, claim)).status).toBe(201);

@@ -1,6 +1,6 @@
 import type { PersistentVolumeClaim } from '../../common/wire/persistent-volume-claim.ts';
 import type { Event } from '../../common/wire/replica.ts';
-import type { Secret } from '../../common/wire/service.ts';
+import type { Endpoint, Secret, Service } from '../../common/wire/service.ts';
 import type { ServiceAccount } from '../../common/wire/service-account.ts';
 import { type KubeObject, kubeMeta } from './objects.ts';
 
@@ -87,5 +87,33 @@ export function kubeEvent(e: Event): KubeObject {
     firstTimestamp: e.createdAt,
     lastTimestamp: e.createdAt,
     count: 1,
+  };
+}
+
+/**
+ * A Service's ready endpoints (the same read as `GET /v1/.../services/{name}/endpoints`) as its
+ * Endpoints object. Berth publishes a pod's ports on its node, so an address is the node's and a
+ * port the host port of the service port there: each pod is a subset of its own (host ports
+ * differ from pod to pod).
+ */
+export function kubeEndpoints(s: Service, items: readonly Endpoint[]): KubeObject {
+  const main = s.spec.ports.find((p) => p.name === 'http') ?? s.spec.ports[0];
+  const subsets = items.map((e) => ({
+    addresses: [
+      {
+        ip: e.address,
+        nodeName: e.node,
+        targetRef: { kind: 'Pod', name: e.replica, namespace: s.metadata.namespace },
+      },
+    ],
+    ports: e.ports
+      ? e.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.hostPort, protocol: 'TCP' }))
+      : [{ ...(main?.name ? { name: main.name } : {}), port: e.port, protocol: 'TCP' }],
+  }));
+  return {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { ...kubeMeta(s.metadata), uid: `${s.metadata.uid}-endpoints` },
+    ...(subsets.length ? { subsets } : {}),
   };
 }

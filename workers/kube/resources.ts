@@ -37,6 +37,17 @@ export const KUBE_RESOURCES: readonly KubeResource[] = [
   {
     group: '',
     version: 'v1',
+    plural: 'endpoints',
+    singular: 'endpoints',
+    kind: 'Endpoints',
+    namespaced: true,
+    shortNames: ['ep'],
+    verbs: READ,
+    categories: [],
+  },
+  {
+    group: '',
+    version: 'v1',
     plural: 'events',
     singular: 'event',
     kind: 'Event',

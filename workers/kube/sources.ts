@@ -24,8 +24,8 @@ import { listReplicas } from '../verbs/replicas.ts';
 import { listNamespaceRevisions } from '../verbs/revisions.ts';
 import { getSecret, listSecrets, toSecretObject } from '../verbs/secrets.ts';
 import { getServiceAccount, listServiceAccounts, toServiceAccountObject } from '../verbs/service-accounts.ts';
-import { getService, listServices, toServiceObject } from '../verbs/services.ts';
-import { kubeClaim, kubeEvent, kubeSecret, kubeServiceAccount } from './more-objects.ts';
+import { getService, listEndpoints, listServices, toServiceObject } from '../verbs/services.ts';
+import { kubeClaim, kubeEndpoints, kubeEvent, kubeSecret, kubeServiceAccount } from './more-objects.ts';
 import {
   type KubeObject,
   kubeConfigMap,
@@ -184,6 +184,19 @@ export const KUBE_SOURCES: Record<string, KubeSource> = {
     authz: 'replicas',
     list: async (db, n, sel) => (await pods(db, ns(n))).filter(selecting(sel)),
     get: async (db, n, name) => (await pods(db, ns(n))).find((p) => p.metadata.name === name),
+  },
+  endpoints: {
+    authz: 'services',
+    list: async (db, n, sel) => {
+      const services = (await listServices(db, ns(n), sel)).map((r) => toServiceObject(r) as Service);
+      return Promise.all(
+        services.map(async (s) => kubeEndpoints(s, (await listEndpoints(db, ns(n), s.metadata.name)).items)),
+      );
+    },
+    get: async (db, n, name) => {
+      const { service, items } = await listEndpoints(db, ns(n), name);
+      return kubeEndpoints(toServiceObject(service) as Service, items);
+    },
   },
   secrets: {
     authz: 'secrets',

@@ -575,6 +575,24 @@ const PERSISTENT_VOLUME_CLAIM: Column[] = [
   },
 ];
 
+const ENDPOINTS: Column[] = [
+  name,
+  {
+    name: 'Endpoints',
+    type: 'string',
+    description: 'The addresses it routes to (the first three).',
+    priority: 0,
+    cell: (o) => {
+      const all = arr(o.subsets).flatMap((s) =>
+        arr(s.addresses).flatMap((a) => arr(s.ports).map((p) => `${str(a.ip)}:${num(p.port)}`)),
+      );
+      if (all.length === 0) return '<none>';
+      return all.length > 3 ? `${all.slice(0, 3).join(',')} + ${all.length - 3} more...` : all.join(',');
+    },
+  },
+  age,
+];
+
 const SERVICE_ACCOUNT: Column[] = [
   name,
   { name: 'Secrets', type: 'integer', description: 'Its token secrets.', priority: 0, cell: () => 0 },
@@ -652,6 +670,7 @@ export const TABLE_COLUMNS: Record<string, Column[]> = {
   Ingress: INGRESS,
   Namespace: NAMESPACE,
   Secret: SECRET,
+  Endpoints: ENDPOINTS,
   PersistentVolumeClaim: PERSISTENT_VOLUME_CLAIM,
   ServiceAccount: SERVICE_ACCOUNT,
   Event: EVENT,

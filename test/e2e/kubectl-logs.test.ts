@@ -37,6 +37,8 @@ const ticker = (name: string, env: { name: string; value: string }[] = []) => ({
   name,
   image: HTTPD_1,
   command: ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 1; done'],
+  // Published (nothing listens): the Service's endpoint is this port on the node.
+  ports: [{ containerPort: 8080 }],
   env,
 });
 const sayer = (name: string) => ({
@@ -211,6 +213,29 @@ describe(`kubectl (${KUBECTL}) reading revisions and logs`, () => {
     );
   });
 
+  it('gets the remaining read kinds: secrets without values, endpoints, events, claims, accounts', async () => {
+    expect((await server.call('PUT', `${NS}/secrets/db`, { data: { password: 'hunter2' } })).status).toBe(
+      201,
+    );
+    expect((await server.call('PUT', `${NS}/serviceaccounts/api`, {})).status).toBe(201);
+    const svc = { spec: { selector: { app: 'solo' }, ports: [{ port: 80, targetPort: 8080 }] } };
+    expect((await server.call('PUT', `${NS}/services/solo`, svc)).status).toBe(201);
+    const out = await ok(['get', 'secrets,serviceaccounts,endpoints', '-o', 'wide']);
+    expect(out).toMatch(/secret\/db\s+Opaque\s+1\s/);
+    expect(out).toMatch(/serviceaccount\/api\s+0\s/);
+    expect(out).toMatch(/endpoints\/solo\s+127\.0\.0\.1:\d+\s/);
+    expect(await ok(['get', 'secret', 'db', '-o', 'yaml'])).not.toContain('hunter2');
+    const events = await ok(['get', 'events']);
+    expect(events.split('\n')[0]!.split(/\s{2,}/)).toEqual([
+      'LAST SEEN',
+      'TYPE',
+      'REASON',
+      'OBJECT',
+      'MESSAGE',
+    ]);
+    expect(events).toMatch(/deployment\/solo/);
+  });
+
   it('follows a pod’s logs: new lines arrive until kubectl is stopped', async () => {
     const atStart = await assignmentVersion();
     const follower = spawn(KUBECTL, ['logs', '-f', solo, '--tail=1', '--timestamps'], {
@@ -250,9 +275,9 @@ describe(`kubectl (${KUBECTL}) reading revisions and logs`, () => {
     // Each round of a follow is a log request delivered with the node's assignments (its version
     // grows): once kubectl is gone, the rounds stop (the one in flight may still end).
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    await sleep(2500);
+    await sleep(2000);
     const before = await assignmentVersion();
-    await sleep(3000);
+    await sleep(2500);
     expect(await assignmentVersion()).toBe(before);
   });
 });

@@ -182,6 +182,25 @@ describe(`kubectl (${KUBECTL}) reading revisions and logs`, () => {
     const undo = await ok(['rollout', 'undo', 'deploy/solo', '--to-revision=1', '--dry-run=client']);
     expect(undo).toContain('Pod Template');
     expect(undo).not.toContain('VERSION');
+    // describe finds the Deployment's ReplicaSets as kubectl does (selector, then owner uid).
+    const current = (
+      await ok([
+        'get',
+        'rs',
+        '-l',
+        'app=solo',
+        '-o',
+        'name',
+        '--sort-by=.metadata.annotations.deployment\\.kubernetes\\.io/revision',
+      ])
+    )
+      .trim()
+      .split('\n')
+      .at(-1)!
+      .replace('replicaset.apps/', '');
+    const described = await ok(['describe', 'deploy', 'solo']);
+    expect(described).toMatch(new RegExp(`NewReplicaSet:\\s+${current} \\(1/1 replicas created\\)`));
+    expect(described).toMatch(/OldReplicaSets:\s+solo-\w+ \(0\/0 replicas created\)/);
     const missing = await front.kubectl(['rollout', 'history', 'deploy/solo', '--revision=7']);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('unable to find the specified revision');

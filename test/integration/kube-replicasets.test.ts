@@ -210,6 +210,8 @@ describe('the pod log subresource', () => {
     expect(res.headers.get('content-type')).toContain('text/plain');
     expect(res.body).toBe(`log line of ${name} from sim-1\n`);
     expect((await get(`${CORE}/pods/${name}/log?container=web&limitBytes=8`)).body).toBe('log line');
+    // The simulated agent stamps no line, as agents that predate stamps: a follow returns them and ends.
+    expect((await get(`${CORE}/pods/${name}/log?follow=true`)).body).toBe(`log line of ${name} from sim-1\n`);
   });
 
   it('refuses as Kubernetes does: unknown pod, unknown container, previous, bad options, forbidden', async () => {

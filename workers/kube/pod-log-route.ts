@@ -81,8 +81,10 @@ export async function podLog(c: Context<AppEnv>, deps: AppDeps): Promise<Respons
   const first = await read(q.since, Math.min(q.tailLines ?? MAX_LOG_LINES, MAX_LOG_LINES));
   const headers = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' };
   const limit = new ByteLimit(q.limitBytes);
-  if (!q.follow)
-    return c.body(limit.take(logText(first.lines.map(splitStamp), q.timestamps)) ?? '', 200, headers);
+  const lines = first.lines.map(splitStamp);
+  // An agent that predates stamps sends none: its lines cannot be followed, so they are all it gets.
+  const unstamped = lines.length > 0 && lines.every((l) => l.time === '');
+  if (!q.follow || unstamped) return c.body(limit.take(logText(lines, q.timestamps)) ?? '', 200, headers);
 
   const cursor = new LogCursor();
   const firstLines = cursor.fresh(first.lines);

@@ -232,7 +232,7 @@ describe(`kubectl (${KUBECTL}) reading revisions and logs`, () => {
     );
   });
 
-  it('gets the remaining read kinds: secrets without values, endpoints, events, claims, accounts', async () => {
+  it('gets the remaining read kinds: secrets without values, service accounts, endpoints, events', async () => {
     expect((await server.call('PUT', `${NS}/secrets/db`, { data: { password: 'hunter2' } })).status).toBe(
       201,
     );

@@ -54,3 +54,27 @@ describe('log tail', () => {
     ).toEqual(['[side] s2', '[web] w3', '[side] s4']);
   });
 });
+
+describe('log tail with timestamps', () => {
+  it('starts each line with its stamp when asked, before the container prefix', () => {
+    const lines = [
+      { time: '2024-01-01T00:00:01Z', text: 'l1' },
+      { time: '', text: 'raw' },
+    ];
+    expect(mergeTails([{ name: 'web', lines }], 5, true)).toEqual([
+      // An unstamped line sorts first, as before; it keeps no stamp.
+      'raw',
+      '2024-01-01T00:00:01Z l1',
+    ]);
+    expect(
+      mergeTails(
+        [
+          { name: 'web', lines: [{ time: '2024-01-01T00:00:01Z', text: 'w' }] },
+          { name: 'side', lines: [{ time: '2024-01-01T00:00:02Z', text: 's' }] },
+        ],
+        5,
+        true,
+      ),
+    ).toEqual(['2024-01-01T00:00:01Z [web] w', '2024-01-01T00:00:02Z [side] s']);
+  });
+});

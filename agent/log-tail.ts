@@ -39,14 +39,23 @@ export function parseTimestampedLines(text: string): LogLine[] {
  * The last `tail` lines across a replica's containers, oldest first, merged by time. With more
  * than one container each line is prefixed with its container's name.
  */
-export function mergeTails(perContainer: { name: string; lines: LogLine[] }[], tail: number): string[] {
+export function mergeTails(
+  perContainer: { name: string; lines: LogLine[] }[],
+  tail: number,
+  /** Start each line with its timestamp and a space (lines the engine did not stamp keep none). */
+  timestamps = false,
+): string[] {
   const n = Math.max(0, Math.min(tail, MAX_TAIL));
   const prefix = perContainer.length > 1;
   const all: { time: string; seq: number; text: string }[] = [];
   let seq = 0;
   for (const c of perContainer) {
     for (const l of c.lines)
-      all.push({ time: l.time, seq: seq++, text: prefix ? `[${c.name}] ${l.text}` : l.text });
+      all.push({
+        time: l.time,
+        seq: seq++,
+        text: `${timestamps && l.time ? `${l.time} ` : ''}${prefix ? `[${c.name}] ` : ''}${l.text}`,
+      });
   }
   // Stable by time; the sequence keeps each container's own order for equal stamps.
   all.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.seq - b.seq));

@@ -278,6 +278,13 @@ describe('PodManager with a fake runtime', () => {
       id: 'l1',
       lines: ['[web] log of berth-n1-p-web', '[side] log of berth-n1-p-side'],
     });
+    // One container, stamped: what the Kubernetes face asks for (kubectl logs -c side --timestamps).
+    expect(
+      await manager.answerLog({ id: 'l2', replicaId: 'p', tail: 10, container: 'side', timestamps: true }),
+    ).toEqual({ id: 'l2', lines: ['2024-01-01T00:00:00Z log of berth-n1-p-side'] });
+    expect(
+      (await manager.answerLog({ id: 'l3', replicaId: 'p', tail: 10, container: 'nope' })).error,
+    ).toContain('container "nope"');
   });
 });
 

@@ -188,17 +188,25 @@ export class PodManager {
 
   async answerLog(req: LogRequest): Promise<LogAnswer> {
     const runner = this.runners.get(req.replicaId);
-    const containers = runner?.logTargets() ?? [];
+    const all = runner?.logTargets() ?? [];
+    const containers = req.container === undefined ? all : all.filter((c) => c.name === req.container);
     if (containers.length === 0)
-      return { id: req.id, lines: [], error: `replica ${req.replicaId} has no containers on this node` };
+      return {
+        id: req.id,
+        lines: [],
+        error:
+          req.container !== undefined && all.length > 0
+            ? `container "${req.container}" of replica ${req.replicaId} has not been created on this node`
+            : `replica ${req.replicaId} has no containers on this node`,
+      };
     try {
       const per = await Promise.all(
         containers.map(async (c) => ({
           name: c.name,
-          lines: await this.deps.driver.logs(c.id, Math.max(0, req.tail)),
+          lines: await this.deps.driver.logs(c.id, Math.max(0, req.tail), req.since),
         })),
       );
-      return { id: req.id, lines: mergeTails(per, req.tail) };
+      return { id: req.id, lines: mergeTails(per, req.tail, req.timestamps === true) };
     } catch (e) {
       return { id: req.id, lines: [], error: `reading logs failed: ${errorMessage(e)}`.slice(0, 4096) };
     }

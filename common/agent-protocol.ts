@@ -122,7 +122,17 @@ export const Assignment = z.object({
 });
 export type Assignment = z.infer<typeof Assignment>;
 
-export const LogRequest = z.object({ id: z.string(), replicaId: z.string(), tail: z.int() });
+export const LogRequest = z.object({
+  id: z.string(),
+  replicaId: z.string(),
+  tail: z.int(),
+  /** Only this container's lines, unprefixed (absent: every container's, prefixed when several). */
+  container: z.string().optional(),
+  /** Only lines stamped at or after this instant (`seconds.nanoseconds`, as the engine takes it). */
+  since: z.string().optional(),
+  /** Each line starts with its RFC 3339 timestamp and a space. Agents that predate these ignore them. */
+  timestamps: z.boolean().optional(),
+});
 export type LogRequest = z.infer<typeof LogRequest>;
 
 /** A deleted claim whose node-local volume the agent must remove (common/persistent-volume-claim.ts). */

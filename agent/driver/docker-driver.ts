@@ -307,10 +307,16 @@ export class DockerDriver implements Driver {
     return info.ExitCode ?? -1;
   }
 
-  async logs(id: string, tail: number): Promise<LogLine[]> {
-    const buf = await this.docker
-      .getContainer(id)
-      .logs({ stdout: true, stderr: true, tail, timestamps: true, follow: false });
+  async logs(id: string, tail: number, since?: string): Promise<LogLine[]> {
+    const buf = await this.docker.getContainer(id).logs({
+      stdout: true,
+      stderr: true,
+      tail,
+      timestamps: true,
+      follow: false,
+      // The engine reads `seconds.nanoseconds`; dockerode's type says number, the query is text.
+      ...(since ? { since: since as unknown as number } : {}),
+    });
     return parseTimestampedLines(demuxDockerStream(buf));
   }
 

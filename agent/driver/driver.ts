@@ -36,8 +36,8 @@ export interface Driver {
   removeVolume?(name: string, labels: Record<string, string>): Promise<'removed' | 'absent' | 'in-use'>;
   /** Runs a command inside a running container; exit code, or rejects on timeout. */
   exec(id: string, command: string[], timeoutMs: number): Promise<number>;
-  /** The last `tail` lines of stdout and stderr, oldest first. */
-  logs(id: string, tail: number): Promise<LogLine[]>;
+  /** The last `tail` lines of stdout and stderr, oldest first (stamped at or after `since` when given). */
+  logs(id: string, tail: number, since?: string): Promise<LogLine[]>;
   /**
    * Streams lifecycle events of the containers labelled berth.dev/node=<node>. `onResync` is called
    * each time the stream (re)connects, since events may have been missed while it was down.

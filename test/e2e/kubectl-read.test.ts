@@ -312,8 +312,8 @@ describe('kubectl against Berth', () => {
   });
 
   it('says what it does not serve, and refuses a token it does not know', async () => {
-    const secrets = await kubectl('admin', ['get', 'secrets']);
-    expect(secrets.stderr).toContain('the server doesn\'t have a resource type "secrets"');
+    const secrets = await kubectl('admin', ['get', 'limitranges']);
+    expect(secrets.stderr).toContain('the server doesn\'t have a resource type "limitranges"');
     const write = await kubectl('admin', ['delete', 'deploy', 'web']);
     expect(write.stderr.trim()).toBe(
       'Error from server (MethodNotAllowed): the server does not allow this method on the requested resource',

@@ -123,7 +123,7 @@ describe('the Kubernetes API face', () => {
       'team-a',
     ]);
 
-    const unknown = await get('/api/v1/namespaces/default/secrets');
+    const unknown = await get('/api/v1/namespaces/default/limitranges');
     expect(unknown).toMatchObject({ status: 404, body: { kind: 'Status', reason: 'NotFound' } });
     const write = await t.plane.app.request('/apis/apps/v1/namespaces/default/deployments/web', {
       method: 'DELETE',

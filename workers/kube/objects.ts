@@ -201,6 +201,8 @@ export interface PodSource {
    * a Deployment's current one); otherwise the Pod names its containers only.
    */
   containers?: readonly { name: string }[];
+  /** Its controller: the ReplicaSet of its revision, or its Job (absent: its workload by name, no uid). */
+  owner?: { apiVersion: string; kind: string; name: string; uid: string };
 }
 
 type KubePhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
@@ -257,7 +259,7 @@ function containerStatus(c: ContainerStatusWire, since: string) {
 }
 
 /** A replica as a Pod: Kubernetes' pod status (phase, conditions, containerStatuses). */
-export function kubePod({ replica: r, labels, containers }: PodSource): KubeObject {
+export function kubePod({ replica: r, labels, containers, owner }: PodSource): KubeObject {
   const ownerKind = r.job !== undefined ? 'Job' : 'Deployment';
   const phase = podPhase(r.phase);
   const scheduled = r.node !== null;
@@ -278,13 +280,15 @@ export function kubePod({ replica: r, labels, containers }: PodSource): KubeObje
       creationTimestamp: r.createdAt,
       labels: { ...labels, 'berth.dev/revision': String(r.revision) },
       ...(r.phase === 'Terminating' || r.desired === 'stopped' ? { deletionTimestamp: r.updatedAt } : {}),
-      // Owned by its workload (Berth has no ReplicaSet objects yet: revisions come next).
+      // Owned by its revision's ReplicaSet (replica-sets.ts) or its Job.
       ownerReferences: [
         {
-          apiVersion: ownerKind === 'Job' ? 'batch/v1' : 'apps/v1',
-          kind: ownerKind,
-          name: r.deployment,
-          uid: '',
+          ...(owner ?? {
+            apiVersion: ownerKind === 'Job' ? 'batch/v1' : 'apps/v1',
+            kind: ownerKind,
+            name: r.deployment,
+            uid: '',
+          }),
           controller: true,
         },
       ],

@@ -18,6 +18,7 @@ import {
   wantsAggregated,
 } from './discovery.ts';
 import { type KubeObject, kubeList, listResourceVersion } from './objects.ts';
+import { podLog } from './pod-log-route.ts';
 import { findResource, groupVersion, type KubeResource } from './resources.ts';
 import { KUBE_SOURCES } from './sources.ts';
 import { forbiddenStatus, KubeStatusError, notFoundStatus, statusObject, statusOf } from './status.ts';
@@ -97,6 +98,11 @@ export function kubeApi(
     const p = c.req.param();
     return read(c, p.group, p.version, p.plural, p.ns, p.name);
   });
+  app.get('/api/v1/namespaces/:ns/pods/:name/log', (c) => podLog(c, deps));
+  // A Deployment's status subresource is the Deployment (as Kubernetes answers a GET of it).
+  app.get('/apis/apps/v1/namespaces/:ns/deployments/:name/status', (c) =>
+    read(c, 'apps', 'v1', 'deployments', c.req.param('ns'), c.req.param('name')),
+  );
   app.get('/apis/:group/:version/:plural', (c) => {
     const p = c.req.param();
     return read(c, p.group, p.version, p.plural);

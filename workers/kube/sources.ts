@@ -5,19 +5,27 @@ import type { Deployment } from '../../common/wire/deployment.ts';
 import type { Ingress } from '../../common/wire/ingress.ts';
 import type { Job } from '../../common/wire/job.ts';
 import type { Node } from '../../common/wire/node.ts';
-import type { Replica } from '../../common/wire/replica.ts';
-import type { Service } from '../../common/wire/service.ts';
+import type { PersistentVolumeClaim } from '../../common/wire/persistent-volume-claim.ts';
+import type { Event, Replica } from '../../common/wire/replica.ts';
+import type { Secret, Service } from '../../common/wire/service.ts';
+import type { ServiceAccount } from '../../common/wire/service-account.ts';
 import type { Database } from '../../db/database.ts';
 import type { Resource } from '../auth/principal.ts';
 import { getConfigMap, listConfigMaps, toConfigMapObject } from '../verbs/config-maps.ts';
 import { cronJobObjects, getCronJob, listCronJobs } from '../verbs/cron-jobs.ts';
 import { getDeployment, listDeployments, toDeploymentObject } from '../verbs/deployments.ts';
+import { listEvents } from '../verbs/events.ts';
 import { getIngress, listIngresses, toIngressObject } from '../verbs/ingresses.ts';
 import { getJob, listJobs, toJobObject } from '../verbs/jobs.ts';
 import { listNamespacesCreated } from '../verbs/namespaces.ts';
 import { getNode, listNodes } from '../verbs/nodes.ts';
+import { getClaim, listClaims, toClaimObject } from '../verbs/persistent-volume-claims.ts';
 import { listReplicas } from '../verbs/replicas.ts';
-import { getService, listServices, toServiceObject } from '../verbs/services.ts';
+import { listNamespaceRevisions } from '../verbs/revisions.ts';
+import { getSecret, listSecrets, toSecretObject } from '../verbs/secrets.ts';
+import { getServiceAccount, listServiceAccounts, toServiceAccountObject } from '../verbs/service-accounts.ts';
+import { getService, listEndpoints, listServices, toServiceObject } from '../verbs/services.ts';
+import { kubeClaim, kubeEndpoints, kubeEvent, kubeSecret, kubeServiceAccount } from './more-objects.ts';
 import {
   type KubeObject,
   kubeConfigMap,
@@ -30,6 +38,7 @@ import {
   kubePod,
   kubeService,
 } from './objects.ts';
+import { kubeReplicaSets, POD_TEMPLATE_HASH, revisionIdentity } from './replica-sets.ts';
 import { KubeStatusError } from './status.ts';
 
 /**
@@ -66,22 +75,37 @@ interface PodOwner {
     spec: { containers: readonly { name: string }[] };
   };
   revision: number | null | 'any';
+  uid: string;
 }
 
 async function pods(db: Database, namespace: string): Promise<KubeObject[]> {
   // A pod's labels are its workload's template labels (Berth keeps them on the workload).
-  const [replicas, deployments, jobs] = await Promise.all([
+  const [replicas, deployments, jobs, revisions] = await Promise.all([
     listReplicas(db, namespace),
     listDeployments(db, namespace),
     listJobs(db, namespace),
+    listNamespaceRevisions(db, namespace),
   ]);
   const owners = new Map<string, PodOwner>();
   for (const d of deployments)
-    owners.set(`d/${d.name}`, { template: d.spec.template, revision: d.status?.revision ?? null });
+    owners.set(`d/${d.name}`, { template: d.spec.template, revision: d.status?.revision ?? null, uid: d.id });
   for (const j of jobs)
-    owners.set(`j/${j.name}`, { template: toJobObject(j).spec.template, revision: 'any' });
+    owners.set(`j/${j.name}`, { template: toJobObject(j).spec.template, revision: 'any', uid: j.id });
+  const byRevision = new Map(revisions.map((v) => [`${v.deployment}/${v.revision}`, v]));
   return replicas.map((r) => {
     const owner = owners.get(r.job !== undefined ? `j/${r.job}` : `d/${r.deployment}`);
+    if (r.job === undefined) {
+      // A Deployment's pod runs its revision's template, and is owned by that revision's ReplicaSet.
+      const rev = byRevision.get(`${r.deployment}/${r.revision}`);
+      const id = rev && owner && revisionIdentity({ name: r.deployment, uid: owner.uid }, rev.templateHash);
+      if (rev && id)
+        return kubePod({
+          replica: r as Replica,
+          labels: { ...rev.template.metadata.labels, [POD_TEMPLATE_HASH]: id.hash },
+          containers: rev.template.spec.containers,
+          owner: { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: id.name, uid: id.uid },
+        });
+    }
     // A Deployment's template is this replica's only when the replica runs the current revision
     // (a Job's template never changes).
     const current = owner && (owner.revision === 'any' || owner.revision === r.revision);
@@ -89,8 +113,27 @@ async function pods(db: Database, namespace: string): Promise<KubeObject[]> {
       replica: r as Replica,
       labels: owner?.template.metadata.labels ?? {},
       ...(current ? { containers: owner.template.spec.containers } : {}),
+      ...(owner && r.job !== undefined
+        ? { owner: { apiVersion: 'batch/v1', kind: 'Job', name: r.job, uid: owner.uid } }
+        : {}),
     });
   });
+}
+
+/** A namespace's ReplicaSets: each live Deployment's revisions (replica-sets.ts). */
+async function replicaSets(db: Database, namespace: string): Promise<KubeObject[]> {
+  const [deployments, revisions, replicas] = await Promise.all([
+    listDeployments(db, namespace),
+    listNamespaceRevisions(db, namespace),
+    listReplicas(db, namespace),
+  ]);
+  return deployments.flatMap((d) =>
+    kubeReplicaSets(
+      kubeDeployment(toDeploymentObject(d) as Deployment),
+      revisions.filter((v) => v.deployment === d.name),
+      (replicas as Replica[]).filter((r) => r.job === undefined && r.deployment === d.name),
+    ),
+  );
 }
 
 async function namespaceObjects(db: Database): Promise<KubeObject[]> {
@@ -132,10 +175,60 @@ export const KUBE_SOURCES: Record<string, KubeSource> = {
       return object && kubeCronJob(object);
     },
   },
+  replicasets: {
+    authz: 'deployments',
+    list: async (db, n, sel) => (await replicaSets(db, ns(n))).filter(selecting(sel)),
+    get: async (db, n, name) => (await replicaSets(db, ns(n))).find((o) => o.metadata.name === name),
+  },
   pods: {
     authz: 'replicas',
     list: async (db, n, sel) => (await pods(db, ns(n))).filter(selecting(sel)),
     get: async (db, n, name) => (await pods(db, ns(n))).find((p) => p.metadata.name === name),
+  },
+  endpoints: {
+    authz: 'services',
+    list: async (db, n, sel) => {
+      const services = (await listServices(db, ns(n), sel)).map((r) => toServiceObject(r) as Service);
+      return Promise.all(
+        services.map(async (s) => kubeEndpoints(s, (await listEndpoints(db, ns(n), s.metadata.name)).items)),
+      );
+    },
+    get: async (db, n, name) => {
+      const { service, items } = await listEndpoints(db, ns(n), name);
+      return kubeEndpoints(toServiceObject(service) as Service, items);
+    },
+  },
+  secrets: {
+    authz: 'secrets',
+    list: async (db, n, sel) =>
+      (await listSecrets(db, ns(n), sel)).map((r) => kubeSecret(toSecretObject(r) as Secret)),
+    get: async (db, n, name) => kubeSecret(toSecretObject(await getSecret(db, ns(n), name)) as Secret),
+  },
+  persistentvolumeclaims: {
+    authz: 'persistentvolumeclaims',
+    list: async (db, n, sel) =>
+      (await listClaims(db, ns(n), sel)).map((r) => kubeClaim(toClaimObject(r) as PersistentVolumeClaim)),
+    get: async (db, n, name) =>
+      kubeClaim(toClaimObject(await getClaim(db, ns(n), name)) as PersistentVolumeClaim),
+  },
+  serviceaccounts: {
+    authz: 'serviceaccounts',
+    list: async (db, n, sel) =>
+      (await listServiceAccounts(db, ns(n), sel)).map((r) =>
+        kubeServiceAccount(toServiceAccountObject(r) as ServiceAccount),
+      ),
+    get: async (db, n, name) =>
+      kubeServiceAccount(toServiceAccountObject(await getServiceAccount(db, ns(n), name)) as ServiceAccount),
+  },
+  events: {
+    authz: 'events',
+    // The namespace's most recent events (as many as `/v1` returns at most), oldest first.
+    list: async (db, n, sel) =>
+      (await listEvents(db, ns(n), { limit: 1000 })).map((e) => kubeEvent(e as Event)).filter(selecting(sel)),
+    get: async (db, n, name) =>
+      (await listEvents(db, ns(n), { limit: 1000 }))
+        .map((e) => kubeEvent(e as Event))
+        .find((o) => o.metadata.name === name),
   },
   nodes: {
     authz: 'nodes',

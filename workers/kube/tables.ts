@@ -132,6 +132,33 @@ const DEPLOYMENT: Column[] = [
   ...workloadWide(templateContainers, (o) => spec(o).selector),
 ];
 
+const REPLICA_SET: Column[] = [
+  name,
+  {
+    name: 'Desired',
+    type: 'integer',
+    description: 'Number of desired pods.',
+    priority: 0,
+    cell: (o) => num(spec(o).replicas),
+  },
+  {
+    name: 'Current',
+    type: 'integer',
+    description: 'Number of pods it has.',
+    priority: 0,
+    cell: (o) => num(status(o).replicas),
+  },
+  {
+    name: 'Ready',
+    type: 'integer',
+    description: 'Number of its pods that are ready.',
+    priority: 0,
+    cell: (o) => num(status(o).readyReplicas),
+  },
+  age,
+  ...workloadWide(templateContainers, (o) => spec(o).selector),
+];
+
 function servicePorts(o: KubeObject): string {
   const ports = arr(spec(o).ports).map((p) => {
     const node = p.nodePort ? `:${num(p.nodePort)}` : '';
@@ -471,9 +498,170 @@ const INGRESS: Column[] = [
   age,
 ];
 
+const SECRET: Column[] = [
+  name,
+  { name: 'Type', type: 'string', description: 'The type of secret.', priority: 0, cell: (o) => str(o.type) },
+  {
+    name: 'Data',
+    type: 'integer',
+    description: 'Number of keys (their values are never returned).',
+    priority: 0,
+    cell: (o) => (o.metadata.annotations?.['berth.dev/keys'] ?? '').split(',').filter(Boolean).length,
+  },
+  age,
+];
+
+const ACCESS_MODES: Record<string, string> = {
+  ReadWriteOnce: 'RWO',
+  ReadOnlyMany: 'ROX',
+  ReadWriteMany: 'RWX',
+  ReadWriteOncePod: 'RWOP',
+};
+
+const PERSISTENT_VOLUME_CLAIM: Column[] = [
+  name,
+  {
+    name: 'Status',
+    type: 'string',
+    description: 'Its phase.',
+    priority: 0,
+    cell: (o) => str(status(o).phase),
+  },
+  {
+    name: 'Volume',
+    type: 'string',
+    description: 'The volume bound to it.',
+    priority: 0,
+    cell: (o) => str(spec(o).volumeName),
+  },
+  {
+    name: 'Capacity',
+    type: 'string',
+    description: 'The size of its volume once bound.',
+    priority: 0,
+    cell: (o) => str(rec(status(o).capacity).storage),
+  },
+  {
+    name: 'Access Modes',
+    type: 'string',
+    description: 'How its volume may be mounted.',
+    priority: 0,
+    cell: (o) =>
+      arr(status(o).accessModes)
+        .map((m) => ACCESS_MODES[String(m)] ?? String(m))
+        .join(','),
+  },
+  {
+    name: 'StorageClass',
+    type: 'string',
+    description: 'Its storage class.',
+    priority: 0,
+    cell: (o) => str(spec(o).storageClassName),
+  },
+  {
+    name: 'VolumeAttributesClass',
+    type: 'string',
+    description: 'Its volume attributes class.',
+    priority: 0,
+    cell: () => '<unset>',
+  },
+  age,
+  {
+    name: 'VolumeMode',
+    type: 'string',
+    description: 'Filesystem or Block.',
+    priority: 1,
+    cell: (o) => str(spec(o).volumeMode),
+  },
+];
+
+const ENDPOINTS: Column[] = [
+  name,
+  {
+    name: 'Endpoints',
+    type: 'string',
+    description: 'The addresses it routes to (the first three).',
+    priority: 0,
+    cell: (o) => {
+      const all = arr(o.subsets).flatMap((s) =>
+        arr(s.addresses).flatMap((a) => arr(s.ports).map((p) => `${str(a.ip)}:${num(p.port)}`)),
+      );
+      if (all.length === 0) return '<none>';
+      return all.length > 3 ? `${all.slice(0, 3).join(',')} + ${all.length - 3} more...` : all.join(',');
+    },
+  },
+  age,
+];
+
+const SERVICE_ACCOUNT: Column[] = [
+  name,
+  { name: 'Secrets', type: 'integer', description: 'Its token secrets.', priority: 0, cell: () => 0 },
+  age,
+];
+
+const since = (field: string) => (o: KubeObject, now: Date) =>
+  humanDuration(now.getTime() - Date.parse(str(o[field]) || o.metadata.creationTimestamp));
+
+const EVENT: Column[] = [
+  {
+    name: 'Last Seen',
+    type: 'string',
+    description: 'When it last happened.',
+    priority: 0,
+    cell: since('lastTimestamp'),
+  },
+  { name: 'Type', type: 'string', description: 'Normal or Warning.', priority: 0, cell: (o) => str(o.type) },
+  {
+    name: 'Reason',
+    type: 'string',
+    description: 'Why it happened, in a word.',
+    priority: 0,
+    cell: (o) => str(o.reason),
+  },
+  {
+    name: 'Object',
+    type: 'string',
+    description: 'The object it is about.',
+    priority: 0,
+    cell: (o) => `${str(rec(o.involvedObject).kind).toLowerCase()}/${str(rec(o.involvedObject).name)}`,
+  },
+  { name: 'Subobject', type: 'string', description: 'The part of it.', priority: 1, cell: () => '' },
+  {
+    name: 'Source',
+    type: 'string',
+    description: 'Who reported it.',
+    priority: 1,
+    cell: (o) => str(rec(o.source).component),
+  },
+  {
+    name: 'Message',
+    type: 'string',
+    description: 'What happened.',
+    priority: 0,
+    cell: (o) => str(o.message),
+  },
+  {
+    name: 'First Seen',
+    type: 'string',
+    description: 'When it first happened.',
+    priority: 1,
+    cell: since('firstTimestamp'),
+  },
+  { name: 'Count', type: 'integer', description: 'How many times.', priority: 1, cell: (o) => num(o.count) },
+  {
+    name: 'Name',
+    type: 'string',
+    format: 'name',
+    description: 'Its name.',
+    priority: 1,
+    cell: (o) => o.metadata.name,
+  },
+];
+
 /** Columns per kind. */
 export const TABLE_COLUMNS: Record<string, Column[]> = {
   Deployment: DEPLOYMENT,
+  ReplicaSet: REPLICA_SET,
   Service: SERVICE,
   ConfigMap: CONFIG_MAP,
   Job: JOB,
@@ -481,6 +669,11 @@ export const TABLE_COLUMNS: Record<string, Column[]> = {
   Pod: POD,
   Ingress: INGRESS,
   Namespace: NAMESPACE,
+  Secret: SECRET,
+  Endpoints: ENDPOINTS,
+  PersistentVolumeClaim: PERSISTENT_VOLUME_CLAIM,
+  ServiceAccount: SERVICE_ACCOUNT,
+  Event: EVENT,
   Node: NODE,
 };
 

@@ -18,6 +18,7 @@ import { recordEvents } from '../store/events.ts';
 import { wakeDeployments, wakeWaitingDeployments } from '../store/wakeups.ts';
 import { resolveConfigMaps } from './config-maps.ts';
 import { storedContainers } from './init-statuses.ts';
+import { logOptionsOf } from './log-options.ts';
 import { claimRemovalsFor, type ResolvedClaim, resolveClaims } from './persistent-volume-claims.ts';
 import { type ContainerResources, type PodEnvContext, resolveContainerEnv } from './pod-env.ts';
 import {
@@ -167,7 +168,12 @@ export async function buildAssignments(
     body: {
       replicas: assignments,
       ...(released.length ? { releasedClaims: released } : {}),
-      logRequests: pendingLogs.map((l) => ({ id: l.id, replicaId: l.replicaId, tail: l.tail })),
+      logRequests: pendingLogs.map((l) => ({
+        id: l.id,
+        replicaId: l.replicaId,
+        tail: l.tail,
+        ...logOptionsOf(l.id),
+      })),
       pollIntervalSeconds,
     },
   };

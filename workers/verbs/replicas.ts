@@ -5,6 +5,7 @@ import { randomToken } from '../crypto.ts';
 import { DomainError, notFound } from '../errors.ts';
 import { bumpAssignments } from '../store/assignments.ts';
 import { shownContainers } from './init-statuses.ts';
+import { type LogOptions, logRequestId } from './log-options.ts';
 
 /** A namespace's replicas, or one workload's: `{ deployment }` or `{ job }` by name. */
 export async function listReplicas(
@@ -56,6 +57,8 @@ export async function requestLogs(
     namespace: string;
     replicaId: string;
     tail: number;
+    /** One container, lines since an instant, timestamps (log-options.ts). */
+    options?: LogOptions;
     now: Date;
     wake: (nodeIds: string[]) => Promise<void>;
     timeoutMs?: number;
@@ -72,7 +75,7 @@ export async function requestLogs(
       ),
     );
   if (!replica) throw notFound(`replica "${args.namespace}/${args.replicaId}" (placed on a node)`);
-  const id = `log_${randomToken(9)}`;
+  const id = logRequestId(randomToken(9), args.options ?? {});
   await db
     .insert(logRequests)
     .values({ id, nodeId: replica.nodeId!, replicaId: replica.id, tail: args.tail, createdAt: args.now });

@@ -421,6 +421,12 @@ async function readText(c: Ctx): Promise<string> {
 /** A create's or replace's body: one JSON (or YAML) object. */
 async function readObject(c: Ctx): Promise<Record<string, unknown>> {
   const type = mediaType(c);
+  // Protobuf (and CBOR) bodies are refused before they are read: client-go then sends JSON.
+  if (type && type !== 'application/json' && type !== 'application/yaml')
+    throw new KubeStatusError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got ${type.slice(0, 80)})`,
+    );
   const text = await readText(c);
   const value = parseBody(text, type === 'application/yaml' ? 'yaml' : 'json');
   if (typeof value !== 'object' || value === null || Array.isArray(value))

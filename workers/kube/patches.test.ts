@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { normalizeManifests } from '../../common/manifest.ts';
 import { applyJsonPatch } from './json-patch.ts';
 import { applyPatch, patchNamesResourceVersion, patchTypeOf, toManifest } from './patches.ts';
 import { scaleOf, scaleReplicas } from './scale.ts';
@@ -266,6 +267,34 @@ describe('patch types and the object written', () => {
     expect((doc as D).spec.selector).toBeUndefined();
     expect((toManifest(deployment()).doc as D).spec.selector).toEqual({ matchLabels: { app: 'web' } });
     expect(() => toManifest({ metadata: { resourceVersion: 7 } })).toThrow(/must be a string/);
+  });
+});
+
+describe('kubectl rollout restart', () => {
+  it('keeps the restart annotation of a pod template (a new revision), and no other pod annotation', () => {
+    const patched = strategicMerge('Deployment', deployment(), {
+      spec: {
+        template: {
+          metadata: {
+            annotations: {
+              'kubectl.kubernetes.io/restartedAt': '2026-01-02T03:04:05Z',
+              'prometheus.io/scrape': 'true',
+            },
+          },
+        },
+      },
+    });
+    const { objects, issues } = normalizeManifests([toManifest(patched).doc]);
+    expect(issues).toEqual([]);
+    const [object] = objects as { spec: { template: { metadata: unknown } } }[];
+    expect(object?.spec.template.metadata).toEqual({
+      labels: { app: 'web' },
+      annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-01-02T03:04:05Z' },
+    });
+    const plain = normalizeManifests([toManifest(deployment()).doc]).objects as {
+      spec: { template: { metadata: unknown } };
+    }[];
+    expect(plain[0]?.spec.template.metadata).toEqual({ labels: { app: 'web' } });
   });
 });
 

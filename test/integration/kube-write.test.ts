@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startTestPlane, type TestPlane } from '../support/plane.ts';
+import { ADMIN_TOKEN, deploymentBody, startTestPlane, type TestPlane } from '../support/plane.ts';
 
 /**
  * Writes through the Kubernetes API face in-process: the same rules as `/v1/apply` (a 422 names
@@ -193,6 +193,30 @@ describe('writes through the Kubernetes API face', () => {
     );
     expect(stale.status).toBe(409);
     expect((await t.call('GET', '/v1/namespaces/default/deployments/web')).body.spec.replicas).toBe(4);
+  });
+
+  it('writes back what it shows: a /v1 Deployment without a selector keeps none (no spec change)', async () => {
+    expect((await t.call('PUT', '/v1/namespaces/default/deployments/plain', deploymentBody())).status).toBe(
+      201,
+    );
+    const shown = (await send('GET', `${DEPLOYMENTS}/plain`)).body;
+    expect(shown.spec.selector).toEqual({ matchLabels: { app: 'web' } });
+    const replaced = await send('PUT', `${DEPLOYMENTS}/plain`, shown);
+    expect(replaced.status, JSON.stringify(replaced.body)).toBe(200);
+    expect(replaced.body.metadata).toMatchObject({
+      generation: 1,
+      resourceVersion: shown.metadata.resourceVersion,
+    });
+    const labelled = await send(
+      'PATCH',
+      `${DEPLOYMENTS}/plain`,
+      { metadata: { labels: { extra: 'yes' } } },
+      { type: 'application/strategic-merge-patch+json' },
+    );
+    expect(labelled.body.metadata.generation).toBe(1);
+    expect(
+      (await t.call('GET', '/v1/namespaces/default/deployments/plain')).body.spec.selector,
+    ).toBeUndefined();
   });
 
   it('creates with server-side apply when the object is not there', async () => {

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeManifests } from '../../common/manifest.ts';
 import { applyJsonPatch } from './json-patch.ts';
-import { applyPatch, patchNamesResourceVersion, patchTypeOf, toManifest } from './patches.ts';
+import {
+  applyPatch,
+  patchNamesResourceVersion,
+  patchTypeOf,
+  toManifest,
+  withoutImpliedSelector,
+} from './patches.ts';
 import { scaleOf, scaleReplicas } from './scale.ts';
 import { mergeKey, PatchError, strategicMerge } from './strategic-merge.ts';
 
@@ -257,16 +263,19 @@ describe('patch types and the object written', () => {
     ).toBe(true);
   });
 
-  it('takes out what the face adds (status, revision annotation, an implied selector) and returns the resourceVersion apart', () => {
-    const { doc, resourceVersion } = toManifest(deployment(), {
-      impliedSelector: { matchLabels: { app: 'web' } },
-    });
+  it('takes out what the face adds (status, revision annotation) and returns the resourceVersion apart', () => {
+    const { doc, resourceVersion } = toManifest(deployment());
     expect(resourceVersion).toBe('7');
     expect(doc.status).toBeUndefined();
     expect((doc as D).metadata.annotations).toEqual({ keep: 'me' });
-    expect((doc as D).spec.selector).toBeUndefined();
-    expect((toManifest(deployment()).doc as D).spec.selector).toEqual({ matchLabels: { app: 'web' } });
     expect(() => toManifest({ metadata: { resourceVersion: 7 } })).toThrow(/must be a string/);
+  });
+
+  it('takes an implied selector out of a converted spec, and leaves any other', () => {
+    const spec = { replicas: 1, selector: { matchLabels: { app: 'web' } } };
+    expect(withoutImpliedSelector(spec, { matchLabels: { app: 'web' } })).toEqual({ replicas: 1 });
+    expect(withoutImpliedSelector(spec, { matchLabels: { app: 'api' } })).toEqual(spec);
+    expect(withoutImpliedSelector(spec, undefined)).toEqual(spec);
   });
 });
 

@@ -61,13 +61,9 @@ export function patchNamesResourceVersion(type: PatchType, patch: unknown): bool
 /**
  * A Kubernetes object sent to the face (a body, or the result of a patch) as the manifest
  * `POST /v1/apply` reads: what the face adds when it shows an object (the revision annotation,
- * a selector implied by the template's labels, status) is taken out again, and its
- * resourceVersion returned apart, as the write's precondition.
+ * status) is taken out again, and its resourceVersion returned apart, as the write's precondition.
  */
-export function toManifest(
-  object: unknown,
-  options: { impliedSelector?: { matchLabels: unknown } | undefined } = {},
-): { doc: PlainObject; resourceVersion: string | undefined } {
+export function toManifest(object: unknown): { doc: PlainObject; resourceVersion: string | undefined } {
   if (!isPlainObject(object)) throw new PatchError('the object must be a JSON object');
   const doc = structuredClone(object);
   delete doc.status;
@@ -86,11 +82,18 @@ export function toManifest(
       if (Object.keys(annotations).length === 0) delete metadata.annotations;
     }
   }
-  // A Deployment stored without a selector is shown with its template's labels as one; the same
-  // selector coming back is still "none", so a patch of something else does not change the spec.
-  const spec = isPlainObject(doc.spec) ? doc.spec : undefined;
-  if (options.impliedSelector && spec && same(spec.selector, options.impliedSelector)) delete spec.selector;
   return { doc, resourceVersion };
+}
+
+/**
+ * A Deployment stored without a selector is shown with its template's labels as one (apps/v1
+ * requires it); the same selector written back still means "none", so a patch of something else
+ * changes nothing in the spec. Takes it out of the converted spec; pure.
+ */
+export function withoutImpliedSelector<S extends { selector?: unknown }>(spec: S, implied: unknown): S {
+  if (implied === undefined || !same(spec.selector, implied)) return spec;
+  const { selector: _, ...rest } = spec;
+  return rest as S;
 }
 
 function same(a: unknown, b: unknown): boolean {

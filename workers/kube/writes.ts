@@ -17,7 +17,14 @@ import { getNode, setUnschedulable } from '../verbs/nodes.ts';
 import type { KubeObject } from './objects.ts';
 import { kubeNode } from './objects.ts';
 import { openApiGroupVersion, openApiRoot } from './openapi.ts';
-import { applyPatch, type PatchType, patchNamesResourceVersion, patchTypeOf, toManifest } from './patches.ts';
+import {
+  applyPatch,
+  type PatchType,
+  patchNamesResourceVersion,
+  patchTypeOf,
+  toManifest,
+  withoutImpliedSelector,
+} from './patches.ts';
 import { findResource, groupVersion, type KubeResource, qualifiedName } from './resources.ts';
 import { scaleOf, scaleReplicas } from './scale.ts';
 import { forbiddenStatus, KubeStatusError, notFoundStatus, statusObject } from './status.ts';
@@ -112,8 +119,9 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
     const body = await readObject(c);
     mayWrite(c, resource, kind, 'update', ns, name);
     // Kubernetes does not create a Deployment (or any of these kinds) on PUT.
-    if (!(await kind.current(deps.db, ns, name))) throw notFoundStatus(resource, name);
-    const { object } = await write(c, resource, kind, ns, name, body, { dryRun });
+    const current = await kind.current(deps.db, ns, name);
+    if (!current) throw notFoundStatus(resource, name);
+    const { object } = await write(c, resource, kind, ns, name, body, { dryRun, current });
     return c.json(object, 200);
   }
 
@@ -159,7 +167,14 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
       if (!current) {
         // Server-side apply creates what is not there yet.
         if (type !== 'apply') throw notFoundStatus(resource, name);
-        return write(c, resource, kind, ns, name, body, { createOnly: true, dryRun });
+        try {
+          return await write(c, resource, kind, ns, name, body, { createOnly: true, dryRun });
+        } catch (e) {
+          // Created by another write in between: apply to that one instead.
+          if (!(e instanceof KubeStatusError && (e as Conflict).alreadyExists) || attempt >= PATCH_ATTEMPTS)
+            throw e;
+          continue;
+        }
       }
       const patched = guard(resource, name, () => change(current));
       try {
@@ -184,9 +199,7 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
     const implied = options.current?.impliedSelector
       ? (options.current.object.spec as { selector?: { matchLabels: unknown } }).selector
       : undefined;
-    const { doc, resourceVersion } = guard(resource, name, () =>
-      toManifest(body, { impliedSelector: implied }),
-    );
+    const { doc, resourceVersion } = guard(resource, name, () => toManifest(body));
     checkIdentity(resource, ns, name, doc);
     const refused = unstorableStrings(doc);
     if (refused.length) throw invalidStatus(resource, name, refused);
@@ -196,6 +209,7 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
     if (!object || 'clusterScoped' in object)
       throw invalidStatus(resource, name, [{ path: 'kind', message: 'is not written by Berth' }]);
     if (resourceVersion !== undefined) object.resourceVersion = resourceVersion;
+    if (object.kind === 'Deployment') object.spec = withoutImpliedSelector(object.spec, implied);
     let result: Awaited<ReturnType<typeof applyManifests>>;
     try {
       result = await applyManifests(deps.db, {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, deploymentBody, startTestPlane, type TestPlane } from '../support/plane.ts';
+import { startSimAgents } from '../support/sim-agents.ts';
 
 /**
  * Writes through the Kubernetes API face in-process: the same rules as `/v1/apply` (a 422 names
@@ -295,6 +296,60 @@ describe('writes through the Kubernetes API face', () => {
     });
     expect((await t.call('GET', '/v1/namespaces/default/deployments/web')).status).toBe(404);
     expect((await send('DELETE', `${DEPLOYMENTS}/web`)).status).toBe(404);
+  });
+
+  it('cordons a node with a patch of spec.unschedulable, and refuses any other change of it', async () => {
+    const fleet = await startSimAgents({
+      server: t.server,
+      adminToken: ADMIN_TOKEN,
+      count: 1,
+      fetch: t.fetch,
+      prefix: 'kw',
+    });
+    try {
+      const cordon = await send(
+        'PATCH',
+        '/api/v1/nodes/kw-1',
+        { spec: { unschedulable: true } },
+        {
+          type: 'application/strategic-merge-patch+json',
+        },
+      );
+      expect(cordon.status, JSON.stringify(cordon.body)).toBe(200);
+      expect(cordon.body.spec.unschedulable).toBe(true);
+      expect((await t.call('GET', '/v1/nodes/kw-1')).body.unschedulable).toBe(true);
+      const label = await send(
+        'PATCH',
+        '/api/v1/nodes/kw-1',
+        { metadata: { labels: { a: 'b' } } },
+        {
+          type: 'application/merge-patch+json',
+        },
+      );
+      expect(label).toMatchObject({ status: 422, body: { reason: 'Invalid' } });
+      const viewerCordon = await send(
+        'PATCH',
+        '/api/v1/nodes/kw-1',
+        { spec: { unschedulable: false } },
+        {
+          type: 'application/merge-patch+json',
+          token: viewer,
+        },
+      );
+      expect(viewerCordon.status).toBe(403);
+      const uncordon = await send(
+        'PATCH',
+        '/api/v1/nodes/kw-1',
+        [{ op: 'remove', path: '/spec/unschedulable' }],
+        {
+          type: 'application/json-patch+json',
+        },
+      );
+      expect(uncordon.status).toBe(200);
+      expect((await t.call('GET', '/v1/nodes/kw-1')).body.unschedulable).toBe(false);
+    } finally {
+      await fleet.stop();
+    }
   });
 
   it('lists the verbs it serves in discovery, and still answers 405 for a write it does not serve', async () => {

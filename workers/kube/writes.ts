@@ -1,4 +1,5 @@
 import type { Context, Hono } from 'hono';
+import { canonicalJson } from '../../common/canonical-json.ts';
 import { ManifestSyntaxError, normalizeManifests, parseManifestText } from '../../common/manifest.ts';
 import { manifestFieldErrors } from '../../common/manifest-issues.ts';
 import type { FieldError } from '../../common/problem.ts';
@@ -341,16 +342,17 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
     const changed: FieldError[] = [];
     if (typeof wanted !== 'boolean')
       changed.push({ path: 'spec.unschedulable', message: 'must be true or false' });
-    if (JSON.stringify(restSpec) !== JSON.stringify(restCurrent))
+    if (canonicalJson(restSpec) !== canonicalJson(restCurrent))
       changed.push({ path: 'spec', message: 'only spec.unschedulable can be changed on a Berth node' });
-    if (JSON.stringify(patched.metadata) !== JSON.stringify(current.metadata))
+    if (canonicalJson(patched.metadata) !== canonicalJson(current.metadata))
       changed.push({
         path: 'metadata',
         message: "a Berth node's metadata is its agent's: it cannot be patched",
       });
     if (changed.length) throw invalidStatus(resource, name, changed);
-    if (dryRun || (wanted === (current.spec as { unschedulable?: boolean }).unschedulable) === true)
-      return c.json(patched);
+    // Unchanged (or a dry run): nothing to write, and no Cordoned/Uncordoned event to record.
+    const was = (current.spec as { unschedulable?: boolean }).unschedulable === true;
+    if (dryRun || wanted === was) return c.json(patched);
     const { node: after, woken } = await setUnschedulable(deps.db, name, wanted as boolean, deps.now());
     if (woken.length) reconcileAfter(c, deps, woken);
     return c.json(kubeNode(after as Node));

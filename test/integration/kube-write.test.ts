@@ -96,6 +96,11 @@ describe('writes through the Kubernetes API face', () => {
       /^Deployment\.apps "broken" is invalid: spec\.template\.spec\.containers\[0\]\.tty: /,
     );
     expect((await t.call('GET', '/v1/namespaces/default/deployments/broken')).status).toBe(404);
+    const unnamed = deployment('x') as { metadata: Record<string, unknown> };
+    unnamed.metadata = { generateName: 'web-' };
+    const generated = await send('POST', DEPLOYMENTS, unnamed);
+    expect(generated.status).toBe(422);
+    expect(generated.body.details.causes[0].field).toBe('metadata.generateName');
   });
 
   it('replaces with PUT, keeping the last-applied annotation, and answers a stale resourceVersion with 409', async () => {

@@ -102,14 +102,18 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
     const dryRun = dryRunOf(c);
     const body = await readObject(c);
     const name = nameOf(body);
-    if (!name)
-      throw new KubeStatusError(
-        'VALIDATION_FAILED',
-        `${resource.kind} "" is invalid: metadata.name: Required value: name is required`,
-        invalidDetails(resource, '', [
-          { path: 'metadata.name', message: 'Required value: name is required' },
-        ]),
-      );
+    if (!name) {
+      // Berth names objects only as written (the apply converter says so for generateName too).
+      const generated = (body.metadata as { generateName?: unknown } | undefined)?.generateName !== undefined;
+      throw invalidStatus(resource, '', [
+        generated
+          ? {
+              path: 'metadata.generateName',
+              message: 'generateName is not supported by Berth (set metadata.name)',
+            }
+          : { path: 'metadata.name', message: 'Required value: name is required' },
+      ]);
+    }
     mayWrite(c, resource, kind, 'create', ns);
     const { object, created } = await write(c, resource, kind, ns, name, body, { createOnly: true, dryRun });
     return c.json(object, created ? 201 : 200);

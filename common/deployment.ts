@@ -311,8 +311,17 @@ export const PodSpec = z
   });
 export type PodSpec = z.infer<typeof PodSpec>;
 
+/** The annotation `kubectl rollout restart` stamps on a pod template: a new value is a new revision. */
+export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
+
 export const PodTemplate = z.strictObject({
-  metadata: z.strictObject({ labels: Labels.default({}) }).default({ labels: {} }),
+  metadata: z
+    .strictObject({
+      labels: Labels.default({}),
+      // The only pod annotation Berth keeps (others carry no behaviour); absent, it is not in the hash.
+      annotations: z.strictObject({ [RESTARTED_AT_ANNOTATION]: z.string().max(64) }).optional(),
+    })
+    .default({ labels: {} }),
   spec: PodSpec,
 });
 export type PodTemplate = z.infer<typeof PodTemplate>;

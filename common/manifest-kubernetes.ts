@@ -1,3 +1,4 @@
+import { RESTARTED_AT_ANNOTATION } from './deployment.ts';
 import { takeServiceAccountFields } from './manifest-machinery.ts';
 import type { FieldError } from './problem.ts';
 import { UNSUPPORTED_SECURITY_FIELDS } from './security-context.ts';
@@ -255,8 +256,14 @@ export function kubernetesDeployment(doc: PlainObject): Translated {
  */
 function stripPodTemplate(value: unknown, errors: FieldError[]): { serviceAccountToken?: 'pod' | 'account' } {
   const template = strip(value);
-  // Pod annotations are plain metadata to Kubernetes; Berth keeps no pod metadata besides labels.
-  strip(template?.metadata, { creationTimestamp: always, annotations: always });
+  // Pod annotations are plain metadata to Kubernetes; Berth keeps none besides labels, except
+  // the one `kubectl rollout restart` sets to roll the pods.
+  const metadata = strip(template?.metadata, { creationTimestamp: always });
+  if (metadata && isPlainObject(metadata.annotations)) {
+    const restartedAt = metadata.annotations[RESTARTED_AT_ANNOTATION];
+    if (restartedAt === undefined) delete metadata.annotations;
+    else metadata.annotations = { [RESTARTED_AT_ANNOTATION]: restartedAt };
+  } else if (metadata) delete metadata.annotations;
   const pod = strip(template?.spec, POD_DEFAULTS);
   strip(strip(pod?.securityContext, { supplementalGroupsPolicy: is('Merge') })?.seccompProfile);
   const { serviceAccountToken, errors: accountErrors } = takeServiceAccountFields(pod);

@@ -314,11 +314,12 @@ describe('kubectl against Berth', () => {
   it('says what it does not serve, and refuses a token it does not know', async () => {
     const secrets = await kubectl('admin', ['get', 'limitranges']);
     expect(secrets.stderr).toContain('the server doesn\'t have a resource type "limitranges"');
-    const write = await kubectl('admin', ['delete', 'deploy', 'web']);
+    // Namespaces spring into being on first use in Berth: deleting one is not served.
+    const write = await kubectl('admin', ['delete', 'namespace', 'team-a', '--wait=false']);
     expect(write.stderr.trim()).toBe(
       'Error from server (MethodNotAllowed): the server does not allow this method on the requested resource',
     );
-    expect(await ok('admin', ['get', 'deploy', 'web', '-o', 'name'])).toBe('deployment.apps/web\n');
+    expect(await ok('admin', ['get', 'namespace', 'team-a', '-o', 'name'])).toBe('namespace/team-a\n');
     await writeKubeconfig('stranger', 'berth_u_not-a-token', 'default');
     const stranger = await kubectl('stranger', ['get', 'deploy']);
     expect(stranger.stderr).toContain('error: You must be logged in to the server');

@@ -125,7 +125,7 @@ describe('the Kubernetes API face', () => {
 
     const unknown = await get('/api/v1/namespaces/default/limitranges');
     expect(unknown).toMatchObject({ status: 404, body: { kind: 'Status', reason: 'NotFound' } });
-    const write = await t.plane.app.request('/apis/apps/v1/namespaces/default/deployments/web', {
+    const write = await t.plane.app.request('/api/v1/namespaces/default', {
       method: 'DELETE',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });

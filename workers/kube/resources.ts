@@ -3,7 +3,7 @@
  * all read this one table, so adding a resource to the Kubernetes face starts here.
  */
 
-export type KubeVerb = 'get' | 'list';
+export type KubeVerb = 'get' | 'list' | 'create' | 'update' | 'patch' | 'delete';
 
 export interface KubeResource {
   /** '' for the core group (`/api/v1`). */
@@ -15,12 +15,14 @@ export interface KubeResource {
   kind: string;
   namespaced: boolean;
   shortNames: string[];
-  /** What Berth serves for it today: reads only in this step. */
+  /** What Berth serves for it: reads, and writes for the kinds workers/kube/writes.ts writes. */
   verbs: KubeVerb[];
   categories: string[];
 }
 
 const READ: KubeVerb[] = ['get', 'list'];
+/** The kinds written through `POST /v1/apply`'s verb (write-kinds.ts). */
+const WRITE: KubeVerb[] = ['create', 'delete', 'get', 'list', 'patch', 'update'];
 
 export const KUBE_RESOURCES: readonly KubeResource[] = [
   {
@@ -31,7 +33,7 @@ export const KUBE_RESOURCES: readonly KubeResource[] = [
     kind: 'ConfigMap',
     namespaced: true,
     shortNames: ['cm'],
-    verbs: READ,
+    verbs: WRITE,
     categories: [],
   },
   {
@@ -108,7 +110,7 @@ export const KUBE_RESOURCES: readonly KubeResource[] = [
     kind: 'Node',
     namespaced: false,
     shortNames: ['no'],
-    verbs: READ,
+    verbs: [...READ, 'patch'],
     categories: [],
   },
   {
@@ -130,7 +132,7 @@ export const KUBE_RESOURCES: readonly KubeResource[] = [
     kind: 'Service',
     namespaced: true,
     shortNames: ['svc'],
-    verbs: READ,
+    verbs: WRITE,
     categories: ['all'],
   },
   {
@@ -141,7 +143,7 @@ export const KUBE_RESOURCES: readonly KubeResource[] = [
     kind: 'Deployment',
     namespaced: true,
     shortNames: ['deploy'],
-    verbs: READ,
+    verbs: WRITE,
     categories: ['all'],
   },
   {
@@ -163,7 +165,7 @@ export const KUBE_RESOURCES: readonly KubeResource[] = [
     kind: 'CronJob',
     namespaced: true,
     shortNames: ['cj'],
-    verbs: READ,
+    verbs: WRITE,
     categories: ['all'],
   },
   {
@@ -174,7 +176,7 @@ export const KUBE_RESOURCES: readonly KubeResource[] = [
     kind: 'Job',
     namespaced: true,
     shortNames: [],
-    verbs: READ,
+    verbs: WRITE,
     categories: ['all'],
   },
   {
@@ -185,7 +187,7 @@ export const KUBE_RESOURCES: readonly KubeResource[] = [
     kind: 'Ingress',
     namespaced: true,
     shortNames: ['ing'],
-    verbs: READ,
+    verbs: WRITE,
     categories: [],
   },
 ];

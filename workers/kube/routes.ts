@@ -23,12 +23,13 @@ import { findResource, groupVersion, type KubeResource } from './resources.ts';
 import { KUBE_SOURCES } from './sources.ts';
 import { forbiddenStatus, KubeStatusError, notFoundStatus, statusObject, statusOf } from './status.ts';
 import { toTable, wantsTable } from './tables.ts';
+import { kubeOpenApiRoutes, kubeWriteRoutes } from './writes.ts';
 
 /**
  * The paths the face answers; nothing else of the app's passes through it. (`/api/*` matches
  * `/api` itself too: listing both would authenticate a request twice.)
  */
-const KUBE_PATHS = ['/version', '/api/*', '/apis/*'];
+const KUBE_PATHS = ['/version', '/api/*', '/apis/*', '/openapi/v3', '/openapi/v3/*'];
 
 /**
  * The Kubernetes API face: discovery and reads of Berth's objects as Kubernetes serves them, for
@@ -107,6 +108,9 @@ export function kubeApi(
     const p = c.req.param();
     return read(c, p.group, p.version, p.plural);
   });
+
+  kubeWriteRoutes(app, deps);
+  kubeOpenApiRoutes(app);
 
   // Anything else under the face's prefixes is a Kubernetes 404 (or 405 for a verb not served
   // yet), never the problem+json of `/v1`: kubectl must be able to read it.

@@ -81,6 +81,8 @@ export interface WriteOptions {
   now: Date;
   admission: Admission;
   dryRun?: boolean;
+  /** POST semantics: an object of this name must not exist yet (409). */
+  createOnly?: boolean;
 }
 
 /** What a kind's hooks know of the write under way. */

@@ -204,6 +204,8 @@ export async function applyManifests(
   changedDeployments: string[];
   warnings: ApplyWarning[];
   wakeNodes: string[];
+  /** The stored rows, in the order of `items` (undefined for a skipped object). */
+  rows: unknown[];
 }> {
   const targets = args.objects.map((o) => ({ object: o, namespace: namespaceOf(o, args.defaultNamespace) }));
   for (const { object, namespace } of targets) {
@@ -216,14 +218,17 @@ export async function applyManifests(
   return maybeDryRun(db, dryRun, (work) =>
     work.transaction(async (tx) => {
       const items: AppliedObject[] = [];
+      const rows: unknown[] = [];
       const changedDeployments: string[] = [];
       const wakeNodes = new Set<string>();
       for (const { object, namespace } of targets) {
         if (isSkipped(object)) {
           items.push({ kind: object.kind, namespace, name: object.name, action: 'skipped' });
+          rows.push(undefined);
           continue;
         }
         const result = await applyOne(tx, object, { namespace, secretKey: args.secretKey, write });
+        rows.push(result.row);
         if ((object.kind === 'Deployment' || object.kind === 'Job') && result.changed && !dryRun)
           changedDeployments.push((result.row as { id: string }).id);
         for (const id of result.wakeNodes ?? []) wakeNodes.add(id);
@@ -249,7 +254,7 @@ export async function applyManifests(
         for (const message of await serviceAccountWarnings(tx, namespace, object))
           warnings.push({ kind: object.kind, namespace, name: object.name, message });
       }
-      return { items, changedDeployments, warnings, wakeNodes: [...wakeNodes] };
+      return { items, changedDeployments, warnings, wakeNodes: [...wakeNodes], rows };
     }),
   );
 }

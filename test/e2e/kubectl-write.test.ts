@@ -1,0 +1,299 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../cli/main.ts';
+import { captureIo } from '../../cli/testing/stub-server.ts';
+import { type SimFleet, startSimAgents } from '../support/sim-agents.ts';
+import { type BerthServer, startBerthServer } from './support/ui-server.ts';
+
+/**
+ * The real kubectl (v1.32) changing Berth's objects through the Kubernetes API face: client-side
+ * and server-side apply, diff, scale, set image, label, annotate, rollout restart/pause/resume,
+ * server dry runs, kustomize, delete, cordon, and the Invalid and Forbidden refusals as kubectl
+ * prints them. No agent runs until the cordon at the end: replicas stay Pending, so an object
+ * changes only when kubectl changes it.
+ */
+
+const KUBECTL = process.env.BERTH_KUBECTL ?? '/usr/bin/kubectl';
+
+let server: BerthServer;
+let fleet: SimFleet | undefined;
+let dir: string;
+let tls: Server;
+let tlsUrl: string;
+let caFile: string;
+const kubeconfigs: Record<string, string> = {};
+
+function kubectl(config: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      KUBECTL,
+      args,
+      { env: { PATH: process.env.PATH, HOME: dir, KUBECONFIG: kubeconfigs[config] }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+async function ok(args: string[], config = 'admin'): Promise<string> {
+  const r = await kubectl(config, args);
+  expect(r.code, `kubectl ${args.join(' ')}\n${r.stderr}\n${server.output().slice(-2000)}`).toBe(0);
+  return r.stdout;
+}
+
+/** kubectl sends a token over TLS only: a TLS front with a certificate of the test's own. */
+async function startTlsFront(target: string): Promise<void> {
+  const key = join(dir, 'tls.key');
+  caFile = join(dir, 'tls.crt');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      caFile,
+    ],
+    { stdio: 'ignore' },
+  );
+  const upstream = new URL(target);
+  tls = createServer({ key: readFileSync(key), cert: readFileSync(caFile) }, (req, res) => {
+    const forward = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        path: req.url,
+        method: req.method,
+        headers: req.headers,
+      },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    forward.on('error', () => res.destroy());
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+  tlsUrl = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;
+}
+
+async function writeKubeconfig(name: string, token: string) {
+  const io = captureIo();
+  const code = await run(
+    ['kubeconfig', '--server', tlsUrl, '--token', token, '-n', 'default', '--certificate-authority', caFile],
+    io,
+  );
+  expect(code, io.errors()).toBe(0);
+  const path = join(dir, `${name}.yaml`);
+  writeFileSync(path, io.output(), { mode: 0o600 });
+  kubeconfigs[name] = path;
+}
+
+const manifest = (image: string, replicas = 2) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: ${replicas}
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: ${image}
+        ports:
+        - containerPort: 8080
+        env:
+        - {name: MODE, value: edge}
+`;
+
+function writeManifest(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** The Deployment as /v1 stores it. */
+async function stored(name = 'web') {
+  const res = await server.call('GET', `/v1/namespaces/default/deployments/${name}`);
+  return res.body as {
+    metadata: {
+      annotations?: Record<string, string>;
+      labels: Record<string, string>;
+      resourceVersion: string;
+    };
+    spec: {
+      replicas: number;
+      paused?: boolean;
+      template: {
+        metadata: { annotations?: Record<string, string> };
+        spec: { containers: { image: string }[] };
+      };
+    };
+  };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'berth-kubectl-write-'));
+  server = await startBerthServer();
+  await startTlsFront(server.url);
+  await writeKubeconfig('admin', server.adminToken);
+  const res = await server.call('POST', '/v1/tokens', {
+    name: 'kube-viewer',
+    role: 'viewer',
+    namespaces: ['default'],
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  await writeKubeconfig('viewer', (res.body as { token: string }).token);
+}, 120_000);
+
+afterAll(async () => {
+  await fleet?.stop();
+  await new Promise<void>((resolve) => (tls ? tls.close(() => resolve()) : resolve()));
+  await server?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('kubectl writes Berth', () => {
+  it('applies a manifest (create), then a changed image as a patch; diff shows the change, then none', async () => {
+    const file = writeManifest('web.yaml', manifest('registry.example.com/web:1'));
+    expect(await ok(['apply', '-f', file])).toBe('deployment.apps/web created\n');
+    const first = await stored();
+    expect(first.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration']).toContain(
+      'registry.example.com/web:1',
+    );
+
+    writeManifest('web.yaml', manifest('registry.example.com/web:2'));
+    const diff = await kubectl('admin', ['diff', '-f', file]);
+    expect(diff.code, diff.stderr).toBe(1);
+    expect(diff.stdout).toContain('-        image: registry.example.com/web:1');
+    expect(diff.stdout).toContain('+        image: registry.example.com/web:2');
+    expect((await stored()).metadata.resourceVersion).toBe(first.metadata.resourceVersion);
+
+    expect(await ok(['apply', '-f', file])).toBe('deployment.apps/web configured\n');
+    expect((await stored()).spec.template.spec.containers[0]?.image).toBe('registry.example.com/web:2');
+    const none = await kubectl('admin', ['diff', '-f', file]);
+    expect(none.code, none.stdout + none.stderr).toBe(0);
+    expect(await ok(['apply', '-f', file])).toBe('deployment.apps/web unchanged\n');
+  });
+
+  it('changes nothing on apply --dry-run=server', async () => {
+    const before = await stored();
+    const file = writeManifest('dry.yaml', manifest('registry.example.com/web:dry', 5));
+    expect(await ok(['apply', '--dry-run=server', '-f', file])).toBe(
+      'deployment.apps/web configured (server dry run)\n',
+    );
+    expect(await stored()).toEqual(before);
+  });
+
+  it('scales, sets an image, labels and annotates', async () => {
+    expect(await ok(['scale', 'deploy/web', '--replicas=4'])).toBe('deployment.apps/web scaled\n');
+    expect(await ok(['set', 'image', 'deploy/web', 'web=registry.example.com/web:3'])).toBe(
+      'deployment.apps/web image updated\n',
+    );
+    expect(await ok(['label', 'deploy', 'web', 'tier=front'])).toBe('deployment.apps/web labeled\n');
+    expect(await ok(['annotate', 'deploy', 'web', 'team=edge'])).toBe('deployment.apps/web annotated\n');
+    const after = await stored();
+    expect(after.spec.replicas).toBe(4);
+    expect(after.spec.template.spec.containers[0]?.image).toBe('registry.example.com/web:3');
+    expect(after.metadata.labels).toEqual({ app: 'web', tier: 'front' });
+    expect(after.metadata.annotations?.team).toBe('edge');
+    expect(await ok(['get', 'deploy', 'web', '-o', 'jsonpath={.spec.replicas}'])).toBe('4');
+  });
+
+  it('pauses, resumes and restarts a rollout (a restart is a new pod template)', async () => {
+    expect(await ok(['rollout', 'pause', 'deploy/web'])).toBe('deployment.apps/web paused\n');
+    expect((await stored()).spec.paused).toBe(true);
+    expect(await ok(['rollout', 'resume', 'deploy/web'])).toBe('deployment.apps/web resumed\n');
+    expect((await stored()).spec.paused).toBe(false);
+    expect(await ok(['rollout', 'restart', 'deploy/web'])).toBe('deployment.apps/web restarted\n');
+    const restarted = (await stored()).spec.template.metadata.annotations?.[
+      'kubectl.kubernetes.io/restartedAt'
+    ];
+    expect(restarted).toMatch(/^\d{4}-\d\d-\d\dT/);
+  });
+
+  it('applies server-side, and with kustomize (an images override)', async () => {
+    const file = writeManifest('ssa.yaml', manifest('registry.example.com/web:ssa', 3));
+    expect(await ok(['apply', '--server-side', '--force-conflicts', '-f', file])).toBe(
+      'deployment.apps/web serverside-applied\n',
+    );
+    expect((await stored()).spec.template.spec.containers[0]?.image).toBe('registry.example.com/web:ssa');
+    expect((await stored()).spec.replicas).toBe(3);
+
+    const kdir = join(dir, 'kustomize');
+    mkdirSync(kdir);
+    writeFileSync(join(kdir, 'web.yaml'), manifest('registry.example.com/web:1'));
+    writeFileSync(
+      join(kdir, 'kustomization.yaml'),
+      'resources: [web.yaml]\nimages:\n- name: registry.example.com/web\n  newTag: "42"\n',
+    );
+    await ok(['apply', '-k', kdir]);
+    expect((await stored()).spec.template.spec.containers[0]?.image).toBe('registry.example.com/web:42');
+  });
+
+  it('prints an invalid field as Kubernetes does, and a viewer is Forbidden', async () => {
+    const bad = writeManifest(
+      'bad.yaml',
+      manifest('registry.example.com/web:1', -1).replace('name: web\n', 'name: bad\n'),
+    );
+    const invalid = await kubectl('admin', ['apply', '-f', bad]);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain('The Deployment "bad" is invalid: spec.replicas: ');
+    expect((await server.call('GET', '/v1/namespaces/default/deployments/bad')).status).toBe(404);
+
+    const denied = await kubectl('viewer', ['scale', 'deploy/web', '--replicas=1']);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain(
+      'Error from server (Forbidden): deployments.apps "web" is forbidden: User "kube-viewer" cannot patch resource "deployments" in API group "apps" in the namespace "default"',
+    );
+    expect((await stored()).spec.replicas).toBe(2);
+  });
+
+  it('deletes what a manifest names (without waiting)', async () => {
+    const file = join(dir, 'web.yaml');
+    expect(await ok(['delete', '-f', file, '--wait=false'])).toBe('deployment.apps "web" deleted\n');
+    expect((await server.call('GET', '/v1/namespaces/default/deployments/web')).status).toBe(404);
+  });
+
+  it('cordons and uncordons a node', async () => {
+    fleet = await startSimAgents({
+      server: server.url,
+      adminToken: server.adminToken,
+      count: 1,
+      prefix: 'kw-node',
+      options: { readyAfterMs: 100, waitSeconds: 20 },
+    });
+    expect(await ok(['cordon', 'kw-node-1'])).toBe('node/kw-node-1 cordoned\n');
+    const node = async () =>
+      ((await server.call('GET', '/v1/nodes/kw-node-1')).body as { unschedulable: boolean }).unschedulable;
+    expect(await node()).toBe(true);
+    expect(await ok(['uncordon', 'kw-node-1'])).toBe('node/kw-node-1 uncordoned\n');
+    expect(await node()).toBe(false);
+  });
+});

@@ -253,6 +253,14 @@ export type Container = z.infer<typeof Container>;
 export const InitContainer = Container.safeExtend({ restartPolicy: z.literal('Always').optional() });
 export type InitContainer = z.infer<typeof InitContainer>;
 
+/**
+ * Kubernetes' shape has no field for `drainDelaySeconds` (Berth's wait between leaving the
+ * endpoints and SIGTERM): a Kubernetes manifest sets it with this pod-template annotation, and the
+ * Kubernetes API shows it so, which survives kubectl's typed round trips (`rollout undo`).
+ */
+export const DRAIN_DELAY_ANNOTATION = 'berth.dev/drain-delay-seconds';
+export const DEFAULT_DRAIN_DELAY_SECONDS = 2;
+
 export const PodSpec = z
   .strictObject({
     containers: z.array(Container).min(1).max(16),
@@ -262,7 +270,7 @@ export const PodSpec = z
     nodeSelector: z.record(LabelKey, LabelValue).default({}),
     terminationGracePeriodSeconds: z.int().min(0).max(3600).default(30),
     /** Seconds a replica keeps serving after it leaves its services' endpoints, before SIGTERM. */
-    drainDelaySeconds: z.int().min(0).max(300).default(2),
+    drainDelaySeconds: z.int().min(0).max(300).default(DEFAULT_DRAIN_DELAY_SECONDS),
     imagePullSecrets: z
       .array(z.strictObject({ name: Name }))
       .max(16)

@@ -368,3 +368,29 @@ spec:
     expect(q && 'serviceAccountToken' in q).toBe(false);
   });
 });
+
+describe('the drain delay annotation on a pod template', () => {
+  const withAnnotation = (value: string) =>
+    deployment(SELECTOR).replace(
+      '      labels: {app: web, tier: front}',
+      `      labels: {app: web, tier: front}\n      annotations: {berth.dev/drain-delay-seconds: "${value}", team: web}`,
+    );
+
+  it('sets drainDelaySeconds, and is not kept as an annotation', () => {
+    const { objects, issues } = normalize(withAnnotation('0'));
+    expect(issues).toEqual([]);
+    const spec = objects[0]?.kind === 'Deployment' ? objects[0].spec : undefined;
+    expect(spec?.template.spec.drainDelaySeconds).toBe(0);
+    expect(spec?.template.metadata.annotations).toBeUndefined();
+    const plain = normalize(deployment(SELECTOR)).objects[0];
+    expect(plain?.kind === 'Deployment' && plain.spec.template.spec.drainDelaySeconds).toBe(2);
+  });
+
+  it('refuses what is not 0 to 300 seconds, at its path', () => {
+    for (const bad of ['-1', '301', '2s', '']) {
+      expect(normalize(withAnnotation(bad)).issues.map((i) => i.path)).toEqual([
+        'spec.template.metadata.annotations["berth.dev/drain-delay-seconds"]',
+      ]);
+    }
+  });
+});

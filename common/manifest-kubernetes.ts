@@ -1,4 +1,4 @@
-import { RESTARTED_AT_ANNOTATION } from './deployment.ts';
+import { DRAIN_DELAY_ANNOTATION, RESTARTED_AT_ANNOTATION } from './deployment.ts';
 import { takeServiceAccountFields } from './manifest-machinery.ts';
 import type { FieldError } from './problem.ts';
 import { UNSUPPORTED_SECURITY_FIELDS } from './security-context.ts';
@@ -254,17 +254,33 @@ export function kubernetesDeployment(doc: PlainObject): Translated {
  * A workload's pod template: what carries no behaviour goes (defaults, pod annotations), what
  * decides a service-account token is taken out and said in `serviceAccountToken`.
  */
-function stripPodTemplate(value: unknown, errors: FieldError[]): { serviceAccountToken?: 'pod' | 'account' } {
+function stripPodTemplate(
+  value: unknown,
+  errors: FieldError[],
+  /** Where the template is in the document, for errors. */
+  at = 'spec.template',
+): { serviceAccountToken?: 'pod' | 'account' } {
   const template = strip(value);
   // Pod annotations are plain metadata to Kubernetes; Berth keeps none besides labels, except
-  // the one `kubectl rollout restart` sets to roll the pods.
+  // the one `kubectl rollout restart` sets to roll the pods, and reads its drain delay from one.
   const metadata = strip(template?.metadata, { creationTimestamp: always });
-  if (metadata && isPlainObject(metadata.annotations)) {
-    const restartedAt = metadata.annotations[RESTARTED_AT_ANNOTATION];
+  const annotations = metadata && isPlainObject(metadata.annotations) ? metadata.annotations : undefined;
+  if (metadata) {
+    const restartedAt = annotations?.[RESTARTED_AT_ANNOTATION];
     if (restartedAt === undefined) delete metadata.annotations;
     else metadata.annotations = { [RESTARTED_AT_ANNOTATION]: restartedAt };
-  } else if (metadata) delete metadata.annotations;
+  }
   const pod = strip(template?.spec, POD_DEFAULTS);
+  const drain = annotations?.[DRAIN_DELAY_ANNOTATION];
+  if (drain !== undefined) {
+    if (typeof drain === 'string' && /^\d{1,3}$/.test(drain) && Number(drain) <= 300 && pod)
+      pod.drainDelaySeconds = Number(drain);
+    else
+      errors.push({
+        path: `${at}.metadata.annotations[${JSON.stringify(DRAIN_DELAY_ANNOTATION)}]`,
+        message: 'must be a whole number of seconds from 0 to 300, as a string',
+      });
+  }
   strip(strip(pod?.securityContext, { supplementalGroupsPolicy: is('Merge') })?.seccompProfile);
   const { serviceAccountToken, errors: accountErrors } = takeServiceAccountFields(pod);
   errors.push(...accountErrors);
@@ -311,7 +327,7 @@ export function kubernetesCronJob(doc: PlainObject): Translated {
     podReplacementPolicy: is('TerminatingOrFailed'),
     managedBy: is('kubernetes.io/job-controller'),
   });
-  stripPodTemplate(job?.template, errors);
+  stripPodTemplate(job?.template, errors, 'spec.jobTemplate.spec.template');
   return { value: copy, errors };
 }
 

@@ -18,8 +18,8 @@ import { KUBECTL, type KubectlFront, startKubectlFront } from './support/kubectl
 
 /**
  * The real kubectl (v1.32) reading logs and revisions of pods that run on a real agent and Docker
- * Engine: `get rs`, `rollout history`, `rollout undo --dry-run=client` (which reads the
- * ReplicaSets; the undo itself is a PATCH), `logs` of a pod and of a deployment, `-c`,
+ * Engine: `get rs`, `rollout history`, `rollout undo` (`--dry-run=client` prints what it
+ * reads from the ReplicaSets; the undo itself is a JSON patch), `logs` of a pod and of a deployment, `-c`,
  * `--tail`, `--timestamps`, and `logs -f` seeing new lines until it is stopped.
  */
 const NS = '/v1/namespaces/default';
@@ -298,5 +298,22 @@ describe(`kubectl (${KUBECTL}) reading revisions and logs`, () => {
     const before = await assignmentVersion();
     await sleep(2500);
     expect(await assignmentVersion()).toBe(before);
+  });
+
+  it('rolls back with rollout undo: the template of revision 1 is current again', async () => {
+    const undo = await ok(['rollout', 'undo', 'deploy/solo', '--to-revision=1']);
+    expect(undo).toContain('deployment.apps/solo rolled back');
+    // Berth takes the template back as revision 1 (Kubernetes would number it 3), once reconciled.
+    const d = await eventually(
+      async () => {
+        const r = await server.call('GET', `${NS}/deployments/solo`);
+        return r.body.status?.revision !== 2 ? r : undefined;
+      },
+      30_000,
+      'the rollback reconciled',
+    );
+    expect(d.body.status.revision).toBe(1);
+    const env = (d.body.spec.template.spec.containers[0].env ?? []) as { name: string }[];
+    expect(env.map((e) => e.name)).not.toContain('VERSION');
   });
 });

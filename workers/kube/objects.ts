@@ -7,6 +7,7 @@ import type { ObjectMeta } from '../../common/wire/meta.ts';
 import type { Node } from '../../common/wire/node.ts';
 import type { Replica } from '../../common/wire/replica.ts';
 import type { Service } from '../../common/wire/service.ts';
+import { kubePodTemplate } from './pod-template.ts';
 
 /**
  * Berth's objects as Kubernetes objects: pure functions from what `/v1` returns to what a
@@ -61,6 +62,7 @@ export function kubeDeployment(d: Deployment): KubeObject {
     metadata: kubeMeta(d.metadata, revision !== null ? { [REVISION_ANNOTATION]: String(revision) } : {}),
     spec: {
       ...spec,
+      template: kubePodTemplate(spec.template),
       // Berth selects a deployment's replicas by ownership; Kubernetes names the template's labels.
       selector: spec.selector ?? { matchLabels: spec.template.metadata.labels },
     },
@@ -100,7 +102,7 @@ export function kubeJob(j: Job): KubeObject {
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: kubeMeta(j.metadata),
-    spec: j.spec,
+    spec: { ...j.spec, template: kubePodTemplate(j.spec.template) },
     status: j.status,
   };
 }
@@ -111,7 +113,13 @@ export function kubeCronJob(cj: CronJob): KubeObject {
     apiVersion: 'batch/v1',
     kind: 'CronJob',
     metadata: kubeMeta(cj.metadata),
-    spec: cj.spec,
+    spec: {
+      ...cj.spec,
+      jobTemplate: {
+        ...cj.spec.jobTemplate,
+        spec: { ...cj.spec.jobTemplate.spec, template: kubePodTemplate(cj.spec.jobTemplate.spec.template) },
+      },
+    },
     status: {
       ...rest,
       ...(active.length

@@ -1,5 +1,6 @@
 import type { Replica } from '../../common/wire/replica.ts';
 import { type KubeObject, REVISION_ANNOTATION } from './objects.ts';
+import { kubePodTemplate } from './pod-template.ts';
 
 /**
  * A Deployment's revisions as the ReplicaSets Kubernetes keeps one per pod template: what
@@ -29,7 +30,10 @@ export function podTemplateHash(berthHash: string): string {
 export interface RevisionSource {
   revision: number;
   templateHash: string;
-  template: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> } };
+  template: {
+    metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
+    spec: { drainDelaySeconds?: number; [field: string]: unknown };
+  };
   createdAt: string;
 }
 
@@ -108,7 +112,7 @@ export function kubeReplicaSets(
           replicas: isCurrent ? desired : running.length,
           ...(typeof spec.minReadySeconds === 'number' ? { minReadySeconds: spec.minReadySeconds } : {}),
           selector: { matchLabels: { ...selectorLabels, [POD_TEMPLATE_HASH]: id.hash } },
-          template: { ...rev.template, metadata: { ...rev.template.metadata, labels } },
+          template: kubePodTemplate({ ...rev.template, metadata: { ...rev.template.metadata, labels } }),
         },
         status: {
           replicas: running.length,

@@ -1,37 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
+import { kubeconfigObject } from '../../common/kubeconfig.ts';
 import type { Command } from '../command.ts';
 import { CliError, EXIT } from '../exit-codes.ts';
 
-/** A kubeconfig's one cluster, user and context name for a server: its host and port. */
-export function kubeconfigName(server: string): string {
-  const url = new URL(server);
-  return `berth-${url.hostname}${url.port ? `-${url.port}` : ''}`.replace(/[^A-Za-z0-9.-]/g, '-');
-}
-
-/** A kubeconfig that points kubectl at Berth's Kubernetes API with a Berth token. */
-export function kubeconfig(args: {
-  server: string;
-  token: string;
-  namespace: string;
-  name?: string;
-  /** PEM of the CA that signed the server's certificate, when it is not a public one. */
-  certificateAuthority?: string;
-}): string {
-  const name = args.name ?? kubeconfigName(args.server);
-  const ca = args.certificateAuthority;
-  const cluster = {
-    server: args.server,
-    ...(ca ? { 'certificate-authority-data': Buffer.from(ca).toString('base64') } : {}),
-  };
-  return stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name, cluster }],
-    users: [{ name, user: { token: args.token } }],
-    contexts: [{ name, context: { cluster: name, user: name, namespace: args.namespace } }],
-    'current-context': name,
-  });
+/** A kubeconfig that points kubectl at Berth's Kubernetes API with a Berth token, as YAML. */
+export function kubeconfig(args: Parameters<typeof kubeconfigObject>[0]): string {
+  return stringify(kubeconfigObject(args));
 }
 
 export const kubeconfigCommand: Command = {

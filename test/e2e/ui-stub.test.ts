@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, openPage, screenshot, signIn, type WatchedPage } from './support/ui-browser.ts';
@@ -854,6 +855,24 @@ describe('dashboard against the stub API', () => {
     const policy = page.getByRole('alert').filter({ hasText: 'Could not load the policy' });
     await policy.waitFor();
     await expect(policy.textContent()).resolves.toContain('may not use namespace "staging"');
+    expect(problems).toEqual([]);
+  });
+
+  it('gives a kubeconfig for this server, token and namespace as a file', async () => {
+    const { page, problems } = await signedIn(STUB_TOKENS.deployer, '/ui/deployments/default');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'kubeconfig' }).click(),
+    ]);
+    const path = await download.path();
+    const config = JSON.parse(readFileSync(path, 'utf8'));
+    const name = config['current-context'];
+    expect(download.suggestedFilename()).toBe(`${name}.kubeconfig`);
+    expect(config.clusters).toEqual([{ name, cluster: { server: stub.url } }]);
+    expect(config.users).toEqual([{ name, user: { token: STUB_TOKENS.deployer } }]);
+    expect(config.contexts).toEqual([{ name, context: { cluster: name, user: name, namespace: 'default' } }]);
+    // Served over http here: the page says kubectl needs the https:// address.
+    await page.getByText('kubectl sends its token over HTTPS only').waitFor();
     expect(problems).toEqual([]);
   });
 

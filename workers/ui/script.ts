@@ -1,3 +1,4 @@
+import { kubeconfigObject } from '../../common/kubeconfig.ts';
 import { replicaPhase } from '../../common/replica-phase.ts';
 import { assessRollout } from '../../common/rollout.ts';
 import { createApi } from './client/api.ts';
@@ -44,6 +45,7 @@ export function clientScript(): string {
     `  createJobPages: ${createJobPages.toString()},`,
     `  assessRollout: ${assessRollout.toString()},`,
     `  replicaPhase: ${replicaPhase.toString()},`,
+    `  kubeconfigObject: ${kubeconfigObject.toString()},`,
     '});',
     '})();',
     '',

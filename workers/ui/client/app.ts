@@ -1,3 +1,4 @@
+import type { kubeconfigObject } from '../../../common/kubeconfig.ts';
 import type { replicaPhase } from '../../../common/replica-phase.ts';
 import type { assessRollout } from '../../../common/rollout.ts';
 import type { createApi } from './api.ts';
@@ -54,6 +55,8 @@ export interface Factories {
   assessRollout: typeof assessRollout;
   /** A replica's `Init:N/M` as the CLI shows it (common/replica-phase.ts). */
   replicaPhase: typeof replicaPhase;
+  /** What `berth kubeconfig` prints (common/kubeconfig.ts). */
+  kubeconfigObject: typeof kubeconfigObject;
 }
 
 /**
@@ -580,6 +583,31 @@ export function startDashboard(f: Factories): void {
     schedule();
   }
 
+  /**
+   * The kubeconfig for this server, this token and the namespace in view, as a file: kubectl
+   * then works with the same rights as this page. The token is in it: the file is the person's.
+   */
+  function downloadKubeconfig(): void {
+    const token = api.token();
+    if (!token) return;
+    const server = new URL(apiBase || '/', location.href).href.replace(/\/$/, '');
+    const config = f.kubeconfigObject({ server, token, namespace: state.namespace });
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(
+      new Blob([`${JSON.stringify(config, null, 2)}\n`], { type: 'application/json' }),
+    );
+    link.download = `${String(config['current-context'])}.kubeconfig`;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 0);
+    flash(
+      'info',
+      location.protocol === 'https:'
+        ? 'kubeconfig downloaded: KUBECONFIG=<file> kubectl get deploy. It holds your token: keep it private.'
+        : 'kubeconfig downloaded. kubectl sends its token over HTTPS only: use the https:// address of this server.',
+    );
+    render();
+  }
+
   function signOut(reason?: string): void {
     api.clearToken();
     clearTimeout(pollTimer);
@@ -813,6 +841,9 @@ export function startDashboard(f: Factories): void {
     const name = data(btn, 'name');
     const node = data(btn, 'node');
     switch (action) {
+      case 'kubeconfig':
+        downloadKubeconfig();
+        return;
       case 'signout':
         signOut();
         flash('info', 'Signed out. The token was removed from this tab.');
@@ -1151,6 +1182,16 @@ export function startDashboard(f: Factories): void {
                 who.role ? h('span', { class: `role role-${who.role}` }, who.role) : null,
               )
             : null,
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'btn btn-ghost',
+              'data-action': 'kubeconfig',
+              title: 'A kubeconfig for kubectl with this token and namespace',
+            },
+            'kubeconfig',
+          ),
           h('button', { type: 'button', class: 'btn btn-ghost', 'data-action': 'signout' }, 'Sign out'),
         ),
       ),

@@ -603,7 +603,7 @@ export function startDashboard(f: Factories): void {
       'info',
       location.protocol === 'https:'
         ? 'kubeconfig downloaded: KUBECONFIG=<file> kubectl get deploy. It holds your token: keep it private.'
-        : 'kubeconfig downloaded. kubectl sends its token over HTTPS only: use the https:// address of this server.',
+        : 'kubeconfig downloaded. kubectl sends its token over HTTPS only: use this server at its HTTPS address.',
     );
     render();
   }

@@ -70,6 +70,7 @@ async function shutdown(signal: string) {
   await localAgent?.stop().catch(() => {});
   // Long-polls would hold the close open for their full wait: wake them so they answer now.
   plane.deps.signals.notify(['*']);
+  await plane.deps.kubeWatch?.close();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await plane.close();
   process.exit(0);

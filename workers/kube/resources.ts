@@ -3,7 +3,7 @@
  * all read this one table, so adding a resource to the Kubernetes face starts here.
  */
 
-export type KubeVerb = 'get' | 'list';
+export type KubeVerb = 'get' | 'list' | 'watch';
 
 export interface KubeResource {
   /** '' for the core group (`/api/v1`). */
@@ -20,7 +20,7 @@ export interface KubeResource {
   categories: string[];
 }
 
-const READ: KubeVerb[] = ['get', 'list'];
+const READ: KubeVerb[] = ['get', 'list', 'watch'];
 
 export const KUBE_RESOURCES: readonly KubeResource[] = [
   {

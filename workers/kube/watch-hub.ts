@@ -53,8 +53,9 @@ export class KubeWatchHub {
   private poll: ReturnType<typeof setInterval> | undefined;
   private idle: ReturnType<typeof setTimeout> | undefined;
   private unlisten: (() => Promise<void>) | undefined;
-  /** Reads of the change log so far (the bench divides them by changes). */
+  /** Reads of the change log, and fetches of changed objects (one per resource and namespace), so far. */
   logReads = 0;
+  objectFetches = 0;
 
   constructor(private readonly opts: HubOptions) {}
 
@@ -172,6 +173,7 @@ export class KubeWatchHub {
         wanted: (resource) => this.subs.has(resource),
         lastState: (key) => this.lastSeen.get(key),
         record: (key, object) => (object ? this.lastSeen.set(key, object) : this.lastSeen.delete(key)),
+        onFetch: () => this.objectFetches++,
       });
       this.cursor = through;
       const byResource = new Map<string, ResourceChange[]>();
@@ -198,6 +200,7 @@ export interface MaterializeContext {
   /** A watch's own replay: the hub's last states are newer than its changes, so only deletions use them. */
   replay?: boolean;
   record?: (key: string, object: KubeObject | undefined) => void;
+  onFetch?: () => void;
 }
 
 /**
@@ -230,6 +233,7 @@ export async function materialize(
     [...fetch.values()].map(async ({ resource, namespace }) => {
       const source = KUBE_SOURCES[resource];
       if (!source) return;
+      ctx.onFetch?.();
       const objects = await source.list(db, namespace === '' ? undefined : namespace, undefined);
       await stampVersions(db, resource, objects);
       for (const o of objects) current.set(objectKey(resource, namespace, o.metadata.name), o);

@@ -50,14 +50,18 @@ export function isWatch(query: Record<string, string>): boolean {
   return query.watch === 'true' || query.watch === '1';
 }
 
+const encoder = new TextEncoder();
+
 export async function serveWatch(w: WatchRequest): Promise<Response> {
-  const { deps, hub, resource, filter, query } = w;
+  // The long-lived closures below name only what they need: a watch must not keep its request
+  // (the list function holds the request's context) alive for its whole life.
+  const { deps, hub, resource, filter, query, table, signal } = w;
+  const list = w.list;
   const from = parseResourceVersion(query.resourceVersion);
   const timeoutS = parseTimeout(query.timeoutSeconds) ?? DEFAULT_TIMEOUT_S[deps.runtime];
   const bookmarks = query.allowWatchBookmarks === 'true' || query.allowWatchBookmarks === '1';
   const apiVersion = groupVersion(resource.group, resource.version);
 
-  const encoder = new TextEncoder();
   const early: string[] = [];
   let out: ReadableStreamDefaultController<Uint8Array> | undefined;
   let ended = false;
@@ -70,7 +74,7 @@ export async function serveWatch(w: WatchRequest): Promise<Response> {
   let cursor = 0;
 
   const write = (e: WatchEvent) => {
-    const frame = encodeEvent(w.table && e.type !== 'BOOKMARK' && e.type !== 'ERROR' ? asTable(e) : e);
+    const frame = encodeEvent(table && e.type !== 'BOOKMARK' && e.type !== 'ERROR' ? asTable(e) : e);
     if (out) out.enqueue(encoder.encode(frame));
     else early.push(frame);
   };
@@ -96,7 +100,7 @@ export async function serveWatch(w: WatchRequest): Promise<Response> {
     for (const t of timers) clearTimeout(t);
     timers = [];
     hub.unsubscribe(sub);
-    w.signal?.removeEventListener('abort', finish);
+    signal?.removeEventListener('abort', finish);
     try {
       out?.close();
     } catch {
@@ -118,7 +122,7 @@ export async function serveWatch(w: WatchRequest): Promise<Response> {
     const clock = await readClock(deps.db);
     if (from === undefined) {
       // Listed after the clock is read: every change up to it is in the list.
-      const items = (await w.list()).filter((o) => matchesFilter(filter, o));
+      const items = (await list()).filter((o) => matchesFilter(filter, o));
       for (const o of items) {
         write({ type: 'ADDED', object: o });
         const rv = Number(o.metadata.resourceVersion);
@@ -190,7 +194,7 @@ export async function serveWatch(w: WatchRequest): Promise<Response> {
           timers.push(setTimeout(() => write(bookmark(apiVersion, resource.kind, cursor)), endAt - 1000));
       }
       timers.push(setTimeout(finish, endAt));
-      w.signal?.addEventListener('abort', finish, { once: true });
+      signal?.addEventListener('abort', finish, { once: true });
     },
     cancel: finish,
   });

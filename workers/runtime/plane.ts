@@ -82,6 +82,18 @@ export function buildPlane(options: PlaneOptions): Plane {
     idleMs: options.runtime === 'workers' ? 0 : 30_000,
     onError: (err) => deps.log.warn('kube watch: reading changes failed', { error: String(err) }),
   });
+  const hub = deps.kubeWatch;
+  metrics.gauge('berth_kube_watches', 'Kubernetes watches open', () => hub.watchers);
+  metrics.gauge(
+    'berth_kube_watch_log_reads',
+    'Change-log reads by the watch hub since start',
+    () => hub.logReads,
+  );
+  metrics.gauge(
+    'berth_kube_watch_object_fetches',
+    'Fetches of changed objects by the watch hub since start (one per resource and namespace)',
+    () => hub.objectFetches,
+  );
   // Workers tick by the minute cron; the other runtimes every BERTH_RECONCILE_INTERVAL_MS.
   const tickSeconds = options.runtime === 'workers' ? 60 : config.reconcileIntervalMs / 1000;
   const reconciler = createReconciler({ ...deps, tickSeconds });

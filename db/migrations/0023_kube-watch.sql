@@ -114,3 +114,18 @@ CREATE CONSTRAINT TRIGGER "nodes_kube" AFTER INSERT OR UPDATE OR DELETE ON "node
 --> statement-breakpoint
 CREATE CONSTRAINT TRIGGER "namespaces_kube" AFTER INSERT OR UPDATE OR DELETE ON "namespaces" DEFERRABLE INITIALLY DEFERRED
   FOR EACH ROW EXECUTE FUNCTION "berth_kube_change"('namespaces', 'name');
+--> statement-breakpoint
+-- Both clocks lock at commit. The service map's takes the Kubernetes one first, so that every
+-- transaction takes them in one order (a namespace policy's write, which only the service map
+-- counts, would otherwise lock them the other way round from a replica's, and the two could
+-- deadlock).
+CREATE OR REPLACE FUNCTION "berth_bump_network_version"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF current_setting('berth.network_bumped', true) IS DISTINCT FROM txid_current()::text THEN
+    PERFORM set_config('berth.network_bumped', txid_current()::text, true);
+    PERFORM 1 FROM "kube_clock" WHERE "id" = 1 FOR UPDATE;
+    UPDATE "network_versions" SET "version" = "version" + 1 WHERE "id" = 1;
+    PERFORM pg_notify('berth_assignments', '*');
+  END IF;
+  RETURN NULL;
+END $$;

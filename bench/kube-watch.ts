@@ -14,6 +14,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
 import { freshPostgres } from '../test/support/databases.ts';
 import { freePort, ROOT } from './lib/processes.ts';
 
@@ -28,20 +29,26 @@ const log = (s: string) => process.stderr.write(`[bench:watch] ${s}\n`);
 const db = await freshPostgres();
 const port = await freePort();
 const dataDir = mkdtempSync(join(tmpdir(), 'berth-bench-watch-'));
-const server = spawn(process.execPath, ['--import', 'tsx', 'workers/entries/node.ts'], {
-  cwd: ROOT,
-  env: {
-    ...process.env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATABASE_URL: db.url,
-    BERTH_DATA_DIR: dataDir,
-    BERTH_LOCAL_AGENT: '0',
-    BERTH_ADMIN_TOKEN: TOKEN,
-    BERTH_LOG_LEVEL: 'warn',
+// The inspector lets the bench collect the server's garbage before each RSS reading: otherwise
+// what opening the watches allocated and freed counts as what they keep.
+const server = spawn(
+  process.execPath,
+  ['--inspect=127.0.0.1:0', '--import', 'tsx', 'workers/entries/node.ts'],
+  {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: db.url,
+      BERTH_DATA_DIR: dataDir,
+      BERTH_LOCAL_AGENT: '0',
+      BERTH_ADMIN_TOKEN: TOKEN,
+      BERTH_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
   },
-  stdio: ['ignore', 'pipe', 'pipe'],
-});
+);
 let output = '';
 server.stdout.on('data', (d) => (output += d));
 server.stderr.on('data', (d) => (output += d));
@@ -74,6 +81,29 @@ try {
   const metric = async (name: string) => {
     const text = await (await fetch(`${base}/metrics`, { headers: auth })).text();
     return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  };
+  const inspector = /ws:\/\/127\.0\.0\.1:\d+\/[\w-]+/.exec(output)?.[0];
+  /**
+   * Full garbage collection in the server (over its inspector), then its JS heap in use: what
+   * opening the watches allocated and freed must not count as what they keep.
+   */
+  const collect = async (): Promise<number> => {
+    if (!inspector) return Number.NaN;
+    const socket = new WebSocket(inspector);
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    const call = (id: number, method: string) =>
+      new Promise<{ usedSize?: number }>((resolve) => {
+        socket.on('message', (m) => {
+          const reply = JSON.parse(String(m)) as { id?: number; result?: { usedSize?: number } };
+          if (reply.id === id) resolve(reply.result ?? {});
+        });
+        socket.send(JSON.stringify({ id, method }));
+      });
+    await call(1, 'HeapProfiler.collectGarbage');
+    await call(2, 'HeapProfiler.collectGarbage');
+    const { usedSize } = await call(3, 'Runtime.getHeapUsage');
+    socket.close();
+    return usedSize ?? Number.NaN;
   };
   const rss = () =>
     Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1]) * 1024;
@@ -137,8 +167,7 @@ try {
   // Warm: the hub and its LISTEN connection up, code paths compiled.
   const one = [await open(await listRv())];
   const single = await measure(one, 0);
-  global.gc?.();
-  await new Promise((r) => setTimeout(r, 2000));
+  const heapBefore = await collect();
   const rssBefore = rss();
   log(`opening ${WATCHES} watches…`);
   const rv = await listRv();
@@ -147,6 +176,7 @@ try {
     many.push(...(await Promise.all(Array.from({ length: Math.min(100, WATCHES - i) }, () => open(rv)))));
   const watching = await metric('berth_kube_watches');
   await new Promise((r) => setTimeout(r, 5000));
+  const heapIdle = await collect();
   const rssIdle = rss();
   const idleReads = await metric('berth_kube_watch_log_reads');
   await new Promise((r) => setTimeout(r, 10_000));
@@ -154,6 +184,13 @@ try {
   log(`${watching} watches open; ${CHANGES} changes…`);
   const crowd = await measure([...one, ...many], 1);
   for (const w of [...one, ...many]) w.close();
+  // A client that goes away ends its watch on the server (the stream is cancelled).
+  let left = Number.NaN;
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+    left = await metric('berth_kube_watches');
+    if (left === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 
   const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
   const perWatch = (rssIdle - rssBefore) / WATCHES;
@@ -165,7 +202,9 @@ try {
       '| --- | --- |',
       `| server RSS before | ${mb(rssBefore)} |`,
       `| server RSS with ${watching} watches open, idle | ${mb(rssIdle)} (+${mb(rssIdle - rssBefore)}, ${(perWatch / 1024).toFixed(1)} kB each; goal < 10 MB: ${rssIdle - rssBefore < 10 * 1024 * 1024 ? 'met' : 'NOT met'}) |`,
+      `| server JS heap in use after a full GC, before → with the watches | ${mb(heapBefore)} → ${mb(heapIdle)} (+${mb(heapIdle - heapBefore)}, ${((heapIdle - heapBefore) / WATCHES / 1024).toFixed(1)} kB each) |`,
       `| change-log reads in 10 s idle | ${idleReadsAfter} (the safety poll, every 5 s; none per watch) |`,
+      `| watches left on the server 10 s after their clients closed | ${left} |`,
       `| hub reads per change, 1 watch | ${single.logReads.toFixed(2)} log reads + ${single.fetches.toFixed(2)} object fetches |`,
       `| hub reads per change, ${watching} watches | ${crowd.logReads.toFixed(2)} log reads + ${crowd.fetches.toFixed(2)} object fetches |`,
       '',

@@ -227,7 +227,6 @@ export function kubeApi(
         query,
         table: wantsTable(c.req.header('accept')),
         list: selected,
-        signal: c.req.raw.signal,
       });
     // Read before the list: every change up to it is in the list, so a watch can start from it.
     const { rv } = await readClock(deps.db);

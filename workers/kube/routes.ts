@@ -24,7 +24,7 @@ import { KUBE_SOURCES } from './sources.ts';
 import { forbiddenStatus, KubeStatusError, notFoundStatus, statusObject, statusOf } from './status.ts';
 import { toTable, wantsTable } from './tables.ts';
 import { readClock, stampVersions } from './versions.ts';
-import { isWatch, serveWatch } from './watch.ts';
+import { isWatch, type NodeOutgoing, serveWatch } from './watch.ts';
 
 /**
  * The paths the face answers; nothing else of the app's passes through it. (`/api/*` matches
@@ -227,6 +227,7 @@ export function kubeApi(
         query,
         table: wantsTable(c.req.header('accept')),
         list: selected,
+        ...nodeOutgoing(c),
       });
     // Read before the list: every change up to it is in the list, so a watch can start from it.
     const { rv } = await readClock(deps.db);
@@ -248,6 +249,12 @@ export function kubeApi(
   }
 
   return app;
+}
+
+/** Node's response object, where Hono's Node adapter passes it (`c.env.outgoing`). */
+function nodeOutgoing(c: Context): { outgoing?: NodeOutgoing } {
+  const outgoing = (c.env as { outgoing?: NodeOutgoing } | undefined)?.outgoing;
+  return outgoing && typeof outgoing.writeHead === 'function' ? { outgoing } : {};
 }
 
 function aggregated(c: Context, body: unknown) {

@@ -43,7 +43,27 @@ export interface WatchRequest {
   table: boolean;
   /** The objects there are now, selected and with their resourceVersions (a watch from now). */
   list: () => Promise<KubeObject[]>;
+  /**
+   * Node's own response for the request (Hono's Node adapter passes it as `c.env.outgoing`):
+   * frames are written to it directly, which keeps no Web stream, Response or reader per watch.
+   * Elsewhere (Deno, Workers, in-process requests) the watch is a ReadableStream body.
+   */
+  outgoing?: NodeOutgoing;
 }
+
+/** The part of Node's `ServerResponse` a watch writes to. */
+export interface NodeOutgoing {
+  writeHead(status: number, headers: Record<string, string>): unknown;
+  flushHeaders(): void;
+  write(chunk: string): boolean;
+  end(): unknown;
+  once(event: 'close', listener: () => void): unknown;
+  destroyed: boolean;
+}
+
+const HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-cache, private' };
+/** Tells Hono's Node adapter the response was written already (its RESPONSE_ALREADY_SENT). */
+const ALREADY_SENT = 'x-hono-already-sent';
 
 export function isWatch(query: Record<string, string>): boolean {
   return query.watch === 'true' || query.watch === '1';
@@ -54,7 +74,7 @@ const encoder = new TextEncoder();
 export async function serveWatch(w: WatchRequest): Promise<Response> {
   // The long-lived closures below name only what they need: a watch must not keep its request
   // (the list function holds the request's context) alive for its whole life.
-  const { deps, hub, resource, filter, query, table } = w;
+  const { deps, hub, resource, filter, query, table, outgoing } = w;
   const list = w.list;
   const from = parseResourceVersion(query.resourceVersion);
   const timeoutS = parseTimeout(query.timeoutSeconds) ?? DEFAULT_TIMEOUT_S[deps.runtime];
@@ -62,7 +82,7 @@ export async function serveWatch(w: WatchRequest): Promise<Response> {
   const apiVersion = groupVersion(resource.group, resource.version);
 
   const early: string[] = [];
-  let out: ReadableStreamDefaultController<Uint8Array> | undefined;
+  let out: { enqueue(frame: string): void; close(): void } | undefined;
   let ended = false;
   let timers: ReturnType<typeof setTimeout>[] = [];
   /** Hub deliveries held while the watch replays up to the hub's position. */
@@ -74,7 +94,7 @@ export async function serveWatch(w: WatchRequest): Promise<Response> {
 
   const write = (e: WatchEvent) => {
     const frame = encodeEvent(table && e.type !== 'BOOKMARK' && e.type !== 'ERROR' ? asTable(e) : e);
-    if (out) out.enqueue(encoder.encode(frame));
+    if (out) out.enqueue(frame);
     else early.push(frame);
   };
   const asTable = (e: WatchEvent): WatchEvent => {
@@ -174,33 +194,50 @@ export async function serveWatch(w: WatchRequest): Promise<Response> {
   pending = undefined;
   for (const p of held) send(p.changes, p.through);
 
+  /** Attaches the transport: flushes what was written before, then keeps the watch's timers. */
+  const begin = (sink: NonNullable<typeof out>) => {
+    out = sink;
+    for (const frame of early) sink.enqueue(frame);
+    early.length = 0;
+    if (ended) {
+      sink.close();
+      return;
+    }
+    const endAt = timeoutS * 1000;
+    if (bookmarks) {
+      timers.push(setInterval(() => write(bookmark(apiVersion, resource.kind, cursor)), BOOKMARK_MS));
+      // Kubernetes sends one just before a watch times out, so the client resumes from it.
+      if (endAt > 1000)
+        timers.push(setTimeout(() => write(bookmark(apiVersion, resource.kind, cursor)), endAt - 1000));
+    }
+    timers.push(setTimeout(finish, endAt));
+  };
+
+  if (outgoing) {
+    outgoing.writeHead(200, HEADERS);
+    // The client learns the watch is open before any event comes (kubectl waits for the headers).
+    outgoing.flushHeaders();
+    // A client going away closes the response: the watch ends there.
+    outgoing.once('close', finish);
+    begin({
+      enqueue: (frame) => {
+        if (!outgoing.destroyed) outgoing.write(frame);
+      },
+      close: () => outgoing.end(),
+    });
+    return new Response(null, { headers: { [ALREADY_SENT]: 'true' } });
+  }
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
-      out = controller;
-      for (const frame of early) controller.enqueue(encoder.encode(frame));
-      early.length = 0;
-      if (ended) {
-        controller.close();
-        return;
-      }
-      const endAt = timeoutS * 1000;
-      if (bookmarks) {
-        const every = setInterval(() => write(bookmark(apiVersion, resource.kind, cursor)), BOOKMARK_MS);
-        timers.push(every);
-        // Kubernetes sends one just before a watch times out, so the client resumes from it.
-        if (endAt > 1000)
-          timers.push(setTimeout(() => write(bookmark(apiVersion, resource.kind, cursor)), endAt - 1000));
-      }
-      timers.push(setTimeout(finish, endAt));
+      begin({
+        enqueue: (frame) => controller.enqueue(encoder.encode(frame)),
+        close: () => controller.close(),
+      });
     },
-    // A client going away cancels the stream (every runtime does): the watch ends there. The
-    // request's AbortSignal would do the same at the cost of an AbortController per watch.
+    // A client going away cancels the stream (every runtime does): the watch ends there.
     cancel: finish,
   });
-  return new Response(stream, {
-    status: 200,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-cache, private' },
-  });
+  return new Response(stream, { status: 200, headers: HEADERS });
 }
 
 /** undefined: from now (absent, '' or '0', which Kubernetes reads as "any"). */

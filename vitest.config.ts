@@ -18,6 +18,7 @@ const WITHOUT_DOCKER = [
   'test/e2e/ingress-runtimes.test.ts',
   'test/e2e/kubectl-read.test.ts',
   'test/e2e/kubectl-write.test.ts',
+  'test/e2e/kubectl-watch.test.ts',
   'test/e2e/server-lifecycle.test.ts',
   'test/e2e/ui-live.test.ts',
   'test/e2e/ui-runtimes.test.ts',

@@ -4,6 +4,7 @@ import type { Database } from '../db/database.ts';
 import type { FailureLimiter } from './auth/failure-limiter.ts';
 import type { Principal } from './auth/principal.ts';
 import type { ControlPlaneConfig } from './config.ts';
+import type { KubeWatchHub } from './kube/watch-hub.ts';
 import type { Metrics } from './metrics.ts';
 import type { NodeSignals } from './signals.ts';
 import type { ServiceMapCache } from './verbs/service-map.ts';
@@ -47,6 +48,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** The service map agents poll, built once per version (per process or isolate). */
   serviceMaps?: ServiceMapCache;
+  /** The Kubernetes face's watches share one change-log reader (per process; per request on Workers). */
+  kubeWatch?: KubeWatchHub;
 }
 
 export interface AppEnv {

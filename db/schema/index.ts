@@ -7,6 +7,7 @@ export { deployments } from './deployments.ts';
 export { events } from './events.ts';
 export { ingresses } from './ingresses.ts';
 export { joinTokens } from './join-tokens.ts';
+export { kubeChanges, kubeClock, kubeVersions } from './kube-watch.ts';
 export { logRequests } from './log-requests.ts';
 export { namespacePolicies } from './namespace-policies.ts';
 export { namespaces } from './namespaces.ts';

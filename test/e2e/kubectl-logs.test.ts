@@ -14,7 +14,7 @@ import {
   tempDir,
   uniqueNode,
 } from './support/agent-harness.ts';
-import { KUBECTL, type KubectlFront, startKubectlFront } from './support/kubectl-front.ts';
+import { KUBECTL, startKubectlFront } from './support/kubectl-front.ts';
 
 /**
  * The real kubectl (v1.32) reading logs and revisions of pods that run on a real agent and Docker
@@ -29,7 +29,7 @@ let server: ServerProcess;
 let agent: AgentProcess;
 let agentDir: string;
 let dir: string;
-let front: KubectlFront;
+let front: Awaited<ReturnType<typeof startKubectlFront>>;
 const node = uniqueNode('klogs');
 
 /** A container that writes `tick N` every second. */

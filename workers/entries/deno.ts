@@ -102,6 +102,7 @@ async function shutdown(signal: string) {
   const force = setTimeout(() => Deno.exit(1), 15_000);
   // Long-polls would hold the shutdown open for their full wait: wake them so they answer now.
   signals.notify(['*']);
+  await deps.kubeWatch?.close();
   await server.shutdown();
   await loop.stop();
   await unlisten?.();

@@ -90,6 +90,7 @@ async function shutdown(signal: string) {
   // Long-polls would hold the close open for their full wait: wake them so they answer now.
   plane.deps.signals.notify(['*']);
   stopTlsReload?.();
+  await plane.deps.kubeWatch?.close();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await plane.close();
   process.exit(0);

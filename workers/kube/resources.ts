@@ -3,7 +3,7 @@
  * all read this one table, so adding a resource to the Kubernetes face starts here.
  */
 
-export type KubeVerb = 'get' | 'list' | 'create' | 'update' | 'patch' | 'delete';
+export type KubeVerb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
 
 export interface KubeResource {
   /** '' for the core group (`/api/v1`). */
@@ -20,9 +20,9 @@ export interface KubeResource {
   categories: string[];
 }
 
-const READ: KubeVerb[] = ['get', 'list'];
+const READ: KubeVerb[] = ['get', 'list', 'watch'];
 /** The kinds written through `POST /v1/apply`'s verb (write-kinds.ts). */
-const WRITE: KubeVerb[] = ['create', 'delete', 'get', 'list', 'patch', 'update'];
+const WRITE: KubeVerb[] = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
 
 export const KUBE_RESOURCES: readonly KubeResource[] = [
   {

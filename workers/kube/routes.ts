@@ -17,12 +17,15 @@ import {
   versionInfo,
   wantsAggregated,
 } from './discovery.ts';
+import { fieldRequirements, labelRequirements, matchesFields } from './field-selector.ts';
 import { type KubeObject, kubeList, listResourceVersion } from './objects.ts';
 import { podLog } from './pod-log-route.ts';
 import { findResource, groupVersion, type KubeResource } from './resources.ts';
 import { KUBE_SOURCES } from './sources.ts';
 import { forbiddenStatus, KubeStatusError, notFoundStatus, statusObject, statusOf } from './status.ts';
 import { toTable, wantsTable } from './tables.ts';
+import { readClock, stampVersions } from './versions.ts';
+import { isWatch, type NodeOutgoing, serveWatch } from './watch.ts';
 import { kubeOpenApiRoutes, kubeWriteRoutes } from './writes.ts';
 
 /**
@@ -162,34 +165,38 @@ export function kubeApi(
     // cluster-scoped one asked for inside a namespace does not exist there.
     if (namespace !== undefined && !resource.namespaced) throw unknownResource();
     const query = c.req.query();
-    if (query.watch === 'true' || query.watch === '1')
-      throw new KubeStatusError('BAD_REQUEST', 'watch is not served by Berth yet');
-    if (query.fieldSelector)
-      throw new KubeStatusError('BAD_REQUEST', 'fieldSelector is not served by Berth yet');
+    const selector = query.labelSelector || undefined;
+    const fields = fieldRequirements(resource, query.fieldSelector || undefined, selector);
+    const watch = isWatch(query);
     const principal = c.get('principal');
-    const verb = name !== undefined ? 'get' : 'list';
     if (name !== undefined && resource.namespaced && namespace === undefined) throw unknownResource();
+    // A watch of one name is the watch of a list selected by it (`kubectl` asks the latter).
+    if (watch && name !== undefined) fields.push({ field: 'metadata.name', op: '=', value: name });
+    const verb = watch ? 'watch' : name !== undefined ? 'get' : 'list';
 
-    if (name !== undefined) {
+    if (name !== undefined && !watch) {
       mayRead(principal, resource, verb, namespace, name);
       const object = await source.get(deps.db, namespace, name).catch((err: unknown) => {
         if (err instanceof DomainError && err.code === 'NOT_FOUND') return undefined;
         throw err;
       });
       if (!object) throw notFoundStatus(resource, name);
+      await stampVersions(deps.db, resource.plural, [object]);
       return respond(c, resource, object);
     }
 
-    const selector = query.labelSelector || undefined;
-    let items: KubeObject[];
+    let list: () => Promise<KubeObject[]>;
     if (!resource.namespaced) {
       mayRead(principal, resource, verb, undefined);
-      items = await source.list(deps.db, undefined, selector);
-      if (resource.plural === 'namespaces')
-        items = items.filter((o) => seesNamespace(principal, o.metadata.name));
+      list = async () => {
+        const items = await source.list(deps.db, undefined, selector);
+        return resource.plural === 'namespaces'
+          ? items.filter((o) => seesNamespace(principal, o.metadata.name))
+          : items;
+      };
     } else if (namespace !== undefined) {
       mayRead(principal, resource, verb, namespace);
-      items = await source.list(deps.db, namespace, selector);
+      list = () => source.list(deps.db, namespace, selector);
     } else {
       // All namespaces: only a token that reaches every namespace, as Kubernetes' RBAC asks for
       // a cluster-wide right before listing across namespaces.
@@ -202,25 +209,62 @@ export function kubeApi(
           {},
           'the token is limited to some namespaces',
         );
-      const namespaces = (await KUBE_SOURCES.namespaces!.list(deps.db, undefined, undefined)).map(
-        (o) => o.metadata.name,
-      );
-      items = (await Promise.all(namespaces.map((n) => source.list(deps.db, n, selector)))).flat();
+      list = async () => {
+        const namespaces = (await KUBE_SOURCES.namespaces!.list(deps.db, undefined, undefined)).map(
+          (o) => o.metadata.name,
+        );
+        return (await Promise.all(namespaces.map((n) => source.list(deps.db, n, selector)))).flat();
+      };
     }
-    return respond(c, resource, items);
+    const selected = async () => {
+      const items = (await list()).filter((o) => matchesFields(o, fields));
+      await stampVersions(deps.db, resource.plural, items);
+      return items;
+    };
+    if (watch && deps.kubeWatch)
+      return serveWatch({
+        deps,
+        hub: deps.kubeWatch,
+        resource,
+        filter: {
+          ...(namespace !== undefined ? { namespace } : {}),
+          ...(resource.plural === 'namespaces'
+            ? { visible: (o: KubeObject) => seesNamespace(principal, o.metadata.name) }
+            : {}),
+          labels: labelRequirements(selector),
+          fields,
+        },
+        query,
+        table: wantsTable(c.req.header('accept')),
+        list: selected,
+        ...nodeOutgoing(c),
+      });
+    // Read before the list: every change up to it is in the list, so a watch can start from it.
+    const { rv } = await readClock(deps.db);
+    return respond(c, resource, await selected(), String(rv));
   }
 
-  function respond(c: Context<AppEnv>, resource: KubeResource, found: KubeObject | KubeObject[]) {
+  function respond(
+    c: Context<AppEnv>,
+    resource: KubeResource,
+    found: KubeObject | KubeObject[],
+    listRv?: string,
+  ) {
     const items = Array.isArray(found) ? found : [found];
-    if (wantsTable(c.req.header('accept'))) {
-      const rv = Array.isArray(found) ? listResourceVersion(items) : (found.metadata.resourceVersion ?? '0');
-      return c.json(toTable(resource.kind, items, rv, deps.now()));
-    }
+    const rv = listRv ?? (Array.isArray(found) ? listResourceVersion(items) : found.metadata.resourceVersion);
+    if (wantsTable(c.req.header('accept'))) return c.json(toTable(resource.kind, items, rv, deps.now()));
     if (!Array.isArray(found)) return c.json(found);
-    return c.json(kubeList(groupVersion(resource.group, resource.version), resource.kind, items));
+    const body = kubeList(groupVersion(resource.group, resource.version), resource.kind, items);
+    return c.json({ ...body, metadata: { ...body.metadata, resourceVersion: rv } });
   }
 
   return app;
+}
+
+/** Node's response object, where Hono's Node adapter passes it (`c.env.outgoing`). */
+function nodeOutgoing(c: Context): { outgoing?: NodeOutgoing } {
+  const outgoing = (c.env as { outgoing?: NodeOutgoing } | undefined)?.outgoing;
+  return outgoing && typeof outgoing.writeHead === 'function' ? { outgoing } : {};
 }
 
 function aggregated(c: Context, body: unknown) {

@@ -30,6 +30,7 @@ import { findResource, groupVersion, type KubeResource, qualifiedName } from './
 import { scaleOf, scaleReplicas } from './scale.ts';
 import { forbiddenStatus, KubeStatusError, notFoundStatus, statusObject } from './status.ts';
 import { PatchError } from './strategic-merge.ts';
+import { berthResourceVersion, stampVersions } from './versions.ts';
 import { type Current, WRITABLE, type WritableKind } from './write-kinds.ts';
 
 /**
@@ -124,7 +125,7 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
     const body = await readObject(c);
     mayWrite(c, resource, kind, 'update', ns, name);
     // Kubernetes does not create a Deployment (or any of these kinds) on PUT.
-    const current = await kind.current(deps.db, ns, name);
+    const current = await currentOf(resource, kind, ns, name);
     if (!current) throw notFoundStatus(resource, name);
     const { object } = await write(c, resource, kind, ns, name, body, { dryRun, current });
     return c.json(object, 200);
@@ -150,6 +151,13 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
     return c.json(object, created ? 201 : 200);
   }
 
+  /** The object as a write finds it, with the face's resourceVersion, as a GET shows it. */
+  async function currentOf(resource: KubeResource, kind: WritableKind, ns: string, name: string) {
+    const found = await kind.current(deps.db, ns, name);
+    if (found) await stampVersions(deps.db, resource.plural, [found.object]);
+    return found;
+  }
+
   /**
    * Read, patch, write with the read's resourceVersion as the precondition; another write in
    * between is a conflict, and the patch is applied again to the newer object. A precondition
@@ -168,7 +176,7 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
   ): Promise<{ object: KubeObject; created: boolean }> {
     const named = patchNamesResourceVersion(type, body);
     for (let attempt = 1; ; attempt++) {
-      const current = await kind.current(deps.db, ns, name);
+      const current = await currentOf(resource, kind, ns, name);
       if (!current) {
         // Server-side apply creates what is not there yet.
         if (type !== 'apply') throw notFoundStatus(resource, name);
@@ -213,7 +221,13 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
     const [object] = objects;
     if (!object || 'clusterScoped' in object)
       throw invalidStatus(resource, name, [{ path: 'kind', message: 'is not written by Berth' }]);
-    if (resourceVersion !== undefined) object.resourceVersion = resourceVersion;
+    // The caller's resourceVersion is the face's (the cluster-wide clock): the write is checked
+    // against the `/v1` version the object had then, and an object changed since is a conflict.
+    if (resourceVersion !== undefined) {
+      const berth = await berthResourceVersion(deps.db, resource.plural, ns, name, resourceVersion);
+      if (berth === undefined) throw conflictStatus(resource, name);
+      object.resourceVersion = berth;
+    }
     if (object.kind === 'Deployment') object.spec = withoutImpliedSelector(object.spec, implied);
     let result: Awaited<ReturnType<typeof applyManifests>>;
     try {
@@ -234,6 +248,7 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
     if (!options.dryRun) wakeAgents(c, deps, result.wakeNodes);
     const created = result.items[0]?.action === 'created';
     const written = await kind.fromRow(deps.db, result.rows[0]);
+    await stampVersions(deps.db, resource.plural, [written]);
     // Berth's warnings are about the pod template: said when one is written anew, not again on
     // every label, annotation or scale of the same template.
     const template = (o: KubeObject | undefined) =>
@@ -250,7 +265,7 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
     const options = await readDeleteOptions(c);
     const dryRun = dryRunOf(c) || (options.dryRun ?? false);
     mayWrite(c, resource, kind, 'delete', ns, name);
-    const current = await kind.current(deps.db, ns, name);
+    const current = await currentOf(resource, kind, ns, name);
     if (!current) throw notFoundStatus(resource, name);
     const pre = options.preconditions;
     if (pre?.resourceVersion !== undefined && pre.resourceVersion !== current.object.metadata.resourceVersion)
@@ -286,7 +301,7 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
     if (verb === 'get') {
       if (!can(principal, 'read', kind.authz, ns))
         throw forbiddenStatus(resource, userName(principal), 'get', { name, namespace: ns });
-      const current = await kind.current(deps.db, ns, name);
+      const current = await currentOf(resource, kind, ns, name);
       if (!current) throw notFoundStatus(resource, name);
       return c.json(scaleOf(current.object));
     }

@@ -66,6 +66,7 @@ export async function createNodeControlPlane(options: NodeControlPlaneOptions) {
     reconciler,
     async close() {
       await loop?.stop();
+      await deps.kubeWatch?.close();
       await unlisten?.();
       if (!options.database) await handle.close();
     },

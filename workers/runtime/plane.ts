@@ -8,6 +8,7 @@ import type { AppDeps } from '../app-context.ts';
 import type { FailureLimiter } from '../auth/failure-limiter.ts';
 import type { ControlPlaneConfig } from '../config.ts';
 import { createReconciler, type Reconciler } from '../controller/reconciler.ts';
+import { KubeWatchHub } from '../kube/watch-hub.ts';
 import { Metrics } from '../metrics.ts';
 import { NodeSignals } from '../signals.ts';
 import { ServiceMapCache } from '../verbs/service-map.ts';
@@ -71,6 +72,28 @@ export function buildPlane(options: PlaneOptions): Plane {
   if (options.clientAddress) deps.clientAddress = options.clientAddress;
   if (options.failureLimiter) deps.failureLimiter = options.failureLimiter;
   deps.serviceMaps = options.serviceMaps ?? new ServiceMapCache();
+  // Woken by the commits' NOTIFY where the driver can LISTEN (a slow poll catches a missed one);
+  // without LISTEN (the Neon driver on Workers) it polls.
+  const listen = handle.listen?.bind(handle);
+  deps.kubeWatch = new KubeWatchHub({
+    db: handle.db,
+    ...(listen ? { listen } : {}),
+    pollMs: listen ? 5000 : 1000,
+    idleMs: options.runtime === 'workers' ? 0 : 30_000,
+    onError: (err) => deps.log.warn('kube watch: reading changes failed', { error: String(err) }),
+  });
+  const hub = deps.kubeWatch;
+  metrics.gauge('berth_kube_watches', 'Kubernetes watches open', () => hub.watchers);
+  metrics.gauge(
+    'berth_kube_watch_log_reads',
+    'Change-log reads by the watch hub since start',
+    () => hub.logReads,
+  );
+  metrics.gauge(
+    'berth_kube_watch_object_fetches',
+    'Fetches of changed objects by the watch hub since start (one per resource and namespace)',
+    () => hub.objectFetches,
+  );
   // Workers tick by the minute cron; the other runtimes every BERTH_RECONCILE_INTERVAL_MS.
   const tickSeconds = options.runtime === 'workers' ? 60 : config.reconcileIntervalMs / 1000;
   const reconciler = createReconciler({ ...deps, tickSeconds });

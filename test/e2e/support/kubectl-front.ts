@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer, type Server } from 'node:https';
@@ -8,29 +8,24 @@ import { run } from '../../../cli/main.ts';
 import { captureIo } from '../../../cli/testing/stub-server.ts';
 
 /**
- * kubectl in front of a Berth server: kubectl attaches a token to TLS connections only
- * (client-go), so a TLS front with a certificate of the test's own terminates TLS before the
- * server, and `berth kubeconfig` writes a kubeconfig with its CA. The front passes streams
- * through and closes the server's side when kubectl goes away (what `kubectl logs -f` needs).
+ * The real kubectl against a Berth server: kubectl attaches a token to TLS connections only
+ * (client-go), as a control plane is served in production (behind TLS, or on Workers), so a TLS
+ * front with a certificate of the test's own stands before the server, and `berth kubeconfig`
+ * writes a kubeconfig that trusts it. Streams (watches) pass through as they come, and a client
+ * going away closes the upstream request too.
  */
+
 export const KUBECTL = process.env.BERTH_KUBECTL ?? '/usr/bin/kubectl';
 
 export interface KubectlFront {
   url: string;
-  kubeconfig: string;
-  /** Runs kubectl to its end. */
-  kubectl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  caFile: string;
   close(): Promise<void>;
 }
 
-export async function startKubectlFront(o: {
-  target: string;
-  dir: string;
-  token: string;
-  namespace: string;
-}): Promise<KubectlFront> {
-  const key = join(o.dir, 'tls.key');
-  const ca = join(o.dir, 'tls.crt');
+export async function startTlsFront(dir: string, target: string): Promise<KubectlFront> {
+  const key = join(dir, 'tls.key');
+  const caFile = join(dir, 'tls.crt');
   execFileSync(
     'openssl',
     [
@@ -50,12 +45,12 @@ export async function startKubectlFront(o: {
       '-keyout',
       key,
       '-out',
-      ca,
+      caFile,
     ],
     { stdio: 'ignore' },
   );
-  const upstream = new URL(o.target);
-  const tls: Server = createServer({ key: readFileSync(key), cert: readFileSync(ca) }, (req, res) => {
+  const upstream = new URL(target);
+  const tls: Server = createServer({ key: readFileSync(key), cert: readFileSync(caFile) }, (req, res) => {
     const forward = request(
       {
         host: upstream.hostname,
@@ -66,45 +61,123 @@ export async function startKubectlFront(o: {
       },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
+        res.flushHeaders();
         up.pipe(res);
       },
     );
     forward.on('error', () => res.destroy());
-    // The client went away mid-stream: so does the request to the server.
     res.on('close', () => forward.destroy());
     req.pipe(forward);
   });
   await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
-  const url = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;
-
-  const io = captureIo();
-  const code = await run(
-    ['kubeconfig', '--server', url, '--token', o.token, '-n', o.namespace, '--certificate-authority', ca],
-    io,
-  );
-  if (code !== 0) throw new Error(`berth kubeconfig: ${io.errors()}`);
-  const kubeconfig = join(o.dir, 'kubeconfig.yaml');
-  writeFileSync(kubeconfig, io.output(), { mode: 0o600 });
-
   return {
-    url,
-    kubeconfig,
-    kubectl: (args) =>
-      new Promise((resolve) => {
-        execFile(
-          KUBECTL,
-          args,
-          { env: { PATH: process.env.PATH, HOME: o.dir, KUBECONFIG: kubeconfig }, timeout: 60_000 },
-          (err, stdout, stderr) => {
-            const exit = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-            resolve({ code: exit, stdout, stderr });
-          },
-        );
-      }),
+    url: `https://127.0.0.1:${(tls.address() as AddressInfo).port}`,
+    caFile,
     close: () =>
       new Promise<void>((resolve) => {
         tls.closeAllConnections();
         tls.close(() => resolve());
       }),
   };
+}
+
+/** `berth kubeconfig` for a token, written into `dir`; returns its path. */
+export async function writeKubeconfig(
+  dir: string,
+  front: KubectlFront,
+  name: string,
+  token: string,
+  namespace: string,
+): Promise<string> {
+  const io = captureIo();
+  const code = await run(
+    [
+      'kubeconfig',
+      '--server',
+      front.url,
+      '--token',
+      token,
+      '-n',
+      namespace,
+      '--certificate-authority',
+      front.caFile,
+    ],
+    io,
+  );
+  if (code !== 0) throw new Error(io.errors());
+  const path = join(dir, `${name}.yaml`);
+  writeFileSync(path, io.output(), { mode: 0o600 });
+  return path;
+}
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function kubectl(
+  kubeconfig: string,
+  home: string,
+  args: string[],
+  timeoutMs = 60_000,
+): Promise<KubectlResult> {
+  return new Promise((resolve) => {
+    execFile(
+      KUBECTL,
+      args,
+      { env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: kubeconfig }, timeout: timeoutMs },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** kubectl left running (e.g. `get -w`): its output so far, and a way to stop it. */
+export interface KubectlProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<number | null>;
+  kill(): Promise<void>;
+}
+
+export function kubectlInBackground(kubeconfig: string, home: string, args: string[]): KubectlProcess {
+  const child = spawn(KUBECTL, args, {
+    env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: kubeconfig },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d) => {
+    out += String(d);
+  });
+  child.stderr?.on('data', (d) => {
+    err += String(d);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** A TLS front, one kubeconfig for `token` in `namespace`, and kubectl run with it to its end. */
+export async function startKubectlFront(o: {
+  target: string;
+  dir: string;
+  token: string;
+  namespace: string;
+}): Promise<KubectlFront & { kubeconfig: string; kubectl(args: string[]): Promise<KubectlResult> }> {
+  const front = await startTlsFront(o.dir, o.target);
+  const config = await writeKubeconfig(o.dir, front, 'kubeconfig', o.token, o.namespace);
+  return { ...front, kubeconfig: config, kubectl: (args) => kubectl(config, o.dir, args) };
 }

@@ -67,8 +67,11 @@ describe('writes through the Kubernetes API face', () => {
     expect(created.body).toMatchObject({
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: { name: 'web', namespace: 'default', resourceVersion: '1', generation: 1 },
+      metadata: { name: 'web', namespace: 'default', generation: 1 },
     });
+    // The face's resourceVersion (the cluster-wide clock), as a read of it shows.
+    const read = await send('GET', `${DEPLOYMENTS}/web`);
+    expect(read.body.metadata.resourceVersion).toBe(created.body.metadata.resourceVersion);
     const berth = await t.call('GET', '/v1/namespaces/default/deployments/web');
     expect(berth.body.spec.template.spec.containers[0].image).toBe('registry.example.com/web:1');
     const again = await send('POST', DEPLOYMENTS, deployment('web'));
@@ -360,10 +363,10 @@ describe('writes through the Kubernetes API face', () => {
   it('lists the verbs it serves in discovery, and still answers 405 for a write it does not serve', async () => {
     const apps = (await send('GET', '/apis/apps/v1')).body;
     const deployments = apps.resources.find((r: { name: string }) => r.name === 'deployments');
-    expect(deployments.verbs).toEqual(['create', 'delete', 'get', 'list', 'patch', 'update']);
+    expect(deployments.verbs).toEqual(['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']);
     const core = (await send('GET', '/api/v1')).body;
     const pods = core.resources.find((r: { name: string }) => r.name === 'pods');
-    expect(pods.verbs).toEqual(['get', 'list']);
+    expect(pods.verbs).toEqual(['get', 'list', 'watch']);
     const res = await send('DELETE', '/api/v1/namespaces/default/pods/x');
     expect(res).toMatchObject({ status: 405, body: { reason: 'MethodNotAllowed' } });
   });

@@ -158,4 +158,12 @@ describe('kubectl following changes', () => {
       await waiting.kill();
     }
   });
+
+  it('delete waits, as kubectl does by default, until the deployment is gone', async () => {
+    await put('removed', 1);
+    const r = await kubectl(config, dir, ['delete', 'deploy/removed', '--timeout=40s']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toContain('deployment.apps "removed" deleted');
+    expect((await server.call('GET', '/v1/namespaces/default/deployments/removed')).status).toBe(404);
+  });
 });

@@ -18,7 +18,6 @@ import { recordEvents } from '../store/events.ts';
 import { wakeDeployments, wakeWaitingDeployments } from '../store/wakeups.ts';
 import { resolveConfigMaps } from './config-maps.ts';
 import { storedContainers } from './init-statuses.ts';
-import { logOptionsOf } from './log-options.ts';
 import { claimRemovalsFor, type ResolvedClaim, resolveClaims } from './persistent-volume-claims.ts';
 import { type ContainerResources, type PodEnvContext, resolveContainerEnv } from './pod-env.ts';
 import {
@@ -172,7 +171,7 @@ export async function buildAssignments(
         id: l.id,
         replicaId: l.replicaId,
         tail: l.tail,
-        ...logOptionsOf(l.id),
+        ...l.options,
       })),
       pollIntervalSeconds,
     },

@@ -1,30 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { logOptionsOf, logRequestId, logSince } from './log-options.ts';
+import { logRequestOptions, logSince } from './log-options.ts';
 
 describe('log read options', () => {
-  it('ride in the request id and come back as the agent request fields', () => {
-    expect(logRequestId('abc', {})).toBe('log_abc');
-    expect(logOptionsOf('log_abc')).toEqual({});
-    const id = logRequestId('abc', {
-      container: 'side-car',
-      since: '1767225600.500000000',
-      timestamps: true,
-    });
-    expect(id.length).toBeLessThanOrEqual(128);
-    expect(logOptionsOf(id)).toEqual({
-      container: 'side-car',
-      since: '1767225600.500000000',
-      timestamps: true,
-    });
-    expect(logOptionsOf(logRequestId('abc', { container: 'web' }))).toEqual({ container: 'web' });
-    // The longest container name and stamp still fit an answer's id.
+  it('keep only what is asked, as the agent request fields', () => {
+    expect(logRequestOptions({})).toEqual({});
+    expect(logRequestOptions({ container: undefined, since: undefined, timestamps: false })).toEqual({});
     expect(
-      logRequestId('x'.repeat(12), {
-        container: 'c'.repeat(63),
-        since: `${'9'.repeat(11)}.${'9'.repeat(9)}`,
-        timestamps: true,
-      }).length,
-    ).toBeLessThanOrEqual(128);
+      logRequestOptions({ container: 'side-car', since: '1767225600.500000000', timestamps: true }),
+    ).toEqual({ container: 'side-car', since: '1767225600.500000000', timestamps: true });
   });
 
   it('turn RFC 3339 instants into the engine seconds, to the nanosecond', () => {

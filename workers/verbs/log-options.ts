@@ -1,12 +1,6 @@
-/**
- * What a log read asks of the agent beyond `tail`: one container, lines since an instant, and
- * timestamps. A pending log request is one row (db/schema/log-requests.ts) that has no column for
- * them, so they ride in the request's id, which only the server reads (the agent echoes it back):
- * `log_<random>` alone, or followed by `:<t?>:<since?>:<container?>`. Container names are DNS
- * labels and `since` is `seconds.nanoseconds`, so `:` never occurs inside a part, and the whole
- * stays within the 128 characters an agent's answer may carry as its id.
- */
+import type { LogRequestOptions } from '../../db/schema/log-requests.ts';
 
+/** What a log read asks of the agent beyond `tail`: one container, lines since an instant, timestamps. */
 export interface LogOptions {
   container?: string | undefined;
   /** `seconds.nanoseconds` since the epoch (logSince). */
@@ -14,18 +8,12 @@ export interface LogOptions {
   timestamps?: boolean | undefined;
 }
 
-export function logRequestId(random: string, o: LogOptions): string {
-  if (!o.container && !o.since && !o.timestamps) return `log_${random}`;
-  return `log_${random}:${o.timestamps ? 't' : ''}:${o.since ?? ''}:${o.container ?? ''}`;
-}
-
-/** The options a request id carries, as the fields of the agent's LogRequest. */
-export function logOptionsOf(id: string): { container?: string; since?: string; timestamps?: true } {
-  const [, flags, since, container] = id.split(':');
+/** The options as stored with a pending log request and sent to the agent: only those given. */
+export function logRequestOptions(o: LogOptions): LogRequestOptions {
   return {
-    ...(container ? { container } : {}),
-    ...(since && /^\d+(\.\d{1,9})?$/.test(since) ? { since } : {}),
-    ...(flags === 't' ? { timestamps: true as const } : {}),
+    ...(o.container ? { container: o.container } : {}),
+    ...(o.since ? { since: o.since } : {}),
+    ...(o.timestamps ? { timestamps: true as const } : {}),
   };
 }
 

@@ -5,7 +5,7 @@ import { randomToken } from '../crypto.ts';
 import { DomainError, notFound } from '../errors.ts';
 import { bumpAssignments } from '../store/assignments.ts';
 import { shownContainers } from './init-statuses.ts';
-import { type LogOptions, logRequestId } from './log-options.ts';
+import { type LogOptions, logRequestOptions } from './log-options.ts';
 
 /** A namespace's replicas, or one workload's: `{ deployment }` or `{ job }` by name. */
 export async function listReplicas(
@@ -75,10 +75,15 @@ export async function requestLogs(
       ),
     );
   if (!replica) throw notFound(`replica "${args.namespace}/${args.replicaId}" (placed on a node)`);
-  const id = logRequestId(randomToken(9), args.options ?? {});
-  await db
-    .insert(logRequests)
-    .values({ id, nodeId: replica.nodeId!, replicaId: replica.id, tail: args.tail, createdAt: args.now });
+  const id = `log_${randomToken(9)}`;
+  await db.insert(logRequests).values({
+    id,
+    nodeId: replica.nodeId!,
+    replicaId: replica.id,
+    tail: args.tail,
+    options: logRequestOptions(args.options ?? {}),
+    createdAt: args.now,
+  });
   await bumpAssignments(db, [replica.nodeId!]);
   await args.wake([replica.nodeId!]);
   const deadline = Date.now() + (args.timeoutMs ?? 8000);

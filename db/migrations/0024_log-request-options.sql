@@ -1,0 +1,1 @@
+ALTER TABLE "log_requests" ADD COLUMN "options" jsonb DEFAULT '{}'::jsonb NOT NULL;

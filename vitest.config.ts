@@ -27,18 +27,24 @@ const WITHOUT_DOCKER = [
 
 /**
  * End-to-end files that run on a Docker Engine of their project's own (second-engine.setup.ts),
- * so `npm test` runs them in a lane of their own beside the shared engine's files. Two of them
- * start further engines (they restart one, or run two nodes); the others are the shared engine's
- * files that spend most of their time waiting (back-offs, secrets, Jobs), moved here so that the
- * two engine lanes take about as long.
+ * one after another, so `npm test` runs them in a lane of their own beside the shared engine's
+ * files: the shared engine's files that spend most of their time waiting (back-offs, secrets,
+ * Jobs, volumes), and the two-node services test, which starts two more engines.
  */
 const OWN_ENGINE = [
-  'test/e2e/fault-agent.test.ts',
   'test/e2e/services-cluster.test.ts',
   'test/e2e/init-containers.test.ts',
   'test/e2e/jobs.test.ts',
   'test/e2e/secret-waits.test.ts',
+  'test/e2e/volumes.test.ts',
+  'test/e2e/persistent-volume-claims.test.ts',
 ];
+
+/**
+ * Agent faults on an engine the file starts (and restarts) for itself: minutes of waiting out
+ * node timeouts measured on the machine, so `npm test` gives it a lane of its own.
+ */
+const FAULTS = ['test/e2e/fault-agent.test.ts'];
 
 export default defineConfig({
   test: {
@@ -68,7 +74,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          exclude: [...WITHOUT_DOCKER, ...OWN_ENGINE],
+          exclude: [...WITHOUT_DOCKER, ...OWN_ENGINE, ...FAULTS],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,
@@ -81,8 +87,16 @@ export default defineConfig({
           globalSetup: ['test/e2e/support/second-engine.setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          // One at a time: they share the project's engine, and one restarts an engine of its own.
+          // One at a time: they share the project's engine.
           fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'e2e-faults',
+          include: FAULTS,
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
         },
       },
       {

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test tier in three lanes at once: the end-to-end files that share the one Docker
-# Engine, one after another; those on a second engine the lane starts (agent faults, two nodes,
-# back-offs: mostly waiting), one after another; and everything else (unit, integration, e2e
-# files without Docker) three files wide. Each lane prints its lines with its name in front; the
-# run fails if any lane fails. With arguments, it is plain `vitest run` with them (one file, a project, -t ...).
+# Runs every test tier in four lanes at once: the end-to-end files that share the one Docker
+# Engine, one after another; those on a second engine the lane starts (two nodes, back-offs:
+# mostly waiting), one after another; the agent fault test (minutes of node timeouts on an engine
+# of its own); and everything else (unit, integration, e2e files without Docker) three files
+# wide. Each lane prints its lines with its name in front; the run fails if any lane fails. With arguments, it is plain `vitest run` with them (one file, a project, -t ...).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -30,21 +30,26 @@ lane docker --project e2e &
 docker_lane=$!
 lane own-engine --project e2e-own-engine &
 own_lane=$!
+lane faults --project e2e-faults &
+faults_lane=$!
 lane rest --project unit --project integration --project e2e-processes &
 rest_lane=$!
 
 docker_rc=0
 own_rc=0
+faults_rc=0
 rest_rc=0
 wait "$docker_lane" || docker_rc=$?
 wait "$own_lane" || own_rc=$?
+wait "$faults_lane" || faults_rc=$?
 wait "$rest_lane" || rest_rc=$?
-for lane_rc in "docker $docker_rc" "own-engine $own_rc" "rest $rest_rc"; do
+for lane_rc in "docker $docker_rc" "own-engine $own_rc" "faults $faults_rc" "rest $rest_rc"; do
   set -- $lane_rc
   if [ "$2" != 0 ]; then
     printf '\n== failures of lane %s (exit %s)\n' "$1" "$2"
     failures_of "$1"
   fi
 done
-printf '\n== test lanes: docker exit %s, own-engine exit %s, rest exit %s\n' "$docker_rc" "$own_rc" "$rest_rc"
-[ "$docker_rc" = 0 ] && [ "$own_rc" = 0 ] && [ "$rest_rc" = 0 ]
+printf '\n== test lanes: docker exit %s, own-engine exit %s, faults exit %s, rest exit %s\n' \
+  "$docker_rc" "$own_rc" "$faults_rc" "$rest_rc"
+[ "$docker_rc" = 0 ] && [ "$own_rc" = 0 ] && [ "$faults_rc" = 0 ] && [ "$rest_rc" = 0 ]

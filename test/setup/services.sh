@@ -206,6 +206,21 @@ if [ -n "$bridge_if" ] && ! ip link show "$bridge_if" >/dev/null 2>&1; then
   ip addr add "$gateway/${subnet#*/}" dev "$bridge_if"
   ip link set "$bridge_if" up
 fi
+# Bridges of test engines that are gone (a run killed before its cleanup): Berth's namespace
+# bridges (bth...) and isolated engines' own (bf...). Each holds a subnet, which the engine then
+# skips as taken, until it has no address pool left for a namespace's network. Only those no
+# running engine uses go: the shared engine's networks' bridges, and any dockerd still running.
+in_use=" $(docker network ls -q | xargs -r docker network inspect -f '{{index .Options "com.docker.network.bridge.name"}}' 2>/dev/null | tr '\n' ' ') "
+if pgrep -f 'dockerd .*--data-root=/tmp/bf-' >/dev/null; then
+  log "  an isolated test engine is running: stale bridges left alone"
+else
+  stale=0
+  for br in $(ip -o link show type bridge | awk -F': ' '{ print $2 }' | grep -E '^(bth|bf)[0-9a-f]+$' || true); do
+    [[ "$in_use" == *" $br "* ]] && continue
+    ip link delete "$br" 2>/dev/null && stale=$((stale + 1))
+  done
+  [ "$stale" = 0 ] || log "  removed $stale bridges of test engines that are gone"
+fi
 docker_info=$(docker info --format '{{.ServerVersion}} storage={{.Driver}} init={{.InitBinary}}')
 docker_pid=$(cat /var/run/docker.pid 2>/dev/null || echo '?')
 step_done

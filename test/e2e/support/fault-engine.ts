@@ -86,6 +86,10 @@ export async function startIsolatedEngine(images: string[]): Promise<IsolatedEng
     clearTimeout(force);
   };
   const cleanup = async () => {
+    // The Linux bridges of the networks agents made here (one per namespace) outlive the engine
+    // and its data root; each keeps a subnet that every engine on the machine then skips, until
+    // the shared engine has no address pool left. They go with the engine.
+    const bridges: string[] = [];
     if (proc) {
       const list = await docker.listContainers({ all: true }).catch(() => []);
       await Promise.all(
@@ -96,7 +100,23 @@ export async function startIsolatedEngine(images: string[]): Promise<IsolatedEng
             .catch(() => {}),
         ),
       );
+      const networks = await docker.listNetworks().catch(() => []);
+      for (const n of networks) {
+        if (['bridge', 'host', 'none'].includes(n.Name)) continue;
+        bridges.push(n.Options?.['com.docker.network.bridge.name'] ?? `br-${n.Id.slice(0, 12)}`);
+        await docker
+          .getNetwork(n.Id)
+          .remove()
+          .catch(() => {});
+      }
       await stop();
+    }
+    for (const b of bridges) {
+      try {
+        execFileSync('ip', ['link', 'delete', b], { stdio: 'ignore' });
+      } catch {
+        // removed with its network
+      }
     }
     // Whatever the engine left mounted under its root (an unclean stop) would make rm fail.
     const mounts = readFileSync('/proc/self/mounts', 'utf8')

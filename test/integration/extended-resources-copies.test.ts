@@ -6,6 +6,7 @@ import { createLogger } from '../../common/logger.ts';
 import { createNodeControlPlane, type NodeControlPlane } from '../../workers/nodejs/control-plane.ts';
 import { freshPostgres } from '../support/databases.ts';
 import { ADMIN_TOKEN, deploymentBody } from '../support/plane.ts';
+import { eventually } from '../support/sim-agents.ts';
 
 /**
  * Two control-plane copies on one PostgreSQL hand out a node's extended resources: deployments
@@ -80,15 +81,24 @@ describe('extended resources across control-plane copies', () => {
       ),
     );
     expect(written.map((w) => w.status)).toEqual(Array(8).fill(201));
-    for (const p of planes) await p.reconciler.tick();
-    const replicas = (
-      await Promise.all(
-        Array.from({ length: 8 }, async (_, i) => {
-          const list = await call(a, 'GET', `/v1/namespaces/default/replicas?deployment=d-${i}`);
-          return list.body.items as { node: string | null; message: string | null }[];
-        }),
-      )
-    ).flat();
+    // Each write's own reconcile may still run when the ticks come (a tick skips a deployment
+    // another reconcile holds): what is checked is the state once every deployment has its replica.
+    const replicas = await eventually(
+      async () => {
+        for (const p of planes) await p.reconciler.tick();
+        const all = (
+          await Promise.all(
+            Array.from({ length: 8 }, async (_, i) => {
+              const list = await call(a, 'GET', `/v1/namespaces/default/replicas?deployment=d-${i}`);
+              return list.body.items as { node: string | null; message: string | null }[];
+            }),
+          )
+        ).flat();
+        return all.length === 8 && all.every((r) => r.node || r.message) ? all : undefined;
+      },
+      30_000,
+      'a replica of each deployment, placed or said why not',
+    );
     expect(replicas.filter((r) => r.node === 'dongles')).toHaveLength(3);
     expect(replicas.filter((r) => !r.node).map((r) => r.message)).toEqual(
       Array(5).fill('0/1 nodes available: 1 Insufficient example.com/dongle'),

@@ -238,16 +238,17 @@ describe('Ingress', () => {
 
   it('answers 404 for a routed host whose rules do not cover the path, and drops the routes of a deleted Ingress', async () => {
     expect(
-      (await t.call('PUT', '/v1/namespaces/shop/ingresses/api', ingress('api.test', [{ path: '/api' }])))
+      (await t.call('PUT', '/v1/namespaces/shop/ingresses/api', ingress('api.test', [{ path: '/app' }])))
         .status,
     ).toBe(201);
-    expect((await through('api.test', '/api/x')).status).toBe(200);
+    expect((await through('api.test', '/app/x')).status).toBe(200);
     const other = await through('api.test', '/other');
     expect(other.status).toBe(404);
     expect((await other.json()).detail).toContain('no rule of host "api.test" matches path "/other"');
     expect((await t.call('DELETE', '/v1/namespaces/shop/ingresses/api')).status).toBe(200);
-    // The host goes back to the API (which answers 404 for an unknown path of its own).
-    const gone = await through('api.test', '/api/x');
+    // The host goes back to the API (which answers 404 for an unknown path of its own; `/api/...`
+    // would be the Kubernetes API's).
+    const gone = await through('api.test', '/app/x');
     expect(gone.headers.get('content-type')).toContain('problem+json');
     expect((await gone.json()).detail).not.toContain('api.test');
   });

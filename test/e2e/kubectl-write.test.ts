@@ -1,14 +1,14 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../cli/main.ts';
-import { captureIo } from '../../cli/testing/stub-server.ts';
 import { type SimFleet, startSimAgents } from '../support/sim-agents.ts';
+import {
+  type KubectlFront,
+  kubectl as runKubectl,
+  startTlsFront,
+  writeKubeconfig as writeKubeconfigFile,
+} from './support/kubectl-front.ts';
 import { type BerthServer, startBerthServer } from './support/ui-server.ts';
 
 /**
@@ -19,29 +19,13 @@ import { type BerthServer, startBerthServer } from './support/ui-server.ts';
  * changes only when kubectl changes it.
  */
 
-const KUBECTL = process.env.BERTH_KUBECTL ?? '/usr/bin/kubectl';
-
 let server: BerthServer;
 let fleet: SimFleet | undefined;
 let dir: string;
-let tls: Server;
-let tlsUrl: string;
-let caFile: string;
+let front: KubectlFront;
 const kubeconfigs: Record<string, string> = {};
 
-function kubectl(config: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      KUBECTL,
-      args,
-      { env: { PATH: process.env.PATH, HOME: dir, KUBECONFIG: kubeconfigs[config] }, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const kubectl = (config: string, args: string[]) => runKubectl(kubeconfigs[config]!, dir, args);
 
 async function ok(args: string[], config = 'admin'): Promise<string> {
   const r = await kubectl(config, args);
@@ -49,65 +33,8 @@ async function ok(args: string[], config = 'admin'): Promise<string> {
   return r.stdout;
 }
 
-/** kubectl sends a token over TLS only: a TLS front with a certificate of the test's own. */
-async function startTlsFront(target: string): Promise<void> {
-  const key = join(dir, 'tls.key');
-  caFile = join(dir, 'tls.crt');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      caFile,
-    ],
-    { stdio: 'ignore' },
-  );
-  const upstream = new URL(target);
-  tls = createServer({ key: readFileSync(key), cert: readFileSync(caFile) }, (req, res) => {
-    const forward = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        path: req.url,
-        method: req.method,
-        headers: req.headers,
-      },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    forward.on('error', () => res.destroy());
-    req.pipe(forward);
-  });
-  await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
-  tlsUrl = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;
-}
-
 async function writeKubeconfig(name: string, token: string) {
-  const io = captureIo();
-  const code = await run(
-    ['kubeconfig', '--server', tlsUrl, '--token', token, '-n', 'default', '--certificate-authority', caFile],
-    io,
-  );
-  expect(code, io.errors()).toBe(0);
-  const path = join(dir, `${name}.yaml`);
-  writeFileSync(path, io.output(), { mode: 0o600 });
-  kubeconfigs[name] = path;
+  kubeconfigs[name] = await writeKubeconfigFile(dir, front, name, token, 'default');
 }
 
 const manifest = (image: string, replicas = 2) => `apiVersion: apps/v1
@@ -161,7 +88,7 @@ async function stored(name = 'web') {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'berth-kubectl-write-'));
   server = await startBerthServer();
-  await startTlsFront(server.url);
+  front = await startTlsFront(dir, server.url);
   await writeKubeconfig('admin', server.adminToken);
   const res = await server.call('POST', '/v1/tokens', {
     name: 'kube-viewer',
@@ -174,7 +101,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fleet?.stop();
-  await new Promise<void>((resolve) => (tls ? tls.close(() => resolve()) : resolve()));
+  await front?.close();
   await server?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });

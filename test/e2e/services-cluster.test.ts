@@ -351,6 +351,7 @@ describe('services inside the cluster, across two nodes on two Docker engines', 
     phase('kill a backend container');
     // A backend container killed under the loop (the agent restarts it).
     const victim = await containerOf(backNode, 'backend');
+    const killedAt = Math.floor(Date.now() / 1000);
     await engineOf(backNode).getContainer(victim).kill();
     await sleep(3000);
     // The control plane away for 20 s: routing goes on with what the nodes last heard.
@@ -363,8 +364,22 @@ describe('services inside the cluster, across two nodes on two Docker engines', 
     await server.restart();
     await sleep(2000);
     const lines = (await loopLines()).slice(before);
+    // A request on its way to the container when it was SIGKILLed is lost, as in Kubernetes: its
+    // connection dies with the container (when the container's network goes before a reset is
+    // sent, wget waits out its 3 s). That one request at most: any other failure is routing's.
+    const seconds = (hms: string) => {
+      const [h, m, sec] = hms.split(':').map(Number);
+      return h! * 3600 + m! * 60 + sec!;
+    };
+    const killedSecond = seconds(new Date(killedAt * 1000).toISOString().slice(11, 19));
+    const inFlightAtKill = (l: string) => {
+      const t = seconds(l.slice('FAIL '.length));
+      return t >= killedSecond && t <= killedSecond + 3 + 1;
+    };
     const failed = lines.filter((l) => l.startsWith('FAIL'));
-    expect(failed, phases.join('\n')).toEqual([]);
+    const routing = failed.filter((l) => !inFlightAtKill(l));
+    expect(routing, phases.join('\n')).toEqual([]);
+    expect(failed.length - routing.length, phases.join('\n')).toBeLessThanOrEqual(1);
     // The loop went on through the outage. Each round ends within its 3 s timeout plus 0.1 s, so
     // 20 s hold at least six rounds, each an ok or a FAIL line (about ten a second on a quiet
     // machine, but a busy one forks wget far slower).

@@ -241,7 +241,7 @@ describe('services inside the cluster, across two nodes on two Docker engines', 
         `${(e as Error).message}\nreplicas: ${JSON.stringify(replicas)}\nfrontend: ${lines.slice(-5).join(' | ')}`,
       );
     }
-  });
+  }, 300_000); // Two engines loaded with images, two agents, two rollouts: over 180 s on a loaded machine.
 
   afterAll(async () => {
     for (const a of agents) await a.stop();

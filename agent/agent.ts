@@ -18,6 +18,7 @@ import { NodeIngress } from './services/node-ingress.ts';
 import { loadServiceMap, saveServiceMap } from './services/saved-map.ts';
 import { dockerBridges, ServiceNetwork } from './services/service-network.ts';
 import { type IdentityError, Session } from './session.ts';
+import { StartupLedger } from './startup-ledger.ts';
 import { StateStore } from './state-store.ts';
 import { StatusReporter } from './status-reporter.ts';
 import { SyncLoop } from './sync-loop.ts';
@@ -124,6 +125,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     },
     ...(services ? { containerDns: (namespace: string) => services.dnsFor(namespace) } : {}),
     containerPolicy: { pidsLimit: config.pidsLimit ?? DEFAULT_PIDS_LIMIT },
+    startups: await StartupLedger.load(store, log),
     // Per node: agents of one machine may share the volume directory (agent/pod-volumes.ts).
     volumeRoots: {
       memory: join(config.volumeDir ?? defaultVolumeDir(process.env), config.name),

@@ -529,6 +529,47 @@ describe('the startup probe', () => {
     expect(owner.state).toMatchObject({ kind: 'exited', restartAt: undefined });
   });
 
+  it('is not run again for a container that passed it before the agent restarted; its next start is probed', async () => {
+    const passed = new Set<string>();
+    const startups = {
+      has: (id: string) => passed.has(id),
+      mark: (id: string) => void passed.add(id),
+      forget: (id: string) => void passed.delete(id),
+    };
+    const probed = container({
+      // One failure would kill it: a re-run on a busy node could.
+      startupProbe: Probe.parse({ exec: { command: ['started'] }, periodSeconds: 1, failureThreshold: 1 }),
+    });
+    // A pass is recorded.
+    const first = pod([probed]);
+    first.deps.startups = startups;
+    first.driver.execHandler = () => 0;
+    await first.owner.advance(undefined);
+    await until('ready', () => first.owner.ready);
+    expect(passed.has(first.owner.containerId!)).toBe(true);
+
+    // The same container, adopted by a restarted agent that recorded the pass.
+    let seeded = '';
+    const { driver, owner, deps } = pod([probed], (d) => {
+      seeded = d.seed(planContainers(assignment([probed]), 'n1', '127.0.0.1')[0]!.spec, true);
+    });
+    deps.startups = startups;
+    driver.execHandler = (_id, cmd) => (cmd[0] === 'started' ? 1 : 0);
+    passed.add(seeded);
+    owner.adopt((await driver.inspectContainer(seeded))!, undefined);
+    owner.startProbes();
+    expect(owner.ready).toBe(true);
+    expect(driver.execs).toEqual([]);
+
+    // Killed: its next start forgets the pass and is probed (and killed: the probe fails).
+    await driver.stopContainer(seeded, 0);
+    await until('exited', () => kind(owner) === 'exited');
+    await owner.advance(undefined);
+    expect(passed.has(seeded)).toBe(false);
+    await until('probed', () => driver.execs.length > 0);
+    expect(driver.execs[0]!.command).toEqual(['started']);
+  });
+
   it("counts initialDelaySeconds from the container's start", async () => {
     const { driver, owner } = pod([
       container({

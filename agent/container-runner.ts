@@ -13,6 +13,7 @@ import {
   type RestartTracker,
   shouldRestart,
 } from './restart-tracker.ts';
+import type { StartupRecord } from './startup-ledger.ts';
 
 /*
  * One container of a pod, from its plan to its removal.
@@ -202,6 +203,8 @@ export interface ContainerDeps {
   onStarted(): void;
   /** Something a status report shows changed. */
   onChange(): void;
+  /** Which containers passed their startup probe, across agent restarts (none kept: undefined). */
+  startups?: StartupRecord;
 }
 
 /** A create or start the engine refused; the pod reports it and retries with back-off. */
@@ -377,7 +380,8 @@ export class ContainerRunner {
     s.everReady = false;
     s.probeDetail = undefined;
     const startup = this.spec.startupProbe;
-    if (!startup) {
+    // Passed before the agent restarted: this start is not probed again.
+    if (!startup || this.deps.startups?.has(s.id)) {
       this.startLiveProbes(s);
       return;
     }
@@ -388,8 +392,10 @@ export class ContainerRunner {
       (started, detail) => {
         if (!this.isIn(s)) return;
         s.startup = undefined;
-        if (started) this.startLiveProbes(s);
-        else this.killUnhealthy(s, 'startup', startup, detail);
+        if (started) {
+          this.deps.startups?.mark(s.id);
+          this.startLiveProbes(s);
+        } else this.killUnhealthy(s, 'startup', startup, detail);
       },
     );
     s.startup.start(s.startedAt);
@@ -737,6 +743,7 @@ export class ContainerRunner {
     const before = this.current;
     if (before.kind !== 'created' && before.kind !== 'exited') return false;
     const t0 = performance.now();
+    this.deps.startups?.forget(before.id);
     try {
       await this.deps.driver.startContainer(before.id);
     } catch (e) {

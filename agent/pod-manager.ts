@@ -8,6 +8,7 @@ import { errorMessage, type Logger } from './log.ts';
 import { mergeTails } from './log-tail.ts';
 import { type LocalEndpoint, PodRunner } from './pod-runner.ts';
 import { type Mounter, sweepVolumes, systemMounter, type VolumeRoots } from './pod-volumes.ts';
+import type { StartupLedger } from './startup-ledger.ts';
 
 export interface ManagerDeps {
   driver: Driver;
@@ -27,6 +28,8 @@ export interface ManagerDeps {
   emptyDirCheckMs?: number;
   /** The cluster DNS for a namespace's new containers (agent/services); undefined: the engine's. */
   containerDns?: (namespace: string) => CreateSpec['dns'];
+  /** Which containers passed their startup probe, kept across agent restarts. */
+  startups?: StartupLedger;
 }
 
 /**
@@ -92,7 +95,9 @@ export class PodManager {
     this.latest = new Map(replicas.map((r) => [r.id, r]));
     if (!this.adopted) {
       // Before the first set nothing is touched: without knowing what is wanted, keep everything.
-      const found = groupByReplica(await this.deps.driver.listContainers({ [LABEL_NODE]: this.deps.node }));
+      const listed = await this.deps.driver.listContainers({ [LABEL_NODE]: this.deps.node });
+      this.deps.startups?.retain(listed.map((c) => c.id));
+      const found = groupByReplica(listed);
       this.adopted = true;
       for (const a of replicas) this.spawn(a.id, a, found.get(a.id) ?? []);
       for (const [id, containers] of found) if (!this.latest.has(id)) this.spawn(id, undefined, containers);
@@ -170,6 +175,7 @@ export class PodManager {
       this.deps.log.warn('listing containers failed', { error: errorMessage(e) });
       return;
     }
+    this.deps.startups?.retain(list.map((c) => c.id));
     const found = groupByReplica(list);
     for (const [id, r] of this.runners) r.resync(found.get(id) ?? []);
     for (const [id, containers] of found) {

@@ -32,6 +32,7 @@ import {
 } from './pod-volumes.ts';
 import { backoffDelayMs } from './restart-tracker.ts';
 import { runAsRootRefusal } from './security-context.ts';
+import type { StartupRecord } from './startup-ledger.ts';
 
 /** How often a replica asks again while the container runtime does not answer. */
 const ENGINE_RETRY_MS = 1000;
@@ -54,6 +55,8 @@ export interface PodDeps {
   mounter?: Mounter;
   /** The cluster DNS for a namespace's new containers (agent/services); undefined: the engine's. */
   containerDns?: (namespace: string) => CreateSpec['dns'];
+  /** Which containers passed their startup probe, across agent restarts. */
+  startups?: StartupRecord;
 }
 
 /** A container of this replica that must go: stale configuration, a duplicate, no longer in the pod. */
@@ -163,6 +166,7 @@ export class PodRunner {
         this.kick();
       },
       onChange: () => this.deps.onChange(),
+      ...(deps.startups ? { startups: deps.startups } : {}),
     };
     if (assignment && !this.terminating) this.containers = this.replan(assignment, []);
     this.adopt(adopted);

@@ -28,6 +28,9 @@ export const StoredAssignments = z.object({
 });
 export type StoredAssignments = z.infer<typeof StoredAssignments>;
 
+/** Running containers past their startup probe (startup-ledger.ts). */
+const StartedContainers = z.object({ ids: z.array(z.string()) });
+
 /**
  * Files in the agent's data dir. Both hold secrets (the node token; resolved env values and
  * registry passwords), so the dir is 0700 and the files 0600, and every write is atomic
@@ -57,6 +60,14 @@ export class StateStore {
 
   saveAssignments(a: StoredAssignments): Promise<void> {
     return this.write('assignments.json', a);
+  }
+
+  loadStartedContainers(): Promise<string[] | undefined> {
+    return this.read('started.json', StartedContainers).then((s) => s?.ids);
+  }
+
+  saveStartedContainers(ids: string[]): Promise<void> {
+    return this.write('started.json', { ids });
   }
 
   private async read<T>(file: string, schema: z.ZodType<T>): Promise<T | undefined> {

@@ -48,6 +48,9 @@ const OWN_ENGINE = [
  */
 const FAULTS = ['test/e2e/fault-agent.test.ts'];
 
+/** End-to-end files start the control plane and agents from bundles built once per project. */
+const BUNDLES = 'test/setup/bundles.setup.ts';
+
 export default defineConfig({
   test: {
     // Most of an end-to-end file's time is waiting on the processes it started: three workers on
@@ -77,6 +80,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           exclude: [...WITHOUT_DOCKER, ...OWN_ENGINE, ...FAULTS],
+          globalSetup: [BUNDLES],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,
@@ -86,7 +90,7 @@ export default defineConfig({
         test: {
           name: 'e2e-own-engine',
           include: OWN_ENGINE,
-          globalSetup: ['test/e2e/support/second-engine.setup.ts'],
+          globalSetup: [BUNDLES, 'test/e2e/support/second-engine.setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           // One at a time: they share the project's engine.
@@ -97,6 +101,7 @@ export default defineConfig({
         test: {
           name: 'e2e-faults',
           include: FAULTS,
+          globalSetup: [BUNDLES],
           testTimeout: 180_000,
           hookTimeout: 180_000,
         },
@@ -107,6 +112,7 @@ export default defineConfig({
         test: {
           name: 'e2e-processes',
           include: WITHOUT_DOCKER,
+          globalSetup: [BUNDLES],
           testTimeout: 180_000,
           hookTimeout: 180_000,
         },

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Probe } from '../../common/deployment.ts';
 import {
@@ -11,6 +12,7 @@ import {
   httpdReplica,
   httpText,
   nodeContainers,
+  ROOT,
   removeNodeContainers,
   replicaOf,
   requireDocker,
@@ -33,7 +35,14 @@ describe('berth-agent pods', () => {
     await requireDocker();
     cp = await FakeControlPlane.start();
     dataDir = await tempDir('berth-agent');
-    agent = startAgentProcess({ server: cp.url, name: node, dataDir, joinToken: cp.joinToken });
+    // The checkout's launcher (the sources through tsx), which developers run; the other files run the bundle.
+    agent = startAgentProcess({
+      server: cp.url,
+      name: node,
+      dataDir,
+      joinToken: cp.joinToken,
+      entry: join(ROOT, 'bin/berth-agent.mjs'),
+    });
   });
 
   afterAll(async () => {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPostgres } from '../support/databases.ts';
+import { controlPlaneArgs } from '../support/launch.ts';
 import { startServerProcess } from '../support/processes.ts';
 import { docker, HTTPD_1, HTTPD_2, ROOT, requireDocker, until } from './support/agent-harness.ts';
 
@@ -144,7 +145,7 @@ describe('ingress through the real server and Docker', () => {
     port = await freePort();
     url = `http://127.0.0.1:${port}`;
     dataDir = await mkdtemp(join(tmpdir(), 'berth-ingress-e2e-'));
-    child = spawn(process.execPath, ['--import', 'tsx', 'workers/entries/node.ts'], {
+    child = spawn(process.execPath, controlPlaneArgs(), {
       cwd: ROOT,
       env: {
         ...process.env,

@@ -5,10 +5,11 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { controlPlaneArgs } from './launch.ts';
 
 /**
- * Control-plane processes that tests can crash: the command `npm start` runs (`node --import tsx
- * workers/entries/node.ts`) spawned directly, so `kill9()` hits the server itself and not an npm
+ * Control-plane processes that tests can crash: what `npm start` runs (its bundle, launch.ts)
+ * spawned directly, so `kill9()` hits the server itself and not an npm
  * wrapper that would leave it running. Agents are started with `startAgentProcess` of the e2e
  * harness (re-exported here), which already knows how to SIGKILL them.
  */
@@ -76,7 +77,7 @@ export async function startServerProcess(o: ServerProcessOptions): Promise<Serve
   let extraEnv: Record<string, string> = { ...o.env };
 
   const launch = async () => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'workers/entries/node.ts'], {
+    const proc = spawn(process.execPath, controlPlaneArgs(), {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',

@@ -12,6 +12,7 @@ import type {
   StatusReport,
 } from '../../../common/agent-protocol.ts';
 import { Probe } from '../../../common/deployment.ts';
+import { agentBundle } from '../../support/launch.ts';
 
 /** Helpers for tests that run real berth-agent processes against the real Docker Engine. */
 
@@ -73,7 +74,7 @@ export interface AgentProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `berth-agent` as users do: the bin launcher, or a built bundle given as `entry`. */
+/** Starts `berth-agent` as machines run it: its bundle (launch.ts), or the `entry` given. */
 export function startAgentProcess(o: {
   server: string;
   name: string;
@@ -89,7 +90,7 @@ export function startAgentProcess(o: {
 }): AgentProcess {
   const args = [
     ...(o.nodeArgs ?? []),
-    o.entry ?? join(ROOT, 'bin/berth-agent.mjs'),
+    o.entry ?? agentBundle() ?? join(ROOT, 'bin/berth-agent.mjs'),
     '--server',
     o.server,
     '--name',

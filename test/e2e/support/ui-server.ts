@@ -3,10 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { controlPlaneArgs } from '../../support/launch.ts';
 import { seedPglite } from '../../support/pglite-template.ts';
 
 /**
- * The real control plane as `npm start` runs it (`node --import tsx workers/entries/node.ts`),
+ * The real control plane as `npm start` runs it (its bundle: test/support/launch.ts),
  * on a free port with a throwaway data dir and no local Docker agent.
  */
 export interface BerthServer {
@@ -37,12 +38,12 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startBerthServer(entry = 'workers/entries/node.ts'): Promise<BerthServer> {
+export async function startBerthServer(): Promise<BerthServer> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-ui-e2e-'));
   if (!process.env.DATABASE_URL) await seedPglite(dataDir);
   const adminToken = `ui-e2e-admin-${Math.random().toString(36).slice(2)}`;
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child: ChildProcess = spawn(process.execPath, controlPlaneArgs(), {
     cwd: ROOT,
     env: {
       ...process.env,

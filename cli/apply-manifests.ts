@@ -51,10 +51,29 @@ type Doc = Record<string, unknown>;
 const isObject = (v: unknown): v is Doc => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Documents of a v1 List are edited like top-level ones. */
-function eachObject(doc: unknown, fn: (obj: Doc) => void): void {
+export function eachObject(doc: unknown, fn: (obj: Doc) => void): void {
   if (!isObject(doc)) return;
   if (doc.kind === 'List' && Array.isArray(doc.items)) for (const item of doc.items) eachObject(item, fn);
   else fn(doc);
+}
+
+/** The Deployments the files name, as namespace and name (`namespace` for those naming none). */
+export function deploymentsIn(
+  files: ManifestFile[],
+  namespace: string,
+): { namespace: string; name: string }[] {
+  const found: { namespace: string; name: string }[] = [];
+  for (const f of files)
+    for (const doc of f.docs)
+      eachObject(doc, (obj) => {
+        const meta = isObject(obj.metadata) ? obj.metadata : {};
+        if (obj.kind === 'Deployment' && typeof meta.name === 'string')
+          found.push({
+            namespace: typeof meta.namespace === 'string' ? meta.namespace : namespace,
+            name: meta.name,
+          });
+      });
+  return found;
 }
 
 export interface PreparedApply {

@@ -1,9 +1,10 @@
-import { applyLine, applyManifests, warningLine } from '../apply-manifests.ts';
+import { applyLine, applyManifests, deploymentsIn, warningLine } from '../apply-manifests.ts';
 import { parseDuration } from '../args.ts';
 import type { Command } from '../command.ts';
 import { EXIT } from '../exit-codes.ts';
 import { readManifests } from '../manifest-files.ts';
 import { outputFormat, printData } from '../output.ts';
+import { type EventBaseline, eventBaseline } from '../rollout-watch.ts';
 import { followRollout } from './rollout.ts';
 
 export const apply: Command = {
@@ -20,6 +21,12 @@ export const apply: Command = {
     // Documents that name no namespace go to -n (or the context's); one naming another namespace
     // than an explicit -n is refused, as kubectl does.
     const namespace = await ctx.namespace();
+    // Each Deployment's events before the write: a rollback that lands before the watch begins
+    // (a busy runner) is still this apply's, never a success.
+    const baselines = new Map<string, EventBaseline>();
+    if (ctx.flags.wait)
+      for (const d of deploymentsIn(files, namespace))
+        baselines.set(`${d.namespace}/${d.name}`, await eventBaseline(client, d.namespace, d.name));
     const { items: results, warnings } = await applyManifests(client, files, {
       namespace: namespace === 'default' && !ctx.flags.namespace ? undefined : namespace,
       strictNamespace: ctx.flags.namespace !== undefined,
@@ -33,7 +40,11 @@ export const apply: Command = {
     let code: number = EXIT.OK;
     for (const r of results.filter((r) => r.kind === 'Deployment')) {
       const ns = r.namespace ?? (await ctx.namespace());
-      const result = await followRollout(ctx, client, ns, r.name, { timeoutMs });
+      const baseline = baselines.get(`${ns}/${r.name}`);
+      const result = await followRollout(ctx, client, ns, r.name, {
+        timeoutMs,
+        ...(baseline ? { baseline } : {}),
+      });
       if (result.state !== 'complete') code = EXIT.FAILURE;
     }
     return code;

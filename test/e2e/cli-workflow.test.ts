@@ -218,16 +218,18 @@ describe('berth against a live server', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/rollout failed: ProgressDeadlineExceeded/);
 
-    // A good revision first, then a bad one that the server rolls back by itself. `rollout
-    // status` follows from the moment it starts, so the deadline leaves the CLI (a new process
-    // on a busy machine) time to start watching before the rollback.
+    // A good revision first, then a bad one that the server rolls back by itself. `apply --wait`
+    // follows from before its own write, so it sees the rollback however late it gets to look.
     const good = manifest(
       'auto.yaml',
       deploymentYaml('auto', 'web:1', '\n  progressDeadlineSeconds: 10\n  autoRollback: true'),
     );
     expect((await berth('apply', '-f', good, '--wait', '--timeout', '60s')).code).toBe(0);
-    expect((await berth('set', 'image', 'deployment/auto', 'auto=web:never-ready')).code).toBe(0);
-    const rolledBack = await berth('rollout', 'status', 'deployment/auto', '--timeout', '60s');
+    const bad = manifest(
+      'auto-bad.yaml',
+      deploymentYaml('auto', 'web:never-ready', '\n  progressDeadlineSeconds: 10\n  autoRollback: true'),
+    );
+    const rolledBack = await berth('apply', '-f', bad, '--wait', '--timeout', '90s');
     expect(rolledBack.code).toBe(1);
     expect(rolledBack.stderr).toMatch(/rollout failed: rolled back/);
   });

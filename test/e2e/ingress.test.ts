@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPostgres } from '../support/databases.ts';
 import { controlPlaneArgs } from '../support/launch.ts';
+import { seedPglite } from '../support/pglite-template.ts';
 import { startServerProcess } from '../support/processes.ts';
 import { docker, HTTPD_1, HTTPD_2, ROOT, requireDocker, until } from './support/agent-harness.ts';
 
@@ -145,6 +146,7 @@ describe('ingress through the real server and Docker', () => {
     port = await freePort();
     url = `http://127.0.0.1:${port}`;
     dataDir = await mkdtemp(join(tmpdir(), 'berth-ingress-e2e-'));
+    await seedPglite(dataDir);
     child = spawn(process.execPath, controlPlaneArgs(), {
       cwd: ROOT,
       env: {
@@ -172,9 +174,10 @@ describe('ingress through the real server and Docker', () => {
           (n: { name: string; status: string }) => n.name === 'local' && n.status === 'Ready',
         );
       },
-      120_000,
+      // A bound for a loaded machine (the server migrates its database, then its agent registers).
+      240_000,
     );
-  });
+  }, 300_000);
 
   afterAll(async () => {
     agent.destroy();

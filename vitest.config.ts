@@ -71,6 +71,9 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // Each file builds its own apps and databases; sharing the module graph across files
+          // saves importing the whole control plane again per file.
+          isolate: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

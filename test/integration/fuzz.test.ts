@@ -991,5 +991,5 @@ describe('hostile input (fuzz) on PGlite', () => {
     expect(heapGrowthMb).toBeLessThan(64);
     // A fixed number of requests (over 2,000), each compared with the database before and after:
     // about 30 s on a quiet 2-core machine, several times that beside the other test files.
-  }, 300_000);
+  }, 480_000);
 });

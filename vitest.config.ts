@@ -12,7 +12,6 @@ import { defineConfig } from 'vitest/config';
  */
 const WITHOUT_DOCKER = [
   'test/e2e/action-deploy.test.ts',
-  'test/e2e/cli-workflow.test.ts',
   'test/e2e/contract.test.ts',
   'test/e2e/fault-control-plane.test.ts',
   'test/e2e/ingress-runtimes.test.ts',
@@ -29,8 +28,8 @@ const WITHOUT_DOCKER = [
  * one after another, so `npm test` runs them in a lane of their own beside the shared engine's
  * files: the shared engine's files that spend most of their time waiting (back-offs, secrets,
  * Jobs, volumes), and the two-node services test, which starts two more engines. The dashboard's
- * live test needs no engine: it runs here because this lane has the time to spare and the
- * three-wide lane has none.
+ * live test needs no engine, and kubectl's logs could use the shared one: they run here because
+ * this lane has the time to spare and the others have none.
  */
 const OWN_ENGINE = [
   'test/e2e/ui-live.test.ts',
@@ -40,13 +39,16 @@ const OWN_ENGINE = [
   'test/e2e/secret-waits.test.ts',
   'test/e2e/volumes.test.ts',
   'test/e2e/persistent-volume-claims.test.ts',
+  'test/e2e/kubectl-logs.test.ts',
 ];
 
 /**
  * Agent faults on an engine the file starts (and restarts) for itself: minutes of waiting out
- * node timeouts measured on the machine, so `npm test` gives it a lane of its own.
+ * node timeouts measured on the machine, so `npm test` gives it a lane of its own. The CLI's
+ * workflow (no Docker, five minutes of commands) runs beside it: the three-wide lane has no time
+ * to spare, and this one spends most of its time waiting.
  */
-const FAULTS = ['test/e2e/fault-agent.test.ts'];
+const FAULTS = ['test/e2e/fault-agent.test.ts', 'test/e2e/cli-workflow.test.ts'];
 
 /** End-to-end files start the control plane and agents from bundles built once per project. */
 const BUNDLES = 'test/setup/bundles.setup.ts';

@@ -23,7 +23,9 @@ export async function maybeStartLocalAgent(args: {
   const mode = (args.mode ?? 'auto').toLowerCase();
   if (mode === '0' || mode === 'false' || mode === 'off') return undefined;
   const { dockerAvailable, localAgentConfig, StateStore, startAgent } = await import('../../agent/index.ts');
-  if (!(await dockerAvailable())) {
+  // An engine that is absent refuses at once; one that is slow to answer (a busy machine, dockerd
+  // still starting) is waited for, the longer when the agent was asked for.
+  if (!(await dockerAvailable(mode === 'auto' ? 10_000 : 30_000))) {
     if (mode === 'auto') {
       args.log.info('no Docker Engine answers: running without a local agent (BERTH_LOCAL_AGENT=auto)');
       return undefined;

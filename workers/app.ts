@@ -30,11 +30,15 @@ import { secretRoutes } from './routes/secrets.ts';
 import { serviceAccountRoutes } from './routes/service-accounts.ts';
 import { serviceRoutes } from './routes/services.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { EXCHANGE_PATH, trustRuleRoutes } from './routes/trust-rules.ts';
 import { createUi } from './ui/index.ts';
 import { authenticateToken } from './verbs/tokens.ts';
 
-/** Routes that carry no bearer token: registration proves itself with a join token in its body. */
-const PUBLIC_V1 = new Set(['/v1/agent/register']);
+/**
+ * Routes that carry no bearer token: registration proves itself with a join token in its body, an
+ * exchange with an identity token in its body.
+ */
+const PUBLIC_V1 = new Set(['/v1/agent/register', EXCHANGE_PATH]);
 
 /**
  * The control plane as one Hono app. Every runtime entry builds its dependencies and calls
@@ -102,6 +106,7 @@ export function createApp(deps: AppDeps) {
   agentRoutes(app, deps);
   nodeRoutes(app, deps);
   tokenRoutes(app, deps);
+  trustRuleRoutes(app, deps);
   policyRoutes(app, deps);
   opsRoutes(app, deps);
   // The Kubernetes API face (/version, /api, /apis) for kubectl: the same verbs, tokens and roles.

@@ -212,6 +212,10 @@ export class BerthClient {
       query: { tail },
     });
   }
+  /** Cluster events (admins): nodes, and token exchanges (`tokenexchange`). */
+  listClusterEvents(object?: string) {
+    return this.request<List<Event>>('GET', '/v1/events', { query: { object } }).then(items);
+  }
   listEvents(ns: string, object?: string) {
     return this.request<List<Event>>('GET', `/v1/namespaces/${enc(ns)}/events`, {
       query: { object },

@@ -139,10 +139,13 @@ export async function recordExchangeRefusal(
 ): Promise<void> {
   let said = 'a token that is not a JWT';
   try {
-    const verified = refusal.check === 'no matching rule';
     const payload = decodeJwt(args.token);
-    const sub = typeof payload.sub === 'string' ? ` (sub ${payload.sub.slice(0, 512)})` : '';
-    said = `${describeClaims(matchedClaims(payload))}${sub}${verified ? '' : ', unverified'}`;
+    const sub = typeof payload.sub === 'string' ? `sub ${payload.sub.slice(0, 512)}` : 'no sub';
+    // A verified token's claims are in the refusal's own message already.
+    said =
+      refusal.check === 'no matching rule'
+        ? sub
+        : `a token of ${describeClaims(matchedClaims(payload))} (${sub}; unverified)`;
   } catch {
     // Not a JWT: nothing to name.
   }
@@ -156,11 +159,10 @@ export async function recordExchangeRefusal(
         objectName: args.rule ?? '-',
         type: 'Warning',
         reason: 'ExchangeRefused',
-        message:
-          `refused (${refusal.check}): ${refusal.message}; token of ${said}, from ${args.client}`.slice(
-            0,
-            2000,
-          ),
+        message: `refused (${refusal.check}): ${refusal.message}; ${said}, from ${args.client}`.slice(
+          0,
+          2000,
+        ),
       },
     ],
     args.now,

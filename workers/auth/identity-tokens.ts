@@ -194,7 +194,8 @@ export class IdentityTokenVerifier {
   private async fetchJson(url: string): Promise<Record<string, unknown>> {
     const res = await this.fetchImpl(url, {
       headers: { accept: 'application/json' },
-      redirect: 'error',
+      // An issuer's keys are where its discovery document says, not wherever a redirect leads.
+      redirect: 'manual',
       signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
     });
     if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);

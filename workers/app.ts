@@ -36,9 +36,10 @@ import { authenticateToken } from './verbs/tokens.ts';
 
 /**
  * Routes that carry no bearer token: registration proves itself with a join token in its body, an
- * exchange with an identity token in its body.
+ * exchange with an identity token in its body. By method too: `DELETE /v1/tokens/exchange` is the
+ * revocation of a token named "exchange", which takes an admin's.
  */
-const PUBLIC_V1 = new Set(['/v1/agent/register', EXCHANGE_PATH]);
+const PUBLIC_V1 = new Set(['POST /v1/agent/register', `POST ${EXCHANGE_PATH}`]);
 
 /**
  * The control plane as one Hono app. Every runtime entry builds its dependencies and calls
@@ -83,7 +84,7 @@ export function createApp(deps: AppDeps) {
     // A NUL in the path or query names nothing, and Postgres cannot even compare it: a 500
     // from whichever query met it first. Refuse it here, before it reaches any.
     if (/%00/.test(c.req.url)) throw new ApiError('BAD_REQUEST', 'the URL contains a NUL character (%00)');
-    if (PUBLIC_V1.has(c.req.path)) return next();
+    if (PUBLIC_V1.has(`${c.req.method} ${c.req.path}`)) return next();
     const principal = await authenticateBearer(c, deps, limiter, (token, now) =>
       authenticateToken(deps.db, deps.config.adminTokenHash, token, now),
     );

@@ -345,3 +345,15 @@ describe('POST /v1/tokens/exchange', () => {
     ]);
   });
 });
+
+describe('the exchange path', () => {
+  it('is public for POST only: another method on it is a route that takes a token', async () => {
+    for (const method of ['DELETE', 'GET', 'PUT']) {
+      const res = await t.plane.app.request('/v1/tokens/exchange', { method });
+      expect(res.status, method).toBeLessThan(500);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+    }
+    const res = await t.plane.app.request('/v1/tokens/exchange', { method: 'DELETE' });
+    expect(res.status).toBe(401);
+  });
+});

@@ -149,6 +149,11 @@ describe('trust rules', () => {
     expect(anyOwner.body.errors).toEqual([expect.objectContaining({ path: 'spec.claims.repository' })]);
     const withNamespace = await apply(yaml.replace('{name: shop-preview}', '{name: p, namespace: shop}'));
     expect(withNamespace.status).toBe(422);
+    const putWithNamespace = await t.call('PUT', '/v1/trustrules/p', {
+      metadata: { namespace: 'shop' },
+      ...rule({ claims: { repository: 'a/b' }, role: 'viewer', namespaces: ['shop'] }),
+    });
+    expect(putWithNamespace.body.errors).toEqual([expect.objectContaining({ path: 'metadata.namespace' })]);
   });
 });
 

@@ -79,8 +79,6 @@ export class IdentityTokenVerifier {
   private readonly cache = new Map<string, CachedKeys>();
   /** When each issuer's keys were last asked for (fetched or not): the refetch cooldown. */
   private readonly attempts = new Map<string, number>();
-  /** Key-set fetches made, per issuer (for tests and /metrics-like checks). */
-  readonly fetches = new Map<string, number>();
 
   constructor(private readonly fetchImpl: typeof fetch = (input, init) => fetch(input, init)) {}
 
@@ -158,7 +156,6 @@ export class IdentityTokenVerifier {
     const cooling = nowMs - lastAttempt < REFETCH_COOLDOWN_MS;
     if (cached && (unknownKid ? cooling : fresh || cooling)) return cached;
     this.attempts.set(issuer, nowMs);
-    this.fetches.set(issuer, (this.fetches.get(issuer) ?? 0) + 1);
     try {
       const set = await this.fetchKeys(issuer);
       const next: CachedKeys = {

@@ -2,6 +2,7 @@ import { asc, eq } from 'drizzle-orm';
 import type { TrustRuleInput } from '../../common/trust-rule.ts';
 import type { Database } from '../../db/database.ts';
 import { trustRules } from '../../db/schema/index.ts';
+import { invalid } from '../errors.ts';
 import {
   TRUST_RULE_NAMESPACE,
   type TrustRuleRow,
@@ -20,6 +21,10 @@ export function applyTrustRule(
   write: WriteOptions,
 ): Promise<Written<TrustRuleRow>> {
   const meta = input.metadata;
+  if (meta.namespace !== undefined)
+    throw invalid([
+      { path: 'metadata.namespace', message: 'a trust rule is cluster-scoped: remove the namespace' },
+    ]);
   return applyObject(
     db,
     trustRuleKind,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Name } from '../names.ts';
 import { TrustRuleSpec } from '../trust-rule.ts';
 import { CreatedToken, TokenExchange } from './access.ts';
 import { ApiVersion, ObjectMeta } from './meta.ts';
@@ -25,7 +26,7 @@ export const TokenExchangeRequest = z
     /** The OpenID Connect identity token (a JWT), e.g. GitHub Actions' ID token for Berth's audience. */
     token: z.string().min(1).max(16_384),
     /** Use this rule only; without it every rule the token matches counts (they must share one role). */
-    rule: z.string().min(1).max(63).optional(),
+    rule: Name.optional(),
   })
   .meta({ id: 'TokenExchangeRequest' });
 export type TokenExchangeRequest = z.infer<typeof TokenExchangeRequest>;

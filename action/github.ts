@@ -30,6 +30,22 @@ export function errorAnnotation(message: string): string {
   return `::error::${escapeData(message)}\n`;
 }
 
+/** Workflow-command property escaping (a file name may hold `,` or `:`). */
+function escapeProperty(text: string): string {
+  return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
+/** An error annotation GitHub shows at a line of a file (the manifest's field it names). */
+export function errorAnnotationAt(
+  message: string,
+  where: { file: string; line?: number; title?: string },
+): string {
+  const props = [`file=${escapeProperty(where.file)}`];
+  if (where.line !== undefined) props.push(`line=${where.line}`);
+  if (where.title) props.push(`title=${escapeProperty(where.title)}`);
+  return `::error ${props.join(',')}::${escapeData(message)}\n`;
+}
+
 /** Shown on the run without failing it (an apply that will not run as written). */
 export function warningAnnotation(message: string): string {
   return `::warning::${escapeData(message)}\n`;

@@ -70,6 +70,9 @@ describe('inputs', () => {
     expect(inputs).toEqual({
       server: 'https://berth.example.com',
       token: 't',
+      oidc: false,
+      audience: 'berth',
+      trustRule: undefined,
       manifests: ['deploy/web.yaml', 'deploy/*.yml', 'k8s/'],
       namespace: undefined,
       images: [{ container: 'web', image: 'registry.example.com/web:abc123' }],
@@ -82,7 +85,9 @@ describe('inputs', () => {
   it('fails the job when a required input is missing', async () => {
     delete io.env.INPUT_TOKEN;
     expect(await runAction(io)).toBe(1);
-    expect(io.output()).toBe('::error::input token is required\n');
+    expect(io.output()).toBe(
+      '::error::input token is required (or oidc: true, with permissions: id-token: write)\n',
+    );
   });
 
   it('escapes workflow command data', () => {
@@ -104,7 +109,7 @@ describe('runAction', () => {
     expect(io.output()).toContain(
       'deployment/flask-app: deployment "flask-app" successfully rolled out (revision 4)\n',
     );
-    expect(await file('output')).toBe('revision=4\nstatus=succeeded\n');
+    expect(await file('output')).toBe('url=\nrevision=4\nimage=web:1\nstatus=succeeded\n');
     const summary = await file('summary.md');
     expect(summary).toContain('### Berth deploy: succeeded');
     expect(summary).toContain('| deployment/flask-app | default | configured | 4 | 2/2 | complete |');
@@ -209,7 +214,9 @@ describe('runAction', () => {
     expect(docs.find((d) => d.kind === 'Deployment').spec.template.spec.containers[0].image).toBe(
       'registry.example.com/web:sha-1234',
     );
-    expect(await file('output')).toBe('revision=7\nstatus=applied\n');
+    expect(await file('output')).toBe(
+      `url=http://web.example.com:${new URL(stub.url).port}/\nrevision=7\nimage=registry.example.com/web:sha-1234\nstatus=applied\n`,
+    );
     expect(await file('summary.md')).toContain(
       '| deployment/web | default | configured | 7 | 2/2 | Complete (not awaited) |',
     );
@@ -234,7 +241,7 @@ describe('runAction', () => {
     expect(io.output()).toContain(
       '::error::deployment/flask-app: ProgressDeadlineExceeded: no progress for 600s\n',
     );
-    expect(await file('output')).toBe('revision=5\nstatus=failed\n');
+    expect(await file('output')).toBe('url=\nrevision=5\nimage=web:1\nstatus=failed\n');
     expect(await file('summary.md')).toContain('failed: ProgressDeadlineExceeded: no progress for 600s');
   });
 
@@ -280,7 +287,150 @@ describe('runAction', () => {
     stub.on('GET', '/v1/namespaces/prod/replicas', { body: { items: [] } });
     stub.on('GET', '/v1/namespaces/prod/events', { body: { items: [] } });
     expect(await runAction(io)).toBe(0);
-    expect(await file('output')).toBe('revision=api=1,web=3\nstatus=succeeded\n');
+    expect(await file('output')).toBe(
+      'url=\nrevision=api=1,web=3\nimage=api=web:1,web=web:1\nstatus=succeeded\n',
+    );
+  });
+});
+
+describe('oidc, annotations and the summary', () => {
+  it("trades the runner's identity token for a Berth token, and deploys with it", async () => {
+    delete io.env.INPUT_TOKEN;
+    io.env.INPUT_OIDC = 'true';
+    io.env.ACTIONS_ID_TOKEN_REQUEST_URL = `${stub.url}/runner/idtoken?api-version=2.0`;
+    io.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = 'runner-request-token';
+    stub.on('GET', '/runner/idtoken', { body: { value: 'header.identity.signature' } });
+    stub.on('POST', '/v1/tokens/exchange', {
+      body: {
+        id: 'tok_1',
+        token: 'berth_u_exchanged',
+        name: 'shop: repo:acme/shop',
+        role: 'deployer',
+        namespaces: ['default'],
+        expiresAt: '2030-01-01T00:15:00.000Z',
+        exchange: { issuer: 'i', subject: 's', claims: {}, rules: ['shop'] },
+      },
+    });
+    stub.on('POST', '/v1/apply', {
+      body: {
+        items: [{ kind: 'Deployment', namespace: 'default', name: 'flask-app', action: 'configured' }],
+      },
+    });
+    stub.on('GET', '/v1/namespaces/default/deployments/flask-app', { body: done('flask-app', 4) });
+    expect(await runAction(io)).toBe(0);
+    const [ask] = stub.sent('GET', '/runner/idtoken');
+    expect(ask!.query.get('audience')).toBe('berth');
+    expect(ask!.query.get('api-version')).toBe('2.0');
+    expect(ask!.headers.authorization).toBe('Bearer runner-request-token');
+    const [exchange] = stub.sent('POST', '/v1/tokens/exchange');
+    expect(exchange!.headers.authorization).toBeUndefined();
+    expect(JSON.parse(exchange!.body)).toEqual({ token: 'header.identity.signature' });
+    expect(io.output()).toContain('::add-mask::header.identity.signature\n');
+    expect(io.output()).toContain('::add-mask::berth_u_exchanged\n');
+    expect(io.output()).toContain(
+      'oidc: deployer token for default until 2030-01-01T00:15:00.000Z (trust rule shop)',
+    );
+    expect(stub.sent('POST', '/v1/apply')[0]!.headers.authorization).toBe('Bearer berth_u_exchanged');
+  });
+
+  it('says what the workflow lacks when the runner offers no identity token, and the refusal when Berth refuses it', async () => {
+    delete io.env.INPUT_TOKEN;
+    io.env.INPUT_OIDC = 'true';
+    expect(await runAction(io)).toBe(1);
+    expect(io.output()).toContain('permissions: id-token: write');
+
+    io.env.ACTIONS_ID_TOKEN_REQUEST_URL = `${stub.url}/runner/idtoken`;
+    io.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = 'r';
+    stub.on('GET', '/runner/idtoken', { body: { value: 'a.b.c' } });
+    stub.on(
+      'POST',
+      '/v1/tokens/exchange',
+      problem(
+        401,
+        'UNAUTHENTICATED',
+        'identity token refused (no matching rule): no trust rule matches repository acme/x',
+      ),
+    );
+    expect(await runAction(io)).toBe(1);
+    expect(io.output()).toContain(
+      "::error::oidc: Berth refused this job's identity token: identity token refused (no matching rule): no trust rule matches repository acme/x",
+    );
+    expect(stub.sent('POST', '/v1/apply')).toHaveLength(0);
+  });
+
+  it('annotates the manifest line of each refused field', async () => {
+    stub.on(
+      'POST',
+      '/v1/apply',
+      problem(422, 'VALIDATION_FAILED', 'the manifest is invalid', [
+        { path: 'spec.template.spec.containers[0].image', message: 'is required', document: 0 },
+      ]),
+    );
+    expect(await runAction(io)).toBe(1);
+    const text = await readFile(join(FIXTURES, 'quick-start.yaml'), 'utf8');
+    const line = text.split('\n').findIndex((l) => /^\s+image:/.test(l)) + 1;
+    expect(io.output()).toContain(
+      `::error file=quick-start.yaml,line=${line},title=Berth refused the manifest::spec.template.spec.containers[0].image: is required\n`,
+    );
+  });
+
+  it("shows what the apply changed, the rollout's progress, and a failure's replicas, log lines and events", async () => {
+    stub.on('POST', '/v1/apply', {
+      body: {
+        items: [{ kind: 'Deployment', namespace: 'default', name: 'flask-app', action: 'configured' }],
+      },
+    });
+    let reads = 0;
+    stub.on('GET', '/v1/namespaces/default/deployments/flask-app', () => {
+      reads++;
+      if (stub.sent('POST', '/v1/apply').length === 0) return { body: done('flask-app', 1, 'web:1') };
+      const d = done('flask-app', 2, 'web:2');
+      d.status.readyReplicas = reads > 3 ? 1 : 0;
+      d.status.conditions = [
+        reads > 3
+          ? {
+              type: 'Progressing',
+              status: 'False',
+              reason: 'ProgressDeadlineExceeded',
+              message: 'no progress',
+            }
+          : { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: 'updating' },
+      ];
+      return { body: d };
+    });
+    stub.on('GET', '/v1/namespaces/default/replicas', {
+      body: {
+        items: [
+          {
+            id: 'flask-app-x1',
+            revision: 2,
+            node: 'n1',
+            phase: 'Failed',
+            ready: false,
+            restartCount: 3,
+            message: 'crashed',
+          },
+        ],
+      },
+    });
+    stub.on('GET', '/v1/namespaces/default/replicas/flask-app-x1/logs', {
+      body: { lines: ['boot', 'panic: no DB'] },
+    });
+    stub.on('GET', '/v1/namespaces/default/events', {
+      body: {
+        items: [{ id: 1, type: 'Warning', reason: 'BackOff', message: 'restarting failed container' }],
+      },
+    });
+    io.env.INPUT_TIMEOUT = '5m';
+    expect(await runAction(io)).toBe(1);
+    const summary = await file('summary.md');
+    expect(summary).toContain('#### What changed');
+    expect(summary).toMatch(/-\s+image: web:1\n\+\s+image: web:2/);
+    expect(summary).toContain('deployment/flask-app: rollout progress');
+    expect(summary).toMatch(/\n\+\d+s replica flask-app-x1 on node n1 failed: crashed\n/);
+    expect(summary).toContain('| flask-app-x1 | n1 | Failed | 3 | crashed |');
+    expect(summary).toContain('[pod/flask-app-x1] panic: no DB');
+    expect(summary).toContain('| Warning | BackOff | restarting failed container |');
   });
 });
 

@@ -1,4 +1,10 @@
-import { applyManifests, parseImageOverrides, prepareApply, warningLine } from '../cli/apply-manifests.ts';
+import {
+  ApplyRefused,
+  applyManifests,
+  parseImageOverrides,
+  prepareApply,
+  warningLine,
+} from '../cli/apply-manifests.ts';
 import { parseDuration } from '../cli/args.ts';
 import { ApiError, BerthClient, ConnectionError } from '../cli/client.ts';
 import { CliError } from '../cli/exit-codes.ts';
@@ -12,12 +18,17 @@ import { assessRollout, type RolloutAssessment } from '../common/rollout.ts';
 import {
   appendSummary,
   errorAnnotation,
+  errorAnnotationAt,
   getBooleanInput,
   getInput,
   maskCommand,
   setOutputs,
   warningAnnotation,
 } from './github.ts';
+import { manifestLine } from './manifest-lines.ts';
+import { exchangeForBerthToken, requestIdentityToken } from './oidc.ts';
+import { failureSection, ProgressLog } from './rollout-report.ts';
+import { comparableObjects, readSpecs, specDiffSection } from './spec-diff.ts';
 
 /**
  * The GitHub Action: run the manifests' Jobs to completion first (a database migration from the
@@ -29,7 +40,14 @@ import {
 
 export interface Inputs {
   server: string;
+  /** Empty with `oidc`: the job's identity token is exchanged for one. */
   token: string;
+  /** Trade the runner's identity token for a short-lived Berth token (no stored secret). */
+  oidc: boolean;
+  /** The `aud` the identity token is asked for: the server's BERTH_OIDC_AUDIENCE. */
+  audience: string;
+  /** The trust rule to use, when several would match. */
+  trustRule?: string;
   manifests: string[];
   namespace?: string;
   images: ReturnType<typeof parseImageOverrides>;
@@ -51,9 +69,16 @@ export function readInputs(env: Record<string, string | undefined>): Inputs {
   } catch {
     throw new CliError(`input server must be a URL, got "${server}"`);
   }
+  const oidc = getBooleanInput(env, 'oidc', false);
+  if (!oidc && !getInput(env, 'token'))
+    throw new CliError('input token is required (or oidc: true, with permissions: id-token: write)');
+  if (oidc && getInput(env, 'token')) throw new CliError('give either token or oidc: true, not both');
   return {
     server,
-    token: required('token'),
+    token: getInput(env, 'token'),
+    oidc,
+    audience: getInput(env, 'audience') || 'berth',
+    trustRule: getInput(env, 'trust-rule') || undefined,
     manifests: required('manifests')
       .split(/[\n,]/)
       .map((s) => s.trim())
@@ -85,13 +110,30 @@ export async function runAction(io: Io): Promise<number> {
     io.stdout.write(errorAnnotation(err instanceof Error ? err.message : String(err)));
     return 1;
   }
-  io.stdout.write(maskCommand(inputs.token));
-  const client = new BerthClient({
-    server: inputs.server,
-    token: inputs.token,
-    userAgent: `berth-action/${CLI_VERSION}`,
-    sleep: io.sleep,
-  });
+  const userAgent = `berth-action/${CLI_VERSION}`;
+  let client: BerthClient;
+
+  try {
+    let token = inputs.token;
+    if (inputs.oidc) {
+      const identity = await requestIdentityToken(env, inputs.audience);
+      io.stdout.write(maskCommand(identity));
+      const anonymous = new BerthClient({ server: inputs.server, userAgent, sleep: io.sleep });
+      const exchanged = await exchangeForBerthToken(anonymous, identity, inputs.trustRule);
+      token = exchanged.token;
+      io.stdout.write(maskCommand(token));
+      log(
+        `oidc: ${exchanged.role} token for ${exchanged.namespaces.join(',')} until ${exchanged.expiresAt} (trust rule ${exchanged.exchange.rules.join(', ')})`,
+      );
+    } else io.stdout.write(maskCommand(token));
+    client = new BerthClient({ server: inputs.server, token, userAgent, sleep: io.sleep });
+  } catch (err) {
+    const message = describeError(err);
+    io.stdout.write(errorAnnotation(message));
+    await setOutputs(env, { revision: '', status: 'failed' });
+    await appendSummary(env, `### Berth deploy failed\n\n\`\`\`\n${message}\n\`\`\`\n`);
+    return 1;
+  }
 
   try {
     const workspace = { ...io, cwd: env.GITHUB_WORKSPACE || io.cwd };
@@ -100,10 +142,20 @@ export async function runAction(io: Io): Promise<number> {
     // Every override must find its container somewhere in the whole set, whichever part it is in.
     prepareApply(files, edits);
     const parts = inputs.jobsFirst ? splitJobs(files) : { jobs: [], rest: files };
+    const compared = comparableObjects(
+      files.flatMap((f) => f.docs),
+      inputs.namespace ?? 'default',
+    );
+    const before = await readSpecs(client, compared);
+    const changes = async () => specDiffSection(compared, before, await readSpecs(client, compared));
     const results: AppliedObject[] = [];
     const warnings: ApplyWarning[] = [];
     const apply = async (part: ManifestFile[]) => {
-      const answer = await applyManifests(client, part, { ...edits, partial: true });
+      const answer = await applyManifests(client, part, { ...edits, partial: true }).catch((err) => {
+        if (err instanceof ApplyRefused)
+          for (const line of fieldAnnotations(err, part, files)) io.stdout.write(line);
+        throw err;
+      });
       for (const r of answer.items) log(`${r.kind.toLowerCase()}/${r.name} ${r.action}`);
       for (const w of answer.warnings) io.stdout.write(warningAnnotation(warningLine(w)));
       results.push(...answer.items);
@@ -122,7 +174,7 @@ export async function runAction(io: Io): Promise<number> {
         await setOutputs(env, { revision: '', status: 'failed' });
         await appendSummary(
           env,
-          `${summary(inputs, results, [], 'failed', jobs)}${jobLogSections(failedJobs)}`,
+          `${summary(inputs, results, [], 'failed', jobs)}${await changes()}${jobLogSections(failedJobs)}`,
         );
         return 1;
       }
@@ -137,6 +189,7 @@ export async function runAction(io: Io): Promise<number> {
       .filter((r) => r.kind === 'Deployment')
       .map((result) => ({ result, namespace: result.namespace ?? defaultNamespace }));
 
+    const progress = new ProgressLog(io.now().getTime());
     await Promise.all(
       outcomes.map(async (o) => {
         const name = o.result.name;
@@ -153,19 +206,37 @@ export async function runAction(io: Io): Promise<number> {
           sleep: io.sleep,
           now: () => io.now().getTime(),
           onProgress: (a) => {
-            if (a.message !== last) log(`deployment/${name}: ${a.message}`);
+            if (a.message !== last) {
+              log(`deployment/${name}: ${a.message}`);
+              progress.add(name, a.message, io.now().getTime());
+            }
             last = a.message;
           },
         });
         o.deployment = o.rollout.deployment;
         log(`deployment/${name}: ${o.rollout.message}`);
+        progress.add(name, o.rollout.message, io.now().getTime());
       }),
     );
 
     const failed = outcomes.filter((o) => o.rollout && o.rollout.state !== 'complete');
     const status = !inputs.wait ? 'applied' : failed.length ? 'failed' : 'succeeded';
-    await setOutputs(env, { revision: revisionOutput(outcomes), status });
-    await appendSummary(env, summary(inputs, results, outcomes, status, jobs));
+    await setOutputs(env, {
+      url: serviceUrl(inputs.server, files),
+      revision: revisionOutput(outcomes),
+      image: imageOutput(outcomes),
+      status,
+    });
+    const rollouts = outcomes.map((o) => progress.section(o.result.name)).join('');
+    const failures = await Promise.all(
+      failed.map((o) =>
+        failureSection(client, o.namespace, o.result.name, o.deployment, o.rollout?.replicas ?? []),
+      ),
+    );
+    await appendSummary(
+      env,
+      `${summary(inputs, results, outcomes, status, jobs)}${await changes()}${rollouts}${failures.join('')}`,
+    );
     for (const o of failed)
       io.stdout.write(errorAnnotation(`deployment/${o.result.name}: ${o.rollout!.message}`));
     return failed.length ? 1 : 0;
@@ -176,6 +247,63 @@ export async function runAction(io: Io): Promise<number> {
     await appendSummary(env, `### Berth deploy failed\n\n\`\`\`\n${message}\n\`\`\`\n`);
     return 1;
   }
+}
+
+/**
+ * Where the deployed service answers, for the workflow's `environment.url`: the first host a
+ * Service or Ingress of the manifests claims, on the control plane's scheme and port (its ingress
+ * serves them). Empty when none claims a host.
+ */
+export function serviceUrl(server: string, files: ManifestFile[]): string {
+  const hosts: string[] = [];
+  const visit = (doc: unknown) => {
+    if (!isDoc(doc)) return;
+    if (doc.kind === 'List' && Array.isArray(doc.items)) return doc.items.forEach(visit);
+    const spec = isDoc(doc.spec) ? doc.spec : {};
+    if (doc.kind === 'Service' && Array.isArray(spec.hosts)) hosts.push(...spec.hosts.map(String));
+    if (doc.kind === 'Ingress' && Array.isArray(spec.rules))
+      for (const rule of spec.rules) if (isDoc(rule) && typeof rule.host === 'string') hosts.push(rule.host);
+  };
+  for (const f of files) f.docs.forEach(visit);
+  const host = hosts.find((h) => h && !h.includes('*'));
+  if (!host) return '';
+  const url = new URL(server);
+  return `${url.protocol}//${host}${url.port ? `:${url.port}` : ''}/`;
+}
+
+/** One deployment: its containers' images; several: "web=registry/web:2,api=registry/api:7". */
+function imageOutput(outcomes: DeploymentOutcome[]): string {
+  const images = outcomes.map((o) => ({
+    name: o.result.name,
+    images: (o.deployment?.spec?.template?.spec?.containers ?? []).map((c) => c.image ?? '').filter(Boolean),
+  }));
+  if (images.length === 1) return images[0]!.images.join(',');
+  return images.map((i) => `${i.name}=${i.images.join('+')}`).join(',');
+}
+
+/**
+ * An annotation at the manifest line of each field the server refused: the part's document
+ * (its index in the request) is found in the file it came from, as the file counts documents.
+ */
+function fieldAnnotations(err: ApplyRefused, part: ManifestFile[], files: ManifestFile[]): string[] {
+  const sent = part.flatMap((f) => f.docs.map((doc) => ({ doc, source: f.source })));
+  const out: string[] = [];
+  for (const e of err.sent) {
+    const at = e.document === undefined ? undefined : sent[e.document];
+    if (!at) continue;
+    const file = files.find((f) => f.source === at.source);
+    const index = file?.docs.indexOf(at.doc) ?? -1;
+    const line = file && index >= 0 ? manifestLine(file.text, index, e.path) : undefined;
+    const object = e.kind && e.name ? `${e.kind} "${e.name}": ` : '';
+    out.push(
+      errorAnnotationAt(`${object}${e.path ? `${e.path}: ` : ''}${e.message}`, {
+        file: at.source,
+        ...(line !== undefined ? { line } : {}),
+        title: 'Berth refused the manifest',
+      }),
+    );
+  }
+  return out;
 }
 
 /** One deployment: its revision number; several: "web=4,api=2". */

@@ -201,7 +201,19 @@ function withSources(err: ApiError, origins: DocumentOrigin[]): ApiError {
     err.status === 422 && named && err.fieldErrors.length
       ? applyProblemDetail(err.fieldErrors, (e) => label(e) ?? '')
       : err.problem.detail;
-  return new ApiError(err.status, { ...err.problem, detail, errors }, err.retryAfter);
+  return new ApplyRefused(err.status, { ...err.problem, detail, errors }, err.retryAfter, err.fieldErrors);
+}
+
+/** A refused apply, its field errors named by file; `sent` keeps them as the server sent them. */
+export class ApplyRefused extends ApiError {
+  constructor(
+    status: number,
+    problem: ApiError['problem'],
+    retryAfter: number | undefined,
+    readonly sent: FieldError[],
+  ) {
+    super(status, problem, retryAfter);
+  }
 }
 
 /** "deployment/web created" */

@@ -231,6 +231,8 @@ const KIND_ALIASES: Record<string, ResourceKind> = {
   policies: 'policy',
   namespacepolicy: 'policy',
   namespacepolicies: 'policy',
+  trustrule: 'trustrule',
+  trustrules: 'trustrule',
 };
 export type ResourceKind =
   | 'deployment'
@@ -247,7 +249,9 @@ export type ResourceKind =
   | 'replica'
   | 'event'
   | 'revision'
-  | 'policy';
+  | 'policy'
+  /** Cluster-scoped, admins only: which CI identity tokens are traded for Berth tokens. */
+  | 'trustrule';
 
 export function resourceKind(word: string | undefined): ResourceKind | undefined {
   return word === undefined ? undefined : KIND_ALIASES[word.toLowerCase()];

@@ -8,6 +8,7 @@ import type {
   Deployment,
   EndpointList,
   Event,
+  ExchangedToken,
   Ingress,
   Job,
   List,
@@ -19,6 +20,7 @@ import type {
   Secret,
   Service,
   ServiceAccount,
+  TrustRule,
 } from './resources.ts';
 
 /**
@@ -210,6 +212,10 @@ export class BerthClient {
       query: { tail },
     });
   }
+  /** Cluster events (admins): nodes, and token exchanges (`tokenexchange`). */
+  listClusterEvents(object?: string) {
+    return this.request<List<Event>>('GET', '/v1/events', { query: { object } }).then(items);
+  }
   listEvents(ns: string, object?: string) {
     return this.request<List<Event>>('GET', `/v1/namespaces/${enc(ns)}/events`, {
       query: { object },
@@ -338,6 +344,21 @@ export class BerthClient {
   }
   revokeToken(id: string) {
     return this.request<unknown>('DELETE', `/v1/tokens/${enc(id)}`);
+  }
+  /** An identity token (GitHub Actions OIDC) for a short-lived Berth token; needs no token of its own. */
+  exchangeIdentityToken(token: string, rule?: string) {
+    return this.request<ExchangedToken>('POST', '/v1/tokens/exchange', {
+      body: { token, ...(rule ? { rule } : {}) },
+    });
+  }
+  listTrustRules() {
+    return this.request<List<TrustRule>>('GET', '/v1/trustrules').then(items);
+  }
+  getTrustRule(name: string) {
+    return this.request<TrustRule>('GET', `/v1/trustrules/${enc(name)}`);
+  }
+  deleteTrustRule(name: string) {
+    return this.request<TrustRule>('DELETE', `/v1/trustrules/${enc(name)}`);
   }
   createJoinToken(body: {
     ttlSeconds?: number;

@@ -34,6 +34,13 @@ export type Node = Lenient<wire.Node>;
 export type Token = Lenient<wire.Token>;
 export type NamespacePolicy = Lenient<wire.NamespacePolicy>;
 export type NamespacePolicySpec = NonNullable<NamespacePolicy['spec']>;
+export type TrustRule = Lenient<wire.TrustRule>;
 /** What the apply just did (and warns of): read as sent, since the command acts on every line of it. */
 /** The answers that carry a secret, read as sent: the command prints that secret. */
-export type { AppliedObject, ApplyWarning, CreatedJoinToken, CreatedToken } from '../common/wire/index.ts';
+export type {
+  AppliedObject,
+  ApplyWarning,
+  CreatedJoinToken,
+  CreatedToken,
+  ExchangedToken,
+} from '../common/wire/index.ts';

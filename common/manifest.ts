@@ -31,6 +31,7 @@ import type { FieldError } from './problem.ts';
 import { SecretInput, type SecretType } from './secret.ts';
 import { ServiceInput, type ServiceSpec } from './service.ts';
 import { ServiceAccountInput, type ServiceAccountSpec } from './service-account.ts';
+import { TrustRuleInput, type TrustRuleSpec } from './trust-rule.ts';
 
 /**
  * The body of `POST /v1/apply`: YAML (multi-document) or JSON (object or array), in the berth.dev/v1
@@ -158,6 +159,16 @@ export type ManifestObject =
       annotations: Labels;
       resourceVersion?: string;
       spec: NamespacePolicySpec;
+    }
+  | {
+      kind: 'TrustRule';
+      /** Cluster-scoped. */
+      name: string;
+      namespace?: undefined;
+      labels: Labels;
+      annotations: Labels;
+      resourceVersion?: string;
+      spec: TrustRuleSpec;
     };
 
 /** One problem in one document; `document` indexes the array given to normalizeManifests. */
@@ -392,6 +403,7 @@ const KINDS = [
   'ServiceAccount',
   'Ingress',
   'NamespacePolicy',
+  'TrustRule',
 ] as const;
 
 /**
@@ -754,6 +766,25 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
       });
       return;
     }
+    case 'berth.dev/v1 TrustRule': {
+      const parsed = TrustRuleInput.safeParse(doc);
+      if (!parsed.success) {
+        reportAll(zodFieldErrors(parsed.error, [], doc));
+        return;
+      }
+      const meta = parsed.data.metadata;
+      if (!named(meta)) return;
+      if (meta.namespace !== undefined) {
+        reportAt(['metadata', 'namespace'], 'a trust rule is cluster-scoped: remove the namespace');
+        return;
+      }
+      const { name, labels = {}, annotations = {}, resourceVersion } = meta;
+      found.push({
+        at,
+        object: { kind: 'TrustRule', name, labels, annotations, resourceVersion, spec: parsed.data.spec },
+      });
+      return;
+    }
     case 'v1 List':
       // What `kubectl get deployments -o yaml` prints: each item is applied as if it were a document.
       if (!Array.isArray(doc.items)) {
@@ -780,6 +811,7 @@ function normalizeDocument(doc: unknown, at: PropertyKey[], report: Report, foun
         ServiceAccount: 'berth.dev/v1 or v1',
         Ingress: 'berth.dev/v1 or networking.k8s.io/v1',
         NamespacePolicy: 'berth.dev/v1',
+        TrustRule: 'berth.dev/v1',
       };
       const hint = hints[kind];
       if (hint) reportAt(['apiVersion'], `${apiVersion} is not supported for kind ${kind} (use ${hint})`);

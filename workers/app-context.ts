@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { Logger } from '../common/logger.ts';
 import type { Database } from '../db/database.ts';
 import type { FailureLimiter } from './auth/failure-limiter.ts';
+import type { IdentityTokenVerifier } from './auth/identity-tokens.ts';
 import type { Principal } from './auth/principal.ts';
 import type { ControlPlaneConfig } from './config.ts';
 import type { KubeWatchHub } from './kube/watch-hub.ts';
@@ -33,6 +34,8 @@ export interface AppDeps {
    * request (its database connections may not cross requests) but keep one limiter per isolate.
    */
   failureLimiter?: FailureLimiter;
+  /** Identity-token issuers' keys, cached (per process, per isolate on Workers): the exchange's. */
+  identityTokens?: IdentityTokenVerifier;
   /**
    * Address of the connection the request came on, as the runtime knows it: the socket's peer
    * on Node and Deno, the platform's CF-Connecting-IP on Workers. Never a request header a

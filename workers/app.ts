@@ -30,11 +30,16 @@ import { secretRoutes } from './routes/secrets.ts';
 import { serviceAccountRoutes } from './routes/service-accounts.ts';
 import { serviceRoutes } from './routes/services.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { EXCHANGE_PATH, trustRuleRoutes } from './routes/trust-rules.ts';
 import { createUi } from './ui/index.ts';
 import { authenticateToken } from './verbs/tokens.ts';
 
-/** Routes that carry no bearer token: registration proves itself with a join token in its body. */
-const PUBLIC_V1 = new Set(['/v1/agent/register']);
+/**
+ * Routes that carry no bearer token: registration proves itself with a join token in its body, an
+ * exchange with an identity token in its body. By method too: `DELETE /v1/tokens/exchange` is the
+ * revocation of a token named "exchange", which takes an admin's.
+ */
+const PUBLIC_V1 = new Set(['POST /v1/agent/register', `POST ${EXCHANGE_PATH}`]);
 
 /**
  * The control plane as one Hono app. Every runtime entry builds its dependencies and calls
@@ -79,7 +84,7 @@ export function createApp(deps: AppDeps) {
     // A NUL in the path or query names nothing, and Postgres cannot even compare it: a 500
     // from whichever query met it first. Refuse it here, before it reaches any.
     if (/%00/.test(c.req.url)) throw new ApiError('BAD_REQUEST', 'the URL contains a NUL character (%00)');
-    if (PUBLIC_V1.has(c.req.path)) return next();
+    if (PUBLIC_V1.has(`${c.req.method} ${c.req.path}`)) return next();
     const principal = await authenticateBearer(c, deps, limiter, (token, now) =>
       authenticateToken(deps.db, deps.config.adminTokenHash, token, now),
     );
@@ -102,6 +107,7 @@ export function createApp(deps: AppDeps) {
   agentRoutes(app, deps);
   nodeRoutes(app, deps);
   tokenRoutes(app, deps);
+  trustRuleRoutes(app, deps);
   policyRoutes(app, deps);
   opsRoutes(app, deps);
   // The Kubernetes API face (/version, /api, /apis) for kubectl: the same verbs, tokens and roles.

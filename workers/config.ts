@@ -3,6 +3,7 @@ import type { Cidr } from '../common/ip-address.ts';
 import { LOG_LEVELS, type LogLevel } from '../common/logger.ts';
 import { zodFieldErrors } from '../common/manifest.ts';
 import { parseCidrList } from './auth/node-address.ts';
+import { DEFAULT_OIDC_AUDIENCE, GITHUB_ACTIONS_ISSUER, parseIssuerList } from './auth/oidc-issuers.ts';
 import { parseTrustedProxies, type TrustedProxies } from './http/client-address.ts';
 import {
   blocksOverlap,
@@ -109,6 +110,15 @@ const Env = z.object({
       return cidrs;
     })
     .optional(),
+  BERTH_OIDC_ISSUERS: z
+    .string()
+    .transform((text, ctx) => {
+      const { issuers, bad } = parseIssuerList(text);
+      for (const b of bad) ctx.addIssue({ code: 'custom', message: b });
+      return issuers;
+    })
+    .optional(),
+  BERTH_OIDC_AUDIENCE: z.string().min(1).max(512).default(DEFAULT_OIDC_AUDIENCE),
 });
 
 /** A host name, or `*.suffix` for every name under a suffix. */
@@ -169,6 +179,11 @@ export interface ControlPlaneConfig {
   nodePortRange: PortRange;
   /** BERTH_ENDPOINT_CIDR: where agents take node-local addresses for headless services' endpoints. */
   endpointCidr: string;
+  /**
+   * BERTH_OIDC_ISSUERS: the OpenID Connect issuers whose identity tokens POST /v1/tokens/exchange
+   * verifies (GitHub Actions' by default); BERTH_OIDC_AUDIENCE: the `aud` they must carry.
+   */
+  oidc: { issuers: readonly string[]; audience: string };
 }
 
 export interface TlsFiles {
@@ -237,6 +252,7 @@ export async function parseConfig(
     serviceCidr: e.BERTH_SERVICE_CIDR.text,
     nodePortRange: e.BERTH_NODE_PORT_RANGE ?? DEFAULT_NODE_PORT_RANGE,
     endpointCidr: e.BERTH_ENDPOINT_CIDR.text,
+    oidc: { issuers: e.BERTH_OIDC_ISSUERS ?? [GITHUB_ACTIONS_ISSUER], audience: e.BERTH_OIDC_AUDIENCE },
     ...overrides,
   };
 }

@@ -32,7 +32,7 @@ function targetsOf(doc: unknown, out: Target[]): void {
   }
   const kind = typeof d.kind === 'string' ? (d.kind.toLowerCase() as ResourceKind) : undefined;
   const name = d.metadata?.name;
-  if (!kind || !RESOURCES[kind] || typeof name !== 'string') {
+  if (!kind || !(RESOURCES[kind] || kind === 'trustrule') || typeof name !== 'string') {
     throw new UsageError(`cannot delete a ${String(d.kind)} without a name`);
   }
   const namespace = typeof d.metadata?.namespace === 'string' ? d.metadata.namespace : undefined;
@@ -46,7 +46,9 @@ async function deleteOne(
   ns: string,
 ): Promise<boolean> {
   try {
-    await client.deleteObject(target.namespace ?? ns, RESOURCES[target.kind]!, target.name);
+    // A trust rule is cluster-scoped: no namespace.
+    if (target.kind === 'trustrule') await client.deleteTrustRule(target.name);
+    else await client.deleteObject(target.namespace ?? ns, RESOURCES[target.kind]!, target.name);
     ctx.out(`${target.kind}/${target.name} deleted`);
     return true;
   } catch (err) {
@@ -59,9 +61,9 @@ async function deleteOne(
 export const deleteCommand: Command = {
   name: 'delete',
   summary:
-    'Delete deployments, jobs, cronjobs (with their jobs), services, secrets, configmaps, persistentvolumeclaims, serviceaccounts or ingresses, by name or from manifests',
+    'Delete deployments, jobs, cronjobs (with their jobs), services, secrets, configmaps, persistentvolumeclaims, serviceaccounts, ingresses or trust rules, by name or from manifests',
   usage:
-    'berth delete -f FILE|DIR|- | berth delete deployment|job|cronjob|service|secret|configmap|pvc|serviceaccount|ingress NAME [NAME ...] [--ignore-not-found]',
+    'berth delete -f FILE|DIR|- | berth delete deployment|job|cronjob|service|secret|configmap|pvc|serviceaccount|ingress|trustrule NAME [NAME ...] [--ignore-not-found]',
   flags: ['filename', 'ignore-not-found'],
   async run(ctx) {
     const targets: Target[] = [];
@@ -80,6 +82,7 @@ export const deleteCommand: Command = {
         'ingress',
         'job',
         'cronjob',
+        'trustrule',
       ]);
       for (const n of [name, ...rest]) targets.push({ kind, name: n.replace(/^[a-z]+\//, '') });
     }

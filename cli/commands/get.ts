@@ -35,6 +35,7 @@ import type {
   Secret,
   Service,
   ServiceAccount,
+  TrustRule,
 } from '../resources.ts';
 import { type Cell, renderTable } from '../table.ts';
 
@@ -354,6 +355,25 @@ export const ingressView: View<Ingress> = {
   name: (i) => i.metadata?.name ?? '',
 };
 
+/** A trust rule: which CI identity tokens (GitHub Actions OIDC) get which Berth token. */
+export const trustRuleView: View<TrustRule> = {
+  kind: 'trustrule',
+  headers: ['name', 'claims', 'role', 'namespaces', 'ttl', 'age'],
+  wide: ['issuer'],
+  row: (r, now) => [
+    r.metadata?.name,
+    Object.entries(r.spec?.claims ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(','),
+    r.spec?.role,
+    (r.spec?.namespaces ?? []).join(','),
+    r.spec?.ttlSeconds === undefined ? undefined : `${r.spec.ttlSeconds}s`,
+    formatAge(r.metadata?.createdAt, now),
+  ],
+  wideRow: (r) => [r.spec?.issuer],
+  name: (r) => r.metadata?.name ?? '',
+};
+
 const KINDS: ResourceKind[] = [
   'deployment',
   'replica',
@@ -370,6 +390,7 @@ const KINDS: ResourceKind[] = [
   'event',
   'revision',
   'policy',
+  'trustrule',
 ];
 
 /** One namespace's policy in force; the default one is said to be so (on stderr, stdout stays the data). */
@@ -419,7 +440,7 @@ async function fetchKind(
   kind: ResourceKind,
   name: string | undefined,
 ): Promise<Fetched> {
-  const ns = kind === 'node' || kind === 'policy' ? '' : await ctx.namespace();
+  const ns = kind === 'node' || kind === 'policy' || kind === 'trustrule' ? '' : await ctx.namespace();
   const of = <T>(view: View<T>, data: T | T[]): Fetched => ({
     data,
     print: (format, kinded) => print(ctx, format, view, data, ns, kinded),
@@ -505,6 +526,9 @@ async function fetchKind(
     }
     case 'event': {
       const object = ctx.flags.for ?? (name ? `deployment/${name}` : undefined);
+      // Token exchanges are cluster events (admins): who was given a token, who was refused, and why.
+      if (object === 'tokenexchange' || object?.startsWith('tokenexchange/'))
+        return of(eventView, await client.listClusterEvents(object));
       if (object)
         objectRef([object], ['deployment', 'job', 'cronjob', 'service', 'secret', 'node', 'replica']);
       return of(eventView, await client.listEvents(ns, object));
@@ -514,6 +538,8 @@ async function fetchKind(
       const deployment = objectRef([name], ['deployment'], 'deployment').name;
       return of(revisionView, await client.listRevisions(ns, deployment));
     }
+    case 'trustrule':
+      return of(trustRuleView, name ? await client.getTrustRule(name) : await client.listTrustRules());
     case 'policy': {
       // A policy is named after its namespace: "get policy team-a" is team-a's.
       if (name) {
@@ -528,15 +554,16 @@ async function fetchKind(
 export const get: Command = {
   name: 'get',
   summary:
-    'List objects: deployments, replicas, nodes, services (svc), endpoints (ep), secrets, configmaps, persistentvolumeclaims (pvc), serviceaccounts (sa), ingresses (ing), jobs, cronjobs (cj), events, revisions, policies',
+    'List objects: deployments, replicas, nodes, services (svc), endpoints (ep), secrets, configmaps, persistentvolumeclaims (pvc), serviceaccounts (sa), ingresses (ing), jobs, cronjobs (cj), events, revisions, policies, trustrules',
   usage: [
     'berth get deployments|jobs|cronjobs|services|endpoints|secrets|configmaps|pvc|serviceaccounts|ingresses [NAME] [-l SELECTOR] [-o table|wide|json|yaml|name]',
     'berth get services,endpoints,ingresses [NAME]   (several kinds: one table each)',
     'berth get replicas [-d DEPLOYMENT]',
     'berth get nodes [NAME]',
-    'berth get events [--for deployment/NAME|job/NAME|cronjob/NAME]',
+    'berth get events [--for deployment/NAME|job/NAME|cronjob/NAME|tokenexchange]',
     'berth get revisions deployment/NAME',
     'berth get policy NAMESPACE | berth get policies (admin: every policy that was set)',
+    'berth get trustrules [NAME] (admin: which CI identity tokens are traded for Berth tokens)',
   ].join('\n       '),
   flags: ['output', 'selector', 'deployment', 'for'],
   async run(ctx) {

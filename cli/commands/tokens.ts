@@ -58,7 +58,7 @@ export const token: Command = {
         const s = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
         ctx.io.stdout.write(
           renderTable(
-            ['id', 'name', 'role', 'namespaces', 'expires', 'age'],
+            ['id', 'name', 'role', 'namespaces', 'expires', 'age', 'exchanged-for'],
             tokens.map((t) => [
               s(t.id),
               s(t.name),
@@ -66,6 +66,7 @@ export const token: Command = {
               Array.isArray(t.namespaces) ? t.namespaces.join(',') : s(t.namespaces),
               s(t.expiresAt) ?? 'never',
               formatAge(s(t.createdAt), now),
+              exchangedFor(t.exchange),
             ]),
           ),
         );
@@ -83,6 +84,16 @@ export const token: Command = {
     }
   },
 };
+
+/** A token POST /v1/tokens/exchange issued: the job it was issued to (repository, ref, environment). */
+function exchangedFor(exchange: unknown): string | undefined {
+  if (typeof exchange !== 'object' || exchange === null) return undefined;
+  const claims = (exchange as { claims?: Record<string, unknown> }).claims ?? {};
+  const said = ['repository', 'ref', 'environment']
+    .map((c) => claims[c])
+    .filter((v) => typeof v === 'string');
+  return said.length ? said.join(' ') : 'oidc';
+}
 
 export const joinToken: Command = {
   name: 'join-token',

@@ -96,7 +96,7 @@ export function problem(
   status: number,
   code: string,
   detail: string,
-  errors?: { path: string; message: string }[],
+  errors?: { path: string; message: string; document?: number }[],
 ) {
   return {
     status,

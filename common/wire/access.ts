@@ -6,6 +6,18 @@ import { Timestamp } from './meta.ts';
 export const Role = z.enum(['admin', 'deployer', 'viewer']);
 export type Role = z.infer<typeof Role>;
 
+/** What earned an exchanged token: the identity token's issuer, subject and the claims rules match on. */
+export const TokenExchange = z
+  .object({
+    issuer: z.string(),
+    subject: z.string(),
+    claims: z.record(z.string(), z.string()),
+    /** The trust rules it matched. */
+    rules: z.array(z.string()),
+  })
+  .meta({ id: 'TokenExchange' });
+export type TokenExchange = z.infer<typeof TokenExchange>;
+
 /** An API token as listed: never its secret. */
 export const Token = z
   .object({
@@ -16,6 +28,8 @@ export const Token = z
     namespaces: z.array(z.string()),
     createdAt: Timestamp,
     expiresAt: Timestamp.nullable(),
+    /** Only for a token POST /v1/tokens/exchange issued: the identity token's claims that earned it. */
+    exchange: TokenExchange.optional(),
   })
   .meta({ id: 'Token' });
 export type Token = z.infer<typeof Token>;

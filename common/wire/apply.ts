@@ -16,6 +16,7 @@ export const AppliedObject = z
       'Job',
       'CronJob',
       'NamespacePolicy',
+      'TrustRule',
       ...SKIPPED_KINDS,
     ]),
     /** Empty for a cluster-scoped kind (ClusterRole, ClusterRoleBinding). */

@@ -17,3 +17,4 @@ export * from './policy.ts';
 export * from './replica.ts';
 export * from './service.ts';
 export * from './service-account.ts';
+export * from './trust-rule.ts';

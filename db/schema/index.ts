@@ -21,3 +21,4 @@ export { serviceAccounts } from './service-accounts.ts';
 export { serviceNodePorts, services } from './services.ts';
 export { sweepClock } from './sweep-clock.ts';
 export { tokens } from './tokens.ts';
+export { trustRules } from './trust-rules.ts';

@@ -10,4 +10,14 @@ export const tokens = pgTable('tokens', {
   secretHash: text('secret_hash').notNull().unique(),
   createdAt: at('created_at').notNull().defaultNow(),
   expiresAt: at('expires_at'),
+  /** For a token POST /v1/tokens/exchange issued: the identity token's claims that earned it. */
+  exchange: jsonb('exchange').$type<TokenExchangeRecord>(),
 });
+
+/** Who a token was exchanged for: the verified identity token's issuer, subject and claims, and the rules it matched. */
+export interface TokenExchangeRecord {
+  issuer: string;
+  subject: string;
+  claims: Record<string, string>;
+  rules: string[];
+}

@@ -150,7 +150,11 @@ describe('the Action against a live server', () => {
     expect(run.stdout).toMatch(/^service\/web created$/m);
     expect(run.stdout).toMatch(/^deployment\/web: deployment "web" successfully rolled out \(revision 1\)$/m);
     expect(run.code).toBe(0);
-    expect(run.outputs).toEqual({ revision: '1', status: 'succeeded' });
+    expect(run.outputs).toMatchObject({
+      revision: '1',
+      image: 'registry.example.com/web:2.0.0',
+      status: 'succeeded',
+    });
     expect(run.summary).toContain('### Berth deploy: succeeded');
     expect(run.summary).toMatch(/\| deployment\/web \| default \| created \| 1 \| 2\/2 \| complete \|/);
     expect(run.summary).toMatch(/\| service\/web \| default \| created \|/);
@@ -174,7 +178,7 @@ describe('the Action against a live server', () => {
       image: 'web=registry.example.com/web:2.1.0',
     });
     expect(same.stdout).toMatch(/^deployment\/web unchanged$/m);
-    expect(same.outputs).toEqual({ revision: '2', status: 'succeeded' });
+    expect(same.outputs).toMatchObject({ revision: '2', status: 'succeeded' });
   });
 
   it('fails the job with the reason when the rollout fails', async () => {
@@ -203,6 +207,14 @@ describe('the Action against a live server', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(
       /^::error::.*VALIDATION_FAILED.*%0A.*invalid\.yaml \(Deployment \\?"flask-app\\?"\): spec\.template\.spec\.hostNetwork: hostNetwork is not supported by Berth/m,
+    );
+    // And at its line in the file, where the workflow's annotations point.
+    const line = readFileSync(path, 'utf8').split('\n').indexOf('      hostNetwork: true') + 1;
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^::error file=[^,]*invalid\\.yaml,line=${line},title=Berth refused the manifest::.*spec\\.template\\.spec\\.hostNetwork: hostNetwork is not supported by Berth`,
+        'm',
+      ),
     );
     expect(run.outputs).toEqual({ revision: '', status: 'failed' });
   });

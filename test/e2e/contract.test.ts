@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.ts';
 import { eventually, type FetchLike, sleep, startSimAgents } from '../support/sim-agents.ts';
 import {
   ADMIN_TOKEN,
@@ -15,10 +16,15 @@ import {
  * long-polls at once, and their safety-net reconcile is the cron.
  */
 const servers = new Map<RuntimeName, LiveServer>();
+/** An OIDC issuer on 127.0.0.1 every runtime trusts: jose verifies its tokens on each. */
+let issuer: TestIssuer;
 
 beforeAll(async () => {
+  issuer = await startTestIssuer();
   // In parallel: wrangler alone needs several seconds to bundle and boot workerd.
-  const started = await Promise.allSettled(RUNTIMES.map((r) => startRuntime(r)));
+  const started = await Promise.allSettled(
+    RUNTIMES.map((r) => startRuntime(r, { BERTH_OIDC_ISSUERS: issuer.url })),
+  );
   started.forEach((s, i) => {
     if (s.status === 'fulfilled') servers.set(RUNTIMES[i]!, s.value);
   });
@@ -28,6 +34,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([...servers.values()].map((s) => s.stop()));
+  await issuer?.close();
 }, 60_000);
 
 interface Reply {
@@ -290,6 +297,38 @@ describe.each(RUNTIMES)('API contract on %s', (runtime) => {
       401,
       'UNAUTHENTICATED',
     );
+  });
+
+  it('trades an identity token a trust rule accepts for a short-lived token, and refuses another audience', async () => {
+    const rule = await call('PUT', '/v1/trustrules/contract', {
+      body: {
+        spec: {
+          issuer: issuer.url,
+          claims: { repository: 'acme/shop' },
+          role: 'viewer',
+          namespaces: ['default'],
+        },
+      },
+    });
+    expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+    const exchanged = await call('POST', '/v1/tokens/exchange', {
+      token: null,
+      body: { token: await issuer.sign() },
+    });
+    expect(exchanged.status, JSON.stringify(exchanged.body)).toBe(200);
+    expect(exchanged.body).toMatchObject({
+      role: 'viewer',
+      namespaces: ['default'],
+      exchange: { rules: ['contract'] },
+    });
+    const whoami = await call('GET', '/v1/whoami', { token: exchanged.body.token });
+    expect(whoami.body).toMatchObject({ role: 'viewer', namespaces: ['default'] });
+    const refused = await call('POST', '/v1/tokens/exchange', {
+      token: null,
+      body: { token: await issuer.sign({ aud: 'elsewhere' }) },
+    });
+    expectProblem(refused, 401, 'UNAUTHENTICATED');
+    expect(refused.body.detail).toMatch(/^identity token refused \(audience\)/);
   });
 
   it('speaks the agent protocol: register, assignments with ETag and 304, status, poll interval', async () => {

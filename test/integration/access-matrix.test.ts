@@ -2,6 +2,7 @@ import http from 'node:http';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPostgres } from '../support/databases.ts';
+import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.ts';
 import { ADMIN_TOKEN, deploymentBody, startTestPlane, type TestPlane } from '../support/plane.ts';
 import { dropDatabase, type ServerProcess, startServerProcess } from '../support/processes.ts';
 import { eventually, SimAgent, type SimFleet, startSimAgents } from '../support/sim-agents.ts';
@@ -120,6 +121,13 @@ const ROUTES: Record<string, Access> = {
   'POST /v1/join-tokens': 'admin',
   'GET /v1/join-tokens': 'admin',
   'DELETE /v1/join-tokens/{id}': 'admin',
+  // Trust rules decide who gets tokens: admins only, as tokens are. The exchange carries no bearer
+  // token (an identity token in its body), so every caller's succeeds alike.
+  'PUT /v1/trustrules/{name}': 'admin',
+  'GET /v1/trustrules/{name}': 'admin',
+  'DELETE /v1/trustrules/{name}': 'admin',
+  'GET /v1/trustrules': 'admin',
+  'POST /v1/tokens/exchange': 'public',
   'GET /v1/namespaces': 'users',
   'GET /v1/whoami': 'any',
   // Not in /openapi.json: operational and documentation routes, open to everyone.
@@ -150,11 +158,15 @@ describe('access matrix: every route × every caller, on Postgres', () => {
   let fleet: SimFleet;
   const tokens = new Map<Who, string | null>();
   let joinToken = '';
+  let issuer: TestIssuer;
+  let identityToken = '';
   let replicaId = '';
   const fixtures = new Map<string, string>();
 
   beforeAll(async () => {
-    t = await startTestPlane('postgres');
+    issuer = await startTestIssuer();
+    t = await startTestPlane('postgres', { BERTH_OIDC_ISSUERS: issuer.url });
+    identityToken = await issuer.sign();
     t.plane.deps.clientAddress = (c) => c.req.header('x-matrix-client') ?? 'matrix';
     const create = async (body: object) => {
       const res = await t.call('POST', '/v1/tokens', body);
@@ -215,6 +227,7 @@ describe('access matrix: every route × every caller, on Postgres', () => {
     expect((await t.call('PUT', `/v1/namespaces/${NS}/ingresses/ing`, ingressBody('ing'))).status).toBe(201);
     expect((await t.call('PUT', `/v1/namespaces/${NS}/jobs/job`, jobBody())).status).toBe(201);
     expect((await t.call('PUT', `/v1/namespaces/${NS}/cronjobs/cron`, cronJobBody())).status).toBe(201);
+    expect((await t.call('PUT', '/v1/trustrules/rule', trustRuleBody(issuer.url))).status).toBe(201);
     replicaId = await eventually(async () => {
       await t.plane.reconciler.tick();
       const [r] = (await t.call('GET', `/v1/namespaces/${NS}/replicas?deployment=web`)).body.items;
@@ -253,6 +266,7 @@ describe('access matrix: every route × every caller, on Postgres', () => {
       expect((await t.call('PUT', `/v1/namespaces/${NS}/cronjobs/del-${who}`, cronJobBody())).status).toBe(
         201,
       );
+      expect((await t.call('PUT', `/v1/trustrules/del-${who}`, trustRuleBody(issuer.url))).status).toBe(201);
       fixtures.set(`token ${who}`, (await create({ name: `del-${who}`, role: 'viewer' })).id);
       fixtures.set(`join ${who}`, (await t.call('POST', '/v1/join-tokens', {})).body.id);
       await registerNode(`del-${who}`);
@@ -262,6 +276,7 @@ describe('access matrix: every route × every caller, on Postgres', () => {
   afterAll(async () => {
     await fleet?.stop();
     await t?.close();
+    await issuer?.close();
   });
 
   async function registerNode(name: string) {
@@ -309,6 +324,9 @@ describe('access matrix: every route × every caller, on Postgres', () => {
       // Each caller's reset takes a node of its own, so the admin's leaves the others' standing.
       'POST /v1/nodes/{name}/reset': `reset-${who}`,
       'GET /v1/nodes/{name}': 'matrix-1',
+      'PUT /v1/trustrules/{name}': `put-${who}`,
+      'DELETE /v1/trustrules/{name}': `del-${who}`,
+      'GET /v1/trustrules/{name}': 'rule',
     };
     const path = template
       .replace('{ns}', NS)
@@ -354,6 +372,8 @@ describe('access matrix: every route × every caller, on Postgres', () => {
       'POST /v1/agent/released-claims': json({ uids: [] }),
       'POST /v1/tokens': json({ name: `new-${who}`, role: 'viewer', namespaces: [NS] }),
       'POST /v1/join-tokens': json({}),
+      'PUT /v1/trustrules/{name}': json(trustRuleBody(issuer.url)),
+      'POST /v1/tokens/exchange': json({ token: identityToken }),
       'POST /v1/nodes/{name}/taints': json({
         add: [{ key: 'matrix', value: who, effect: 'PreferNoSchedule' }],
       }),
@@ -850,4 +870,16 @@ function jobBody() {
 /** A suspended CronJob: stored and judged by role, never run. */
 function cronJobBody() {
   return { spec: { schedule: '@daily', suspend: true, jobTemplate: { spec: jobBody().spec } } };
+}
+
+/** A trust rule for the test issuer's acme/shop, as a viewer of team-a. */
+function trustRuleBody(issuer: string) {
+  return {
+    spec: {
+      issuer,
+      claims: { repository: 'acme/shop' },
+      role: 'viewer',
+      namespaces: [NS],
+    },
+  };
 }

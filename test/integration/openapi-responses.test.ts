@@ -1,5 +1,6 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.ts';
 import { ADMIN_TOKEN, deploymentBody, startTestPlane, type TestPlane } from '../support/plane.ts';
 import { eventually, type SimFleet, startSimAgents } from '../support/sim-agents.ts';
 
@@ -66,11 +67,15 @@ describe('/openapi.json describes every response body, on Postgres', () => {
   let joinToken = '';
   let replicaId = '';
   let outsiderToken = '';
+  let issuer: TestIssuer;
+  let identityToken = '';
   const revocable = { token: '', joinToken: '' };
   const compiled = new Map<string, ValidateFunction>();
 
   beforeAll(async () => {
-    t = await startTestPlane('postgres');
+    issuer = await startTestIssuer();
+    t = await startTestPlane('postgres', { BERTH_OIDC_ISSUERS: issuer.url });
+    identityToken = await issuer.sign();
     doc = (await t.call('GET', '/openapi.json', undefined, null)).body as OpenApi;
     ajv = new Ajv2020({ allErrors: true, strict: true, formats: { 'date-time': true } });
 
@@ -139,6 +144,10 @@ describe('/openapi.json describes every response body, on Postgres', () => {
     await put(`/v1/namespaces/${NS}/ingresses/doomed`, ingress('doomed.doc.test'));
     for (const name of ['job', 'doomed-job']) await put(`/v1/namespaces/${NS}/jobs/${name}`, JOB);
     for (const name of ['cron', 'doomed-cron']) await put(`/v1/namespaces/${NS}/cronjobs/${name}`, CRON_JOB);
+    for (const name of ['rule', 'doomed'])
+      await put(`/v1/trustrules/${name}`, {
+        spec: { issuer: issuer.url, claims: { repository: 'acme/*' }, role: 'viewer', namespaces: [NS] },
+      });
     replicaId = await eventually(async () => {
       await t.plane.reconciler.tick();
       const [r] = (await t.call('GET', `/v1/namespaces/${NS}/replicas?deployment=web`)).body.items;
@@ -149,6 +158,7 @@ describe('/openapi.json describes every response body, on Postgres', () => {
   afterAll(async () => {
     await fleet?.stop();
     await t?.close();
+    await issuer?.close();
   });
 
   async function register(name: string) {
@@ -196,6 +206,9 @@ describe('/openapi.json describes every response body, on Postgres', () => {
       'GET /v1/namespaces/{ns}/cronjobs/{name}': 'cron',
       'DELETE /v1/nodes/{name}': 'doomed',
       'GET /v1/nodes/{name}': 'doc-1',
+      'PUT /v1/trustrules/{name}': 'created',
+      'DELETE /v1/trustrules/{name}': 'doomed',
+      'GET /v1/trustrules/{name}': 'rule',
     };
     const path = template
       .replace('{ns}', NS)
@@ -284,6 +297,25 @@ describe('/openapi.json describes every response body, on Postgres', () => {
       'POST /v1/agent/logs': { ...json({ id: 'log_nothing', lines: [] }), token: node },
       'POST /v1/tokens': json({ name: 'new', role: 'deployer', namespaces: [NS], expiresInSeconds: 3600 }),
       'POST /v1/join-tokens': json({ ttlSeconds: 600, maxUses: 2 }),
+      // Every optional field of the answer.
+      'PUT /v1/trustrules/{name}': json({
+        metadata: { labels: { team: 'shop' }, annotations: { owner: 'ops' } },
+        spec: {
+          issuer: issuer.url,
+          claims: {
+            repository: 'acme/shop',
+            repository_owner: 'acme',
+            ref: 'refs/heads/*',
+            environment: 'production',
+            workflow: 'Deploy',
+            job_workflow_ref: 'acme/shop/.github/workflows/deploy.yml@refs/heads/main',
+          },
+          role: 'deployer',
+          namespaces: [NS],
+          ttlSeconds: 300,
+        },
+      }),
+      'POST /v1/tokens/exchange': { ...json({ token: identityToken, rule: 'rule' }), token: null },
       // A taint with a value and one without: both shapes of the answer's taints.
       'POST /v1/nodes/{name}/taints': json({
         add: [
@@ -403,21 +435,23 @@ describe('/openapi.json describes every response body, on Postgres', () => {
       const out: Call[] = [];
       // No credential: 401 (the public route: a join token that does not exist).
       out.push(
-        route === 'POST /v1/agent/register'
-          ? {
-              ...call,
-              ...json({
-                joinToken: 'berth_j_nope',
-                name: 'x',
-                capacity: { cpu: 1, memoryBytes: 1 },
-                address: 'a',
-              }),
-            }
-          : { ...call, token: null },
+        route === 'POST /v1/tokens/exchange'
+          ? { ...call, ...json({ token: 'not-a-jwt' }) }
+          : route === 'POST /v1/agent/register'
+            ? {
+                ...call,
+                ...json({
+                  joinToken: 'berth_j_nope',
+                  name: 'x',
+                  capacity: { cpu: 1, memoryBytes: 1 },
+                  address: 'a',
+                }),
+              }
+            : { ...call, token: null },
       );
       // The wrong caller (a viewer of another namespace): 403, where any user may not pass.
       const open = ['GET /v1/nodes', 'GET /v1/nodes/{name}', 'GET /v1/namespaces', 'GET /v1/whoami'];
-      if (!template.startsWith('/v1/agent') && !open.includes(route))
+      if (!template.startsWith('/v1/agent') && !open.includes(route) && route !== 'POST /v1/tokens/exchange')
         out.push({ ...call, token: outsiderToken });
       // An absent object: 404.
       if (/\{(name|id)\}/.test(template) && method !== 'PUT') {

@@ -23,6 +23,7 @@ const DEPLOYER: Record<Resource, Action[]> = {
   tokens: [],
   nodes: ['read'],
   policies: ['read'],
+  trustrules: [],
 };
 const VIEWER: Record<Resource, Action[]> = {
   deployments: ['read'],
@@ -39,6 +40,7 @@ const VIEWER: Record<Resource, Action[]> = {
   tokens: [],
   nodes: ['read'],
   policies: ['read'],
+  trustrules: [],
 };
 
 export function can(principal: Principal, action: Action, resource: Resource, namespace?: string): boolean {

@@ -35,7 +35,9 @@ export type Resource =
   | 'tokens'
   | 'nodes'
   /** Namespace policies: read by the namespace's own tokens (to know what is allowed), written by admins. */
-  | 'policies';
+  | 'policies'
+  /** Trust rules (OIDC token exchange): admins only, as tokens are. */
+  | 'trustrules';
 
 /** Token prefixes route a token to its table without a second lookup. */
 export const TOKEN_PREFIX = { user: 'berth_u_', node: 'berth_n_', join: 'berth_j_' } as const;

@@ -2,6 +2,7 @@ import type { ExecutionContext } from 'hono';
 import { createLogger } from '../../common/logger.ts';
 import { openNeonDatabase } from '../../db/neon-database.ts';
 import { FailureLimiter } from '../auth/failure-limiter.ts';
+import { IdentityTokenVerifier } from '../auth/identity-tokens.ts';
 import { ConfigError } from '../config.ts';
 import { shortId } from '../crypto.ts';
 import { ApiError, problemResponse } from '../http/errors.ts';
@@ -21,6 +22,8 @@ import { ServiceMapCache } from '../verbs/service-map.ts';
  */
 /** Plain memory, no I/O: safe to share across the requests of an isolate, as the app is not. */
 const failureLimiter = new FailureLimiter();
+/** Finished key sets only (see auth/identity-tokens.ts): safe across the requests of an isolate. */
+const identityTokens = new IdentityTokenVerifier();
 /** Finished service maps only: requests of one isolate may not await each other's I/O. */
 const serviceMaps = new ServiceMapCache(false);
 
@@ -46,6 +49,7 @@ export default {
       handle,
       clientAddress: (c) => c.req.header('cf-connecting-ip'),
       failureLimiter,
+      identityTokens,
       serviceMaps,
     });
     try {

@@ -6,6 +6,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { createApp } from '../app.ts';
 import type { AppDeps } from '../app-context.ts';
 import type { FailureLimiter } from '../auth/failure-limiter.ts';
+import type { IdentityTokenVerifier } from '../auth/identity-tokens.ts';
 import type { ControlPlaneConfig } from '../config.ts';
 import { createReconciler, type Reconciler } from '../controller/reconciler.ts';
 import { KubeWatchHub } from '../kube/watch-hub.ts';
@@ -29,6 +30,8 @@ export interface PlaneOptions {
   clientAddress?: (c: Context) => string | undefined;
   /** Kept across the per-request apps of one Workers isolate. */
   failureLimiter?: FailureLimiter;
+  /** Identity-token issuers' keys, kept across the per-request apps of one Workers isolate. */
+  identityTokens?: IdentityTokenVerifier;
   /** The agents' service map per version; one per process (per isolate on Workers). */
   serviceMaps?: ServiceMapCache;
 }
@@ -71,6 +74,7 @@ export function buildPlane(options: PlaneOptions): Plane {
   };
   if (options.clientAddress) deps.clientAddress = options.clientAddress;
   if (options.failureLimiter) deps.failureLimiter = options.failureLimiter;
+  if (options.identityTokens) deps.identityTokens = options.identityTokens;
   deps.serviceMaps = options.serviceMaps ?? new ServiceMapCache();
   // Woken by the commits' NOTIFY where the driver can LISTEN (a slow poll catches a missed one);
   // without LISTEN (the Neon driver on Workers) it polls.

@@ -157,7 +157,7 @@ export const whereName = <Row extends ObjectRow, Spec>(
 ) => and(eq(kind.table.namespace, namespace), eq(kind.table.name, name), kind.live);
 
 const title = (kind: { noun: string }, namespace: string, name: string) =>
-  `${kind.noun} "${namespace}/${name}"`;
+  `${kind.noun} "${namespace ? `${namespace}/` : ''}${name}"`;
 
 export async function getObject<Row extends ObjectRow, Spec>(
   db: Database,
@@ -320,7 +320,8 @@ async function writeObject<Row extends ObjectRow, Spec>(
     updatedAt: now,
   };
   if (!existing) {
-    await ensureNamespace(tx, namespace);
+    // '' is no namespace: a cluster-scoped kind (trust rules) stores it and creates none.
+    if (namespace !== '') await ensureNamespace(tx, namespace);
     const [row] = await tx
       .insert(kind.table)
       .values({

@@ -15,6 +15,7 @@ import { applyPolicy } from './policies.ts';
 import { applySecret, missingSecretWarnings } from './secrets.ts';
 import { applyServiceAccount, findServiceAccounts } from './service-accounts.ts';
 import { applyService } from './services.ts';
+import { applyTrustRule } from './trust-rules.ts';
 
 export interface AppliedObject {
   kind: ManifestObject['kind'];
@@ -153,11 +154,19 @@ const KINDS: {
     resource: 'policies',
     apply: (tx, o, ctx) => applyPolicy(tx, o.name, { metadata: metadataOf(o), spec: o.spec }, ctx.write),
   },
+  TrustRule: {
+    resource: 'trustrules',
+    apply: (tx, o, ctx) => applyTrustRule(tx, o.name, { metadata: metadataOf(o), spec: o.spec }, ctx.write),
+  },
 };
 
 /** Where a document lands: a policy governs the namespace it is named after; '' is no namespace. */
 const namespaceOf = (o: ManifestObject, fallback: string) =>
-  o.kind === 'NamespacePolicy' ? o.name : isSkipped(o) && o.clusterScoped ? '' : (o.namespace ?? fallback);
+  o.kind === 'NamespacePolicy'
+    ? o.name
+    : o.kind === 'TrustRule' || (isSkipped(o) && o.clusterScoped)
+      ? ''
+      : (o.namespace ?? fallback);
 
 /**
  * A skipped object is written nowhere, yet answering for it still takes the right to write where it

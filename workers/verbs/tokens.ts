@@ -76,6 +76,7 @@ export async function listTokens(db: Database) {
     namespaces: t.namespaces,
     createdAt: t.createdAt.toISOString(),
     expiresAt: t.expiresAt?.toISOString() ?? null,
+    ...(t.exchange ? { exchange: t.exchange } : {}),
   }));
 }
 

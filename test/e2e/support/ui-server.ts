@@ -38,7 +38,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startBerthServer(): Promise<BerthServer> {
+/** `env`: configuration of the test's own (a trusted OIDC issuer), over the defaults below. */
+export async function startBerthServer(env: Record<string, string> = {}): Promise<BerthServer> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-ui-e2e-'));
   if (!process.env.DATABASE_URL) await seedPglite(dataDir);
@@ -52,6 +53,7 @@ export async function startBerthServer(): Promise<BerthServer> {
       BERTH_DATA_DIR: dataDir,
       BERTH_ADMIN_TOKEN: adminToken,
       BERTH_LOCAL_AGENT: '0',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,6 +1,7 @@
 import {
   ApplyRefused,
   applyManifests,
+  deploymentsIn,
   parseImageOverrides,
   prepareApply,
   warningLine,
@@ -12,7 +13,7 @@ import type { Io } from '../cli/io.ts';
 import { type JobRunResult, watchJob } from '../cli/job-watch.ts';
 import { type ManifestFile, readManifests } from '../cli/manifest-files.ts';
 import type { AppliedObject, ApplyWarning, Deployment, Job, Replica } from '../cli/resources.ts';
-import { type RolloutResult, watchRollout } from '../cli/rollout-watch.ts';
+import { type EventBaseline, eventBaseline, type RolloutResult, watchRollout } from '../cli/rollout-watch.ts';
 import { CLI_VERSION } from '../cli/version.ts';
 import { assessRollout, type RolloutAssessment } from '../common/rollout.ts';
 import {
@@ -179,12 +180,18 @@ export async function runAction(io: Io): Promise<number> {
         return 1;
       }
     }
+    const defaultNamespace = inputs.namespace ?? 'default';
+    // Each Deployment's events before the write: a rollback that lands before the watch begins
+    // (a busy runner) is still this run's, never a success.
+    const baselines = new Map<string, EventBaseline>();
+    if (inputs.wait)
+      for (const d of deploymentsIn(parts.rest, defaultNamespace))
+        baselines.set(`${d.namespace}/${d.name}`, await eventBaseline(client, d.namespace, d.name));
     if (parts.rest.length) {
       log(`Applying ${parts.rest.map((f) => f.source).join(', ')} to ${inputs.server}`);
       await apply(parts.rest);
     }
 
-    const defaultNamespace = inputs.namespace ?? 'default';
     const outcomes: DeploymentOutcome[] = results
       .filter((r) => r.kind === 'Deployment')
       .map((result) => ({ result, namespace: result.namespace ?? defaultNamespace }));
@@ -200,7 +207,9 @@ export async function runAction(io: Io): Promise<number> {
           return;
         }
         let last = '';
+        const baseline = baselines.get(`${o.namespace}/${name}`);
         o.rollout = await watchRollout(client, o.namespace, name, {
+          ...(baseline ? { baseline } : {}),
           timeoutMs: inputs.timeoutMs,
           intervalMs: Number(env.BERTH_POLL_INTERVAL_MS) || 2000,
           sleep: io.sleep,

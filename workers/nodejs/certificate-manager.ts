@@ -166,7 +166,7 @@ export class CertificateManager {
         [
           {
             namespace,
-            objectKind: 'Certificate',
+            objectKind: 'certificate',
             objectName: host,
             type: 'Normal',
             reason: renewal ? 'CertificateRenewed' : 'CertificateIssued',
@@ -191,7 +191,7 @@ export class CertificateManager {
         [
           {
             namespace,
-            objectKind: 'Certificate',
+            objectKind: 'certificate',
             objectName: host,
             type: 'Warning',
             reason: 'CertificateFailed',

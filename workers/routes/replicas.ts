@@ -13,7 +13,7 @@ const LogsQuery = z.object({ tail: z.coerce.number().int().min(1).max(10000).def
 const EventsQuery = z.object({
   object: z
     .string()
-    .regex(/^[a-z]+\/[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must look like deployment/NAME')
+    .regex(/^[a-z]+\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, 'must look like deployment/NAME (certificate/HOST)')
     .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });

@@ -12,6 +12,7 @@ import { defineConfig } from 'vitest/config';
  */
 const WITHOUT_DOCKER = [
   'test/e2e/action-deploy.test.ts',
+  'test/e2e/certificate-renewal.test.ts',
   'test/e2e/certificates.test.ts',
   'test/e2e/cli-workflow.test.ts',
   'test/e2e/contract.test.ts',

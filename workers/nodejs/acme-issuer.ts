@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import acme from 'acme-client';
 import type { IssuedPair } from '../certificates/store.ts';
 import { ConfigError } from '../config.ts';
@@ -41,9 +42,14 @@ export function acmeIssuer(o: AcmeIssuerOptions): Issuer {
     } catch (e) {
       throw new ConfigError(`BERTH_ACME_CA_FILE: ${(e as Error).message}`);
     }
-    acme.axios.defaults.httpsAgent = new Agent({ ca: [ca.toString()], keepAlive: true });
+    acme.axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, ca.toString()], keepAlive: true });
   }
   acme.setLogger(() => {});
+  // acme-client retries a failed request 5 times, waiting up to 25 s each: over a minute of an
+  // unreachable CA before the order fails, holding its lease. Berth retries orders itself, with
+  // a backoff kept in Postgres, so a request is tried twice here, a second apart.
+  const defaults = acme.axios.defaults as { acmeSettings?: Record<string, number> };
+  defaults.acmeSettings = { ...defaults.acmeSettings, retryMaxAttempts: 1, retryDefaultDelay: 1 };
   let client: acme.Client | undefined;
   const account = async () => {
     client ??= new acme.Client({
@@ -56,40 +62,63 @@ export function acmeIssuer(o: AcmeIssuerOptions): Issuer {
     return client;
   };
   return {
-    async order(host, board) {
-      const c = await account();
-      const keyPem = await newKeyPem();
-      const [, csr] = await acme.crypto.createCsr({ altNames: [host] }, keyPem);
-      const published: string[] = [];
-      try {
-        const certPem = await c.auto({
-          csr,
-          email: o.email,
-          termsOfServiceAgreed: true,
-          challengePriority: ['http-01'],
-          // The CA checks; a check from here would need the public DNS and routing the CA sees.
-          skipChallengeVerification: true,
-          challengeCreateFn: async (_authz, challenge, keyAuthorization) => {
-            if (challenge.type !== 'http-01') throw new Error(`challenge ${challenge.type} is not supported`);
-            published.push(challenge.token);
-            await board.publish(challenge.token, host, keyAuthorization);
-          },
-          challengeRemoveFn: async (_authz, challenge) => {
-            await board.withdraw(challenge.token);
-          },
-        });
-        const info = acme.crypto.readCertificateInfo(certPem);
-        return {
-          certPem,
-          keyPem,
-          issuer: info.issuer.commonName,
-          notBefore: info.notBefore,
-          notAfter: info.notAfter,
-        };
-      } finally {
-        // A failed order leaves no answer behind (acme-client removes only those it validated).
-        for (const token of published) await board.withdraw(token).catch(() => {});
-      }
+    order(host, board) {
+      return withTimeout(
+        orderOnce(host, board),
+        ORDER_TIMEOUT_MS,
+        `no certificate within ${ORDER_TIMEOUT_MS / 1000} s`,
+      );
     },
   };
+
+  async function orderOnce(host: string, board: ChallengeBoard): Promise<IssuedPair> {
+    const c = await account();
+    const keyPem = await newKeyPem();
+    const [, csr] = await acme.crypto.createCsr({ altNames: [host] }, keyPem);
+    const published: string[] = [];
+    try {
+      const certPem = await c.auto({
+        csr,
+        email: o.email,
+        termsOfServiceAgreed: true,
+        challengePriority: ['http-01'],
+        // The CA checks; a check from here would need the public DNS and routing the CA sees.
+        skipChallengeVerification: true,
+        challengeCreateFn: async (_authz, challenge, keyAuthorization) => {
+          if (challenge.type !== 'http-01') throw new Error(`challenge ${challenge.type} is not supported`);
+          published.push(challenge.token);
+          await board.publish(challenge.token, host, keyAuthorization);
+        },
+        challengeRemoveFn: async (_authz, challenge) => {
+          await board.withdraw(challenge.token);
+        },
+      });
+      const info = acme.crypto.readCertificateInfo(certPem);
+      return {
+        certPem,
+        keyPem,
+        issuer: info.issuer.commonName,
+        notBefore: info.notBefore,
+        notAfter: info.notAfter,
+      };
+    } finally {
+      // A failed order leaves no answer behind (acme-client removes only those it validated).
+      for (const token of published) await board.withdraw(token).catch(() => {});
+    }
+  }
+}
+
+/**
+ * An order gives up well within its lease (store.ts LEASE_SECONDS), so no other copy takes the
+ * host over while this one still waits; one that completes after it gave up stores nothing (its
+ * lease is gone).
+ */
+const ORDER_TIMEOUT_MS = 90_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

@@ -229,6 +229,10 @@ const KIND_ALIASES: Record<string, ResourceKind> = {
   revisions: 'revision',
   policy: 'policy',
   policies: 'policy',
+  certificate: 'certificate',
+  certificates: 'certificate',
+  cert: 'certificate',
+  certs: 'certificate',
   namespacepolicy: 'policy',
   namespacepolicies: 'policy',
 };
@@ -247,7 +251,8 @@ export type ResourceKind =
   | 'replica'
   | 'event'
   | 'revision'
-  | 'policy';
+  | 'policy'
+  | 'certificate';
 
 export function resourceKind(word: string | undefined): ResourceKind | undefined {
   return word === undefined ? undefined : KIND_ALIASES[word.toLowerCase()];

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +28,8 @@ describe('ACME certificates for service hosts', () => {
   let ca: IssuedPair;
   let root: string;
   const servers: ServerProcess[] = [];
+  /** The address each copy answers HTTP-01 on. */
+  const addresses: string[] = [];
   const hosts: string[] = [];
   const run = Math.random().toString(36).slice(2, 8);
 
@@ -46,6 +49,7 @@ describe('ACME certificates for service hosts', () => {
       },
     });
     servers.push(server);
+    addresses.push(httpAddress);
     return server;
   };
   const serviceWithHost = async (server: ServerProcess, name: string, host: string) => {
@@ -124,6 +128,47 @@ describe('ACME certificates for service hosts', () => {
       location: `https://${host}:${server.port}/shop/cart?item=42&size=m`,
     });
     expect((await plain('/.well-known/acme-challenge/no-such-token')).status).toBe(404);
+  });
+
+  it("serves an Ingress's kubernetes.io/tls Secret for its host instead of the ACME certificate", async () => {
+    const server = servers[0]!;
+    const host = `tls-${run}.certs.berth.test`;
+    hosts.push(host);
+    await mapHost(host, addresses[0]!);
+    const rules = [
+      {
+        host,
+        http: {
+          paths: [
+            { path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } },
+          ],
+        },
+      },
+    ];
+    const put = (spec: Record<string, unknown>) =>
+      server.call('PUT', '/v1/namespaces/default/ingresses/own-tls', { spec });
+    expect((await put({ rules })).status).toBe(201);
+    const ordered = await eventually(
+      () => httpsToHost(server.port, host, root),
+      20_000,
+      `the ACME certificate for ${host}`,
+    );
+    const own = issue(dir, ca, [host], 'ingress-tls');
+    const secret = await server.call('PUT', '/v1/namespaces/default/secrets/own-tls', {
+      type: 'kubernetes.io/tls',
+      data: { 'tls.crt': own.cert, 'tls.key': readFileSync(own.keyFile, 'utf8') },
+    });
+    expect(secret.status).toBe(201);
+    expect((await put({ rules, tls: [{ hosts: [host], secretName: 'own-tls' }] })).status).toBe(200);
+    const served = await eventually(
+      () => httpsToHost(server.port, host, ca.cert).catch(() => undefined),
+      10_000,
+      `the Secret's certificate for ${host}`,
+    );
+    expect(served.issuer).toBe('Berth test CA ca');
+    expect(served.fingerprint).not.toBe(ordered.fingerprint);
+    // No order for it: the host is not among the ACME certificates.
+    await eventually(async () => !(await certificateOf(server, host)), 5_000, 'no ACME certificate');
   });
 
   it('two copies on one database serve the same certificate, ordered once', async () => {

@@ -2,6 +2,7 @@ import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.ts';
 import { rowsOf } from '../../db/rows.ts';
 import { acmeAccounts, acmeChallenges, certificates } from '../../db/schema/index.ts';
+import { secretBinding } from '../kinds/secret.ts';
 import { openSecret, sealSecret } from '../secret-box.ts';
 
 /**
@@ -207,4 +208,57 @@ export async function accountKey(
   const key = await read();
   if (!key) throw new Error('the ACME account key could not be stored');
   return key;
+}
+
+/** A host an Ingress serves with a kubernetes.io/tls Secret (its `tls`), and that Secret's row. */
+export interface SecretCertificateRef {
+  host: string;
+  namespace: string;
+  secretName: string;
+  /** The Secret's stored row; null while it does not exist. */
+  type: string | null;
+  ciphertext: string | null;
+  resourceVersion: number | null;
+}
+
+/** The hosts Ingresses name under `tls`, each once (the first Ingress by namespace and name wins). */
+export async function secretCertificateRefs(db: Database): Promise<SecretCertificateRef[]> {
+  const rows = await db.execute(sql`
+    select distinct on (h.host) h.host, i.namespace, t->>'secretName' as secret_name,
+      s.type, s.ciphertext, s.resource_version
+    from ingresses i
+    cross join lateral jsonb_array_elements(coalesce(i.spec->'tls', '[]'::jsonb)) t
+    cross join lateral jsonb_array_elements_text(coalesce(t->'hosts', '[]'::jsonb)) h(host)
+    left join secrets s on s.namespace = i.namespace and s.name = t->>'secretName'
+    order by h.host, i.namespace, i.name`);
+  return rowsOf<{
+    host: string;
+    namespace: string;
+    secret_name: string;
+    type: string | null;
+    ciphertext: string | null;
+    resource_version: string | number | null;
+  }>(rows).map((r) => ({
+    host: r.host,
+    namespace: r.namespace,
+    secretName: r.secret_name,
+    type: r.type,
+    ciphertext: r.ciphertext,
+    resourceVersion: r.resource_version === null ? null : Number(r.resource_version),
+  }));
+}
+
+/** A kubernetes.io/tls Secret's pair (`tls.crt`, `tls.key`), or why it cannot be served. */
+export async function openSecretPair(
+  secretKey: string,
+  ref: SecretCertificateRef,
+): Promise<{ certPem: string; keyPem: string } | string> {
+  if (!ref.ciphertext) return `secret "${ref.namespace}/${ref.secretName}" does not exist`;
+  if (ref.type !== 'kubernetes.io/tls')
+    return `secret "${ref.namespace}/${ref.secretName}" is of type ${ref.type}, not kubernetes.io/tls`;
+  const data = await openSecret(secretKey, secretBinding(ref.namespace, ref.secretName), ref.ciphertext);
+  const certPem = data['tls.crt'];
+  const keyPem = data['tls.key'];
+  if (!certPem || !keyPem) return `secret "${ref.namespace}/${ref.secretName}" lacks tls.crt or tls.key`;
+  return { certPem, keyPem };
 }

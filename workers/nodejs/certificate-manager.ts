@@ -8,7 +8,9 @@ import {
   claimDueCertificate,
   dropChallenge,
   loadPair,
+  openSecretPair,
   putChallenge,
+  secretCertificateRefs,
   servedVersions,
   storeFailure,
   storeIssued,
@@ -23,7 +25,8 @@ import type { Issuer } from './acme-issuer.ts';
 export interface CertificateManagerOptions {
   db: Database;
   secretKey: string;
-  issuer: Issuer;
+  /** Absent with ACME off: only Ingresses' Secrets are served. */
+  issuer: Issuer | undefined;
   log: Logger;
   metrics?: Metrics;
   /** Hosts ordered besides the Services' and Ingresses' (the API's public host, without files). */
@@ -46,7 +49,9 @@ interface Served {
  */
 export class CertificateManager {
   private readonly served = new Map<string, Served>();
-  private readonly contexts = new Map<string, SecureContext>();
+  /** Hosts an Ingress serves with a kubernetes.io/tls Secret: the Secret's version and context. */
+  private readonly fromSecrets = new Map<string, { stamp: string; context: SecureContext }>();
+  private contexts = new Map<string, SecureContext>();
   private readonly holder = `${hostname()}:${process.pid}:${shortId(6)}`;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -98,11 +103,18 @@ export class CertificateManager {
 
   private async scan(): Promise<void> {
     const { db } = this.o;
-    await syncCertificateRows(db, await wantedHosts(db, this.o.extraHosts));
+    const refs = await secretCertificateRefs(db);
+    if (this.o.issuer) {
+      const wanted = await wantedHosts(db, this.o.extraHosts);
+      // A host with a Secret of its own is never ordered (its ACME row and certificate go).
+      for (const r of refs) wanted.delete(r.host);
+      await syncCertificateRows(db, wanted);
+    }
+    await this.reloadSecrets(refs);
     await this.reload();
     // One order at a time per copy: other copies take the other due hosts.
     for (;;) {
-      if (this.stopped) return;
+      if (this.stopped || !this.o.issuer) return;
       const row = await claimDueCertificate(db, this.holder);
       if (!row) return;
       await this.order(row.host, row.namespace, row.notAfter, row.failures);
@@ -110,14 +122,32 @@ export class CertificateManager {
     }
   }
 
+  /** Loads the Secrets' pairs that moved; one that cannot be used is logged and not served. */
+  private async reloadSecrets(refs: Awaited<ReturnType<typeof secretCertificateRefs>>): Promise<void> {
+    const seen = new Set<string>();
+    for (const ref of refs) {
+      seen.add(ref.host);
+      const stamp = `${ref.namespace}/${ref.secretName}@${ref.resourceVersion ?? 'none'}`;
+      if (this.fromSecrets.get(ref.host)?.stamp === stamp) continue;
+      this.fromSecrets.delete(ref.host);
+      try {
+        const pair = await openSecretPair(this.o.secretKey, ref);
+        if (typeof pair === 'string') throw new Error(pair);
+        const context = createSecureContext({ cert: pair.certPem, key: pair.keyPem, minVersion: 'TLSv1.2' });
+        this.fromSecrets.set(ref.host, { stamp, context });
+      } catch (e) {
+        this.o.log.warn(`certificates: the Ingress's Secret for ${ref.host} cannot be served`, {
+          error: describe(e),
+        });
+      }
+    }
+    for (const host of [...this.fromSecrets.keys()]) if (!seen.has(host)) this.fromSecrets.delete(host);
+  }
+
   /** Loads the pairs whose version moved since this copy last did; drops those gone. */
   private async reload(): Promise<void> {
     const versions = await servedVersions(this.o.db);
-    for (const host of [...this.served.keys()])
-      if (!versions.has(host)) {
-        this.served.delete(host);
-        this.contexts.delete(host);
-      }
+    for (const host of [...this.served.keys()]) if (!versions.has(host)) this.served.delete(host);
     for (const [host, version] of versions) {
       if (this.served.get(host)?.version === version) continue;
       try {
@@ -125,11 +155,15 @@ export class CertificateManager {
         if (!pair) continue;
         const context = createSecureContext({ cert: pair.certPem, key: pair.keyPem, minVersion: 'TLSv1.2' });
         this.served.set(host, { version: pair.version, context, notAfter: pair.notAfter });
-        this.contexts.set(host, context);
       } catch (e) {
         this.warn(`certificates: the stored pair of ${host} cannot be used; the one loaded before stays`, e);
       }
     }
+    // Replaced whole, so a handshake never sees half an update; a Secret wins over ACME.
+    const next = new Map<string, SecureContext>();
+    for (const [host, s] of this.served) next.set(host, s.context);
+    for (const [host, s] of this.fromSecrets) next.set(host, s.context);
+    this.contexts = next;
   }
 
   private async order(host: string, namespace: string, had: Date | null, failures: number): Promise<void> {
@@ -137,7 +171,7 @@ export class CertificateManager {
     const renewal = had !== null;
     const started = performance.now();
     try {
-      const pair = await this.o.issuer.order(host, {
+      const pair = await this.o.issuer!.order(host, {
         publish: (token, h, keyAuthorization) => putChallenge(db, token, h, keyAuthorization),
         withdraw: (token) => dropChallenge(db, token),
       });

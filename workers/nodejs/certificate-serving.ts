@@ -18,8 +18,9 @@ export function certificateServing(plane: NodeControlPlane, api: { cert: Buffer;
   const publicHost = config.publicUrl ? new URL(config.publicUrl).hostname.toLowerCase() : undefined;
   const orderable = (h: string | undefined): h is string =>
     h !== undefined && h !== 'localhost' && !/^[\d.]+$|:/.test(h) && h.includes('.');
+  // With ACME on, certificates are ordered; with HTTPS at all, Ingresses' Secrets are served.
   const manager =
-    config.acme && config.secretKey
+    (config.acme || api) && config.secretKey
       ? new CertificateManager({
           db,
           secretKey: config.secretKey,
@@ -27,10 +28,12 @@ export function certificateServing(plane: NodeControlPlane, api: { cert: Buffer;
           metrics: plane.deps.metrics,
           // Without files of its own, the API's public host is ordered like a Service's.
           extraHosts: !api && orderable(publicHost) ? [publicHost] : [],
-          issuer: acmeIssuer({
-            ...config.acme,
-            accountKey: () => accountKey(db, config.secretKey!, config.acme!.directoryUrl, newKeyPem),
-          }),
+          issuer: config.acme
+            ? acmeIssuer({
+                ...config.acme,
+                accountKey: () => accountKey(db, config.secretKey!, config.acme!.directoryUrl, newKeyPem),
+              })
+            : undefined,
         })
       : undefined;
   let httpsPort = config.port;

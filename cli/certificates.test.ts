@@ -63,3 +63,25 @@ describe('berth get certificates', () => {
     expect(io.errors()).toContain('no certificate for host "nope.example.com"');
   });
 });
+
+describe('berth get events --for certificate/HOST', () => {
+  it("lists a host's certificate events", async () => {
+    stub.on('GET', '/v1/namespaces/default/events', {
+      status: 200,
+      body: {
+        items: [
+          {
+            object: 'certificate/shop.example.com',
+            type: 'Warning',
+            reason: 'CertificateFailed',
+            message: 'renewal failed',
+            createdAt: '2026-01-01T00:00:00Z',
+          },
+        ],
+      },
+    });
+    expect(await berth('get', 'events', '--for', 'certificate/shop.example.com')).toBe(EXIT.OK);
+    expect(io.output()).toContain('CertificateFailed');
+    expect(stub.requests.at(-1)?.query.get('object')).toBe('certificate/shop.example.com');
+  });
+});

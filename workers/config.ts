@@ -151,6 +151,11 @@ export interface ControlPlaneConfig {
    * HTTP-01 answers and the redirects to HTTPS. Port 80 when ACME is on, else only when set.
    */
   httpListener: { port: number; host: string } | undefined;
+  /**
+   * Whether this process serves certificates per host by SNI (Ingresses' `tls` Secrets): Node's
+   * HTTPS server, set by its entry; false elsewhere, where such an Ingress is refused.
+   */
+  hostCertificates: boolean;
   /** BERTH_HSTS_SECONDS: Strict-Transport-Security max-age on HTTPS answers for hosts with a certificate. */
   hstsSeconds: number | undefined;
   /** SHA-256 of the bootstrap admin token (never the token itself). */
@@ -267,6 +272,7 @@ export async function parseConfig(
         ? { port: e.BERTH_HTTP_PORT ?? 80, host: e.BERTH_HTTP_HOST ?? e.HOST }
         : undefined,
     hstsSeconds: e.BERTH_HSTS_SECONDS,
+    hostCertificates: false,
     adminTokenHash: e.BERTH_ADMIN_TOKEN ? await sha256Hex(e.BERTH_ADMIN_TOKEN) : null,
     secretKey: e.BERTH_SECRET_KEY,
     nodeGraceSeconds: e.BERTH_NODE_GRACE_SECONDS,

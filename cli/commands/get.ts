@@ -515,7 +515,10 @@ async function fetchKind(
     case 'event': {
       const object = ctx.flags.for ?? (name ? `deployment/${name}` : undefined);
       if (object)
-        objectRef([object], ['deployment', 'job', 'cronjob', 'service', 'secret', 'node', 'replica']);
+        objectRef(
+          [object],
+          ['deployment', 'job', 'cronjob', 'service', 'secret', 'node', 'replica', 'certificate'],
+        );
       return of(eventView, await client.listEvents(ns, object));
     }
     case 'revision': {
@@ -544,7 +547,7 @@ export const get: Command = {
     'berth get replicas [-d DEPLOYMENT]',
     'berth get nodes [NAME]',
     "berth get certificates [HOST]   (the ingress hosts' certificates: issuer, not-after, status, last error)",
-    'berth get events [--for deployment/NAME|job/NAME|cronjob/NAME]',
+    'berth get events [--for deployment/NAME|job/NAME|cronjob/NAME|certificate/HOST]',
     'berth get revisions deployment/NAME',
     'berth get policy NAMESPACE | berth get policies (admin: every policy that was set)',
   ].join('\n       '),

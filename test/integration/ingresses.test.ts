@@ -380,5 +380,13 @@ describe('Ingress', () => {
     });
     expect(tls.status).toBe(422);
     expect(tls.body.errors.map((e: { path: string }) => e.path)).toEqual(['spec.tls[0].hosts[0]']);
+    // This control plane serves no HTTPS of its own: a Secret for a host would not be served.
+    const unserved = await t.call('PUT', '/v1/namespaces/shop/ingresses/tls', {
+      spec: { ...body.spec, tls: [{ hosts: ['x.test'], secretName: 'x' }] },
+    });
+    expect(unserved.status).toBe(422);
+    expect(unserved.body.errors).toEqual([
+      { path: 'spec.tls', message: expect.stringMatching(/serves HTTPS itself/) },
+    ]);
   });
 });

@@ -46,6 +46,7 @@ describe('ACME certificates for service hosts', () => {
         BERTH_ACME_CA_FILE: PEBBLE.apiCaFile,
         BERTH_HTTP_HOST: httpAddress,
         BERTH_HTTP_PORT: String(PEBBLE.httpPort),
+        BERTH_HSTS_SECONDS: '600',
       },
     });
     servers.push(server);
@@ -94,6 +95,7 @@ describe('ACME certificates for service hosts', () => {
     expect(served.issuer).toMatch(/^Pebble Intermediate CA/);
     // The service has no replica: the ingress answers for it, over the verified connection.
     expect(served.status).toBe(503);
+    expect(served.hsts).toBe('max-age=600');
     expect(await certificateOf(server, host)).toMatchObject({
       status: 'Ready',
       source: 'acme',

@@ -162,7 +162,8 @@ export interface HostAnswer {
   fingerprint: string;
   issuer: string;
   validTo: string;
-  location?: string;
+  /** Strict-Transport-Security, when sent. */
+  hsts?: string;
 }
 
 /**
@@ -183,6 +184,7 @@ export function httpsToHost(port: number, host: string, ca: string, path = '/'):
             fingerprint: cert.fingerprint256,
             issuer: String(cert.issuer?.CN ?? ''),
             validTo: cert.valid_to,
+            hsts: res.headers['strict-transport-security'],
           }),
         );
         res.on('error', reject);

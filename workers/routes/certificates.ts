@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { CertificateList } from '../../common/wire/certificate.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { can } from '../auth/authorize.ts';
+import { ApiError } from '../http/errors.ts';
 import { route } from '../http/route.ts';
 import { listCertificates } from '../verbs/certificates.ts';
 
@@ -18,6 +19,8 @@ export function certificateRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
     },
     async (c) => {
       const principal = c.get('principal');
+      if (principal.kind !== 'user')
+        throw new ApiError('FORBIDDEN', 'a node credential reaches only /v1/agent routes');
       const items = await listCertificates(
         deps.db,
         (ns) => can(principal, 'read', 'services', ns),

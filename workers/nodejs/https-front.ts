@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
 import type { Logger } from '../../common/logger.ts';
 import { challengeToken, httpsLocation } from '../certificates/redirect.ts';
 import { pickCertificate } from '../certificates/sni.ts';
@@ -31,9 +31,6 @@ export interface HttpsFrontOptions {
  * HTTPS. Everything else passes on to the ingress and the app unchanged.
  */
 export function httpsFront(o: HttpsFrontOptions) {
-  const apiContext: SecureContext | undefined = o.api
-    ? createSecureContext({ cert: o.api.cert, key: o.api.key, minVersion: 'TLSv1.2' })
-    : undefined;
   const none = new Map<string, SecureContext>();
   const hasCertificate = (host: string | undefined) =>
     host !== undefined &&
@@ -45,9 +42,9 @@ export function httpsFront(o: HttpsFrontOptions) {
       const hosts = o.source?.hosts ?? none;
       const name = servername.toLowerCase();
       if (o.source && name && !hosts.has(name)) o.source.wake();
-      const ctx = pickCertificate(name, hosts, apiContext);
-      if (ctx) done(null, ctx);
-      else done(new Error(`no certificate for ${servername || 'a client without SNI'} yet`));
+      // No context of the host's own: the server's default one, the API's files as keepTlsFresh
+      // last loaded them (none with ACME alone: that handshake then fails).
+      done(null, pickCertificate(name, hosts, undefined));
     },
   };
 

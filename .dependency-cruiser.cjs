@@ -60,6 +60,14 @@ module.exports = {
       to: { path: '^(workers|agent|cli|action|db|test|bench)/' },
     },
     {
+      name: 'acme-client-only-on-node',
+      severity: 'error',
+      comment:
+        'acme-client pulls axios and node:crypto: only the Node runtime (workers/nodejs/) orders certificates; the Workers bundle must not reach it.',
+      from: { path: '^(workers|common|db)/', pathNot: '^workers/nodejs/' },
+      to: { path: '^node_modules/acme-client/' },
+    },
+    {
       name: 'the-agent-does-not-import-the-control-plane',
       severity: 'error',
       from: { path: '^agent/' },

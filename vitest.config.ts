@@ -13,6 +13,8 @@ import { defineConfig } from 'vitest/config';
 const WITHOUT_DOCKER = [
   'test/e2e/action-deploy.test.ts',
   'test/e2e/action-oidc.test.ts',
+  'test/e2e/certificate-renewal.test.ts',
+  'test/e2e/certificates.test.ts',
   'test/e2e/contract.test.ts',
   'test/e2e/fault-control-plane.test.ts',
   'test/e2e/ingress-runtimes.test.ts',

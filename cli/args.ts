@@ -229,6 +229,10 @@ const KIND_ALIASES: Record<string, ResourceKind> = {
   revisions: 'revision',
   policy: 'policy',
   policies: 'policy',
+  certificate: 'certificate',
+  certificates: 'certificate',
+  cert: 'certificate',
+  certs: 'certificate',
   namespacepolicy: 'policy',
   namespacepolicies: 'policy',
   trustrule: 'trustrule',
@@ -251,7 +255,8 @@ export type ResourceKind =
   | 'revision'
   | 'policy'
   /** Cluster-scoped, admins only: which CI identity tokens are traded for Berth tokens. */
-  | 'trustrule';
+  | 'trustrule'
+  | 'certificate';
 
 export function resourceKind(word: string | undefined): ResourceKind | undefined {
   return word === undefined ? undefined : KIND_ALIASES[word.toLowerCase()];

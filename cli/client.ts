@@ -1,4 +1,5 @@
 import { type FieldError, problemSummary, type ReceivedProblem, toProblem } from '../common/problem.ts';
+import type { Certificate } from '../common/wire/certificate.ts';
 import type { NodeTaintsChange } from '../common/wire/node.ts';
 import type {
   AppliedObject,
@@ -318,6 +319,10 @@ export class BerthClient {
   }
 
   // Nodes, tokens -------------------------------------------------------------------------------
+
+  listCertificates() {
+    return this.request<List<Certificate>>('GET', '/v1/certificates').then(items);
+  }
 
   listNodes() {
     return this.request<List<Node>>('GET', '/v1/nodes').then(items);

@@ -70,6 +70,12 @@ describe('networking.k8s.io/v1 Ingress', () => {
     ]);
   });
 
+  it('takes a kubernetes.io/tls Secret for its hosts', () => {
+    expect(
+      normalize(ingress(`  tls:\n  - hosts: [shop.example.com]\n    secretName: shop-tls\n${RULES}`)).issues,
+    ).toEqual([]);
+  });
+
   it('takes the berth.dev/v1 form too', () => {
     expect(normalize(ingress(RULES).replace('networking.k8s.io/v1', 'berth.dev/v1')).issues).toEqual([]);
   });
@@ -78,10 +84,16 @@ describe('networking.k8s.io/v1 Ingress', () => {
     const cases: [string, string, string][] = [
       [`  ingressClassName: nginx\n${RULES}`, 'spec.ingressClassName', '"nginx" is not served by Berth'],
       [
-        `  tls:\n  - hosts: [shop.example.com]\n    secretName: tls\n${RULES}`,
-        'spec.tls',
-        'TLS certificates come with HTTPS support',
+        `  tls:\n  - hosts: [blog.example.com]\n    secretName: tls\n${RULES}`,
+        'spec.tls[0].hosts[0]',
+        'is not the host of any rule',
       ],
+      [
+        `  tls:\n  - hosts: ['*.example.com']\n    secretName: tls\n${RULES}`,
+        'spec.tls[0].hosts[0]',
+        'a wildcard host is not served from a Secret yet',
+      ],
+      [`  tls:\n  - secretName: tls\n${RULES}`, 'spec.tls[0].hosts', 'is required'],
       [
         `  defaultBackend:\n    service: {name: web, port: {number: 80}}\n${RULES}`,
         'spec.defaultBackend',

@@ -7,9 +7,9 @@ import { Hostname, ServicePortName } from './service.ts';
  * The Ingress as users write it: networking.k8s.io/v1's shape, also accepted as berth.dev/v1.
  * Host and path rules to a service port, routed by the control plane's ingress (and the nodes'
  * service map). What the control plane cannot route is refused at its path: another ingress
- * class (another controller would serve it, and there is none), TLS (certificates come with HTTPS
- * support), a default backend or a rule without a host (either would take every host name of the
- * machine, the API's neighbours included), resource backends, and regular-expression paths.
+ * class (another controller would serve it, and there is none), a default backend or a rule without a host (either would take every host name of the
+ * machine, the API's neighbours included), resource backends, and regular-expression paths. `tls`
+ * names a kubernetes.io/tls Secret served for its hosts instead of an ACME certificate.
  */
 
 /** The ingress class Berth serves; absent means Berth too (it is the only controller). */
@@ -109,6 +109,24 @@ export type IngressRule = z.infer<typeof IngressRule>;
 /** The rule a matched path belongs to: Prefix or Exact, ImplementationSpecific read as Prefix. */
 export const matchType = (t: PathType): 'Prefix' | 'Exact' => (t === 'Exact' ? 'Exact' : 'Prefix');
 
+/**
+ * A kubernetes.io/tls Secret of the Ingress's namespace served for these hosts by the control
+ * plane's HTTPS server on Node, instead of a certificate ordered through ACME.
+ */
+export const IngressTls = z.strictObject({
+  hosts: z
+    .array(
+      Hostname.refine(
+        (h) => !h.startsWith('*.'),
+        'a wildcard host is not served from a Secret yet: list each host name',
+      ),
+    )
+    .min(1, 'must list the hosts the Secret is served for')
+    .max(64),
+  secretName: Name,
+});
+export type IngressTls = z.infer<typeof IngressTls>;
+
 export const IngressSpec = z
   .strictObject({
     ingressClassName: IngressClassName.optional(),
@@ -116,7 +134,7 @@ export const IngressSpec = z
     defaultBackend: refused(
       'is not supported by Berth: it would take every host name of the control plane; give each rule a host',
     ),
-    tls: refused('is not supported by Berth yet: TLS certificates come with HTTPS support'),
+    tls: z.array(IngressTls).max(64).optional(),
   })
   .check((ctx) => {
     const seen = new Map<string, string>();
@@ -132,6 +150,13 @@ export const IngressSpec = z
             `duplicate path ${JSON.stringify(p.path)} for host "${rule.host}" (first at ${first})`,
           );
         else seen.set(key, `rules[${i}].http.paths[${j}]`);
+      });
+    });
+    const routed = new Set(ctx.value.rules.map((r) => r.host));
+    ctx.value.tls?.forEach((t, i) => {
+      t.hosts.forEach((h, j) => {
+        if (!routed.has(h))
+          issue(ctx, h, ['tls', i, 'hosts', j], `"${h}" is not the host of any rule of this Ingress`);
       });
     });
   });

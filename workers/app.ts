@@ -16,6 +16,7 @@ import { kubeApi } from './kube/routes.ts';
 import { Metrics } from './metrics.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { applyRoutes } from './routes/apply.ts';
+import { certificateRoutes } from './routes/certificates.ts';
 import { configMapRoutes } from './routes/config-maps.ts';
 import { cronJobRoutes } from './routes/cron-jobs.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
@@ -100,6 +101,7 @@ export function createApp(deps: AppDeps) {
   persistentVolumeClaimRoutes(app, deps);
   serviceAccountRoutes(app, deps);
   ingressRoutes(app, deps);
+  certificateRoutes(app, deps);
   jobRoutes(app, deps);
   cronJobRoutes(app, deps);
   applyRoutes(app, deps);

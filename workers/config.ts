@@ -36,6 +36,17 @@ const Env = z.object({
   BERTH_LOCAL_AGENT: z.enum(['auto', '0', '1']).default('auto'),
   BERTH_TLS_CERT_FILE: z.string().max(4096).optional(),
   BERTH_TLS_KEY_FILE: z.string().max(4096).optional(),
+  BERTH_ACME: z.enum(['auto', '0', '1']).default('auto'),
+  BERTH_ACME_EMAIL: z.email().max(254).optional(),
+  BERTH_ACME_DIRECTORY: z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    .optional(),
+  BERTH_ACME_STAGING: z.enum(['0', '1']).default('0'),
+  BERTH_ACME_CA_FILE: z.string().max(4096).optional(),
+  BERTH_HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  BERTH_HTTP_HOST: z.string().max(255).optional(),
+  BERTH_HSTS_SECONDS: z.coerce.number().int().min(0).max(63_072_000).optional(),
   BERTH_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   BERTH_SECRET_KEY: z
     .string()
@@ -140,6 +151,23 @@ export interface ControlPlaneConfig {
    * certificate file may hold the chain). Workers are served TLS by Cloudflare.
    */
   tls: TlsFiles | undefined;
+  /**
+   * Certificates ordered through ACME for every Service and Ingress host (and the public URL's
+   * host without BERTH_TLS_CERT_FILE): on with BERTH_ACME_EMAIL or BERTH_ACME=1, Node only.
+   */
+  acme: AcmeConfig | undefined;
+  /**
+   * The plain HTTP listener beside HTTPS (BERTH_HTTP_PORT, on BERTH_HTTP_HOST or HOST): ACME's
+   * HTTP-01 answers and the redirects to HTTPS. Port 80 when ACME is on, else only when set.
+   */
+  httpListener: { port: number; host: string } | undefined;
+  /**
+   * Whether this process serves certificates per host by SNI (Ingresses' `tls` Secrets): Node's
+   * HTTPS server, set by its entry; false elsewhere, where such an Ingress is refused.
+   */
+  hostCertificates: boolean;
+  /** BERTH_HSTS_SECONDS: Strict-Transport-Security max-age on HTTPS answers for hosts with a certificate. */
+  hstsSeconds: number | undefined;
   /** SHA-256 of the bootstrap admin token (never the token itself). */
   adminTokenHash: string | null;
   /** 32-byte key for secrets at rest, base64; absent: secrets cannot be written. */
@@ -186,6 +214,18 @@ export interface ControlPlaneConfig {
   oidc: { issuers: readonly string[]; audience: string };
 }
 
+/** Let's Encrypt's directories: production by default, staging by BERTH_ACME_STAGING=1. */
+export const LETS_ENCRYPT = 'https://acme-v02.api.letsencrypt.org/directory';
+export const LETS_ENCRYPT_STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory';
+
+export interface AcmeConfig {
+  /** Any RFC 8555 directory (BERTH_ACME_DIRECTORY). */
+  directoryUrl: string;
+  email: string | undefined;
+  /** PEM bundle the directory's HTTPS certificate is verified against (a private CA). */
+  caFile: string | undefined;
+}
+
 export interface TlsFiles {
   certFile: string;
   keyFile: string;
@@ -215,6 +255,11 @@ export async function parseConfig(
     throw new ConfigError(
       `invalid configuration:\n  ${e.BERTH_TLS_CERT_FILE ? 'BERTH_TLS_KEY_FILE' : 'BERTH_TLS_CERT_FILE'}: HTTPS needs both BERTH_TLS_CERT_FILE and BERTH_TLS_KEY_FILE`,
     );
+  if (e.BERTH_ACME_DIRECTORY && e.BERTH_ACME_STAGING === '1')
+    throw new ConfigError(
+      'invalid configuration:\n  BERTH_ACME_STAGING: set either BERTH_ACME_DIRECTORY or BERTH_ACME_STAGING=1, not both',
+    );
+  const acmeOn = e.BERTH_ACME === '1' || (e.BERTH_ACME === 'auto' && Boolean(e.BERTH_ACME_EMAIL));
   const { sha256Hex } = await import('./crypto.ts');
   // Every agent call is its heartbeat. A long-poll held, or a pause between polls, longer than
   // the grace period would have the controller declare a healthy, idle node NotReady (then Lost,
@@ -229,6 +274,20 @@ export async function parseConfig(
       e.BERTH_TLS_CERT_FILE && e.BERTH_TLS_KEY_FILE
         ? { certFile: e.BERTH_TLS_CERT_FILE, keyFile: e.BERTH_TLS_KEY_FILE }
         : undefined,
+    acme: acmeOn
+      ? {
+          directoryUrl:
+            e.BERTH_ACME_DIRECTORY ?? (e.BERTH_ACME_STAGING === '1' ? LETS_ENCRYPT_STAGING : LETS_ENCRYPT),
+          email: e.BERTH_ACME_EMAIL,
+          caFile: e.BERTH_ACME_CA_FILE,
+        }
+      : undefined,
+    httpListener:
+      e.BERTH_HTTP_PORT !== undefined || acmeOn
+        ? { port: e.BERTH_HTTP_PORT ?? 80, host: e.BERTH_HTTP_HOST ?? e.HOST }
+        : undefined,
+    hstsSeconds: e.BERTH_HSTS_SECONDS,
+    hostCertificates: false,
     adminTokenHash: e.BERTH_ADMIN_TOKEN ? await sha256Hex(e.BERTH_ADMIN_TOKEN) : null,
     secretKey: e.BERTH_SECRET_KEY,
     nodeGraceSeconds: e.BERTH_NODE_GRACE_SECONDS,

@@ -3,6 +3,7 @@ import { replicaPhase } from '../../common/replica-phase.ts';
 import { assessRollout } from '../../common/rollout.ts';
 import { taintText } from '../../common/scheduling.ts';
 import { objectRef, type ResourceKind, resourceKind } from '../args.ts';
+import { certificateView } from '../certificate-view.ts';
 import { ApiError, type BerthClient } from '../client.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { cronJobView } from '../cron-job-view.ts';
@@ -391,6 +392,7 @@ const KINDS: ResourceKind[] = [
   'revision',
   'policy',
   'trustrule',
+  'certificate',
 ];
 
 /** One namespace's policy in force; the default one is said to be so (on stderr, stdout stays the data). */
@@ -517,6 +519,13 @@ async function fetchKind(
       );
     case 'node':
       return of(nodeView, name ? await client.getNode(name) : await client.listNodes());
+    case 'certificate': {
+      const all = await client.listCertificates();
+      if (!name) return of(certificateView, all);
+      const found = all.find((c) => c.host === name);
+      if (!found) throw new CliError(`no certificate for host "${name}"`, EXIT.NOT_FOUND);
+      return of(certificateView, found);
+    }
     case 'replica': {
       const replicas = await client.listReplicas(ns, ctx.flags.deployment);
       if (!name) return of(replicaView, replicas);
@@ -530,7 +539,10 @@ async function fetchKind(
       if (object === 'tokenexchange' || object?.startsWith('tokenexchange/'))
         return of(eventView, await client.listClusterEvents(object));
       if (object)
-        objectRef([object], ['deployment', 'job', 'cronjob', 'service', 'secret', 'node', 'replica']);
+        objectRef(
+          [object],
+          ['deployment', 'job', 'cronjob', 'service', 'secret', 'node', 'replica', 'certificate'],
+        );
       return of(eventView, await client.listEvents(ns, object));
     }
     case 'revision': {
@@ -554,13 +566,14 @@ async function fetchKind(
 export const get: Command = {
   name: 'get',
   summary:
-    'List objects: deployments, replicas, nodes, services (svc), endpoints (ep), secrets, configmaps, persistentvolumeclaims (pvc), serviceaccounts (sa), ingresses (ing), jobs, cronjobs (cj), events, revisions, policies, trustrules',
+    'List objects: deployments, replicas, nodes, services (svc), endpoints (ep), secrets, configmaps, persistentvolumeclaims (pvc), serviceaccounts (sa), ingresses (ing), jobs, cronjobs (cj), events, revisions, policies, trustrules, certificates (cert)',
   usage: [
     'berth get deployments|jobs|cronjobs|services|endpoints|secrets|configmaps|pvc|serviceaccounts|ingresses [NAME] [-l SELECTOR] [-o table|wide|json|yaml|name]',
     'berth get services,endpoints,ingresses [NAME]   (several kinds: one table each)',
     'berth get replicas [-d DEPLOYMENT]',
     'berth get nodes [NAME]',
-    'berth get events [--for deployment/NAME|job/NAME|cronjob/NAME|tokenexchange]',
+    "berth get certificates [HOST]   (the ingress hosts' certificates: issuer, not-after, status, last error)",
+    'berth get events [--for deployment/NAME|job/NAME|cronjob/NAME|certificate/HOST|tokenexchange]',
     'berth get revisions deployment/NAME',
     'berth get policy NAMESPACE | berth get policies (admin: every policy that was set)',
     'berth get trustrules [NAME] (admin: which CI identity tokens are traded for Berth tokens)',

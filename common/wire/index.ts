@@ -5,6 +5,7 @@
 export * from '../problem.ts';
 export * from './access.ts';
 export * from './apply.ts';
+export * from './certificate.ts';
 export * from './config-map.ts';
 export * from './cron-job.ts';
 export * from './deployment.ts';

@@ -1,4 +1,5 @@
 export { allocationChanges, nodeAllocations } from './allocations.ts';
+export { acmeAccounts, acmeChallenges, certificates } from './certificates.ts';
 export { configMaps } from './config-maps.ts';
 export { cronJobs } from './cron-jobs.ts';
 export { deploymentWakeups } from './deployment-wakeups.ts';

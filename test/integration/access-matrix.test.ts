@@ -129,6 +129,8 @@ const ROUTES: Record<string, Access> = {
   'GET /v1/trustrules': 'admin',
   'POST /v1/tokens/exchange': 'public',
   'GET /v1/namespaces': 'users',
+  // Any user token: the list holds only its namespaces' hosts.
+  'GET /v1/certificates': 'users',
   'GET /v1/whoami': 'any',
   // Not in /openapi.json: operational and documentation routes, open to everyone.
   'GET /healthz': 'public',

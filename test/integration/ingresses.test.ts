@@ -367,12 +367,26 @@ describe('Ingress', () => {
   it('refuses fields it cannot honour at their path', async () => {
     const body = ingress('x.test', [{ path: '/' }]) as { spec: Record<string, unknown> };
     const res = await t.call('PUT', '/v1/namespaces/shop/ingresses/tls', {
-      spec: { ...body.spec, ingressClassName: 'nginx', tls: [{ hosts: ['x.test'], secretName: 'x' }] },
+      spec: { ...body.spec, ingressClassName: 'nginx', defaultBackend: {} },
     });
     expect(res.status).toBe(422);
     expect(res.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      'spec.defaultBackend',
       'spec.ingressClassName',
-      'spec.tls',
+    ]);
+    // A Secret for a host no rule routes: it would never be served.
+    const tls = await t.call('PUT', '/v1/namespaces/shop/ingresses/tls', {
+      spec: { ...body.spec, tls: [{ hosts: ['y.test'], secretName: 'x' }] },
+    });
+    expect(tls.status).toBe(422);
+    expect(tls.body.errors.map((e: { path: string }) => e.path)).toEqual(['spec.tls[0].hosts[0]']);
+    // This control plane serves no HTTPS of its own: a Secret for a host would not be served.
+    const unserved = await t.call('PUT', '/v1/namespaces/shop/ingresses/tls', {
+      spec: { ...body.spec, tls: [{ hosts: ['x.test'], secretName: 'x' }] },
+    });
+    expect(unserved.status).toBe(422);
+    expect(unserved.body.errors).toEqual([
+      { path: 'spec.tls', message: expect.stringMatching(/serves HTTPS itself/) },
     ]);
   });
 });

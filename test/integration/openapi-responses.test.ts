@@ -450,7 +450,14 @@ describe('/openapi.json describes every response body, on Postgres', () => {
             : { ...call, token: null },
       );
       // The wrong caller (a viewer of another namespace): 403, where any user may not pass.
-      const open = ['GET /v1/nodes', 'GET /v1/nodes/{name}', 'GET /v1/namespaces', 'GET /v1/whoami'];
+      // Lists any user may call, filtered to what the token reads (certificates: its namespaces').
+      const open = [
+        'GET /v1/nodes',
+        'GET /v1/nodes/{name}',
+        'GET /v1/namespaces',
+        'GET /v1/whoami',
+        'GET /v1/certificates',
+      ];
       if (!template.startsWith('/v1/agent') && !open.includes(route) && route !== 'POST /v1/tokens/exchange')
         out.push({ ...call, token: outsiderToken });
       // An absent object: 404.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings up everything Berth's test tiers need on a Debian 12 machine without systemd, as root:
 # PostgreSQL 15 (role and database berth/berth on 127.0.0.1:5432), the Docker Engine, a local
-# registry with basic auth on 127.0.0.1:5000, and the test images. Safe to run any number of
+# registry with basic auth on 127.0.0.1:5000, the test images, and an ACME test CA (pebble, with
+# pebble-challtestsrv as the DNS server of the test host names). Safe to run any number of
 # times: each step first checks whether its work is already done, so a warm run is quick.
 # Exits non-zero, naming the service, when something cannot be made to work.
 set -euo pipefail
@@ -18,7 +19,17 @@ registry_password=berth-secret
 registry_dir=/var/lib/berth-test-registry
 private_image=$registry/berth-test/private:1
 dockerd_log=/var/log/dockerd.log
-packages=(docker.io tini docker-registry busybox-static chromium apache2-utils postgresql curl iptables iproute2)
+packages=(docker.io tini docker-registry busybox-static chromium apache2-utils postgresql curl iptables iproute2 pebble openssl)
+# The ACME test CA (test/support/pebble.ts): its directory over HTTPS with a certificate from a CA
+# this script makes (ca.pem, which the tests trust), HTTP-01 validation on pebble_http_port of the
+# address a test host name resolves to (127.0.0.1 unless a test maps it elsewhere).
+pebble_dir=/var/lib/berth-test-pebble
+pebble_listen=127.0.0.1:14000
+pebble_management=127.0.0.1:15000
+pebble_http_port=5002
+pebble_tls_port=5001
+pebble_dns=127.0.0.1:8053
+pebble_dns_management=127.0.0.1:8055
 
 export DEBIAN_FRONTEND=noninteractive
 started=$(date +%s%N)
@@ -320,6 +331,89 @@ docker rmi "$private_image" >/dev/null
 with_login docker logout "$registry" >/dev/null 2>&1
 step_done
 
+# --- ACME test CA ---------------------------------------------------------------------------
+step "ACME test CA (pebble) on $pebble_listen"
+mkdir -p "$pebble_dir"
+# Validation must really happen: PEBBLE_VA_ALWAYS_VALID is never set. No random sleep before
+# each validation (seconds per order otherwise).
+pebble_env=(PEBBLE_VA_NOSLEEP=1)
+pebble_answers() {
+  [ "$(curl -s -o /dev/null -m 5 -w '%{http_code}' --cacert "$pebble_dir/ca.pem" "https://$pebble_listen/dir" 2>/dev/null)" = 200 ] &&
+    [ "$(curl -s -o /dev/null -m 5 -w '%{http_code}' --cacert "$pebble_dir/ca.pem" "https://$pebble_management/roots/0" 2>/dev/null)" = 200 ]
+}
+challtestsrv_answers() {
+  [ "$(curl -s -o /dev/null -m 5 -w '%{http_code}' -X POST -d '{"ip":"127.0.0.1"}' "http://$pebble_dns_management/set-default-ipv4" 2>/dev/null)" = 200 ]
+}
+if [ ! -s "$pebble_dir/cert.pem" ] || ! openssl x509 -checkend 86400 -noout -in "$pebble_dir/cert.pem" >/dev/null 2>&1; then
+  log "  making the certificate of pebble's API (its CA: $pebble_dir/ca.pem)"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+    -subj '/CN=Berth test ACME API CA' -keyout "$pebble_dir/ca.key" -out "$pebble_dir/ca.pem" 2>/dev/null
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj '/CN=localhost' \
+    -keyout "$pebble_dir/key.pem" -out "$pebble_dir/cert.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$pebble_dir/cert.ext"
+  openssl x509 -req -in "$pebble_dir/cert.csr" -CA "$pebble_dir/ca.pem" -CAkey "$pebble_dir/ca.key" \
+    -CAcreateserial -days 3650 -extfile "$pebble_dir/cert.ext" -out "$pebble_dir/cert.pem" 2>/dev/null ||
+    fail "openssl: the certificate of pebble's API"
+  chmod 0644 "$pebble_dir/ca.pem" "$pebble_dir/cert.pem"
+fi
+cat >"$pebble_dir/config.json" <<EOF
+{
+  "pebble": {
+    "listenAddress": "$pebble_listen",
+    "managementListenAddress": "$pebble_management",
+    "certificate": "$pebble_dir/cert.pem",
+    "privateKey": "$pebble_dir/key.pem",
+    "httpPort": $pebble_http_port,
+    "tlsPort": $pebble_tls_port,
+    "ocspResponderURL": "",
+    "externalAccountBindingRequired": false
+  }
+}
+EOF
+# Each started with setsid and its pid recorded: a later run replaces only its own, and only when
+# it stopped answering.
+stop_own() { # comm pidfile
+  local old
+  old=$(cat "$2" 2>/dev/null || true)
+  if [ -n "$old" ] && [ "$(cat "/proc/$old/comm" 2>/dev/null)" = "$1" ]; then
+    kill "$old" 2>/dev/null || true
+    sleep 0.5
+  fi
+}
+if ! challtestsrv_answers; then
+  stop_own pebble-challtes "$pebble_dir/challtestsrv.pid"
+  log "  starting pebble-challtestsrv (DNS on $pebble_dns)"
+  # Its DNS only: pebble validates, against Berth's ingress, not against the challenge server.
+  setsid nohup pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 '' -dns01 "$pebble_dns" \
+    -http01 '' -https01 '' -tlsalpn01 '' -management "$pebble_dns_management" \
+    >>"$pebble_dir/challtestsrv.log" 2>&1 </dev/null &
+  echo $! >"$pebble_dir/challtestsrv.pid"
+  for _ in $(seq 1 40); do
+    challtestsrv_answers && break
+    sleep 0.25
+  done
+  challtestsrv_answers || {
+    tail -20 "$pebble_dir/challtestsrv.log" >&2
+    fail "pebble-challtestsrv does not answer on $pebble_dns_management; see $pebble_dir/challtestsrv.log"
+  }
+fi
+if ! pebble_answers; then
+  stop_own pebble "$pebble_dir/pebble.pid"
+  log "  starting pebble"
+  env "${pebble_env[@]}" setsid nohup pebble -config "$pebble_dir/config.json" -dnsserver "$pebble_dns" \
+    >>"$pebble_dir/pebble.log" 2>&1 </dev/null &
+  echo $! >"$pebble_dir/pebble.pid"
+  for _ in $(seq 1 40); do
+    pebble_answers && break
+    sleep 0.25
+  done
+  pebble_answers || {
+    tail -20 "$pebble_dir/pebble.log" >&2
+    fail "pebble does not serve https://$pebble_listen/dir; see $pebble_dir/pebble.log"
+  }
+fi
+step_done
+
 # --- a container as the tests run one -------------------------------------------------------
 step "container check (--init, published port)"
 cid=$(docker run -d --rm --init -p 127.0.0.1::8080 -e REPLICA=setup-check berth-test/httpd:1) ||
@@ -348,4 +442,5 @@ log "  PostgreSQL $pg_server_version   $db_url"
 log "  Docker $docker_info   pid $docker_pid, log $dockerd_log"
 log "  registry $registry   user $registry_user, pid ${registry_pid:-?}, $registry_where"
 log "  images   $(docker images --format '{{.Repository}}:{{.Tag}}' 'berth-test/*' | sort | tr '\n' ' ')+ $private_image (registry only)"
+log "  pebble   https://$pebble_listen/dir   API CA $pebble_dir/ca.pem, HTTP-01 on port $pebble_http_port, DNS $pebble_dns"
 log "  container check: GET / = $body, docker stop --init took $stop_took"

@@ -45,6 +45,11 @@ const env = Deno.env.toObject();
 let settings: EdgeSettings;
 try {
   settings = await edgeSettings(env, 'deno');
+  // Certificates are ordered and served per host by Node's server only: refused, not ignored.
+  if (settings.config.acme || settings.config.httpListener)
+    throw new ConfigError(
+      'invalid configuration:\n  BERTH_ACME, BERTH_ACME_EMAIL, BERTH_HTTP_PORT: ACME certificates and the plain HTTP listener run on Node (npm start) only',
+    );
 } catch (e) {
   if (e instanceof ConfigError) {
     console.error(e.message);

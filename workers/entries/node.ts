@@ -2,8 +2,8 @@ import type { Server as TlsServer } from 'node:tls';
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { ConfigError } from '../config.ts';
+import { certificateServing } from '../nodejs/certificate-serving.ts';
 import { createNodeControlPlane } from '../nodejs/control-plane.ts';
-import { ingressServer } from '../nodejs/ingress-server.ts';
 import { maybeStartLocalAgent } from '../nodejs/local-agent.ts';
 import { keepTlsFresh, plainHttpWarning, readTls, type TlsMaterial } from '../nodejs/tls-files.ts';
 
@@ -15,10 +15,14 @@ const started = performance.now();
 
 let plane: Awaited<ReturnType<typeof createNodeControlPlane>>;
 let tls: TlsMaterial | undefined;
+let certs: ReturnType<typeof certificateServing>;
 try {
   plane = await createNodeControlPlane({ env: process.env, backgroundLoops: true });
   const files = plane.deps.config.tls;
   tls = files && readTls(files);
+  // HTTPS with the API's files and, with ACME on, a certificate per service host (SNI); plain
+  // HTTP beside it (BERTH_HTTP_PORT) for ACME's HTTP-01 and the redirects.
+  certs = certificateServing(plane, tls);
 } catch (e) {
   if (e instanceof ConfigError) {
     console.error(e.message);
@@ -27,6 +31,7 @@ try {
   throw e;
 }
 plane.deps.clientAddress = (c) => getConnInfo(c).remote.address;
+const publicHost = plane.deps.config.publicUrl && new URL(plane.deps.config.publicUrl).hostname;
 
 // createServer: requests for service hosts are proxied natively (WebSockets too); the rest reach the app.
 const server = serve(
@@ -34,7 +39,7 @@ const server = serve(
     fetch: plane.app.fetch,
     port: plane.deps.config.port,
     hostname: plane.deps.config.host,
-    createServer: ingressServer(plane.deps, tls),
+    createServer: certs.createServer,
   },
   (info) => {
     const ms = Math.round(performance.now() - started);
@@ -43,21 +48,31 @@ const server = serve(
       : 'admin token from BERTH_ADMIN_TOKEN';
     const db =
       plane.handle.kind === 'pglite' ? `embedded database in ${plane.dataDir}` : 'database from DATABASE_URL';
-    const scheme = tls ? 'https' : 'http';
+    const scheme = certs.https ? 'https' : 'http';
     console.log(`berth listening on ${scheme}://localhost:${info.port} (${db}; ${where}; ready in ${ms} ms)`);
     if (tls) console.log(`TLS certificate for ${tls.subject}, valid until ${tls.notAfter.toISOString()}`);
-    const warning = tls ? undefined : plainHttpWarning(plane.deps.config.host);
+    if (plane.deps.config.acme) console.log(`ACME certificates from ${plane.deps.config.acme.directoryUrl}`);
+    certs.start(info.port).then(
+      (http) => {
+        if (http) console.log(`plain HTTP (ACME answers, redirects) on port ${http.port}`);
+      },
+      (e) => {
+        console.error(`plain HTTP listener: ${(e as Error).message}`);
+        process.exit(2);
+      },
+    );
+    const warning = certs.https ? undefined : plainHttpWarning(plane.deps.config.host);
     if (warning) plane.deps.log.warn(warning);
     if (plane.adminToken.created) console.log(`admin token (shown once): ${plane.adminToken.value}`);
     maybeStartLocalAgent({
       mode: plane.deps.config.localAgent,
       port: info.port,
-      tls: tls && {
-        ...(tls.selfSigned ? { ca: tls.cert.toString() } : {}),
-        servername: tls.localName(
-          plane.deps.config.publicUrl && new URL(plane.deps.config.publicUrl).hostname,
-        ),
-      },
+      tls: certs.https
+        ? {
+            ...(tls?.selfSigned ? { ca: tls.cert.toString() } : {}),
+            servername: tls ? tls.localName(publicHost) : publicHost,
+          }
+        : undefined,
       dataDir: plane.dataDir,
       db: plane.deps.db,
       log: plane.deps.log,
@@ -90,6 +105,7 @@ async function shutdown(signal: string) {
   // Long-polls would hold the close open for their full wait: wake them so they answer now.
   plane.deps.signals.notify(['*']);
   stopTlsReload?.();
+  await certs.stop();
   await plane.deps.kubeWatch?.close();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await plane.close();

@@ -30,6 +30,12 @@ export const ingressKind: ObjectKind<IngressRow, IngressSpec> = {
       for (const e of refusedHosts([rule.host], write.admission.apiHosts, policy, write.namespace))
         refused.push({ ...e, path: `spec.rules[${i}].host` });
     });
+    if (next.spec.tls?.length && !write.admission.hostCertificates)
+      refused.push({
+        path: 'spec.tls',
+        message:
+          'is served only by a control plane on Node that serves HTTPS itself (BERTH_TLS_CERT_FILE/_KEY_FILE or ACME); this one does not',
+      });
     if (refused.length) throw invalid(refused);
     await tx.execute(sql`select pg_advisory_xact_lock(${HOSTS_LOCK})`);
     const errors = await hostConflicts(tx, write.namespace, write.name, next.spec);

@@ -39,6 +39,8 @@ export async function createNodeControlPlane(options: NodeControlPlaneOptions) {
     // The machine's own name reaches this server too.
     [hostname()],
   );
+  // Node's HTTPS server (workers/nodejs/certificate-serving.ts) serves Ingresses' Secrets by SNI.
+  if (config.tls || config.acme) config.hostCertificates = true;
   const log = options.log ?? createLogger(config.logLevel, undefined, { component: 'control-plane' });
 
   const handle = options.database ?? (await openDatabase({ url: env.DATABASE_URL, dataDir }));

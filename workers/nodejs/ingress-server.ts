@@ -8,6 +8,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { SecureContextOptions, TlsOptions } from 'node:tls';
 import { forwardHttp } from '../../common/node-proxy.ts';
 import type { AppDeps } from '../app-context.ts';
 import { shortId } from '../crypto.ts';
@@ -24,9 +25,15 @@ import { handleUpgrade } from './websocket-upgrade.ts';
  * request); every other request goes to the app's listener as before. Same routing, caches,
  * round robin, header and retry rules as the ingress middleware that other runtimes use.
  * WebSocket upgrades for service hosts are passed through (see websocket-upgrade.ts).
- * With `tls` (BERTH_TLS_CERT_FILE/_KEY_FILE) the same server is HTTPS, TLS 1.2 and later only.
+ * With `tls` (BERTH_TLS_CERT_FILE/_KEY_FILE, and per host by SNI) the same server is HTTPS, TLS
+ * 1.2 and later only.
  */
-export function ingressServer(deps: AppDeps, tls?: { cert: Buffer; key: Buffer }): typeof createServer {
+export function ingressServer(
+  deps: AppDeps,
+  tls?: Pick<SecureContextOptions, 'cert' | 'key'> & Pick<TlsOptions, 'SNICallback'>,
+  /** Answers a request before routing (ACME challenges, redirects to HTTPS): true when it did. */
+  front?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>,
+): typeof createServer {
   const ingress = ingressFor(deps);
   // Endpoints that keep connections alive are reused; those that close them (busybox) are not.
   const agent = new Agent({ keepAlive: true, maxFreeSockets: 256 });
@@ -35,9 +42,10 @@ export function ingressServer(deps: AppDeps, tls?: { cert: Buffer; key: Buffer }
       void dispatch(req, res);
     };
     const server: Server = tls
-      ? createHttpsServer({ ...options, cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, handle)
+      ? createHttpsServer({ ...options, ...tls, minVersion: 'TLSv1.2' }, handle)
       : createServer(options, handle);
     const dispatch = async (req: IncomingMessage, res: ServerResponse) => {
+      if (front && (await front(req, res))) return;
       const route = await ingress.route(normalizeHost(req.headers.host), requestPath(req.url));
       if (!route) return listener(req, res);
       await proxyHttp(ingress, route, req, res, agent).catch((e) => {

@@ -74,6 +74,8 @@ export interface Admission {
   apiHosts: readonly string[];
   /** Where services' cluster IPs and node ports come from (absent: the defaults of workers/config.ts). */
   serviceAddresses?: { serviceCidr: string; nodePortRange: { min: number; max: number } };
+  /** Whether this control plane serves an Ingress's `tls` Secret (Node with HTTPS of its own). */
+  hostCertificates?: boolean;
 }
 
 /** How a verb writes: when, for whom, and whether for real. */

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { challengeToken, httpsLocation } from './redirect.ts';
+import { pickCertificate } from './sni.ts';
+
+describe('SNI selection', () => {
+  const hosts = new Map([
+    ['shop.example.com', 'shop'],
+    ['blog.example.com', 'blog'],
+  ]);
+  it("gives a host its own certificate, whatever the case or a trailing dot, else the API's", () => {
+    expect(pickCertificate('shop.example.com', hosts, 'api')).toBe('shop');
+    expect(pickCertificate('BLOG.Example.com.', hosts, 'api')).toBe('blog');
+    expect(pickCertificate('berth.example.com', hosts, 'api')).toBe('api');
+    expect(pickCertificate(undefined, hosts, 'api')).toBe('api');
+    expect(pickCertificate('', hosts, 'api')).toBe('api');
+  });
+  it('has nothing for an unknown name when the API has no files', () => {
+    expect(pickCertificate('other.example.com', hosts, undefined)).toBeUndefined();
+    expect(pickCertificate(undefined, new Map<string, string>(), undefined)).toBeUndefined();
+  });
+});
+
+describe('HTTP-01 path and redirect', () => {
+  it('knows a challenge path and refuses anything that is no token', () => {
+    expect(challengeToken('/.well-known/acme-challenge/abc_DEF-123')).toBe('abc_DEF-123');
+    expect(challengeToken('/.well-known/acme-challenge/a/../b')).toBeUndefined();
+    expect(challengeToken('/.well-known/acme-challenge/')).toBeUndefined();
+    expect(challengeToken('/index.html')).toBeUndefined();
+  });
+  it('keeps path and query, naming the port unless it is 443', () => {
+    expect(httpsLocation('shop.example.com', 443, '/cart?item=1')).toBe(
+      'https://shop.example.com/cart?item=1',
+    );
+    expect(httpsLocation('shop.example.com', 8443, '/')).toBe('https://shop.example.com:8443/');
+  });
+});

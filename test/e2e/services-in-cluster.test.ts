@@ -139,11 +139,6 @@ function pingPongs(port: number, n: number): Promise<number[]> {
   });
 }
 
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-}
-
 describe('berth-agent: services inside the cluster', () => {
   const node = uniqueNode('e2e-svc');
   const suffix = randomBytes(3).toString('hex');
@@ -304,38 +299,15 @@ describe('berth-agent: services inside the cluster', () => {
     expect(await httpGet(nodePort)).toBe('v1');
   });
 
-  it('prints what the proxy hop adds beside a direct connection (p50/p99)', async () => {
-    // An endpoint in this process answering each line at once: what is measured is the hop itself.
+  it('carries new connections and a long-lived one through a node port to an endpoint on another host', async () => {
+    // What the hop costs is `npm run bench` (part 6, service hop); here, that it carries both.
     await until(
       'echo node port answers',
       async () => (await roundTrips(echoNodePort, 1).catch(() => undefined)) || undefined,
     );
-    const rounds = 2000;
-    const direct: number[] = [];
-    const proxied: number[] = [];
-    // Interleaved, so that a busy moment of the machine falls on both alike.
-    for (let i = 0; i < rounds; i += 100) {
-      direct.push(...(await roundTrips(echo.port, 100)));
-      proxied.push(...(await roundTrips(echoNodePort, 100)));
-    }
-    const row = (name: string, xs: number[]) =>
-      `${name.padEnd(8)} p50 ${percentile(xs, 50).toFixed(3)} ms  p99 ${percentile(xs, 99).toFixed(3)} ms`;
-    console.log(
-      `service hop, ${rounds} new connections each (connect, one line there and back, close):\n` +
-        `${row('direct', direct)}\n${row('proxied', proxied)}\n` +
-        `added: p50 ${(percentile(proxied, 50) - percentile(direct, 50)).toFixed(3)} ms, ` +
-        `p99 ${(percentile(proxied, 99) - percentile(direct, 99)).toFixed(3)} ms`,
-    );
-    const direct1 = await pingPongs(echo.port, rounds);
-    const proxied1 = await pingPongs(echoNodePort, rounds);
-    console.log(
-      `service hop, ${rounds} round trips on one open connection:\n` +
-        `${row('direct', direct1)}\n${row('proxied', proxied1)}\n` +
-        `added: p50 ${(percentile(proxied1, 50) - percentile(direct1, 50)).toFixed(3)} ms, ` +
-        `p99 ${(percentile(proxied1, 99) - percentile(direct1, 99)).toFixed(3)} ms`,
-    );
-    expect(proxied).toHaveLength(rounds);
-  }, 60_000);
+    expect(await roundTrips(echoNodePort, 20)).toHaveLength(20);
+    expect(await pingPongs(echoNodePort, 200)).toHaveLength(200);
+  });
 
   it('takes a replica told to stop out of rotation at once, while the map still lists it and it drains', async () => {
     const id = containerOf(frontend);

@@ -23,7 +23,6 @@ const WITHOUT_DOCKER = [
   'test/e2e/kubectl-watch.test.ts',
   'test/e2e/server-lifecycle.test.ts',
   'test/e2e/ui-runtimes.test.ts',
-  'test/e2e/ui-stub.test.ts',
 ];
 
 /**
@@ -48,10 +47,10 @@ const OWN_ENGINE = [
 /**
  * Agent faults on an engine the file starts (and restarts) for itself: minutes of waiting out
  * node timeouts measured on the machine, so `npm test` gives it a lane of its own. The CLI's
- * workflow (no Docker, five minutes of commands) runs beside it: the three-wide lane has no time
- * to spare, and this one spends most of its time waiting.
+ * workflow and the dashboard's stub test (no Docker, minutes each) run beside it: the three-wide
+ * lane has no time to spare, and this one spends most of its time waiting.
  */
-const FAULTS = ['test/e2e/fault-agent.test.ts', 'test/e2e/cli-workflow.test.ts'];
+const FAULTS = ['test/e2e/fault-agent.test.ts', 'test/e2e/cli-workflow.test.ts', 'test/e2e/ui-stub.test.ts'];
 
 /** End-to-end files start the control plane and agents from bundles built once per project. */
 const BUNDLES = 'test/setup/bundles.setup.ts';

@@ -2,8 +2,8 @@
 # Runs every test tier in four lanes at once: the end-to-end files that share the one Docker
 # Engine, one after another; those on a second engine the lane starts (two nodes, back-offs:
 # mostly waiting), one after another; the agent fault test (minutes of node timeouts on an engine
-# of its own) with the CLI's workflow beside it; and everything else (unit, integration, e2e files without Docker) three files
-# wide. Each lane prints its lines with its name in front; the run fails if any lane fails. With arguments, it is plain `vitest run` with them (one file, a project, -t ...).
+# of its own) with the CLI workflow and the dashboard stub test beside it; and everything else
+# (unit, integration, e2e files without Docker) three files wide. Each lane prints its lines with its name in front; the run fails if any lane fails. With arguments, it is plain `vitest run` with them (one file, a project, -t ...).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -18,7 +18,9 @@ describe.each(DATABASE_KINDS)('controller with simulated agents on %s', (kind) =
   let fleet: SimFleet | undefined;
   beforeAll(async () => {
     t = await startTestPlane(kind, {
-      BERTH_NODE_GRACE_SECONDS: '1',
+      // Three heartbeats (one a second): with one, a heartbeat late on a loaded machine made a node
+      // unready for the moment a test placed its replicas.
+      BERTH_NODE_GRACE_SECONDS: '3',
       BERTH_NODE_LOST_SECONDS: '1',
       BERTH_BACKGROUND: '1',
       BERTH_RECONCILE_INTERVAL_MS: '200',

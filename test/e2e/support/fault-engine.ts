@@ -32,7 +32,10 @@ export async function startIsolatedEngine(images: string[]): Promise<IsolatedEng
   const socket = `${root}/docker.sock`;
   mkdirSync(root, { recursive: true });
   const used = execFileSync('ip', ['-4', '-o', 'addr'], { encoding: 'utf8' });
-  const third = [...Array(200).keys()].map((i) => 20 + i).find((i) => !used.includes(`10.213.${i}.`));
+  // A random free one: lanes start engines at the same moment, and the lowest free one would be
+  // the same for both.
+  const free = [...Array(200).keys()].map((i) => 20 + i).filter((i) => !used.includes(`10.213.${i}.`));
+  const third = free[Math.floor(Math.random() * free.length)];
   if (third === undefined) throw new Error('no free 10.213.x.0/24 for the isolated engine bridge');
   execFileSync('ip', ['link', 'add', 'name', bridge, 'type', 'bridge']);
   execFileSync('ip', ['addr', 'add', `10.213.${third}.1/24`, 'dev', bridge]);
@@ -45,6 +48,10 @@ export async function startIsolatedEngine(images: string[]): Promise<IsolatedEng
     `--pidfile=${root}/docker.pid`,
     `--bridge=${bridge}`,
     `--storage-driver=${driver}`,
+    // Networks of its own (Berth's per namespace) from a range no other engine draws from: two
+    // engines creating networks at once each see the other's subnet as free, and two bridges with
+    // one subnet leave the containers behind one of them unreachable from the host.
+    `--default-address-pool=base=100.${64 + ((third - 20) % 64)}.0.0/16,size=24`,
     '--iptables=false',
     '--ip-masq=false',
     '--ip6tables=false',

@@ -365,7 +365,9 @@ describe('agent faults on real Docker', { timeout: 900_000 }, () => {
     const budgetMs = (GRACE + LOST) * 1000 + INTERVAL_MS;
     // A tick's own duration and the sampling of this check come on top of the budget: as much
     // as the sweeps were measured to lag on this run (the cut above), with room to spare.
-    const slackMs = waitMs(3000, measured.sweepLagMs);
+    // Over a wait of minutes, timers and ticks on a loaded machine also drift with its length
+    // (4.3 s past 151.5 s in one run): 5% of it, when that is more.
+    const slackMs = Math.max(waitMs(3000, measured.sweepLagMs), Math.round(budgetMs * 0.05));
     console.log(
       `node B SIGKILLed: last heartbeat ${killedAt - lastHeartbeat} ms before the kill; replicas placed on A ` +
         `${placedAt - lastHeartbeat} ms after it (budget grace+lost+reconcile = ${budgetMs} ms, + ${slackMs} ms for the ` +

@@ -123,7 +123,7 @@ beforeAll(async () => {
       '',
     ].join('\n');
   writeFileSync(join(dir, 'shop.yaml'), manifest('registry.example.com/shop:1'));
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   await fleet?.stop();

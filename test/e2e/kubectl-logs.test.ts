@@ -128,7 +128,7 @@ beforeAll(async () => {
   const v2 = deployment('solo', [ticker('app', [{ name: 'VERSION', value: '2' }])]);
   expect((await server.call('PUT', `${NS}/deployments/solo`, v2)).status).toBe(200);
   [solo, duo] = await Promise.all([ready('solo', 2), ready('duo', 1)]);
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   await front?.close();

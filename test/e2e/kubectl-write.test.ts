@@ -97,7 +97,7 @@ beforeAll(async () => {
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   await writeKubeconfig('viewer', (res.body as { token: string }).token);
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   await fleet?.stop();

@@ -765,7 +765,7 @@ describe('dashboard against the stub API', () => {
           body: JSON.stringify(current),
         });
       }
-      await route.continue();
+      await route.fallback();
     });
     await page.getByRole('button', { name: 'Suspend nightly-backup' }).click();
     const err = page.locator('.flash-error', { hasText: 'Could not suspend nightly-backup' });

@@ -44,6 +44,7 @@ export async function openPage(
   // Playwright's 30 s default is a quiet machine's: with every test lane running beside Chromium
   // on two cores, a first paint was seen to take longer. The tests' own 180 s limit still holds.
   context.setDefaultTimeout(90_000);
+  await sendThroughPlaywright(context);
   const page = await context.newPage();
   const problems: string[] = [];
   const expected = new Set(opts.expectedStatus ?? []);
@@ -72,4 +73,27 @@ export async function signIn(page: Page, token: string): Promise<void> {
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+/**
+ * The page's requests are made by Playwright's own HTTP client and handed to the page. Chromium
+ * fails every in-flight request with ERR_NETWORK_CHANGED whenever an interface's address changes,
+ * and the Docker Engines beside these tests add and remove bridges all the time, so a request
+ * through Chromium's own stack failed a test now and then for no fault of the dashboard. The page
+ * still runs its own fetches, redirects, timeouts and rendering; only the socket is not Chromium's.
+ * A server that is down still reads as a network error in the page.
+ */
+async function sendThroughPlaywright(context: BrowserContext): Promise<void> {
+  await context.route('**/*', async (route) => {
+    let response: Awaited<ReturnType<typeof route.fetch>>;
+    try {
+      // No redirects here: the page follows them itself, as it would over the network.
+      response = await route.fetch({ maxRedirects: 0, timeout: 0 });
+    } catch {
+      await route.abort('connectionrefused').catch(() => {});
+      return;
+    }
+    // A navigation may have cancelled the request meanwhile.
+    await route.fulfill({ response }).catch(() => {});
+  });
 }

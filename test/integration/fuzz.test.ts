@@ -500,24 +500,29 @@ describe('hostile input (fuzz) on PGlite', () => {
     await t.plane.reconciler.reconcileSoon();
   }
 
-  /** A hash of every table (nodes without last_heartbeat: every agent call is a heartbeat, by contract). */
+  /**
+   * A hash of every table (nodes without last_heartbeat: every agent call is a heartbeat, by
+   * contract), in one statement: the test takes several hundred of these.
+   */
+  let dumpQuery: string | undefined;
   async function dump(): Promise<Record<string, string>> {
-    const tables = rowsOf<{ table_name: string }>(
-      await t.plane.handle.db.execute(
-        "select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1" as never,
-      ),
-    );
-    const out: Record<string, string> = {};
-    for (const { table_name } of tables) {
-      const [row] = rowsOf<{ h: string; n: number }>(
+    if (!dumpQuery) {
+      const tables = rowsOf<{ table_name: string }>(
         await t.plane.handle.db.execute(
-          `select md5(coalesce(string_agg((to_jsonb(x) - 'last_heartbeat')::text, '|' order by (to_jsonb(x) - 'last_heartbeat')::text), '')) as h, count(*) as n from "${table_name}" x` as never,
+          "select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1" as never,
         ),
       );
-      if (!row) throw new Error(`no hash of ${table_name}`);
-      out[table_name] = `${row.n}:${row.h}`;
+      dumpQuery = tables
+        .map(
+          ({ table_name }) =>
+            `select '${table_name}' as t, count(*) as n, md5(coalesce(string_agg((to_jsonb(x) - 'last_heartbeat')::text, '|' order by (to_jsonb(x) - 'last_heartbeat')::text), '')) as h from "${table_name}" x`,
+        )
+        .join(' union all ');
     }
-    return out;
+    const rows = rowsOf<{ t: string; h: string; n: number }>(
+      await t.plane.handle.db.execute(dumpQuery as never),
+    );
+    return Object.fromEntries(rows.map((row) => [row.t, `${row.n}:${row.h}`]));
   }
 
   async function send(c: Case): Promise<{ status: number; text: string; type: string }> {

@@ -72,10 +72,11 @@ describe('berth-agent bundle with 30 replicas', () => {
       httpdReplica({}, { readinessProbe: Probe.parse({ httpGet: { path: '/healthz', port: 8080 } }) }),
     );
     cp.setAssignments(node, replicas);
+    // 30 containers created on one engine: seconds on a quiet machine, minutes on a loaded one.
     const { report, sinceAssignedMs } = await cp.waitForReport(
       node,
       allReady(replicas.map((r) => r.id)),
-      60_000,
+      240_000,
     );
     console.log(`30 replicas: assignment → all ready reported in ${Math.round(sinceAssignedMs)} ms`);
     expect(await nodeContainers(node)).toHaveLength(30);
@@ -98,11 +99,11 @@ describe('berth-agent bundle with 30 replicas', () => {
     expect(cpuPercent).toBeLessThan(5);
 
     cp.setAssignments(node, []);
-    await cp.waitForReport(node, (r) => r.replicas.length === 0, 60_000);
+    await cp.waitForReport(node, (r) => r.replicas.length === 0, 120_000);
     await until(
       'containers removed',
       async () => (await nodeContainers(node)).length === 0 || undefined,
-      30_000,
+      60_000,
     );
-  });
+  }, 480_000);
 });

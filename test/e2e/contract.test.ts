@@ -30,7 +30,7 @@ beforeAll(async () => {
   });
   const failures = started.flatMap((s) => (s.status === 'rejected' ? [String(s.reason)] : []));
   if (failures.length) throw new Error(failures.join('\n\n'));
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   await Promise.all([...servers.values()].map((s) => s.stop()));

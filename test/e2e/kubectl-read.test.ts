@@ -132,7 +132,7 @@ beforeAll(async () => {
     60_000,
     'web to have 2 ready replicas',
   );
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await fleet?.stop();

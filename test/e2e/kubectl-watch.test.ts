@@ -141,16 +141,16 @@ describe('kubectl following changes', () => {
       'wait',
       '--for=delete',
       'deploy/gone',
-      '--timeout=40s',
+      '--timeout=150s',
       '-v=6',
     ]);
     try {
-      await eventually(async () => /watch=true/.test(waiting.stderr()), 20_000, 'the watch to be open');
+      await eventually(async () => /watch=true/.test(waiting.stderr()), 90_000, 'the watch to be open');
       const res = await server.call('DELETE', '/v1/namespaces/default/deployments/gone');
       expect(res.status).toBeLessThan(300);
       const code = await Promise.race([
         waiting.exited,
-        new Promise((r) => setTimeout(() => r('still waiting'), 20_000)),
+        new Promise((r) => setTimeout(() => r('still waiting'), 90_000)),
       ]);
       expect(code, waiting.stderr()).toBe(0);
       expect(waiting.stdout()).toContain('deployment.apps/gone condition met');

@@ -228,7 +228,7 @@ describe('berth-agent: services inside the cluster', () => {
         canary: hostPortOf(replicaOf(report, canary.id)),
       }),
     );
-  }, 90_000);
+  }, 300_000);
 
   afterAll(async () => {
     await agent?.stop();
@@ -354,5 +354,5 @@ describe('berth-agent: services inside the cluster', () => {
       30_000,
     );
     expect(redirects().length).toBeGreaterThan(0);
-  }, 45_000);
+  }, 120_000);
 });

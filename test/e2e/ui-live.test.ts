@@ -100,8 +100,8 @@ describe('dashboard on the real server', () => {
   it('signs in and shows the deployment reach 3/3', async () => {
     const { page, problems } = await signedIn(server.adminToken, '/ui/');
     await page.getByRole('heading', { level: 1, name: 'Deployments' }).waitFor();
-    await webRow(page).locator('[data-field="ready"]', { hasText: '3/3' }).waitFor({ timeout: 30_000 });
-    await webRow(page).locator('[data-field="rollout"][data-state="complete"]').waitFor({ timeout: 30_000 });
+    await webRow(page).locator('[data-field="ready"]', { hasText: '3/3' }).waitFor({ timeout: 90_000 });
+    await webRow(page).locator('[data-field="rollout"][data-state="complete"]').waitFor({ timeout: 90_000 });
     await expect(webRow(page).locator('code.image').textContent()).resolves.toBe(IMAGE_V1);
     await expect(page.locator('.who').textContent()).resolves.toContain('admin');
     await screenshot(page, 'live-deployments');
@@ -113,10 +113,10 @@ describe('dashboard on the real server', () => {
     await webRow(page).getByRole('link', { name: 'web' }).click();
     await page.waitForURL('**/ui/deployments/default/web');
     const rows = page.locator('table.replicas tbody tr');
-    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(3);
+    await expect.poll(() => rows.count(), { timeout: 90_000 }).toBe(3);
     await expect
       .poll(async () => (await page.locator('table.replicas [data-field="node"]').allTextContents()).sort(), {
-        timeout: 30_000,
+        timeout: 90_000,
       })
       .toEqual(expect.arrayContaining([expect.stringMatching(/^ui-node-[123]$/)]));
     for (const n of await page.locator('table.replicas [data-field="node"]').allTextContents()) {
@@ -140,8 +140,8 @@ describe('dashboard on the real server', () => {
     const scale = page.getByLabel('Scale to');
     await scale.fill('4');
     await scale.press('Enter');
-    await page.locator('.facts [data-field="ready"]', { hasText: '4/4 ready' }).waitFor({ timeout: 30_000 });
-    await expect.poll(() => page.locator('table.replicas tbody tr').count(), { timeout: 30_000 }).toBe(4);
+    await page.locator('.facts [data-field="ready"]', { hasText: '4/4 ready' }).waitFor({ timeout: 90_000 });
+    await expect.poll(() => page.locator('table.replicas tbody tr').count(), { timeout: 90_000 }).toBe(4);
     expect((await apiDeployment()).spec.replicas).toBe(4);
     expect(problems, server.output()).toEqual([]);
   });
@@ -153,21 +153,21 @@ describe('dashboard on the real server', () => {
       spec: { template: { spec: { containers: [{ name: 'web', image: IMAGE_V2 }] } } },
     });
     expect(patched.status, JSON.stringify(patched.body)).toBe(200);
-    await page.locator('table.revisions tr.current', { hasText: IMAGE_V2 }).waitFor({ timeout: 30_000 });
+    await page.locator('table.revisions tr.current', { hasText: IMAGE_V2 }).waitFor({ timeout: 90_000 });
     await page
       .locator('[data-field="rollout"], .page-title .badge', { hasText: 'Complete' })
       .first()
       .waitFor({
-        timeout: 30_000,
+        timeout: 90_000,
       });
-    await page.locator('.facts [data-field="ready"]', { hasText: '4/4 ready' }).waitFor({ timeout: 30_000 });
+    await page.locator('.facts [data-field="ready"]', { hasText: '4/4 ready' }).waitFor({ timeout: 90_000 });
 
     const v1 = page.locator('table.revisions tbody tr', { hasText: IMAGE_V1 });
     await v1.getByRole('button', { name: /Roll back to revision/ }).click();
     await page.locator('.flash', { hasText: /Rolling web back to revision/ }).waitFor();
-    await page.locator('table.revisions tr.current', { hasText: IMAGE_V1 }).waitFor({ timeout: 30_000 });
-    await page.locator('.facts', { hasText: IMAGE_V1 }).waitFor({ timeout: 30_000 });
-    await page.locator('.facts [data-field="ready"]', { hasText: '4/4 ready' }).waitFor({ timeout: 30_000 });
+    await page.locator('table.revisions tr.current', { hasText: IMAGE_V1 }).waitFor({ timeout: 90_000 });
+    await page.locator('.facts', { hasText: IMAGE_V1 }).waitFor({ timeout: 90_000 });
+    await page.locator('.facts [data-field="ready"]', { hasText: '4/4 ready' }).waitFor({ timeout: 90_000 });
     expect((await apiDeployment()).spec.template.spec.containers[0]?.image).toBe(IMAGE_V1);
     await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(page, 'live-deployment-rolled-back');
@@ -178,22 +178,22 @@ describe('dashboard on the real server', () => {
     const { page, problems } = await signedIn(server.adminToken, '/ui/nodes');
     for (const n of NODES) {
       const card = page.locator(`.node-card[data-node="${n}"]`);
-      await card.getByText('Ready', { exact: true }).waitFor({ timeout: 30_000 });
+      await card.getByText('Ready', { exact: true }).waitFor({ timeout: 90_000 });
       await card.getByRole('button', { name: `Cordon ${n}` }).waitFor();
       await card.getByRole('meter', { name: `Memory allocated on ${n}` }).waitFor();
     }
     await screenshot(page, 'live-nodes');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Events' }).click();
     await page.waitForURL('**/ui/events/default');
-    await page.locator('table.events tbody tr').first().waitFor({ timeout: 30_000 });
+    await page.locator('table.events tbody tr').first().waitFor({ timeout: 90_000 });
     await screenshot(page, 'live-events');
     expect(problems, server.output()).toEqual([]);
   });
 
   it('gives a viewer token no write controls', async () => {
     const { page, problems } = await signedIn(viewerToken, '/ui/deployments/default/web');
-    await page.locator('table.replicas tbody tr').first().waitFor({ timeout: 30_000 });
-    await page.locator('table.revisions tbody tr').nth(1).waitFor({ timeout: 30_000 });
+    await page.locator('table.replicas tbody tr').first().waitFor({ timeout: 90_000 });
+    await page.locator('table.revisions tbody tr').nth(1).waitFor({ timeout: 90_000 });
     await expect(page.locator('.who').textContent()).resolves.toContain('viewer');
     await expect(
       page.getByRole('button', { name: /Pause rollout|Resume rollout|Roll back|^Scale$/ }).count(),
@@ -213,14 +213,14 @@ describe('dashboard on the real server', () => {
     const facts = page.locator('section[aria-labelledby="policy-title"]');
     await facts
       .locator('[data-default]', { hasText: 'has no policy of its own' })
-      .waitFor({ timeout: 30_000 });
+      .waitFor({ timeout: 90_000 });
     await expect(facts.locator('[data-field="defaultMemory"]').textContent()).resolves.toBe('1Gi');
 
     const suffixes = page.getByLabel('Allowed host suffixes');
     await suffixes.fill('Shop_Example.test');
     await page.getByRole('button', { name: 'Save policy' }).click();
     const error = page.locator('.field[data-field="allowedHostSuffixes"] .field-error');
-    await error.waitFor({ timeout: 30_000 });
+    await error.waitFor({ timeout: 90_000 });
     await expect(error.textContent()).resolves.toContain('spec.allowedHostSuffixes[0]');
     const refused = await server.call('GET', '/v1/namespaces/default/policy');
     expect((refused.body as { metadata: { annotations?: object } }).metadata.annotations).toEqual({
@@ -232,7 +232,7 @@ describe('dashboard on the real server', () => {
     await page.getByRole('button', { name: 'Save policy' }).click();
     await page
       .locator('.flash', { hasText: 'Saved the policy of namespace default' })
-      .waitFor({ timeout: 30_000 });
+      .waitFor({ timeout: 90_000 });
     await facts.locator('.card-head .badge', { hasText: 'Own policy' }).waitFor();
     await facts.locator('[data-field="hostSuffixes"]', { hasText: 'shop.example.test' }).waitFor();
     const saved = await server.call('GET', '/v1/namespaces/default/policy');
@@ -248,7 +248,7 @@ describe('dashboard on the real server', () => {
     // The namespace's viewer reads it, with no form.
     const viewer = await signedIn(viewerToken, '/ui/policy/default');
     await viewer.page.locator('[data-field="hostSuffixes"]', { hasText: 'shop.example.test' }).waitFor({
-      timeout: 30_000,
+      timeout: 90_000,
     });
     await expect(viewer.page.locator('form[data-form="policy"]').count()).resolves.toBe(0);
     expect([...problems, ...viewer.problems], server.output()).toEqual([]);
@@ -263,7 +263,7 @@ describe('dashboard on the real server', () => {
     expect(put.status, JSON.stringify(put.body)).toBe(201);
     const { page, problems } = await signedIn(viewerToken, '/ui/configmaps/default');
     const row = page.locator('table.configmaps tr[data-name="web-config"]');
-    await row.waitFor({ timeout: 30_000 });
+    await row.waitFor({ timeout: 90_000 });
     // 20 bytes of text, 64 of binary data.
     await expect(row.locator('[data-field="size"]').textContent()).resolves.toBe('84 B');
     await row.getByRole('link', { name: 'web-config' }).click();
@@ -277,7 +277,7 @@ describe('dashboard on the real server', () => {
 
   it('signs out a session whose token is revoked', async () => {
     const { page, problems } = await signedIn(viewerToken, '/ui/deployments/default', [401]);
-    await webRow(page).waitFor({ timeout: 30_000 });
+    await webRow(page).waitFor({ timeout: 90_000 });
     expect((await server.call('DELETE', `/v1/tokens/${viewerId}`)).status).toBe(204);
     await page
       .getByRole('alert')

@@ -255,7 +255,8 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Poll `check` until it returns a truthy value or the timeout passes. */
 export async function eventually<T>(
   check: () => Promise<T | undefined | false>,
-  timeoutMs = 10_000,
+  // A bound that fails only what is stuck: CI runs every tier at once on two cores.
+  timeoutMs = 30_000,
   what = 'condition',
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -44,9 +44,9 @@ export async function openPage(
   // Playwright's 30 s default is a quiet machine's: with every test lane running beside Chromium
   // on two cores, a first paint was seen to take longer. The tests' own 180 s limit still holds.
   context.setDefaultTimeout(90_000);
-  await sendThroughPlaywright(context);
-  const page = await context.newPage();
   const problems: string[] = [];
+  await sendThroughPlaywright(context, problems);
+  const page = await context.newPage();
   const expected = new Set(opts.expectedStatus ?? []);
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
@@ -83,15 +83,23 @@ export async function screenshot(page: Page, name: string): Promise<void> {
  * still runs its own fetches, redirects, timeouts and rendering; only the socket is not Chromium's.
  * A server that is down still reads as a network error in the page.
  */
-async function sendThroughPlaywright(context: BrowserContext): Promise<void> {
+async function sendThroughPlaywright(context: BrowserContext, problems: string[]): Promise<void> {
   await context.route('**/*', async (route) => {
-    let response: Awaited<ReturnType<typeof route.fetch>>;
-    try {
-      // No redirects here: the page follows them itself, as it would over the network.
-      response = await route.fetch({ maxRedirects: 0, timeout: 0 });
-    } catch {
-      await route.abort('connectionrefused').catch(() => {});
-      return;
+    let response: Awaited<ReturnType<typeof route.fetch>> | undefined;
+    for (let attempt = 0; !response; attempt++) {
+      try {
+        // No redirects here: the page follows them itself, as it would over the network.
+        response = await route.fetch({ maxRedirects: 0, timeout: 0 });
+      } catch (err) {
+        // A kept-alive socket the server closed as idle just as it was reused: the request never
+        // reached the server, and a browser sends it again on a new connection. So does this.
+        if (attempt < 2 && /ECONNRESET|socket hang up|EPIPE/.test(String(err))) continue;
+        problems.push(
+          `fetch of ${route.request().method()} ${route.request().url()}: ${String(err).split('\n')[0]}`,
+        );
+        await route.abort('connectionrefused').catch(() => {});
+        return;
+      }
     }
     // A navigation may have cancelled the request meanwhile.
     await route.fulfill({ response }).catch(() => {});

@@ -40,6 +40,18 @@ async function freePort(): Promise<number> {
 
 /** `env`: configuration of the test's own (a trusted OIDC issuer), over the defaults below. */
 export async function startBerthServer(env: Record<string, string> = {}): Promise<BerthServer> {
+  // A free port can be taken by a test beside this one before the server binds it: then again on another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(env);
+    } catch (e) {
+      if (attempt < 3 && /EADDRINUSE/.test(String(e))) continue;
+      throw e;
+    }
+  }
+}
+
+async function startOnce(env: Record<string, string>): Promise<BerthServer> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-ui-e2e-'));
   if (!process.env.DATABASE_URL) await seedPglite(dataDir);

@@ -10,6 +10,7 @@ import { machine, reportMarkdown, type Section, writeResults } from './lib/repor
 import { agentFootprint } from './parts/agent-footprint.ts';
 import { applyToReady } from './parts/apply-to-ready.ts';
 import { controlPlaneAtScale } from './parts/control-plane.ts';
+import { ingressTls } from './parts/ingress-tls.ts';
 import { podFeatures } from './parts/pod-features.ts';
 import { rollingUpdate } from './parts/rolling-update.ts';
 import { scaleUpDown } from './parts/scale.ts';
@@ -26,6 +27,7 @@ import { serviceHop } from './parts/service-hop.ts';
  *               container and volumes against the same containers on the engine), part 5 (agent
  *               footprint, its proxy serving a service) and part 6 (the service hop's latency)
  *   services    part 6 alone
+ *   tls         part 7 (HTTPS at the ingress against a bare node:https server, with simulated agents)
  *
  * Options: --scales 1,2,4 (part 4's sizes, 1x = 250 nodes / 2,500 deployments / 25,000 replicas),
  * --quick (fewer repetitions, 1x and 2x only: a smoke run).
@@ -38,7 +40,7 @@ const { values, positionals } = parseArgs({
   },
 });
 const suite = positionals[0] ?? 'all';
-const SUITES = ['all', 'swarm', 'controller', 'agent', 'services'];
+const SUITES = ['all', 'swarm', 'controller', 'agent', 'services', 'tls'];
 if (!SUITES.includes(suite)) {
   process.stderr.write(`unknown suite "${suite}": one of ${SUITES.join(', ')}\n`);
   process.exit(2);
@@ -52,6 +54,7 @@ const parts = {
   controlPlane: suite === 'all' || suite === 'controller',
   footprint: suite === 'all' || suite === 'agent',
   serviceHop: suite === 'all' || suite === 'agent' || suite === 'services',
+  ingressTls: suite === 'all' || suite === 'tls',
 };
 const withSwarm = suite !== 'agent';
 const needsDocker = parts.apply || parts.rolling || parts.scale || parts.footprint || parts.serviceHop;
@@ -148,6 +151,11 @@ try {
   }
   if (parts.controlPlane)
     await part('control plane at scale', async () => (await controlPlaneAtScale({ scales, log })).section);
+  if (parts.ingressTls)
+    await part(
+      'HTTPS at the ingress',
+      async () => (await ingressTls({ requests: quick ? 100 : 300, log })).section,
+    );
 } finally {
   await cleanupAll();
 }

@@ -28,7 +28,11 @@ export function openNeonDatabase(url: string, options: NeonDatabaseOptions = {})
   const settings = clientSettings(options);
   const pool = new Pool({
     connectionString: url,
-    connectionTimeoutMillis: 5000,
+    // A connection is a WebSocket, the Postgres start-up and SCRAM in JavaScript, and on Neon
+    // possibly a compute waking from zero: seconds on a busy machine. With 5 s, every attempt on a
+    // starved host was cut off before it could finish, and none ever did; a down server still
+    // fails at once (the WebSocket is refused).
+    connectionTimeoutMillis: 15_000,
     max: options.maxConnections ?? 10,
   });
   if (settings) {

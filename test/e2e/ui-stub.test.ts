@@ -595,7 +595,11 @@ describe('dashboard against the stub API', () => {
   });
 
   it("lists a namespace's jobs as kubectl words them and opens one: pods, container states, logs of finished pods, Delete", async () => {
-    const { page, problems } = await signedIn(STUB_TOKENS.admin, '/ui/jobs/default');
+    // A refresh of the deleted Job's page may be in flight as the Delete lands: its 404 is expected
+    // (the page then goes back to the list), and Chromium logs every 404 it fetches.
+    const { page, problems } = await signedIn(STUB_TOKENS.admin, '/ui/jobs/default', {
+      expectedStatus: [404],
+    });
     await page.getByRole('heading', { level: 1, name: 'Jobs' }).waitFor();
     const nav = page.getByRole('navigation', { name: 'Main' });
     await expect(

@@ -594,6 +594,69 @@ describe('dashboard against the stub API', () => {
     expect(problems).toEqual([]);
   });
 
+  it('lists the ACME certificates a viewer may read, a failing renewal first with its error', async () => {
+    const { page, problems } = await signedIn(STUB_TOKENS.viewer, '/ui/deployments/default');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Certificates' }).click();
+    await page.waitForURL('**/ui/certificates');
+    await page.getByRole('heading', { level: 1, name: 'Certificates' }).waitFor();
+    await expect(page.title()).resolves.toBe('Certificates · Berth');
+    const rows = page.locator('table.certificates tbody tr');
+    await rows.first().waitFor();
+    // The viewer reads default only: staging's host is not listed. The failing one comes first.
+    await expect(rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-host')))).resolves.toEqual([
+      'shop.example.com',
+      'web.shop.example.com',
+    ]);
+    await expect(page.locator('.page-head .sub').textContent()).resolves.toContain(
+      '2 certificates · 1 failing',
+    );
+    const listed = (await (
+      await fetch(`${stub.url}/v1/certificates`, {
+        headers: { Authorization: `Bearer ${STUB_TOKENS.viewer}` },
+      })
+    ).json()) as { items: { host: string; notAfter: string }[] };
+    const notAfter = (host: string) => listed.items.find((c) => c.host === host)?.notAfter.slice(0, 10);
+    const cell = (host: string, field: string) =>
+      page.locator(`table.certificates tr[data-host="${host}"] [data-field="${field}"]`);
+
+    const failing = page.locator('table.certificates tr[data-host="shop.example.com"]');
+    await expect(failing.getAttribute('class')).resolves.toBe('failing');
+    const badge = cell('shop.example.com', 'status').locator('.badge');
+    await expect(badge.textContent()).resolves.toBe('RenewalFailing');
+    await expect(badge.getAttribute('class')).resolves.toContain('badge-bad');
+    await expect(cell('shop.example.com', 'error-text').textContent()).resolves.toBe(
+      'HTTP-01 challenge for shop.example.com failed: connection refused on port 80',
+    );
+    await expect(cell('shop.example.com', 'next-attempt').textContent()).resolves.toMatch(
+      /^next attempt in \d+m$/,
+    );
+    await expect(cell('shop.example.com', 'failures').textContent()).resolves.toBe('3');
+    await expect(cell('shop.example.com', 'not-after').textContent()).resolves.toBe(
+      `${notAfter('shop.example.com')}in 12 days`,
+    );
+
+    await expect(cell('web.shop.example.com', 'status').textContent()).resolves.toBe('Ready');
+    await expect(
+      cell('web.shop.example.com', 'status').locator('.badge').getAttribute('class'),
+    ).resolves.toContain('badge-ok');
+    await expect(cell('web.shop.example.com', 'issuer').textContent()).resolves.toBe(
+      'Pebble Intermediate CA 1a2b3c',
+    );
+    await expect(cell('web.shop.example.com', 'not-after').textContent()).resolves.toBe(
+      `${notAfter('web.shop.example.com')}in 60 days`,
+    );
+    await expect(cell('web.shop.example.com', 'failures').textContent()).resolves.toBe('0');
+    await expect(cell('web.shop.example.com', 'last-error').textContent()).resolves.toBe('—');
+    await screenshot(page, 'stub-certificates');
+
+    // An admin reads every namespace: staging's host, not issued yet, is there too.
+    const admin = await signedIn(STUB_TOKENS.admin, '/ui/certificates');
+    const pending = admin.page.locator('table.certificates tr[data-host="reports.example.org"]');
+    await pending.locator('[data-field="not-after"]', { hasText: 'not issued yet' }).waitFor();
+    await expect(pending.locator('[data-field="status"]').textContent()).resolves.toBe('Pending');
+    expect([...problems, ...admin.problems]).toEqual([]);
+  });
+
   it("lists a namespace's jobs as kubectl words them and opens one: pods, container states, logs of finished pods, Delete", async () => {
     // A refresh of the deleted Job's page may be in flight as the Delete lands: its 404 is expected
     // (the page then goes back to the list), and Chromium logs every 404 it fetches.
@@ -988,6 +1051,17 @@ describe('dashboard against a server without GET /v1/whoami', () => {
     await expect(err.textContent()).resolves.toContain('A viewer token may not change anything.');
     await expect(page.getByRole('button', { name: /Run .* now|Suspend|Resume/ }).count()).resolves.toBe(0);
     await page.getByText('Read-only').waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('shows the Certificates page of a server without GET /v1/certificates as its error, not a blank page', async () => {
+    const { page, problems } = await open({ expectedStatus: [404] });
+    await page.goto(`${old.url}/ui/certificates`);
+    await signIn(page, STUB_TOKENS.admin);
+    await page.getByRole('heading', { level: 1, name: 'Certificates' }).waitFor();
+    const alert = page.getByRole('alert').filter({ hasText: 'Could not load certificates' });
+    await alert.waitFor();
+    await expect(alert.textContent()).resolves.toContain('No route GET /v1/certificates.');
     expect(problems).toEqual([]);
   });
 

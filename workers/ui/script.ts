@@ -3,6 +3,8 @@ import { replicaPhase } from '../../common/replica-phase.ts';
 import { assessRollout } from '../../common/rollout.ts';
 import { createApi } from './client/api.ts';
 import { startDashboard } from './client/app.ts';
+import { createCertificateFormat } from './client/certificate-format.ts';
+import { createCertificatePage } from './client/certificates.ts';
 import { createConfigMapPages } from './client/config-maps.ts';
 import { createDom } from './client/dom.ts';
 import { createFormat } from './client/format.ts';
@@ -43,6 +45,8 @@ export function clientScript(): string {
     `  createNetworkPages: ${createNetworkPages.toString()},`,
     `  createJobFormat: ${createJobFormat.toString()},`,
     `  createJobPages: ${createJobPages.toString()},`,
+    `  createCertificateFormat: ${createCertificateFormat.toString()},`,
+    `  createCertificatePage: ${createCertificatePage.toString()},`,
     `  assessRollout: ${assessRollout.toString()},`,
     `  replicaPhase: ${replicaPhase.toString()},`,
     `  kubeconfigObject: ${kubeconfigObject.toString()},`,

@@ -112,6 +112,15 @@ h1:focus-visible, main:focus-visible { outline: none; }
 .role-viewer { background: rgba(255, 255, 255, 0.1); color: #c5ccd8; }
 .topbar .btn-ghost { color: var(--top-text); border-color: rgba(255, 255, 255, 0.2); }
 .topbar .btn-ghost:hover { background: rgba(255, 255, 255, 0.08); }
+/* Ten pages' links and the signed-in token share one bar: tighter below 1500px, and past what fits
+   the links scroll inside the bar rather than pushing the page sideways. */
+.topbar nav { min-width: 0; overflow-x: auto; scrollbar-width: thin; }
+.who { flex-shrink: 0; white-space: nowrap; }
+@media (max-width: 1500px) {
+  .topbar-inner { gap: 16px; padding: 0 20px; }
+  .topbar nav ul { gap: 2px; }
+  .topbar nav a { padding: 7px 7px; font-size: 13.5px; }
+}
 
 /* ---- page ---- */
 main { max-width: 1440px; margin: 0 auto; padding: 24px 28px 64px; display: block; }
@@ -249,6 +258,11 @@ table.data tr.selected { background: var(--accent-soft); }
 table.data tr.selected:hover { background: var(--accent-soft); }
 table.data tr.current th { color: var(--ok); }
 table.data tr.warning td.message { color: var(--text); }
+/* A failing certificate's error is the page's news: the old certificate hides it from visitors until it expires. */
+table.data tr.failing td.message { color: var(--bad); }
+table.data tr.failing th { color: var(--bad); }
+table.data td time { white-space: nowrap; }
+.expired { color: var(--bad); font-weight: 600; }
 table.data th:first-child, table.data td:first-child { padding-left: 18px; }
 table.data th:last-child, table.data td:last-child { padding-right: 18px; }
 .name-link { font-weight: 650; font-size: 14.5px; }

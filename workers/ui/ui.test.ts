@@ -2,11 +2,13 @@ import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { replicaPhase } from '../../common/replica-phase.ts';
 import { assessRollout } from '../../common/rollout.ts';
+import { createCertificateFormat } from './client/certificate-format.ts';
+import { createCertificatePage } from './client/certificates.ts';
 import { createFormat } from './client/format.ts';
 import { createJobFormat } from './client/job-format.ts';
 import { createPodParts } from './client/pods.ts';
 import { createPolicyPage } from './client/policy.ts';
-import type { CronJob, Deployment, Job } from './client/types.ts';
+import type { Certificate, CronJob, Deployment, Job } from './client/types.ts';
 import { createUi } from './index.ts';
 import { keepNamesHelper } from './script.ts';
 
@@ -31,6 +33,7 @@ describe('createUi', () => {
       '/ui/ingresses/staging',
       '/ui/jobs/staging/backup-1',
       '/ui/cronjobs/staging/nightly',
+      '/ui/certificates',
     ]) {
       const res = await app.request(path);
       expect(res.status, path).toBe(200);
@@ -453,5 +456,123 @@ describe('Jobs and CronJobs', () => {
       metadata: { name: 'nightly', labels: { team: 'ops' }, resourceVersion: '7' },
       spec: { ...cj.spec, suspend: true },
     });
+  });
+});
+
+describe('Certificates', () => {
+  /** As the browser receives a function: its own source, the keepNames helper a no-op. */
+  function served<F>(fn: F): F {
+    const helper = keepNamesHelper() ?? '__name';
+    return new Function(helper, `return (${String(fn)});`)((f: unknown) => f) as F;
+  }
+  const cf = served(createCertificateFormat)();
+  const now = Date.parse('2026-03-01T12:00:00Z');
+  const cert = (over: Partial<Certificate>): Certificate => ({
+    host: 'a.example.com',
+    namespace: 'default',
+    status: 'Ready',
+    failures: 0,
+    lastError: null,
+    ...over,
+  });
+
+  it('marks a failing renewal, a failed order and an expired certificate as bad news, and orders in flight as live', () => {
+    expect(cf.certificateState(cert({ status: 'Ready' }))).toEqual({
+      status: 'Ready',
+      tone: 'ok',
+      live: false,
+      failing: false,
+    });
+    for (const status of ['RenewalFailing', 'Failed', 'Expired'] as const)
+      expect(cf.certificateState(cert({ status }))).toMatchObject({ tone: 'bad', failing: true });
+    for (const status of ['Pending', 'RenewalDue'] as const)
+      expect(cf.certificateState(cert({ status }))).toMatchObject({
+        tone: 'info',
+        live: false,
+        failing: false,
+      });
+    for (const status of ['Ordering', 'Renewing'] as const)
+      expect(cf.certificateState(cert({ status }))).toMatchObject({ tone: 'info', live: true });
+    // A status newer than this page is shown as sent, neither good nor bad.
+    expect(cf.certificateState({ ...cert({}), status: 'Revoked' } as never)).toMatchObject({
+      status: 'Revoked',
+      tone: 'neutral',
+    });
+  });
+
+  it('shows not-after as its date and whole days left, or since it expired', () => {
+    expect(cf.expiry('2026-05-30T13:00:00Z', now)).toEqual({
+      date: '2026-05-30',
+      relative: 'in 90 days',
+      expired: false,
+    });
+    expect(cf.expiry('2026-03-02T11:00:00Z', now)?.relative).toBe('in less than a day');
+    expect(cf.expiry('2026-03-02T12:00:00Z', now)?.relative).toBe('in 1 day');
+    expect(cf.expiry('2026-03-01T08:00:00Z', now)).toMatchObject({
+      relative: 'expired today',
+      expired: true,
+    });
+    expect(cf.expiry('2026-02-26T12:00:00Z', now)?.relative).toBe('expired 3 days ago');
+    // The date is the certificate's own (UTC), whatever the browser's time zone.
+    expect(cf.expiry('2026-05-30T23:30:00Z', now)?.date).toBe('2026-05-30');
+    expect(cf.expiry(null, now)).toBeUndefined();
+    expect(cf.expiry('not a date', now)).toBeUndefined();
+  });
+
+  it('says when the next order may start', () => {
+    expect(cf.nextAttempt('2026-03-01T12:00:45Z', now)).toBe('in 45s');
+    expect(cf.nextAttempt('2026-03-01T12:40:00Z', now)).toBe('in 40m');
+    expect(cf.nextAttempt('2026-03-01T18:00:00Z', now)).toBe('in 6h');
+    expect(cf.nextAttempt('2026-03-05T12:00:00Z', now)).toBe('in 4d');
+    expect(cf.nextAttempt('2026-03-01T11:00:00Z', now)).toBe('due now');
+    expect(cf.nextAttempt(undefined, now)).toBeUndefined();
+  });
+
+  it('lists failing hosts first, then by host name', () => {
+    const items = [
+      cert({ host: 'c.example.com' }),
+      cert({ host: 'b.example.com', status: 'RenewalFailing', failures: 2 }),
+      cert({ host: 'a.example.com', status: 'Pending' }),
+      cert({ host: 'd.example.com', status: 'Expired' }),
+    ];
+    expect(cf.ordered(items).map((c) => c.host)).toEqual([
+      'b.example.com',
+      'd.example.com',
+      'a.example.com',
+      'c.example.com',
+    ]);
+  });
+
+  it('says so when there are none, and that a namespaced token sees only its namespaces', () => {
+    type Node = { tag: string; attrs: Record<string, unknown> | null; children: unknown[] };
+    const text = (n: unknown): string =>
+      typeof n === 'string'
+        ? n
+        : Array.isArray(n)
+          ? n.map(text).join('')
+          : n
+            ? text((n as Node).children)
+            : '';
+    const h = (tag: string, attrs: Node['attrs'], ...children: unknown[]): Node => ({ tag, attrs, children });
+    const parts = {
+      table: (_id: string, _head: string[], rows: unknown[], empty: string) => (rows.length ? rows : empty),
+      pageHead: (title: string) => title,
+      problemBox: (p: { title: string }, what: string) => `${what}: ${p.title}`,
+      badge: (_tone: string, t: string) => t,
+      liveNote: () => '',
+      loading: () => 'Loading…',
+    };
+    const pageFor = (namespaces: string[]) =>
+      served(createCertificatePage)({ h } as never, cf, parts as never, {
+        state: { now, identity: { role: 'viewer', namespaces } } as never,
+      });
+    expect(text(pageFor(['*']).page({ items: [] }))).toContain(
+      'No certificates. A host of a Service or an Ingress gets one when the control plane runs with BERTH_ACME_EMAIL.',
+    );
+    expect(text(pageFor(['default']).page({ items: [] }))).toContain('No certificates in your namespaces.');
+    expect(text(pageFor(['*']).page({ error: { title: 'FORBIDDEN', status: 403, detail: 'no' } }))).toContain(
+      'Could not load certificates: FORBIDDEN',
+    );
+    expect(text(pageFor(['*']).page(undefined))).toContain('Loading…');
   });
 });

@@ -5,6 +5,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { zodFieldErrors } from '../../../common/manifest.ts';
 import { DEFAULT_POLICY, NamespacePolicyInput, type NamespacePolicySpec } from '../../../common/policy.ts';
+import type { Certificate } from '../../../common/wire/certificate.ts';
 import { createUi } from '../../../workers/ui/index.ts';
 
 /**
@@ -700,6 +701,57 @@ export function createStubApp(opts: StubOptions = {}) {
         };
       }),
     });
+  });
+  // ACME certificates of service and ingress hosts: one served fine, one whose renewal keeps
+  // failing while the old certificate is still served, and one in a namespace only admins read here.
+  app.get('/v1/certificates', (c) => {
+    if (opts.whoami === false) return problem(c, 404, 'NOT_FOUND', 'No route GET /v1/certificates.');
+    const who = c.get('who');
+    const at = (days: number) => new Date(started + days * 86_400_000 + 3_600_000).toISOString();
+    const items: Certificate[] = [
+      {
+        host: 'web.shop.example.com',
+        namespace: 'default',
+        source: 'acme',
+        status: 'Ready',
+        issuer: 'Pebble Intermediate CA 1a2b3c',
+        notBefore: at(-30),
+        notAfter: at(60),
+        nextAttemptAt: at(30),
+        orders: 1,
+        failures: 0,
+        lastError: null,
+      },
+      {
+        host: 'shop.example.com',
+        namespace: 'default',
+        source: 'acme',
+        status: 'RenewalFailing',
+        issuer: 'Pebble Intermediate CA 1a2b3c',
+        notBefore: at(-78),
+        notAfter: at(12),
+        nextAttemptAt: new Date(started + 40 * 60_000).toISOString(),
+        orders: 4,
+        failures: 3,
+        lastError: 'HTTP-01 challenge for shop.example.com failed: connection refused on port 80',
+      },
+      {
+        host: 'reports.example.org',
+        namespace: 'staging',
+        source: 'acme',
+        status: 'Pending',
+        issuer: null,
+        notBefore: null,
+        notAfter: null,
+        nextAttemptAt: at(0),
+        orders: 0,
+        failures: 0,
+        lastError: null,
+      },
+    ];
+    // As the server does: only the namespaces whose services the token may read.
+    const visible = (ns: string) => who.namespaces.includes('*') || who.namespaces.includes(ns);
+    return c.json({ items: items.filter((i) => visible(i.namespace)) });
   });
   // Namespace policies, validated with the server's own schema so a refusal names the same paths.
   const policyOf = (ns: string) => {

@@ -2,6 +2,8 @@ import type { kubeconfigObject } from '../../../common/kubeconfig.ts';
 import type { replicaPhase } from '../../../common/replica-phase.ts';
 import type { assessRollout } from '../../../common/rollout.ts';
 import type { createApi } from './api.ts';
+import type { createCertificateFormat } from './certificate-format.ts';
+import type { createCertificatePage } from './certificates.ts';
 import type { createConfigMapPages } from './config-maps.ts';
 import type { createDom } from './dom.ts';
 import type { createFormat } from './format.ts';
@@ -24,6 +26,7 @@ import type {
 import type {
   ApiResult,
   BerthEvent,
+  Certificate,
   ConfigMap,
   CronJob,
   Deployment,
@@ -51,6 +54,8 @@ export interface Factories {
   createNetworkPages: typeof createNetworkPages;
   createJobFormat: typeof createJobFormat;
   createJobPages: typeof createJobPages;
+  createCertificateFormat: typeof createCertificateFormat;
+  createCertificatePage: typeof createCertificatePage;
   /** The rollout rule shared with the CLI and the Action (common/rollout.ts). */
   assessRollout: typeof assessRollout;
   /** A replica's `Init:N/M` as the CLI shows it (common/replica-phase.ts). */
@@ -149,6 +154,7 @@ export function startDashboard(f: Factories): void {
   const networkPages = f.createNetworkPages(dom, views);
   const jf = f.createJobFormat();
   const jobPages = f.createJobPages(dom, jf, views, { state, href, canWrite });
+  const certificatePage = f.createCertificatePage(dom, f.createCertificateFormat(), views, { state });
 
   // ---- routing ----------------------------------------------------------------------------
 
@@ -167,6 +173,7 @@ export function startDashboard(f: Factories): void {
       return { view: 'deployments', ns: a ?? state.namespace };
     }
     if (first === 'nodes' && parts.length === 1) return { view: 'nodes' };
+    if (first === 'certificates' && parts.length === 1) return { view: 'certificates' };
     if (first === 'events' && parts.length <= 2) return { view: 'events', ns: a ?? state.namespace };
     if (first === 'policy' && parts.length <= 2) return { view: 'policy', ns: a ?? state.namespace };
     if (first === 'configmaps' && parts.length <= 3) {
@@ -204,6 +211,8 @@ export function startDashboard(f: Factories): void {
         return `${r.view}:${r.ns}/${r.name}`;
       case 'nodes':
         return 'nodes';
+      case 'certificates':
+        return 'certificates';
       default:
         return `notfound:${r.path}`;
     }
@@ -217,6 +226,8 @@ export function startDashboard(f: Factories): void {
         return `${r.name} · ${r.ns}`;
       case 'nodes':
         return 'Nodes';
+      case 'certificates':
+        return 'Certificates';
       case 'events':
         return `Events · ${r.ns}`;
       case 'policy':
@@ -340,6 +351,12 @@ export function startDashboard(f: Factories): void {
       case 'nodes': {
         const r = check(await api.get<unknown>('/v1/nodes'));
         data = r.ok ? { items: itemsOf<NodeInfo>(r.data) } : { error: r.problem };
+        break;
+      }
+      case 'certificates': {
+        // Not namespaced: the server lists those of every namespace the token may read services in.
+        const r = check(await api.get<unknown>('/v1/certificates'));
+        data = r.ok ? { items: itemsOf<Certificate>(r.data) } : { error: r.problem };
         break;
       }
       case 'events': {
@@ -1164,6 +1181,7 @@ export function startDashboard(f: Factories): void {
             ),
             link('Services', `/services/${encodeURIComponent(ns)}`, r.view === 'services'),
             link('Ingresses', `/ingresses/${encodeURIComponent(ns)}`, r.view === 'ingresses'),
+            link('Certificates', '/certificates', r.view === 'certificates'),
             link('Events', `/events/${encodeURIComponent(ns)}`, r.view === 'events'),
             link('Policy', `/policy/${encodeURIComponent(ns)}`, r.view === 'policy'),
           ),
@@ -1270,6 +1288,8 @@ export function startDashboard(f: Factories): void {
         return views.deployment(r, d as never);
       case 'nodes':
         return views.nodes(d as never);
+      case 'certificates':
+        return certificatePage.page(d as never);
       case 'events':
         return views.events(r, d as never);
       case 'policy':

@@ -1,5 +1,6 @@
 import type {
   BerthEvent,
+  Certificate,
   ConfigMap,
   CronJob,
   Deployment,
@@ -30,6 +31,7 @@ export type Route =
   | { view: 'job'; ns: string; name: string }
   | { view: 'cronjobs'; ns: string }
   | { view: 'cronjob'; ns: string; name: string }
+  | { view: 'certificates' }
   | { view: 'notfound'; path: string };
 
 export interface DeploymentsData {
@@ -109,6 +111,12 @@ export interface CronJobData {
   errors: { cronJob?: Problem; jobs?: Problem };
 }
 
+/** The certificates of the hosts in every namespace the token may read services in. */
+export interface CertificatesData {
+  items?: Certificate[];
+  error?: Problem;
+}
+
 export type PageData =
   | DeploymentsData
   | DeploymentData
@@ -122,7 +130,8 @@ export type PageData =
   | JobsData
   | JobData
   | CronJobsData
-  | CronJobData;
+  | CronJobData
+  | CertificatesData;
 
 export interface Page {
   /** The route this data belongs to; a late answer for another route is dropped. */

@@ -35,6 +35,8 @@ export type Job = Lenient<wire.Job>;
 export type JobSpec = NonNullable<Job['spec']>;
 export type JobCondition = NonNullable<NonNullable<Job['status']>['conditions']>[number];
 export type CronJob = Lenient<wire.CronJob>;
+/** A host's ACME certificate at the control plane's ingress (`GET /v1/certificates`). */
+export type Certificate = Lenient<wire.Certificate>;
 /** The dashboard signs in people and pipelines: a node credential has no role there. */
 export type Identity = Lenient<wire.UserIdentity>;
 

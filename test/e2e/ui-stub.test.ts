@@ -370,11 +370,15 @@ describe('dashboard against the stub API', () => {
         headers: { Authorization: `Bearer ${STUB_TOKENS.admin}` },
       })
     ).text();
-    await page.route('**/v1/namespaces/staging/policy', (route) =>
-      route.request().method() === 'GET'
-        ? route.fulfill({ status: 200, contentType: 'application/json', body: stale })
-        : route.fallback(),
-    );
+    let servedStale = 0;
+    await page.route('**/v1/namespaces/staging/policy', (route) => {
+      if (route.request().method() !== 'GET') return route.fallback();
+      servedStale++;
+      return route.fulfill({ status: 200, contentType: 'application/json', body: stale });
+    });
+    // A refresh sent before the route was in place could still bring version 2: the other admin
+    // saves only once a refresh has been answered from the stale copy (refreshes go one at a time).
+    await expect.poll(() => servedStale, { timeout: 60_000 }).toBeGreaterThan(0);
     const other = await fetch(`${stub.url}/v1/namespaces/staging/policy`, {
       method: 'PUT',
       headers: { Authorization: `Bearer ${STUB_TOKENS.admin}`, 'Content-Type': 'application/json' },

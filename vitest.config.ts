@@ -78,8 +78,9 @@ export default defineConfig({
           // Each file builds its own apps and databases; sharing the module graph across files
           // saves importing the whole control plane again per file.
           isolate: false,
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
+          // Bounds for a loaded two-core CI machine, where a route-wide check has passed 60 s.
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
         },
       },
       {

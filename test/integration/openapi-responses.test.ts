@@ -513,7 +513,7 @@ describe('/openapi.json describes every response body, on Postgres', () => {
     expect(wrong).toEqual([]);
     // The errors above really cover the problem schema's range, not one status.
     expect([...seen.keys()].sort()).toEqual(expect.arrayContaining([400, 401, 403, 404, 409, 415, 422]));
-  });
+  }, 180_000);
 });
 
 /** A suspended Job: stored, never run. */

@@ -592,7 +592,13 @@ describe.each(DATABASE_KINDS)('services and ingress on %s', (kind) => {
       expect(await hits(6)).not.toContain(sick);
       owner.unready.delete(sick);
       await owner.report();
-      expect(new Set(await hits(6)).size).toBe(3);
+      // Back in rotation: all three answer again, soon (a bound for a loaded machine, not a latency goal).
+      const back = new Set<string>();
+      for (const deadline = Date.now() + 10_000; back.size < 3 && Date.now() < deadline; ) {
+        for (const r of await hits(3)) back.add(r);
+        if (back.size < 3) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(back.size).toBe(3);
 
       // A replica that died without its agent noticing yet: idempotent requests never see it.
       await owner.kill(sick);

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { agentFeatureLabels } from '../common/agent-features.ts';
+import { INGRESS_HTTPS_LABEL } from '../common/ingress.ts';
 import { ApiClient, ApiError } from './api-client.ts';
 import { ClaimVolumes } from './claim-volumes.ts';
 import { type AgentConfig, defaultVolumeDir } from './config.ts';
@@ -14,6 +15,7 @@ import { MetadataGuard } from './metadata-guard.ts';
 import { allocatableDisk } from './node-disk.ts';
 import { detectAddress, nodeCapacity, platformLabels } from './node-info.ts';
 import { PodManager } from './pod-manager.ts';
+import { type CertificateFetcher, NodeCertificateSet } from './services/node-certificates.ts';
 import { NodeIngress } from './services/node-ingress.ts';
 import { loadServiceMap, saveServiceMap } from './services/saved-map.ts';
 import { dockerBridges, ServiceNetwork } from './services/service-network.ts';
@@ -81,7 +83,12 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       name: config.name,
       // The operator's --labels win over the detected platform, as the kubelet's --node-labels do;
       // the feature labels are this build's own (common/agent-features.ts).
-      labels: { ...platformLabels(), ...config.labels, ...agentFeatureLabels() },
+      labels: {
+        ...platformLabels(),
+        ...config.labels,
+        ...agentFeatureLabels(),
+        ...(config.ingressTlsListen ? { [INGRESS_HTTPS_LABEL]: 'true' } : {}),
+      },
       address,
       joinToken: config.joinToken,
       extendedResources: config.extendedResources,
@@ -99,7 +106,12 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const metadata = new MetadataGuard({ allow: config.allowMetadata === true, log });
   await metadata.start();
   const services = await startServiceNetwork(config, driver, address, server, log);
-  const ingress = await startNodeIngress(config, services, log);
+  const nodeIngress = await startNodeIngress(config, services, log, {
+    certificates: (etag, signal) => api.certificates(session.token, etag, signal),
+    challenge: (token) => api.acmeChallenge(session.token, token, abort.signal),
+    server,
+    signal: abort.signal,
+  });
   // Coalesced: many changes in one turn make one look at the replicas.
   let localQueued = false;
   const localChanged = () => {
@@ -189,7 +201,8 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       if (key === savedServices) return;
       savedServices = key;
       void services.apply(map);
-      ingress?.setRoutes(map.routes ?? []);
+      nodeIngress?.ingress.setRoutes(map.routes ?? []);
+      nodeIngress?.certificates?.refreshSoon();
       saveServiceMap(config.dataDir, {
         server,
         name: config.name,
@@ -217,7 +230,8 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
         reporter.stop();
         await sync.stopped();
         await manager.stop();
-        await ingress?.close();
+        await nodeIngress?.ingress.close();
+        await nodeIngress?.certificates?.stopped();
         await services?.stop();
         log.info('agent stopped; containers left running', { node: config.name });
       })();
@@ -265,32 +279,66 @@ async function startServiceNetwork(
 }
 
 /**
- * The node's own ingress (`--ingress-listen`), routed by the service map's hosts and paths to the
- * endpoints the service network knows (so it needs that network: the Docker driver and iptables).
+ * The node's own ingress (`--ingress-listen`, `--ingress-tls-listen`), routed by the service map's
+ * hosts and paths to the endpoints the service network knows (so it needs that network: the
+ * Docker driver and iptables). Over HTTPS it serves the cluster's certificates, kept by
+ * NodeCertificateSet; HTTP-01 answers come from the control plane either way.
  */
 async function startNodeIngress(
   config: AgentConfig,
   services: ServiceNetwork | undefined,
   log: Logger,
-): Promise<NodeIngress | undefined> {
-  const at = config.ingressListen;
-  if (!at) return undefined;
+  control: {
+    certificates: CertificateFetcher;
+    challenge: (token: string) => Promise<string | undefined>;
+    server: string;
+    signal: AbortSignal;
+  },
+): Promise<{ ingress: NodeIngress; certificates: NodeCertificateSet | undefined } | undefined> {
+  const plainAt = config.ingressListen;
+  const tlsAt = config.ingressTlsListen;
+  if (!plainAt && !tlsAt) return undefined;
+  const where = [plainAt, tlsAt].filter((a) => a !== undefined).map((a) => `${a.host}:${a.port}`);
   if (!services) {
     log.warn('the node ingress is not served: it routes by the service network, which this node lacks', {
-      listen: `${at.host}:${at.port}`,
+      listen: where.join(' '),
     });
     return undefined;
   }
-  const ingress = new NodeIngress({ backends: services.ingressBackends, log });
+  const certificates = tlsAt
+    ? new NodeCertificateSet({
+        fetch: control.certificates,
+        dataDir: config.dataDir,
+        server: control.server,
+        log,
+      })
+    : undefined;
+  await certificates?.start(control.signal);
+  const ingress = new NodeIngress({
+    backends: services.ingressBackends,
+    log,
+    challenge: control.challenge,
+    ...(certificates ? { certificates } : {}),
+  });
   ingress.setRoutes(services.routes());
-  try {
-    const bound = await ingress.listen(at.host, at.port);
-    log.info('serving the cluster ingress on this node', { listen: `${bound.address}:${bound.port}` });
-    return ingress;
-  } catch (e) {
-    log.warn('the node ingress cannot listen', { listen: `${at.host}:${at.port}`, error: errorMessage(e) });
-    return undefined;
+  // HTTPS first: plain HTTP redirects only once HTTPS is there to take the request.
+  for (const [at, secure] of [
+    [tlsAt, true],
+    [plainAt, false],
+  ] as const) {
+    if (!at) continue;
+    try {
+      const bound = secure
+        ? await ingress.listenTls(at.host, at.port)
+        : await ingress.listen(at.host, at.port);
+      log.info(`serving the cluster ingress on this node over ${secure ? 'HTTPS' : 'HTTP'}`, {
+        listen: `${bound.address}:${bound.port}`,
+      });
+    } catch (e) {
+      log.warn('the node ingress cannot listen', { listen: `${at.host}:${at.port}`, error: errorMessage(e) });
+    }
   }
+  return { ingress, certificates };
 }
 
 async function removeJoinToken(envFile: string, log: Logger): Promise<void> {

@@ -1,6 +1,8 @@
 import {
+  AcmeChallengeAnswer,
   AssignmentsResponse,
   type LogAnswer,
+  NodeCertificates,
   type RegisterRequest,
   RegisterResponse,
   type StatusReport,
@@ -24,6 +26,10 @@ export class ApiError extends Error {
     return this.status === 0 || this.status >= 500 || this.status === 429 || this.status === 408;
   }
 }
+
+export type CertificatesResult =
+  | { kind: 'unchanged' }
+  | { kind: 'changed'; etag: string | undefined; body: NodeCertificates };
 
 export type AssignmentsResult =
   | { kind: 'unchanged' }
@@ -98,6 +104,44 @@ export class ApiClient {
   async logs(token: string, answer: LogAnswer, signal?: AbortSignal): Promise<void> {
     const res = await this.call('POST', '/v1/agent/logs', { token, body: answer, signal });
     await res.text();
+  }
+
+  /** The pairs the node's HTTPS ingress serves (304: the set `etag` names is still current). */
+  async certificates(
+    token: string,
+    etag: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<CertificatesResult> {
+    const res = await this.call('GET', '/v1/agent/certificates', {
+      token,
+      signal,
+      headers: etag ? { 'if-none-match': etag } : {},
+    });
+    if (res.status === 304) {
+      await res.text();
+      return { kind: 'unchanged' };
+    }
+    const parsed = NodeCertificates.safeParse(await res.json());
+    if (!parsed.success)
+      throw new ApiError(
+        res.status,
+        `certificates response is malformed: ${parsed.error.issues[0]?.message}`,
+      );
+    return { kind: 'changed', etag: res.headers.get('etag') ?? undefined, body: parsed.data };
+  }
+
+  /** The HTTP-01 answer for a token; undefined when the control plane has none. */
+  async acmeChallenge(token: string, challenge: string, signal?: AbortSignal): Promise<string | undefined> {
+    try {
+      const res = await this.call('GET', `/v1/agent/acme-challenges/${encodeURIComponent(challenge)}`, {
+        token,
+        signal,
+      });
+      return AcmeChallengeAnswer.parse(await res.json()).keyAuthorization;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return undefined;
+      throw e;
+    }
   }
 
   private async call(

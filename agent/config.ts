@@ -52,6 +52,8 @@ export interface AgentConfig {
   dnsUpstreams?: { host: string; port: number }[];
   /** Serve the cluster's ingress routes on this node, here (default: not served). */
   ingressListen?: { host: string; port: number };
+  /** Serve them over HTTPS here too, with the cluster's certificates (default: not served). */
+  ingressTlsListen?: { host: string; port: number };
   /**
    * How the control plane's certificate is verified: the CAs trusted (`--ca-file`: added to
    * Node's, for a private CA) and the name it must carry (default: the server URL's host; npm
@@ -89,6 +91,7 @@ const OPTIONS = {
   'node-port-address': 'BERTH_NODE_PORT_ADDRESS',
   'dns-upstream': 'BERTH_DNS_UPSTREAM',
   'ingress-listen': 'BERTH_INGRESS_LISTEN',
+  'ingress-tls-listen': 'BERTH_INGRESS_TLS_LISTEN',
   'ca-file': 'BERTH_CA_FILE',
 } as const;
 type Option = keyof typeof OPTIONS;
@@ -134,6 +137,9 @@ Options (each also read from the environment variable shown):
   --ingress-listen IP:PORT
                       serve the hosts and paths of services and Ingresses on this node
                       (e.g. 0.0.0.0:80; default: not served)         BERTH_INGRESS_LISTEN
+  --ingress-tls-listen IP:PORT
+                      serve them over HTTPS too, with the cluster's certificates; plain
+                      HTTP then redirects (e.g. 0.0.0.0:443)          BERTH_INGRESS_TLS_LISTEN
   --ca-file PATH      PEM certificates to trust for the control plane's HTTPS, beside the
                       system's (a private CA)                         BERTH_CA_FILE
   -h, --help          show this help
@@ -229,16 +235,17 @@ export function parseCli(
     else dnsUpstreams.push({ host: m[1]!, port });
   }
 
-  const rawIngress = get('ingress-listen');
-  const ingressMatch = rawIngress === undefined ? undefined : /^(.+):(\d{1,5})$/.exec(rawIngress);
-  const ingressHost = ingressMatch?.[1]?.replace(/^\[(.*)\]$/, '$1');
-  const ingressPort = Number(ingressMatch?.[2]);
-  const ingressListen =
-    ingressHost && isIP(ingressHost) && ingressPort >= 1 && ingressPort <= 65535
-      ? { host: ingressHost, port: ingressPort }
-      : undefined;
-  if (rawIngress !== undefined && !ingressListen)
-    problems.push(`--ingress-listen takes IP:PORT (e.g. 0.0.0.0:80), got "${rawIngress}"`);
+  const listenAt = (flag: 'ingress-listen' | 'ingress-tls-listen', example: string) => {
+    const raw = get(flag);
+    const m = raw === undefined ? undefined : /^(.+):(\d{1,5})$/.exec(raw);
+    const host = m?.[1]?.replace(/^\[(.*)\]$/, '$1');
+    const port = Number(m?.[2]);
+    const at = host && isIP(host) && port >= 1 && port <= 65535 ? { host, port } : undefined;
+    if (raw !== undefined && !at) problems.push(`--${flag} takes IP:PORT (e.g. ${example}), got "${raw}"`);
+    return at;
+  };
+  const ingressListen = listenAt('ingress-listen', '0.0.0.0:80');
+  const ingressTlsListen = listenAt('ingress-tls-listen', '0.0.0.0:443');
 
   const rawPids = get('pids-limit');
   const pidsLimit = rawPids !== undefined && /^\d{1,9}$/.test(rawPids) ? Number(rawPids) : undefined;
@@ -298,6 +305,7 @@ export function parseCli(
       ...(nodePortAddress ? { nodePortAddress } : {}),
       ...(dnsUpstreams.length ? { dnsUpstreams } : {}),
       ...(ingressListen ? { ingressListen } : {}),
+      ...(ingressTlsListen ? { ingressTlsListen } : {}),
       ...(ca ? { serverTls: { ca } } : {}),
     },
   };

@@ -305,6 +305,30 @@ export const StatusReport = z.strictObject({
 });
 export type StatusReport = z.infer<typeof StatusReport>;
 
+/**
+ * A host's certificate and key as a node's own ingress serves it over HTTPS: the pair ordered
+ * through ACME, or an Ingress's `kubernetes.io/tls` Secret (which wins for its hosts).
+ */
+export const NodeCertificate = z.object({
+  /** An exact host, or `*.suffix` for a wildcard certificate. */
+  host: z.string(),
+  certPem: z.string(),
+  keyPem: z.string(),
+});
+export type NodeCertificate = z.infer<typeof NodeCertificate>;
+
+/** `GET /v1/agent/certificates` (ETag; 304 when unchanged). */
+export const NodeCertificates = z.object({
+  certificates: z.array(NodeCertificate),
+  /** `Strict-Transport-Security: max-age` on HTTPS answers for these hosts; absent: no HSTS. */
+  hstsSeconds: z.int().min(0).optional(),
+});
+export type NodeCertificates = z.infer<typeof NodeCertificates>;
+
+/** `GET /v1/agent/acme-challenges/{token}`: the HTTP-01 answer a node's ingress relays to the CA. */
+export const AcmeChallengeAnswer = z.object({ keyAuthorization: z.string() });
+export type AcmeChallengeAnswer = z.infer<typeof AcmeChallengeAnswer>;
+
 /** The claims' volumes the agent removed (or found absent), by claim uid. */
 export const ReleasedClaimsDone = z.strictObject({ uids: z.array(z.string().max(64)).max(1000) });
 export type ReleasedClaimsDone = z.infer<typeof ReleasedClaimsDone>;

@@ -106,12 +106,16 @@ export const IngressRule = z
   });
 export type IngressRule = z.infer<typeof IngressRule>;
 
+/** The label of a node whose agent serves the cluster's hosts over HTTPS (`--ingress-tls-listen`). */
+export const INGRESS_HTTPS_LABEL = 'ingress.berth.dev/https';
+
 /** The rule a matched path belongs to: Prefix or Exact, ImplementationSpecific read as Prefix. */
 export const matchType = (t: PathType): 'Prefix' | 'Exact' => (t === 'Exact' ? 'Exact' : 'Prefix');
 
 /**
  * A kubernetes.io/tls Secret of the Ingress's namespace served for these hosts by the control
- * plane's HTTPS server on Node, instead of a certificate ordered through ACME.
+ * plane's HTTPS server on Node and by the nodes' HTTPS ingresses, instead of a certificate
+ * ordered through ACME.
  */
 export const IngressTls = z.strictObject({
   hosts: z

@@ -1,8 +1,14 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { type AddressInfo, createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MapRoute } from '../../common/agent-protocol.ts';
 import type { Target } from '../../common/http-forwarding.ts';
+import { issue, makeCa } from '../../test/support/certificates.ts';
 import { createLogger } from '../log.ts';
 import { hostOf, NodeIngress } from './node-ingress.ts';
 
@@ -153,5 +159,116 @@ describe('the node ingress', () => {
     expect(hostOf('shop.example.com.')).toBe('shop.example.com');
     expect(hostOf('[::1]:80')).toBe('[::1]');
     expect(hostOf(undefined)).toBeUndefined();
+  });
+});
+
+describe('the node ingress over HTTPS', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-node-tls-'));
+  const hosts = new Map<string, SecureContext>();
+  const certificates = { hosts, hstsSeconds: 600 as number | undefined, refreshSoon: () => {} };
+  let ca: ReturnType<typeof makeCa>;
+  let web: Server;
+  let ingress: NodeIngress;
+  let httpPort: number;
+  let httpsPort: number;
+
+  const plain = (path: string, host: string) =>
+    new Promise<{ status: number; location: string | undefined; text: string }>((resolve, reject) => {
+      const req = request(`http://127.0.0.1:${httpPort}${path}`, { headers: { host } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => {
+          text += c.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, text }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const secure = (host: string) =>
+    new Promise<{ status: number; hsts: string | undefined; subject: string; text: string }>(
+      (resolve, reject) => {
+        const req = httpsRequest(
+          `https://127.0.0.1:${httpsPort}/`,
+          { headers: { host }, servername: host, ca: ca.cert, agent: false },
+          (res) => {
+            let text = '';
+            const subject = String((res.socket as TLSSocket).getPeerCertificate().subject?.CN ?? '');
+            res.on('data', (c: Buffer) => {
+              text += c.toString();
+            });
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                hsts: res.headers['strict-transport-security'] as string | undefined,
+                subject,
+                text,
+              }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      },
+    );
+
+  beforeAll(async () => {
+    ca = makeCa(dir);
+    for (const [name, names] of [
+      ['shop', ['shop.example.com']],
+      ['apps', ['*.apps.example.com']],
+    ] as const) {
+      const pair = issue(dir, ca, [...names], name);
+      hosts.set(names[0], createSecureContext({ cert: pair.cert, key: readFileSync(pair.keyFile) }));
+    }
+    web = await backend('web');
+    ingress = new NodeIngress({
+      backends: { order: () => [{ address: '127.0.0.1', port: portOf(web), key: 'web' }], failed: () => {} },
+      log: createLogger('silent'),
+      certificates,
+      challenge: async (token) => (token === 'tok-1' ? 'tok-1.thumbprint' : undefined),
+    });
+    ingress.setRoutes(
+      ['shop.example.com', '*.apps.example.com', 'plain.example.com'].map((host) => ({
+        host,
+        path: '/',
+        pathType: 'Prefix' as const,
+        namespace: 'shop',
+        service: 'web',
+        port: 80,
+      })),
+    );
+    httpsPort = (await ingress.listenTls('127.0.0.1', 0)).port;
+    httpPort = (await ingress.listen('127.0.0.1', 0)).port;
+  });
+  afterAll(async () => {
+    await ingress?.close();
+    await new Promise((r) => web?.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("serves each host's pair by SNI (a wildcard's for one label below it), with HSTS", async () => {
+    const shop = await secure('shop.example.com');
+    expect([shop.status, shop.subject, JSON.parse(shop.text).name]).toEqual([200, 'shop.example.com', 'web']);
+    expect(shop.hsts).toBe('max-age=600');
+    expect((await secure('a.apps.example.com')).subject).toBe('*.apps.example.com');
+  });
+
+  it('fails the handshake for a name without a pair', async () => {
+    await expect(secure('plain.example.com')).rejects.toThrow();
+    await expect(secure('a.b.apps.example.com')).rejects.toThrow();
+  });
+
+  it('redirects plain HTTP for hosts with a pair, and routes the others', async () => {
+    const moved = await plain('/cart?x=1', 'shop.example.com');
+    expect([moved.status, moved.location]).toEqual([308, `https://shop.example.com:${httpsPort}/cart?x=1`]);
+    expect((await plain('/', 'x.apps.example.com')).status).toBe(308);
+    const routed = await plain('/', 'plain.example.com');
+    expect([routed.status, JSON.parse(routed.text).name]).toEqual([200, 'web']);
+  });
+
+  it("relays the control plane's HTTP-01 answers, never redirected", async () => {
+    const answer = await plain('/.well-known/acme-challenge/tok-1', 'shop.example.com');
+    expect([answer.status, answer.text]).toEqual([200, 'tok-1.thumbprint']);
+    expect((await plain('/.well-known/acme-challenge/other', 'shop.example.com')).status).toBe(404);
   });
 });

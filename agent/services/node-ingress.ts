@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { SecureContext } from 'node:tls';
 import type { MapRoute } from '../../common/agent-protocol.ts';
 import type { Target } from '../../common/http-forwarding.ts';
 import { RouteTable } from '../../common/ingress-routes.ts';
 import { forwardHttp, forwardUpgrade } from '../../common/node-proxy.ts';
+import { certificateForName, challengeToken, httpsLocation } from '../../common/tls-hosts.ts';
 import type { Logger } from '../log.ts';
 
 /**
@@ -15,6 +18,11 @@ import type { Logger } from '../log.ts';
  * without passing through the control plane, and keeps flowing while the control plane is away.
  * Same routing rules (common/ingress-routes.ts) and forwarding rules (common/node-proxy.ts) as
  * the control plane's ingress on Node.
+ *
+ * With certificates (`--ingress-tls-listen`), it also serves HTTPS, picking each host's pair by
+ * SNI; plain HTTP then redirects a host with a certificate to HTTPS (308), except the CA's
+ * HTTP-01 requests, whose answers it relays from the control plane, so a host whose DNS names the
+ * nodes is validated there.
  */
 
 /** Where a matched route's requests go, from the agent's view of the service map. */
@@ -30,13 +38,31 @@ export interface IngressTarget extends Target {
   key: string;
 }
 
+/** The pairs HTTPS serves, by host (`*.suffix` for wildcards), and HSTS for those hosts. */
+export interface IngressCertificates {
+  readonly hosts: ReadonlyMap<string, SecureContext>;
+  readonly hstsSeconds: number | undefined;
+  /** A handshake asked for a host with no pair yet. */
+  refreshSoon(): void;
+}
+
+export interface NodeIngressOptions {
+  backends: IngressBackends;
+  log: Logger;
+  certificates?: IngressCertificates;
+  /** The control plane's answer to an HTTP-01 token; undefined when it has none. */
+  challenge?: (token: string) => Promise<string | undefined>;
+}
+
 export class NodeIngress {
   private table = new RouteTable<MapRoute>([]);
   // Endpoints that keep connections alive are reused; those that close them (busybox) are not.
   private readonly agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
-  private server: Server | undefined;
+  private readonly servers: Server[] = [];
+  /** The HTTPS listener's port, once it listens: plain HTTP redirects there. */
+  private httpsPort: number | undefined;
 
-  constructor(private readonly o: { backends: IngressBackends; log: Logger }) {}
+  constructor(private readonly o: NodeIngressOptions) {}
 
   /** The routes of a newly received service map (applies to the next request). */
   setRoutes(routes: readonly MapRoute[]): void {
@@ -45,8 +71,42 @@ export class NodeIngress {
     );
   }
 
-  async listen(host: string, port: number): Promise<{ address: string; port: number }> {
-    const server = createServer((req, res) => void this.handle(req, res));
+  /** Plain HTTP on host:port. */
+  listen(host: string, port: number): Promise<{ address: string; port: number }> {
+    return this.serve(
+      createServer((req, res) => void this.plain(req, res)),
+      host,
+      port,
+    );
+  }
+
+  /** HTTPS on host:port with the certificates' pairs (TLS 1.2 and up); needs `certificates`. */
+  async listenTls(host: string, port: number): Promise<{ address: string; port: number }> {
+    const certificates = this.o.certificates;
+    if (!certificates) throw new Error('HTTPS needs certificates');
+    const server = createHttpsServer(
+      {
+        minVersion: 'TLSv1.2',
+        SNICallback: (servername, done) => {
+          const context = certificateForName(servername, certificates.hosts);
+          if (!context) certificates.refreshSoon();
+          // No pair for the name: the handshake fails, as a server without that name's certificate does.
+          done(context ? null : new Error(`no certificate for "${servername}"`), context);
+        },
+      },
+      (req, res) => void this.secure(req, res),
+    );
+    server.on('tlsClientError', (_e, socket) => socket.destroy());
+    const bound = await this.serve(server, host, port);
+    this.httpsPort = bound.port;
+    return bound;
+  }
+
+  private async serve(
+    server: Server,
+    host: string,
+    port: number,
+  ): Promise<{ address: string; port: number }> {
     server.on(
       'upgrade',
       (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(req, socket, head),
@@ -59,7 +119,7 @@ export class NodeIngress {
         resolve();
       });
     });
-    this.server = server;
+    this.servers.push(server);
     const bound = server.address();
     return typeof bound === 'object' && bound
       ? { address: bound.address, port: bound.port }
@@ -67,12 +127,55 @@ export class NodeIngress {
   }
 
   async close(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
+    const servers = this.servers.splice(0);
     this.agent.destroy();
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.all(
+      servers.map((server) => {
+        server.closeAllConnections();
+        return new Promise<void>((resolve) => server.close(() => resolve()));
+      }),
+    );
+  }
+
+  /** A host served over HTTPS: the name has a pair and the HTTPS listener is up. */
+  private servedOverHttps(host: string | undefined): boolean {
+    return (
+      host !== undefined &&
+      this.httpsPort !== undefined &&
+      certificateForName(host, this.o.certificates?.hosts ?? new Map()) !== undefined
+    );
+  }
+
+  /** Plain HTTP: the CA's validation request, a redirect to HTTPS, or the route. */
+  private async plain(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const token = challengeToken(req.url);
+    if (token !== undefined && this.o.challenge) return this.relayChallenge(token, res);
+    const host = hostOf(req.headers.host);
+    if (host !== undefined && this.servedOverHttps(host)) {
+      res.writeHead(308, { location: httpsLocation(host, this.httpsPort!, req.url ?? '/') }).end();
+      return;
+    }
+    return this.handle(req, res);
+  }
+
+  private async secure(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const hsts = this.o.certificates?.hstsSeconds;
+    if (hsts !== undefined && this.servedOverHttps(hostOf(req.headers.host)))
+      res.setHeader('strict-transport-security', `max-age=${hsts}`);
+    return this.handle(req, res);
+  }
+
+  private async relayChallenge(token: string, res: ServerResponse): Promise<void> {
+    let answer: string | undefined;
+    try {
+      answer = await this.o.challenge!(token);
+    } catch (e) {
+      this.o.log.warn('ACME challenge: the control plane did not answer', { error: (e as Error).message });
+      res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end('unavailable\n');
+      return;
+    }
+    if (answer === undefined) res.writeHead(404, { 'content-type': 'text/plain' }).end('no such challenge\n');
+    else res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(answer);
   }
 
   /** The route of a request, or the answer that says why there is none. */

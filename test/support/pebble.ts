@@ -164,19 +164,30 @@ export interface HostAnswer {
   validTo: string;
   /** Strict-Transport-Security, when sent. */
   hsts?: string;
+  /** The answer's body (its first 64 KiB). */
+  body: string;
 }
 
 /**
- * One request on a fresh connection to `port` on 127.0.0.1 for `host` (SNI and Host header),
+ * One request on a fresh connection to `port` on `address` (127.0.0.1) for `host` (SNI and Host header),
  * verifying the certificate against `ca`: rejects when the handshake or the verification fails.
  */
-export function httpsToHost(port: number, host: string, ca: string, path = '/'): Promise<HostAnswer> {
+export function httpsToHost(
+  port: number,
+  host: string,
+  ca: string,
+  path = '/',
+  address = '127.0.0.1',
+): Promise<HostAnswer> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
-      { host: '127.0.0.1', port, path, servername: host, headers: { host }, ca, agent: false, timeout: 5000 },
+      { host: address, port, path, servername: host, headers: { host }, ca, agent: false, timeout: 5000 },
       (res) => {
         const cert = (res.socket as TLSSocket).getPeerCertificate();
-        res.resume();
+        let body = '';
+        res.on('data', (c: Buffer) => {
+          if (body.length < 65536) body += c.toString();
+        });
         res.on('end', () =>
           resolve({
             status: res.statusCode ?? 0,
@@ -185,6 +196,7 @@ export function httpsToHost(port: number, host: string, ca: string, path = '/'):
             issuer: String(cert.issuer?.CN ?? ''),
             validTo: cert.valid_to,
             hsts: res.headers['strict-transport-security'],
+            body,
           }),
         );
         res.on('error', reject);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { challengeToken, httpsLocation } from './redirect.ts';
+import { challengeToken, httpsLocation } from '../../common/tls-hosts.ts';
 import { pickCertificate } from './sni.ts';
 
 describe('SNI selection', () => {

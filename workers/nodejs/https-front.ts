@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SecureContext } from 'node:tls';
 import type { Logger } from '../../common/logger.ts';
-import { challengeToken, httpsLocation } from '../certificates/redirect.ts';
+import { challengeToken, httpsLocation } from '../../common/tls-hosts.ts';
 import { pickCertificate } from '../certificates/sni.ts';
 import { normalizeHost } from '../ingress/hosts.ts';
 

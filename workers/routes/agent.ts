@@ -1,18 +1,24 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import {
+  AcmeChallengeAnswer,
   AssignmentsResponse,
   LogAnswer,
+  NodeCertificates,
   RegisterRequest,
   RegisterResponse,
   ReleasedClaimsDone,
   type ServiceMap,
   StatusReport,
 } from '../../common/agent-protocol.ts';
+import { challengeToken } from '../../common/tls-hosts.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { requireNode } from '../auth/authorize.ts';
 import { TOKEN_PREFIX } from '../auth/principal.ts';
+import { nodeCertificates, nodeCertificatesStamp } from '../certificates/node-pairs.ts';
+import { challengeAnswer } from '../certificates/store.ts';
 import { readValid } from '../http/body.ts';
+import { ApiError } from '../http/errors.ts';
 import { reconcileAfter } from '../http/reconcile-after.ts';
 import { route } from '../http/route.ts';
 import { wakeAgents } from '../http/wake-agents.ts';
@@ -151,6 +157,50 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       const answer = await readValid(c, LogAnswer);
       await answerLogRequest(deps.db, node.nodeId, answer, deps.now());
       return c.body(null, 204);
+    },
+  );
+
+  route(
+    app,
+    {
+      method: 'get',
+      path: '/v1/agent/certificates',
+      summary:
+        "The certificates and keys of the cluster's service and ingress hosts, for the node's own HTTPS ingress (ETag; 304 when unchanged)",
+      tags: TAGS,
+      response: NodeCertificates,
+    },
+    async (c) => {
+      requireNode(c.get('principal'));
+      const hsts = deps.config.hstsSeconds;
+      const known = c.req.header('if-none-match');
+      c.header('cache-control', 'no-store');
+      if (known && known === (await nodeCertificatesStamp(deps.db, hsts))) {
+        c.header('etag', known);
+        return c.body(null, 304);
+      }
+      const { stamp, certificates } = await nodeCertificates(deps.db, deps.config.secretKey, hsts);
+      c.header('etag', stamp);
+      return c.json({ certificates, ...(hsts !== undefined ? { hstsSeconds: hsts } : {}) });
+    },
+  );
+
+  route(
+    app,
+    {
+      method: 'get',
+      path: '/v1/agent/acme-challenges/{token}',
+      summary:
+        "The answer to an ACME HTTP-01 challenge, which a node's ingress relays when the CA validates a host at the node's address",
+      tags: TAGS,
+      response: AcmeChallengeAnswer,
+    },
+    async (c) => {
+      requireNode(c.get('principal'));
+      const token = challengeToken(`/.well-known/acme-challenge/${c.req.param('token')}`);
+      const answer = token === undefined ? undefined : await challengeAnswer(deps.db, token);
+      if (answer === undefined) throw new ApiError('NOT_FOUND', 'no such ACME challenge');
+      return c.json({ keyAuthorization: answer });
     },
   );
 }

@@ -1,3 +1,5 @@
+/** What both the control plane and the nodes need to serve a host over TLS: pure, any runtime. */
+
 /** The ACME HTTP-01 path: answered on plain HTTP, never redirected (the CA does not follow to HTTPS first). */
 export const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
 
@@ -15,4 +17,20 @@ export function challengeToken(path: string | undefined): string | undefined {
 export function httpsLocation(host: string, httpsPort: number, pathAndQuery: string): string {
   const path = pathAndQuery.startsWith('/') ? pathAndQuery : `/${pathAndQuery}`;
   return `https://${host}${httpsPort === 443 ? '' : `:${httpsPort}`}${path}`;
+}
+
+/**
+ * The certificate for a TLS client's server name: the host's own, else a wildcard's (`*.` and the
+ * name without its first label: one label, as certificates' wildcards match), else none.
+ */
+export function certificateForName<T>(
+  servername: string | undefined,
+  hosts: ReadonlyMap<string, T>,
+): T | undefined {
+  const name = servername?.toLowerCase().replace(/\.$/, '');
+  if (!name) return undefined;
+  const own = hosts.get(name);
+  if (own !== undefined) return own;
+  const dot = name.indexOf('.');
+  return dot > 0 ? hosts.get(`*${name.slice(dot)}`) : undefined;
 }

@@ -1,6 +1,10 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.ts';
 import { eventually, type FetchLike, sleep, startSimAgents } from '../support/sim-agents.ts';
+import { startKubectlFront } from './support/kubectl-front.ts';
 import {
   ADMIN_TOKEN,
   type LiveServer,
@@ -12,7 +16,8 @@ import {
 /**
  * One API contract, every runtime: the same requests against `npm start` (Node),
  * `npm run dev:workers` (workerd) and `npm run start:deno` (Deno, over node-postgres and over
- * the Neon driver), each a live process on its own fresh PostgreSQL database. Differences are only those API.md allows: Workers answer
+ * the Neon driver), each a live process on its own fresh PostgreSQL database, through HTTP and
+ * through the real kubectl. Differences are only those API.md allows: Workers answer
  * long-polls at once, and their safety-net reconcile is the cron.
  */
 const servers = new Map<RuntimeName, LiveServer>();
@@ -483,6 +488,111 @@ describe.each(RUNTIMES)('API contract on %s', (runtime) => {
     } finally {
       await fleet.stop();
       for (const agent of fleet.agents) await call('DELETE', `/v1/nodes/${agent.name}`);
+    }
+  });
+
+  it('is driven by the real kubectl: apply, get -o wide, scale, set image, history, undo, diff, -k, delete', async () => {
+    const dir = mkdtempSync(join(tmpdir(), `berth-kubectl-${runtime}-`));
+    const namespace = `kube-${runtime}`;
+    const viewer = await token('viewer', [namespace]);
+    const admin = await startKubectlFront({ target: server().url, dir, token: ADMIN_TOKEN, namespace });
+    const viewerDir = join(dir, 'viewer');
+    mkdirSync(viewerDir);
+    const watcher = await startKubectlFront({
+      target: server().url,
+      dir: viewerDir,
+      token: viewer.token,
+      namespace,
+    });
+    const ok = async (args: string[], kubectl = admin.kubectl) => {
+      const r = await kubectl(args);
+      expect(r.code, `kubectl ${args.join(' ')}\n${r.stderr}\n${firstProblems(server().output())}`).toBe(0);
+      return r.stdout;
+    };
+    const manifest = (image: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: kweb, labels: {app: kweb}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: kweb}}
+  template:
+    metadata: {labels: {app: kweb}}
+    spec:
+      nodeSelector: {berth.dev/node: nowhere}
+      containers:
+      - name: web
+        image: ${image}
+        ports: [{containerPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: kweb}
+spec:
+  selector: {app: kweb}
+  ports: [{port: 80, targetPort: 8080}]
+`;
+    const file = join(dir, 'kweb.yaml');
+    const image = () =>
+      ok(['get', 'deploy/kweb', '-o', 'jsonpath={.spec.template.spec.containers[0].image}']);
+    try {
+      writeFileSync(file, manifest('registry.example.com/web:1'));
+      expect(await ok(['apply', '-f', file])).toBe('deployment.apps/kweb created\nservice/kweb created\n');
+      const wide = await ok(['get', 'deploy,rs,svc', '-o', 'wide']);
+      expect(wide).toMatch(
+        /deployment\.apps\/kweb\s+0\/2\s+2\s+0\s+\S+\s+web\s+registry\.example\.com\/web:1\s+app=kweb/,
+      );
+      expect(wide).toMatch(/replicaset\.apps\/kweb-\w+\s+2\s+2\s+0/);
+      expect(wide).toMatch(/service\/kweb\s+ClusterIP/);
+      expect(await ok(['get', 'pods', '-l', 'app=kweb', '--no-headers'])).toMatch(
+        /^kweb-\S+\s+0\/1\s+Pending/m,
+      );
+
+      expect(await ok(['scale', 'deploy/kweb', '--replicas=3'])).toBe('deployment.apps/kweb scaled\n');
+      expect(await ok(['get', 'deploy/kweb', '-o', 'jsonpath={.spec.replicas}'])).toBe('3');
+      expect(await ok(['set', 'image', 'deploy/kweb', 'web=registry.example.com/web:2'])).toBe(
+        'deployment.apps/kweb image updated\n',
+      );
+      const history = await eventually(
+        async () => {
+          const out = await ok(['rollout', 'history', 'deploy/kweb']);
+          return /^1\s/m.test(out) && /^2\s/m.test(out) ? out : undefined;
+        },
+        30_000,
+        'two revisions in the rollout history',
+      );
+      expect(history).toContain('deployment.apps/kweb');
+      expect(await ok(['rollout', 'undo', 'deploy/kweb'])).toBe('deployment.apps/kweb rolled back\n');
+      expect(await image()).toBe('registry.example.com/web:1');
+
+      writeFileSync(file, manifest('registry.example.com/web:7'));
+      const diff = await admin.kubectl(['diff', '-f', file]);
+      expect(diff.code, diff.stderr).toBe(1);
+      expect(diff.stdout).toMatch(/^-\s+image: registry\.example\.com\/web:1$/m);
+      expect(diff.stdout).toMatch(/^\+\s+image: registry\.example\.com\/web:7$/m);
+
+      const kdir = join(dir, 'kustomize');
+      mkdirSync(kdir);
+      writeFileSync(join(kdir, 'kweb.yaml'), manifest('registry.example.com/web:1'));
+      writeFileSync(
+        join(kdir, 'kustomization.yaml'),
+        'resources: [kweb.yaml]\nimages:\n- name: registry.example.com/web\n  newTag: "42"\n',
+      );
+      await ok(['apply', '-k', kdir]);
+      expect(await image()).toBe('registry.example.com/web:42');
+
+      const denied = await watcher.kubectl(['delete', '-f', file, '--wait=false']);
+      expect(denied.code).toBe(1);
+      expect(denied.stderr).toContain('Error from server (Forbidden)');
+      expect(await ok(['get', 'deploy', '--no-headers'], watcher.kubectl)).toMatch(/^kweb\s/);
+
+      expect(await ok(['delete', '-f', file, '--wait=false'])).toBe(
+        'deployment.apps "kweb" deleted\nservice "kweb" deleted\n',
+      );
+      expect((await call('GET', `/v1/namespaces/${namespace}/deployments/kweb`)).status).toBe(404);
+    } finally {
+      await admin.close();
+      await watcher.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

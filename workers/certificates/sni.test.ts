@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { challengeToken, httpsLocation } from './redirect.ts';
-import { pickCertificate } from './sni.ts';
+import { certificateFor, pickCertificate } from './sni.ts';
 
 describe('SNI selection', () => {
   const hosts = new Map([
@@ -13,6 +13,24 @@ describe('SNI selection', () => {
     expect(pickCertificate('berth.example.com', hosts, 'api')).toBe('api');
     expect(pickCertificate(undefined, hosts, 'api')).toBe('api');
     expect(pickCertificate('', hosts, 'api')).toBe('api');
+  });
+  it('serves a wildcard certificate for exactly one more label, unless the host has its own', () => {
+    const withWildcard = new Map([
+      ['*.apps.example.com', 'wildcard'],
+      ['own.apps.example.com', 'own'],
+    ]);
+    expect(pickCertificate('a.apps.example.com', withWildcard, 'api')).toBe('wildcard');
+    expect(pickCertificate('A.Apps.Example.com.', withWildcard, 'api')).toBe('wildcard');
+    expect(pickCertificate('own.apps.example.com', withWildcard, 'api')).toBe('own');
+    // Neither two more labels nor the name the wildcard stands under.
+    expect(pickCertificate('b.a.apps.example.com', withWildcard, 'api')).toBe('api');
+    expect(pickCertificate('apps.example.com', withWildcard, 'api')).toBe('api');
+    expect(certificateFor('a.apps.example.com', withWildcard)).toBe('wildcard');
+    expect(certificateFor('a.other.example.com', withWildcard)).toBeUndefined();
+    // A single label or a wildcard name itself is never matched through another wildcard.
+    expect(certificateFor('com', new Map([['*.com', 'x']]))).toBeUndefined();
+    expect(certificateFor('example.com', new Map([['*.com', 'x']]))).toBeUndefined();
+    expect(certificateFor('*.apps.example.com', new Map([['*.example.com', 'x']]))).toBeUndefined();
   });
   it('has nothing for an unknown name when the API has no files', () => {
     expect(pickCertificate('other.example.com', hosts, undefined)).toBeUndefined();

@@ -3,6 +3,7 @@ import {
   certificateStatus,
   FAILURES_PER_HOUR,
   nextAttemptAfterFailure,
+  parseRetryAfter,
   RETRY_BASE_MS,
   RETRY_MAX_MS,
   renewAt,
@@ -92,5 +93,16 @@ describe('renewal schedule', () => {
       [{ ...base, ...none, leaseUntil: new Date(now.getTime() - 1) }, now, 'Pending'],
     ];
     for (const [facts, when, want] of table) expect(certificateStatus(facts, when)).toBe(want);
+  });
+
+  it('reads Retry-After as seconds or as an HTTP date, and ignores what is past or unreadable', () => {
+    const now = at('2026-01-01T00:00:00Z');
+    expect(parseRetryAfter('120', now)).toEqual(at('2026-01-01T00:02:00Z'));
+    expect(parseRetryAfter(' 5 ', now)).toEqual(at('2026-01-01T00:00:05Z'));
+    expect(parseRetryAfter('Thu, 01 Jan 2026 01:00:00 GMT', now)).toEqual(at('2026-01-01T01:00:00Z'));
+    expect(parseRetryAfter('Wed, 31 Dec 2025 23:00:00 GMT', now)).toBeUndefined();
+    expect(parseRetryAfter('0', now)).toBeUndefined();
+    expect(parseRetryAfter('-5', now)).toBeUndefined();
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
   });
 });

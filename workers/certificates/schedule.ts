@@ -94,3 +94,13 @@ export function nextAttemptAfterFailure(
   const backoff = now.getTime() + retryDelayMs(failures, left > 0 ? left : Number.POSITIVE_INFINITY);
   return new Date(Math.max(backoff, retryAfter?.getTime() ?? 0));
 }
+
+/**
+ * When a Retry-After header (RFC 9110 §10.2.3: seconds, or an HTTP date) allows the next request;
+ * undefined when it is absent, unreadable or already past.
+ */
+export function parseRetryAfter(value: string, now: Date): Date | undefined {
+  const text = value.trim();
+  const at = /^\d+$/.test(text) ? new Date(now.getTime() + Number(text) * 1000) : new Date(text);
+  return Number.isFinite(at.getTime()) && at > now ? at : undefined;
+}

@@ -26,7 +26,8 @@ function subjectAltNames(port: number, servername: string, ca: string): Promise<
  * Wildcard certificates over DNS-01: pebble validates the TXT record that the control plane adds
  * through a Cloudflare-shaped API (a stub that sets it in pebble-challtestsrv, the DNS pebble
  * asks), the certificate is served by SNI for names one label below the wildcard, the record is
- * removed after, and a token Cloudflare refuses fails the order with Cloudflare's own words.
+ * removed after, exact hosts use it too when told to, and a token Cloudflare refuses fails the
+ * order with Cloudflare's own words.
  */
 describe('ACME DNS-01 and wildcard hosts through a DNS provider', () => {
   let db: Awaited<ReturnType<typeof freshPostgres>>;
@@ -35,6 +36,8 @@ describe('ACME DNS-01 and wildcard hosts through a DNS provider', () => {
   let root: string;
   let stub: CloudflareStub;
   let server: ServerProcess;
+  const servers: ServerProcess[] = [];
+  const databases: Awaited<ReturnType<typeof freshPostgres>>[] = [];
   const run = Math.random().toString(36).slice(2, 8);
   const zone = `dns-${run}.berth.test`;
 
@@ -85,6 +88,8 @@ describe('ACME DNS-01 and wildcard hosts through a DNS provider', () => {
     });
   });
   afterAll(async () => {
+    for (const s of servers) await s.close();
+    for (const d of databases) await d.drop();
     await server?.close();
     await stub?.close();
     await db?.drop();
@@ -130,6 +135,49 @@ describe('ACME DNS-01 and wildcard hosts through a DNS provider', () => {
     expect(removed).toHaveLength(1);
     expect(removed[0]!.path.startsWith(`${added[0]!.path}/`)).toBe(true);
     expect((await eventsOf(wildcard)).map((e) => e.reason)).toEqual(['CertificateIssued']);
+  });
+
+  it('validates an exact host over DNS-01 too with BERTH_ACME_CHALLENGE=dns-01', async () => {
+    // A copy of its own (its own database): nothing answers HTTP-01 for the host, so only the
+    // TXT record can get it a certificate.
+    const ownDb = await freshPostgres();
+    databases.push(ownDb);
+    const api = issue(dir, ca, ['127.0.0.1'], 'api-dns01');
+    const copy = await startServerProcess({
+      databaseUrl: ownDb.url,
+      tlsCa: ca.cert,
+      env: {
+        BERTH_TLS_CERT_FILE: api.certFile,
+        BERTH_TLS_KEY_FILE: api.keyFile,
+        BERTH_ACME_EMAIL: 'ops@berth.test',
+        BERTH_ACME_DIRECTORY: PEBBLE.directory,
+        BERTH_ACME_CA_FILE: PEBBLE.apiCaFile,
+        BERTH_HTTP_HOST: '127.0.0.1',
+        BERTH_HTTP_PORT: String(await freePort()),
+        BERTH_ACME_CHALLENGE: 'dns-01',
+        BERTH_DNS_PROVIDER: 'cloudflare',
+        BERTH_CLOUDFLARE_API_TOKEN: TOKEN,
+        BERTH_CLOUDFLARE_API_URL: stub.url,
+        BERTH_DNS_PROPAGATION_SECONDS: '0',
+      },
+    });
+    servers.push(copy);
+    const host = `exact.${zone}`;
+    const calls = stub.calls.length;
+    const res = await copy.call('PUT', '/v1/namespaces/default/services/exact', {
+      spec: { selector: { app: 'exact' }, ports: [{ port: 80, targetPort: 8080 }], hosts: [host] },
+    });
+    expect(res.status).toBe(201);
+    const served = await eventually(
+      () => httpsToHost(copy.port, host, root),
+      120_000,
+      `HTTPS for ${host} verified against pebble's root`,
+    );
+    expect(served.issuer).toMatch(/^Pebble Intermediate CA/);
+    expect(await subjectAltNames(copy.port, host, root)).toBe(`DNS:${host}`);
+    const ours = stub.calls.slice(calls);
+    expect(ours.filter((c) => c.method === 'POST' && c.status === 200)).toHaveLength(1);
+    await eventually(async () => stub.records.size === 0 || undefined, 30_000, 'the TXT record removed');
   });
 
   it("fails the order with Cloudflare's error when the token is refused", async () => {

@@ -77,7 +77,8 @@ export function acmeIssuer(o: AcmeIssuerOptions): Issuer {
   acme.setLogger(() => {});
   // acme-client retries a failed request 5 times, waiting up to 25 s each: over a minute of an
   // unreachable CA before the order fails, holding its lease. Berth retries orders itself, with
-  // a backoff kept in Postgres, so a request is tried twice here, a second apart.
+  // a backoff kept in Postgres, so a request is tried twice here, a second apart (once only when
+  // the CA asks for a longer wait: watchRetryAfter).
   const defaults = acme.axios.defaults as { acmeSettings?: Record<string, number> };
   defaults.acmeSettings = { ...defaults.acmeSettings, retryMaxAttempts: 1, retryDefaultDelay: 1 };
   watchRetryAfter();

@@ -14,6 +14,7 @@ const WITHOUT_DOCKER = [
   'test/e2e/action-deploy.test.ts',
   'test/e2e/action-oidc.test.ts',
   'test/e2e/certificate-renewal.test.ts',
+  'test/e2e/certificates-dns01.test.ts',
   'test/e2e/certificates.test.ts',
   'test/e2e/contract.test.ts',
   'test/e2e/fault-control-plane.test.ts',

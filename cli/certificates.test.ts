@@ -64,6 +64,30 @@ describe('berth get certificates', () => {
   });
 });
 
+describe('wildcard hosts', () => {
+  it('lists and shows a wildcard certificate like any host, and its events', async () => {
+    const wildcard = {
+      ...base,
+      host: '*.apps.example.com',
+      status: 'Failed',
+      issuer: null,
+      notAfter: null,
+      failures: 1,
+      lastError: 'Cloudflare: Invalid access token (code 9109)',
+    };
+    stub.on('GET', '/v1/certificates', { status: 200, body: { items: [...items, wildcard] } });
+    expect(await berth('get', 'certificates')).toBe(EXIT.OK);
+    expect(io.output().trimEnd().split('\n')[3]).toMatch(
+      /^\*\.apps\.example\.com\s+<none>\s+<none>\s+Failed\s+Cloudflare: Invalid access token \(code 9109\)$/,
+    );
+    expect(await berth('get', 'cert', '*.apps.example.com', '-o', 'name')).toBe(EXIT.OK);
+    expect(io.output().trim().split('\n').at(-1)).toBe('certificate/*.apps.example.com');
+    stub.on('GET', '/v1/namespaces/default/events', { status: 200, body: { items: [] } });
+    expect(await berth('get', 'events', '--for', 'certificate/*.apps.example.com')).toBe(EXIT.OK);
+    expect(stub.requests.at(-1)?.query.get('object')).toBe('certificate/*.apps.example.com');
+  });
+});
+
 describe('berth get events --for certificate/HOST', () => {
   it("lists a host's certificate events", async () => {
     stub.on('GET', '/v1/namespaces/default/events', {

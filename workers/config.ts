@@ -4,6 +4,8 @@ import { LOG_LEVELS, type LogLevel } from '../common/logger.ts';
 import { zodFieldErrors } from '../common/manifest.ts';
 import { parseCidrList } from './auth/node-address.ts';
 import { DEFAULT_OIDC_AUDIENCE, GITHUB_ACTIONS_ISSUER, parseIssuerList } from './auth/oidc-issuers.ts';
+import { CLOUDFLARE_API } from './certificates/cloudflare-dns.ts';
+import type { DnsConfig } from './certificates/dns-provider.ts';
 import { parseTrustedProxies, type TrustedProxies } from './http/client-address.ts';
 import {
   blocksOverlap,
@@ -44,6 +46,15 @@ const Env = z.object({
     .optional(),
   BERTH_ACME_STAGING: z.enum(['0', '1']).default('0'),
   BERTH_ACME_CA_FILE: z.string().max(4096).optional(),
+  BERTH_ACME_CHALLENGE: z.enum(['http-01', 'dns-01']).default('http-01'),
+  BERTH_DNS_PROVIDER: z.enum(['cloudflare']).optional(),
+  BERTH_CLOUDFLARE_API_TOKEN: z.string().max(1024).optional(),
+  BERTH_CLOUDFLARE_API_URL: z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    .default(CLOUDFLARE_API),
+  // An order gives up after 90 s (acme-issuer.ts), well within its lease: the wait must fit in it.
+  BERTH_DNS_PROPAGATION_SECONDS: z.coerce.number().int().min(0).max(60).default(20),
   BERTH_HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   BERTH_HTTP_HOST: z.string().max(255).optional(),
   BERTH_HSTS_SECONDS: z.coerce.number().int().min(0).max(63_072_000).optional(),
@@ -224,6 +235,13 @@ export interface AcmeConfig {
   email: string | undefined;
   /** PEM bundle the directory's HTTPS certificate is verified against (a private CA). */
   caFile: string | undefined;
+  /**
+   * BERTH_ACME_CHALLENGE: how exact hosts are validated: HTTP-01 on the plain listener, or DNS-01
+   * through `dns` (for hosts whose port 80 the CA cannot reach). Wildcards always use DNS-01.
+   */
+  challenge: 'http-01' | 'dns-01';
+  /** BERTH_DNS_PROVIDER and its settings: DNS-01, and with it wildcard hosts; absent: neither. */
+  dns: DnsConfig | undefined;
 }
 
 export interface TlsFiles {
@@ -259,6 +277,14 @@ export async function parseConfig(
     throw new ConfigError(
       'invalid configuration:\n  BERTH_ACME_STAGING: set either BERTH_ACME_DIRECTORY or BERTH_ACME_STAGING=1, not both',
     );
+  if (e.BERTH_DNS_PROVIDER === 'cloudflare' && !e.BERTH_CLOUDFLARE_API_TOKEN)
+    throw new ConfigError(
+      'invalid configuration:\n  BERTH_CLOUDFLARE_API_TOKEN: BERTH_DNS_PROVIDER=cloudflare needs an API token with Zone:DNS:Edit',
+    );
+  if (e.BERTH_ACME_CHALLENGE === 'dns-01' && !e.BERTH_DNS_PROVIDER)
+    throw new ConfigError(
+      'invalid configuration:\n  BERTH_ACME_CHALLENGE: dns-01 needs a DNS provider (BERTH_DNS_PROVIDER)',
+    );
   const acmeOn = e.BERTH_ACME === '1' || (e.BERTH_ACME === 'auto' && Boolean(e.BERTH_ACME_EMAIL));
   const { sha256Hex } = await import('./crypto.ts');
   // Every agent call is its heartbeat. A long-poll held, or a pause between polls, longer than
@@ -280,6 +306,16 @@ export async function parseConfig(
             e.BERTH_ACME_DIRECTORY ?? (e.BERTH_ACME_STAGING === '1' ? LETS_ENCRYPT_STAGING : LETS_ENCRYPT),
           email: e.BERTH_ACME_EMAIL,
           caFile: e.BERTH_ACME_CA_FILE,
+          challenge: e.BERTH_ACME_CHALLENGE,
+          dns:
+            e.BERTH_DNS_PROVIDER === 'cloudflare' && e.BERTH_CLOUDFLARE_API_TOKEN
+              ? {
+                  provider: 'cloudflare',
+                  apiToken: e.BERTH_CLOUDFLARE_API_TOKEN,
+                  apiUrl: e.BERTH_CLOUDFLARE_API_URL,
+                  propagationSeconds: e.BERTH_DNS_PROPAGATION_SECONDS,
+                }
+              : undefined,
         }
       : undefined,
     httpListener:

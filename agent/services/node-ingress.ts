@@ -8,7 +8,7 @@ import type { MapRoute } from '../../common/agent-protocol.ts';
 import type { Target } from '../../common/http-forwarding.ts';
 import { RouteTable } from '../../common/ingress-routes.ts';
 import { forwardHttp, forwardUpgrade } from '../../common/node-proxy.ts';
-import { certificateForName, challengeToken, httpsLocation } from '../../common/tls-hosts.ts';
+import { challengeToken, httpsLocation, pickCertificate } from '../../common/tls-hosts.ts';
 import type { Logger } from '../log.ts';
 
 /**
@@ -88,7 +88,7 @@ export class NodeIngress {
       {
         minVersion: 'TLSv1.2',
         SNICallback: (servername, done) => {
-          const context = certificateForName(servername, certificates.hosts);
+          const context = pickCertificate(servername, certificates.hosts, undefined);
           if (!context) certificates.refreshSoon();
           // No pair for the name: the handshake fails, as a server without that name's certificate does.
           done(context ? null : new Error(`no certificate for "${servername}"`), context);
@@ -142,7 +142,7 @@ export class NodeIngress {
     return (
       host !== undefined &&
       this.httpsPort !== undefined &&
-      certificateForName(host, this.o.certificates?.hosts ?? new Map()) !== undefined
+      pickCertificate(host, this.o.certificates?.hosts ?? new Map(), undefined) !== undefined
     );
   }
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   certificateStatus,
+  FAILURES_PER_HOUR,
   nextAttemptAfterFailure,
+  parseRetryAfter,
   RETRY_BASE_MS,
   RETRY_MAX_MS,
   renewAt,
@@ -36,9 +38,40 @@ describe('renewal schedule', () => {
     const expires = new Date(now.getTime() + 2 * 3600_000);
     expect(nextAttemptAfterFailure(20, now, expires).getTime() - now.getTime()).toBe(3600_000);
     // Almost expired: still no sooner than the base.
-    expect(nextAttemptAfterFailure(20, now, new Date(now.getTime() + 1000)).getTime() - now.getTime()).toBe(
+    expect(nextAttemptAfterFailure(3, now, new Date(now.getTime() + 1000)).getTime() - now.getTime()).toBe(
       RETRY_BASE_MS,
     );
+  });
+
+  it("never lets a host fail validation more than five times an hour (Let's Encrypt's limit)", () => {
+    const HOUR = 3600_000;
+    // Failures back to back (orders taking no time at all): every run of six spans an hour.
+    const times = [0];
+    for (let n = 1; n < 40; n++) times.push(times[n - 1]! + retryDelayMs(n));
+    for (let i = 0; i + FAILURES_PER_HOUR < times.length; i++)
+      expect(times[i + FAILURES_PER_HOUR]! - times[i]!).toBeGreaterThanOrEqual(HOUR);
+    // The first retries stay quick.
+    expect(retryDelayMs(1)).toBe(15_000);
+    expect(retryDelayMs(FAILURES_PER_HOUR - 1)).toBeLessThan(HOUR);
+    // Even a certificate about to expire waits the hour: the CA would refuse a sooner try.
+    const now = at('2026-01-01T00:00:00Z');
+    expect(
+      nextAttemptAfterFailure(FAILURES_PER_HOUR, now, new Date(now.getTime() + 60_000)).getTime() -
+        now.getTime(),
+    ).toBe(HOUR);
+  });
+
+  it("waits at least as long as the CA's Retry-After, and no longer than the backoff when that is later", () => {
+    const now = at('2026-01-01T00:00:00Z');
+    const later = new Date(now.getTime() + 600_000);
+    expect(nextAttemptAfterFailure(1, now, null, later)).toEqual(later);
+    // A Retry-After sooner than the backoff changes nothing.
+    expect(
+      nextAttemptAfterFailure(3, now, null, new Date(now.getTime() + 1000)).getTime() - now.getTime(),
+    ).toBe(4 * RETRY_BASE_MS);
+    // It wins over a renewal's deadline too: asking sooner would only be refused.
+    const expiring = new Date(now.getTime() + 120_000);
+    expect(nextAttemptAfterFailure(1, now, expiring, later)).toEqual(later);
   });
 
   it('names each state of the lifecycle', () => {
@@ -60,5 +93,16 @@ describe('renewal schedule', () => {
       [{ ...base, ...none, leaseUntil: new Date(now.getTime() - 1) }, now, 'Pending'],
     ];
     for (const [facts, when, want] of table) expect(certificateStatus(facts, when)).toBe(want);
+  });
+
+  it('reads Retry-After as seconds or as an HTTP date, and ignores what is past or unreadable', () => {
+    const now = at('2026-01-01T00:00:00Z');
+    expect(parseRetryAfter('120', now)).toEqual(at('2026-01-01T00:02:00Z'));
+    expect(parseRetryAfter(' 5 ', now)).toEqual(at('2026-01-01T00:00:05Z'));
+    expect(parseRetryAfter('Thu, 01 Jan 2026 01:00:00 GMT', now)).toEqual(at('2026-01-01T01:00:00Z'));
+    expect(parseRetryAfter('Wed, 31 Dec 2025 23:00:00 GMT', now)).toBeUndefined();
+    expect(parseRetryAfter('0', now)).toBeUndefined();
+    expect(parseRetryAfter('-5', now)).toBeUndefined();
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
   });
 });

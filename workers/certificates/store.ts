@@ -17,16 +17,21 @@ export const LEASE_SECONDS = 120;
 export type CertificateRow = typeof certificates.$inferSelect;
 
 /**
- * The exact host names held by Services and Ingresses (wildcards cannot be validated over
- * HTTP-01), each with the namespace that holds it, plus `extra` (the API's public host).
+ * The host names held by Services and Ingresses, each with the namespace that holds it, plus
+ * `extra` (the API's public host). Wildcards (`*.apps.example.com`) only with `wildcards`: they
+ * can be validated over DNS-01 only, so without a DNS provider they are left unordered.
  */
-export async function wantedHosts(db: Database, extra: readonly string[]): Promise<Map<string, string>> {
+export async function wantedHosts(
+  db: Database,
+  extra: readonly string[],
+  wildcards = false,
+): Promise<Map<string, string>> {
   const rows = await db.execute(sql`
     select host, min(namespace) as namespace from (
       select jsonb_array_elements_text(hosts) as host, namespace from services
       union all
       select jsonb_array_elements_text(hosts) as host, namespace from ingresses
-    ) h where host not like '*%' group by host`);
+    ) h where ${wildcards ? sql`host not like '*%' or host like '*.%'` : sql`host not like '*%'`} group by host`);
   const out = new Map<string, string>();
   for (const r of rowsOf<{ host: string; namespace: string }>(rows)) out.set(r.host, r.namespace);
   for (const h of extra) if (!out.has(h)) out.set(h, 'default');

@@ -20,7 +20,7 @@ import {
 import { shortId } from '../crypto.ts';
 import type { Metrics } from '../metrics.ts';
 import { recordEvents } from '../store/events.ts';
-import type { Issuer } from './acme-issuer.ts';
+import { type Issuer, retryAfterOf } from './acme-issuer.ts';
 
 export interface CertificateManagerOptions {
   db: Database;
@@ -105,7 +105,7 @@ export class CertificateManager {
     const { db } = this.o;
     const refs = await secretCertificateRefs(db);
     if (this.o.issuer) {
-      const wanted = await wantedHosts(db, this.o.extraHosts);
+      const wanted = await wantedHosts(db, this.o.extraHosts, this.o.issuer.wildcards);
       // A host with a Secret of its own is never ordered (its ACME row and certificate go).
       for (const r of refs) wanted.delete(r.host);
       await syncCertificateRows(db, wanted);
@@ -211,7 +211,8 @@ export class CertificateManager {
       );
     } catch (e) {
       const error = describe(e);
-      const retry = nextAttemptAfterFailure(failures + 1, new Date(), had);
+      // Never before the CA's Retry-After (rate limited, or unavailable), if it sent one.
+      const retry = nextAttemptAfterFailure(failures + 1, new Date(), had, retryAfterOf(e));
       metrics?.inc('berth_certificate_orders_total', 'ACME orders by result', { result: 'failed' });
       log.warn(`certificate ${renewal ? 'renewal' : 'order'} failed`, {
         host,

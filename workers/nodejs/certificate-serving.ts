@@ -1,8 +1,10 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { cloudflareDns } from '../certificates/cloudflare-dns.ts';
 import { accountKey } from '../certificates/store.ts';
-import { acmeIssuer, newKeyPem } from './acme-issuer.ts';
+import type { AcmeConfig } from '../config.ts';
+import { acmeIssuer, type Dns01Options, newKeyPem } from './acme-issuer.ts';
 import { CertificateManager } from './certificate-manager.ts';
 import type { NodeControlPlane } from './control-plane.ts';
 import { httpsFront } from './https-front.ts';
@@ -32,6 +34,8 @@ export function certificateServing(plane: NodeControlPlane, api: { cert: Buffer;
             ? acmeIssuer({
                 ...config.acme,
                 accountKey: () => accountKey(db, config.secretKey!, config.acme!.directoryUrl, newKeyPem),
+                dns: dns01(config.acme),
+                log,
               })
             : undefined,
         })
@@ -76,4 +80,17 @@ export function certificateServing(plane: NodeControlPlane, api: { cert: Buffer;
       if (http) await new Promise<void>((resolve) => http!.close(() => resolve()));
     },
   };
+}
+
+/** The DNS provider BERTH_DNS_PROVIDER names, for DNS-01 (and so wildcard hosts); one case each. */
+function dns01(acme: AcmeConfig): Dns01Options | undefined {
+  const dns = acme.dns;
+  if (!dns) return undefined;
+  const provider = (() => {
+    switch (dns.provider) {
+      case 'cloudflare':
+        return cloudflareDns({ apiToken: dns.apiToken, apiUrl: dns.apiUrl });
+    }
+  })();
+  return { provider, propagationMs: dns.propagationSeconds * 1000, exactHosts: acme.challenge === 'dns-01' };
 }

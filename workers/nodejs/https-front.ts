@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SecureContext } from 'node:tls';
 import type { Logger } from '../../common/logger.ts';
-import { challengeToken, httpsLocation } from '../../common/tls-hosts.ts';
-import { pickCertificate } from '../certificates/sni.ts';
+import { certificateFor, challengeToken, httpsLocation, pickCertificate } from '../../common/tls-hosts.ts';
 import { normalizeHost } from '../ingress/hosts.ts';
 
 /** What the HTTPS server and the plain HTTP listener of `npm start` share about certificates. */
@@ -34,14 +33,16 @@ export function httpsFront(o: HttpsFrontOptions) {
   const none = new Map<string, SecureContext>();
   const hasCertificate = (host: string | undefined) =>
     host !== undefined &&
-    (o.source?.hosts.has(host) || (o.api !== undefined && o.apiRedirectHosts.includes(host)));
+    ((o.source !== undefined && certificateFor(host, o.source.hosts) !== undefined) ||
+      (o.api !== undefined && o.apiRedirectHosts.includes(host)));
 
   const tls = {
     ...(o.api ? { cert: o.api.cert, key: o.api.key } : {}),
     SNICallback(servername: string, done: (err: Error | null, ctx?: SecureContext) => void) {
       const hosts = o.source?.hosts ?? none;
       const name = servername.toLowerCase();
-      if (o.source && name && !hosts.has(name)) o.source.wake();
+      // A name a wildcard certificate already covers is served that one: nothing to look for.
+      if (o.source && name && certificateFor(name, hosts) === undefined) o.source.wake();
       // No context of the host's own: the server's default one, the API's files as keepTlsFresh
       // last loaded them (none with ACME alone: that handshake then fails).
       done(null, pickCertificate(name, hosts, undefined));

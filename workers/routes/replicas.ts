@@ -13,8 +13,12 @@ const LogsQuery = z.object({ tail: z.coerce.number().int().min(1).max(10000).def
 const EventsQuery = z.object({
   object: z
     .string()
-    // A kind alone (`tokenexchange`) names every event of that kind; a certificate's name is its host.
-    .regex(/^[a-z]+(\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?)?$/, 'must look like deployment/NAME (certificate/HOST)')
+    // A kind alone (`tokenexchange`) names every event of that kind; a certificate's name is its
+    // host, which may be a wildcard (`certificate/*.apps.example.com`).
+    .regex(
+      /^[a-z]+(\/(\*\.)?[a-z0-9]([-.a-z0-9]*[a-z0-9])?)?$/,
+      'must look like deployment/NAME (certificate/HOST)',
+    )
     .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });

@@ -107,7 +107,7 @@ const DEPLOYMENT: Record<string, TypeDoc> = {
         doc: 'Replicas Berth keeps running (0 to 10000; default 1). Berth places them on ready nodes with room for their requests.',
       },
       selector: {
-        doc: "Must be matchLabels equal to labels of the template (matchExpressions is refused). Berth owns a Deployment's replicas by construction; the selector only has to agree with the template.",
+        doc: "Required in apps/v1: matchLabels, each equal to a label of the template (matchExpressions is refused). Berth owns a Deployment's replicas by construction; the selector only has to agree with the template.",
       },
       template: {
         type: `${CORE}PodTemplateSpec`,
@@ -833,7 +833,7 @@ const CORE_READS: Record<string, TypeDoc> = {
       }),
   },
   [`${CORE}Secret`]: {
-    doc: 'A Secret, without its values: Berth never returns them (write them with `berth secret` or `/v1`). Read-only here; the key names are in the berth.dev/keys annotation.',
+    doc: 'A Secret, without its values: Berth never returns them (write them with `berth apply` or `/v1`). Read-only here; the key names are in the berth.dev/keys annotation.',
     shape: () =>
       object('', {
         apiVersion: str(),
@@ -918,7 +918,7 @@ const SERVICE: Record<string, TypeDoc> = {
         doc: "ClusterIP (default), NodePort (every node listens on each port's nodePort), LoadBalancer (node ports and its berth.dev/hosts at the ingress), ExternalName (a DNS alias).",
       },
       clusterIP: {
-        doc: 'An IPv4 address of the service range, assigned when absent and kept; None: headless (the name resolves to the ready endpoints).',
+        doc: 'An IPv4 address of the service range, assigned when absent and kept (changing it is a 422); None: headless (the name resolves to the ready endpoints).',
       },
       externalName: { doc: 'ExternalName only: the DNS name the service name stands for.' },
       selector: { doc: 'Labels of the replicas that answer (of Deployments and Jobs of the namespace).' },
@@ -1089,7 +1089,7 @@ const INGRESS: Record<string, TypeDoc> = {
   },
   [`${NETWORKING}ServiceBackendPort`]: { doc: 'A port by number or by name; exactly one.' },
   [`${NETWORKING}IngressTLS`]: {
-    doc: 'A TLS certificate (a kubernetes.io/tls Secret) for hosts of the rules.',
+    doc: 'A kubernetes.io/tls Secret served for hosts of the rules (no wildcard) instead of an ACME certificate; only on a control plane on Node that serves HTTPS itself (elsewhere a 422).',
     fields: { hosts: { list: ATOMIC } },
   },
   [`${NETWORKING}IngressStatus`]: {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,8 +12,9 @@ import { type BerthServer, startBerthServer } from './support/ui-server.ts';
 
 /**
  * `kubectl explain` (v1.32) against Berth's OpenAPI v3: the fields of the kinds Berth serves,
- * nested and recursive, each with what Berth does with it. No agent is needed: explain reads
- * discovery and the documents only.
+ * nested and recursive, each with what Berth does with it; and a client-side `apply`, whose
+ * strategic merge patch kubectl computes from the same schemas. No agent is needed: nothing here
+ * waits for a replica.
  */
 
 let server: BerthServer;
@@ -107,5 +108,43 @@ describe('kubectl explain against Berth', () => {
       expect(out).toContain('DESCRIPTION:');
       expect(out).toContain('metadata\t<ObjectMeta>');
     }
+  });
+
+  it("applies with the schemas' merge keys: a var dropped from the manifest goes, another writer's stays", async () => {
+    const manifest = (env: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: merged}
+spec:
+  selector: {matchLabels: {app: merged}}
+  template:
+    metadata: {labels: {app: merged}}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app:1
+        env:
+${env}
+`;
+    const file = join(dir, 'merged.yaml');
+    const kubectl = async (args: string[]) => {
+      const r = await runKubectl(config, dir, args);
+      expect(r.code, `kubectl ${args.join(' ')}\n${r.stderr}`).toBe(0);
+      return r.stdout;
+    };
+    writeFileSync(file, manifest('        - {name: MODE, value: a}\n        - {name: OLD, value: x}'));
+    await kubectl(['apply', '-f', file]);
+    // Not in the last-applied configuration: a merge keeps it.
+    await kubectl(['set', 'env', 'deploy/merged', 'EXTRA=1']);
+    // OLD leaves the manifest: only a patch computed with env's merge key says to delete it
+    // (`$patch: delete`); without one kubectl sends the new list, which Berth merges by name.
+    writeFileSync(file, manifest('        - {name: MODE, value: b}'));
+    await kubectl(['apply', '-f', file]);
+    const env = JSON.parse(
+      await kubectl(['get', 'deploy', 'merged', '-o', 'jsonpath={.spec.template.spec.containers[0].env}']),
+    );
+    expect(env).toEqual([
+      { name: 'MODE', value: 'b' },
+      { name: 'EXTRA', value: '1' },
+    ]);
   });
 });

@@ -78,13 +78,6 @@ export function normalise(s: Schema): Schema {
   if (types.has('string') && types.has('number')) return { ...rest, ...ref(QUANTITY) };
   if (types.has('string') && types.has('integer')) return { ...rest, ...ref(INT_OR_STRING) };
   if (types.size === 1 && types.has('string')) return { ...rest, type: 'string' };
-  const objects = union.filter((u) => u.type === 'object');
-  if (objects.length === union.length)
-    return {
-      ...rest,
-      type: 'object',
-      properties: Object.assign({}, ...objects.map((o) => o.properties)),
-    };
   return out;
 }
 

@@ -175,3 +175,43 @@ describe('the Kubernetes face when the database cannot answer', () => {
     }
   });
 });
+
+describe('the OpenAPI v3 documents of the face', () => {
+  it('are cached as Kubernetes caches them: ETag, immutable at the hashed URL, an old hash redirected', async () => {
+    const root = await get('/openapi/v3');
+    expect(root.status).toBe(200);
+    const url = root.body.paths['apis/apps/v1'].serverRelativeURL as string;
+    expect(url).toMatch(/^\/openapi\/v3\/apis\/apps\/v1\?hash=[0-9A-F]{64}$/);
+    const hash = url.split('hash=')[1];
+
+    const doc = await get(url);
+    expect(doc.status).toBe(200);
+    expect(doc.headers.get('etag')).toBe(`"${hash}"`);
+    expect(doc.headers.get('cache-control')).toBe('public, immutable');
+    expect(
+      doc.body.components.schemas['io.k8s.api.apps.v1.Deployment']['x-kubernetes-group-version-kind'],
+    ).toEqual([{ group: 'apps', kind: 'Deployment', version: 'v1' }]);
+
+    // Asked again with what it holds, a client gets 304; without a hash, no immutable caching.
+    const again = await t.plane.app.request('/openapi/v3/apis/apps/v1', {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'if-none-match': `"${hash}"` },
+    });
+    expect(again.status).toBe(304);
+    expect(again.headers.get('cache-control')).toBeNull();
+
+    const stale = await t.plane.app.request('/openapi/v3/apis/apps/v1?hash=OLD', {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(stale.status).toBe(301);
+    expect(stale.headers.get('location')).toBe(url);
+  });
+
+  it('answer a group version Berth does not serve with a Kubernetes 404, and nobody without a token', async () => {
+    for (const path of ['/openapi/v3/apis/policy/v1', '/openapi/v3/apis/apps/v2', '/openapi/v3/api/v2']) {
+      const res = await get(path);
+      expect(res.status, path).toBe(404);
+      expect(res.body).toMatchObject({ kind: 'Status', reason: 'NotFound' });
+    }
+    expect((await get('/openapi/v3', null)).status).toBe(401);
+  });
+});

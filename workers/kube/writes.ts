@@ -17,7 +17,7 @@ import { applyManifests } from '../verbs/apply.ts';
 import { getNode, setUnschedulable } from '../verbs/nodes.ts';
 import type { KubeObject } from './objects.ts';
 import { kubeNode } from './objects.ts';
-import { openApiGroupVersion, openApiRoot } from './openapi.ts';
+import { openApiDocuments, openApiGroupVersion } from './openapi.ts';
 import {
   applyPatch,
   type PatchType,
@@ -378,14 +378,36 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
   }
 }
 
-/** The OpenAPI v3 documents kubectl reads before it writes (openapi.ts). */
+/**
+ * The OpenAPI v3 documents (openapi.ts), cached as Kubernetes caches them: an ETag of the
+ * content's hash, and a URL naming the current hash is immutable (kubectl asks again only when
+ * the root lists a new one); an old hash is redirected to the current URL.
+ */
 export function kubeOpenApiRoutes(app: Hono<AppEnv>) {
-  app.get('/openapi/v3', (c) => c.json(openApiRoot()));
-  app.get('/openapi/v3/*', (c) => {
-    const doc = openApiGroupVersion(c.req.path.slice('/openapi/v3/'.length));
-    if (!doc) throw new KubeStatusError('NOT_FOUND', 'the server could not find the requested resource');
-    return c.json(doc);
+  app.get('/openapi/v3', async (c) => {
+    const { root, rootHash } = await openApiDocuments();
+    return cached(c, root, rootHash);
   });
+  app.get('/openapi/v3/*', async (c) => {
+    const doc = await openApiGroupVersion(c.req.path.slice('/openapi/v3/'.length));
+    if (!doc) throw new KubeStatusError('NOT_FOUND', 'the server could not find the requested resource');
+    const asked = c.req.query('hash');
+    if (asked !== undefined && asked !== doc.hash) return c.redirect(`${c.req.path}?hash=${doc.hash}`, 301);
+    if (asked !== undefined) {
+      c.header('cache-control', 'public, immutable');
+      c.header('expires', new Date(Date.now() + 365 * 86_400_000).toUTCString());
+      c.header('vary', 'Accept');
+    }
+    return cached(c, doc.body, doc.hash);
+  });
+}
+
+/** The body with its ETag, or 304 when the client holds it already. */
+function cached(c: Ctx, body: string, hash: string): Response {
+  const etag = `"${hash}"`;
+  c.header('etag', etag);
+  if (c.req.header('if-none-match') === etag) return c.body(null, 304);
+  return c.body(body, 200, { 'content-type': 'application/json' });
 }
 
 /**

@@ -91,7 +91,8 @@ describe('networking.k8s.io/v1 Ingress', () => {
       [
         `  tls:\n  - hosts: ['*.example.com']\n    secretName: tls\n${RULES}`,
         'spec.tls[0].hosts[0]',
-        'a wildcard host is not served from a Secret yet',
+        // A wildcard is served from a Secret like any host, when a rule names it.
+        'is not the host of any rule',
       ],
       [`  tls:\n  - secretName: tls\n${RULES}`, 'spec.tls[0].hosts', 'is required'],
       [

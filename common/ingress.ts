@@ -118,15 +118,7 @@ export const matchType = (t: PathType): 'Prefix' | 'Exact' => (t === 'Exact' ? '
  * ordered through ACME.
  */
 export const IngressTls = z.strictObject({
-  hosts: z
-    .array(
-      Hostname.refine(
-        (h) => !h.startsWith('*.'),
-        'a wildcard host is not served from a Secret yet: list each host name',
-      ),
-    )
-    .min(1, 'must list the hosts the Secret is served for')
-    .max(64),
+  hosts: z.array(Hostname).min(1, 'must list the hosts the Secret is served for').max(64),
   secretName: Name,
 });
 export type IngressTls = z.infer<typeof IngressTls>;

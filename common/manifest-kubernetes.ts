@@ -333,6 +333,9 @@ export function kubernetesCronJob(doc: PlainObject): Translated {
 
 export const HOSTS_ANNOTATION = 'berth.dev/hosts';
 const HOSTS_PATH = `metadata.annotations[${JSON.stringify(HOSTS_ANNOTATION)}]`;
+/** The kubernetes.io/tls Secret served for a v1 Service's hosts (spec.tlsSecretName of Berth's Service). */
+export const TLS_SECRET_ANNOTATION = 'berth.dev/tls-secret';
+const TLS_SECRET_PATH = `metadata.annotations[${JSON.stringify(TLS_SECRET_ANNOTATION)}]`;
 
 /**
  * v1 Service → berth.dev/v1 Service input; the hostnames come from the berth.dev/hosts annotation.
@@ -377,7 +380,15 @@ export function kubernetesService(doc: PlainObject): Translated {
       spec.hosts = hosts;
     }
   }
+  const tlsSecret = isPlainObject(annotations) ? annotations[TLS_SECRET_ANNOTATION] : undefined;
+  if (tlsSecret !== undefined && spec) {
+    if (typeof tlsSecret !== 'string')
+      errors.push({ path: TLS_SECRET_PATH, message: "must be a Secret's name" });
+    else spec.tlsSecretName = tlsSecret.trim();
+  }
   const remap = (error: FieldError): FieldError => {
+    if (error.path === 'spec.tlsSecretName' && tlsSecret !== undefined)
+      return { path: TLS_SECRET_PATH, message: error.message };
     const m = /^spec\.hosts(?:\[(\d+)\])?$/.exec(error.path);
     if (!m || !hosts.length) return error;
     const host = m[1] === undefined ? undefined : hosts[Number(m[1])];

@@ -542,6 +542,23 @@ spec:
     expect(object.kind === 'Service' && object.spec.hosts).toEqual(['a.example.com', '*.b.example.com']);
   });
 
+  it('reads the Secret served for its hosts from the berth.dev/tls-secret annotation, and points errors there', () => {
+    const object = only(
+      k8sService(
+        '',
+        '\n  annotations:\n    berth.dev/hosts: a.example.com\n    berth.dev/tls-secret: web-tls',
+      ),
+    );
+    expect(object.kind === 'Service' && object.spec.tlsSecretName).toBe('web-tls');
+    expect(issuesOf(k8sService('', '\n  annotations:\n    berth.dev/tls-secret: web-tls'))).toEqual([
+      {
+        document: 0,
+        path: 'metadata.annotations["berth.dev/tls-secret"]',
+        message: "needs hosts: the Secret is served for the service's hosts",
+      },
+    ]);
+  });
+
   it('points a bad host at the annotation', () => {
     expect(issuesOf(k8sService('', '\n  annotations:\n    berth.dev/hosts: a.example.com,Bad_Host'))).toEqual(
       [

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ObjectMetaInput } from './deployment.ts';
 import { isIpLiteral } from './host-patterns.ts';
 import { parseIp } from './ip-address.ts';
-import { Labels } from './names.ts';
+import { Labels, Name } from './names.ts';
 
 /**
  * The Service as users write it (berth.dev/v1): which replicas (selector), which ports, and the
@@ -96,6 +96,11 @@ const ServiceSpecFields = z.strictObject({
   selector: Labels.optional(),
   ports: z.array(ServicePort).max(64).default([]),
   hosts: z.array(Hostname).max(64).default([]),
+  /**
+   * A kubernetes.io/tls Secret of the service's namespace served for its hosts (wildcards
+   * included) instead of an ACME certificate: Berth's counterpart of an Ingress's `tls`.
+   */
+  tlsSecretName: Name.optional(),
   sessionAffinity: z.enum(['None', 'ClientIP'], 'must be None or ClientIP').optional(),
   /** LoadBalancer only: false gives it no node ports (its hosts at the ingress alone). Absent: true. */
   allocateLoadBalancerNodePorts: z.boolean().optional(),
@@ -190,6 +195,11 @@ function serviceSpecIssues(spec: z.infer<typeof ServiceSpecFields>): Issue[] {
     }
   });
   // The ingress speaks HTTP, over TCP.
+  if (spec.tlsSecretName !== undefined && !spec.hosts.length)
+    issues.push({
+      path: ['tlsSecretName'],
+      message: "needs hosts: the Secret is served for the service's hosts",
+    });
   if (spec.hosts.length && spec.ports.length && !spec.ports.some((p) => p.protocol === 'TCP'))
     issues.push({ path: ['hosts'], message: 'need a TCP port: the ingress sends HTTP to the service' });
   const hosts = new Set<string>();

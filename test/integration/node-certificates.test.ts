@@ -151,6 +151,44 @@ describe('certificates for the nodes', () => {
     expect(moved.headers.get('etag')).not.toBe(etag);
   });
 
+  it("serves a Service's tlsSecretName for its hosts, a wildcard included, and refuses it without hosts", async () => {
+    const wildcard = pem(['*.apps.example.com'], 'apps');
+    expect(
+      (
+        await t.call('PUT', '/v1/namespaces/shop/secrets/apps-tls', {
+          type: 'kubernetes.io/tls',
+          data: { 'tls.crt': wildcard.certPem, 'tls.key': wildcard.keyPem },
+        })
+      ).status,
+    ).toBeLessThan(300);
+    const service = (spec: Record<string, unknown>) => ({
+      apiVersion: 'berth.dev/v1',
+      kind: 'Service',
+      metadata: {},
+      spec: { selector: { app: 'apps' }, ports: [{ name: 'http', port: 80 }], ...spec },
+    });
+    const bare = await t.call(
+      'PUT',
+      '/v1/namespaces/shop/services/apps',
+      service({ tlsSecretName: 'apps-tls' }),
+    );
+    expect(bare.status).toBe(422);
+    expect(bare.body.errors[0]).toMatchObject({ path: 'spec.tlsSecretName' });
+    expect(
+      (
+        await t.call(
+          'PUT',
+          '/v1/namespaces/shop/services/apps',
+          service({ hosts: ['*.apps.example.com'], tlsSecretName: 'apps-tls' }),
+        )
+      ).status,
+    ).toBe(201);
+    const body = (await (await asNode('/v1/agent/certificates')).json()) as {
+      certificates: { host: string; certPem: string }[];
+    };
+    expect(body.certificates.find((c) => c.host === '*.apps.example.com')?.certPem).toBe(wildcard.certPem);
+  });
+
   it('relays HTTP-01 answers to nodes, and keeps both routes from user tokens', async () => {
     await putChallenge(t.plane.deps.db, 'tok-abc', 'shop.example.com', 'tok-abc.thumb');
     const answer = await asNode('/v1/agent/acme-challenges/tok-abc');

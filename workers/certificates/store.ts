@@ -215,7 +215,10 @@ export async function accountKey(
   return key;
 }
 
-/** A host an Ingress serves with a kubernetes.io/tls Secret (its `tls`), and that Secret's row. */
+/**
+ * A host served with a kubernetes.io/tls Secret: named by an Ingress's `tls`, or a Service's
+ * `tlsSecretName` for its hosts; and that Secret's row.
+ */
 export interface SecretCertificateRef {
   host: string;
   namespace: string;
@@ -226,16 +229,26 @@ export interface SecretCertificateRef {
   resourceVersion: number | null;
 }
 
-/** The hosts Ingresses name under `tls`, each once (the first Ingress by namespace and name wins). */
+/**
+ * The hosts served from Secrets, each once: an Ingress's `tls` first (the first by namespace and
+ * name), then a Service's (a host has one namespace, so the two never disagree on the Secret's).
+ */
 export async function secretCertificateRefs(db: Database): Promise<SecretCertificateRef[]> {
   const rows = await db.execute(sql`
-    select distinct on (h.host) h.host, i.namespace, t->>'secretName' as secret_name,
-      s.type, s.ciphertext, s.resource_version
-    from ingresses i
-    cross join lateral jsonb_array_elements(coalesce(i.spec->'tls', '[]'::jsonb)) t
-    cross join lateral jsonb_array_elements_text(coalesce(t->'hosts', '[]'::jsonb)) h(host)
-    left join secrets s on s.namespace = i.namespace and s.name = t->>'secretName'
-    order by h.host, i.namespace, i.name`);
+    select distinct on (r.host) r.host, r.namespace, r.secret_name, s.type, s.ciphertext, s.resource_version
+    from (
+      select h.host, i.namespace, t->>'secretName' as secret_name, 0 as source, i.name
+      from ingresses i
+      cross join lateral jsonb_array_elements(coalesce(i.spec->'tls', '[]'::jsonb)) t
+      cross join lateral jsonb_array_elements_text(coalesce(t->'hosts', '[]'::jsonb)) h(host)
+      union all
+      select h.host, v.namespace, v.spec->>'tlsSecretName', 1, v.name
+      from services v
+      cross join lateral jsonb_array_elements_text(v.hosts) h(host)
+      where v.spec->>'tlsSecretName' is not null
+    ) r
+    left join secrets s on s.namespace = r.namespace and s.name = r.secret_name
+    order by r.host, r.source, r.namespace, r.name`);
   return rowsOf<{
     host: string;
     namespace: string;

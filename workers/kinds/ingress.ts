@@ -1,22 +1,14 @@
 import { sql } from 'drizzle-orm';
-import { INGRESS_HTTPS_LABEL, type IngressSpec, ingressHosts, matchType } from '../../common/ingress.ts';
-import { rowsOf } from '../../db/rows.ts';
+import { type IngressSpec, ingressHosts, matchType } from '../../common/ingress.ts';
 import { ingresses } from '../../db/schema/index.ts';
 import { conflict, type FieldError, invalid } from '../errors.ts';
 import { type ObjectKind, objectMetadata } from '../store/objects.ts';
 import { loadPolicy } from '../store/policies.ts';
 import { ingressesHolding, servicesHolding } from './host-claims.ts';
+import { unservedSecretCertificate } from './secret-certificates.ts';
 import { HOSTS_LOCK, refusedHosts } from './service.ts';
 
 export type IngressRow = typeof ingresses.$inferSelect;
-
-/** Whether some node's agent serves the cluster's hosts over HTTPS (it says so by a label). */
-async function nodesServeHttps(tx: Parameters<NonNullable<ObjectKind<IngressRow, IngressSpec>['admit']>>[0]) {
-  const rows = await tx.execute(
-    sql`select 1 from nodes where labels->>${INGRESS_HTTPS_LABEL} = 'true' limit 1`,
-  );
-  return rowsOf(rows).length > 0;
-}
 
 /**
  * Ingresses in the object store. Their hosts go through a Service's guards (never the API's
@@ -39,12 +31,10 @@ export const ingressKind: ObjectKind<IngressRow, IngressSpec> = {
       for (const e of refusedHosts([rule.host], write.admission.apiHosts, policy, write.namespace))
         refused.push({ ...e, path: `spec.rules[${i}].host` });
     });
-    if (next.spec.tls?.length && !write.admission.hostCertificates && !(await nodesServeHttps(tx)))
-      refused.push({
-        path: 'spec.tls',
-        message:
-          'is served only by a control plane on Node that serves HTTPS itself (BERTH_TLS_CERT_FILE/_KEY_FILE or ACME) or by nodes whose agents serve HTTPS (--ingress-tls-listen); this cluster has neither',
-      });
+    const unserved = next.spec.tls?.length
+      ? await unservedSecretCertificate(tx, write.admission.hostCertificates === true, 'spec.tls')
+      : undefined;
+    if (unserved) refused.push(unserved);
     if (refused.length) throw invalid(refused);
     await tx.execute(sql`select pg_advisory_xact_lock(${HOSTS_LOCK})`);
     const errors = await hostConflicts(tx, write.namespace, write.name, next.spec);

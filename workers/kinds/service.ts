@@ -8,6 +8,7 @@ import { conflict, type FieldError, invalid } from '../errors.ts';
 import { type ObjectKind, objectMetadata } from '../store/objects.ts';
 import { loadPolicy } from '../store/policies.ts';
 import { ingressConflictsOfService } from './host-claims.ts';
+import { unservedSecretCertificate } from './secret-certificates.ts';
 import { DEFAULT_SERVICE_ADDRESSES } from './service-addresses.ts';
 import {
   assignAddresses,
@@ -35,6 +36,11 @@ export const serviceKind: ObjectKind<ServiceRow, ServiceSpec> = {
     if (!write.specChanged) return;
     const policy = write.admission.admin ? undefined : await loadPolicy(tx, write.namespace);
     const refused = refusedHosts(next.spec.hosts, write.admission.apiHosts, policy, write.namespace);
+    const unserved =
+      next.spec.tlsSecretName !== undefined
+        ? await unservedSecretCertificate(tx, write.admission.hostCertificates === true, 'spec.tlsSecretName')
+        : undefined;
+    if (unserved) refused.push(unserved);
     if (refused.length) throw invalid(refused);
     await claimHosts(tx, write.namespace, write.name, next.spec.hosts);
     const spec = policy && !policy.allowNodePorts ? withoutNodePorts(next.spec, write.namespace) : next.spec;

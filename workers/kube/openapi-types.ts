@@ -927,6 +927,7 @@ const SERVICE: Record<string, TypeDoc> = {
         list: { type: 'map', keys: ['port', 'protocol'], mergeKey: 'port', strategy: 'merge' },
       },
       hosts: { hidden: true },
+      tlsSecretName: { hidden: true },
       sessionAffinity: {
         doc: 'None (default) or ClientIP: the same client reaches the same replica for timeoutSeconds.',
       },
@@ -1089,7 +1090,7 @@ const INGRESS: Record<string, TypeDoc> = {
   },
   [`${NETWORKING}ServiceBackendPort`]: { doc: 'A port by number or by name; exactly one.' },
   [`${NETWORKING}IngressTLS`]: {
-    doc: 'A kubernetes.io/tls Secret served for hosts of the rules (no wildcard) instead of an ACME certificate; only on a control plane on Node that serves HTTPS itself (elsewhere a 422).',
+    doc: 'A kubernetes.io/tls Secret served for hosts of the rules (wildcards included) instead of an ACME certificate, by a control plane on Node that serves HTTPS itself and by nodes whose agents serve HTTPS (with neither, a 422).',
     fields: { hosts: { list: ATOMIC } },
   },
   [`${NETWORKING}IngressStatus`]: {
@@ -1109,7 +1110,7 @@ const MACHINERY: Record<string, TypeDoc> = {
         labels: mapOf(str(), 'Selected by -l, Services and selectors.'),
         annotations: mapOf(
           str(),
-          'Kept as written (kubectl keeps its last-applied-configuration here); berth.dev/hosts on a Service are its public hosts.',
+          'Kept as written (kubectl keeps its last-applied-configuration here); berth.dev/hosts on a Service are its public hosts, berth.dev/tls-secret the kubernetes.io/tls Secret served for them.',
         ),
         uid: str(READ_ONLY),
         resourceVersion: str(

@@ -136,9 +136,12 @@ export class CertificateManager {
         const context = createSecureContext({ cert: pair.certPem, key: pair.keyPem, minVersion: 'TLSv1.2' });
         this.fromSecrets.set(ref.host, { stamp, context });
       } catch (e) {
-        this.o.log.warn(`certificates: the Ingress's Secret for ${ref.host} cannot be served`, {
-          error: describe(e),
-        });
+        this.o.log.warn(
+          `certificates: the Secret for ${ref.host} (${ref.namespace}/${ref.secretName}) cannot be served`,
+          {
+            error: describe(e),
+          },
+        );
       }
     }
     for (const host of [...this.fromSecrets.keys()]) if (!seen.has(host)) this.fromSecrets.delete(host);

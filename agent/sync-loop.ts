@@ -24,6 +24,8 @@ export interface SyncDeps {
   claims?: ClaimVolumes;
   /** The cluster's service map, with every answer that carries one (agent/services). */
   onServices?: (map: ServiceMap) => void;
+  /** The cadence of usage samples the server asks for (absent from a server that predates them). */
+  onUsageInterval?: (seconds: number) => void;
 }
 
 /** An answer faster than this came back without waiting: the server does not long-poll (Workers). */
@@ -76,6 +78,7 @@ export class SyncLoop {
           // changed): pausing a poll interval after it would leave whatever comes next waiting.
           const newVersion = r.etag !== this.etag;
           if (r.body.services) this.d.onServices?.(r.body.services);
+          if (r.body.usageIntervalSeconds) this.d.onUsageInterval?.(r.body.usageIntervalSeconds);
           news = (await this.received(r.etag, r.body.replicas, r.body.logRequests, ms)) || newVersion;
           this.d.claims?.release(r.body.releasedClaims);
         }

@@ -21,6 +21,7 @@ import { awaitAssignmentChange } from '../verbs/assignment-wait.ts';
 import { registerNode } from '../verbs/node-registration.ts';
 import { confirmClaimRemovals, finishClaimDeletions } from '../verbs/persistent-volume-claims.ts';
 import { buildServiceMap, readNetworkVersion } from '../verbs/service-map.ts';
+import { recordUsage, USAGE_INTERVAL_SECONDS } from '../verbs/usage.ts';
 
 const TAGS = ['Agent protocol'];
 
@@ -88,6 +89,7 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
         deps.now(),
       );
       body.services = await serviceMapOf(deps, network);
+      body.usageIntervalSeconds = USAGE_INTERVAL_SECONDS;
       c.header('etag', etagOf({ assignments: built, network }));
       c.header('cache-control', 'no-store');
       return c.json(body);
@@ -108,6 +110,7 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       const node = requireNode(c.get('principal'));
       const report = await readValid(c, StatusReport);
       const changed = await recordStatus(deps.db, node.nodeId, report, deps.now());
+      if (report.usage) await recordUsage(deps.db, node.nodeId, report.usage);
       if (changed.length) {
         reconcileAfter(c, deps, changed);
         // Replicas may have gone: a Terminating claim they held goes with the last of them.

@@ -20,7 +20,7 @@ import {
 import { fieldRequirements, labelRequirements, matchesFields } from './field-selector.ts';
 import { type KubeObject, kubeList, listResourceVersion } from './objects.ts';
 import { podLog } from './pod-log-route.ts';
-import { findResource, groupVersion, type KubeResource } from './resources.ts';
+import { findResource, groupVersion, type KubeResource, servedVersion } from './resources.ts';
 import { KUBE_SOURCES, sourceOf } from './sources.ts';
 import { forbiddenStatus, KubeStatusError, notFoundStatus, statusObject, statusOf } from './status.ts';
 import { toTable, wantsTable } from './tables.ts';
@@ -78,7 +78,7 @@ export function kubeApi(
   });
   app.get('/apis/:group/:version', (c) => {
     const { group, version } = c.req.param();
-    if (!isServedGroup(group) || version !== 'v1') throw unknownResource();
+    if (!isServedGroup(group) || version !== servedVersion(group)) throw unknownResource();
     return c.json(resourceList(group, version));
   });
 
@@ -110,6 +110,11 @@ export function kubeApi(
   app.get('/apis/:group/:version/:plural', (c) => {
     const p = c.req.param();
     return read(c, p.group, p.version, p.plural);
+  });
+  // A cluster-scoped resource of a named group: NodeMetrics.
+  app.get('/apis/:group/:version/:plural/:name', (c) => {
+    const p = c.req.param();
+    return read(c, p.group, p.version, p.plural, undefined, p.name);
   });
 
   kubeWriteRoutes(app, deps);

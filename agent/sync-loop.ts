@@ -71,6 +71,8 @@ export class SyncLoop {
           this.d.onReconnect?.();
         }
         failures = 0;
+        // On every answer, 304s too: an agent resumed with a saved ETag may see nothing else for long.
+        if (r.usageIntervalSeconds) this.d.onUsageInterval?.(r.usageIntervalSeconds);
         let news = false;
         if (r.kind === 'changed') {
           this.pollIntervalMs = Math.max(100, r.body.pollIntervalSeconds * 1000);
@@ -78,7 +80,6 @@ export class SyncLoop {
           // changed): pausing a poll interval after it would leave whatever comes next waiting.
           const newVersion = r.etag !== this.etag;
           if (r.body.services) this.d.onServices?.(r.body.services);
-          if (r.body.usageIntervalSeconds) this.d.onUsageInterval?.(r.body.usageIntervalSeconds);
           news = (await this.received(r.etag, r.body.replicas, r.body.logRequests, ms)) || newVersion;
           this.d.claims?.release(r.body.releasedClaims);
         }

@@ -229,11 +229,6 @@ export const AssignmentsResponse = z.object({
   pollIntervalSeconds: z.number(),
   /** The cluster's services for the node's DNS and proxy; agents that predate it ignore it. */
   services: ServiceMap.optional(),
-  /**
-   * How often the server wants the agent's usage samples (`StatusReport.usage`); absent: a server
-   * that predates them, which is sent none. Agents that predate it ignore it.
-   */
-  usageIntervalSeconds: z.number().positive().optional(),
 });
 export type AssignmentsResponse = z.infer<typeof AssignmentsResponse>;
 
@@ -332,10 +327,17 @@ export const NodeUsage = z.strictObject({
 });
 export type NodeUsage = z.infer<typeof NodeUsage>;
 
+/**
+ * How often the server wants usage samples (`StatusReport.usage`), in seconds: a header of every
+ * assignments answer, 304s included, so an agent resuming with a saved ETag learns it too. Absent:
+ * a server that predates usage, which is sent none.
+ */
+export const USAGE_INTERVAL_HEADER = 'x-usage-interval';
+
 /** The agent's latest usage sample (agent/usage-sampler.ts), served as metrics.k8s.io. */
 export const UsageReport = z.strictObject({
   node: NodeUsage.optional(),
-  /** Replicas with running containers that were sampled; one absent keeps its last sample. */
+  /** Replicas whose running containers were all sampled; the node's others have no sample now. */
   replicas: z.array(ReplicaUsage).max(10000),
 });
 export type UsageReport = z.infer<typeof UsageReport>;
@@ -347,8 +349,8 @@ export const StatusReport = z.strictObject({
   allocatable: NodeResources.optional(),
   agentVersion: z.string().max(64).optional(),
   /**
-   * Sent only to a server that asked for it (`AssignmentsResponse.usageIntervalSeconds`): a server
-   * that predates it refuses unknown keys. Absent: the last sample stays.
+   * Sent only to a server that asks for it (USAGE_INTERVAL_HEADER): a server that predates it
+   * refuses unknown keys. Absent: the stored samples stay as they are.
    */
   usage: UsageReport.optional(),
 });

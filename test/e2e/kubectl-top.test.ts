@@ -166,6 +166,25 @@ describe(`kubectl (${KUBECTL}) top`, () => {
     expect(`${none.stdout}${none.stderr}`).toMatch(/No resources found/);
   });
 
+  it('has new figures from an agent restarted with its saved state', async () => {
+    // Resumed with its saved state and ETag (so its polls may be 304s, which carry the sampling
+    // interval too), it samples again. Its containers keep running meanwhile.
+    await agent.stop();
+    const restartedAt = Date.now();
+    agent = startAgentProcess({ server: server.url, name: node, dataDir: agentDir });
+    const sampled = await eventually(
+      async () => {
+        const res = await server.call('GET', `/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/${pod}`);
+        const at = res.status === 200 ? Date.parse((res.body as { timestamp: string }).timestamp) : 0;
+        // Whole seconds on the wire: a sample taken after the restart is at or after its second.
+        return at >= Math.floor(restartedAt / 1000) * 1000 ? res.body : undefined;
+      },
+      90_000,
+      'a sample taken after the restart',
+    );
+    expect(sampled).toMatchObject({ kind: 'PodMetrics', metadata: { name: pod } });
+  });
+
   it('prints CPU and memory of the node, with shares of what it offers', async () => {
     const rows = await rowsOnce(
       ['top', 'nodes'],

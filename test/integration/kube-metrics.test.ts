@@ -117,7 +117,24 @@ describe('metrics.k8s.io', () => {
     const res = await t.plane.app.request('/v1/agent/assignments', {
       headers: { authorization: `Bearer ${agent.token}` },
     });
-    expect(((await res.json()) as { usageIntervalSeconds: number }).usageIntervalSeconds).toBe(15);
+    expect(res.headers.get('x-usage-interval')).toBe('15');
+    // On a 304 too: an agent resuming with its saved ETag learns it as well. (Pods are still being
+    // placed: the node's version may move between two reads.)
+    const unchanged = await eventually(
+      async () => {
+        const first = await t.plane.app.request('/v1/agent/assignments', {
+          headers: { authorization: `Bearer ${agent.token}` },
+        });
+        await first.body?.cancel();
+        const again = await t.plane.app.request('/v1/agent/assignments', {
+          headers: { authorization: `Bearer ${agent.token}`, 'if-none-match': first.headers.get('etag')! },
+        });
+        return again.status === 304 ? again : undefined;
+      },
+      30_000,
+      'an unchanged answer',
+    );
+    expect(unchanged.headers.get('x-usage-interval')).toBe('15');
   });
 
   it('serves the reported usage as PodMetrics named as the pods, and leaves out pods without a sample', async () => {

@@ -8,6 +8,7 @@ import {
   ReleasedClaimsDone,
   type ServiceMap,
   StatusReport,
+  USAGE_INTERVAL_HEADER,
 } from '../../common/agent-protocol.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { requireNode } from '../auth/authorize.ts';
@@ -74,6 +75,7 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       const known = c.req.header('if-none-match');
       const version = await awaitAssignmentChange(deps, node, known, wait, c.req.raw.signal);
       c.header('x-poll-interval', String(deps.config.pollIntervalSeconds));
+      c.header(USAGE_INTERVAL_HEADER, String(USAGE_INTERVAL_SECONDS));
       if (known === etagOf(version)) {
         c.header('etag', etagOf(version));
         return c.body(null, 304);
@@ -89,7 +91,6 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
         deps.now(),
       );
       body.services = await serviceMapOf(deps, network);
-      body.usageIntervalSeconds = USAGE_INTERVAL_SECONDS;
       c.header('etag', etagOf({ assignments: built, network }));
       c.header('cache-control', 'no-store');
       return c.json(body);

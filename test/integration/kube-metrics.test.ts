@@ -66,7 +66,12 @@ async function podsOf(namespace: string, count: number): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  t = await startTestPlane('postgres', { BERTH_BACKGROUND: '1', BERTH_RECONCILE_INTERVAL_MS: '200' });
+  t = await startTestPlane('postgres', {
+    BERTH_BACKGROUND: '1',
+    BERTH_RECONCILE_INTERVAL_MS: '200',
+    // A node that stops reporting is NotReady after 3 s (the last test).
+    BERTH_NODE_GRACE_SECONDS: '3',
+  });
   fleet = await startSimAgents({
     server: t.server,
     adminToken: ADMIN_TOKEN,
@@ -276,5 +281,25 @@ describe('metrics.k8s.io', () => {
       body: JSON.stringify({ replicas: [], usage: { replicas: [], gpu: 1 } }),
     });
     expect(res.status).toBe(422);
+  });
+
+  it('shows nothing of a node that stopped reporting, as metrics-server shows nothing it cannot scrape', async () => {
+    const gone = fleet.agents[1]!;
+    const itsPods = gone.running().map((a) => a.id);
+    expect(itsPods.length).toBeGreaterThan(0);
+    await gone.stop();
+    await eventually(
+      async () => (await t.call('GET', '/v1/nodes/sim-2')).body.status === 'NotReady',
+      30_000,
+      'sim-2 to be NotReady',
+    );
+    expect(names((await get(`${METRICS}/nodes`)).body.items)).toEqual(['sim-1']);
+    expect((await get(`${METRICS}/nodes/sim-2`)).status).toBe(404);
+    const pods = [
+      ...(await get(`${METRICS}/namespaces/default/pods`)).body.items,
+      ...(await get(`${METRICS}/namespaces/team-a/pods`)).body.items,
+    ].map((p: { metadata: { name: string } }) => p.metadata.name);
+    expect(pods.length).toBeGreaterThan(0);
+    for (const id of itsPods) expect(pods).not.toContain(id);
   });
 });

@@ -90,7 +90,16 @@ export async function recordUsage(db: Database, nodeId: string, usage: UsageRepo
   });
 }
 
-/** The latest samples of a namespace's replicas that are still placed on the node that sampled them. */
+/**
+ * Samples are shown only from nodes that are Ready: one that stopped reporting has figures that
+ * stopped being true, and metrics-server too shows nothing of a node it cannot scrape.
+ */
+const READY = sql`${nodes.status} = 'Ready'`;
+
+/**
+ * The latest samples of a namespace's replicas that are still placed on the node that sampled
+ * them, while it is Ready.
+ */
 export async function listReplicaUsage(db: Database, namespace: string): Promise<ReplicaUsageRow[]> {
   return db
     .select({
@@ -104,10 +113,11 @@ export async function listReplicaUsage(db: Database, namespace: string): Promise
       replicas,
       and(eq(replicas.id, replicaUsage.replicaId), eq(replicas.nodeId, replicaUsage.nodeId)),
     )
+    .innerJoin(nodes, and(eq(nodes.id, replicaUsage.nodeId), READY))
     .where(eq(replicas.namespace, namespace));
 }
 
-/** The latest sample of every node that sent one, by node name. */
+/** The latest sample of every Ready node that sent one, by node name. */
 export async function listNodeUsage(db: Database): Promise<NodeUsageRow[]> {
   return db
     .select({
@@ -118,6 +128,6 @@ export async function listNodeUsage(db: Database): Promise<NodeUsageRow[]> {
       windowSeconds: nodeUsage.windowSeconds,
     })
     .from(nodeUsage)
-    .innerJoin(nodes, eq(nodes.id, nodeUsage.nodeId))
+    .innerJoin(nodes, and(eq(nodes.id, nodeUsage.nodeId), READY))
     .orderBy(asc(nodes.name));
 }

@@ -24,6 +24,7 @@ import { StartupLedger } from './startup-ledger.ts';
 import { StateStore } from './state-store.ts';
 import { StatusReporter } from './status-reporter.ts';
 import { SyncLoop } from './sync-loop.ts';
+import { UsageSampler } from './usage-sampler.ts';
 import { AGENT_VERSION } from './version.ts';
 
 export interface RunningAgent {
@@ -145,18 +146,29 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     },
   });
   const capacity = nodeCapacity();
+  // Started when the server asks for samples (the assignments say how often); until then none.
+  const usage = new UsageSampler({
+    ...(driver.containerStats ? { stats: driver.containerStats.bind(driver) } : {}),
+    replicas: () => manager.statuses(),
+    log,
+  });
   reporter = new StatusReporter({
     log,
     heartbeatMs: (config.heartbeatSeconds ?? 10) * 1000,
-    build: () => ({
-      replicas: manager.statuses(),
-      capacity,
-      allocatable: capacity,
-      agentVersion: AGENT_VERSION,
-    }),
+    build: () => {
+      const sample = usage.pending();
+      return {
+        replicas: manager.statuses(),
+        capacity,
+        allocatable: capacity,
+        agentVersion: AGENT_VERSION,
+        ...(sample ? { usage: sample } : {}),
+      };
+    },
     send: async (report) => {
       try {
         await api.status(session.token, report, abort.signal);
+        if (report.usage) usage.sent(report.usage);
       } catch (e) {
         if (e instanceof ApiError && e.status === 401) session.refused(e);
         throw e;
@@ -195,6 +207,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     waitSeconds: config.waitSeconds ?? 25,
     signal: abort.signal,
     onReconnect: () => reporter?.sendSoon(),
+    onUsageInterval: (seconds) => usage.start(seconds * 1000),
     onServices: (map) => {
       if (!services) return;
       const key = JSON.stringify(map);
@@ -226,6 +239,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       stopping ??= (async () => {
         abort.abort();
         claims.stop();
+        usage.stop();
         metadata.stop();
         reporter.stop();
         await sync.stopped();

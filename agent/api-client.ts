@@ -6,6 +6,7 @@ import {
   type RegisterRequest,
   RegisterResponse,
   type StatusReport,
+  USAGE_INTERVAL_HEADER,
 } from '../common/agent-protocol.ts';
 import { type HttpAnswer, type HttpFetch, httpFetch } from './http-fetch.ts';
 
@@ -31,9 +32,13 @@ export type CertificatesResult =
   | { kind: 'unchanged' }
   | { kind: 'changed'; etag: string | undefined; body: NodeCertificates };
 
-export type AssignmentsResult =
+export type AssignmentsResult = (
   | { kind: 'unchanged' }
-  | { kind: 'changed'; etag: string | undefined; body: AssignmentsResponse };
+  | { kind: 'changed'; etag: string | undefined; body: AssignmentsResponse }
+) & {
+  /** The usage sampling interval the server asks for (USAGE_INTERVAL_HEADER); absent: none wanted. */
+  usageIntervalSeconds?: number;
+};
 
 /**
  * How long any request may take beyond what the server was asked to wait. Every request has
@@ -74,9 +79,11 @@ export class ApiClient {
       waitMs: waitSeconds * 1000,
       headers: etag ? { 'if-none-match': etag } : {},
     });
+    const usage = Number(res.headers.get(USAGE_INTERVAL_HEADER));
+    const usageIntervalSeconds = Number.isFinite(usage) && usage > 0 ? { usageIntervalSeconds: usage } : {};
     if (res.status === 304) {
       await res.text();
-      return { kind: 'unchanged' };
+      return { kind: 'unchanged', ...usageIntervalSeconds };
     }
     const json: unknown = await res.json();
     const parsed = AssignmentsResponse.safeParse(json);
@@ -87,7 +94,12 @@ export class ApiClient {
         `assignments response is malformed at ${issue?.path.join('.')}: ${issue?.message}`,
       );
     }
-    return { kind: 'changed', etag: res.headers.get('etag') ?? undefined, body: parsed.data };
+    return {
+      kind: 'changed',
+      etag: res.headers.get('etag') ?? undefined,
+      body: parsed.data,
+      ...usageIntervalSeconds,
+    };
   }
 
   async status(token: string, report: StatusReport, signal?: AbortSignal): Promise<void> {

@@ -61,4 +61,30 @@ describe('SyncLoop', () => {
     expect(answered).toEqual(['log-2']);
     expect(Date.now() - started).toBeLessThan(5000);
   });
+
+  it('learns the usage interval from an unchanged answer too (an agent resumed with its saved ETag)', async () => {
+    const abort = new AbortController();
+    const intervals: number[] = [];
+    const api = {
+      assignments: async () => {
+        abort.abort();
+        return { kind: 'unchanged' as const, usageIntervalSeconds: 15 };
+      },
+    } as unknown as ApiClient;
+    const loop = new SyncLoop({
+      api,
+      session: { token: 't' } as unknown as Session,
+      store: { saveAssignments: async () => {} } as unknown as StateStore,
+      manager: { apply: async () => {} } as unknown as PodManager,
+      log: createLogger('silent'),
+      server: 'http://cp',
+      node: 'n1',
+      waitSeconds: 25,
+      signal: abort.signal,
+      onUsageInterval: (s) => intervals.push(s),
+    });
+    loop.start({ etag: '"a1.n1"', replicas: [] });
+    await loop.stopped();
+    expect(intervals).toEqual([15]);
+  });
 });

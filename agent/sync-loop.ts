@@ -24,6 +24,8 @@ export interface SyncDeps {
   claims?: ClaimVolumes;
   /** The cluster's service map, with every answer that carries one (agent/services). */
   onServices?: (map: ServiceMap) => void;
+  /** The cadence of usage samples the server asks for (absent from a server that predates them). */
+  onUsageInterval?: (seconds: number) => void;
 }
 
 /** An answer faster than this came back without waiting: the server does not long-poll (Workers). */
@@ -69,6 +71,8 @@ export class SyncLoop {
           this.d.onReconnect?.();
         }
         failures = 0;
+        // On every answer, 304s too: an agent resumed with a saved ETag may see nothing else for long.
+        if (r.usageIntervalSeconds) this.d.onUsageInterval?.(r.usageIntervalSeconds);
         let news = false;
         if (r.kind === 'changed') {
           this.pollIntervalMs = Math.max(100, r.body.pollIntervalSeconds * 1000);

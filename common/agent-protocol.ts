@@ -296,12 +296,63 @@ export const NodeResources = z.strictObject({
   memoryBytes: z.int().min(0),
 });
 
+/**
+ * What a sample measured over: when it was taken (the agent's clock, as the kubelet's stamps are
+ * its own) and the seconds since the sample it was differenced with (CPU is a rate).
+ */
+const UsageWindow = {
+  timestamp: z.iso.datetime(),
+  windowSeconds: z.number().positive().max(3600),
+};
+
+/** CPU in billionths of a core averaged over the window; memory as the working set, in bytes. */
+export const ContainerUsage = z.strictObject({
+  name: z.string().max(63),
+  cpuNanoCores: z.int().min(0),
+  memoryBytes: z.int().min(0),
+});
+export type ContainerUsage = z.infer<typeof ContainerUsage>;
+
+export const ReplicaUsage = z.strictObject({
+  id: z.string().max(128),
+  ...UsageWindow,
+  containers: z.array(ContainerUsage).max(32),
+});
+export type ReplicaUsage = z.infer<typeof ReplicaUsage>;
+
+export const NodeUsage = z.strictObject({
+  ...UsageWindow,
+  cpuNanoCores: z.int().min(0),
+  memoryBytes: z.int().min(0),
+});
+export type NodeUsage = z.infer<typeof NodeUsage>;
+
+/**
+ * How often the server wants usage samples (`StatusReport.usage`), in seconds: a header of every
+ * assignments answer, 304s included, so an agent resuming with a saved ETag learns it too. Absent:
+ * a server that predates usage, which is sent none.
+ */
+export const USAGE_INTERVAL_HEADER = 'x-usage-interval';
+
+/** The agent's latest usage sample (agent/usage-sampler.ts), served as metrics.k8s.io. */
+export const UsageReport = z.strictObject({
+  node: NodeUsage.optional(),
+  /** Replicas whose running containers were all sampled; the node's others have no sample now. */
+  replicas: z.array(ReplicaUsage).max(10000),
+});
+export type UsageReport = z.infer<typeof UsageReport>;
+
 export const StatusReport = z.strictObject({
   /** Every replica the agent has containers for; an assigned replica that is absent has none yet. */
   replicas: z.array(ReplicaStatus).max(10000),
   capacity: NodeResources.optional(),
   allocatable: NodeResources.optional(),
   agentVersion: z.string().max(64).optional(),
+  /**
+   * Sent only to a server that asks for it (USAGE_INTERVAL_HEADER): a server that predates it
+   * refuses unknown keys. Absent: the stored samples stay as they are.
+   */
+  usage: UsageReport.optional(),
 });
 export type StatusReport = z.infer<typeof StatusReport>;
 

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { CpuQuantity, MemoryQuantity, Resources } from './deployment.ts';
-import { cpuQuantityProblem, memoryQuantityProblem, parseCpu, parseMemory } from './quantity.ts';
+import {
+  cpuQuantityProblem,
+  formatMemory,
+  formatNanoCores,
+  memoryQuantityProblem,
+  parseCpu,
+  parseMemory,
+} from './quantity.ts';
 
 /**
  * The values Kubernetes gives (resource.Quantity: MilliValue for CPU, Value for memory, both rounded
@@ -151,5 +158,24 @@ describe('requests against limits', () => {
     ]);
     expect(resources({ cpu: '.5', memory: '128974848000m' }, { cpu: '500m', memory: '123Mi' })).toEqual([]);
     expect(resources({ cpu: '100m' }, { memory: '1Gi' })).toEqual([]);
+  });
+});
+
+describe('usage quantities, as metrics-server writes them', () => {
+  it('writes CPU in the largest suffix that keeps it whole', () => {
+    expect(formatNanoCores(0)).toBe('0');
+    expect(formatNanoCores(1_234_567)).toBe('1234567n');
+    expect(formatNanoCores(250_000_000)).toBe('250m');
+    expect(formatNanoCores(2_000_000_000)).toBe('2');
+    expect(formatNanoCores(1_500_000)).toBe('1500u');
+    // kubectl top reads them back as the same millicores.
+    for (const n of [1_234_567, 250_000_000, 1_500_000, 3_999_999_999])
+      expect(parseCpu(formatNanoCores(n))).toBe(Math.ceil(n / 1e6));
+  });
+
+  it('writes memory in binary suffixes when whole, bytes otherwise', () => {
+    expect(formatMemory(12_345 * 1024)).toBe('12345Ki');
+    expect(formatMemory(1000)).toBe('1000');
+    expect(parseMemory(formatMemory(12_641_280))).toBe(12_641_280);
   });
 });

@@ -152,3 +152,19 @@ export function formatMemory(bytes: number): string {
 export function formatCpu(millis: number): string {
   return millis % 1000 === 0 ? String(millis / 1000) : `${millis}m`;
 }
+
+/**
+ * CPU in billionths of a core as Kubernetes writes a quantity in canonical form: the largest
+ * suffix that keeps it whole (`250m`, `1234567n`, `2`), as metrics-server's usage reads.
+ */
+export function formatNanoCores(nanoCores: number): string {
+  const n = Math.max(0, Math.round(nanoCores));
+  for (const [suffix, size] of [
+    ['', 1e9],
+    ['m', 1e6],
+    ['u', 1e3],
+  ] as const) {
+    if (n % size === 0) return `${n / size}${suffix}`;
+  }
+  return `${n}n`;
+}

@@ -6,6 +6,7 @@ import { LABEL_NODE } from '../labels.ts';
 import { errorMessage, type Logger } from '../log.ts';
 import { demuxDockerStream, parseTimestampedLines } from '../log-tail.ts';
 import { SweepSchedule, type SweepTiming } from '../sweep-schedule.ts';
+import { type ContainerSample, type EngineStats, engineSample } from '../usage.ts';
 import { engineError, statusOf } from './docker-errors.ts';
 import { DockerNetworks, isNetworkMissing } from './docker-networks.ts';
 import type { ContainerEvent, ContainerInfo, CreateSpec, Driver, LogLine, RegistryAuth } from './driver.ts';
@@ -278,6 +279,17 @@ export class DockerDriver implements Driver {
     // The list lacks exit times and published ports of stopped containers: inspect each.
     const infos = await Promise.all(list.map((c) => this.inspectContainer(c.Id)));
     return infos.filter((c): c is ContainerInfo => c !== undefined);
+  }
+
+  async containerStats(id: string, withPrevious: boolean): Promise<ContainerSample | undefined> {
+    try {
+      // one-shot: the engine answers at once instead of waiting for a second reading of its own.
+      const stats = await this.docker.getContainer(id).stats({ stream: false, 'one-shot': !withPrevious });
+      return engineSample(stats as EngineStats);
+    } catch (e) {
+      if (statusOf(e) === 404) return undefined;
+      throw engineError(e);
+    }
   }
 
   async exec(id: string, command: string[], timeoutMs: number): Promise<number> {

@@ -1,5 +1,6 @@
 import type { HostPort } from '../../common/agent-protocol.ts';
 import type { NamespaceNetwork } from '../namespace-network.ts';
+import type { ContainerSample } from '../usage.ts';
 
 /**
  * What the agent needs of a container runtime, at the level of one container. The Docker Engine
@@ -34,6 +35,13 @@ export interface Driver {
    * the one meant); 'in-use' while a container holds it. Optional: fakes may lack it.
    */
   removeVolume?(name: string, labels: Record<string, string>): Promise<'removed' | 'absent' | 'in-use'>;
+  /**
+   * The container's CPU counter and working set (agent/usage.ts); undefined when it is not running
+   * or absent. `withPrevious` asks the runtime for an earlier reading too (the engine then waits
+   * about a second), for a container with no sample of the agent's own yet. Optional: fakes may
+   * lack it (no usage is reported).
+   */
+  containerStats?(id: string, withPrevious: boolean): Promise<ContainerSample | undefined>;
   /** Runs a command inside a running container; exit code, or rejects on timeout. */
   exec(id: string, command: string[], timeoutMs: number): Promise<number>;
   /** The last `tail` lines of stdout and stderr, oldest first (stamped at or after `since` when given). */

@@ -23,3 +23,4 @@ export { serviceNodePorts, services } from './services.ts';
 export { sweepClock } from './sweep-clock.ts';
 export { tokens } from './tokens.ts';
 export { trustRules } from './trust-rules.ts';
+export { nodeUsage, replicaUsage } from './usage.ts';

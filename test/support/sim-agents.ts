@@ -1,5 +1,10 @@
 import { agentFeatureLabels } from '../../common/agent-features.ts';
-import type { Assignment, AssignmentsResponse, ReplicaStatus } from '../../common/agent-protocol.ts';
+import type {
+  Assignment,
+  AssignmentsResponse,
+  ReplicaStatus,
+  UsageReport,
+} from '../../common/agent-protocol.ts';
 
 /**
  * Simulated agents: speak the real agent protocol over HTTP (or in-process through
@@ -33,6 +38,8 @@ export interface SimAgentOptions {
     a: Assignment,
     agent: SimAgent,
   ) => (Pick<ReplicaStatus, 'phase' | 'ready' | 'message'> & { exitCode?: number }) | 'absent';
+  /** The usage sample each report carries (as berth-agent's sampler makes one); absent: none. */
+  usage?: (agent: SimAgent) => UsageReport | undefined;
 }
 
 export class SimAgent {
@@ -194,10 +201,11 @@ export class SimAgent {
         })),
       });
     }
+    const usage = this.options.usage?.(this);
     const res = await this.fetch(`${this.options.server}/v1/agent/status`, {
       method: 'POST',
       headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ replicas }),
+      body: JSON.stringify({ replicas, ...(usage ? { usage } : {}) }),
     });
     await res.body?.cancel();
     this.reports++;

@@ -1,4 +1,4 @@
-import { groupVersion, KUBE_GROUPS, type KubeResource, resourcesOf } from './resources.ts';
+import { groupVersion, type KubeResource, resourcesOf, SERVED_GROUPS, servedVersion } from './resources.ts';
 
 /**
  * Kubernetes discovery documents built from the resource table (resources.ts): what kubectl reads
@@ -32,13 +32,14 @@ export function coreVersions(serverAddress: string) {
 }
 
 function groupEntry(group: string) {
-  const gv = { groupVersion: groupVersion(group, 'v1'), version: 'v1' };
+  const version = servedVersion(group) ?? 'v1';
+  const gv = { groupVersion: groupVersion(group, version), version };
   return { name: group, versions: [gv], preferredVersion: gv };
 }
 
 /** `GET /apis`: the named groups. */
 export function groupList() {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: KUBE_GROUPS.map(groupEntry) };
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: SERVED_GROUPS.map((g) => groupEntry(g.group)) };
 }
 
 /** `GET /apis/{group}`: one group. */
@@ -47,7 +48,7 @@ export function groupInfo(group: string) {
 }
 
 export function isServedGroup(group: string): boolean {
-  return (KUBE_GROUPS as readonly string[]).includes(group);
+  return group !== '' && servedVersion(group) !== undefined;
 }
 
 /** `GET /api/v1`, `GET /apis/{group}/v1`: the resources of one group version. */
@@ -96,15 +97,15 @@ function aggregatedResource(r: KubeResource) {
 
 /** `/api` (the core group) or `/apis` (the named groups) as an APIGroupDiscoveryList. */
 export function aggregatedDiscovery(which: 'core' | 'groups') {
-  const groups = which === 'core' ? [''] : [...KUBE_GROUPS];
+  const groups = which === 'core' ? [{ group: '', version: 'v1' }] : SERVED_GROUPS;
   return {
     kind: 'APIGroupDiscoveryList',
     apiVersion: 'apidiscovery.k8s.io/v2',
     metadata: {},
-    items: groups.map((group) => ({
+    items: groups.map(({ group, version }) => ({
       metadata: { name: group, creationTimestamp: null },
       versions: [
-        { version: 'v1', resources: resourcesOf(group, 'v1').map(aggregatedResource), freshness: 'Current' },
+        { version, resources: resourcesOf(group, version).map(aggregatedResource), freshness: 'Current' },
       ],
     })),
   };

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { Deployment } from '../../common/wire/deployment.ts';
 import type { Replica } from '../../common/wire/replica.ts';
 import { DomainError } from '../errors.ts';
-import { aggregatedDiscovery, resourceList, wantsAggregated } from './discovery.ts';
+import { aggregatedDiscovery, groupList, resourceList, wantsAggregated } from './discovery.ts';
 import { kubeDeployment, kubeList, kubePod, podPhase, REVISION_ANNOTATION } from './objects.ts';
 import { KUBE_RESOURCES } from './resources.ts';
-import { KUBE_SOURCES } from './sources.ts';
+import { sourceOf } from './sources.ts';
 import { forbiddenStatus, notFoundStatus, statusOf } from './status.ts';
 import { humanDuration, podStatusText, TABLE_COLUMNS, toTable, wantsTable } from './tables.ts';
 
@@ -175,7 +175,7 @@ describe('Tables', () => {
 
 describe('discovery', () => {
   it('lists each served resource with a source that reads it', () => {
-    for (const r of KUBE_RESOURCES) expect(KUBE_SOURCES[r.plural], r.plural).toBeDefined();
+    for (const r of KUBE_RESOURCES) expect(sourceOf(r), `${r.group}/${r.plural}`).toBeDefined();
     const apps = resourceList('apps', 'v1');
     expect(apps.resources).toContainEqual(
       expect.objectContaining({
@@ -197,7 +197,28 @@ describe('discovery', () => {
     const core = aggregatedDiscovery('core');
     expect(core.items.map((i) => i.metadata.name)).toEqual(['']);
     const groups = aggregatedDiscovery('groups');
-    expect(groups.items.map((i) => i.metadata.name)).toEqual(['apps', 'batch', 'networking.k8s.io']);
+    expect(groups.items.map((i) => i.metadata.name)).toEqual([
+      'apps',
+      'batch',
+      'networking.k8s.io',
+      'metrics.k8s.io',
+    ]);
+    // kubectl top looks for metrics.k8s.io at v1beta1, as metrics-server serves it.
+    expect(groups.items[3]?.versions).toEqual([
+      {
+        version: 'v1beta1',
+        freshness: 'Current',
+        resources: [
+          expect.objectContaining({ resource: 'pods', scope: 'Namespaced', verbs: ['get', 'list'] }),
+          expect.objectContaining({ resource: 'nodes', scope: 'Cluster', verbs: ['get', 'list'] }),
+        ],
+      },
+    ]);
+    expect(groupList().groups.at(-1)).toEqual({
+      name: 'metrics.k8s.io',
+      versions: [{ groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1' }],
+      preferredVersion: { groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1' },
+    });
     expect(groups.items[0]?.versions[0]?.resources[0]).toMatchObject({
       resource: 'deployments',
       responseKind: { group: 'apps', version: 'v1', kind: 'Deployment' },

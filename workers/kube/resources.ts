@@ -190,10 +190,47 @@ export const KUBE_RESOURCES: readonly KubeResource[] = [
     verbs: WRITE,
     categories: [],
   },
+  // Usage as metrics-server serves it (metrics.ts), for `kubectl top`: read by the same rights as
+  // the pods and nodes it measures, and never watched.
+  {
+    group: 'metrics.k8s.io',
+    version: 'v1beta1',
+    plural: 'pods',
+    singular: 'pod',
+    kind: 'PodMetrics',
+    namespaced: true,
+    shortNames: [],
+    verbs: ['get', 'list'],
+    categories: [],
+  },
+  {
+    group: 'metrics.k8s.io',
+    version: 'v1beta1',
+    plural: 'nodes',
+    singular: 'node',
+    kind: 'NodeMetrics',
+    namespaced: false,
+    shortNames: [],
+    verbs: ['get', 'list'],
+    categories: [],
+  },
 ];
 
-/** The groups besides the core one, in the order `/apis` lists them. */
+/** The groups of Berth's own objects besides the core one, all at v1. */
 export const KUBE_GROUPS = ['apps', 'batch', 'networking.k8s.io'] as const;
+
+export const METRICS_GROUP = 'metrics.k8s.io';
+
+/** Every named group with its one version, in the order `/apis` lists them. */
+export const SERVED_GROUPS: readonly { group: string; version: string }[] = [
+  ...KUBE_GROUPS.map((group) => ({ group, version: 'v1' })),
+  { group: METRICS_GROUP, version: 'v1beta1' },
+];
+
+/** The version a group is served at (the core group's is v1); undefined for a group not served. */
+export function servedVersion(group: string): string | undefined {
+  return group === '' ? 'v1' : SERVED_GROUPS.find((g) => g.group === group)?.version;
+}
 
 export function groupVersion(group: string, version: string): string {
   return group ? `${group}/${version}` : version;

@@ -20,8 +20,8 @@ import {
 import { fieldRequirements, labelRequirements, matchesFields } from './field-selector.ts';
 import { type KubeObject, kubeList, listResourceVersion } from './objects.ts';
 import { podLog } from './pod-log-route.ts';
-import { findResource, groupVersion, type KubeResource } from './resources.ts';
-import { KUBE_SOURCES } from './sources.ts';
+import { findResource, groupVersion, type KubeResource, servedVersion } from './resources.ts';
+import { KUBE_SOURCES, sourceOf } from './sources.ts';
 import { forbiddenStatus, KubeStatusError, notFoundStatus, statusObject, statusOf } from './status.ts';
 import { toTable, wantsTable } from './tables.ts';
 import { readClock, stampVersions } from './versions.ts';
@@ -78,7 +78,7 @@ export function kubeApi(
   });
   app.get('/apis/:group/:version', (c) => {
     const { group, version } = c.req.param();
-    if (!isServedGroup(group) || version !== 'v1') throw unknownResource();
+    if (!isServedGroup(group) || version !== servedVersion(group)) throw unknownResource();
     return c.json(resourceList(group, version));
   });
 
@@ -111,6 +111,11 @@ export function kubeApi(
     const p = c.req.param();
     return read(c, p.group, p.version, p.plural);
   });
+  // A cluster-scoped resource of a named group: NodeMetrics.
+  app.get('/apis/:group/:version/:plural/:name', (c) => {
+    const p = c.req.param();
+    return read(c, p.group, p.version, p.plural, undefined, p.name);
+  });
 
   kubeWriteRoutes(app, deps);
   kubeOpenApiRoutes(app);
@@ -119,16 +124,7 @@ export function kubeApi(
   // yet), never the problem+json of `/v1`: kubectl must be able to read it.
   for (const prefix of ['/api/*', '/apis/*']) {
     app.all(prefix, (c) => {
-      if (c.req.method !== 'GET') {
-        return c.json(
-          {
-            ...statusObject('BAD_REQUEST', `the server does not allow this method on the requested resource`),
-            reason: 'MethodNotAllowed',
-            code: 405,
-          },
-          405,
-        );
-      }
+      if (c.req.method !== 'GET') return methodNotAllowed(c);
       throw unknownResource();
     });
   }
@@ -159,7 +155,7 @@ export function kubeApi(
     name?: string,
   ) {
     const resource = findResource(group, version, plural);
-    const source = resource && KUBE_SOURCES[resource.plural];
+    const source = resource && sourceOf(resource);
     if (!resource || !source) throw unknownResource();
     // A namespaced resource asked for without a namespace is the all-namespaces list (-A); a
     // cluster-scoped one asked for inside a namespace does not exist there.
@@ -173,6 +169,10 @@ export function kubeApi(
     // A watch of one name is the watch of a list selected by it (`kubectl` asks the latter).
     if (watch && name !== undefined) fields.push({ field: 'metadata.name', op: '=', value: name });
     const verb = watch ? 'watch' : name !== undefined ? 'get' : 'list';
+    if (!resource.verbs.includes(verb)) return methodNotAllowed(c);
+    // Only what can be watched has a place on the watch clock (metrics are samples, not changes).
+    const stamp = (items: KubeObject[]) =>
+      resource.verbs.includes('watch') ? stampVersions(deps.db, resource.plural, items) : undefined;
 
     if (name !== undefined && !watch) {
       mayRead(principal, resource, verb, namespace, name);
@@ -181,7 +181,7 @@ export function kubeApi(
         throw err;
       });
       if (!object) throw notFoundStatus(resource, name);
-      await stampVersions(deps.db, resource.plural, [object]);
+      await stamp([object]);
       return respond(c, resource, object);
     }
 
@@ -218,7 +218,7 @@ export function kubeApi(
     }
     const selected = async () => {
       const items = (await list()).filter((o) => matchesFields(o, fields));
-      await stampVersions(deps.db, resource.plural, items);
+      await stamp(items);
       return items;
     };
     if (watch && deps.kubeWatch)
@@ -271,6 +271,17 @@ function aggregated(c: Context, body: unknown) {
   return c.body(JSON.stringify(body), 200, { 'content-type': AGGREGATED_DISCOVERY });
 }
 
+function methodNotAllowed(c: Context) {
+  return c.json(
+    {
+      ...statusObject('BAD_REQUEST', `the server does not allow this method on the requested resource`),
+      reason: 'MethodNotAllowed',
+      code: 405,
+    },
+    405,
+  );
+}
+
 function unknownResource() {
   return new KubeStatusError('NOT_FOUND', 'the server could not find the requested resource');
 }
@@ -283,7 +294,7 @@ function seesNamespace(p: Principal, namespace: string): boolean {
 
 /** The same role matrix as `/v1` (auth/authorize.ts), worded as Kubernetes' RBAC words a refusal. */
 function mayRead(p: Principal, r: KubeResource, verb: string, namespace: string | undefined, name?: string) {
-  const source = KUBE_SOURCES[r.plural];
+  const source = sourceOf(r);
   const allowed =
     source?.authz === 'namespaces'
       ? p.kind === 'user'

@@ -25,6 +25,8 @@ import { listNamespaceRevisions } from '../verbs/revisions.ts';
 import { getSecret, listSecrets, toSecretObject } from '../verbs/secrets.ts';
 import { getServiceAccount, listServiceAccounts, toServiceAccountObject } from '../verbs/service-accounts.ts';
 import { getService, listEndpoints, listServices, toServiceObject } from '../verbs/services.ts';
+import { listNodeUsage, listReplicaUsage } from '../verbs/usage.ts';
+import { nodeMetricsList, podMetricsList } from './metrics.ts';
 import { kubeClaim, kubeEndpoints, kubeEvent, kubeSecret, kubeServiceAccount } from './more-objects.ts';
 import {
   type KubeObject,
@@ -39,6 +41,7 @@ import {
   kubeService,
 } from './objects.ts';
 import { kubeReplicaSets, POD_TEMPLATE_HASH, revisionIdentity } from './replica-sets.ts';
+import { type KubeResource, METRICS_GROUP } from './resources.ts';
 import { KubeStatusError } from './status.ts';
 
 /**
@@ -247,3 +250,39 @@ export const KUBE_SOURCES: Record<string, KubeSource> = {
     get: async (db, _n, name) => (await namespaceObjects(db)).find((o) => o.metadata.name === name),
   },
 };
+
+/**
+ * metrics.k8s.io's PodMetrics and NodeMetrics (metrics.ts): the pods and nodes as above (names,
+ * labels, selectors) joined with their latest usage samples; those without one are left out.
+ */
+export const METRICS_SOURCES: Record<string, KubeSource> = {
+  pods: {
+    authz: 'replicas',
+    list: async (db, n, sel) => {
+      const [objects, usage] = await Promise.all([
+        KUBE_SOURCES.pods!.list(db, n, sel),
+        listReplicaUsage(db, ns(n)),
+      ]);
+      return podMetricsList(objects, usage);
+    },
+    get: async (db, n, name) =>
+      (await METRICS_SOURCES.pods!.list(db, n, undefined)).find((o) => o.metadata.name === name),
+  },
+  nodes: {
+    authz: 'nodes',
+    list: async (db, _n, sel) => {
+      const [objects, usage] = await Promise.all([
+        KUBE_SOURCES.nodes!.list(db, undefined, sel),
+        listNodeUsage(db),
+      ]);
+      return nodeMetricsList(objects, usage);
+    },
+    get: async (db, _n, name) =>
+      (await METRICS_SOURCES.nodes!.list(db, undefined, undefined)).find((o) => o.metadata.name === name),
+  },
+};
+
+/** Where a served resource's objects come from: Berth's objects, or their usage (metrics.k8s.io). */
+export function sourceOf(r: Pick<KubeResource, 'group' | 'plural'>): KubeSource | undefined {
+  return (r.group === METRICS_GROUP ? METRICS_SOURCES : KUBE_SOURCES)[r.plural];
+}

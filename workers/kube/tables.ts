@@ -1,3 +1,4 @@
+import { formatCpu, formatMemory, parseCpu, parseMemory } from '../../common/quantity.ts';
 import type { KubeObject } from './objects.ts';
 
 /**
@@ -659,6 +660,41 @@ const EVENT: Column[] = [
 ];
 
 /** Columns per kind. */
+/** A PodMetrics' containers added up, or a NodeMetrics' usage, in millicores and bytes. */
+function usageOf(o: KubeObject): { cpuMillis: number; memoryBytes: number } {
+  const usages = o.kind === 'PodMetrics' ? arr(o.containers).map((c) => rec(c.usage)) : [rec(o.usage)];
+  return {
+    cpuMillis: usages.reduce((n, u) => n + (parseCpu(str(u.cpu)) ?? 0), 0),
+    memoryBytes: usages.reduce((n, u) => n + (parseMemory(str(u.memory)) ?? 0), 0),
+  };
+}
+
+/** PodMetrics and NodeMetrics (`kubectl get podmetrics`): what metrics-server's table shows. */
+const USAGE: Column[] = [
+  name,
+  {
+    name: 'CPU',
+    type: 'string',
+    description: 'CPU in use, averaged over the window.',
+    priority: 0,
+    cell: (o) => formatCpu(usageOf(o).cpuMillis),
+  },
+  {
+    name: 'Memory',
+    type: 'string',
+    description: 'Memory in use (the working set).',
+    priority: 0,
+    cell: (o) => formatMemory(usageOf(o).memoryBytes),
+  },
+  {
+    name: 'Window',
+    type: 'string',
+    description: 'The span the CPU figure is averaged over.',
+    priority: 0,
+    cell: (o) => str(o.window),
+  },
+];
+
 export const TABLE_COLUMNS: Record<string, Column[]> = {
   Deployment: DEPLOYMENT,
   ReplicaSet: REPLICA_SET,
@@ -675,6 +711,8 @@ export const TABLE_COLUMNS: Record<string, Column[]> = {
   ServiceAccount: SERVICE_ACCOUNT,
   Event: EVENT,
   Node: NODE,
+  PodMetrics: USAGE,
+  NodeMetrics: USAGE,
 };
 
 /** Whether an Accept header asks for a meta.k8s.io/v1 Table. */

@@ -10,6 +10,7 @@ import {
   ReleasedClaimsDone,
   type ServiceMap,
   StatusReport,
+  USAGE_INTERVAL_HEADER,
 } from '../../common/agent-protocol.ts';
 import { challengeToken } from '../../common/tls-hosts.ts';
 import type { AppDeps, AppEnv } from '../app-context.ts';
@@ -27,6 +28,7 @@ import { awaitAssignmentChange } from '../verbs/assignment-wait.ts';
 import { registerNode } from '../verbs/node-registration.ts';
 import { confirmClaimRemovals, finishClaimDeletions } from '../verbs/persistent-volume-claims.ts';
 import { buildServiceMap, readNetworkVersion } from '../verbs/service-map.ts';
+import { recordUsage, USAGE_INTERVAL_SECONDS } from '../verbs/usage.ts';
 
 const TAGS = ['Agent protocol'];
 
@@ -79,6 +81,7 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       const known = c.req.header('if-none-match');
       const version = await awaitAssignmentChange(deps, node, known, wait, c.req.raw.signal);
       c.header('x-poll-interval', String(deps.config.pollIntervalSeconds));
+      c.header(USAGE_INTERVAL_HEADER, String(USAGE_INTERVAL_SECONDS));
       if (known === etagOf(version)) {
         c.header('etag', etagOf(version));
         return c.body(null, 304);
@@ -114,6 +117,7 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       const node = requireNode(c.get('principal'));
       const report = await readValid(c, StatusReport);
       const changed = await recordStatus(deps.db, node.nodeId, report, deps.now());
+      if (report.usage) await recordUsage(deps.db, node.nodeId, report.usage);
       if (changed.length) {
         reconcileAfter(c, deps, changed);
         // Replicas may have gone: a Terminating claim they held goes with the last of them.

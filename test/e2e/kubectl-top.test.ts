@@ -1,0 +1,204 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshPostgres } from '../support/databases.ts';
+import { type ServerProcess, startServerProcess } from '../support/processes.ts';
+import { eventually } from '../support/sim-agents.ts';
+import {
+  type AgentProcess,
+  cleanupDir,
+  HTTPD_1,
+  removeNodeContainers,
+  requireDocker,
+  startAgentProcess,
+  tempDir,
+  uniqueNode,
+} from './support/agent-harness.ts';
+import { KUBECTL, startKubectlFront } from './support/kubectl-front.ts';
+
+/**
+ * The real kubectl (v1.32) running `top` against Berth: a real agent samples its containers
+ * through the Docker Engine and its machine through /proc, sends the samples with its status
+ * reports, and the control plane serves them as metrics.k8s.io. The agent samples every 15 s and
+ * reports at least every 10 s, so figures appear within about half a minute of a pod starting;
+ * the waits allow 90 s for a loaded machine.
+ */
+const NS = '/v1/namespaces/default';
+
+let db: Awaited<ReturnType<typeof freshPostgres>>;
+let server: ServerProcess;
+let agent: AgentProcess;
+let agentDir: string;
+let dir: string;
+let front: Awaited<ReturnType<typeof startKubectlFront>>;
+let pod: string;
+const node = uniqueNode('ktop');
+
+// `busy` counts in a loop for a moment every second (some CPU); `holder` keeps 20 MiB in a
+// tmpfs, which is memory no one can reclaim (the working set counts it, not the file cache).
+const busy = {
+  name: 'busy',
+  image: HTTPD_1,
+  command: ['sh', '-c', 'while true; do i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 1; done'],
+};
+const holder = {
+  name: 'holder',
+  image: HTTPD_1,
+  command: ['sh', '-c', 'dd if=/dev/zero of=/dev/shm/fill bs=1048576 count=20 && exec sleep 3600'],
+};
+
+async function ok(args: string[]): Promise<string> {
+  const r = await front.kubectl(args);
+  expect(r.code, `kubectl ${args.join(' ')}\n${r.stderr}\n${server.output().slice(-2000)}`).toBe(0);
+  return r.stdout;
+}
+
+/** kubectl's rows (header dropped), as cells, once `done` holds for them. */
+async function rowsOnce(args: string[], done: (rows: string[][]) => boolean, what: string) {
+  let last = '';
+  try {
+    return await eventually(
+      async () => {
+        const r = await front.kubectl(args);
+        last = `${r.stdout}${r.stderr}`;
+        if (r.code !== 0) return undefined;
+        const rows = r.stdout
+          .trim()
+          .split('\n')
+          .slice(1)
+          .map((l) => l.trim().split(/\s+/));
+        return done(rows) ? rows : undefined;
+      },
+      90_000,
+      what,
+    );
+  } catch (e) {
+    throw new Error(
+      `${(e as Error).message}; kubectl ${args.join(' ')} said: ${last}\n${agent.output().slice(-3000)}`,
+    );
+  }
+}
+
+beforeAll(async () => {
+  await requireDocker([HTTPD_1]);
+  db = await freshPostgres();
+  server = await startServerProcess({ databaseUrl: db.url, env: { BERTH_RECONCILE_INTERVAL_MS: '300' } });
+  const joinToken = (await server.call('POST', '/v1/join-tokens', {})).body.token;
+  agentDir = await tempDir('berth-ktop-agent');
+  dir = await tempDir('berth-ktop');
+  agent = startAgentProcess({ server: server.url, name: node, dataDir: agentDir, joinToken });
+  front = await startKubectlFront({
+    target: server.url,
+    dir,
+    token: server.adminToken,
+    namespace: 'default',
+  });
+  await eventually(
+    async () => (await server.call('GET', `/v1/nodes/${node}`)).status === 200,
+    30_000,
+    'agent registration',
+  );
+  const res = await server.call('PUT', `${NS}/deployments/load`, {
+    spec: {
+      replicas: 1,
+      template: {
+        metadata: { labels: { app: 'load' } },
+        spec: { terminationGracePeriodSeconds: 1, containers: [busy, holder] },
+      },
+    },
+  });
+  expect(res.status).toBe(201);
+  pod = await eventually(
+    async () => {
+      const items = (await server.call('GET', `${NS}/replicas?deployment=load`)).body.items as {
+        id: string;
+        ready: boolean;
+      }[];
+      return items.length === 1 && items[0]!.ready ? items[0]!.id : undefined;
+    },
+    60_000,
+    'load to be ready',
+  );
+}, 300_000);
+
+afterAll(async () => {
+  await front?.close();
+  await agent?.stop();
+  await removeNodeContainers(node);
+  await server?.close();
+  await db?.drop();
+  await cleanupDir(agentDir);
+  await cleanupDir(dir);
+});
+
+const millicores = (cell: string | undefined) => Number(cell?.replace(/m$/, ''));
+const mebibytes = (cell: string | undefined) => Number(cell?.replace(/Mi$/, ''));
+
+describe(`kubectl (${KUBECTL}) top`, () => {
+  it('prints CPU and memory of the running pod, per container with --containers', async () => {
+    const rows = await rowsOnce(
+      ['top', 'pods'],
+      (r) => r.some((c) => c[0] === pod),
+      `${pod} in kubectl top pods`,
+    );
+    const row = rows.find((c) => c[0] === pod)!;
+    expect(row).toHaveLength(3);
+    expect(row[1]).toMatch(/^\d+m$/);
+    expect(row[2]).toMatch(/^\d+Mi$/);
+    // The working set holds the 20 MiB in tmpfs (and the header is kubectl's own).
+    expect(mebibytes(row[2])).toBeGreaterThanOrEqual(19);
+    expect(await ok(['top', 'pods'])).toMatch(/^NAME\s+CPU\(cores\)\s+MEMORY\(bytes\)/);
+
+    const containers = await rowsOnce(
+      ['top', 'pods', '--containers', '-l', 'app=load'],
+      (r) => r.length === 2,
+      'both containers',
+    );
+    const by = new Map(containers.map((c) => [c[1], c]));
+    expect([...by.keys()].sort()).toEqual(['busy', 'holder']);
+    expect(by.get('busy')![0]).toBe(pod);
+    // Counting in a loop shows, however slow the machine: at least a millicore.
+    expect(millicores(by.get('busy')![2])).toBeGreaterThanOrEqual(1);
+    expect(mebibytes(by.get('holder')![3])).toBeGreaterThanOrEqual(19);
+
+    // Every namespace (-A), and a selector that matches nothing.
+    const all = await ok(['top', 'pods', '-A']);
+    expect(all).toMatch(new RegExp(`^default\\s+${pod}\\s+\\d+m\\s+\\d+Mi`, 'm'));
+    const none = await front.kubectl(['top', 'pods', '-l', 'app=none']);
+    expect(`${none.stdout}${none.stderr}`).toMatch(/No resources found/);
+  });
+
+  it('has new figures from an agent restarted with its saved state', async () => {
+    // Resumed with its saved state and ETag (so its polls may be 304s, which carry the sampling
+    // interval too), it samples again. Its containers keep running meanwhile.
+    await agent.stop();
+    const restartedAt = Date.now();
+    agent = startAgentProcess({ server: server.url, name: node, dataDir: agentDir });
+    const sampled = await eventually(
+      async () => {
+        const res = await server.call('GET', `/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/${pod}`);
+        const at = res.status === 200 ? Date.parse((res.body as { timestamp: string }).timestamp) : 0;
+        // Whole seconds on the wire: a sample taken after the restart is at or after its second.
+        return at >= Math.floor(restartedAt / 1000) * 1000 ? res.body : undefined;
+      },
+      90_000,
+      'a sample taken after the restart',
+    );
+    expect(sampled).toMatchObject({ kind: 'PodMetrics', metadata: { name: pod } });
+  });
+
+  it('prints CPU and memory of the node, with shares of what it offers', async () => {
+    const rows = await rowsOnce(
+      ['top', 'nodes'],
+      (r) => r.some((c) => c[0] === node),
+      `${node} in kubectl top nodes`,
+    );
+    const row = rows.find((c) => c[0] === node)!;
+    expect(row).toHaveLength(5);
+    expect(row[1]).toMatch(/^\d+m$/);
+    expect(row[2]).toMatch(/^\d+%$/);
+    expect(row[3]).toMatch(/^\d+Mi$/);
+    expect(row[4]).toMatch(/^\d+%$/);
+    // A machine running a control plane, Postgres and Docker uses some of both.
+    expect(millicores(row[1])).toBeGreaterThan(0);
+    expect(mebibytes(row[3])).toBeGreaterThan(0);
+  });
+});

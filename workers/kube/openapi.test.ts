@@ -84,7 +84,8 @@ describe('the OpenAPI v3 documents', () => {
   });
 
   it('name every served kind as Kubernetes does, with its group, version and kind, on its schema and paths', () => {
-    for (const r of KUBE_RESOURCES) {
+    // metrics.k8s.io (kubectl top) is read-only and has no documents, as kubectl asks for none.
+    for (const r of KUBE_RESOURCES.filter((k) => k.version === 'v1')) {
       const gvk = { group: r.group, kind: r.kind, version: r.version };
       const name = kindSchema(r.group, r.kind);
       expect(name.startsWith('io.k8s.api.')).toBe(true);

@@ -76,7 +76,7 @@ describe('renewing ACME certificates', () => {
       spec: { selector: { app: 'renew' }, ports: [{ port: 80, targetPort: 8080 }], hosts: [host] },
     });
     expect(applied.status).toBe(201);
-    const first = await eventually(() => httpsToHost(server.port, host, root), 20_000, `HTTPS for ${host}`);
+    const first = await eventually(() => httpsToHost(server.port, host, root), 90_000, `HTTPS for ${host}`);
 
     // A request after another, each on a new connection (a new handshake), until told to stop.
     const answers: HostAnswer[] = [];

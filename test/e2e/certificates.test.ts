@@ -87,7 +87,7 @@ describe('ACME certificates for service hosts', () => {
     await serviceWithHost(server, 'web', host);
     const served = await eventually(
       () => httpsToHost(server.port, host, root),
-      20_000,
+      90_000,
       `HTTPS for ${host} verified against pebble's root`,
     );
     const seconds = (performance.now() - applied) / 1000;
@@ -152,7 +152,7 @@ describe('ACME certificates for service hosts', () => {
     expect((await put({ rules })).status).toBe(201);
     const ordered = await eventually(
       () => httpsToHost(server.port, host, root),
-      20_000,
+      90_000,
       `the ACME certificate for ${host}`,
     );
     const own = issue(dir, ca, [host], 'ingress-tls');
@@ -190,7 +190,7 @@ describe('ACME certificates for service hosts', () => {
         const both = await Promise.all([httpsToHost(a.port, host, root), httpsToHost(b.port, host, root)]);
         return both;
       },
-      20_000,
+      90_000,
       `both copies serving ${host}`,
     );
     expect(fromA.fingerprint).toBe(fromB.fingerprint);

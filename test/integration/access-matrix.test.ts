@@ -1,6 +1,7 @@
 import http from 'node:http';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { putChallenge } from '../../workers/certificates/store.ts';
 import { freshPostgres } from '../support/databases.ts';
 import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.ts';
 import { ADMIN_TOKEN, deploymentBody, startTestPlane, type TestPlane } from '../support/plane.ts';
@@ -107,6 +108,8 @@ const ROUTES: Record<string, Access> = {
   'POST /v1/agent/status': 'node',
   'POST /v1/agent/logs': 'node',
   'POST /v1/agent/released-claims': 'node',
+  'GET /v1/agent/certificates': 'node',
+  'GET /v1/agent/acme-challenges/{token}': 'node',
   'GET /v1/nodes': 'users',
   'GET /v1/nodes/{name}': 'users',
   'DELETE /v1/nodes/{name}': 'admin',
@@ -230,6 +233,7 @@ describe('access matrix: every route × every caller, on Postgres', () => {
     expect((await t.call('PUT', `/v1/namespaces/${NS}/jobs/job`, jobBody())).status).toBe(201);
     expect((await t.call('PUT', `/v1/namespaces/${NS}/cronjobs/cron`, cronJobBody())).status).toBe(201);
     expect((await t.call('PUT', '/v1/trustrules/rule', trustRuleBody(issuer.url))).status).toBe(201);
+    await putChallenge(t.plane.deps.db, 'tok-matrix', 'ing.matrix.test', 'tok-matrix.key');
     replicaId = await eventually(async () => {
       await t.plane.reconciler.tick();
       const [r] = (await t.call('GET', `/v1/namespaces/${NS}/replicas?deployment=web`)).body.items;
@@ -338,7 +342,8 @@ describe('access matrix: every route × every caller, on Postgres', () => {
         key.includes('replicas')
           ? replicaId
           : (fixtures.get(`${key.includes('join') ? 'join' : 'token'} ${who}`) ?? 'x'),
-      );
+      )
+      .replace('{token}', 'tok-matrix');
     const json = (v: unknown) => ({ body: JSON.stringify(v), type: 'application/json' });
     const bodies: Record<string, { body: string; type: string } | undefined> = {
       'PUT /v1/namespaces/{ns}/deployments/{name}': json(deploymentBody({ replicas: 0 })),

@@ -1,5 +1,6 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { putChallenge } from '../../workers/certificates/store.ts';
 import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.ts';
 import { ADMIN_TOKEN, deploymentBody, startTestPlane, type TestPlane } from '../support/plane.ts';
 import { eventually, type SimFleet, startSimAgents } from '../support/sim-agents.ts';
@@ -92,6 +93,7 @@ describe('/openapi.json describes every response body, on Postgres', () => {
     ).body.token;
     revocable.token = (await t.call('POST', '/v1/tokens', { name: 'gone', role: 'viewer' })).body.id;
     revocable.joinToken = (await t.call('POST', '/v1/join-tokens', {})).body.id;
+    await putChallenge(t.plane.deps.db, 'tok-doc', 'x.doc.test', 'tok-doc.key');
 
     // What reads find, and what destructive calls remove.
     const put = async (path: string, body: unknown) => {
@@ -220,7 +222,8 @@ describe('/openapi.json describes every response body, on Postgres', () => {
           : route.includes('join')
             ? revocable.joinToken
             : revocable.token,
-      );
+      )
+      .replace('{token}', 'tok-doc');
     const node = fleet.agents[0]!.token;
     const bodies: Record<string, Omit<Call, 'route' | 'path'>> = {
       'PUT /v1/namespaces/{ns}/deployments/{name}': json(deploymentBody({ replicas: 0 })),
@@ -293,6 +296,8 @@ describe('/openapi.json describes every response body, on Postgres', () => {
         token: null,
       },
       'GET /v1/agent/assignments': { token: node },
+      'GET /v1/agent/certificates': { token: node },
+      'GET /v1/agent/acme-challenges/{token}': { token: node },
       'POST /v1/agent/status': { ...json({ replicas: [] }), token: node },
       'POST /v1/agent/logs': { ...json({ id: 'log_nothing', lines: [] }), token: node },
       'POST /v1/tokens': json({ name: 'new', role: 'deployer', namespaces: [NS], expiresInSeconds: 3600 }),

@@ -130,6 +130,7 @@ describe("HTTPS at the nodes' own ingress", () => {
       const res = await server.call('PUT', `/v1/namespaces/${NS}/${path}`, body);
       expect(res.status, JSON.stringify(res.body)).toBe(201);
     };
+    const applied = performance.now();
     await put('services/web', {
       spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }], hosts: [host] },
     });
@@ -159,6 +160,9 @@ describe("HTTPS at the nodes' own ingress", () => {
         `${e.message}\ncertificates: ${JSON.stringify(certificates)}\nagent:\n${agent.output().slice(-3000)}`,
       );
     });
+    console.log(
+      `HTTPS at the node for ${host}: ${((performance.now() - applied) / 1000).toFixed(2)} s after the Service and Deployment were applied`,
+    );
     expect(served.issuer).toMatch(/^Pebble Intermediate CA/);
     expect(served.body.trim()).toBe('v1');
     expect(served.hsts).toBe('max-age=600');

@@ -198,6 +198,16 @@ describe('decodeKubeProtobuf, on bodies built here', () => {
     });
   });
 
+  it('keeps a map key "__proto__" as a key, as JSON.parse does', () => {
+    const body = envelope('v1', 'ConfigMap', [
+      ...meta('c'),
+      ...len(2, [...str(1, '__proto__'), ...str(2, 'x')]),
+    ]);
+    const decoded = decodeKubeProtobuf(body);
+    expect(decoded.data).toEqual(JSON.parse('{"__proto__":"x"}'));
+    expect(Object.keys(decoded.data as object)).toEqual(['__proto__']);
+  });
+
   it('refuses a field it does not know by its number and path, never dropping it', () => {
     const body = envelope('v1', 'ConfigMap', [...meta('c'), ...num(9, 1)]);
     expect(() => decodeKubeProtobuf(body)).toThrow(/field 9 of ConfigMap is not one Berth knows/);

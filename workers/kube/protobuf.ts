@@ -90,7 +90,8 @@ function decodeMessage(bytes: Uint8Array, message: string, path: string): JsonOb
     if (f.map) {
       const [key, value] = mapEntry(bytesOf(field, at), f, at);
       const map = (out[f.name] ?? {}) as JsonObject;
-      map[key] = value;
+      // Defined, not assigned: a key "__proto__" is a key, as JSON.parse makes it.
+      Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
       out[f.name] = map;
     } else if (f.repeated) {
       const list = (out[f.name] ?? []) as Json[];

@@ -89,6 +89,13 @@ describe('kubectl create <kind> (protobuf bodies)', () => {
     ).toBe('registry.example.com/web:1');
   });
 
+  it('changes nothing on --dry-run=server', async () => {
+    expect(
+      await ok(['create', 'deployment', 'dry', '--image=registry.example.com/web:1', '--dry-run=server']),
+    ).toBe('deployment.apps/dry created (server dry run)\n');
+    expect((await server.call('GET', '/v1/namespaces/default/deployments/dry')).status).toBe(404);
+  });
+
   it('creates a ClusterIP Service', async () => {
     expect(await ok(['create', 'service', 'clusterip', 'web', '--tcp=80:8080'])).toBe(
       'service/web created\n',

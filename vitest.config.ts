@@ -20,6 +20,7 @@ const WITHOUT_DOCKER = [
   'test/e2e/fault-control-plane.test.ts',
   'test/e2e/ingress-runtimes.test.ts',
   'test/e2e/kubectl-explain.test.ts',
+  'test/e2e/kubectl-create.test.ts',
   'test/e2e/kubectl-read.test.ts',
   'test/e2e/kubectl-write.test.ts',
   'test/e2e/kubectl-watch.test.ts',

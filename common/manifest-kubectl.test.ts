@@ -318,6 +318,28 @@ spec:
     expect(bad.issues.map((i) => i.path).sort()).toEqual(['spec.schedule', 'spec.timeZone']);
   });
 
+  it('takes a job template named as its CronJob (what `kubectl create cronjob` writes), and refuses another name', () => {
+    const cron = (name: string) =>
+      [
+        'apiVersion: batch/v1',
+        'kind: CronJob',
+        'metadata: {name: nightly}',
+        'spec:',
+        '  schedule: "30 2 * * *"',
+        '  jobTemplate:',
+        `    metadata: {name: ${name}, creationTimestamp: null}`,
+        '    spec:',
+        '      template:',
+        '        spec:',
+        '          restartPolicy: OnFailure',
+        '          containers:',
+        '          - {name: report, image: "shop/report:1"}',
+        '',
+      ].join('\n');
+    expect(normalize(cron('nightly')).issues).toEqual([]);
+    expect(normalize(cron('other')).issues.map((i) => i.path)).toEqual(['spec.jobTemplate.metadata.name']);
+  });
+
   it("records a pod's serviceAccountName and automountServiceAccountToken, and whether Kubernetes would mount a token", () => {
     const { objects, issues } = normalize(
       deployment(SELECTOR).replace(

@@ -322,7 +322,11 @@ export function kubernetesCronJob(doc: PlainObject): Translated {
   const errors: FieldError[] = [];
   const spec = strip(copy.spec);
   const template = strip(spec?.jobTemplate);
-  strip(template?.metadata, { creationTimestamp: always });
+  // `kubectl create cronjob` names the template after the CronJob; Kubernetes names each Job from
+  // the CronJob and the time, whatever the template says, so that name changes nothing. Another
+  // name still meets the schema's refusal.
+  const own = (copy.metadata as PlainObject | undefined)?.name;
+  strip(template?.metadata, { creationTimestamp: always, name: is(own) });
   const job = strip(template?.spec, {
     podReplacementPolicy: is('TerminatingOrFailed'),
     managedBy: is('kubernetes.io/job-controller'),

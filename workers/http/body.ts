@@ -8,10 +8,20 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Read the raw body as text, refusing more than 1 MiB without buffering it all. */
 export async function readBodyText(c: Context, limit = MAX_BODY_BYTES): Promise<string> {
+  const all = await readBodyBytes(c, limit);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(all);
+  } catch {
+    throw new ApiError('BAD_REQUEST', 'the request body is not valid UTF-8');
+  }
+}
+
+/** Read the raw body as bytes (a binary format, such as Kubernetes' protobuf), with the same limit. */
+export async function readBodyBytes(c: Context, limit = MAX_BODY_BYTES): Promise<Uint8Array> {
   const declared = Number(c.req.header('content-length') ?? '0');
   if (declared > limit) throw tooLarge(limit);
   const body = c.req.raw.body;
-  if (!body) return '';
+  if (!body) return new Uint8Array();
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -31,11 +41,7 @@ export async function readBodyText(c: Context, limit = MAX_BODY_BYTES): Promise<
     all.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(all);
-  } catch {
-    throw new ApiError('BAD_REQUEST', 'the request body is not valid UTF-8');
-  }
+  return all;
 }
 
 const tooLarge = (limit: number) =>

@@ -8,7 +8,7 @@ import type { AppDeps, AppEnv } from '../app-context.ts';
 import { can } from '../auth/authorize.ts';
 import type { Principal } from '../auth/principal.ts';
 import { DomainError } from '../errors.ts';
-import { mediaType, readBodyText, unstorableStrings } from '../http/body.ts';
+import { mediaType, readBodyBytes, readBodyText, unstorableStrings } from '../http/body.ts';
 import { reconcileAfter } from '../http/reconcile-after.ts';
 import { wakeAgents } from '../http/wake-agents.ts';
 import { addWarningHeaders } from '../http/warning-header.ts';
@@ -26,6 +26,7 @@ import {
   toManifest,
   withoutImpliedSelector,
 } from './patches.ts';
+import { decodeKubeProtobuf, PROTOBUF_MEDIA_TYPE, ProtobufError, ProtobufKindError } from './protobuf.ts';
 import { findResource, groupVersion, type KubeResource, qualifiedName } from './resources.ts';
 import { scaleOf, scaleReplicas } from './scale.ts';
 import { forbiddenStatus, KubeStatusError, notFoundStatus, statusObject } from './status.ts';
@@ -475,20 +476,43 @@ async function readText(c: Ctx): Promise<string> {
   }
 }
 
-/** A create's or replace's body: one JSON (or YAML) object. */
+/**
+ * A create's or replace's body: one JSON (or YAML) object, or Kubernetes' protobuf, which
+ * kubectl's typed clients send (`kubectl create configmap|deployment|...`), read into the object
+ * the JSON would have been. CBOR and the rest are refused before they are read.
+ */
 async function readObject(c: Ctx): Promise<Record<string, unknown>> {
   const type = mediaType(c);
-  // Protobuf (and CBOR) bodies are refused before they are read: client-go then sends JSON.
+  if (type === PROTOBUF_MEDIA_TYPE) return readProtobuf(c);
   if (type && type !== 'application/json' && type !== 'application/yaml')
     throw new KubeStatusError(
       'UNSUPPORTED_MEDIA_TYPE',
-      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got ${type.slice(0, 80)})`,
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, ${PROTOBUF_MEDIA_TYPE} (got ${type.slice(0, 80)})`,
     );
   const text = await readText(c);
   const value = parseBody(text, type === 'application/yaml' ? 'yaml' : 'json');
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new KubeStatusError('BAD_REQUEST', 'the body must be a JSON object');
   return value as Record<string, unknown>;
+}
+
+async function readProtobuf(c: Ctx): Promise<Record<string, unknown>> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readBodyBytes(c);
+  } catch (e) {
+    if (e instanceof DomainError) throw new KubeStatusError(e.code, e.detail);
+    throw e;
+  }
+  if (bytes.length === 0) throw new KubeStatusError('BAD_REQUEST', 'the request body is empty');
+  try {
+    return decodeKubeProtobuf(bytes);
+  } catch (e) {
+    if (e instanceof ProtobufKindError) throw new KubeStatusError('UNSUPPORTED_MEDIA_TYPE', e.message);
+    if (e instanceof ProtobufError)
+      throw new KubeStatusError('BAD_REQUEST', `the protobuf body could not be read: ${e.message}`);
+    throw e;
+  }
 }
 
 async function readPatch(c: Ctx, type: PatchType): Promise<unknown> {

@@ -29,6 +29,22 @@ export const Replica = z
     initContainers: z.array(ContainerStatus).optional(),
     /** Being replaced elsewhere because its node is draining. */
     draining: z.boolean(),
+    /**
+     * What its containers use, as its node's agent last sampled it (every 15 s, the same figures
+     * as `kubectl top pods`); absent until a sample arrives, or while its node is not Ready.
+     */
+    usage: z
+      .object({
+        sampledAt: Timestamp,
+        /** The span the CPU figure averages over. */
+        windowSeconds: z.number(),
+        containers: z.array(
+          z
+            .object({ name: z.string(), cpuNanoCores: z.int(), memoryBytes: z.int() })
+            .meta({ id: 'ContainerUsage' }),
+        ),
+      })
+      .optional(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })

@@ -439,6 +439,12 @@ describe('dashboard against the stub API', () => {
       ctrs('shop-initing').locator('li.ctr[data-container="shop"] [data-field="reason"]').textContent(),
     ).resolves.toBe('PodInitializing');
     await page.locator('.facts [data-init="log-shipper"]', { hasText: 'sidecar' }).waitFor();
+    // What each container uses (the agent's sample) against its request; near its memory limit, a warning.
+    const usage = ctrs('shop-running').locator('li.ctr[data-container="shop"] [data-field="usage"]');
+    await expect(usage.textContent()).resolves.toBe('cpu 24m/100m mem 120Mi/64Mi');
+    await expect(usage.getAttribute('title')).resolves.toContain('limit 128Mi');
+    await expect(usage.getAttribute('class')).resolves.toContain('ctr-tight');
+    await expect(sidecar.locator('[data-field="usage"]').textContent()).resolves.toBe('cpu 2m mem 9Mi');
 
     // The pod's volumes: name, source kind, what it reads and where it is mounted.
     const vol = (name: string) => page.locator(`table.volumes tr[data-volume="${name}"]`);

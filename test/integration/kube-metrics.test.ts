@@ -182,6 +182,15 @@ describe('metrics.k8s.io', () => {
       names((await get(`${METRICS}/namespaces/default/pods?labelSelector=app%3Dweb`)).body.items),
     ).toEqual(names(metrics.items));
     expect((await get(`${METRICS}/namespaces/default/pods?labelSelector=app%3Dnone`)).body.items).toEqual([]);
+
+    // The same samples on /v1's replicas, for the dashboard: only where one arrived.
+    const replicas = (await t.call('GET', '/v1/namespaces/default/replicas')).body.items as {
+      id: string;
+      usage?: { windowSeconds: number; containers: { name: string; cpuNanoCores: number }[] };
+    }[];
+    expect(replicas.find((r) => r.id === quiet[0])?.usage).toBeUndefined();
+    const sampled = replicas.find((r) => r.id === metrics.items[0].metadata.name);
+    expect(sampled?.usage).toMatchObject({ windowSeconds: 15.25, containers: [{ name: 'web' }] });
   });
 
   it('serves NodeMetrics for each node that sent a sample', async () => {

@@ -7,6 +7,7 @@ import { validate } from '../http/body.ts';
 import { route } from '../http/route.ts';
 import { listEvents } from '../verbs/events.ts';
 import { listReplicas, requestLogs } from '../verbs/replicas.ts';
+import { listReplicaUsage } from '../verbs/usage.ts';
 import { nameParam } from './params.ts';
 
 const LogsQuery = z.object({ tail: z.coerce.number().int().min(1).max(10000).default(100) });
@@ -41,7 +42,26 @@ export function replicaRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
         deployment: c.req.query('deployment') || undefined,
         job: c.req.query('job') || undefined,
       };
-      return c.json({ items: await listReplicas(deps.db, ns, owner) });
+      const [items, usage] = await Promise.all([
+        listReplicas(deps.db, ns, owner),
+        listReplicaUsage(deps.db, ns),
+      ]);
+      const byId = new Map(usage.map((u) => [u.replicaId, u]));
+      return c.json({
+        items: items.map((r) => {
+          const u = byId.get(r.id);
+          return u
+            ? {
+                ...r,
+                usage: {
+                  sampledAt: u.sampledAt.toISOString(),
+                  windowSeconds: u.windowSeconds,
+                  containers: u.containers,
+                },
+              }
+            : r;
+        }),
+      });
     },
   );
   route(

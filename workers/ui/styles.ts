@@ -351,6 +351,7 @@ table.data tbody tr.selected.has-ctrs:hover + tr.ctrs-row { background: var(--ac
 .ctr-sidecar { background: var(--info-bg); color: var(--info); }
 .ctr-reason { font-family: var(--mono); color: var(--muted); }
 .ctr-fact { color: var(--muted); font-variant-numeric: tabular-nums; }
+.ctr-tight { color: var(--warn); }
 .log-picker { display: flex; flex-wrap: wrap; gap: 6px; margin-bottom: 12px; }
 .log-picker .btn[aria-pressed='true'] { background: var(--accent-soft); border-color: var(--accent); color: var(--text); }
 

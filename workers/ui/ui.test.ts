@@ -289,6 +289,51 @@ describe('the pod parts of the replica and deployment views', () => {
     expect(pod.phaseText({})).toBe('Unknown');
   });
 
+  it("shows a container's sampled usage over its request, its limits in the title, tight near the memory limit", () => {
+    const el = served(createPodParts)(
+      { h: (tag: string, attrs: Record<string, string>, text: string) => ({ tag, attrs, text }) } as never,
+      served(replicaPhase),
+    );
+    const template = {
+      spec: {
+        containers: [
+          {
+            name: 'web',
+            resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+          },
+          { name: 'bare' },
+        ],
+      },
+    };
+    const rep = (memoryBytes: number) => ({
+      usage: {
+        sampledAt: '2026-01-01T00:00:00Z',
+        windowSeconds: 15.2,
+        containers: [
+          { name: 'web', cpuNanoCores: 24_000_000, memoryBytes },
+          { name: 'bare', cpuNanoCores: 1_500_000_000, memoryBytes: 10 * 1024 ** 2 },
+        ],
+      },
+    });
+    const web = el.usageFact(rep(21 * 1024 ** 2), 'web', template) as unknown as {
+      attrs: Record<string, string>;
+      text: string;
+    };
+    expect(web.text).toBe('cpu 24m/100m mem 21Mi/64Mi');
+    expect(web.attrs.title).toBe(
+      'CPU 24m, request 100m; memory 21Mi, request 64Mi, limit 128Mi; averaged over 15 s',
+    );
+    expect(web.attrs.class).toBe('ctr-fact ctr-usage');
+    const tight = el.usageFact(rep(120 * 1024 ** 2), 'web', template) as unknown as {
+      attrs: { class: string };
+    };
+    expect(tight.attrs.class).toContain('ctr-tight');
+    expect((el.usageFact(rep(0), 'bare', template) as unknown as { text: string }).text).toBe(
+      'cpu 1500m mem 10Mi',
+    );
+    expect(el.usageFact({}, 'web', template)).toBeNull();
+  });
+
   it('lists init containers and sidecars before the app containers, each with its status', () => {
     const template = {
       spec: {

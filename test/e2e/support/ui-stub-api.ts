@@ -43,6 +43,8 @@ interface Rep {
   createdAt: string;
   containers?: Ctr[];
   initContainers?: Ctr[];
+  /** The agent's last sample of its containers' usage. */
+  usage?: { sampledAt: string; windowSeconds: number; containers: object[] };
   /** Log lines the stub answers for this replica (default: the app's "listening" lines). */
   logs?: string[];
   /** A Job's pod: the Job's name and, in an Indexed Job, its completion index. */
@@ -75,6 +77,8 @@ interface PodExtras {
   initContainers?: { name: string; image: string; restartPolicy?: 'Always'; volumeMounts?: object[] }[];
   volumes?: object[];
   volumeMounts?: object[];
+  /** The app container's requests and limits. */
+  resources?: object;
 }
 
 interface Dep {
@@ -300,7 +304,7 @@ export function createStubApp(opts: StubOptions = {}) {
   }
 
   function template(d: Dep, image: string) {
-    const { volumeMounts, ...extras } = d.pod ?? {};
+    const { volumeMounts, resources, ...extras } = d.pod ?? {};
     return {
       ...extras,
       containers: [
@@ -309,6 +313,7 @@ export function createStubApp(opts: StubOptions = {}) {
           image,
           ports: [{ name: 'http', containerPort: 8080 }],
           ...(volumeMounts ? { volumeMounts } : {}),
+          ...(resources ? { resources } : {}),
         },
       ],
     };
@@ -1036,6 +1041,7 @@ export function createStubApp(opts: StubOptions = {}) {
         { name: 'config', mountPath: '/etc/shop/app.properties', subPath: 'app.properties' },
         { name: 'tls', mountPath: '/etc/tls', readOnly: true },
       ],
+      resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
     },
   });
   const ctr = (name: string, state: Ctr['state'], more: Partial<Ctr> = {}): Ctr => ({
@@ -1066,6 +1072,14 @@ export function createStubApp(opts: StubOptions = {}) {
         ctr('log-shipper', 'running', { ready: true }),
       ],
       containers: [ctr('shop', 'running', { ready: true })],
+      usage: {
+        sampledAt: now(),
+        windowSeconds: 15,
+        containers: [
+          { name: 'shop', cpuNanoCores: 24_000_000, memoryBytes: 120 * 1024 ** 2 },
+          { name: 'log-shipper', cpuNanoCores: 2_000_000, memoryBytes: 9 * 1024 ** 2 },
+        ],
+      },
       logs: [
         '[migrate] applied 3 migrations',
         '[log-shipper] shipping /var/log/shop',

@@ -103,8 +103,68 @@ export function createPodParts(dom: Dom, phaseOf: typeof replicaPhase) {
                 `${s.restartCount} restart${s.restartCount === 1 ? '' : 's'}`,
               )
             : null,
+          usageFact(rep, c.name, template),
         );
       }),
+    );
+  }
+
+  /**
+   * A Kubernetes quantity as requests and limits write it: CPU in cores (`250m`, `0.5`, `2`),
+   * memory in bytes (`64Mi`, `1G`, `128974848`); undefined for anything else.
+   */
+  function quantity(q: unknown): number | undefined {
+    if (typeof q === 'number') return q;
+    if (typeof q !== 'string') return undefined;
+    const m = /^([0-9.]+)(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/.exec(q.trim());
+    if (!m) return undefined;
+    const scale: Record<string, number> = {
+      m: 1e-3,
+      k: 1e3,
+      Ki: 1024,
+      M: 1e6,
+      Mi: 1024 ** 2,
+      G: 1e9,
+      Gi: 1024 ** 3,
+      T: 1e12,
+      Ti: 1024 ** 4,
+    };
+    return Number(m[1]) * (m[2] ? (scale[m[2]] ?? 1) : 1);
+  }
+  const millicores = (cores: number) => `${Math.round(cores * 1000)}m`;
+  const mebibytes = (bytes: number) => `${Math.round(bytes / 1024 ** 2)}Mi`;
+
+  /**
+   * What a container uses against what it asked for, from the agent's last sample: `cpu 24m/100m
+   * mem 21Mi/64Mi` (each over its request, else its limit), the limits and the window in the
+   * title; a warning tone once memory is within a tenth of its limit (the OOM killer's line).
+   */
+  function usageFact(rep: Replica, name: string, template: PodTemplate | undefined): HTMLElement | null {
+    const used = rep.usage?.containers?.find((u) => u.name === name);
+    if (!used) return null;
+    const spec = [...(template?.spec?.initContainers ?? []), ...(template?.spec?.containers ?? [])].find(
+      (c) => c.name === name,
+    );
+    const res = (spec?.resources ?? {}) as {
+      requests?: Record<string, unknown>;
+      limits?: Record<string, unknown>;
+    };
+    const cpu = (used.cpuNanoCores ?? 0) / 1e9;
+    const mem = used.memoryBytes ?? 0;
+    const cpuOf = quantity(res.requests?.cpu) ?? quantity(res.limits?.cpu);
+    const memOf = quantity(res.requests?.memory) ?? quantity(res.limits?.memory);
+    const memLimit = quantity(res.limits?.memory);
+    const text = `cpu ${millicores(cpu)}${cpuOf ? `/${millicores(cpuOf)}` : ''} mem ${mebibytes(mem)}${memOf ? `/${mebibytes(memOf)}` : ''}`;
+    const said = (what: string, v: unknown) => (v === undefined ? '' : `, ${what} ${String(v)}`);
+    const title =
+      `CPU ${millicores(cpu)}${said('request', res.requests?.cpu)}${said('limit', res.limits?.cpu)}; ` +
+      `memory ${mebibytes(mem)}${said('request', res.requests?.memory)}${said('limit', res.limits?.memory)}; ` +
+      `averaged over ${Math.round(rep.usage?.windowSeconds ?? 0)} s`;
+    const tight = memLimit !== undefined && mem >= memLimit * 0.9;
+    return h(
+      'span',
+      { class: tight ? 'ctr-fact ctr-usage ctr-tight' : 'ctr-fact ctr-usage', 'data-field': 'usage', title },
+      text,
     );
   }
 
@@ -149,7 +209,7 @@ export function createPodParts(dom: Dom, phaseOf: typeof replicaPhase) {
     return { lines: lines.filter((l) => l.startsWith(tag)).map((l) => l.slice(tag.length)), unsplit: false };
   }
 
-  return { containersOf, containerList, phaseText, volumesOf, linesOf };
+  return { containersOf, containerList, phaseText, volumesOf, linesOf, usageFact };
 }
 
 export type PodParts = ReturnType<typeof createPodParts>;

@@ -144,7 +144,8 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
       ns,
       name,
       dryRun,
-      (current) => (current ? applyPatch(type, resource.kind, current.object, body) : undefined),
+      (current) =>
+        current ? applyPatch(type, resource.kind, current.patchable ?? current.object, body) : undefined,
       type,
       body,
     );
@@ -154,7 +155,12 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
   /** The object as a write finds it, with the face's resourceVersion, as a GET shows it. */
   async function currentOf(resource: KubeResource, kind: WritableKind, ns: string, name: string) {
     const found = await kind.current(deps.db, ns, name);
-    if (found) await stampVersions(deps.db, resource.plural, [found.object]);
+    if (found)
+      await stampVersions(
+        deps.db,
+        resource.plural,
+        found.patchable ? [found.object, found.patchable] : [found.object],
+      );
     return found;
   }
 
@@ -214,6 +220,7 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
       : undefined;
     const { doc, resourceVersion } = guard(resource, name, () => toManifest(body));
     checkIdentity(resource, ns, name, doc);
+    await kind.restore?.(deps.db, deps.config.secretKey, ns, name, doc);
     const refused = unstorableStrings(doc);
     if (refused.length) throw invalidStatus(resource, name, refused);
     const { objects, issues } = normalizeManifests([doc], { namespace: ns });

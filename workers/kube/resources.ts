@@ -99,7 +99,7 @@ export const KUBE_RESOURCES: readonly KubeResource[] = [
     kind: 'Namespace',
     namespaced: false,
     shortNames: ['ns'],
-    verbs: READ,
+    verbs: WRITE,
     categories: [],
   },
   {

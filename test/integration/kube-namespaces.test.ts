@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startTestPlane, type TestPlane } from '../support/plane.ts';
+import { ADMIN_TOKEN, DATABASE_KINDS, startTestPlane, type TestPlane } from '../support/plane.ts';
 import { eventually, type SimFleet, startSimAgents } from '../support/sim-agents.ts';
 
 /**
@@ -109,25 +109,25 @@ spec:
           containers: [{name: n, image: registry.example.com/n:1}]
 `;
 
-beforeAll(async () => {
-  t = await startTestPlane('pglite');
-  fleet = await startSimAgents({
-    server: t.server,
-    adminToken: ADMIN_TOKEN,
-    count: 1,
-    fetch: t.fetch,
-    prefix: 'kn',
+describe.each(DATABASE_KINDS)('namespaces through the Kubernetes API face on %s', (kind) => {
+  beforeAll(async () => {
+    t = await startTestPlane(kind);
+    fleet = await startSimAgents({
+      server: t.server,
+      adminToken: ADMIN_TOKEN,
+      count: 1,
+      fetch: t.fetch,
+      prefix: 'kn',
+    });
+    deployer = (await t.call('POST', '/v1/tokens', { name: 'ci', role: 'deployer', namespaces: ['shop'] }))
+      .body.token;
   });
-  deployer = (await t.call('POST', '/v1/tokens', { name: 'ci', role: 'deployer', namespaces: ['shop'] })).body
-    .token;
-});
 
-afterAll(async () => {
-  await fleet?.stop();
-  await t?.close();
-});
+  afterAll(async () => {
+    await fleet?.stop();
+    await t?.close();
+  });
 
-describe('namespaces through the Kubernetes API face', () => {
   it('creates one for an admin with its labels and annotations; a deployer gets Forbidden', async () => {
     const body = {
       apiVersion: 'v1',
@@ -338,6 +338,32 @@ describe('namespaces through the Kubernetes API face', () => {
     // Gone, it springs into being again on the next write, for the same token.
     const back = await t.call('PUT', '/v1/namespaces/shop/configmaps/again', { data: { a: 'b' } }, deployer);
     expect(back.status).toBe(201);
+  });
+
+  it('lets no object slip in behind a delete: each concurrent create is deleted with it, refused, or brings it back', async () => {
+    await t.call('PUT', '/v1/namespaces/race/configmaps/first', { data: { a: 'b' } });
+    const creates = Array.from({ length: 12 }, (_, i) =>
+      t.call('PUT', `/v1/namespaces/race/configmaps/c${i}`, { data: { a: 'b' } }),
+    );
+    const [deleted, ...results] = await Promise.all([t.call('DELETE', '/v1/namespaces/race'), ...creates]);
+    expect(deleted.status).toBe(200);
+    for (const r of results) expect([200, 201, 403]).toContain(r.status);
+    // Settled: the namespace is Active (a create after it went brought it back) or gone, never
+    // left Terminating with an object the delete missed.
+    const phase = await eventually(
+      async () => {
+        await t.plane.reconciler.tick();
+        const found = (await t.call('GET', '/v1/namespaces')).body.items.find(
+          (n: { name: string }) => n.name === 'race',
+        );
+        return found?.phase === 'Terminating' ? undefined : (found?.phase ?? 'gone');
+      },
+      30_000,
+      'the namespace settled',
+    );
+    const left = (await t.call('GET', '/v1/namespaces/race/configmaps')).body.items;
+    if (phase === 'gone') expect(left).toEqual([]);
+    else expect(left.map((m: { metadata: { name: string } }) => m.metadata.name)).not.toContain('first');
   });
 
   it('deletes an empty namespace at once through /v1', async () => {

@@ -20,6 +20,8 @@ const SECRET_TYPES: Record<string, string> = {
   Opaque: 'opaque',
   'kubernetes.io/dockerconfigjson': 'kubernetes.io/dockerconfigjson',
   'kubernetes.io/tls': 'kubernetes.io/tls',
+  // How the Kubernetes face shows Berth's own registry secrets, so what it shows writes back.
+  'berth.dev/registry': 'registry',
 };
 
 const keyPath = (field: string, key: string) =>

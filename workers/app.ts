@@ -22,6 +22,7 @@ import { cronJobRoutes } from './routes/cron-jobs.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
 import { ingressRoutes } from './routes/ingresses.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { namespaceRoutes } from './routes/namespaces.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { persistentVolumeClaimRoutes } from './routes/persistent-volume-claims.ts';
@@ -109,6 +110,7 @@ export function createApp(deps: AppDeps) {
   agentRoutes(app, deps);
   nodeRoutes(app, deps);
   tokenRoutes(app, deps);
+  namespaceRoutes(app, deps);
   trustRuleRoutes(app, deps);
   policyRoutes(app, deps);
   opsRoutes(app, deps);

@@ -83,8 +83,17 @@ export type NodeIdentity = z.infer<typeof NodeIdentity>;
 export const Identity = z.union([UserIdentity, NodeIdentity]).meta({ id: 'Identity' });
 export type Identity = z.infer<typeof Identity>;
 
+/** A namespace's lifecycle: Terminating while the objects of a deleted one go, Deleted once it has gone. */
+export const NamespacePhase = z.enum(['Active', 'Terminating', 'Deleted']);
+
 /** `GET /v1/namespaces`: those the caller may see. */
 export const NamespaceList = z
-  .object({ items: z.array(z.object({ name: z.string() })) })
+  .object({ items: z.array(z.object({ name: z.string(), phase: NamespacePhase })) })
   .meta({ id: 'NamespaceList' });
 export type NamespaceList = z.infer<typeof NamespaceList>;
+
+/** `DELETE /v1/namespaces/{ns}`: Terminating while its objects go, or Deleted when it was empty. */
+export const NamespaceStatus = z
+  .object({ name: z.string(), phase: NamespacePhase })
+  .meta({ id: 'NamespaceStatus' });
+export type NamespaceStatus = z.infer<typeof NamespaceStatus>;

@@ -14,9 +14,10 @@ import { type BerthServer, startBerthServer } from './support/ui-server.ts';
 /**
  * The real kubectl (v1.32) changing Berth's objects through the Kubernetes API face: client-side
  * and server-side apply, diff, scale, set image, label, annotate, rollout restart/pause/resume,
- * server dry runs, kustomize, delete, cordon, and the Invalid and Forbidden refusals as kubectl
- * prints them. No agent runs until the cordon at the end: replicas stay Pending, so an object
- * changes only when kubectl changes it.
+ * server dry runs, kustomize, delete, cordon, Secrets (values never shown), namespaces (created,
+ * labelled, deleted with what runs in them), and the Invalid and Forbidden refusals as kubectl
+ * prints them. No agent runs until the cordon: replicas stay Pending until then, so an object
+ * changes only when kubectl changes it; the namespace test after it has its replica run and stop.
  */
 
 let server: BerthServer;
@@ -97,6 +98,13 @@ beforeAll(async () => {
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   await writeKubeconfig('viewer', (res.body as { token: string }).token);
+  const ci = await server.call('POST', '/v1/tokens', {
+    name: 'kube-deployer',
+    role: 'deployer',
+    namespaces: ['shop'],
+  });
+  expect(ci.status, JSON.stringify(ci.body)).toBe(201);
+  await writeKubeconfig('deployer', (ci.body as { token: string }).token);
 }, 300_000);
 
 afterAll(async () => {
@@ -227,5 +235,67 @@ describe('kubectl writes Berth', () => {
     expect(await node()).toBe(true);
     expect(await ok(['uncordon', 'kw-node-1'])).toBe('node/kw-node-1 uncordoned\n');
     expect(await node()).toBe(false);
+  });
+
+  it('applies a Secret twice and then a changed value, and never shows a value (get, diff, last-applied)', async () => {
+    const secret = (password: string) =>
+      `apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ntype: Opaque\ndata:\n  user: ${btoa('app')}\n  password: ${btoa(password)}\n`;
+    const file = writeManifest('secret.yaml', secret('first-value'));
+    const version = async () =>
+      (
+        (await server.call('GET', '/v1/namespaces/default/secrets/db')).body as {
+          metadata: { resourceVersion: string };
+        }
+      ).metadata.resourceVersion;
+    expect(await ok(['apply', '-f', file])).toBe('secret/db created\n');
+    const created = await version();
+    // kubectl never sees the values, so it sends them again; nothing changed is stored.
+    expect(await ok(['apply', '-f', file])).toBe('secret/db configured\n');
+    expect(await version()).toBe(created);
+
+    writeManifest('secret.yaml', secret('second-value'));
+    const diff = await kubectl('admin', ['diff', '-f', file]);
+    expect(diff.code, diff.stderr).toBeLessThan(2);
+    expect(diff.stdout).not.toContain(btoa('first-value'));
+    expect(await ok(['apply', '-f', file])).toBe('secret/db configured\n');
+    expect(await version()).not.toBe(created);
+
+    const shown = await ok(['get', 'secret', 'db', '-o', 'json']);
+    for (const value of ['first-value', 'second-value']) {
+      expect(shown).not.toContain(btoa(value));
+      expect(shown).not.toContain(value);
+    }
+    // kubectl's JSON writes "<" as \u003c.
+    expect(shown).toMatch(/\\u003credacted\\u003e|<redacted>/);
+    expect(await ok(['get', 'secret', 'db', '-o', 'jsonpath={.data}'])).toBe('');
+    expect(await ok(['label', 'secret', 'db', 'tier=db'])).toBe('secret/db labeled\n');
+    expect(await ok(['delete', 'secret', 'db'])).toBe('secret "db" deleted\n');
+  });
+
+  it('creates and labels a namespace, refuses a deployer, and deletes one with what runs in it', async () => {
+    // From a file: kubectl's typed `create namespace NAME` sends protobuf, which the face refuses (415).
+    const ns = (name: string) =>
+      writeManifest(`${name}.yaml`, `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n`);
+    expect(await ok(['create', '-f', ns('shop')])).toBe('namespace/shop created\n');
+    const denied = await kubectl('deployer', ['apply', '-f', ns('other')]);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain(
+      'namespaces is forbidden: User "kube-deployer" cannot create resource "namespaces" in API group "" at the cluster scope',
+    );
+    expect(await ok(['label', 'namespace', 'shop', 'team=a'])).toBe('namespace/shop labeled\n');
+    expect(await ok(['get', 'namespace', '-l', 'team=a', '-o', 'name'])).toBe('namespace/shop\n');
+
+    const file = writeManifest('shop.yaml', manifest('registry.example.com/web:1', 1));
+    expect(await ok(['-n', 'shop', 'apply', '-f', file], 'deployer')).toBe('deployment.apps/web created\n');
+    const denyDelete = await kubectl('deployer', ['delete', 'namespace', 'shop']);
+    expect(denyDelete.code).toBe(1);
+    expect(denyDelete.stderr).toContain('(Forbidden)');
+
+    // kubectl waits until the namespace has gone: its replica stopped, its Deployment removed.
+    expect(await ok(['delete', 'namespace', 'shop', '--timeout=60s'])).toBe('namespace "shop" deleted\n');
+    const gone = await kubectl('admin', ['get', 'namespace', 'shop']);
+    expect(gone.stderr).toContain('Error from server (NotFound): namespaces "shop" not found');
+    const refused = await kubectl('admin', ['delete', 'namespace', 'default']);
+    expect(refused.stderr).toContain('namespaces "default" is forbidden: this namespace may not be deleted');
   });
 });

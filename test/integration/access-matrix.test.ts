@@ -98,6 +98,8 @@ const ROUTES: Record<string, Access> = {
   'PUT /v1/namespaces/{ns}/policy': 'admin',
   'GET /v1/namespaces/{ns}/policy': { read: 'policies' },
   'DELETE /v1/namespaces/{ns}/policy': 'admin',
+  // Namespaces are cluster-scoped: deleting one (and everything in it) is an admin's.
+  'DELETE /v1/namespaces/{ns}': 'admin',
   'GET /v1/policies': 'admin',
   'GET /v1/namespaces/{ns}/replicas': { read: 'replicas' },
   'GET /v1/namespaces/{ns}/replicas/{id}/logs': { read: 'replicas' },
@@ -245,6 +247,9 @@ describe('access matrix: every route × every caller, on Postgres', () => {
     expect((await t.call('PUT', `/v1/namespaces/${NS}/persistentvolumeclaims/pvc`, claim)).status).toBe(201);
     for (const who of WHO) {
       expect(
+        (await t.call('PUT', `/v1/namespaces/gone-${who}/configmaps/cm`, { data: { k: 'v' } })).status,
+      ).toBe(201);
+      expect(
         (await t.call('PUT', `/v1/namespaces/${NS}/persistentvolumeclaims/del-${who}`, claim)).status,
       ).toBe(201);
       expect(
@@ -334,8 +339,9 @@ describe('access matrix: every route × every caller, on Postgres', () => {
       'DELETE /v1/trustrules/{name}': `del-${who}`,
       'GET /v1/trustrules/{name}': 'rule',
     };
+    // Each caller's namespace delete is aimed at a namespace of its own, never the matrix's.
     const path = template
-      .replace('{ns}', NS)
+      .replace('{ns}', key === 'DELETE /v1/namespaces/{ns}' ? `gone-${who}` : NS)
       .replace('{name}', names[key] ?? (template.startsWith('/v1/nodes') ? 'spare' : 'web'))
       .replace(
         '{id}',

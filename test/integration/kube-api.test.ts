@@ -126,11 +126,17 @@ describe('the Kubernetes API face', () => {
 
     const unknown = await get('/api/v1/namespaces/default/limitranges');
     expect(unknown).toMatchObject({ status: 404, body: { kind: 'Status', reason: 'NotFound' } });
-    const write = await t.plane.app.request('/api/v1/namespaces/default', {
+    // A verb not served is 405; deleting `default` is refused as Kubernetes refuses it.
+    const write = await t.plane.app.request('/api/v1/nodes/x', {
       method: 'DELETE',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     expect(write.status).toBe(405);
+    const deleteDefault = await t.plane.app.request('/api/v1/namespaces/default', {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(deleteDefault.status).toBe(403);
     expect((await t.call('GET', '/v1/namespaces/default/deployments/web')).status).toBe(200);
     expect((await get('/api/v1/namespaces/default/pods?fieldSelector=spec.restartPolicy%3Dx')).status).toBe(
       400,

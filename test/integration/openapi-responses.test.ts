@@ -113,6 +113,8 @@ describe('/openapi.json describes every response body, on Postgres', () => {
     await put(`/v1/namespaces/${NS}/secrets/doomed`, { data: { k: 'v' } });
     await put(`/v1/namespaces/${NS}/configmaps/cm`, { data: { k: 'v' } });
     await put(`/v1/namespaces/${NS}/configmaps/doomed`, { data: { k: 'v' } });
+    // A namespace of its own for the namespace delete: the documented one stays.
+    await put('/v1/namespaces/doomed-ns/configmaps/cm', { data: { k: 'v' } });
     const claim = {
       spec: {
         accessModes: ['ReadWriteOnce'],
@@ -213,7 +215,7 @@ describe('/openapi.json describes every response body, on Postgres', () => {
       'GET /v1/trustrules/{name}': 'rule',
     };
     const path = template
-      .replace('{ns}', NS)
+      .replace('{ns}', route === 'DELETE /v1/namespaces/{ns}' ? 'doomed-ns' : NS)
       .replace('{name}', names[route] ?? (template.startsWith('/v1/nodes') ? 'spare' : 'web'))
       .replace(
         '{id}',

@@ -10,6 +10,7 @@ import { bumpAssignments } from '../store/assignments.ts';
 import { finishClaimDeletions } from '../store/claim-deletions.ts';
 import { type DiscoveryService, discoveryEnv, loadDiscoveryServices } from '../store/discovery.ts';
 import { recordEvents } from '../store/events.ts';
+import { finishNamespaceDeletions } from '../store/namespaces.ts';
 import { loadPolicies } from '../store/policies.ts';
 import { consumeWakeups, forgetOrphanWakeups, promoteWakeups, wokenAgain } from '../store/wakeups.ts';
 import {
@@ -93,6 +94,8 @@ export function createReconciler(deps: ControllerDeps): Reconciler {
       // Deleted claims whose last replica went without its agent's report (a lost or deleted node).
       const released = await retryOnConflict(() => finishClaimDeletions(deps.db));
       if (released.length) await deps.publishAssignments?.(released).catch(() => undefined);
+      // Namespaces being deleted whose last object went otherwise (a claim's volume released).
+      await finishNamespaceDeletions(deps.db);
       await forgetOrphanWakeups(deps.db);
       await backfillServiceAddresses(deps);
       // CronJobs before the workloads: the Jobs they make now are due at once, in this same tick.
@@ -145,7 +148,14 @@ async function runBatch(
       const limit = deps.config.reconcileBatch;
       const state = await loadBatch(tx, selection, now, limit);
       if (state.rows.length === 0)
-        return { deployments: 0, placements: 0, full: false, ids: [], jobsFinished: [] as string[] };
+        return {
+          deployments: 0,
+          placements: 0,
+          full: false,
+          ids: [],
+          jobsFinished: [] as string[],
+          removedWorkloads: false,
+        };
       const plan = planBatch(state, (name) => `${name}-${shortId(8)}`);
       const placement = await placePending(
         tx,
@@ -167,6 +177,7 @@ async function runBatch(
         jobsFinished: plan.events
           .filter((e) => e.objectKind === 'job' && JOB_ENDINGS.has(e.reason))
           .map((e) => e.reason),
+        removedWorkloads: settled.deleteIds.length > 0,
       };
     }),
   );
@@ -175,6 +186,8 @@ async function runBatch(
     deps.metrics?.inc('berth_jobs_finished_total', 'Jobs that finished, by the reason of their condition', {
       reason,
     });
+  // A deleted workload's row went with its last replica: its namespace, if being deleted, may now go.
+  if (result.removedWorkloads) await finishNamespaceDeletions(deps.db);
   if (touchedNodes.size) {
     await deps
       .publishAssignments?.([...touchedNodes])

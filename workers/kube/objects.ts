@@ -129,20 +129,33 @@ export function kubeCronJob(cj: CronJob): KubeObject {
   };
 }
 
-export function kubeNamespace(name: string, createdAt: string): KubeObject {
+/** A namespace as Berth keeps it: a name, what an admin set on it, and whether it is being deleted. */
+export interface NamespaceView {
+  name: string;
+  createdAt: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** Set while its objects are being deleted (Terminating). */
+  terminatingAt?: string | null;
+}
+
+export function kubeNamespace(n: NamespaceView): KubeObject {
+  const annotations = n.annotations ?? {};
   return {
     apiVersion: 'v1',
     kind: 'Namespace',
-    // Namespaces are names only in Berth (they spring into being on first use).
     metadata: {
-      name,
-      uid: `namespace-${name}`,
+      name: n.name,
+      uid: `namespace-${n.name}`,
       resourceVersion: '1',
-      creationTimestamp: createdAt,
-      labels: { 'kubernetes.io/metadata.name': name },
+      creationTimestamp: n.createdAt,
+      ...(n.terminatingAt ? { deletionTimestamp: n.terminatingAt } : {}),
+      // Kubernetes labels every namespace with its name, after the admin's own.
+      labels: { ...n.labels, 'kubernetes.io/metadata.name': n.name },
+      ...(Object.keys(annotations).length ? { annotations } : {}),
     },
     spec: { finalizers: ['kubernetes'] },
-    status: { phase: 'Active' },
+    status: { phase: n.terminatingAt ? 'Terminating' : 'Active' },
   };
 }
 

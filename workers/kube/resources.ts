@@ -77,7 +77,7 @@ export const KUBE_RESOURCES: readonly KubeResource[] = [
     kind: 'Secret',
     namespaced: true,
     shortNames: [],
-    verbs: READ,
+    verbs: WRITE,
     categories: [],
   },
   {
@@ -88,7 +88,7 @@ export const KUBE_RESOURCES: readonly KubeResource[] = [
     kind: 'ServiceAccount',
     namespaced: true,
     shortNames: ['sa'],
-    verbs: READ,
+    verbs: WRITE,
     categories: [],
   },
   {
@@ -99,7 +99,7 @@ export const KUBE_RESOURCES: readonly KubeResource[] = [
     kind: 'Namespace',
     namespaced: false,
     shortNames: ['ns'],
-    verbs: READ,
+    verbs: WRITE,
     categories: [],
   },
   {

@@ -18,6 +18,7 @@ import {
   wantsAggregated,
 } from './discovery.ts';
 import { fieldRequirements, labelRequirements, matchesFields } from './field-selector.ts';
+import { kubeNamespaceRoutes } from './namespace-writes.ts';
 import { type KubeObject, kubeList, listResourceVersion } from './objects.ts';
 import { podLog } from './pod-log-route.ts';
 import { findResource, groupVersion, type KubeResource, servedVersion } from './resources.ts';
@@ -118,6 +119,7 @@ export function kubeApi(
   });
 
   kubeWriteRoutes(app, deps);
+  kubeNamespaceRoutes(app, deps);
   kubeOpenApiRoutes(app);
 
   // Anything else under the face's prefixes is a Kubernetes 404 (or 405 for a verb not served

@@ -17,7 +17,7 @@ import { getDeployment, listDeployments, toDeploymentObject } from '../verbs/dep
 import { listEvents } from '../verbs/events.ts';
 import { getIngress, listIngresses, toIngressObject } from '../verbs/ingresses.ts';
 import { getJob, listJobs, toJobObject } from '../verbs/jobs.ts';
-import { listNamespacesCreated } from '../verbs/namespaces.ts';
+import { listNamespaceRows } from '../verbs/namespaces.ts';
 import { getNode, listNodes } from '../verbs/nodes.ts';
 import { getClaim, listClaims, toClaimObject } from '../verbs/persistent-volume-claims.ts';
 import { listReplicas } from '../verbs/replicas.ts';
@@ -140,7 +140,13 @@ async function replicaSets(db: Database, namespace: string): Promise<KubeObject[
 }
 
 async function namespaceObjects(db: Database): Promise<KubeObject[]> {
-  return (await listNamespacesCreated(db)).map((n) => kubeNamespace(n.name, n.createdAt.toISOString()));
+  return (await listNamespaceRows(db)).map((n) =>
+    kubeNamespace({
+      ...n,
+      createdAt: n.createdAt.toISOString(),
+      terminatingAt: n.terminatingAt?.toISOString() ?? null,
+    }),
+  );
 }
 
 export const KUBE_SOURCES: Record<string, KubeSource> = {

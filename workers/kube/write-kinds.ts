@@ -3,10 +3,13 @@ import type { CronJob } from '../../common/wire/cron-job.ts';
 import type { Deployment } from '../../common/wire/deployment.ts';
 import type { Ingress } from '../../common/wire/ingress.ts';
 import type { Job } from '../../common/wire/job.ts';
-import type { Service } from '../../common/wire/service.ts';
+import type { Secret, Service } from '../../common/wire/service.ts';
+import type { ServiceAccount } from '../../common/wire/service-account.ts';
 import type { Database } from '../../db/database.ts';
 import type { Resource } from '../auth/principal.ts';
 import { DomainError } from '../errors.ts';
+import { requireSecretKey, type SecretRow } from '../kinds/secret.ts';
+import type { ServiceAccountRow } from '../kinds/service-account.ts';
 import { deleteConfigMap, getConfigMap, toConfigMapObject } from '../verbs/config-maps.ts';
 import { cronJobObjects, deleteCronJob, getCronJob } from '../verbs/cron-jobs.ts';
 import {
@@ -17,7 +20,14 @@ import {
 } from '../verbs/deployments.ts';
 import { deleteIngress, getIngress, type IngressRow, toIngressObject } from '../verbs/ingresses.ts';
 import { deleteJob, getJob, type JobRow, toJobObject } from '../verbs/jobs.ts';
+import { deleteSecret, getSecret, resolveSecrets, toSecretObject } from '../verbs/secrets.ts';
+import {
+  deleteServiceAccount,
+  getServiceAccount,
+  toServiceAccountObject,
+} from '../verbs/service-accounts.ts';
 import { deleteService, getService, type ServiceRow, toServiceObject } from '../verbs/services.ts';
+import { kubeSecret, kubeServiceAccount } from './more-objects.ts';
 import {
   type KubeObject,
   kubeConfigMap,
@@ -27,6 +37,7 @@ import {
   kubeJob,
   kubeService,
 } from './objects.ts';
+import { fillKeptValues, keptValues, withKeptValues } from './secret-values.ts';
 
 /**
  * The kinds the Kubernetes face writes, as data: the Berth resource whose write right a write
@@ -41,11 +52,24 @@ export interface WritableKind {
   fromRow(db: Database, row: unknown): Promise<KubeObject>;
   /** The `/v1` delete; returns the deployments (or Jobs) whose replicas the controller now stops. */
   delete(db: Database, namespace: string, name: string, now: Date): Promise<string[]>;
+  /**
+   * Puts back into a manifest about to be written what the face never shows (a Secret's values)
+   * and the caller kept, from what is stored.
+   */
+  restore?(
+    db: Database,
+    secretKey: string | undefined,
+    namespace: string,
+    name: string,
+    doc: Record<string, unknown>,
+  ): Promise<void>;
 }
 
 /** An object as the face shows it, and what of Berth's own shape a write must keep. */
 export interface Current {
   object: KubeObject;
+  /** What a patch applies to, when it holds more than is shown (a Secret's keys, standing for their values). */
+  patchable?: KubeObject;
   /** A Deployment stored without a selector: the face shows the template's labels as one. */
   impliedSelector?: boolean;
 }
@@ -59,6 +83,10 @@ async function found<T>(read: Promise<T>): Promise<T | undefined> {
     throw e;
   }
 }
+
+const secretObject = (row: SecretRow) => kubeSecret(toSecretObject(row) as Secret);
+const accountObject = (row: ServiceAccountRow) =>
+  kubeServiceAccount(toServiceAccountObject(row) as ServiceAccount);
 
 const deploymentObject = (row: DeploymentRow) => kubeDeployment(toDeploymentObject(row) as Deployment);
 
@@ -131,6 +159,37 @@ export const WRITABLE: Record<string, WritableKind> = {
     fromRow: async (_db, row) => kubeIngress(toIngressObject(row as IngressRow) as Ingress),
     delete: async (db, ns, name) => {
       await deleteIngress(db, ns, name);
+      return [];
+    },
+  },
+  secrets: {
+    authz: 'secrets',
+    current: async (db, ns, name) => {
+      const row = await found(getSecret(db, ns, name));
+      const object = row && secretObject(row);
+      return object && { object, patchable: withKeptValues(structuredClone(object), row.keys) };
+    },
+    fromRow: async (_db, row) => secretObject(row as SecretRow),
+    delete: async (db, ns, name) => {
+      await deleteSecret(db, ns, name);
+      return [];
+    },
+    restore: async (db, secretKey, ns, name, doc) => {
+      const kept = keptValues(doc);
+      if (kept !== 'all' && kept.length === 0) return;
+      const stored = await resolveSecrets(db, requireSecretKey(secretKey), ns, [name]);
+      fillKeptValues(doc, kept, stored.get(name)?.data ?? {});
+    },
+  },
+  serviceaccounts: {
+    authz: 'serviceaccounts',
+    current: async (db, ns, name) => {
+      const row = await found(getServiceAccount(db, ns, name));
+      return row && { object: accountObject(row) };
+    },
+    fromRow: async (_db, row) => accountObject(row as ServiceAccountRow),
+    delete: async (db, ns, name) => {
+      await deleteServiceAccount(db, ns, name);
       return [];
     },
   },

@@ -14,6 +14,7 @@ import { wakeAgents } from '../http/wake-agents.ts';
 import { addWarningHeaders } from '../http/warning-header.ts';
 import { writeOptions } from '../routes/params.ts';
 import { applyManifests } from '../verbs/apply.ts';
+import { NamespaceTerminating } from '../verbs/namespaces.ts';
 import { getNode, setUnschedulable } from '../verbs/nodes.ts';
 import type { KubeObject } from './objects.ts';
 import { kubeNode } from './objects.ts';
@@ -145,7 +146,8 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
       ns,
       name,
       dryRun,
-      (current) => (current ? applyPatch(type, resource.kind, current.object, body) : undefined),
+      (current) =>
+        current ? applyPatch(type, resource.kind, current.patchable ?? current.object, body) : undefined,
       type,
       body,
     );
@@ -155,7 +157,12 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
   /** The object as a write finds it, with the face's resourceVersion, as a GET shows it. */
   async function currentOf(resource: KubeResource, kind: WritableKind, ns: string, name: string) {
     const found = await kind.current(deps.db, ns, name);
-    if (found) await stampVersions(deps.db, resource.plural, [found.object]);
+    if (found)
+      await stampVersions(
+        deps.db,
+        resource.plural,
+        found.patchable ? [found.object, found.patchable] : [found.object],
+      );
     return found;
   }
 
@@ -215,6 +222,7 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
       : undefined;
     const { doc, resourceVersion } = guard(resource, name, () => toManifest(body));
     checkIdentity(resource, ns, name, doc);
+    await kind.restore?.(deps.db, deps.config.secretKey, ns, name, doc);
     const refused = unstorableStrings(doc);
     if (refused.length) throw invalidStatus(resource, name, refused);
     const { objects, issues } = normalizeManifests([doc], { namespace: ns });
@@ -415,7 +423,7 @@ function cached(c: Ctx, body: string, hash: string): Response {
  * Answers an AlreadyExists here (a 409 whose reason, unlike Conflict's, is not the error code's);
  * every other error goes on to the face's error handler.
  */
-function answering(handler: (c: Ctx) => Promise<Response>) {
+export function answering(handler: (c: Ctx) => Promise<Response>) {
   return async (c: Ctx) => {
     try {
       return await handler(c);
@@ -440,7 +448,7 @@ function methodNotAllowed(c: Ctx) {
 
 const param = (c: Ctx, key: string) => c.req.param(key) ?? '';
 
-const userName = (p: Principal) => (p.kind === 'user' ? p.name : `node:${p.nodeName}`);
+export const userName = (p: Principal) => (p.kind === 'user' ? p.name : `node:${p.nodeName}`);
 
 function mayWrite(
   c: Ctx,
@@ -456,7 +464,7 @@ function mayWrite(
 }
 
 /** `?dryRun=All` (the only value Kubernetes has); anything else is a 400 as there. */
-function dryRunOf(c: Ctx): boolean {
+export function dryRunOf(c: Ctx): boolean {
   const values = c.req.queries('dryRun') ?? [];
   for (const v of values)
     if (v !== 'All')
@@ -481,7 +489,7 @@ async function readText(c: Ctx): Promise<string> {
  * kubectl's typed clients send (`kubectl create configmap|deployment|...`), read into the object
  * the JSON would have been. CBOR and the rest are refused before they are read.
  */
-async function readObject(c: Ctx): Promise<Record<string, unknown>> {
+export async function readObject(c: Ctx): Promise<Record<string, unknown>> {
   const type = mediaType(c);
   if (type === PROTOBUF_MEDIA_TYPE) return readProtobuf(c);
   if (type && type !== 'application/json' && type !== 'application/yaml')
@@ -515,7 +523,7 @@ async function readProtobuf(c: Ctx): Promise<Record<string, unknown>> {
   }
 }
 
-async function readPatch(c: Ctx, type: PatchType): Promise<unknown> {
+export async function readPatch(c: Ctx, type: PatchType): Promise<unknown> {
   return parseBody(await readText(c), type === 'apply' ? 'yaml' : 'json');
 }
 
@@ -551,7 +559,7 @@ interface DeleteOptions {
  * the object's replicas (the controller stops them); Orphan would keep them running without
  * their Deployment, which Berth does not do.
  */
-async function readDeleteOptions(c: Ctx): Promise<DeleteOptions> {
+export async function readDeleteOptions(c: Ctx): Promise<DeleteOptions> {
   const text = await readText(c);
   if (text.trim() === '') {
     const policy = c.req.query('propagationPolicy');
@@ -594,7 +602,7 @@ const orphanRefused = () =>
     },
   );
 
-function unsupportedPatch(type: string) {
+export function unsupportedPatch(type: string) {
   return new KubeStatusError(
     'UNSUPPORTED_MEDIA_TYPE',
     `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml${type ? ` (got ${type})` : ''}`,
@@ -638,7 +646,7 @@ function checkIdentity(r: KubeResource, ns: string, name: string, doc: Record<st
 }
 
 /** A 422 as Kubernetes words it, which kubectl prints as `The Deployment "web" is invalid: <field>: <message>`. */
-function invalidStatus(r: KubeResource, name: string, errors: FieldError[]): KubeStatusError {
+export function invalidStatus(r: KubeResource, name: string, errors: FieldError[]): KubeStatusError {
   const list = errors.map((e) => `${e.path || '<root>'}: ${e.message}`);
   const message = `${r.kind}${r.group ? `.${r.group}` : ''} "${name}" is invalid: ${list.length === 1 ? list[0] : `[${list.join(', ')}]`}`;
   return new KubeStatusError('VALIDATION_FAILED', message, invalidDetails(r, name, errors));
@@ -665,8 +673,47 @@ function conflictStatus(r: KubeResource, name: string): KubeStatusError {
   );
 }
 
+/** `deployments.apps "web" already exists`: a 409 whose reason is AlreadyExists (see answering). */
+export function alreadyExistsStatus(r: KubeResource, name: string, prefix = ''): KubeStatusError {
+  const err: Conflict = new KubeStatusError(
+    'CONFLICT',
+    `${prefix}${qualifiedName(r)} "${name}" already exists`,
+    {
+      name,
+      group: r.group,
+      kind: r.plural,
+    },
+  );
+  err.alreadyExists = true;
+  return err;
+}
+
+/**
+ * A create in a namespace being deleted, as Kubernetes' NamespaceLifecycle admission refuses it
+ * (kubectl prints the message; the cause names the namespace).
+ */
+export function terminatingStatus(r: KubeResource, name: string, namespace: string): KubeStatusError {
+  return new KubeStatusError(
+    'FORBIDDEN',
+    `${qualifiedName(r)} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+    {
+      name,
+      group: r.group,
+      kind: r.plural,
+      causes: [
+        {
+          reason: 'NamespaceTerminating',
+          message: `namespace ${namespace} is being terminated`,
+          field: 'metadata.namespace',
+        },
+      ],
+    },
+  );
+}
+
 /** A verb's refusal in Kubernetes' words: 422 Invalid with causes, 409 Conflict or AlreadyExists. */
 function kubeError(e: unknown, r: KubeResource, name: string, createOnly: boolean): unknown {
+  if (e instanceof NamespaceTerminating) return terminatingStatus(r, name, e.namespace);
   if (!(e instanceof DomainError)) return e;
   if (e.code === 'VALIDATION_FAILED')
     return invalidStatus(
@@ -675,15 +722,7 @@ function kubeError(e: unknown, r: KubeResource, name: string, createOnly: boolea
       e.options.errors?.length ? e.options.errors : [{ path: '', message: e.detail }],
     );
   if (e.code === 'CONFLICT') {
-    if (createOnly && /already exists/.test(e.detail)) {
-      const err: Conflict = new KubeStatusError('CONFLICT', `${qualifiedName(r)} "${name}" already exists`, {
-        name,
-        group: r.group,
-        kind: r.plural,
-      });
-      err.alreadyExists = true;
-      return err;
-    }
+    if (createOnly && /already exists/.test(e.detail)) return alreadyExistsStatus(r, name);
     if (/was modified|does not exist/.test(e.detail)) return conflictStatus(r, name);
     // A conflict of Berth's own rules (a host another service holds): its words, as a 409.
     return new KubeStatusError('CONFLICT', e.detail, { name, group: r.group, kind: r.plural });
@@ -692,7 +731,7 @@ function kubeError(e: unknown, r: KubeResource, name: string, createOnly: boolea
 }
 
 /** A patch that cannot apply, or an object that is not one, is the caller's 422. */
-function guard<T>(r: KubeResource, name: string, work: () => T): T {
+export function guard<T>(r: KubeResource, name: string, work: () => T): T {
   try {
     return work();
   } catch (e) {

@@ -12,7 +12,7 @@ import { requireAdmin } from '../auth/authorize.ts';
 import { readOptionalJson, readValid, validate } from '../http/body.ts';
 import { ApiError } from '../http/errors.ts';
 import { route } from '../http/route.ts';
-import { listNamespaces } from '../verbs/namespaces.ts';
+import { listNamespaceRows } from '../verbs/namespaces.ts';
 import {
   createJoinToken,
   createToken,
@@ -113,9 +113,13 @@ export function tokenRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       const p = c.get('principal');
       if (p.kind !== 'user')
         throw new ApiError('FORBIDDEN', 'a node credential reaches only /v1/agent routes');
-      const all = await listNamespaces(deps.db);
-      const visible = p.namespaces.includes('*') ? all : all.filter((n) => p.namespaces.includes(n));
-      return c.json({ items: visible.map((name) => ({ name })) });
+      const all = await listNamespaceRows(deps.db);
+      const visible = p.namespaces.includes('*') ? all : all.filter((n) => p.namespaces.includes(n.name));
+      return c.json({
+        items: visible.map(
+          (n) => ({ name: n.name, phase: n.terminatingAt ? 'Terminating' : 'Active' }) as const,
+        ),
+      });
     },
   );
   route(

@@ -10,6 +10,7 @@ import {
   secretBinding,
   secretKind,
   toSecretObject,
+  withoutAppliedValues,
 } from '../kinds/secret.ts';
 import { openSecret } from '../secret-box.ts';
 import { bumpSecretWaiters } from '../store/assignments.ts';
@@ -71,7 +72,8 @@ function writeSecret(
     {
       spec: { type: input.type, data: input.data },
       labels: input.metadata.labels ?? {},
-      annotations: input.metadata.annotations ?? {},
+      // Values are stored sealed only: never in clear in kubectl's copy of the manifest either.
+      annotations: withoutAppliedValues(input.metadata.annotations ?? {}),
     },
   );
 }

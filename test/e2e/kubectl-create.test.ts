@@ -141,6 +141,18 @@ describe('kubectl create <kind> (protobuf bodies)', () => {
     expect(cron.spec.jobTemplate.spec.template.spec.containers[0]?.command).toEqual(['echo', 'tick']);
   });
 
+  it('creates a Secret (values write-only), a ServiceAccount and a Namespace', async () => {
+    expect(await ok(['create', 'secret', 'generic', 'db', '--from-literal=password=s3cret'])).toBe(
+      'secret/db created\n',
+    );
+    const secret = await ok(['get', 'secret', 'db', '-o', 'json']);
+    expect(secret).toContain('"password"');
+    expect(secret).not.toContain('s3cret');
+    expect(await ok(['create', 'serviceaccount', 'builder'])).toBe('serviceaccount/builder created\n');
+    expect(await ok(['create', 'namespace', 'edge-team'])).toBe('namespace/edge-team created\n');
+    expect(await ok(['get', 'namespace', 'edge-team', '-o', 'jsonpath={.status.phase}'])).toBe('Active');
+  });
+
   it('creates an Ingress from a rule', async () => {
     expect(await ok(['create', 'ingress', 'web', '--rule=web.example.com/api*=web:80'])).toBe(
       'ingress.networking.k8s.io/web created\n',

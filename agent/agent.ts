@@ -8,6 +8,7 @@ import { DEFAULT_PIDS_LIMIT } from './container-defaults.ts';
 import { DockerDriver } from './driver/docker-driver.ts';
 import type { Driver } from './driver/driver.ts';
 import { forgetJoinToken } from './env-file.ts';
+import { runExecSession } from './exec-session.ts';
 import { httpFetch, httpFetchWith } from './http-fetch.ts';
 import { ImagePuller } from './image-puller.ts';
 import { createLogger, errorMessage, type Logger } from './log.ts';
@@ -195,6 +196,20 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     waitSeconds: config.waitSeconds ?? 25,
     signal: abort.signal,
     onReconnect: () => reporter?.sendSoon(),
+    onExec: (req) => {
+      if (!(driver instanceof DockerDriver)) {
+        log.warn('exec needs the Docker driver', { session: req.id });
+        return;
+      }
+      void runExecSession(req, {
+        server,
+        token: () => session.token,
+        tls: config.serverTls,
+        docker: driver.docker,
+        containerId: (replica, container) => manager.containerIdOf(replica, container),
+        log,
+      }).catch((e: unknown) => log.warn('exec session failed', { session: req.id, error: errorMessage(e) }));
+    },
     onServices: (map) => {
       if (!services) return;
       const key = JSON.stringify(map);

@@ -159,6 +159,22 @@ describe(`kubectl (${KUBECTL}) exec through the agent's own connection`, () => {
     expect(r, r.stderr).toMatchObject({ code: 0, stdout: 'hello\n' });
   }, 120_000);
 
+  it('carries a large output whole, and gives a command without -i no stdin', async () => {
+    const big = await kubectlWith(front.kubeconfig, [
+      'exec',
+      pod,
+      '--',
+      'sh',
+      '-c',
+      'head -c 4000000 /dev/zero | tr "\\0" a',
+    ]);
+    expect(big.code, big.stderr).toBe(0);
+    expect(big.stdout.length).toBe(4_000_000);
+    expect(/^a+$/.test(big.stdout)).toBe(true);
+    const none = await kubectlWith(front.kubeconfig, ['exec', pod, '--', 'cat'], 'ignored\n');
+    expect(none, none.stderr).toMatchObject({ code: 0, stdout: '' });
+  }, 120_000);
+
   it('runs an interactive shell on a terminal (kubectl exec -it)', async () => {
     // `script` gives kubectl a pseudo-terminal; what the test writes is what a user would type.
     const child = spawn('script', ['-qfec', `${KUBECTL} exec -it ${pod} -- sh`, '/dev/null'], {

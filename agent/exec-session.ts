@@ -52,6 +52,8 @@ export async function runExecSession(req: ExecRequest, d: ExecSessionDeps): Prom
     ...tls,
     ...(d.tls?.servername ? { servername: d.tls.servername } : {}),
   });
+  // Listened to for the socket's whole life: an unheard 'error' would end the agent.
+  ws.on('error', (e) => d.log.debug('exec socket error', { session: req.id, error: errorMessage(e) }));
   // kubectl's first messages (early stdin, the terminal's size) may come before the command runs.
   const early: Buffer[] = [];
   const keep = (data: Buffer) => early.push(data);
@@ -60,6 +62,7 @@ export async function runExecSession(req: ExecRequest, d: ExecSessionDeps): Prom
     await new Promise<void>((resolve, reject) => {
       ws.once('open', resolve);
       ws.once('error', reject);
+      ws.once('close', () => reject(new Error('closed before it opened')));
       ws.once('unexpected-response', (_q, res) =>
         reject(new Error(`the control plane answered ${res.statusCode}`)),
       );
@@ -69,7 +72,6 @@ export async function runExecSession(req: ExecRequest, d: ExecSessionDeps): Prom
     ws.terminate();
     return;
   }
-  ws.on('error', (e) => d.log.debug('exec socket error', { session: req.id, error: errorMessage(e) }));
   d.log.info('exec session started', { session: req.id, replica: req.replicaId, container: req.container });
   const id = d.containerId(req.replicaId, req.container);
   if (!id) {
@@ -102,6 +104,8 @@ async function run(
     Tty: req.tty,
   });
   const stream = await exec.start({ hijack: true, stdin: req.stdin, Tty: req.tty });
+  // An engine connection that fails ends the stream too, which is what the end below waits for.
+  stream.on('error', () => {});
   const demux = req.tty ? undefined : new DockerDemux();
   const send = (channel: number, data: Uint8Array) => {
     if (ws.readyState !== ws.OPEN) return;

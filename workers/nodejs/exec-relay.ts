@@ -54,7 +54,6 @@ interface Waiting {
  * plane on Node for now (several copies and Workers need a shared rendezvous, such as a Durable Object).
  */
 export class ExecRelay {
-  readonly secret: string;
   private readonly wss = new WebSocketServer({
     noServer: true,
     handleProtocols: (offered) => PROTOCOLS.find((p) => offered.has(p)) ?? false,
@@ -62,9 +61,7 @@ export class ExecRelay {
   private readonly waiting = new Map<string, Waiting>();
   private readonly open = new Set<WebSocket>();
 
-  constructor(private readonly d: ExecRelayDeps) {
-    this.secret = d.secret;
-  }
+  constructor(private readonly d: ExecRelayDeps) {}
 
   /** Whether an upgrade request is an exec stream, which `upgrade` must then be given. */
   takes(req: IncomingMessage): boolean {
@@ -74,24 +71,25 @@ export class ExecRelay {
     );
   }
 
+  /** Never rejects: a failure here ends this one request, never the process. */
   async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
-    let answer: Response;
     try {
-      answer = await this.d.fetch(preflightRequest(req, this.secret), { incoming: req });
+      const answer = await this.d.fetch(preflightRequest(req, this.d.secret), { incoming: req });
+      if (answer.status !== 200) return await writeAnswer(socket, answer);
+      const { session, node } = (await answer.json()) as { session: string; node?: string };
+      const agentSide = AGENT_EXEC.test(req.url ?? '');
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        this.open.add(ws);
+        ws.on('error', (e) => this.d.log.debug('exec socket error', { session, error: e.message }));
+        ws.once('close', () => this.open.delete(ws));
+        if (agentSide) this.pair(session, ws);
+        else this.wait(session, node ?? 'its node', ws);
+      });
     } catch (e) {
-      this.d.log.error('exec preflight failed', { error: (e as Error).message });
-      return writeAnswer(socket, new Response('internal error', { status: 500 }));
+      this.d.log.error('exec upgrade failed', { error: (e as Error).message });
+      socket.destroy();
     }
-    if (answer.status !== 200) return writeAnswer(socket, answer);
-    const { session, node } = (await answer.json()) as { session: string; node?: string };
-    const agentSide = AGENT_EXEC.test(req.url ?? '');
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      this.open.add(ws);
-      ws.once('close', () => this.open.delete(ws));
-      if (agentSide) this.pair(session, ws);
-      else this.wait(session, node ?? 'its node', ws);
-    });
   }
 
   /** Ends every stream (the process stops): kubectl is told, agents see their socket close. */
@@ -106,7 +104,13 @@ export class ExecRelay {
 
   private wait(id: string, node: string, client: WebSocket): void {
     const early: RawData[] = [];
-    const keep = (data: RawData) => early.push(data);
+    let kept = 0;
+    const keep = (data: RawData) => {
+      early.push(data);
+      kept += byteLength(data);
+      // kubectl streaming stdin to nobody yet: it waits (TCP pushes back) instead of filling memory.
+      if (kept >= HIGH_WATER) client.pause();
+    };
     client.on('message', keep);
     const timer = setTimeout(() => {
       if (this.waiting.get(id)?.client !== client) return;
@@ -135,6 +139,7 @@ export class ExecRelay {
     const { client } = w;
     client.off('message', w.keep);
     for (const data of w.early) agent.send(data, { binary: true });
+    client.resume();
     let statusSent = false;
     copy(client, agent);
     copy(agent, client, (data) => {
@@ -170,6 +175,11 @@ function copy(from: WebSocket, to: WebSocket, seen?: (data: RawData) => void): v
     });
     if (to.bufferedAmount >= HIGH_WATER) from.pause();
   });
+}
+
+function byteLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data.byteLength;
 }
 
 function firstByte(data: RawData): number | undefined {

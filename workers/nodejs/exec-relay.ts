@@ -15,7 +15,10 @@ import { EXEC_PREFLIGHT_HEADER } from '../http/exec-preflight.ts';
 
 const KUBE_EXEC = /^\/api\/v1\/namespaces\/[^/?]+\/pods\/[^/?]+\/exec(?:\?|$)/;
 const AGENT_EXEC = /^\/v1\/agent\/exec\/[^/?]+(?:\?|$)/;
-/** kubectl 1.29 and older offer v4 only: the same messages without v5's close marker (no stdin EOF). */
+/**
+ * kubectl offers v5 only (its WebSocket executor needs the close marker for stdin's EOF); other
+ * Kubernetes clients (the JavaScript one, say) speak v4: the same messages without that marker.
+ */
 const PROTOCOLS = [EXEC_PROTOCOL, 'v4.channel.k8s.io'];
 /** Above this much unsent, the side sending is paused until the other catches up. */
 const HIGH_WATER = 1 << 20;

@@ -188,18 +188,14 @@ describe(`kubectl (${KUBECTL}) exec through the agent's own connection`, () => {
     child.stderr.on('data', (d) => {
       out += String(d);
     });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     try {
       // The shell's prompt says the stream is up; typing before would work too, but race the echo.
-      await eventually(async () => out.includes('#'), BOUND_MS, `a prompt (so far: ${JSON.stringify(out)})`);
+      await eventually(async () => out.includes('#'), BOUND_MS, 'the shell’s prompt');
       child.stdin.write('echo $((6*7))\r');
       await eventually(async () => /\b42\b/.test(out), BOUND_MS, 'the answer');
       child.stdin.write('exit\r');
-      const code = await Promise.race([
-        exited,
-        new Promise<'stuck'>((resolve) => setTimeout(() => resolve('stuck'), BOUND_MS)),
-      ]);
-      expect(code, out).toBe(0);
+      await eventually(async () => child.exitCode !== null, BOUND_MS, 'kubectl to end with the shell');
+      expect(child.exitCode, out).toBe(0);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }

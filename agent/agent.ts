@@ -197,15 +197,11 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     signal: abort.signal,
     onReconnect: () => reporter?.sendSoon(),
     onExec: (req) => {
-      if (!(driver instanceof DockerDriver)) {
-        log.warn('exec needs the Docker driver', { session: req.id });
-        return;
-      }
       void runExecSession(req, {
         server,
         token: () => session.token,
         tls: config.serverTls,
-        docker: driver.docker,
+        docker: driver instanceof DockerDriver ? driver.docker : undefined,
         containerId: (replica, container) => manager.containerIdOf(replica, container),
         log,
       }).catch((e: unknown) => log.warn('exec session failed', { session: req.id, error: errorMessage(e) }));

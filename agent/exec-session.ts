@@ -21,7 +21,8 @@ export interface ExecSessionDeps {
   server: string;
   token: () => string;
   tls?: TlsCheck | undefined;
-  docker: Docker;
+  /** The engine; undefined with a driver that is not Docker's (kubectl is told exec needs it). */
+  docker: Docker | undefined;
   /** The engine's id of a replica's container here; undefined when it has none. */
   containerId: (replicaId: string, container: string) => string | undefined;
   log: Logger;
@@ -73,6 +74,10 @@ export async function runExecSession(req: ExecRequest, d: ExecSessionDeps): Prom
     return;
   }
   d.log.info('exec session started', { session: req.id, replica: req.replicaId, container: req.container });
+  if (!d.docker) {
+    end(ws, failureStatus(`the agent of this node runs pods without the Docker Engine, which exec needs`));
+    return;
+  }
   const id = d.containerId(req.replicaId, req.container);
   if (!id) {
     end(

@@ -20,6 +20,8 @@ const AGENT_EXEC = /^\/v1\/agent\/exec\/[^/?]+(?:\?|$)/;
  * Kubernetes clients (the JavaScript one, say) speak v4: the same messages without that marker.
  */
 const PROTOCOLS = [EXEC_PROTOCOL, 'v4.channel.k8s.io'];
+/** How often the agent's socket is pinged while a stream is open. */
+const PING_MS = 25_000;
 /** Above this much unsent, the side sending is paused until the other catches up. */
 const HIGH_WATER = 1 << 20;
 
@@ -148,8 +150,12 @@ export class ExecRelay {
     copy(agent, client, (data) => {
       if (firstByte(data) === CHANNEL.error) statusSent = true;
     });
+    // kubectl pings its side itself; the agent's crosses NATs and proxies that drop idle connections
+    // (a shell left open), so the relay pings it.
+    const ping = setInterval(() => agent.ping(), PING_MS);
     client.once('close', () => agent.close(1000));
     agent.once('close', () => {
+      clearInterval(ping);
       // An agent gone without its Status (it stopped, its network failed): kubectl must not hang or
       // read it as success.
       if (statusSent) client.close(1000);

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPostgres } from '../support/databases.ts';
 import { type ServerProcess, startServerProcess } from '../support/processes.ts';
@@ -115,6 +116,14 @@ beforeAll(async () => {
     BOUND_MS,
     'the pod ready',
   );
+  // A row a stopped control plane left behind two days ago: the next session clears it.
+  const left = await sql(
+    `insert into exec_sessions (id, node_id, replica_id, container, command, tty, stdin, who, created_at)
+     select 'exec_left_over', id, $1, 'main', '["sh"]', false, false, 'gone', now() - interval '2 days'
+     from nodes where name = $2 returning id`,
+    [pod, node],
+  );
+  expect(left).toHaveLength(1);
 }, 300_000);
 
 afterAll(async () => {
@@ -246,20 +255,20 @@ describe(`kubectl (${KUBECTL}) exec through the agent's own connection`, () => {
   }, 120_000);
 });
 
-async function sessionsLeft(): Promise<number> {
-  const pg = (await import('pg')).default;
+async function sql(text: string, params: unknown[] = []): Promise<{ n?: number; id?: string }[]> {
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   try {
-    // Rows go when their stream ends: right after kubectl's, give the server its moment.
-    const deadline = Date.now() + BOUND_MS;
-    for (;;) {
-      const { rows } = await client.query('select count(*)::int as n from exec_sessions');
-      const n = rows[0].n as number;
-      if (n === 0 || Date.now() > deadline) return n;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    return (await client.query(text, params)).rows;
   } finally {
     await client.end();
   }
 }
+
+/** Rows go when their stream ends: right after kubectl's, the server is given its moment. */
+const sessionsLeft = () =>
+  eventually(
+    async () => (await sql('select count(*)::int as n from exec_sessions'))[0]?.n === 0,
+    BOUND_MS,
+    'no exec session left',
+  ).then(() => 0);

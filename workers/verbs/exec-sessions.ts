@@ -1,4 +1,4 @@
-import { and, eq, gt, isNotNull, isNull } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, isNull, lt } from 'drizzle-orm';
 import type { ExecRequest } from '../../common/agent-protocol.ts';
 import type { Database } from '../../db/database.ts';
 import { execSessions, nodes, replicas } from '../../db/schema/index.ts';
@@ -13,6 +13,9 @@ import { recordEvents } from '../store/events.ts';
  * (offline, too old to know exec) leaves kubectl told so after this, not hanging.
  */
 export const EXEC_TAKE_MS = 15_000;
+
+/** Rows older than this are left over from a stopped process. */
+const STALE_MS = 24 * 3600_000;
 
 /** The longest command shown in the pod's event (the whole command is the user's own business). */
 const SHOWN_COMMAND = 200;
@@ -48,6 +51,9 @@ export async function openExecSession(
     );
   if (!placed?.nodeId) throw notFound(`replica "${args.namespace}/${args.replicaId}" (placed on a node)`);
   const id = `exec_${randomToken(12)}`;
+  // Rows of a control plane that stopped mid-stream are never ended: each new session clears
+  // those a day old (only the meeting point; a stream still open does not need its row).
+  await db.delete(execSessions).where(lt(execSessions.createdAt, new Date(args.now.getTime() - STALE_MS)));
   await db.insert(execSessions).values({
     id,
     nodeId: placed.nodeId,

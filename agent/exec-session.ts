@@ -57,7 +57,13 @@ export async function runExecSession(req: ExecRequest, d: ExecSessionDeps): Prom
   ws.on('error', (e) => d.log.debug('exec socket error', { session: req.id, error: errorMessage(e) }));
   // kubectl's first messages (early stdin, the terminal's size) may come before the command runs.
   const early: Buffer[] = [];
-  const keep = (data: Buffer) => early.push(data);
+  let kept = 0;
+  const keep = (data: Buffer) => {
+    early.push(data);
+    kept += data.length;
+    // Held, not buffered without end: kubectl waits (TCP pushes back) until the command runs.
+    if (kept >= HIGH_WATER) ws.pause();
+  };
   ws.on('message', keep);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -75,7 +81,7 @@ export async function runExecSession(req: ExecRequest, d: ExecSessionDeps): Prom
   }
   d.log.info('exec session started', { session: req.id, replica: req.replicaId, container: req.container });
   if (!d.docker) {
-    end(ws, failureStatus(`the agent of this node runs pods without the Docker Engine, which exec needs`));
+    end(ws, failureStatus('the agent of this node runs pods without the Docker Engine, which exec needs'));
     return;
   }
   const id = d.containerId(req.replicaId, req.container);
@@ -130,7 +136,11 @@ async function run(
       // Stdin's EOF reaches the command as the engine connection's half-close.
       if (req.stdin) stream.end();
     } else if (frame.kind === 'data' && frame.channel === CHANNEL.stdin) {
-      if (req.stdin && frame.data.length) stream.write(frame.data);
+      // A command that does not read its stdin holds kubectl back rather than the agent's memory.
+      if (req.stdin && frame.data.length && !stream.write(frame.data)) {
+        ws.pause();
+        stream.once('drain', () => ws.resume());
+      }
     } else if (frame.kind === 'data' && frame.channel === CHANNEL.resize && req.tty) {
       const size = parseResize(frame.data);
       if (size) exec.resize({ h: size.height, w: size.width }).catch(() => {});
@@ -139,6 +149,8 @@ async function run(
   ws.off('message', keep);
   for (const m of early) input(m);
   ws.on('message', input);
+  // Held while early messages piled up; still held when stdin waits for the command (drain resumes it).
+  if (!stream.writableNeedDrain) ws.resume();
 
   const gone = await new Promise<boolean>((resolve) => {
     stream.once('end', () => resolve(false));

@@ -166,6 +166,14 @@ describe(`kubectl (${KUBECTL}) exec through the agent's own connection`, () => {
   it('passes stdin to the command up to its end (kubectl exec -i)', async () => {
     const r = await kubectlWith(front.kubeconfig, ['exec', '-i', pod, '--', 'cat'], 'hello\n');
     expect(r, r.stderr).toMatchObject({ code: 0, stdout: 'hello\n' });
+    // 3 MB: more than any buffer on the way holds, so it flows only as the command reads it.
+    const big = await kubectlWith(
+      front.kubeconfig,
+      ['exec', '-i', pod, '--', 'wc', '-c'],
+      'x'.repeat(3_000_000),
+    );
+    expect(big.code, big.stderr).toBe(0);
+    expect(big.stdout.trim()).toBe('3000000');
   }, 120_000);
 
   it('carries a large output whole, and gives a command without -i no stdin', async () => {

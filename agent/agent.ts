@@ -8,6 +8,7 @@ import { DEFAULT_PIDS_LIMIT } from './container-defaults.ts';
 import { DockerDriver } from './driver/docker-driver.ts';
 import type { Driver } from './driver/driver.ts';
 import { forgetJoinToken } from './env-file.ts';
+import { runExecSession } from './exec-session.ts';
 import { httpFetch, httpFetchWith } from './http-fetch.ts';
 import { ImagePuller } from './image-puller.ts';
 import { createLogger, errorMessage, type Logger } from './log.ts';
@@ -208,6 +209,16 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     signal: abort.signal,
     onReconnect: () => reporter?.sendSoon(),
     onUsageInterval: (seconds) => usage.start(seconds * 1000),
+    onExec: (req) => {
+      void runExecSession(req, {
+        server,
+        token: () => session.token,
+        tls: config.serverTls,
+        docker: driver instanceof DockerDriver ? driver.docker : undefined,
+        containerId: (replica, container) => manager.containerIdOf(replica, container),
+        log,
+      }).catch((e: unknown) => log.warn('exec session failed', { session: req.id, error: errorMessage(e) }));
+    },
     onServices: (map) => {
       if (!services) return;
       const key = JSON.stringify(map);

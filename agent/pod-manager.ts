@@ -192,6 +192,14 @@ export class PodManager {
     }
   }
 
+  /** The engine's id of a replica's container, for `kubectl exec`; undefined when it has none here. */
+  containerIdOf(replicaId: string, container: string): string | undefined {
+    return this.runners
+      .get(replicaId)
+      ?.logTargets()
+      .find((c) => c.name === container)?.id;
+  }
+
   async answerLog(req: LogRequest): Promise<LogAnswer> {
     const runner = this.runners.get(req.replicaId);
     const all = runner?.logTargets() ?? [];

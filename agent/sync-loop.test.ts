@@ -87,4 +87,38 @@ describe('SyncLoop', () => {
     await loop.stopped();
     expect(intervals).toEqual([15]);
   });
+
+  it('starts each exec session once, though later answers list it until its socket takes it', async () => {
+    const abort = new AbortController();
+    const exec = { id: 'exec_1', replicaId: 'r', container: 'main', command: ['sh'], tty: true, stdin: true };
+    const answers = [
+      { kind: 'changed' as const, etag: '"a1.n1"', body: { ...body(1), execRequests: [exec] } },
+      { kind: 'changed' as const, etag: '"a2.n1"', body: { ...body(1), execRequests: [exec] } },
+      { kind: 'changed' as const, etag: '"a3.n1"', body: body(1) },
+    ];
+    const api = {
+      assignments: async () => {
+        const next = answers.shift();
+        if (next) return next;
+        abort.abort();
+        return { kind: 'unchanged' as const };
+      },
+    } as unknown as ApiClient;
+    const started: string[] = [];
+    const loop = new SyncLoop({
+      api,
+      session: { token: 't' } as unknown as Session,
+      store: { saveAssignments: async () => {} } as unknown as StateStore,
+      manager: { apply: async () => {} } as unknown as PodManager,
+      log: createLogger('silent'),
+      server: 'http://cp',
+      node: 'n1',
+      waitSeconds: 25,
+      signal: abort.signal,
+      onExec: (req) => started.push(req.id),
+    });
+    loop.start();
+    await loop.stopped();
+    expect(started).toEqual(['exec_1']);
+  });
 });

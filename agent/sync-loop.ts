@@ -1,4 +1,4 @@
-import type { Assignment, LogRequest, ServiceMap } from '../common/agent-protocol.ts';
+import type { Assignment, ExecRequest, LogRequest, ServiceMap } from '../common/agent-protocol.ts';
 import { type ApiClient, ApiError } from './api-client.ts';
 import type { ClaimVolumes } from './claim-volumes.ts';
 import { stableJson } from './container-spec.ts';
@@ -26,6 +26,8 @@ export interface SyncDeps {
   onServices?: (map: ServiceMap) => void;
   /** The cadence of usage samples the server asks for (absent from a server that predates them). */
   onUsageInterval?: (seconds: number) => void;
+  /** A `kubectl exec` for one of this node's containers (agent/exec-session.ts), once per request. */
+  onExec?: (req: ExecRequest) => void;
 }
 
 /** An answer faster than this came back without waiting: the server does not long-poll (Workers). */
@@ -81,6 +83,12 @@ export class SyncLoop {
           const newVersion = r.etag !== this.etag;
           if (r.body.services) this.d.onServices?.(r.body.services);
           news = (await this.received(r.etag, r.body.replicas, r.body.logRequests, ms)) || newVersion;
+          for (const req of r.body.execRequests ?? []) {
+            // Listed until the agent's socket takes it: a later poll may list it again.
+            if (this.answered.has(req.id)) continue;
+            this.remember(req.id);
+            this.d.onExec?.(req);
+          }
           this.d.claims?.release(r.body.releasedClaims);
         }
         // No waiting happened and nothing new: the server does not long-poll, pace ourselves.
@@ -143,11 +151,15 @@ export class SyncLoop {
     for (const req of logRequests) {
       if (this.answered.has(req.id)) continue;
       news = true;
-      this.answered.add(req.id);
-      if (this.answered.size > 1000) this.answered.delete(this.answered.values().next().value!);
+      this.remember(req.id);
       void this.answerLog(req);
     }
     return news;
+  }
+
+  private remember(id: string): void {
+    this.answered.add(id);
+    if (this.answered.size > 1000) this.answered.delete(this.answered.values().next().value!);
   }
 
   private async answerLog(req: LogRequest): Promise<void> {

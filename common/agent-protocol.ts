@@ -135,6 +135,21 @@ export const LogRequest = z.object({
 });
 export type LogRequest = z.infer<typeof LogRequest>;
 
+/**
+ * A `kubectl exec` for one of the node's containers: the agent opens a WebSocket to
+ * `/v1/agent/exec/{id}` with its credential, runs the command with the engine, and speaks
+ * Kubernetes' exec stream on it (common/exec-stream.ts); the control plane pipes it to kubectl.
+ */
+export const ExecRequest = z.object({
+  id: z.string(),
+  replicaId: z.string(),
+  container: z.string(),
+  command: z.array(z.string()).min(1),
+  tty: z.boolean(),
+  stdin: z.boolean(),
+});
+export type ExecRequest = z.infer<typeof ExecRequest>;
+
 /** A deleted claim whose node-local volume the agent must remove (common/persistent-volume-claim.ts). */
 export const ReleasedClaim = z.object({
   uid: z.string(),
@@ -226,6 +241,8 @@ export const AssignmentsResponse = z.object({
    */
   releasedClaims: z.array(ReleasedClaim).optional(),
   logRequests: z.array(LogRequest),
+  /** `kubectl exec` streams waiting for this node's agent; agents that predate it ignore it. */
+  execRequests: z.array(ExecRequest).optional(),
   pollIntervalSeconds: z.number(),
   /** The cluster's services for the node's DNS and proxy; agents that predate it ignore it. */
   services: ServiceMap.optional(),

@@ -53,6 +53,12 @@ export interface AppDeps {
   serviceMaps?: ServiceMapCache;
   /** The Kubernetes face's watches share one change-log reader (per process; per request on Workers). */
   kubeWatch?: KubeWatchHub;
+  /**
+   * Node's exec relay (workers/nodejs/exec-relay.ts) upgrades `kubectl exec` and the agents' exec
+   * sockets itself, after asking the app whether to: its requests carry this per-process secret
+   * (http/exec-preflight.ts). Absent on Deno and Workers, whose exec routes say exec needs Node.
+   */
+  execPreflight?: string;
 }
 
 export interface AppEnv {

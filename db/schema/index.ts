@@ -6,6 +6,7 @@ export { deploymentWakeups } from './deployment-wakeups.ts';
 export type { DeploymentCondition, DeploymentStatus } from './deployments.ts';
 export { deployments } from './deployments.ts';
 export { events } from './events.ts';
+export { execSessions } from './exec-sessions.ts';
 export { ingresses } from './ingresses.ts';
 export { joinTokens } from './join-tokens.ts';
 export { kubeChanges, kubeClock, kubeVersions } from './kube-watch.ts';

@@ -143,6 +143,60 @@ describe('the Kubernetes API face', () => {
     );
   });
 
+  it('decides kubectl exec on every runtime, and says where its stream is served', async () => {
+    const pods = await get('/api/v1/namespaces/team-a/pods');
+    const pod = pods.body.items[0]?.metadata.name as string;
+    expect(pod).toBeDefined();
+    const exec = async (token: string, query: string, name = pod, headers: Record<string, string> = {}) => {
+      const res = await t.plane.app.request(`/api/v1/namespaces/team-a/pods/${name}/exec?${query}`, {
+        headers: {
+          authorization: `Bearer ${token}`,
+          upgrade: 'websocket',
+          connection: 'Upgrade',
+          ...headers,
+        },
+      });
+      return { status: res.status, body: await res.json() };
+    };
+    // A deployer of the namespace: exec reaches everything the pod holds, so admins only for now.
+    expect(await exec(deployer, 'command=sh')).toMatchObject({
+      status: 403,
+      body: {
+        kind: 'Status',
+        reason: 'Forbidden',
+        message: `pods "${pod}" is forbidden: User "ci" cannot create resource "pods/exec" in API group "" in the namespace "team-a"`,
+      },
+    });
+    expect(await exec(ADMIN_TOKEN, 'command=sh', 'absent')).toMatchObject({
+      status: 404,
+      body: { message: 'pods "absent" not found' },
+    });
+    expect((await exec(ADMIN_TOKEN, 'stdin=true')).body.message).toBe(
+      'you must specify at least one command for the container',
+    );
+    expect((await exec(ADMIN_TOKEN, 'command=sh&container=nope')).body.message).toBe(
+      `container nope is not valid for pod ${pod}`,
+    );
+    // Node's plane: a guessed preflight is none; kubectl's SPDY fallback is told what Berth speaks.
+    expect(
+      (await exec(ADMIN_TOKEN, 'command=sh', pod, { 'x-berth-exec-preflight': 'guess' })).body,
+    ).toMatchObject({ code: 400, message: 'Upgrade request required' });
+    expect((await exec(ADMIN_TOKEN, 'command=sh', pod, { upgrade: 'SPDY/3.1' })).body.message).toBe(
+      'Berth serves exec over WebSocket only (v5.channel.k8s.io, kubectl 1.30 or later), not SPDY',
+    );
+    // Deno and Workers hold no relay: the same decisions, then where exec is served.
+    const secret = t.plane.deps.execPreflight;
+    t.plane.deps.execPreflight = undefined;
+    try {
+      const refused = await exec(ADMIN_TOKEN, 'command=sh');
+      expect(refused.status).toBe(400);
+      expect(refused.body.message).toContain("exec needs Berth's Node control plane (npm start) for now");
+      expect((await exec(deployer, 'command=sh')).status).toBe(403);
+    } finally {
+      t.plane.deps.execPreflight = secret;
+    }
+  });
+
   it('leaves /v1 as it was: an unknown route is still problem+json', async () => {
     const res = await t.call('GET', '/v1/namespaces/default/nothing');
     expect(res.status).toBe(404);

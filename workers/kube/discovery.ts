@@ -51,21 +51,42 @@ export function isServedGroup(group: string): boolean {
   return group !== '' && servedVersion(group) !== undefined;
 }
 
+/**
+ * The subresources served beside a resource: a pod's logs and its exec streams (workers/kube/
+ * pod-log-route.ts, pod-exec-route.ts). Kubernetes lists them as `pods/log` entries of their own,
+ * and as `subresources` of their resource in aggregated discovery.
+ */
+const SUBRESOURCES: Record<string, { name: string; kind: string; verbs: KubeResource['verbs'] }[]> = {
+  pods: [
+    { name: 'exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
+    { name: 'log', kind: 'Pod', verbs: ['get'] },
+  ],
+};
+
 /** `GET /api/v1`, `GET /apis/{group}/v1`: the resources of one group version. */
 export function resourceList(group: string, version: string) {
   return {
     kind: 'APIResourceList',
     apiVersion: 'v1',
     groupVersion: groupVersion(group, version),
-    resources: resourcesOf(group, version).map((r) => ({
-      name: r.plural,
-      singularName: r.singular,
-      namespaced: r.namespaced,
-      kind: r.kind,
-      verbs: r.verbs,
-      ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
-      ...(r.categories.length ? { categories: r.categories } : {}),
-    })),
+    resources: resourcesOf(group, version).flatMap((r) => [
+      {
+        name: r.plural,
+        singularName: r.singular,
+        namespaced: r.namespaced,
+        kind: r.kind,
+        verbs: r.verbs,
+        ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
+        ...(r.categories.length ? { categories: r.categories } : {}),
+      },
+      ...(SUBRESOURCES[r.plural] ?? []).map((s) => ({
+        name: `${r.plural}/${s.name}`,
+        singularName: '',
+        namespaced: r.namespaced,
+        kind: s.kind,
+        verbs: s.verbs,
+      })),
+    ]),
   };
 }
 
@@ -92,6 +113,15 @@ function aggregatedResource(r: KubeResource) {
     verbs: r.verbs,
     ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
     ...(r.categories.length ? { categories: r.categories } : {}),
+    ...(SUBRESOURCES[r.plural]
+      ? {
+          subresources: SUBRESOURCES[r.plural]!.map((s) => ({
+            subresource: s.name,
+            responseKind: { group: '', version: 'v1', kind: s.kind },
+            verbs: s.verbs,
+          })),
+        }
+      : {}),
   };
 }
 

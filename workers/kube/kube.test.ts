@@ -187,6 +187,20 @@ describe('discovery', () => {
     );
   });
 
+  it('lists the pod subresources served (exec, log) where kubectl looks', () => {
+    expect(resourceList('', 'v1').resources).toContainEqual({
+      name: 'pods/exec',
+      singularName: '',
+      namespaced: true,
+      kind: 'PodExecOptions',
+      verbs: ['create', 'get'],
+    });
+    const pods = aggregatedDiscovery('core').items[0]?.versions[0]?.resources.find(
+      (r) => r.resource === 'pods',
+    );
+    expect(pods?.subresources?.map((s) => s.subresource)).toEqual(['exec', 'log']);
+  });
+
   it('answers aggregated discovery (v2) for the core group and the named groups', () => {
     expect(
       wantsAggregated(

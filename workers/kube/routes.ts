@@ -20,6 +20,7 @@ import {
 import { fieldRequirements, labelRequirements, matchesFields } from './field-selector.ts';
 import { kubeNamespaceRoutes } from './namespace-writes.ts';
 import { type KubeObject, kubeList, listResourceVersion } from './objects.ts';
+import { podExec } from './pod-exec-route.ts';
 import { podLog } from './pod-log-route.ts';
 import { findResource, groupVersion, type KubeResource, servedVersion } from './resources.ts';
 import { KUBE_SOURCES, sourceOf } from './sources.ts';
@@ -104,6 +105,8 @@ export function kubeApi(
     return read(c, p.group, p.version, p.plural, p.ns, p.name);
   });
   app.get('/api/v1/namespaces/:ns/pods/:name/log', (c) => podLog(c, deps));
+  // kubectl asks with GET for a WebSocket and falls back to POST for SPDY: both get the same answer.
+  app.on(['GET', 'POST'], '/api/v1/namespaces/:ns/pods/:name/exec', (c) => podExec(c, deps));
   // A Deployment's status subresource is the Deployment (as Kubernetes answers a GET of it).
   app.get('/apis/apps/v1/namespaces/:ns/deployments/:name/status', (c) =>
     read(c, 'apps', 'v1', 'deployments', c.req.param('ns'), c.req.param('name')),

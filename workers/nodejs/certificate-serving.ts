@@ -54,7 +54,9 @@ export function certificateServing(plane: NodeControlPlane, api: { cert: Buffer;
   return {
     /** Whether the main port serves HTTPS. */
     https,
-    createServer: https ? ingressServer(plane.deps, front.tls, front.secure) : ingressServer(plane.deps),
+    createServer: https
+      ? ingressServer(plane.deps, front.tls, front.secure, plane.execRelay)
+      : ingressServer(plane.deps, undefined, undefined, plane.execRelay),
     manager,
     /** Starts ordering and the plain listener once the main port is known. */
     start(port: number): Promise<AddressInfo | undefined> {

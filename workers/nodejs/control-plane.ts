@@ -9,6 +9,8 @@ import { type ControlPlaneConfig, parseConfig } from '../config.ts';
 import { buildPlane, listenForAssignments } from '../runtime/plane.ts';
 import { startReconcileLoop } from '../runtime/reconcile-loop.ts';
 import { NodeSignals } from '../signals.ts';
+import { EXEC_TAKE_MS, endExecSession } from '../verbs/exec-sessions.ts';
+import { ExecRelay, newPreflightSecret } from './exec-relay.ts';
 import { ensureLocalSecret, makeAdminToken, makeSecretKey } from './local-secrets.ts';
 
 export interface NodeControlPlaneOptions {
@@ -54,7 +56,15 @@ export async function createNodeControlPlane(options: NodeControlPlaneOptions) {
     'Resident memory of this process',
     () => process.memoryUsage().rss,
   );
+  deps.execPreflight = newPreflightSecret();
   const app = createApp(deps);
+  const execRelay = new ExecRelay({
+    fetch: (request, env) => app.fetch(request, env),
+    secret: deps.execPreflight,
+    end: (id) => endExecSession(deps.db, id),
+    log,
+    takeMs: EXEC_TAKE_MS,
+  });
   const loop = options.backgroundLoops
     ? startReconcileLoop(reconciler, config.reconcileIntervalMs, log)
     : undefined;
@@ -66,7 +76,9 @@ export async function createNodeControlPlane(options: NodeControlPlaneOptions) {
     adminToken,
     dataDir,
     reconciler,
+    execRelay,
     async close() {
+      execRelay.close();
       await loop?.stop();
       await deps.kubeWatch?.close();
       await unlisten?.();

@@ -8,6 +8,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
 import { forwardHttp } from '../../common/node-proxy.ts';
 import type { AppDeps } from '../app-context.ts';
@@ -16,6 +17,7 @@ import { ApiError, problemBody } from '../http/errors.ts';
 import { normalizeHost } from '../ingress/hosts.ts';
 import { describe, type Ingress, ingressFor, requestPath } from '../ingress/ingress.ts';
 import type { RoutedService } from '../verbs/ingress-routes.ts';
+import type { ExecRelay } from './exec-relay.ts';
 import { handleUpgrade } from './websocket-upgrade.ts';
 
 /**
@@ -24,7 +26,8 @@ import { handleUpgrade } from './websocket-upgrade.ts';
  * Requests and Responses (that round trip through undici is most of the cost of a proxied
  * request); every other request goes to the app's listener as before. Same routing, caches,
  * round robin, header and retry rules as the ingress middleware that other runtimes use.
- * WebSocket upgrades for service hosts are passed through (see websocket-upgrade.ts).
+ * WebSocket upgrades for service hosts are passed through (see websocket-upgrade.ts); exec
+ * streams are the API's own and go to the exec relay first.
  * With `tls` (BERTH_TLS_CERT_FILE/_KEY_FILE, and per host by SNI) the same server is HTTPS, TLS
  * 1.2 and later only.
  */
@@ -33,6 +36,8 @@ export function ingressServer(
   tls?: Pick<SecureContextOptions, 'cert' | 'key'> & Pick<TlsOptions, 'SNICallback'>,
   /** Answers a request before routing (ACME challenges, redirects to HTTPS): true when it did. */
   front?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>,
+  /** `kubectl exec` and the agents' exec sockets, upgraded before any service host is looked at. */
+  exec?: ExecRelay,
 ): typeof createServer {
   const ingress = ingressFor(deps);
   // Endpoints that keep connections alive are reused; those that close them (busybox) are not.
@@ -53,14 +58,20 @@ export function ingressServer(
         else res.destroy();
       });
     };
-    server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
-      void handleUpgrade({
+    const upgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // A service's own host keeps its paths, even one that looks like an exec.
+      if (exec?.takes(req) && !(await ingress.route(normalizeHost(req.headers.host), requestPath(req.url))))
+        return exec.upgrade(req, socket, head);
+      return handleUpgrade({
         ingress,
         req,
         socket,
         head,
         plain: (q, s, route) => (route ? proxyHttp(ingress, route, q, s, agent) : listener(q, s)),
       });
+    };
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      void upgrade(req, socket, head);
     });
     return server;
   };

@@ -20,11 +20,13 @@ import { nodeCertificates, nodeCertificatesStamp } from '../certificates/node-pa
 import { challengeAnswer } from '../certificates/store.ts';
 import { readValid } from '../http/body.ts';
 import { ApiError } from '../http/errors.ts';
+import { isExecPreflight, isWebSocketUpgrade } from '../http/exec-preflight.ts';
 import { reconcileAfter } from '../http/reconcile-after.ts';
 import { route } from '../http/route.ts';
 import { wakeAgents } from '../http/wake-agents.ts';
 import { answerLogRequest, buildAssignments, etagOf, recordStatus } from '../verbs/agents.ts';
 import { awaitAssignmentChange } from '../verbs/assignment-wait.ts';
+import { takeExecSession } from '../verbs/exec-sessions.ts';
 import { registerNode } from '../verbs/node-registration.ts';
 import { confirmClaimRemovals, finishClaimDeletions } from '../verbs/persistent-volume-claims.ts';
 import { buildServiceMap, readNetworkVersion } from '../verbs/service-map.ts';
@@ -188,6 +190,18 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
       return c.json({ certificates, ...(hsts !== undefined ? { hstsSeconds: hsts } : {}) });
     },
   );
+
+  // The agent's side of a `kubectl exec`: a WebSocket (v5.channel.k8s.io), upgraded by Node's exec
+  // relay once this preflight says yes (http/exec-preflight.ts). Only the session's own node, only
+  // once. Not in /openapi.json, which describes JSON answers: this one is a stream.
+  app.get('/v1/agent/exec/:id', async (c) => {
+    const node = requireNode(c.get('principal'));
+    if (!isWebSocketUpgrade(c) || !isExecPreflight(c, deps))
+      throw new ApiError('BAD_REQUEST', 'Upgrade request required: exec sessions are WebSockets');
+    const taken = await takeExecSession(deps.db, node.nodeId, c.req.param('id'), deps.now());
+    if (!taken) throw new ApiError('NOT_FOUND', 'no such exec session waiting for this node');
+    return c.json({ session: taken.id });
+  });
 
   route(
     app,

@@ -1,9 +1,10 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { type IncomingMessage, request } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { run } from '../../../cli/main.ts';
 import { captureIo } from '../../../cli/testing/stub-server.ts';
 
@@ -68,6 +69,22 @@ export async function startTlsFront(dir: string, target: string): Promise<Kubect
     forward.on('error', () => res.destroy());
     res.on('close', () => forward.destroy());
     req.pipe(forward);
+  });
+  // Upgrades (kubectl exec's WebSocket) go through as bytes: the server answers the handshake.
+  tls.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const up = connect(Number(upstream.port), upstream.hostname, () => {
+      const lines = [`${req.method} ${req.url} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2)
+        lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      up.write(`${lines.join('\r\n')}\r\n\r\n`);
+      up.write(head);
+      socket.pipe(up);
+      up.pipe(socket);
+    });
+    up.on('error', () => socket.destroy());
+    socket.on('error', () => up.destroy());
+    up.on('close', () => socket.destroy());
+    socket.on('close', () => up.destroy());
   });
   await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
   return {

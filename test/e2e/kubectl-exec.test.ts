@@ -1,0 +1,282 @@
+import { spawn } from 'node:child_process';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshPostgres } from '../support/databases.ts';
+import { type ServerProcess, startServerProcess } from '../support/processes.ts';
+import { eventually } from '../support/sim-agents.ts';
+import {
+  type AgentProcess,
+  cleanupDir,
+  HTTPD_1,
+  removeNodeContainers,
+  requireDocker,
+  startAgentProcess,
+  tempDir,
+  uniqueNode,
+} from './support/agent-harness.ts';
+import { KUBECTL, type KubectlResult, startKubectlFront, writeKubeconfig } from './support/kubectl-front.ts';
+
+/**
+ * The real kubectl (v1.32) running commands in a pod on a real agent and Docker Engine: kubectl's
+ * WebSocket (v5.channel.k8s.io) meets the agent's, which it dialled out, in the Node control plane.
+ * Output on stdout and stderr, the exit code, stdin to its EOF, a terminal (`-it`) driven through
+ * a pseudo-terminal, a viewer refused, and an event on the pod for each exec.
+ */
+const NS = '/v1/namespaces/default';
+/** A slow, busy machine: everything waits up to this, polling. */
+const BOUND_MS = 90_000;
+
+let db: Awaited<ReturnType<typeof freshPostgres>>;
+let server: ServerProcess;
+let agent: AgentProcess;
+let agentDir: string;
+let dir: string;
+let front: Awaited<ReturnType<typeof startKubectlFront>>;
+let viewerConfig: string;
+let pod: string;
+const node = uniqueNode('kexec');
+
+/** kubectl with `input` on its stdin (closed after it), to its end. */
+function kubectlWith(kubeconfig: string, args: string[], input?: string): Promise<KubectlResult> {
+  return run(KUBECTL, args, kubeconfig, input);
+}
+
+function run(file: string, args: string[], kubeconfig: string, input?: string): Promise<KubectlResult> {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, {
+      env: { PATH: process.env.PATH, HOME: dir, KUBECONFIG: kubeconfig, TERM: 'dumb' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += String(d);
+    });
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), BOUND_MS);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
+    if (input !== undefined) child.stdin.end(input);
+    else child.stdin.end();
+  });
+}
+
+beforeAll(async () => {
+  await requireDocker([HTTPD_1]);
+  db = await freshPostgres();
+  server = await startServerProcess({ databaseUrl: db.url, env: { BERTH_RECONCILE_INTERVAL_MS: '300' } });
+  const joinToken = (await server.call('POST', '/v1/join-tokens', {})).body.token;
+  agentDir = await tempDir('berth-kexec-agent');
+  dir = await tempDir('berth-kexec');
+  agent = startAgentProcess({ server: server.url, name: node, dataDir: agentDir, joinToken });
+  front = await startKubectlFront({
+    target: server.url,
+    dir,
+    token: server.adminToken,
+    namespace: 'default',
+  });
+  const viewer = await server.call('POST', '/v1/tokens', {
+    name: 'kube-viewer',
+    role: 'viewer',
+    namespaces: ['default'],
+  });
+  expect(viewer.status, JSON.stringify(viewer.body)).toBe(201);
+  viewerConfig = await writeKubeconfig(dir, front, 'viewer', viewer.body.token as string, 'default');
+  await eventually(
+    async () => (await server.call('GET', `/v1/nodes/${node}`)).status === 200,
+    BOUND_MS,
+    'agent registration',
+  );
+  const put = await server.call('PUT', `${NS}/deployments/shell`, {
+    spec: {
+      replicas: 1,
+      template: {
+        metadata: { labels: { app: 'shell' } },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          drainDelaySeconds: 0,
+          containers: [{ name: 'main', image: HTTPD_1, command: ['sh', '-c', 'exec sleep 3600'] }],
+        },
+      },
+    },
+  });
+  expect(put.status, JSON.stringify(put.body)).toBe(201);
+  pod = await eventually(
+    async () => {
+      const items = (await server.call('GET', `${NS}/replicas?deployment=shell`)).body.items as {
+        id: string;
+        ready: boolean;
+      }[];
+      return items.length === 1 && items[0]!.ready ? items[0]!.id : undefined;
+    },
+    BOUND_MS,
+    'the pod ready',
+  );
+  // A row a stopped control plane left behind two days ago: the next session clears it.
+  const left = await sql(
+    `insert into exec_sessions (id, node_id, replica_id, container, command, tty, stdin, who, created_at)
+     select 'exec_left_over', id, $1, 'main', '["sh"]', false, false, 'gone', now() - interval '2 days'
+     from nodes where name = $2 returning id`,
+    [pod, node],
+  );
+  expect(left).toHaveLength(1);
+}, 300_000);
+
+afterAll(async () => {
+  await front?.close();
+  await agent?.stop();
+  await removeNodeContainers(node);
+  await server?.close();
+  await db?.drop();
+  await cleanupDir(agentDir);
+  await cleanupDir(dir);
+});
+
+describe(`kubectl (${KUBECTL}) exec through the agent's own connection`, () => {
+  it('prints stdout and stderr apart and exits with the command’s code', async () => {
+    const r = await kubectlWith(front.kubeconfig, [
+      'exec',
+      pod,
+      '--',
+      'sh',
+      '-c',
+      'echo out; echo err >&2; exit 3',
+    ]);
+    expect(r.code, `${r.stderr}\n${server.output().slice(-2000)}`).toBe(3);
+    expect(r.stdout).toBe('out\n');
+    expect(r.stderr).toContain('err\n');
+    expect(r.stderr).not.toContain('out');
+    const zero = await kubectlWith(front.kubeconfig, [
+      'exec',
+      pod,
+      '-c',
+      'main',
+      '--',
+      'sh',
+      '-c',
+      'echo fine',
+    ]);
+    expect(zero, zero.stderr).toMatchObject({ code: 0, stdout: 'fine\n' });
+  }, 120_000);
+
+  it('passes stdin to the command up to its end (kubectl exec -i)', async () => {
+    const r = await kubectlWith(front.kubeconfig, ['exec', '-i', pod, '--', 'cat'], 'hello\n');
+    expect(r, r.stderr).toMatchObject({ code: 0, stdout: 'hello\n' });
+    // 3 MB: more than any buffer on the way holds, so it flows only as the command reads it.
+    const big = await kubectlWith(
+      front.kubeconfig,
+      ['exec', '-i', pod, '--', 'wc', '-c'],
+      'x'.repeat(3_000_000),
+    );
+    expect(big.code, big.stderr).toBe(0);
+    expect(big.stdout.trim()).toBe('3000000');
+  }, 120_000);
+
+  it('carries a large output whole, and gives a command without -i no stdin', async () => {
+    const big = await kubectlWith(front.kubeconfig, [
+      'exec',
+      pod,
+      '--',
+      'sh',
+      '-c',
+      'head -c 4000000 /dev/zero | tr "\\0" a',
+    ]);
+    expect(big.code, big.stderr).toBe(0);
+    expect(big.stdout.length).toBe(4_000_000);
+    expect(/^a+$/.test(big.stdout)).toBe(true);
+    const none = await kubectlWith(front.kubeconfig, ['exec', pod, '--', 'cat'], 'ignored\n');
+    expect(none, none.stderr).toMatchObject({ code: 0, stdout: '' });
+  }, 120_000);
+
+  it('runs an interactive shell on a terminal (kubectl exec -it)', async () => {
+    // `script` gives kubectl a pseudo-terminal; what the test writes is what a user would type.
+    const child = spawn('script', ['-qfec', `${KUBECTL} exec -it ${pod} -- sh`, '/dev/null'], {
+      env: { PATH: process.env.PATH, HOME: dir, KUBECONFIG: front.kubeconfig, TERM: 'dumb' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += String(d);
+    });
+    child.stderr.on('data', (d) => {
+      out += String(d);
+    });
+    try {
+      // The shell's prompt says the stream is up; typing before would work too, but race the echo.
+      await eventually(async () => out.includes('#'), BOUND_MS, 'the shell’s prompt');
+      child.stdin.write('echo $((6*7))\r');
+      await eventually(async () => /\b42\b/.test(out), BOUND_MS, 'the answer');
+      child.stdin.write('exit\r');
+      await eventually(async () => child.exitCode !== null, BOUND_MS, 'kubectl to end with the shell');
+      expect(child.exitCode, out).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 240_000);
+
+  it('refuses a viewer as Kubernetes does', async () => {
+    const r = await kubectlWith(viewerConfig, ['exec', pod, '--', 'true']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `Error from server (Forbidden): pods "${pod}" is forbidden: User "kube-viewer" cannot create resource "pods/exec" in API group "" in the namespace "default"`,
+    );
+  }, 120_000);
+
+  it('names a container the pod lacks, and answers a request that is no WebSocket', async () => {
+    const r = await kubectlWith(front.kubeconfig, ['exec', pod, '-c', 'nope', '--', 'true']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`container nope is not valid for pod ${pod}`);
+    const plain = await server.call('GET', `/api/v1/namespaces/default/pods/${pod}/exec?command=true`);
+    expect(plain.status).toBe(400);
+    expect(plain.body).toMatchObject({ kind: 'Status', message: 'Upgrade request required' });
+  }, 120_000);
+
+  it('records each exec as an event on the pod, and keeps no session once it ended', async () => {
+    const events = (await server.call('GET', `${NS}/events?object=pod/${pod}`)).body.items as {
+      reason: string;
+      message: string;
+    }[];
+    const execs = events.filter((e) => e.reason === 'Exec');
+    expect(execs.length).toBeGreaterThanOrEqual(4);
+    expect(execs.map((e) => e.message)).toEqual(
+      expect.arrayContaining([
+        'bootstrap admin ran in container main: cat',
+        'bootstrap admin ran in container main: sh -c echo out; echo err >&2; exit 3',
+      ]),
+    );
+    // The viewer's refused exec left none.
+    expect(execs.map((e) => e.message).filter((m) => m.includes('true'))).toEqual([]);
+    expect(await sessionsLeft()).toBe(0);
+  }, 120_000);
+
+  // Last: it stops the agent.
+  it('tells kubectl when the agent of the pod’s node does not come', async () => {
+    await agent.stop();
+    const r = await kubectlWith(front.kubeconfig, ['exec', pod, '--', 'true']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`the agent of node ${node} did not answer`);
+    expect(await sessionsLeft()).toBe(0);
+  }, 120_000);
+});
+
+async function sql(text: string, params: unknown[] = []): Promise<{ n?: number; id?: string }[]> {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Rows go when their stream ends: right after kubectl's, the server is given its moment. */
+const sessionsLeft = () =>
+  eventually(
+    async () => (await sql('select count(*)::int as n from exec_sessions'))[0]?.n === 0,
+    BOUND_MS,
+    'no exec session left',
+  ).then(() => 0);

@@ -1,0 +1,86 @@
+import type { Context } from 'hono';
+import type { AppDeps, AppEnv } from '../app-context.ts';
+import { DomainError } from '../errors.ts';
+import { isExecPreflight, isWebSocketUpgrade } from '../http/exec-preflight.ts';
+import { openExecSession } from '../verbs/exec-sessions.ts';
+import { podLogContainer } from './pod-logs.ts';
+import { KUBE_SOURCES } from './sources.ts';
+import { KubeStatusError } from './status.ts';
+
+/** The exec options of the query (Kubernetes' PodExecOptions): repeated `command`, booleans as text. */
+export function parsePodExecQuery(url: URL) {
+  const flag = (name: string) => /^(true|1)$/i.test(url.searchParams.get(name) ?? '');
+  const command = url.searchParams.getAll('command');
+  if (command.length === 0)
+    throw new KubeStatusError('BAD_REQUEST', 'you must specify at least one command for the container');
+  const container = url.searchParams.get('container') || undefined;
+  return { command, container, stdin: flag('stdin'), tty: flag('tty') };
+}
+
+/**
+ * `GET|POST /api/v1/namespaces/{ns}/pods/{name}/exec`: everything decided about a `kubectl exec`
+ * happens here, on every runtime: who may, which pod and container, which command. On Node, the
+ * relay's preflight (http/exec-preflight.ts) then gets the session it pairs kubectl's WebSocket
+ * with the agent's; everything else is a Status kubectl prints: the same refusal on its
+ * WebSocket attempt and on its SPDY fallback.
+ */
+export async function podExec(c: Context<AppEnv>, deps: AppDeps): Promise<Response> {
+  const namespace = c.req.param('ns') ?? '';
+  const name = c.req.param('name') ?? '';
+  const principal = c.get('principal');
+  // A shell in a container reaches everything the pod holds (its secrets, its network): admins only for now.
+  if (principal.kind !== 'user' || principal.role !== 'admin') {
+    const user = principal.kind === 'user' ? principal.name : `node:${principal.nodeName}`;
+    throw new KubeStatusError(
+      'FORBIDDEN',
+      `pods "${name}" is forbidden: User "${user}" cannot create resource "pods/exec" in API group "" in the namespace "${namespace}"`,
+      { name, group: '', kind: 'pods' },
+    );
+  }
+  const q = parsePodExecQuery(new URL(c.req.url));
+  const pod = await KUBE_SOURCES.pods!.get(deps.db, namespace, name);
+  if (!pod)
+    throw new KubeStatusError('NOT_FOUND', `pods "${name}" not found`, { name, group: '', kind: 'pods' });
+  const container = podLogContainer(pod, q.container);
+  const phase = (pod.status as { phase?: string } | undefined)?.phase;
+  if (phase === 'Succeeded' || phase === 'Failed')
+    throw new KubeStatusError(
+      'BAD_REQUEST',
+      `cannot exec into a container in a completed pod; current phase is ${phase}`,
+    );
+
+  if (!deps.execPreflight)
+    throw new KubeStatusError(
+      'BAD_REQUEST',
+      `exec needs Berth's Node control plane (npm start) for now: the ${deps.runtime} runtime cannot hold its stream yet`,
+    );
+  if (!isWebSocketUpgrade(c)) {
+    if (c.req.header('upgrade'))
+      throw new KubeStatusError(
+        'BAD_REQUEST',
+        'Berth serves exec over WebSocket only (v5.channel.k8s.io, kubectl 1.30 or later), not SPDY',
+      );
+    throw new KubeStatusError('BAD_REQUEST', 'Upgrade request required');
+  }
+  // A WebSocket the relay did not ask about would have been upgraded by it, not routed here.
+  if (!isExecPreflight(c, deps)) throw new KubeStatusError('BAD_REQUEST', 'Upgrade request required');
+
+  try {
+    const session = await openExecSession(deps.db, {
+      namespace,
+      replicaId: name,
+      container,
+      command: q.command,
+      tty: q.tty,
+      stdin: q.stdin,
+      who: principal.name,
+      now: deps.now(),
+      wake: async (ids) => deps.publishAssignments?.(ids) ?? deps.signals.notify(ids),
+    });
+    return c.json({ session: session.id, node: session.node });
+  } catch (e) {
+    if (e instanceof DomainError && e.code === 'NOT_FOUND')
+      throw new KubeStatusError('BAD_REQUEST', `pod ${name} does not have a host assigned`);
+    throw e;
+  }
+}

@@ -1,0 +1,133 @@
+import { and, eq, gt, isNotNull, isNull, lt } from 'drizzle-orm';
+import type { ExecRequest } from '../../common/agent-protocol.ts';
+import type { Database } from '../../db/database.ts';
+import { execSessions, nodes, replicas } from '../../db/schema/index.ts';
+import { randomToken } from '../crypto.ts';
+import { notFound } from '../errors.ts';
+import { bumpAssignments } from '../store/assignments.ts';
+import { recordEvents } from '../store/events.ts';
+
+/**
+ * How long a session waits for its agent. The request rides the node's assignments (its long-poll
+ * is woken at once), so an agent that is there answers in well under a second; one that is not
+ * (offline, too old to know exec) leaves kubectl told so after this, not hanging.
+ */
+export const EXEC_TAKE_MS = 15_000;
+
+/** Rows older than this are left over from a stopped process. */
+const STALE_MS = 24 * 3600_000;
+
+/** The longest command shown in the pod's event (the whole command is the user's own business). */
+const SHOWN_COMMAND = 200;
+
+/**
+ * Start a `kubectl exec`: a session row for the replica's node, an event on the pod saying who ran
+ * what, and the node's assignments bumped so its agent hears of it now (as log reads do).
+ */
+export async function openExecSession(
+  db: Database,
+  args: {
+    namespace: string;
+    replicaId: string;
+    container: string;
+    command: string[];
+    tty: boolean;
+    stdin: boolean;
+    who: string;
+    now: Date;
+    wake: (nodeIds: string[]) => Promise<void>;
+  },
+): Promise<{ id: string; node: string }> {
+  const [placed] = await db
+    .select({ nodeId: replicas.nodeId, node: nodes.name })
+    .from(replicas)
+    .innerJoin(nodes, eq(nodes.id, replicas.nodeId))
+    .where(
+      and(
+        eq(replicas.namespace, args.namespace),
+        eq(replicas.id, args.replicaId),
+        isNotNull(replicas.nodeId),
+      ),
+    );
+  if (!placed?.nodeId) throw notFound(`replica "${args.namespace}/${args.replicaId}" (placed on a node)`);
+  const id = `exec_${randomToken(12)}`;
+  // Rows of a control plane that stopped mid-stream are never ended: each new session clears
+  // those a day old (only the meeting point; a stream still open does not need its row).
+  await db.delete(execSessions).where(lt(execSessions.createdAt, new Date(args.now.getTime() - STALE_MS)));
+  await db.insert(execSessions).values({
+    id,
+    nodeId: placed.nodeId,
+    replicaId: args.replicaId,
+    container: args.container,
+    command: args.command,
+    tty: args.tty,
+    stdin: args.stdin,
+    who: args.who,
+    createdAt: args.now,
+  });
+  const shown = args.command.join(' ');
+  await recordEvents(
+    db,
+    [
+      {
+        namespace: args.namespace,
+        objectKind: 'pod',
+        objectName: args.replicaId,
+        type: 'Normal',
+        reason: 'Exec',
+        message: `${args.who} ran in container ${args.container}: ${shown.length > SHOWN_COMMAND ? `${shown.slice(0, SHOWN_COMMAND)}…` : shown}`,
+      },
+    ],
+    args.now,
+  );
+  await bumpAssignments(db, [placed.nodeId]);
+  await args.wake([placed.nodeId]);
+  return { id, node: placed.node };
+}
+
+/** The sessions a node's agent has yet to take, for its assignments. */
+export async function pendingExecRequests(db: Database, nodeId: string, now: Date): Promise<ExecRequest[]> {
+  const rows = await db
+    .select()
+    .from(execSessions)
+    .where(
+      and(
+        eq(execSessions.nodeId, nodeId),
+        isNull(execSessions.takenAt),
+        gt(execSessions.createdAt, new Date(now.getTime() - EXEC_TAKE_MS)),
+      ),
+    );
+  return rows.map((r) => ({
+    id: r.id,
+    replicaId: r.replicaId,
+    container: r.container,
+    command: r.command,
+    tty: r.tty,
+    stdin: r.stdin,
+  }));
+}
+
+/**
+ * The agent's claim on a session: only its own node's, only once, only while kubectl still
+ * waits. Undefined otherwise (another node's, taken already, expired, ended).
+ */
+export async function takeExecSession(db: Database, nodeId: string, id: string, now: Date) {
+  const [row] = await db
+    .update(execSessions)
+    .set({ takenAt: now })
+    .where(
+      and(
+        eq(execSessions.id, id),
+        eq(execSessions.nodeId, nodeId),
+        isNull(execSessions.takenAt),
+        gt(execSessions.createdAt, new Date(now.getTime() - EXEC_TAKE_MS)),
+      ),
+    )
+    .returning({ id: execSessions.id });
+  return row;
+}
+
+/** The stream ended (or nobody came): the row has nothing more to say. */
+export async function endExecSession(db: Database, id: string): Promise<void> {
+  await db.delete(execSessions).where(eq(execSessions.id, id));
+}

@@ -18,6 +18,8 @@ export const OPTIONS = {
   'to-revision': { type: 'string' },
   timeout: { type: 'string' },
   tail: { type: 'string' },
+  follow: { type: 'boolean' },
+  container: { type: 'string', short: 'c' },
   name: { type: 'string' },
   'certificate-authority': { type: 'string' },
   role: { type: 'string' },
@@ -72,6 +74,8 @@ export interface Flags {
   'to-revision'?: string;
   timeout?: string;
   tail?: string;
+  follow?: boolean;
+  container?: string;
   name?: string;
   'certificate-authority'?: string;
   role?: string;
@@ -117,9 +121,12 @@ export interface ParsedArgs {
 }
 
 export function parseCommandLine(argv: string[]): ParsedArgs {
+  // `-f` names files everywhere but in `logs`, where it means follow, as in kubectl.
+  const command = argv.find((a) => !a.startsWith('-'));
+  const args = command === 'logs' ? argv.map((a) => (a === '-f' ? '--follow' : a)) : argv;
   try {
     const { values, positionals, tokens } = parseArgs({
-      args: argv,
+      args,
       options: OPTIONS,
       allowPositionals: true,
       strict: true,

@@ -213,6 +213,57 @@ export class BerthClient {
       query: { tail },
     });
   }
+  /**
+   * A replica's log lines as they are written: the Kubernetes face's `pods/{id}/log?follow=true`,
+   * the stream `kubectl logs -f` reads. Ends when the pod does, or when `signal` aborts.
+   */
+  async *followReplicaLogs(
+    ns: string,
+    id: string,
+    o: { tail?: number; container?: string; signal?: AbortSignal } = {},
+  ): AsyncGenerator<string> {
+    const headers: Record<string, string> = { accept: 'text/plain', 'user-agent': this.userAgent };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    const path = `/api/v1/namespaces/${enc(ns)}/pods/${enc(id)}/log`;
+    let response: Response;
+    try {
+      response = await this.fetchFn(
+        this.url(path, { follow: 'true', tailLines: o.tail, container: o.container }),
+        { method: 'GET', headers, ...(o.signal ? { signal: o.signal } : {}) },
+      );
+    } catch (err) {
+      if (o.signal?.aborted) return;
+      throw new ConnectionError(this.server, describeFetchError(err));
+    }
+    if (!response.ok) {
+      const text = await response.text().catch(() => '');
+      let message = text || response.statusText;
+      try {
+        // The Kubernetes face answers errors as a Status: its message is what kubectl prints.
+        message = (JSON.parse(text) as { message?: string }).message ?? message;
+      } catch {
+        // not JSON: the text as it came
+      }
+      throw new ApiError(
+        response.status,
+        toProblem(response.status, response.statusText, { detail: message }),
+      );
+    }
+    if (!response.body) return;
+    const decoder = new TextDecoder();
+    let pending = '';
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        pending += decoder.decode(chunk, { stream: true });
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        yield* lines;
+      }
+    } catch (err) {
+      if (!o.signal?.aborted) throw new ConnectionError(this.server, describeFetchError(err));
+    }
+    if (pending) yield pending;
+  }
   /** Cluster events (admins): nodes, and token exchanges (`tokenexchange`). */
   listClusterEvents(object?: string) {
     return this.request<List<Event>>('GET', '/v1/events', { query: { object } }).then(items);

@@ -658,6 +658,48 @@ describe('describe, delete, logs', () => {
   });
 });
 
+describe('logs -f', () => {
+  it("follows every replica's stream, prefixed, with -c and --tail as kubectl sends them", async () => {
+    stub.on('GET', '/v1/namespaces/default/replicas', {
+      body: {
+        items: [
+          { id: 'r1', node: 'n1', phase: 'Running' },
+          { id: 'r2', node: 'n2', phase: 'Running' },
+        ],
+      },
+    });
+    stub.on('GET', /\/api\/v1\/namespaces\/default\/pods\/r\d\/log$/, (req) => ({
+      text: `first of ${req.path.split('/')[6]}\nsecond\n`,
+    }));
+    expect(await berth('logs', 'deployment/web', '-f', '-c', 'web', '--tail', '2')).toBe(EXIT.OK);
+    expect(io.output().split('\n').sort()).toEqual([
+      '',
+      '[r1] first of r1',
+      '[r1] second',
+      '[r2] first of r2',
+      '[r2] second',
+    ]);
+    const asked = stub.requests.filter((r) => r.path.endsWith('/log'));
+    expect(
+      asked.map((r) => [r.query.get('follow'), r.query.get('tailLines'), r.query.get('container')]),
+    ).toEqual([
+      ['true', '2', 'web'],
+      ['true', '2', 'web'],
+    ]);
+  });
+
+  it("prints the Kubernetes face's refusal, and keeps -f meaning files elsewhere", async () => {
+    stub.on('GET', '/api/v1/namespaces/default/pods/r9/log', {
+      status: 400,
+      body: { kind: 'Status', message: 'container "x" in pod "r9" is waiting to start: ContainerCreating' },
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(await berth('logs', 'r9', '-f')).not.toBe(EXIT.OK);
+    expect(io.errors()).toContain('is waiting to start: ContainerCreating');
+    expect(await berth('logs', 'r9', '-c', 'web')).toBe(EXIT.USAGE);
+  });
+});
+
 describe('tokens, nodes', () => {
   it('creates a token and prints only the secret on stdout', async () => {
     stub.on('POST', '/v1/tokens', { status: 201, body: { id: 'tok_1', token: 'bt_secret' } });

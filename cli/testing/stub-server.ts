@@ -19,6 +19,8 @@ export interface StubRequest {
 export interface StubReply {
   status?: number;
   body?: unknown;
+  /** Sent as it is (text/plain unless `headers` say otherwise), instead of `body` as JSON. */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -70,10 +72,15 @@ export class StubServer {
       const status = reply.status ?? 200;
       const isProblem = status >= 400;
       res.writeHead(status, {
-        'content-type': isProblem ? 'application/problem+json' : 'application/json',
+        'content-type':
+          reply.text !== undefined
+            ? 'text/plain'
+            : isProblem
+              ? 'application/problem+json'
+              : 'application/json',
         ...reply.headers,
       });
-      res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
+      res.end(reply.text ?? (reply.body === undefined ? '' : JSON.stringify(reply.body)));
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;

@@ -20,6 +20,8 @@ export const OPTIONS = {
   tail: { type: 'string' },
   follow: { type: 'boolean' },
   container: { type: 'string', short: 'c' },
+  stdin: { type: 'boolean', short: 'i' },
+  tty: { type: 'boolean', short: 't' },
   name: { type: 'string' },
   'certificate-authority': { type: 'string' },
   role: { type: 'string' },
@@ -76,6 +78,8 @@ export interface Flags {
   tail?: string;
   follow?: boolean;
   container?: string;
+  stdin?: boolean;
+  tty?: boolean;
   name?: string;
   'certificate-authority'?: string;
   role?: string;

@@ -18,7 +18,8 @@ export interface Io {
 }
 
 export interface Writable {
-  write(text: string): unknown;
+  /** Text, or bytes as they came (a command's output through `exec`). */
+  write(data: string | Uint8Array): unknown;
 }
 
 export function processIo(): Io {

@@ -6,6 +6,7 @@ import { context, login } from './commands/config.ts';
 import { create } from './commands/create.ts';
 import { deleteCommand } from './commands/delete.ts';
 import { describe } from './commands/describe.ts';
+import { exec } from './commands/exec.ts';
 import { get } from './commands/get.ts';
 import { kubeconfigCommand } from './commands/kubeconfig.ts';
 import { logs } from './commands/logs.ts';
@@ -37,6 +38,7 @@ export const COMMANDS: Command[] = [
   resume,
   deleteCommand,
   logs,
+  exec,
   portForward,
   token,
   joinToken,

@@ -121,8 +121,12 @@ export function captureIo(overrides: Partial<Io> = {}): CapturedIo {
   let err = '';
   let clock = Date.parse('2025-01-01T00:10:00Z');
   return {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
+    stdout: {
+      write: (s: string | Uint8Array) => (out += typeof s === 'string' ? s : new TextDecoder().decode(s)),
+    },
+    stderr: {
+      write: (s: string | Uint8Array) => (err += typeof s === 'string' ? s : new TextDecoder().decode(s)),
+    },
     readStdin: async () => '',
     env: { HOME: '/nonexistent-home', BERTH_POLL_INTERVAL_MS: '1' },
     cwd: process.cwd(),

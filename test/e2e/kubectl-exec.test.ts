@@ -14,6 +14,7 @@ import {
   tempDir,
   uniqueNode,
 } from './support/agent-harness.ts';
+import { berthCli } from './support/cli-run.ts';
 import { KUBECTL, type KubectlResult, startKubectlFront, writeKubeconfig } from './support/kubectl-front.ts';
 
 /**
@@ -217,6 +218,14 @@ describe(`kubectl (${KUBECTL}) exec through the agent's own connection`, () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
   }, 240_000);
+
+  it("is berth exec's stream too: output, stderr, exit code and stdin through the CLI", async () => {
+    const env = { BERTH_SERVER: server.url, BERTH_TOKEN: server.adminToken, HOME: dir };
+    const plain = await berthCli(['exec', pod, '--', 'sh', '-c', 'echo out; echo err >&2; exit 3'], { env });
+    expect([plain.code, plain.stdout, plain.stderr]).toEqual([3, 'out\n', 'err\n']);
+    const piped = await berthCli(['exec', '-i', pod, '--', 'cat'], { env, input: 'hello from the CLI' });
+    expect([piped.code, piped.stdout]).toEqual([0, 'hello from the CLI']);
+  });
 
   it('refuses a viewer as Kubernetes does', async () => {
     const r = await kubectlWith(viewerConfig, ['exec', pod, '--', 'true']);

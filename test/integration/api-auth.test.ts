@@ -247,7 +247,7 @@ describe('GET /v1/namespaces', () => {
         await t.call('POST', '/v1/tokens', { name: 'v', role: 'viewer', namespaces: ['team-x'] })
       ).body.token;
       const mine = await t.call('GET', '/v1/namespaces', undefined, viewer);
-      expect(mine.body.items).toEqual([{ name: 'team-x' }]);
+      expect(mine.body.items).toEqual([{ name: 'team-x', phase: 'Active' }]);
     } finally {
       await t.close();
     }

@@ -62,6 +62,8 @@ const SUBRESOURCES: Record<string, { name: string; kind: string; verbs: KubeReso
     { name: 'log', kind: 'Pod', verbs: ['get'] },
   ],
 };
+/** A core resource's subresources (metrics.k8s.io's `pods` have none). */
+const subresourcesOf = (r: KubeResource) => (r.group === '' ? SUBRESOURCES[r.plural] : undefined);
 
 /** `GET /api/v1`, `GET /apis/{group}/v1`: the resources of one group version. */
 export function resourceList(group: string, version: string) {
@@ -79,7 +81,7 @@ export function resourceList(group: string, version: string) {
         ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
         ...(r.categories.length ? { categories: r.categories } : {}),
       },
-      ...(SUBRESOURCES[r.plural] ?? []).map((s) => ({
+      ...(subresourcesOf(r) ?? []).map((s) => ({
         name: `${r.plural}/${s.name}`,
         singularName: '',
         namespaced: r.namespaced,
@@ -113,9 +115,9 @@ function aggregatedResource(r: KubeResource) {
     verbs: r.verbs,
     ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
     ...(r.categories.length ? { categories: r.categories } : {}),
-    ...(SUBRESOURCES[r.plural]
+    ...(subresourcesOf(r)
       ? {
-          subresources: SUBRESOURCES[r.plural]!.map((s) => ({
+          subresources: subresourcesOf(r)!.map((s) => ({
             subresource: s.name,
             responseKind: { group: '', version: 'v1', kind: s.kind },
             verbs: s.verbs,

@@ -22,6 +22,7 @@ export const OPTIONS = {
   container: { type: 'string', short: 'c' },
   stdin: { type: 'boolean', short: 'i' },
   tty: { type: 'boolean', short: 't' },
+  'allow-exec': { type: 'boolean' },
   name: { type: 'string' },
   'certificate-authority': { type: 'string' },
   role: { type: 'string' },
@@ -80,6 +81,7 @@ export interface Flags {
   container?: string;
   stdin?: boolean;
   tty?: boolean;
+  'allow-exec'?: boolean;
   name?: string;
   'certificate-authority'?: string;
   role?: string;

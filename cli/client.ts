@@ -392,7 +392,13 @@ export class BerthClient {
   deleteNode(name: string) {
     return this.request<unknown>('DELETE', `/v1/nodes/${enc(name)}`);
   }
-  createToken(body: { name: string; role: string; namespaces: string[]; expiresInSeconds?: number }) {
+  createToken(body: {
+    name: string;
+    role: string;
+    namespaces: string[];
+    expiresInSeconds?: number;
+    exec?: boolean;
+  }) {
     return this.request<{ id: string; token: string }>('POST', '/v1/tokens', { body });
   }
   listTokens() {

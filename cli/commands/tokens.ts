@@ -11,11 +11,11 @@ export const token: Command = {
   name: 'token',
   summary: 'Create, list or revoke API tokens (admin)',
   usage: [
-    'berth token create NAME --role admin|deployer|viewer [--namespaces a,b|*] [--expires 30d] [-o json]',
+    'berth token create NAME --role admin|deployer|viewer [--namespaces a,b|*] [--expires 30d] [--allow-exec] [-o json]',
     'berth token list [-o table|json|yaml]',
     'berth token revoke ID',
   ].join('\n       '),
-  flags: ['role', 'namespaces', 'expires', 'output', 'name'],
+  flags: ['role', 'namespaces', 'expires', 'allow-exec', 'output', 'name'],
   async run(ctx) {
     const sub = ctx.arg(0, 'a token action (create, list, revoke)');
     const client = await ctx.client();
@@ -32,7 +32,13 @@ export const token: Command = {
         const expires = ctx.flags.expires
           ? Math.round(parseDuration(ctx.flags.expires, 'expires') / 1000)
           : undefined;
-        const created = await client.createToken({ name, role, namespaces, expiresInSeconds: expires });
+        const created = await client.createToken({
+          name,
+          role,
+          namespaces,
+          expiresInSeconds: expires,
+          ...(ctx.flags['allow-exec'] ? { exec: true } : {}),
+        });
         if (format !== 'table') printData(ctx, format, created);
         else {
           // The secret goes alone on stdout so `TOKEN=$(berth token create ...)` works.

@@ -26,6 +26,8 @@ export const Token = z
     role: Role,
     /** `["*"]`: every namespace. */
     namespaces: z.array(z.string()),
+    /** A deployer token that may also exec into its namespaces' pods; absent: it may not (admins always may). */
+    exec: z.literal(true).optional(),
     createdAt: Timestamp,
     expiresAt: Timestamp.nullable(),
     /** Only for a token POST /v1/tokens/exchange issued: the identity token's claims that earned it. */

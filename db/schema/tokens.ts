@@ -1,4 +1,4 @@
-import { jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { boolean, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
 import { at } from './columns.ts';
 
 /** API tokens. Only a SHA-256 of the secret is kept; the secret is shown once at creation. */
@@ -7,6 +7,8 @@ export const tokens = pgTable('tokens', {
   name: text('name').notNull(),
   role: text('role', { enum: ['admin', 'deployer', 'viewer'] }).notNull(),
   namespaces: jsonb('namespaces').$type<string[]>().notNull(),
+  /** A deployer token that may also `kubectl exec` into its namespaces' pods (admins always may). */
+  exec: boolean('exec').notNull().default(false),
   secretHash: text('secret_hash').notNull().unique(),
   createdAt: at('created_at').notNull().defaultNow(),
   expiresAt: at('expires_at'),

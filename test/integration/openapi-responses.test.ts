@@ -302,7 +302,13 @@ describe('/openapi.json describes every response body, on Postgres', () => {
       'GET /v1/agent/acme-challenges/{token}': { token: node },
       'POST /v1/agent/status': { ...json({ replicas: [] }), token: node },
       'POST /v1/agent/logs': { ...json({ id: 'log_nothing', lines: [] }), token: node },
-      'POST /v1/tokens': json({ name: 'new', role: 'deployer', namespaces: [NS], expiresInSeconds: 3600 }),
+      'POST /v1/tokens': json({
+        name: 'new',
+        role: 'deployer',
+        namespaces: [NS],
+        expiresInSeconds: 3600,
+        exec: true,
+      }),
       'POST /v1/join-tokens': json({ ttlSeconds: 600, maxUses: 2 }),
       // Every optional field of the answer.
       'PUT /v1/trustrules/{name}': json({

@@ -2,7 +2,7 @@ export type Role = 'admin' | 'deployer' | 'viewer';
 
 /** Who is calling: a person or pipeline with a role, or an agent speaking for one node. */
 export type Principal =
-  | { kind: 'user'; id: string; name: string; role: Role; namespaces: string[] }
+  | { kind: 'user'; id: string; name: string; role: Role; namespaces: string[]; exec?: boolean }
   | {
       kind: 'node';
       nodeId: string;

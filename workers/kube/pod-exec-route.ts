@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { AppDeps, AppEnv } from '../app-context.ts';
+import { can } from '../auth/authorize.ts';
 import { DomainError } from '../errors.ts';
 import { isExecPreflight, isWebSocketUpgrade } from '../http/exec-preflight.ts';
 import { openExecSession } from '../verbs/exec-sessions.ts';
@@ -28,8 +29,15 @@ export async function podExec(c: Context<AppEnv>, deps: AppDeps): Promise<Respon
   const namespace = c.req.param('ns') ?? '';
   const name = c.req.param('name') ?? '';
   const principal = c.get('principal');
-  // A shell in a container reaches everything the pod holds (its secrets, its network): admins only for now.
-  if (principal.kind !== 'user' || principal.role !== 'admin') {
+  // A shell in a container reaches everything the pod holds (its secrets, its network): admins,
+  // and deployers whose token was made with `exec`, in their own namespaces. Viewers never.
+  const allowed =
+    principal.kind === 'user' &&
+    (principal.role === 'admin' ||
+      (principal.role === 'deployer' &&
+        principal.exec === true &&
+        can(principal, 'write', 'deployments', namespace)));
+  if (!allowed) {
     const user = principal.kind === 'user' ? principal.name : `node:${principal.nodeName}`;
     throw new KubeStatusError(
       'FORBIDDEN',

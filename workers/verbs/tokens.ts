@@ -7,19 +7,34 @@ import { type Principal, TOKEN_PREFIX } from '../auth/principal.ts';
 import { randomToken, sha256Hex, timingSafeEqualHex } from '../crypto.ts';
 import { notFound } from '../errors.ts';
 
-export const TokenCreate = z.strictObject({
-  name: z.string().min(1).max(128),
-  role: z.enum(['admin', 'deployer', 'viewer']),
-  namespaces: z
-    .array(z.union([Name, z.literal('*')]))
-    .max(256)
-    .default([]),
-  expiresInSeconds: z
-    .int()
-    .min(60)
-    .max(10 * 365 * 86400)
-    .optional(),
-});
+export const TokenCreate = z
+  .strictObject({
+    name: z.string().min(1).max(128),
+    role: z.enum(['admin', 'deployer', 'viewer']),
+    namespaces: z
+      .array(z.union([Name, z.literal('*')]))
+      .max(256)
+      .default([]),
+    expiresInSeconds: z
+      .int()
+      .min(60)
+      .max(10 * 365 * 86400)
+      .optional(),
+    /**
+     * A deployer may also `kubectl exec` into its namespaces' pods: a shell there reaches all the
+     * pod holds (its secrets, its network), so it is asked for by name. Admins always may; viewers never.
+     */
+    exec: z.boolean().optional(),
+  })
+  .check((ctx) => {
+    if (ctx.value.exec && ctx.value.role === 'viewer')
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value,
+        path: ['exec'],
+        message: 'a viewer never execs: give a deployer token',
+      });
+  });
 export type TokenCreate = z.infer<typeof TokenCreate>;
 
 /**
@@ -48,11 +63,13 @@ export async function createToken(db: Database, input: TokenCreate, now: Date) {
   const secret = `${TOKEN_PREFIX.user}${randomToken(24)}`;
   const namespaces = input.role === 'admin' ? ['*'] : input.namespaces;
   const expiresAt = input.expiresInSeconds ? new Date(now.getTime() + input.expiresInSeconds * 1000) : null;
+  const exec = input.role === 'deployer' && input.exec === true;
   await db.insert(tokens).values({
     id,
     name: input.name,
     role: input.role,
     namespaces,
+    exec,
     secretHash: await sha256Hex(secret),
     createdAt: now,
     expiresAt,
@@ -63,6 +80,7 @@ export async function createToken(db: Database, input: TokenCreate, now: Date) {
     name: input.name,
     role: input.role,
     namespaces,
+    ...(exec ? { exec: true as const } : {}),
     expiresAt: expiresAt?.toISOString() ?? null,
   };
 }
@@ -74,6 +92,7 @@ export async function listTokens(db: Database) {
     name: t.name,
     role: t.role,
     namespaces: t.namespaces,
+    ...(t.exec ? { exec: true as const } : {}),
     createdAt: t.createdAt.toISOString(),
     expiresAt: t.expiresAt?.toISOString() ?? null,
     ...(t.exchange ? { exchange: t.exchange } : {}),
@@ -163,7 +182,14 @@ export async function authenticateToken(
     // The index lookup found the row by hash; compare again in constant time anyway.
     if (!row || !timingSafeEqualHex(row.secretHash, hash)) return null;
     if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) return null;
-    return { kind: 'user', id: row.id, name: row.name, role: row.role, namespaces: row.namespaces };
+    return {
+      kind: 'user',
+      id: row.id,
+      name: row.name,
+      role: row.role,
+      namespaces: row.namespaces,
+      ...(row.exec ? { exec: true } : {}),
+    };
   }
   return null;
 }

@@ -1,0 +1,1 @@
+ALTER TABLE "tokens" ADD COLUMN "exec" boolean DEFAULT false NOT NULL;

@@ -96,6 +96,17 @@ const Env = z.object({
       }
     }, 'must be the http(s) URL users and agents reach the API by, e.g. https://berth.example.com')
     .optional(),
+  BERTH_PEER_URL: z
+    .string()
+    .refine((v) => {
+      try {
+        const u = new URL(v);
+        return ['http:', 'https:'].includes(u.protocol) && (u.pathname === '/' || u.pathname === '');
+      } catch {
+        return false;
+      }
+    }, 'must be the http(s) URL other copies reach this one by, without a path, e.g. http://10.0.0.5:8080')
+    .optional(),
   BERTH_API_HOSTS: z
     .string()
     .transform((text, ctx) => {
@@ -205,6 +216,12 @@ export interface ControlPlaneConfig {
   apiHosts: readonly string[];
   /** BERTH_PUBLIC_URL without a trailing slash, when set. */
   publicUrl: string | undefined;
+  /**
+   * BERTH_PEER_URL: where the other copies reach this one (a private address), so that an agent's
+   * exec stream arriving at another copy is passed on to the copy holding kubectl's. Unset: streams
+   * meet only when both reach the same copy.
+   */
+  peerUrl: string | undefined;
   /** SHA-256 of BERTH_METRICS_TOKEN; null: /metrics is open to anyone who can reach it. */
   metricsTokenHash: string | null;
   /**
@@ -342,6 +359,7 @@ export async function parseConfig(
       ]),
     ],
     publicUrl: e.BERTH_PUBLIC_URL?.replace(/\/+$/, ''),
+    peerUrl: e.BERTH_PEER_URL?.replace(/\/+$/, ''),
     metricsTokenHash: e.BERTH_METRICS_TOKEN ? await sha256Hex(e.BERTH_METRICS_TOKEN) : null,
     nodeAddressCidrs: e.BERTH_NODE_ADDRESS_CIDRS ?? [],
     serviceCidr: e.BERTH_SERVICE_CIDR.text,

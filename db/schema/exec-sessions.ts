@@ -21,4 +21,6 @@ export const execSessions = pgTable('exec_sessions', {
   who: text('who').notNull(),
   createdAt: at('created_at').notNull().defaultNow(),
   takenAt: at('taken_at'),
+  /** The copy holding kubectl's socket (its BERTH_PEER_URL): where another copy passes the agent's on. */
+  holderUrl: text('holder_url'),
 });

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPostgres } from '../support/databases.ts';
-import { type ServerProcess, startServerProcess } from '../support/processes.ts';
+import { freePort, type ServerProcess, startServerProcess } from '../support/processes.ts';
 import { eventually } from '../support/sim-agents.ts';
 import {
   type AgentProcess,
@@ -225,6 +225,43 @@ describe(`kubectl (${KUBECTL}) exec through the agent's own connection`, () => {
     expect([plain.code, plain.stdout, plain.stderr]).toEqual([3, 'out\n', 'err\n']);
     const piped = await berthCli(['exec', '-i', pod, '--', 'cat'], { env, input: 'hello from the CLI' });
     expect([piped.code, piped.stdout]).toEqual([0, 'hello from the CLI']);
+  });
+
+  it("meets its agent across two copies: kubectl on one, the node's agent on the other", async () => {
+    // A second copy on the same database, reachable by the first at its BERTH_PEER_URL. kubectl
+    // talks to it; the agent polls the first, whose relay passes its stream on to this one.
+    const port = await freePort();
+    const second = await startServerProcess({
+      databaseUrl: db.url,
+      port,
+      env: { BERTH_PEER_URL: `http://127.0.0.1:${port}`, BERTH_RECONCILE_INTERVAL_MS: '300' },
+    });
+    const secondDir = await tempDir('berth-kexec-second');
+    const secondFront = await startKubectlFront({
+      target: second.url,
+      dir: secondDir,
+      token: second.adminToken,
+      namespace: 'default',
+    });
+    try {
+      const r = await kubectlWith(secondFront.kubeconfig, [
+        'exec',
+        pod,
+        '--',
+        'sh',
+        '-c',
+        'echo across; exit 4',
+      ]);
+      expect([r.code, r.stdout, r.stderr], second.output().slice(-2000)).toEqual([
+        4,
+        'across\n',
+        'command terminated with exit code 4\n',
+      ]);
+    } finally {
+      await secondFront.close();
+      await second.close();
+      await cleanupDir(secondDir);
+    }
   });
 
   it('refuses a viewer as Kubernetes does', async () => {

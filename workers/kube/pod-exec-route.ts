@@ -82,6 +82,7 @@ export async function podExec(c: Context<AppEnv>, deps: AppDeps): Promise<Respon
       tty: q.tty,
       stdin: q.stdin,
       who: principal.name,
+      holderUrl: deps.config.peerUrl,
       now: deps.now(),
       wake: async (ids) => deps.publishAssignments?.(ids) ?? deps.signals.notify(ids),
     });

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import { connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import {
   CHANNEL,
@@ -11,6 +12,7 @@ import {
   statusFrame,
 } from '../../common/exec-stream.ts';
 import type { Logger } from '../../common/logger.ts';
+import { handshake } from '../../common/node-proxy.ts';
 import { EXEC_PREFLIGHT_HEADER } from '../http/exec-preflight.ts';
 
 const KUBE_EXEC = /^\/api\/v1\/namespaces\/[^/?]+\/pods\/[^/?]+\/exec(?:\?|$)/;
@@ -55,8 +57,10 @@ interface Waiting {
  * waits for the agent's with the same session, and once both are here the relay only copies
  * messages between them: both speak v5.channel.k8s.io, the agent ends with the Status.
  *
- * The pair lives in this process's memory, so both sockets must reach the same copy: one control
- * plane on Node for now (several copies and Workers need a shared rendezvous, such as a Durable Object).
+ * The pair lives in the memory of the copy kubectl reached. An agent's socket that reaches another
+ * copy is passed on to it, unopened, at the BERTH_PEER_URL the session row names (copies behind one
+ * load balancer reach each other at their private addresses). Workers need a shared rendezvous
+ * of another kind (a Durable Object).
  */
 export class ExecRelay {
   private readonly wss = new WebSocketServer({
@@ -82,7 +86,12 @@ export class ExecRelay {
     try {
       const answer = await this.d.fetch(preflightRequest(req, this.d.secret), { incoming: req });
       if (answer.status !== 200) return await writeAnswer(socket, answer);
-      const { session, node } = (await answer.json()) as { session: string; node?: string };
+      const { session, node, relay } = (await answer.json()) as {
+        session: string;
+        node?: string;
+        relay?: string;
+      };
+      if (relay) return passOn(req, socket, head, relay, this.d.log);
       const agentSide = AGENT_EXEC.test(req.url ?? '');
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         this.open.add(ws);
@@ -201,6 +210,34 @@ function firstByte(data: RawData): number | undefined {
 function finish(ws: WebSocket, status: ExecStatus): void {
   if (ws.readyState !== ws.OPEN) return;
   ws.send(statusFrame(status), { binary: true }, () => ws.close(1000));
+}
+
+/**
+ * The agent's upgrade passed on, unopened, to the copy holding kubectl's socket (its
+ * BERTH_PEER_URL): that copy authorizes it again and pairs the two. Bytes are only copied.
+ */
+function passOn(req: IncomingMessage, socket: Duplex, head: Buffer, url: string, log: Logger): void {
+  const peer = new URL(url);
+  const target = {
+    address: peer.hostname,
+    port: Number(peer.port) || (peer.protocol === 'https:' ? 443 : 80),
+  };
+  const upstream =
+    peer.protocol === 'https:'
+      ? tlsConnect({ host: target.address, port: target.port, servername: peer.hostname })
+      : netConnect({ host: target.address, port: target.port });
+  const onConnect = () => {
+    upstream.write(handshake(req, target, req.socket.remoteAddress));
+    if (head.length) upstream.write(head);
+    upstream.pipe(socket).pipe(upstream);
+  };
+  upstream.once(peer.protocol === 'https:' ? 'secureConnect' : 'connect', onConnect);
+  upstream.on('error', (e) => {
+    log.warn('exec: the copy holding the stream cannot be reached', { peer: url, error: e.message });
+    socket.destroy();
+  });
+  upstream.on('close', () => socket.destroy());
+  socket.on('close', () => upstream.destroy());
 }
 
 /** The upgrade request as the app sees any request, marked as the relay's own. */

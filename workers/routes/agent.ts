@@ -26,7 +26,7 @@ import { route } from '../http/route.ts';
 import { wakeAgents } from '../http/wake-agents.ts';
 import { answerLogRequest, buildAssignments, etagOf, recordStatus } from '../verbs/agents.ts';
 import { awaitAssignmentChange } from '../verbs/assignment-wait.ts';
-import { takeExecSession } from '../verbs/exec-sessions.ts';
+import { execHolderElsewhere, takeExecSession } from '../verbs/exec-sessions.ts';
 import { registerNode } from '../verbs/node-registration.ts';
 import { confirmClaimRemovals, finishClaimDeletions } from '../verbs/persistent-volume-claims.ts';
 import { buildServiceMap, readNetworkVersion } from '../verbs/service-map.ts';
@@ -198,6 +198,9 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
     const node = requireNode(c.get('principal'));
     if (!isWebSocketUpgrade(c) || !isExecPreflight(c, deps))
       throw new ApiError('BAD_REQUEST', 'Upgrade request required: exec sessions are WebSockets');
+    // kubectl's socket is held by another copy: the relay passes this upgrade on to it, unopened.
+    const elsewhere = await execHolderElsewhere(deps.db, node.nodeId, c.req.param('id'), deps.config.peerUrl);
+    if (elsewhere) return c.json({ relay: elsewhere });
     const taken = await takeExecSession(deps.db, node.nodeId, c.req.param('id'), deps.now());
     if (!taken) throw new ApiError('NOT_FOUND', 'no such exec session waiting for this node');
     return c.json({ session: taken.id });

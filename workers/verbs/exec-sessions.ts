@@ -34,6 +34,8 @@ export async function openExecSession(
     tty: boolean;
     stdin: boolean;
     who: string;
+    /** The copy holding kubectl's socket (BERTH_PEER_URL), if other copies can reach it. */
+    holderUrl: string | undefined;
     now: Date;
     wake: (nodeIds: string[]) => Promise<void>;
   },
@@ -63,6 +65,7 @@ export async function openExecSession(
     tty: args.tty,
     stdin: args.stdin,
     who: args.who,
+    holderUrl: args.holderUrl ?? null,
     createdAt: args.now,
   });
   const shown = args.command.join(' ');
@@ -105,6 +108,24 @@ export async function pendingExecRequests(db: Database, nodeId: string, now: Dat
     tty: r.tty,
     stdin: r.stdin,
   }));
+}
+
+/**
+ * Where an agent's socket for session `id` must go when it reached a copy other than the one
+ * holding kubectl's (`self`, this copy's BERTH_PEER_URL): that copy's URL; undefined when it is
+ * this one, or unknown (then this copy takes it, as with a single copy).
+ */
+export async function execHolderElsewhere(
+  db: Database,
+  nodeId: string,
+  id: string,
+  self: string | undefined,
+): Promise<string | undefined> {
+  const [row] = await db
+    .select({ holderUrl: execSessions.holderUrl })
+    .from(execSessions)
+    .where(and(eq(execSessions.id, id), eq(execSessions.nodeId, nodeId), isNull(execSessions.takenAt)));
+  return row?.holderUrl && row.holderUrl !== self ? row.holderUrl : undefined;
 }
 
 /**

@@ -11,6 +11,8 @@ export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
  */
 export class ImagePuller {
   private readonly inflight = new Map<string, Promise<void>>();
+  /** When each image's last pull here finished: an absence seen before then is out of date. */
+  private readonly pulledAt = new Map<string, number>();
 
   constructor(
     private readonly driver: Driver,
@@ -24,9 +26,14 @@ export class ImagePuller {
     auths: readonly ImagePullAuth[] | undefined,
     onPull: () => void,
   ): Promise<void> {
-    if (policy !== 'Always' && (await this.driver.imageExists(image))) return;
-    if (policy === 'Never')
-      throw new Error(`image ${image} is not present on the node and imagePullPolicy is Never`);
+    if (policy !== 'Always') {
+      const askedAt = performance.now();
+      if (await this.driver.imageExists(image)) return;
+      if (policy === 'Never')
+        throw new Error(`image ${image} is not present on the node and imagePullPolicy is Never`);
+      // A pull for another replica may have finished while the engine was answering.
+      if ((this.pulledAt.get(image) ?? -1) >= askedAt) return;
+    }
     let p = this.inflight.get(image);
     if (!p) {
       const auth = findPullAuth(image, auths);
@@ -37,7 +44,10 @@ export class ImagePuller {
           auth ? { serveraddress: auth.server, username: auth.username, password: auth.password } : undefined,
         )
         .then(
-          () => this.log.debug('image pulled', { image, ms: Math.round(performance.now() - t0) }),
+          () => {
+            this.pulledAt.set(image, performance.now());
+            this.log.debug('image pulled', { image, ms: Math.round(performance.now() - t0) });
+          },
           (e: unknown) => {
             this.log.warn('image pull failed', { image, error: e instanceof Error ? e.message : String(e) });
             throw e;

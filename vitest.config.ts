@@ -46,6 +46,7 @@ const OWN_ENGINE = [
   'test/e2e/persistent-volume-claims.test.ts',
   'test/e2e/kubectl-logs.test.ts',
   'test/e2e/kubectl-exec.test.ts',
+  'test/e2e/kubectl-port-forward.test.ts',
 ];
 
 /**

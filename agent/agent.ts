@@ -16,6 +16,7 @@ import { MetadataGuard } from './metadata-guard.ts';
 import { allocatableDisk } from './node-disk.ts';
 import { detectAddress, nodeCapacity, platformLabels } from './node-info.ts';
 import { PodManager } from './pod-manager.ts';
+import { runPortForwardSession } from './port-forward-session.ts';
 import { type CertificateFetcher, NodeCertificateSet } from './services/node-certificates.ts';
 import { NodeIngress } from './services/node-ingress.ts';
 import { loadServiceMap, saveServiceMap } from './services/saved-map.ts';
@@ -218,6 +219,17 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
         containerId: (replica, container) => manager.containerIdOf(replica, container),
         log,
       }).catch((e: unknown) => log.warn('exec session failed', { session: req.id, error: errorMessage(e) }));
+    },
+    onPortForward: (req) => {
+      void runPortForwardSession(req, {
+        server,
+        token: () => session.token,
+        tls: config.serverTls,
+        podAddress: (replica) => manager.podAddressOf(replica),
+        log,
+      }).catch((e: unknown) =>
+        log.warn('port-forward session failed', { session: req.id, error: errorMessage(e) }),
+      );
     },
     onServices: (map) => {
       if (!services) return;

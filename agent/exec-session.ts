@@ -4,7 +4,6 @@ import type { ExecRequest } from '../common/agent-protocol.ts';
 import {
   CHANNEL,
   DockerDemux,
-  EXEC_PROTOCOL,
   type ExecStatus,
   execFrame,
   exitStatus,
@@ -13,19 +12,14 @@ import {
   parseResize,
   statusFrame,
 } from '../common/exec-stream.ts';
-import type { TlsCheck } from './http-fetch.ts';
-import { errorMessage, type Logger } from './log.ts';
+import { errorMessage } from './log.ts';
+import { opened, type StreamSocketDeps, streamSocket } from './stream-socket.ts';
 
-export interface ExecSessionDeps {
-  /** The control plane's base URL (http or https). */
-  server: string;
-  token: () => string;
-  tls?: TlsCheck | undefined;
+export interface ExecSessionDeps extends StreamSocketDeps {
   /** The engine; undefined with a driver that is not Docker's (kubectl is told exec needs it). */
   docker: Docker | undefined;
   /** The engine's id of a replica's container here; undefined when it has none. */
   containerId: (replicaId: string, container: string) => string | undefined;
-  log: Logger;
 }
 
 /** Above this much unsent on the socket, the command's output is paused until it drains. */
@@ -44,17 +38,7 @@ const EXIT_CODE_WAIT_MS = 5000;
  *        └────────────┴─────────────────────┘ (socket gone: the command's streams are dropped)
  */
 export async function runExecSession(req: ExecRequest, d: ExecSessionDeps): Promise<void> {
-  const { WebSocket: Socket } = await import('ws');
-  const url = `${d.server.replace(/^http/, 'ws')}/v1/agent/exec/${encodeURIComponent(req.id)}`;
-  const tls = d.tls?.ca ? { ca: [...(await import('node:tls')).rootCertificates, d.tls.ca] } : undefined;
-  const ws = new Socket(url, [EXEC_PROTOCOL], {
-    headers: { authorization: `Bearer ${d.token()}` },
-    handshakeTimeout: 10_000,
-    ...tls,
-    ...(d.tls?.servername ? { servername: d.tls.servername } : {}),
-  });
-  // Listened to for the socket's whole life: an unheard 'error' would end the agent.
-  ws.on('error', (e) => d.log.debug('exec socket error', { session: req.id, error: errorMessage(e) }));
+  const ws = await streamSocket(req.id, d);
   // kubectl's first messages (early stdin, the terminal's size) may come before the command runs.
   const early: Buffer[] = [];
   let kept = 0;
@@ -66,14 +50,7 @@ export async function runExecSession(req: ExecRequest, d: ExecSessionDeps): Prom
   };
   ws.on('message', keep);
   try {
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('error', reject);
-      ws.once('close', () => reject(new Error('closed before it opened')));
-      ws.once('unexpected-response', (_q, res) =>
-        reject(new Error(`the control plane answered ${res.statusCode}`)),
-      );
-    });
+    await opened(ws);
   } catch (e) {
     d.log.warn('exec session not taken', { session: req.id, error: errorMessage(e) });
     ws.terminate();

@@ -193,6 +193,11 @@ export class PodManager {
   }
 
   /** The engine's id of a replica's container, for `kubectl exec`; undefined when it has none here. */
+  /** A replica's address on its namespace network, where a port-forward connects. */
+  podAddressOf(replicaId: string): string | undefined {
+    return this.runners.get(replicaId)?.localEndpoint()?.ip;
+  }
+
   containerIdOf(replicaId: string, container: string): string | undefined {
     return this.runners
       .get(replicaId)

@@ -1,4 +1,10 @@
-import type { Assignment, ExecRequest, LogRequest, ServiceMap } from '../common/agent-protocol.ts';
+import type {
+  Assignment,
+  ExecRequest,
+  LogRequest,
+  PortForwardRequest,
+  ServiceMap,
+} from '../common/agent-protocol.ts';
 import { type ApiClient, ApiError } from './api-client.ts';
 import type { ClaimVolumes } from './claim-volumes.ts';
 import { stableJson } from './container-spec.ts';
@@ -28,6 +34,8 @@ export interface SyncDeps {
   onUsageInterval?: (seconds: number) => void;
   /** A `kubectl exec` for one of this node's containers (agent/exec-session.ts), once per request. */
   onExec?: (req: ExecRequest) => void;
+  /** A `kubectl port-forward` connection for one of this node's pods. */
+  onPortForward?: (req: PortForwardRequest) => void;
 }
 
 /** An answer faster than this came back without waiting: the server does not long-poll (Workers). */
@@ -88,6 +96,11 @@ export class SyncLoop {
             if (this.answered.has(req.id)) continue;
             this.remember(req.id);
             this.d.onExec?.(req);
+          }
+          for (const req of r.body.portForwardRequests ?? []) {
+            if (this.answered.has(req.id)) continue;
+            this.remember(req.id);
+            this.d.onPortForward?.(req);
           }
           this.d.claims?.release(r.body.releasedClaims);
         }

@@ -150,6 +150,20 @@ export const ExecRequest = z.object({
 });
 export type ExecRequest = z.infer<typeof ExecRequest>;
 
+/**
+ * One connection of a `kubectl port-forward` to a pod on the node: the agent opens a WebSocket to
+ * `/v1/agent/exec/{id}` (the same meeting point as exec) and connects it to the pod's `port` on
+ * the pod's address. On the socket, binary messages framed as exec's (common/exec-stream.ts):
+ * channel 0 the connection's bytes both ways, the close marker for channel 0 when a side has
+ * finished sending, channel 1 a message when the connection could not be made or broke.
+ */
+export const PortForwardRequest = z.object({
+  id: z.string(),
+  replicaId: z.string(),
+  port: z.number().int().min(1).max(65535),
+});
+export type PortForwardRequest = z.infer<typeof PortForwardRequest>;
+
 /** A deleted claim whose node-local volume the agent must remove (common/persistent-volume-claim.ts). */
 export const ReleasedClaim = z.object({
   uid: z.string(),
@@ -243,6 +257,8 @@ export const AssignmentsResponse = z.object({
   logRequests: z.array(LogRequest),
   /** `kubectl exec` streams waiting for this node's agent; agents that predate it ignore it. */
   execRequests: z.array(ExecRequest).optional(),
+  /** `kubectl port-forward` connections waiting for this node's agent; agents that predate it ignore it. */
+  portForwardRequests: z.array(PortForwardRequest).optional(),
   pollIntervalSeconds: z.number(),
   /** The cluster's services for the node's DNS and proxy; agents that predate it ignore it. */
   services: ServiceMap.optional(),

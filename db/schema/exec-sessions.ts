@@ -1,11 +1,12 @@
-import { boolean, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { boolean, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { at } from './columns.ts';
 import { nodes } from './nodes.ts';
 
 /**
- * A `kubectl exec` waiting for its node: delivered to the node with its assignments, taken once by
- * the agent's WebSocket (`taken_at`), removed when the stream ends or nobody took it in time. Only
- * the meeting point: the bytes travel between the two sockets, never through here.
+ * A `kubectl exec`, or one connection of a `kubectl port-forward` (`port` set, no command), waiting
+ * for its node: delivered to the node with its assignments, taken once by the agent's WebSocket
+ * (`taken_at`), removed when the stream ends or nobody took it in time. Only the meeting point:
+ * the bytes travel between the two sockets, never through here.
  */
 export const execSessions = pgTable('exec_sessions', {
   id: text('id').primaryKey(),
@@ -23,4 +24,6 @@ export const execSessions = pgTable('exec_sessions', {
   takenAt: at('taken_at'),
   /** The copy holding kubectl's socket (its BERTH_PEER_URL): where another copy passes the agent's on. */
   holderUrl: text('holder_url'),
+  /** A port-forward's connection: the pod's port the agent connects to. */
+  port: integer('port'),
 });

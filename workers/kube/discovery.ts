@@ -52,14 +52,15 @@ export function isServedGroup(group: string): boolean {
 }
 
 /**
- * The subresources served beside a resource: a pod's logs and its exec streams (workers/kube/
- * pod-log-route.ts, pod-exec-route.ts). Kubernetes lists them as `pods/log` entries of their own,
+ * The subresources served beside a resource: a pod's logs, its exec and port-forward streams
+ * (workers/kube/pod-log-route.ts, pod-exec-route.ts, pod-port-forward-route.ts). Kubernetes lists them as `pods/log` entries of their own,
  * and as `subresources` of their resource in aggregated discovery.
  */
 const SUBRESOURCES: Record<string, { name: string; kind: string; verbs: KubeResource['verbs'] }[]> = {
   pods: [
     { name: 'exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
     { name: 'log', kind: 'Pod', verbs: ['get'] },
+    { name: 'portforward', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
   ],
 };
 /** A core resource's subresources (metrics.k8s.io's `pods` have none). */

@@ -22,6 +22,7 @@ import { kubeNamespaceRoutes } from './namespace-writes.ts';
 import { type KubeObject, kubeList, listResourceVersion } from './objects.ts';
 import { podExec } from './pod-exec-route.ts';
 import { podLog } from './pod-log-route.ts';
+import { podPortForward } from './pod-port-forward-route.ts';
 import { findResource, groupVersion, type KubeResource, servedVersion } from './resources.ts';
 import { KUBE_SOURCES, sourceOf } from './sources.ts';
 import { forbiddenStatus, KubeStatusError, notFoundStatus, statusObject, statusOf } from './status.ts';
@@ -107,6 +108,7 @@ export function kubeApi(
   app.get('/api/v1/namespaces/:ns/pods/:name/log', (c) => podLog(c, deps));
   // kubectl asks with GET for a WebSocket and falls back to POST for SPDY: both get the same answer.
   app.on(['GET', 'POST'], '/api/v1/namespaces/:ns/pods/:name/exec', (c) => podExec(c, deps));
+  app.on(['GET', 'POST'], '/api/v1/namespaces/:ns/pods/:name/portforward', (c) => podPortForward(c, deps));
   // A Deployment's status subresource is the Deployment (as Kubernetes answers a GET of it).
   app.get('/apis/apps/v1/namespaces/:ns/deployments/:name/status', (c) =>
     read(c, 'apps', 'v1', 'deployments', c.req.param('ns'), c.req.param('name')),

@@ -55,8 +55,8 @@ export function certificateServing(plane: NodeControlPlane, api: { cert: Buffer;
     /** Whether the main port serves HTTPS. */
     https,
     createServer: https
-      ? ingressServer(plane.deps, front.tls, front.secure, plane.execRelay)
-      : ingressServer(plane.deps, undefined, undefined, plane.execRelay),
+      ? ingressServer(plane.deps, front.tls, front.secure, plane.streams)
+      : ingressServer(plane.deps, undefined, undefined, plane.streams),
     manager,
     /** Starts ordering and the plain listener once the main port is known. */
     start(port: number): Promise<AddressInfo | undefined> {

@@ -11,7 +11,9 @@ import { startReconcileLoop } from '../runtime/reconcile-loop.ts';
 import { NodeSignals } from '../signals.ts';
 import { EXEC_TAKE_MS, endExecSession } from '../verbs/exec-sessions.ts';
 import { ExecRelay, newPreflightSecret } from './exec-relay.ts';
+import type { StreamUpgrades } from './ingress-server.ts';
 import { ensureLocalSecret, makeAdminToken, makeSecretKey } from './local-secrets.ts';
+import { PortForwardRelay } from './port-forward-relay.ts';
 
 export interface NodeControlPlaneOptions {
   env: Record<string, string | undefined>;
@@ -65,6 +67,19 @@ export async function createNodeControlPlane(options: NodeControlPlaneOptions) {
     log,
     takeMs: EXEC_TAKE_MS,
   });
+  const portForwardRelay = new PortForwardRelay({
+    fetch: (request, env) => app.fetch(request, env),
+    secret: deps.execPreflight,
+    agentSocket: (id, ms) => execRelay.agentSocket(id, ms),
+    end: (id) => endExecSession(deps.db, id),
+    log,
+    takeMs: EXEC_TAKE_MS,
+  });
+  const streams: StreamUpgrades = {
+    takes: (req) => portForwardRelay.takes(req) || execRelay.takes(req),
+    upgrade: (req, socket, head) =>
+      (portForwardRelay.takes(req) ? portForwardRelay : execRelay).upgrade(req, socket, head),
+  };
   const loop = options.backgroundLoops
     ? startReconcileLoop(reconciler, config.reconcileIntervalMs, log)
     : undefined;
@@ -77,7 +92,9 @@ export async function createNodeControlPlane(options: NodeControlPlaneOptions) {
     dataDir,
     reconciler,
     execRelay,
+    streams,
     async close() {
+      portForwardRelay.close();
       execRelay.close();
       await loop?.stop();
       await deps.kubeWatch?.close();

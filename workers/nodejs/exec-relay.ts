@@ -68,6 +68,8 @@ export class ExecRelay {
     handleProtocols: (offered) => PROTOCOLS.find((p) => offered.has(p)) ?? false,
   });
   private readonly waiting = new Map<string, Waiting>();
+  /** Sessions whose other end is not a socket (a port-forward's connection): called with the agent's. */
+  private readonly expected = new Map<string, (agent: WebSocket) => void>();
   private readonly open = new Set<WebSocket>();
 
   constructor(private readonly d: ExecRelayDeps) {}
@@ -116,6 +118,24 @@ export class ExecRelay {
     for (const ws of this.open) finish(ws, failureStatus('the control plane is shutting down'));
   }
 
+  /**
+   * The agent's socket for session `id` once it dials in here (port-forward's connections, whose
+   * kubectl side is a stream inside one socket); rejects after `ms`.
+   */
+  agentSocket(id: string, ms: number): Promise<WebSocket> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.expected.delete(id);
+        reject(new Error('the agent did not answer'));
+      }, ms);
+      this.expected.set(id, (agent) => {
+        clearTimeout(timer);
+        this.expected.delete(id);
+        resolve(agent);
+      });
+    });
+  }
+
   private wait(id: string, node: string, client: WebSocket): void {
     const early: RawData[] = [];
     let kept = 0;
@@ -142,6 +162,11 @@ export class ExecRelay {
   }
 
   private pair(id: string, agent: WebSocket): void {
+    const expected = this.expected.get(id);
+    if (expected) {
+      expected(agent);
+      return;
+    }
     const w = this.waiting.get(id);
     if (!w) {
       // Taken in the database but held by no socket here: kubectl left, or reached another copy.
@@ -241,7 +266,7 @@ function passOn(req: IncomingMessage, socket: Duplex, head: Buffer, url: string,
 }
 
 /** The upgrade request as the app sees any request, marked as the relay's own. */
-function preflightRequest(req: IncomingMessage, secret: string): Request {
+export function preflightRequest(req: IncomingMessage, secret: string): Request {
   const scheme = (req.socket as TLSSocket).encrypted ? 'https' : 'http';
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
@@ -256,7 +281,7 @@ function preflightRequest(req: IncomingMessage, secret: string): Request {
 }
 
 /** The app's refusal as the answer to the upgrade request, then the socket closed. */
-async function writeAnswer(socket: Duplex, answer: Response): Promise<void> {
+export async function writeAnswer(socket: Duplex, answer: Response): Promise<void> {
   const body = Buffer.from(await answer.arrayBuffer());
   let head = `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ''}\r\n`;
   answer.headers.forEach((value, name) => {

@@ -17,7 +17,6 @@ import { ApiError, problemBody } from '../http/errors.ts';
 import { normalizeHost } from '../ingress/hosts.ts';
 import { describe, type Ingress, ingressFor, requestPath } from '../ingress/ingress.ts';
 import type { RoutedService } from '../verbs/ingress-routes.ts';
-import type { ExecRelay } from './exec-relay.ts';
 import { handleUpgrade } from './websocket-upgrade.ts';
 
 /**
@@ -26,18 +25,24 @@ import { handleUpgrade } from './websocket-upgrade.ts';
  * Requests and Responses (that round trip through undici is most of the cost of a proxied
  * request); every other request goes to the app's listener as before. Same routing, caches,
  * round robin, header and retry rules as the ingress middleware that other runtimes use.
- * WebSocket upgrades for service hosts are passed through (see websocket-upgrade.ts); exec
- * streams are the API's own and go to the exec relay first.
+ * WebSocket upgrades for service hosts are passed through (see websocket-upgrade.ts); exec and
+ * port-forward streams are the API's own and go to their relays first.
  * With `tls` (BERTH_TLS_CERT_FILE/_KEY_FILE, and per host by SNI) the same server is HTTPS, TLS
  * 1.2 and later only.
  */
+/** Upgrades the API itself answers (nodejs/exec-relay.ts, nodejs/port-forward-relay.ts). */
+export interface StreamUpgrades {
+  takes(req: IncomingMessage): boolean;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void>;
+}
+
 export function ingressServer(
   deps: AppDeps,
   tls?: Pick<SecureContextOptions, 'cert' | 'key'> & Pick<TlsOptions, 'SNICallback'>,
   /** Answers a request before routing (ACME challenges, redirects to HTTPS): true when it did. */
   front?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>,
-  /** `kubectl exec` and the agents' exec sockets, upgraded before any service host is looked at. */
-  exec?: ExecRelay,
+  /** The API's own streams (exec, port-forward, the agents' sockets), before any service host. */
+  streams?: StreamUpgrades,
 ): typeof createServer {
   const ingress = ingressFor(deps);
   // Endpoints that keep connections alive are reused; those that close them (busybox) are not.
@@ -60,8 +65,11 @@ export function ingressServer(
     };
     const upgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       // A service's own host keeps its paths, even one that looks like an exec.
-      if (exec?.takes(req) && !(await ingress.route(normalizeHost(req.headers.host), requestPath(req.url))))
-        return exec.upgrade(req, socket, head);
+      if (
+        streams?.takes(req) &&
+        !(await ingress.route(normalizeHost(req.headers.host), requestPath(req.url)))
+      )
+        return streams.upgrade(req, socket, head);
       return handleUpgrade({
         ingress,
         req,

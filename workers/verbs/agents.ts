@@ -17,7 +17,7 @@ import { withServiceEnv } from '../store/discovery.ts';
 import { recordEvents } from '../store/events.ts';
 import { wakeDeployments, wakeWaitingDeployments } from '../store/wakeups.ts';
 import { resolveConfigMaps } from './config-maps.ts';
-import { pendingExecRequests } from './exec-sessions.ts';
+import { pendingStreamRequests } from './exec-sessions.ts';
 import { storedContainers } from './init-statuses.ts';
 import { claimRemovalsFor, type ResolvedClaim, resolveClaims } from './persistent-volume-claims.ts';
 import { type ContainerResources, type PodEnvContext, resolveContainerEnv } from './pod-env.ts';
@@ -163,7 +163,7 @@ export async function buildAssignments(
     );
   // Volumes of deleted claims to remove: only ever on this word (agent/claim-volumes.ts).
   const released = await claimRemovalsFor(db, node.name);
-  const execs = await pendingExecRequests(db, nodeId, now);
+  const { execs, portForwards } = await pendingStreamRequests(db, nodeId, now);
   return {
     version: node.version,
     body: {
@@ -176,6 +176,7 @@ export async function buildAssignments(
         ...l.options,
       })),
       ...(execs.length ? { execRequests: execs } : {}),
+      ...(portForwards.length ? { portForwardRequests: portForwards } : {}),
       pollIntervalSeconds,
     },
   };

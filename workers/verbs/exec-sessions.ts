@@ -1,5 +1,5 @@
 import { and, eq, gt, isNotNull, isNull, lt } from 'drizzle-orm';
-import type { ExecRequest } from '../../common/agent-protocol.ts';
+import type { ExecRequest, PortForwardRequest } from '../../common/agent-protocol.ts';
 import type { Database } from '../../db/database.ts';
 import { execSessions, nodes, replicas } from '../../db/schema/index.ts';
 import { randomToken } from '../crypto.ts';
@@ -40,25 +40,10 @@ export async function openExecSession(
     wake: (nodeIds: string[]) => Promise<void>;
   },
 ): Promise<{ id: string; node: string }> {
-  const [placed] = await db
-    .select({ nodeId: replicas.nodeId, node: nodes.name })
-    .from(replicas)
-    .innerJoin(nodes, eq(nodes.id, replicas.nodeId))
-    .where(
-      and(
-        eq(replicas.namespace, args.namespace),
-        eq(replicas.id, args.replicaId),
-        isNotNull(replicas.nodeId),
-      ),
-    );
-  if (!placed?.nodeId) throw notFound(`replica "${args.namespace}/${args.replicaId}" (placed on a node)`);
+  const placed = await placedReplica(db, args.namespace, args.replicaId);
   const id = `exec_${randomToken(12)}`;
-  // Rows of a control plane that stopped mid-stream are never ended: each new session clears
-  // those a day old (only the meeting point; a stream still open does not need its row).
-  await db.delete(execSessions).where(lt(execSessions.createdAt, new Date(args.now.getTime() - STALE_MS)));
-  await db.insert(execSessions).values({
+  await insertSession(db, placed.nodeId, args.now, {
     id,
-    nodeId: placed.nodeId,
     replicaId: args.replicaId,
     container: args.container,
     command: args.command,
@@ -66,7 +51,6 @@ export async function openExecSession(
     stdin: args.stdin,
     who: args.who,
     holderUrl: args.holderUrl ?? null,
-    createdAt: args.now,
   });
   const shown = args.command.join(' ');
   await recordEvents(
@@ -88,8 +72,69 @@ export async function openExecSession(
   return { id, node: placed.node };
 }
 
+/**
+ * One connection of a `kubectl port-forward`: a session row like exec's, for the agent to connect
+ * to the pod's `port`. No event: a browser through a port-forward opens connections by the dozen
+ * (the port-forward itself is in the control plane's log).
+ */
+export async function openPortForwardSession(
+  db: Database,
+  args: {
+    namespace: string;
+    replicaId: string;
+    port: number;
+    who: string;
+    holderUrl: string | undefined;
+    now: Date;
+    wake: (nodeIds: string[]) => Promise<void>;
+  },
+): Promise<{ id: string; node: string }> {
+  const placed = await placedReplica(db, args.namespace, args.replicaId);
+  const id = `pf_${randomToken(12)}`;
+  await insertSession(db, placed.nodeId, args.now, {
+    id,
+    replicaId: args.replicaId,
+    container: '',
+    command: [],
+    tty: false,
+    stdin: false,
+    who: args.who,
+    holderUrl: args.holderUrl ?? null,
+    port: args.port,
+  });
+  await bumpAssignments(db, [placed.nodeId]);
+  await args.wake([placed.nodeId]);
+  return { id, node: placed.node };
+}
+
+async function placedReplica(db: Database, namespace: string, replicaId: string) {
+  const [placed] = await db
+    .select({ nodeId: replicas.nodeId, node: nodes.name })
+    .from(replicas)
+    .innerJoin(nodes, eq(nodes.id, replicas.nodeId))
+    .where(and(eq(replicas.namespace, namespace), eq(replicas.id, replicaId), isNotNull(replicas.nodeId)));
+  if (!placed?.nodeId) throw notFound(`replica "${namespace}/${replicaId}" (placed on a node)`);
+  return { nodeId: placed.nodeId, node: placed.node };
+}
+
+async function insertSession(
+  db: Database,
+  nodeId: string,
+  now: Date,
+  row: Omit<typeof execSessions.$inferInsert, 'nodeId' | 'createdAt'>,
+): Promise<void> {
+  // Rows of a control plane that stopped mid-stream are never ended: each new session clears
+  // those a day old (only the meeting point; a stream still open does not need its row).
+  await db.delete(execSessions).where(lt(execSessions.createdAt, new Date(now.getTime() - STALE_MS)));
+  await db.insert(execSessions).values({ ...row, nodeId, createdAt: now });
+}
+
 /** The sessions a node's agent has yet to take, for its assignments. */
-export async function pendingExecRequests(db: Database, nodeId: string, now: Date): Promise<ExecRequest[]> {
+export async function pendingStreamRequests(
+  db: Database,
+  nodeId: string,
+  now: Date,
+): Promise<{ execs: ExecRequest[]; portForwards: PortForwardRequest[] }> {
   const rows = await db
     .select()
     .from(execSessions)
@@ -100,14 +145,21 @@ export async function pendingExecRequests(db: Database, nodeId: string, now: Dat
         gt(execSessions.createdAt, new Date(now.getTime() - EXEC_TAKE_MS)),
       ),
     );
-  return rows.map((r) => ({
-    id: r.id,
-    replicaId: r.replicaId,
-    container: r.container,
-    command: r.command,
-    tty: r.tty,
-    stdin: r.stdin,
-  }));
+  return {
+    execs: rows
+      .filter((r) => r.port === null)
+      .map((r) => ({
+        id: r.id,
+        replicaId: r.replicaId,
+        container: r.container,
+        command: r.command,
+        tty: r.tty,
+        stdin: r.stdin,
+      })),
+    portForwards: rows
+      .filter((r) => r.port !== null)
+      .map((r) => ({ id: r.id, replicaId: r.replicaId, port: r.port! })),
+  };
 }
 
 /**

@@ -1,0 +1,1 @@
+ALTER TABLE "exec_sessions" ADD COLUMN "port" integer;

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPostgres } from '../support/databases.ts';
-import { type ServerProcess, startServerProcess } from '../support/processes.ts';
+import { freePort, type ServerProcess, startServerProcess } from '../support/processes.ts';
 import { eventually } from '../support/sim-agents.ts';
 import {
   type AgentProcess,
@@ -217,6 +217,34 @@ describe(`kubectl (${KUBECTL}) port-forward through the agent's own connection`,
     expect(pf.output()).toMatch(
       /error forwarding port 7999 to pod web-\w+ on node kpf-\w+: dial tcp [\d.]+:7999: connect: connection refused/,
     );
+  }, 120_000);
+
+  it("meets its agent across two copies: kubectl on one, the node's agent on the other", async () => {
+    // A second copy on the same database, at its BERTH_PEER_URL: kubectl's SPDY ends there, and the
+    // agent, polling the first, has each connection's socket passed on to it.
+    const port = await freePort();
+    const second = await startServerProcess({
+      databaseUrl: db.url,
+      port,
+      env: { BERTH_PEER_URL: `http://127.0.0.1:${port}`, BERTH_RECONCILE_INTERVAL_MS: '300' },
+    });
+    const secondDir = await tempDir('berth-kpf-second');
+    const secondFront = await startKubectlFront({
+      target: second.url,
+      dir: secondDir,
+      token: second.adminToken,
+      namespace: 'default',
+    });
+    try {
+      const pf = await portForward(secondFront.kubeconfig, ['svc/web', ':80']);
+      const bodies = await Promise.all([1, 2, 3].map(() => get(pf.ports[0]!, '/')));
+      expect(bodies.map(String), second.output().slice(-2000)).toEqual(['v1', 'v1', 'v1']);
+      pf.child.kill();
+    } finally {
+      await secondFront.close();
+      await second.close();
+      await cleanupDir(secondDir);
+    }
   }, 120_000);
 
   it('refuses a viewer with Kubernetes’ Forbidden', async () => {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CHANNEL, execFrame, exitStatus, statusFrame } from '../../common/exec-stream.ts';
 import { createLogger } from '../../common/logger.ts';
-import { ExecPairing, type ExecSocket } from './exec-pairing.ts';
+import { bridge, ExecPairing, type ExecSocket } from './exec-pairing.ts';
 
 /** A standard WebSocket's behaviour, as far as pairing sees it: events in, sends and a close out. */
 class FakeSocket extends EventTarget {
@@ -31,6 +31,12 @@ class FakeSocket extends EventTarget {
   /** A message from the other end of this socket. */
   receive(bytes: Uint8Array): void {
     this.dispatchEvent(new MessageEvent('message', { data: bytes.slice().buffer }));
+  }
+
+  /** The socket finished opening. */
+  opened(): void {
+    this.readyState = 1;
+    this.dispatchEvent(new Event('open'));
   }
 
   /** The other end went away. */
@@ -182,5 +188,37 @@ describe('ExecPairing', () => {
     expect(waiting.status()?.message).toBe('the control plane is shutting down');
     expect(agent.closedWith).toBe(1000);
     expect(kubectl.readyState).toBe(3);
+  });
+});
+
+describe('bridge', () => {
+  it('carries an agent’s socket to the copy holding kubectl’s: early messages in order, then both ways', () => {
+    const agent = new FakeSocket();
+    const upstream = new FakeSocket();
+    upstream.readyState = 0;
+    bridge(agent.socket, upstream.socket);
+    agent.receive(execFrame(CHANNEL.stdout, 'one'));
+    agent.receive(execFrame(CHANNEL.stdout, 'two'));
+    expect(upstream.sent).toEqual([]);
+    upstream.opened();
+    agent.receive(statusFrame(exitStatus(0)));
+    expect(upstream.sent.map((b) => new TextDecoder().decode(b.subarray(1)))).toEqual([
+      'one',
+      'two',
+      JSON.stringify(exitStatus(0)),
+    ]);
+    upstream.receive(stdin('typed'));
+    expect(agent.sent).toHaveLength(1);
+    agent.close(1000);
+    expect(upstream.closedWith).toBe(1000);
+  });
+
+  it('closes the agent’s socket when the holder cannot be reached', () => {
+    const agent = new FakeSocket();
+    const upstream = new FakeSocket();
+    upstream.readyState = 0;
+    bridge(agent.socket, upstream.socket);
+    upstream.drop();
+    expect(agent.closedWith).toBe(1000);
   });
 });

@@ -57,7 +57,7 @@ export class ExecPairing {
 
   constructor(private readonly d: ExecPairingDeps) {}
 
-  /** Streams waiting or paired here (a Durable Object with none may be let go). */
+  /** Sockets open here, waiting or paired. */
   get streams(): number {
     return this.open.size;
   }

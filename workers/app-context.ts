@@ -54,9 +54,10 @@ export interface AppDeps {
   /** The Kubernetes face's watches share one change-log reader (per process; per request on Workers). */
   kubeWatch?: KubeWatchHub;
   /**
-   * Node's exec relay (workers/nodejs/exec-relay.ts) upgrades `kubectl exec` and the agents' exec
-   * sockets itself, after asking the app whether to: its requests carry this per-process secret
-   * (http/exec-preflight.ts). Absent on Deno and Workers, whose exec routes say exec needs Node.
+   * The runtime's exec meeting point (Node's relay, Deno's entry, the Worker's Durable Object)
+   * upgrades `kubectl exec` and the agents' exec sockets itself, after asking the app whether to:
+   * its requests carry this per-process (per-isolate) secret (http/exec-preflight.ts). Absent,
+   * the exec route says the streams have nowhere to meet.
    */
   execPreflight?: string;
 }

@@ -184,13 +184,13 @@ describe('the Kubernetes API face', () => {
     expect((await exec(ADMIN_TOKEN, 'command=sh', pod, { upgrade: 'SPDY/3.1' })).body.message).toBe(
       'Berth serves exec over WebSocket only (v5.channel.k8s.io, kubectl 1.30 or later), not SPDY',
     );
-    // Deno and Workers hold no relay: the same decisions, then where exec is served.
+    // A plane without a meeting point (a Worker without its Durable Object): the same decisions, then why not.
     const secret = t.plane.deps.execPreflight;
     t.plane.deps.execPreflight = undefined;
     try {
       const refused = await exec(ADMIN_TOKEN, 'command=sh');
       expect(refused.status).toBe(400);
-      expect(refused.body.message).toContain("exec needs Berth's Node control plane (npm start) for now");
+      expect(refused.body.message).toContain('exec needs a meeting point for its streams');
       expect((await exec(deployer, 'command=sh')).status).toBe(403);
     } finally {
       t.plane.deps.execPreflight = secret;

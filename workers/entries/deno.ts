@@ -3,9 +3,18 @@ import type { DatabaseHandle } from '../../db/database.ts';
 import { openNeonDatabase } from '../../db/neon-database.ts';
 import { ConfigError } from '../config.ts';
 import { type EdgeSettings, edgeSettings } from '../runtime/edge-settings.ts';
+import { bridge, ExecPairing, type ExecSocket } from '../runtime/exec-pairing.ts';
+import {
+  askExecPreflight,
+  type ExecSide,
+  execProtocol,
+  execUpgradeSide,
+  newExecPreflightSecret,
+} from '../runtime/exec-upgrade.ts';
 import { createPlaneApp, listenForAssignments } from '../runtime/plane.ts';
 import { startReconcileLoop } from '../runtime/reconcile-loop.ts';
 import { NodeSignals } from '../signals.ts';
+import { EXEC_TAKE_MS, endExecSession } from '../verbs/exec-sessions.ts';
 
 /**
  * `npm run start:deno`: the control plane on Deno (`Deno.serve` on PORT), one long-lived
@@ -20,6 +29,13 @@ import { NodeSignals } from '../signals.ts';
  * The safety-net reconcile runs every BERTH_RECONCILE_INTERVAL_MS while the process lives and,
  * where Deno.cron exists (Deno Deploy; `--unstable-cron` locally), also once a minute from the
  * cron, which Deno Deploy runs even when no request keeps an isolate alive.
+ *
+ * `kubectl exec`: kubectl's WebSocket and the agent's are upgraded here (Deno.upgradeWebSocket)
+ * after the same preflight through the app as on Node, and meet in this process's memory
+ * (runtime/exec-pairing.ts). With several copies, each with its BERTH_PEER_URL, an agent's socket
+ * that reaches a copy other than kubectl's is carried on to that one: Deno cannot pass the upgrade
+ * on unopened as Node does, so it opens the agent's socket and one of its own to the holder (with
+ * the agent's credential, which the holder checks again) and copies between them.
  */
 interface DenoRuntime {
   env: { toObject(): Record<string, string> };
@@ -37,6 +53,10 @@ interface DenoRuntime {
   addSignalListener(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
   exit(code: number): never;
   readTextFileSync(path: string): string;
+  upgradeWebSocket(
+    request: Request,
+    options?: { protocol?: string },
+  ): { socket: WebSocket; response: Response };
 }
 const Deno = (globalThis as unknown as { Deno: DenoRuntime }).Deno;
 
@@ -69,6 +89,15 @@ const { app, deps, reconciler } = createPlaneApp({
   clientAddress: (c) => (c.env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr?.hostname,
 });
 
+// Read per request by the exec routes: this process's relay asks with it (http/exec-preflight.ts).
+const preflightSecret = newExecPreflightSecret();
+deps.execPreflight = preflightSecret;
+const execPairing = new ExecPairing({
+  end: (id) => endExecSession(deps.db, id),
+  log: deps.log,
+  takeMs: EXEC_TAKE_MS,
+});
+
 const loop = startReconcileLoop(reconciler, settings.config.reconcileIntervalMs, deps.log);
 if (typeof Deno.cron === 'function') {
   // Registered at start-up, as Deno Deploy requires; overlapping ticks are safe (row locks).
@@ -96,8 +125,48 @@ const server = Deno.serve(
       );
     },
   },
-  (request, info) => app.fetch(request, info),
+  async (request, info) => {
+    const side = await execUpgradeSide(request, deps);
+    return side ? upgradeExec(request, info, side) : app.fetch(request, info);
+  },
 );
+
+/** An exec stream's socket, once the app said yes; the app's refusal otherwise, as it is. */
+async function upgradeExec(
+  request: Request,
+  info: { remoteAddr: { hostname: string } },
+  side: ExecSide,
+): Promise<Response> {
+  const answer = await askExecPreflight((r) => app.fetch(r, info), request, preflightSecret);
+  if ('refusal' in answer) return answer.refusal;
+  const protocol = execProtocol(request);
+  // Read before upgrading: Deno lets go of the request's headers once it has upgraded.
+  const authorization = request.headers.get('authorization') ?? '';
+  const { pathname, search } = new URL(request.url);
+  const { socket, response } = Deno.upgradeWebSocket(request, protocol ? { protocol } : {});
+  const ws: ExecSocket = socket;
+  const holder = answer.relay;
+  if (holder) {
+    // Dialled once the agent's side is open, so nothing the holder sends can find it opening.
+    socket.addEventListener('open', () => {
+      // Deno's WebSocket takes headers beside the protocols (not in the DOM's types).
+      const upstream = new WebSocket(`${holder.replace(/^http/, 'ws')}${pathname}${search}`, {
+        protocols: protocol ? [protocol] : [],
+        headers: { authorization },
+      } as unknown as string[]);
+      upstream.addEventListener('error', () =>
+        deps.log.warn('exec: the copy holding the stream cannot be reached', { peer: holder }),
+      );
+      bridge(ws, upstream);
+    });
+    return response;
+  }
+  socket.addEventListener('open', () => {
+    if (side === 'agent') execPairing.pair(answer.session, ws);
+    else execPairing.wait(answer.session, answer.node ?? 'its node', ws);
+  });
+  return response;
+}
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -107,6 +176,7 @@ async function shutdown(signal: string) {
   const force = setTimeout(() => Deno.exit(1), 15_000);
   // Long-polls would hold the shutdown open for their full wait: wake them so they answer now.
   signals.notify(['*']);
+  execPairing.close();
   await deps.kubeWatch?.close();
   await server.shutdown();
   await loop.stop();

@@ -7,6 +7,8 @@ import { ConfigError } from '../config.ts';
 import { shortId } from '../crypto.ts';
 import { ApiError, problemResponse } from '../http/errors.ts';
 import { type EdgeSettings, edgeSettings } from '../runtime/edge-settings.ts';
+import { execMeetings, meetExec } from '../runtime/exec-meeting.ts';
+import { newExecPreflightSecret } from '../runtime/exec-upgrade.ts';
 import { buildPlane, createPlaneApp } from '../runtime/plane.ts';
 import { ServiceMapCache } from '../verbs/service-map.ts';
 
@@ -26,6 +28,11 @@ const failureLimiter = new FailureLimiter();
 const identityTokens = new IdentityTokenVerifier();
 /** Finished service maps only: requests of one isolate may not await each other's I/O. */
 const serviceMaps = new ServiceMapCache(false);
+/** The isolate's exec preflight secret; made on the first request (no random values at start-up). */
+let execPreflight: string | undefined;
+
+/** `kubectl exec` streams meet in this Durable Object (runtime/exec-meeting.ts). */
+export { ExecMeeting } from '../runtime/exec-meeting.ts';
 
 export default {
   async fetch(request: Request, env: object, ctx: ExecutionContext): Promise<Response> {
@@ -43,7 +50,7 @@ export default {
       passThroughOnException: () => ctx.passThroughOnException(),
       props: ctx.props,
     };
-    const { app } = createPlaneApp({
+    const { app, deps } = createPlaneApp({
       runtime: 'workers',
       config: settings.config,
       handle,
@@ -52,7 +59,14 @@ export default {
       identityTokens,
       serviceMaps,
     });
+    const meetings = execMeetings(env);
+    // Without the binding, the exec routes say this Worker cannot hold the streams.
+    if (meetings) deps.execPreflight = execPreflight ??= newExecPreflightSecret();
     try {
+      if (meetings) {
+        const met = await meetExec(request, deps, meetings, (r) => app.fetch(r, env, scoped));
+        if (met) return met;
+      }
       return await app.fetch(request, env, scoped);
     } finally {
       ctx.waitUntil(Promise.allSettled(background).then(() => handle.close().catch(() => {})));

@@ -20,10 +20,11 @@ export function parsePodExecQuery(url: URL) {
 
 /**
  * `GET|POST /api/v1/namespaces/{ns}/pods/{name}/exec`: everything decided about a `kubectl exec`
- * happens here, on every runtime: who may, which pod and container, which command. On Node, the
- * relay's preflight (http/exec-preflight.ts) then gets the session it pairs kubectl's WebSocket
- * with the agent's; everything else is a Status kubectl prints: the same refusal on its
- * WebSocket attempt and on its SPDY fallback.
+ * happens here, on every runtime: who may, which pod and container, which command. The
+ * runtime's preflight (http/exec-preflight.ts: Node's relay, Deno's entry, the Worker before its
+ * Durable Object) then gets the session it pairs kubectl's WebSocket with the agent's; everything
+ * else is a Status kubectl prints: the same refusal on its WebSocket attempt and on its SPDY
+ * fallback.
  */
 export async function podExec(c: Context<AppEnv>, deps: AppDeps): Promise<Response> {
   const namespace = c.req.param('ns') ?? '';
@@ -60,7 +61,7 @@ export async function podExec(c: Context<AppEnv>, deps: AppDeps): Promise<Respon
   if (!deps.execPreflight)
     throw new KubeStatusError(
       'BAD_REQUEST',
-      `exec needs Berth's Node control plane (npm start) for now: the ${deps.runtime} runtime cannot hold its stream yet`,
+      `exec needs a meeting point for its streams, which this ${deps.runtime} control plane lacks (on Workers: the EXEC_MEETING Durable Object binding of wrangler.toml)`,
     );
   if (!isWebSocketUpgrade(c)) {
     if (c.req.header('upgrade'))

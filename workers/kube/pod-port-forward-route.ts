@@ -49,7 +49,8 @@ export async function podPortForward(c: Context<AppEnv>, deps: AppDeps): Promise
       'BAD_REQUEST',
       `unable to forward port because pod is not running. Current status=${phase ?? 'Unknown'}`,
     );
-  if (!deps.execPreflight)
+  // Deno and Workers meet exec streams, but do not speak port-forward's SPDY yet.
+  if (!deps.execPreflight || deps.runtime !== 'node')
     throw new KubeStatusError(
       'BAD_REQUEST',
       `port-forward needs Berth's Node control plane (npm start) for now: the ${deps.runtime} runtime cannot hold its stream yet`,

@@ -191,14 +191,14 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
     },
   );
 
-  // The agent's side of a `kubectl exec`: a WebSocket (v5.channel.k8s.io), upgraded by Node's exec
-  // relay once this preflight says yes (http/exec-preflight.ts). Only the session's own node, only
+  // The agent's side of a `kubectl exec`: a WebSocket (v5.channel.k8s.io), upgraded by the runtime's
+  // meeting point once this preflight says yes (http/exec-preflight.ts). Only the session's own node, only
   // once. Not in /openapi.json, which describes JSON answers: this one is a stream.
   app.get('/v1/agent/exec/:id', async (c) => {
     const node = requireNode(c.get('principal'));
     if (!isWebSocketUpgrade(c) || !isExecPreflight(c, deps))
       throw new ApiError('BAD_REQUEST', 'Upgrade request required: exec sessions are WebSockets');
-    // kubectl's socket is held by another copy: the relay passes this upgrade on to it, unopened.
+    // kubectl's socket is held by another copy: the runtime passes this upgrade on to it.
     const elsewhere = await execHolderElsewhere(deps.db, node.nodeId, c.req.param('id'), deps.config.peerUrl);
     if (elsewhere) return c.json({ relay: elsewhere });
     const taken = await takeExecSession(deps.db, node.nodeId, c.req.param('id'), deps.now());

@@ -10,7 +10,9 @@ import { recordEvents } from '../store/events.ts';
 /**
  * How long a session waits for its agent. The request rides the node's assignments (its long-poll
  * is woken at once), so an agent that is there answers in well under a second; one that is not
- * (offline, too old to know exec) leaves kubectl told so after this, not hanging.
+ * (offline, too old to know exec) leaves kubectl told so after this, not hanging. On Workers agents
+ * are answered at once and come back every BERTH_POLL_INTERVAL_SECONDS (5 in wrangler.toml), so
+ * they take a session within that: keep the interval well under this there.
  */
 export const EXEC_TAKE_MS = 15_000;
 

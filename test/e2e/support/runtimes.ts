@@ -27,6 +27,8 @@ const SECRET_KEY = btoa(String.fromCharCode(...new Uint8Array(32).fill(7)));
 export interface LiveServer {
   runtime: RuntimeName;
   url: string;
+  /** Its PostgreSQL database, which another copy may be started on. */
+  databaseUrl: string;
   /** Workers answer long-polls at once; Node and Deno hold them. */
   holdsLongPolls: boolean;
   /** Run SQL on this server's database, behind the API's back. */
@@ -53,8 +55,12 @@ const DRIVER_LINE: Partial<Record<RuntimeName, string>> = {
 export async function startRuntime(
   runtime: RuntimeName,
   extraEnv: Record<string, string> = {},
+  /** Another copy on `databaseUrl` (migrated already, and dropped by the copy that made it). */
+  options: { databaseUrl?: string; port?: number } = {},
 ): Promise<LiveServer> {
-  const database = await freshPostgres();
+  const database = options.databaseUrl
+    ? { url: options.databaseUrl, drop: async () => {} }
+    : await freshPostgres();
   let proc: ChildProcess | undefined;
   let pool: pg.Pool | undefined;
   let proxy: NeonWsProxy | undefined;
@@ -68,7 +74,7 @@ export async function startRuntime(
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    if (runtime !== 'node') {
+    if (runtime !== 'node' && !options.databaseUrl) {
       // Edge runtimes never migrate at start (`npm run db:migrate` is a deploy step).
       const handle = await openDatabase({ url: database.url, dataDir });
       try {
@@ -78,7 +84,7 @@ export async function startRuntime(
       }
     }
     if (runtime === 'deno-neon') proxy = await startNeonWsProxy();
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? dataDir,
@@ -115,6 +121,7 @@ export async function startRuntime(
     const server: LiveServer = {
       runtime,
       url,
+      databaseUrl: database.url,
       holdsLongPolls: runtime !== 'workerd',
       sql: async (text, params) => (await db.query(text, params as unknown[])).rows,
       output: () => out,

@@ -33,8 +33,8 @@ const WITHOUT_DOCKER = [
  * one after another, so `npm test` runs them in a lane of their own beside the shared engine's
  * files: the shared engine's files that spend most of their time waiting (back-offs, secrets,
  * Jobs, volumes), and the two-node services test, which starts two more engines. The dashboard's
- * live test needs no engine, and kubectl's logs could use the shared one: they run here because
- * this lane has the time to spare and the others have none.
+ * live test (one container, whose logs it follows) and kubectl's logs could use the shared one:
+ * they run here because this lane has the time to spare and the others have none.
  */
 const OWN_ENGINE = [
   'test/e2e/ui-live.test.ts',

@@ -1,12 +1,23 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SimFleet, startSimAgents } from '../support/sim-agents.ts';
+import { eventually, type SimFleet, startSimAgents } from '../support/sim-agents.ts';
+import {
+  type AgentProcess,
+  cleanupDir,
+  HTTPD_1,
+  removeNodeContainers,
+  requireDocker,
+  startAgentProcess,
+  tempDir,
+  uniqueNode,
+} from './support/agent-harness.ts';
 import { launchBrowser, openPage, screenshot, signIn, type WatchedPage } from './support/ui-browser.ts';
 import { type BerthServer, startBerthServer } from './support/ui-server.ts';
 
 /**
  * The dashboard in real Chromium against the real server (`npm start`'s entry) with three
- * simulated agents: what an operator does on a laptop, end to end.
+ * simulated agents: what an operator does on a laptop, end to end. Last, a real agent on the
+ * Docker Engine joins, so that a container's logs are followed as it writes them.
  */
 
 const IMAGE_V1 = 'registry.example.com/shop/web:1.0.0';
@@ -285,6 +296,157 @@ describe('dashboard on the real server', () => {
       .waitFor({ timeout: 10_000 });
     await page.locator('input[name="token"]').waitFor();
     expect(await page.evaluate(() => sessionStorage.getItem('berth.token'))).toBeNull();
+    expect(problems, server.output()).toEqual([]);
+  });
+});
+
+describe('logs followed live from a real agent', () => {
+  const node = uniqueNode('ui-logs');
+  let agent: AgentProcess | undefined;
+  let agentDir: string | undefined;
+  let replica: string;
+
+  /** A container that writes `line N` every half second, pinned to the real agent's node. */
+  const ticker = (replicas: number) => ({
+    apiVersion: 'berth.dev/v1',
+    kind: 'Deployment',
+    metadata: { name: 'ticker' },
+    spec: {
+      replicas,
+      template: {
+        metadata: { labels: { app: 'ticker' } },
+        spec: {
+          nodeSelector: { 'kubernetes.io/hostname': node },
+          terminationGracePeriodSeconds: 1,
+          drainDelaySeconds: 0,
+          containers: [
+            {
+              name: 'ticker',
+              image: HTTPD_1,
+              command: ['sh', '-c', 'i=0; while true; do echo "line $i"; i=$((i+1)); sleep 0.5; done'],
+            },
+          ],
+        },
+      },
+    },
+  });
+
+  /** The highest `line N` in the text: what the container had written when it was read. */
+  const lastLine = (text: string | null) =>
+    Math.max(-1, ...[...(text ?? '').matchAll(/^line (\d+)$/gm)].map((m) => Number(m[1])));
+
+  beforeAll(async () => {
+    await requireDocker([HTTPD_1]);
+    const join = await server.call('POST', '/v1/join-tokens', {});
+    expect(join.status, JSON.stringify(join.body)).toBe(201);
+    agentDir = await tempDir('berth-ui-logs-agent');
+    agent = startAgentProcess({
+      server: server.url,
+      name: node,
+      dataDir: agentDir,
+      joinToken: (join.body as { token: string }).token,
+    });
+    await eventually(
+      async () => (await server.call('GET', `/v1/nodes/${node}`)).status === 200,
+      60_000,
+      'agent registration',
+    );
+    const put = await server.call('PUT', '/v1/namespaces/default/deployments/ticker', ticker(1));
+    expect(put.status, JSON.stringify(put.body)).toBe(201);
+    replica = await eventually(
+      async () => {
+        const r = await server.call('GET', '/v1/namespaces/default/replicas?deployment=ticker');
+        const items = (r.body as { items?: { id: string; node?: string; ready?: boolean }[] }).items ?? [];
+        return items.find((i) => i.node === node && i.ready)?.id;
+      },
+      90_000,
+      'ticker running on the real agent',
+    );
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    await removeNodeContainers(node);
+    await cleanupDir(agentDir);
+  });
+
+  it('shows lines written after the card opened, without a reload, until Close stops the stream', async () => {
+    const { page, problems } = await signedIn(server.adminToken, '/ui/deployments/default/ticker');
+    const row = page.locator(`table.replicas tr[data-replica="${replica}"]`);
+    await row.locator('[data-field="phase"]', { hasText: 'Running' }).waitFor({ timeout: 90_000 });
+    await row.getByRole('button', { name: `Show logs of replica ${replica}` }).click();
+    const logs = page.locator('pre.logs');
+    await logs.filter({ hasText: /\bline \d+\b/ }).waitFor({ timeout: 30_000 });
+    // Off until pressed: the card opened with a snapshot.
+    const follow = page.getByRole('button', { name: `Follow the logs of replica ${replica}` });
+    await expect(follow.getAttribute('aria-pressed')).resolves.toBe('false');
+    // A reload would lose this.
+    await page.evaluate(() => {
+      (window as unknown as { berthMark: number }).berthMark = 1;
+    });
+
+    await follow.click();
+    await page.locator('[data-follow="streaming"]').waitFor({ timeout: 30_000 });
+    await expect(follow.getAttribute('aria-pressed')).resolves.toBe('true');
+    // While following, Refresh has nothing to add.
+    await expect(page.getByRole('button', { name: 'Refresh logs' }).count()).resolves.toBe(0);
+    await logs.filter({ hasText: /\bline \d+\b/ }).waitFor({ timeout: 30_000 });
+    const first = lastLine(await logs.textContent());
+    // Three seconds of writing later, without a reload.
+    await logs.filter({ hasText: new RegExp(`\\bline ${first + 6}\\b`) }).waitFor({ timeout: 30_000 });
+    expect(await page.evaluate(() => (window as unknown as { berthMark?: number }).berthMark)).toBe(1);
+    // Once there is more than the view holds, it scrolls along to the newest line.
+    await expect
+      .poll(() => logs.evaluate((pre) => pre.scrollHeight - pre.clientHeight), { timeout: 30_000 })
+      .toBeGreaterThan(100);
+    const newest = lastLine(await logs.textContent());
+    await logs.filter({ hasText: new RegExp(`\\bline ${newest + 2}\\b`) }).waitFor({ timeout: 30_000 });
+    const atEnd = () => logs.evaluate((pre) => pre.scrollHeight - pre.scrollTop - pre.clientHeight <= 8);
+    await expect.poll(atEnd, { timeout: 5_000 }).toBe(true);
+    // Someone reading further up is not pulled down by new lines.
+    await logs.evaluate((pre) => {
+      pre.scrollTop = 0;
+    });
+    const before = lastLine(await logs.textContent());
+    const height = await logs.evaluate((pre) => pre.scrollHeight);
+    await logs.filter({ hasText: new RegExp(`\\bline ${before + 3}\\b`) }).waitFor({ timeout: 30_000 });
+    await expect(logs.evaluate((pre) => pre.scrollHeight)).resolves.toBeGreaterThan(height);
+    await expect(logs.evaluate((pre) => pre.scrollTop)).resolves.toBe(0);
+    await screenshot(page, 'live-logs-following');
+
+    // Close aborts the stream (the page's own fetch), which ends the server's rounds with the agent.
+    const aborted = page.waitForEvent('requestfailed', {
+      predicate: (r) => r.url().includes(`/pods/${replica}/log?follow=true`),
+      timeout: 10_000,
+    });
+    await page.getByRole('button', { name: 'Close logs' }).click();
+    await expect(aborted.then((r) => r.failure()?.errorText)).resolves.toContain('ERR_ABORTED');
+    await expect(logs.count()).resolves.toBe(0);
+    expect(problems, server.output()).toEqual([]);
+  });
+
+  it('says when the stream ends with its replica, and offers to follow again', async () => {
+    const { page, problems } = await signedIn(server.adminToken, '/ui/deployments/default/ticker');
+    const row = page.locator(`table.replicas tr[data-replica="${replica}"]`);
+    await row.getByRole('button', { name: `Show logs of replica ${replica}` }).click();
+    await page.getByRole('button', { name: `Follow the logs of replica ${replica}` }).click();
+    await page.locator('[data-follow="streaming"]').waitFor({ timeout: 30_000 });
+    const logs = page.locator('pre.logs');
+    await logs.filter({ hasText: /\bline \d+\b/ }).waitFor({ timeout: 30_000 });
+    // Followed for a while: a stream that ends at once is taken for a server that cannot follow.
+    const first = lastLine(await logs.textContent());
+    await logs.filter({ hasText: new RegExp(`\\bline ${first + 8}\\b`) }).waitFor({ timeout: 30_000 });
+    const scaled = await server.call('PUT', '/v1/namespaces/default/deployments/ticker/scale', {
+      replicas: 0,
+    });
+    expect(scaled.status, JSON.stringify(scaled.body)).toBe(200);
+    const ended = page.locator('[data-follow="ended"]');
+    await ended.waitFor({ timeout: 60_000 });
+    await expect(ended.textContent()).resolves.toContain('The log stream ended');
+    await ended.getByRole('button', { name: `Follow the logs of replica ${replica} again` }).waitFor();
+    // The lines stay for reading.
+    await expect(logs.textContent()).resolves.toMatch(/^line \d+$/m);
+    await screenshot(page, 'live-logs-ended');
     expect(problems, server.output()).toEqual([]);
   });
 });

@@ -108,9 +108,10 @@ export async function podLog(c: Context<AppEnv>, deps: AppDeps): Promise<Respons
       try {
         lines = cursor.fresh((await read(cursor.since, MAX_LOG_LINES)).lines);
       } catch (e) {
-        // The agent did not answer this round (busy, reconnecting): ask again next round.
-        if (e instanceof DomainError && e.code === 'UNAVAILABLE') continue;
-        return;
+        if (!(e instanceof DomainError && e.code === 'UNAVAILABLE')) return;
+        // The agent did not answer this round (busy, reconnecting), or its containers are gone
+        // (the pod stopped): a round without lines, so an ended pod still ends the follow.
+        lines = [];
       }
       if (!(await send(lines))) return;
       if (lines.length === 0 && Date.now() - checkedAt >= FOLLOW_CHECK_MS) {

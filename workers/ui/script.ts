@@ -10,6 +10,7 @@ import { createDom } from './client/dom.ts';
 import { createFormat } from './client/format.ts';
 import { createJobFormat } from './client/job-format.ts';
 import { createJobPages } from './client/jobs.ts';
+import { createLogFollow } from './client/log-follow.ts';
 import { createNetworkPages } from './client/network.ts';
 import { createPodParts } from './client/pods.ts';
 import { createPolicyPage } from './client/policy.ts';
@@ -47,6 +48,7 @@ export function clientScript(): string {
     `  createJobPages: ${createJobPages.toString()},`,
     `  createCertificateFormat: ${createCertificateFormat.toString()},`,
     `  createCertificatePage: ${createCertificatePage.toString()},`,
+    `  createLogFollow: ${createLogFollow.toString()},`,
     `  assessRollout: ${assessRollout.toString()},`,
     `  replicaPhase: ${replicaPhase.toString()},`,
     `  kubeconfigObject: ${kubeconfigObject.toString()},`,

@@ -353,7 +353,10 @@ table.data tbody tr.selected.has-ctrs:hover + tr.ctrs-row { background: var(--ac
 .ctr-fact { color: var(--muted); font-variant-numeric: tabular-nums; }
 .ctr-tight { color: var(--warn); }
 .log-picker { display: flex; flex-wrap: wrap; gap: 6px; margin-bottom: 12px; }
-.log-picker .btn[aria-pressed='true'] { background: var(--accent-soft); border-color: var(--accent); color: var(--text); }
+.log-picker .btn[aria-pressed='true'],
+.log-follow[aria-pressed='true'] { background: var(--accent-soft); border-color: var(--accent); color: var(--text); }
+.logs-card [data-follow] { margin: 12px 0 0; }
+.log-ended .btn { margin-left: 4px; }
 
 /* ---- ConfigMaps ---- */
 .cm-data { margin: 0; display: flex; flex-direction: column; gap: 6px; }

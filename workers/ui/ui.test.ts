@@ -6,6 +6,7 @@ import { createCertificateFormat } from './client/certificate-format.ts';
 import { createCertificatePage } from './client/certificates.ts';
 import { createFormat } from './client/format.ts';
 import { createJobFormat } from './client/job-format.ts';
+import { createLogFollow } from './client/log-follow.ts';
 import { createPodParts } from './client/pods.ts';
 import { createPolicyPage } from './client/policy.ts';
 import type { Certificate, CronJob, Deployment, Job } from './client/types.ts';
@@ -619,5 +620,81 @@ describe('Certificates', () => {
       'Could not load certificates: FORBIDDEN',
     );
     expect(text(pageFor(['*']).page(undefined))).toContain('Loading…');
+  });
+});
+
+describe('following logs', () => {
+  /** As the browser receives a function: its own source, the keepNames helper a no-op. */
+  function served<F>(fn: F): F {
+    const helper = keepNamesHelper() ?? '__name';
+    return new Function(helper, `return (${String(fn)});`)((f: unknown) => f) as F;
+  }
+  const lf = served(createLogFollow)();
+  const bytes = (s: string) => new TextEncoder().encode(s);
+
+  it('reads the stream kubectl logs -f reads, one container named when picked', () => {
+    expect(lf.followPath('default', 'web-7f9c-x2')).toBe(
+      '/api/v1/namespaces/default/pods/web-7f9c-x2/log?follow=true&tailLines=100',
+    );
+    expect(lf.followPath('shop', 'r 1', 'log/shipper', 20)).toBe(
+      '/api/v1/namespaces/shop/pods/r%201/log?follow=true&tailLines=20&container=log%2Fshipper',
+    );
+  });
+
+  it('splits bytes into lines, holding back a partial line and a UTF-8 sequence cut between chunks', () => {
+    const split = lf.lineSplitter();
+    const all = bytes('héllo wörld\nline 😀 two\r\nthree');
+    // Every cut: inside the two-byte é and ö, inside the four-byte emoji, before and after a newline.
+    const seen: string[] = [];
+    for (let i = 0; i < all.length; i += 1) seen.push(...split.push(all.subarray(i, i + 1)));
+    expect(seen).toEqual(['héllo wörld', 'line 😀 two']);
+    // The last line has no newline: it is a line once the stream ends.
+    expect(split.end()).toEqual(['three']);
+    expect(split.end()).toEqual([]);
+  });
+
+  it('keeps empty lines, and gives nothing for a chunk without a newline', () => {
+    const split = lf.lineSplitter();
+    expect(split.push(bytes('a\n\nb'))).toEqual(['a', '']);
+    expect(split.push(bytes('cd'))).toEqual([]);
+    expect(split.push(bytes('\n'))).toEqual(['bcd']);
+    expect(split.push(new Uint8Array(0))).toEqual([]);
+    expect(split.end()).toEqual([]);
+    // A stream cut inside a character ends with the replacement character, not silently.
+    const cut = lf.lineSplitter();
+    expect(cut.push(bytes('ok\n').slice(0, 3))).toEqual(['ok']);
+    expect(cut.push(bytes('€').slice(0, 2))).toEqual([]);
+    expect(cut.end()).toEqual(['\uFFFD']);
+  });
+
+  it('keeps the last 2,000 lines', () => {
+    expect(lf.MAX_LINES).toBe(2000);
+    const lines = ['a', 'b'];
+    expect(lf.keepLast(lines, [])).toBe(lines);
+    expect(lf.keepLast(lines, ['c'], 3)).toEqual(['a', 'b', 'c']);
+    expect(lf.keepLast(lines, ['c', 'd'], 3)).toEqual(['b', 'c', 'd']);
+    expect(lf.keepLast([], ['a', 'b', 'c', 'd', 'e'], 2)).toEqual(['d', 'e']);
+    const chatty = Array.from({ length: 2500 }, (_, i) => `line ${i}`);
+    const kept = lf.keepLast(chatty.slice(0, 1990), chatty.slice(1990));
+    expect(kept).toHaveLength(2000);
+    expect(kept[0]).toBe('line 500');
+    expect(kept.at(-1)).toBe('line 2499');
+  });
+
+  it('scrolls along only from the bottom', () => {
+    // scrollTop, scrollHeight, clientHeight
+    expect(lf.atBottom(640, 1000, 360)).toBe(true);
+    expect(lf.atBottom(635, 1000, 360)).toBe(true);
+    expect(lf.atBottom(600, 1000, 360)).toBe(false);
+    expect(lf.atBottom(0, 200, 360)).toBe(true);
+  });
+
+  it('tells a server that cannot follow from a stream that ended', () => {
+    const since = 1_000_000;
+    expect(lf.ended(since, since + 1200, true)).toMatchObject({ state: 'unavailable' });
+    expect((lf.ended(since, since + 1200, true) as { reason: string }).reason).toContain('cannot follow');
+    // The replica stopped: its stream ends soon, and that is an ending like any other.
+    expect(lf.ended(since, since + 1200, false)).toEqual({ state: 'ended', since, at: since + 1200 });
+    expect(lf.ended(since, since + 60_000, true)).toEqual({ state: 'ended', since, at: since + 60_000 });
   });
 });

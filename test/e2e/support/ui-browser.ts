@@ -81,10 +81,17 @@ export async function screenshot(page: Page, name: string): Promise<void> {
  * and the Docker Engines beside these tests add and remove bridges all the time, so a request
  * through Chromium's own stack failed a test now and then for no fault of the dashboard. The page
  * still runs its own fetches, redirects, timeouts and rendering; only the socket is not Chromium's.
- * A server that is down still reads as a network error in the page.
+ * A server that is down still reads as a network error in the page. A log follow's stream is the
+ * one exception (below).
  */
 async function sendThroughPlaywright(context: BrowserContext, problems: string[]): Promise<void> {
   await context.route('**/*', async (route) => {
+    // A followed log is a stream that lasts until the page aborts it, and Playwright's client
+    // hands a response over only once it is complete: this one request goes through Chromium.
+    if (/\/log\?(.*&)?follow=true/.test(route.request().url())) {
+      await route.continue().catch(() => {});
+      return;
+    }
     let response: Awaited<ReturnType<typeof route.fetch>> | undefined;
     for (let attempt = 0; !response; attempt++) {
       try {

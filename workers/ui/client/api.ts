@@ -1,4 +1,4 @@
-import type { ApiResult, Problem } from './types.ts';
+import type { ApiResult, Problem, StreamResult } from './types.ts';
 
 /**
  * The JSON API client of the dashboard. The token lives in sessionStorage (this tab only, gone
@@ -84,11 +84,42 @@ export function createApi(apiBase: string) {
     504: 'Gateway timeout',
   };
 
-  async function request<T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
-    const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' };
+  function headersFor(accept: string, json: boolean): Record<string, string> {
+    const headers: Record<string, string> = { Accept: accept };
     const t = token();
     if (t) headers.Authorization = `Bearer ${t}`;
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (json) headers['Content-Type'] = 'application/json';
+    return headers;
+  }
+
+  function unreached(timedOut: boolean): Problem {
+    return {
+      title: timedOut ? 'Request timed out' : 'Network error',
+      status: 0,
+      detail: timedOut
+        ? 'The server did not answer within 20 seconds.'
+        : 'The control plane could not be reached.',
+    };
+  }
+
+  async function read(res: Response): Promise<unknown> {
+    const text = await res.text().catch(() => '');
+    const type = res.headers.get('content-type') ?? '';
+    if (/json/i.test(type) || /^\s*[{[]/.test(text)) {
+      try {
+        return text ? JSON.parse(text) : null;
+      } catch {
+        return text;
+      }
+    }
+    return text;
+  }
+
+  const refusal = (res: Response, parsed: unknown) =>
+    asProblem(res.status, parsed, STATUS_TITLES[res.status] ?? `HTTP ${res.status}`);
+
+  async function request<T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
+    const headers = headersFor('application/json, application/problem+json', body !== undefined);
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), 20_000);
     let res: Response;
@@ -103,37 +134,50 @@ export function createApi(apiBase: string) {
       });
     } catch (err) {
       clearTimeout(timer);
-      const aborted = err instanceof DOMException && err.name === 'AbortError';
       return {
         ok: false,
         status: 0,
-        problem: {
-          title: aborted ? 'Request timed out' : 'Network error',
-          status: 0,
-          detail: aborted
-            ? 'The server did not answer within 20 seconds.'
-            : 'The control plane could not be reached.',
-        },
+        problem: unreached(err instanceof DOMException && err.name === 'AbortError'),
       };
     }
-    const text = await res.text().catch(() => '');
+    const parsed = await read(res);
     clearTimeout(timer);
-    const type = res.headers.get('content-type') ?? '';
-    let parsed: unknown = text;
-    if (/json/i.test(type) || /^\s*[{[]/.test(text)) {
-      try {
-        parsed = text ? JSON.parse(text) : null;
-      } catch {
-        parsed = text;
-      }
-    }
     if (res.ok) return { ok: true, status: res.status, data: parsed as T, headers: res.headers };
-    return {
-      ok: false,
-      status: res.status,
-      problem: asProblem(res.status, parsed, STATUS_TITLES[res.status] ?? `HTTP ${res.status}`),
-      headers: res.headers,
-    };
+    return { ok: false, status: res.status, problem: refusal(res, parsed), headers: res.headers };
+  }
+
+  /**
+   * A GET whose body is read as it arrives (a log follow), sent as every other call is. The
+   * 20 seconds are for the headers only: a stream lasts until the server ends it or `signal`
+   * aborts it, which also cancels the body being read.
+   */
+  async function stream(path: string, signal: AbortSignal): Promise<StreamResult> {
+    const ctl = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ctl.abort();
+    }, 20_000);
+    const stop = () => ctl.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    let res: Response;
+    try {
+      res = await fetch(apiBase + path, {
+        method: 'GET',
+        headers: headersFor('text/plain, application/json, application/problem+json', false),
+        cache: 'no-store',
+        credentials: 'omit',
+        signal: ctl.signal,
+      });
+    } catch {
+      signal.removeEventListener('abort', stop);
+      return { ok: false, status: 0, problem: unreached(timedOut), timedOut };
+    } finally {
+      clearTimeout(timer);
+    }
+    if (res.ok && res.body) return { ok: true, status: res.status, body: res.body, headers: res.headers };
+    signal.removeEventListener('abort', stop);
+    return { ok: false, status: res.status, problem: refusal(res, await read(res)) };
   }
 
   return {
@@ -144,6 +188,7 @@ export function createApi(apiBase: string) {
     post: <T>(path: string, body?: unknown) => request<T>('POST', path, body ?? {}),
     put: <T>(path: string, body: unknown) => request<T>('PUT', path, body),
     del: <T>(path: string) => request<T>('DELETE', path),
+    stream,
   };
 }
 

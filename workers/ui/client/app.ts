@@ -9,6 +9,7 @@ import type { createDom } from './dom.ts';
 import type { createFormat } from './format.ts';
 import type { createJobFormat } from './job-format.ts';
 import type { createJobPages } from './jobs.ts';
+import type { createLogFollow } from './log-follow.ts';
 import type { createNetworkPages } from './network.ts';
 import type { createPodParts } from './pods.ts';
 import type { createPolicyPage } from './policy.ts';
@@ -18,6 +19,7 @@ import type {
   DeploymentData,
   Flash,
   JobData,
+  LogFollow,
   PageData,
   PolicyData,
   Route,
@@ -56,6 +58,7 @@ export interface Factories {
   createJobPages: typeof createJobPages;
   createCertificateFormat: typeof createCertificateFormat;
   createCertificatePage: typeof createCertificatePage;
+  createLogFollow: typeof createLogFollow;
   /** The rollout rule shared with the CLI and the Action (common/rollout.ts). */
   assessRollout: typeof assessRollout;
   /** A replica's `Init:N/M` as the CLI shows it (common/replica-phase.ts). */
@@ -82,6 +85,7 @@ export function startDashboard(f: Factories): void {
   const dom = f.createDom();
   const fmt = f.createFormat(f.assessRollout);
   const api = f.createApi(apiBase);
+  const lf = f.createLogFollow();
   const { h } = dom;
 
   function storedNamespace(): string | null {
@@ -148,6 +152,7 @@ export function startDashboard(f: Factories): void {
     canWrite,
     canManageNodes,
     pod: f.createPodParts(dom, f.replicaPhase),
+    follow: lf,
   });
   const policyPage = f.createPolicyPage(dom, views, { state, canEditPolicy });
   const configMapPages = f.createConfigMapPages(dom, fmt, views, { state, href });
@@ -272,7 +277,7 @@ export function startDashboard(f: Factories): void {
     document.title = `${pageTitle(route)} · Berth`;
     if (state.page.key !== key) {
       state.page = { key, loading: true };
-      state.logs = null;
+      closeLogs();
       state.confirmDrain = null;
       state.confirmDelete = null;
       state.policyRefusal = null;
@@ -633,7 +638,7 @@ export function startDashboard(f: Factories): void {
     state.identity = null;
     state.forbidden = new Set();
     state.page = { key: '', loading: true };
-    state.logs = null;
+    closeLogs();
     state.pending = new Set();
     state.flashes = [];
     state.signInError = reason ? { title: 'Signed out', status: 401, detail: reason } : undefined;
@@ -728,11 +733,62 @@ export function startDashboard(f: Factories): void {
     return { lines: [], error, pending };
   }
 
-  async function showLogs(ns: string, replica: string, container?: string): Promise<void> {
+  /**
+   * The read that owns the logs card: a snapshot's tries or a follow's stream. A newer read, a
+   * Close or another page aborts it (a follow's stream with it, which ends the server's rounds
+   * with the agent), and a read that no longer owns the card leaves it alone.
+   */
+  let logsReader: AbortController | null = null;
+
+  function stopReading(): AbortController {
+    logsReader?.abort();
+    logsReader = new AbortController();
+    return logsReader;
+  }
+
+  function closeLogs(): void {
+    logsReader?.abort();
+    logsReader = null;
+    state.logs = null;
+  }
+
+  function following(logs: State['logs']): boolean {
+    const s = logs?.follow?.state;
+    return s === 'connecting' || s === 'streaming';
+  }
+
+  /** The replica as the last poll of the page saw it (its phase decides what an ended follow means). */
+  function shownReplica(id: string): Replica | undefined {
+    const d = state.page.data as { replicas?: Replica[] } | undefined;
+    return d?.replicas?.find((r) => r.id === id);
+  }
+
+  function scrollLogsToEnd(): void {
+    const pre = root?.querySelector('pre.logs');
+    if (pre) pre.scrollTop = pre.scrollHeight;
+  }
+
+  /** A snapshot of the last lines; `follow` is what the card says about following meanwhile. */
+  async function showLogs(
+    ns: string,
+    replica: string,
+    container?: string,
+    follow?: LogFollow,
+  ): Promise<void> {
     const key = `logs:${replica}`;
     if (state.pending.has(key)) return;
+    const reader = stopReading();
+    const mine = () => logsReader === reader;
     const same = state.logs?.replica === replica && state.logs.container === container;
-    state.logs = { ns, replica, container, loading: true, lines: same ? state.logs?.lines : undefined };
+    state.logs = {
+      ns,
+      replica,
+      container,
+      loading: true,
+      lines: same ? state.logs?.lines : undefined,
+      streamed: same ? state.logs?.streamed : undefined,
+      follow,
+    };
     state.pending.add(key);
     render();
     // The API merges the replica's containers (each line tagged `[name] `): one container's last
@@ -742,7 +798,7 @@ export function startDashboard(f: Factories): void {
     // Logs come from the agent on the replica's node, so the server may ask us to come back.
     for (let attempt = 0; attempt < 15; attempt++) {
       const r = await api.get<unknown>(path);
-      if (state.logs?.replica !== replica || state.logs.container !== container) break;
+      if (!mine() || !state.logs) break;
       if (r.ok) {
         const parsed = logLines(r.data);
         if ((r.status === 202 || parsed.pending) && attempt < 14) {
@@ -761,20 +817,112 @@ export function startDashboard(f: Factories): void {
             ? { title: 'The agent could not read the logs', status: 200, detail: parsed.error }
             : undefined,
           fetchedAt: Date.now(),
+          follow,
         };
       } else if (r.status === 401) {
         state.pending.delete(key);
         signOut('Your token is no longer accepted. Sign in again.');
         return;
       } else {
-        state.logs = { ns, replica, container, loading: false, error: r.problem };
+        state.logs = { ns, replica, container, loading: false, error: r.problem, follow };
       }
       break;
     }
     state.pending.delete(key);
     render();
-    const pre = root?.querySelector('pre.logs');
-    if (pre) pre.scrollTop = pre.scrollHeight;
+    if (mine()) scrollLogsToEnd();
+  }
+
+  /**
+   * Follows one container's lines as they are written, on the stream `kubectl logs -f` reads: the
+   * last lines first, then each new one at the bottom, the card keeping the last MAX_LINES. New
+   * lines scroll the view only when it already shows its end. Nothing is retried by itself: a
+   * stream that ends says so and offers to follow again, so a server that cannot follow is asked
+   * once per press, never in a loop.
+   *
+   * Off until pressed: each second of a follow is a log request to the replica's agent (a row and
+   * a wake-up of the node's assignment stream, which makes the agent read its assignments again),
+   * for as long as the card stays open, in a tab nobody may be looking at. A snapshot costs one.
+   */
+  async function followLogs(ns: string, replica: string, container?: string): Promise<void> {
+    const reader = stopReading();
+    const mine = () => logsReader === reader && state.logs !== null;
+    const same = state.logs?.replica === replica && state.logs.container === container;
+    state.logs = {
+      ns,
+      replica,
+      container,
+      loading: true,
+      // The stream's first lines replace these; until then the card keeps what it showed.
+      lines: same ? state.logs?.lines : undefined,
+      streamed: same ? state.logs?.streamed : undefined,
+      follow: { state: 'connecting' },
+    };
+    render();
+    const r = await api.stream(lf.followPath(ns, replica, container), reader.signal);
+    if (!mine() || !state.logs) return;
+    if (!r.ok) {
+      if (r.status === 401) {
+        signOut('Your token is no longer accepted. Sign in again.');
+        return;
+      }
+      // No headers in 20 s: something between here and the server holds the stream back.
+      if (r.timedOut) {
+        void showLogs(ns, replica, container, {
+          state: 'unavailable',
+          reason:
+            'The server did not start a log stream within 20 seconds, so these lines are a snapshot; Refresh reads them again.',
+        });
+        return;
+      }
+      state.logs = { ...state.logs, loading: false, error: r.problem, follow: { state: 'failed' } };
+      render();
+      return;
+    }
+    const since = Date.now();
+    state.logs = { ...state.logs, error: undefined, note: undefined, follow: { state: 'streaming', since } };
+    render();
+    const split = lf.lineSplitter();
+    // Undefined until the stream's first lines, which replace whatever the card showed before.
+    let lines: string[] | undefined;
+    const add = (more: string[]) => {
+      if (!state.logs || !more.length) return;
+      const pre = root?.querySelector('pre.logs');
+      const stick =
+        lines === undefined || !pre || lf.atBottom(pre.scrollTop, pre.scrollHeight, pre.clientHeight);
+      lines = lf.keepLast(lines ?? [], more);
+      state.logs = { ...state.logs, loading: false, lines, streamed: true, fetchedAt: Date.now() };
+      render();
+      if (stick) scrollLogsToEnd();
+    };
+    const body = r.body.getReader();
+    try {
+      for (;;) {
+        const chunk = await body.read();
+        if (!mine()) return;
+        if (chunk.done) break;
+        add(split.push(chunk.value));
+      }
+    } catch {
+      // Aborted by the page (checked next), or the connection dropped: the stream ended.
+    }
+    if (!mine() || !state.logs) return;
+    add(split.end());
+    const at = Date.now();
+    // The page is read again first: a replica that has just been stopped ends its stream soon,
+    // which says nothing about whether this server can follow.
+    await refresh();
+    if (!mine() || !state.logs) return;
+    logsReader = null;
+    const rep = shownReplica(replica);
+    state.logs = {
+      ...state.logs,
+      loading: false,
+      lines: lines ?? [],
+      streamed: true,
+      follow: lf.ended(since, at, rep?.phase === 'Running' && rep.desired !== 'stopped'),
+    };
+    render();
   }
 
   /**
@@ -895,11 +1043,28 @@ export function startDashboard(f: Factories): void {
         });
         return;
       }
-      case 'logs':
-        void showLogs(ns, data(btn, 'replica'), data(btn, 'container') || undefined);
+      case 'logs': {
+        const replica = data(btn, 'replica');
+        const container = data(btn, 'container') || undefined;
+        // A card that follows goes on following when another of its containers is picked.
+        if (following(state.logs) && state.logs?.replica === replica && btn.hasAttribute('data-followable'))
+          void followLogs(ns, replica, container);
+        else void showLogs(ns, replica, container);
         return;
+      }
+      case 'logs-follow': {
+        const replica = data(btn, 'replica');
+        const container = data(btn, 'container') || undefined;
+        if (following(state.logs) && state.logs) {
+          // Pressed again: stop, keeping the lines as they are.
+          stopReading();
+          state.logs = { ...state.logs, loading: false, follow: { state: 'off' } };
+          render();
+        } else void followLogs(ns, replica, container);
+        return;
+      }
       case 'logs-close':
-        state.logs = null;
+        closeLogs();
         render();
         return;
       case 'cordon':

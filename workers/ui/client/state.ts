@@ -141,6 +141,29 @@ export interface Page {
   loadedAt?: number;
 }
 
+/**
+ * Following a replica's logs (the logs card's Follow toggle), one stream at a time:
+ *
+ *   off ──Follow──► connecting ──200──► streaming ──closed by the server──► ended ──Follow──► connecting
+ *                     │    │                 │
+ *                     │    │                 └─ closed at once, replica running ──► unavailable
+ *                     │    └─ no answer within 20 s ──► unavailable (a snapshot is read instead)
+ *                     └─ refused (403, 404, ...) or no connection ──► failed ──Follow──► connecting
+ *
+ *   any ──Follow pressed again, Refresh, another replica, Close, another page──► off (stream aborted)
+ *
+ * Picking another container while connecting or streaming follows that one instead.
+ */
+export type LogFollow =
+  | { state: 'off' }
+  | { state: 'connecting' }
+  | { state: 'streaming'; since: number }
+  | { state: 'ended'; since: number; at: number }
+  /** This server does not follow logs: the lines shown are a snapshot, and `reason` says why. */
+  | { state: 'unavailable'; reason: string }
+  /** The error is the card's `error`. */
+  | { state: 'failed' };
+
 export interface Logs {
   ns: string;
   replica: string;
@@ -148,9 +171,16 @@ export interface Logs {
   container?: string;
   loading: boolean;
   lines?: string[];
+  /**
+   * The lines came from a follow, which reads one container (`container=`): untagged, already
+   * that container's, and up to the follow's window rather than a snapshot's 100.
+   */
+  streamed?: boolean;
   note?: string;
   error?: Problem;
   fetchedAt?: number;
+  /** Absent: off. */
+  follow?: LogFollow;
 }
 
 export interface Flash {

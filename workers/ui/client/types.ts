@@ -52,3 +52,11 @@ export type Problem = ReceivedProblem & { title: string; status: number };
 export type ApiResult<T> =
   | { ok: true; status: number; data: T; headers: Headers }
   | { ok: false; status: number; problem: Problem; headers?: Headers };
+
+/**
+ * A streamed read (a log follow): once the headers are in, the body is the caller's to read.
+ * `timedOut`: no headers came within the API client's limit.
+ */
+export type StreamResult =
+  | { ok: true; status: number; body: ReadableStream<Uint8Array>; headers: Headers }
+  | { ok: false; status: number; problem: Problem; timedOut?: boolean };

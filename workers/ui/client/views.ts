@@ -1,5 +1,6 @@
 import type { Child, Dom } from './dom.ts';
 import type { Format, Rollout } from './format.ts';
+import type { LogFollowRules } from './log-follow.ts';
 import type { PodParts } from './pods.ts';
 import type {
   DeploymentData,
@@ -30,6 +31,8 @@ export interface ViewKit {
   canManageNodes(): boolean;
   /** Containers, phases, volumes and per-container logs of pods (client/pods.ts). */
   pod: PodParts;
+  /** Following logs (client/log-follow.ts): the window of lines a followed card keeps. */
+  follow: LogFollowRules;
 }
 
 /**
@@ -710,37 +713,52 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
     if (!logs) return null;
     const rep = replicas?.find((r) => r.id === logs.replica);
     const containers = rep ? kit.pod.containersOf(rep, templateOf(rep.revision)) : [];
+    // A follow reads one container: lines already its own, up to the follow's window.
     const picked = logs.lines
-      ? kit.pod.linesOf(
-          logs.lines,
-          logs.container,
-          containers.map((c) => c.name),
-        )
+      ? logs.streamed
+        ? { lines: logs.lines, unsplit: false }
+        : kit.pod.linesOf(
+            logs.lines,
+            logs.container,
+            containers.map((c) => c.name),
+          )
       : undefined;
-    // A container's lines are the last 100 of its own, read from the replica's last 1000.
-    const lines = picked ? (logs.container ? picked.lines.slice(-100) : picked.lines) : undefined;
+    // A container's snapshot is the last 100 of its own lines, read from the replica's last 1000.
+    const lines = picked
+      ? logs.container && !logs.streamed
+        ? picked.lines.slice(-100)
+        : picked.lines
+      : undefined;
     const whose = logs.container
       ? `container ${logs.container} of replica ${logs.replica}`
       : `replica ${logs.replica}`;
-    let body: Child;
-    if (logs.error) body = problemBox(logs.error, 'Could not fetch logs');
-    else if (!lines) body = logs.note ? h('p', { class: 'loading', role: 'status' }, logs.note) : loading();
-    else if (!lines.length)
-      body = h(
-        'p',
-        { class: 'empty' },
-        logs.container ? `No log lines of ${logs.container} yet.` : 'No log lines yet.',
-      );
-    else
+    const follow = logs.follow ?? { state: 'off' };
+    const following = follow.state === 'connecting' || follow.state === 'streaming';
+    // The stream is one container's, as `kubectl logs -f` is: with several, one must be picked.
+    const followable = Boolean(logs.container) || containers.length <= 1;
+    const target = { ns: logs.ns, replica: logs.replica, container: logs.container ?? '' };
+    let body: Child = null;
+    if (lines?.length)
       body = h(
         'pre',
         {
           class: 'logs',
           tabindex: 0,
-          'aria-label': `Last ${lines.length} log lines of ${whose}`,
+          'aria-label': `${following ? 'Log lines' : `Last ${lines.length} log lines`} of ${whose}`,
         },
         lines.join('\n'),
       );
+    else if (lines)
+      body = h(
+        'p',
+        { class: 'empty' },
+        logs.container ? `No log lines of ${logs.container} yet.` : 'No log lines yet.',
+      );
+    else if (follow.state === 'streaming')
+      body = h('p', { class: 'empty' }, 'No log lines yet: new ones appear here as they are written.');
+    // While connecting, the status line below says so.
+    else if (!logs.error && follow.state !== 'connecting')
+      body = logs.note ? h('p', { class: 'loading', role: 'status' }, logs.note) : loading();
     // Every container of the pod, init containers and sidecars first, as `kubectl logs -c` offers.
     const picker =
       containers.length > 1
@@ -757,6 +775,8 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
                   'data-ns': logs.ns,
                   'data-replica': logs.replica,
                   'data-container': c.name,
+                  // While following, a pick follows that container; "All containers" cannot be.
+                  'data-followable': c.name ? 'true' : null,
                   'aria-pressed': (logs.container ?? '') === c.name ? 'true' : 'false',
                 },
                 c.name ? c.name : 'All containers',
@@ -767,6 +787,56 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
             ),
           )
         : null;
+    const count = lines ? `${lines.length} line${lines.length === 1 ? '' : 's'}` : '';
+    const iso = (t: number) => new Date(t).toISOString();
+    let status: Child = null;
+    if (follow.state === 'connecting')
+      status = h(
+        'p',
+        { class: 'loading', role: 'status', 'data-follow': 'connecting' },
+        h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+        'Connecting to the log stream…',
+      );
+    else if (follow.state === 'streaming')
+      status = h(
+        'p',
+        { class: 'muted small', 'data-follow': 'streaming' },
+        h('span', { class: 'live' }, h('span', { class: 'live-dot', 'aria-hidden': 'true' }), 'Following'),
+        ` · ${count ? `${count}, newest last (the last ${kit.follow.MAX_LINES.toLocaleString('en')} are kept)` : 'no lines yet'}; following for ${fmt.age(iso(follow.since), kit.state.now)}`,
+      );
+    else if (follow.state === 'ended')
+      status = h(
+        'div',
+        { class: 'notice notice-info log-ended', role: 'status', 'data-follow': 'ended' },
+        h('strong', null, 'The log stream ended'),
+        h(
+          'p',
+          null,
+          `At ${new Date(follow.at).toLocaleTimeString()}: the replica stopped, or the connection dropped. `,
+          button('Follow again', 'logs-follow', target, {
+            tone: 'small',
+            aria: `Follow the logs of ${whose} again`,
+          }),
+        ),
+      );
+    else if (follow.state === 'unavailable')
+      status = h(
+        'p',
+        { class: 'notice notice-info', role: 'status', 'data-follow': 'unavailable' },
+        follow.reason,
+      );
+    else if (logs.fetchedAt && lines && !logs.streamed)
+      status = h(
+        'p',
+        { class: 'muted small' },
+        `${count} (the last 100 at most), newest last; fetched ${fmt.ago(iso(logs.fetchedAt), kit.state.now)}`,
+      );
+    else if (logs.fetchedAt && lines)
+      status = h(
+        'p',
+        { class: 'muted small' },
+        `${count}, newest last; read ${fmt.ago(iso(logs.fetchedAt), kit.state.now)}`,
+      );
     return card(
       'logs-title',
       [
@@ -776,6 +846,12 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
       ],
       [
         picker,
+        logs.error
+          ? problemBox(
+              logs.error,
+              follow.state === 'failed' ? 'Could not follow logs' : 'Could not fetch logs',
+            )
+          : null,
         body,
         picked?.unsplit
           ? h(
@@ -784,25 +860,37 @@ export function createViews(dom: Dom, fmt: Format, kit: ViewKit) {
               'Only one container of this replica has logs so far: these are its lines.',
             )
           : null,
-        logs.fetchedAt && lines
-          ? h(
-              'p',
-              { class: 'muted small' },
-              `${lines.length} line${lines.length === 1 ? '' : 's'} (the last 100 at most), newest last; fetched ${fmt.ago(new Date(logs.fetchedAt).toISOString(), kit.state.now)}`,
-            )
-          : null,
+        status,
+        followable
+          ? null
+          : h('p', { class: 'muted small' }, 'Pick a container to follow its lines as they are written.'),
       ],
       [
-        button(
-          'Refresh',
-          'logs',
-          { ns: logs.ns, replica: logs.replica, container: logs.container ?? '' },
+        h(
+          'button',
           {
-            aria: 'Refresh logs',
-            pendingKey: `logs:${logs.replica}`,
-            pendingLabel: 'Fetching…',
+            type: 'button',
+            class: 'btn log-follow',
+            'data-action': 'logs-follow',
+            'data-ns': target.ns,
+            'data-replica': target.replica,
+            'data-container': target.container,
+            'aria-pressed': following ? 'true' : 'false',
+            'aria-label': `Follow the logs of ${whose}`,
+            title: followable
+              ? null
+              : 'Pick one container: a follow reads one container, as kubectl logs -f does',
+            disabled: !followable,
           },
+          'Follow',
         ),
+        following
+          ? null
+          : button('Refresh', 'logs', target, {
+              aria: 'Refresh logs',
+              pendingKey: `logs:${logs.replica}`,
+              pendingLabel: 'Fetching…',
+            }),
         button('Close', 'logs-close', {}, { aria: 'Close logs' }),
       ],
       'logs-card',

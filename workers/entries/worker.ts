@@ -34,6 +34,17 @@ let execPreflight: string | undefined;
 /** `kubectl exec` streams meet in this Durable Object (runtime/exec-meeting.ts). */
 export { ExecMeeting } from '../runtime/exec-meeting.ts';
 
+/**
+ * A body still being written when the response starts (a watch, `logs -f`) reads the database as
+ * it goes: the request's pool is closed only once the body has ended (or the client went away).
+ */
+function poolHeldWhileStreaming(response: Response, background: Promise<unknown>[]): Response {
+  if (!response.body || response.status === 101) return response;
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  background.push(response.body.pipeTo(writable).catch(() => {}));
+  return new Response(readable, response);
+}
+
 export default {
   async fetch(request: Request, env: object, ctx: ExecutionContext): Promise<Response> {
     const settings = await settingsOr500(env);
@@ -67,7 +78,7 @@ export default {
         const met = await meetExec(request, deps, meetings, (r) => app.fetch(r, env, scoped));
         if (met) return met;
       }
-      return await app.fetch(request, env, scoped);
+      return poolHeldWhileStreaming(await app.fetch(request, env, scoped), background);
     } finally {
       ctx.waitUntil(Promise.allSettled(background).then(() => handle.close().catch(() => {})));
     }

@@ -13,6 +13,9 @@ import { RST, SpdyProtocolError, SpdyReader, SpdyWriter } from './spdy.ts';
  * runtime moves the bytes, and the meeting with the agent is the caller's.
  */
 
+/** kubectl 1.31 and later: SPDY inside a WebSocket; binary messages are pieces of the SPDY bytes. */
+export const PORT_FORWARD_TUNNEL = 'SPDY/3.1+portforward.k8s.io';
+
 /** kubectl's side of one forwarded connection. */
 export interface KubectlConnection {
   /** Bytes from the pod. */

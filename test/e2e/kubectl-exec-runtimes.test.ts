@@ -83,7 +83,8 @@ async function startCluster(runtime: Edge): Promise<Cluster> {
         metadata: { labels: { app: 'shell' } },
         spec: {
           terminationGracePeriodSeconds: 1,
-          containers: [{ name: 'main', image: HTTPD_1, command: ['sh', '-c', 'exec sleep 3600'] }],
+          // Serving on 8080 for the port-forward; its stdout is what logs -f reads.
+          containers: [{ name: 'main', image: HTTPD_1 }],
         },
       },
     },
@@ -217,6 +218,46 @@ describe.each(['deno'] as const)(`kubectl (${KUBECTL}) logs -f on %s`, (runtime)
       child.kill();
     }
   }, 300_000);
+});
+
+describe(`kubectl (${KUBECTL}) port-forward`, () => {
+  it('forwards a pod’s port on Deno (SPDY in kubectl’s WebSocket)', async () => {
+    const c = clusters.get('deno')!;
+    const child = spawn(KUBECTL, ['port-forward', '--address', '127.0.0.1', `pod/${c.pod}`, ':8080'], {
+      env: { PATH: process.env.PATH, HOME: c.dir, KUBECONFIG: c.front.kubeconfig },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += String(d);
+    });
+    child.stderr.on('data', (d) => {
+      out += String(d);
+    });
+    try {
+      const port = await eventually(
+        async () => {
+          if (child.exitCode !== null) throw new Error(`kubectl port-forward exited: ${out}`);
+          return Number(/Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)?.[1] ?? 0);
+        },
+        BOUND_MS,
+        'kubectl port-forward listening',
+      );
+      const bodies = await Promise.all(
+        [1, 2, 3].map(() => fetch(`http://127.0.0.1:${port}/`).then((r) => r.text())),
+      );
+      expect(bodies, `${out}\n${c.server.output().slice(-3000)}`).toEqual(['v1', 'v1', 'v1']);
+    } finally {
+      child.kill();
+    }
+  }, 150_000);
+
+  it('tells kubectl on Workers that port-forward needs Node or Deno', async () => {
+    const c = clusters.get('workerd')!;
+    const r = await kubectlWith(c, ['port-forward', `pod/${c.pod}`, ':8080']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("port-forward needs Berth's Node or Deno control plane");
+  }, 60_000);
 });
 
 describe('kubectl exec across two Deno copies', () => {

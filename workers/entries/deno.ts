@@ -1,7 +1,10 @@
 import { errorChain } from '../../common/error-chain.ts';
+import { PORT_FORWARD_TUNNEL, PortForwardServer } from '../../common/port-forward.ts';
+import { SpdyProtocolError } from '../../common/spdy.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
 import { openNeonDatabase } from '../../db/neon-database.ts';
 import { ConfigError } from '../config.ts';
+import { PORT_FORWARD_PORT_HEADER } from '../kube/pod-port-forward-route.ts';
 import { type EdgeSettings, edgeSettings } from '../runtime/edge-settings.ts';
 import { bridge, ExecPairing, type ExecSocket } from '../runtime/exec-pairing.ts';
 import {
@@ -9,9 +12,15 @@ import {
   type ExecSide,
   execProtocol,
   execUpgradeSide,
+  isPortForwardUpgrade,
   newExecPreflightSecret,
 } from '../runtime/exec-upgrade.ts';
 import { createPlaneApp, listenForAssignments } from '../runtime/plane.ts';
+import {
+  forwardConnection,
+  refusalMessage,
+  standardAgentStream,
+} from '../runtime/port-forward-connection.ts';
 import { startReconcileLoop } from '../runtime/reconcile-loop.ts';
 import { NodeSignals } from '../signals.ts';
 import { EXEC_TAKE_MS, endExecSession } from '../verbs/exec-sessions.ts';
@@ -36,6 +45,8 @@ import { EXEC_TAKE_MS, endExecSession } from '../verbs/exec-sessions.ts';
  * that reaches a copy other than kubectl's is carried on to that one: Deno cannot pass the upgrade
  * on unopened as Node does, so it opens the agent's socket and one of its own to the holder (with
  * the agent's credential, which the holder checks again) and copies between them.
+ * `kubectl port-forward` (its SPDY inside a WebSocket) ends here too, and each connection it forwards
+ * meets its agent's socket the same way.
  */
 interface DenoRuntime {
   env: { toObject(): Record<string, string> };
@@ -126,6 +137,7 @@ const server = Deno.serve(
     },
   },
   async (request, info) => {
+    if (await isPortForwardUpgrade(request, deps)) return upgradePortForward(request, info);
     const side = await execUpgradeSide(request, deps);
     return side ? upgradeExec(request, info, side) : app.fetch(request, info);
   },
@@ -168,6 +180,71 @@ async function upgradeExec(
   return response;
 }
 
+const portForwards = new Set<PortForwardServer>();
+
+/**
+ * kubectl's port-forward (SPDY tunnelled in its WebSocket), once the app said yes: the protocol
+ * runs here (common/port-forward.ts), and each connection meets its agent's socket in
+ * `execPairing`, as Node's relay does it (nodejs/port-forward-relay.ts).
+ */
+async function upgradePortForward(request: Request, info: { remoteAddr: { hostname: string } }) {
+  const fetchApp = (r: Request) => app.fetch(r, info);
+  const answer = await askExecPreflight(fetchApp, request, preflightSecret);
+  if ('refusal' in answer) return answer.refusal;
+  const offered = (request.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim());
+  if (!offered.includes(PORT_FORWARD_TUNNEL))
+    return new Response(`port-forward needs the ${PORT_FORWARD_TUNNEL} subprotocol (kubectl 1.31 or later)`, {
+      status: 400,
+    });
+  // Kept before upgrading: Deno lets go of the request's headers once it has upgraded.
+  const { url, method } = request;
+  const headers = new Headers(request.headers);
+  const where = `pod ${url.split('/pods/')[1]?.split('/')[0] ?? ''} on node ${answer.node ?? ''}`;
+  const { socket, response } = Deno.upgradeWebSocket(request, { protocol: PORT_FORWARD_TUNNEL });
+  socket.binaryType = 'arraybuffer';
+  socket.addEventListener('open', () => {
+    const server = new PortForwardServer(
+      (bytes) => {
+        if (socket.readyState === WebSocket.OPEN) socket.send(bytes);
+      },
+      (port, _id, kubectl) =>
+        forwardConnection(port, kubectl, {
+          where,
+          open: async (p) => {
+            const asked = new Headers(headers);
+            asked.set(PORT_FORWARD_PORT_HEADER, String(p));
+            const opened = await askExecPreflight(
+              fetchApp,
+              new Request(url, { method, headers: asked }),
+              preflightSecret,
+            );
+            if ('refusal' in opened) return { refusal: await refusalMessage(opened.refusal) };
+            return { session: opened.session };
+          },
+          agentSocket: async (session) =>
+            standardAgentStream(await execPairing.agentSocket(session, EXEC_TAKE_MS)),
+          end: (session) => endExecSession(deps.db, session),
+          warn: (message, e) => deps.log.warn(message, { error: errorChain(e) }),
+        }),
+    );
+    portForwards.add(server);
+    socket.addEventListener('message', (event) => {
+      try {
+        server.receive(new Uint8Array(event.data as ArrayBuffer));
+      } catch (e) {
+        if (!(e instanceof SpdyProtocolError)) throw e;
+        deps.log.warn('port-forward: not the protocol', { error: e.message });
+        socket.close(1002);
+      }
+    });
+    socket.addEventListener('close', () => {
+      server.close();
+      portForwards.delete(server);
+    });
+  });
+  return response;
+}
+
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
@@ -176,6 +253,7 @@ async function shutdown(signal: string) {
   const force = setTimeout(() => Deno.exit(1), 15_000);
   // Long-polls would hold the shutdown open for their full wait: wake them so they answer now.
   signals.notify(['*']);
+  for (const pf of portForwards) pf.close();
   execPairing.close();
   await deps.kubeWatch?.close();
   await server.shutdown();

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { AppDeps, AppEnv } from '../app-context.ts';
 import { can } from '../auth/authorize.ts';
 import { DomainError } from '../errors.ts';
-import { isExecPreflight } from '../http/exec-preflight.ts';
+import { isExecPreflight, isWebSocketUpgrade } from '../http/exec-preflight.ts';
 import { openPortForwardSession } from '../verbs/exec-sessions.ts';
 import { KUBE_SOURCES } from './sources.ts';
 import { KubeStatusError } from './status.ts';
@@ -49,13 +49,19 @@ export async function podPortForward(c: Context<AppEnv>, deps: AppDeps): Promise
       'BAD_REQUEST',
       `unable to forward port because pod is not running. Current status=${phase ?? 'Unknown'}`,
     );
-  // Deno and Workers meet exec streams, but do not speak port-forward's SPDY yet.
-  if (!deps.execPreflight || deps.runtime !== 'node')
+  // Workers meet exec streams in a Durable Object, which does not speak port-forward's SPDY yet.
+  if (!deps.execPreflight || deps.runtime === 'workers')
     throw new KubeStatusError(
       'BAD_REQUEST',
-      `port-forward needs Berth's Node control plane (npm start) for now: the ${deps.runtime} runtime cannot hold its stream yet`,
+      `port-forward needs Berth's Node or Deno control plane for now: the ${deps.runtime} runtime cannot hold its stream yet`,
     );
   if (!isStreamUpgrade(c)) throw new KubeStatusError('BAD_REQUEST', 'Upgrade request required');
+  // Deno upgrades only WebSockets: kubectl's SPDY fallback is told which kubectl speaks the tunnel.
+  if (deps.runtime === 'deno' && !isWebSocketUpgrade(c))
+    throw new KubeStatusError(
+      'BAD_REQUEST',
+      'Berth on Deno serves port-forward over WebSocket only (SPDY/3.1+portforward.k8s.io, kubectl 1.31 or later)',
+    );
   // An upgrade the relay did not ask about would have been upgraded by it, not routed here.
   if (!isExecPreflight(c, deps)) throw new KubeStatusError('BAD_REQUEST', 'Upgrade request required');
 

@@ -1,24 +1,22 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
-import { closeFrame, execFrame, parseExecFrame } from '../../common/exec-stream.ts';
 import type { Logger } from '../../common/logger.ts';
-import { type KubectlConnection, type PodConnection, PortForwardServer } from '../../common/port-forward.ts';
+import {
+  type KubectlConnection,
+  PORT_FORWARD_TUNNEL,
+  type PodConnection,
+  PortForwardServer,
+} from '../../common/port-forward.ts';
 import { SpdyProtocolError } from '../../common/spdy.ts';
 import { PORT_FORWARD_PORT_HEADER } from '../kube/pod-port-forward-route.ts';
+import { type AgentStream, forwardConnection, refusalMessage } from '../runtime/port-forward-connection.ts';
 import { preflightRequest, writeAnswer } from './exec-relay.ts';
 
 const KUBE_PORT_FORWARD = /^\/api\/v1\/namespaces\/[^/?]+\/pods\/[^/?]+\/portforward(?:\?|$)/;
-/** kubectl 1.31 and later: SPDY inside a WebSocket; binary messages are pieces of the SPDY bytes. */
-export const PORT_FORWARD_TUNNEL = 'SPDY/3.1+portforward.k8s.io';
 /** Before, and as kubectl's fallback: SPDY on the upgraded connection itself. */
 const SPDY_UPGRADE = 'spdy/3.1';
 const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
-/** On the agent's socket (agent/port-forward-session.ts): the connection's bytes, and why it failed. */
-const DATA = 0;
-const ERROR = 1;
-/** Bytes kubectl may send a connection before its agent is there; more fails that connection. */
-const EARLY_LIMIT = 4 << 20;
 /** Above this much unsent to kubectl, the agents' sockets are paused until it drains. */
 const HIGH_WATER = 1 << 20;
 
@@ -127,79 +125,42 @@ export class PortForwardRelay {
     kubectl: KubectlConnection,
     transport: Transport,
   ): PodConnection {
-    let agent: WebSocket | undefined;
-    let closed = false;
-    let early: Uint8Array[] = [];
-    let earlyBytes = 0;
-    let endPending = false;
-    const fail = (message: string) => {
-      kubectl.fail(`error forwarding port ${port} to pod ${podOf(req)} on node ${node}: ${message}`);
-    };
-
-    void (async () => {
-      const request = preflightRequest(req, this.d.secret);
-      request.headers.set(PORT_FORWARD_PORT_HEADER, String(port));
-      const answer = await this.d.fetch(request, { incoming: req });
-      if (answer.status !== 200) return fail(await statusMessage(answer));
-      const { session } = (await answer.json()) as { session: string };
-      if (closed) return void this.d.end(session).catch(() => {});
-      let socket: WebSocket;
-      try {
-        socket = await this.d.agentSocket(session, this.d.takeMs);
-      } catch {
-        void this.d.end(session).catch(() => {});
-        return fail('the agent did not answer');
-      }
-      agent = socket;
-      if (closed) return socket.close(1000);
-      let finished = false;
-      socket.on('message', (data: RawData) => {
-        const frame = parseExecFrame(toBytes(data));
-        if (frame.kind === 'data' && frame.channel === DATA) {
-          kubectl.send(frame.data);
-          if (transport.backlog() >= HIGH_WATER && !socket.isPaused) {
-            socket.pause();
-            transport.onDrain(() => socket.resume());
-          }
-        } else if (frame.kind === 'data' && frame.channel === ERROR) {
-          finished = true;
-          fail(new TextDecoder().decode(frame.data));
-        } else if (frame.kind === 'close' && frame.channel === DATA) {
-          finished = true;
-          kubectl.end();
-        }
-      });
-      socket.once('close', () => {
-        if (!finished && !closed) fail('the agent closed the connection');
-        void this.d.end(session).catch(() => {});
-      });
-      for (const chunk of early) socket.send(execFrame(DATA, chunk), { binary: true });
-      early = [];
-      if (endPending) socket.send(closeFrame(DATA), { binary: true });
-    })().catch((e: unknown) => {
-      this.d.log.warn('port-forward connection failed', { error: (e as Error).message });
-      fail('the control plane could not open the connection');
+    return forwardConnection(port, kubectl, {
+      where: `pod ${podOf(req)} on node ${node}`,
+      open: async (p) => {
+        const request = preflightRequest(req, this.d.secret);
+        request.headers.set(PORT_FORWARD_PORT_HEADER, String(p));
+        const answer = await this.d.fetch(request, { incoming: req });
+        if (answer.status !== 200) return { refusal: await refusalMessage(answer) };
+        return (await answer.json()) as { session: string };
+      },
+      agentSocket: async (session) => agentStream(await this.d.agentSocket(session, this.d.takeMs)),
+      end: (session) => this.d.end(session),
+      throttle: (agent) => {
+        const ws = (agent as NodeAgentStream).ws;
+        if (transport.backlog() < HIGH_WATER || ws.isPaused) return;
+        ws.pause();
+        transport.onDrain(() => ws.resume());
+      },
+      warn: (message, e) => this.d.log.warn(message, { error: (e as Error).message }),
     });
-
-    return {
-      write: (data) => {
-        if (closed) return;
-        if (agent) return void agent.send(execFrame(DATA, data), { binary: true });
-        earlyBytes += data.length;
-        if (earlyBytes > EARLY_LIMIT) return fail('too much sent before the pod was reached');
-        early.push(data);
-      },
-      end: () => {
-        if (agent) agent.send(closeFrame(DATA), { binary: true });
-        else endPending = true;
-      },
-      close: () => {
-        closed = true;
-        early = [];
-        agent?.close(1000);
-      },
-    };
   }
+}
+
+interface NodeAgentStream extends AgentStream {
+  ws: WebSocket;
+}
+
+function agentStream(ws: WebSocket): NodeAgentStream {
+  return {
+    ws,
+    send: (bytes) => {
+      if (ws.readyState === ws.OPEN) ws.send(bytes, { binary: true });
+    },
+    close: () => ws.close(1000),
+    onMessage: (fn) => ws.on('message', (data: RawData) => fn(toBytes(data))),
+    onClose: (fn) => ws.once('close', fn),
+  };
 }
 
 function webSocketTransport(ws: WebSocket): Transport {
@@ -242,9 +203,3 @@ function toBytes(data: RawData | Buffer): Uint8Array {
 }
 
 const podOf = (req: IncomingMessage) => /\/pods\/([^/?]+)\//.exec(req.url ?? '')?.[1] ?? 'the pod';
-
-/** The message of a Status (or problem) answer, for kubectl's error stream. */
-async function statusMessage(answer: Response): Promise<string> {
-  const body = (await answer.json().catch(() => ({}))) as { message?: string; detail?: string };
-  return body.message ?? body.detail ?? `the control plane answered ${answer.status}`;
-}

@@ -53,6 +53,8 @@ interface Waiting {
  */
 export class ExecPairing {
   private readonly waiting = new Map<string, Waiting>();
+  /** Sessions whose other end is not a socket (a port-forward's connection): called with the agent's. */
+  private readonly expected = new Map<string, (agent: ExecSocket) => void>();
   private readonly open = new Set<ExecSocket>();
 
   constructor(private readonly d: ExecPairingDeps) {}
@@ -92,9 +94,32 @@ export class ExecPairing {
     this.waiting.set(id, { client, node, early, keep, timer });
   }
 
+  /**
+   * The agent's socket for session `id` once it dials in here (a port-forward's connection, whose
+   * kubectl side is a stream inside one socket); rejects after `ms`.
+   */
+  agentSocket(id: string, ms: number): Promise<ExecSocket> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.expected.delete(id);
+        reject(new Error('the agent did not answer'));
+      }, ms);
+      this.expected.set(id, (agent) => {
+        clearTimeout(timer);
+        this.expected.delete(id);
+        resolve(agent);
+      });
+    });
+  }
+
   /** The agent's socket, open, for session `id`: paired with kubectl's if it waits here. */
   pair(id: string, agent: ExecSocket): void {
     this.track(id, agent);
+    const expected = this.expected.get(id);
+    if (expected) {
+      expected(agent);
+      return;
+    }
     const w = this.waiting.get(id);
     if (!w) {
       // Taken in the database but held by no socket here: kubectl left, or gave up waiting.

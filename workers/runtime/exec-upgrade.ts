@@ -30,6 +30,15 @@ export async function execUpgradeSide(request: Request, deps: AppDeps): Promise<
   return side;
 }
 
+const KUBE_PORT_FORWARD = /^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/portforward$/;
+
+/** Whether `request` is kubectl's port-forward WebSocket (not a service host's own path). */
+export async function isPortForwardUpgrade(request: Request, deps: AppDeps): Promise<boolean> {
+  if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return false;
+  const path = pathOf(request.url);
+  return KUBE_PORT_FORWARD.test(path) && !(await ingressFor(deps).route(hostOf(request), path));
+}
+
 /** The subprotocol to answer with, from the client's offer; undefined when it offers none of them. */
 export function execProtocol(request: Request): string | undefined {
   const offered = (request.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim());

@@ -92,6 +92,12 @@ describe('field sets (FieldsV1)', () => {
     });
   });
 
+  it('names nothing for metadata that holds only the name', () => {
+    expect(toFieldsV1(appliedFields('ConfigMap', { metadata: { name: 'x' }, data: { a: '1' } }))).toEqual({
+      'f:data': { 'f:a': {} },
+    });
+  });
+
   it('prints paths as Kubernetes does', () => {
     expect(pathString(pathKey(['f:spec', 'f:replicas']))).toBe('.spec.replicas');
     expect(

@@ -60,6 +60,8 @@ export function fieldsOf(kind: string, object: unknown): Field[] {
   const walk = (value: unknown, path: string[], names: string[]) => {
     if (isPlainObject(value)) {
       const entries = Object.entries(value).filter(([k, v]) => v !== null && !serverField(names, k));
+      // A map that held only what the server keeps (metadata with a name) names nothing.
+      if (entries.length === 0 && Object.keys(value).length > 0) return;
       if (entries.length === 0 && path.length > 0) {
         out.push({ path, value: '{}' });
         return;

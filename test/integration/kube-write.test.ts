@@ -289,6 +289,20 @@ describe('writes through the Kubernetes API face', () => {
       'deployer',
     ]);
 
+    // A write that names no manager is its User-Agent's program, or `unknown` without one.
+    const unnamed = await send(
+      'PATCH',
+      url,
+      { metadata: { labels: { x: 'y' } } },
+      {
+        type: 'application/merge-patch+json',
+      },
+    );
+    expect(unnamed.body.metadata.managedFields[1]).toMatchObject({
+      manager: 'unknown',
+      fieldsV1: { 'f:metadata': { 'f:labels': { '.': {}, 'f:x': {} } } },
+    });
+
     // Deleted and created again, the object starts with no one else's fields.
     expect((await send('DELETE', url)).status).toBe(200);
     const again = await send('POST', '/api/v1/namespaces/default/configmaps?fieldManager=creator', {

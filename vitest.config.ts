@@ -22,6 +22,7 @@ const WITHOUT_DOCKER = [
   'test/e2e/kubectl-explain.test.ts',
   'test/e2e/kubectl-create.test.ts',
   'test/e2e/kubectl-read.test.ts',
+  'test/e2e/kubectl-ssa.test.ts',
   'test/e2e/kubectl-write.test.ts',
   'test/e2e/kubectl-watch.test.ts',
   'test/e2e/server-lifecycle.test.ts',

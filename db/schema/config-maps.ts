@@ -1,5 +1,5 @@
 import { boolean, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { at, big } from './columns.ts';
+import { at, big, managedFields } from './columns.ts';
 
 /**
  * ConfigMaps (common/config-map.ts): plain configuration a namespace's pods read through env. Unlike
@@ -13,6 +13,7 @@ export const configMaps = pgTable(
     name: text('name').notNull(),
     labels: jsonb('labels').$type<Record<string, string>>().notNull(),
     annotations: jsonb('annotations').$type<Record<string, string>>().notNull().default({}),
+    managedFields: managedFields(),
     data: jsonb('data').$type<Record<string, string>>().notNull(),
     binaryData: jsonb('binary_data').$type<Record<string, string>>().notNull().default({}),
     /** Once true, data can no longer change (as Kubernetes): only deleting and re-creating it. */

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { CronJobSpec } from '../../common/cron-job.ts';
-import { at, big } from './columns.ts';
+import { at, big, managedFields } from './columns.ts';
 
 /**
  * batch/v1 CronJobs (common/cron-job.ts). The controller takes a due row's lock, makes at most the
@@ -16,6 +16,7 @@ export const cronJobs = pgTable(
     name: text('name').notNull(),
     labels: jsonb('labels').$type<Record<string, string>>().notNull(),
     annotations: jsonb('annotations').$type<Record<string, string>>().notNull().default({}),
+    managedFields: managedFields(),
     spec: jsonb('spec').$type<CronJobSpec>().notNull(),
     generation: integer('generation').notNull(),
     resourceVersion: big('resource_version').notNull(),

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { DeploymentSpec } from '../../common/deployment.ts';
-import { at, big } from './columns.ts';
+import { at, big, managedFields } from './columns.ts';
 
 export interface DeploymentCondition {
   type: 'Available' | 'Progressing';
@@ -39,6 +39,7 @@ export const deployments = pgTable(
     name: text('name').notNull(),
     labels: jsonb('labels').$type<Record<string, string>>().notNull(),
     annotations: jsonb('annotations').$type<Record<string, string>>().notNull().default({}),
+    managedFields: managedFields(),
     spec: jsonb('spec').$type<DeploymentSpec>().notNull(),
     generation: integer('generation').notNull(),
     resourceVersion: big('resource_version').notNull(),

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { at, big } from './columns.ts';
+import { at, big, managedFields } from './columns.ts';
 
 /**
  * networking.k8s.io/v1 Ingresses (common/ingress.ts): host and path rules to service ports, routed
@@ -15,6 +15,7 @@ export const ingresses = pgTable(
     name: text('name').notNull(),
     labels: jsonb('labels').$type<Record<string, string>>().notNull(),
     annotations: jsonb('annotations').$type<Record<string, string>>().notNull().default({}),
+    managedFields: managedFields(),
     spec: jsonb('spec').$type<Record<string, unknown>>().notNull(),
     /** The hosts of its rules, each once. */
     hosts: jsonb('hosts').$type<string[]>().notNull().default(sql`'[]'::jsonb`),

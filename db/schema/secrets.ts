@@ -1,6 +1,6 @@
 import { jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { SecretType } from '../../common/secret.ts';
-import { at, big } from './columns.ts';
+import { at, big, managedFields } from './columns.ts';
 
 /** Secret values are AES-GCM encrypted with BERTH_SECRET_KEY; only key names are stored in clear. */
 export const secrets = pgTable(
@@ -11,6 +11,7 @@ export const secrets = pgTable(
     name: text('name').notNull(),
     labels: jsonb('labels').$type<Record<string, string>>().notNull(),
     annotations: jsonb('annotations').$type<Record<string, string>>().notNull().default({}),
+    managedFields: managedFields(),
     /** Any of common/secret.ts SecretType (a text column: a new type needs no migration). */
     type: text('type').$type<SecretType>().notNull(),
     keys: jsonb('keys').$type<string[]>().notNull(),

@@ -1,5 +1,5 @@
 import { boolean, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { at, big } from './columns.ts';
+import { at, big, managedFields } from './columns.ts';
 
 /**
  * ServiceAccounts (common/service-account.ts): recorded as Kubernetes writes them, so the pods that
@@ -13,6 +13,7 @@ export const serviceAccounts = pgTable(
     name: text('name').notNull(),
     labels: jsonb('labels').$type<Record<string, string>>().notNull(),
     annotations: jsonb('annotations').$type<Record<string, string>>().notNull().default({}),
+    managedFields: managedFields(),
     /** As written: null when the document does not say. */
     automountServiceAccountToken: boolean('automount_service_account_token'),
     resourceVersion: big('resource_version').notNull(),

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { at, big } from './columns.ts';
+import { at, big, managedFields } from './columns.ts';
 
 export const services = pgTable(
   'services',
@@ -10,6 +10,7 @@ export const services = pgTable(
     name: text('name').notNull(),
     labels: jsonb('labels').$type<Record<string, string>>().notNull(),
     annotations: jsonb('annotations').$type<Record<string, string>>().notNull().default({}),
+    managedFields: managedFields(),
     spec: jsonb('spec').$type<Record<string, unknown>>().notNull(),
     /** Lower-cased hostnames routed to this service by the ingress. */
     hosts: jsonb('hosts').$type<string[]>().notNull().default(sql`'[]'::jsonb`),

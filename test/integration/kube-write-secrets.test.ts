@@ -194,7 +194,13 @@ describe('Secrets through the Kubernetes API face', () => {
     expect(second.status).toBe(200);
     expect(await values('tls-ish')).toEqual({ token: 't2' });
 
-    const dry = await send('PATCH', `${SECRETS}/tls-ish?dryRun=All`, yaml('t3'), {
+    // Server-side apply must name its manager, as in Kubernetes.
+    const nameless = await send('PATCH', `${SECRETS}/tls-ish?dryRun=All`, yaml('t3'), {
+      type: 'application/apply-patch+yaml',
+    });
+    expect(nameless.status).toBe(422);
+    expect(nameless.body.details.causes[0].field).toBe('fieldManager');
+    const dry = await send('PATCH', `${SECRETS}/tls-ish?dryRun=All&fieldManager=kubectl`, yaml('t3'), {
       type: 'application/apply-patch+yaml',
     });
     expect(dry.status).toBe(200);

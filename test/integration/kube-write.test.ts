@@ -239,6 +239,88 @@ describe('writes through the Kubernetes API face', () => {
     expect((await t.call('GET', '/v1/namespaces/default/configmaps/settings')).body.data).toEqual({ a: '1' });
   });
 
+  it("keeps field ownership: another writer's field is a Conflict with a cause per field, force takes it", async () => {
+    const url = '/api/v1/namespaces/default/configmaps/owned';
+    const yaml = (a: string, b?: string) =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: owned\ndata:\n  a: "${a}"\n${b ? `  b: "${b}"\n` : ''}`;
+    const apply = (body: string, query = '') =>
+      send('PATCH', `${url}?fieldManager=deployer${query}`, body, { type: 'application/apply-patch+yaml' });
+    expect((await apply(yaml('1', '2'))).status).toBe(201);
+    const edited = await send(
+      'PATCH',
+      `${url}?fieldManager=editor`,
+      { data: { a: '9' } },
+      { type: 'application/merge-patch+json' },
+    );
+    expect(edited.body.metadata.managedFields).toEqual([
+      expect.objectContaining({
+        manager: 'deployer',
+        operation: 'Apply',
+        fieldsV1: { 'f:data': { 'f:b': {} } },
+      }),
+      expect.objectContaining({
+        manager: 'editor',
+        operation: 'Update',
+        apiVersion: 'v1',
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:data': { 'f:a': {} } },
+      }),
+    ]);
+
+    const refused = await apply(yaml('1'));
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({
+      kind: 'Status',
+      reason: 'Conflict',
+      message: 'Apply failed with 1 conflict: conflict with "editor" using v1: .data.a',
+      details: {
+        causes: [
+          { reason: 'FieldManagerConflict', message: 'conflict with "editor" using v1', field: '.data.a' },
+        ],
+      },
+    });
+    // b, which only the refused apply dropped, is still there.
+    expect((await send('GET', url)).body.data).toEqual({ a: '9', b: '2' });
+
+    const forced = await apply(yaml('1'), '&force=true');
+    expect(forced.status).toBe(200);
+    expect(forced.body.data).toEqual({ a: '1' });
+    expect(forced.body.metadata.managedFields.map((e: { manager: string }) => e.manager)).toEqual([
+      'deployer',
+    ]);
+
+    // A write that names no manager is its User-Agent's program, or `unknown` without one.
+    const unnamed = await send(
+      'PATCH',
+      url,
+      { metadata: { labels: { x: 'y' } } },
+      {
+        type: 'application/merge-patch+json',
+      },
+    );
+    expect(unnamed.body.metadata.managedFields[1]).toMatchObject({
+      manager: 'unknown',
+      fieldsV1: { 'f:metadata': { 'f:labels': { '.': {}, 'f:x': {} } } },
+    });
+
+    // Deleted and created again, the object starts with no one else's fields.
+    expect((await send('DELETE', url)).status).toBe(200);
+    const again = await send('POST', '/api/v1/namespaces/default/configmaps?fieldManager=creator', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'owned' },
+      data: { c: '3' },
+    });
+    expect(again.status).toBe(201);
+    expect(again.body.metadata.managedFields).toEqual([
+      expect.objectContaining({
+        manager: 'creator',
+        operation: 'Update',
+        fieldsV1: { 'f:data': { '.': {}, 'f:c': {} } },
+      }),
+    ]);
+  });
+
   it('checks everything and stores nothing on dryRun=All', async () => {
     const before = (await send('GET', `${DEPLOYMENTS}/web`)).body;
     const patched = await send(

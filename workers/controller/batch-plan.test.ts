@@ -45,6 +45,7 @@ function deployment(
     name: 'web',
     labels: {},
     annotations: {},
+    managedFields: [],
     spec: {
       replicas: 3,
       template: template('web:1'),

@@ -15,6 +15,7 @@ function cron(spec: Record<string, unknown> = {}, over: Partial<CronJobRow> = {}
     name: 'report',
     labels: {},
     annotations: {},
+    managedFields: [],
     spec: CronJobSpec.parse({
       schedule: '* * * * *',
       jobTemplate: {

@@ -17,6 +17,7 @@ function job(spec: Record<string, unknown> = {}, over: Partial<JobRow> = {}): Jo
     name: 'migrate',
     labels: {},
     annotations: {},
+    managedFields: [],
     spec: JobSpec.parse({
       template: { spec: { restartPolicy: 'Never', containers: [{ name: 'm', image: 'm:1' }] } },
       ...spec,

@@ -7,6 +7,7 @@ import type { ObjectMeta } from '../../common/wire/meta.ts';
 import type { Node } from '../../common/wire/node.ts';
 import type { Replica } from '../../common/wire/replica.ts';
 import type { Service } from '../../common/wire/service.ts';
+import type { ManagedFieldsEntry } from './field-ownership.ts';
 import { kubePodTemplate } from './pod-template.ts';
 
 /**
@@ -27,6 +28,7 @@ export interface KubeMeta {
   annotations?: Record<string, string>;
   deletionTimestamp?: string;
   ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller: boolean }[];
+  managedFields?: ManagedFieldsEntry[];
 }
 
 export interface KubeObject {
@@ -51,6 +53,19 @@ export function kubeMeta(m: ObjectMeta, extraAnnotations: Record<string, string>
     ...(Object.keys(m.labels).length ? { labels: m.labels } : {}),
     ...(Object.keys(annotations).length ? { annotations } : {}),
   };
+}
+
+/**
+ * The object with its stored field ownership (field-ownership.ts), which only the face shows:
+ * `/v1` has no use for it. kubectl hides it unless asked (`--show-managed-fields`).
+ */
+export function withManagedFields<O extends KubeObject>(
+  object: O,
+  row: { managedFields?: readonly Record<string, unknown>[] },
+): O {
+  if (row.managedFields?.length)
+    object.metadata.managedFields = row.managedFields as unknown as ManagedFieldsEntry[];
+  return object;
 }
 
 export function kubeDeployment(d: Deployment): KubeObject {

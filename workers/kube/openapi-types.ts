@@ -1124,7 +1124,28 @@ const MACHINERY: Record<string, TypeDoc> = {
           `${READ_ONLY} Its controller: a Pod's ReplicaSet or Job, a ReplicaSet's Deployment.`,
           { type: 'map', keys: ['uid'], mergeKey: 'uid', strategy: 'merge' },
         ),
+        managedFields: listOf(
+          ref(`${META}ManagedFieldsEntry`),
+          'Who set which field, kept for server-side apply (kubectl shows it with --show-managed-fields). A write that changes it replaces it.',
+        ),
       }),
+  },
+  [`${META}ManagedFieldsEntry`]: {
+    doc: "One manager's fields: those of its last server-side apply (Apply), or those its other writes changed (Update).",
+    shape: () =>
+      object('', {
+        manager: str('The fieldManager of the writes (kubectl, kubectl-client-side-apply, ...).'),
+        operation: str('Apply or Update.'),
+        apiVersion: str('The version of the kind the fields were written in.'),
+        time: time('When the fields last changed.'),
+        fieldsType: str('FieldsV1, the only format.'),
+        fieldsV1: ref(`${META}FieldsV1`, 'The fields, as a tree.'),
+        subresource: str('scale, for kubectl scale; absent for the object itself.'),
+      }),
+  },
+  [`${META}FieldsV1`]: {
+    doc: 'A set of fields as a tree: f:<name> for a field, k:{...} for a list item by its key, v:<value> for a set item, and "." for a node owned itself.',
+    shape: () => ({ type: 'object' }),
   },
   [`${META}OwnerReference`]: {
     doc: "The object's controller.",

@@ -27,10 +27,10 @@ const isPlainObject = (v: unknown): v is PlainObject =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * `current` with `patch` applied. Server-side apply (`apply`) is taken in a simple form: the
+ * `current` with `patch` applied. For server-side apply (`apply`) this is only the merge: the
  * applied configuration's fields replace the ones it names, lists of objects merging on the same
- * keys as a strategic merge (no field ownership is kept, so a field left out of a later apply
- * stays as it is).
+ * keys as a strategic merge. The face applies through field-ownership.ts, which merges the same
+ * way and also removes what the applier stopped naming and refuses other writers' fields.
  */
 export function applyPatch(type: PatchType, kind: string, current: unknown, patch: unknown): unknown {
   switch (type) {

@@ -39,6 +39,7 @@ import {
   kubeNode,
   kubePod,
   kubeService,
+  withManagedFields,
 } from './objects.ts';
 import { kubeReplicaSets, POD_TEMPLATE_HASH, revisionIdentity } from './replica-sets.ts';
 import { type KubeResource, METRICS_GROUP } from './resources.ts';
@@ -153,35 +154,57 @@ export const KUBE_SOURCES: Record<string, KubeSource> = {
   deployments: {
     authz: 'deployments',
     list: async (db, n, sel) =>
-      (await listDeployments(db, ns(n), sel)).map((r) => kubeDeployment(toDeploymentObject(r) as Deployment)),
-    get: async (db, n, name) =>
-      kubeDeployment(toDeploymentObject(await getDeployment(db, ns(n), name)) as Deployment),
+      (await listDeployments(db, ns(n), sel)).map((r) =>
+        withManagedFields(kubeDeployment(toDeploymentObject(r) as Deployment), r),
+      ),
+    get: async (db, n, name) => {
+      const row = await getDeployment(db, ns(n), name);
+      return withManagedFields(kubeDeployment(toDeploymentObject(row) as Deployment), row);
+    },
   },
   services: {
     authz: 'services',
     list: async (db, n, sel) =>
-      (await listServices(db, ns(n), sel)).map((r) => kubeService(toServiceObject(r) as Service)),
-    get: async (db, n, name) => kubeService(toServiceObject(await getService(db, ns(n), name)) as Service),
+      (await listServices(db, ns(n), sel)).map((r) =>
+        withManagedFields(kubeService(toServiceObject(r) as Service), r),
+      ),
+    get: async (db, n, name) => {
+      const row = await getService(db, ns(n), name);
+      return withManagedFields(kubeService(toServiceObject(row) as Service), row);
+    },
   },
   configmaps: {
     authz: 'configmaps',
     list: async (db, n, sel) =>
-      (await listConfigMaps(db, ns(n), sel)).map((r) => kubeConfigMap(toConfigMapObject(r) as ConfigMap)),
-    get: async (db, n, name) =>
-      kubeConfigMap(toConfigMapObject(await getConfigMap(db, ns(n), name)) as ConfigMap),
+      (await listConfigMaps(db, ns(n), sel)).map((r) =>
+        withManagedFields(kubeConfigMap(toConfigMapObject(r) as ConfigMap), r),
+      ),
+    get: async (db, n, name) => {
+      const row = await getConfigMap(db, ns(n), name);
+      return withManagedFields(kubeConfigMap(toConfigMapObject(row) as ConfigMap), row);
+    },
   },
   jobs: {
     authz: 'jobs',
-    list: async (db, n, sel) => (await listJobs(db, ns(n), sel)).map((r) => kubeJob(toJobObject(r) as Job)),
-    get: async (db, n, name) => kubeJob(toJobObject(await getJob(db, ns(n), name)) as Job),
+    list: async (db, n, sel) =>
+      (await listJobs(db, ns(n), sel)).map((r) => withManagedFields(kubeJob(toJobObject(r) as Job), r)),
+    get: async (db, n, name) => {
+      const row = await getJob(db, ns(n), name);
+      return withManagedFields(kubeJob(toJobObject(row) as Job), row);
+    },
   },
   cronjobs: {
     authz: 'cronjobs',
-    list: async (db, n, sel) =>
-      ((await cronJobObjects(db, await listCronJobs(db, ns(n), sel))) as CronJob[]).map(kubeCronJob),
+    list: async (db, n, sel) => {
+      const rows = await listCronJobs(db, ns(n), sel);
+      return ((await cronJobObjects(db, rows)) as CronJob[]).map((o, i) =>
+        withManagedFields(kubeCronJob(o), rows[i] ?? {}),
+      );
+    },
     get: async (db, n, name) => {
-      const [object] = (await cronJobObjects(db, [await getCronJob(db, ns(n), name)])) as CronJob[];
-      return object && kubeCronJob(object);
+      const row = await getCronJob(db, ns(n), name);
+      const [object] = (await cronJobObjects(db, [row])) as CronJob[];
+      return object && withManagedFields(kubeCronJob(object), row);
     },
   },
   replicasets: {
@@ -210,8 +233,13 @@ export const KUBE_SOURCES: Record<string, KubeSource> = {
   secrets: {
     authz: 'secrets',
     list: async (db, n, sel) =>
-      (await listSecrets(db, ns(n), sel)).map((r) => kubeSecret(toSecretObject(r) as Secret)),
-    get: async (db, n, name) => kubeSecret(toSecretObject(await getSecret(db, ns(n), name)) as Secret),
+      (await listSecrets(db, ns(n), sel)).map((r) =>
+        withManagedFields(kubeSecret(toSecretObject(r) as Secret), r),
+      ),
+    get: async (db, n, name) => {
+      const row = await getSecret(db, ns(n), name);
+      return withManagedFields(kubeSecret(toSecretObject(row) as Secret), row);
+    },
   },
   persistentvolumeclaims: {
     authz: 'persistentvolumeclaims',
@@ -224,10 +252,12 @@ export const KUBE_SOURCES: Record<string, KubeSource> = {
     authz: 'serviceaccounts',
     list: async (db, n, sel) =>
       (await listServiceAccounts(db, ns(n), sel)).map((r) =>
-        kubeServiceAccount(toServiceAccountObject(r) as ServiceAccount),
+        withManagedFields(kubeServiceAccount(toServiceAccountObject(r) as ServiceAccount), r),
       ),
-    get: async (db, n, name) =>
-      kubeServiceAccount(toServiceAccountObject(await getServiceAccount(db, ns(n), name)) as ServiceAccount),
+    get: async (db, n, name) => {
+      const row = await getServiceAccount(db, ns(n), name);
+      return withManagedFields(kubeServiceAccount(toServiceAccountObject(row) as ServiceAccount), row);
+    },
   },
   events: {
     authz: 'events',
@@ -247,8 +277,13 @@ export const KUBE_SOURCES: Record<string, KubeSource> = {
   ingresses: {
     authz: 'ingresses',
     list: async (db, n, sel) =>
-      (await listIngresses(db, ns(n), sel)).map((r) => kubeIngress(toIngressObject(r) as Ingress)),
-    get: async (db, n, name) => kubeIngress(toIngressObject(await getIngress(db, ns(n), name)) as Ingress),
+      (await listIngresses(db, ns(n), sel)).map((r) =>
+        withManagedFields(kubeIngress(toIngressObject(r) as Ingress), r),
+      ),
+    get: async (db, n, name) => {
+      const row = await getIngress(db, ns(n), name);
+      return withManagedFields(kubeIngress(toIngressObject(row) as Ingress), row);
+    },
   },
   namespaces: {
     authz: 'namespaces',

@@ -23,6 +23,9 @@ const CONTAINER_LISTS = new Set(['containers', 'initContainers', 'ephemeralConta
 /** Lists of primitives that merge (union) rather than replace. */
 const MERGING_PRIMITIVE_LISTS = new Set(['finalizers']);
 
+/** Whether a list of primitives named `field` merges as a set (its items owned one by one). */
+export const mergesAsSet = (field: string) => MERGING_PRIMITIVE_LISTS.has(field);
+
 /**
  * The merge key of the list at `path` (field names from the object's root, no indices), or
  * undefined for a list that is replaced whole.

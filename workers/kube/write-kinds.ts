@@ -36,6 +36,7 @@ import {
   kubeIngress,
   kubeJob,
   kubeService,
+  withManagedFields,
 } from './objects.ts';
 import { fillKeptValues, keptValues, withKeptValues } from './secret-values.ts';
 
@@ -84,11 +85,25 @@ async function found<T>(read: Promise<T>): Promise<T | undefined> {
   }
 }
 
-const secretObject = (row: SecretRow) => kubeSecret(toSecretObject(row) as Secret);
+const secretObject = (row: SecretRow) => withManagedFields(kubeSecret(toSecretObject(row) as Secret), row);
 const accountObject = (row: ServiceAccountRow) =>
-  kubeServiceAccount(toServiceAccountObject(row) as ServiceAccount);
+  withManagedFields(kubeServiceAccount(toServiceAccountObject(row) as ServiceAccount), row);
 
-const deploymentObject = (row: DeploymentRow) => kubeDeployment(toDeploymentObject(row) as Deployment);
+const deploymentObject = (row: DeploymentRow) =>
+  withManagedFields(kubeDeployment(toDeploymentObject(row) as Deployment), row);
+const serviceObject = (row: ServiceRow) =>
+  withManagedFields(kubeService(toServiceObject(row) as Service), row);
+type ConfigMapRow = Parameters<typeof toConfigMapObject>[0];
+const configMapObject = (row: ConfigMapRow) =>
+  withManagedFields(kubeConfigMap(toConfigMapObject(row) as ConfigMap), row);
+const jobObject = (row: JobRow) => withManagedFields(kubeJob(toJobObject(row) as Job), row);
+const ingressObject = (row: IngressRow) =>
+  withManagedFields(kubeIngress(toIngressObject(row) as Ingress), row);
+type CronJobRow = Parameters<typeof cronJobObjects>[1][number];
+async function cronJobObject(db: Database, row: CronJobRow): Promise<KubeObject | undefined> {
+  const [object] = (await cronJobObjects(db, [row])) as CronJob[];
+  return object && withManagedFields(kubeCronJob(object), row);
+}
 
 export const WRITABLE: Record<string, WritableKind> = {
   deployments: {
@@ -104,9 +119,9 @@ export const WRITABLE: Record<string, WritableKind> = {
     authz: 'services',
     current: async (db, ns, name) => {
       const row = await found(getService(db, ns, name));
-      return row && { object: kubeService(toServiceObject(row) as Service) };
+      return row && { object: serviceObject(row) };
     },
-    fromRow: async (_db, row) => kubeService(toServiceObject(row as ServiceRow) as Service),
+    fromRow: async (_db, row) => serviceObject(row as ServiceRow),
     delete: async (db, ns, name) => {
       await deleteService(db, ns, name);
       return [];
@@ -116,10 +131,9 @@ export const WRITABLE: Record<string, WritableKind> = {
     authz: 'configmaps',
     current: async (db, ns, name) => {
       const row = await found(getConfigMap(db, ns, name));
-      return row && { object: kubeConfigMap(toConfigMapObject(row) as ConfigMap) };
+      return row && { object: configMapObject(row) };
     },
-    fromRow: async (_db, row) =>
-      kubeConfigMap(toConfigMapObject(row as Parameters<typeof toConfigMapObject>[0]) as ConfigMap),
+    fromRow: async (_db, row) => configMapObject(row as ConfigMapRow),
     delete: async (db, ns, name) => {
       await deleteConfigMap(db, ns, name);
       return [];
@@ -129,34 +143,28 @@ export const WRITABLE: Record<string, WritableKind> = {
     authz: 'jobs',
     current: async (db, ns, name) => {
       const row = await found(getJob(db, ns, name));
-      return row && { object: kubeJob(toJobObject(row) as Job) };
+      return row && { object: jobObject(row) };
     },
-    fromRow: async (_db, row) => kubeJob(toJobObject(row as JobRow) as Job),
+    fromRow: async (_db, row) => jobObject(row as JobRow),
     delete: async (db, ns, name, now) => [(await deleteJob(db, ns, name, now)).id],
   },
   cronjobs: {
     authz: 'cronjobs',
     current: async (db, ns, name) => {
       const row = await found(getCronJob(db, ns, name));
-      if (!row) return undefined;
-      const [object] = (await cronJobObjects(db, [row])) as CronJob[];
-      return object && { object: kubeCronJob(object) };
+      const object = row && (await cronJobObject(db, row));
+      return object && { object };
     },
-    fromRow: async (db, row) => {
-      const [object] = (await cronJobObjects(db, [
-        row as Parameters<typeof cronJobObjects>[1][number],
-      ])) as CronJob[];
-      return kubeCronJob(object as CronJob);
-    },
+    fromRow: async (db, row) => (await cronJobObject(db, row as CronJobRow)) as KubeObject,
     delete: async (db, ns, name, now) => (await deleteCronJob(db, ns, name, now)).jobIds,
   },
   ingresses: {
     authz: 'ingresses',
     current: async (db, ns, name) => {
       const row = await found(getIngress(db, ns, name));
-      return row && { object: kubeIngress(toIngressObject(row) as Ingress) };
+      return row && { object: ingressObject(row) };
     },
-    fromRow: async (_db, row) => kubeIngress(toIngressObject(row as IngressRow) as Ingress),
+    fromRow: async (_db, row) => ingressObject(row as IngressRow),
     delete: async (db, ns, name) => {
       await deleteIngress(db, ns, name);
       return [];

@@ -16,6 +16,8 @@ import { writeOptions } from '../routes/params.ts';
 import { applyManifests } from '../verbs/apply.ts';
 import { NamespaceTerminating } from '../verbs/namespaces.ts';
 import { getNode, setUnschedulable } from '../verbs/nodes.ts';
+import { ApplyConflict, applyFields, type ManagedFieldsEntry, updateFields } from './field-ownership.ts';
+import { type FieldWriter, fieldWriter, forceOf } from './field-writer.ts';
 import type { KubeObject } from './objects.ts';
 import { kubeNode } from './objects.ts';
 import { openApiDocuments, openApiGroupVersion } from './openapi.ts';
@@ -118,7 +120,12 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
       ]);
     }
     mayWrite(c, resource, kind, 'create', ns);
-    const { object, created } = await write(c, resource, kind, ns, name, body, { createOnly: true, dryRun });
+    const writer = fieldWriter(c, resource, deps.now());
+    const { object, created } = await write(c, resource, kind, ns, name, body, {
+      createOnly: true,
+      dryRun,
+      writer,
+    });
     return c.json(object, created ? 201 : 200);
   }
 
@@ -126,10 +133,22 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
     const dryRun = dryRunOf(c);
     const body = await readObject(c);
     mayWrite(c, resource, kind, 'update', ns, name);
-    // Kubernetes does not create a Deployment (or any of these kinds) on PUT.
-    const current = await currentOf(resource, kind, ns, name);
-    if (!current) throw notFoundStatus(resource, name);
-    const { object } = await write(c, resource, kind, ns, name, body, { dryRun, current });
+    const writer = fieldWriter(c, resource, deps.now());
+    // Kubernetes does not create a Deployment (or any of these kinds) on PUT. A body without a
+    // resourceVersion is written over the version its field ownership was worked out from, so
+    // another write in between makes it start over, as a patch does.
+    const { object } = await patchWrite(
+      c,
+      resource,
+      kind,
+      ns,
+      name,
+      dryRun,
+      (current) => ({ object: withVersionOf(body, current.object) }),
+      'merge',
+      body,
+      writer,
+    );
     return c.json(object, 200);
   }
 
@@ -139,6 +158,8 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
     if (!type) throw unsupportedPatch(mediaType(c));
     const body = await readPatch(c, type);
     mayWrite(c, resource, kind, 'patch', ns, name);
+    const writer = fieldWriter(c, resource, deps.now(), type === 'apply');
+    const force = forceOf(c, type === 'apply');
     const { object, created } = await patchWrite(
       c,
       resource,
@@ -147,9 +168,19 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
       name,
       dryRun,
       (current) =>
-        current ? applyPatch(type, resource.kind, current.patchable ?? current.object, body) : undefined,
+        type === 'apply'
+          ? applyFields({
+              kind: resource.kind,
+              live: current.patchable ?? current.object,
+              managedFields: current.object.metadata.managedFields,
+              config: body as Record<string, unknown>,
+              writer,
+              force,
+            })
+          : { object: applyPatch(type, resource.kind, current.patchable ?? current.object, body) },
       type,
       body,
+      writer,
     );
     return c.json(object, created ? 201 : 200);
   }
@@ -169,7 +200,9 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
   /**
    * Read, patch, write with the read's resourceVersion as the precondition; another write in
    * between is a conflict, and the patch is applied again to the newer object. A precondition
-   * the patch names itself is the caller's: its conflict is answered.
+   * the patch names itself is the caller's: its conflict is answered. The field ownership written
+   * is worked out from the same read (an apply's, or else the writer's Update), so it is never
+   * written over a version it was not computed from.
    */
   async function patchWrite(
     c: Ctx,
@@ -178,9 +211,10 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
     ns: string,
     name: string,
     dryRun: boolean,
-    change: (current: Current | undefined) => unknown,
+    change: (current: Current) => { object: unknown; managedFields?: ManagedFieldsEntry[] },
     type: PatchType,
     body: unknown,
+    writer: FieldWriter,
   ): Promise<{ object: KubeObject; created: boolean }> {
     const named = patchNamesResourceVersion(type, body);
     for (let attempt = 1; ; attempt++) {
@@ -188,8 +222,23 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
       if (!current) {
         // Server-side apply creates what is not there yet.
         if (type !== 'apply') throw notFoundStatus(resource, name);
+        const applied = guard(resource, name, () =>
+          applyFields({
+            kind: resource.kind,
+            live: undefined,
+            managedFields: [],
+            config: body as Record<string, unknown>,
+            writer,
+            force: false,
+          }),
+        );
         try {
-          return await write(c, resource, kind, ns, name, body, { createOnly: true, dryRun });
+          return await write(c, resource, kind, ns, name, applied.object, {
+            createOnly: true,
+            dryRun,
+            writer,
+            managedFields: applied.managedFields,
+          });
         } catch (e) {
           // Created by another write in between: apply to that one instead.
           if (!(e instanceof KubeStatusError && (e as Conflict).alreadyExists) || attempt >= PATCH_ATTEMPTS)
@@ -199,7 +248,12 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
       }
       const patched = guard(resource, name, () => change(current));
       try {
-        return await write(c, resource, kind, ns, name, patched, { dryRun, current });
+        return await write(c, resource, kind, ns, name, patched.object, {
+          dryRun,
+          current,
+          writer,
+          ...(patched.managedFields ? { managedFields: patched.managedFields } : {}),
+        });
       } catch (e) {
         const conflict =
           e instanceof KubeStatusError && e.code === 'CONFLICT' && !(e as Conflict).alreadyExists;
@@ -215,13 +269,31 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
     ns: string,
     name: string,
     body: unknown,
-    options: { createOnly?: boolean; dryRun: boolean; current?: Current },
+    options: {
+      createOnly?: boolean;
+      dryRun: boolean;
+      current?: Current;
+      writer: FieldWriter;
+      /** An apply's ownership; otherwise the writer's Update is worked out from the change. */
+      managedFields?: ManagedFieldsEntry[];
+    },
   ): Promise<{ object: KubeObject; created: boolean }> {
-    const implied = options.current?.impliedSelector
-      ? (options.current.object.spec as { selector?: { matchLabels: unknown } }).selector
+    const { current } = options;
+    const implied = current?.impliedSelector
+      ? (current.object.spec as { selector?: { matchLabels: unknown } }).selector
       : undefined;
     const { doc, resourceVersion } = guard(resource, name, () => toManifest(body));
     checkIdentity(resource, ns, name, doc);
+    // Judged before a Secret's kept values are filled in: both sides then hold the same stand-ins.
+    const managedFields =
+      options.managedFields ??
+      updateFields({
+        kind: resource.kind,
+        before: current && toManifest(current.patchable ?? current.object).doc,
+        after: doc,
+        managedFields: sentManagedFields(doc, current) ?? current?.object.metadata.managedFields ?? [],
+        writer: options.writer,
+      });
     await kind.restore?.(deps.db, deps.config.secretKey, ns, name, doc);
     const refused = unstorableStrings(doc);
     if (refused.length) throw invalidStatus(resource, name, refused);
@@ -248,6 +320,7 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
         write: {
           ...writeOptions(c, deps, options.dryRun),
           ...(options.createOnly ? { createOnly: true } : {}),
+          managedFields: managedFields as unknown as Record<string, unknown>[],
         },
       });
     } catch (e) {
@@ -262,7 +335,7 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
     // every label, annotation or scale of the same template.
     const template = (o: KubeObject | undefined) =>
       JSON.stringify((o?.spec as { template?: unknown })?.template);
-    if (!options.current || template(options.current.object) !== template(written))
+    if (!current || template(current.object) !== template(written))
       addWarningHeaders(
         c,
         result.warnings.map((w) => w.message),
@@ -324,6 +397,8 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
       body = await readPatch(c, type);
     }
     mayWrite(c, resource, kind, verb === 'put' ? 'update' : 'patch', ns, name);
+    const writer = fieldWriter(c, resource, deps.now(), false, 'scale');
+    if (verb === 'patch') forceOf(c, false);
     const { object } = await patchWrite(
       c,
       resource,
@@ -332,17 +407,17 @@ export function kubeWriteRoutes(app: Hono<AppEnv>, deps: AppDeps) {
       name,
       dryRun,
       (current) => {
-        if (!current) return undefined;
         const before = scaleOf(current.object);
         const after = type ? applyPatch(type, 'Scale', before, body) : body;
         const { replicas, resourceVersion } = scaleReplicas(after, name);
         const next = structuredClone(current.object);
         (next.spec as { replicas?: number }).replicas = replicas;
         next.metadata.resourceVersion = resourceVersion ?? current.object.metadata.resourceVersion;
-        return next;
+        return { object: next };
       },
       type ?? 'merge',
       verb === 'put' ? { metadata: { resourceVersion: nameResourceVersion(body) } } : body,
+      writer,
     );
     return c.json(scaleOf(object));
   }
@@ -673,6 +748,45 @@ function conflictStatus(r: KubeResource, name: string): KubeStatusError {
   );
 }
 
+/**
+ * An apply that would change fields other writers hold: 409 Conflict, a cause per field, which
+ * kubectl prints with its hint about `--force-conflicts`.
+ */
+function applyConflictStatus(r: KubeResource, name: string, e: ApplyConflict): KubeStatusError {
+  return new KubeStatusError('CONFLICT', e.message, {
+    name,
+    group: r.group,
+    kind: r.plural,
+    causes: e.conflicts.map((c) => ({
+      reason: 'FieldManagerConflict',
+      message: `conflict with ${c.manager}`,
+      field: c.field,
+    })),
+  });
+}
+
+/**
+ * The ownership a write sets itself, as Kubernetes lets an update do (kubectl rewrites it when it
+ * moves a client-side apply's fields to its server-side apply): a list that differs from what is
+ * stored replaces it, `[{}]` empties it; an absent or empty one keeps what is stored.
+ */
+function sentManagedFields(
+  doc: Record<string, unknown>,
+  current: Current | undefined,
+): unknown[] | undefined {
+  const sent = (doc.metadata as { managedFields?: unknown } | undefined)?.managedFields;
+  if (!Array.isArray(sent) || sent.length === 0) return undefined;
+  if (canonicalJson(sent) === canonicalJson(current?.object.metadata.managedFields ?? [])) return undefined;
+  return sent.filter((e) => typeof e === 'object' && e !== null && Object.keys(e).length > 0);
+}
+
+/** A PUT's body, with the version it was read at when it names none. */
+function withVersionOf(body: Record<string, unknown>, current: KubeObject): Record<string, unknown> {
+  if (nameResourceVersion(body) !== undefined) return body;
+  const metadata = typeof body.metadata === 'object' && body.metadata !== null ? body.metadata : {};
+  return { ...body, metadata: { ...metadata, resourceVersion: current.metadata.resourceVersion } };
+}
+
 /** `deployments.apps "web" already exists`: a 409 whose reason is AlreadyExists (see answering). */
 export function alreadyExistsStatus(r: KubeResource, name: string, prefix = ''): KubeStatusError {
   const err: Conflict = new KubeStatusError(
@@ -736,6 +850,7 @@ export function guard<T>(r: KubeResource, name: string, work: () => T): T {
     return work();
   } catch (e) {
     if (e instanceof PatchError) throw invalidStatus(r, name, [{ path: 'patch', message: e.message }]);
+    if (e instanceof ApplyConflict) throw applyConflictStatus(r, name, e);
     throw e;
   }
 }

@@ -85,6 +85,12 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** POST semantics: an object of this name must not exist yet (409). */
   createOnly?: boolean;
+  /**
+   * Kubernetes' field ownership to keep with the object (workers/kube/field-ownership.ts), written
+   * in the object's own write; absent, what is stored stays. Only the kinds the Kubernetes face
+   * writes have the column.
+   */
+  managedFields?: readonly Record<string, unknown>[];
 }
 
 /** What a kind's hooks know of the write under way. */
@@ -149,6 +155,8 @@ export interface WriteTarget {
   createOnly?: boolean;
   /** Check everything, write nothing: the answer is what the write would have stored. */
   dryRun?: boolean;
+  /** See WriteOptions. */
+  managedFields?: readonly Record<string, unknown>[] | undefined;
 }
 
 /** The live object of this name (for a kind's own writes, such as a soft delete). */
@@ -304,7 +312,13 @@ async function writeObject<Row extends ObjectRow, Spec>(
     !stored ||
     canonicalJson(next.labels) !== canonicalJson(stored.labels) ||
     canonicalJson(next.annotations) !== canonicalJson(stored.annotations);
-  if (existing && !specChanged && !metadataChanged) return { row: existing, created: false, changed: false };
+  // Ownership alone changing is a write too (another writer now shares a field), as in Kubernetes.
+  const fieldsChanged =
+    target.managedFields !== undefined &&
+    canonicalJson(target.managedFields) !==
+      canonicalJson((existing as { managedFields?: unknown } | undefined)?.managedFields ?? []);
+  if (existing && !specChanged && !metadataChanged && !fieldsChanged)
+    return { row: existing, created: false, changed: false };
 
   const write: ObjectWrite<Row> = {
     namespace,
@@ -318,6 +332,7 @@ async function writeObject<Row extends ObjectRow, Spec>(
   const values: Record<string, unknown> = {
     labels: next.labels,
     annotations: next.annotations,
+    ...(target.managedFields !== undefined ? { managedFields: target.managedFields } : {}),
     ...(await kind.columns(next, write)),
     updatedAt: now,
   };

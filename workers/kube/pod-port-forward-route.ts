@@ -49,18 +49,17 @@ export async function podPortForward(c: Context<AppEnv>, deps: AppDeps): Promise
       'BAD_REQUEST',
       `unable to forward port because pod is not running. Current status=${phase ?? 'Unknown'}`,
     );
-  // Workers meet exec streams in a Durable Object, which does not speak port-forward's SPDY yet.
-  if (!deps.execPreflight || deps.runtime === 'workers')
+  if (!deps.execPreflight)
     throw new KubeStatusError(
       'BAD_REQUEST',
-      `port-forward needs Berth's Node or Deno control plane for now: the ${deps.runtime} runtime cannot hold its stream yet`,
+      `port-forward needs a meeting point for its streams, which this ${deps.runtime} control plane lacks (on Workers: the EXEC_MEETING Durable Object binding of wrangler.toml)`,
     );
   if (!isStreamUpgrade(c)) throw new KubeStatusError('BAD_REQUEST', 'Upgrade request required');
-  // Deno upgrades only WebSockets: kubectl's SPDY fallback is told which kubectl speaks the tunnel.
-  if (deps.runtime === 'deno' && !isWebSocketUpgrade(c))
+  // Deno and Workers upgrade only WebSockets: kubectl's SPDY fallback is told which kubectl tunnels.
+  if (deps.runtime !== 'node' && !isWebSocketUpgrade(c))
     throw new KubeStatusError(
       'BAD_REQUEST',
-      'Berth on Deno serves port-forward over WebSocket only (SPDY/3.1+portforward.k8s.io, kubectl 1.31 or later)',
+      `Berth on ${deps.runtime === 'deno' ? 'Deno' : 'Workers'} serves port-forward over WebSocket only (SPDY/3.1+portforward.k8s.io, kubectl 1.31 or later)`,
     );
   // An upgrade the relay did not ask about would have been upgraded by it, not routed here.
   if (!isExecPreflight(c, deps)) throw new KubeStatusError('BAD_REQUEST', 'Upgrade request required');

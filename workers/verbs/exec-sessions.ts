@@ -89,10 +89,12 @@ export async function openPortForwardSession(
     holderUrl: string | undefined;
     now: Date;
     wake: (nodeIds: string[]) => Promise<void>;
+    /** Names the meeting point too (Workers' object holding kubectl's socket): `{prefix}.{random}`. */
+    idPrefix?: string;
   },
 ): Promise<{ id: string; node: string }> {
   const placed = await placedReplica(db, args.namespace, args.replicaId);
-  const id = `pf_${randomToken(12)}`;
+  const id = args.idPrefix ? `${args.idPrefix}.${randomToken(12)}` : `pf_${randomToken(12)}`;
   await insertSession(db, placed.nodeId, args.now, {
     id,
     replicaId: args.replicaId,

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPostgres } from '../support/databases.ts';
@@ -263,6 +265,19 @@ describe(`kubectl (${KUBECTL}) exec through the agent's own connection`, () => {
       await cleanupDir(secondDir);
     }
   });
+
+  it('copies files in and out (kubectl cp runs tar through exec)', async () => {
+    const local = join(dir, 'cp-in.txt');
+    await writeFile(local, 'copied through exec\n'.repeat(5000));
+    const up = await kubectlWith(front.kubeconfig, ['cp', local, `${pod}:/tmp/cp-in.txt`]);
+    expect(up.code, up.stderr).toBe(0);
+    const seen = await kubectlWith(front.kubeconfig, ['exec', pod, '--', 'wc', '-c', '/tmp/cp-in.txt']);
+    expect(seen.stdout.trim()).toBe(`${'copied through exec\n'.length * 5000} /tmp/cp-in.txt`);
+    const back = join(dir, 'cp-out.txt');
+    const down = await kubectlWith(front.kubeconfig, ['cp', `${pod}:/tmp/cp-in.txt`, back]);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await readFile(back, 'utf8')).toBe(await readFile(local, 'utf8'));
+  }, 120_000);
 
   it('refuses a viewer as Kubernetes does', async () => {
     const r = await kubectlWith(viewerConfig, ['exec', pod, '--', 'true']);

@@ -8,7 +8,7 @@ import { DEFAULT_PIDS_LIMIT } from './container-defaults.ts';
 import { DockerDriver } from './driver/docker-driver.ts';
 import type { Driver } from './driver/driver.ts';
 import { forgetJoinToken } from './env-file.ts';
-import { runExecSession } from './exec-session.ts';
+import { runAttachSession, runExecSession } from './exec-session.ts';
 import { httpFetch, httpFetchWith } from './http-fetch.ts';
 import { ImagePuller } from './image-puller.ts';
 import { createLogger, errorMessage, type Logger } from './log.ts';
@@ -197,6 +197,14 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     confirm: (uids) => api.releasedClaims(session.token, uids, abort.signal),
   });
   let savedServices: string | undefined;
+  const execDeps = {
+    server,
+    token: () => session.token,
+    tls: config.serverTls,
+    docker: driver instanceof DockerDriver ? driver.docker : undefined,
+    containerId: (replica: string, container: string) => manager.containerIdOf(replica, container),
+    log,
+  };
   const sync = new SyncLoop({
     claims,
     api,
@@ -211,14 +219,14 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     onReconnect: () => reporter?.sendSoon(),
     onUsageInterval: (seconds) => usage.start(seconds * 1000),
     onExec: (req) => {
-      void runExecSession(req, {
-        server,
-        token: () => session.token,
-        tls: config.serverTls,
-        docker: driver instanceof DockerDriver ? driver.docker : undefined,
-        containerId: (replica, container) => manager.containerIdOf(replica, container),
-        log,
-      }).catch((e: unknown) => log.warn('exec session failed', { session: req.id, error: errorMessage(e) }));
+      void runExecSession(req, execDeps).catch((e: unknown) =>
+        log.warn('exec session failed', { session: req.id, error: errorMessage(e) }),
+      );
+    },
+    onAttach: (req) => {
+      void runAttachSession(req, execDeps).catch((e: unknown) =>
+        log.warn('attach session failed', { session: req.id, error: errorMessage(e) }),
+      );
     },
     onPortForward: (req) => {
       void runPortForwardSession(req, {

@@ -1,6 +1,7 @@
+import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { WebSocket } from 'ws';
-import type { ExecRequest } from '../common/agent-protocol.ts';
+import type { AttachRequest, ExecRequest } from '../common/agent-protocol.ts';
 import {
   CHANNEL,
   DockerDemux,
@@ -152,4 +153,58 @@ async function run(
 function end(ws: WebSocket, status: ExecStatus): void {
   if (ws.readyState !== ws.OPEN) return;
   ws.send(statusFrame(status), { binary: true }, () => ws.close(1000));
+}
+
+/**
+ * One `kubectl attach` on this node: the container's own output (stdout and stderr, from now on)
+ * on the same stream as an exec, until the container ends (a Success Status) or kubectl leaves.
+ * Berth's containers run without a stdin or a terminal, so nothing goes the other way.
+ */
+export async function runAttachSession(req: AttachRequest, d: ExecSessionDeps): Promise<void> {
+  const ws = await streamSocket(req.id, d);
+  try {
+    await opened(ws);
+  } catch (e) {
+    d.log.warn('attach session not taken', { session: req.id, error: errorMessage(e) });
+    ws.terminate();
+    return;
+  }
+  const id = d.containerId(req.replicaId, req.container);
+  if (!d.docker || !id) {
+    end(
+      ws,
+      failureStatus(
+        d.docker
+          ? `container "${req.container}" of pod ${req.replicaId} is not running on this node`
+          : 'the agent of this node runs pods without the Docker Engine, which attach needs',
+      ),
+    );
+    return;
+  }
+  try {
+    // A socket to the engine underneath: dockerode's type names only its stream side.
+    const stream = (await d.docker
+      .getContainer(id)
+      .attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable;
+    const demux = new DockerDemux();
+    stream.on('data', (chunk: Buffer) => {
+      for (const [channel, data] of demux.push(chunk)) {
+        if (ws.readyState !== ws.OPEN) return;
+        ws.send(execFrame(channel, data), { binary: true }, () => {
+          if (stream.isPaused() && ws.bufferedAmount < HIGH_WATER) stream.resume();
+        });
+        if (ws.bufferedAmount >= HIGH_WATER) stream.pause();
+      }
+    });
+    const gone = await new Promise<boolean>((resolve) => {
+      stream.once('end', () => resolve(false));
+      stream.once('close', () => resolve(false));
+      stream.once('error', () => resolve(false));
+      ws.once('close', () => resolve(true));
+    });
+    if (gone) stream.destroy();
+    else end(ws, exitStatus(0));
+  } catch (e) {
+    end(ws, failureStatus(`could not attach: ${errorMessage(e)}`));
+  }
 }

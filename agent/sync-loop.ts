@@ -1,5 +1,6 @@
 import type {
   Assignment,
+  AttachRequest,
   ExecRequest,
   LogRequest,
   PortForwardRequest,
@@ -34,6 +35,8 @@ export interface SyncDeps {
   onUsageInterval?: (seconds: number) => void;
   /** A `kubectl exec` for one of this node's containers (agent/exec-session.ts), once per request. */
   onExec?: (req: ExecRequest) => void;
+  /** A `kubectl attach` to one of this node's containers. */
+  onAttach?: (req: AttachRequest) => void;
   /** A `kubectl port-forward` connection for one of this node's pods. */
   onPortForward?: (req: PortForwardRequest) => void;
 }
@@ -96,6 +99,11 @@ export class SyncLoop {
             if (this.answered.has(req.id)) continue;
             this.remember(req.id);
             this.d.onExec?.(req);
+          }
+          for (const req of r.body.attachRequests ?? []) {
+            if (this.answered.has(req.id)) continue;
+            this.remember(req.id);
+            this.d.onAttach?.(req);
           }
           for (const req of r.body.portForwardRequests ?? []) {
             if (this.answered.has(req.id)) continue;

@@ -151,6 +151,18 @@ export const ExecRequest = z.object({
 export type ExecRequest = z.infer<typeof ExecRequest>;
 
 /**
+ * A `kubectl attach` to one of the node's containers: the agent opens a WebSocket to
+ * `/v1/agent/exec/{id}` as for an exec and streams the container's own output on it (stdout and
+ * stderr, from now on) until the container ends or kubectl leaves.
+ */
+export const AttachRequest = z.object({
+  id: z.string(),
+  replicaId: z.string(),
+  container: z.string(),
+});
+export type AttachRequest = z.infer<typeof AttachRequest>;
+
+/**
  * One connection of a `kubectl port-forward` to a pod on the node: the agent opens a WebSocket to
  * `/v1/agent/exec/{id}` (the same meeting point as exec) and connects it to the pod's `port` on
  * the pod's address. On the socket, binary messages framed as exec's (common/exec-stream.ts):
@@ -257,6 +269,8 @@ export const AssignmentsResponse = z.object({
   logRequests: z.array(LogRequest),
   /** `kubectl exec` streams waiting for this node's agent; agents that predate it ignore it. */
   execRequests: z.array(ExecRequest).optional(),
+  /** `kubectl attach` streams waiting for this node's agent; agents that predate it ignore it. */
+  attachRequests: z.array(AttachRequest).optional(),
   /** `kubectl port-forward` connections waiting for this node's agent; agents that predate it ignore it. */
   portForwardRequests: z.array(PortForwardRequest).optional(),
   pollIntervalSeconds: z.number(),

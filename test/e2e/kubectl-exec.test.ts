@@ -279,6 +279,45 @@ describe(`kubectl (${KUBECTL}) exec through the agent's own connection`, () => {
     expect(await readFile(back, 'utf8')).toBe(await readFile(local, 'utf8'));
   }, 120_000);
 
+  it('attaches to the container’s own output (kubectl attach), and says why it has no stdin', async () => {
+    const child = spawn(KUBECTL, ['attach', pod, '-c', 'main'], {
+      env: { PATH: process.env.PATH, HOME: dir, KUBECONFIG: front.kubeconfig },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += String(d);
+    });
+    child.stderr.on('data', (d) => {
+      out += String(d);
+    });
+    try {
+      // Written to the container's own stdout (its PID 1's) until the attach has seen one: the
+      // stream starts once the agent has dialled in, and carries only what comes after.
+      await eventually(
+        async () => {
+          if (child.exitCode !== null) throw new Error(`kubectl attach ended: ${out}`);
+          await kubectlWith(front.kubeconfig, [
+            'exec',
+            pod,
+            '--',
+            'sh',
+            '-c',
+            'echo attached-line > /proc/1/fd/1',
+          ]);
+          return out.includes('attached-line');
+        },
+        BOUND_MS,
+        'a line through kubectl attach',
+      );
+    } finally {
+      child.kill();
+    }
+    const interactive = await kubectlWith(front.kubeconfig, ['attach', '-i', pod, '-c', 'main']);
+    expect(interactive.code).not.toBe(0);
+    expect(interactive.stderr).toContain('Berth runs containers without a stdin');
+  }, 180_000);
+
   it('refuses a viewer as Kubernetes does', async () => {
     const r = await kubectlWith(viewerConfig, ['exec', pod, '--', 'true']);
     expect(r.code).toBe(1);

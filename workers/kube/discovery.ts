@@ -52,12 +52,13 @@ export function isServedGroup(group: string): boolean {
 }
 
 /**
- * The subresources served beside a resource: a pod's logs, its exec and port-forward streams
+ * The subresources served beside a resource: a pod's logs, its exec, attach and port-forward streams
  * (workers/kube/pod-log-route.ts, pod-exec-route.ts, pod-port-forward-route.ts). Kubernetes lists them as `pods/log` entries of their own,
  * and as `subresources` of their resource in aggregated discovery.
  */
 const SUBRESOURCES: Record<string, { name: string; kind: string; verbs: KubeResource['verbs'] }[]> = {
   pods: [
+    { name: 'attach', kind: 'PodAttachOptions', verbs: ['create', 'get'] },
     { name: 'exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
     { name: 'log', kind: 'Pod', verbs: ['get'] },
     { name: 'portforward', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },

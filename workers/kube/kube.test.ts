@@ -187,7 +187,7 @@ describe('discovery', () => {
     );
   });
 
-  it('lists the pod subresources served (exec, log, portforward) where kubectl looks', () => {
+  it('lists the pod subresources served (attach, exec, log, portforward) where kubectl looks', () => {
     expect(resourceList('', 'v1').resources).toContainEqual({
       name: 'pods/exec',
       singularName: '',
@@ -198,7 +198,7 @@ describe('discovery', () => {
     const pods = aggregatedDiscovery('core').items[0]?.versions[0]?.resources.find(
       (r) => r.resource === 'pods',
     );
-    expect(pods?.subresources?.map((s) => s.subresource)).toEqual(['exec', 'log', 'portforward']);
+    expect(pods?.subresources?.map((s) => s.subresource)).toEqual(['attach', 'exec', 'log', 'portforward']);
   });
 
   it('answers aggregated discovery (v2) for the core group and the named groups', () => {

@@ -19,14 +19,36 @@ export function parsePodExecQuery(url: URL) {
 }
 
 /**
- * `GET|POST /api/v1/namespaces/{ns}/pods/{name}/exec`: everything decided about a `kubectl exec`
- * happens here, on every runtime: who may, which pod and container, which command. The
+ * `kubectl attach`'s options (PodAttachOptions). Berth's containers run without a stdin or a
+ * terminal (`stdin: true` and `tty: true` are refused in manifests), so only their output can be
+ * attached to: asking for more is a 400 naming why.
+ */
+export function parsePodAttachQuery(url: URL) {
+  const flag = (name: string) => /^(true|1)$/i.test(url.searchParams.get(name) ?? '');
+  const container = url.searchParams.get('container') || undefined;
+  for (const wanted of ['stdin', 'tty'] as const)
+    if (flag(wanted))
+      throw new KubeStatusError(
+        'BAD_REQUEST',
+        `cannot attach with ${wanted}: Berth runs containers without ${wanted === 'stdin' ? 'a stdin' : 'a terminal'} (spec.containers[].${wanted} is false); attach to the output, or use exec`,
+      );
+  return { command: [] as string[], container, stdin: false, tty: false };
+}
+
+/**
+ * `GET|POST /api/v1/namespaces/{ns}/pods/{name}/exec` (and `/attach`, `kubectl attach`: the same
+ * stream, on the container's own output instead of a command's): everything decided about a
+ * `kubectl exec` happens here, on every runtime: who may, which pod and container, which command. The
  * runtime's preflight (http/exec-preflight.ts: Node's relay, Deno's entry, the Worker before its
  * Durable Object) then gets the session it pairs kubectl's WebSocket with the agent's; everything
  * else is a Status kubectl prints: the same refusal on its WebSocket attempt and on its SPDY
  * fallback.
  */
-export async function podExec(c: Context<AppEnv>, deps: AppDeps): Promise<Response> {
+export async function podExec(
+  c: Context<AppEnv>,
+  deps: AppDeps,
+  verb: 'exec' | 'attach' = 'exec',
+): Promise<Response> {
   const namespace = c.req.param('ns') ?? '';
   const name = c.req.param('name') ?? '';
   const principal = c.get('principal');
@@ -42,11 +64,11 @@ export async function podExec(c: Context<AppEnv>, deps: AppDeps): Promise<Respon
     const user = principal.kind === 'user' ? principal.name : `node:${principal.nodeName}`;
     throw new KubeStatusError(
       'FORBIDDEN',
-      `pods "${name}" is forbidden: User "${user}" cannot create resource "pods/exec" in API group "" in the namespace "${namespace}"`,
+      `pods "${name}" is forbidden: User "${user}" cannot create resource "pods/${verb}" in API group "" in the namespace "${namespace}"`,
       { name, group: '', kind: 'pods' },
     );
   }
-  const q = parsePodExecQuery(new URL(c.req.url));
+  const q = verb === 'exec' ? parsePodExecQuery(new URL(c.req.url)) : parsePodAttachQuery(new URL(c.req.url));
   const pod = await KUBE_SOURCES.pods!.get(deps.db, namespace, name);
   if (!pod)
     throw new KubeStatusError('NOT_FOUND', `pods "${name}" not found`, { name, group: '', kind: 'pods' });
@@ -55,7 +77,7 @@ export async function podExec(c: Context<AppEnv>, deps: AppDeps): Promise<Respon
   if (phase === 'Succeeded' || phase === 'Failed')
     throw new KubeStatusError(
       'BAD_REQUEST',
-      `cannot exec into a container in a completed pod; current phase is ${phase}`,
+      `cannot ${verb === 'exec' ? 'exec into' : 'attach to'} a container in a completed pod; current phase is ${phase}`,
     );
 
   if (!deps.execPreflight)

@@ -108,6 +108,7 @@ export function kubeApi(
   app.get('/api/v1/namespaces/:ns/pods/:name/log', (c) => podLog(c, deps));
   // kubectl asks with GET for a WebSocket and falls back to POST for SPDY: both get the same answer.
   app.on(['GET', 'POST'], '/api/v1/namespaces/:ns/pods/:name/exec', (c) => podExec(c, deps));
+  app.on(['GET', 'POST'], '/api/v1/namespaces/:ns/pods/:name/attach', (c) => podExec(c, deps, 'attach'));
   app.on(['GET', 'POST'], '/api/v1/namespaces/:ns/pods/:name/portforward', (c) => podPortForward(c, deps));
   // A Deployment's status subresource is the Deployment (as Kubernetes answers a GET of it).
   app.get('/apis/apps/v1/namespaces/:ns/deployments/:name/status', (c) =>

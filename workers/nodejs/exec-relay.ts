@@ -15,7 +15,7 @@ import type { Logger } from '../../common/logger.ts';
 import { handshake } from '../../common/node-proxy.ts';
 import { EXEC_PREFLIGHT_HEADER } from '../http/exec-preflight.ts';
 
-const KUBE_EXEC = /^\/api\/v1\/namespaces\/[^/?]+\/pods\/[^/?]+\/exec(?:\?|$)/;
+const KUBE_EXEC = /^\/api\/v1\/namespaces\/[^/?]+\/pods\/[^/?]+\/(?:exec|attach)(?:\?|$)/;
 const AGENT_EXEC = /^\/v1\/agent\/exec\/[^/?]+(?:\?|$)/;
 /**
  * kubectl offers v5 only (its WebSocket executor needs the close marker for stdin's EOF); other

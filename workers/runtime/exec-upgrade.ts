@@ -10,7 +10,7 @@ import { ingressFor, pathOf } from '../ingress/ingress.ts';
  * (http/exec-preflight.ts). The sockets then meet in runtime/exec-pairing.ts.
  */
 
-const KUBE_EXEC = /^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/exec$/;
+const KUBE_EXEC = /^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/(?:exec|attach)$/;
 const AGENT_EXEC = /^\/v1\/agent\/exec\/[^/]+$/;
 /** kubectl offers v5 only; other Kubernetes clients speak v4 (the same without the close marker). */
 const PROTOCOLS = [EXEC_PROTOCOL, 'v4.channel.k8s.io'];

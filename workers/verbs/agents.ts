@@ -163,7 +163,7 @@ export async function buildAssignments(
     );
   // Volumes of deleted claims to remove: only ever on this word (agent/claim-volumes.ts).
   const released = await claimRemovalsFor(db, node.name);
-  const { execs, portForwards } = await pendingStreamRequests(db, nodeId, now);
+  const { execs, attaches, portForwards } = await pendingStreamRequests(db, nodeId, now);
   return {
     version: node.version,
     body: {
@@ -176,6 +176,7 @@ export async function buildAssignments(
         ...l.options,
       })),
       ...(execs.length ? { execRequests: execs } : {}),
+      ...(attaches.length ? { attachRequests: attaches } : {}),
       ...(portForwards.length ? { portForwardRequests: portForwards } : {}),
       pollIntervalSeconds,
     },

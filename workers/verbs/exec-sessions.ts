@@ -1,5 +1,5 @@
 import { and, eq, gt, isNotNull, isNull, lt } from 'drizzle-orm';
-import type { ExecRequest, PortForwardRequest } from '../../common/agent-protocol.ts';
+import type { AttachRequest, ExecRequest, PortForwardRequest } from '../../common/agent-protocol.ts';
 import type { Database } from '../../db/database.ts';
 import { execSessions, nodes, replicas } from '../../db/schema/index.ts';
 import { randomToken } from '../crypto.ts';
@@ -63,8 +63,10 @@ export async function openExecSession(
         objectKind: 'pod',
         objectName: args.replicaId,
         type: 'Normal',
-        reason: 'Exec',
-        message: `${args.who} ran in container ${args.container}: ${shown.length > SHOWN_COMMAND ? `${shown.slice(0, SHOWN_COMMAND)}…` : shown}`,
+        reason: args.command.length ? 'Exec' : 'Attach',
+        message: args.command.length
+          ? `${args.who} ran in container ${args.container}: ${shown.length > SHOWN_COMMAND ? `${shown.slice(0, SHOWN_COMMAND)}…` : shown}`
+          : `${args.who} attached to container ${args.container}`,
       },
     ],
     args.now,
@@ -138,7 +140,7 @@ export async function pendingStreamRequests(
   db: Database,
   nodeId: string,
   now: Date,
-): Promise<{ execs: ExecRequest[]; portForwards: PortForwardRequest[] }> {
+): Promise<{ execs: ExecRequest[]; attaches: AttachRequest[]; portForwards: PortForwardRequest[] }> {
   const rows = await db
     .select()
     .from(execSessions)
@@ -150,8 +152,9 @@ export async function pendingStreamRequests(
       ),
     );
   return {
+    // An attach is an exec session without a command (the container's own output is the stream).
     execs: rows
-      .filter((r) => r.port === null)
+      .filter((r) => r.port === null && r.command.length > 0)
       .map((r) => ({
         id: r.id,
         replicaId: r.replicaId,
@@ -160,6 +163,9 @@ export async function pendingStreamRequests(
         tty: r.tty,
         stdin: r.stdin,
       })),
+    attaches: rows
+      .filter((r) => r.port === null && r.command.length === 0)
+      .map((r) => ({ id: r.id, replicaId: r.replicaId, container: r.container })),
     portForwards: rows
       .filter((r) => r.port !== null)
       .map((r) => ({ id: r.id, replicaId: r.replicaId, port: r.port! })),

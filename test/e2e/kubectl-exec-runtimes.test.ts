@@ -183,9 +183,7 @@ describe.each(EDGES)(`kubectl (${KUBECTL}) exec on %s`, (runtime) => {
   }, 150_000);
 });
 
-// On Workers a follow's later rounds lose their database connection (workerd: "Network connection
-// lost"): kubectl logs -f there gets the first lines only, for now.
-describe.each(['deno'] as const)(`kubectl (${KUBECTL}) logs -f on %s`, (runtime) => {
+describe.each(EDGES)(`kubectl (${KUBECTL}) logs -f on %s`, (runtime) => {
   it('follows lines written after it started, round after round', async () => {
     const c = clusters.get(runtime)!;
     const child = spawn(KUBECTL, ['logs', '-f', c.pod], {

@@ -23,6 +23,16 @@ import { KubeStatusError } from './status.ts';
  * that round trip.
  */
 export const FOLLOW_POLL_MS = 1000;
+/**
+ * A stream's lines must reach the client as they are written: a platform that compresses text on
+ * its way out (Workers, `wrangler dev`) would hold them until its buffer fills. Marked as sent
+ * unencoded and not to be transformed, no layer compresses it.
+ */
+export const STREAMED = {
+  'cache-control': 'no-cache, no-transform',
+  'content-encoding': 'identity',
+} as const;
+
 /** How often an idle follow checks that its pod still runs (it ends with it, as Kubernetes' does). */
 const FOLLOW_CHECK_MS = 5000;
 
@@ -90,7 +100,7 @@ export async function podLog(c: Context<AppEnv>, deps: AppDeps): Promise<Respons
   const firstLines = cursor.fresh(first.lines);
   // Nothing sent yet: go on from when the read began (the agent's clock is taken to agree).
   cursor.startAt(startedAt);
-  for (const [k, v] of Object.entries(headers)) c.header(k, v);
+  for (const [k, v] of Object.entries({ ...headers, ...STREAMED })) c.header(k, v);
   const client = c.req.raw.signal;
   return stream(c, async (out) => {
     const gone = () => out.aborted || out.closed || client.aborted;

@@ -61,7 +61,12 @@ export interface NodeOutgoing {
   destroyed: boolean;
 }
 
-const HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-cache, private' };
+// Unencoded and not to be transformed: events must reach kubectl as they happen (pod-log-route.ts STREAMED).
+const HEADERS = {
+  'content-type': 'application/json',
+  'cache-control': 'no-cache, private, no-transform',
+  'content-encoding': 'identity',
+};
 /** Tells Hono's Node adapter the response was written already (its RESPONSE_ALREADY_SENT). */
 const ALREADY_SENT = 'x-hono-already-sent';
 

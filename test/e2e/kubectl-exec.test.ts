@@ -3,20 +3,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshPostgres } from '../support/databases.ts';
 import { freePort, type ServerProcess, startServerProcess } from '../support/processes.ts';
 import { eventually } from '../support/sim-agents.ts';
-import {
-  type AgentProcess,
-  cleanupDir,
-  HTTPD_1,
-  removeNodeContainers,
-  requireDocker,
-  startAgentProcess,
-  tempDir,
-  uniqueNode,
-} from './support/agent-harness.ts';
+import { type AgentProcess, cleanupDir, HTTPD_1, tempDir } from './support/agent-harness.ts';
 import { berthCli } from './support/cli-run.ts';
+import { type KubectlCluster, startKubectlCluster } from './support/kubectl-cluster.ts';
 import { KUBECTL, type KubectlResult, startKubectlFront, writeKubeconfig } from './support/kubectl-front.ts';
 
 /**
@@ -29,15 +20,15 @@ const NS = '/v1/namespaces/default';
 /** A slow, busy machine: everything waits up to this, polling. */
 const BOUND_MS = 90_000;
 
-let db: Awaited<ReturnType<typeof freshPostgres>>;
+let cluster: KubectlCluster;
+let db: KubectlCluster['db'];
 let server: ServerProcess;
 let agent: AgentProcess;
-let agentDir: string;
 let dir: string;
-let front: Awaited<ReturnType<typeof startKubectlFront>>;
+let front: KubectlCluster['front'];
 let viewerConfig: string;
 let pod: string;
-const node = uniqueNode('kexec');
+let node: string;
 
 /** kubectl with `input` on its stdin (closed after it), to its end. */
 function kubectlWith(kubeconfig: string, args: string[], input?: string): Promise<KubectlResult> {
@@ -69,19 +60,8 @@ function run(file: string, args: string[], kubeconfig: string, input?: string): 
 }
 
 beforeAll(async () => {
-  await requireDocker([HTTPD_1]);
-  db = await freshPostgres();
-  server = await startServerProcess({ databaseUrl: db.url, env: { BERTH_RECONCILE_INTERVAL_MS: '300' } });
-  const joinToken = (await server.call('POST', '/v1/join-tokens', {})).body.token;
-  agentDir = await tempDir('berth-kexec-agent');
-  dir = await tempDir('berth-kexec');
-  agent = startAgentProcess({ server: server.url, name: node, dataDir: agentDir, joinToken });
-  front = await startKubectlFront({
-    target: server.url,
-    dir,
-    token: server.adminToken,
-    namespace: 'default',
-  });
+  cluster = await startKubectlCluster('kexec');
+  ({ db, server, agent, node, dir, front } = cluster);
   const viewer = await server.call('POST', '/v1/tokens', {
     name: 'kube-viewer',
     role: 'viewer',
@@ -89,11 +69,6 @@ beforeAll(async () => {
   });
   expect(viewer.status, JSON.stringify(viewer.body)).toBe(201);
   viewerConfig = await writeKubeconfig(dir, front, 'viewer', viewer.body.token as string, 'default');
-  await eventually(
-    async () => (await server.call('GET', `/v1/nodes/${node}`)).status === 200,
-    BOUND_MS,
-    'agent registration',
-  );
   const put = await server.call('PUT', `${NS}/deployments/shell`, {
     spec: {
       replicas: 1,
@@ -130,13 +105,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await front?.close();
-  await agent?.stop();
-  await removeNodeContainers(node);
-  await server?.close();
-  await db?.drop();
-  await cleanupDir(agentDir);
-  await cleanupDir(dir);
+  await cluster?.close();
 });
 
 describe(`kubectl (${KUBECTL}) exec through the agent's own connection`, () => {

@@ -1,20 +1,11 @@
 import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshPostgres } from '../support/databases.ts';
-import { type ServerProcess, startServerProcess } from '../support/processes.ts';
+import type { ServerProcess } from '../support/processes.ts';
 import { eventually } from '../support/sim-agents.ts';
-import {
-  type AgentProcess,
-  cleanupDir,
-  HTTPD_1,
-  removeNodeContainers,
-  requireDocker,
-  startAgentProcess,
-  tempDir,
-  uniqueNode,
-} from './support/agent-harness.ts';
-import { KUBECTL, startKubectlFront } from './support/kubectl-front.ts';
+import { HTTPD_1 } from './support/agent-harness.ts';
+import { type KubectlCluster, startKubectlCluster } from './support/kubectl-cluster.ts';
+import { KUBECTL } from './support/kubectl-front.ts';
 
 /**
  * The real kubectl (v1.32) reading logs and revisions of pods that run on a real agent and Docker
@@ -24,13 +15,12 @@ import { KUBECTL, startKubectlFront } from './support/kubectl-front.ts';
  */
 const NS = '/v1/namespaces/default';
 
-let db: Awaited<ReturnType<typeof freshPostgres>>;
+let cluster: KubectlCluster;
+let db: KubectlCluster['db'];
 let server: ServerProcess;
-let agent: AgentProcess;
-let agentDir: string;
 let dir: string;
-let front: Awaited<ReturnType<typeof startKubectlFront>>;
-const node = uniqueNode('klogs');
+let front: KubectlCluster['front'];
+let node: string;
 
 /** A container that writes `tick N` every second. */
 const ticker = (name: string, env: { name: string; value: string }[] = []) => ({
@@ -98,24 +88,8 @@ let solo: string;
 let duo: string;
 
 beforeAll(async () => {
-  await requireDocker([HTTPD_1]);
-  db = await freshPostgres();
-  server = await startServerProcess({ databaseUrl: db.url, env: { BERTH_RECONCILE_INTERVAL_MS: '300' } });
-  const joinToken = (await server.call('POST', '/v1/join-tokens', {})).body.token;
-  agentDir = await tempDir('berth-klogs-agent');
-  dir = await tempDir('berth-klogs');
-  agent = startAgentProcess({ server: server.url, name: node, dataDir: agentDir, joinToken });
-  front = await startKubectlFront({
-    target: server.url,
-    dir,
-    token: server.adminToken,
-    namespace: 'default',
-  });
-  await eventually(
-    async () => (await server.call('GET', `/v1/nodes/${node}`)).status === 200,
-    30_000,
-    'agent registration',
-  );
+  cluster = await startKubectlCluster('klogs', { registrationMs: 30000 });
+  ({ db, server, node, dir, front } = cluster);
   // Two revisions of `solo`; `duo` runs two containers.
   expect(
     (await server.call('PUT', `${NS}/deployments/solo`, deployment('solo', [ticker('app')]))).status,
@@ -131,13 +105,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await front?.close();
-  await agent?.stop();
-  await removeNodeContainers(node);
-  await server?.close();
-  await db?.drop();
-  await cleanupDir(agentDir);
-  await cleanupDir(dir);
+  await cluster?.close();
 });
 
 describe(`kubectl (${KUBECTL}) reading revisions and logs`, () => {

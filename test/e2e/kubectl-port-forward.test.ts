@@ -4,19 +4,10 @@ import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshPostgres } from '../support/databases.ts';
 import { freePort, type ServerProcess, startServerProcess } from '../support/processes.ts';
 import { eventually } from '../support/sim-agents.ts';
-import {
-  type AgentProcess,
-  cleanupDir,
-  HTTPD_1,
-  removeNodeContainers,
-  requireDocker,
-  startAgentProcess,
-  tempDir,
-  uniqueNode,
-} from './support/agent-harness.ts';
+import { cleanupDir, HTTPD_1, tempDir } from './support/agent-harness.ts';
+import { type KubectlCluster, startKubectlCluster } from './support/kubectl-cluster.ts';
 import { KUBECTL, startKubectlFront, writeKubeconfig } from './support/kubectl-front.ts';
 
 /**
@@ -29,15 +20,12 @@ import { KUBECTL, startKubectlFront, writeKubeconfig } from './support/kubectl-f
 const BOUND_MS = 90_000;
 const BIG = 3_000_000;
 
-let db: Awaited<ReturnType<typeof freshPostgres>>;
+let cluster: KubectlCluster;
 let server: ServerProcess;
-let agent: AgentProcess;
-let agentDir: string;
 let dir: string;
-let front: Awaited<ReturnType<typeof startKubectlFront>>;
+let front: KubectlCluster['front'];
 let viewerConfig: string;
 let pod: string;
-const node = uniqueNode('kpf');
 const children: ChildProcess[] = [];
 
 const MANIFEST = `apiVersion: apps/v1
@@ -129,19 +117,8 @@ async function get(port: number, path: string): Promise<Buffer> {
 }
 
 beforeAll(async () => {
-  await requireDocker([HTTPD_1]);
-  db = await freshPostgres();
-  server = await startServerProcess({ databaseUrl: db.url, env: { BERTH_RECONCILE_INTERVAL_MS: '300' } });
-  const joinToken = (await server.call('POST', '/v1/join-tokens', {})).body.token;
-  agentDir = await tempDir('berth-kpf-agent');
-  dir = await tempDir('berth-kpf');
-  agent = startAgentProcess({ server: server.url, name: node, dataDir: agentDir, joinToken });
-  front = await startKubectlFront({
-    target: server.url,
-    dir,
-    token: server.adminToken,
-    namespace: 'default',
-  });
+  cluster = await startKubectlCluster('kpf');
+  ({ server, dir, front } = cluster);
   const viewer = await server.call('POST', '/v1/tokens', {
     name: 'kpf-viewer',
     role: 'viewer',
@@ -149,11 +126,6 @@ beforeAll(async () => {
   });
   expect(viewer.status, JSON.stringify(viewer.body)).toBe(201);
   viewerConfig = await writeKubeconfig(dir, front, 'viewer', viewer.body.token as string, 'default');
-  await eventually(
-    async () => (await server.call('GET', `/v1/nodes/${node}`)).status === 200,
-    BOUND_MS,
-    'agent registration',
-  );
   const file = join(dir, 'web.yaml');
   await writeFile(file, MANIFEST);
   const applied = await front.kubectl(['apply', '-f', file]);
@@ -171,13 +143,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of children) c.kill('SIGKILL');
-  await front?.close();
-  await agent?.stop();
-  await removeNodeContainers(node);
-  await server?.close();
-  await db?.drop();
-  await cleanupDir(agentDir);
-  await cleanupDir(dir);
+  await cluster?.close();
 });
 
 describe(`kubectl (${KUBECTL}) port-forward through the agent's own connection`, () => {
@@ -224,7 +190,7 @@ describe(`kubectl (${KUBECTL}) port-forward through the agent's own connection`,
     // agent, polling the first, has each connection's socket passed on to it.
     const port = await freePort();
     const second = await startServerProcess({
-      databaseUrl: db.url,
+      databaseUrl: cluster.db.url,
       port,
       env: { BERTH_PEER_URL: `http://127.0.0.1:${port}`, BERTH_RECONCILE_INTERVAL_MS: '300' },
     });

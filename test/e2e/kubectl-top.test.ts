@@ -1,18 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshPostgres } from '../support/databases.ts';
-import { type ServerProcess, startServerProcess } from '../support/processes.ts';
+import type { ServerProcess } from '../support/processes.ts';
 import { eventually } from '../support/sim-agents.ts';
-import {
-  type AgentProcess,
-  cleanupDir,
-  HTTPD_1,
-  removeNodeContainers,
-  requireDocker,
-  startAgentProcess,
-  tempDir,
-  uniqueNode,
-} from './support/agent-harness.ts';
-import { KUBECTL, startKubectlFront } from './support/kubectl-front.ts';
+import { type AgentProcess, HTTPD_1 } from './support/agent-harness.ts';
+import { type KubectlCluster, startKubectlCluster } from './support/kubectl-cluster.ts';
+import { KUBECTL } from './support/kubectl-front.ts';
 
 /**
  * The real kubectl (v1.32) running `top` against Berth: a real agent samples its containers
@@ -23,14 +14,12 @@ import { KUBECTL, startKubectlFront } from './support/kubectl-front.ts';
  */
 const NS = '/v1/namespaces/default';
 
-let db: Awaited<ReturnType<typeof freshPostgres>>;
+let cluster: KubectlCluster;
 let server: ServerProcess;
 let agent: AgentProcess;
-let agentDir: string;
-let dir: string;
-let front: Awaited<ReturnType<typeof startKubectlFront>>;
+let front: KubectlCluster['front'];
 let pod: string;
-const node = uniqueNode('ktop');
+let node: string;
 
 // `busy` counts in a loop for a moment every second (some CPU); `holder` keeps 20 MiB in a
 // tmpfs, which is memory no one can reclaim (the working set counts it, not the file cache).
@@ -78,24 +67,8 @@ async function rowsOnce(args: string[], done: (rows: string[][]) => boolean, wha
 }
 
 beforeAll(async () => {
-  await requireDocker([HTTPD_1]);
-  db = await freshPostgres();
-  server = await startServerProcess({ databaseUrl: db.url, env: { BERTH_RECONCILE_INTERVAL_MS: '300' } });
-  const joinToken = (await server.call('POST', '/v1/join-tokens', {})).body.token;
-  agentDir = await tempDir('berth-ktop-agent');
-  dir = await tempDir('berth-ktop');
-  agent = startAgentProcess({ server: server.url, name: node, dataDir: agentDir, joinToken });
-  front = await startKubectlFront({
-    target: server.url,
-    dir,
-    token: server.adminToken,
-    namespace: 'default',
-  });
-  await eventually(
-    async () => (await server.call('GET', `/v1/nodes/${node}`)).status === 200,
-    30_000,
-    'agent registration',
-  );
+  cluster = await startKubectlCluster('ktop', { registrationMs: 30000 });
+  ({ server, agent, node, front } = cluster);
   const res = await server.call('PUT', `${NS}/deployments/load`, {
     spec: {
       replicas: 1,
@@ -120,13 +93,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await front?.close();
-  await agent?.stop();
-  await removeNodeContainers(node);
-  await server?.close();
-  await db?.drop();
-  await cleanupDir(agentDir);
-  await cleanupDir(dir);
+  await cluster?.close();
 });
 
 const millicores = (cell: string | undefined) => Number(cell?.replace(/m$/, ''));
@@ -169,9 +136,8 @@ describe(`kubectl (${KUBECTL}) top`, () => {
   it('has new figures from an agent restarted with its saved state', async () => {
     // Resumed with its saved state and ETag (so its polls may be 304s, which carry the sampling
     // interval too), it samples again. Its containers keep running meanwhile.
-    await agent.stop();
     const restartedAt = Date.now();
-    agent = startAgentProcess({ server: server.url, name: node, dataDir: agentDir });
+    agent = await cluster.restartAgent();
     const sampled = await eventually(
       async () => {
         const res = await server.call('GET', `/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/${pod}`);

@@ -16,7 +16,7 @@ import { eventually, SimAgent } from '../support/sim-agents.ts';
 class EchoAgent extends SimAgent {
   private readonly servers = new Map<string, Server>();
 
-  override async report(): Promise<void> {
+  protected override async sendReport(): Promise<void> {
     if (!this.token) return;
     const replicas: ReplicaStatus[] = [];
     for (const a of this.running()) {

@@ -47,7 +47,7 @@ class BackendAgent extends SimAgent {
     super.heal();
   }
 
-  override async report(): Promise<void> {
+  protected override async sendReport(): Promise<void> {
     if (!this.token || this.silent) return;
     const replicas: ReplicaStatus[] = [];
     for (const a of this.running()) {

@@ -55,6 +55,8 @@ export class SimAgent {
   private loop: Promise<void> | undefined;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private heartbeatInFlight = false;
+  /** The last report sent or waiting: the next one goes after it. */
+  private reporting: Promise<void> = Promise.resolve();
   private nextPort = 30000 + Math.floor(Math.random() * 20000);
   private readonly fetch: FetchLike;
   private abort = new AbortController();
@@ -169,8 +171,18 @@ export class SimAgent {
     }
   }
 
-  /** Send the observed state now. */
-  async report(): Promise<void> {
+  /**
+   * Send the observed state now: after any report already on its way, and built when it goes, so
+   * reports reach the server in the order of the states they describe (as berth-agent's reporter
+   * sends one at a time). A heartbeat built before a test's change must not land after it.
+   */
+  report(): Promise<void> {
+    const next = this.reporting.then(() => this.sendReport());
+    this.reporting = next.catch(() => {});
+    return next;
+  }
+
+  protected async sendReport(): Promise<void> {
     if (this.cut || !this.token) return;
     const replicas: ReplicaStatus[] = [];
     for (const a of this.assignments) {

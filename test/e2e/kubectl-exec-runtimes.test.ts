@@ -11,7 +11,7 @@ import {
   tempDir,
   uniqueNode,
 } from './support/agent-harness.ts';
-import { KUBECTL, type KubectlResult, startKubectlFront } from './support/kubectl-front.ts';
+import { KUBECTL, type KubectlResult, kubectlWithInput, startKubectlFront } from './support/kubectl-front.ts';
 import {
   ADMIN_TOKEN,
   freePort,
@@ -128,28 +128,8 @@ afterAll(async () => {
 }, 60_000);
 
 /** kubectl with `input` on its stdin (closed after it), to its end. */
-function kubectlWith(c: Cluster, args: string[], input?: string): Promise<KubectlResult> {
-  return new Promise((resolve) => {
-    const child = spawn(KUBECTL, args, {
-      env: { PATH: process.env.PATH, HOME: c.dir, KUBECONFIG: c.front.kubeconfig, TERM: 'dumb' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += String(d);
-    });
-    child.stderr.on('data', (d) => {
-      stderr += String(d);
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), BOUND_MS);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, stdout, stderr });
-    });
-    child.stdin.end(input ?? '');
-  });
-}
+const kubectlWith = (c: Cluster, args: string[], input?: string) =>
+  kubectlWithInput(c.front.kubeconfig, c.dir, args, input, BOUND_MS);
 
 /** What went on around a failure: the server's and the agent's last lines. */
 const context = (c: Cluster, r: KubectlResult) =>

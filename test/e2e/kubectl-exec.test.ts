@@ -8,7 +8,7 @@ import { eventually } from '../support/sim-agents.ts';
 import { type AgentProcess, cleanupDir, HTTPD_1, tempDir } from './support/agent-harness.ts';
 import { berthCli } from './support/cli-run.ts';
 import { type KubectlCluster, startKubectlCluster } from './support/kubectl-cluster.ts';
-import { KUBECTL, type KubectlResult, startKubectlFront, writeKubeconfig } from './support/kubectl-front.ts';
+import { KUBECTL, kubectlWithInput, startKubectlFront, writeKubeconfig } from './support/kubectl-front.ts';
 
 /**
  * The real kubectl (v1.32) running commands in a pod on a real agent and Docker Engine: kubectl's
@@ -31,33 +31,8 @@ let pod: string;
 let node: string;
 
 /** kubectl with `input` on its stdin (closed after it), to its end. */
-function kubectlWith(kubeconfig: string, args: string[], input?: string): Promise<KubectlResult> {
-  return run(KUBECTL, args, kubeconfig, input);
-}
-
-function run(file: string, args: string[], kubeconfig: string, input?: string): Promise<KubectlResult> {
-  return new Promise((resolve) => {
-    const child = spawn(file, args, {
-      env: { PATH: process.env.PATH, HOME: dir, KUBECONFIG: kubeconfig, TERM: 'dumb' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += String(d);
-    });
-    child.stderr.on('data', (d) => {
-      stderr += String(d);
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), BOUND_MS);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, stdout, stderr });
-    });
-    if (input !== undefined) child.stdin.end(input);
-    else child.stdin.end();
-  });
-}
+const kubectlWith = (kubeconfig: string, args: string[], input?: string) =>
+  kubectlWithInput(kubeconfig, dir, args, input, BOUND_MS);
 
 beforeAll(async () => {
   cluster = await startKubectlCluster('kexec');

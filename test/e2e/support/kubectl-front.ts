@@ -152,6 +152,36 @@ export function kubectl(
   });
 }
 
+/** kubectl with `input` on its stdin (closed after it, empty when absent), to its end or `timeoutMs`. */
+export function kubectlWithInput(
+  kubeconfig: string,
+  home: string,
+  args: string[],
+  input = '',
+  timeoutMs = 90_000,
+): Promise<KubectlResult> {
+  return new Promise((resolve) => {
+    const child = spawn(KUBECTL, args, {
+      env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: kubeconfig, TERM: 'dumb' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += String(d);
+    });
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
+}
+
 /** kubectl left running (e.g. `get -w`): its output so far, and a way to stop it. */
 export interface KubectlProcess {
   child: ChildProcess;

@@ -20,9 +20,7 @@ const WITHOUT_DOCKER = [
   'test/e2e/fault-control-plane.test.ts',
   'test/e2e/ingress-runtimes.test.ts',
   'test/e2e/kubectl-explain.test.ts',
-  'test/e2e/kubectl-create.test.ts',
   'test/e2e/kubectl-read.test.ts',
-  'test/e2e/kubectl-ssa.test.ts',
   'test/e2e/kubectl-write.test.ts',
   'test/e2e/kubectl-watch.test.ts',
   'test/e2e/server-lifecycle.test.ts',
@@ -53,10 +51,18 @@ const OWN_ENGINE = [
 /**
  * Agent faults on an engine the file starts (and restarts) for itself: minutes of waiting out
  * node timeouts measured on the machine, so `npm test` gives it a lane of its own. The CLI's
- * workflow and the dashboard's stub test (no Docker, minutes each) run beside it: the three-wide
- * lane has no time to spare, and this one spends most of its time waiting.
+ * workflow and the dashboard's stub test (no Docker, minutes each) run beside it, then two kubectl
+ * files: the three-wide lane has no time to spare, and this one spends most of its time waiting.
  */
-const FAULTS = ['test/e2e/fault-agent.test.ts', 'test/e2e/cli-workflow.test.ts', 'test/e2e/ui-stub.test.ts'];
+const FAULTS = [
+  'test/e2e/fault-agent.test.ts',
+  'test/e2e/cli-workflow.test.ts',
+  'test/e2e/ui-stub.test.ts',
+  // No Docker either: kubectl files that would lengthen the busiest lane (unit, integration and
+  // the other process files), run here once the CLI and stub files are done.
+  'test/e2e/kubectl-create.test.ts',
+  'test/e2e/kubectl-ssa.test.ts',
+];
 
 /** End-to-end files start the control plane and agents from bundles built once per project. */
 const BUNDLES = 'test/setup/bundles.setup.ts';
